@@ -1,0 +1,39 @@
+"""The ``bridge`` command. Each command group lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from bridge.cli import common
+
+app = typer.Typer(
+    name="bridge",
+    help="cscart-smile-bridge: keeps a CS-Cart B2B shop and the SMILE ERP consistent.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Command groups, one module each; keep this list sorted by command name.
+    from bridge.cli import config_cmd, dlq, run, status, sync_cmd
+
+    app.command("run")(run.run)
+    app.add_typer(config_cmd.app, name="config")
+    app.add_typer(dlq.app, name="dlq")
+    app.command("status")(status.status)
+    app.command("sync")(sync_cmd.sync)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app()
+    except common.CliError as exc:
+        common.console_err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,47 @@
+"""Shared CLI pieces: options, settings loading, async entry, consoles."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from bridge.config import Settings, load_settings
+from bridge.errors import BridgeError
+
+T = TypeVar("T")
+
+console = Console()
+console_err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Settings file (YAML); default $BRIDGE_CONFIG, else built-in defaults."),
+]
+
+
+class CliError(Exception):
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def settings_or_exit(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except BridgeError as exc:
+        raise CliError(str(exc), exit_code=2) from None
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except BridgeError as exc:
+        raise CliError(str(exc)) from None
+    except KeyboardInterrupt:
+        sys.exit(130)

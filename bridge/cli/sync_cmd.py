@@ -1,0 +1,83 @@
+"""``bridge sync JOB``: run one job once, in this process, then deliver what it enqueued."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bridge import wiring
+from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
+from bridge.dispatch import Dispatcher
+from bridge.domain.time import Clock
+from bridge.logging import configure
+from bridge.store import Store
+from bridge.sync import JobContext, RunOptions, registered_jobs
+from bridge.sync.base import NoProgress
+
+
+class RichProgress:
+    """Adapts a rich progress bar to the jobs' small Progress protocol."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task = None
+
+    def start(self, description: str, total: int | None) -> None:
+        self._task = self._progress.add_task(description, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+
+def sync(
+    job: str = typer.Argument(None, help="Job name; run without one to list the registered jobs."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (counts and first changes); write nothing."),
+    force: bool = typer.Option(False, "--force", help="Apply what a guard stopped (e.g. the stock mass-change guard)."),
+    config: ConfigOption = None,
+) -> None:
+    """Run one sync job once, now, in this process."""
+    specs = registered_jobs()
+    if not job or job not in specs:
+        listing = "\n".join(f"  {name:<12} {spec.description}" for name, spec in specs.items()) or "  (none yet)"
+        message = f"registered jobs:\n{listing}"
+        if job:
+            raise CliError(f"unknown job '{job}'.\n{message}", exit_code=2)
+        console.print(message, markup=False)
+        return
+    settings = settings_or_exit(config)
+    configure(settings.log.level, settings.log.format)
+    result = run_async(_run(settings, job, dry_run, force))
+    console.print(f"{job}: {result.summary()}", markup=False)
+    if dry_run:
+        console.print("plan (first changes):" if result.plan else "plan: nothing to change")
+        for line in result.plan:
+            console.print(f"  {line}", markup=False)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)
+
+
+async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[no-untyped-def]
+    store = await Store.open(settings.state_path)
+    wired = await wiring.build(settings, store)
+    try:
+        clock = Clock()
+        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)
+        context = JobContext(settings=settings, store=store, clock=clock, wake_dispatcher=dispatcher.wake,
+                             services={**wired.services, "dispatcher": dispatcher})
+        instance = registered_jobs()[job].factory(context)
+        if sys.stdout.isatty():
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=True) as bar:
+                result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=RichProgress(bar)))
+        else:
+            result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=NoProgress()))
+        if not dry_run and wired.sinks:
+            stats = await dispatcher.drain_all()
+            result.notes.append(f"delivered {stats.done}, retry later {stats.retried}, dead {stats.dead}")
+        return result
+    finally:
+        await wired.aclose()
+        await store.close()

@@ -1,0 +1,260 @@
+"""Settings: one YAML file plus ``BRIDGE_…`` environment overrides; secrets from the environment or systemd credentials.
+
+Precedence, highest first: explicit arguments, environment (``BRIDGE_JOBS__STOCK__INTERVAL=300``), the systemd
+credentials directory (``$CREDENTIALS_DIRECTORY/cscart_api_key``), the YAML file, defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from bridge.cscart.settings import CSCartSettings
+from bridge.errors import ConfigError
+
+ENV_PREFIX = "BRIDGE_"
+CONFIG_ENV = "BRIDGE_CONFIG"
+# Secrets that may come from $CREDENTIALS_DIRECTORY (systemd LoadCredential=NAME:PATH); file name → settings path.
+CREDENTIAL_FILES: dict[str, tuple[str, ...]] = {
+    "cscart_api_key": ("cscart", "api_key"),
+    "cscart_hmac_secret": ("cscart", "hmac_secret"),
+    "mqtt_password": ("mqtt", "password"),
+}
+
+_config_path: ContextVar[Path | None] = ContextVar("bridge_config_path", default=None)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JobSettings(_Section):
+    enabled: bool = True
+    interval: float = Field(..., gt=0, description="Seconds between the end of one run and the start of the next")
+    jitter: float = Field(0.05, ge=0, le=0.5, description="Random extra delay, as a share of the interval")
+    stuck_after: float | None = Field(
+        None, gt=0, description="A run longer than this stops the systemd watchdog; default 2 × interval, ≥ 15 min"
+    )
+
+    def stuck_seconds(self) -> float:
+        return self.stuck_after or max(2 * self.interval, 900.0)
+
+
+def _job(interval: float) -> Any:
+    return Field(default_factory=lambda: JobSettings(interval=interval))
+
+
+class JobsSettings(_Section):
+    stock: JobSettings = _job(600)
+    prices: JobSettings = _job(3600)
+    customers: JobSettings = _job(86400)
+    products: JobSettings = _job(86400)
+    orders: JobSettings = _job(60)
+
+    def items(self) -> list[tuple[str, JobSettings]]:
+        return [(name, getattr(self, name)) for name in type(self).model_fields]
+
+
+class RetrySettings(_Section):
+    short_attempts: int = Field(3, ge=1, description="Tries inside one dispatch before falling back to long retries")
+    short_initial: float = Field(0.5, ge=0, description="First short back-off, seconds")
+    short_max: float = Field(10.0, ge=0, description="Cap of one short back-off, seconds")
+    long_initial: float = Field(30.0, ge=0, description="First long back-off (next_attempt_at), seconds")
+    long_max: float = Field(3600.0, ge=0, description="Cap of one long back-off, seconds")
+    max_attempts: int = Field(8, ge=1, description="Dispatches before an op becomes a dead letter")
+
+
+class DispatchSettings(_Section):
+    batch_size: int = Field(200, ge=1, le=5000, description="Ops claimed per round trip to the store")
+    concurrency: int = Field(8, ge=1, le=256, description="Deliveries in flight at once, over all sinks")
+    lease_seconds: float = Field(300.0, gt=0, description="An in_flight op whose lease expired returns to pending")
+    idle_poll: float = Field(1.0, gt=0, description="Seconds between looks at an empty outbox")
+    drain_timeout: float = Field(20.0, ge=0, description="On SIGTERM, seconds to let in-flight deliveries finish")
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+
+class HttpSettings(_Section):
+    host: str = Field("127.0.0.1", description="Bind address of /metrics, /healthz, /readyz and /hooks/cscart")
+    port: int = Field(9380, ge=0, le=65535, description="0 picks a free port")
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "console"] = Field("auto", description="auto = console on a TTY, JSON otherwise")
+
+
+class MqttSettings(_Section):
+    host: str | None = Field(None, description="Broker host; MQTT is off when empty")
+    port: int = 1883
+    username: str | None = None
+    password: SecretStr | None = None
+    client_id: str = "cscart-smile-bridge"
+    topic_prefix: str = "bridge"
+    keepalive: int = Field(30, ge=5)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(Path("/var/lib/cscart-smile-bridge"), description="State and working files")
+    state_file: Path | None = Field(None, description="sqlite state; default DATA_DIR/state.sqlite3")
+    rules_dir: Path = Field(Path("rules"), description="Folder with the ops-editable rules/*.yaml")
+    log: LogSettings = Field(default_factory=LogSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    cscart: CSCartSettings = Field(default_factory=CSCartSettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        source = _config_path.get()
+        base = source.parent if source else Path.cwd()
+        if not self.data_dir.is_absolute():
+            self.data_dir = (base / self.data_dir).resolve()
+        if self.state_file is None:
+            self.state_file = self.data_dir / "state.sqlite3"
+        elif not self.state_file.is_absolute():
+            self.state_file = (base / self.state_file).resolve()
+        if not self.rules_dir.is_absolute():
+            self.rules_dir = (base / self.rules_dir).resolve()
+        return self
+
+    @property
+    def state_path(self) -> Path:
+        assert self.state_file is not None
+        return self.state_file
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, CredentialsSource(settings_cls)]
+        path = _config_path.get()
+        if path is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path, yaml_file_encoding="utf-8"))
+        return tuple(sources)
+
+
+class CredentialsSource(PydanticBaseSettingsSource):
+    """Reads secrets from files in ``$CREDENTIALS_DIRECTORY``, as systemd's ``LoadCredential=`` provides them."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        directory = os.environ.get("CREDENTIALS_DIRECTORY")
+        if not directory:
+            return {}
+        values: dict[str, Any] = {}
+        for filename, path in CREDENTIAL_FILES.items():
+            file = Path(directory) / filename
+            if file.is_file():
+                section = values.setdefault(path[0], {})
+                section[path[1]] = file.read_text(encoding="utf-8").strip()
+        return values
+
+
+def resolve_config_path(path: str | Path | None) -> Path | None:
+    chosen = path or os.environ.get(CONFIG_ENV)
+    return Path(chosen).resolve() if chosen else None
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load and validate settings; every problem is reported as one ``ConfigError`` naming key, file and line."""
+    config_path = resolve_config_path(path)
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"{config_path}: config file not found (given by --config or {CONFIG_ENV})")
+    token = _config_path.set(config_path)
+    try:
+        if config_path is not None:
+            _check_yaml_syntax(config_path)
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_path)) from None
+    finally:
+        _config_path.reset(token)
+
+
+def _check_yaml_syntax(path: Path) -> None:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings, got {type(data).__name__}")
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    lines = [f"{len(exc.errors())} problem(s) in the settings:"]
+    yaml_lines = _yaml_key_lines(path) if path else {}
+    for error in exc.errors():
+        loc = tuple(str(part) for part in error["loc"])
+        key = ".".join(loc)
+        env_name = ENV_PREFIX + "__".join(loc).upper()
+        if env_name in os.environ:
+            where = f"environment variable {env_name}"
+        elif path is not None and loc in yaml_lines:
+            where = f"{path}:{yaml_lines[loc]}"
+        elif path is not None:
+            where = str(path)
+        else:
+            where = "defaults/environment"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against ops/config.example.yaml)"
+        lines.append(f"  {key}: {message} [{where}]")
+    return "\n".join(lines)
+
+
+def _yaml_key_lines(path: Path) -> dict[tuple[str, ...], int]:
+    """Map each key path of the YAML file to its 1-based line number, for error messages."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    try:
+        root = YAML().load(path.read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - syntax errors are reported elsewhere; here we only add line numbers
+        return {}
+    found: dict[tuple[str, ...], int] = {}
+
+    def walk(node: Any, prefix: tuple[str, ...]) -> None:
+        if isinstance(node, CommentedMap):
+            for key, value in node.items():
+                line = node.lc.key(key)[0] + 1
+                found[(*prefix, str(key))] = line
+                walk(value, (*prefix, str(key)))
+
+    walk(root, ())
+    return found
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets shown as ``**********``."""
+    return settings.model_dump(mode="json")

@@ -1,0 +1,1 @@
+"""CS-Cart edge: REST client, simulator and the smile_bridge add-on."""

@@ -1,0 +1,190 @@
+"""``bridge run``: store, dispatcher, scheduler, HTTP server, systemd notify and signals, wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from bridge import __version__, metrics, wiring
+from bridge.config import Settings
+from bridge.dispatch import Dispatcher
+from bridge.domain.time import Clock, iso
+from bridge.http import HttpServer, Probe, build_app
+from bridge.scheduler import JobCoordinator, Scheduler
+from bridge.store import Store
+from bridge.store import outbox as ob
+from bridge.sync import JobContext, RunOptions, registered_jobs
+from bridge.systemd import Notifier, watchdog_interval
+
+log = structlog.get_logger("bridge.daemon")
+
+
+class Daemon:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.notifier = Notifier()
+        self.scheduler = Scheduler()
+        self.store: Store | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.http: HttpServer | None = None
+        self.wiring: wiring.Wiring | None = None
+        self.context: JobContext | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._dispatch_task: asyncio.Task[None] | None = None
+        self.reload_hooks: list[Callable[[], Awaitable[None]]] = []
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        metrics.UP_SINCE.set(time.time())
+        metrics.BUILD_INFO.labels(__version__).set(1)
+        self.store = await Store.open(self.settings.state_path)
+        self.wiring = await wiring.build(self.settings, self.store)
+        self.reload_hooks.extend(self.wiring.reload_hooks)
+        self.dispatcher = Dispatcher(self.store, self.wiring.sinks, self.settings.dispatch, clock=self.clock)
+        self.context = JobContext(
+            settings=self.settings,
+            store=self.store,
+            clock=self.clock,
+            wake_dispatcher=self.dispatcher.wake,
+            services={**self.wiring.services, "scheduler": self.scheduler, "dispatcher": self.dispatcher},
+        )
+        self._add_jobs()
+        probe = Probe({"store": self._store_ready, "jobs": self._jobs_ready})
+        self.http = HttpServer(build_app(probe, self.wiring.routes), self.settings.http.host, self.settings.http.port)
+        await self.http.start()
+        self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
+        self.scheduler.start()
+        self._tasks.append(asyncio.create_task(self._refresh_gauges(), name="gauges"))
+        for background in self.wiring.background:
+            self._tasks.append(asyncio.create_task(background(), name=getattr(background, "__name__", "background")))
+        interval = watchdog_interval()
+        if interval:
+            self._tasks.append(asyncio.create_task(self._watchdog(interval), name="watchdog"))
+        jobs = ", ".join(self.scheduler.coordinators) or "no jobs"
+        self.notifier.ready(f"running: {jobs}")
+        log.info("daemon.started", version=__version__, http=f"{self.http.host}:{self.http.port}", jobs=jobs,
+                 sinks=sorted(self.wiring.sinks), state=str(self.settings.state_path))
+
+    def _add_jobs(self) -> None:
+        assert self.context is not None
+        specs = registered_jobs()
+        job_settings = dict(self.settings.jobs.items())
+        for name, spec in specs.items():
+            cfg = job_settings.get(name)
+            if cfg is None or not cfg.enabled:
+                continue
+            job = spec.factory(self.context)
+
+            async def run(job: Any = job) -> object:
+                result = await job.run(RunOptions())
+                log.info("job.summary", summary=result.summary())
+                return result
+
+            self.scheduler.add(
+                JobCoordinator(
+                    name, run, interval=cfg.interval, jitter=cfg.jitter, stuck_after=cfg.stuck_seconds(),
+                    clock=self.clock, on_state=self._save_job_state,
+                )
+            )
+
+    async def run_until_stopped(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        await self.start()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.shutdown()
+
+    def request_stop(self) -> None:
+        log.info("daemon.stopping")
+        self._stop.set()
+
+    async def reload(self) -> None:
+        log.info("daemon.reload", hooks=len(self.reload_hooks))
+        for hook in self.reload_hooks:
+            try:
+                await hook()
+            except Exception:  # noqa: BLE001 - a failed reload keeps the last good state; the hook reports it
+                log.exception("daemon.reload_failed")
+
+    async def shutdown(self) -> None:
+        self.notifier.stopping()
+        await self.scheduler.stop()
+        if self.dispatcher is not None and self._dispatch_task is not None:
+            self.dispatcher.stop()
+            try:
+                await asyncio.wait_for(self._dispatch_task, timeout=self.settings.dispatch.drain_timeout + 5)
+            except (TimeoutError, asyncio.CancelledError):
+                self._dispatch_task.cancel()
+                await asyncio.gather(self._dispatch_task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.http is not None:
+            await self.http.stop()
+        if self.wiring is not None:
+            await self.wiring.aclose()
+        if self.store is not None:
+            await self.store.close()
+        self.notifier.close()
+        log.info("daemon.stopped")
+
+    # -- health --------------------------------------------------------------------------------------------------
+
+    def _store_ready(self) -> tuple[bool, str]:
+        return (self.store is not None, "state store not open")
+
+    def _jobs_ready(self) -> tuple[bool, str]:
+        late = [
+            name for name, c in self.scheduler.coordinators.items() if not c.succeeded_within(2 * c.interval)
+        ]
+        return (not late, "no success within 2× interval: " + ", ".join(late))
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            if self.scheduler.all_ticking():
+                self.notifier.watchdog()
+            else:
+                stuck = [n for n, c in self.scheduler.coordinators.items() if not c.is_ticking()]
+                log.error("watchdog.withheld", stuck=stuck)
+                self.notifier.status(f"stuck: {', '.join(stuck)}")
+            await asyncio.sleep(interval)
+
+    async def _refresh_gauges(self) -> None:
+        while True:
+            try:
+                assert self.store is not None
+                async with self.store.transaction() as tx:
+                    depth = await ob.depth_by_state(tx)
+                for state, count in depth.items():
+                    metrics.OUTBOX_OPS.labels(state).set(count)
+                metrics.DEAD_LETTERS.set(depth[ob.DEAD])
+            except Exception:  # noqa: BLE001 - gauges are best effort
+                log.debug("gauges.refresh_failed", exc_info=True)
+            await asyncio.sleep(5)
+
+    async def _save_job_state(self, c: JobCoordinator) -> None:
+        if self.store is None:
+            return
+        async with self.store.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO job_state (job, last_started_at, last_success_at, last_failure_at, last_error, "
+                "next_run_at, runs, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET "
+                "last_started_at = excluded.last_started_at, last_success_at = excluded.last_success_at, "
+                "last_failure_at = excluded.last_failure_at, last_error = excluded.last_error, "
+                "next_run_at = excluded.next_run_at, runs = excluded.runs, failures = excluded.failures",
+                (c.name, iso(c.last_started_at), iso(c.last_success_at), iso(c.last_failure_at),
+                 None if c.last_exception is None else f"{type(c.last_exception).__name__}: {c.last_exception}",
+                 iso(c.next_run_at), c.runs, c.failures),
+            )

@@ -1,0 +1,258 @@
+"""The dispatcher: the only place that writes to the outside.
+
+It claims ready outbox ops in batches, delivers them through their target's sink (ops of one key in order, keys in
+parallel), and records every outcome in one transaction per batch: done (and the ledger), retry later, or dead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from bridge import metrics
+from bridge.config import DispatchSettings
+from bridge.dispatch.retry import is_retryable, long_backoff, short_retrying
+from bridge.dispatch.sink import BatchSink, Sink
+from bridge.domain.time import Clock
+from bridge.errors import DeliveryError, RetryableError
+from bridge.store import Store
+from bridge.store import outbox as ob
+
+log = structlog.get_logger("bridge.dispatch")
+
+DEFAULT_HINTS = {
+    "permanent": "The target refused this write. Fix the data or mapping it names, then `bridge dlq replay ID`.",
+    "exhausted": "The target kept failing. Check that it is reachable, then `bridge dlq replay ID`.",
+}
+
+
+@dataclass(slots=True)
+class DispatchStats:
+    claimed: int = 0
+    done: int = 0
+    retried: int = 0
+    dead: int = 0
+    resolved: int = 0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        sinks: Mapping[str, Sink],
+        settings: DispatchSettings,
+        *,
+        clock: Clock | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        on_dead: Callable[[ob.OutboxOp, str], Awaitable[None]] | None = None,
+    ) -> None:
+        self.store = store
+        self.sinks = dict(sinks)
+        self.settings = settings
+        self.clock = clock or Clock()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._owner = ob.owner_token()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._on_dead = on_dead
+        self.stats = DispatchStats()
+
+    def add_sink(self, sink: Sink) -> None:
+        self.sinks[sink.target] = sink
+
+    def wake(self) -> None:
+        """Look at the outbox now (a job just enqueued)."""
+        self._wake.set()
+
+    async def release_abandoned(self) -> int:
+        async with self.store.transaction() as tx:
+            count = await ob.release_abandoned(tx, self.clock.time())
+        if count:
+            log.warning("outbox.released", count=count, reason="lease expired or owner process gone")
+        return count
+
+    async def run(self) -> None:
+        """Deliver until ``stop()``; then let the current batch finish for ``drain_timeout`` seconds."""
+        await self.release_abandoned()
+        while not self._stopping.is_set():
+            handled = await self._drain_guarded()
+            if handled == 0:
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._stopping.wait())]
+                try:
+                    await asyncio.wait(waiters, timeout=self.settings.idle_poll, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in waiters:
+                        waiter.cancel()
+
+    async def _drain_guarded(self) -> int:
+        try:
+            return await self.dispatch_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("dispatch.failed")
+            await asyncio.sleep(self.settings.idle_poll)
+            return 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def drain_all(self, max_batches: int | None = None) -> DispatchStats:
+        """Deliver every ready op now (CLI, tests, benchmarks); returns what happened."""
+        batches = 0
+        while await self.dispatch_once():
+            batches += 1
+            if max_batches is not None and batches >= max_batches:
+                break
+        return self.stats
+
+    async def dispatch_once(self) -> int:
+        """Claim one batch, deliver it, record the outcomes; returns the number of ops handled."""
+        async with self.store.transaction() as tx:
+            ops = await ob.claim(
+                tx,
+                targets=sorted(self.sinks),
+                limit=self.settings.batch_size,
+                now=self.clock.time(),
+                lease=self.settings.lease_seconds,
+                owner=self._owner,
+            )
+        if not ops:
+            return 0
+        self.stats.claimed += len(ops)
+        outcomes = await self._deliver_all(ops)
+        async with self.store.transaction() as tx:
+            if outcomes:
+                self.stats.resolved += await ob.complete(tx, outcomes, self._owner)
+            unfinished = {op.id for op in ops} - {o.op.id for o in outcomes}
+            if unfinished:
+                await ob.release(tx, sorted(unfinished), self._owner)
+        for outcome in outcomes:
+            self._count(outcome)
+        if self._on_dead is not None:
+            for outcome in outcomes:
+                if outcome.state == ob.DEAD:
+                    await self._on_dead(outcome.op, outcome.error or "")
+        return len(ops)
+
+    async def _deliver_all(self, ops: Sequence[ob.OutboxOp]) -> list[ob.Outcome]:
+        by_sink: dict[str, list[ob.OutboxOp]] = defaultdict(list)
+        for op in ops:
+            by_sink[op.target].append(op)
+        outcomes: list[ob.Outcome] = []
+        semaphore = asyncio.Semaphore(self.settings.concurrency)
+        tasks: list[asyncio.Task[None]] = []
+        for target, target_ops in by_sink.items():
+            sink = self.sinks[target]
+            if isinstance(sink, BatchSink):
+                for start in range(0, len(target_ops), max(1, sink.max_batch)):
+                    chunk = target_ops[start : start + sink.max_batch]
+                    tasks.append(asyncio.create_task(self._deliver_batch(sink, chunk, semaphore, outcomes)))
+            else:
+                by_key: dict[tuple[str, str], list[ob.OutboxOp]] = defaultdict(list)
+                for op in target_ops:
+                    by_key[(op.entity, op.key)].append(op)
+                for key_ops in by_key.values():
+                    tasks.append(asyncio.create_task(self._deliver_in_order(sink, key_ops, semaphore, outcomes)))
+        gathered = asyncio.gather(*tasks)
+        if not self._stopping.is_set():
+            try:
+                await asyncio.shield(gathered)
+            except asyncio.CancelledError:
+                await self._drain_on_cancel(gathered)
+                raise
+        else:
+            await self._drain_on_cancel(gathered)
+        return outcomes
+
+    async def _drain_on_cancel(self, gathered: asyncio.Future[Any]) -> None:
+        """Shutdown: give in-flight deliveries ``drain_timeout`` seconds, then cancel the rest (they stay pending)."""
+        try:
+            await asyncio.wait_for(asyncio.shield(gathered), timeout=self.settings.drain_timeout)
+        except (TimeoutError, asyncio.CancelledError):
+            gathered.cancel()
+            await asyncio.gather(gathered, return_exceptions=True)
+
+    async def _deliver_in_order(
+        self, sink: Sink, ops: list[ob.OutboxOp], semaphore: asyncio.Semaphore, outcomes: list[ob.Outcome]
+    ) -> None:
+        async with semaphore:
+            for op in ops:
+                outcome = await self._deliver_one(sink, op)
+                outcomes.append(outcome)
+                if outcome.state != ob.DONE:
+                    break  # later ops of this key stay unfinished and are released untouched: order is kept
+
+    async def _deliver_one(self, sink: Sink, op: ob.OutboxOp) -> ob.Outcome:
+        started = time.perf_counter()
+        retrying = short_retrying(
+            self.settings.retry,
+            self._sleep,
+            before_sleep=lambda state: metrics.DELIVERY_RETRIES.labels(sink.target).inc(),
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await sink.deliver(op)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - classified below, never swallowed silently
+            return self._failure(op, exc)
+        finally:
+            metrics.DELIVERY_DURATION.labels(sink.target).observe(time.perf_counter() - started)
+        return ob.Outcome(op, ob.DONE)
+
+    async def _deliver_batch(
+        self, sink: BatchSink, ops: list[ob.OutboxOp], semaphore: asyncio.Semaphore, outcomes: list[ob.Outcome]
+    ) -> None:
+        async with semaphore:
+            retrying = short_retrying(self.settings.retry, self._sleep)
+            try:
+                async for attempt in retrying:
+                    with attempt:
+                        results = await sink.deliver_batch(ops)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                outcomes.extend(self._failure(op, exc) for op in ops)
+                return
+            for op, result in zip(ops, results, strict=True):
+                outcomes.append(ob.Outcome(op, ob.DONE) if result is None else self._failure(op, result))
+
+    def _failure(self, op: ob.OutboxOp, exc: BaseException) -> ob.Outcome:
+        message = f"{type(exc).__name__}: {exc}"
+        hint = exc.hint if isinstance(exc, DeliveryError) else None
+        attempts = op.attempts + 1
+        if not is_retryable(exc):
+            log.warning("delivery.dead", op_id=op.id, target=op.target, key=op.key, error=message)
+            return ob.Outcome(op, ob.DEAD, message, hint or DEFAULT_HINTS["permanent"])
+        if attempts >= self.settings.retry.max_attempts:
+            log.warning("delivery.exhausted", op_id=op.id, target=op.target, key=op.key, attempts=attempts,
+                        error=message)
+            return ob.Outcome(op, ob.DEAD, message, hint or DEFAULT_HINTS["exhausted"])
+        retry_after = exc.retry_after if isinstance(exc, RetryableError) else None
+        delay = long_backoff(self.settings.retry, attempts, retry_after, self._rng)
+        log.info("delivery.retry_later", op_id=op.id, target=op.target, key=op.key, attempts=attempts,
+                 delay=round(delay, 1), error=message)
+        return ob.Outcome(op, ob.PENDING, message, hint, self.clock.time() + delay)
+
+    def _count(self, outcome: ob.Outcome) -> None:
+        label = {ob.DONE: "done", ob.PENDING: "retry", ob.DEAD: "dead"}[outcome.state]
+        metrics.DELIVERIES.labels(outcome.op.target, label).inc()
+        if outcome.state == ob.DONE:
+            self.stats.done += 1
+        elif outcome.state == ob.PENDING:
+            self.stats.retried += 1
+        else:
+            self.stats.dead += 1

@@ -1,0 +1,32 @@
+"""The sink protocol: the one shape every writer to the outside has (CS-Cart, SMILE files, carrier files, MQTT)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from bridge.store.outbox import OutboxOp
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Delivers outbox ops of one ``target``.
+
+    ``deliver`` must be idempotent for the same ``op.idempotency_key`` (it may be called again after a crash) and
+    must raise ``RetryableError`` or ``PermanentError``; anything else is treated as retryable.
+    """
+
+    target: str
+
+    async def deliver(self, op: OutboxOp) -> None: ...
+
+
+@runtime_checkable
+class BatchSink(Sink, Protocol):
+    """A sink that can deliver many ops in one call (the add-on's batch API)."""
+
+    max_batch: int
+
+    async def deliver_batch(self, ops: Sequence[OutboxOp]) -> Sequence[BaseException | None]:
+        """One result per op, in order: ``None`` for delivered, the error otherwise."""
+        ...

@@ -1,0 +1,58 @@
+"""Ledger: what the bridge last wrote successfully. Jobs diff desired values against it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.domain.time import iso, utcnow
+from bridge.store.db import Connection
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON (sorted keys, no spaces, Decimals as strings) so equal values hash equally."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def value_hash(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    key: str
+    value_hash: str
+    value: Any
+
+
+async def get_hashes(tx: Connection, target: str, entity: str) -> dict[str, str]:
+    cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
+    return {row[0]: row[1] for row in await cursor.fetchall()}
+
+
+async def get(tx: Connection, target: str, entity: str, key: str) -> LedgerEntry | None:
+    cursor = await tx.execute(
+        "SELECT key, value_hash, value_json FROM ledger WHERE target = ? AND entity = ? AND key = ?",
+        (target, entity, key),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else LedgerEntry(row[0], row[1], json.loads(row[2]))
+
+
+async def record(tx: Connection, target: str, entity: str, key: str, payload_json: str, payload_hash: str) -> None:
+    await tx.execute(
+        "INSERT INTO ledger (target, entity, key, value_hash, value_json, pushed_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (target, entity, key) DO UPDATE SET value_hash = excluded.value_hash, "
+        "value_json = excluded.value_json, pushed_at = excluded.pushed_at",
+        (target, entity, key, payload_hash, payload_json, iso(utcnow())),
+    )
+
+
+async def forget(tx: Connection, target: str, entity: str, keys: Iterable[str]) -> None:
+    """Drop entries so the next run pushes those keys again (drift repair)."""
+    await tx.executemany(
+        "DELETE FROM ledger WHERE target = ? AND entity = ? AND key = ?", [(target, entity, k) for k in keys]
+    )

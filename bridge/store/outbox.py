@@ -1,0 +1,294 @@
+"""Outbox rows: enqueue (with coalescing), claim with a lease, complete, retry, dead-letter, replay.
+
+Every function takes the transaction's connection so a job enqueues in the same transaction as its plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.domain.time import iso, utcnow
+from bridge.store import ledger
+from bridge.store.db import Connection
+
+PENDING, IN_FLIGHT, DONE, DEAD = "pending", "in_flight", "done", "dead"
+STATES = (PENDING, IN_FLIGHT, DONE, DEAD)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOp:
+    """A write the bridge wants done. ``key`` identifies the record; ops for one key are delivered in order."""
+
+    target: str
+    op: str
+    entity: str
+    key: str
+    payload: Any
+    idempotency_key: str | None = None  # give one where a second enqueue of the same intent must be refused
+    track_ledger: bool = True  # record the payload in the ledger once delivered
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxOp:
+    id: int
+    target: str
+    op: str
+    entity: str
+    key: str
+    payload_json: str
+    payload_hash: str
+    idempotency_key: str
+    track_ledger: bool
+    state: str
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None = None
+    hint: str | None = None
+    resolution: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    payload: Any = field(default=None, compare=False)
+
+    @classmethod
+    def from_row(cls, row: Any) -> OutboxOp:
+        return cls(
+            id=row["id"],
+            target=row["target"],
+            op=row["op"],
+            entity=row["entity"],
+            key=row["key"],
+            payload_json=row["payload"],
+            payload_hash=row["payload_hash"],
+            idempotency_key=row["idempotency_key"],
+            track_ledger=bool(row["track_ledger"]),
+            state=row["state"],
+            attempts=row["attempts"],
+            next_attempt_at=row["next_attempt_at"],
+            last_error=row["last_error"],
+            hint=row["hint"],
+            resolution=row["resolution"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            payload=json.loads(row["payload"]),
+        )
+
+
+_ENQUEUE_SQL = """
+INSERT INTO outbox (target, op, entity, key, payload, payload_hash, idempotency_key, track_ledger,
+                    state, attempts, next_attempt_at, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+ON CONFLICT (idempotency_key) DO NOTHING
+ON CONFLICT (target, entity, key, op) WHERE state = 'pending' DO UPDATE SET
+    payload = excluded.payload, payload_hash = excluded.payload_hash,
+    idempotency_key = excluded.idempotency_key, track_ledger = excluded.track_ledger,
+    updated_at = excluded.updated_at
+"""
+
+
+async def enqueue(tx: Connection, ops: Iterable[NewOp], now: float) -> int:
+    """Insert ops, replacing a pending op for the same key; returns how many rows were inserted or replaced."""
+    stamp = iso(utcnow())
+    rows = []
+    for item in ops:
+        payload_json = ledger.canonical_json(item.payload)
+        payload_hash = ledger.value_hash(item.payload)
+        key = item.idempotency_key or f"{item.target}/{item.entity}/{item.key}/{item.op}/{uuid.uuid4().hex}"
+        rows.append(
+            (item.target, item.op, item.entity, item.key, payload_json, payload_hash, key,
+             int(item.track_ledger), now, stamp, stamp)
+        )
+    if not rows:
+        return 0
+    before = tx.total_changes
+    await tx.executemany(_ENQUEUE_SQL, rows)
+    return tx.total_changes - before
+
+
+def owner_token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def claim(tx: Connection, *, targets: Sequence[str], limit: int, now: float, lease: float, owner: str) -> list[OutboxOp]:
+    """Take up to ``limit`` ready ops for ``targets``; never an op whose key already has one in flight."""
+    if not targets:
+        return []
+    marks = ",".join("?" for _ in targets)
+    cursor = await tx.execute(
+        f"""
+        UPDATE outbox SET state = 'in_flight', lease_until = ?, claimed_by = ?, updated_at = ?
+        WHERE id IN (
+            SELECT o.id FROM outbox o
+            WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND o.target IN ({marks})
+              AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.state = 'in_flight' AND b.target = o.target
+                              AND b.entity = o.entity AND b.key = o.key)
+            ORDER BY o.id LIMIT ?)
+        RETURNING *
+        """,
+        (now + lease, owner, iso(utcnow()), now, *targets, limit),
+    )
+    ops = [OutboxOp.from_row(row) for row in await cursor.fetchall()]
+    ops.sort(key=lambda op: op.id)
+    return ops
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one delivery, as the dispatcher records it."""
+
+    op: OutboxOp
+    state: str  # done | pending (retry later) | dead
+    error: str | None = None
+    hint: str | None = None
+    next_attempt_at: float | None = None
+
+
+async def complete(tx: Connection, outcomes: Sequence[Outcome], owner: str) -> int:
+    """Record outcomes of claimed ops; returns how many dead letters a success resolved."""
+    stamp = iso(utcnow())
+    done = [o for o in outcomes if o.state == DONE]
+    retry = [o for o in outcomes if o.state == PENDING]
+    dead = [o for o in outcomes if o.state == DEAD]
+    resolved = 0
+    if done:
+        await tx.executemany(
+            "UPDATE outbox SET state = 'done', attempts = attempts + 1, lease_until = NULL, last_error = NULL, "
+            "hint = NULL, updated_at = ? WHERE id = ? AND claimed_by = ?",
+            [(stamp, o.op.id, owner) for o in done],
+        )
+        for o in done:
+            if o.op.track_ledger:
+                await ledger.record(tx, o.op.target, o.op.entity, o.op.key, o.op.payload_json, o.op.payload_hash)
+        before = tx.total_changes
+        await tx.executemany(
+            "UPDATE outbox SET state = 'done', resolution = ?, updated_at = ? "
+            "WHERE state = 'dead' AND target = ? AND entity = ? AND key = ? AND id < ?",
+            [(f"superseded by #{o.op.id}", stamp, o.op.target, o.op.entity, o.op.key, o.op.id) for o in done],
+        )
+        resolved = tx.total_changes - before
+    if retry:
+        await tx.executemany(
+            "UPDATE outbox SET state = 'pending', attempts = attempts + 1, lease_until = NULL, claimed_by = NULL, "
+            "last_error = ?, hint = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ?",
+            [(o.error, o.hint, o.next_attempt_at, stamp, o.op.id, owner) for o in retry],
+        )
+    if dead:
+        await tx.executemany(
+            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, lease_until = NULL, claimed_by = NULL, "
+            "last_error = ?, hint = ?, updated_at = ? WHERE id = ? AND claimed_by = ?",
+            [(o.error, o.hint, stamp, o.op.id, owner) for o in dead],
+        )
+    return resolved
+
+
+async def release(tx: Connection, op_ids: Sequence[int], owner: str) -> None:
+    """Give claimed ops back unchanged (shutdown before they were delivered)."""
+    await tx.executemany(
+        "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL WHERE id = ? AND claimed_by = ?",
+        [(op_id, owner) for op_id in op_ids],
+    )
+
+
+async def release_abandoned(tx: Connection, now: float) -> int:
+    """Return in_flight ops to pending when their lease expired or their owner process on this host is gone."""
+    cursor = await tx.execute("SELECT DISTINCT claimed_by FROM outbox WHERE state = 'in_flight'")
+    gone = [row[0] for row in await cursor.fetchall() if row[0] and not _owner_alive(row[0])]
+    before = tx.total_changes
+    await tx.execute(
+        "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL "
+        "WHERE state = 'in_flight' AND lease_until < ?",
+        (now,),
+    )
+    if gone:
+        await tx.executemany(
+            "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL "
+            "WHERE state = 'in_flight' AND claimed_by = ?",
+            [(owner,) for owner in gone],
+        )
+    return tx.total_changes - before
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, pid_text = owner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True  # another host's lease: only its expiry can free it
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def depth_by_state(tx: Connection) -> dict[str, int]:
+    cursor = await tx.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+    counts = dict.fromkeys(STATES, 0)
+    counts.update({row[0]: row[1] for row in await cursor.fetchall()})
+    return counts
+
+
+async def get(tx: Connection, op_id: int) -> OutboxOp | None:
+    cursor = await tx.execute("SELECT * FROM outbox WHERE id = ?", (op_id,))
+    row = await cursor.fetchone()
+    return None if row is None else OutboxOp.from_row(row)
+
+
+async def dead_letters(tx: Connection, limit: int = 1000) -> list[OutboxOp]:
+    cursor = await tx.execute("SELECT * FROM outbox WHERE state = 'dead' ORDER BY id LIMIT ?", (limit,))
+    return [OutboxOp.from_row(row) for row in await cursor.fetchall()]
+
+
+async def replay(tx: Connection, op_ids: Sequence[int] | None, now: float) -> list[int]:
+    """Dead letters back to pending with a fresh attempt budget; ``None`` replays all of them.
+
+    A replayed op whose key already has a pending op is folded into it (the pending one is newer).
+    """
+    if op_ids is None:
+        cursor = await tx.execute("SELECT id FROM outbox WHERE state = 'dead' ORDER BY id")
+        op_ids = [row[0] for row in await cursor.fetchall()]
+    replayed = []
+    stamp = iso(utcnow())
+    for op_id in op_ids:
+        op = await get(tx, op_id)
+        if op is None or op.state != DEAD:
+            continue
+        cursor = await tx.execute(
+            "SELECT id FROM outbox WHERE state = 'pending' AND target = ? AND entity = ? AND key = ? AND op = ?",
+            (op.target, op.entity, op.key, op.op),
+        )
+        newer = await cursor.fetchone()
+        if newer is not None:
+            await tx.execute(
+                "UPDATE outbox SET state = 'done', resolution = ?, updated_at = ? WHERE id = ?",
+                (f"superseded by pending #{newer[0]}", stamp, op_id),
+            )
+        else:
+            await tx.execute(
+                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, resolution = 'replayed', "
+                "updated_at = ? WHERE id = ?",
+                (now, stamp, op_id),
+            )
+        replayed.append(op_id)
+    return replayed
+
+
+async def discard(tx: Connection, op_ids: Sequence[int]) -> list[int]:
+    stamp = iso(utcnow())
+    discarded = []
+    for op_id in op_ids:
+        cursor = await tx.execute(
+            "UPDATE outbox SET state = 'done', resolution = 'discarded', updated_at = ? WHERE id = ? AND state = 'dead'",
+            (stamp, op_id),
+        )
+        if cursor.rowcount:
+            discarded.append(op_id)
+    return discarded

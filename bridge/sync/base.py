@@ -1,0 +1,90 @@
+"""What a sync job is: read → rules → plan → enqueue, in one store transaction, re-runnable, with a dry run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridge.config import Settings
+from bridge.domain.time import Clock
+from bridge.store import Store
+
+
+class Progress(Protocol):
+    """A progress sink; the CLI passes a rich progress bar on a TTY, the daemon a no-op."""
+
+    def start(self, description: str, total: int | None) -> None: ...
+
+    def advance(self, amount: int = 1) -> None: ...
+
+
+class NoProgress:
+    def start(self, description: str, total: int | None) -> None:
+        return None
+
+    def advance(self, amount: int = 1) -> None:
+        return None
+
+
+@dataclass(slots=True)
+class RunOptions:
+    dry_run: bool = False
+    force: bool = False  # e.g. apply a stock file the mass-change guard stopped
+    progress: Progress = field(default_factory=NoProgress)
+
+
+@dataclass(slots=True)
+class JobResult:
+    read: int = 0
+    changed: int = 0
+    enqueued: int = 0
+    failed: int = 0
+    plan: list[str] = field(default_factory=list)  # the first planned changes, for --dry-run
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"read {self.read}, changed {self.changed}, enqueued {self.enqueued}, failed {self.failed}"
+
+
+@dataclass(slots=True)
+class JobContext:
+    """What a job may use. Edges are optional: a job that needs one missing raises ``ConfigError``."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    wake_dispatcher: Callable[[], None] = lambda: None
+    services: dict[str, Any] = field(default_factory=dict)  # rules, cscart client, events publisher …
+
+    def service(self, name: str) -> Any:
+        from bridge.errors import ConfigError
+
+        try:
+            return self.services[name]
+        except KeyError:
+            raise ConfigError(f"this job needs '{name}', which is not configured") from None
+
+
+class Job(Protocol):
+    name: str
+
+    async def run(self, options: RunOptions) -> JobResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    name: str
+    description: str
+    factory: Callable[[JobContext], Job]
+
+
+REGISTRY: dict[str, JobSpec] = {}
+
+
+def register(name: str, description: str) -> Callable[[Callable[[JobContext], Job]], Callable[[JobContext], Job]]:
+    def decorate(factory: Callable[[JobContext], Job]) -> Callable[[JobContext], Job]:
+        REGISTRY[name] = JobSpec(name, description, factory)
+        return factory
+
+    return decorate

@@ -1,0 +1,35 @@
+"""The composition root: builds sinks, services and extra HTTP routes from the settings.
+
+Edges plug in here and nowhere else, so the daemon and the CLI share one wiring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.config import Settings
+from bridge.dispatch import Sink
+from bridge.http import Handler
+from bridge.store import Store
+
+
+@dataclass
+class Wiring:
+    sinks: dict[str, Sink] = field(default_factory=dict)
+    services: dict[str, Any] = field(default_factory=dict)
+    routes: list[tuple[str, str, Handler]] = field(default_factory=list)
+    reload_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    exit_stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+
+    async def aclose(self) -> None:
+        await self.exit_stack.aclose()
+
+
+async def build(settings: Settings, store: Store) -> Wiring:
+    """Everything the configured edges provide. Each edge adds itself when its settings are present."""
+    wiring = Wiring()
+    return wiring
