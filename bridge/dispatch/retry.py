@@ -50,7 +50,7 @@ def short_retrying(
     return AsyncRetrying(
         stop=stop_after_attempt(settings.short_attempts) | _stop_when_retry_after_too_long(settings.short_max),
         wait=_wait_honouring_retry_after(
-            wait_exponential_jitter(initial=settings.short_initial, max=settings.short_max, jitter=settings.short_initial)
+            wait_exponential_jitter(multiplier=settings.short_initial, max=settings.short_max, jitter=settings.short_initial)
         ),
         retry=retry_if_exception(is_retryable),
         sleep=sleep,

@@ -115,7 +115,7 @@ def owner_token() -> str:
 
 
 async def claim(tx: Connection, *, targets: Sequence[str], limit: int, now: float, lease: float, owner: str) -> list[OutboxOp]:
-    """Take up to ``limit`` ready ops for ``targets``; never an op whose key already has one in flight."""
+    """Take up to ``limit`` ready ops for ``targets``; never one whose key has an op in flight or an older one waiting."""
     if not targets:
         return []
     marks = ",".join("?" for _ in targets)
@@ -125,8 +125,9 @@ async def claim(tx: Connection, *, targets: Sequence[str], limit: int, now: floa
         WHERE id IN (
             SELECT o.id FROM outbox o
             WHERE o.state = 'pending' AND o.next_attempt_at <= ? AND o.target IN ({marks})
-              AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.state = 'in_flight' AND b.target = o.target
-                              AND b.entity = o.entity AND b.key = o.key)
+              AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.target = o.target AND b.entity = o.entity
+                              AND b.key = o.key AND (b.state = 'in_flight'
+                                   OR (b.state = 'pending' AND b.id < o.id)))
             ORDER BY o.id LIMIT ?)
         RETURNING *
         """,
