@@ -1,4 +1,8 @@
-"""Every Prometheus metric the bridge exports, defined in one place (names follow Prometheus conventions)."""
+"""Every Prometheus metric the bridge exports, defined in one place (names follow Prometheus conventions).
+
+Sync jobs are labelled ``sync_job``, never ``job``: Prometheus owns ``job`` (the scrape job) and would rename ours to
+``exported_job``. ops/prometheus/alerts.yml and ops/grafana/dashboard.json query these names; tests/ops checks them.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,21 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 # Jobs (scheduler)
-JOB_RUNS = Counter("bridge_job_runs_total", "Job runs by outcome", ["job", "outcome"], registry=REGISTRY)
+JOB_RUNS = Counter("bridge_job_runs_total", "Job runs by outcome", ["sync_job", "outcome"], registry=REGISTRY)
 JOB_DURATION = Histogram(
     "bridge_job_duration_seconds",
     "Wall time of one job run",
-    ["job"],
+    ["sync_job"],
     buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 1800),
     registry=REGISTRY,
 )
 JOB_LAST_SUCCESS = Gauge(
-    "bridge_job_last_success_timestamp_seconds", "Unix time of the last successful run", ["job"], registry=REGISTRY
+    "bridge_job_last_success_timestamp_seconds", "Unix time of the last successful run", ["sync_job"], registry=REGISTRY
 )
-JOB_INTERVAL = Gauge("bridge_job_interval_seconds", "Configured interval of each job", ["job"], registry=REGISTRY)
-JOB_RUNNING = Gauge("bridge_job_running", "1 while the job runs", ["job"], registry=REGISTRY)
+JOB_INTERVAL = Gauge("bridge_job_interval_seconds", "Configured interval of each job", ["sync_job"], registry=REGISTRY)
+JOB_RUNNING = Gauge("bridge_job_running", "1 while the job runs", ["sync_job"], registry=REGISTRY)
 JOB_RECORDS = Counter(
-    "bridge_job_records_total", "Records per job by stage: read, changed, written, failed", ["job", "stage"],
+    "bridge_job_records_total", "Records per job by stage: read, changed, written, failed", ["sync_job", "stage"],
     registry=REGISTRY,
 )
 
@@ -52,6 +56,48 @@ AUTH_FAILING = Gauge(
 )
 RULE_RELOADS = Counter("bridge_rule_reloads_total", "Rule reloads by outcome", ["outcome"], registry=REGISTRY)
 RULES_VALID = Gauge("bridge_rules_valid", "1 if the rules on disk are the rules in force", registry=REGISTRY)
+
+# Business health (alerted on in ops/prometheus/alerts.yml)
+SMILE_FILES_PROCESSED = Counter(
+    "bridge_smile_files_processed_total", "SMILE inbox files read and applied, by layout", ["layout"],
+    registry=REGISTRY,
+)
+SMILE_FILES_QUARANTINED = Counter(
+    "bridge_smile_files_quarantined_total", "SMILE inbox files moved to quarantine (unreadable or refused)",
+    ["layout"], registry=REGISTRY,
+)
+STOCK_GUARD_TRIPPED = Counter(
+    "bridge_stock_guard_tripped_total", "Stock files held by the mass-change guard", registry=REGISTRY
+)
+STOCK_GUARD_HOLDING = Gauge(
+    "bridge_stock_guard_holding", "1 while a stock file waits for `bridge sync stock --force`", registry=REGISTRY
+)
+ORDERS_BY_STATE = Gauge(
+    "bridge_orders_by_state", "Orders in the mirror by workflow state", ["state"], registry=REGISTRY
+)
+ORDERS_UNCONFIRMED = Gauge(
+    "bridge_orders_unconfirmed", "Orders sent to SMILE and not confirmed by it within the confirmation window",
+    registry=REGISTRY,
+)
+SHIPMENTS_DELAYED = Gauge(
+    "bridge_shipments_delayed", "Orders instructed for shipping without a tracking number past their due time",
+    registry=REGISTRY,
+)
+
+# MQTT
+MQTT_CONNECTED = Gauge("bridge_mqtt_connected", "1 while connected to the MQTT broker", registry=REGISTRY)
+MQTT_EVENTS = Counter(
+    "bridge_mqtt_events_published_total", "Events acknowledged by the broker (QoS 1), by kind", ["kind"],
+    registry=REGISTRY,
+)
+MQTT_EVENTS_DROPPED = Counter(
+    "bridge_mqtt_events_dropped_total", "Events dropped because the queue was full while disconnected", ["kind"],
+    registry=REGISTRY,
+)
+MQTT_COMMANDS = Counter(
+    "bridge_mqtt_commands_total", "Commands received over MQTT by outcome (accepted, rejected)", ["outcome"],
+    registry=REGISTRY,
+)
 
 # Daemon
 UP_SINCE = Gauge("bridge_start_time_seconds", "Unix time the daemon started", registry=REGISTRY)
