@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
-
-from bridge.cli import common
 
 app = typer.Typer(
     name="bridge",
@@ -32,8 +28,4 @@ _register()
 
 
 def main() -> None:
-    try:
-        app()
-    except common.CliError as exc:
-        common.console_err.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(exc.exit_code)
+    app()

@@ -25,10 +25,19 @@ ConfigOption = Annotated[
 ]
 
 
-class CliError(Exception):
+class CliError(typer.Exit):
+    """An error for the operator: ``error: …`` on stderr, no traceback, the given exit code.
+
+    It is a ``typer.Exit`` (typer's public way to end with a code), so the message is printed when it is raised.
+    """
+
     def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+        console_err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+        super().__init__(exit_code)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def settings_or_exit(config: Path | None) -> Settings:
