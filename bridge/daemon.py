@@ -13,9 +13,12 @@ import structlog
 from bridge import __version__, metrics, wiring
 from bridge.config import Settings
 from bridge.dispatch import Dispatcher
+from bridge.domain.orders import WorkflowState
 from bridge.domain.time import Clock, iso
 from bridge.http import HttpServer, Probe, build_app
 from bridge.scheduler import JobCoordinator, Scheduler
+from bridge.events import EventPublisher, NullPublisher
+from bridge.statelock import StateLock
 from bridge.store import Store
 from bridge.store import outbox as ob
 from bridge.sync import JobContext, RunOptions, registered_jobs
@@ -39,16 +42,21 @@ class Daemon:
         self._tasks: list[asyncio.Task[Any]] = []
         self._dispatch_task: asyncio.Task[None] | None = None
         self.reload_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.lock = StateLock(settings.state_path)
+        self.events: EventPublisher = NullPublisher()
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         metrics.UP_SINCE.set(time.time())
         metrics.BUILD_INFO.labels(__version__).set(1)
+        self.lock.acquire("start a second daemon on it")
         self.store = await Store.open(self.settings.state_path)
         self.wiring = await wiring.build(self.settings, self.store)
         self.reload_hooks.extend(self.wiring.reload_hooks)
-        self.dispatcher = Dispatcher(self.store, self.wiring.sinks, self.settings.dispatch, clock=self.clock)
+        self.events = self.wiring.services.get("events", self.events)
+        self.dispatcher = Dispatcher(self.store, self.wiring.sinks, self.settings.dispatch, clock=self.clock,
+                                     on_dead=self._dead_letter_event)
         self.context = JobContext(
             settings=self.settings,
             store=self.store,
@@ -57,6 +65,9 @@ class Daemon:
             services={**self.wiring.services, "scheduler": self.scheduler, "dispatcher": self.dispatcher},
         )
         self._add_jobs()
+        sync_commands = self.wiring.services.get("sync_commands")
+        if sync_commands is not None:
+            sync_commands.bind_commands(self.scheduler.trigger)
         probe = Probe({"store": self._store_ready, "jobs": self._jobs_ready})
         self.http = HttpServer(build_app(probe, self.wiring.routes), self.settings.http.host, self.settings.http.port)
         await self.http.start()
@@ -91,7 +102,7 @@ class Daemon:
             self.scheduler.add(
                 JobCoordinator(
                     name, run, interval=cfg.interval, jitter=cfg.jitter, stuck_after=cfg.stuck_seconds(),
-                    clock=self.clock, on_state=self._save_job_state,
+                    clock=self.clock, on_state=self._save_job_state, on_transition=self._job_transition_event,
                 )
             )
 
@@ -137,6 +148,7 @@ class Daemon:
             await self.wiring.aclose()
         if self.store is not None:
             await self.store.close()
+        self.lock.release()
         self.notifier.close()
         log.info("daemon.stopped")
 
@@ -170,9 +182,26 @@ class Daemon:
                 for state, count in depth.items():
                     metrics.OUTBOX_OPS.labels(state).set(count)
                 metrics.DEAD_LETTERS.set(depth[ob.DEAD])
+                orders = dict.fromkeys((state.value for state in WorkflowState), 0)
+                rows = await self.store.fetchall("SELECT workflow_state, COUNT(*) FROM orders GROUP BY 1")
+                orders.update({row[0]: row[1] for row in rows})
+                for state, count in orders.items():
+                    metrics.ORDERS_BY_STATE.labels(state).set(count)
             except Exception:  # noqa: BLE001 - gauges are best effort
                 log.debug("gauges.refresh_failed", exc_info=True)
             await asyncio.sleep(5)
+
+    async def _job_transition_event(self, c: JobCoordinator, recovered: bool) -> None:
+        if recovered:
+            await self.events.publish("job_recovered", {"job": c.name, "failures": c.failures})
+        else:
+            error = None if c.last_exception is None else f"{type(c.last_exception).__name__}: {c.last_exception}"
+            await self.events.publish("job_failed", {"job": c.name, "error": error, "failures": c.failures})
+
+    async def _dead_letter_event(self, op: ob.OutboxOp, error: str) -> None:
+        await self.events.publish(
+            "dead_letter", {"op_id": op.id, "target": op.target, "entity": op.entity, "key": op.key, "error": error}
+        )
 
     async def _save_job_state(self, c: JobCoordinator) -> None:
         if self.store is None:

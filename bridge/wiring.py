@@ -32,4 +32,18 @@ class Wiring:
 async def build(settings: Settings, store: Store) -> Wiring:
     """Everything the configured edges provide. Each edge adds itself when its settings are present."""
     wiring = Wiring()
+    _add_mqtt(settings, wiring)
     return wiring
+
+
+def _add_mqtt(settings: Settings, wiring: Wiring) -> None:
+    """``events`` is always there (a no-op while mqtt.host is empty), so jobs publish without checking."""
+    from bridge.events import MqttEvents, NullPublisher
+
+    if not settings.mqtt.host:
+        wiring.services.setdefault("events", NullPublisher())
+        return
+    mqtt = MqttEvents(settings.mqtt)
+    wiring.services["events"] = mqtt
+    wiring.services["sync_commands"] = mqtt  # the daemon binds its scheduler's trigger here
+    wiring.background.append(mqtt.run)
