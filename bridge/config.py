@@ -102,6 +102,10 @@ class MqttSettings(_Section):
     client_id: str = "cscart-smile-bridge"
     topic_prefix: str = "bridge"
     keepalive: int = Field(30, ge=5)
+    queue_size: int = Field(1000, ge=1, description="Events kept while the broker is away; the oldest go first")
+    reconnect_initial: float = Field(1.0, gt=0, description="First wait before reconnecting, seconds (doubles)")
+    reconnect_max: float = Field(60.0, gt=0, description="Longest wait between reconnect attempts, seconds")
+    publish_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the broker's PUBACK")
 
 
 class Settings(BaseSettings):
