@@ -1,0 +1,166 @@
+"""``bridge backup PATH`` and ``bridge restore PATH``: a consistent copy of the state file, and putting one back.
+
+Backup uses sqlite's online backup API, so it is safe while the daemon runs (it copies one consistent snapshot,
+WAL contents included). Restore refuses while a daemon holds the state lock, verifies the backup first, keeps the
+current state as ``<state>.bak`` and swaps the new file in with one atomic rename.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bridge.cli.common import CliError, ConfigOption, console, settings_or_exit
+from bridge.errors import BridgeError
+from bridge.statelock import StateLock
+
+
+def backup(
+    path: Annotated[str, typer.Argument(help="Backup file to write, or a folder (existing, or ending in /) to write "
+                                              "a time-stamped file into.")],
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing backup file."),
+    config: ConfigOption = None,
+) -> None:
+    """Copy the state file consistently, even while the daemon runs (sqlite online backup)."""
+    settings = settings_or_exit(config)
+    source = settings.state_path
+    if not source.is_file():
+        raise CliError(f"{source}: no state file to back up (check data_dir / state_file in the settings)")
+    folder = path.endswith(("/", os.sep)) or Path(path).is_dir()
+    target = Path(path) / f"state-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.sqlite3" if folder else Path(path)
+    if target.exists() and not force:
+        raise CliError(f"{target}: exists; choose another name or add --force")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        _copy_database(source, partial)
+        version = verify_state_file(partial)
+        os.replace(partial, target)
+        _fsync_dir(target.parent)
+    except (sqlite3.Error, BridgeError) as exc:
+        partial.unlink(missing_ok=True)
+        raise CliError(f"backup failed: {exc}") from None
+    console.print(f"Backed up {source} to {target} ({target.stat().st_size} bytes, schema version {version}).",
+                  markup=False, highlight=False)
+
+
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file written by `bridge backup`.")],
+    config: ConfigOption = None,
+) -> None:
+    """Replace the state file with a backup; the daemon must be stopped. The old state is kept as <state>.bak."""
+    settings = settings_or_exit(config)
+    state = settings.state_path
+    if not path.is_file():
+        raise CliError(f"{path}: backup file not found")
+    lock = StateLock(state)
+    try:
+        lock.acquire("restore over it")
+        version = verify_state_file(path)
+        state.parent.mkdir(parents=True, exist_ok=True)
+        incoming = state.with_name(state.name + ".restore")
+        _copy_database(path, incoming)
+        verify_state_file(incoming)
+        kept = _keep_current(state)
+        os.replace(incoming, state)
+        _fsync_dir(state.parent)
+    except BridgeError as exc:
+        raise CliError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise CliError(f"restore failed, the state file is unchanged: {exc}") from None
+    finally:
+        lock.release()
+    kept_note = f"; the previous state is kept as {kept}" if kept else ""
+    console.print(f"Restored {state} from {path} (schema version {version}){kept_note}.", markup=False,
+                  highlight=False)
+
+
+def verify_state_file(path: Path) -> int:
+    """Check that ``path`` is a sound bridge state file this version can open; returns its schema version."""
+    known = _known_schema_version()
+    try:
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
+    except sqlite3.Error as exc:
+        raise BackupInvalid(f"{path}: cannot be opened as sqlite: {exc}") from None
+    try:
+        check = conn.execute("PRAGMA integrity_check").fetchone()
+        if check is None or check[0] != "ok":
+            raise BackupInvalid(f"{path}: integrity check failed: {check[0] if check else 'no answer'}")
+        has_schema = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if not has_schema:
+            raise BackupInvalid(f"{path}: not a bridge state file (no schema_migrations table)")
+        version = int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        raise BackupInvalid(f"{path}: not a readable sqlite database: {exc}") from None
+    finally:
+        conn.close()
+    if version == 0:
+        raise BackupInvalid(f"{path}: schema_migrations is empty; this is not a bridge state file")
+    if version > known:
+        raise BackupInvalid(
+            f"{path}: schema version {version} is newer than this bridge knows ({known}); restore it with the "
+            "bridge version that wrote it"
+        )
+    return version
+
+
+class BackupInvalid(BridgeError):
+    """The file is not a usable state backup."""
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """One consistent snapshot of ``source`` into a fresh single file (no WAL) at ``target``, flushed to disk."""
+    target.unlink(missing_ok=True)
+    src = sqlite3.connect(_read_only_uri(source), uri=True, timeout=30)
+    try:
+        dest = sqlite3.connect(target)
+        try:
+            src.backup(dest)  # pages=-1: the whole database in one step, under one read transaction
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
+    finally:
+        src.close()
+    with open(target, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _keep_current(state: Path) -> Path | None:
+    """Copy the current state (WAL folded in) to ``<state>.bak`` and empty its WAL, so no stale frames remain."""
+    if not state.exists():
+        return None
+    kept = state.with_name(state.name + ".bak")
+    conn = sqlite3.connect(state, timeout=30)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    _copy_database(state, kept)
+    for suffix in ("-wal", "-shm"):
+        state.with_name(state.name + suffix).unlink(missing_ok=True)
+    return kept
+
+
+def _read_only_uri(path: Path) -> str:
+    return path.resolve().as_uri() + "?mode=ro"
+
+
+def _known_schema_version() -> int:
+    names = [entry.name for entry in resources.files("bridge.store.migrations").iterdir()]
+    return max((int(name[:4]) for name in names if name.endswith(".sql") and name[:4].isdigit()), default=0)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
