@@ -16,8 +16,9 @@ from bridge.errors import BridgeError
 
 T = TypeVar("T")
 
-console = Console()
-console_err = Console(stderr=True)
+# Piped output (grep, less, cron mail) is not wrapped at 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
+console_err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 ConfigOption = Annotated[
     Path | None,

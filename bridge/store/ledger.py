@@ -42,13 +42,21 @@ async def get(tx: Connection, target: str, entity: str, key: str) -> LedgerEntry
     return None if row is None else LedgerEntry(row[0], row[1], json.loads(row[2]))
 
 
+_RECORD_SQL = (
+    "INSERT INTO ledger (target, entity, key, value_hash, value_json, pushed_at) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (target, entity, key) DO UPDATE SET value_hash = excluded.value_hash, "
+    "value_json = excluded.value_json, pushed_at = excluded.pushed_at"
+)
+
+
 async def record(tx: Connection, target: str, entity: str, key: str, payload_json: str, payload_hash: str) -> None:
-    await tx.execute(
-        "INSERT INTO ledger (target, entity, key, value_hash, value_json, pushed_at) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (target, entity, key) DO UPDATE SET value_hash = excluded.value_hash, "
-        "value_json = excluded.value_json, pushed_at = excluded.pushed_at",
-        (target, entity, key, payload_hash, payload_json, iso(utcnow())),
-    )
+    await record_many(tx, [(target, entity, key, payload_json, payload_hash)])
+
+
+async def record_many(tx: Connection, entries: Iterable[tuple[str, str, str, str, str]]) -> None:
+    """Record (target, entity, key, payload_json, payload_hash) entries in one round trip."""
+    stamp = iso(utcnow())
+    await tx.executemany(_RECORD_SQL, [(t, e, k, h, j, stamp) for t, e, k, j, h in entries])
 
 
 async def forget(tx: Connection, target: str, entity: str, keys: Iterable[str]) -> None:

@@ -162,9 +162,10 @@ async def complete(tx: Connection, outcomes: Sequence[Outcome], owner: str) -> i
             "hint = NULL, updated_at = ? WHERE id = ? AND claimed_by = ?",
             [(stamp, o.op.id, owner) for o in done],
         )
-        for o in done:
-            if o.op.track_ledger:
-                await ledger.record(tx, o.op.target, o.op.entity, o.op.key, o.op.payload_json, o.op.payload_hash)
+        await ledger.record_many(
+            tx, [(o.op.target, o.op.entity, o.op.key, o.op.payload_json, o.op.payload_hash)
+                 for o in done if o.op.track_ledger]
+        )
         before = tx.total_changes
         await tx.executemany(
             "UPDATE outbox SET state = 'done', resolution = ?, updated_at = ? "
