@@ -166,13 +166,15 @@ class Dispatcher:
                 for key_ops in by_key.values():
                     tasks.append(asyncio.create_task(self._deliver_in_order(sink, key_ops, semaphore, outcomes)))
         gathered = asyncio.gather(*tasks)
-        if not self._stopping.is_set():
-            try:
-                await asyncio.shield(gathered)
-            except asyncio.CancelledError:
-                await self._drain_on_cancel(gathered)
-                raise
-        else:
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait([gathered, stopping], return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            await self._drain_on_cancel(gathered)
+            raise
+        finally:
+            stopping.cancel()
+        if not gathered.done():  # stop() during the batch: drain it, within the drain timeout
             await self._drain_on_cancel(gathered)
         return outcomes
 
