@@ -1,0 +1,96 @@
+"""The dashboard and the alerts query only metric names the bridge really exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from bridge import metrics
+from tests.ops.promql import exported_names, metric_names
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARD = ROOT / "ops" / "grafana" / "dashboard.json"
+ALERTS = ROOT / "ops" / "prometheus" / "alerts.yml"
+PROMETHEUS_OWN = {"up"}  # added by Prometheus to every scrape target
+
+
+def dashboard_queries(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in {"expr", "definition"} and isinstance(value, str):
+                yield value
+            elif key == "query" and isinstance(value, dict) and isinstance(value.get("query"), str):
+                yield value["query"]
+            else:
+                yield from dashboard_queries(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from dashboard_queries(item)
+
+
+def label_values_metric(query: str) -> str:
+    # Grafana's label_values(metric, label) is not PromQL; its first argument is a metric name.
+    return query.split("(", 1)[1].split(",", 1)[0].strip()
+
+
+def test_extractor_finds_names_and_ignores_functions_labels_and_keywords() -> None:
+    expr = ('histogram_quantile(0.95, sum by (endpoint, le) (rate(bridge_api_request_duration_seconds_bucket'
+            '{instance=~"$instance", status!~"2.."}[$__rate_interval]))) > on (instance) group_left () '
+            '2 * bridge_job_interval_seconds unless bridge_x offset 1h or time() - up')
+    assert metric_names(expr) == {"bridge_api_request_duration_seconds_bucket", "bridge_job_interval_seconds",
+                                  "bridge_x", "up"}
+
+
+def test_exported_names_include_sample_suffixes() -> None:
+    names = exported_names(metrics.REGISTRY)
+    assert {"bridge_job_runs_total", "bridge_job_duration_seconds_bucket", "bridge_job_duration_seconds_count",
+            "bridge_dead_letters"} <= names
+    assert "bridge_job_runs" not in names
+
+
+def test_dashboard_imports_with_the_datasource_as_a_variable() -> None:
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+    for panel in panels:
+        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] == "${datasource}", panel["title"]
+    titles = " | ".join(p["title"] for p in panels).lower()
+    for topic in ("freshness", "records changed", "latency", "api errors", "outbox", "dead letters",
+                  "workflow state", "smile files"):
+        assert topic in titles
+
+
+def test_every_dashboard_query_uses_exported_metric_names() -> None:
+    exported = exported_names(metrics.REGISTRY) | PROMETHEUS_OWN
+    queries = list(dashboard_queries(json.loads(DASHBOARD.read_text(encoding="utf-8"))))
+    assert len(queries) > 20
+    used: set[str] = set()
+    for query in queries:
+        names = {label_values_metric(query)} if query.startswith("label_values(") else metric_names(query)
+        assert names, f"no metric in {query!r}"
+        assert names <= exported, f"unknown metric(s) {sorted(names - exported)} in dashboard query {query!r}"
+        used |= names
+    assert {"bridge_job_last_success_timestamp_seconds", "bridge_orders_by_state",
+            "bridge_smile_files_quarantined_total"} <= used
+
+
+def test_every_alert_uses_exported_metric_names() -> None:
+    exported = exported_names(metrics.REGISTRY) | PROMETHEUS_OWN
+    rules = YAML(typ="safe").load(ALERTS.read_text(encoding="utf-8"))["groups"][0]["rules"]
+    for rule in rules:
+        names = metric_names(rule["expr"])
+        assert names and names <= exported, f"{rule['alert']}: unknown metric(s) {sorted(names - exported)}"
+
+
+@pytest.mark.parametrize("bad", ["bridge_job_runs", "bridge_dead_letter", "bridge_job_duration_seconds"])
+def test_a_misspelt_or_unsuffixed_name_is_caught(bad: str) -> None:
+    assert bad not in exported_names(metrics.REGISTRY)

@@ -1,0 +1,183 @@
+"""MQTT events and commands against a real mosquitto, including a broker restart mid-run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+
+from bridge.config import MqttSettings
+from bridge.events import EVENT_FIELDS, MqttEvents, NullPublisher, build_event
+from bridge.domain.time import Clock
+from tests.ops.conftest import Broker, DaemonProcess, only_stock_job
+
+WAIT = 15.0
+
+
+@asynccontextmanager
+async def listener(broker: Broker, topic: str = "bridge/#", name: str = "ops-test-listener") -> AsyncIterator[
+        aiomqtt.Client]:
+    """A persistent-session subscriber: QoS 1 messages published while it reconnects are kept for it."""
+    for attempt in range(100):
+        try:
+            async with aiomqtt.Client("127.0.0.1", broker.port, identifier=name, clean_session=False) as client:
+                await client.subscribe(topic, qos=1)
+                yield client
+                return
+        except aiomqtt.MqttError:
+            if attempt == 99:
+                raise
+            await asyncio.sleep(0.05)
+
+
+async def next_event(client: aiomqtt.Client, kind: str | None = None, **match: Any) -> dict[str, Any]:
+    """The next message on bridge/events/... (of ``kind`` with ``match``ing fields), decoded."""
+    async def read() -> dict[str, Any]:
+        async for message in client.messages:
+            if not str(message.topic).startswith("bridge/events/"):
+                continue
+            event = json.loads(message.payload)
+            assert str(message.topic) == f"bridge/events/{event['kind']}"
+            assert message.qos == 1
+            if (kind is None or event["kind"] == kind) and all(event.get(k) == v for k, v in match.items()):
+                return event
+        raise AssertionError("subscription ended")
+
+    return await asyncio.wait_for(read(), WAIT)
+
+
+def settings_for(broker: Broker, **overrides: Any) -> MqttSettings:
+    return MqttSettings(host="127.0.0.1", port=broker.port, client_id="bridge-under-test", reconnect_initial=0.05,
+                        reconnect_max=0.2, **overrides)
+
+
+async def test_events_carry_the_documented_envelope_and_survive_a_broker_restart(broker: Broker) -> None:
+    events = MqttEvents(settings_for(broker))
+    runner = asyncio.create_task(events.run())
+    try:
+        async with listener(broker) as sub:
+            await asyncio.wait_for(events.connected.wait(), WAIT)
+            await events.publish("job_failed", {"job": "stock", "error": "RetryableError: 503", "failures": 1})
+            event = await next_event(sub, "job_failed")
+            assert set(event) == {"id", "kind", "at", "source", "job", "error", "failures"}
+            assert event["source"] == "bridge-under-test" and event["job"] == "stock"
+            assert event["at"].endswith("+00:00")
+
+        broker.stop()
+        await asyncio.wait_for(_until(lambda: not events.connected.is_set()), WAIT)
+        # Published while the broker is away: kept in the queue, delivered after the reconnect.
+        await events.publish("file_quarantined", {"file": "zaiko.csv", "layout": "stock", "reason": "line 3: 数量"})
+        assert events.pending == 1
+        broker.start()
+        async with listener(broker) as sub:
+            await asyncio.wait_for(events.connected.wait(), WAIT)
+            queued = await next_event(sub, "file_quarantined")
+            assert queued["reason"] == "line 3: 数量"
+            await events.publish("job_recovered", {"job": "stock", "failures": 1})
+            assert (await next_event(sub, "job_recovered"))["job"] == "stock"
+        assert events.pending == 0
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
+async def test_queue_keeps_the_newest_events_while_disconnected(broker: Broker) -> None:
+    broker.stop()
+    events = MqttEvents(settings_for(broker, queue_size=2))
+    runner = asyncio.create_task(events.run())
+    try:
+        for job in ("a", "b", "c"):
+            await events.publish("job_recovered", {"job": job, "failures": 1})
+        assert events.pending == 2
+        broker.start()
+        async with listener(broker) as sub:
+            received = [(await next_event(sub, "job_recovered"))["job"] for _ in range(2)]
+        assert received == ["b", "c"]
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
+async def test_sync_commands_reach_the_trigger(broker: Broker) -> None:
+    triggered: list[str] = []
+    events = MqttEvents(settings_for(broker))
+    events.bind_commands(lambda job: triggered.append(job) is None and job == "stock")
+    runner = asyncio.create_task(events.run())
+    try:
+        async with listener(broker) as sub:
+            await asyncio.wait_for(events.connected.wait(), WAIT)
+            await sub.publish("bridge/commands/sync/stock", b"", qos=1)
+            assert (await next_event(sub, "sync_requested"))["accepted"] is True
+            await sub.publish("bridge/commands/sync/nonsense", b"", qos=1)
+            assert (await next_event(sub, "sync_requested", job="nonsense"))["accepted"] is False
+        assert triggered == ["stock", "nonsense"]
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+
+
+async def test_every_event_kind_is_validated_with_mqtt_off() -> None:
+    null = NullPublisher()
+    for kind, fields in EVENT_FIELDS.items():
+        await null.publish(kind, dict.fromkeys(fields, "x"))
+    with pytest.raises(ValueError, match="unknown event kind"):
+        await null.publish("stock_alert", {})
+    with pytest.raises(ValueError, match="lacks field"):
+        await null.publish("job_failed", {"job": "stock"})
+    with pytest.raises(ValueError, match="set by the envelope"):
+        build_event("job_recovered", {"job": "x", "failures": 0, "id": "mine"}, source="t", clock=Clock())
+
+
+async def _until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.02)
+
+
+async def test_daemon_publishes_job_events_and_obeys_commands_across_a_broker_restart(
+        broker: Broker, short_dir: Path) -> None:
+    daemon = DaemonProcess(
+        short_dir,
+        only_stock_job(interval=3600)
+        + f"mqtt: {{host: 127.0.0.1, port: {broker.port}, reconnect_initial: 0.05, reconnect_max: 0.2}}\n",
+    )
+    daemon.flag("fail", True)
+    try:
+        async with listener(broker) as sub:
+            daemon.start()
+            # The first scheduled run fails: one job_failed event (failures are reported on the transition only).
+            failed = await next_event(sub, "job_failed", job="stock")
+            assert "failing on purpose" in failed["error"] and failed["failures"] == 1
+
+            daemon.flag("fail", False)
+            await sub.publish("bridge/commands/sync/stock", b"", qos=1)
+            assert (await next_event(sub, "sync_requested", job="stock"))["accepted"] is True
+            assert (await next_event(sub, "job_recovered", job="stock"))["failures"] == 1
+
+        broker.restart()
+        async with listener(broker) as sub:
+            runs = daemon.runs()
+            daemon.flag("fail", True)
+            # The daemon reconnects by itself and resubscribes: the command works again after the restart.
+            for _ in range(200):
+                await sub.publish("bridge/commands/sync/stock", b"", qos=1)
+                try:
+                    event = await asyncio.wait_for(next_event(sub, "sync_requested", job="stock"), 0.5)
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                pytest.fail(f"no answer to commands after the broker restart:\n{daemon.output()[-4000:]}")
+            assert event["accepted"] is True
+            assert (await next_event(sub, "job_failed", job="stock"))["failures"] >= 2
+            assert daemon.runs() > runs
+        assert daemon.stop() == 0, daemon.output()[-4000:]
+    finally:
+        if daemon.process is not None and daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()
