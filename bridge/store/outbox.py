@@ -114,13 +114,9 @@ def owner_token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-async def claim(tx: Connection, *, targets: Sequence[str], limit: int, now: float, lease: float, owner: str) -> list[OutboxOp]:
-    """Take up to ``limit`` ready ops for ``targets``; never one whose key has an op in flight or an older one waiting."""
-    if not targets:
-        return []
-    marks = ",".join("?" for _ in targets)
-    cursor = await tx.execute(
-        f"""
+def claim_sql(target_count: int) -> str:
+    marks = ",".join("?" for _ in range(target_count))
+    return f"""
         UPDATE outbox SET state = 'in_flight', lease_until = ?, claimed_by = ?, updated_at = ?
         WHERE id IN (
             SELECT o.id FROM outbox o
@@ -130,8 +126,15 @@ async def claim(tx: Connection, *, targets: Sequence[str], limit: int, now: floa
                                    OR (b.state = 'pending' AND b.id < o.id)))
             ORDER BY o.id LIMIT ?)
         RETURNING *
-        """,
-        (now + lease, owner, iso(utcnow()), now, *targets, limit),
+        """
+
+
+async def claim(tx: Connection, *, targets: Sequence[str], limit: int, now: float, lease: float, owner: str) -> list[OutboxOp]:
+    """Take up to ``limit`` ready ops for ``targets``; never one whose key has an op in flight or an older one waiting."""
+    if not targets:
+        return []
+    cursor = await tx.execute(
+        claim_sql(len(targets)), (now + lease, owner, iso(utcnow()), now, *targets, limit)
     )
     ops = [OutboxOp.from_row(row) for row in await cursor.fetchall()]
     ops.sort(key=lambda op: op.id)

@@ -52,7 +52,6 @@ CREATE TABLE outbox (
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
 );
-CREATE INDEX outbox_ready ON outbox (state, next_attempt_at, id);
 CREATE INDEX outbox_key ON outbox (target, entity, key, state);
 
 -- The orders mirror: CS-Cart order, workflow state, payment state, SMILE binding.
@@ -110,4 +109,6 @@ CREATE TABLE job_state (
 
 -- At most one pending op per (target, entity, key, op): a newer desired value replaces the pending one.
 CREATE UNIQUE INDEX outbox_coalesce ON outbox (target, entity, key, op) WHERE state = 'pending';
+-- Claims walk pending rows in id order and stop at LIMIT; an index led by next_attempt_at would make sqlite sort
+-- every pending row on each claim.
 CREATE INDEX outbox_claim ON outbox (state, id);
