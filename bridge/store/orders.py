@@ -1,0 +1,158 @@
+"""The orders mirror: every CS-Cart order with its workflow state, payment state, SMILE binding and history."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bridge.domain.orders import Order, PaymentState, WorkflowState
+from bridge.domain.serialize import from_data, to_data
+from bridge.domain.time import iso, utcnow
+from bridge.store.db import Connection
+
+OPEN_STATES = (WorkflowState.RECEIVED, WorkflowState.HOLD, WorkflowState.SHIPPING_INSTRUCTED)
+
+
+@dataclass(frozen=True, slots=True)
+class MirroredOrder:
+    order: Order
+    workflow_state: WorkflowState
+    payment_state: PaymentState | None
+    smile_slip_no: str | None
+    smile_serial: str | None
+    exported_at: str | None
+    confirmed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    from_state: WorkflowState | None
+    to_state: WorkflowState
+    reason: str
+    at: str
+
+
+async def get(tx: Connection, order_id: int) -> MirroredOrder | None:
+    cursor = await tx.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,))
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    return MirroredOrder(
+        order=from_data(Order, json.loads(row["data_json"])),
+        workflow_state=WorkflowState(row["workflow_state"]),
+        payment_state=PaymentState(row["payment_state"]) if row["payment_state"] else None,
+        smile_slip_no=row["smile_slip_no"],
+        smile_serial=row["smile_serial"],
+        exported_at=row["exported_at"],
+        confirmed_at=row["confirmed_at"],
+    )
+
+
+async def upsert(
+    tx: Connection, order: Order, *, initial_state: WorkflowState, payment_state: PaymentState | None = None
+) -> MirroredOrder | None:
+    """Mirror the CS-Cart order as it is now; a new order enters ``initial_state``. Returns the previous mirror."""
+    previous = await get(tx, order.order_id)
+    stamp = iso(utcnow())
+    data = json.dumps(to_data(order), ensure_ascii=False, sort_keys=True)
+    if previous is None:
+        await tx.execute(
+            "INSERT INTO orders (order_id, cscart_status, workflow_state, payment_state, customer_code, direct_ship, "
+            "total, placed_at, cscart_updated_at, data_json, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (order.order_id, order.status, initial_state.value, payment_state.value if payment_state else None,
+             order.customer_code, int(order.direct_ship), str(order.total), iso(order.placed_at),
+             iso(order.updated_at), data, stamp),
+        )
+        await _record_transition(tx, order.order_id, None, initial_state, "order mirrored from CS-Cart", stamp)
+    else:
+        await tx.execute(
+            "UPDATE orders SET cscart_status = ?, payment_state = COALESCE(?, payment_state), customer_code = ?, "
+            "direct_ship = ?, total = ?, cscart_updated_at = ?, data_json = ?, updated_at = ? WHERE order_id = ?",
+            (order.status, payment_state.value if payment_state else None, order.customer_code,
+             int(order.direct_ship), str(order.total), iso(order.updated_at), data, stamp, order.order_id),
+        )
+    await tx.execute("DELETE FROM order_lines WHERE order_id = ?", (order.order_id,))
+    await tx.executemany(
+        "INSERT INTO order_lines (order_id, line_no, product_code, quantity) VALUES (?, ?, ?, ?)",
+        [(order.order_id, n, line.product_code, str(line.quantity)) for n, line in enumerate(order.lines)],
+    )
+    return previous
+
+
+async def transition(tx: Connection, order_id: int, to_state: WorkflowState, reason: str) -> WorkflowState:
+    """Move the mirror to ``to_state`` with a reason for people; returns the state it left.
+
+    Whether the move is allowed is the rules' decision (order_flow.yaml), made before this is called.
+    """
+    cursor = await tx.execute("SELECT workflow_state FROM orders WHERE order_id = ?", (order_id,))
+    row = await cursor.fetchone()
+    if row is None:
+        raise KeyError(f"order {order_id} is not mirrored")
+    previous = WorkflowState(row[0])
+    stamp = iso(utcnow())
+    await tx.execute("UPDATE orders SET workflow_state = ?, updated_at = ? WHERE order_id = ?",
+                     (to_state.value, stamp, order_id))
+    await _record_transition(tx, order_id, previous, to_state, reason, stamp)
+    return previous
+
+
+async def _record_transition(
+    tx: Connection, order_id: int, from_state: WorkflowState | None, to_state: WorkflowState, reason: str, at: str
+) -> None:
+    await tx.execute(
+        "INSERT INTO order_transitions (order_id, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?)",
+        (order_id, from_state.value if from_state else None, to_state.value, reason, at),
+    )
+
+
+async def history(tx: Connection, order_id: int) -> list[Transition]:
+    cursor = await tx.execute(
+        "SELECT from_state, to_state, reason, at FROM order_transitions WHERE order_id = ? ORDER BY id", (order_id,)
+    )
+    return [
+        Transition(WorkflowState(r[0]) if r[0] else None, WorkflowState(r[1]), r[2], r[3])
+        for r in await cursor.fetchall()
+    ]
+
+
+async def mark_exported(tx: Connection, order_id: int, batch: str) -> None:
+    await tx.execute("UPDATE orders SET exported_at = ?, updated_at = ? WHERE order_id = ?",
+                     (f"{iso(utcnow())} {batch}", iso(utcnow()), order_id))
+
+
+async def confirm(tx: Connection, order_id: int, slip_no: str, serial: str | None) -> None:
+    """SMILE's read-back shows the order: bind its 伝票番号 / 処理連番."""
+    await tx.execute(
+        "UPDATE orders SET smile_slip_no = ?, smile_serial = ?, confirmed_at = COALESCE(confirmed_at, ?), "
+        "updated_at = ? WHERE order_id = ?",
+        (slip_no, serial, iso(utcnow()), iso(utcnow()), order_id),
+    )
+
+
+async def in_state(tx: Connection, state: WorkflowState) -> list[int]:
+    cursor = await tx.execute("SELECT order_id FROM orders WHERE workflow_state = ? ORDER BY order_id", (state.value,))
+    return [row[0] for row in await cursor.fetchall()]
+
+
+async def unconfirmed_quantities(tx: Connection) -> dict[str, Decimal]:
+    """Per product code: quantities in open CS-Cart orders that SMILE has not confirmed yet (the stock job subtracts
+    them, because SMILE's on-hand and allocated figures do not know these orders)."""
+    marks = ",".join("?" for _ in OPEN_STATES)
+    cursor = await tx.execute(
+        f"SELECT l.product_code, l.quantity FROM order_lines l JOIN orders o ON o.order_id = l.order_id "
+        f"WHERE o.confirmed_at IS NULL AND o.workflow_state IN ({marks})",
+        [s.value for s in OPEN_STATES],
+    )
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for code, quantity in await cursor.fetchall():
+        totals[code] += Decimal(quantity)
+    return dict(totals)
+
+
+async def counts_by_state(tx: Connection) -> dict[str, int]:
+    cursor = await tx.execute("SELECT workflow_state, COUNT(*) FROM orders GROUP BY workflow_state")
+    counts = {state.value: 0 for state in WorkflowState}
+    counts.update({row[0]: row[1] for row in await cursor.fetchall()})
+    return counts
