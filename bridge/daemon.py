@@ -13,13 +13,13 @@ import structlog
 from bridge import __version__, metrics, wiring
 from bridge.config import Settings
 from bridge.dispatch import Dispatcher
-from bridge.domain.orders import WorkflowState
 from bridge.domain.time import Clock, iso
+from bridge.events import EventPublisher, NullPublisher
 from bridge.http import HttpServer, Probe, build_app
 from bridge.scheduler import JobCoordinator, Scheduler
-from bridge.events import EventPublisher, NullPublisher
 from bridge.statelock import StateLock
 from bridge.store import Store
+from bridge.store import orders as mirrored_orders
 from bridge.store import outbox as ob
 from bridge.sync import JobContext, RunOptions, registered_jobs
 from bridge.systemd import Notifier, watchdog_interval
@@ -179,12 +179,10 @@ class Daemon:
                 assert self.store is not None
                 async with self.store.transaction() as tx:
                     depth = await ob.depth_by_state(tx)
+                    orders = await mirrored_orders.counts_by_state(tx)
                 for state, count in depth.items():
                     metrics.OUTBOX_OPS.labels(state).set(count)
                 metrics.DEAD_LETTERS.set(depth[ob.DEAD])
-                orders = dict.fromkeys((state.value for state in WorkflowState), 0)
-                rows = await self.store.fetchall("SELECT workflow_state, COUNT(*) FROM orders GROUP BY 1")
-                orders.update({row[0]: row[1] for row in rows})
                 for state, count in orders.items():
                     metrics.ORDERS_BY_STATE.labels(state).set(count)
             except Exception:  # noqa: BLE001 - gauges are best effort
