@@ -47,7 +47,7 @@ def backup(
         partial.unlink(missing_ok=True)
         raise CliError(f"backup failed: {exc}") from None
     console.print(f"Backed up {source} to {target} ({target.stat().st_size} bytes, schema version {version}).",
-                  markup=False, highlight=False)
+                  markup=False, highlight=False, soft_wrap=True)
 
 
 def restore(
@@ -78,7 +78,7 @@ def restore(
         lock.release()
     kept_note = f"; the previous state is kept as {kept}" if kept else ""
     console.print(f"Restored {state} from {path} (schema version {version}){kept_note}.", markup=False,
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
 
 
 def verify_state_file(path: Path) -> int:
