@@ -34,21 +34,31 @@ def directives(text: str) -> dict[str, dict[str, list[str]]]:
     return sections
 
 
-def local_copy(tmp_path: Path, text: str | None = None) -> Path:
+def local_copy(tmp_path: Path, text: str | None = None, unit: Path = UNIT) -> Path:
     bridge = Path(sys.executable).with_name("bridge")
     assert bridge.exists()
-    copy = tmp_path / UNIT.name
-    copy.write_text((text or UNIT.read_text(encoding="utf-8")).replace(INSTALLED_BRIDGE, str(bridge)), encoding="utf-8")
+    copy = tmp_path / unit.name
+    copy.write_text((text or unit.read_text(encoding="utf-8")).replace(INSTALLED_BRIDGE, str(bridge)), encoding="utf-8")
     return copy
 
 
-def verify(unit: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SYSTEMD_ANALYZE, "verify", str(unit)], capture_output=True, text=True, timeout=60)
+def verify(*units: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SYSTEMD_ANALYZE, "verify", *map(str, units)], capture_output=True, text=True, timeout=60)
 
 
-def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
-    result = verify(local_copy(tmp_path))
+def test_systemd_analyze_verify_accepts_every_shipped_unit(tmp_path: Path) -> None:
+    shipped = sorted(UNIT.parent.glob("*.service")) + sorted(UNIT.parent.glob("*.timer"))
+    assert len(shipped) == 3
+    result = verify(*(local_copy(tmp_path, unit=unit) for unit in shipped))
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def test_the_backup_timer_runs_bridge_backup_into_a_folder() -> None:
+    service = directives((UNIT.parent / "cscart-smile-bridge-backup.service").read_text(encoding="utf-8"))["Service"]
+    assert service["Type"] == ["oneshot"] and service["User"] == ["cscart-bridge"]
+    assert service["ExecStart"][0].startswith(f"{INSTALLED_BRIDGE} backup /var/backups/cscart-smile-bridge/ ")
+    timer = directives((UNIT.parent / "cscart-smile-bridge-backup.timer").read_text(encoding="utf-8"))
+    assert timer["Timer"]["Persistent"] == ["true"] and timer["Install"]["WantedBy"] == ["timers.target"]
 
 
 def test_systemd_analyze_verify_would_catch_a_broken_unit(tmp_path: Path) -> None:
