@@ -119,6 +119,8 @@ class BackupInvalid(BridgeError):
 def _copy_database(source: Path, target: Path) -> None:
     """One consistent snapshot of ``source`` into a fresh single file (no WAL) at ``target``, flushed to disk."""
     target.unlink(missing_ok=True)
+    # owner-only from the first byte: the state holds customer data
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     src = sqlite3.connect(_read_only_uri(source), uri=True, timeout=30)
     try:
         dest = sqlite3.connect(target)

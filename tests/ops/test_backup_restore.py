@@ -69,6 +69,7 @@ async def test_backup_is_one_consistent_snapshot_while_writes_go_on(tmp_path: Pa
     assert copied >= 200 and copied % 2 == 0 and copied <= 2 * pairs
     assert count(backup, "SELECT COUNT(*) FROM schema_migrations") >= 1
     assert not list((tmp_path / "backups").glob("*.partial"))
+    assert backup.stat().st_mode & 0o777 == 0o600
 
 
 def test_restore_refuses_under_a_running_daemon_then_swaps_and_keeps_bak(short_dir: Path) -> None:
