@@ -1,0 +1,336 @@
+"""Read one SMILE file into typed domain records, or into the complete list of what is wrong with it.
+
+The reader never raises on bad input: every problem becomes a ``FileProblem`` naming the file, line, column and
+value, with the fix. A file with any problem must not be applied at all (the inbox enforces that).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bridge.smile.layout import FileLayout
+from bridge.smile.schema import RecordSchema, schema_for
+from bridge.smile.settings import SmileSettings
+from bridge.smile.text import normalize_header
+from bridge.smile.values import FIXES, Parser, fix_for, parser_for
+
+MAX_PROBLEMS = 1000  # beyond this a file is clearly the wrong file; the count is still reported
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    file: str
+    line: int | None
+    column: str | None
+    value: str | None
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [where]
+        if self.column:
+            parts.append(f"column {self.column}")
+        if self.value is not None:
+            parts.append(f"value {self.value!r}")
+        return f"{', '.join(parts)}: {self.message}. Fix: {self.fix}"
+
+
+@dataclass(slots=True)
+class ReadResult:
+    path: Path
+    file_type: str
+    records: list[Any] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    problem_count: int = 0  # may exceed len(problems) when capped at MAX_PROBLEMS
+    rows: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason): 諸口 rows, not errors
+    notes: list[str] = field(default_factory=list)  # optional columns absent from the file, and the like
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def add(self, problem: FileProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+    def report(self) -> str:
+        lines = [f"{self.path.name}: {self.problem_count} problem(s); nothing from this file was applied."]
+        lines.extend(f"- {problem}" for problem in self.problems)
+        if self.problem_count > len(self.problems):
+            lines.append(f"- … and {self.problem_count - len(self.problems)} more problem(s) of the same kinds")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    name: str
+    index: int
+    label: str
+    parse: Parser
+    required: bool
+    fix: str
+
+
+def read_file(path: Path | str, file_type: str, settings: SmileSettings | None = None,
+              layout: FileLayout | None = None) -> ReadResult:
+    """Read the whole file; ``result.ok`` says whether ``result.records`` may be applied."""
+    settings = settings or SmileSettings()
+    layout = layout or settings.layout(file_type)
+    path = Path(path)
+    result = ReadResult(path=path, file_type=file_type)
+    for record in iter_records(path, file_type, result, settings=settings, layout=layout):
+        result.records.append(record)
+    return result
+
+
+def iter_records(path: Path, file_type: str, result: ReadResult, *, settings: SmileSettings,
+                 layout: FileLayout) -> Iterator[Any]:
+    """Stream the records of ``path``; problems accumulate in ``result`` (check ``result.ok`` at the end)."""
+    schema = schema_for(file_type)
+    name = path.name
+
+    def problem(line: int | None, message: str, fix: str, column: str | None = None, value: str | None = None):
+        result.add(FileProblem(name, line, column, value, message, fix))
+
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as raw:
+            head = raw.read(4)
+            raw.seek(max(0, size - 2))
+            tail = raw.read(2)
+    except OSError as exc:
+        problem(None, f"cannot read the file: {exc.strerror or exc}", "check the path and the file permissions")
+        return
+    if size == 0:
+        problem(None, "the file is empty", "export the file again from SMILE; a complete export is never empty")
+        return
+    encoding = _decoding(head, layout, problem)
+    if encoding is None:
+        return
+    if layout.require_final_newline and not _ends_with_newline(tail, encoding, head):
+        problem(None, "the last line has no line break, so the file is probably truncated or still being written",
+                "wait until the export has finished and deliver the complete file (or a NAME.done sentinel after it)")
+        return
+
+    with path.open("r", encoding=encoding, newline="") as text:
+        reader = csv.reader(text, delimiter=layout.delimiter, quotechar=layout.quotechar,
+                            quoting=layout.csv_quoting, strict=True)
+        try:
+            yield from _rows(reader, schema, layout, settings, result, problem)
+        except UnicodeDecodeError:
+            _report_decode_error(path, encoding, layout, problem)
+        except csv.Error as exc:
+            problem(reader.line_num, f"the line cannot be split into columns ({exc})",
+                    f"check the quoting ({layout.quotechar}…{layout.quotechar}) of that line; "
+                    "every opened quote must be closed")
+
+
+def _decoding(head: bytes, layout: FileLayout, problem: Any) -> str | None:
+    bom = next((name for mark, name in _BOMS if head.startswith(mark)), None)
+    configured = layout.encoding
+    if configured == "utf-16":
+        if bom != "utf-16":
+            found = f"a {bom} byte order mark" if bom else "no byte order mark"
+            problem(None, f"the layout says UTF-16 with a byte order mark, but the file has {found}",
+                    _encoding_fix(layout, bom or _sniff(head)))
+            return None
+        return "utf-16"
+    if bom == "utf-16":
+        problem(None, f"the file starts with a UTF-16 byte order mark, but the layout says {configured}",
+                _encoding_fix(layout, "utf-16"))
+        return None
+    if bom == "utf-8-sig":
+        if configured in ("utf-8", "utf-8-sig"):
+            return "utf-8-sig"
+        problem(None, f"the file starts with a UTF-8 byte order mark, but the layout says {configured}",
+                _encoding_fix(layout, "utf-8-sig"))
+        return None
+    return configured
+
+
+def _encoding_fix(layout: FileLayout, actual: str | None) -> str:
+    setting = f"smile.files.{layout.type}.encoding"
+    if actual:
+        return f"export the file as {layout.encoding} again, or set {setting}: {actual}"
+    return f"export the file as {layout.encoding} again, or set {setting} to the file's real encoding"
+
+
+def _sniff(data: bytes) -> str | None:
+    """The encoding a BOM-less sample decodes in, for the fix text only (the layout stays the authority)."""
+    for candidate in ("utf-8", "cp932"):
+        try:
+            data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    return None
+
+
+def _ends_with_newline(tail: bytes, encoding: str, head: bytes) -> bool:
+    if encoding == "utf-16":
+        return tail == (b"\x00\n" if head.startswith(codecs.BOM_UTF16_BE) else b"\n\x00")
+    return tail.endswith(b"\n")
+
+
+def _report_decode_error(path: Path, encoding: str, layout: FileLayout, problem: Any) -> None:
+    data = path.read_bytes()
+    text = data.decode(encoding, errors="replace")
+    position = text.find("\ufffd")
+    line = text.count("\n", 0, position) + 1 if position >= 0 else None
+    column = None
+    if position >= 0:
+        start = text.rfind("\n", 0, position) + 1
+        column = str(text.count(layout.delimiter, start, position) + 1)
+    actual = _sniff(data)
+    if encoding == "utf-16" and len(data) % 2:
+        problem(line, "the UTF-16 file has an odd number of bytes, so it was cut off",
+                "deliver the complete export again")
+        return
+    problem(line, f"the bytes are not valid {layout.encoding}", _encoding_fix(layout, actual), column=column)
+
+
+def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: FileLayout,
+                     settings: SmileSettings, result: ReadResult, problem: Any) -> list[_Column] | None:
+    by_name: dict[str, int] = {}
+    if header is not None:
+        for index, cell in enumerate(header):
+            by_name.setdefault(normalize_header(cell), index)
+    columns: list[_Column] = []
+    missing = False
+    for field_name, column in layout.columns.items():
+        spec = schema.spec(field_name)
+        index: int | None = None
+        if column.position is not None:
+            index = column.position - 1
+            label = f"{column.position}"
+            if header is not None and index < len(header):
+                label += f" ({header[index]})"
+            elif column.header:
+                label += f" ({column.header[0]})"
+        else:
+            for name in column.header:
+                index = by_name.get(normalize_header(name))
+                if index is not None:
+                    break
+            label = f"{(index or 0) + 1} ({header[index]})" if index is not None and header else column.header[0]
+        if index is None:
+            if spec.required:
+                missing = True
+                wanted = " or ".join(column.header)
+                problem(layout.header_rows or None, f"the required column {wanted} is not in the header",
+                        f"export the file with the column {column.header[0]}, or map "
+                        f"smile.files.{layout.type}.columns.{field_name} to the header the file uses "
+                        f"(found: {', '.join(header or [])[:300]})")
+            else:
+                result.notes.append(f"optional column {column.header[0]} is not in the file")
+            continue
+        columns.append(_Column(field_name, index, label, parser_for(spec, layout, column.false_values),
+                               spec.required, fix_for(spec, layout)))
+    return None if missing else columns
+
+
+def _rows(reader: Any, schema: RecordSchema, layout: FileLayout, settings: SmileSettings, result: ReadResult,
+          problem: Any) -> Iterator[Any]:
+    header: list[str] | None = None
+    for number in range(layout.header_rows):
+        row = next(reader, None)
+        if row is None:
+            problem(reader.line_num or None, f"the file ends inside its {layout.header_rows} header row(s)",
+                    "export the file again with its header")
+            return
+        if number == 0:
+            header = row
+    columns = _resolve_columns(header, schema, layout, settings, result, problem)
+    if columns is None:
+        return
+    width = len(header) if header is not None else layout.column_count
+    needed = max((c.index for c in columns), default=0) + 1
+    misc_codes = {"product": set(settings.misc_product_codes),
+                  "customer": set(settings.misc_customer_codes)}.get(schema.misc or "", set())
+    misc_field = schema.key[-1] if schema.misc == "product" else schema.key[0]
+    key_names = schema.key
+    seen: dict[tuple[Any, ...], int] = {}
+    checks = schema.checks
+    build = schema.build
+    for row in reader:
+        line = reader.line_num
+        if not row or row == [""]:
+            continue
+        result.rows += 1
+        if width is None:
+            width = len(row)  # headerless without column_count: the first row sets the width
+        if len(row) != width:
+            _width_problem(row, width, needed, line, header, problem)
+            if len(row) < needed:
+                continue
+        values: dict[str, Any] = {}
+        bad = False
+        for column in columns:
+            cell = row[column.index]
+            if not cell or cell.isspace():
+                if column.required:
+                    problem(line, "the value is empty", FIXES["required"], column.label, cell)
+                    bad = True
+                continue
+            try:
+                values[column.name] = column.parse(cell)
+            except ValueError as exc:
+                problem(line, str(exc), column.fix, column.label, cell)
+                bad = True
+        if bad:
+            continue
+        for check in checks:
+            found = check(values)
+            if found:
+                problem(line, found[1], found[2], found[0])
+                bad = True
+        if bad:
+            continue
+        if misc_codes and values.get(misc_field) in misc_codes:
+            result.skipped.append((line, f"諸口 code {values[misc_field]}"))
+            continue
+        key = tuple(values.get(name) for name in key_names)
+        first = seen.setdefault(key, line)
+        if first != line:
+            shown = ", ".join(f"{n}={v}" for n, v in zip(key_names, key, strict=True) if v is not None)
+            problem(line, f"duplicate key {shown} (first on line {first})",
+                    "each key must appear once: remove or merge the repeated row in SMILE and export again")
+            continue
+        yield build(values)
+    if result.rows == 0 and not layout.allow_empty:
+        problem(None, "the file has no data rows",
+                "export the file again; an empty export would remove everything it lists")
+
+
+def _width_problem(row: list[str], width: int, needed: int, line: int, header: list[str] | None,
+                   problem: Any) -> None:
+    if len(row) > width:
+        problem(line, f"the row has {len(row)} columns, {len(row) - width} more than the {width} expected",
+                "remove the extra column(s), or check the delimiter and that commas inside values are quoted",
+                str(width + 1), row[width][:40])
+        return
+    after = f" ({header[len(row) - 1]})" if header and 0 < len(row) <= len(header) else ""
+    problem(line, f"the row has {len(row)} columns, {width - len(row)} fewer than the {width} expected",
+            "the line is cut short (truncated file, or a line break inside an unquoted value): export again",
+            f"{len(row)}{after}", None)
+
+
+def stat_signature(path: Path) -> tuple[int, int]:
+    """(size, mtime_ns): what the inbox watches to decide that a file is complete."""
+    info = os.stat(path)
+    return info.st_size, info.st_mtime_ns

@@ -1,0 +1,393 @@
+"""What each SMILE file type means: its fields, their kinds and limits, its key, and the domain record it becomes.
+
+A layout (configuration) says *where* a field is; the schema (code) says *what* it is. ``build`` turns parsed
+values into a record and ``unbuild`` does the reverse, for the generator and round-trip tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from bridge.domain.catalog import CustomerPrice, Product, StockLevel
+from bridge.domain.customers import Address, Customer
+from bridge.domain.money import Rounding
+from bridge.smile.records import QuantityPrice, SalesSlipLine
+
+Kind = Literal["code", "text", "plain", "kana", "decimal", "int", "date", "datetime", "flag", "choice", "jan",
+               "postcode", "phone"]
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+PREFECTURES = (
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県", "千葉県",
+    "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県", "愛知県", "三重県",
+    "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県",
+    "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+)
+
+# 単価処理区分 codes [A]: confirm against the client's SMILE screens (smile.md §7).
+ROUNDING_CODES: dict[str, Rounding] = {
+    "0": Rounding.DOWN, "切捨て": Rounding.DOWN, "切り捨て": Rounding.DOWN,
+    "1": Rounding.HALF_UP, "四捨五入": Rounding.HALF_UP,
+    "2": Rounding.UP, "切上げ": Rounding.UP, "切り上げ": Rounding.UP,
+}
+ROUNDING_WRITE = {Rounding.DOWN: "0", Rounding.HALF_UP: "1", Rounding.UP: "2"}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    kind: Kind
+    required: bool = False
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    choices: dict[str, Any] | None = None
+    false_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSchema:
+    name: str
+    fields: tuple[FieldSpec, ...]
+    key: tuple[str, ...]
+    build: Callable[[dict[str, Any]], Any]
+    unbuild: Callable[[Any], dict[str, Any]]
+    misc: Literal["product", "customer", None] = None  # rows whose key is a 諸口 code are skipped, not applied
+    checks: tuple[Callable[[dict[str, Any]], tuple[str, str, str] | None], ...] = field(default=())
+
+    def spec(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.fields)
+
+
+def _validity(values: dict[str, Any]) -> tuple[str, str, str] | None:
+    start, end = values.get("valid_from"), values.get("valid_to")
+    if start and end and end < start:
+        return ("valid_to", "ends before it starts", "correct 有効期間/適用 開始日 and 終了日 so the start comes first")
+    return None
+
+
+def _s(values: dict[str, Any], name: str) -> str:
+    return values.get(name) or ""
+
+
+# ---- 商品マスター ------------------------------------------------------------------------------------------
+
+_RANKS = tuple(f"rank{n}_price" for n in range(1, 6))
+_NEW_RANKS = tuple(f"new_rank{n}_price" for n in range(1, 6))
+_PRICE = {"kind": "decimal", "minimum": ZERO}
+
+
+def _product(v: dict[str, Any]) -> Product:
+    return Product(
+        code=v["code"], name=v["name"], name_kana=_s(v, "name_kana"), unit=_s(v, "unit"),
+        case_quantity=v.get("case_quantity"), stock_managed=v.get("stock_managed", True) is not False,
+        standard_price=v.get("standard_price"), rank_prices=tuple(v.get(n) for n in _RANKS),
+        list_price=v.get("list_price"), new_price_date=v.get("new_price_date"),
+        new_standard_price=v.get("new_standard_price"), new_rank_prices=tuple(v.get(n) for n in _NEW_RANKS),
+        new_list_price=v.get("new_list_price"), jan=_s(v, "jan"), tax_class=_s(v, "tax_class"),
+        displayed=v.get("displayed", True) is not False, valid_from=v.get("valid_from"), valid_to=v.get("valid_to"),
+        category_code=_s(v, "category_code"), maker_name=_s(v, "maker_name"), modified_on=v.get("modified_on"),
+    )
+
+
+def _product_values(p: Product) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "code": p.code, "name": p.name, "name_kana": p.name_kana, "unit": p.unit, "case_quantity": p.case_quantity,
+        "stock_managed": p.stock_managed, "standard_price": p.standard_price, "list_price": p.list_price,
+        "new_price_date": p.new_price_date, "new_standard_price": p.new_standard_price,
+        "new_list_price": p.new_list_price, "jan": p.jan, "tax_class": p.tax_class, "displayed": p.displayed,
+        "valid_from": p.valid_from, "valid_to": p.valid_to, "category_code": p.category_code,
+        "maker_name": p.maker_name, "modified_on": p.modified_on,
+    }
+    values.update(zip(_RANKS, p.rank_prices, strict=True))
+    values.update(zip(_NEW_RANKS, p.new_rank_prices, strict=True))
+    return values
+
+
+PRODUCTS = RecordSchema(
+    name="products",
+    fields=(
+        FieldSpec("code", "code", required=True),
+        FieldSpec("name", "text", required=True),
+        FieldSpec("name_kana", "kana"),
+        FieldSpec("unit", "text"),
+        FieldSpec("case_quantity", "decimal", minimum=ZERO),
+        FieldSpec("stock_managed", "flag", false_values=("1", "しない", "無", "なし", "管理しない")),
+        FieldSpec("standard_price", **_PRICE),
+        *(FieldSpec(n, **_PRICE) for n in _RANKS),
+        FieldSpec("list_price", **_PRICE),
+        FieldSpec("new_price_date", "date"),
+        FieldSpec("new_standard_price", **_PRICE),
+        *(FieldSpec(n, **_PRICE) for n in _NEW_RANKS),
+        FieldSpec("new_list_price", **_PRICE),
+        FieldSpec("jan", "jan"),
+        FieldSpec("tax_class", "plain"),
+        FieldSpec("displayed", "flag", false_values=("1", "表示しない", "しない")),
+        FieldSpec("valid_from", "date"),
+        FieldSpec("valid_to", "date"),
+        FieldSpec("category_code", "code"),
+        FieldSpec("maker_name", "text"),
+        FieldSpec("modified_on", "date"),
+    ),
+    key=("code",),
+    build=_product,
+    unbuild=_product_values,
+    misc="product",
+    checks=(_validity,),
+)
+
+
+# ---- 得意先マスター ----------------------------------------------------------------------------------------
+
+SUSPENDED_MARKER = "休止"  # site convention (smile.md §2.1): a name containing it marks an inactive customer
+
+
+def split_prefecture(address: str) -> tuple[str, str]:
+    for prefecture in PREFECTURES:
+        if address.startswith(prefecture):
+            return prefecture, address[len(prefecture):]
+    return "", address
+
+
+def _customer(v: dict[str, Any]) -> Customer:
+    name = " ".join(part for part in (_s(v, "name1"), _s(v, "name2")) if part)
+    prefecture, city = split_prefecture(_s(v, "address1"))
+    address = Address(
+        company=name, postcode=_s(v, "postcode"), prefecture=prefecture, city=city, street=_s(v, "address2"),
+        building=_s(v, "address3"), phone=_s(v, "phone"),
+    )
+    rank = v.get("price_rank")
+    suspended = SUSPENDED_MARKER in name or SUSPENDED_MARKER in _s(v, "short_name")
+    return Customer(
+        code=v["code"], name=name, name_kana=_s(v, "name_kana"), email=_s(v, "email"), address=address,
+        price_rank=rank or None, rate_percent=v.get("rate_percent"),
+        price_rounding=v.get("price_rounding") or Rounding.DOWN,
+        price_rounding_unit=v.get("price_rounding_unit") or ONE, credit_limit=v.get("credit_limit"),
+        suspended=suspended, valid_from=v.get("valid_from"), valid_to=v.get("valid_to"),
+        modified_on=v.get("modified_on"),
+    )
+
+
+def _customer_values(c: Customer) -> dict[str, Any]:
+    a = c.address
+    return {
+        "code": c.code, "name1": c.name, "name2": "", "short_name": SUSPENDED_MARKER if c.suspended else "",
+        "name_kana": c.name_kana, "email": c.email, "postcode": a.postcode, "address1": a.prefecture + a.city,
+        "address2": a.street, "address3": a.building, "phone": a.phone, "price_rank": c.price_rank,
+        "rate_percent": c.rate_percent, "price_rounding": c.price_rounding,
+        "price_rounding_unit": c.price_rounding_unit, "credit_limit": c.credit_limit,
+        "valid_from": c.valid_from, "valid_to": c.valid_to, "modified_on": c.modified_on,
+    }
+
+
+CUSTOMERS = RecordSchema(
+    name="customers",
+    fields=(
+        FieldSpec("code", "code", required=True),
+        FieldSpec("name1", "text", required=True),
+        FieldSpec("name2", "text"),
+        FieldSpec("short_name", "text"),
+        FieldSpec("name_kana", "kana"),
+        FieldSpec("postcode", "postcode"),
+        FieldSpec("address1", "text"),
+        FieldSpec("address2", "text"),
+        FieldSpec("address3", "text"),
+        FieldSpec("phone", "phone"),
+        FieldSpec("email", "plain"),
+        FieldSpec("price_rank", "int", minimum=ZERO, maximum=Decimal(5)),
+        FieldSpec("rate_percent", "decimal", minimum=ZERO, maximum=Decimal(999)),
+        FieldSpec("price_rounding", "choice", choices=dict(ROUNDING_CODES)),
+        FieldSpec("price_rounding_unit", "decimal", minimum=Decimal("0.0001")),
+        FieldSpec("credit_limit", "decimal", minimum=ZERO),
+        FieldSpec("valid_from", "date"),
+        FieldSpec("valid_to", "date"),
+        FieldSpec("modified_on", "date"),
+    ),
+    key=("code",),
+    build=_customer,
+    unbuild=_customer_values,
+    misc="customer",
+    checks=(_validity,),
+)
+
+
+# ---- 在庫 [A] ----------------------------------------------------------------------------------------------
+
+
+def _stock(v: dict[str, Any]) -> StockLevel:
+    return StockLevel(
+        product_code=v["product_code"], warehouse_code=v["warehouse_code"], on_hand=v["on_hand"],
+        allocated=v.get("allocated") or ZERO, on_order=v.get("on_order") or ZERO, expected_on=v.get("expected_on"),
+        available=v.get("available"), as_of=v.get("as_of"),
+    )
+
+
+def _stock_values(s: StockLevel) -> dict[str, Any]:
+    return {
+        "warehouse_code": s.warehouse_code, "product_code": s.product_code, "on_hand": s.on_hand,
+        "allocated": s.allocated, "on_order": s.on_order, "expected_on": s.expected_on, "available": s.available,
+        "as_of": s.as_of,
+    }
+
+
+STOCK = RecordSchema(
+    name="stock",
+    fields=(
+        FieldSpec("warehouse_code", "code", required=True),
+        FieldSpec("warehouse_name", "text"),
+        FieldSpec("product_code", "code", required=True),
+        FieldSpec("product_name", "text"),
+        FieldSpec("on_hand", "decimal", required=True),
+        FieldSpec("allocated", "decimal", minimum=ZERO),
+        FieldSpec("on_order", "decimal", minimum=ZERO),
+        FieldSpec("expected_on", "date"),
+        FieldSpec("available", "decimal"),
+        FieldSpec("as_of", "datetime"),
+    ),
+    key=("warehouse_code", "product_code"),
+    build=_stock,
+    unbuild=_stock_values,
+    misc="product",
+)
+
+
+# ---- 得意先別単価 / 数量別単価 [A] ------------------------------------------------------------------------
+
+
+def _customer_price(v: dict[str, Any]) -> CustomerPrice:
+    return CustomerPrice(
+        customer_code=v["customer_code"], product_code=v["product_code"], price=v["price"],
+        min_quantity=v.get("min_quantity") or ONE, valid_from=v.get("valid_from"), valid_to=v.get("valid_to"),
+    )
+
+
+def _customer_price_values(p: CustomerPrice) -> dict[str, Any]:
+    return {
+        "customer_code": p.customer_code, "product_code": p.product_code, "price": p.price,
+        "min_quantity": p.min_quantity, "valid_from": p.valid_from, "valid_to": p.valid_to,
+    }
+
+
+_QTY = FieldSpec("min_quantity", "decimal", minimum=Decimal("0.0001"))
+
+CUSTOMER_PRICES = RecordSchema(
+    name="customer_prices",
+    fields=(
+        FieldSpec("customer_code", "code", required=True),
+        FieldSpec("product_code", "code", required=True),
+        _QTY,
+        FieldSpec("price", "decimal", required=True, minimum=ZERO),
+        FieldSpec("valid_from", "date"),
+        FieldSpec("valid_to", "date"),
+    ),
+    key=("customer_code", "product_code", "min_quantity", "valid_from"),
+    build=_customer_price,
+    unbuild=_customer_price_values,
+    checks=(_validity,),
+)
+
+
+def _quantity_price(v: dict[str, Any]) -> QuantityPrice:
+    return QuantityPrice(
+        product_code=v["product_code"], price=v["price"], min_quantity=v.get("min_quantity") or ONE,
+        valid_from=v.get("valid_from"), valid_to=v.get("valid_to"),
+    )
+
+
+def _quantity_price_values(p: QuantityPrice) -> dict[str, Any]:
+    return {
+        "product_code": p.product_code, "price": p.price, "min_quantity": p.min_quantity,
+        "valid_from": p.valid_from, "valid_to": p.valid_to,
+    }
+
+
+QUANTITY_PRICES = RecordSchema(
+    name="quantity_prices",
+    fields=(
+        FieldSpec("product_code", "code", required=True),
+        _QTY,
+        FieldSpec("price", "decimal", required=True, minimum=ZERO),
+        FieldSpec("valid_from", "date"),
+        FieldSpec("valid_to", "date"),
+    ),
+    key=("product_code", "min_quantity", "valid_from"),
+    build=_quantity_price,
+    unbuild=_quantity_price_values,
+    checks=(_validity,),
+)
+
+
+# ---- 売上明細 / 受注明細 (read-back) -----------------------------------------------------------------------
+
+_SLIP_FIELDS = ("slip_date", "slip_no", "serial", "line_no", "customer_code", "product_code", "product_name",
+                "line_type", "quantity", "unit_price", "amount", "remarks", "order_no", "order_line", "order_ref",
+                "modified_on")
+
+
+def _slip_line(v: dict[str, Any]) -> SalesSlipLine:
+    return SalesSlipLine(
+        slip_date=v["slip_date"], slip_no=v["slip_no"], serial=v["serial"], line_no=v["line_no"],
+        customer_code=v["customer_code"], product_code=_s(v, "product_code"), product_name=_s(v, "product_name"),
+        line_type=v.get("line_type") or "0", quantity=v.get("quantity"), unit_price=v.get("unit_price"),
+        amount=v.get("amount"), remarks=_s(v, "remarks"), order_no=_s(v, "order_no"),
+        order_line=v.get("order_line"), order_ref=_s(v, "order_ref"), modified_on=v.get("modified_on"),
+    )
+
+
+def _slip_line_values(line: SalesSlipLine) -> dict[str, Any]:
+    return {name: getattr(line, name) for name in _SLIP_FIELDS}
+
+
+SLIP_LINES = RecordSchema(
+    name="slip_lines",
+    fields=(
+        FieldSpec("slip_date", "date", required=True),
+        FieldSpec("slip_no", "code", required=True),
+        FieldSpec("serial", "code", required=True),
+        FieldSpec("line_type", "code"),
+        FieldSpec("line_no", "int", required=True, minimum=ZERO),
+        FieldSpec("customer_code", "code", required=True),
+        FieldSpec("product_code", "code"),
+        FieldSpec("product_name", "text"),
+        FieldSpec("quantity", "decimal"),
+        FieldSpec("unit_price", "decimal"),
+        FieldSpec("amount", "decimal"),
+        FieldSpec("remarks", "plain"),
+        FieldSpec("order_no", "code"),
+        FieldSpec("order_line", "int", minimum=ZERO),
+        FieldSpec("order_ref", "code"),
+        FieldSpec("modified_on", "date"),
+    ),
+    key=("serial", "line_no", "line_type"),
+    build=_slip_line,
+    unbuild=_slip_line_values,
+)
+
+
+SCHEMAS: dict[str, RecordSchema] = {
+    "products": PRODUCTS,
+    "customers": CUSTOMERS,
+    "stock": STOCK,
+    "customer_prices": CUSTOMER_PRICES,
+    "quantity_prices": QUANTITY_PRICES,
+    "sales_lines": SLIP_LINES,
+    "order_lines": SLIP_LINES,
+}
+
+
+def schema_for(file_type: str) -> RecordSchema:
+    try:
+        return SCHEMAS[file_type]
+    except KeyError:
+        raise KeyError(f"no reader for file type {file_type!r}; readable types: {', '.join(SCHEMAS)}") from None

@@ -1,0 +1,236 @@
+"""Cell text ↔ typed value, per field kind; parsers raise ``ValueError`` whose message explains the problem.
+
+Parsers are built once per file (``parser_for``) and keep small caches: prices, quantities and dates repeat a lot
+in a 100k-row master, and one shared ``Decimal``/``date`` per distinct text keeps memory and time down.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bridge.domain.money import Rounding
+from bridge.domain.time import JST
+from bridge.smile.layout import FileLayout
+from bridge.smile.schema import ROUNDING_WRITE, FieldSpec
+from bridge.smile.text import fold_code, fold_kana, fold_name, normalize_postcode, valid_jan
+
+Parser = Callable[[str], Any]
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_INT = re.compile(r"-?\d+")
+_SLASH_DATE = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
+_CACHE_LIMIT = 100_000
+_NO_DATE = {"0", "00000000", "0000/00/00"}
+
+FIXES = {
+    "decimal": "write a plain number such as 1200 or 12.5 (digits, optional minus sign and decimal point)",
+    "int": "write a whole number such as 3",
+    "date": "write the date as {date_format}, e.g. {example}, or leave the cell empty",
+    "datetime": "write YYYYMMDD or YYYYMMDDhhmmss, e.g. 20261124093000",
+    "choice": "use one of: {choices}",
+    "jan": "write the 8- or 13-digit JAN with its check digit, or leave the cell empty",
+    "postcode": "write the 7-digit postcode, e.g. 1000001 or 100-0001",
+    "phone": "write a Japanese phone number starting with 0, e.g. 03-1234-5678",
+    "range": "correct the value in SMILE and export the file again",
+    "required": "fill in this column; every row needs it",
+}
+
+
+def fix_for(spec: FieldSpec, layout: FileLayout) -> str:
+    example = "20261124" if layout.date_format == "YYYYMMDD" else "2026/11/24"
+    choices = ", ".join(spec.choices or ())
+    return FIXES.get(spec.kind, FIXES["range"]).format(
+        date_format=layout.date_format, example=example, choices=choices
+    )
+
+
+def _bounded(spec: FieldSpec) -> Callable[[Decimal], Decimal]:
+    low, high = spec.minimum, spec.maximum
+
+    def check(value: Decimal) -> Decimal:
+        if low is not None and value < low:
+            raise ValueError("must not be negative" if low == 0 else f"must be at least {low}")
+        if high is not None and value > high:
+            raise ValueError(f"must be at most {high}")
+        return value
+
+    return check
+
+
+def _decimal_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
+    cache: dict[str, Decimal] = {}
+    check = _bounded(spec)
+    grouping = layout.thousands_separator
+
+    def parse(text: str) -> Decimal:
+        hit = cache.get(text)
+        if hit is not None:
+            return hit
+        clean = text.strip()
+        if not _NUMBER.fullmatch(clean):
+            clean = unicodedata.normalize("NFKC", clean).replace("▲", "-").replace("△", "-").replace(" ", "")
+            if grouping:
+                clean = clean.replace(",", "")
+            if clean.startswith("+"):
+                clean = clean[1:]
+            if not _NUMBER.fullmatch(clean):
+                raise ValueError("not a number")
+        try:
+            value = check(Decimal(clean))
+        except InvalidOperation:
+            raise ValueError("not a number") from None
+        if len(cache) < _CACHE_LIMIT:
+            cache[text] = value
+        return value
+
+    return parse
+
+
+def _int_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
+    check = _bounded(spec)
+
+    def parse(text: str) -> int:
+        clean = unicodedata.normalize("NFKC", text).strip()
+        if not _INT.fullmatch(clean):
+            raise ValueError("not a whole number")
+        return int(check(Decimal(clean)))
+
+    return parse
+
+
+def _date_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
+    cache: dict[str, date | None] = {}
+    slashed = layout.date_format == "YYYY/MM/DD"
+
+    def parse(text: str) -> date | None:
+        if text in cache:
+            return cache[text]
+        clean = unicodedata.normalize("NFKC", text).strip()
+        if clean in _NO_DATE:
+            value = None
+        else:
+            try:
+                if slashed:
+                    match = _SLASH_DATE.fullmatch(clean)
+                    if not match:
+                        raise ValueError
+                    value = date(int(match[1]), int(match[2]), int(match[3]))
+                else:
+                    if len(clean) != 8 or not clean.isdigit():
+                        raise ValueError
+                    value = date(int(clean[:4]), int(clean[4:6]), int(clean[6:]))
+            except ValueError:
+                raise ValueError(f"not a date in the form {layout.date_format}") from None
+        if len(cache) < _CACHE_LIMIT:
+            cache[text] = value
+        return value
+
+    return parse
+
+
+def _datetime_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
+    def parse(text: str) -> datetime | None:
+        digits = re.sub(r"[/:\s-]", "", unicodedata.normalize("NFKC", text))
+        if digits in _NO_DATE:
+            return None
+        try:
+            if len(digits) == 8 and digits.isdigit():
+                return datetime.strptime(digits, "%Y%m%d").replace(tzinfo=JST)
+            if len(digits) == 14 and digits.isdigit():
+                return datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=JST)
+        except ValueError:
+            pass
+        raise ValueError("not a date (YYYYMMDD) or date and time (YYYYMMDDhhmmss)")
+
+    return parse
+
+
+def _flag_parser(spec: FieldSpec, layout: FileLayout, false_values: tuple[str, ...]) -> Parser:
+    falses = {unicodedata.normalize("NFKC", v).strip().casefold() for v in false_values}
+
+    def parse(text: str) -> bool:
+        return unicodedata.normalize("NFKC", text).strip().casefold() not in falses
+
+    return parse
+
+
+def _choice_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
+    choices = {unicodedata.normalize("NFKC", k).strip(): v for k, v in (spec.choices or {}).items()}
+
+    def parse(text: str) -> Any:
+        key = unicodedata.normalize("NFKC", text).strip()
+        if key not in choices:
+            raise ValueError("not one of the known codes")
+        return choices[key]
+
+    return parse
+
+
+def _jan(text: str) -> str:
+    code = fold_code(text)
+    if not valid_jan(code):
+        raise ValueError("not a valid JAN (8 or 13 digits with a correct check digit)")
+    return code
+
+
+def _phone(text: str) -> str:
+    clean = unicodedata.normalize("NFKC", text).strip().replace("ー", "-").replace("−", "-")
+    digits = "".join(ch for ch in clean if ch.isdigit())
+    if not (digits.startswith("0") and 10 <= len(digits) <= 11) or not re.fullmatch(r"[\d()\- ]+", clean):
+        raise ValueError("not a Japanese phone number (10 or 11 digits starting with 0)")
+    return clean
+
+
+_SIMPLE: dict[str, Parser] = {
+    "code": fold_code,
+    "text": fold_name,
+    "plain": str.strip,
+    "kana": fold_kana,
+    "jan": _jan,
+    "postcode": normalize_postcode,
+    "phone": _phone,
+}
+
+
+def parser_for(spec: FieldSpec, layout: FileLayout, false_values: tuple[str, ...] | None = None) -> Parser:
+    """The parser of one non-empty cell; empty cells are handled by the reader (None / required)."""
+    if spec.kind in _SIMPLE:
+        return _SIMPLE[spec.kind]
+    if spec.kind == "decimal":
+        return _decimal_parser(spec, layout)
+    if spec.kind == "int":
+        return _int_parser(spec, layout)
+    if spec.kind == "date":
+        return _date_parser(spec, layout)
+    if spec.kind == "datetime":
+        return _datetime_parser(spec, layout)
+    if spec.kind == "flag":
+        return _flag_parser(spec, layout, false_values if false_values is not None else spec.false_values)
+    if spec.kind == "choice":
+        return _choice_parser(spec, layout)
+    raise ValueError(f"unknown field kind {spec.kind!r}")
+
+
+def format_value(spec: FieldSpec, value: Any, layout: FileLayout, false_values: tuple[str, ...] | None = None) -> str:
+    """The cell text the reader turns back into ``value`` (generator, round-trip tests)."""
+    if value is None:
+        return ""
+    if spec.kind == "date":
+        return value.strftime(layout.strptime_format)
+    if spec.kind == "datetime":
+        return value.astimezone(JST).strftime("%Y%m%d%H%M%S")
+    if spec.kind == "flag":
+        falses = false_values if false_values is not None else spec.false_values
+        return "0" if value else falses[0]
+    if spec.kind == "choice":
+        if isinstance(value, Rounding):
+            return ROUNDING_WRITE[value]
+        return str(value)
+    if spec.kind == "decimal" and layout.decimal_places is not None:
+        return f"{value:.{layout.decimal_places}f}"
+    return str(value)

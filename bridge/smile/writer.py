@@ -1,0 +1,217 @@
+"""Files for SMILE: one atomic file per batch (temporary name, fsync, rename), CRLF, the layout's encoding, every
+value through the text guard, lengths checked per column. A batch with any refused value writes nothing.
+
+``write_records`` renders domain records in a *read* layout (the generator, round-trip tests, fixtures).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bridge.domain.time import JST, utcnow
+from bridge.errors import ValidationFailed
+from bridge.smile.layout import FileLayout
+from bridge.smile.schema import schema_for
+from bridge.smile.settings import SmileSettings
+from bridge.smile.text import to_halfwidth_kana
+from bridge.smile.textguard import TextGuard
+from bridge.smile.values import format_value
+
+
+@dataclass(frozen=True, slots=True)
+class TextChange:
+    row: int  # 1-based data row
+    column: str
+    original: str
+    written: str
+    reason: str  # "substituted 髙→高", "truncated to 36 halfwidth"
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason} ({self.original!r} → {self.written!r})"
+
+
+@dataclass(slots=True)
+class WriteReport:
+    path: Path
+    rows: int
+    changes: list[TextChange] = field(default_factory=list)
+
+
+def open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    """utf-16 is written little-endian with a BOM, as SMILE's own exports are."""
+    raw = path.open("wb")
+    if encoding == "utf-16":
+        raw.write(b"\xff\xfe")
+        return io.TextIOWrapper(raw, encoding="utf-16-le", newline="")
+    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+
+
+def _csv_writer(stream: Any, layout: FileLayout) -> Any:
+    quoting = layout.csv_quoting
+    return csv.writer(stream, delimiter=layout.delimiter, quotechar=layout.quotechar, quoting=quoting,
+                      lineterminator=layout.line_terminator, escapechar=None if quoting != csv.QUOTE_NONE else "\\")
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, render: Any, encoding: str) -> None:
+    """``render(stream)`` fills a temporary file beside ``path``; only a complete, fsynced file gets the name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open_text(temporary, encoding) as stream:
+            render(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+# ---- outbound batches ----------------------------------------------------------------------------------------
+
+
+def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
+                 substitutions: dict[str, str]) -> tuple[list[list[str]], list[TextChange], list[str]]:
+    """Rows as the file will hold them, the text changes made, and the problems that refuse the batch."""
+    guard = TextGuard(layout.encoding, repertoire=layout.repertoire, substitutions=substitutions,
+                      unmappable=layout.unmappable, replacement=layout.replacement)
+    unknown = sorted({key for row in rows for key in row} - set(layout.columns))
+    problems = [f"column {key!r} is not in smile.files.{layout.type}.columns" for key in unknown]
+    changes: list[TextChange] = []
+    out: list[list[str]] = []
+    for number, row in enumerate(rows, start=1):
+        cells: list[str] = []
+        for name, column in layout.columns.items():
+            value = row.get(name)
+            text = column.default if value is None or value == "" else _cell_text(value, layout)
+            if column.halfwidth:
+                text = to_halfwidth_kana(text)
+            cleaned, made, refused = guard.clean(text)
+            if made:
+                reason = "substituted " + ", ".join(f"{s.original}→{s.replacement}" for s in made)
+                changes.append(TextChange(number, name, text, cleaned, reason))
+            if refused:
+                problems.append(
+                    f"row {number}, column {name}: {''.join(refused)!r} cannot be written in {layout.encoding}"
+                    f"{' (JIS X 0208)' if layout.repertoire == 'jis_x_0208' else ''}; add it to smile.substitutions "
+                    f"or correct the source value {text!r}"
+                )
+            if column.max_length is not None and guard.length(cleaned, layout.length_unit) > column.max_length:
+                size = guard.length(cleaned, layout.length_unit)
+                if column.overflow == "truncate":
+                    cut = guard.truncate(cleaned, column.max_length, layout.length_unit)
+                    changes.append(TextChange(number, name, cleaned, cut,
+                                              f"truncated to {column.max_length} {layout.length_unit}"))
+                    cleaned = cut
+                else:
+                    problems.append(
+                        f"row {number}, column {name}: {cleaned!r} is {size} {layout.length_unit} long, the limit "
+                        f"is {column.max_length}; shorten the source value or set overflow: truncate"
+                    )
+            cells.append(cleaned)
+        out.append(cells)
+    return out, changes, problems
+
+
+def _cell_text(value: Any, layout: FileLayout) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(JST).strftime(layout.strptime_format)
+    if hasattr(value, "strftime"):
+        return value.strftime(layout.strptime_format)
+    if layout.decimal_places is not None and hasattr(value, "quantize") and not isinstance(value, int | bool):
+        return f"{value:.{layout.decimal_places}f}"
+    return str(value)
+
+
+def batch_file_name(layout: FileLayout, batch: str, now: datetime | None = None) -> str:
+    moment = (now or utcnow()).astimezone(JST)
+    return layout.name_pattern.format(type=layout.type, timestamp=moment.strftime("%Y%m%d%H%M%S"), batch=batch)
+
+
+def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path, batch: str, layout: FileLayout,
+                settings: SmileSettings | None = None, now: datetime | None = None) -> WriteReport:
+    """Write one import file for SMILE, or raise ``ValidationFailed`` listing every refused value (no file)."""
+    settings = settings or SmileSettings()
+    if not rows:
+        raise ValidationFailed(f"{layout.label()}: a batch needs at least one row")
+    cells, changes, problems = prepare_rows(rows, layout, settings.substitutions)
+    if problems:
+        raise ValidationFailed(f"{layout.label()} batch {batch}: {len(problems)} value(s) refused, no file written",
+                               problems)
+    path = directory / batch_file_name(layout, batch, now)
+    if path.exists():
+        raise ValidationFailed(f"{path} already exists; a batch id is written once")
+    header = list(layout.columns)
+
+    def render(stream: Any) -> None:
+        writer = _csv_writer(stream, layout)
+        for _ in range(layout.header_rows):
+            writer.writerow(header)
+        writer.writerows(cells)
+
+    atomic_write(path, render, layout.encoding)
+    return WriteReport(path=path, rows=len(cells), changes=changes)
+
+
+# ---- domain records in a read layout ------------------------------------------------------------------------
+
+
+def record_rows(file_type: str, records: Iterable[Any], layout: FileLayout,
+                extra_header: Sequence[str] = ()) -> tuple[list[str] | None, Iterable[list[str]]]:
+    """(header, rows) that the reader turns back into ``records``; ``extra_header`` adds blank export columns."""
+    schema = schema_for(file_type)
+    mapped = [(name, schema.spec(name), column) for name, column in layout.columns.items()]
+    if layout.header_rows:
+        header = [column.header[0] for _, _, column in mapped]
+        header += [name for name in extra_header if name not in header]
+        slots = list(range(len(mapped)))
+        width = len(header)
+    else:
+        header = None
+        slots = [column.position - 1 for _, _, column in mapped]  # type: ignore[operator]
+        width = layout.column_count or max(slots) + 1
+
+    def rows() -> Iterable[list[str]]:
+        for record in records:
+            values = schema.unbuild(record)
+            cells = [""] * width
+            for slot, (name, spec, column) in zip(slots, mapped, strict=True):
+                text = format_value(spec, values.get(name), layout, column.false_values)
+                cells[slot] = to_halfwidth_kana(text) if column.halfwidth else text
+            yield cells
+
+    return header, rows()
+
+
+def write_records(path: Path, file_type: str, records: Iterable[Any], *, layout: FileLayout,
+                  extra_header: Sequence[str] = ()) -> Path:
+    """Write records as SMILE would export them (atomically), e.g. for the generator."""
+    header, rows = record_rows(file_type, records, layout, extra_header)
+
+    def render(stream: Any) -> None:
+        writer = _csv_writer(stream, layout)
+        if header is not None:
+            writer.writerow(header)
+            for _ in range(layout.header_rows - 1):
+                writer.writerow([""] * len(header))
+        writer.writerows(rows)
+
+    atomic_write(path, render, layout.encoding)
+    return path
