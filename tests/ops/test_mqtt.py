@@ -13,8 +13,9 @@ import aiomqtt
 import pytest
 
 from bridge.config import MqttSettings
-from bridge.events import EVENT_FIELDS, MqttEvents, NullPublisher, build_event
 from bridge.domain.time import Clock
+from bridge.errors import PermanentError
+from bridge.events import EVENT_FIELDS, MqttEvents, NullPublisher, build_event
 from tests.ops.conftest import Broker, DaemonProcess, only_stock_job
 
 WAIT = 15.0
@@ -181,3 +182,39 @@ async def test_daemon_publishes_job_events_and_obeys_commands_across_a_broker_re
         if daemon.process is not None and daemon.process.poll() is None:
             daemon.process.kill()
             daemon.process.wait()
+
+
+class RefusingSink:
+    """A sink whose target refuses every write for good: each op becomes a dead letter at once."""
+
+    target = "refusing"
+
+    async def deliver(self, op: object) -> None:
+        raise PermanentError("SMILE code 99999 is unknown", hint="add the code in SMILE")
+
+
+async def test_a_dead_letter_is_published_by_the_daemon(broker: Broker, tmp_path: Path) -> None:
+    from bridge.config import load_settings
+    from bridge.daemon import Daemon
+    from bridge.store import outbox as ob
+
+    settings = load_settings(
+        None, data_dir=tmp_path / "data", http={"host": "127.0.0.1", "port": 0},
+        jobs={name: {"enabled": False, "interval": 3600} for name in ("stock", "prices", "customers", "products",
+                                                                      "orders")},
+        mqtt={"host": "127.0.0.1", "port": broker.port, "reconnect_initial": 0.05},
+    )
+    daemon = Daemon(settings)
+    await daemon.start()
+    try:
+        assert daemon.dispatcher is not None and daemon.store is not None
+        daemon.dispatcher.add_sink(RefusingSink())
+        async with listener(broker) as sub:
+            async with daemon.store.transaction() as tx:
+                await ob.enqueue(tx, [ob.NewOp("refusing", "upsert", "product_stock", "A-100", {"qty": 1})], 0)
+            daemon.dispatcher.wake()
+            event = await next_event(sub, "dead_letter")
+        assert event["target"] == "refusing" and event["key"] == "A-100" and event["entity"] == "product_stock"
+        assert "SMILE code 99999 is unknown" in event["error"] and isinstance(event["op_id"], int)
+    finally:
+        await daemon.shutdown()
