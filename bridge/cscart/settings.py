@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 
 class CSCartSettings(BaseModel):
@@ -16,3 +16,36 @@ class CSCartSettings(BaseModel):
     timeout: float = Field(30.0, gt=0, description="Seconds per request")
     concurrency: int = Field(4, ge=1, le=32, description="Parallel requests; CS-Cart tables are MyISAM")
     items_per_page: int = Field(250, ge=1, description="Page size sent on every listing")
+    text_map: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_TEXT_MAP),
+        description="Replacements for characters outside the BMP, which CS-Cart stores as '?' (e.g. 𠮷: 吉)",
+    )
+    text_fallback: str | None = Field(
+        None,
+        description="Replacement for non-BMP characters missing from text_map; empty = refuse the write instead",
+    )
+    status_cache_seconds: float = Field(300.0, ge=0, description="How long GET /statuses is trusted")
+
+    @field_validator("text_map")
+    @classmethod
+    def _map_keys_are_single_non_bmp(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, replacement in value.items():
+            if len(key) != 1 or ord(key) <= 0xFFFF:
+                raise ValueError(f"text_map key {key!r} must be one character outside the BMP (above U+FFFF)")
+            if any(ord(ch) > 0xFFFF for ch in replacement):
+                raise ValueError(f"text_map replacement {replacement!r} for {key!r} is itself outside the BMP")
+        return value
+
+    @field_validator("text_fallback")
+    @classmethod
+    def _fallback_is_bmp(cls, value: str | None) -> str | None:
+        if value and any(ord(ch) > 0xFFFF for ch in value):
+            raise ValueError(f"text_fallback {value!r} must use BMP characters only")
+        return value or None
+
+
+# Common 4-byte variants in Japanese names and their everyday BMP forms (CS-Cart's utf8 tables cannot hold them).
+DEFAULT_TEXT_MAP: dict[str, str] = {
+    "\U00020BB7": "吉",  # 𠮷 (tsuchi-yoshi)
+    "\U00020B9F": "叱",  # 𠮟
+}

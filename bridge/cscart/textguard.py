@@ -1,0 +1,71 @@
+"""Text guard: CS-Cart stores characters outside the BMP (𠮷, 𩸽, emoji) as ``?`` and answers 200.
+
+Its MySQL connection and tables are 3-byte ``utf8``, so a 4-byte character is lost silently. Before any write every
+string in the body is checked: a character in the configured table is replaced (𠮷 → 吉), any other one is either
+replaced by the configured fallback or the write is refused as a permanent error naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bridge.errors import PermanentError
+
+BMP_MAX = 0xFFFF
+
+
+class TextGuardError(PermanentError):
+    """A write holds a character CS-Cart cannot store; ``field`` is the JSON path, e.g. ``lastname``."""
+
+    def __init__(self, field: str, character: str, text: str) -> None:
+        super().__init__(
+            f"{field}: character {character!r} (U+{ord(character):X}) in {text!r} is outside the BMP; "
+            "CS-Cart would store it as '?'",
+            hint=f"add it to cscart.text_map (e.g. {character}: <BMP form>) or set cscart.text_fallback",
+        )
+        self.field = field
+        self.character = character
+
+
+def has_non_bmp(text: str) -> bool:
+    return any(ord(ch) > BMP_MAX for ch in text)
+
+
+class TextGuard:
+    def __init__(self, table: Mapping[str, str] | None = None, fallback: str | None = None) -> None:
+        self._table = dict(table or {})
+        self._fallback = fallback
+
+    def clean_text(self, field: str, text: str) -> str:
+        if not has_non_bmp(text):  # the common case stays one scan, no copy
+            return text
+        out: list[str] = []
+        for ch in text:
+            if ord(ch) <= BMP_MAX:
+                out.append(ch)
+            elif ch in self._table:
+                out.append(self._table[ch])
+            elif self._fallback is not None:
+                out.append(self._fallback)
+            else:
+                raise TextGuardError(field, ch, text)
+        return "".join(out)
+
+    def clean(self, body: Any, path: str = "") -> Any:
+        """Return ``body`` with every string (and every key) cleaned; raises ``TextGuardError`` naming the path."""
+        if isinstance(body, str):
+            return self.clean_text(path or "body", body)
+        if isinstance(body, Mapping):
+            return {
+                self.clean_text(_join(path, str(key)), key) if isinstance(key, str) else key:
+                    self.clean(value, _join(path, str(key)))
+                for key, value in body.items()
+            }
+        if isinstance(body, list | tuple):
+            return [self.clean(item, f"{path}[{index}]") for index, item in enumerate(body)]
+        return body
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
