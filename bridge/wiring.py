@@ -33,7 +33,21 @@ async def build(settings: Settings, store: Store) -> Wiring:
     """Everything the configured edges provide. Each edge adds itself when its settings are present."""
     wiring = Wiring()
     _add_mqtt(settings, wiring)
+    await _add_cscart(settings, wiring)
     return wiring
+
+
+async def _add_cscart(settings: Settings, wiring: Wiring) -> None:
+    """The CS-Cart REST client (``services["cscart"]``) and its sink (target ``cscart``), when cscart.url is set."""
+    if not settings.cscart.url:
+        return
+    from bridge.cscart.client import CSCartClient
+    from bridge.cscart.sink import CSCartSink
+
+    client = CSCartClient(settings.cscart)
+    wiring.exit_stack.push_async_callback(client.close)
+    wiring.services["cscart"] = client
+    wiring.sinks[CSCartSink.target] = CSCartSink(client)
 
 
 def _add_mqtt(settings: Settings, wiring: Wiring) -> None:

@@ -1,0 +1,160 @@
+"""Dispatcher sink for target ``cscart``: turns outbox ops into CS-Cart REST calls.
+
+Op vocabulary (``op``: payload). Jobs enqueue exactly these; ids are CS-Cart ids (from bindings), money is a JSON
+number or numeric string in yen.
+
+``product.stock``     ``{"product_id": 12, "amount": 40}``
+``product.prices``    ``{"product_id": 12, "price": 1200, "tiers": [{"usergroup_id": 3, "lower_limit": 1,
+                      "price": 1000}, {"usergroup_id": 0, "lower_limit": 10, "price": 5, "percentage": true}]}``
+                      — the **complete** tier set: CS-Cart deletes every tier not sent.
+``product.update``    ``{"product_id": 12, "fields": {"product": "…", "status": "A", …}}``
+``order.status``      ``{"order_id": 96, "status": "E", "notify_user": false, "notify_department": false}``
+                      — a Backordered result or a status CS-Cart did not apply is a permanent error for staff.
+``shipment.create``   ``{"order_id": 96, "shipping_id": 1, "carrier": "yamato", "tracking_number": "1234…",
+                      "products": {"<item_id>": 2}, "order_status": "G", "notify_user": false, "comments": ""}``
+                      — skipped when the order already has a shipment with that tracking number (a retry).
+``user.update``       ``{"user_id": 4, "fields": {"firstname": "…", "b_address": "…"}}`` (company_id is added)
+``usergroup.link``    ``{"user_id": 4, "usergroup_id": 3, "status": "A"}`` (A active, P pending, F removed)
+
+Every text goes through the text guard first (non-BMP characters mapped or the op refused, naming the field).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from bridge.cscart.client import CSCartClient
+from bridge.domain.catalog import PriceTier
+from bridge.domain.money import parse_decimal
+from bridge.errors import PermanentError
+from bridge.store.outbox import OutboxOp
+
+OPS = ("product.stock", "product.prices", "product.update", "order.status", "shipment.create", "user.update",
+       "usergroup.link")
+
+
+class PayloadError(PermanentError):
+    """An outbox payload that does not fit its op; names the op id and the field."""
+
+
+class CSCartSink:
+    target = "cscart"
+
+    def __init__(self, client: CSCartClient) -> None:
+        self.client = client
+        self._handlers: dict[str, Callable[[OutboxOp, Mapping[str, Any]], Awaitable[None]]] = {
+            "product.stock": self._stock,
+            "product.prices": self._prices,
+            "product.update": self._product_update,
+            "order.status": self._order_status,
+            "shipment.create": self._shipment,
+            "user.update": self._user_update,
+            "usergroup.link": self._usergroup_link,
+        }
+
+    async def deliver(self, op: OutboxOp) -> None:
+        handler = self._handlers.get(op.op)
+        if handler is None:
+            raise PayloadError(f"op {op.id}: unknown CS-Cart op {op.op!r} (known: {', '.join(OPS)})")
+        payload = op.payload
+        if not isinstance(payload, Mapping):
+            raise PayloadError(f"op {op.id} {op.op}: payload must be an object, got {type(payload).__name__}")
+        await handler(op, payload)
+
+    async def _stock(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        await self.client.set_stock(_int(op, p, "product_id"), _int(op, p, "amount"))
+
+    async def _prices(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        tiers = p.get("tiers", [])
+        if not isinstance(tiers, list):
+            raise PayloadError(f"op {op.id} {op.op}: field 'tiers' must be a list")
+        rows = []
+        for index, tier in enumerate(tiers):
+            where = f"tiers[{index}]"
+            if not isinstance(tier, Mapping):
+                raise PayloadError(f"op {op.id} {op.op}: field {where!r} must be an object")
+            rows.append(PriceTier(
+                usergroup_id=_int(op, tier, "usergroup_id", where), lower_limit=_int(op, tier, "lower_limit", where),
+                price=_decimal(op, tier, "price", where), percentage=bool(tier.get("percentage", False)),
+            ))
+        await self.client.set_prices(_int(op, p, "product_id"), _decimal(op, p, "price"), rows)
+
+    async def _product_update(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        await self.client.update_product(_int(op, p, "product_id"), _fields(op, p))
+
+    async def _order_status(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        order_id = _int(op, p, "order_id")
+        letter = p.get("status")
+        if not isinstance(letter, str) or len(letter) != 1:
+            raise PayloadError(f"op {op.id} {op.op}: field 'status' must be one status letter, got {letter!r}")
+        change = await self.client.change_order_status(
+            order_id, letter, notify_user=bool(p.get("notify_user", False)),
+            notify_department=bool(p.get("notify_department", False)),
+            notify_vendor=bool(p.get("notify_vendor", False)),
+        )
+        if change.backordered:
+            raise PermanentError(
+                f"order {order_id}: CS-Cart set Backordered (B) instead of {letter}: not enough stock",
+                hint="restock the products or fix the order in CS-Cart, then replay this dead letter",
+            )
+        if not change.applied:
+            raise PermanentError(f"order {order_id}: CS-Cart kept status {change.actual} instead of {letter}",
+                                 hint="a CS-Cart hook refused the change; check the order's history")
+
+    async def _shipment(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        order_id = _int(op, p, "order_id")
+        tracking = str(p.get("tracking_number") or "")
+        if tracking:
+            existing = await self.client.list_shipments(order_id)
+            if any(str(row.get("tracking_number")) == tracking for row in existing):
+                return  # delivered before a crash or a lost answer: never a second shipment
+        products = p.get("products")
+        if products is not None and not isinstance(products, Mapping):
+            raise PayloadError(f"op {op.id} {op.op}: field 'products' must map item_id to quantity")
+        await self.client.create_shipment(
+            order_id, shipping_id=_int(op, p, "shipping_id"), carrier=str(p.get("carrier") or ""),
+            tracking_number=tracking,
+            products={str(k): _decimal(op, products, str(k), "products") for k in products} if products else None,
+            order_status=p.get("order_status") or None, comments=str(p.get("comments") or ""),
+            notify_user=bool(p.get("notify_user", False)), status=str(p.get("status") or "S"),
+        )
+
+    async def _user_update(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        await self.client.update_user(_int(op, p, "user_id"), _fields(op, p))
+
+    async def _usergroup_link(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        await self.client.set_usergroup_link(_int(op, p, "user_id"), _int(op, p, "usergroup_id"),
+                                             str(p.get("status") or "A"))
+
+
+def _int(op: OutboxOp, data: Mapping[str, Any], key: str, where: str = "") -> int:
+    name = f"{where}.{key}" if where else key
+    value = data.get(key)
+    if value is None or isinstance(value, bool):
+        raise PayloadError(f"op {op.id} {op.op}: field {name!r} is required (an integer)")
+    try:
+        number = parse_decimal(value)
+    except ValueError as exc:
+        raise PayloadError(f"op {op.id} {op.op}: field {name!r}: {exc}") from None
+    if number != number.to_integral_value():
+        raise PayloadError(f"op {op.id} {op.op}: field {name!r} must be a whole number, got {value!r}")
+    return int(number)
+
+
+def _decimal(op: OutboxOp, data: Mapping[str, Any], key: str, where: str = "") -> Decimal:
+    name = f"{where}.{key}" if where else key
+    if data.get(key) is None:
+        raise PayloadError(f"op {op.id} {op.op}: field {name!r} is required (a number)")
+    try:
+        return parse_decimal(data[key])
+    except ValueError as exc:
+        raise PayloadError(f"op {op.id} {op.op}: field {name!r}: {exc}") from None
+
+
+def _fields(op: OutboxOp, p: Mapping[str, Any]) -> dict[str, Any]:
+    fields = p.get("fields")
+    if not isinstance(fields, Mapping) or not fields:
+        raise PayloadError(f"op {op.id} {op.op}: field 'fields' must be a non-empty object")
+    return dict(fields)
