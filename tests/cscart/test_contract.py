@@ -115,6 +115,8 @@ async def test_prices_first_row_is_dropped_and_tiers_are_replaced(backend: Backe
 
 
 async def test_status_put_on_a_missing_order_is_200(backend: Backend) -> None:
+    missing, _ = await backend.raw("GET", "orders/987654321")
+    assert missing == 404  # never write to an order that exists (live stores hold real orders)
     status, body = await backend.raw("PUT", "orders/987654321", json_body={"status": "C"})
     assert status == 200 and str(body["order_id"]) == "987654321"
     with pytest.raises(PermanentError, match="no such order"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result, as_list, envelope, flag, page_params, paginate
+from bridge.cscart.simulator.api import ApiCall, ApiError, Result, as_list, envelope, page_params, paginate
 from bridge.cscart.simulator.state import SimProduct, SimState, money, mysql_utf8
 
 TEXT_FIELDS = ("product", "product_code", "short_description", "full_description")
