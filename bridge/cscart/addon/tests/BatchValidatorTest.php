@@ -115,6 +115,19 @@ final class BatchValidatorTest extends TestCase
         $this->assertStringContainsString('items[3].fields: must be a non-empty', $this->invalid(['kind' => 'user_fields', 'user_id' => 4, 'fields' => []]));
     }
 
+    public function testProductAndOrderFieldsWriteOnlyTheAddonColumns(): void
+    {
+        $this->assertSame(['kind' => 'product_fields', 'id' => null, 'product_id' => 12, 'fields' => ['smile_direct_ship_allowed' => 'Y']],
+            BatchValidator::item(0, ['kind' => 'product_fields', 'product_id' => 12, 'fields' => ['smile_direct_ship_allowed' => true]]));
+        $order = BatchValidator::item(0, ['kind' => 'order_fields', 'order_id' => 96, 'fields' => [
+            'smile_ship_to_code' => '0012', 'smile_direct_ship' => 'N', 'smile_direct_ship_recipient' => ' 山田商店 様 ']]);
+        $this->assertSame(['smile_ship_to_code' => '0012', 'smile_direct_ship' => 'N', 'smile_direct_ship_recipient' => '山田商店 様'], $order['fields']);
+        $this->assertStringContainsString('items[3].fields.smile_direct_ship_allowed', $this->invalid(['kind' => 'product_fields', 'product_id' => 1, 'fields' => ['smile_direct_ship_allowed' => 'yes']]));
+        $this->assertStringContainsString('outside the BMP', $this->invalid(['kind' => 'order_fields', 'order_id' => 1, 'fields' => ['smile_direct_ship_recipient' => '𠮷田']]));
+        $this->assertStringContainsString('items[3].fields.status: unknown field', $this->invalid(['kind' => 'order_fields', 'order_id' => 1, 'fields' => ['status' => 'C']]));
+        $this->assertStringContainsString('items[3].order_id: missing', $this->invalid(['kind' => 'order_fields', 'fields' => ['smile_direct_ship' => 'Y']]));
+    }
+
     public function testSettingsItem(): void
     {
         $this->assertSame(['direct_ship_rate' => '12.5', 'direct_ship_rounding' => 'up'],

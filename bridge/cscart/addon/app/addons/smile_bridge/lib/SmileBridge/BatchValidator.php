@@ -10,7 +10,10 @@ namespace SmileBridge;
  *   stock           {"product_id", "amount"}
  *   prices          {"product_id", "price", "prices": [base row first, then tiers]}   full tier set
  *   customer_price  {"user_id", "product_id", "rows": [{"min_quantity","price","valid_from","valid_to"}]}  full set for the pair; [] deletes
- *   user_fields     {"user_id", "fields": {column: value}}  only the add-on's smile_* columns
+ *   user_fields     {"user_id", "fields": {column: value}}     only the add-on's smile_* user columns
+ *   product_fields  {"product_id", "fields": {column: value}}  only the add-on's smile_* product columns
+ *   order_fields    {"order_id", "fields": {column: value}}    only the add-on's smile_* order columns; unlike
+ *                   PUT /orders/:id this never recalculates the order
  *   settings        {"values": {"direct_ship_rate"|"direct_ship_rounding"|"direct_ship_unit": value}}
  */
 final class BatchValidator
@@ -21,9 +24,14 @@ final class BatchValidator
     const KIND_PRICES = 'prices';
     const KIND_CUSTOMER_PRICE = 'customer_price';
     const KIND_USER_FIELDS = 'user_fields';
+    const KIND_PRODUCT_FIELDS = 'product_fields';
+    const KIND_ORDER_FIELDS = 'order_fields';
     const KIND_SETTINGS = 'settings';
 
-    const KINDS = [self::KIND_STOCK, self::KIND_PRICES, self::KIND_CUSTOMER_PRICE, self::KIND_USER_FIELDS, self::KIND_SETTINGS];
+    const KINDS = [
+        self::KIND_STOCK, self::KIND_PRICES, self::KIND_CUSTOMER_PRICE, self::KIND_USER_FIELDS,
+        self::KIND_PRODUCT_FIELDS, self::KIND_ORDER_FIELDS, self::KIND_SETTINGS,
+    ];
 
     /** User columns the batch (and the REST API) may write, and how each is validated. */
     const USER_FIELDS = [
@@ -34,6 +42,16 @@ final class BatchValidator
         'smile_price_rate_base' => 'rate_base',
         'smile_credit_limit' => 'money_or_null',
         'smile_credit_exposure' => 'money',
+    ];
+
+    const PRODUCT_FIELDS = [
+        'smile_direct_ship_allowed' => 'flag',
+    ];
+
+    const ORDER_FIELDS = [
+        'smile_direct_ship' => 'flag',
+        'smile_ship_to_code' => 'code',
+        'smile_direct_ship_recipient' => 'text',
     ];
 
     const SETTINGS = [
@@ -111,7 +129,11 @@ final class BatchValidator
             case self::KIND_CUSTOMER_PRICE:
                 return $normal + self::customerPrice($at, $item);
             case self::KIND_USER_FIELDS:
-                return $normal + self::userFields($at, $item);
+                return $normal + self::fields($at, $item, 'user_id', self::USER_FIELDS);
+            case self::KIND_PRODUCT_FIELDS:
+                return $normal + self::fields($at, $item, 'product_id', self::PRODUCT_FIELDS);
+            case self::KIND_ORDER_FIELDS:
+                return $normal + self::fields($at, $item, 'order_id', self::ORDER_FIELDS);
             default:
                 return $normal + self::settings($at, $item);
         }
@@ -208,14 +230,15 @@ final class BatchValidator
         return ['user_id' => $userId, 'product_id' => $productId, 'rows' => $clean];
     }
 
-    private static function userFields(string $at, array $item): array
+    /** @param array<string, string> $rules */
+    private static function fields(string $at, array $item, string $idField, array $rules): array
     {
-        $userId = self::id($at . '.user_id', self::field($at, $item, 'user_id'));
+        $id = self::id($at . '.' . $idField, self::field($at, $item, $idField));
         $fields = self::field($at, $item, 'fields');
         if (!is_array($fields) || $fields === []) {
-            throw new InvalidBatchItem($at . '.fields: must be a non-empty object of ' . implode(', ', array_keys(self::USER_FIELDS)));
+            throw new InvalidBatchItem($at . '.fields: must be a non-empty object of ' . implode(', ', array_keys($rules)));
         }
-        return ['user_id' => $userId, 'fields' => self::typedValues($at . '.fields', $fields, self::USER_FIELDS)];
+        return [$idField => $id, 'fields' => self::typedValues($at . '.fields', $fields, $rules)];
     }
 
     private static function settings(string $at, array $item): array
@@ -261,6 +284,26 @@ final class BatchValidator
                 $value = trim((string) $value);
                 if (strlen($value) > 32 || !preg_match('/^[\x{20}-\x{7E}\x{3000}-\x{FFEF}]*$/u', $value)) {
                     throw new InvalidBatchItem($at . ': must be at most 32 printable characters (SMILE code), got "' . $value . '"');
+                }
+                return $value;
+            case 'flag':
+                if ($value === true || $value === 'Y') {
+                    return 'Y';
+                }
+                if ($value === false || $value === 'N') {
+                    return 'N';
+                }
+                throw new InvalidBatchItem($at . ': must be "Y" or "N" (or true/false)');
+            case 'text':
+                if (!is_string($value)) {
+                    throw new InvalidBatchItem($at . ': must be a string');
+                }
+                $value = trim($value);
+                if (mb_strlen($value, 'UTF-8') > 255 || !mb_check_encoding($value, 'UTF-8') || preg_match('/[\x{10000}-\x{10FFFF}\x00-\x1F]/u', $value)) {
+                    throw new InvalidBatchItem(
+                        $at . ': at most 255 characters, no control characters, no characters outside the BMP '
+                        . '(CS-Cart stores 𠮷 or emoji as "?"); replace them (e.g. 𠮷 → 吉)'
+                    );
                 }
                 return $value;
             case 'rounding':

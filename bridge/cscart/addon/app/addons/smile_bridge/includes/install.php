@@ -1,0 +1,135 @@
+<?php
+/**
+ * Install and uninstall: the add-on's columns on core tables and its four order statuses.
+ */
+
+use SmileBridge\StatusLetterPicker;
+
+if (!defined('BOOTSTRAP')) {
+    die('Access denied');
+}
+
+/** Columns the add-on adds to core tables: table => column => definition. */
+function fn_smile_bridge_columns(): array
+{
+    return [
+        'users' => [
+            'smile_customer_code' => "varchar(32) NOT NULL DEFAULT ''",
+            'smile_price_rate' => 'decimal(7,3) NULL DEFAULT NULL',
+            'smile_price_rounding' => "varchar(8) NOT NULL DEFAULT 'down'",
+            'smile_price_unit' => "decimal(12,4) NOT NULL DEFAULT '1.0000'",
+            'smile_price_rate_base' => "varchar(16) NOT NULL DEFAULT 'price'",
+            'smile_credit_limit' => 'decimal(14,2) NULL DEFAULT NULL',
+            'smile_credit_exposure' => "decimal(14,2) NOT NULL DEFAULT '0.00'",
+        ],
+        'products' => [
+            'smile_direct_ship_allowed' => "char(1) NOT NULL DEFAULT 'N'",
+        ],
+        'orders' => [
+            'smile_direct_ship' => "char(1) NOT NULL DEFAULT 'N'",
+            'smile_direct_ship_recipient' => "varchar(255) NOT NULL DEFAULT ''",
+            'smile_direct_ship_surcharge' => "decimal(12,2) NOT NULL DEFAULT '0.00'",
+            'smile_ship_to_code' => "varchar(32) NOT NULL DEFAULT ''",
+        ],
+    ];
+}
+
+/**
+ * The add-on's order statuses. Letters are chosen at install (free ones only) and kept in the params table;
+ * the daemon reads them from GET /statuses by description, never by letter. All keep inventory "D" so moving
+ * between O/P and these never moves stock; only 出荷通知済 mails the customer (the shipping notification).
+ */
+function fn_smile_bridge_status_definitions(): array
+{
+    return [
+        'hold' => [
+            'preferred' => 'H', 'ja' => '保留', 'en' => 'On hold (保留)',
+            'params' => ['inventory' => 'D', 'notify' => 'N', 'notify_department' => 'N', 'payment_received' => 'N',
+                'repay' => 'N', 'allow_return' => 'N', 'color' => '#f0ad4e'],
+        ],
+        'shipping_instructed' => [
+            'preferred' => 'J', 'ja' => '出荷指示', 'en' => 'Shipping instructed (出荷指示)',
+            'params' => ['inventory' => 'D', 'notify' => 'N', 'notify_department' => 'N', 'payment_received' => 'N',
+                'repay' => 'N', 'allow_return' => 'N', 'color' => '#5bc0de'],
+        ],
+        'shipped' => [
+            'preferred' => 'S', 'ja' => '出荷済', 'en' => 'Shipped (出荷済)',
+            'params' => ['inventory' => 'D', 'notify' => 'N', 'notify_department' => 'N', 'payment_received' => 'N',
+                'repay' => 'N', 'allow_return' => 'Y', 'color' => '#337ab7'],
+        ],
+        'notified' => [
+            'preferred' => 'W', 'ja' => '出荷通知済', 'en' => 'Shipping notified (出荷通知済)',
+            'params' => ['inventory' => 'D', 'notify' => 'Y', 'notify_department' => 'N', 'payment_received' => 'N',
+                'repay' => 'N', 'allow_return' => 'Y', 'color' => '#2e8b57'],
+        ],
+    ];
+}
+
+function fn_smile_bridge_install(): void
+{
+    foreach (fn_smile_bridge_columns() as $table => $columns) {
+        foreach ($columns as $column => $definition) {
+            // Re-installing after a partial uninstall must not fail on an existing column.
+            if (!db_get_row('SHOW COLUMNS FROM ?:' . $table . ' LIKE ?s', $column)) {
+                db_query('ALTER TABLE ?:' . $table . ' ADD ' . $column . ' ' . $definition);
+            }
+        }
+    }
+    fn_smile_bridge_install_statuses();
+}
+
+function fn_smile_bridge_install_statuses(): void
+{
+    $definitions = fn_smile_bridge_status_definitions();
+    $missing = [];
+    foreach (array_keys($definitions) as $key) {
+        $letter = fn_smile_bridge_get_param('status.' . $key);
+        if ($letter === '' || !fn_get_status_id($letter, STATUSES_ORDER)) {
+            $missing[] = $key;
+        }
+    }
+    if (!$missing) {
+        return;
+    }
+    $taken = db_get_fields('SELECT status FROM ?:statuses WHERE type = ?s', STATUSES_ORDER);
+    $preferred = array_map(static function ($definition) {
+        return $definition['preferred'];
+    }, $definitions);
+    $letters = StatusLetterPicker::pick($taken, $missing, $preferred);
+    $language = (defined('CART_LANGUAGE') && CART_LANGUAGE === 'ja') ? 'ja' : 'en';
+    foreach ($letters as $key => $letter) {
+        $definition = $definitions[$key];
+        fn_update_status('', [
+            'status' => $letter,
+            'description' => $definition[$language],
+            'params' => $definition['params'],
+        ], STATUSES_ORDER);
+        fn_smile_bridge_set_param('status.' . $key, $letter);
+    }
+}
+
+/**
+ * Statuses still used by orders are kept (with their descriptions) so those orders stay readable and can be
+ * moved to a core status later; unused ones are deleted. Columns and the params table go last.
+ */
+function fn_smile_bridge_uninstall(): void
+{
+    foreach (array_keys(fn_smile_bridge_status_definitions()) as $key) {
+        $letter = fn_smile_bridge_get_param('status.' . $key);
+        if ($letter === '') {
+            continue;
+        }
+        $in_use = (int) db_get_field('SELECT COUNT(*) FROM ?:orders WHERE status = ?s', $letter);
+        if ($in_use === 0 && function_exists('fn_delete_status')) {
+            fn_delete_status($letter, STATUSES_ORDER);
+        }
+    }
+    foreach (fn_smile_bridge_columns() as $table => $columns) {
+        foreach (array_keys($columns) as $column) {
+            if (db_get_row('SHOW COLUMNS FROM ?:' . $table . ' LIKE ?s', $column)) {
+                db_query('ALTER TABLE ?:' . $table . ' DROP ' . $column);
+            }
+        }
+    }
+    db_query('DROP TABLE IF EXISTS ?:smile_bridge_params');
+}

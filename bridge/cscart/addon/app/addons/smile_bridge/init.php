@@ -1,0 +1,26 @@
+<?php
+/**
+ * Registers the add-on's hooks (handlers are fn_smile_bridge_<hook> in func.php).
+ */
+
+if (!defined('BOOTSTRAP')) {
+    die('Access denied');
+}
+
+require_once __DIR__ . '/lib/autoload.php';
+
+fn_register_hooks(
+    // Event outbox (cscart.md §10.3, §10.6).
+    'place_order_post',
+    'change_order_status_post',
+    'update_order',
+    'delete_order',
+    'update_profile',
+    // The add-on's columns in REST list rows (§4.1, §5.2).
+    'get_users',
+    'get_orders',
+    // Checkout: customer prices, the direct-ship surcharge line, the credit and direct-ship checks.
+    'get_cart_product_data',
+    'calculate_cart_post',
+    'pre_place_order'
+);
