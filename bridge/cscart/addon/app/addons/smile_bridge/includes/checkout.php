@@ -139,9 +139,14 @@ function fn_smile_bridge_direct_ship_messages(array $cart): array
         $params['payment_ids'],
         isset($cart['smile_direct_ship_recipient']) ? (string) $cart['smile_direct_ship_recipient'] : ''
     );
+    $texts = [
+        DirectShipSurcharge::PROBLEM_PRODUCTS_NOT_ALLOWED => 'smile_bridge.direct_ship_products_not_allowed',
+        DirectShipSurcharge::PROBLEM_PAYMENT_NOT_ALLOWED => 'smile_bridge.direct_ship_payment_not_allowed',
+        DirectShipSurcharge::PROBLEM_RECIPIENT_MISSING => 'smile_bridge.direct_ship_recipient_missing',
+    ];
     $messages = [];
     foreach ($problems as $problem) {
-        $messages[] = __('smile_bridge.direct_ship_' . $problem['code'], ['[products]' => implode(', ', $problem['items'])]);
+        $messages[] = __($texts[$problem['code']], ['[products]' => implode(', ', $problem['items'])]);
     }
     return $messages;
 }

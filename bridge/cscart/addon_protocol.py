@@ -1,0 +1,293 @@
+"""The wire contract between the daemon and the ``smile_bridge`` add-on (PHP side: ``addon/app/addons/smile_bridge``).
+
+Three things cross the wire, each specified in docs/addon.md and mirrored by a PHP class:
+
+* the wake-up POST to ``/hooks/cscart``, signed by ``HmacSigner``:
+  ``X-Smile-Bridge-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>``;
+* events from ``GET /api/smile_bridge_events`` (``EventSerializer``);
+* batch results from ``POST /api/smile_bridge_batch`` (``BatchValidator`` / ``BatchResult``).
+
+tests/addon/test_php.py runs the real ``php`` binary to prove both sides agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from bridge.errors import BridgeError, PermanentError
+
+SIGNATURE_HEADER = "X-Smile-Bridge-Signature"
+SIGNATURE_TOLERANCE_SECONDS = 300
+WAKE_UP_PATH = "/hooks/cscart"
+EVENTS_ENTITY = "smile_bridge_events"
+BATCH_ENTITY = "smile_bridge_batch"
+MAX_BATCH_ITEMS = 500
+MAX_EVENTS_PER_PAGE = 1000
+
+
+class SignatureError(BridgeError):
+    """A wake-up POST whose signature is missing, malformed, stale or wrong: answer 401 and ignore it."""
+
+
+class AddonProtocolError(PermanentError):
+    """The add-on answered with something outside the contract; the message names the field."""
+
+
+# ---- signing ---------------------------------------------------------------------------------------------------
+
+
+def _key(secret: str | bytes) -> bytes:
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    if not key:
+        raise SignatureError("the HMAC secret is empty; set cscart.hmac_secret and the add-on's HMAC secret")
+    return key
+
+
+def _digest(key: bytes, timestamp: int, body: bytes) -> str:
+    return hmac.new(key, str(timestamp).encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str | bytes, body: bytes, timestamp: int) -> str:
+    """The header value the add-on sends for ``body`` at ``timestamp``."""
+    return f"t={timestamp},v1={_digest(_key(secret), timestamp, body)}"
+
+
+def verify(
+    secret: str | bytes,
+    header: str | None,
+    body: bytes,
+    now: int,
+    tolerance: int = SIGNATURE_TOLERANCE_SECONDS,
+) -> int:
+    """Check a wake-up signature over the exact received bytes; return its timestamp or raise ``SignatureError``."""
+    key = _key(secret)
+    if not header:
+        raise SignatureError(f"missing {SIGNATURE_HEADER} header")
+    timestamp: int | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        name, sep, value = part.strip().partition("=")
+        if not sep:
+            continue
+        if name == "t" and value.isdigit():
+            timestamp = int(value)
+        elif name == "v1":
+            candidates.append(value.lower())
+    if timestamp is None or not candidates:
+        raise SignatureError(f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>")
+    if abs(now - timestamp) > tolerance:
+        raise SignatureError(
+            f"signature timestamp {timestamp} is {abs(now - timestamp)} s from now (tolerance {tolerance} s); "
+            "check both clocks (NTP)"
+        )
+    expected = _digest(key, timestamp, body)
+    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+        raise SignatureError("signature mismatch: the secrets differ or the body was changed on the way")
+    return timestamp
+
+
+# ---- events ----------------------------------------------------------------------------------------------------
+
+
+class EventType(str, Enum):
+    ORDER_PLACED = "order.placed"
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    ORDER_UPDATED = "order.updated"
+    ORDER_DELETED = "order.deleted"
+    USER_UPDATED = "user.updated"
+
+
+# type -> (entity, data keys); the same table as EventSerializer::SCHEMA in PHP.
+EVENT_SCHEMA: dict[EventType, tuple[str, tuple[str, ...]]] = {
+    EventType.ORDER_PLACED: ("order", ("status", "user_id", "total")),
+    EventType.ORDER_STATUS_CHANGED: ("order", ("status_from", "status_to")),
+    EventType.ORDER_UPDATED: ("order", ("status",)),
+    EventType.ORDER_DELETED: ("order", ()),
+    EventType.USER_UPDATED: ("user", ("action", "user_type")),
+}
+
+
+def _int_field(raw: Mapping[str, Any], name: str, where: str, minimum: int = 0) -> int:
+    value = raw.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise AddonProtocolError(f"{where}.{name}: expected an integer, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise AddonProtocolError(f"{where}.{name}: expected an integer, got {value!r}") from None
+    if number < minimum:
+        raise AddonProtocolError(f"{where}.{name}: must be >= {minimum}, got {number}")
+    return number
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One outbox event. ``id`` grows strictly; consumers deduplicate by it (the feed is at-least-once)."""
+
+    id: int
+    type: EventType
+    entity: str
+    entity_id: int
+    occurred_at: int  # unix seconds (UTC)
+    data: Mapping[str, str | int]
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str = "event") -> Event:
+        if not isinstance(raw, Mapping):
+            raise AddonProtocolError(f"{where}: expected an object, got {type(raw).__name__}")
+        try:
+            kind = EventType(raw.get("type"))
+        except ValueError:
+            known = ", ".join(t.value for t in EventType)
+            raise AddonProtocolError(f"{where}.type: unknown event type {raw.get('type')!r}; known: {known}") from None
+        entity, keys = EVENT_SCHEMA[kind]
+        if raw.get("entity") != entity:
+            raise AddonProtocolError(f"{where}.entity: {kind.value} must have entity {entity!r}, got {raw.get('entity')!r}")
+        data = raw.get("data")
+        if isinstance(data, list) and not data:
+            data = {}  # PHP's json_encode turns an empty array into []
+        if not isinstance(data, Mapping):
+            raise AddonProtocolError(f"{where}.data: expected an object, got {data!r}")
+        missing = [key for key in keys if key not in data]
+        if missing:
+            raise AddonProtocolError(f"{where}.data: {kind.value} lacks {', '.join(missing)}")
+        for key in keys:
+            if isinstance(data[key], bool) or not isinstance(data[key], str | int):
+                raise AddonProtocolError(f"{where}.data.{key}: expected a string or integer, got {data[key]!r}")
+        return cls(
+            id=_int_field(raw, "id", where, minimum=1),
+            type=kind,
+            entity=entity,
+            entity_id=_int_field(raw, "entity_id", where),
+            occurred_at=_int_field(raw, "occurred_at", where),
+            data={key: data[key] for key in keys},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of ``GET /api/smile_bridge_events``; continue with ``after_id=next_after_id`` while ``has_more``."""
+
+    events: tuple[Event, ...]
+    after_id: int
+    limit: int
+    next_after_id: int
+    has_more: bool
+    acknowledged_id: int
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> EventPage:
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("events"), list):
+            raise AddonProtocolError('events feed: expected {"events": [...], "params": {...}}')
+        params = raw.get("params")
+        if not isinstance(params, Mapping):
+            raise AddonProtocolError("events feed: params missing")
+        events = tuple(Event.from_dict(item, f"events[{i}]") for i, item in enumerate(raw["events"]))
+        ids = [event.id for event in events]
+        if ids != sorted(set(ids)):
+            raise AddonProtocolError(f"events feed: ids not strictly increasing: {ids}")
+        has_more = params.get("has_more")
+        if not isinstance(has_more, bool):
+            raise AddonProtocolError(f"params.has_more: expected true/false, got {has_more!r}")
+        return cls(
+            events=events,
+            after_id=_int_field(params, "after_id", "params"),
+            limit=_int_field(params, "limit", "params", minimum=1),
+            next_after_id=_int_field(params, "next_after_id", "params"),
+            has_more=has_more,
+            acknowledged_id=_int_field(params, "acknowledged_id", "params"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WakeUp:
+    """Body of the signed wake-up POST: only a hint; the daemon then reads the feed after its own cursor."""
+
+    last_event_id: int
+    sent_at: int
+    source: str = "smile_bridge"
+
+    @classmethod
+    def from_body(cls, body: bytes) -> WakeUp:
+        try:
+            raw = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise AddonProtocolError(f"wake-up body is not JSON: {exc}") from None
+        if not isinstance(raw, Mapping) or raw.get("source") != "smile_bridge":
+            raise AddonProtocolError('wake-up body: expected {"source": "smile_bridge", ...}')
+        return cls(
+            last_event_id=_int_field(raw, "last_event_id", "wake-up"),
+            sent_at=_int_field(raw, "sent_at", "wake-up"),
+        )
+
+    def to_body(self) -> bytes:
+        """The same bytes as PHP's EventSerializer::wakeUpBody (compact JSON, this key order)."""
+        payload = {"source": self.source, "last_event_id": self.last_event_id, "sent_at": self.sent_at}
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# ---- batch -----------------------------------------------------------------------------------------------------
+
+
+class BatchKind(str, Enum):
+    STOCK = "stock"
+    PRICES = "prices"
+    CUSTOMER_PRICE = "customer_price"
+    USER_FIELDS = "user_fields"
+    PRODUCT_FIELDS = "product_fields"
+    ORDER_FIELDS = "order_fields"
+    SETTINGS = "settings"
+
+
+class ResultCode(str, Enum):
+    OK = "ok"
+    INVALID = "invalid"  # malformed item: fix the payload, do not retry as is
+    NOT_FOUND = "not_found"  # product/user/order id unknown on the store: the binding is stale
+    FAILED = "failed"  # CS-Cart refused or errored while applying: retry later
+
+    @property
+    def retryable(self) -> bool:
+        return self is ResultCode.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItemResult:
+    index: int
+    id: str | int | None
+    code: ResultCode
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResponse:
+    results: tuple[BatchItemResult, ...]
+    counts: Mapping[str, int]
+
+    @classmethod
+    def from_dict(cls, raw: Any, sent: int) -> BatchResponse:
+        """Parse a 200 answer to a batch of ``sent`` items; every item must have exactly one result, in order."""
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("results"), list):
+            raise AddonProtocolError('batch response: expected {"results": [...], "counts": {...}}')
+        results = []
+        for position, item in enumerate(raw["results"]):
+            where = f"results[{position}]"
+            if not isinstance(item, Mapping):
+                raise AddonProtocolError(f"{where}: expected an object")
+            try:
+                code = ResultCode(item.get("code"))
+            except ValueError:
+                raise AddonProtocolError(f"{where}.code: unknown result code {item.get('code')!r}") from None
+            index = _int_field(item, "index", where)
+            if index != position:
+                raise AddonProtocolError(f"{where}.index: {index} is out of order")
+            results.append(BatchItemResult(index, item.get("id"), code, str(item.get("message") or "")))
+        if len(results) != sent:
+            raise AddonProtocolError(f"batch response: {len(results)} results for {sent} items")
+        counts = raw.get("counts") if isinstance(raw.get("counts"), Mapping) else {}
+        return cls(results=tuple(results), counts=dict(counts))
