@@ -15,11 +15,14 @@ app = typer.Typer(
 
 def _register() -> None:
     # Command groups, one module each; keep this list sorted by command name.
-    from bridge.cli import addon_cmd, backup_cmd, config_cmd, dlq, run, simulator_cmd, status, sync_cmd
+    from bridge.cli import (
+        addon_cmd, backup_cmd, carriers_cmd, config_cmd, dlq, run, simulator_cmd, status, sync_cmd,
+    )
 
     app.add_typer(addon_cmd.app, name="addon")
     app.command("backup")(backup_cmd.backup)
     app.command("run")(run.run)
+    app.add_typer(carriers_cmd.app, name="carriers")
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(dlq.app, name="dlq")
     app.command("restore")(backup_cmd.restore)

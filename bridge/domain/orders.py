@@ -82,6 +82,8 @@ class Order:
     ship_to_code: str = ""  # 納品先コード
     delivery_date: date | None = None
     delivery_slot: str = ""
+    cod_amount: Decimal | None = None  # 代引金額 when it differs from total; None = collect the total
+    tax_total: Decimal | None = None  # consumption tax included in total, when CS-Cart reports it
     notes: str = ""
     company_id: int = 1
     extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,407 @@
+"""``rules/shipping.yaml``: which carrier and service each CS-Cart shipping method uses, the shipper block, the
+carrier contract codes, time-slot codes, folders and schedules, notification timing and the delay watch.
+
+``load_shipping_rules(path)`` validates the whole file; a problem is reported as ``file:line: key: message``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bridge.carriers.text import DEFAULT_TEXT_MAP, Charset
+from bridge.carriers.timeslots import (
+    DEFAULT_CODES,
+    DEFAULT_DEPRECATED,
+    DEFAULT_REPLACED,
+    KNOWN_SLOTS,
+    SlotTable,
+)
+from bridge.carriers.tracking import DEFAULT_TRACKING_URLS
+from bridge.domain.customers import Address
+from bridge.domain.orders import Order
+from bridge.errors import ConfigError
+
+CarrierName = Literal["yamato", "sagawa", "japanpost"]
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Service(str, Enum):
+    """Carrier-neutral service names; each carrier module maps them to its own codes."""
+
+    PREPAID = "prepaid"  # 発払い / 元払
+    COD = "cod"  # コレクト / 代引
+    RECIPIENT_PAYS = "recipient_pays"  # 着払い
+    TIME = "time"  # B2 タイム
+    COMPACT = "compact"  # 宅急便コンパクト
+    COMPACT_COD = "compact_cod"  # 宅急便コンパクトコレクト
+    NEKOPOS = "nekopos"  # ネコポス
+    YU_PACKET = "yu_packet"  # ゆうパケット / クロネコゆうパケット
+
+    @property
+    def is_cod(self) -> bool:
+        return self in (Service.COD, Service.COMPACT_COD)
+
+    @property
+    def is_mail(self) -> bool:
+        """Post-box services: no delivery date or time slot."""
+        return self in (Service.NEKOPOS, Service.YU_PACKET)
+
+
+SERVICES_BY_CARRIER: dict[str, frozenset[Service]] = {
+    "yamato": frozenset(Service),
+    "sagawa": frozenset({Service.PREPAID, Service.COD, Service.RECIPIENT_PAYS}),
+    "japanpost": frozenset({Service.PREPAID, Service.COD, Service.RECIPIENT_PAYS, Service.YU_PACKET}),
+}
+COD_VARIANT = {Service.PREPAID: Service.COD, Service.COMPACT: Service.COMPACT_COD}
+JAPANPOST_HANDLING = ("こわれもの", "なまもの", "ビン類", "逆さま厳禁", "下積み厳禁")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _hhmm(values: list[str]) -> list[str]:
+    for value in values:
+        if not _HHMM.match(value):
+            raise ValueError(f"{value!r} is not a time of day HH:MM (24 h, JST)")
+    return sorted(set(values))
+
+
+class Shipper(_Model):
+    """ご依頼主: printed as the sender on every label (and the buyer instead, for 直送 when configured)."""
+
+    name: str = Field(min_length=1)
+    name_kana: str = ""
+    company: str = ""
+    postcode: str = Field(min_length=7)
+    prefecture: str = ""
+    city: str = ""
+    street: str = Field(min_length=1)
+    building: str = ""
+    phone: str = Field(min_length=10)
+    code: str = Field("", pattern=r"^[0-9A-Za-z]{0,20}$")
+
+    def address(self) -> Address:
+        return Address(name=self.name, name_kana=self.name_kana, postcode=self.postcode, prefecture=self.prefecture,
+                       city=self.city, street=self.street, building=self.building, phone=self.phone,
+                       company=self.company)
+
+
+class Schedule(_Model):
+    """When the daemon writes label files: at fixed times of day (JST), or every N minutes."""
+
+    times: list[str] = Field(default_factory=list)
+    every_minutes: int | None = Field(None, ge=1, le=1440)
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, value: list[str]) -> list[str]:
+        return _hhmm(value)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Schedule:
+        if self.times and self.every_minutes:
+            raise ValueError("give either times or every_minutes, not both")
+        return self
+
+
+class CarrierCommon(_Model):
+    enabled: bool = True
+    charset: Charset = Charset.CP932
+    output_dir: Path
+    file_name: str = Field(pattern=r"\{timestamp\}")
+    schedule: Schedule = Schedule(times=["10:00", "15:00"])
+    time_slots: dict[str, str] = Field(default_factory=dict)
+    replaced_slots: dict[str, str] = Field(default_factory=dict)
+    deprecated_slots: list[str] = Field(default_factory=list)
+    cod_max: int = Field(300_000, ge=1)
+    item_name: str = ""  # blank: the first order line's name
+
+    @field_validator("time_slots", "replaced_slots")
+    @classmethod
+    def _known_slots(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key not in KNOWN_SLOTS:
+                raise ValueError(f"unknown time slot {key!r}; use one of {', '.join(KNOWN_SLOTS)}")
+        return value
+
+    def slot_table(self, carrier: str) -> SlotTable:
+        return SlotTable(
+            carrier,
+            self.time_slots or DEFAULT_CODES[carrier],
+            self.replaced_slots or DEFAULT_REPLACED.get(carrier, {}),
+            tuple(self.deprecated_slots) or DEFAULT_DEPRECATED.get(carrier, ()),
+        )
+
+
+class YamatoRules(CarrierCommon):
+    charset: Charset = Charset.JIS0208
+    output_dir: Path = Path("carriers/yamato")
+    file_name: str = Field("b2_{timestamp}.csv", pattern=r"\{timestamp\}")
+    billing_customer_code: str = Field(pattern=r"^\d{10,12}$")  # ご請求先顧客コード
+    billing_class_code: str = Field("", pattern=r"^(\d{3})?$")  # ご請求先分類コード
+    freight_number: str = Field("01", pattern=r"^\d{2}$")  # 運賃管理番号
+    honorific: str = "様"
+    search_key_title: str = "注文番号"  # 検索キータイトル1; 検索キー1 holds the order id
+    compact_cod_max: int = Field(30_000, ge=1)
+
+
+class SagawaRules(CarrierCommon):
+    output_dir: Path = Path("carriers/sagawa")
+    file_name: str = Field("ehiden_{timestamp}.csv", pattern=r"\{timestamp\}")
+    customer_code: str = Field(pattern=r"^\d{1,12}$")  # お客様コード
+    package_type: str = Field("001", pattern=r"^\d{3}$")  # 荷姿 001 箱類
+    speed: str = Field("", pattern=r"^(\d{3})?$")  # スピード指定, blank = normal
+    cod_payment_type: str = Field("", pattern=r"^\d?$")  # 決済種別 (from the e-コレクト contract)
+    date_seal: str = Field("", pattern=r"^(\d{3})?$")  # 指定シール for 配達日指定
+    time_seal: str = Field("", pattern=r"^(\d{3})?$")  # 指定シール for 時間帯指定
+    seal_codes: dict[str, str] = Field(default_factory=dict)  # handling note → 指定シール code
+
+    @field_validator("seal_codes")
+    @classmethod
+    def _seal_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, code in value.items():
+            if not re.fullmatch(r"\d{3}", code):
+                raise ValueError(f"seal code for {name!r} must be 3 digits, got {code!r}")
+        return value
+
+
+class JapanPostRules(CarrierCommon):
+    output_dir: Path = Path("carriers/japanpost")
+    file_name: str = Field("yupri_{timestamp}.csv", pattern=r"\{timestamp\}")
+    honorific: str = "様"
+
+
+class Carriers(_Model):
+    yamato: YamatoRules | None = None
+    sagawa: SagawaRules | None = None
+    japanpost: JapanPostRules | None = None
+
+    def get(self, name: str) -> CarrierCommon | None:
+        return getattr(self, name, None)
+
+
+class MethodRule(_Model):
+    """One CS-Cart shipping method (by shipping_id and/or name) → carrier and service."""
+
+    shipping_ids: list[int] = Field(default_factory=list)
+    names: list[str] = Field(default_factory=list)
+    carrier: CarrierName
+    service: Service = Service.PREPAID
+    cool: Literal["normal", "chilled", "frozen"] = "normal"
+    handling: list[str] = Field(default_factory=list, max_length=3)  # 荷扱い (Yamato: up to 2)
+    item_name: str | None = None
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> MethodRule:
+        if not self.shipping_ids and not self.names:
+            raise ValueError("give shipping_ids or names (the CS-Cart shipping method this rule is for)")
+        if self.service not in SERVICES_BY_CARRIER[self.carrier]:
+            offered = ", ".join(sorted(s.value for s in SERVICES_BY_CARRIER[self.carrier]))
+            raise ValueError(f"{self.carrier} has no service {self.service.value!r} (offers: {offered})")
+        return self
+
+
+class CodRule(_Model):
+    """Which payments are cash on delivery: the method's service becomes its COD variant (発払い → コレクト)."""
+
+    payment_ids: list[int] = Field(default_factory=list)
+    payment_names: list[str] = Field(default_factory=lambda: ["代金引換", "代引き", "代引"])
+    tax_rate_percent: Decimal = Field(Decimal(10), ge=0, le=100)  # for 内消費税額 when the order has no tax total
+
+
+class Notification(_Model):
+    """When the shipping mail goes out: at once after 出荷済, or at the next of the given times (JST)."""
+
+    mode: Literal["immediate", "times"] = "immediate"
+    times: list[str] = Field(default_factory=list)
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, value: list[str]) -> list[str]:
+        return _hhmm(value)
+
+    @model_validator(mode="after")
+    def _times_given(self) -> Notification:
+        if self.mode == "times" and not self.times:
+            raise ValueError("mode 'times' needs at least one time, e.g. times: ['12:00', '17:00']")
+        return self
+
+    def time_list(self) -> list[time]:
+        return [time(int(t[:2]), int(t[3:])) for t in self.times]
+
+
+_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+class DelayWatch(_Model):
+    business_days: int = Field(2, ge=0, le=60)  # max business days in 出荷指示
+    weekend: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["sat", "sun"])
+    holidays: list[date] = Field(default_factory=list)
+
+    def weekend_numbers(self) -> frozenset[int]:
+        return frozenset(_WEEKDAYS[day] for day in self.weekend)
+
+
+class Results(_Model):
+    inbox_dir: Path = Path("carriers/inbox")
+
+
+class ShippingRules(_Model):
+    version: Literal[1] = 1
+    shipper: Shipper
+    direct_ship_sender: Literal["buyer", "shipper"] = "buyer"  # 直送: whose name the label shows as sender
+    cod: CodRule = CodRule()
+    methods: list[MethodRule] = Field(min_length=1)
+    carriers: Carriers
+    tracking_urls: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TRACKING_URLS))
+    text_map: dict[str, str] = Field(default_factory=dict)  # additions to / overrides of the built-in table
+    results: Results = Results()
+    notification: Notification = Notification()
+    delay_watch: DelayWatch = DelayWatch()
+
+    @field_validator("tracking_urls")
+    @classmethod
+    def _url_templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for carrier, template in value.items():
+            if "{no}" not in template or not template.startswith("https://"):
+                raise ValueError(f"{carrier}: a tracking URL must start with https:// and contain {{no}}")
+        return {**DEFAULT_TRACKING_URLS, **value}
+
+    @field_validator("text_map")
+    @classmethod
+    def _single_characters(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if len(key) != 1:
+                raise ValueError(f"text_map keys are single characters, got {key!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _methods_fit_carriers(self) -> ShippingRules:
+        problems: list[str] = []
+        for index, method in enumerate(self.methods):
+            where = f"methods[{index}]"
+            carrier = self.carriers.get(method.carrier)
+            if carrier is None:
+                problems.append(f"{where}: carrier {method.carrier} is not configured under carriers")
+                continue
+            if method.carrier == "yamato" and len(method.handling) > 2:
+                problems.append(f"{where}: B2 prints at most 2 handling notes (荷扱い１, ２)")
+            if method.carrier == "sagawa":
+                assert isinstance(carrier, SagawaRules)
+                missing = [note for note in method.handling if note not in carrier.seal_codes]
+                if missing:
+                    problems.append(f"{where}: handling {missing} has no 指定シール code in carriers.sagawa.seal_codes")
+            if method.carrier == "japanpost":
+                unknown = [note for note in method.handling if note not in JAPANPOST_HANDLING]
+                if unknown:
+                    problems.append(f"{where}: handling {unknown} is not a ゆうプリR flag "
+                                    f"({', '.join(JAPANPOST_HANDLING)})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def text_table(self) -> dict[str, str]:
+        return {**DEFAULT_TEXT_MAP, **self.text_map}
+
+    def carrier_rules(self, name: str) -> CarrierCommon:
+        found = self.carriers.get(name)
+        if found is None:
+            raise KeyError(f"carrier {name} is not configured under carriers in rules/shipping.yaml")
+        return found
+
+
+def load_shipping_rules(path: Path | str) -> ShippingRules:
+    """Read and validate ``rules/shipping.yaml``; raises ``ConfigError`` naming file, line and key."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: shipping rules not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        root = YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{line}: not valid YAML: {exc.problem}") from None
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(root, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping (shipper:, methods:, carriers: …)")
+    try:
+        return ShippingRules.model_validate(_plain(root))
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, root, exc)) from None
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    return node
+
+
+def _describe(path: Path, root: Any, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the shipping rules:"]
+    for error in exc.errors():
+        loc = [part for part in error["loc"] if not (isinstance(part, str) and "[" in part)]
+        key = ".".join(str(part) for part in loc) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against the shipped rules/shipping.yaml)"
+        lines.append(f"  {path}:{_line_of(root, loc)}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def _line_of(root: Any, loc: list[Any]) -> int:
+    """1-based line of the deepest key of ``loc`` that exists in the YAML tree (1 when none does)."""
+    node, line = root, 1
+    for part in loc:
+        try:
+            if isinstance(node, dict) and part in node:
+                line = node.lc.key(part)[0] + 1
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                line = node.lc.item(part)[0] + 1
+                node = node[part]
+            else:
+                break
+        except (AttributeError, KeyError, TypeError):
+            break
+    return line
+
+
+def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Service] | str:
+    """The method rule and the effective service for ``order``, or a message saying what rule to add."""
+    for method in rules.methods:
+        by_id = any(shipping_id in method.shipping_ids for shipping_id in order.shipping_ids)
+        if by_id or (order.shipping_method and order.shipping_method in method.names):
+            service = method.service
+            if _is_cod_payment(order, rules.cod) and not service.is_cod:
+                if service not in COD_VARIANT:
+                    return (f"payment {order.payment_method!r} is cash on delivery but service {service.value} "
+                            f"of {method.carrier} has no COD variant; change the order's payment or shipping")
+                service = COD_VARIANT[service]
+            return method, service
+    ids = ", ".join(str(i) for i in order.shipping_ids) or "none"
+    return (f"no rule in rules/shipping.yaml for shipping method {order.shipping_method!r} (shipping_id {ids}); "
+            "add one under methods")
+
+
+def _is_cod_payment(order: Order, cod: CodRule) -> bool:
+    return (order.payment_id is not None and order.payment_id in cod.payment_ids) or (
+        bool(order.payment_method) and order.payment_method in cod.payment_names)
