@@ -1,12 +1,13 @@
 """What each SMILE file type means: its fields, their kinds and limits, its key, and the domain record it becomes.
 
-A layout (configuration) says *where* a field is; the schema (code) says *what* it is. ``build`` turns parsed
+A layout (configuration) says *where* a field is; the schema (code) says *what* it is. ``make`` turns parsed
 values into a record and ``unbuild`` does the reverse, for the generator and round-trip tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -49,15 +50,26 @@ class FieldSpec:
     false_values: tuple[str, ...] = ()
 
 
+ColumnCheck = Callable[[dict[str, list[Any]]], Iterable[tuple[int, str, str, str]]]
+
+
 @dataclass(frozen=True, slots=True)
 class RecordSchema:
+    """``make`` takes one argument per field, in ``fields`` order (missing ones ``None``) and returns the record;
+    the reader calls it positionally, which is the cheapest call Python has."""
+
     name: str
     fields: tuple[FieldSpec, ...]
     key: tuple[str, ...]
-    build: Callable[[dict[str, Any]], Any]
+    make: Callable[..., Any]
     unbuild: Callable[[Any], dict[str, Any]]
     misc: Literal["product", "customer", None] = None  # rows whose key is a 諸口 code are skipped, not applied
-    checks: tuple[Callable[[dict[str, Any]], tuple[str, str, str] | None], ...] = field(default=())
+    checks: tuple[ColumnCheck, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        parameters = tuple(inspect.signature(self.make).parameters)
+        if parameters != self.names:
+            raise TypeError(f"{self.name}: make() parameters {parameters} differ from the fields {self.names}")
 
     def spec(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -69,16 +81,19 @@ class RecordSchema:
     def names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.fields)
 
-
-def _validity(values: dict[str, Any]) -> tuple[str, str, str] | None:
-    start, end = values.get("valid_from"), values.get("valid_to")
-    if start and end and end < start:
-        return ("valid_to", "ends before it starts", "correct 有効期間/適用 開始日 and 終了日 so the start comes first")
-    return None
+    def build(self, values: dict[str, Any]) -> Any:
+        return self.make(**values)
 
 
-def _s(values: dict[str, Any], name: str) -> str:
-    return values.get(name) or ""
+def _validity(columns: dict[str, list[Any]]) -> Iterable[tuple[int, str, str, str]]:
+    """(position, field, message, fix) for every row whose validity ends before it starts."""
+    starts, ends = columns.get("valid_from"), columns.get("valid_to")
+    if not starts or not ends:
+        return
+    for position, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        if start and end and end < start:
+            yield (position, "valid_to", "ends before it starts",
+                   "correct 有効期間/適用 開始日 and 終了日 so the start comes first")
 
 
 # ---- 商品マスター ------------------------------------------------------------------------------------------
@@ -88,16 +103,21 @@ _NEW_RANKS = tuple(f"new_rank{n}_price" for n in range(1, 6))
 _PRICE = {"kind": "decimal", "minimum": ZERO}
 
 
-def _product(v: dict[str, Any]) -> Product:
+def _product(code, name, name_kana=None, unit=None, case_quantity=None, stock_managed=None, standard_price=None,
+             rank1_price=None, rank2_price=None, rank3_price=None, rank4_price=None, rank5_price=None,
+             list_price=None, new_price_date=None, new_standard_price=None, new_rank1_price=None,
+             new_rank2_price=None, new_rank3_price=None, new_rank4_price=None, new_rank5_price=None,
+             new_list_price=None, jan=None, tax_class=None, displayed=None, valid_from=None, valid_to=None,
+             category_code=None, maker_name=None, modified_on=None) -> Product:  # type: ignore[no-untyped-def]
     return Product(
-        code=v["code"], name=v["name"], name_kana=_s(v, "name_kana"), unit=_s(v, "unit"),
-        case_quantity=v.get("case_quantity"), stock_managed=v.get("stock_managed", True) is not False,
-        standard_price=v.get("standard_price"), rank_prices=tuple(v.get(n) for n in _RANKS),
-        list_price=v.get("list_price"), new_price_date=v.get("new_price_date"),
-        new_standard_price=v.get("new_standard_price"), new_rank_prices=tuple(v.get(n) for n in _NEW_RANKS),
-        new_list_price=v.get("new_list_price"), jan=_s(v, "jan"), tax_class=_s(v, "tax_class"),
-        displayed=v.get("displayed", True) is not False, valid_from=v.get("valid_from"), valid_to=v.get("valid_to"),
-        category_code=_s(v, "category_code"), maker_name=_s(v, "maker_name"), modified_on=v.get("modified_on"),
+        code=code, name=name, name_kana=name_kana or "", unit=unit or "", case_quantity=case_quantity,
+        stock_managed=stock_managed is not False, standard_price=standard_price,
+        rank_prices=(rank1_price, rank2_price, rank3_price, rank4_price, rank5_price), list_price=list_price,
+        new_price_date=new_price_date, new_standard_price=new_standard_price,
+        new_rank_prices=(new_rank1_price, new_rank2_price, new_rank3_price, new_rank4_price, new_rank5_price),
+        new_list_price=new_list_price, jan=jan or "", tax_class=tax_class or "", displayed=displayed is not False,
+        valid_from=valid_from, valid_to=valid_to, category_code=category_code or "", maker_name=maker_name or "",
+        modified_on=modified_on,
     )
 
 
@@ -141,7 +161,7 @@ PRODUCTS = RecordSchema(
         FieldSpec("modified_on", "date"),
     ),
     key=("code",),
-    build=_product,
+    make=_product,
     unbuild=_product_values,
     misc="product",
     checks=(_validity,),
@@ -160,22 +180,22 @@ def split_prefecture(address: str) -> tuple[str, str]:
     return "", address
 
 
-def _customer(v: dict[str, Any]) -> Customer:
-    name = " ".join(part for part in (_s(v, "name1"), _s(v, "name2")) if part)
-    prefecture, city = split_prefecture(_s(v, "address1"))
+def _customer(code, name1, name2=None, short_name=None, name_kana=None, postcode=None, address1=None,
+              address2=None, address3=None, phone=None, email=None, price_rank=None, rate_percent=None,
+              price_rounding=None, price_rounding_unit=None, credit_limit=None, valid_from=None, valid_to=None,
+              modified_on=None) -> Customer:  # type: ignore[no-untyped-def]
+    name = " ".join(part for part in (name1, name2) if part)
+    prefecture, city = split_prefecture(address1 or "")
     address = Address(
-        company=name, postcode=_s(v, "postcode"), prefecture=prefecture, city=city, street=_s(v, "address2"),
-        building=_s(v, "address3"), phone=_s(v, "phone"),
+        company=name, postcode=postcode or "", prefecture=prefecture, city=city, street=address2 or "",
+        building=address3 or "", phone=phone or "",
     )
-    rank = v.get("price_rank")
-    suspended = SUSPENDED_MARKER in name or SUSPENDED_MARKER in _s(v, "short_name")
+    suspended = SUSPENDED_MARKER in name or SUSPENDED_MARKER in (short_name or "")
     return Customer(
-        code=v["code"], name=name, name_kana=_s(v, "name_kana"), email=_s(v, "email"), address=address,
-        price_rank=rank or None, rate_percent=v.get("rate_percent"),
-        price_rounding=v.get("price_rounding") or Rounding.DOWN,
-        price_rounding_unit=v.get("price_rounding_unit") or ONE, credit_limit=v.get("credit_limit"),
-        suspended=suspended, valid_from=v.get("valid_from"), valid_to=v.get("valid_to"),
-        modified_on=v.get("modified_on"),
+        code=code, name=name, name_kana=name_kana or "", email=email or "", address=address,
+        price_rank=price_rank or None, rate_percent=rate_percent, price_rounding=price_rounding or Rounding.DOWN,
+        price_rounding_unit=price_rounding_unit or ONE, credit_limit=credit_limit, suspended=suspended,
+        valid_from=valid_from, valid_to=valid_to, modified_on=modified_on,
     )
 
 
@@ -215,7 +235,7 @@ CUSTOMERS = RecordSchema(
         FieldSpec("modified_on", "date"),
     ),
     key=("code",),
-    build=_customer,
+    make=_customer,
     unbuild=_customer_values,
     misc="customer",
     checks=(_validity,),
@@ -225,11 +245,11 @@ CUSTOMERS = RecordSchema(
 # ---- 在庫 [A] ----------------------------------------------------------------------------------------------
 
 
-def _stock(v: dict[str, Any]) -> StockLevel:
+def _stock(warehouse_code, warehouse_name, product_code, product_name, on_hand, allocated=None, on_order=None,
+           expected_on=None, available=None, as_of=None) -> StockLevel:  # type: ignore[no-untyped-def]
     return StockLevel(
-        product_code=v["product_code"], warehouse_code=v["warehouse_code"], on_hand=v["on_hand"],
-        allocated=v.get("allocated") or ZERO, on_order=v.get("on_order") or ZERO, expected_on=v.get("expected_on"),
-        available=v.get("available"), as_of=v.get("as_of"),
+        product_code=product_code, warehouse_code=warehouse_code, on_hand=on_hand, allocated=allocated or ZERO,
+        on_order=on_order or ZERO, expected_on=expected_on, available=available, as_of=as_of,
     )
 
 
@@ -256,7 +276,7 @@ STOCK = RecordSchema(
         FieldSpec("as_of", "datetime"),
     ),
     key=("warehouse_code", "product_code"),
-    build=_stock,
+    make=_stock,
     unbuild=_stock_values,
     misc="product",
 )
@@ -265,10 +285,11 @@ STOCK = RecordSchema(
 # ---- 得意先別単価 / 数量別単価 [A] ------------------------------------------------------------------------
 
 
-def _customer_price(v: dict[str, Any]) -> CustomerPrice:
+def _customer_price(customer_code, product_code, min_quantity, price, valid_from=None,
+                    valid_to=None) -> CustomerPrice:  # type: ignore[no-untyped-def]
     return CustomerPrice(
-        customer_code=v["customer_code"], product_code=v["product_code"], price=v["price"],
-        min_quantity=v.get("min_quantity") or ONE, valid_from=v.get("valid_from"), valid_to=v.get("valid_to"),
+        customer_code=customer_code, product_code=product_code, price=price, min_quantity=min_quantity or ONE,
+        valid_from=valid_from, valid_to=valid_to,
     )
 
 
@@ -292,16 +313,17 @@ CUSTOMER_PRICES = RecordSchema(
         FieldSpec("valid_to", "date"),
     ),
     key=("customer_code", "product_code", "min_quantity", "valid_from"),
-    build=_customer_price,
+    make=_customer_price,
     unbuild=_customer_price_values,
     checks=(_validity,),
 )
 
 
-def _quantity_price(v: dict[str, Any]) -> QuantityPrice:
+def _quantity_price(product_code, min_quantity, price, valid_from=None,
+                    valid_to=None) -> QuantityPrice:  # type: ignore[no-untyped-def]
     return QuantityPrice(
-        product_code=v["product_code"], price=v["price"], min_quantity=v.get("min_quantity") or ONE,
-        valid_from=v.get("valid_from"), valid_to=v.get("valid_to"),
+        product_code=product_code, price=price, min_quantity=min_quantity or ONE, valid_from=valid_from,
+        valid_to=valid_to,
     )
 
 
@@ -322,7 +344,7 @@ QUANTITY_PRICES = RecordSchema(
         FieldSpec("valid_to", "date"),
     ),
     key=("product_code", "min_quantity", "valid_from"),
-    build=_quantity_price,
+    make=_quantity_price,
     unbuild=_quantity_price_values,
     checks=(_validity,),
 )
@@ -335,13 +357,14 @@ _SLIP_FIELDS = ("slip_date", "slip_no", "serial", "line_no", "customer_code", "p
                 "modified_on")
 
 
-def _slip_line(v: dict[str, Any]) -> SalesSlipLine:
+def _slip_line(slip_date, slip_no, serial, line_type, line_no, customer_code, product_code=None, product_name=None,
+               quantity=None, unit_price=None, amount=None, remarks=None, order_no=None, order_line=None,
+               order_ref=None, modified_on=None) -> SalesSlipLine:  # type: ignore[no-untyped-def]
     return SalesSlipLine(
-        slip_date=v["slip_date"], slip_no=v["slip_no"], serial=v["serial"], line_no=v["line_no"],
-        customer_code=v["customer_code"], product_code=_s(v, "product_code"), product_name=_s(v, "product_name"),
-        line_type=v.get("line_type") or "0", quantity=v.get("quantity"), unit_price=v.get("unit_price"),
-        amount=v.get("amount"), remarks=_s(v, "remarks"), order_no=_s(v, "order_no"),
-        order_line=v.get("order_line"), order_ref=_s(v, "order_ref"), modified_on=v.get("modified_on"),
+        slip_date=slip_date, slip_no=slip_no, serial=serial, line_no=line_no, customer_code=customer_code,
+        product_code=product_code or "", product_name=product_name or "", line_type=line_type or "0",
+        quantity=quantity, unit_price=unit_price, amount=amount, remarks=remarks or "", order_no=order_no or "",
+        order_line=order_line, order_ref=order_ref or "", modified_on=modified_on,
     )
 
 
@@ -370,7 +393,7 @@ SLIP_LINES = RecordSchema(
         FieldSpec("modified_on", "date"),
     ),
     key=("serial", "line_no", "line_type"),
-    build=_slip_line,
+    make=_slip_line,
     unbuild=_slip_line_values,
 )
 

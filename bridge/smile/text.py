@@ -25,20 +25,30 @@ def fold_code(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]+")
+_HIRAGANA = re.compile("[\u3041-\u3096]")
+_HIRA_TO_KATA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
+
+
+def _widen_kana(match: re.Match[str]) -> str:
+    # NFKC on the half-width run only: it widens ｶ and composes ｶﾞ → ガ, leaving the rest of the text as typed.
+    return unicodedata.normalize("NFKC", match[0])
+
+
 def fold_name(text: str) -> str:
     """Names keep 全角 but half-width katakana become full-width (ﾃｽﾄ → テスト); ASCII is left as typed."""
     text = text.strip()
-    if text.isascii():
+    if text.isascii() or max(text) < "\uff61" or not _HALFWIDTH_KANA.search(text):
         return text
-    return jaconv.h2z(text, kana=True, ascii=False, digit=False)
+    return _HALFWIDTH_KANA.sub(_widen_kana, text)
 
 
 def fold_kana(text: str) -> str:
     """フリガナ as the domain stores it: 全角カタカナ (half-width and hiragana folded)."""
-    text = text.strip()
-    if not text or text.isascii():
+    text = fold_name(text)
+    if text.isascii() or min(text) > "\u3096" or not _HIRAGANA.search(text):
         return text
-    return jaconv.hira2kata(jaconv.h2z(text, kana=True, ascii=False, digit=False))
+    return text.translate(_HIRA_TO_KATA)
 
 
 def to_halfwidth_kana(text: str) -> str:
@@ -62,10 +72,16 @@ def display_width(text: str) -> int:
 
 
 def jan_check_digit(body: str) -> str:
-    """GS1 check digit of the digits before it (JAN-8 / JAN-13)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    """GS1 check digit of the digits before it (JAN-8 / JAN-13): weights 3, 1, 3 … from the right."""
+    total = 3 * sum(map(int, body[::-1][::2])) + sum(map(int, body[::-1][1::2]))
     return str((10 - total % 10) % 10)
 
 
 def valid_jan(code: str) -> bool:
-    return len(code) in (8, 13) and code.isdigit() and jan_check_digit(code[:-1]) == code[-1]
+    if len(code) not in (8, 13) or not code.isascii() or not code.isdigit():
+        return False
+    # Sum over the ASCII bytes (C speed), minus the '0' offsets: weights 3, 1, 3 … leftwards from the check digit.
+    raw = code.encode("ascii")
+    threes, ones = raw[-2::-2], raw[-3::-2]
+    total = 3 * (sum(threes) - 48 * len(threes)) + sum(ones) - 48 * len(ones)
+    return (10 - total % 10) % 10 == raw[-1] - 48

@@ -20,8 +20,11 @@ from bridge.smile.schema import ROUNDING_WRITE, FieldSpec
 from bridge.smile.text import fold_code, fold_kana, fold_name, normalize_postcode, valid_jan
 
 Parser = Callable[[str], Any]
+# Parses the distinct texts of one column chunk at once, or returns None to fall back to the cell parser.
+ColumnParser = Callable[[set[str]], dict[str, Any] | None]
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBERS = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:\x1f-?[0-9]+(?:\.[0-9]+)?)*")
 _INT = re.compile(r"-?\d+")
 _SLASH_DATE = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
 _CACHE_LIMIT = 100_000
@@ -49,14 +52,18 @@ def fix_for(spec: FieldSpec, layout: FileLayout) -> str:
     )
 
 
+class OutOfRange(ValueError):
+    """A well-formed value outside the field's limits (negative price, rank 7)."""
+
+
 def _bounded(spec: FieldSpec) -> Callable[[Decimal], Decimal]:
     low, high = spec.minimum, spec.maximum
 
     def check(value: Decimal) -> Decimal:
         if low is not None and value < low:
-            raise ValueError("must not be negative" if low == 0 else f"must be at least {low}")
+            raise OutOfRange("must not be negative" if low == 0 else f"must be at least {low}")
         if high is not None and value > high:
-            raise ValueError(f"must be at most {high}")
+            raise OutOfRange(f"must be at most {high}")
         return value
 
     return check
@@ -67,11 +74,15 @@ def _decimal_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
     check = _bounded(spec)
     grouping = layout.thousands_separator
 
-    def parse(text: str) -> Decimal:
+    def parse(text: str) -> Decimal | None:
         hit = cache.get(text)
         if hit is not None:
             return hit
+        if not text:
+            return None
         clean = text.strip()
+        if not clean:
+            return None
         if not _NUMBER.fullmatch(clean):
             clean = unicodedata.normalize("NFKC", clean).replace("▲", "-").replace("△", "-").replace(" ", "")
             if grouping:
@@ -94,8 +105,10 @@ def _decimal_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
 def _int_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
     check = _bounded(spec)
 
-    def parse(text: str) -> int:
+    def parse(text: str) -> int | None:
         clean = unicodedata.normalize("NFKC", text).strip()
+        if not clean:
+            return None
         if not _INT.fullmatch(clean):
             raise ValueError("not a whole number")
         return int(check(Decimal(clean)))
@@ -108,10 +121,12 @@ def _date_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
     slashed = layout.date_format == "YYYY/MM/DD"
 
     def parse(text: str) -> date | None:
+        if not text:
+            return None
         if text in cache:
             return cache[text]
         clean = unicodedata.normalize("NFKC", text).strip()
-        if clean in _NO_DATE:
+        if not clean or clean in _NO_DATE:
             value = None
         else:
             try:
@@ -134,18 +149,29 @@ def _date_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
 
 
 def _datetime_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
+    cache: dict[str, datetime | None] = {}
+
     def parse(text: str) -> datetime | None:
-        digits = re.sub(r"[/:\s-]", "", unicodedata.normalize("NFKC", text))
-        if digits in _NO_DATE:
+        if not text:
             return None
+        if text in cache:
+            return cache[text]
+        digits = re.sub(r"[/:\s-]", "", unicodedata.normalize("NFKC", text))
+        value: datetime | None = None
         try:
-            if len(digits) == 8 and digits.isdigit():
-                return datetime.strptime(digits, "%Y%m%d").replace(tzinfo=JST)
-            if len(digits) == 14 and digits.isdigit():
-                return datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=JST)
-        except ValueError:
-            pass
-        raise ValueError("not a date (YYYYMMDD) or date and time (YYYYMMDDhhmmss)")
+            if not digits or digits in _NO_DATE:
+                value = None
+            elif len(digits) in (8, 14) and digits.isdigit():
+                parts = [int(digits[a:b]) for a, b in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))
+                         if b <= len(digits)]
+                value = datetime(*parts, tzinfo=JST)  # type: ignore[misc]
+            else:
+                raise ValueError
+        except (ValueError, TypeError):
+            raise ValueError("not a date (YYYYMMDD) or date and time (YYYYMMDDhhmmss)") from None
+        if len(cache) < _CACHE_LIMIT:
+            cache[text] = value
+        return value
 
     return parse
 
@@ -153,7 +179,9 @@ def _datetime_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
 def _flag_parser(spec: FieldSpec, layout: FileLayout, false_values: tuple[str, ...]) -> Parser:
     falses = {unicodedata.normalize("NFKC", v).strip().casefold() for v in false_values}
 
-    def parse(text: str) -> bool:
+    def parse(text: str) -> bool | None:
+        if not text or text.isspace():
+            return None
         return unicodedata.normalize("NFKC", text).strip().casefold() not in falses
 
     return parse
@@ -164,6 +192,8 @@ def _choice_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
 
     def parse(text: str) -> Any:
         key = unicodedata.normalize("NFKC", text).strip()
+        if not key:
+            return None
         if key not in choices:
             raise ValueError("not one of the known codes")
         return choices[key]
@@ -171,19 +201,27 @@ def _choice_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
     return parse
 
 
-def _jan(text: str) -> str:
+def _jan(text: str) -> str | None:
     code = fold_code(text)
+    if not code:
+        return None
     if not valid_jan(code):
         raise ValueError("not a valid JAN (8 or 13 digits with a correct check digit)")
     return code
 
 
-def _phone(text: str) -> str:
+def _phone(text: str) -> str | None:
     clean = unicodedata.normalize("NFKC", text).strip().replace("ー", "-").replace("−", "-")
+    if not clean:
+        return None
     digits = "".join(ch for ch in clean if ch.isdigit())
     if not (digits.startswith("0") and 10 <= len(digits) <= 11) or not re.fullmatch(r"[\d()\- ]+", clean):
         raise ValueError("not a Japanese phone number (10 or 11 digits starting with 0)")
     return clean
+
+
+def _postcode(text: str) -> str | None:
+    return normalize_postcode(text) if text and not text.isspace() else None
 
 
 _SIMPLE: dict[str, Parser] = {
@@ -192,7 +230,7 @@ _SIMPLE: dict[str, Parser] = {
     "plain": str.strip,
     "kana": fold_kana,
     "jan": _jan,
-    "postcode": normalize_postcode,
+    "postcode": _postcode,
     "phone": _phone,
 }
 
@@ -214,6 +252,27 @@ def parser_for(spec: FieldSpec, layout: FileLayout, false_values: tuple[str, ...
     if spec.kind == "choice":
         return _choice_parser(spec, layout)
     raise ValueError(f"unknown field kind {spec.kind!r}")
+
+
+def column_parser_for(spec: FieldSpec, layout: FileLayout) -> ColumnParser | None:
+    """A whole-chunk parser for kinds where one C-level pass beats a call per cell (plain decimals)."""
+    if spec.kind != "decimal":
+        return None
+    low, high = spec.minimum, spec.maximum
+    known: dict[str, Decimal | None] = {"": None}  # grows over the file: each distinct text becomes one Decimal
+
+    def parse_distinct(distinct: set[str]) -> dict[str, Any] | None:
+        new = distinct - known.keys()
+        if new:
+            if not _NUMBERS.fullmatch("\x1f".join(new)):
+                return None  # something to normalise or reject: the cell parser explains it
+            values = list(map(Decimal, new))
+            if (low is not None and min(values) < low) or (high is not None and max(values) > high):
+                return None
+            known.update(zip(new, values))
+        return known
+
+    return parse_distinct
 
 
 def format_value(spec: FieldSpec, value: Any, layout: FileLayout, false_values: tuple[str, ...] | None = None) -> str:
