@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from bridge.cli.common import CliError, console
 from bridge.cscart import addon_tools
 from bridge.errors import ValidationFailed
+
+DEFAULT_OUT = Path("dist")
 
 app = typer.Typer(help="The smile_bridge CS-Cart add-on: lint and package it.", no_args_is_help=True)
 
@@ -22,7 +25,7 @@ def _report(problems: list[str]) -> None:
 def check_cmd(
     php: str = typer.Option("php", "--php", help="PHP CLI binary used for php -l."),
 ) -> None:
-    """Lint the add-on: php -l on every PHP file, addon.xml, en/ja texts for every language variable, file tree."""
+    """Lint the add-on: php -l, addon.xml, en/ja texts for every language variable, file tree."""
     problems = addon_tools.check(php=php)
     if problems:
         _report(problems)
@@ -33,7 +36,9 @@ def check_cmd(
 
 @app.command("build")
 def build_cmd(
-    out: Path = typer.Option(Path("dist"), "--out", help="Directory for smile_bridge-<version>.zip."),
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for smile_bridge-<version>.zip.")
+    ] = DEFAULT_OUT,
     php: str = typer.Option("php", "--php", help="PHP CLI binary used for php -l."),
 ) -> None:
     """Check the add-on, then write the installable archive (upload it in Add-ons → Manage add-ons)."""

@@ -1,4 +1,6 @@
-"""The wire contract between the daemon and the ``smile_bridge`` add-on (PHP side: ``addon/app/addons/smile_bridge``).
+"""The wire contract between the daemon and the ``smile_bridge`` add-on.
+
+The PHP side lives in ``addon/app/addons/smile_bridge``.
 
 Three things cross the wire, each specified in docs/addon.md and mirrored by a PHP class:
 
@@ -39,7 +41,7 @@ class AddonProtocolError(PermanentError):
     """The add-on answered with something outside the contract; the message names the field."""
 
 
-# ---- signing ---------------------------------------------------------------------------------------------------
+# ---- signing -----------------------------------------------------------------------------------
 
 
 def _key(secret: str | bytes) -> bytes:
@@ -65,7 +67,10 @@ def verify(
     now: int,
     tolerance: int = SIGNATURE_TOLERANCE_SECONDS,
 ) -> int:
-    """Check a wake-up signature over the exact received bytes; return its timestamp or raise ``SignatureError``."""
+    """Check a wake-up signature over the exact received bytes.
+
+    Return its timestamp, or raise ``SignatureError`` saying why it is refused.
+    """
     key = _key(secret)
     if not header:
         raise SignatureError(f"missing {SIGNATURE_HEADER} header")
@@ -83,7 +88,8 @@ def verify(
         raise SignatureError(f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>")
     if abs(now - timestamp) > tolerance:
         raise SignatureError(
-            f"signature timestamp {timestamp} is {abs(now - timestamp)} s from now (tolerance {tolerance} s); "
+            f"signature timestamp {timestamp} is {abs(now - timestamp)} s from now "
+            f"(tolerance {tolerance} s); "
             "check both clocks (NTP)"
         )
     expected = _digest(key, timestamp, body)
@@ -92,7 +98,7 @@ def verify(
     return timestamp
 
 
-# ---- events ----------------------------------------------------------------------------------------------------
+# ---- events ------------------------------------------------------------------------------------
 
 
 class EventType(str, Enum):
@@ -145,10 +151,14 @@ class Event:
             kind = EventType(raw.get("type"))
         except ValueError:
             known = ", ".join(t.value for t in EventType)
-            raise AddonProtocolError(f"{where}.type: unknown event type {raw.get('type')!r}; known: {known}") from None
+            raise AddonProtocolError(
+                f"{where}.type: unknown event type {raw.get('type')!r}; known: {known}"
+            ) from None
         entity, keys = EVENT_SCHEMA[kind]
         if raw.get("entity") != entity:
-            raise AddonProtocolError(f"{where}.entity: {kind.value} must have entity {entity!r}, got {raw.get('entity')!r}")
+            raise AddonProtocolError(
+                f"{where}.entity: {kind.value} must have entity {entity!r}, got {raw.get('entity')!r}"
+            )
         data = raw.get("data")
         if isinstance(data, list) and not data:
             data = {}  # PHP's json_encode turns an empty array into []
@@ -159,7 +169,9 @@ class Event:
             raise AddonProtocolError(f"{where}.data: {kind.value} lacks {', '.join(missing)}")
         for key in keys:
             if isinstance(data[key], bool) or not isinstance(data[key], str | int):
-                raise AddonProtocolError(f"{where}.data.{key}: expected a string or integer, got {data[key]!r}")
+                raise AddonProtocolError(
+                    f"{where}.data.{key}: expected a string or integer, got {data[key]!r}"
+                )
         return cls(
             id=_int_field(raw, "id", where, minimum=1),
             type=kind,
@@ -172,7 +184,10 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class EventPage:
-    """One page of ``GET /api/smile_bridge_events``; continue with ``after_id=next_after_id`` while ``has_more``."""
+    """One page of ``GET /api/smile_bridge_events``.
+
+    Continue with ``after_id=next_after_id`` while ``has_more``.
+    """
 
     events: tuple[Event, ...]
     after_id: int
@@ -232,7 +247,7 @@ class WakeUp:
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-# ---- batch -----------------------------------------------------------------------------------------------------
+# ---- batch -------------------------------------------------------------------------------------
 
 
 class BatchKind(str, Enum):
@@ -271,7 +286,7 @@ class BatchResponse:
 
     @classmethod
     def from_dict(cls, raw: Any, sent: int) -> BatchResponse:
-        """Parse a 200 answer to a batch of ``sent`` items; every item must have exactly one result, in order."""
+        """Parse a 200 answer to a batch of ``sent`` items: exactly one result per item, in order."""
         if not isinstance(raw, Mapping) or not isinstance(raw.get("results"), list):
             raise AddonProtocolError('batch response: expected {"results": [...], "counts": {...}}')
         results = []

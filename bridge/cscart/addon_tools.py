@@ -1,7 +1,8 @@
 """Lint and package the ``smile_bridge`` CS-Cart add-on (``bridge addon check`` / ``bridge addon build``).
 
-The add-on lives in ``bridge/cscart/addon/`` laid out as a CS-Cart tree; the archive has the same tree at its root,
-which is what Add-ons → Manage add-ons → "Upload & install add-on" expects. ``tests/`` and ``phpunit.xml`` are for
+The add-on lives in ``bridge/cscart/addon/`` laid out as a CS-Cart tree; the archive has the same tree at its
+root, which is what Add-ons → Manage add-ons → "Upload & install add-on" expects.
+``tests/`` and ``phpunit.xml`` are for
 development only and never enter the archive.
 """
 
@@ -69,7 +70,7 @@ def archive_members(root: Path = ADDON_ROOT) -> list[str]:
     return [name for name in _relative_files(root) if name.startswith(ALLOWED_PREFIXES)]
 
 
-# ---- checks ----------------------------------------------------------------------------------------------------
+# ---- checks ------------------------------------------------------------------------------------
 
 
 def _check_tree(root: Path) -> list[str]:
@@ -96,16 +97,22 @@ def _read_addon_xml(root: Path) -> tuple[ET.Element | None, list[str]]:
 def _check_addon_xml(root: Path, xml: ET.Element) -> list[str]:
     problems = []
     if xml.tag != "addon" or xml.get("scheme") != "3.0":
-        problems.append(f'{ADDON_XML}: root must be <addon scheme="3.0">, got <{xml.tag} scheme="{xml.get("scheme")}">')
+        problems.append(
+            f'{ADDON_XML}: root must be <addon scheme="3.0">, got <{xml.tag} scheme="{xml.get("scheme")}">'
+        )
     if (xml.findtext("id") or "").strip() != ADDON_ID:
-        problems.append(f"{ADDON_XML}: <id> must be {ADDON_ID!r} (the directory name), got {xml.findtext('id')!r}")
+        problems.append(
+            f"{ADDON_XML}: <id> must be {ADDON_ID!r} (the directory name), got {xml.findtext('id')!r}"
+        )
     if not (xml.findtext("version") or "").strip():
         problems.append(f"{ADDON_XML}: <version> is missing")
     settings = {item.get("id") for item in xml.iterfind("settings/sections/section/items/item")}
     for name in REQUIRED_SETTINGS:
         if name not in settings:
             problems.append(f"{ADDON_XML}: setting {name!r} is missing under <settings><sections>…<items>")
-    php_source = "\n".join(p.read_text(encoding="utf-8") for p in (root / f"app/addons/{ADDON_ID}").rglob("*.php"))
+    php_source = "\n".join(
+        p.read_text(encoding="utf-8") for p in (root / f"app/addons/{ADDON_ID}").rglob("*.php")
+    )
     for item in xml.iterfind("functions/item"):
         function = (item.text or "").strip()
         if not re.search(rf"\bfunction\s+{re.escape(function)}\s*\(", php_source):
@@ -121,7 +128,9 @@ def _lint_php(root: Path, php: str) -> list[str]:
         if done.returncode == 0:
             return None
         detail = (done.stdout + done.stderr).strip().splitlines()
-        return f"{path.relative_to(root).as_posix()}: php -l failed: {detail[0] if detail else done.returncode}"
+        return (
+            f"{path.relative_to(root).as_posix()}: php -l failed: {detail[0] if detail else done.returncode}"
+        )
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return [problem for problem in pool.map(lint, files) if problem]
@@ -146,7 +155,9 @@ def parse_po(path: Path) -> dict[str, str]:
         elif line.startswith('"') and line.endswith('"') and field:
             current[field] += line[1:-1]
         else:
-            raise ValueError(f"{path.name}:{number}: unexpected line {raw!r}; expected msgctxt/msgid/msgstr \"…\"")
+            raise ValueError(
+                f'{path.name}:{number}: unexpected line {raw!r}; expected msgctxt/msgid/msgstr "…"'
+            )
     if current:
         _close_entry(path, 0, current, entries)
     return entries
@@ -194,7 +205,8 @@ def _check_languages(root: Path, xml: ET.Element | None) -> list[str]:
         for lang, catalog in catalogs.items():
             if not catalog.get(key, "").strip():
                 problems.append(
-                    f"var/langs/{lang}/addons/{ADDON_ID}.po: no text for {key!r}; add msgctxt/msgid/msgstr for it"
+                    f"var/langs/{lang}/addons/{ADDON_ID}.po: no text for {key!r}; "
+                    "add msgctxt/msgid/msgstr for it"
                 )
     if len(catalogs) == len(LANGUAGES):
         en, ja = (set(catalogs[lang]) for lang in LANGUAGES)
@@ -205,7 +217,10 @@ def _check_languages(root: Path, xml: ET.Element | None) -> list[str]:
 
 
 def check(root: Path = ADDON_ROOT, php: str = "php") -> list[str]:
-    """Every problem of the add-on tree, each naming its file (and line where known) and the fix; [] = clean."""
+    """Every problem of the add-on tree, each naming its file (and line where known) and the fix.
+
+    An empty list means the add-on is clean.
+    """
     if shutil.which(php) is None:
         return [f"{php!r} not found on PATH; install php-cli (apt-get install php-cli) to lint the add-on"]
     problems = _check_tree(root)
@@ -218,7 +233,7 @@ def check(root: Path = ADDON_ROOT, php: str = "php") -> list[str]:
     return problems
 
 
-# ---- build -----------------------------------------------------------------------------------------------------
+# ---- build -------------------------------------------------------------------------------------
 
 
 def addon_info(root: Path = ADDON_ROOT) -> AddonInfo:
@@ -242,7 +257,10 @@ def _write_zip(root: Path, members: Iterable[str], target: Path) -> None:
 
 
 def build(out_dir: Path, root: Path = ADDON_ROOT, php: str = "php") -> Path:
-    """Check the add-on, then write ``smile_bridge-<version>.zip`` into ``out_dir``; refuse when check fails."""
+    """Check the add-on, then write ``smile_bridge-<version>.zip`` into ``out_dir``.
+
+    Raise ``ValidationFailed`` (and write nothing) when the check finds problems.
+    """
     problems = check(root, php)
     if problems:
         raise ValidationFailed(f"the add-on has {len(problems)} problem(s); nothing was built", problems)

@@ -1,0 +1,48 @@
+<?php
+/**
+ * Test helper: runs the add-on's pure PHP classes on a JSON request from stdin and prints JSON, so the Python
+ * side can be checked against the real PHP implementation. Request: {"sign": [...], "verify": [...], ...}.
+ */
+
+require __DIR__ . '/../../bridge/cscart/addon/app/addons/smile_bridge/lib/autoload.php';
+
+use SmileBridge\BatchResult;
+use SmileBridge\BatchValidator;
+use SmileBridge\EventSerializer;
+use SmileBridge\HmacSigner;
+use SmileBridge\InvalidBatchItem;
+
+$request = json_decode(stream_get_contents(STDIN), true);
+$out = [];
+
+foreach ($request['sign'] ?? [] as $case) {
+    $out['sign'][] = HmacSigner::sign($case['secret'], base64_decode($case['body']), $case['t']);
+}
+foreach ($request['verify'] ?? [] as $case) {
+    $out['verify'][] = HmacSigner::verify($case['secret'], $case['header'], base64_decode($case['body']), $case['now']);
+}
+if (isset($request['wake_up'])) {
+    $out['wake_up'] = EventSerializer::wakeUpBody($request['wake_up']['last_event_id'], $request['wake_up']['sent_at']);
+}
+if (isset($request['events'])) {
+    $rows = [];
+    foreach ($request['events']['rows'] as $i => $event) {
+        $rows[] = ['event_id' => (string) ($i + 1 + $request['events']['after_id'])]
+            + array_map('strval', EventSerializer::row($event['type'], $event['entity_id'], $event['data'], $event['t']));
+    }
+    $feed = EventSerializer::feed($rows, $request['events']['after_id'], $request['events']['limit'], 0);
+    $out['events'] = EventSerializer::json($feed);
+}
+if (isset($request['batch'])) {
+    $results = [];
+    foreach (BatchValidator::items($request['batch']) as $index => $item) {
+        try {
+            $normal = BatchValidator::item($index, $item);
+            $results[] = BatchResult::make($index, $normal['id'], BatchResult::OK);
+        } catch (InvalidBatchItem $exc) {
+            $results[] = BatchResult::make($index, BatchValidator::clientId($item), BatchResult::INVALID, $exc->getMessage());
+        }
+    }
+    $out['batch'] = EventSerializer::json(BatchResult::response($results));
+}
+echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
