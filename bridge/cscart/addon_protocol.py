@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -182,6 +182,28 @@ class Event:
         )
 
 
+STATUS_KEYS = ("hold", "shipping_instructed", "shipped", "notified")
+
+
+def _status_letters(raw: Any) -> dict[str, str]:
+    if isinstance(raw, list) and not raw:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise AddonProtocolError(f"params.statuses: expected an object of key → letter, got {raw!r}")
+    letters = {}
+    for key, letter in raw.items():
+        if key not in STATUS_KEYS:
+            continue  # a newer add-on may add statuses; the daemon uses the ones it knows
+        if letter == "":
+            continue  # not installed (yet) on this store
+        if not (isinstance(letter, str) and len(letter) == 1 and "A" <= letter <= "Z" and letter not in "NT"):
+            raise AddonProtocolError(
+                f"params.statuses.{key}: expected one letter A–Z except N/T, got {letter!r}"
+            )
+        letters[key] = letter
+    return letters
+
+
 @dataclass(frozen=True, slots=True)
 class EventPage:
     """One page of ``GET /api/smile_bridge_events``.
@@ -195,6 +217,9 @@ class EventPage:
     next_after_id: int
     has_more: bool
     acknowledged_id: int
+    statuses: Mapping[str, str] = field(
+        default_factory=dict
+    )  # hold/shipping_instructed/shipped/notified → letter
 
     @classmethod
     def from_dict(cls, raw: Any) -> EventPage:
@@ -217,6 +242,7 @@ class EventPage:
             next_after_id=_int_field(params, "next_after_id", "params"),
             has_more=has_more,
             acknowledged_id=_int_field(params, "acknowledged_id", "params"),
+            statuses=_status_letters(params.get("statuses", {})),
         )
 
 

@@ -2,8 +2,7 @@
 
 The add-on lives in ``bridge/cscart/addon/`` laid out as a CS-Cart tree; the archive has the same tree at its
 root, which is what Add-ons → Manage add-ons → "Upload & install add-on" expects.
-``tests/`` and ``phpunit.xml`` are for
-development only and never enter the archive.
+``tests/`` and ``phpunit.xml`` are for development only and never enter the archive.
 """
 
 from __future__ import annotations

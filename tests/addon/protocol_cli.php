@@ -30,7 +30,13 @@ if (isset($request['events'])) {
         $rows[] = ['event_id' => (string) ($i + 1 + $request['events']['after_id'])]
             + array_map('strval', EventSerializer::row($event['type'], $event['entity_id'], $event['data'], $event['t']));
     }
-    $feed = EventSerializer::feed($rows, $request['events']['after_id'], $request['events']['limit'], 0);
+    $feed = EventSerializer::feed(
+        $rows,
+        $request['events']['after_id'],
+        $request['events']['limit'],
+        0,
+        $request['events']['statuses'] ?? []
+    );
     $out['events'] = EventSerializer::json($feed);
 }
 if (isset($request['batch'])) {

@@ -167,8 +167,10 @@ def test_php_event_feed_parses_into_python_events() -> None:
             "t": 104,
         },
     ]
-    answer = run_php_protocol({"events": {"rows": rows, "after_id": 10, "limit": 4}})
+    letters = {"hold": "H", "shipping_instructed": "J", "shipped": "S", "notified": "W"}
+    answer = run_php_protocol({"events": {"rows": rows, "after_id": 10, "limit": 4, "statuses": letters}})
     page = EventPage.from_dict(json.loads(answer["events"]))
+    assert page.statuses == letters
     assert [e.id for e in page.events] == [11, 12, 13, 14]
     assert (page.after_id, page.limit, page.next_after_id, page.has_more) == (10, 4, 14, True)
     placed, changed, _, deleted = page.events
@@ -177,7 +179,9 @@ def test_php_event_feed_parses_into_python_events() -> None:
     assert changed.data == {"status_from": "O", "status_to": "J"}
     assert deleted.data == {}
     last = run_php_protocol({"events": {"rows": rows[4:], "after_id": 14, "limit": 4}})
-    user = EventPage.from_dict(json.loads(last["events"])).events[0]
+    last_page = EventPage.from_dict(json.loads(last["events"]))
+    assert last_page.statuses == {} and not last_page.has_more
+    user = last_page.events[0]
     assert (user.entity, user.data, user.id) == ("user", {"action": "update", "user_type": "C"}, 15)
 
 
@@ -243,3 +247,19 @@ def test_php_batch_results_parse_into_python_results() -> None:
     assert ResultCode.FAILED.retryable and not ResultCode.INVALID.retryable
     with pytest.raises(AddonProtocolError, match="5 results for 6 items"):
         BatchResponse.from_dict(json.loads(run_php_protocol({"batch": batch})["batch"]), sent=6)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "message"),
+    [
+        ({"hold": "N"}, "params.statuses.hold: expected one letter"),
+        ({"shipped": "ss"}, "params.statuses.shipped"),
+        ("H", "params.statuses: expected an object"),
+    ],
+)
+def test_status_letters_in_the_feed_are_checked(statuses: object, message: str) -> None:
+    params = {"after_id": 0, "limit": 10, "next_after_id": 0, "has_more": False, "acknowledged_id": 0}
+    with pytest.raises(AddonProtocolError, match=message):
+        EventPage.from_dict({"events": [], "params": {**params, "statuses": statuses}})
+    page = EventPage.from_dict({"events": [], "params": {**params, "statuses": {"hold": "", "future": "Q"}}})
+    assert page.statuses == {}

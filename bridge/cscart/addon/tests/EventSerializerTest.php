@@ -47,7 +47,11 @@ final class EventSerializerTest extends TestCase
         }
         $page = EventSerializer::feed($rows, 10, 3, 8);
         $this->assertSame([11, 12, 13], array_column($page['events'], 'id'));
-        $this->assertSame(['after_id' => 10, 'limit' => 3, 'next_after_id' => 13, 'has_more' => true, 'acknowledged_id' => 8], $page['params']);
+        $this->assertSame(['after_id' => 10, 'limit' => 3, 'next_after_id' => 13, 'has_more' => true, 'acknowledged_id' => 8],
+            array_slice($page['params'], 0, 5));
+        $this->assertSame('{}', EventSerializer::json($page['params']['statuses']));
+        $letters = EventSerializer::feed([], 0, 3, 0, ['hold' => 'H', 'shipped' => 'S'])['params']['statuses'];
+        $this->assertSame(['hold' => 'H', 'shipped' => 'S'], $letters);
         $empty = EventSerializer::feed([], 20, 3, 8);
         $this->assertSame([20, false], [$empty['params']['next_after_id'], $empty['params']['has_more']]);
     }

@@ -112,10 +112,14 @@ final class EventSerializer
      * The GET response. $rows are the rows with event_id > after_id in id order, fetched with LIMIT limit + 1
      * so that has_more is known without a count query.
      *
+     * $statuses maps the add-on's status keys (hold, shipping_instructed, shipped, notified) to this store's letters,
+     * so the daemon never has to guess them from descriptions.
+     *
      * @param array<int, array<string, mixed>> $rows
+     * @param array<string, string> $statuses
      * @return array<string, mixed>
      */
-    public static function feed(array $rows, int $afterId, int $limit, int $acknowledgedId): array
+    public static function feed(array $rows, int $afterId, int $limit, int $acknowledgedId, array $statuses = []): array
     {
         $hasMore = count($rows) > $limit;
         $events = array_map([self::class, 'fromRow'], array_slice($rows, 0, $limit));
@@ -128,6 +132,7 @@ final class EventSerializer
                 'next_after_id' => $last,
                 'has_more' => $hasMore,
                 'acknowledged_id' => $acknowledgedId,
+                'statuses' => $statuses === [] ? new \stdClass() : $statuses,
             ],
         ];
     }

@@ -34,7 +34,12 @@ class SmileBridgeEvents extends AEntity
             $query['after_id'],
             $query['limit'] + 1
         );
-        return ['status' => Response::STATUS_OK, 'data' => EventSerializer::feed((array) $rows, $query['after_id'], $query['limit'], $acknowledged)];
+        $statuses = [];
+        foreach (array_keys(fn_smile_bridge_status_definitions()) as $key) {
+            $statuses[$key] = fn_smile_bridge_get_param('status.' . $key);
+        }
+        $feed = EventSerializer::feed((array) $rows, $query['after_id'], $query['limit'], $acknowledged, $statuses);
+        return ['status' => Response::STATUS_OK, 'data' => $feed];
     }
 
     public function create($params)
