@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from bridge.cscart.settings import CSCartSettings
 from bridge.errors import ConfigError
+from bridge.smile.settings import SmileSettings
 
 ENV_PREFIX = "BRIDGE_"
 CONFIG_ENV = "BRIDGE_CONFIG"
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     cscart: CSCartSettings = Field(default_factory=CSCartSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    smile: SmileSettings = Field(default_factory=SmileSettings)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

@@ -66,6 +66,14 @@ SMILE_FILES_QUARANTINED = Counter(
     "bridge_smile_files_quarantined_total", "SMILE inbox files moved to quarantine (unreadable or refused)",
     ["layout"], registry=REGISTRY,
 )
+SMILE_FILES = Counter(
+    "bridge_smile_files_total", "SMILE inbox files by layout and outcome (applied, rejected, duplicate, too_large)",
+    ["layout", "outcome"], registry=REGISTRY,
+)
+SMILE_TEXT_SUBSTITUTIONS = Counter(
+    "bridge_smile_text_substitutions_total", "Values changed by the text guard when writing SMILE files, by reason",
+    ["layout", "reason"], registry=REGISTRY,
+)
 STOCK_GUARD_TRIPPED = Counter(
     "bridge_stock_guard_tripped_total", "Stock files held by the mass-change guard", registry=REGISTRY
 )

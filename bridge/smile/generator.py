@@ -165,7 +165,7 @@ def _yen(amount: Decimal, step: int = 1) -> Decimal:
 
 
 def _product(rng: random.Random, index: int, today: date) -> Product:
-    maker, maker_kana = rng.choice(_MAKERS)
+    maker, _maker_kana = rng.choice(_MAKERS)
     item, item_kana = rng.choice(_ITEMS)
     spec, spec_kana = rng.choice(_SPECS)
     standard = Decimal(rng.randrange(10, 3000) * 10)

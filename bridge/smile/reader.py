@@ -21,7 +21,15 @@ from bridge.smile.layout import FileLayout
 from bridge.smile.schema import RecordSchema, schema_for
 from bridge.smile.settings import SmileSettings
 from bridge.smile.text import normalize_header
-from bridge.smile.values import FIXES, ColumnParser, OutOfRange, Parser, column_parser_for, fix_for, parser_for
+from bridge.smile.values import (
+    FIXES,
+    ColumnParser,
+    OutOfRange,
+    Parser,
+    column_parser_for,
+    fix_for,
+    parser_for,
+)
 
 _CHUNK = 4096  # rows validated together, column by column
 MAX_PROBLEMS = 1000  # beyond this a file is clearly the wrong file; the count is still reported

@@ -63,7 +63,7 @@ class RecordSchema:
     key: tuple[str, ...]
     make: Callable[..., Any]
     unbuild: Callable[[Any], dict[str, Any]]
-    misc: Literal["product", "customer", None] = None  # rows whose key is a 諸口 code are skipped, not applied
+    misc: Literal["product", "customer"] | None = None  # rows whose key is a 諸口 code are skipped, not applied
     checks: tuple[ColumnCheck, ...] = field(default=())
 
     def __post_init__(self) -> None:

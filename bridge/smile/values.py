@@ -87,8 +87,7 @@ def _decimal_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
             clean = unicodedata.normalize("NFKC", clean).replace("▲", "-").replace("△", "-").replace(" ", "")
             if grouping:
                 clean = clean.replace(",", "")
-            if clean.startswith("+"):
-                clean = clean[1:]
+            clean = clean.removeprefix("+")
             if not _NUMBER.fullmatch(clean):
                 raise ValueError("not a number")
         try:

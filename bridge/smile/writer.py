@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bridge import metrics
 from bridge.domain.time import JST, utcnow
 from bridge.errors import ValidationFailed
 from bridge.smile.layout import FileLayout
@@ -167,6 +168,9 @@ def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path, batch: st
         writer.writerows(cells)
 
     atomic_write(path, render, layout.encoding)
+    for change in changes:
+        reason = "truncated" if change.reason.startswith("truncated") else "substituted"
+        metrics.SMILE_TEXT_SUBSTITUTIONS.labels(layout=layout.type, reason=reason).inc()
     return WriteReport(path=path, rows=len(cells), changes=changes)
 
 

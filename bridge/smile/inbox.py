@@ -1,0 +1,207 @@
+"""The SMILE inbox: take a file only when complete, apply all of it or none of it, and keep a trail.
+
+* complete: ``NAME.done`` beside it, or size and mtime unchanged for ``stable_seconds`` (watched across polls);
+* too large: refused unread, moved to ``error/``;
+* same checksum as a file already applied: ignored (archived as a duplicate);
+* any problem: moved to ``error/`` with ``NAME.error.txt`` listing every problem; nothing is applied;
+* applied: moved to ``archive/YYYYMMDD/``, checksum recorded in the state store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from fnmatch import fnmatch
+from pathlib import Path
+
+from bridge import metrics
+from bridge.domain.time import JST, iso, utcnow
+from bridge.smile.reader import ReadResult, read_file, stat_signature
+from bridge.smile.settings import SmileDirs, SmileSettings
+from bridge.store import Store
+
+Apply = Callable[[ReadResult], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFile:
+    path: Path
+    file_type: str
+    size: int
+    sentinel: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    name: str
+    file_type: str
+    outcome: str  # applied | rejected | duplicate | too_large
+    checksum: str
+    records: int = 0
+    problems: int = 0
+    moved_to: Path | None = None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def unique_path(directory: Path, name: str) -> Path:
+    """``directory/name``, or ``name-1``, ``name-2`` … when taken (a re-delivery never overwrites the trail)."""
+    candidate = directory / name
+    stem, dot, suffix = name.partition(".")
+    counter = 1
+    while candidate.exists():
+        candidate = directory / f"{stem}-{counter}{dot}{suffix}"
+        counter += 1
+    return candidate
+
+
+class Inbox:
+    def __init__(self, settings: SmileSettings, dirs: SmileDirs, store: Store | None = None, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.dirs = dirs
+        self.store = store
+        self._clock = clock
+        self._first_seen: dict[Path, tuple[tuple[int, int], float]] = {}  # path → (signature, when first seen)
+
+    # ---- what is ready -----------------------------------------------------------------------------------
+
+    def complete_files(self, file_type: str) -> list[InboxFile]:
+        """Files of ``file_type`` that are complete now, oldest first; a file still being written is left alone."""
+        layout = self.settings.layout(file_type)
+        suffix = self.settings.sentinel_suffix
+        ready: list[tuple[int, InboxFile]] = []
+        if not self.dirs.inbox.is_dir():
+            return []
+        for path in sorted(self.dirs.inbox.iterdir()):
+            name = path.name
+            if (not path.is_file() or name.startswith(".") or name.endswith((suffix, ".tmp", ".part"))
+                    or not fnmatch(name, layout.glob)):
+                continue
+            try:
+                signature = stat_signature(path)
+            except FileNotFoundError:
+                continue
+            sentinel = path.with_name(name + suffix)
+            has_sentinel = sentinel.is_file()
+            if self._is_complete(path, signature, has_sentinel):
+                ready.append((signature[1], InboxFile(path, file_type, signature[0], sentinel if has_sentinel else None)))
+        return [item for _, item in sorted(ready, key=lambda pair: (pair[0], pair[1].path.name))]
+
+    def _is_complete(self, path: Path, signature: tuple[int, int], has_sentinel: bool) -> bool:
+        mode = self.settings.completion
+        if has_sentinel and mode in ("sentinel", "either"):
+            return True
+        if mode == "sentinel":
+            return False
+        now = self._clock()
+        seen = self._first_seen.get(path)
+        if seen is None or seen[0] != signature:
+            self._first_seen[path] = (signature, now)  # new or changed: the stability clock starts again
+            seen = self._first_seen[path]
+        stable_for = self.settings.stable_seconds
+        modified_age = now - signature[1] / 1e9
+        return now - seen[1] >= stable_for and modified_age >= stable_for
+
+    # ---- processing --------------------------------------------------------------------------------------
+
+    async def process(self, file_type: str, apply: Apply) -> list[Processed]:
+        """Process every complete file of ``file_type``; ``apply`` receives only fully valid files.
+
+        If ``apply`` raises, the file stays in the inbox (the next poll retries it) and the error propagates.
+        """
+        done = []
+        for item in self.complete_files(file_type):
+            done.append(await self.process_file(item, apply))
+        return done
+
+    async def process_file(self, item: InboxFile, apply: Apply) -> Processed:
+        self.dirs.create()
+        layout = self.settings.layout(item.file_type)
+        checksum = await asyncio.to_thread(sha256_of, item.path)
+        if item.size > self.settings.max_file_bytes:
+            report = (f"{item.path.name}: {item.size:,} bytes is more than the limit of "
+                      f"{self.settings.max_file_bytes:,} bytes (smile.max_file_bytes); the file was not read.\n"
+                      "Fix: check that this is the right export; if files this large are expected, raise "
+                      "smile.max_file_bytes and deliver the file again.")
+            return await self._quarantine(item, checksum, "too_large", report, problems=1)
+        if await self._already_applied(item.file_type, checksum):
+            moved = self._archive(item, suffix=".duplicate")
+            return await self._record(item, checksum, "duplicate", moved_to=moved)
+        result = await asyncio.to_thread(read_file, item.path, item.file_type, self.settings, layout)
+        if not result.ok:
+            return await self._quarantine(item, checksum, "rejected", self._error_text(result, checksum),
+                                          problems=result.problem_count)
+        await apply(result)
+        moved = self._archive(item)
+        return await self._record(item, checksum, "applied", records=len(result.records), moved_to=moved)
+
+    def _error_text(self, result: ReadResult, checksum: str) -> str:
+        layout = self.settings.layout(result.file_type)
+        head = [
+            f"file: {result.path.name}",
+            (f"type: {layout.label()} (encoding {layout.encoding}, delimiter {layout.delimiter!r}, "
+            f"header rows {layout.header_rows})"),
+            f"sha256: {checksum}",
+            f"checked: {datetime.now(JST).isoformat(timespec='seconds')}",
+            "",
+        ]
+        return "\n".join(head) + result.report() + "\n"
+
+    async def _already_applied(self, file_type: str, checksum: str) -> bool:
+        if self.store is None:
+            return False
+        row = await self.store.fetchone(
+            "SELECT 1 FROM smile_files WHERE file_type = ? AND checksum = ? AND outcome = 'applied' LIMIT 1",
+            (file_type, checksum),
+        )
+        return row is not None
+
+    def _archive(self, item: InboxFile, suffix: str = "") -> Path:
+        day = datetime.fromtimestamp(self._clock(), JST).strftime("%Y%m%d")
+        folder = self.dirs.archive / day
+        folder.mkdir(parents=True, exist_ok=True)
+        target = unique_path(folder, item.path.name + suffix)
+        shutil.move(str(item.path), target)
+        if item.sentinel is not None:
+            item.sentinel.unlink(missing_ok=True)
+        self._first_seen.pop(item.path, None)
+        return target
+
+    async def _quarantine(self, item: InboxFile, checksum: str, outcome: str, report: str,
+                          problems: int) -> Processed:
+        self.dirs.error.mkdir(parents=True, exist_ok=True)
+        target = unique_path(self.dirs.error, item.path.name)
+        shutil.move(str(item.path), target)
+        target.with_name(target.name + ".error.txt").write_text(report, encoding="utf-8")
+        if item.sentinel is not None:
+            item.sentinel.unlink(missing_ok=True)
+        self._first_seen.pop(item.path, None)
+        metrics.SMILE_FILES_QUARANTINED.labels(layout=item.file_type).inc()
+        return await self._record(item, checksum, outcome, problems=problems, moved_to=target)
+
+    async def _record(self, item: InboxFile, checksum: str, outcome: str, *, records: int = 0, problems: int = 0,
+                      moved_to: Path | None = None) -> Processed:
+        metrics.SMILE_FILES.labels(layout=item.file_type, outcome=outcome).inc()
+        if outcome == "applied":
+            metrics.SMILE_FILES_PROCESSED.labels(layout=item.file_type).inc()
+        if self.store is not None:
+            async with self.store.transaction() as tx:
+                await tx.execute(
+                    "INSERT INTO smile_files (file_type, name, checksum, size, outcome, records, problems, moved_to,"
+                    " processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (item.file_type, item.path.name, checksum, item.size, outcome, records, problems,
+                     str(moved_to) if moved_to else None, iso(utcnow())),
+                )
+        return Processed(item.path.name, item.file_type, outcome, checksum, records, problems, moved_to)
