@@ -363,8 +363,15 @@ def _describe(path: Path, root: Any, exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key (check the spelling against the shipped rules/shipping.yaml)"
+        if not loc:  # a cross-field check names the method it is about: point at that method's line
+            found = _METHOD_REF.search(message)
+            if found:
+                loc = ["methods", int(found.group(1))]
         lines.append(f"  {path}:{_line_of(root, loc)}: {key}: {message}")
     return "\n".join(lines)
+
+
+_METHOD_REF = re.compile(r"methods\[(\d+)\]")
 
 
 def _line_of(root: Any, loc: list[Any]) -> int:

@@ -46,7 +46,7 @@ DEFAULT_DEPRECATED: dict[str, tuple[str, ...]] = {"yamato": ("12-14",)}
 _DASHES = "~〜～-－ー―‐‑–—−ｰ"
 _NONE_WORDS = {"", "指定なし", "なし", "希望なし", "指定無し", "無し", "特になし", "時間指定なし", "none"}
 _RANGE = re.compile(r"^(\d{1,2})(?::00)?(?:時)?-(\d{1,2})(?::00)?(?:時)?$")
-_MORNING = {"午前中", "午前", "am", "午前中(8-12)", "午前中(8-12時)", "8-12", "08-12"}
+_MORNING = {"午前中", "午前", "am"}
 _BEFORE = re.compile(r"^(午前|午後)?(\d{1,2})時?まで$")
 
 
@@ -60,7 +60,7 @@ def normalize_label(label: str) -> str:
     for dash in _DASHES:
         text = text.replace(dash, "-")
     text = "".join(text.split())
-    for noise in ("頃", "ごろ", "ころ", "の間", "指定:", "時間帯:", "お届け"):
+    for noise in ("頃", "ごろ", "ころ", "の間", "指定:", "時間帯:"):
         text = text.replace(noise, "")
     text = text.replace("から", "-").replace("〜", "-")
     return text.strip("-")
@@ -69,6 +69,20 @@ def normalize_label(label: str) -> str:
 def parse_slot(label: str) -> str:
     """Canonical slot key of a customer label; raises ``UnknownSlot`` with the label when nothing matches."""
     text = normalize_label(label)
+    found = _match(text)
+    if found is None and "(" in text:  # 午前中(8時-12時): the words outside the brackets, else inside
+        found = _match(_BRACKETS.sub("", text)) or next(
+            (slot for inner in _BRACKETS.findall(text) if (slot := _match(inner.strip("()")))), None)
+    if found is None:
+        raise UnknownSlot(f"delivery time slot {label!r} is not one the bridge knows "
+                          f"(known: {', '.join(LABELS_JA[key] for key in KNOWN_SLOTS)})")
+    return found
+
+
+_BRACKETS = re.compile(r"\([^()]*\)")
+
+
+def _match(text: str) -> str | None:
     if text in _NONE_WORDS:
         return NONE
     if text in _MORNING:
@@ -84,12 +98,8 @@ def parse_slot(label: str) -> str:
     match = _BEFORE.match(text)
     if match:
         hour = int(match.group(2)) + (12 if match.group(1) == "午後" and int(match.group(2)) < 12 else 0)
-        if hour == 10:
-            return BEFORE_10
-        if hour == 17:
-            return BEFORE_17
-    raise UnknownSlot(f"delivery time slot {label!r} is not one the bridge knows "
-                      f"(known: {', '.join(LABELS_JA[key] for key in KNOWN_SLOTS)})")
+        return {10: BEFORE_10, 17: BEFORE_17}.get(hour)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
