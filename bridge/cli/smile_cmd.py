@@ -80,7 +80,7 @@ def check(
         raise CliError(f"{file}: no such file", exit_code=2)
     layout = settings.layout(file_type)
     if encoding:
-        layout = layout.model_copy(update={"encoding": encoding})
+        layout = layout.changed(encoding=encoding)
     size = file.stat().st_size
     if size > settings.max_file_bytes:
         raise CliError(f"{file}: {size:,} bytes is more than smile.max_file_bytes ({settings.max_file_bytes:,}); "

@@ -91,7 +91,7 @@ def layouts_for(settings: SmileSettings, encoding: str | None) -> dict[str, File
             columns = dict(layout.columns)
             columns["name_kana"] = columns["name_kana"].model_copy(update={"halfwidth": True})
             update["columns"] = columns
-        chosen[file_type] = layout.model_copy(update=update) if update else layout
+        chosen[file_type] = layout.changed(**update) if update else layout
     return chosen
 
 

@@ -118,5 +118,9 @@ class FileLayout(_Strict):
     def line_terminator(self) -> str:
         return "\r\n" if self.newline == "crlf" else "\n"
 
+    def changed(self, **changes: Any) -> FileLayout:
+        """A validated copy with some keys changed (``model_copy`` would skip the validators)."""
+        return FileLayout.model_validate({**self.model_dump(), **changes})
+
     def label(self) -> str:
         return f"{self.title} ({self.type})" if self.title else self.type

@@ -114,6 +114,8 @@ def read_file(path: Path | str, file_type: str, settings: SmileSettings | None =
     try:
         for chunk in iter_chunks(path, file_type, result, settings=settings, layout=layout):
             result.records.extend(chunk)
+        if not result.ok:
+            result.records.clear()  # never half a file: a caller that forgets to check ok applies nothing
     finally:
         if collecting:
             gc.enable()
@@ -159,7 +161,7 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
         reader = csv.reader(text, delimiter=layout.delimiter, quotechar=layout.quotechar,
                             quoting=layout.csv_quoting, strict=True)
         try:
-            yield from _rows(reader, schema, layout, settings, result, problem)
+            yield from _rows(reader, schema, layout, settings, result, problem, path)
             result.problems.sort(key=lambda p: (p.line or 0))
         except UnicodeDecodeError:
             _report_decode_error(path, encoding, layout, problem)
@@ -233,14 +235,34 @@ def _report_decode_error(path: Path, encoding: str, layout: FileLayout, problem:
     problem(line, f"the bytes are not valid {layout.encoding}", _encoding_fix(layout, actual), column=column)
 
 
+def _header_encoding(path: Path, layout: FileLayout) -> str | None:
+    """Another encoding in which the header names the layout's columns: a likely wrong-encoding diagnosis."""
+    with path.open("rb") as stream:
+        sample = stream.read(1 << 16)
+    wanted = {normalize_header(name) for column in layout.columns.values() for name in column.header}
+    for candidate in ("utf-16", "utf-8-sig", "cp932"):
+        if candidate.startswith(layout.encoding[:5]):
+            continue
+        try:
+            text = sample.decode(candidate, errors="ignore")
+        except UnicodeDecodeError:
+            continue
+        first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+        cells = {normalize_header(cell.strip('"')) for cell in first.split(layout.delimiter)}
+        if len(cells & wanted) >= 2:
+            return candidate.replace("-sig", "")
+    return None
+
+
 def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: FileLayout,
-                     settings: SmileSettings, result: ReadResult, problem: Any) -> list[_Column] | None:
+                     result: ReadResult, problem: Any, path: Path) -> list[_Column] | None:
     by_name: dict[str, int] = {}
     if header is not None:
         for index, cell in enumerate(header):
             by_name.setdefault(normalize_header(cell), index)
     columns: list[_Column] = []
     missing = False
+    guess: str | None = None
     for field_name, column in layout.columns.items():
         spec = schema.spec(field_name)
         index: int | None = None
@@ -261,10 +283,15 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
             if spec.required:
                 missing = True
                 wanted = " or ".join(column.header)
-                problem(layout.header_rows or None, f"the required column {wanted} is not in the header",
-                        f"export the file with the column {column.header[0]}, or map "
-                        f"smile.files.{layout.type}.columns.{field_name} to the header the file uses "
-                        f"(found: {', '.join(header or [])[:300]})")
+                fix = (f"export the file with the column {column.header[0]}, or map "
+                       f"smile.files.{layout.type}.columns.{field_name} to the header the file uses "
+                       f"(found: {', '.join(header or [])[:300]})")
+                if guess is None:
+                    guess = _header_encoding(path, layout) or ""
+                if guess:
+                    fix = (f"the header reads correctly as {guess}, not {layout.encoding}: set "
+                           f"smile.files.{layout.type}.encoding: {guess} or export as {layout.encoding}")
+                problem(layout.header_rows or None, f"the required column {wanted} is not in the header", fix)
             else:
                 result.notes.append(f"optional column {column.header[0]} is not in the file")
             continue
@@ -275,7 +302,7 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
 
 
 def _rows(reader: Any, schema: RecordSchema, layout: FileLayout, settings: SmileSettings, result: ReadResult,
-          problem: Any) -> Iterator[Any]:
+          problem: Any, path: Path) -> Iterator[list[Any]]:
     header: list[str] | None = None
     for number in range(layout.header_rows):
         row = next(reader, None)
@@ -285,7 +312,7 @@ def _rows(reader: Any, schema: RecordSchema, layout: FileLayout, settings: Smile
             return
         if number == 0:
             header = row
-    columns = _resolve_columns(header, schema, layout, settings, result, problem)
+    columns = _resolve_columns(header, schema, layout, result, problem, path)
     if columns is None:
         return
     width = len(header) if header is not None else layout.column_count
