@@ -11,7 +11,15 @@ from datetime import date, datetime
 from types import ModuleType
 
 from bridge.carriers import japanpost, sagawa, yamato
-from bridge.carriers.labels import ExportResult, LabelFile, LabelRequest, Rejection, Row, RowBuilder, file_name
+from bridge.carriers.labels import (
+    ExportResult,
+    LabelFile,
+    LabelRequest,
+    Rejection,
+    Row,
+    RowBuilder,
+    file_name,
+)
 from bridge.carriers.rules import ShippingRules, resolve_service
 from bridge.domain.orders import Order
 from bridge.domain.time import JST, business_date
@@ -37,9 +45,9 @@ def build_label_files(orders: Sequence[Order], rules: ShippingRules, now: dateti
             continue
         carrier_rules = rules.carrier_rules(method.carrier)
         if not carrier_rules.enabled:
-            rejections.append(Rejection(order.order_id, method.carrier, (
-                f"carrier {method.carrier} is disabled (enabled: false in rules/shipping.yaml); "
-                "enable it or change the order's shipping method",)))
+            disabled = (f"carrier {method.carrier} is disabled (enabled: false in rules/shipping.yaml); "
+                        "enable it or change the order's shipping method")
+            rejections.append(Rejection(order.order_id, method.carrier, (disabled,)))
             continue
         grouped.setdefault(method.carrier, []).append(LabelRequest(order, method, service))
     files: list[LabelFile] = []

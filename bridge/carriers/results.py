@@ -190,7 +190,7 @@ class _Parser:
             order_id = self.order_id(line, "order_no", get("order_no"))
             carrier = get("carrier").lower() or self.default_carrier
             tracking = self.tracking(line, "delivery_no", get("delivery_no"), carrier, required=True)
-            shipped_at = self.datetime(line, "delivery_date", get("delivery_date"))
+            shipped_at = self.moment(line, "delivery_date", get("delivery_date"))
             items = self.items(line, get("item_id"), get("quantity"))
             if order_id is None or tracking is None or shipped_at is None or items is None:
                 continue
@@ -250,7 +250,7 @@ class _Parser:
             self.warn(line, name, warning)
         return check.number
 
-    def datetime(self, line: int, name: str, raw: str) -> datetime | None:
+    def moment(self, line: int, name: str, raw: str) -> datetime | None:
         if not raw:
             return self.now
         folded = unicodedata.normalize("NFKC", raw).strip()

@@ -380,10 +380,10 @@ def _line_of(root: Any, loc: list[Any]) -> int:
     for part in loc:
         try:
             if isinstance(node, dict) and part in node:
-                line = node.lc.key(part)[0] + 1
+                line = node.lc.key(part)[0] + 1  # type: ignore[attr-defined]
                 node = node[part]
             elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                line = node.lc.item(part)[0] + 1
+                line = node.lc.item(part)[0] + 1  # type: ignore[attr-defined]
                 node = node[part]
             else:
                 break

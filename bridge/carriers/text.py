@@ -22,7 +22,7 @@ DEFAULT_TEXT_MAP: dict[str, str] = {
     # Code points that change on a CP932 round trip: write the form that reads back the same.
     "〜": "～", "−": "－", "‖": "∥", "¢": "￠", "£": "￡", "¬": "￢",
     # Not encodable in CP932 at all.
-    "—": "―", "–": "－", "𠮷": "吉", "𠷡": "凜", "\u00a0": " ", "\u200b": "", "\ufeff": "",
+    "—": "―", "–": "－", "𠮷": "吉", "\u00a0": " ", "\u200b": "", "\ufeff": "",
     # CP932 extensions (NEC/IBM) that are not JIS X 0208.
     "髙": "高", "﨑": "崎", "\ufa10": "塚", "德": "徳", "濵": "濱", "栁": "柳", "琇": "秀", "\uf9dc": "隆",
     "\ufa19": "神",
@@ -121,11 +121,10 @@ def truncate(text: str, limit: int) -> str:
     """The longest prefix within ``limit`` half-width units, never ending on a base without its (han)dakuten."""
     out: list[str] = []
     used = 0
-    for index, ch in enumerate(text):
+    for ch in text:
         w = char_width(ch)
         if used + w > limit:
-            nxt = text[index]
-            if out and nxt in "ﾞﾟ\u3099\u309a":
+            if out and ch in "ﾞﾟ\u3099\u309a":  # the cut would separate a base from its mark: drop both
                 out.pop()
             break
         out.append(ch)

@@ -70,12 +70,13 @@ def check_number(raw: str, carrier: str | None = None) -> TrackingCheck:
         warnings: tuple[str, ...] = ()
         if not check_7dr(number):
             expected = int(number[:11]) % 7
-            warnings = (f"tracking number {number} fails the 7DR check digit (last digit {number[11]}, "
-                        f"expected {expected}); check it for a typing error",)
+            warning = (f"tracking number {number} fails the 7DR check digit (last digit {number[11]}, "
+                       f"expected {expected}); check it for a typing error")
+            warnings = (warning,)
         return _for_carrier(TrackingCheck(raw, number, carriers, warnings), carrier)
     if len(number) == 11 and number.isdigit():
-        return _for_carrier(TrackingCheck(raw, number, ("japanpost",), (
-            "11-digit number: a Japan Post 書留 number, not ゆうパック",)), carrier)
+        registered = "11-digit number: a Japan Post 書留 number, not ゆうパック"
+        return _for_carrier(TrackingCheck(raw, number, ("japanpost",), (registered,)), carrier)
     if _S10.match(number):
         warnings = () if check_s10(number) else (f"international number {number} fails the S10 check digit",)
         return _for_carrier(TrackingCheck(raw, number, ("japanpost",), warnings), carrier)

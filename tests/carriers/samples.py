@@ -29,7 +29,7 @@ def address(**changes: str) -> Address:
 def order(order_id: int = 1001, shipping_id: int = 1, **changes: object) -> Order:
     base = Order(
         order_id=order_id, status="A", placed_at=NOW, updated_at=None, user_id=7, email="buyer@example.jp",
-        total=Decimal("5500"), shipping_ids=(shipping_id,), shipping_method="", payment_method="銀行振込",
+        total=Decimal(5500), shipping_ids=(shipping_id,), shipping_method="", payment_method="銀行振込",
         lines=(OrderLine("A-100", "ボールペン 黒", Decimal(10), Decimal(500)),), shipping=address(),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
@@ -46,7 +46,7 @@ def trap_orders(shipping_id: int) -> list[Order]:
         order(2004, shipping_id, shipping=address(
             name="", name_kana="", company="株式会社サンプル物流センター", street="千代田三丁目四番五号グランドサンプルタワー",
             building="北館12階")),
-        order(2005, shipping_id, payment_method="代金引換", total=Decimal("12345"),
+        order(2005, shipping_id, payment_method="代金引換", total=Decimal(12345),
               delivery_date=date(2026, 11, 27), delivery_slot="１４時〜１６時頃",
               lines=(OrderLine("B-1", "ファイル Ａ４ 青", Decimal(1), Decimal(100)),
                      OrderLine("B-2", "クリップ", Decimal(1), Decimal(100)))),

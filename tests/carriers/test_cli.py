@@ -51,3 +51,4 @@ def test_check_result_good_and_bad(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "bad.csv:2: warning: delivery_no: tracking number 389711074013 fails" in result.output
     assert "bad.csv:3: error: order_no: is empty" in result.output
+

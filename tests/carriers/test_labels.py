@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.carriers.export import build_label_files
 from bridge.carriers.labels import ExportResult
@@ -49,7 +51,7 @@ def test_address_too_long_even_with_overflow_is_refused(shipping_id: int) -> Non
     ({"delivery_date": date(2026, 11, 20)}, "requested 2026-11-20 is before the ship date 2026-11-24"),
     ({"delivery_slot": "夜間"}, "delivery time slot '夜間' is not one the bridge knows"),
     ({"delivery_slot": "午前10時まで"}, "needs the タイム service"),
-    ({"payment_method": "代金引換", "total": Decimal("300001")}, "300001 yen is outside 1–300,000"),
+    ({"payment_method": "代金引換", "total": Decimal(300001)}, "300001 yen is outside 1–300,000"),
     ({"payment_method": "代金引換", "total": Decimal("1000.5")}, "1000.5 is not whole yen"),
     ({"shipping": address(name="山田😀")}, "U+1F600"),
     ({"shipping": address(name="", company="")}, "shipping.name: is empty"),
@@ -122,3 +124,19 @@ def test_long_item_name_is_shortened_not_refused() -> None:
     result = _export(order(1, YAMATO, lines=lines))
     assert result.rejections == ()
     assert "shortened" in result.files[0].warnings[0] and "他1点" in result.files[0].content.decode("cp932")
+
+
+_street = st.text(alphabet=st.sampled_from(list("丸の内一二三丁目番地号1234-ｱｲｳﾞABCビル館階 ")), min_size=1, max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(street=_street, building=_street)
+def test_b2_address_columns_keep_every_character_or_refuse(street: str, building: str) -> None:
+    result = _export(order(1, YAMATO, shipping=address(street=street, building=building)))
+    if result.rejections:
+        assert "shorten" in result.rejections[0].message or "street missing" in result.rejections[0].message
+        return
+    row = result.files[0].content.decode("cp932").split("\r\n")[1].split(",")
+    assert len(row[11].encode("cp932")) <= 64 and len(row[12].encode("cp932")) <= 32
+    written = (row[11] + row[12]).replace(" ", "")
+    assert written == ("東京都千代田区" + street + building).replace(" ", "")

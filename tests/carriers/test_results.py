@@ -66,11 +66,11 @@ def test_every_problem_is_located_by_file_and_line() -> None:
 
 
 def test_several_parcels_and_partial_shipments() -> None:
-    data = ("order_no,delivery_no,delivery_date,item_id,quantity\r\n"
-            "1001,389711074012,,111,2\r\n"
-            "1001,389711074012,,222,1\r\n"
-            "1001,512547514334,,111,3\r\n"
-            "1002,405548424886,,,\r\n").encode()
+    data = (b"order_no,delivery_no,delivery_date,item_id,quantity\r\n"
+            b"1001,389711074012,,111,2\r\n"
+            b"1001,389711074012,,222,1\r\n"
+            b"1001,512547514334,,111,3\r\n"
+            b"1002,405548424886,,,\r\n")
     result = parse_result(data, "r.csv", NOW)
     assert result.ok
     parcels = {s.row_key: s.shipment.items for s in result.shipments}
@@ -82,8 +82,8 @@ def test_several_parcels_and_partial_shipments() -> None:
 
 
 def test_bad_item_columns() -> None:
-    data = ("order_no,delivery_no,item_id,quantity\r\n1001,389711074012,,2\r\n1001,389711074012,9,x\r\n"
-            "1001,389711074012,9,0\r\n").encode()
+    data = (b"order_no,delivery_no,item_id,quantity\r\n1001,389711074012,,2\r\n1001,389711074012,9,x\r\n"
+            b"1001,389711074012,9,0\r\n")
     problems = [(p.line, p.field) for p in parse_result(data, "r.csv", NOW).errors]
     assert problems == [(2, "item_id"), (3, "quantity"), (4, "quantity")]
 
@@ -113,7 +113,7 @@ def test_unquoted_comma_is_an_error() -> None:
 
 
 def test_carrier_column_lets_other_carriers_through() -> None:
-    data = "order_no,delivery_no,carrier\r\n1001,1234-5678-90,fukuyama\r\n1002,389711074012,yamato\r\n".encode()
+    data = b"order_no,delivery_no,carrier\r\n1001,1234-5678-90,fukuyama\r\n1002,389711074012,yamato\r\n"
     result = parse_result(data, "r.csv", NOW)
     assert result.ok and [s.shipment.carrier for s in result.shipments] == ["fukuyama", "yamato"]
 

@@ -72,8 +72,8 @@ def test_sagawa_handling_needs_a_seal_code(tmp_path: Path) -> None:
 
 
 def test_service_the_carrier_does_not_offer(tmp_path: Path) -> None:
-    path, line = _broken(tmp_path, "    carrier: sagawa\n    service: prepaid\n",
-                         "    carrier: sagawa\n    service: nekopos\n")
+    path, _ = _broken(tmp_path, "    carrier: sagawa\n    service: prepaid\n",
+                      "    carrier: sagawa\n    service: nekopos\n")
     assert "sagawa has no service 'nekopos'" in _error(path)
 
 

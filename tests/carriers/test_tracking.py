@@ -49,8 +49,8 @@ def test_7dr_accepts_exactly_one_last_digit(body: str) -> None:
 @pytest.mark.parametrize(("carrier", "url"), [
     ("yamato", "https://jizen.kuronekoyamato.co.jp/jizen/servlet/crjz.b.NQ0010?id=389711074012"),
     ("sagawa", "https://k2k.sagawa-exp.co.jp/p/web/okurijosearch.do?okurijoNo=389711074012"),
-    ("japanpost", "https://trackings.post.japanpost.jp/services/srv/search/direct?reqCodeNo1=389711074012"
-                  "&searchKind=S002&locale=ja"),
+    ("japanpost", ("https://trackings.post.japanpost.jp/services/srv/search/direct?reqCodeNo1=389711074012"
+                   "&searchKind=S002&locale=ja")),
 ])
 def test_tracking_urls(carrier: str, url: str) -> None:
     assert tracking_url(carrier, "3897-1107-4012") == url
