@@ -375,6 +375,7 @@ class _ChunkState:
     seen: dict[Any, int] = field(default_factory=dict)
     _picked: dict[int, tuple[str, ...]] | None = None
     _unique: set[str] = field(default_factory=set)
+    _misaligned: set[int] = field(default_factory=set)
 
     def process(self, lines: list[int], rows: list[list[str]]) -> list[Any]:
         problem, schema = self.problem, self.schema
@@ -389,6 +390,7 @@ class _ChunkState:
                 bad.add(position)
                 if len(row) < needed:
                     rows[position] = row + [""] * (needed - len(row))
+        self._misaligned = set(bad)
         # Transpose only the mapped columns, in two C-level passes (itemgetter, zip).
         indexes = sorted({column.index for column in self.columns})
         picked = list(map(operator.itemgetter(*indexes), rows)) if len(indexes) > 1 else None
@@ -477,7 +479,7 @@ class _ChunkState:
                 errors[cell] = (str(exc), FIXES["range"] if isinstance(exc, OutOfRange) else column.fix)
                 table[cell] = None
         for position, cell in enumerate(cells):
-            if cell in errors:
+            if cell in errors and position not in self._misaligned:  # a shifted row's cells mean nothing
                 message, fix = errors[cell]
                 self.problem(lines[position], message, fix, column.label, cell)
                 bad.add(position)

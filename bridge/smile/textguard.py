@@ -39,8 +39,10 @@ class TextGuard:
 
     def _holds(self, ch: str) -> bool:
         try:
-            ch.encode(self.encoding)
-        except UnicodeEncodeError:
+            # Round trip: cp932 "best fit" maps some characters (− U+2212, 〜 U+301C) to a different one.
+            if ch.encode(self.encoding).decode(self.encoding) != ch:
+                return False
+        except UnicodeError:
             return False
         if self.repertoire == "jis_x_0208" and not ch.isascii():
             try:

@@ -22,7 +22,7 @@ from bridge.errors import ValidationFailed
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import schema_for
 from bridge.smile.settings import SmileSettings
-from bridge.smile.text import to_halfwidth_kana
+from bridge.smile.text import normalize_header, to_halfwidth_kana
 from bridge.smile.textguard import TextGuard
 from bridge.smile.values import format_value
 
@@ -93,11 +93,14 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
     """Rows as the file will hold them, the text changes made, and the problems that refuse the batch."""
     guard = TextGuard(layout.encoding, repertoire=layout.repertoire, substitutions=substitutions,
                       unmappable=layout.unmappable, replacement=layout.replacement)
-    unknown = sorted({key for row in rows for key in row} - set(layout.columns))
+    # Row keys match column names after width folding, like headers do (得意先ｺｰﾄﾞ = 得意先コード, 名１ = 名1).
+    by_key = {normalize_header(name): name for name in layout.columns}
+    unknown = sorted({key for row in rows for key in row if normalize_header(key) not in by_key})
     problems = [f"column {key!r} is not in smile.files.{layout.type}.columns" for key in unknown]
     changes: list[TextChange] = []
     out: list[list[str]] = []
-    for number, row in enumerate(rows, start=1):
+    for number, given in enumerate(rows, start=1):
+        row = {by_key.get(normalize_header(key)): value for key, value in given.items()}
         cells: list[str] = []
         for name, column in layout.columns.items():
             value = row.get(name)
@@ -146,7 +149,7 @@ def batch_file_name(layout: FileLayout, batch: str, now: datetime | None = None)
     return layout.name_pattern.format(type=layout.type, timestamp=moment.strftime("%Y%m%d%H%M%S"), batch=batch)
 
 
-def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path, batch: str, layout: FileLayout,
+def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path | str, batch: str, layout: FileLayout,
                 settings: SmileSettings | None = None, now: datetime | None = None) -> WriteReport:
     """Write one import file for SMILE, or raise ``ValidationFailed`` listing every refused value (no file)."""
     settings = settings or SmileSettings()
@@ -156,7 +159,7 @@ def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path, batch: st
     if problems:
         raise ValidationFailed(f"{layout.label()} batch {batch}: {len(problems)} value(s) refused, no file written",
                                problems)
-    path = directory / batch_file_name(layout, batch, now)
+    path = Path(directory) / batch_file_name(layout, batch, now)
     if path.exists():
         raise ValidationFailed(f"{path} already exists; a batch id is written once")
     header = list(layout.columns)
