@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bridge.carriers.address import AddressError, normalize_phone, normalize_postcode
 from bridge.carriers.text import DEFAULT_TEXT_MAP, Charset
 from bridge.carriers.timeslots import (
     DEFAULT_CODES,
@@ -80,13 +81,29 @@ class Shipper(_Model):
     name: str = Field(min_length=1)
     name_kana: str = ""
     company: str = ""
-    postcode: str = Field(min_length=7)
+    postcode: str
     prefecture: str = ""
     city: str = ""
     street: str = Field(min_length=1)
     building: str = ""
-    phone: str = Field(min_length=10)
+    phone: str
     code: str = Field("", pattern=r"^[0-9A-Za-z]{0,20}$")
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode(cls, value: str) -> str:
+        try:
+            return normalize_postcode(value)
+        except AddressError as exc:
+            raise ValueError(f"{str(exc).split(';')[0]}; correct shipper.postcode") from None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        try:
+            return normalize_phone(value)
+        except AddressError as exc:
+            raise ValueError(f"{str(exc).split(';')[0]}; correct shipper.phone") from None
 
     def address(self) -> Address:
         return Address(name=self.name, name_kana=self.name_kana, postcode=self.postcode, prefecture=self.prefecture,
@@ -117,7 +134,7 @@ class CarrierCommon(_Model):
     charset: Charset = Charset.CP932
     output_dir: Path
     file_name: str = Field(pattern=r"\{timestamp\}")
-    schedule: Schedule = Schedule(times=["10:00", "15:00"])
+    schedule: Schedule = Schedule(times=["10:00", "15:00"], every_minutes=None)
     time_slots: dict[str, str] = Field(default_factory=dict)
     replaced_slots: dict[str, str] = Field(default_factory=dict)
     deprecated_slots: list[str] = Field(default_factory=list)
@@ -238,13 +255,13 @@ class Notification(_Model):
         return [time(int(t[:2]), int(t[3:])) for t in self.times]
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
 class DelayWatch(_Model):
     business_days: int = Field(2, ge=0, le=60)  # max business days in 出荷指示
-    weekend: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["sat", "sun"])
+    weekend: list[Weekday] = Field(default_factory=lambda: list[Weekday](["sat", "sun"]))
     holidays: list[date] = Field(default_factory=list)
 
     def weekend_numbers(self) -> frozenset[int]:
@@ -259,14 +276,14 @@ class ShippingRules(_Model):
     version: Literal[1] = 1
     shipper: Shipper
     direct_ship_sender: Literal["buyer", "shipper"] = "buyer"  # 直送: whose name the label shows as sender
-    cod: CodRule = CodRule()
+    cod: CodRule = CodRule.model_validate({})
     methods: list[MethodRule] = Field(min_length=1)
     carriers: Carriers
     tracking_urls: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TRACKING_URLS))
     text_map: dict[str, str] = Field(default_factory=dict)  # additions to / overrides of the built-in table
     results: Results = Results()
     notification: Notification = Notification()
-    delay_watch: DelayWatch = DelayWatch()
+    delay_watch: DelayWatch = DelayWatch.model_validate({})
 
     @field_validator("tracking_urls")
     @classmethod

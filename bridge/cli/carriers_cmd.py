@@ -33,8 +33,9 @@ def _templates(rules: Path | None) -> dict[str, str]:
 
 @app.command("track")
 def track(
-    number: str = typer.Argument(..., help="Tracking number (伝票番号); hyphens and spaces are ignored."),
-    carrier: str = typer.Option(None, "--carrier", help="yamato, sagawa, japanpost (or one from tracking_urls)."),
+    number: Annotated[str, typer.Argument(help="Tracking number (伝票番号); hyphens and spaces are ignored.")],
+    carrier: Annotated[str | None, typer.Option(
+        "--carrier", help="yamato, sagawa, japanpost (or one from tracking_urls).")] = None,
     rules: RulesOption = None,
 ) -> None:
     """Validate a tracking number and print the carrier's tracking URL."""
@@ -59,8 +60,8 @@ def track(
 
 @app.command("check-result")
 def check_result(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                help="Generic shipping-result CSV or a carrier's issued-data file."),
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="Generic shipping-result CSV or a carrier's issued-data file.")],
 ) -> None:
     """Parse a result file and print its shipments, or every problem with its line."""
     result = parse_result_file(file, Clock().now())

@@ -105,3 +105,9 @@ def test_unknown_method_and_cod_without_variant_explain_the_fix() -> None:
     assert "add one under methods" in resolve_service(order(shipping_id=99), rules)  # type: ignore[operator]
     nekopos_cod = order(shipping_id=3, payment_method="代金引換")
     assert "has no COD variant" in resolve_service(nekopos_cod, rules)  # type: ignore[operator]
+
+
+def test_shipper_postcode_and_phone_are_checked_when_loading(tmp_path: Path) -> None:
+    path, line = _broken(tmp_path, "  phone: 03-1234-5678\n", "  phone: 03-1234\n")
+    assert f"{path}:{line}: shipper.phone: phone '03-1234' must be a Japanese number" in _error(path)
+    assert shipped_rules().shipper.postcode == "1000005"
