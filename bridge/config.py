@@ -62,6 +62,7 @@ class JobsSettings(_Section):
     customers: JobSettings = _job(86400)
     products: JobSettings = _job(86400)
     orders: JobSettings = _job(60)
+    drift: JobSettings = _job(86400)  # CS-Cart amounts changed by hand (bridge/sync/drift.py)
 
     def items(self) -> list[tuple[str, JobSettings]]:
         return [(name, getattr(self, name)) for name in type(self).model_fields]

@@ -1,0 +1,129 @@
+"""SMILE 商品コード → CS-Cart product_id, shared by every catalog job.
+
+Bindings come first (``cscart/product/<product_id>`` ↔ ``smile/product/<商品コード>``). Codes without a binding are
+looked up in ONE lean product listing per run, matched on ``product_code`` exactly — CS-Cart's ``pcode`` filter is a
+substring match, so it is never used — and every match is bound at once, so later runs need no listing at all.
+
+The products job binds the products it creates with ``bind_created`` the moment CS-Cart returns the new id.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from bridge.store import Store, bindings, cursors
+from bridge.store.db import Connection
+
+log = structlog.get_logger("bridge.sync.catalog_index")
+
+CSCART, SMILE_SYSTEM, PRODUCT = "cscart", "smile", "product"
+MISSING_CURSOR = "catalog_index.missing"
+RECHECK_MISSING_AFTER = 3600.0  # seconds a listing's "not in CS-Cart" answer is trusted
+
+
+@dataclass(slots=True)
+class CatalogIndex:
+    """What one resolve found: code → product_id for every known code, and the codes CS-Cart does not have."""
+
+    product_ids: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)  # in SMILE, not in CS-Cart (the products job creates them)
+    ambiguous: dict[str, list[int]] = field(default_factory=dict)  # one code on several CS-Cart products
+    listed: bool = False  # whether this resolve read CS-Cart's product listing
+    newly_bound: int = 0
+
+    def notes(self) -> list[str]:
+        lines = []
+        if self.missing:
+            sample = ", ".join(self.missing[:5]) + (" …" if len(self.missing) > 5 else "")
+            lines.append(f"{len(self.missing)} SMILE product code(s) not in CS-Cart yet ({sample}); "
+                         "the products job creates them")
+        for code, ids in list(self.ambiguous.items())[:5]:
+            lines.append(f"product code {code} is on several CS-Cart products {ids}; none was bound — "
+                         "give each product its own code in CS-Cart")
+        return lines
+
+
+async def bound_ids(tx: Connection) -> dict[str, int]:
+    """Every bound 商品コード → product_id."""
+    pairs = await bindings.all_of(tx, CSCART, PRODUCT, SMILE_SYSTEM, PRODUCT)
+    return {code: int(product_id) for product_id, code in pairs.items()}
+
+
+async def bind_created(tx: Connection, code: str, product_id: int) -> None:
+    """Bind a product the bridge just created in CS-Cart; call it in the transaction that records the create."""
+    await bindings.bind(tx, CSCART, PRODUCT, str(int(product_id)), SMILE_SYSTEM, PRODUCT, code)
+
+
+async def resolve(store: Store, client: Any, codes: Collection[str], *, listing: bool = True,
+                  recheck_missing_after: float = RECHECK_MISSING_AFTER) -> CatalogIndex:
+    """Map ``codes`` to product_ids: bindings first, then one exact-match listing for the rest (bound at once).
+
+    ``client`` is a ``CSCartClient`` (only ``iter_products`` is used). With ``listing=False`` (``--dry-run``)
+    unbound codes are still looked up in the listing but nothing is bound. The codes a listing did not find are
+    remembered (cursor ``catalog_index.missing``): for ``recheck_missing_after`` seconds they cause no new listing,
+    so a 10-minute job does not read the whole catalog because of a few products CS-Cart does not have yet.
+    """
+    async with store.transaction() as tx:
+        known = await bound_ids(tx)
+        remembered = await cursors.get(tx, MISSING_CURSOR)
+    index = CatalogIndex()
+    unbound = [code for code in codes if code not in known]
+    index.product_ids = {code: known[code] for code in codes if code in known}
+    if not unbound:
+        return index
+    now = time.time()
+    if client is None or _still_missing(remembered, unbound, now, recheck_missing_after):
+        index.missing = sorted(unbound)
+        return index
+    found = await _exact_matches(client, set(unbound), known_ids=set(known.values()))
+    index.listed = True
+    matches: dict[str, int] = {}
+    for code in unbound:
+        ids = found.get(code)
+        if not ids:
+            index.missing.append(code)
+        elif len(ids) > 1:
+            index.ambiguous[code] = sorted(ids)
+        else:
+            matches[code] = ids[0]
+    index.missing.sort()
+    if listing:
+        async with store.transaction() as tx:
+            for code, product_id in matches.items():
+                await bind_created(tx, code, product_id)
+            await cursors.set_(tx, MISSING_CURSOR, json.dumps({"at": now, "codes": index.missing}))
+        index.newly_bound = len(matches)
+        log.info("catalog_index.bound", bound=len(matches), missing=len(index.missing))
+    index.product_ids.update(matches)
+    return index
+
+
+async def _exact_matches(client: Any, wanted: set[str], *, known_ids: set[int]) -> dict[str, list[int]]:
+    """One pass over the lean listing: product_code (exact, trimmed) → product_ids, for the wanted codes only."""
+    found: dict[str, list[int]] = {}
+    async for product in client.iter_products():
+        code = product.product_code.strip()
+        if code in wanted and product.product_id not in known_ids:
+            found.setdefault(code, []).append(product.product_id)
+    return found
+
+
+def _still_missing(remembered: str | None, unbound: Collection[str], now: float, recheck_after: float) -> bool:
+    if not remembered:
+        return False
+    data = json.loads(remembered)
+    if now - float(data.get("at", 0)) >= recheck_after:
+        return False
+    known_missing = set(data.get("codes", ()))
+    return all(code in known_missing for code in unbound)
+
+
+def invert(product_ids: Mapping[str, int]) -> dict[int, str]:
+    """product_id → code, for reading CS-Cart listings back (drift check)."""
+    return {product_id: code for code, product_id in product_ids.items()}

@@ -1,0 +1,123 @@
+"""Job ``drift`` (daily): find CS-Cart amounts someone changed by hand and put the bridge's value back.
+
+The stock job only writes what differs from the ledger (what the bridge last wrote), so a hand edit in CS-Cart would
+otherwise stay until SMILE's figure changes. This job reads CS-Cart's lean product listing once, compares each
+product's amount with the ledger (``cscart/product_stock``), and for every difference: forgets the ledger entry,
+enqueues the ledger's value again (``product.stock``) and reports the SKU (log, audit, job notes). SKUs with a write
+still queued, in flight or dead are skipped: CS-Cart is expected to differ there until that write lands.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import structlog
+
+from bridge import metrics
+from bridge.store import audit, ledger
+from bridge.store import outbox as ob
+from bridge.store.db import Connection
+from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.stock import ENTITY, OP, TARGET
+
+log = structlog.get_logger("bridge.sync.drift")
+
+JOB = "drift"
+SAMPLE = 20  # SKUs named in the log line and the audit entry
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    code: str  # SMILE 商品コード (the ledger key)
+    product_id: int
+    expected: int  # what the bridge last wrote
+    found: int | None  # what CS-Cart shows now; None = the product is gone from CS-Cart
+
+    def __str__(self) -> str:
+        if self.found is None:
+            return f"{self.code} (product {self.product_id}): no longer in CS-Cart"
+        return f"{self.code} (product {self.product_id}): CS-Cart shows {self.found}, the bridge wrote {self.expected}"
+
+
+@register(JOB, "Daily check: CS-Cart amounts changed by hand are reported and written again")
+class DriftJob:
+    name = JOB
+
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+
+    async def run(self, options: RunOptions) -> JobResult:
+        started = time.perf_counter()
+        ctx = self.context
+        client = ctx.service("cscart")
+        result = JobResult()
+        async with ctx.store.transaction() as tx:
+            written = await _written_amounts(tx)
+        options.progress.start("drift: reading CS-Cart's product list", len(written) or None)
+        shown: dict[int, int] = {}
+        async for product in client.iter_products():
+            shown[product.product_id] = product.amount
+            options.progress.advance(1)
+        result.read = len(shown)
+        async with ctx.store.transaction() as tx:
+            busy = await _keys_with_open_writes(tx)
+            drifted = [d for d in _compare(written, shown) if d.code not in busy]
+            repairable = [d for d in drifted if d.found is not None]
+            result.changed = len(drifted)
+            result.plan = [str(d) for d in drifted[:SAMPLE]]
+            if drifted and not options.dry_run:
+                await ledger.forget(tx, TARGET, ENTITY, [d.code for d in repairable])
+                ops = [ob.NewOp(TARGET, OP, ENTITY, d.code, {"product_id": d.product_id, "amount": d.expected})
+                       for d in repairable]
+                result.enqueued = await ob.enqueue(tx, ops, ctx.clock.time())
+                await audit.write(tx, "bridge", "stock.drift", None,
+                                  {"drifted": len(drifted), "rewritten": len(repairable),
+                                   "sample": [str(d) for d in drifted[:SAMPLE]]})
+        gone = len(drifted) - len(repairable)
+        if drifted:
+            result.notes.append(f"{len(drifted)} SKU(s) differ from what the bridge wrote"
+                                + (" (dry run: nothing re-written)" if options.dry_run else
+                                   f"; {len(repairable)} written again"))
+            if gone:
+                result.notes.append(f"{gone} bound product(s) are no longer in CS-Cart; the products job decides "
+                                    "whether to create them again")
+            result.notes.extend(str(d) for d in drifted[:SAMPLE])
+            log.warning("drift.found", drifted=len(drifted), rewritten=0 if options.dry_run else len(repairable),
+                        sample=[d.code for d in drifted[:SAMPLE]])
+        if result.enqueued:
+            ctx.wake_dispatcher()
+        if not options.dry_run:
+            for stage, count in (("read", result.read), ("changed", result.changed), ("written", result.enqueued),
+                                 ("failed", result.failed)):
+                metrics.JOB_RECORDS.labels(sync_job=JOB, stage=stage).inc(count)
+        log.info("drift.run", dry_run=options.dry_run, read=result.read, drifted=result.changed,
+                 written=result.enqueued, seconds=round(time.perf_counter() - started, 3))
+        return result
+
+
+async def _written_amounts(tx: Connection) -> dict[str, tuple[int, int]]:
+    """Ledger key (商品コード) → (product_id, amount) the bridge last wrote."""
+    cursor = await tx.execute("SELECT key, value_json FROM ledger WHERE target = ? AND entity = ?", (TARGET, ENTITY))
+    written = {}
+    for key, value_json in await cursor.fetchall():
+        value = json.loads(value_json)
+        written[key] = (int(value["product_id"]), int(value["amount"]))
+    return written
+
+
+async def _keys_with_open_writes(tx: Connection) -> set[str]:
+    cursor = await tx.execute(
+        "SELECT DISTINCT key FROM outbox WHERE target = ? AND entity = ? AND state IN ('pending', 'in_flight', 'dead')",
+        (TARGET, ENTITY))
+    return {row[0] for row in await cursor.fetchall()}
+
+
+def _compare(written: dict[str, tuple[int, int]], shown: dict[int, int]) -> list[Drift]:
+    drifted = []
+    for code, (product_id, expected) in sorted(written.items()):
+        found = shown.get(product_id)
+        if found != expected:
+            drifted.append(Drift(code, product_id, expected, found))
+    return drifted
