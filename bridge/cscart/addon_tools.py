@@ -135,6 +135,40 @@ def _lint_php(root: Path, php: str) -> list[str]:
         return [problem for problem in pool.map(lint, files) if problem]
 
 
+# The add-on must run on PHP 7.4 while CI has a newer php: php -l accepts PHP 8 syntax, so the tokens and functions
+# that 7.4 lacks are looked for with PHP's own tokenizer (comments and strings cannot cause false alarms).
+_PHP74_SCAN = r"""
+$bad = ['T_MATCH' => 'match expression', 'T_NULLSAFE_OBJECT_OPERATOR' => '?-> operator',
+        'T_ATTRIBUTE' => '#[attribute]', 'T_READONLY' => 'readonly', 'T_ENUM' => 'enum'];
+$functions = ['str_contains', 'str_starts_with', 'str_ends_with', 'array_is_list', 'get_debug_type', 'fdiv'];
+foreach (array_slice($argv, 1) as $file) {
+    $tokens = token_get_all(file_get_contents($file));
+    foreach ($tokens as $i => $token) {
+        if (!is_array($token)) { continue; }
+        $name = token_name($token[0]);
+        if (isset($bad[$name])) { echo $file, ':', $token[2], ': ', $bad[$name], "\n"; }
+        if ($token[0] === T_STRING && in_array(strtolower($token[1]), $functions, true)) {
+            $next = $tokens[$i + 1] ?? null;
+            if ($next === '(') { echo $file, ':', $token[2], ': ', $token[1], "()\n"; }
+        }
+    }
+}
+"""
+
+
+def _check_php74(root: Path, php: str) -> list[str]:
+    files = [str(path) for path in sorted(root.rglob("*.php"))]
+    done = subprocess.run([php, "-r", _PHP74_SCAN, "--", *files], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return [f"PHP 7.4 compatibility scan failed: {(done.stderr or done.stdout).strip()}"]
+    problems = []
+    for line in done.stdout.splitlines():
+        path, _, rest = line.partition(":")
+        relative = Path(path).relative_to(root).as_posix()
+        problems.append(f"{relative}:{rest}: not available in PHP 7.4; rewrite it for 7.4–8.3")
+    return problems
+
+
 def parse_po(path: Path) -> dict[str, str]:
     """msgctxt → msgstr of a CS-Cart .po file; raises ValueError naming the line of a broken entry."""
     entries: dict[str, str] = {}
@@ -228,6 +262,7 @@ def check(root: Path = ADDON_ROOT, php: str = "php") -> list[str]:
     if xml is not None:
         problems += _check_addon_xml(root, xml)
     problems += _lint_php(root, php)
+    problems += _check_php74(root, php)
     problems += _check_languages(root, xml)
     return problems
 

@@ -48,6 +48,24 @@ def test_php_syntax_error_is_named(tree: Path) -> None:
     assert problems[0].startswith("app/addons/smile_bridge/includes/batch.php: php -l failed")
 
 
+def test_php8_only_syntax_is_named(tree: Path) -> None:
+    target = tree / "app/addons/smile_bridge/lib/SmileBridge/Rounding.php"
+    text = target.read_text()
+    text = text.replace(
+        "        return is_string($mode) && in_array($mode, self::all(), true);",
+        "        // str_contains( in a comment is fine\n"
+        "        return match ($mode) { 'down' => true, default => str_contains((string) $mode, 'up') };",
+    )
+    target.write_text(text)
+    problems = addon_tools.check(tree)
+    relative = "app/addons/smile_bridge/lib/SmileBridge/Rounding.php"
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "match expression: not available in PHP 7.4; rewrite it for 7.4–8.3",
+        "str_contains(): not available in PHP 7.4; rewrite it for 7.4–8.3",
+    ]
+    assert all(p.startswith(f"{relative}:") for p in problems)
+
+
 def test_missing_translation_is_named(tree: Path) -> None:
     po = tree / PO_JA
     text = po.read_text(encoding="utf-8")
