@@ -60,25 +60,45 @@ async def bind_created(tx: Connection, code: str, product_id: int) -> None:
     await bindings.bind(tx, CSCART, PRODUCT, str(int(product_id)), SMILE_SYSTEM, PRODUCT, code)
 
 
+@dataclass(slots=True)
+class MissingCodes:
+    """In-memory variant of the remembered "not in CS-Cart" answer, for one long-lived job instance."""
+
+    recheck_after: float = RECHECK_MISSING_AFTER
+    codes: frozenset[str] = frozenset()
+    listed_at: float = float("-inf")
+
+    def covers(self, unbound: Collection[str], now: float) -> bool:
+        return now - self.listed_at < self.recheck_after and all(code in self.codes for code in unbound)
+
+    def remember(self, codes: Collection[str], now: float) -> None:
+        self.codes = frozenset(codes)
+        self.listed_at = now
+
+
 async def resolve(store: Store, client: Any, codes: Collection[str], *, listing: bool = True,
-                  recheck_missing_after: float = RECHECK_MISSING_AFTER) -> CatalogIndex:
+                  missing: MissingCodes | None = None,
+                  recheck_missing_after: float | None = None) -> CatalogIndex:
     """Map ``codes`` to product_ids: bindings first, then one exact-match listing for the rest (bound at once).
 
     ``client`` is a ``CSCartClient`` (only ``iter_products`` is used). With ``listing=False`` (``--dry-run``)
-    unbound codes are still looked up in the listing but nothing is bound. The codes a listing did not find are
-    remembered (cursor ``catalog_index.missing``): for ``recheck_missing_after`` seconds they cause no new listing,
-    so a 10-minute job does not read the whole catalog because of a few products CS-Cart does not have yet.
+    unbound codes are still looked up in the listing but nothing is bound. So that a frequent job does not read the
+    whole catalog every run because of a few products CS-Cart does not have yet, the codes a listing did not find
+    can be remembered: in ``missing`` (one job instance) or, with ``recheck_missing_after`` seconds, in the store
+    (cursor ``catalog_index.missing``, survives restarts and ``bridge sync``). A job that creates products should
+    list before creating (a product made by hand meanwhile must be bound, not duplicated).
     """
     async with store.transaction() as tx:
         known = await bound_ids(tx)
-        remembered = await cursors.get(tx, MISSING_CURSOR)
+        remembered = await cursors.get(tx, MISSING_CURSOR) if recheck_missing_after is not None else None
     index = CatalogIndex()
     unbound = [code for code in codes if code not in known]
     index.product_ids = {code: known[code] for code in codes if code in known}
     if not unbound:
         return index
     now = time.time()
-    if client is None or _still_missing(remembered, unbound, now, recheck_missing_after):
+    if (client is None or (missing is not None and missing.covers(unbound, now))
+            or _still_missing(remembered, unbound, now, recheck_missing_after)):
         index.missing = sorted(unbound)
         return index
     found = await _exact_matches(client, set(unbound), known_ids=set(known.values()))
@@ -97,7 +117,10 @@ async def resolve(store: Store, client: Any, codes: Collection[str], *, listing:
         async with store.transaction() as tx:
             for code, product_id in matches.items():
                 await bind_created(tx, code, product_id)
-            await cursors.set_(tx, MISSING_CURSOR, json.dumps({"at": now, "codes": index.missing}))
+            if recheck_missing_after is not None:
+                await cursors.set_(tx, MISSING_CURSOR, json.dumps({"at": now, "codes": index.missing}))
+        if missing is not None:
+            missing.remember(index.missing, now)
         index.newly_bound = len(matches)
         log.info("catalog_index.bound", bound=len(matches), missing=len(index.missing))
     index.product_ids.update(matches)
@@ -114,8 +137,9 @@ async def _exact_matches(client: Any, wanted: set[str], *, known_ids: set[int]) 
     return found
 
 
-def _still_missing(remembered: str | None, unbound: Collection[str], now: float, recheck_after: float) -> bool:
-    if not remembered:
+def _still_missing(remembered: str | None, unbound: Collection[str], now: float,
+                   recheck_after: float | None) -> bool:
+    if not remembered or recheck_after is None:
         return False
     data = json.loads(remembered)
     if now - float(data.get("at", 0)) >= recheck_after:

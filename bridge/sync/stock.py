@@ -192,7 +192,8 @@ class StockJob:
         result.read = len(levels)
         options.progress.advance(1)
         client = ctx.service("cscart")
-        index = await catalog_index.resolve(ctx.store, client, levels.keys(), listing=not options.dry_run)
+        index = await catalog_index.resolve(ctx.store, client, levels.keys(), listing=not options.dry_run,
+                                            recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER)
         result.notes.extend(index.notes())
         result.failed += len(index.ambiguous)
         options.progress.advance(1)
