@@ -110,6 +110,19 @@ class MqttSettings(_Section):
     publish_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the broker's PUBACK")
 
 
+class CatalogSettings(_Section):
+    """The products and customers jobs. Product field ownership is a rule (rules/products.yaml), not a setting."""
+
+    new_product_category_ids: tuple[int, ...] = Field(
+        (), description="Categories a created product starts in (CS-Cart needs one; the shop moves it later)"
+    )
+    user_fields: tuple[str, ...] = Field(
+        ("company", "phone", "status"),
+        description="CS-Cart user fields SMILE owns; password and the customer's own addresses are never sent",
+    )
+    create_customers: bool = Field(False, description="Create CS-Cart customers for 得意先 with an unknown e-mail")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -128,6 +141,7 @@ class Settings(BaseSettings):
     cscart: CSCartSettings = Field(default_factory=CSCartSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     smile: SmileSettings = Field(default_factory=SmileSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

@@ -33,11 +33,24 @@ async def build(settings: Settings, store: Store) -> Wiring:
     """Everything the configured edges provide. Each edge adds itself when its settings are present."""
     wiring = Wiring()
     _add_mqtt(settings, wiring)
-    await _add_cscart(settings, wiring)
+    await _add_cscart(settings, wiring, store)
+    _add_orders_hook(settings, wiring)
     return wiring
 
 
-async def _add_cscart(settings: Settings, wiring: Wiring) -> None:
+def _add_orders_hook(settings: Settings, wiring: Wiring) -> None:
+    """``POST /hooks/cscart`` (the add-on's signed wake-up); the orders job binds it to its scheduler trigger."""
+    if not settings.cscart.url:
+        return
+    from bridge.sync.orders_hook import OrdersWakeup
+
+    secret = settings.cscart.hmac_secret.get_secret_value() if settings.cscart.hmac_secret else None
+    hook = OrdersWakeup(secret)
+    wiring.services["orders_wakeup"] = hook
+    wiring.routes.append(("POST", hook.path, hook.handle))
+
+
+async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:
     """The CS-Cart REST client (``services["cscart"]``) and its sink (target ``cscart``), when cscart.url is set."""
     if not settings.cscart.url:
         return
@@ -47,7 +60,10 @@ async def _add_cscart(settings: Settings, wiring: Wiring) -> None:
     client = CSCartClient(settings.cscart)
     wiring.exit_stack.push_async_callback(client.close)
     wiring.services["cscart"] = client
-    wiring.sinks[CSCartSink.target] = CSCartSink(client)
+    from bridge.sync.created import recorder
+
+    # create ops bind the new id through the store before they count as done
+    wiring.sinks[CSCartSink.target] = CSCartSink(client, on_created=recorder(store))
 
 
 def _add_mqtt(settings: Settings, wiring: Wiring) -> None:

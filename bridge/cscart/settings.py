@@ -25,6 +25,9 @@ class CSCartSettings(BaseModel):
         description="Replacement for non-BMP characters missing from text_map; empty = refuse the write instead",
     )
     status_cache_seconds: float = Field(300.0, ge=0, description="How long GET /statuses is trusted")
+    addon: bool = Field(
+        False, description="The smile_bridge add-on is installed: write its user columns (code, 掛率, credit limit)"
+    )
 
     @field_validator("text_map")
     @classmethod

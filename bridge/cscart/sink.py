@@ -15,6 +15,14 @@ number or numeric string in yen.
                       — skipped when the order already has a shipment with that tracking number (a retry).
 ``user.update``       ``{"user_id": 4, "fields": {"firstname": "…", "b_address": "…"}}`` (company_id is added)
 ``usergroup.link``    ``{"user_id": 4, "usergroup_id": 3, "status": "A"}`` (A active, P pending, F removed)
+``product.create``    ``{"product_code": "A-100", "fields": {"product": "…", "status": "A", …},
+                      "initial": {"category_ids": [5]}}`` (``initial`` only goes with a POST) — first looks for a
+                      product with exactly that code (a retry after a crash between POST and binding adopts it and
+                      PUTs ``fields`` instead of creating a twin), else POSTs; the product_id is handed to
+                      ``on_created`` (binding + ledger, one store transaction) *before* the op counts as done.
+``user.create``       ``{"customer_code": "000123", "fields": {"company": "…", …}, "initial": {"email": "…"}}``
+                      — adopts (PUT ``fields``) the customer whose e-mail matches exactly, else POSTs;
+                      ``on_created`` as for products.
 
 Every text goes through the text guard first (non-BMP characters mapped or the op refused, naming the field).
 """
@@ -32,7 +40,10 @@ from bridge.errors import PermanentError
 from bridge.store.outbox import OutboxOp
 
 OPS = ("product.stock", "product.prices", "product.update", "order.status", "shipment.create", "user.update",
-       "usergroup.link")
+       "usergroup.link", "product.create", "user.create")
+
+# Called with the create op and the CS-Cart id it produced (new or adopted); must persist the binding durably.
+OnCreated = Callable[[OutboxOp, int], Awaitable[None]]
 
 
 class PayloadError(PermanentError):
@@ -42,8 +53,9 @@ class PayloadError(PermanentError):
 class CSCartSink:
     target = "cscart"
 
-    def __init__(self, client: CSCartClient) -> None:
+    def __init__(self, client: CSCartClient, on_created: OnCreated | None = None) -> None:
         self.client = client
+        self.on_created = on_created
         self._handlers: dict[str, Callable[[OutboxOp, Mapping[str, Any]], Awaitable[None]]] = {
             "product.stock": self._stock,
             "product.prices": self._prices,
@@ -52,6 +64,8 @@ class CSCartSink:
             "shipment.create": self._shipment,
             "user.update": self._user_update,
             "usergroup.link": self._usergroup_link,
+            "product.create": self._product_create,
+            "user.create": self._user_create,
         }
 
     async def deliver(self, op: OutboxOp) -> None:
@@ -127,6 +141,62 @@ class CSCartSink:
     async def _usergroup_link(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
         await self.client.set_usergroup_link(_int(op, p, "user_id"), _int(op, p, "usergroup_id"),
                                              str(p.get("status") or "A"))
+
+    async def _product_create(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        code = _code(op, p, "product_code")
+        fields = {**_fields(op, p), "product_code": code}
+        # pcode is LIKE %code%: compare exactly here
+        matches = [row async for row in self.client.iter_products(pcode=code) if row.product_code == code]
+        if len(matches) > 1:
+            ids = ", ".join(str(row.product_id) for row in matches)
+            raise PermanentError(f"product code {code!r} exists {len(matches)} times in CS-Cart (ids {ids})",
+                                 hint="delete or recode the duplicates in CS-Cart, then replay this dead letter")
+        if matches:  # created before a crash, or made by staff: adopt it and write the bridge's fields
+            product_id = matches[0].product_id
+            await self.client.update_product(product_id, fields)
+        else:
+            # create-only fields (categories): the shop's afterwards
+            product_id = await self.client.create_product({**_initial(op, p), **fields})
+        await self._created(op, product_id)
+
+    async def _user_create(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        _code(op, p, "customer_code")
+        fields = _fields(op, p)
+        initial = _initial(op, p)
+        email = str(initial.get("email") or fields.get("email") or "").strip()
+        if not email:
+            raise PayloadError(f"op {op.id} {op.op}: field 'initial.email' is required")
+        # the email filter is LIKE %x%: compare exactly here
+        matches = [u async for u in self.client.iter_users(email=email) if u.email.lower() == email.lower()]
+        if len(matches) > 1:
+            raise PermanentError(f"{len(matches)} CS-Cart customers share the e-mail {email!r}",
+                                 hint="merge them in CS-Cart, then replay this dead letter")
+        if matches:
+            user_id = matches[0].user_id
+            await self.client.update_user(user_id, fields)
+        else:
+            user_id = await self.client.create_user({**initial, **fields, "email": email})
+        await self._created(op, user_id)
+
+    async def _created(self, op: OutboxOp, remote_id: int) -> None:
+        if self.on_created is None:
+            raise PermanentError(f"op {op.id} {op.op}: created CS-Cart id {remote_id} but nothing records the "
+                                 "binding", hint="wire the sink with on_created (bridge.wiring does)")
+        await self.on_created(op, remote_id)
+
+
+def _initial(op: OutboxOp, p: Mapping[str, Any]) -> dict[str, Any]:
+    initial = p.get("initial") or {}
+    if not isinstance(initial, Mapping):
+        raise PayloadError(f"op {op.id} {op.op}: field 'initial' must be an object")
+    return dict(initial)
+
+
+def _code(op: OutboxOp, data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadError(f"op {op.id} {op.op}: field {key!r} is required (a non-empty code)")
+    return value
 
 
 def _int(op: OutboxOp, data: Mapping[str, Any], key: str, where: str = "") -> int:

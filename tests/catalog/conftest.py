@@ -58,6 +58,24 @@ class CatalogWorld:
         target.with_name(target.name + ".done").touch()
         return target
 
+    def deliver(self, file_type: str, records: list[Any] | None = None, *, encoding: str | None = None) -> Path:
+        """Drop a SMILE file of ``file_type`` into the inbox with a NAME.done sentinel: the generated one, or
+        ``records`` written in the same layout (``encoding`` overrides the layout's, e.g. utf-8 for 𠮷)."""
+        from bridge.smile.generator import FILE_NAMES, layouts_for
+        from bridge.smile.writer import write_records
+
+        self.deliveries += 1
+        stem, _, suffix = FILE_NAMES[file_type].partition(".")
+        target = self.dirs.inbox / f"{stem}_{self.deliveries:03d}.{suffix}"
+        self.dirs.inbox.mkdir(parents=True, exist_ok=True)
+        if records is None and encoding is None:
+            shutil.copy(self.made.paths[file_type], target)
+        else:
+            chosen = records if records is not None else getattr(self.made, file_type)
+            write_records(target, file_type, chosen, layout=layouts_for(self.settings.smile, encoding)[file_type])
+        target.with_name(target.name + ".done").touch()
+        return target
+
     async def run(self, job: str, *, dry_run: bool = False, force: bool = False) -> JobResult:
         """``bridge sync JOB`` in this process: the job, then a drain of the outbox."""
         from bridge.cli.sync_cmd import _run

@@ -1,0 +1,222 @@
+"""Job ``customers``: SMILE 得意先マスター → CS-Cart customers (fields SMILE owns, status, rank usergroup, add-on
+columns), matched by binding or e-mail.
+
+One run (daily):
+1. the newest complete 得意先マスター (``SmileInput``; without a new file the last applied one is planned again);
+2. matching: the binding 得意先コード ↔ user_id first, else the one CS-Cart customer with exactly that e-mail (CS-Cart's
+   ``email`` filter is a substring match, so one listing is read and compared exactly); matches are bound at once;
+   unmatched customers are created only with ``catalog.create_customers`` (``user.create`` ops, bound by the sink);
+3. per customer, ``customer_state`` (rules/customers.yaml): status D when 休止 or outside 有効期間, the rank group
+   (pricing.yaml names; created when missing), and with ``cscart.addon`` the add-on's columns (得意先コード, 掛率
+   profile, credit limit); only ``catalog.user_fields`` and those columns are sent — passwords and the addresses
+   customers edit stay the shop's; ``company_id`` is added by the client on every user write;
+4. the CS-Cart text guard runs here, at plan time: a 4-byte character (𠮷) is mapped (𠮷 → 吉) and reported in the
+   result notes, the log and the audit log, so the payload already carries what CS-Cart will store — never ``?``;
+   a character with no mapping fails that customer, named;
+5. ledger diff: ``cscart/user`` (user.update) and ``cscart/usergroup_link`` (usergroup.link: A for the rank group,
+   F for a rank group the bridge had linked before), one transaction, dispatcher woken.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from bridge.cscart.textguard import TextGuard, TextGuardError
+from bridge.domain.customers import Customer
+from bridge.domain.time import business_date
+from bridge.rules.customers import CustomerRules, CustomerState, customer_state
+from bridge.rules.pricing import PricingRules
+from bridge.store import audit, ledger
+from bridge.sync import plan
+from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.created import bind_customer, bound_customers, user_update_payload
+from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups, rules_of
+from bridge.sync.smile_input import SmileInput
+
+log = structlog.get_logger("bridge.sync.customers")
+
+JOB = "customers"
+TARGET, USERS, LINKS = "cscart", "user", "usergroup_link"
+
+
+@dataclass(slots=True)
+class TextMapping:
+    """One value the text guard changed, for the report."""
+
+    code: str
+    field: str
+    original: str
+    stored: str
+
+    def __str__(self) -> str:
+        return f"customer {self.code} {self.field}: {self.original} → {self.stored} (4-byte characters mapped)"
+
+
+@dataclass(slots=True)
+class Desired:
+    users: dict[str, Any] = field(default_factory=dict)
+    creates: dict[str, Any] = field(default_factory=dict)
+    links: dict[str, Any] = field(default_factory=dict)
+    mapped: list[TextMapping] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def user_fields(customer: Customer, state: CustomerState, owned: tuple[str, ...], *, addon: bool) -> dict[str, Any]:
+    """The CS-Cart user fields SMILE owns, plus the add-on's columns when it is installed."""
+    values: dict[str, Any] = {"company": customer.name, "phone": customer.address.phone, "status": state.status,
+                              "firstname": customer.address.name, "lastname": customer.name}
+    fields = {name: values[name] for name in owned if name in values}
+    if addon:
+        fields["smile_customer_code"] = customer.code
+        profile = state.rate_profile
+        # no positive 掛率: the columns go back to their defaults, so the add-on applies none
+        fields.update(profile if profile is not None else
+                      {"smile_price_rate": None, "smile_price_rounding": "down", "smile_price_unit": "1",
+                       "smile_price_rate_base": "price"})
+        fields["smile_credit_limit"] = money(state.credit_limit) if state.credit_limit is not None else None
+    return fields
+
+
+def guard_fields(guard: TextGuard, code: str, fields: dict[str, Any], mapped: list[TextMapping]) -> dict[str, Any]:
+    """The text guard CS-Cart's writes use, applied now so the substitution is reported (raises TextGuardError)."""
+    clean = {}
+    for name, value in fields.items():
+        if isinstance(value, str):
+            stored = guard.clean_text(name, value)
+            if stored != value:
+                mapped.append(TextMapping(code, name, value, stored))
+            value = stored
+        clean[name] = value
+    return clean
+
+
+@register(JOB, "SMILE 得意先 → CS-Cart customers (status, rank usergroup, add-on 掛率/credit limit)")
+class CustomersJob:
+    name = JOB
+
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+        self.input = SmileInput(context, "customers")
+
+    async def run(self, options: RunOptions) -> JobResult:
+        started = time.perf_counter()
+        ctx = self.context
+        result = JobResult()
+        options.progress.start("customers: reading 得意先マスター", 3)
+        snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
+        result.notes.extend(snapshot.notes)
+        options.progress.advance()
+        if snapshot.result is None:
+            return finish(JOB, result, options, started)
+        misc = set(ctx.settings.smile.misc_customer_codes)
+        customers = {c.code: c for c in snapshot.records if c.code not in misc}
+        result.read = len(customers)
+        pricing = rules_of(ctx.services, "pricing", PricingRules)
+        rules = rules_of(ctx.services, "customers", CustomerRules)
+        client = ctx.service("cscart")
+        groups = await rank_groups(client, pricing, create=not options.dry_run, notes=result.notes)
+        user_ids = await self._match(client, customers, bind=not options.dry_run, notes=result.notes)
+        options.progress.advance()
+
+        async with ctx.store.transaction() as tx:
+            linked_before = await ledger.get_hashes(tx, TARGET, LINKS)
+            desired = self._desired(customers, user_ids, groups, pricing, rules, set(linked_before))
+            users = await plan.diff(tx, TARGET, USERS, "user.update", desired.users)
+            links = await plan.diff(tx, TARGET, LINKS, "usergroup.link", desired.links)
+            result.changed = len(users.changes) + len(links.changes) + len(desired.creates)
+            result.failed = len(desired.refused)
+            result.plan = [*describe_creates("user.create", desired.creates, 10), *users.describe(limit=10),
+                           *links.describe(limit=10)]
+            if not options.dry_run:
+                now_ts = ctx.clock.time()
+                result.enqueued = await plan.enqueue(tx, users, now_ts) + await plan.enqueue(tx, links, now_ts)
+                result.enqueued += await enqueue_creates(tx, TARGET, "user.create", USERS, desired.creates, now_ts)
+                for item in desired.mapped:
+                    await audit.write(tx, "bridge", "customers.text_mapped", item.code,
+                                      {"field": item.field, "original": item.original, "stored": item.stored})
+                await audit.write(tx, "bridge", "customers.planned", snapshot.result.path.name, {
+                    "read": result.read, "users": len(users.changes), "links": len(links.changes),
+                    "creates": len(desired.creates), "unmatched": len(desired.unmatched),
+                    "text_mapped": len(desired.mapped), "failed": result.failed})
+        result.notes.extend(str(item) for item in desired.mapped)
+        result.notes.extend(desired.refused)
+        for item in desired.mapped:
+            log.warning("customers.text_mapped", code=item.code, field=item.field, original=item.original,
+                        stored=item.stored)
+        if desired.unmatched:
+            result.notes.append(f"{len(desired.unmatched)} customer(s) without a CS-Cart account (no binding, no "
+                                f"e-mail match; catalog.create_customers is off): {first(desired.unmatched)}")
+        options.progress.advance()
+        if result.enqueued:
+            ctx.wake_dispatcher()
+        return finish(JOB, result, options, started, text_mapped=len(desired.mapped),
+                      unmatched=len(desired.unmatched))
+
+    async def _match(self, client: Any, customers: dict[str, Customer], *, bind: bool,
+                     notes: list[str]) -> dict[str, int]:
+        """得意先コード → user_id: bindings, then one exact e-mail comparison over the customer listing."""
+        store = self.context.store
+        async with store.transaction() as tx:
+            known = await bound_customers(tx)
+        matched = {code: known[code] for code in customers if code in known}
+        unbound = {code: c.email.strip().lower() for code, c in customers.items()
+                   if code not in known and c.email.strip()}
+        if not unbound:
+            return matched
+        taken = set(known.values())
+        by_email: dict[str, list[int]] = {}
+        async for user in client.iter_users():
+            if user.user_id not in taken and user.email:
+                by_email.setdefault(user.email.strip().lower(), []).append(user.user_id)
+        found = {}
+        for code, email in unbound.items():
+            ids = by_email.get(email, [])
+            if len(ids) == 1:
+                found[code] = ids[0]
+            elif len(ids) > 1:
+                notes.append(f"customer {code}: {len(ids)} CS-Cart accounts share {email}; none was bound")
+        if found and bind:
+            async with store.transaction() as tx:
+                for code, user_id in found.items():
+                    await bind_customer(tx, code, user_id)
+            log.info("customers.bound", bound=len(found))
+        matched.update(found)
+        return matched
+
+    def _desired(self, customers: dict[str, Customer], user_ids: dict[str, int], groups: dict[int, int],
+                 pricing: PricingRules, rules: CustomerRules, linked_before: set[str]) -> Desired:
+        settings = self.context.settings
+        guard = TextGuard(settings.cscart.text_map, settings.cscart.text_fallback)
+        today = business_date(self.context.clock.now())
+        rank_of_group = {name: rank for rank, name in pricing.rank_usergroups.items()}
+        desired = Desired()
+        for code, customer in customers.items():
+            state = customer_state(customer, rules, pricing, today)
+            fields = user_fields(customer, state, settings.catalog.user_fields, addon=settings.cscart.addon)
+            try:
+                fields = guard_fields(guard, code, fields, desired.mapped)
+            except TextGuardError as exc:
+                desired.refused.append(f"customer {code}: {exc} — fix: {exc.hint}")
+                continue
+            user_id = user_ids.get(code)
+            if user_id is None:
+                if settings.catalog.create_customers and customer.email.strip():
+                    desired.creates[code] = {"customer_code": code, "fields": fields,
+                                             "initial": {"email": customer.email.strip()}}
+                else:
+                    desired.unmatched.append(code)
+                continue
+            desired.users[code] = user_update_payload(user_id, fields)
+            wanted = groups.get(rank_of_group[state.usergroup]) if state.usergroup in rank_of_group else None
+            for group_id in groups.values():
+                key = f"{code}/{group_id}"
+                if group_id == wanted:
+                    desired.links[key] = {"user_id": user_id, "usergroup_id": group_id, "status": "A"}
+                elif key in linked_before:  # linked by the bridge before: take the customer out
+                    desired.links[key] = {"user_id": user_id, "usergroup_id": group_id, "status": "F"}
+        return desired

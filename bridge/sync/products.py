@@ -1,0 +1,128 @@
+"""Job ``products``: SMILE 商品マスター → CS-Cart products, creating the missing ones, writing only SMILE's fields.
+
+One run:
+1. the newest complete 商品マスター (``SmileInput``; without a new file the last applied one is planned again);
+2. per 商品コード: the fields SMILE owns (``rules/products.yaml`` field_ownership: name, status from the validity
+   window and display flag, list price, search words from kana + JAN, 入数 as min_qty/qty_step); descriptions,
+   images, categories and SEO are the shop's and are never sent;
+3. code → product_id from ``catalog_index`` (bindings, then one exact-code listing: ``pcode`` is a substring match);
+4. bound products: diff against the ledger (``cscart/product``) → ``product.update`` ops with only the changes;
+   products CS-Cart lacks: ``product.create`` ops (the sink adopts an exact-code product or POSTs, then binds the
+   new id and records the ledger before the op counts as done, so a retry never makes a twin);
+5. one transaction for the plan, the ops and the audit line; the dispatcher is woken.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+from bridge.domain.catalog import Product
+from bridge.domain.time import business_date
+from bridge.rules.pricing import PricingRules, effective_prices
+from bridge.rules.products import ProductRules, product_status
+from bridge.store import audit
+from bridge.sync import catalog_index, plan
+from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.created import product_update_payload
+from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rules_of
+from bridge.sync.smile_input import SmileInput
+
+JOB = "products"
+TARGET, ENTITY = "cscart", "product"
+# The product fields this job knows how to fill; rules/products.yaml decides which of them SMILE owns.
+COMPUTED_FIELDS = ("product", "status", "list_price", "search_words", "min_qty", "qty_step")
+
+
+def product_fields(product: Product, rules: ProductRules, pricing: PricingRules, owned: frozenset[str],
+                   now: Any) -> dict[str, Any]:
+    """The SMILE-owned CS-Cart fields of one product at ``now`` (an aware datetime)."""
+    step = _case_step(product.case_quantity)
+    list_price = effective_prices(product, pricing, now).list_price
+    values: dict[str, Any] = {
+        "product": product.name,
+        "status": product_status(product, rules, business_date(now)),
+        "list_price": money(list_price) if list_price is not None else money(Decimal(0)),
+        "search_words": " ".join(part for part in (product.name_kana, product.jan) if part),
+        "min_qty": step,
+        "qty_step": step,
+    }
+    return {name: value for name, value in values.items() if name in owned}
+
+
+def _case_step(case_quantity: Decimal | None) -> int:
+    """入数 > 1: order by the case (CS-Cart 0 = no step)."""
+    if case_quantity is None or case_quantity <= 1 or case_quantity != case_quantity.to_integral_value():
+        return 0
+    return int(case_quantity)
+
+
+@register(JOB, "SMILE 商品マスター → CS-Cart products (create missing, update SMILE-owned fields only)")
+class ProductsJob:
+    name = JOB
+
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+        self.input = SmileInput(context, "products")
+        self.missing = catalog_index.MissingCodes()
+
+    async def run(self, options: RunOptions) -> JobResult:
+        started = time.perf_counter()
+        ctx = self.context
+        result = JobResult()
+        options.progress.start("products: reading 商品マスター", 3)
+        snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
+        result.notes.extend(snapshot.notes)
+        options.progress.advance()
+        if snapshot.result is None:
+            return finish(JOB, result, options, started)
+        rules = rules_of(ctx.services, "products", ProductRules)
+        pricing = rules_of(ctx.services, "pricing", PricingRules)
+        misc = set(ctx.settings.smile.misc_product_codes)
+        products = {p.code: p for p in snapshot.records if p.code not in misc}  # a later row wins
+        result.read = len(products)
+        client = ctx.service("cscart")
+        index = await catalog_index.resolve(ctx.store, client, list(products), listing=not options.dry_run,
+                                            missing=None if options.dry_run else self.missing)
+        options.progress.advance()
+
+        now = ctx.clock.now()
+        owned = rules.owned_by("smile") & frozenset(COMPUTED_FIELDS)
+        initial: dict[str, Any] = {}
+        if ctx.settings.catalog.new_product_category_ids:
+            initial["category_ids"] = list(ctx.settings.catalog.new_product_category_ids)
+        updates: dict[str, Any] = {}
+        creates: dict[str, Any] = {}
+        for code, product in products.items():
+            if code in index.ambiguous:
+                result.failed += 1
+                continue
+            fields = product_fields(product, rules, pricing, owned, now)
+            product_id = index.product_ids.get(code)
+            if product_id is not None:
+                updates[code] = product_update_payload(product_id, fields)
+            elif rules.create_missing:
+                start_price = effective_prices(product, pricing, now).standard
+                creates[code] = {"product_code": code, "fields": fields,
+                                 "initial": {**initial, "price": money(start_price or Decimal(0))}}
+        result.notes.extend(note for note in index.notes() if "not in CS-Cart yet" not in note)
+        if index.missing and not rules.create_missing:
+            result.notes.append(f"{len(index.missing)} product(s) not in CS-Cart and create_missing is off in "
+                                f"rules/products.yaml: {first(index.missing)}")
+
+        async with ctx.store.transaction() as tx:
+            computed = await plan.diff(tx, TARGET, ENTITY, "product.update", updates)
+            result.changed = len(computed.changes) + len(creates)
+            result.plan = [*describe_creates("product.create", creates, 10), *computed.describe(limit=10)]
+            if not options.dry_run:
+                now_ts = ctx.clock.time()
+                result.enqueued = await plan.enqueue(tx, computed, now_ts)
+                result.enqueued += await enqueue_creates(tx, TARGET, "product.create", ENTITY, creates, now_ts)
+                await audit.write(tx, "bridge", "products.planned", snapshot.result.path.name, {
+                    "read": result.read, "updates": len(computed.changes), "creates": len(creates),
+                    "unchanged": computed.unchanged, "failed": result.failed})
+        options.progress.advance()
+        if result.enqueued:
+            ctx.wake_dispatcher()
+        return finish(JOB, result, options, started, creates=len(creates), updates=len(computed.changes))

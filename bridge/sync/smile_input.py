@@ -1,0 +1,117 @@
+"""The SMILE snapshot a job works from: the newest complete inbox file of one type, else the last one applied.
+
+SMILE masters (商品, 得意先, 数量別単価) are full snapshots, so only the newest complete file counts:
+
+* ``consume=True`` (the job that owns the file type): the newest file goes through the inbox (a bad file goes to
+  ``error/`` with its report, a good one to ``archive/`` and the ``smile_files`` table); older complete files are
+  archived as ``NAME.superseded`` without being read;
+* ``consume=False`` (a job that only reads another job's type, e.g. prices reading 商品マスター): the newest file is
+  read in place and left for its owner;
+* no usable new file: the last applied file is read again from the archive, so a job that depends on the clock
+  (the 00:00 JST price switch) still has its input.
+
+A dry run reads only; nothing is moved or recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bridge.domain.time import JST
+from bridge.smile.inbox import Inbox, InboxFile, unique_path
+from bridge.smile.reader import ReadResult, read_file
+from bridge.smile.settings import SmileSettings
+from bridge.sync.base import JobContext
+
+
+@dataclass(slots=True)
+class Snapshot:
+    result: ReadResult | None  # None: no file of this type was ever available
+    source: str = ""  # "inbox" (a new file), "archive" (the last applied one) or ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def records(self) -> list:  # type: ignore[type-arg]
+        return self.result.records if self.result is not None else []
+
+
+class SmileInput:
+    """One per job instance: the inbox's stability watch must persist across runs."""
+
+    def __init__(self, context: JobContext, file_type: str) -> None:
+        self.context = context
+        self.file_type = file_type
+        self.settings: SmileSettings = context.settings.smile
+        self.dirs = self.settings.dirs(context.settings.data_dir)
+        self.inbox = Inbox(self.settings, self.dirs, context.store, clock=context.clock.time)
+
+    async def current(self, *, consume: bool, dry_run: bool) -> Snapshot:
+        notes: list[str] = []
+        files = self.inbox.complete_files(self.file_type)
+        if files:
+            newest, older = files[-1], files[:-1]
+            if consume and not dry_run:
+                fresh = await self._take(newest, notes)
+                for item in older:
+                    moved = self._supersede(item)
+                    notes.append(f"{item.path.name}: superseded by {newest.path.name}, archived as {moved.name}")
+            else:
+                fresh = await self._read(newest.path, notes)
+            if fresh is not None:
+                return Snapshot(fresh, "inbox", notes)
+        last = await self._last_applied()
+        if last is None:
+            if not files:
+                notes.append(f"no {self.file_type} file in {self.dirs.inbox} yet")
+            return Snapshot(None, "", notes)
+        result = await self._read(last, notes)
+        return Snapshot(result, "archive" if result is not None else "", notes)
+
+    async def _take(self, item: InboxFile, notes: list[str]) -> ReadResult | None:
+        taken: list[ReadResult] = []
+
+        async def capture(result: ReadResult) -> None:
+            taken.append(result)
+
+        processed = await self.inbox.process_file(item, capture)
+        if processed.outcome == "applied":
+            return taken[0]
+        if processed.outcome == "duplicate":
+            notes.append(f"{item.path.name}: same content as a file already applied; archived")
+        else:
+            notes.append(f"{item.path.name}: refused ({processed.outcome}, {processed.problems} problem(s)); "
+                         f"moved to {processed.moved_to} with its .error.txt; the last applied file is used")
+        return None
+
+    async def _read(self, path: Path, notes: list[str]) -> ReadResult | None:
+        layout = self.settings.layout(self.file_type)
+        result = await asyncio.to_thread(read_file, path, self.file_type, self.settings, layout)
+        if result.ok:
+            return result
+        notes.append(f"{path.name}: {result.problem_count} problem(s), not used: {result.problems[0]}")
+        return None
+
+    async def _last_applied(self) -> Path | None:
+        rows = await self.context.store.fetchall(
+            "SELECT moved_to FROM smile_files WHERE file_type = ? AND outcome = 'applied' AND moved_to IS NOT NULL "
+            "ORDER BY id DESC LIMIT 5",
+            (self.file_type,),
+        )
+        for row in rows:
+            path = Path(row[0])
+            if path.is_file():
+                return path
+        return None
+
+    def _supersede(self, item: InboxFile) -> Path:
+        folder = self.dirs.archive / datetime.fromtimestamp(self.context.clock.time(), JST).strftime("%Y%m%d")
+        folder.mkdir(parents=True, exist_ok=True)
+        target = unique_path(folder, item.path.name + ".superseded")
+        shutil.move(str(item.path), target)
+        if item.sentinel is not None:
+            item.sentinel.unlink(missing_ok=True)
+        return target
