@@ -8,9 +8,11 @@ require __DIR__ . '/../../bridge/cscart/addon/app/addons/smile_bridge/lib/autolo
 
 use SmileBridge\BatchResult;
 use SmileBridge\BatchValidator;
+use SmileBridge\Decimal;
 use SmileBridge\EventSerializer;
 use SmileBridge\HmacSigner;
 use SmileBridge\InvalidBatchItem;
+use SmileBridge\PriceSelector;
 
 $request = json_decode(stream_get_contents(STDIN), true);
 $out = [];
@@ -20,6 +22,10 @@ foreach ($request['sign'] ?? [] as $case) {
 }
 foreach ($request['verify'] ?? [] as $case) {
     $out['verify'][] = HmacSigner::verify($case['secret'], $case['header'], base64_decode($case['body']), $case['now']);
+}
+foreach ($request['price'] ?? [] as $case) {
+    $profile = ['rate' => Decimal::of($case['rate']), 'rounding' => $case['mode'], 'unit' => Decimal::of($case['unit']), 'base' => 'price'];
+    $out['price'][] = PriceSelector::select(4, Decimal::of($case['base']), null, 1, [], $profile, '2026-04-01')['price']->toString();
 }
 if (isset($request['wake_up'])) {
     $out['wake_up'] = EventSerializer::wakeUpBody($request['wake_up']['last_event_id'], $request['wake_up']['sent_at']);

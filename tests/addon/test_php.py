@@ -9,6 +9,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from bridge.cscart.addon_protocol import (
     SignatureError,
     WakeUp,
 )
+from bridge.domain.money import Rounding
 
 from .conftest import ADDON_ROOT, HERE, run_php_protocol
 
@@ -263,3 +265,30 @@ def test_status_letters_in_the_feed_are_checked(statuses: object, message: str) 
         EventPage.from_dict({"events": [], "params": {**params, "statuses": statuses}})
     page = EventPage.from_dict({"events": [], "params": {**params, "statuses": {"hold": "", "future": "Q"}}})
     assert page.statuses == {}
+
+
+# ---- rounding: the add-on applies 掛率 exactly as the daemon computes it --------------------------------------
+
+
+def test_php_rate_prices_match_the_daemons_rounding() -> None:
+    rng = random.Random(13)
+    cases = []
+    for _ in range(400):
+        base = Decimal(rng.randint(0, 5_000_000)) / rng.choice([1, 10, 100])
+        rate = Decimal(rng.randint(1, 150_000)) / 1000
+        unit = rng.choice(
+            [Decimal(1), Decimal(10), Decimal(100), Decimal("0.01"), Decimal("0.05"), Decimal("0.1")]
+        )
+        mode = rng.choice(list(Rounding))
+        cases.append((base, rate, unit, mode))
+        # Exact ties (x.5 units) are where half_up and the other modes differ; random data rarely hits them.
+        tie = (rng.randint(0, 100_000) + Decimal("0.5")) * unit
+        cases.append((tie * 2, Decimal(50), unit, mode))
+    answer = run_php_protocol(
+        {"price": [{"base": str(b), "rate": str(r), "unit": str(u), "mode": m.value} for b, r, u, m in cases]}
+    )
+    expected = [str(m.apply(b * r / 100, u)) for b, r, u, m in cases]
+    mismatches = [
+        (c, php, py) for c, php, py in zip(cases, answer["price"], expected, strict=True) if php != py
+    ]
+    assert mismatches == []
