@@ -1,0 +1,587 @@
+"""The orders job: CS-Cart orders → mirror → gates (order_flow.yaml) → SMILE 受注 file → CS-Cart 出荷指示.
+
+One run:
+1. check the status letters of order_flow.yaml against CS-Cart's ``GET /statuses`` (a missing letter fails the run
+   with a message naming it; the other jobs keep running and /readyz shows the orders job late);
+2. finish any 受注 batch a crash left half-done (orders_export);
+3. detect new and changed orders (``OrderSource``: polling with an overlap window, or a push that triggers a run);
+4. mirror them and handle what changed: cancellations, edits after export, staff holds, payments;
+5. gate every open order (``bridge.rules.order_flow.gate_order``): 保留 with its reasons, or ready;
+6. write one 受注 file for the ready orders, exactly once, then enqueue the CS-Cart status writes;
+7. read SMILE's 受注明細 / 売上明細 back and alert on orders SMILE has not confirmed in time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from bridge import metrics
+from bridge.domain.orders import Order, PaymentState, WorkflowState
+from bridge.domain.serialize import to_data
+from bridge.domain.time import iso
+from bridge.errors import ConfigError, ValidationFailed
+from bridge.rules.order_flow import (
+    Flag,
+    GateContext,
+    GateDecision,
+    OrderFlowRules,
+    allowed_transition,
+    check_status_letters,
+    gate_order,
+    notification,
+    payment_kind,
+)
+from bridge.rules.pricing import PricingRules, direct_ship_surcharge
+from bridge.smile.settings import SmileSettings
+from bridge.store import audit, bindings
+from bridge.store import orders as mirror
+from bridge.store import outbox as ob
+from bridge.store.db import Connection
+from bridge.sync import orders_export as export
+from bridge.sync import orders_readback as readback
+from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.order_source import OrderSource, PollingSource
+from bridge.sync.orders_settings import OrdersSettings
+
+log = structlog.get_logger("bridge.sync.orders")
+
+S = WorkflowState
+JOB = "orders"
+# Identity links the catalog and customers jobs write (CS-Cart id → SMILE code).
+CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
+PRODUCT_BINDING = ("cscart", "product", "smile", "product")
+EXPOSURE_STATES = (S.SHIPPING_INSTRUCTED, S.SHIPPED, S.NOTIFIED)
+BRIDGE, STAFF = "bridge", "staff"
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run so the store transaction rolls back."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRules:
+    flow: OrderFlowRules
+    pricing: PricingRules
+
+    def export_rules(self) -> export.ExportRules:
+        fee, surcharge = self.pricing.shipping_fee, self.pricing.direct_ship.slip_line
+        return export.ExportRules(
+            shipping_item_code=fee.item_code, shipping_item_name=fee.item_name,
+            shipping_tax_class=fee.tax_class or "0", surcharge_item_code=surcharge.item_code,
+            surcharge_item_name=surcharge.item_name, surcharge_tax_class=surcharge.tax_class or "1",
+            tax_rate=self.pricing.tax.default_rate_percent,
+        )
+
+
+def load_rules(ctx: JobContext) -> OrderRules:
+    """The rules provider's current order_flow and pricing rules, or the files in ``rules_dir``."""
+    provider = ctx.services.get("rules")
+    flow = getattr(provider, "order_flow", None) if provider is not None else None
+    pricing = getattr(provider, "pricing", None) if provider is not None else None
+    if callable(flow):
+        flow = flow()
+    if callable(pricing):
+        pricing = pricing()
+    rules_dir = Path(ctx.settings.rules_dir)
+    return OrderRules(
+        flow=flow if isinstance(flow, OrderFlowRules) else _load_yaml(rules_dir / "order_flow.yaml", OrderFlowRules),
+        pricing=pricing if isinstance(pricing, PricingRules) else _load_yaml(rules_dir / "pricing.yaml",
+                                                                               PricingRules),
+    )
+
+
+def _load_yaml(path: Path, model: Any) -> Any:
+    from pydantic import ValidationError
+    from ruamel.yaml import YAML
+
+    if not path.is_file():
+        return model()
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None
+    except Exception as exc:  # noqa: BLE001 - YAML syntax errors name line and column in their text
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def orders_settings(ctx: JobContext) -> OrdersSettings:
+    value = getattr(ctx.settings, "orders", None)
+    return value if isinstance(value, OrdersSettings) else OrdersSettings()
+
+
+def smile_settings(ctx: JobContext) -> SmileSettings:
+    value = getattr(ctx.settings, "smile", None)
+    return value if isinstance(value, SmileSettings) else SmileSettings()
+
+
+def content_hash(order: Order) -> str:
+    """What staff can edit in CS-Cart (lines, totals, addresses, notes); status and timestamps are left out."""
+    data = to_data(replace(order, status="", updated_at=None))
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class Cycle:
+    """What one run decided, for the summary, the dry-run plan and the status writes."""
+
+    read: int = 0
+    unchanged: int = 0
+    mirrored: int = 0
+    held: list[tuple[int, str]] = field(default_factory=list)
+    released: list[tuple[Order, GateDecision]] = field(default_factory=list)
+    status_ops: list[ob.NewOp] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    cancelled_after_export: list[Order] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class OrdersJob:
+    name = JOB
+
+    def __init__(self, ctx: JobContext, source: OrderSource | None = None) -> None:
+        self.ctx = ctx
+        self.settings = orders_settings(ctx)
+        self.smile = smile_settings(ctx)
+        self._source = source
+        self.layout = self.smile.layout("order_import")
+        self.outbox_dir = self.smile.dirs(ctx.settings.data_dir).outbox
+
+    @property
+    def source(self) -> OrderSource:
+        if self._source is None:
+            self._source = PollingSource(
+                self.ctx.service("cscart"), overlap=timedelta(seconds=self.settings.overlap_seconds),
+                page_size=self.settings.page_size,
+                initial_lookback=timedelta(hours=self.settings.initial_lookback_hours),
+            )
+        return self._source
+
+    # -- the run -------------------------------------------------------------------------------------------------
+
+    async def run(self, options: RunOptions) -> JobResult:
+        rules = load_rules(self.ctx)
+        paid_letters = await self._check_letters(rules)
+        result = JobResult()
+        if not options.dry_run:
+            result.notes.extend(await recover(self.ctx, self.outbox_dir))
+        started = self.ctx.clock.now()
+        found = await self.source.fetch(self.ctx.store, started)
+        options.progress.start("orders", len(found.orders))
+        cycle = Cycle(read=len(found.orders))
+        try:
+            async with self.ctx.store.transaction() as tx:
+                for order in found.orders:
+                    await self._mirror(tx, order, rules, paid_letters, cycle)
+                    options.progress.advance()
+                await self._gate(tx, rules, cycle, started)
+                if options.dry_run:
+                    raise _DryRun
+                await found.commit(tx)
+                await self._enqueue_status(tx, cycle)
+        except _DryRun:
+            result.plan = [f"order {oid}: 保留 — {reason}" for oid, reason in cycle.held[:20]]
+            result.plan += [f"order {o.order_id}: → 出荷指示 ({d.reason_text()})" for o, d in cycle.released[:20]]
+        result.read, result.changed = cycle.read, cycle.mirrored
+        if options.dry_run:
+            return result
+        written = await self._export(rules, cycle, started)
+        result.enqueued = written + len(cycle.status_ops)
+        if self.settings.cancellation_file and cycle.cancelled_after_export:
+            result.notes.append(await self._cancellation_file(rules, cycle.cancelled_after_export, started))
+        for kind, payload in cycle.events:
+            await self._publish(kind, payload)
+        result.notes.extend(cycle.notes)
+        result.notes.extend(await self._readback(started))
+        metrics.JOB_RECORDS.labels(sync_job=JOB, stage="read").inc(cycle.read)
+        metrics.JOB_RECORDS.labels(sync_job=JOB, stage="changed").inc(cycle.mirrored)
+        metrics.JOB_RECORDS.labels(sync_job=JOB, stage="written").inc(written)
+        self.ctx.wake_dispatcher()
+        return result
+
+    async def _check_letters(self, rules: OrderRules) -> frozenset[str]:
+        """Letters checked against CS-Cart; returns the letters that mean "payment received"."""
+        statuses = await self.ctx.service("cscart").statuses()
+        problems = check_status_letters(rules.flow, {letter: s.description for letter, s in statuses.items()})
+        if problems:
+            raise ConfigError("orders job not started: " + "; ".join(problems))
+        return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
+
+    # -- mirror --------------------------------------------------------------------------------------------------
+
+    async def _mirror(self, tx: Connection, order: Order, rules: OrderRules, paid_letters: frozenset[str],
+                      cycle: Cycle) -> None:
+        if order.status == "N":
+            return  # checkout not finished (online payment pending): not an order yet
+        code = await bindings.lookup(tx, CUSTOMER_BINDING[0], CUSTOMER_BINDING[1], str(order.user_id),
+                                     CUSTOMER_BINDING[2], CUSTOMER_BINDING[3])
+        if code and not order.customer_code:
+            order = replace(order, customer_code=code)
+        previous = await mirror.get(tx, order.order_id)
+        digest = content_hash(order)
+        letter_state = rules.flow.state_for_letter(order.status)
+        payment = self._payment_state(order, rules, paid_letters, previous)
+        if previous is not None and previous.order.status == order.status and \
+                previous.order.updated_at == order.updated_at and previous.payment_state == payment:
+            stored = await tx.execute("SELECT content_hash FROM orders WHERE order_id = ?", (order.order_id,))
+            if (await stored.fetchone())[0] == digest:
+                cycle.unchanged += 1  # the overlap window read it again
+                return
+        cycle.mirrored += 1
+        if previous is None:
+            initial = letter_state if letter_state in (S.HOLD, *EXPOSURE_STATES, S.COMPLETE, S.CANCELLED) else \
+                S.RECEIVED
+            await mirror.upsert(tx, order, initial_state=initial, payment_state=payment)
+            await tx.execute("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
+                             (digest, STAFF if initial is S.HOLD else None,
+                              "held by staff in CS-Cart" if initial is S.HOLD else None, order.order_id))
+            return
+        await mirror.upsert(tx, order, initial_state=previous.workflow_state, payment_state=payment)
+        stored = await tx.execute("SELECT content_hash, hold_by FROM orders WHERE order_id = ?", (order.order_id,))
+        old_digest, hold_by = await stored.fetchone()
+        await tx.execute("UPDATE orders SET content_hash = ? WHERE order_id = ?", (digest, order.order_id))
+        exported = await export.live_export(tx, order.order_id)
+        state = previous.workflow_state
+        if payment is PaymentState.PAID and previous.payment_state is not PaymentState.PAID:
+            await audit.write(tx, JOB, "payment_received", str(order.order_id), {"status": order.status})
+        if letter_state is S.CANCELLED and state is not S.CANCELLED:
+            await self._cancelled(tx, order, state, exported, rules, cycle)
+        elif exported and old_digest and old_digest != digest:
+            detail = f"order edited in CS-Cart after export to SMILE (batch {exported}): check the SMILE slip"
+            await self._flag(tx, order.order_id, "edited_after_export", detail, cycle)
+        elif letter_state is S.HOLD and state is S.RECEIVED:
+            await self._move(tx, order.order_id, state, S.HOLD, "held by staff in CS-Cart", rules, cycle,
+                             hold_by=STAFF)
+        elif letter_state is S.RECEIVED and state is S.HOLD and hold_by == STAFF:
+            await self._move(tx, order.order_id, state, S.RECEIVED, "released by staff in CS-Cart", rules, cycle)
+
+    def _payment_state(self, order: Order, rules: OrderRules, paid_letters: frozenset[str],
+                       previous: mirror.MirroredOrder | None) -> PaymentState:
+        if previous is not None and previous.payment_state is PaymentState.PAID:
+            return PaymentState.PAID  # a later status (保留, 出荷指示) does not undo a received payment
+        if order.status in paid_letters:
+            return PaymentState.PAID
+        kind = payment_kind(order, rules.flow)
+        return {"card": PaymentState.AUTHORISED, "cod": PaymentState.COD,
+                "on_account": PaymentState.ON_ACCOUNT}.get(kind or "", PaymentState.UNPAID)
+
+    async def _cancelled(self, tx: Connection, order: Order, state: WorkflowState, exported: str | None,
+                         rules: OrderRules, cycle: Cycle) -> None:
+        if exported is None:
+            await self._move(tx, order.order_id, state, S.CANCELLED, "cancelled in CS-Cart before export", rules,
+                             cycle, write_status=False)
+            return
+        detail = (f"cancelled in CS-Cart after export to SMILE (batch {exported}): cancel the SMILE 受注 slip"
+                  + (" (a 赤伝 file follows)" if self.settings.cancellation_file else ""))
+        await self._flag(tx, order.order_id, "cancelled_after_export", detail, cycle)
+        if allowed_transition(state, S.CANCELLED, rules.flow):
+            await self._move(tx, order.order_id, state, S.CANCELLED, detail, rules, cycle, write_status=False)
+        cycle.cancelled_after_export.append(order)
+
+    async def _flag(self, tx: Connection, order_id: int, kind: str, detail: str, cycle: Cycle) -> None:
+        cursor = await tx.execute(
+            "INSERT INTO order_flags (order_id, kind, detail, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (order_id, kind) WHERE resolved_at IS NULL DO NOTHING",
+            (order_id, kind, detail, iso(self.ctx.clock.now())),
+        )
+        if cursor.rowcount:
+            log.warning("orders.flagged", order_id=order_id, flag=kind, detail=detail)
+            await audit.write(tx, JOB, f"flag:{kind}", str(order_id), detail)
+            cycle.events.append(("order_flagged", {"order_id": order_id, "flag": kind, "detail": detail}))
+
+    async def _move(self, tx: Connection, order_id: int, from_state: WorkflowState, to_state: WorkflowState,
+                    reason: str, rules: OrderRules, cycle: Cycle, *, hold_by: str | None = None,
+                    write_status: bool = True) -> bool:
+        """A transition the rules allow, with history, event and (optionally) the CS-Cart status write."""
+        if not allowed_transition(from_state, to_state, rules.flow):
+            log.warning("orders.transition_refused", order_id=order_id, from_state=from_state.value,
+                        to_state=to_state.value, reason=reason)
+            await audit.write(tx, JOB, "transition_refused", str(order_id),
+                              f"{from_state.value} → {to_state.value} not allowed by order_flow.yaml: {reason}")
+            return False
+        await mirror.transition(tx, order_id, to_state, reason)
+        await tx.execute("UPDATE orders SET hold_by = ?, hold_reason = ? WHERE order_id = ?",
+                         (hold_by, reason if to_state is S.HOLD else None, order_id))
+        cycle.events.append(("order_state_changed", {"order_id": order_id, "from_state": from_state.value,
+                                                     "to_state": to_state.value, "reason": reason}))
+        if write_status and hold_by != STAFF:
+            cycle.status_ops.append(await self._status_op(tx, order_id, from_state, to_state, rules))
+        return True
+
+    async def _status_op(self, tx: Connection, order_id: int, from_state: WorkflowState, to_state: WorkflowState,
+                         rules: OrderRules, *, notify_customer: bool = False) -> ob.NewOp:
+        notify = notification(from_state, to_state, rules.flow)
+        cursor = await tx.execute("SELECT COUNT(*) FROM order_transitions WHERE order_id = ?", (order_id,))
+        step = (await cursor.fetchone())[0]
+        payload = {"order_id": order_id, "status": rules.flow.letter_for(to_state),
+                   "notify_user": notify.customer or notify_customer, "notify_department": notify.department}
+        # One key per order, state and history step: a retry or a re-run never writes the same change twice.
+        return ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
+                        idempotency_key=f"orders/{order_id}/status/{to_state.value}/{step}", track_ledger=False)
+
+    # -- gates ---------------------------------------------------------------------------------------------------
+
+    async def _gate(self, tx: Connection, rules: OrderRules, cycle: Cycle, now: datetime) -> None:
+        cursor = await tx.execute(
+            "SELECT o.order_id, o.hold_by, o.hold_reason FROM orders o WHERE o.workflow_state IN (?, ?) AND NOT "
+            "EXISTS (SELECT 1 FROM order_exports e WHERE e.order_id = o.order_id AND e.kind = 'order' AND "
+            "e.superseded_at IS NULL) ORDER BY o.order_id",
+            (S.RECEIVED.value, S.HOLD.value),
+        )
+        candidates = [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+        if not candidates:
+            return
+        known_products = frozenset((await bindings.all_of(tx, *PRODUCT_BINDING)).values())
+        known_customers = set((await bindings.all_of(tx, *CUSTOMER_BINDING)).values())
+        credit = await _credit_table(tx)
+        exposure = await _exposure(tx)
+        for order_id, hold_by, hold_reason in candidates:
+            if hold_by == STAFF:
+                continue  # staff decide; the bridge does not release their holds
+            current = await mirror.get(tx, order_id)
+            assert current is not None
+            order = current.order
+            limit, receivable = credit.get(order.customer_code, (None, Decimal(0)))
+            context = GateContext(
+                payment_state=current.payment_state or PaymentState.UNPAID,
+                customer_known=bool(order.customer_code) and order.customer_code in known_customers,
+                credit_limit=limit, exposure=receivable + exposure[order.customer_code],
+                known_product_codes=known_products,
+                direct_ship_surcharge=Decimal(order.extra.get("direct_ship_surcharge", "0")),
+            )
+            decision = gate_order(order, context, rules.flow, rules.pricing)
+            state = current.workflow_state
+            if decision.held:
+                reason = "; ".join(decision.reasons)
+                cycle.held.append((order_id, reason))
+                if state is S.HOLD and hold_reason == reason:
+                    continue
+                if state is S.HOLD:
+                    await mirror.transition(tx, order_id, S.HOLD, f"still held: {reason}")
+                    await tx.execute("UPDATE orders SET hold_reason = ?, hold_by = ? WHERE order_id = ?",
+                                     (reason, BRIDGE, order_id))
+                else:
+                    await self._move(tx, order_id, state, S.HOLD, reason, rules, cycle, hold_by=BRIDGE)
+                log.info("orders.held", order_id=order_id, reason=reason)
+                continue
+            if not allowed_transition(state, S.SHIPPING_INSTRUCTED, rules.flow):
+                await self._move(tx, order_id, state, S.SHIPPING_INSTRUCTED, decision.reason_text(), rules, cycle)
+                continue
+            if Flag.MISC_CUSTOMER in decision.flags:
+                await self._flag(tx, order_id, "misc_customer", "; ".join(decision.notes), cycle)
+            exposure[order.customer_code] += order.total  # later orders of this customer see this one
+            cycle.released.append((order, decision))
+
+    # -- export --------------------------------------------------------------------------------------------------
+
+    async def _export(self, rules: OrderRules, cycle: Cycle, now: datetime) -> int:
+        """The released orders into one 受注 file, exactly once; returns how many orders it carries."""
+        if not cycle.released:
+            return 0
+        export_rules = rules.export_rules()
+        accepted: list[tuple[Order, GateDecision, list[dict[str, Any]]]] = []
+        refused: list[tuple[Order, str]] = []
+        for order, decision in cycle.released[: self.settings.max_orders_per_file]:
+            party = export.Party(decision.customer_code, order.billing.name or order.email)
+            surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
+            rows = export.slip_rows(order, party, export_rules, surcharge=surcharge)
+            problems = export.refused(rows, self.layout, self.smile.substitutions)
+            if problems:
+                refused.append((order, "受注 file refuses this order: " + "; ".join(problems)))
+            else:
+                accepted.append((order, decision, rows))
+        hold_cycle = Cycle()
+        if refused:
+            async with self.ctx.store.transaction() as tx:
+                for order, reason in refused:
+                    await self._move(tx, order.order_id, (await mirror.get(tx, order.order_id)).workflow_state,
+                                     S.HOLD, reason, rules, hold_cycle, hold_by=BRIDGE)
+                await ob.enqueue(tx, hold_cycle.status_ops, self.ctx.clock.time())
+            for kind, payload in hold_cycle.events:
+                await self._publish(kind, payload)
+        if not accepted:
+            return 0
+        content = export.render([row for _, _, rows in accepted for row in rows], self.layout,
+                                self.smile.substitutions)
+        async with self.ctx.store.transaction() as tx:
+            batch_id = await export.next_batch_id(tx, "order")
+            batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now),
+                                 tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
+                                 content)
+            for order, decision, _ in accepted:
+                current = await mirror.get(tx, order.order_id)
+                assert current is not None
+                reason = f"受注 batch {batch_id} ({batch.file_name}): {decision.reason_text()}"
+                await mirror.transition(tx, order.order_id, S.SHIPPING_INSTRUCTED, reason)
+                await tx.execute("UPDATE orders SET hold_by = NULL, hold_reason = NULL WHERE order_id = ?",
+                                 (order.order_id,))
+                await mirror.mark_exported(tx, order.order_id, batch_id)
+                cycle.events.append(("order_state_changed", {
+                    "order_id": order.order_id, "from_state": current.workflow_state.value,
+                    "to_state": S.SHIPPING_INSTRUCTED.value, "reason": reason}))
+            await export.record(tx, batch)
+        await finish_batch(self.ctx, self.outbox_dir, batch.batch_id, rules,
+                           {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted},
+                           notify_all=self.settings.notify_on_instructed)
+        log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
+        return len(accepted)
+
+    async def _cancellation_file(self, rules: OrderRules, orders: list[Order], now: datetime) -> str:
+        """A 赤伝: the cancelled orders' rows with negated quantities and amounts, as its own batch."""
+        export_rules = rules.export_rules()
+        rows: list[dict[str, Any]] = []
+        for order in orders:
+            code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
+            surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
+            rows += export.slip_rows(order, export.Party(code, order.billing.name or order.email), export_rules,
+                                     sign=export_rules.cancel_sign, surcharge=surcharge)
+        try:
+            content = export.render(rows, self.layout, self.smile.substitutions)
+        except ValidationFailed as exc:
+            return f"赤伝 file not written: {exc}; cancel the slips in SMILE by hand"
+        async with self.ctx.store.transaction() as tx:
+            batch_id = await export.next_batch_id(tx, "cancel")
+            batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
+                                 tuple(o.order_id for o in orders), len(rows), content)
+            await export.record(tx, batch)
+        await finish_batch(self.ctx, self.outbox_dir, batch_id, rules, {})
+        return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
+
+    async def _enqueue_status(self, tx: Connection, cycle: Cycle) -> None:
+        if cycle.status_ops:
+            await ob.enqueue(tx, cycle.status_ops, self.ctx.clock.time())
+
+    # -- read-back and alerts ----------------------------------------------------------------------------------
+
+    async def _readback(self, now: datetime) -> list[str]:
+        notes = []
+        dirs = self.smile.dirs(self.ctx.settings.data_dir)
+        result = await readback.read_inbox(self.ctx.store, self.smile, dirs)
+        if result.files:
+            notes.append(f"read-back: {len(result.confirmed)} order(s) confirmed by SMILE from "
+                         f"{', '.join(result.files)}")
+        if result.refused:
+            notes.append(f"read-back refused: {', '.join(result.refused)} (see the error folder)")
+        cycle = Cycle()
+        async with self.ctx.store.transaction() as tx:
+            late = await readback.unconfirmed(tx, now, timedelta(hours=self.settings.confirm_within_hours))
+            for order_id in late:
+                await self._flag(tx, order_id, "unconfirmed",
+                                 f"SMILE has not confirmed this order within {self.settings.confirm_within_hours:g} h "
+                                 "of export; check the SMILE import (bridge orders resend ID if it is absent)", cycle)
+        metrics.ORDERS_UNCONFIRMED.set(len(late))
+        for kind, payload in cycle.events:
+            await self._publish(kind, payload)
+        if late:
+            notes.append(f"{len(late)} exported order(s) not confirmed by SMILE in time")
+        return notes
+
+    async def _publish(self, kind: str, payload: dict[str, Any]) -> None:
+        events = self.ctx.services.get("events")
+        if events is None:
+            return
+        from bridge.events import EVENT_FIELDS
+
+        if kind not in EVENT_FIELDS:
+            return  # kinds the event schema does not know yet stay in the log and the flags table
+        try:
+            await events.publish(kind, payload)
+        except Exception:  # noqa: BLE001 - events are best effort; the store holds the truth
+            log.warning("orders.event_failed", kind=kind, exc_info=True)
+
+
+async def _credit_table(tx: Connection) -> dict[str, tuple[Decimal | None, Decimal]]:
+    cursor = await tx.execute("SELECT customer_code, credit_limit, receivable FROM customer_credit")
+    return {row[0]: (Decimal(row[1]) if row[1] is not None else None, Decimal(row[2]))
+            for row in await cursor.fetchall()}
+
+
+async def _exposure(tx: Connection) -> defaultdict[str, Decimal]:
+    """Per customer: totals of orders already sent to SMILE and not complete (not yet invoiced)."""
+    marks = ",".join("?" for _ in EXPOSURE_STATES)
+    cursor = await tx.execute(
+        f"SELECT customer_code, total FROM orders WHERE workflow_state IN ({marks})",
+        [s.value for s in EXPOSURE_STATES],
+    )
+    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for code, total in await cursor.fetchall():
+        totals[code or ""] += Decimal(total)
+    return totals
+
+
+async def set_credit(tx: Connection, customer_code: str, credit_limit: Decimal | None,
+                     receivable: Decimal = Decimal(0)) -> None:
+    """Record a customer's SMILE 与信限度額 and receivable balance (the customers job and tests call this)."""
+    await tx.execute(
+        "INSERT INTO customer_credit (customer_code, credit_limit, receivable, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (customer_code) DO UPDATE SET credit_limit = excluded.credit_limit, "
+        "receivable = excluded.receivable, updated_at = excluded.updated_at",
+        (customer_code, None if credit_limit is None else str(credit_limit), str(receivable),
+         iso(datetime.now().astimezone())),
+    )
+
+
+# -- batches: finish and recover ---------------------------------------------------------------------------------
+
+
+async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: OrderRules,
+                       notify_customer: dict[int, bool], *, notify_all: bool = False) -> str:
+    """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that order."""
+    pending = [b for b in await export.pending(ctx.store) if b.batch_id == batch_id]
+    if not pending:
+        return f"batch {batch_id} already finished"
+    batch = pending[0]
+    done = export.finish_file(directory, batch)
+    async with ctx.store.transaction() as tx:
+        await export.mark_written(tx, batch.batch_id)
+        if batch.kind == "order":
+            ops = []
+            for order_id in batch.order_ids:
+                current = await mirror.get(tx, order_id)
+                if current is None or current.workflow_state is not S.SHIPPING_INSTRUCTED:
+                    continue  # cancelled since; its flag tells staff
+                notify = notification(S.RECEIVED, S.SHIPPING_INSTRUCTED, rules.flow)
+                payload = {"order_id": order_id, "status": rules.flow.letter_for(S.SHIPPING_INSTRUCTED),
+                           "notify_user": notify.customer or notify_all or notify_customer.get(order_id, False),
+                           "notify_department": notify.department}
+                ops.append(ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
+                                    idempotency_key=f"orders/{order_id}/status/shipping_instructed/{batch.batch_id}",
+                                    track_ledger=False))
+            await ob.enqueue(tx, ops, ctx.clock.time())
+        await audit.write(tx, JOB, "batch_written", batch.batch_id, f"{batch.file_name}: {done}")
+    metrics.JOB_RECORDS.labels(sync_job=JOB, stage="exported").inc(len(batch.order_ids))
+    ctx.wake_dispatcher()
+    return f"batch {batch.batch_id} {batch.file_name}: {done}"
+
+
+async def recover(ctx: JobContext, directory: Path) -> list[str]:
+    """Finish every batch a crash left in ``writing`` (run at the start of each cycle)."""
+    notes = []
+    pending = await export.pending(ctx.store)
+    if not pending:
+        return notes
+    rules = load_rules(ctx)
+    for batch in pending:
+        note = await finish_batch(ctx, directory, batch.batch_id, rules, {})
+        log.warning("orders.batch_recovered", batch=batch.batch_id, note=note)
+        notes.append(f"recovered {note}")
+    return notes
+
+
+@register(JOB, "CS-Cart orders → gates → SMILE 受注 file → CS-Cart 出荷指示, with SMILE read-back")
+def make_job(ctx: JobContext) -> OrdersJob:
+    hook = ctx.services.get("orders_wakeup")
+    scheduler = ctx.services.get("scheduler")
+    if hook is not None and scheduler is not None:
+        hook.bind(lambda: scheduler.trigger(JOB))
+    return OrdersJob(ctx)

@@ -1,0 +1,254 @@
+"""The SMILE 受注 import file: rows per order (pure), rendering to bytes, and exactly-once batches.
+
+A batch is recorded (order ids, file name, the file's bytes and checksum, state ``writing``) in the same store
+transaction that moves its orders to 出荷指示 and binds them to the batch. Only then is the file written under a
+temporary name, fsynced and renamed; a second transaction marks the batch ``written``. A restart finishes any batch
+still ``writing``: a final file with the recorded checksum is accepted as written, anything else is rewritten from
+the recorded bytes. An order's live export row is unique, so no order reaches SMILE twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bridge.domain.orders import Order
+from bridge.domain.time import business_date, iso, utcnow
+from bridge.errors import ValidationFailed
+from bridge.smile.layout import FileLayout
+from bridge.smile.writer import atomic_write, batch_file_name, prepare_rows
+from bridge.store.db import Connection, Store
+
+WRITING, WRITTEN, DISCARDED = "writing", "written", "discarded"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRules:
+    """What the 受注 file needs from the rules: item codes of the extra lines, tax, 諸口 ship-to."""
+
+    shipping_item_code: str = "SF-01"
+    shipping_item_name: str = "送料"
+    shipping_tax_class: str = "0"
+    surcharge_item_code: str = "DS-01"
+    surcharge_item_name: str = "直送手数料"
+    surcharge_tax_class: str = "1"
+    tax_rate: Decimal = Decimal(10)
+    product_tax_class: str = "1"
+    misc_ship_to_code: str = "999999"
+    cancel_sign: int = -1  # 赤伝: quantities and amounts negated
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """The SMILE 得意先 of an order as the file writes it."""
+
+    code: str
+    name: str
+
+
+def _number(value: Decimal) -> str:
+    """Yen and quantities as SMILE reads them: no trailing zeros, no exponent."""
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
+def _ymd(day: date | None) -> str:
+    return "" if day is None else day.strftime("%Y%m%d")
+
+
+def slip_rows(order: Order, party: Party, rules: ExportRules, *, sign: int = 1,
+              surcharge: Decimal = Decimal(0)) -> list[dict[str, Any]]:
+    """One order's rows for the 受注 import, keyed by the layout's column names; ``sign=-1`` gives a 赤伝."""
+    ship = order.shipping
+    head: dict[str, Any] = {
+        "受注日付": _ymd(business_date(order.placed_at)),
+        "受注№": str(order.order_id),
+        "得意先ｺｰﾄﾞ": party.code,
+        "得意先名１": party.name,
+        "納期": _ymd(order.delivery_date),
+        "オーダー№": str(order.order_id),
+        "メールアドレス": order.email,
+        "備考": order.notes.replace("\r", " ").replace("\n", " "),
+    }
+    if order.direct_ship:
+        head.update({
+            "納品先ｺｰﾄﾞ": order.ship_to_code or rules.misc_ship_to_code,
+            "納品先名": ship.name,
+            "納品先郵便番号": ship.postcode,
+            "納品先住所１": f"{ship.prefecture}{ship.city}",
+            "納品先住所２": ship.street,
+            "納品先住所３": ship.building,
+            "納品先電話番号": ship.phone,
+        })
+    rows: list[dict[str, Any]] = []
+
+    def add(code: str, name: str, quantity: Decimal, price: Decimal, tax_class: str, rate: Decimal) -> None:
+        rows.append({
+            **head, "行": str(len(rows) + 1), "商品ｺｰﾄﾞ": code, "商品名": name,
+            "数量": _number(quantity * sign), "単価": _number(price), "金額": _number(quantity * price * sign),
+            "課税区分": tax_class, "消費税率％": _number(rate),
+        })
+
+    for line in order.lines:
+        add(line.product_code, line.name, line.quantity, line.unit_price, rules.product_tax_class,
+            line.tax_rate if line.tax_rate is not None else rules.tax_rate)
+    if order.shipping_cost:
+        add(rules.shipping_item_code, rules.shipping_item_name, Decimal(1), order.shipping_cost,
+            rules.shipping_tax_class, rules.tax_rate)
+    if order.direct_ship and surcharge:
+        add(rules.surcharge_item_code, rules.surcharge_item_name, Decimal(1), surcharge, rules.surcharge_tax_class,
+            rules.tax_rate)
+    return rows
+
+
+def refused(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions: dict[str, str]) -> list[str]:
+    """Why these rows cannot be written (a value outside the encoding, a code too long); empty = fine."""
+    return prepare_rows(rows, layout, substitutions)[2]
+
+
+def render(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions: dict[str, str]) -> bytes:
+    """The file's exact bytes: header, rows sorted by slip then line, the layout's encoding and line ends."""
+    ordered = sorted(rows, key=lambda r: (int(r["受注№"]), int(r["行"])))
+    cells, _, problems = prepare_rows(ordered, layout, substitutions)
+    if problems:
+        raise ValidationFailed(f"{layout.label()}: {len(problems)} value(s) refused, no file written", problems)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, delimiter=layout.delimiter, quotechar=layout.quotechar, quoting=layout.csv_quoting,
+                        lineterminator=layout.line_terminator,
+                        escapechar=None if layout.csv_quoting != csv.QUOTE_NONE else "\\")
+    for _ in range(layout.header_rows):
+        writer.writerow(list(layout.columns))
+    writer.writerows(cells)
+    if layout.encoding == "utf-16":
+        return b"\xff\xfe" + text.getvalue().encode("utf-16-le")
+    return text.getvalue().encode(layout.encoding)
+
+
+def checksum(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+# ---- batches ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    batch_id: str
+    kind: str
+    file_name: str
+    order_ids: tuple[int, ...]
+    rows: int
+    content: bytes
+    checksum: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checksum", checksum(self.content))
+
+
+async def next_batch_id(tx: Connection, kind: str) -> str:
+    cursor = await tx.execute("SELECT COUNT(*) FROM order_export_batches")
+    count = (await cursor.fetchone())[0]
+    return f"{'C' if kind == 'cancel' else 'O'}{count + 1:06d}"
+
+
+def file_name(layout: FileLayout, batch_id: str, now: datetime) -> str:
+    return batch_file_name(layout, batch_id, now)
+
+
+async def record(tx: Connection, batch: Batch) -> None:
+    """Inside the transaction that moves the orders: the batch and each order's binding to it."""
+    stamp = iso(utcnow())
+    await tx.execute(
+        "INSERT INTO order_export_batches (batch_id, kind, file_name, state, order_ids, rows, checksum, content, "
+        "created_at) VALUES (?, ?, ?, 'writing', ?, ?, ?, ?, ?)",
+        (batch.batch_id, batch.kind, batch.file_name, json.dumps(list(batch.order_ids)), batch.rows,
+         batch.checksum, batch.content, stamp),
+    )
+    await tx.executemany(
+        "INSERT INTO order_exports (order_id, kind, batch_id, exported_at) VALUES (?, ?, ?, ?)",
+        [(order_id, batch.kind, batch.batch_id, stamp) for order_id in batch.order_ids],
+    )
+
+
+async def live_export(tx: Connection, order_id: int, kind: str = "order") -> str | None:
+    cursor = await tx.execute(
+        "SELECT batch_id FROM order_exports WHERE order_id = ? AND kind = ? AND superseded_at IS NULL",
+        (order_id, kind),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def supersede(tx: Connection, order_id: int, reason: str, kind: str = "order") -> None:
+    await tx.execute(
+        "UPDATE order_exports SET superseded_at = ?, superseded_reason = ? WHERE order_id = ? AND kind = ? "
+        "AND superseded_at IS NULL",
+        (iso(utcnow()), reason, order_id, kind),
+    )
+
+
+def write_file(directory: Path, name: str, content: bytes) -> Path:
+    """Temporary name beside the target, fsync, rename, fsync the folder (``smile.writer.atomic_write``)."""
+    path = directory / name
+    atomic_write(path, _BytesRender(content), "latin-1")
+    return path
+
+
+class _BytesRender:
+    """``atomic_write`` opens a text stream; the bytes are already encoded, so they go to its buffer."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def __call__(self, stream: io.TextIOWrapper) -> None:
+        stream.flush()
+        stream.buffer.write(self.content)
+
+
+async def mark_written(tx: Connection, batch_id: str) -> None:
+    await tx.execute(
+        "UPDATE order_export_batches SET state = 'written', written_at = ?, content = NULL WHERE batch_id = ? "
+        "AND state = 'writing'",
+        (iso(utcnow()), batch_id),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingBatch:
+    batch_id: str
+    kind: str
+    file_name: str
+    order_ids: tuple[int, ...]
+    checksum: str
+    content: bytes
+
+
+async def pending(store: Store) -> list[PendingBatch]:
+    rows = await store.fetchall(
+        "SELECT batch_id, kind, file_name, order_ids, checksum, content FROM order_export_batches "
+        "WHERE state = 'writing' ORDER BY batch_id"
+    )
+    return [PendingBatch(r["batch_id"], r["kind"], r["file_name"], tuple(json.loads(r["order_ids"])),
+                         r["checksum"], bytes(r["content"])) for r in rows]
+
+
+def finish_file(directory: Path, batch: PendingBatch) -> str:
+    """Make the final file exist with the recorded bytes; returns what was done, for the log."""
+    path = directory / batch.file_name
+    for stale in directory.glob(f".{batch.file_name}.*.tmp"):
+        stale.unlink(missing_ok=True)  # a write cut short: never renamed, never seen by SMILE
+    if path.exists():
+        if checksum(path.read_bytes()) == batch.checksum:
+            return "final file already complete"
+        # Our own name with other bytes can only be a torn copy from outside the atomic path: replace it.
+    write_file(directory, batch.file_name, batch.content)
+    return "file written from the recorded batch"
