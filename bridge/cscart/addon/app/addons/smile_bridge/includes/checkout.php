@@ -66,10 +66,11 @@ function fn_smile_bridge_get_cart_product_data($product_id, &$_pdata, $product, 
     }
     try {
         $user = fn_smile_bridge_user_row($user_id);
-        $list_price = isset($_pdata['list_price']) && $_pdata['list_price'] !== '' ? Decimal::of((string) $_pdata['list_price']) : null;
+        $list_price = isset($_pdata['list_price']) && $_pdata['list_price'] !== ''
+            ? Decimal::of(fn_smile_bridge_amount_text($_pdata['list_price'])) : null;
         $choice = PriceSelector::select(
             $user_id,
-            Decimal::of((string) $_pdata['price']),
+            Decimal::of(fn_smile_bridge_amount_text($_pdata['price'])),
             $list_price,
             max(1, (int) (isset($product['amount']) ? $product['amount'] : 1)),
             fn_smile_bridge_customer_rows($user_id, (int) $product_id),

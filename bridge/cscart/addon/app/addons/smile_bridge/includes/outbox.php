@@ -52,10 +52,11 @@ function fn_smile_bridge_wake_up(int $last_event_id): void
             // The customer's page is complete; the wake-up must not delay it.
             fastcgi_finish_request();
         }
-        $body = EventSerializer::wakeUpBody($last_event_id, time());
+        $now = time();
+        $body = EventSerializer::wakeUpBody($last_event_id, $now);
         $headers = [
             'Content-Type: application/json',
-            HmacSigner::HEADER . ': ' . HmacSigner::sign($secret, $body, time()),
+            HmacSigner::HEADER . ': ' . HmacSigner::sign($secret, $body, $now),
         ];
         fn_smile_bridge_post(rtrim($url, '/') . '/hooks/cscart', $body, $headers);
     } catch (\Throwable $exc) {
