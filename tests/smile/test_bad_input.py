@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bridge.smile.generator import GeneratedSet
-from bridge.smile.layout import FileLayout
 from bridge.smile.reader import FileProblem, ReadResult, read_file
 from bridge.smile.settings import SmileSettings
 
@@ -136,7 +135,7 @@ def test_a_bom_that_contradicts_the_layout_is_refused(encoding: str, bom: bytes,
                                                        smile_settings: SmileSettings) -> None:
     path = stock(write_text, GOOD_ROW, encoding=encoding, bom=bom)
     problem = only(read_stock(path, smile_settings, encoding=layout_encoding))
-    assert expected in problem.message and f"smile.files.stock.encoding" in problem.fix
+    assert expected in problem.message and "smile.files.stock.encoding" in problem.fix
 
 
 def test_a_utf8_bom_is_accepted_when_the_layout_says_utf8(write_text: WriteText,

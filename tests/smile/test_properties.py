@@ -1,0 +1,200 @@
+"""Property tests: valid records survive a write and a read; corrupted files never crash the reader."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bridge.domain.catalog import CustomerPrice, Product, StockLevel
+from bridge.domain.time import JST
+from bridge.smile.generator import GeneratedSet
+from bridge.smile.reader import read_file
+from bridge.smile.settings import SmileSettings
+from bridge.smile.text import jan_check_digit
+from bridge.smile.writer import write_records
+
+SETTINGS = SmileSettings()
+PROFILE = settings(max_examples=40, deadline=None,
+                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+# Characters every encoding under test holds and that survive the reader's folding unchanged (no half-width kana,
+# no edge whitespace): kanji, kana, full-width and ASCII, plus the delimiters and quotes the writer must escape.
+TEXT_ALPHABET = "商品名株式会社東京山田あいうえおアイウエオガパー・ＡＢＣ１２３abcXYZ019 -/()&,\"\t\n"
+codes = st.text("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-", min_size=1, max_size=20).filter(
+    lambda c: c not in ("99999999", "999999"))
+names = st.text(TEXT_ALPHABET, min_size=1, max_size=40).map(str.strip).filter(bool)
+optional_text = st.one_of(st.just(""), names)
+kana = st.text("アイウエオカキクケコガギパピーヴ", max_size=20)
+prices = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
+quantities = st.decimals(min_value=-10**7, max_value=10**7, places=3, allow_nan=False, allow_infinity=False)
+days = st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31))
+optional_prices = st.one_of(st.none(), prices)
+optional_days = st.one_of(st.none(), days)
+
+
+@st.composite
+def jans(draw: st.DrawFn) -> str:
+    body = draw(st.text("0123456789", min_size=12, max_size=12))
+    return draw(st.sampled_from(["", body + jan_check_digit(body)]))
+
+
+@st.composite
+def products(draw: st.DrawFn) -> Product:
+    start, end = sorted(draw(st.lists(days, min_size=2, max_size=2)))
+    return Product(
+        code=draw(codes), name=draw(names), name_kana=draw(kana), unit=draw(optional_text),
+        case_quantity=draw(st.one_of(st.none(), st.decimals(min_value=0, max_value=1000, places=0))),
+        stock_managed=draw(st.booleans()), standard_price=draw(optional_prices),
+        rank_prices=tuple(draw(st.lists(optional_prices, min_size=5, max_size=5))),
+        list_price=draw(optional_prices), new_price_date=draw(optional_days),
+        new_standard_price=draw(optional_prices),
+        new_rank_prices=tuple(draw(st.lists(optional_prices, min_size=5, max_size=5))),
+        new_list_price=draw(optional_prices), jan=draw(jans()), tax_class=draw(st.sampled_from(["", "1", "2"])),
+        displayed=draw(st.booleans()), valid_from=draw(st.sampled_from([None, start])),
+        valid_to=draw(st.sampled_from([None, end])), category_code=draw(st.one_of(st.just(""), codes)),
+        maker_name=draw(optional_text), modified_on=draw(optional_days),
+    )
+
+
+@st.composite
+def stock_levels(draw: st.DrawFn) -> StockLevel:
+    as_of = draw(st.one_of(st.none(), st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1))))
+    return StockLevel(
+        product_code=draw(codes), warehouse_code=draw(st.sampled_from(["000001", "000002", "W3"])),
+        on_hand=draw(quantities), allocated=draw(st.decimals(min_value=0, max_value=10**6, places=0)),
+        on_order=draw(st.decimals(min_value=0, max_value=10**6, places=0)), expected_on=draw(optional_days),
+        available=draw(st.one_of(st.none(), quantities)),
+        as_of=as_of.replace(microsecond=0, tzinfo=JST) if as_of else None,
+    )
+
+
+@st.composite
+def customer_prices(draw: st.DrawFn) -> CustomerPrice:
+    start = draw(optional_days)
+    return CustomerPrice(
+        customer_code=draw(codes), product_code=draw(codes), price=draw(prices),
+        min_quantity=draw(st.decimals(min_value=1, max_value=1000, places=0)), valid_from=start,
+        valid_to=start + timedelta(days=draw(st.integers(0, 400))) if start else None,
+    )
+
+
+def unique_by(key):  # type: ignore[no-untyped-def]
+    return lambda records: list({key(r): r for r in records}.values())
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "utf-16"])
+@PROFILE
+@given(records=st.lists(products(), min_size=1, max_size=15).map(unique_by(lambda p: p.code)))
+def test_valid_products_round_trip(encoding: str, records: list[Product], tmp_path: Path) -> None:
+    layout = SETTINGS.layout("products").changed(encoding=encoding)
+    path = write_records(tmp_path / f"products-{encoding}.csv", "products", records, layout=layout)
+    result = read_file(path, "products", SETTINGS, layout=layout)
+    assert result.problems == []
+    assert result.records == records
+
+
+@PROFILE
+@given(records=st.lists(stock_levels(), min_size=1, max_size=20).map(
+    unique_by(lambda s: (s.warehouse_code, s.product_code))), delimiter=st.sampled_from(["comma", "tab"]))
+def test_valid_stock_round_trips(records: list[StockLevel], delimiter: str, tmp_path: Path) -> None:
+    layout = SETTINGS.layout("stock").changed(delimiter=delimiter, quoting="all")
+    path = write_records(tmp_path / "stock.csv", "stock", records, layout=layout)
+    result = read_file(path, "stock", SETTINGS, layout=layout)
+    assert result.problems == []
+    assert result.records == records
+
+
+@PROFILE
+@given(records=st.lists(customer_prices(), min_size=1, max_size=20).map(
+    unique_by(lambda p: (p.customer_code, p.product_code, p.min_quantity, p.valid_from))))
+def test_valid_customer_prices_round_trip(records: list[CustomerPrice], tmp_path: Path) -> None:
+    layout = SETTINGS.layout("customer_prices").changed(encoding="utf-8-sig", date_format="YYYY/MM/DD")
+    path = write_records(tmp_path / "customer_prices.csv", "customer_prices", records, layout=layout)
+    result = read_file(path, "customer_prices", SETTINGS, layout=layout)
+    assert result.problems == []
+    assert result.records == records
+
+
+# ---- corruption --------------------------------------------------------------------------------------------
+
+
+@st.composite
+def mutations(draw: st.DrawFn) -> list[tuple[str, int, int]]:
+    kinds = st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate_line", "swap_lines"])
+    return draw(st.lists(st.tuples(kinds, st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4))
+
+
+def mutate(data: bytes, steps: list[tuple[str, int, int]]) -> bytes:
+    for kind, where, byte in steps:
+        if not data:
+            break
+        at = where % len(data)
+        if kind == "flip":
+            data = data[:at] + bytes([byte]) + data[at + 1:]
+        elif kind == "delete":
+            data = data[:at] + data[at + 1 + byte % 8:]
+        elif kind == "insert":
+            data = data[:at] + bytes([byte]) * (1 + byte % 3) + data[at:]
+        elif kind == "truncate":
+            data = data[:at]
+        else:
+            newline = "\r\n".encode("utf-16-le") if data.startswith(b"\xff\xfe") else b"\r\n"
+            lines = data.split(newline)
+            if len(lines) < 3:
+                continue
+            first = 1 + where % (len(lines) - 2)
+            other = 1 + byte % (len(lines) - 2)
+            if kind == "duplicate_line":
+                lines.insert(other, lines[first])
+            else:
+                lines[first], lines[other] = lines[other], lines[first]
+            data = newline.join(lines)
+    return data
+
+
+@pytest.mark.parametrize("file_type", ["stock", "products", "customers"])
+@PROFILE
+@given(steps=mutations())
+def test_corruption_never_crashes_and_never_yields_half_a_file(file_type: str, steps: list[tuple[str, int, int]],
+                                                               generated: GeneratedSet, tmp_path: Path) -> None:
+    source = generated.paths[file_type]
+    path = tmp_path / source.name
+    path.write_bytes(mutate(source.read_bytes(), steps))
+    result = read_file(path, file_type, SETTINGS)  # must not raise, whatever the bytes
+    if not result.ok:
+        assert result.records == []
+        for problem in result.problems:
+            assert problem.file == source.name and problem.message and problem.fix
+            assert problem.line is None or problem.line >= 1
+        assert "nothing from this file was applied" in result.report()
+
+
+@PROFILE
+@given(line=st.integers(2, 150), damage=st.sampled_from(["text", "drop_delimiter", "negative", "empty_key"]),
+       seed=st.integers(0, 10**6))
+def test_a_damaged_row_is_rejected_at_its_line(line: int, damage: str, seed: int, generated: GeneratedSet,
+                                               tmp_path: Path) -> None:
+    lines = generated.paths["stock"].read_bytes().decode("cp932").split("\r\n")
+    line = min(line, len(lines) - 1)
+    cells = lines[line - 1].split(",")
+    rng = random.Random(seed)
+    if damage == "text":
+        cells[rng.choice([4, 5, 6, 8])] = rng.choice(["x", "1-2", "--", "十"])
+    elif damage == "drop_delimiter":
+        at = rng.randrange(len(cells) - 1)
+        cells[at:at + 2] = [cells[at] + cells[at + 1]]
+    elif damage == "negative":
+        cells[rng.choice([5, 6])] = "-1"
+    else:
+        cells[rng.choice([0, 2])] = ""
+    lines[line - 1] = ",".join(cells)
+    path = tmp_path / "stock.csv"
+    path.write_bytes("\r\n".join(lines).encode("cp932"))
+    result = read_file(path, "stock", SETTINGS)
+    assert not result.ok and result.records == []
+    assert [p.line for p in result.problems] == [line]
