@@ -32,6 +32,7 @@ class Wiring:
 async def build(settings: Settings, store: Store) -> Wiring:
     """Everything the configured edges provide. Each edge adds itself when its settings are present."""
     wiring = Wiring()
+    _add_rules(settings, wiring)
     _add_mqtt(settings, wiring)
     await _add_cscart(settings, wiring, store)
     _add_orders_hook(settings, wiring)
@@ -64,6 +65,25 @@ async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:
 
     # create ops bind the new id through the store before they count as done
     wiring.sinks[CSCartSink.target] = CSCartSink(client, on_created=recorder(store))
+
+
+def rule_files() -> tuple[Any, ...]:
+    """Rules files an edge validates itself (the rules engine imports only the domain, so they are passed in)."""
+    from bridge.carriers.rules import load_shipping_rules
+    from bridge.rules import RuleFile
+
+    return (RuleFile("shipping.yaml", load_shipping_rules),)
+
+
+def _add_rules(settings: Settings, wiring: Wiring) -> None:
+    """``services["rules"]``: the rules in force, reloaded on SIGHUP and on file change. Invalid rules at start-up
+    raise ``RulesInvalid`` listing every problem: there is no last good set to run with yet."""
+    from bridge.rules.provider import RulesProvider
+
+    provider = RulesProvider.open(settings.rules_dir, rule_files())
+    wiring.services["rules"] = provider
+    wiring.reload_hooks.append(provider.reload_hook)
+    wiring.background.append(provider.watch)
 
 
 def _add_mqtt(settings: Settings, wiring: Wiring) -> None:

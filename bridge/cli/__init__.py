@@ -16,7 +16,8 @@ app = typer.Typer(
 def _register() -> None:
     # Command groups, one module each; keep this list sorted by command name.
     from bridge.cli import (
-        addon_cmd, backup_cmd, carriers_cmd, config_cmd, dlq, run, simulator_cmd, smile_cmd, status, sync_cmd,
+        addon_cmd, backup_cmd, carriers_cmd, config_cmd, dlq, rules_cmd, run, simulator_cmd, smile_cmd, status,
+        sync_cmd,
     )
 
     app.add_typer(addon_cmd.app, name="addon")
@@ -26,6 +27,7 @@ def _register() -> None:
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(dlq.app, name="dlq")
     app.command("restore")(backup_cmd.restore)
+    app.add_typer(rules_cmd.app, name="rules")
     app.command("simulator")(simulator_cmd.simulator)
     app.add_typer(smile_cmd.app, name="smile")
     app.command("status")(status.status)
