@@ -76,6 +76,14 @@ final class BatchValidatorTest extends TestCase
         $this->assertStringContainsString('items[3].prices[1].price: must not be negative', $this->invalid($negative));
     }
 
+    public function testPricesMustFitCsCartsDecimalColumn(): void
+    {
+        $this->assertStringContainsString('items[3].rows[0].price: 650.125 does not fit', $this->invalid(['kind' => 'customer_price',
+            'user_id' => 4, 'product_id' => 1, 'rows' => [['price' => '650.125']]]));
+        $this->assertStringContainsString('items[3].prices[0].price: 10000000000 does not fit', $this->invalid(['kind' => 'prices',
+            'product_id' => 1, 'prices' => [['lower_limit' => 1, 'usergroup_id' => 0, 'price' => '10000000000']]]));
+    }
+
     public function testCustomerPriceRows(): void
     {
         $normal = BatchValidator::item(0, ['kind' => 'customer_price', 'user_id' => 4, 'product_id' => 12, 'rows' => [

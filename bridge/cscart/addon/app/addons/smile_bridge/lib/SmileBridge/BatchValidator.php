@@ -165,10 +165,7 @@ final class BatchValidator
             if ($type !== 'A' && $type !== 'P') {
                 throw new InvalidBatchItem($rowAt . '.type: must be "A" (absolute price) or "P" (percentage off the base price)');
             }
-            $price = self::decimal($rowAt . '.price', self::field($rowAt, $row, 'price'));
-            if ($price->sign() < 0) {
-                throw new InvalidBatchItem($rowAt . '.price: must not be negative');
-            }
+            $price = self::price($rowAt . '.price', self::field($rowAt, $row, 'price'));
             if ($type === 'P' && $price->compare(Decimal::of(100)) > 0) {
                 throw new InvalidBatchItem($rowAt . '.price: a percentage tier must be between 0 and 100');
             }
@@ -211,10 +208,7 @@ final class BatchValidator
                 throw new InvalidBatchItem($rowAt . ': must be an object {min_quantity, price, valid_from, valid_to}');
             }
             $min = isset($row['min_quantity']) ? self::integer($rowAt . '.min_quantity', $row['min_quantity'], 1, 16777215) : 1;
-            $price = self::decimal($rowAt . '.price', self::field($rowAt, $row, 'price'));
-            if ($price->sign() < 0) {
-                throw new InvalidBatchItem($rowAt . '.price: must not be negative');
-            }
+            $price = self::price($rowAt . '.price', self::field($rowAt, $row, 'price'));
             $from = self::date($rowAt . '.valid_from', isset($row['valid_from']) ? $row['valid_from'] : null);
             $to = self::date($rowAt . '.valid_to', isset($row['valid_to']) ? $row['valid_to'] : null);
             if ($from !== '' && $to !== '' && $from > $to) {
@@ -373,6 +367,23 @@ final class BatchValidator
             throw new InvalidBatchItem($at . ': ' . $value . ' is outside ' . $min . '..' . $max);
         }
         return $value;
+    }
+
+    /**
+     * A price as CS-Cart stores it: decimal(12,2), not negative.
+     *
+     * @param mixed $value
+     */
+    private static function price(string $at, $value): Decimal
+    {
+        $price = self::decimal($at, $value);
+        if ($price->sign() < 0) {
+            throw new InvalidBatchItem($at . ': must not be negative');
+        }
+        if ($price->scale() > 2 || $price->compare(Decimal::of('9999999999.99')) > 0) {
+            throw new InvalidBatchItem($at . ': ' . $price . ' does not fit CS-Cart prices (decimal(12,2)); round it first');
+        }
+        return $price;
     }
 
     /** @param mixed $value */
