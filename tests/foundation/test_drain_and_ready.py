@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import DispatchSettings, load_settings
+from bridge.config import DispatchSettings, JobsSettings, load_settings
 from bridge.daemon import Daemon
 from bridge.dispatch import Dispatcher
 from bridge.store import Store
 from bridge.store import outbox as ob
-from bridge.sync import JobResult, RunOptions
+from bridge.sync import JobResult, RunOptions, registered_jobs
 from bridge.sync.base import REGISTRY, JobContext, JobSpec
 
 
@@ -80,9 +80,11 @@ def get_json(url: str) -> tuple[int, dict]:
 
 async def test_readyz_waits_for_every_enabled_job_to_succeed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     job = FlakyJob()
+    registered_jobs()  # import the real job modules first, so their registration cannot replace the test job
     monkeypatch.setitem(REGISTRY, "stock", JobSpec("stock", "test job", lambda ctx: job))
     rules_dir = Path(__file__).resolve().parents[2] / "rules"
-    settings = load_settings(None, data_dir=tmp_path, rules_dir=rules_dir, http={"port": 0})
+    only_stock = {name: {"enabled": name == "stock", "interval": 600} for name in JobsSettings.model_fields}
+    settings = load_settings(None, data_dir=tmp_path, rules_dir=rules_dir, http={"port": 0}, jobs=only_stock)
     daemon = Daemon(settings)
     await daemon.start()
     try:
