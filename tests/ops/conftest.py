@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.config import JobsSettings
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,8 +125,9 @@ class DaemonProcess:
 def only_stock_job(interval: float, stuck_after: float | None = None) -> str:
     """Settings YAML enabling only the steerable "stock" job."""
     stuck = f", stuck_after: {stuck_after}" if stuck_after else ""
-    others = "".join(f"  {name}: {{enabled: false, interval: 3600}}\n" for name in
-                     ("prices", "customers", "products", "orders"))
+    # every other job the settings know is off, so jobs added later never leak into these tests
+    others = "".join(f"  {name}: {{enabled: false, interval: 3600}}\n" for name in JobsSettings.model_fields
+                     if name != "stock")
     return f"jobs:\n  stock: {{enabled: true, interval: {interval}, jitter: 0{stuck}}}\n{others}"
 
 
