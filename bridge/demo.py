@@ -1,0 +1,278 @@
+"""``bridge demo``: the whole catalog flow on one machine, with no configuration.
+
+In a temporary folder: a generated SMILE export set (商品マスター, 得意先, 在庫, 単価 files) is dropped into the inbox,
+the built-in CS-Cart simulator starts with products whose product_code match the generated 商品コード, and the real
+daemon (``bridge.daemon.Daemon``) runs every registered catalog job on a short interval against both. Between cycles
+the demo changes some SMILE stock (and prices, and one amount "by hand" in CS-Cart), then prints what each job read,
+changed and wrote, and which writes CS-Cart received (from the simulator's request log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import signal
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bridge.config import Settings
+from bridge.cscart.simulator import Simulator, run_simulator
+from bridge.daemon import Daemon
+from bridge.smile.generator import GeneratedSet, generate, layouts_for, rewrite_stock
+from bridge.smile.reader import read_file
+from bridge.smile.settings import SmileDirs, SmileSettings
+from bridge.smile.writer import write_records
+from bridge.sync import registered_jobs
+from bridge.sync.base import JobResult
+
+# Catalog jobs the demo runs when they are registered, in the order they are reported.
+CATALOG_JOBS = ("products", "prices", "customers", "stock", "drift")
+# The rules shipped with the repository (rules/*.yaml), copied into the demo folder so they can be edited there.
+SHIPPED_RULES = Path(__file__).resolve().parents[1] / "rules"
+FIRST_CODE = 10_000_000  # the generator's first 商品コード; the simulator's product N has code FIRST_CODE + N
+
+
+@dataclass(slots=True)
+class DemoOptions:
+    cycles: int | None = None  # None: until Ctrl-C
+    products: int = 300
+    customers: int = 30
+    interval: float = 3.0  # seconds between runs of each job (the daemon's fixed delay)
+    seed: int = 1
+    keep: Path | None = None  # keep the working folder here instead of a temporary one
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Results of every job run since the last report, collected while the daemon runs."""
+
+    seen_runs: dict[str, int] = field(default_factory=dict)
+    results: dict[str, list[JobResult]] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Demo:
+    def __init__(self, options: DemoOptions, out: Callable[[str], None] = print) -> None:
+        self.options = options
+        self.out = out
+        self.rng = random.Random(options.seed)
+        self.jobs = [name for name in CATALOG_JOBS if name in registered_jobs()]
+        self.tally = _Tally()
+        self._stop = asyncio.Event()
+
+    async def run(self) -> int:
+        if self.options.keep is not None:
+            self.options.keep.mkdir(parents=True, exist_ok=True)
+            return await self._run_in(self.options.keep)
+        with tempfile.TemporaryDirectory(prefix="bridge-demo-") as tmp:
+            return await self._run_in(Path(tmp))
+
+    async def _run_in(self, root: Path) -> int:
+        opts = self.options
+        if not (root / "rules").is_dir():
+            if not SHIPPED_RULES.is_dir():
+                raise FileNotFoundError(f"{SHIPPED_RULES}: the shipped rules folder is missing; install the bridge "
+                                        "from a checkout (pip install -e .) so rules/*.yaml are present")
+            shutil.copytree(SHIPPED_RULES, root / "rules")
+        made = generate(root / "smile-export", products=opts.products, customers=opts.customers, seed=opts.seed)
+        async with run_simulator(products=opts.products + 1, users=20, orders=0, seed=opts.seed) as sim:
+            settings = self._settings(root, sim)
+            dirs = settings.smile.dirs(settings.data_dir)
+            dirs.create()
+            self._deliver_all(made, dirs)
+            self._introduce(root, sim, made, dirs)
+            daemon = Daemon(settings)
+            await daemon.start()
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGINT, self._stop.set)
+            try:
+                return await self._cycles(daemon, sim, made, dirs)
+            finally:
+                loop.remove_signal_handler(signal.SIGINT)
+                await daemon.shutdown()
+
+    def _settings(self, root: Path, sim: Simulator) -> Settings:
+        interval = self.options.interval
+        base = Settings(data_dir=root / "data")
+        jobs = {name: {"interval": interval if name in self.jobs else job.interval, "jitter": 0.0,
+                       "enabled": name in self.jobs}
+                for name, job in base.jobs.items()}
+        return Settings(
+            data_dir=root / "data", rules_dir=root / "rules", cscart=sim.client_settings(),
+            http={"port": 0}, log={"level": "WARNING", "format": "console"}, jobs=jobs,
+            dispatch={"idle_poll": 0.1}, smile={"stable_seconds": 0.0},
+        )
+
+    def _introduce(self, root: Path, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> None:
+        self.out(f"bridge demo — working folder {root}")
+        self.out(f"  CS-Cart simulator: {sim.url}/api/2.1/ with {len(sim.state.products)} products "
+                 f"(product_code {FIRST_CODE + 1}…{FIRST_CODE + len(sim.state.products)})")
+        self.out(f"  SMILE folder: {dirs.inbox.parent} — generated {len(made.products)} products "
+                 f"({FIRST_CODE}…{FIRST_CODE + len(made.products) - 1}), {len(made.customers)} customers, "
+                 f"{len(made.stock)} stock rows; {FIRST_CODE} is not in CS-Cart yet")
+        cycles = f"{self.options.cycles} cycle(s)" if self.options.cycles else "until Ctrl-C"
+        self.out(f"  daemon jobs: {', '.join(self.jobs)} — every {self.options.interval:g} s; {cycles}")
+
+    # ---- cycles --------------------------------------------------------------------------------------------------
+
+    async def _cycles(self, daemon: Daemon, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> int:
+        cycle = 0
+        mark = 0
+        while not self._stop.is_set():
+            cycle += 1
+            if cycle > 1:
+                self.out("")
+                self.out(f"changes before cycle {cycle}:")
+                for line in self._change(cycle, sim, made, dirs):
+                    self.out(f"  {line}")
+                for name in self.jobs:
+                    daemon.scheduler.trigger(name)
+            started = {name: daemon.scheduler.coordinators[name].runs + int(daemon.scheduler.coordinators[name].running)
+                       for name in self.jobs}
+            if not await self._wait_for_cycle(daemon, started):
+                break
+            self.out("")
+            self.out(f"cycle {cycle}:")
+            for line in self._report():
+                self.out(f"  {line}")
+            writes = list(sim.requests)[mark:]
+            mark += len(writes)
+            self.out(f"  CS-Cart received: {describe_writes(writes)}")
+            if self.options.cycles is not None and cycle >= self.options.cycles:
+                break
+        self.out("")
+        self.out(f"demo finished after {cycle} cycle(s).")
+        return 0
+
+    async def _wait_for_cycle(self, daemon: Daemon, started: dict[str, int]) -> bool:
+        """Until every job has finished a run begun after the changes and the outbox has nothing due."""
+        assert daemon.store is not None
+        while not self._stop.is_set():
+            self._collect(daemon)
+            coordinators = daemon.scheduler.coordinators
+            done = all(coordinators[n].runs > started[n] and not coordinators[n].running for n in self.jobs)
+            if done:
+                row = await daemon.store.fetchone(
+                    "SELECT COUNT(*) FROM outbox WHERE state = 'in_flight' OR (state = 'pending' "
+                    "AND next_attempt_at <= ?)", (time.time(),))
+                if row is not None and row[0] == 0:
+                    return True
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=0.1)
+            except TimeoutError:
+                pass
+        return False
+
+    def _collect(self, daemon: Daemon) -> None:
+        for name in self.jobs:
+            coordinator = daemon.scheduler.coordinators[name]
+            if coordinator.runs == self.tally.seen_runs.get(name, 0) or coordinator.running:
+                continue
+            self.tally.seen_runs[name] = coordinator.runs
+            if coordinator.last_exception is not None:
+                self.tally.errors.setdefault(name, []).append(f"{type(coordinator.last_exception).__name__}: "
+                                                              f"{coordinator.last_exception}")
+            elif isinstance(coordinator.last_result, JobResult):
+                self.tally.results.setdefault(name, []).append(coordinator.last_result)
+
+    def _report(self) -> list[str]:
+        lines = []
+        for name in self.jobs:
+            results = self.tally.results.pop(name, [])
+            errors = self.tally.errors.pop(name, [])
+            read = max((r.read for r in results), default=0)
+            changed = sum(r.changed for r in results)
+            written = sum(r.enqueued for r in results)
+            line = f"{name:<10} read {read}, changed {changed}, queued for CS-Cart {written}"
+            notes = [n for r in results for n in r.notes if _worth_saying(n)]
+            if notes:
+                line += f" — {notes[0]}"
+            lines.append(line)
+            lines.extend(f"{'':<10} failed: {error}" for error in errors[:1])
+        return lines
+
+    # ---- what changes between cycles ------------------------------------------------------------------------------
+
+    def _change(self, cycle: int, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> list[str]:
+        said = []
+        stocked = sorted({level.product_code for level in made.stock} - {str(FIRST_CODE)})
+        picked = self.rng.sample(stocked, min(5, len(stocked)))
+        changes = {code: self.rng.choice((0, 3, 25, 120, 800)) for code in picked}
+        rewrite_stock(made.paths["stock"], changes)
+        _deliver(made.paths["stock"], dirs, "stock", cycle)
+        said.append("SMILE stock (現在庫数量): " + ", ".join(f"{c} → {q}" for c, q in changes.items()))
+        if "prices" in self.jobs or "products" in self.jobs:
+            said.append("SMILE prices (標準売上単価): " + self._change_prices(made, dirs, cycle))
+        if "drift" in self.jobs and cycle == 2:
+            untouched = [code for code in stocked if code not in changes]
+            product = sim.state.products[int(self.rng.choice(untouched)) - FIRST_CODE]
+            product.amount += 1000
+            said.append(f"by hand in CS-Cart: product {product.product_code} amount set to {product.amount} "
+                        "(the drift check puts the bridge's figure back)")
+        return said
+
+    def _change_prices(self, made: GeneratedSet, dirs: SmileDirs, cycle: int) -> str:
+        path = made.paths["products"]
+        layout = layouts_for(SmileSettings(), None)["products"]
+        products = read_file(path, "products", layout=layout).records
+        picks = self.rng.sample(range(len(products)), min(3, len(products)))
+        described = []
+        for index in picks:
+            product = products[index]
+            new = ((product.standard_price or Decimal(100)) * Decimal("1.1")).quantize(Decimal(1))
+            products[index] = replace(product, standard_price=new)
+            described.append(f"{product.code} {product.standard_price} → {new}")
+        write_records(path, "products", products, layout=layout)
+        _deliver(path, dirs, "products", cycle)
+        return ", ".join(described)
+
+    def _deliver_all(self, made: GeneratedSet, dirs: SmileDirs) -> None:
+        for file_type, path in made.paths.items():
+            _deliver(path, dirs, file_type, 1)
+
+
+def _deliver(path: Path, dirs: SmileDirs, file_type: str, cycle: int) -> None:
+    """Copy an export into the inbox under a new name, then its NAME.done sentinel (as SMILE's export job does)."""
+    stem, dot, suffix = path.name.partition(".")
+    target = dirs.inbox / f"{stem}_{cycle:03d}{dot}{suffix}"
+    shutil.copy(path, target)
+    target.with_name(target.name + ".done").touch()
+
+
+def _worth_saying(note: str) -> bool:
+    return not note.startswith(("delivered ", "no SMILE"))
+
+
+def describe_writes(requests: list[Any]) -> str:
+    """The simulator's request log as plain words: which kinds of writes arrived, how many."""
+    kinds: Counter[str] = Counter()
+    for request in requests:
+        if request.method == "GET":
+            continue
+        body = request.json() if request.body else {}
+        if request.entity == "products" and request.method == "PUT":
+            keys = set(body or {})
+            if keys == {"amount"}:
+                kinds["stock writes"] += 1
+            elif keys & {"price", "prices"}:
+                kinds["price writes"] += 1
+            else:
+                kinds["product updates"] += 1
+        elif request.entity == "products" and request.method == "POST":
+            kinds["products created"] += 1
+        else:
+            kinds[f"{request.method} {request.entity}"] += 1
+    if not kinds:
+        return "no writes"
+    return ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+
+
+async def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> int:
+    return await Demo(options, out).run()
