@@ -127,6 +127,20 @@ def generate(out_dir: Path | str, *, products: int = 100, customers: int = 20, w
     return made
 
 
+def write_stock(path: Path | str, product_codes: Iterable[str], *, warehouses: int = 1, seed: int = 1,
+                encoding: str | None = None, settings: SmileSettings | None = None,
+                today: date | None = None) -> list[StockLevel]:
+    """A 在庫 file for exactly these product codes in ``warehouses`` warehouses (benchmarks, focused tests)."""
+    settings = settings or SmileSettings()
+    rng = random.Random(seed)
+    today = today or date(2026, 11, 24)
+    as_of = datetime.combine(today, datetime.min.time(), JST).replace(hour=6)
+    levels = [_stock(rng, code, f"{n:06d}", today, as_of) for code in product_codes
+              for n in range(1, warehouses + 1)]
+    write_records(Path(path), "stock", levels, layout=layouts_for(settings, encoding)["stock"])
+    return levels
+
+
 def rewrite_stock(path: Path | str, changes: Mapping[str, Decimal | int], *, settings: SmileSettings | None = None,
                   encoding: str | None = None, warehouse: str | None = None) -> list[StockLevel]:
     """Rewrite a generated 在庫 file with new 現在庫数量 for the given 商品コード (all warehouses, or one).
