@@ -16,8 +16,8 @@ app = typer.Typer(
 def _register() -> None:
     # Command groups, one module each; keep this list sorted by command name.
     from bridge.cli import (
-        addon_cmd, backup_cmd, carriers_cmd, config_cmd, dlq, rules_cmd, run, simulator_cmd, smile_cmd, status,
-        sync_cmd,
+        addon_cmd, backup_cmd, carriers_cmd, config_cmd, demo_cmd, dlq, rules_cmd, run, simulator_cmd, smile_cmd,
+        status, sync_cmd,
     )
 
     app.add_typer(addon_cmd.app, name="addon")
@@ -25,7 +25,11 @@ def _register() -> None:
     app.command("run")(run.run)
     app.add_typer(carriers_cmd.app, name="carriers")
     app.add_typer(config_cmd.app, name="config")
+    app.command("demo")(demo_cmd.demo)
     app.add_typer(dlq.app, name="dlq")
+    from bridge.cli import orders_cmd
+
+    app.add_typer(orders_cmd.app, name="orders")
     app.command("restore")(backup_cmd.restore)
     app.add_typer(rules_cmd.app, name="rules")
     app.command("simulator")(simulator_cmd.simulator)

@@ -149,9 +149,10 @@ class Cycle:
 class OrdersJob:
     name = JOB
 
-    def __init__(self, ctx: JobContext, source: OrderSource | None = None) -> None:
+    def __init__(self, ctx: JobContext, source: OrderSource | None = None,
+                 settings: OrdersSettings | None = None) -> None:
         self.ctx = ctx
-        self.settings = orders_settings(ctx)
+        self.settings = settings or orders_settings(ctx)
         self.smile = smile_settings(ctx)
         self._source = source
         self.layout = self.smile.layout("order_import")
@@ -239,12 +240,18 @@ class OrdersJob:
                 return
         cycle.mirrored += 1
         if previous is None:
-            initial = letter_state if letter_state in (S.HOLD, *EXPOSURE_STATES, S.COMPLETE, S.CANCELLED) else \
-                S.RECEIVED
+            # Orders already past 受注 (handled by hand before the bridge) are mirrored where they are, never sent.
+            initial = letter_state or S.HOLD
+            hold_reason = None
+            if letter_state is None:
+                hold_reason = f"CS-Cart status {order.status} is not in order_flow.yaml: waiting for staff"
+            elif letter_state is S.HOLD:
+                hold_reason = "held by staff in CS-Cart"
             await mirror.upsert(tx, order, initial_state=initial, payment_state=payment)
             await tx.execute("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
-                             (digest, STAFF if initial is S.HOLD else None,
-                              "held by staff in CS-Cart" if initial is S.HOLD else None, order.order_id))
+                             (digest, STAFF if hold_reason else None, hold_reason, order.order_id))
+            if hold_reason and letter_state is None:
+                await mirror.transition(tx, order.order_id, S.HOLD, hold_reason)
             return
         await mirror.upsert(tx, order, initial_state=previous.workflow_state, payment_state=payment)
         stored = await tx.execute("SELECT content_hash, hold_by FROM orders WHERE order_id = ?", (order.order_id,))
@@ -259,6 +266,10 @@ class OrdersJob:
         elif exported and old_digest and old_digest != digest:
             detail = f"order edited in CS-Cart after export to SMILE (batch {exported}): check the SMILE slip"
             await self._flag(tx, order.order_id, "edited_after_export", detail, cycle)
+        elif letter_state is None and state is S.RECEIVED:
+            await self._move(tx, order.order_id, state, S.HOLD,
+                             f"CS-Cart status {order.status} is not in order_flow.yaml: waiting for staff", rules,
+                             cycle, hold_by=STAFF)
         elif letter_state is S.HOLD and state is S.RECEIVED:
             await self._move(tx, order.order_id, state, S.HOLD, "held by staff in CS-Cart", rules, cycle,
                              hold_by=STAFF)
@@ -272,6 +283,8 @@ class OrdersJob:
         if order.status in paid_letters:
             return PaymentState.PAID
         kind = payment_kind(order, rules.flow)
+        if kind == "card" and rules.flow.state_for_letter(order.status) is not S.RECEIVED:
+            return PaymentState.UNPAID  # Failed / Declined: the card was not authorised
         return {"card": PaymentState.AUTHORISED, "cod": PaymentState.COD,
                 "on_account": PaymentState.ON_ACCOUNT}.get(kind or "", PaymentState.UNPAID)
 
@@ -562,6 +575,43 @@ async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: O
     metrics.JOB_RECORDS.labels(sync_job=JOB, stage="exported").inc(len(batch.order_ids))
     ctx.wake_dispatcher()
     return f"batch {batch.batch_id} {batch.file_name}: {done}"
+
+
+async def resend(ctx: JobContext, order_id: int) -> str:
+    """Export one order again, in a batch of its own, only when SMILE's read-back shows it absent (never confirmed).
+    The old export row is superseded with the reason, in the transaction that records the new batch."""
+    job = OrdersJob(ctx)
+    rules = load_rules(ctx)
+    async with ctx.store.transaction() as tx:
+        current = await mirror.get(tx, order_id)
+        live = await export.live_export(tx, order_id)
+    if current is None:
+        raise ValidationFailed(f"order {order_id} is not in the mirror; check the id (bridge orders list)")
+    if live is None:
+        raise ValidationFailed(f"order {order_id} was never sent to SMILE ({current.workflow_state.label_ja}); the "
+                               "orders job sends it once it passes the gates")
+    if current.confirmed_at:
+        raise ValidationFailed(
+            f"order {order_id} is in SMILE as 伝票№ {current.smile_slip_no} / 処理連番 {current.smile_serial} (read "
+            f"back {current.confirmed_at}); resending would duplicate it")
+    if current.workflow_state is S.CANCELLED:
+        raise ValidationFailed(f"order {order_id} is cancelled; it is not resent")
+    order = current.order
+    code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
+    surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
+    rows = export.slip_rows(order, export.Party(code, order.billing.name or order.email), rules.export_rules(),
+                            surcharge=surcharge)
+    content = export.render(rows, job.layout, job.smile.substitutions)
+    async with ctx.store.transaction() as tx:
+        batch_id = await export.next_batch_id(tx, "order")
+        await export.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
+        batch = export.Batch(batch_id, "order", export.file_name(job.layout, batch_id, ctx.clock.now()),
+                             (order_id,), len(rows), content)
+        await export.record(tx, batch)
+        await mirror.transition(tx, order_id, current.workflow_state,
+                                f"resent to SMILE in 受注 batch {batch_id} ({batch.file_name}): not in the read-back")
+        await audit.write(tx, "cli", "order_resent", str(order_id), batch.file_name)
+    return await finish_batch(ctx, job.outbox_dir, batch_id, rules, {})
 
 
 async def recover(ctx: JobContext, directory: Path) -> list[str]:

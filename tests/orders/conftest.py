@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ gating:
   direct_ship:
     payment_kinds: [on_account, prepaid]
     products: listed
-    product_prefixes: ["100000"]
+    product_prefixes: ["1000000"]   # products 1–9 may ship direct
     excluded_prefectures: [沖縄県]
 """
 
@@ -103,8 +103,11 @@ class Harness:
     def inbox(self) -> Path:
         return self.settings.data_dir / "smile" / "inbox"
 
+    orders: OrdersSettings = field(default_factory=lambda: OrdersSettings(initial_lookback_hours=24 * 365 * 20))
+
     def job(self) -> OrdersJob:
-        return make_job(self.context)
+        make_job(self.context)  # binds the wake-up hook as the daemon does
+        return OrdersJob(self.context, settings=self.orders)
 
     async def run(self, **options: Any) -> Any:
         return await self.job().run(RunOptions(**options))
@@ -164,7 +167,8 @@ class Harness:
         return ids
 
 
-async def bind_catalog(store: Store, sim: Simulator, users: range = range(1, 21)) -> None:
+async def bind_catalog(store: Store, sim: Simulator, users: range = range(1, 20)) -> None:
+    """SMILE knows every product and users 1–19 (100001…); user 20 has no 得意先コード yet."""
     async with store.transaction() as tx:
         for product in sim.state.products.values():
             await bindings.bind(tx, "cscart", "product", str(product.product_id), "smile", "product",

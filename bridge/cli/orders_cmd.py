@@ -1,0 +1,136 @@
+"""``bridge orders``: one order's full history, a resend to SMILE when the read-back shows it absent, listings."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
+from bridge.config import Settings
+from bridge.domain.orders import WorkflowState
+from bridge.domain.time import Clock
+from bridge.errors import ValidationFailed
+from bridge.store import Store
+from bridge.store import orders as mirror
+from bridge.sync import JobContext
+
+app = typer.Typer(help="The orders mirror: history, resend to SMILE, listings.", no_args_is_help=True)
+
+
+async def _show(settings: Settings, order_id: int) -> list[str]:
+    store = await Store.open(settings.state_path)
+    try:
+        async with store.transaction() as tx:
+            current = await mirror.get(tx, order_id)
+            if current is None:
+                return []
+            transitions = await mirror.history(tx, order_id)
+            exports = await (await tx.execute(
+                "SELECT e.batch_id, b.file_name, b.state, e.exported_at, e.superseded_at, e.superseded_reason "
+                "FROM order_exports e JOIN order_export_batches b ON b.batch_id = e.batch_id WHERE e.order_id = ? "
+                "ORDER BY e.id", (order_id,))).fetchall()
+            flags = await (await tx.execute(
+                "SELECT kind, detail, at, resolved_at FROM order_flags WHERE order_id = ? ORDER BY id",
+                (order_id,))).fetchall()
+            hold = await (await tx.execute("SELECT hold_by, hold_reason FROM orders WHERE order_id = ?",
+                                           (order_id,))).fetchone()
+    finally:
+        await store.close()
+    order = current.order
+    lines = [
+        f"order {order.order_id}: {current.workflow_state.label_ja} ({current.workflow_state.value}), CS-Cart status "
+        f"{order.status}, payment {current.payment_state.value if current.payment_state else '-'}",
+        f"placed {order.placed_at.isoformat()}, customer {order.customer_code or '-'} (user {order.user_id}), "
+        f"total ¥{order.total}, {'直送 ' if order.direct_ship else ''}{len(order.lines)} line(s)",
+        f"SMILE: 伝票№ {current.smile_slip_no or '-'}, 処理連番 {current.smile_serial or '-'}, confirmed "
+        f"{current.confirmed_at or '-'}",
+    ]
+    if hold and hold[1]:
+        lines.append(f"on hold ({hold[0] or 'bridge'}): {hold[1]}")
+    for line in order.lines:
+        lines.append(f"  {line.product_code} {line.name} × {line.quantity} @ ¥{line.unit_price}")
+    lines.append("history:")
+    for step in transitions:
+        source = step.from_state.value if step.from_state else "(new)"
+        lines.append(f"  {step.at}  {source} → {step.to_state.value}: {step.reason}")
+    for row in exports:
+        state = f"superseded {row[4]} ({row[5]})" if row[4] else "live"
+        lines.append(f"export: batch {row[0]} {row[1]} ({row[2]}) at {row[3]}, {state}")
+    for row in flags:
+        lines.append(f"flag: {row[0]} at {row[2]}{' (resolved ' + row[3] + ')' if row[3] else ''}: {row[1]}")
+    return lines
+
+
+@app.command("show")
+def show(order_id: int, config: ConfigOption = None) -> None:
+    """Print one order's full history: states with reasons, exports, flags, SMILE binding."""
+    settings = settings_or_exit(config)
+    lines = run_async(_show(settings, order_id))
+    if not lines:
+        raise CliError(f"order {order_id} is not in the mirror")
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+
+
+async def _resend(settings: Settings, order_id: int) -> str:
+    from bridge.sync.orders import resend
+
+    store = await Store.open(settings.state_path)
+    try:
+        context = JobContext(settings=settings, store=store, clock=Clock())
+        return await resend(context, order_id)
+    finally:
+        await store.close()
+
+
+@app.command("resend")
+def resend_(order_id: int, config: ConfigOption = None) -> None:
+    """Send an order to SMILE again, only when SMILE's read-back shows it absent."""
+    settings = settings_or_exit(config)
+    try:
+        note = run_async(_resend(settings, order_id))
+    except ValidationFailed as exc:
+        raise CliError(str(exc)) from None
+    console.print(f"order {order_id} resent: {note}", markup=False, highlight=False)
+
+
+async def _list(settings: Settings, state: WorkflowState | None) -> list[Any]:
+    store = await Store.open(settings.state_path)
+    try:
+        sql = ("SELECT order_id, workflow_state, cscart_status, customer_code, total, placed_at, hold_reason "
+               "FROM orders")
+        params: tuple[str, ...] = ()
+        if state is not None:
+            sql += " WHERE workflow_state = ?"
+            params = (state.value,)
+        return await store.fetchall(sql + " ORDER BY order_id", params)
+    finally:
+        await store.close()
+
+
+@app.command("list")
+def list_(
+    state: Annotated[WorkflowState | None, typer.Option("--state", help="Only orders in this workflow state")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """List mirrored orders (optionally one workflow state, e.g. --state hold)."""
+    settings = settings_or_exit(config)
+    rows = run_async(_list(settings, state))
+    if as_json:
+        for row in rows:
+            console.print(json.dumps(dict(row), ensure_ascii=False), markup=False, highlight=False, soft_wrap=True)
+        return
+    if not rows:
+        console.print("No orders.")
+        return
+    table = Table()
+    for column in ("order", "state", "CS-Cart", "customer", "total", "placed", "hold reason"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row[0]), WorkflowState(row[1]).label_ja, row[2], row[3] or "-", row[4], row[5],
+                      (row[6] or "")[:80])
+    console.print(table)
