@@ -146,15 +146,21 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
         source = _config_path.get()
-        base = source.parent if source else Path.cwd()
+
+        def base(name: str) -> Path:
+            # A relative path means: next to the config file when written there, the working folder when it came
+            # from the environment (as a shell user expects of BRIDGE_DATA_DIR=./data).
+            from_env = f"{ENV_PREFIX}{name}".upper() in {key.upper() for key in os.environ}
+            return source.parent if source and not from_env else Path.cwd()
+
         if not self.data_dir.is_absolute():
-            self.data_dir = (base / self.data_dir).resolve()
+            self.data_dir = (base("data_dir") / self.data_dir).resolve()
         if self.state_file is None:
             self.state_file = self.data_dir / "state.sqlite3"
         elif not self.state_file.is_absolute():
-            self.state_file = (base / self.state_file).resolve()
+            self.state_file = (base("state_file") / self.state_file).resolve()
         if not self.rules_dir.is_absolute():
-            self.rules_dir = (base / self.rules_dir).resolve()
+            self.rules_dir = (base("rules_dir") / self.rules_dir).resolve()
         return self
 
     @property

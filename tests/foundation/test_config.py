@@ -42,6 +42,20 @@ def test_environment_overrides_file_with_nested_keys(tmp_path: Path, monkeypatch
     assert settings.data_dir == tmp_path / "data"  # relative to the file
 
 
+def test_relative_paths_from_the_environment_are_relative_to_the_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    path = write(config_dir, "data_dir: state\nrules_dir: rules\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("BRIDGE_DATA_DIR", "./data")
+    settings = load_settings(path)
+    assert settings.data_dir == work / "data"  # from the environment: the shell's folder
+    assert settings.rules_dir == config_dir / "rules"  # from the file: next to the file
+
+
 def test_unknown_key_names_key_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "data_dir: /tmp/x\njobs:\n  stock:\n    intervall: 300\n")
     with pytest.raises(ConfigError) as error:
