@@ -19,7 +19,7 @@ import structlog
 
 from bridge import metrics
 from bridge.domain.time import Clock
-from bridge.errors import RetryableError
+from bridge.errors import BridgeError, RetryableError
 from bridge.logging import bind_run
 
 log = structlog.get_logger("bridge.scheduler")
@@ -195,7 +195,9 @@ class JobCoordinator:
         metrics.JOB_RUNS.labels(self.name, "failure").inc()
         if not self.failing:
             self.failing = True
-            log.error("job.failing", job=self.name, error=f"{type(exc).__name__}: {exc}", exc_info=exc)
+            # Our own errors say what to fix; a traceback only helps with the unexpected ones.
+            trace = None if isinstance(exc, BridgeError) else exc
+            log.error("job.failing", job=self.name, error=f"{type(exc).__name__}: {exc}", exc_info=trace)
             if self._on_transition:
                 await self._on_transition(self, False)
         else:
