@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import re
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from machine import describe as describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -63,14 +64,6 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
-    import os
-
-    return f"{os.cpu_count()} cores (nproc), {cpu}, Python {platform.python_version()}"
-
-
 def start_simulator(products: int) -> tuple[subprocess.Popen[str], str, float]:
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "bridge", "simulator", "--port", "0", "--products",
@@ -113,7 +106,7 @@ def main() -> None:
     base = next(r for r in results if r["page_size"] == 250 and r["lean"])
     lines = [
         f"## {time.strftime('%Y-%m-%d %H:%M')} — {args.products:,} products, simulator in its own process",
-        f"Machine: {machine()}",
+        f"Machine: {describe_machine()}",
         f"Simulator start (seed {args.products:,} products + bind): {boot:.2f} s; simulator peak RSS {sim_peak} MB",
         "",
         "| items_per_page | listing | products | wall s | products/s | vs lean 250 | client peak RSS MB |",

@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from machine import describe as describe_machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -63,20 +64,6 @@ async def one_run(ops: int, batch_size: int) -> dict[str, float]:
     }
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, sqlite {__import__('sqlite3').sqlite_version}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ops", type=int, default=100_000)
@@ -96,7 +83,7 @@ def main() -> None:
     base = next((r for r in results if r["batch_size"] == 200), results[0])
     lines = [
         f"## {time.strftime('%Y-%m-%d %H:%M')} — {args.ops:,} ops, no-op sink, WAL + synchronous=FULL",
-        f"Machine: {machine()}",
+        f"Machine: {describe_machine()}",
         "",
         "| batch size | enqueue s | dispatch s | ops/s | vs batch 200 | peak RSS MB |",
         "|---:|---:|---:|---:|---:|---:|",
