@@ -42,6 +42,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "job_failed": ("job", "error", "failures"),
     "job_recovered": ("job", "failures"),
     "file_quarantined": ("file", "layout", "reason"),
+    "order_flagged": ("order_id", "flag", "detail"),
     "sync_requested": ("job", "accepted"),
 }
 ENVELOPE = ("id", "kind", "at", "source")
@@ -67,6 +68,16 @@ def build_event(kind: str, fields: Mapping[str, Any], *, source: str, clock: Clo
     if clashing:
         raise ValueError(f"event {kind!r}: field(s) {', '.join(clashing)} are set by the envelope")
     return {"id": uuid.uuid4().hex, "kind": kind, "at": clock.now().isoformat(), "source": source, **fields}
+
+
+async def publish_to(services: Mapping[str, Any], kind: str, payload: Mapping[str, Any]) -> None:
+    """For job code: publish through ``services["events"]`` when the context has one (a bare test context may not).
+
+    Queuing never waits for the broker, so this is safe inside a job run; a bad kind or field still raises.
+    """
+    events = services.get("events")
+    if events is not None:
+        await events.publish(kind, payload)
 
 
 class NullPublisher:

@@ -485,6 +485,8 @@ class OrdersJob:
                          f"{', '.join(result.files)}")
         if result.refused:
             notes.append(f"read-back refused: {', '.join(result.refused)} (see the error folder)")
+        for file, layout, reason in result.quarantined:
+            await self._publish("file_quarantined", {"file": file, "layout": layout, "reason": reason})
         cycle = Cycle()
         async with self.ctx.store.transaction() as tx:
             late = await readback.unconfirmed(tx, now, timedelta(hours=self.settings.confirm_within_hours))

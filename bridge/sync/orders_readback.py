@@ -16,6 +16,7 @@ from pathlib import Path
 
 import structlog
 
+from bridge import metrics
 from bridge.domain.time import JST, iso
 from bridge.smile.reader import read_file
 from bridge.smile.records import SalesSlipLine
@@ -34,6 +35,7 @@ class ReadbackResult:
     files: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     confirmed: list[int] = field(default_factory=list)
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # (file, layout, reason) for the events
 
 
 async def apply(tx: Connection, records: Iterable[SalesSlipLine]) -> list[int]:
@@ -90,6 +92,9 @@ async def read_inbox(store: Store, smile: SmileSettings, dirs: SmileDirs) -> Rea
                 sentinel.unlink(missing_ok=True)
                 result.refused.append(path.name)
                 log.error("orders.readback_refused", file=path.name, problems=read.problem_count)
+                metrics.SMILE_FILES_QUARANTINED.labels(layout=file_type).inc()
+                result.quarantined.append((path.name, file_type, f"{read.problem_count} problem(s), see "
+                                           f"{dirs.error / path.name}.error.txt"))
                 continue
             async with store.transaction() as tx:
                 result.confirmed.extend(await apply(tx, read.records))
