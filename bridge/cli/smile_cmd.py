@@ -85,7 +85,12 @@ def check(
     if size > settings.max_file_bytes:
         raise CliError(f"{file}: {size:,} bytes is more than smile.max_file_bytes ({settings.max_file_bytes:,}); "
                        "not read")
-    result = read_file(file, file_type, settings, layout=layout)
+    if sys.stdout.isatty():
+        with console.status(f"reading {file.name}", spinner="dots") as status:
+            result = read_file(file, file_type, settings, layout=layout,
+                               progress=lambda rows: status.update(f"reading {file.name}: {rows:,} rows"))
+    else:
+        result = read_file(file, file_type, settings, layout=layout)
     if not result.ok:
         console.print(result.report(), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1)

@@ -26,6 +26,7 @@ from bridge.smile.settings import SmileDirs, SmileSettings
 from bridge.store import Store
 
 Apply = Callable[[ReadResult], Awaitable[None]]
+NOT_READ = ""  # the checksum recorded for a file refused unread (too large)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +130,14 @@ class Inbox:
     async def process_file(self, item: InboxFile, apply: Apply) -> Processed:
         self.dirs.create()
         layout = self.settings.layout(item.file_type)
-        checksum = await asyncio.to_thread(sha256_of, item.path)
         if item.size > self.settings.max_file_bytes:
+            # Refused before a single byte is read (not even hashed): the checksum stays empty.
             report = (f"{item.path.name}: {item.size:,} bytes is more than the limit of "
                       f"{self.settings.max_file_bytes:,} bytes (smile.max_file_bytes); the file was not read.\n"
                       "Fix: check that this is the right export; if files this large are expected, raise "
                       "smile.max_file_bytes and deliver the file again.")
-            return await self._quarantine(item, checksum, "too_large", report, problems=1)
+            return await self._quarantine(item, NOT_READ, "too_large", report, problems=1)
+        checksum = await asyncio.to_thread(sha256_of, item.path)
         if await self._already_applied(item.file_type, checksum):
             moved = self._archive(item, suffix=".duplicate")
             return await self._record(item, checksum, "duplicate", moved_to=moved)

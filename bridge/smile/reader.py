@@ -12,7 +12,7 @@ import gc
 import itertools
 import operator
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,8 +101,11 @@ class _Column:
 
 
 def read_file(path: Path | str, file_type: str, settings: SmileSettings | None = None,
-              layout: FileLayout | None = None) -> ReadResult:
-    """Read the whole file; ``result.ok`` says whether ``result.records`` may be applied."""
+              layout: FileLayout | None = None, progress: Callable[[int], None] | None = None) -> ReadResult:
+    """Read the whole file; ``result.ok`` says whether ``result.records`` may be applied.
+
+    ``progress(rows)`` is called after each chunk with the data rows read so far (a CLI progress display).
+    """
     settings = settings or SmileSettings()
     layout = layout or settings.layout(file_type)
     path = Path(path)
@@ -114,6 +117,8 @@ def read_file(path: Path | str, file_type: str, settings: SmileSettings | None =
     try:
         for chunk in iter_chunks(path, file_type, result, settings=settings, layout=layout):
             result.records.extend(chunk)
+            if progress is not None:
+                progress(result.rows)
         if not result.ok:
             result.records.clear()  # never half a file: a caller that forgets to check ok applies nothing
     finally:

@@ -100,7 +100,7 @@ def _validity(columns: dict[str, list[Any]]) -> Iterable[tuple[int, str, str, st
 
 _RANKS = tuple(f"rank{n}_price" for n in range(1, 6))
 _NEW_RANKS = tuple(f"new_rank{n}_price" for n in range(1, 6))
-_PRICE = {"kind": "decimal", "minimum": ZERO}
+_PRICE: dict[str, Any] = {"kind": "decimal", "minimum": ZERO}
 
 
 def _product(code, name, name_kana=None, unit=None, case_quantity=None, stock_managed=None, standard_price=None,

@@ -163,7 +163,7 @@ def _datetime_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
             elif len(digits) in (8, 14) and digits.isdigit():
                 parts = [int(digits[a:b]) for a, b in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))
                          if b <= len(digits)]
-                value = datetime(*parts, tzinfo=JST)  # type: ignore[misc]
+                value = datetime(*parts, tzinfo=JST)  # type: ignore[misc, arg-type]
             else:
                 raise ValueError
         except (ValueError, TypeError):

@@ -209,3 +209,29 @@ def test_customer_and_product_formats_are_checked(file_type: str, column: str, l
     path, _ = edit_cell(generated.paths[file_type], tmp_path, smile_settings.layout(file_type), line, column, cell)
     problem = only(read_file(path, file_type, smile_settings))
     assert problem.line == line and problem.value == cell and message in problem.message
+
+
+@pytest.mark.parametrize("misc_code", ["999999", "99999991"])
+def test_misc_customer_codes_are_skipped_not_applied(misc_code: str, generated: GeneratedSet,
+                                                     smile_settings: SmileSettings, edit_cell: EditCell,
+                                                     tmp_path: Path) -> None:
+    layout = smile_settings.layout("customers")
+    path, _ = edit_cell(generated.paths["customers"], tmp_path, layout, 5, "得意先コード", misc_code)
+    result = read_file(path, "customers", smile_settings)
+    assert result.ok, result.report()
+    assert result.skipped == [(5, f"諸口 code {misc_code}")]
+    assert misc_code not in {c.code for c in result.records}
+    assert len(result.records) == len(generated.customers) - 1
+
+
+def test_a_misc_code_row_is_never_a_duplicate_key(write_text: WriteText, smile_settings: SmileSettings) -> None:
+    misc = GOOD_ROW.replace("10000001", "99999999")
+    result = read_stock(stock(write_text, misc, GOOD_ROW, misc), smile_settings)
+    assert result.ok and [line for line, _ in result.skipped] == [2, 4]
+
+
+def test_a_problem_reads_as_file_line_column_value_and_fix(write_text: WriteText,
+                                                           smile_settings: SmileSettings) -> None:
+    problem = only(read_stock(stock(write_text, GOOD_ROW.replace(",120,", ",１２個,")), smile_settings))
+    assert str(problem) == ("stock.csv:2, column 5 (現在庫数量), value '１２個': not a number. Fix: write a plain "
+                            "number such as 1200 or 12.5 (digits, optional minus sign and decimal point)")

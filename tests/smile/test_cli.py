@@ -36,7 +36,7 @@ def test_check_prints_every_problem_and_fails(tmp_path: Path) -> None:
 
 def test_check_with_an_encoding_override(tmp_path: Path) -> None:
     path = tmp_path / "stock.csv"
-    path.write_bytes("倉庫コード,商品コード,現在庫数量\r\n000001,A1,5\r\n".encode("utf-8"))
+    path.write_bytes("倉庫コード,商品コード,現在庫数量\r\n000001,A1,5\r\n".encode())
     assert runner.invoke(app, ["smile", "check", str(path), "--type", "stock"]).exit_code == 1
     result = runner.invoke(app, ["smile", "check", str(path), "--type", "stock", "--encoding", "utf-8"])
     assert result.exit_code == 0, result.output
@@ -54,3 +54,32 @@ def test_check_refuses_an_unknown_type_or_file(tmp_path: Path) -> None:
 def test_generate_refuses_an_unknown_encoding(tmp_path: Path) -> None:
     result = runner.invoke(app, ["smile", "generate", "--out", str(tmp_path), "--encoding", "latin-1"])
     assert result.exit_code == 2 and "--encoding must be one of" in result.output
+
+
+def test_check_refuses_a_file_over_the_size_bound(tmp_path: Path) -> None:
+    config = tmp_path / "bridge.yaml"
+    config.write_text("smile:\n  max_file_bytes: 100\n", encoding="utf-8")
+    path = tmp_path / "stock.csv"
+    path.write_bytes(("倉庫コード,商品コード,現在庫数量\r\n" + "000001,A1,5\r\n" * 20).encode("cp932"))
+    result = runner.invoke(app, ["smile", "check", str(path), "--type", "stock", "--config", str(config)])
+    assert result.exit_code == 1 and "smile.max_file_bytes (100); not read" in result.output
+
+
+def test_check_counts_misc_rows_it_would_skip(tmp_path: Path) -> None:
+    path = tmp_path / "stock.csv"
+    path.write_bytes("倉庫コード,商品コード,現在庫数量\r\n000001,A1,5\r\n000001,99999999,1\r\n".encode("cp932"))
+    result = runner.invoke(app, ["smile", "check", str(path), "--type", "stock"])
+    assert result.exit_code == 0, result.output
+    assert "2 row(s), 1 record(s) would be read, 1 諸口 row(s) skipped" in result.output
+
+
+def test_check_reads_a_headerless_sales_export(tmp_path: Path) -> None:
+    out = tmp_path / "sales_lines.csv"
+    cells = [""] * 159
+    for position, value in {1: "20261124", 3: "00012345", 4: "7001", 5: "0", 7: "1", 8: "100001",
+                            86: "10000001", 111: "10", 113: "120", 114: "1200", 133: "CS1001"}.items():
+        cells[position - 1] = value
+    out.write_bytes(b"\xff\xfe" + (",".join(cells) + "\r\n").encode("utf-16-le"))
+    result = runner.invoke(app, ["smile", "check", str(out), "--type", "sales_lines"])
+    assert result.exit_code == 0, result.output
+    assert "1 record(s) would be read" in result.output and "CS1001" in result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bridge.smile.generator import GeneratedSet
-from bridge.smile.inbox import Inbox, sha256_of
+from bridge.smile.inbox import NOT_READ, Inbox, sha256_of
 from bridge.smile.reader import ReadResult
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store
@@ -144,8 +144,10 @@ async def test_a_file_over_the_size_bound_is_refused_unread(tmp_path: Path, gene
     applied = Applied()
     [done] = await inbox.process("stock", applied)
     assert done.outcome == "too_large" and applied.results == []
+    assert done.checksum == NOT_READ  # refused before a byte was read, not even hashed
     report = (inbox.dirs.error / "stock.csv.error.txt").read_text(encoding="utf-8")
     assert "smile.max_file_bytes" in report and "was not read" in report
+    assert (inbox.dirs.error / "stock.csv").read_bytes() == generated.paths["stock"].read_bytes()
 
 
 async def test_when_applying_fails_the_file_stays_for_the_next_poll(tmp_path: Path, store: Store,
@@ -180,3 +182,45 @@ def test_folders_default_under_the_data_dir(tmp_path: Path) -> None:
     dirs = SmileSettings(error_dir=Path("/srv/smile-errors")).dirs(tmp_path)
     assert dirs.inbox == tmp_path / "smile" / "inbox" and dirs.archive == tmp_path / "smile" / "archive"
     assert dirs.error == Path("/srv/smile-errors")
+
+
+async def test_either_mode_takes_a_sentinel_file_before_it_is_stable(tmp_path: Path, generated: GeneratedSet) -> None:
+    clock = Clock()
+    inbox = make_inbox(tmp_path, None, clock)  # completion: either (the default)
+    deliver(inbox, generated.paths["stock"], clock, age=0)
+    assert inbox.complete_files("stock") == []
+    (inbox.dirs.inbox / "stock.csv.done").touch()
+    [ready] = inbox.complete_files("stock")
+    assert ready.sentinel == inbox.dirs.inbox / "stock.csv.done"
+
+
+async def test_a_rejected_file_delivered_again_is_checked_again(tmp_path: Path, store: Store,
+                                                                generated: GeneratedSet) -> None:
+    """Only an *applied* checksum makes a re-delivery a duplicate; a refused file is reported again."""
+    clock = Clock()
+    inbox = make_inbox(tmp_path, store, clock, stable_seconds=0.0)
+    bad = tmp_path / "stock.csv"
+    bad.write_bytes(generated.paths["stock"].read_bytes().replace(b"\r\n000001,", b"\r\n000001,,", 1))
+    deliver(inbox, bad, clock)
+    [first] = await inbox.process("stock", Applied())
+    deliver(inbox, bad, clock)
+    [second] = await inbox.process("stock", Applied())
+    assert (first.outcome, second.outcome) == ("rejected", "rejected") and first.checksum == second.checksum
+    assert second.moved_to == inbox.dirs.error / "stock-1.csv"
+    assert (inbox.dirs.error / "stock-1.csv.error.txt").is_file()
+
+
+async def test_the_archive_keeps_every_delivery_of_a_name(tmp_path: Path, store: Store,
+                                                          generated: GeneratedSet) -> None:
+    clock = Clock()
+    inbox = make_inbox(tmp_path, store, clock, stable_seconds=0.0)
+    deliver(inbox, generated.paths["stock"], clock)
+    [first] = await inbox.process("stock", Applied())
+    changed = tmp_path / "stock.csv"
+    changed.write_bytes(generated.paths["stock"].read_bytes().replace(b"\r\n", b"\r\n\r\n", 1))  # a blank line
+    deliver(inbox, changed, clock)
+    [second] = await inbox.process("stock", Applied())
+    assert (first.outcome, second.outcome) == ("applied", "applied") and first.checksum != second.checksum
+    assert first.moved_to is not None and second.moved_to is not None
+    assert (first.moved_to.name, second.moved_to.name) == ("stock.csv", "stock-1.csv")
+    assert first.moved_to.is_file() and second.moved_to.is_file()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.domain.catalog import CustomerPrice, Product, StockLevel
+from bridge.domain.customers import Address, Customer
+from bridge.domain.money import Rounding
 from bridge.domain.time import JST
 from bridge.smile.generator import GeneratedSet
 from bridge.smile.reader import read_file
+from bridge.smile.records import QuantityPrice, SalesSlipLine
+from bridge.smile.schema import PREFECTURES
 from bridge.smile.settings import SmileSettings
 from bridge.smile.text import jan_check_digit
 from bridge.smile.writer import write_records
@@ -116,6 +121,91 @@ def test_valid_customer_prices_round_trip(records: list[CustomerPrice], tmp_path
     layout = SETTINGS.layout("customer_prices").changed(encoding="utf-8-sig", date_format="YYYY/MM/DD")
     path = write_records(tmp_path / "customer_prices.csv", "customer_prices", records, layout=layout)
     result = read_file(path, "customer_prices", SETTINGS, layout=layout)
+    assert result.problems == []
+    assert result.records == records
+
+
+# No character that starts a prefecture name, so an address without a prefecture never reads as having one.
+PLACE_ALPHABET = "中央区市町村丁目番地西北南ビルハイツ0123456789-"
+places = st.text(PLACE_ALPHABET, max_size=16)
+phones = st.one_of(st.just(""), st.from_regex(r"0[1-9]-[0-9]{4}-[0-9]{4}", fullmatch=True),
+                   st.from_regex(r"0[5-9]0-[0-9]{4}-[0-9]{4}", fullmatch=True))
+
+
+@st.composite
+def customers(draw: st.DrawFn) -> Customer:
+    start, end = sorted(draw(st.lists(days, min_size=2, max_size=2)))
+    name = draw(names)
+    return Customer(
+        code=draw(codes.filter(lambda c: c not in SETTINGS.misc_customer_codes)), name=name, name_kana=draw(kana),
+        email=draw(st.one_of(st.just(""), st.from_regex(r"[a-z0-9.]{1,12}@example\.jp", fullmatch=True))),
+        address=Address(
+            company=name, postcode=draw(st.one_of(st.just(""), st.from_regex(r"[0-9]{7}", fullmatch=True))),
+            prefecture=draw(st.sampled_from(("", *PREFECTURES))), city=draw(places), street=draw(places),
+            building=draw(places), phone=draw(phones),
+        ),
+        price_rank=draw(st.sampled_from([None, 1, 2, 3, 4, 5])),
+        rate_percent=draw(st.one_of(st.none(), st.decimals(min_value=0, max_value=999, places=1))),
+        price_rounding=draw(st.sampled_from(list(Rounding))),
+        price_rounding_unit=draw(st.sampled_from([Decimal(1), Decimal(10), Decimal("0.01")])),
+        credit_limit=draw(optional_prices), suspended=draw(st.booleans()),
+        valid_from=draw(st.sampled_from([None, start])), valid_to=draw(st.sampled_from([None, end])),
+        modified_on=draw(optional_days),
+    )
+
+
+@PROFILE
+@given(records=st.lists(customers(), min_size=1, max_size=15).map(unique_by(lambda c: c.code)),
+       encoding=st.sampled_from(["utf-16", "cp932", "utf-8-sig"]))
+def test_valid_customers_round_trip(records: list[Customer], encoding: str, tmp_path: Path) -> None:
+    layout = SETTINGS.layout("customers").changed(encoding=encoding)
+    path = write_records(tmp_path / "customers.txt", "customers", records, layout=layout)
+    result = read_file(path, "customers", SETTINGS, layout=layout)
+    assert result.problems == []
+    assert result.records == records
+
+
+@st.composite
+def quantity_prices(draw: st.DrawFn) -> QuantityPrice:
+    start = draw(optional_days)
+    return QuantityPrice(
+        product_code=draw(codes), price=draw(prices),
+        min_quantity=draw(st.decimals(min_value=1, max_value=10**5, places=0)), valid_from=start,
+        valid_to=start + timedelta(days=draw(st.integers(0, 400))) if start else None,
+    )
+
+
+@PROFILE
+@given(records=st.lists(quantity_prices(), min_size=1, max_size=20).map(
+    unique_by(lambda p: (p.product_code, p.min_quantity, p.valid_from))))
+def test_valid_quantity_prices_round_trip(records: list[QuantityPrice], tmp_path: Path) -> None:
+    layout = SETTINGS.layout("quantity_prices").changed(delimiter="tab", header_rows=2)
+    path = write_records(tmp_path / "quantity_prices.csv", "quantity_prices", records, layout=layout)
+    result = read_file(path, "quantity_prices", SETTINGS, layout=layout)
+    assert result.problems == []
+    assert result.records == records
+
+
+@st.composite
+def slip_lines(draw: st.DrawFn) -> SalesSlipLine:
+    amounts = st.one_of(st.none(), quantities)
+    return SalesSlipLine(
+        slip_date=draw(days), slip_no=draw(codes), serial=draw(codes), line_no=draw(st.integers(0, 999)),
+        customer_code=draw(codes), product_code=draw(st.one_of(st.just(""), codes)),
+        product_name=draw(optional_text), line_type=draw(st.sampled_from(["0", "1"])), quantity=draw(amounts),
+        unit_price=draw(amounts), amount=draw(amounts), remarks=draw(optional_text),
+        order_no=draw(st.one_of(st.just(""), codes)), order_line=draw(st.one_of(st.none(), st.integers(0, 999))),
+        order_ref=draw(st.one_of(st.just(""), codes)), modified_on=draw(optional_days),
+    )
+
+
+@PROFILE
+@given(records=st.lists(slip_lines(), min_size=1, max_size=20).map(
+    unique_by(lambda line: (line.serial, line.line_no, line.line_type))))
+def test_valid_sales_lines_round_trip_by_position(records: list[SalesSlipLine], tmp_path: Path) -> None:
+    layout = SETTINGS.layout("sales_lines")
+    path = write_records(tmp_path / "sales_lines.csv", "sales_lines", records, layout=layout)
+    result = read_file(path, "sales_lines", SETTINGS, layout=layout)
     assert result.problems == []
     assert result.records == records
 

@@ -109,3 +109,23 @@ def test_order_lines_read_back_with_their_assumed_header(smile_settings: SmileSe
     assert [(r.slip_no, r.line_no, r.order_ref, r.remarks) for r in result.records] == [
         (line.slip_no, line.line_no, line.order_ref, "直送") for line in lines
     ]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("file_type", ["sales_lines", "order_lines"])
+def test_read_back_exports_round_trip_in_every_encoding(file_type: str, encoding: str,
+                                                        layout_of: Callable[..., FileLayout],
+                                                        smile_settings: SmileSettings, tmp_path: Path) -> None:
+    layout = layout_of(file_type, encoding=encoding)
+    lines = _slip_lines()
+    if file_type == "order_lines":  # its assumed layout has no 明細区分, 受注番号, 受注行 or 操作日付 columns
+        lines = [SalesSlipLine(slip_date=line.slip_date, slip_no=line.slip_no, serial=line.serial,
+                               line_no=line.line_no, customer_code=line.customer_code,
+                               product_code=line.product_code, product_name=line.product_name,
+                               quantity=line.quantity, unit_price=line.unit_price, amount=line.amount,
+                               order_ref=line.order_ref) for line in lines if not line.is_tax_line]
+    path = write_records(tmp_path / f"{file_type}.csv", file_type, lines, layout=layout)
+    assert path.read_bytes().startswith(BOMS.get(encoding, b""))
+    result = read_file(path, file_type, smile_settings, layout=layout)
+    assert result.problems == []
+    assert result.records == lines
