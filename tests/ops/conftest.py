@@ -41,7 +41,8 @@ class Broker:
         self.workdir = workdir
         self.config = workdir / "mosquitto.conf"
         self.config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+            # user root: started as root (CI), mosquitto would switch to its own user and lose the tmp_path folder
+            f"user root\nlistener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             f"persistence_location {workdir}/\nlog_dest file {workdir}/mosquitto.log\n",
             encoding="utf-8",
         )
