@@ -29,6 +29,10 @@ class Column(_Strict):
     overflow: Literal["truncate", "refuse"] = Field("refuse", description="What a too-long value does on write")
     halfwidth: bool = Field(False, description="Write as half-width katakana/ASCII (SMILE 索引 columns)")
     default: str = Field("", description="Written when the row has no value for this column")
+    source: tuple[str, ...] = Field(
+        default=(), description="Written files: the row fields this column is filled from, first with a value "
+        "wins, instead of the column's own name (a site's renamed column, e.g. 伝票日付 from 受注日付)",
+    )
     false_values: tuple[str, ...] | None = Field(None, description="Flag columns: values that mean 'no'")
 
     @model_validator(mode="before")
@@ -43,8 +47,10 @@ class Column(_Strict):
             return {"position": value}
         if isinstance(value, list | tuple):
             return {"header": tuple(value)}
-        if isinstance(value, dict) and isinstance(value.get("header"), str):
-            return {**value, "header": (value["header"],)}
+        if isinstance(value, dict):
+            for key in ("header", "source"):
+                if isinstance(value.get(key), str):
+                    value = {**value, key: (value[key],)}
         return value
 
 

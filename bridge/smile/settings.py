@@ -32,6 +32,16 @@ def shipped_layouts() -> dict[str, dict[str, Any]]:
     return {str(key): dict(value) for key, value in data.items()}
 
 
+def shipped_fields(file_type: str) -> frozenset[str]:
+    """The row fields a written file type knows: the columns of its shipped layout, width-folded. A site's layout
+    may write fewer of them (the rest are dropped) or rename some (``source``); any other field is a caller's
+    mistake."""
+    from bridge.smile.text import normalize_header
+
+    columns = shipped_layouts().get(file_type, {}).get("columns") or {}
+    return frozenset(normalize_header(str(name)) for name in columns)
+
+
 def _merged(overrides: dict[str, Any] | None) -> dict[str, Any]:
     """A site's ``files:`` entries override the shipped layout key by key (columns too); new types are added."""
     merged: dict[str, Any] = {name: dict(layout) for name, layout in shipped_layouts().items()}

@@ -21,7 +21,7 @@ from bridge.domain.time import JST, utcnow
 from bridge.errors import ValidationFailed
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import schema_for
-from bridge.smile.settings import SmileSettings
+from bridge.smile.settings import SmileSettings, shipped_fields
 from bridge.smile.text import normalize_header, to_halfwidth_kana
 from bridge.smile.textguard import TextGuard
 from bridge.smile.values import format_value
@@ -93,17 +93,20 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
     """Rows as the file will hold them, the text changes made, and the problems that refuse the batch."""
     guard = TextGuard(layout.encoding, repertoire=layout.repertoire, substitutions=substitutions,
                       unmappable=layout.unmappable, replacement=layout.replacement)
-    # Row keys match column names after width folding, like headers do (得意先ｺｰﾄﾞ = 得意先コード, 名１ = 名1).
-    by_key = {normalize_header(name): name for name in layout.columns}
-    unknown = sorted({key for row in rows for key in row if normalize_header(key) not in by_key})
+    # Row keys match column names after width folding, like headers do (得意先ｺｰﾄﾞ = 得意先コード, 名１ = 名1). A column
+    # takes the row's value under its own name, or, when it has `source` fields, under the first of them with one.
+    lookups = {name: tuple(normalize_header(key) for key in (column.source or (name,)))
+               for name, column in layout.columns.items()}
+    known = {key for keys in lookups.values() for key in keys} | shipped_fields(layout.type)
+    unknown = sorted({key for row in rows for key in row if normalize_header(key) not in known})
     problems = [f"column {key!r} is not in smile.files.{layout.type}.columns" for key in unknown]
     changes: list[TextChange] = []
     out: list[list[str]] = []
     for number, given in enumerate(rows, start=1):
-        row = {by_key.get(normalize_header(key)): value for key, value in given.items()}
+        row = {normalize_header(key): value for key, value in given.items()}
         cells: list[str] = []
         for name, column in layout.columns.items():
-            value = row.get(name)
+            value = next((row[key] for key in lookups[name] if row.get(key) not in (None, "")), None)
             text = column.default if value is None or value == "" else _cell_text(value, layout)
             if column.halfwidth:
                 text = to_halfwidth_kana(text)

@@ -150,3 +150,43 @@ def test_every_shipped_substitution_can_be_written_to_a_jis_file() -> None:
     for original, replacement in DEFAULT_SUBSTITUTIONS.items():
         assert not guard.holds(original), original
         assert all(guard.holds(ch) for ch in replacement), (original, replacement)
+
+
+def test_a_site_writes_its_own_column_list_from_the_same_rows(tmp_path: Path) -> None:
+    """The minimal 20-column 受注取込 (UTF-16 TSV): fewer columns, two renamed; rows keep the shipped field names."""
+    from bridge.config import load_settings
+
+    config = tmp_path / "bridge.yaml"
+    config.write_text(
+        "smile:\n"
+        "  files:\n"
+        "    order_import:\n"
+        "      encoding: utf-16\n"
+        "      delimiter: tab\n"
+        "      quoting: none\n"
+        "      repertoire: encoding\n"
+        "      name_pattern: 'juchu_torikomi_{batch}.txt'\n"
+        "      columns:\n"
+        "        伝票日付: {source: 受注日付}\n"
+        "        伝票№: null\n"
+        "        得意先ｺｰﾄﾞ: {max_length: 8}\n"
+        "        得意先名１: {max_length: 48, overflow: truncate}\n"
+        "        商品ｺｰﾄﾞ: null\n"
+        "        商品名: {max_length: 36, overflow: truncate}\n"
+        "        数量: null\n"
+        "        単価: null\n"
+        "        備考: {source: [オーダー№, 受注№]}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config).smile
+    layout = settings.layout("order_import")
+    out = tmp_path / "out"
+    report = write_batch([row(メールアドレス="a@example.jp", 納期=date(2026, 11, 30), 備考="午前着")], directory=out,
+                         batch="b0012", layout=layout, settings=settings)
+    assert report.path.name == "juchu_torikomi_b0012.txt" and report.path.read_bytes().startswith(b"\xff\xfe")
+    header, first = read_back(report.path, layout)
+    assert header == ["伝票日付", "伝票№", "得意先ｺｰﾄﾞ", "得意先名１", "商品ｺｰﾄﾞ", "商品名", "数量", "単価", "備考"]
+    assert first == ["20261124", "", "100001", "山田商店", "10000001", "紙コップ 小", "10", "120", "CS10001"]
+    with pytest.raises(ValidationFailed) as refused:  # a field no 受注 layout knows is still a caller's mistake
+        write_batch([row(色="赤")], directory=out, batch="b0013", layout=layout, settings=settings)
+    assert "'色' is not in smile.files.order_import.columns" in refused.value.problems[0]
