@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -9,8 +10,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,6 +135,63 @@ def only_stock_job(interval: float, stuck_after: float | None = None) -> str:
     others = "".join(f"  {name}: {{enabled: false, interval: 3600}}\n" for name in JobsSettings.model_fields
                      if name != "stock")
     return f"jobs:\n  stock: {{enabled: true, interval: {interval}, jitter: 0{stuck}}}\n{others}"
+
+
+def every_job(interval: float) -> str:
+    """Settings YAML enabling every job the settings know (run with ``OPS_TEST_EVERY_JOB=1``: all steerable)."""
+    return "jobs:\n" + "".join(f"  {name}: {{enabled: true, interval: {interval}, jitter: 0}}\n"
+                                for name in JobsSettings.model_fields)
+
+
+class PrometheusServer:
+    """A real Prometheus scraping one target every second, queried over its HTTP API."""
+
+    def __init__(self, workdir: Path, target: str) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.config = workdir / "prometheus.yml"
+        self.config.write_text(
+            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+            "scrape_configs:\n"
+            f"  - job_name: cscart-smile-bridge\n    static_configs: [{{targets: ['{target}']}}]\n",
+            encoding="utf-8",
+        )
+        self.log = workdir / "prometheus.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [shutil.which("prometheus") or "prometheus", f"--config.file={self.config}",
+                 f"--storage.tsdb.path={self.workdir / 'tsdb'}", f"--web.listen-address=127.0.0.1:{self.port}"],
+                stdout=log, stderr=log,
+            )
+        wait_port(self.port, timeout=30)
+        # the port opens before the TSDB is up; /-/ready answers 200 once queries work
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/-/ready", timeout=2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def query(self, expr: str) -> dict[str, Any]:
+        """``/api/v1/query``; a PromQL error comes back as the decoded error document (status "error")."""
+        url = f"http://127.0.0.1:{self.port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return json.loads(error.read())
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None
 
 
 @pytest.fixture

@@ -33,9 +33,9 @@ def dashboard_queries(node: Any) -> Iterator[str]:
             yield from dashboard_queries(item)
 
 
-def label_values_metric(query: str) -> str:
-    # Grafana's label_values(metric, label) is not PromQL; its first argument is a metric name.
-    return query.split("(", 1)[1].split(",", 1)[0].strip()
+def label_values_metric(query: str) -> set[str]:
+    # Grafana's label_values(selector, label) is not PromQL; its first argument is a series selector.
+    return metric_names(query.split("(", 1)[1].rsplit(",", 1)[0])
 
 
 def test_extractor_finds_names_and_ignores_functions_labels_and_keywords() -> None:
@@ -75,7 +75,7 @@ def test_every_dashboard_query_uses_exported_metric_names() -> None:
     assert len(queries) > 20
     used: set[str] = set()
     for query in queries:
-        names = {label_values_metric(query)} if query.startswith("label_values(") else metric_names(query)
+        names = label_values_metric(query) if query.startswith("label_values(") else metric_names(query)
         assert names, f"no metric in {query!r}"
         assert names <= exported, f"unknown metric(s) {sorted(names - exported)} in dashboard query {query!r}"
         used |= names

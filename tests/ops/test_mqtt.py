@@ -12,7 +12,7 @@ from typing import Any
 import aiomqtt
 import pytest
 
-from bridge.config import MqttSettings
+from bridge.config import JobsSettings, MqttSettings
 from bridge.domain.time import Clock
 from bridge.errors import PermanentError
 from bridge.events import EVENT_FIELDS, MqttEvents, NullPublisher, build_event
@@ -200,8 +200,7 @@ async def test_a_dead_letter_is_published_by_the_daemon(broker: Broker, tmp_path
 
     settings = load_settings(
         None, data_dir=tmp_path / "data", http={"host": "127.0.0.1", "port": 0},
-        jobs={name: {"enabled": False, "interval": 3600} for name in ("stock", "prices", "customers", "products",
-                                                                      "orders")},
+        jobs={name: {"enabled": False, "interval": 3600} for name in JobsSettings.model_fields},
         mqtt={"host": "127.0.0.1", "port": broker.port, "reconnect_initial": 0.05},
     )
     daemon = Daemon(settings)

@@ -8,7 +8,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.ops.conftest import DaemonProcess, only_stock_job
+from bridge.config import JobsSettings
+from tests.ops.conftest import DaemonProcess, every_job
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMTOOL = shutil.which("promtool") or "promtool"
@@ -52,13 +53,14 @@ def scrape(port: int, timeout: float = 20.0) -> bytes:
 
 
 def test_live_metrics_pass_promtool_check_metrics(short_dir: Path) -> None:
-    daemon = DaemonProcess(short_dir, only_stock_job(interval=0.1))
+    daemon = DaemonProcess(short_dir, every_job(interval=0.1), extra_env={"OPS_TEST_EVERY_JOB": "1"})
     daemon.start()
     try:
         body = scrape(daemon.port)
-        # wait until the job has run, so its labelled series are in the scrape too
+        # wait until every job has run, so their labelled series are in the scrape too
         deadline = time.monotonic() + 20
-        while b'bridge_job_runs_total{outcome="success",sync_job="stock"}' not in body:
+        while not all(f'bridge_job_runs_total{{outcome="success",sync_job="{name}"}}'.encode() in body
+                      for name in JobsSettings.model_fields):
             assert time.monotonic() < deadline, daemon.output()[-3000:]
             time.sleep(0.1)
             body = scrape(daemon.port)

@@ -2,7 +2,8 @@
 
 The job is registered as "stock" in this process only, after the real job modules, so it replaces the real one
 here and nowhere else. It is steered by files in $OPS_TEST_FLAGS: ``hang`` (the run waits while it exists),
-``fail`` (the run raises); every run appends a line to ``runs``.
+``fail`` (the run raises); every run appends a line to ``runs``. With ``OPS_TEST_EVERY_JOB=1`` it replaces every job
+the settings know (``JobsSettings``), so the daemon exports the metrics of each job without CS-Cart or SMILE.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import os
 import sys
 from pathlib import Path
 
-from bridge.sync import JobContext, JobResult, RunOptions, register, registered_jobs
+from bridge.config import JobsSettings
+from bridge.sync import JobResult, RunOptions, register, registered_jobs
 
 FLAGS = Path(os.environ["OPS_TEST_FLAGS"])
 
 
 class SteerableJob:
-    name = "stock"
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     async def run(self, options: RunOptions) -> JobResult:
         with (FLAGS / "runs").open("a") as runs:
@@ -32,10 +35,9 @@ class SteerableJob:
 
 def main() -> None:
     registered_jobs()  # import the real job modules first, so the registration below wins in this process
-
-    @register("stock", "ops test job steered by flag files")
-    def _factory(context: JobContext) -> SteerableJob:
-        return SteerableJob()
+    names = list(JobsSettings.model_fields) if os.environ.get("OPS_TEST_EVERY_JOB") else ["stock"]
+    for name in names:
+        register(name, "ops test job steered by flag files")(lambda context, name=name: SteerableJob(name))
 
     from bridge.cli import main as bridge_main
 

@@ -1,0 +1,93 @@
+"""The dashboard on real data: a real Prometheus scrapes a running daemon with every configured job, and every query
+of ops/grafana/dashboard.json must be valid PromQL there; the job panels must show every job the settings know
+(stock, prices, customers, products, orders, drift, and any job added to JobsSettings later)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from bridge.config import JobsSettings
+from tests.ops.conftest import DaemonProcess, PrometheusServer, every_job
+from tests.ops.test_dashboard_and_alert_names import DASHBOARD
+
+# Grafana's built-in and dashboard variables, as Grafana would expand them with "All" selected.
+VARIABLES = {"$instance": ".*", "$sync_job": ".*", "$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m"}
+
+
+def panel_queries(dashboard: dict[str, Any]) -> list[tuple[str, str]]:
+    """(where, query) of every variable and panel target."""
+    found = [(f"variable {v['name']}", v["definition"]) for v in dashboard["templating"]["list"] if "definition" in v]
+    for panel in dashboard["panels"]:
+        found += [(f"{panel['title']} [{t['refId']}]", t["expr"]) for t in panel.get("targets", [])]
+    return found
+
+
+def as_promql(query: str) -> str:
+    for name, value in VARIABLES.items():
+        query = query.replace(name, value)
+    # label_values(selector, label) is Grafana's; this is the PromQL behind it
+    label_values = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", query)
+    return f"group by ({label_values[2]}) ({label_values[1]})" if label_values else query
+
+
+def jobs_in(result: dict[str, Any]) -> set[str]:
+    return {series["metric"].get("sync_job", "") for series in result["data"]["result"]}
+
+
+# Panels fed by the scheduler's own metrics, which every job has from its first run: each must list every job.
+EVERY_JOB_PANELS = (
+    "variable sync_job",
+    "Jobs: every configured job [A]", "Jobs: every configured job [B]", "Jobs: every configured job [C]",
+    "Freshness: seconds since last success [A]", "Freshness as a share of 2× interval [A]",
+    "Job runs by outcome [A]", "Job duration (p95) [A]",
+)
+
+
+def test_every_dashboard_query_runs_on_prometheus_and_the_job_panels_show_every_job(short_dir: Path) -> None:
+    jobs = set(JobsSettings.model_fields)
+    assert {"stock", "prices", "customers", "products", "orders", "drift"} <= jobs
+    daemon = DaemonProcess(short_dir, every_job(interval=0.3), extra_env={"OPS_TEST_EVERY_JOB": "1"})
+    (short_dir / "prometheus").mkdir()
+    prometheus = PrometheusServer(short_dir / "prometheus", f"127.0.0.1:{daemon.port}")
+    daemon.start()
+    prometheus.start()
+    try:
+        # rate() and histogram_quantile() need a few scrapes of every job's runs
+        deadline = time.monotonic() + 30
+        while True:
+            ready = prometheus.query("count_over_time(bridge_job_runs_total[1m]) >= 2")
+            if ready.get("status") == "success" and jobs_in(ready) == jobs:
+                break
+            assert time.monotonic() < deadline, (ready, daemon.output()[-2000:],
+                                                 prometheus.log.read_text(errors="replace")[-2000:])
+            time.sleep(0.3)
+
+        queries = panel_queries(json.loads(DASHBOARD.read_text(encoding="utf-8")))
+        answers = {}
+        for where, query in queries:
+            answer = prometheus.query(as_promql(query))
+            assert answer["status"] == "success", f"{where}: {query}\n{answer.get('error')}"
+            answers[where] = answer
+        for where in EVERY_JOB_PANELS:
+            assert where in answers, f"the dashboard lost {where!r}"
+            assert jobs_in(answers[where]) == jobs, f"{where}: shows {sorted(jobs_in(answers[where]))}"
+        workflow = answers["Orders by workflow state [A]"]["data"]["result"]
+        assert {series["metric"]["state"] for series in workflow} >= {"received", "shipping_instructed", "hold"}
+    finally:
+        prometheus.stop()
+        daemon.stop()
+
+
+def test_an_invalid_query_is_reported_by_prometheus(short_dir: Path) -> None:
+    prometheus = PrometheusServer(short_dir, "127.0.0.1:9")
+    prometheus.start()
+    try:
+        answer = prometheus.query("sum by (sync_job (bridge_job_runs_total)")
+        assert answer["status"] == "error" and "parse error" in answer["error"]
+        assert jobs_in(prometheus.query("bridge_job_runs_total")) == set()
+    finally:
+        prometheus.stop()
