@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bridge.smile.generator import GeneratedSet
-from bridge.smile.reader import FileProblem, ReadResult, read_file
+from bridge.smile.reader import FileProblem, ReadResult, iter_records, read_file
 from bridge.smile.settings import SmileSettings
 
 STOCK_HEADER = "倉庫コード,倉庫名,商品コード,商品名,現在庫数量,引当数量,発注残数量,入荷予定日,有効在庫数量,操作日付\r\n"
@@ -235,3 +235,27 @@ def test_a_problem_reads_as_file_line_column_value_and_fix(write_text: WriteText
     problem = only(read_stock(stock(write_text, GOOD_ROW.replace(",120,", ",１２個,")), smile_settings))
     assert str(problem) == ("stock.csv:2, column 5 (現在庫数量), value '１２個': not a number. Fix: write a plain "
                             "number such as 1200 or 12.5 (digits, optional minus sign and decimal point)")
+
+
+def test_streamed_records_equal_the_whole_read(generated: GeneratedSet, smile_settings: SmileSettings) -> None:
+    path = generated.paths["products"]
+    streamed = ReadResult(path=path, file_type="products")
+    records = list(iter_records(path, "products", streamed, settings=smile_settings,
+                                layout=smile_settings.layout("products")))
+    assert streamed.ok and records == generated.products and streamed.rows == len(records)
+
+
+def test_a_streaming_consumer_learns_of_a_late_problem_at_the_end(write_text: WriteText,
+                                                                  smile_settings: SmileSettings) -> None:
+    """Streamed records of a bad file may come before its problem: only ``result.ok`` after the last one says
+    whether they may be applied (``read_file`` and the inbox never hand them out)."""
+    rows = [GOOD_ROW.replace("10000001", f"2{n:07d}") for n in range(5000)]
+    rows.append(GOOD_ROW.replace(",120,", ",x,"))
+    path = stock(write_text, *rows)
+    streamed = ReadResult(path=path, file_type="stock")
+    records = iter_records(path, "stock", streamed, settings=smile_settings, layout=smile_settings.layout("stock"))
+    first = next(records)
+    assert first.product_code == "20000000" and streamed.ok
+    rest = list(records)
+    assert len(rest) == 4999 and not streamed.ok
+    assert [(p.line, p.value) for p in streamed.problems] == [(5002, "x")]

@@ -123,7 +123,7 @@ def test_unknown_columns_and_empty_batches_are_refused(smile_settings: SmileSett
         write_batch([], directory=tmp_path, batch="b0009", layout=layout, settings=smile_settings)
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "cp932"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "utf-8-sig", "cp932"])
 def test_the_layout_encoding_and_delimiter_are_used(encoding: str, smile_settings: SmileSettings,
                                                     tmp_path: Path) -> None:
     layout = order_layout(smile_settings, encoding=encoding, delimiter="tab", repertoire="encoding")
@@ -131,6 +131,7 @@ def test_the_layout_encoding_and_delimiter_are_used(encoding: str, smile_setting
                          settings=smile_settings)
     raw = report.path.read_bytes()
     assert raw.startswith(b"\xff\xfe") == (encoding == "utf-16")
+    assert raw.startswith(b"\xef\xbb\xbf") == (encoding == "utf-8-sig")
     values = dict(zip(*read_back(report.path, layout)[:2], strict=True))
     assert values["得意先名１"] == "髙橋商店" and report.changes == []  # cp932 and Unicode hold 髙
 
@@ -190,3 +191,22 @@ def test_a_site_writes_its_own_column_list_from_the_same_rows(tmp_path: Path) ->
     with pytest.raises(ValidationFailed) as refused:  # a field no 受注 layout knows is still a caller's mistake
         write_batch([row(色="赤")], directory=out, batch="b0013", layout=layout, settings=settings)
     assert "'色' is not in smile.files.order_import.columns" in refused.value.problems[0]
+
+
+def test_byte_limits_count_cp932_bytes_when_writing(smile_settings: SmileSettings, tmp_path: Path) -> None:
+    layout = order_layout(smile_settings, length_unit="bytes")
+    columns = dict(layout.columns)
+    columns["商品名"] = columns["商品名"].model_copy(update={"max_length": 7})
+    columns["得意先名１"] = columns["得意先名１"].model_copy(update={"max_length": 6, "overflow": "refuse"})
+    layout = layout.changed(columns=columns)
+    report = write_batch([row(商品名="ｶﾐｺｯﾌﾟA", 得意先名１="ABC")], directory=tmp_path, batch="b0014", layout=layout,
+                         settings=smile_settings)
+    assert report.changes == []  # 6 half-width kana and 1 ASCII, 1 byte each: 7 bytes fit
+    report = write_batch([row(商品名="紙コップ小", 得意先名１="ABC")], directory=tmp_path, batch="b0015", layout=layout,
+                         settings=smile_settings)
+    [change] = report.changes
+    assert (change.written, change.reason) == ("紙コッ", "truncated to 7 bytes")  # never half a character
+    with pytest.raises(ValidationFailed) as refused:
+        write_batch([row(得意先名１="山田商店")], directory=tmp_path, batch="b0016", layout=layout,
+                    settings=smile_settings)
+    assert "is 8 bytes long, the limit is 6" in refused.value.problems[0]
