@@ -8,6 +8,7 @@ import pytest
 
 from bridge.config import load_settings
 from bridge.errors import ConfigError
+from bridge.smile.layout import Column, FileLayout
 from bridge.smile.reader import read_file
 from bridge.smile.schema import SCHEMAS
 from bridge.smile.settings import SmileSettings, check_layouts
@@ -78,3 +79,16 @@ def test_an_unknown_file_type_cannot_be_read(tmp_path: Path) -> None:
         settings.layout("invoices")
     with pytest.raises(KeyError, match="no reader for file type"):
         read_file(tmp_path / "x.csv", "invoices", settings, layout=settings.layout("stock"))
+
+
+def test_the_user_docs_name_every_type_field_and_setting() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "smile.md").read_text(encoding="utf-8")
+    settings = SmileSettings()
+    for file_type in settings.files:
+        assert f"`{file_type}`" in docs, file_type
+    for schema in SCHEMAS.values():
+        for field_name in schema.names:
+            assert f"`{field_name}`" in docs, (schema.name, field_name)
+    for key in [*SmileSettings.model_fields, *FileLayout.model_fields, *Column.model_fields]:
+        if key not in ("files", "type"):
+            assert f"`{key}`" in docs or f"smile.{key}" in docs, key
