@@ -107,6 +107,15 @@ MQTT_COMMANDS = Counter(
     registry=REGISTRY,
 )
 
+# The smile_bridge add-on (bridge/cscart/batch_sink.py, bridge/sync/order_events.py)
+ADDON_BATCH_ITEMS = Counter(
+    "bridge_addon_batch_items_total", "Batch API items by kind and result code (ok, invalid, not_found, failed)",
+    ["kind", "code"], registry=REGISTRY,
+)
+ADDON_EVENTS = Counter(
+    "bridge_addon_events_total", "Add-on events read from the feed, by type", ["type"], registry=REGISTRY,
+)
+
 # Daemon
 UP_SINCE = Gauge("bridge_start_time_seconds", "Unix time the daemon started", registry=REGISTRY)
 BUILD_INFO = Gauge("bridge_build_info", "Version of the running bridge", ["version"], registry=REGISTRY)

@@ -129,6 +129,8 @@ class CSCartClient:
         self._owns_session = session is None
         self._statuses: dict[str, m.OrderStatus] | None = None
         self._statuses_read_at = 0.0
+        self._addon: bool | None = None
+        self._addon_read_at = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -349,6 +351,27 @@ class CSCartClient:
         elif not change.applied:
             log.warning("cscart.status_not_applied", order_id=order_id, requested=letter, actual=order.status)
         return change
+
+    # --- the smile_bridge add-on --------------------------------------------------------------------------------
+
+    async def addon_installed(self, *, refresh: bool = False) -> bool:
+        """Whether the smile_bridge add-on answers (its events entity: 200 installed, 404 not), cached like the
+        statuses. Other failures propagate: "unreachable" is not "absent". docs/addon.md §5."""
+        fresh = time.monotonic() - self._addon_read_at < self.settings.status_cache_seconds
+        if self._addon is None or refresh or not fresh:
+            try:
+                await self.request("GET", "smile_bridge_events", params={"limit": 1})
+                installed = True
+            except NotFoundError:
+                installed = False
+            if installed != self._addon:
+                log.info("cscart.addon_detected" if installed else "cscart.addon_absent")
+            self._addon, self._addon_read_at = installed, time.monotonic()
+        return self._addon
+
+    def addon_gone(self) -> None:
+        """The add-on's entity answered 404 mid-run (uninstalled): forget the cached answer."""
+        self._addon, self._addon_read_at = False, time.monotonic()
 
     # --- shipments ---------------------------------------------------------------------------------------------
 

@@ -81,19 +81,7 @@ class CSCartSink:
         await self.client.set_stock(_int(op, p, "product_id"), _int(op, p, "amount"))
 
     async def _prices(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
-        tiers = p.get("tiers", [])
-        if not isinstance(tiers, list):
-            raise PayloadError(f"op {op.id} {op.op}: field 'tiers' must be a list")
-        rows = []
-        for index, tier in enumerate(tiers):
-            where = f"tiers[{index}]"
-            if not isinstance(tier, Mapping):
-                raise PayloadError(f"op {op.id} {op.op}: field {where!r} must be an object")
-            rows.append(PriceTier(
-                usergroup_id=_int(op, tier, "usergroup_id", where), lower_limit=_int(op, tier, "lower_limit", where),
-                price=_decimal(op, tier, "price", where), percentage=bool(tier.get("percentage", False)),
-            ))
-        await self.client.set_prices(_int(op, p, "product_id"), _decimal(op, p, "price"), rows)
+        await self.client.set_prices(_int(op, p, "product_id"), _decimal(op, p, "price"), price_tiers(op, p))
 
     async def _product_update(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
         await self.client.update_product(_int(op, p, "product_id"), _fields(op, p))
@@ -183,6 +171,23 @@ class CSCartSink:
             raise PermanentError(f"op {op.id} {op.op}: created CS-Cart id {remote_id} but nothing records the "
                                  "binding", hint="wire the sink with on_created (bridge.wiring does)")
         await self.on_created(op, remote_id)
+
+
+def price_tiers(op: OutboxOp, p: Mapping[str, Any]) -> list[PriceTier]:
+    """The ``tiers`` of a ``product.prices`` payload (the add-on's batch sink shares this)."""
+    tiers = p.get("tiers", [])
+    if not isinstance(tiers, list):
+        raise PayloadError(f"op {op.id} {op.op}: field 'tiers' must be a list")
+    rows = []
+    for index, tier in enumerate(tiers):
+        where = f"tiers[{index}]"
+        if not isinstance(tier, Mapping):
+            raise PayloadError(f"op {op.id} {op.op}: field {where!r} must be an object")
+        rows.append(PriceTier(
+            usergroup_id=_int(op, tier, "usergroup_id", where), lower_limit=_int(op, tier, "lower_limit", where),
+            price=_decimal(op, tier, "price", where), percentage=bool(tier.get("percentage", False)),
+        ))
+    return rows
 
 
 def _initial(op: OutboxOp, p: Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ use SmileBridge\EventSerializer;
 use SmileBridge\HmacSigner;
 use SmileBridge\InvalidBatchItem;
 use SmileBridge\PriceSelector;
+use SmileBridge\BatchRejected;
+use SmileBridge\StatusLetterPicker;
 
 $request = json_decode(stream_get_contents(STDIN), true);
 $out = [];
@@ -56,5 +58,37 @@ if (isset($request['batch'])) {
         }
     }
     $out['batch'] = EventSerializer::json(BatchResult::response($results));
+}
+foreach ($request['letters'] ?? [] as $case) {
+    try {
+        $out['letters'][] = StatusLetterPicker::pick($case['taken'], $case['keys'], $case['preferred']);
+    } catch (\RuntimeException $exc) {
+        $out['letters'][] = $exc->getMessage();
+    }
+}
+foreach ($request['feed_params'] ?? [] as $case) {
+    try {
+        $out['feed_params'][] = EventSerializer::feedParams($case['params'], $case['acknowledged']);
+    } catch (\InvalidArgumentException $exc) {
+        $out['feed_params'][] = $exc->getMessage();
+    }
+}
+foreach ($request['batch_bodies'] ?? [] as $body) {
+    try {
+        $out['batch_bodies'][] = count(BatchValidator::items($body));
+    } catch (BatchRejected $exc) {
+        $out['batch_bodies'][] = $exc->getMessage();
+    }
+}
+if (isset($request['batch_items'])) {
+    // Validation only, item by item, for any number of items (the 500 limit is checked by items()).
+    foreach ($request['batch_items'] as $index => $item) {
+        try {
+            $normal = BatchValidator::item($index, $item);
+            $out['batch_items'][] = ['code' => 'ok', 'id' => $normal['id'], 'item' => $normal];
+        } catch (InvalidBatchItem $exc) {
+            $out['batch_items'][] = ['code' => 'invalid', 'id' => BatchValidator::clientId($item), 'message' => $exc->getMessage()];
+        }
+    }
 }
 echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);

@@ -5,7 +5,9 @@ benchmarks.
         sim.url, sim.state, sim.requests, sim.faults, sim.client_settings()
 
 One module per entity group (products, orders, users, shipments, statuses, storefront); the state object holds the
-data and the write side effects; ``entities=`` adds more endpoints (the add-on's ``smile_bridge_*``).
+data and the write side effects; ``entities=`` adds more endpoints. ``addon=True`` installs the ``smile_bridge``
+add-on (simulator/addon.py: its statuses, columns, event feed, wake-up push and batch API); ``sim.addon`` is then its
+state (set ``sim.addon.daemon_url`` / ``hmac_secret`` to receive wake-ups).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bridge.cscart.settings import CSCartSettings
+from bridge.cscart.simulator.addon import AddonState, install, uninstall
 from bridge.cscart.simulator.api import ApiCall, ApiError, Result
 from bridge.cscart.simulator.app import Entity, LoggedRequest, RequestLog, make_app
 from bridge.cscart.simulator.faults import FaultConfig, FaultRule
@@ -25,7 +28,7 @@ from bridge.cscart.simulator.seed import seed_state
 from bridge.cscart.simulator.state import SimSettings, SimState
 
 __all__ = [
-    "ApiCall", "ApiError", "Entity", "FaultConfig", "FaultRule", "LoggedRequest", "RequestLog", "Result",
+    "AddonState", "install", "uninstall", "ApiCall", "ApiError", "Entity", "FaultConfig", "FaultRule", "LoggedRequest", "RequestLog", "Result",
     "SimSettings", "SimState", "Simulator", "make_app", "run_simulator", "seed_state",
 ]
 
@@ -37,6 +40,13 @@ class Simulator:
     requests: RequestLog
     faults: FaultConfig
     runner: web.AppRunner
+
+    @property
+    def addon(self) -> AddonState:
+        """The installed add-on's state (tables, settings, wake-ups sent); fails when it is not installed."""
+        if self.state.addon is None:
+            raise LookupError("the smile_bridge add-on is not installed on this simulator (run_simulator(addon=True))")
+        return self.state.addon  # type: ignore[no-any-return]
 
     @property
     def email(self) -> str:
@@ -57,12 +67,16 @@ class Simulator:
 async def run_simulator(
     *, products: int = 200, users: int = 20, orders: int = 20, seed: int = 1, host: str = "127.0.0.1",
     port: int = 0, settings: SimSettings | None = None, faults: FaultConfig | None = None,
-    entities: Mapping[str, Entity] | None = None, state: SimState | None = None,
+    entities: Mapping[str, Entity] | None = None, state: SimState | None = None, addon: bool = False,
+    daemon_url: str = "", hmac_secret: str = "",
 ) -> AsyncIterator[Simulator]:
-    """Start a seeded simulator on ``host:port`` (0 = a free port) and stop it on exit."""
+    """Start a seeded simulator on ``host:port`` (0 = a free port) and stop it on exit; ``addon=True`` installs the
+    smile_bridge add-on, waking ``daemon_url`` with ``hmac_secret`` when both are given."""
     if state is None:
         state = seed_state(SimState(settings=settings or SimSettings()), products=products, users=users,
                            orders=orders, seed=seed)
+    if addon:
+        install(state, daemon_url=daemon_url, hmac_secret=hmac_secret)
     log = RequestLog()
     faults = faults if faults is not None else FaultConfig(seed=seed)
     runner = web.AppRunner(make_app(state, faults, log, entities), access_log=None, handle_signals=False)
@@ -73,4 +87,6 @@ async def run_simulator(
     try:
         yield Simulator(url=f"http://{bound[0]}:{bound[1]}", state=state, requests=log, faults=faults, runner=runner)
     finally:
+        if state.addon is not None:
+            await state.addon.settle()
         await runner.cleanup()

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.cscart.simulator import orders, products, shipments, statuses, storefront, users
+from bridge.cscart.simulator import addon, orders, products, shipments, statuses, storefront, users
 from bridge.cscart.simulator.api import ApiCall, ApiError, Handler, Result, json_response, parse_query
 from bridge.cscart.simulator.api import decode_body
 from bridge.cscart.simulator.faults import FaultConfig
@@ -43,6 +43,12 @@ CORE_ENTITIES: dict[str, Entity] = {
     "payments": Entity(storefront.payments),
     "shippings": Entity(storefront.shippings),
     "stores": Entity(storefront.stores),
+}
+# Served only while the smile_bridge add-on is installed (state.addon); otherwise 404 like any unknown entity.
+ADDON_ENTITIES: dict[str, Entity] = {
+    "smile_bridge_events": Entity(addon.events_index, addon.events_refused, addon.events_acknowledge,
+                                  addon.events_refused),
+    "smile_bridge_batch": Entity(addon.batch_other, addon.batch_create, addon.batch_other, addon.batch_other),
 }
 
 
@@ -206,6 +212,8 @@ async def _dispatch(request: web.Request) -> web.Response:
     if not parts:
         raise ApiError(404, "The Entity  not found")
     entity = request.app[ENTITIES_KEY].get(parts[0])
+    if entity is None and state.addon is not None:
+        entity = ADDON_ENTITIES.get(parts[0])
     if entity is None:
         raise ApiError(404, f"The Entity {parts[0]} not found")
     call = await _call(request, state, version, parts)
@@ -282,7 +290,8 @@ async def _sim_faults_set(request: web.Request) -> web.Response:
 
 async def _sim_place_order(request: web.Request) -> web.Response:
     """A shopper checks out: ``{"user_id", "lines": [{"product_id", "amount"}], "payment_id", "shipping_id",
-    "status" (default O; N = online payment not finished), "notes", "timestamp"}``."""
+    "status" (default O; N = online payment not finished), "notes", "timestamp", "direct_ship": {"recipient"}
+    (the add-on's 直送 checkbox; needs the add-on)}``."""
     state = request.app[STATE_KEY]
     try:
         data = await request.json()
@@ -292,6 +301,7 @@ async def _sim_place_order(request: web.Request) -> web.Response:
             shipping_id=int(data.get("shipping_id", 1)), status=str(data.get("status", "O")),
             notes=str(data.get("notes", "")), timestamp=data.get("timestamp"),
             customer={k: str(v) for k, v in (data.get("customer") or {}).items()},
+            direct_ship={k: str(v) for k, v in data["direct_ship"].items()} if data.get("direct_ship") else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         return web.json_response({"error": f"bad order: {exc}"}, status=400)

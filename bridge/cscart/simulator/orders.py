@@ -22,7 +22,7 @@ def list_row(order: SimOrder) -> dict[str, str]:
         "timestamp": str(order.timestamp), "firstname": order.firstname, "lastname": order.lastname,
         "email": order.email, "phone": order.phone, "status": order.status, "total": money(order.total),
         "storefront_id": "1", "issuer_name": "", "issuer_email": "", "invoice_id": "", "credit_memo_id": "",
-        "points": "0",
+        "points": "0", **order.extra,  # the add-on's columns (its get_orders hook; the detail selects orders.*)
     }
 
 
@@ -84,6 +84,8 @@ def _selected(state: SimState, params: dict[str, Any]) -> list[SimOrder]:
         orders = [o for o in orders if o.user_id == int(user)]
     if email := params.get("email"):
         orders = [o for o in orders if str(email) in o.email]  # LIKE %x%
+    if state.addon is not None and params.get("smile_direct_ship") in ("Y", "N"):  # the add-on's filter
+        orders = [o for o in orders if o.extra.get("smile_direct_ship") == params["smile_direct_ship"]]
     sort_by = str(params.get("sort_by") or "date")
     descending = str(params.get("sort_order") or "desc").lower() == "desc"
     keys = {"order_id": lambda o: o.order_id, "status": lambda o: (o.status, o.order_id),
@@ -142,6 +144,8 @@ def _recalculate(state: SimState, order: SimOrder, body: dict[str, Any]) -> None
     if "products" in body or known:
         order.items = _items(state, order.order_id, body.get("products") or {})
         order.updated_at = state.now()
+        if state.addon is not None:  # fn_update_order's update_order hook
+            state.addon.record("order.updated", order.order_id, {"status": order.status})
     if "status" in body:
         state.change_order_status(order, str(body["status"]), notify=body)
 
@@ -191,6 +195,8 @@ def create(call: ApiCall) -> Result:
 def delete(call: ApiCall) -> Result:
     if call.state.orders.pop(call.int_id(), None) is None:
         raise ApiError(404, f"The order {call.id} not found")
+    if call.state.addon is not None:  # the delete_order hook
+        call.state.addon.record("order.deleted", call.int_id(), {})
     return Result(204)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bridge.cscart.simulator import addon_columns
 from bridge.cscart.simulator.api import ApiCall, ApiError, Result, as_list, envelope, page_params, paginate
 from bridge.cscart.simulator.state import SimProduct, SimState, money, mysql_utf8
 
@@ -104,6 +105,8 @@ def create(call: ApiCall) -> Result:
     product_id = state.new_id("product", state.products)
     product = SimProduct(product_id=product_id, product_code="", product="", price=money(0), list_price=money(0),
                          amount=0, timestamp=now, updated_timestamp=now, company_id=state.settings.company_id)
+    if state.addon is not None:
+        product.extra = dict(addon_columns.PRODUCT_COLUMNS)
     state.products[product_id] = product
     state.catalog_changed()
     _apply(state, product, body)
@@ -135,7 +138,8 @@ def _get(state: SimState, call: ApiCall) -> SimProduct:
 
 def _apply(state: SimState, product: SimProduct, body: dict[str, Any]) -> bool:
     """Apply known columns; unknown keys are dropped (CS-Cart filters writes to real table columns)."""
-    known = {k: v for k, v in body.items() if k in WRITABLE or k in ADDON_COLUMNS or k == "prices"}
+    columns = ADDON_COLUMNS | set(product.extra or ())  # the installed add-on's columns exist on the table
+    known = {k: v for k, v in body.items() if k in WRITABLE or k in columns or k == "prices"}
     if not known:
         return False
     try:
@@ -148,7 +152,7 @@ def _apply(state: SimState, product: SimProduct, body: dict[str, Any]) -> bool:
                 setattr(product, key, mysql_utf8(str(value)))
                 if key in ("product", "product_code"):
                     state.rename_happened()
-            elif key in ADDON_COLUMNS:
+            elif key in columns:
                 product.extra = {**(product.extra or {}), key: mysql_utf8(str(value))}
         if "prices" in known:
             product.tiers = _replace_tiers(known["prices"])

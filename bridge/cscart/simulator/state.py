@@ -59,6 +59,7 @@ class SimUser:
     timestamp: int = 0
     profile: dict[str, str] = field(default_factory=dict)  # b_*/s_* address fields
     usergroups: dict[int, str] = field(default_factory=dict)  # usergroup_id → A/P/F
+    extra: dict[str, str | None] = field(default_factory=dict)  # the add-on's columns (simulator/addon.py)
 
 
 @dataclass(slots=True)
@@ -112,6 +113,7 @@ class SimOrder:
     company_id: int = 1
     address: dict[str, str] = field(default_factory=dict)  # b_*/s_*
     shipment_ids: list[int] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # the add-on's columns (simulator/addon.py)
 
     @property
     def subtotal(self) -> Decimal:
@@ -119,7 +121,8 @@ class SimOrder:
 
     @property
     def total(self) -> Decimal:
-        return self.subtotal + Decimal(self.shipping_cost)
+        surcharge = Decimal(self.extra.get("smile_direct_ship_surcharge") or 0)  # the add-on's 直送 line
+        return self.subtotal + Decimal(self.shipping_cost) + surcharge
 
 
 @dataclass(slots=True)
@@ -179,6 +182,7 @@ class SimState:
     shippings: dict[int, str] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
     next_ids: dict[str, int] = field(default_factory=dict)
+    addon: Any = None  # simulator.addon.AddonState while the smile_bridge add-on is installed
     _sorted_cache: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
     _catalog_version: int = 0
 
@@ -257,6 +261,8 @@ class SimState:
             to_department=not php_empty(flags.get("notify_department")),
             to_vendor=not php_empty(flags.get("notify_vendor")),
         ))
+        if self.addon is not None:  # the add-on's change_order_status_post hook
+            self.addon.record("order.status_changed", order.order_id, {"status_from": before, "status_to": to})
         return to
 
     def _can_decrement(self, order: SimOrder) -> bool:
@@ -277,8 +283,12 @@ class SimState:
 
     def place_order(self, *, user_id: int, lines: list[tuple[int, int]], payment_id: int = 1,
                     shipping_id: int = 1, status: str = "O", notes: str = "", timestamp: int | None = None,
-                    customer: dict[str, str] | None = None) -> SimOrder:
-        """What the storefront does: create the order as ``N``, then ``N → O`` with place_order (stock moves)."""
+                    customer: dict[str, str] | None = None, direct_ship: dict[str, str] | None = None
+                    ) -> SimOrder:
+        """What the storefront does: create the order as ``N``, then ``N → O`` with place_order (stock moves).
+
+        With the add-on, ``direct_ship`` ({"recipient": …}) is the checkout's 直送 choice: the flag, the recipient
+        and the surcharge land on the order, and the hooks write their events."""
         order_id = self.new_id("order", self.orders)
         items: dict[str, SimItem] = {}
         for index, (product_id, amount) in enumerate(lines):
@@ -302,10 +312,15 @@ class SimState:
             company_id=self.settings.company_id, address={**(user.profile if user else {}), **customer},
         )
         self.orders[order_id] = order
+        if self.addon is not None:
+            self.addon.on_order_created(self, order, direct_ship)
         if status != "N":
             self.change_order_status(order, status, place_order=True)
             if timestamp is not None:
                 order.updated_at = int(timestamp)
+        if self.addon is not None:
+            self.addon.record("order.placed", order_id, {"status": order.status, "user_id": user_id,
+                                                         "total": str(order.total)})
         return order
 
     def next_free_letter(self) -> str | None:

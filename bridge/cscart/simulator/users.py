@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.cscart.simulator import addon_columns
 from bridge.cscart.simulator.api import ApiCall, ApiError, Result, as_list, envelope, page_params, paginate
 from bridge.cscart.simulator.state import SimState, SimUser, SimUsergroup, mysql_utf8
 
@@ -13,14 +14,15 @@ PROFILE_PREFIXES = ("b_", "s_")
 BLANKED_ON_POST = ("s_address", "s_city", "s_country", "s_zipcode")
 
 
-def row(user: SimUser) -> dict[str, str]:
-    """The only fields CS-Cart returns for users, in lists and in the single GET alike."""
+def row(user: SimUser) -> dict[str, str | None]:
+    """The only fields CS-Cart returns for users, in lists and in the single GET alike (plus the add-on's columns,
+    which its get_users hook adds)."""
     return {
         "user_id": str(user.user_id), "user_login": f"user_{user.user_id}", "is_root": "N",
         "timestamp": str(user.timestamp), "user_type": user.user_type, "status": user.status,
         "firstname": user.firstname, "lastname": user.lastname, "email": user.email, "company": user.company,
         "company_id": str(user.company_id), "phone": user.phone, "last_login": "0", "company_name": "",
-        "points": "0", "anonymized": "N",
+        "points": "0", "anonymized": "N", **user.extra,
     }
 
 
@@ -41,6 +43,8 @@ def index(call: ApiCall) -> Result:
         users = [u for u in users if u.usergroups.get(int(group)) == "A"]
     if ids := {int(i) for i in as_list(call.params.get("user_id")) + as_list(call.params.get("user_ids"))}:
         users = [u for u in users if u.user_id in ids]
+    if state.addon is not None and (code := call.params.get("smile_customer_code")):  # the add-on's filter
+        users = [u for u in users if u.extra.get("smile_customer_code") == str(code)]
     descending = str(call.params.get("sort_order") or "asc").lower() == "desc"
     users.sort(key=lambda u: u.user_id, reverse=descending)
     page, size = page_params(call)
@@ -56,10 +60,14 @@ def create(call: ApiCall) -> Result:
             raise ApiError(400, f"The {required} field is required")
     user = SimUser(user_id=state.new_id("user", state.users), email="", user_type=str(body["user_type"]),
                    company_id=int(body["company_id"]), timestamp=state.now())
+    if state.addon is not None:
+        user.extra = dict(addon_columns.USER_COLUMNS)
     _apply(user, body)
     for key in BLANKED_ON_POST:
         user.profile[key] = ""
     state.users[user.user_id] = user
+    if state.addon is not None:  # the update_profile hook
+        state.addon.record("user.updated", user.user_id, {"action": "add", "user_type": user.user_type})
     return Result(201, {"user_id": user.user_id, "profile_id": str(user.user_id)})
 
 
@@ -71,6 +79,8 @@ def update(call: ApiCall) -> Result:
     _apply(user, call.body)
     # Ultimate: company_id comes from runtime.company_id (0 for a root-admin API call) when the body lacks it.
     user.company_id = int(call.body["company_id"]) if call.body.get("company_id") not in (None, "") else 0
+    if state.addon is not None:  # the update_profile hook
+        state.addon.record("user.updated", user.user_id, {"action": "update", "user_type": user.user_type})
     return Result(200, {"user_id": user.user_id})
 
 
@@ -94,6 +104,8 @@ def _apply(user: SimUser, body: dict[str, Any]) -> None:
     for key, value in body.items():
         if key.startswith(PROFILE_PREFIXES):
             user.profile[key] = mysql_utf8(str(value))
+        elif key in user.extra:  # an existing column (the add-on's): core writes it, NULL stays NULL
+            user.extra[key] = None if value is None else mysql_utf8(str(value))
 
 
 def _get(state: SimState, call: ApiCall) -> SimUser:

@@ -1,0 +1,54 @@
+"""The daemon's calls to the ``smile_bridge`` add-on's API entities, over the CS-Cart client's transport (auth,
+metrics, error classification). The wire shapes are parsed by ``addon_protocol``; docs/addon.md §5 is the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bridge.cscart.addon_protocol import (
+    BATCH_ENTITY,
+    EVENTS_ENTITY,
+    MAX_BATCH_ITEMS,
+    MAX_EVENTS_PER_PAGE,
+    AddonProtocolError,
+    BatchResponse,
+    EventPage,
+)
+from bridge.cscart.client import CSCartClient, NotFoundError
+
+
+class AddonClient:
+    def __init__(self, client: CSCartClient) -> None:
+        self.client = client
+
+    async def events(self, after_id: int | None, limit: int = MAX_EVENTS_PER_PAGE) -> EventPage:
+        """One page after ``after_id`` (None = after the add-on's acknowledged id)."""
+        params: dict[str, Any] = {"limit": max(1, min(limit, MAX_EVENTS_PER_PAGE))}
+        if after_id is not None:
+            params["after_id"] = int(after_id)
+        return EventPage.from_dict(await self._call("GET", EVENTS_ENTITY, params=params))
+
+    async def acknowledge(self, event_id: int) -> int:
+        """Record that everything up to ``event_id`` is processed; returns the add-on's acknowledged id."""
+        data = await self._call("PUT", f"{EVENTS_ENTITY}/{int(event_id)}", body={})
+        if not isinstance(data, Mapping) or not isinstance(data.get("acknowledged_id"), int):
+            raise AddonProtocolError(f"acknowledgement: expected {{'acknowledged_id': <int>}}, got {data!r}")
+        return int(data["acknowledged_id"])
+
+    async def batch(self, items: Sequence[Mapping[str, Any]]) -> BatchResponse:
+        """One ``POST /api/smile_bridge_batch`` of 1–500 items; one result per item, in order."""
+        if not 1 <= len(items) <= MAX_BATCH_ITEMS:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH_ITEMS} items, got {len(items)}")
+        # Values are already guarded and validated by the caller; the add-on refuses non-BMP text per item.
+        data = await self._call("POST", BATCH_ENTITY, body={"items": list(items)}, guard=False)
+        return BatchResponse.from_dict(data, sent=len(items))
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            return await self.client.request(method, path, **kwargs)
+        except NotFoundError as exc:
+            if path.split("/")[0] in (EVENTS_ENTITY, BATCH_ENTITY) and "Entity" in str(exc):
+                self.client.addon_gone()  # uninstalled since detection: callers fall back to plain REST
+            raise

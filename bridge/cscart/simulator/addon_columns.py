@@ -1,0 +1,12 @@
+"""The ``smile_bridge`` add-on's columns on core tables, with the defaults ``fn_smile_bridge_columns()`` creates
+(None = SQL NULL, served as JSON null). Kept apart from simulator/addon.py so the entity modules can use it."""
+
+from __future__ import annotations
+
+USER_COLUMNS: dict[str, str | None] = {
+    "smile_customer_code": "", "smile_price_rate": None, "smile_price_rounding": "down", "smile_price_unit": "1.0000",
+    "smile_price_rate_base": "price", "smile_credit_limit": None, "smile_credit_exposure": "0.00",
+}
+PRODUCT_COLUMNS: dict[str, str] = {"smile_direct_ship_allowed": "N"}
+ORDER_COLUMNS: dict[str, str] = {"smile_direct_ship": "N", "smile_direct_ship_recipient": "",
+                                 "smile_direct_ship_surcharge": "0.00", "smile_ship_to_code": ""}
