@@ -52,7 +52,8 @@ def _add_orders_hook(settings: Settings, wiring: Wiring) -> None:
 
 
 async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:
-    """The CS-Cart REST client (``services["cscart"]``) and its sink (target ``cscart``), when cscart.url is set."""
+    """The CS-Cart REST client (``services["cscart"]``) and its sink (target ``cscart``), when cscart.url is set:
+    the add-on's batch sink when the smile_bridge add-on answers, plain REST otherwise."""
     if not settings.cscart.url:
         return
     from bridge.cscart.client import CSCartClient
@@ -64,7 +65,27 @@ async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:
     from bridge.sync.created import recorder
 
     # create ops bind the new id through the store before they count as done
-    wiring.sinks[CSCartSink.target] = CSCartSink(client, on_created=recorder(store))
+    sink = CSCartSink(client, on_created=recorder(store))
+    if await _addon_answers(client):
+        from bridge.cscart.batch_sink import AddonBatchSink
+
+        sink = AddonBatchSink(client, on_created=recorder(store))
+    wiring.sinks[CSCartSink.target] = sink
+
+
+async def _addon_answers(client: Any) -> bool:
+    """Detect the smile_bridge add-on at start-up (a few seconds at most). A store that cannot be asked gets the
+    batch sink, which asks again on every round and uses plain REST while the add-on does not answer."""
+    import asyncio
+
+    from bridge.errors import AuthError, BridgeError
+
+    try:
+        return bool(await asyncio.wait_for(client.addon_installed(), timeout=5.0))
+    except AuthError:
+        return False  # nothing works until the credentials are fixed; the REST sink reports that clearly
+    except (BridgeError, TimeoutError):
+        return True
 
 
 def rule_files() -> tuple[Any, ...]:
