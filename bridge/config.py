@@ -78,7 +78,10 @@ class RetrySettings(_Section):
 
 
 class DispatchSettings(_Section):
-    batch_size: int = Field(200, ge=1, le=5000, description="Ops claimed per round trip to the store")
+    batch_size: int = Field(
+        500, ge=1, le=5000,
+        description="Ops claimed per round trip to the store; 500 fills one call of the add-on's batch API",
+    )
     concurrency: int = Field(8, ge=1, le=256, description="Deliveries in flight at once, over all sinks")
     lease_seconds: float = Field(300.0, gt=0, description="An in_flight op whose lease expired returns to pending")
     idle_poll: float = Field(1.0, gt=0, description="Seconds between looks at an empty outbox")
