@@ -171,9 +171,12 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
         except UnicodeDecodeError:
             _report_decode_error(path, encoding, layout, problem)
         except csv.Error as exc:
-            problem(reader.line_num, f"the line cannot be split into columns ({exc})",
-                    f"check the quoting ({layout.quotechar}…{layout.quotechar}) of that line; "
-                    "every opened quote must be closed")
+            fix = (f"check the quoting ({layout.quotechar}…{layout.quotechar}) of that line; every opened quote "
+                   "must be closed")
+            if "field larger than field limit" in str(exc):
+                fix = (f"a value is longer than {csv.field_size_limit():,} characters, which no SMILE column holds: "
+                       f"an unclosed quote ({layout.quotechar}) or the wrong delimiter; check that line")
+            problem(reader.line_num, f"the line cannot be split into columns ({exc})", fix)
 
 
 def _decoding(head: bytes, layout: FileLayout, problem: Any) -> str | None:
@@ -262,9 +265,12 @@ def _header_encoding(path: Path, layout: FileLayout) -> str | None:
 def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: FileLayout,
                      result: ReadResult, problem: Any, path: Path) -> list[_Column] | None:
     by_name: dict[str, int] = {}
+    repeated: dict[str, list[int]] = {}
     if header is not None:
         for index, cell in enumerate(header):
-            by_name.setdefault(normalize_header(cell), index)
+            key = normalize_header(cell)
+            by_name.setdefault(key, index)
+            repeated.setdefault(key, []).append(index + 1)
     columns: list[_Column] = []
     missing = False
     guess: str | None = None
@@ -284,6 +290,11 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
                 if index is not None:
                     break
             label = f"{(index or 0) + 1} ({header[index]})" if index is not None and header else column.header[0]
+            if index is not None and header is not None:
+                positions = repeated[normalize_header(header[index])]
+                if len(positions) > 1:  # SMILE repeats some headers (コード, コード); the first one is read
+                    result.notes.append(f"header {header[index]} is in columns {', '.join(map(str, positions))}; "
+                                        f"column {positions[0]} is read for {field_name}")
         if index is None:
             if spec.required:
                 missing = True
@@ -336,7 +347,7 @@ def _rows(reader: Any, schema: RecordSchema, layout: FileLayout, settings: Smile
 
 
 def _chunks(reader: Any) -> Iterator[tuple[list[int], list[list[str]]]]:
-    """(line numbers, rows) a chunk at a time, blank lines dropped.
+    """(first line numbers, rows) a chunk at a time, blank lines dropped.
 
     Rows are pulled with ``islice`` (no Python loop); a row's line is exact because the span of lines a chunk
     covers is compared with its row count, and only a chunk with line breaks inside quoted values is walked.
@@ -350,10 +361,11 @@ def _chunks(reader: Any) -> Iterator[tuple[list[int], list[list[str]]]]:
         if end - last == len(rows):
             lines = list(range(last + 1, end + 1))
         else:
+            # A row spanning lines (a line break inside a quoted value) is named by the line it starts on.
             lines, line = [], last
             for row in rows:
+                lines.append(line + 1)
                 line += 1 + sum(cell.count("\n") for cell in row)
-                lines.append(line)
         last = end
         if [] in rows or [""] in rows:
             kept = [(n, row) for n, row in zip(lines, rows, strict=True) if row and row != [""]]

@@ -19,10 +19,15 @@ def normalize_header(text: str) -> str:
 
 
 def fold_code(text: str) -> str:
-    """Codes are compared as ASCII: full-width digits and letters become half-width, spaces go."""
-    if text.isascii():
-        return text.strip()
-    return unicodedata.normalize("NFKC", text).strip()
+    """Codes are compared as ASCII: full-width digits and letters become half-width, spaces go.
+
+    Raises ``ValueError`` for a control or format character (NUL, a line break, a stray BOM): such a code would
+    never match the same code typed elsewhere.
+    """
+    code = text.strip() if text.isascii() else unicodedata.normalize("NFKC", text).strip()
+    if not code.isprintable():
+        raise ValueError("the code contains a control character, line break or invisible character")
+    return code
 
 
 _HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]+")

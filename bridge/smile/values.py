@@ -31,6 +31,7 @@ _CACHE_LIMIT = 100_000
 _NO_DATE = {"0", "00000000", "0000/00/00"}
 
 FIXES = {
+    "code": "remove the invisible character from the code in SMILE (retype it) and export the file again",
     "decimal": "write a plain number such as 1200 or 12.5 (digits, optional minus sign and decimal point)",
     "int": "write a whole number such as 3",
     "date": "write the date as {date_format}, e.g. {example}, or leave the cell empty",

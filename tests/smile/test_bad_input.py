@@ -259,3 +259,34 @@ def test_a_streaming_consumer_learns_of_a_late_problem_at_the_end(write_text: Wr
     rest = list(records)
     assert len(rest) == 4999 and not streamed.ok
     assert [(p.line, p.value) for p in streamed.problems] == [(5002, "x")]
+
+
+@pytest.mark.parametrize("code", ["A\x001", "\ufeffA1", '"A\r\n1"', "A\u200b1"])
+def test_a_code_with_an_invisible_character_is_refused(code: str, write_text: WriteText,
+                                                       smile_settings: SmileSettings) -> None:
+    path = stock(write_text, GOOD_ROW.replace("10000001", code), encoding="utf-8")
+    problem = only(read_stock(path, smile_settings, encoding="utf-8"))
+    assert (problem.line, problem.column) == (2, "3 (商品コード)")
+    assert "invisible character" in problem.message and "retype" in problem.fix
+
+
+def test_a_row_spanning_lines_is_named_by_its_first_line(write_text: WriteText,
+                                                         smile_settings: SmileSettings) -> None:
+    spanning = GOOD_ROW.replace("紙コップ 小", '"紙コップ\r\n小"')
+    late = GOOD_ROW.replace("10000001", "10000002").replace(",120,", ",x,")
+    problem = only(read_stock(stock(write_text, spanning, late), smile_settings))
+    assert problem.line == 4  # header 1, the spanning row 2–3
+
+
+def test_a_repeated_header_reads_its_first_column_and_says_so(write_text: WriteText,
+                                                              smile_settings: SmileSettings) -> None:
+    header = STOCK_HEADER.replace("商品名,", "商品名,商品コード,")
+    row = GOOD_ROW.replace("紙コップ 小,", "紙コップ 小,OTHER,")
+    result = read_stock(stock(write_text, row, header=header), smile_settings)
+    assert result.ok and result.records[0].product_code == "10000001"
+    assert "header 商品コード is in columns 3, 5; column 3 is read for product_code" in result.notes
+
+
+def test_an_endless_value_is_explained(write_text: WriteText, smile_settings: SmileSettings) -> None:
+    problem = only(read_stock(stock(write_text, GOOD_ROW.replace("本社倉庫", "x" * 200_000)), smile_settings))
+    assert problem.line == 2 and "longer than 131,072 characters" in problem.fix
