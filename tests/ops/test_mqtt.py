@@ -217,3 +217,24 @@ async def test_a_dead_letter_is_published_by_the_daemon(broker: Broker, tmp_path
         assert "SMILE code 99999 is unknown" in event["error"] and isinstance(event["op_id"], int)
     finally:
         await daemon.shutdown()
+
+
+async def test_mqtt_is_off_without_a_broker(tmp_path: Path) -> None:
+    """No mqtt.host: events are validated and dropped, nothing connects, no MQTT task runs, no command topic."""
+    from bridge import wiring
+    from bridge.config import Settings
+    from bridge.store import Store
+
+    store = await Store.open(tmp_path / "state.sqlite3")
+    try:
+        wired = await wiring.build(Settings(data_dir=tmp_path), store)
+        try:
+            assert isinstance(wired.services["events"], NullPublisher)
+            assert "sync_commands" not in wired.services
+            assert not any(getattr(task, "__self__", None).__class__ is MqttEvents for task in wired.background)
+        finally:
+            await wired.aclose()
+    finally:
+        await store.close()
+    with pytest.raises(ValueError, match="mqtt.host"):
+        MqttEvents(MqttSettings())
