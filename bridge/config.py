@@ -126,6 +126,17 @@ class CatalogSettings(_Section):
     create_customers: bool = Field(False, description="Create CS-Cart customers for 得意先 with an unknown e-mail")
 
 
+class OrdersSettings(_Section):
+    """The orders job (bridge/sync/orders.py); the business rules are in rules/order_flow.yaml and pricing.yaml."""
+
+    overlap_seconds: float = Field(120.0, ge=0, description="Polling window starts this long before the last sync start")
+    page_size: int = Field(250, ge=1, le=1000, description="items_per_page sent on every order listing")
+    initial_lookback_hours: float = Field(24.0, gt=0, description="First poll (no cursor yet) reaches back this far")
+    confirm_within_hours: float = Field(
+        24.0, gt=0, description="Exported orders SMILE has not confirmed after this long raise an alert")
+    max_orders_per_file: int = Field(20_000, ge=1, description="Orders per 受注 file; more go to the next cycle")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -145,6 +156,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     smile: SmileSettings = Field(default_factory=SmileSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    orders: OrdersSettings = Field(default_factory=OrdersSettings)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

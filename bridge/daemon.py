@@ -53,6 +53,14 @@ class Daemon:
         self.lock.acquire("start a second daemon on it")
         self.store = await Store.open(self.settings.state_path)
         self.wiring = await wiring.build(self.settings, self.store)
+        try:
+            for check in self.wiring.startup:  # e.g. order_flow.yaml's letters against CS-Cart's GET /statuses
+                await check()
+        except BaseException:
+            await self.wiring.aclose()
+            await self.store.close()
+            self.lock.release()
+            raise
         self.reload_hooks.extend(self.wiring.reload_hooks)
         self.events = self.wiring.services.get("events", self.events)
         self.dispatcher = Dispatcher(self.store, self.wiring.sinks, self.settings.dispatch, clock=self.clock,

@@ -23,6 +23,8 @@ class Wiring:
     routes: list[tuple[str, str, Handler]] = field(default_factory=list)
     reload_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # checks the daemon awaits before it starts anything; one that raises ConfigError stops the start
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     exit_stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     async def aclose(self) -> None:
@@ -49,6 +51,10 @@ def _add_orders_hook(settings: Settings, wiring: Wiring) -> None:
     hook = OrdersWakeup(secret)
     wiring.services["orders_wakeup"] = hook
     wiring.routes.append(("POST", hook.path, hook.handle))
+    if settings.jobs.orders.enabled:
+        from bridge.sync.orders import startup_check
+
+        wiring.startup.append(lambda: startup_check(settings, wiring.services))
 
 
 async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:

@@ -132,6 +132,13 @@ class UnknownCustomer(RulesModel):
     misc_code: str = Field(MISC_CUSTOMER_CODE, pattern=r"^[0-9A-Za-z]{1,10}$")
 
 
+class Cancellations(RulesModel):
+    """Orders cancelled in CS-Cart after SMILE has them: always flagged for staff and published; optionally more."""
+
+    file: bool = False
+    """Also write a 赤伝 (cancellation) 受注 file: the order's rows with negated quantities and amounts."""
+
+
 class Gating(RulesModel):
     prepaid: PrepaidGate = PrepaidGate()
     card: CardGate = CardGate()
@@ -152,6 +159,7 @@ class OrderFlowRules(RulesModel):
         TransitionNotice(to=S.HOLD, department=True)])
     payment_methods: list[PaymentMethod] = Field(default_factory=list)
     gating: Gating = Gating()
+    cancellations: Cancellations = Cancellations()
 
     @field_validator("states")
     @classmethod

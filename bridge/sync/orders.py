@@ -28,7 +28,7 @@ from bridge import metrics
 from bridge.domain.orders import Order, PaymentState, WorkflowState
 from bridge.domain.serialize import to_data
 from bridge.domain.time import iso
-from bridge.errors import ConfigError, ValidationFailed
+from bridge.errors import ConfigError, RetryableError, ValidationFailed
 from bridge.rules.order_flow import (
     Flag,
     GateContext,
@@ -63,6 +63,17 @@ EXPOSURE_STATES = (S.SHIPPING_INSTRUCTED, S.SHIPPED, S.NOTIFIED)
 BRIDGE, STAFF = "bridge", "staff"
 
 
+def choose_source(ctx: JobContext, settings: OrdersSettings) -> OrderSource:
+    """Where the orders job learns about new and changed orders (the one place that decides it): the add-on's event
+    feed when the store has it, with polling behind it as the safety net (bridge/sync/order_events.py)."""
+    from bridge.sync.order_events import with_event_feed
+
+    return with_event_feed(ctx.service("cscart"), PollingSource(
+        ctx.service("cscart"), overlap=timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
+        initial_lookback=timedelta(hours=settings.initial_lookback_hours),
+    ))
+
+
 class _DryRun(Exception):
     """Raised at the end of a dry run so the store transaction rolls back."""
 
@@ -84,14 +95,17 @@ class OrderRules:
 
 def load_rules(ctx: JobContext) -> OrderRules:
     """The rules provider's current order_flow and pricing rules, or the files in ``rules_dir``."""
-    provider = ctx.services.get("rules")
+    return rules_from(ctx.services, Path(ctx.settings.rules_dir))
+
+
+def rules_from(services: dict[str, Any], rules_dir: Path) -> OrderRules:
+    provider = services.get("rules")
     flow = getattr(provider, "order_flow", None) if provider is not None else None
     pricing = getattr(provider, "pricing", None) if provider is not None else None
     if callable(flow):
         flow = flow()
     if callable(pricing):
         pricing = pricing()
-    rules_dir = Path(ctx.settings.rules_dir)
     return OrderRules(
         flow=flow if isinstance(flow, OrderFlowRules) else _load_yaml(rules_dir / "order_flow.yaml", OrderFlowRules),
         pricing=pricing if isinstance(pricing, PricingRules) else _load_yaml(rules_dir / "pricing.yaml",
@@ -161,11 +175,7 @@ class OrdersJob:
     @property
     def source(self) -> OrderSource:
         if self._source is None:
-            self._source = PollingSource(
-                self.ctx.service("cscart"), overlap=timedelta(seconds=self.settings.overlap_seconds),
-                page_size=self.settings.page_size,
-                initial_lookback=timedelta(hours=self.settings.initial_lookback_hours),
-            )
+            self._source = choose_source(self.ctx, self.settings)
         return self._source
 
     # -- the run -------------------------------------------------------------------------------------------------
@@ -198,7 +208,7 @@ class OrdersJob:
             return result
         written = await self._export(rules, cycle, started)
         result.enqueued = written + len(cycle.status_ops)
-        if self.settings.cancellation_file and cycle.cancelled_after_export:
+        if rules.flow.cancellations.file and cycle.cancelled_after_export:
             result.notes.append(await self._cancellation_file(rules, cycle.cancelled_after_export, started))
         for kind, payload in cycle.events:
             await self._publish(kind, payload)
@@ -212,11 +222,7 @@ class OrdersJob:
 
     async def _check_letters(self, rules: OrderRules) -> frozenset[str]:
         """Letters checked against CS-Cart; returns the letters that mean "payment received"."""
-        statuses = await self.ctx.service("cscart").statuses()
-        problems = check_status_letters(rules.flow, {letter: s.description for letter, s in statuses.items()})
-        if problems:
-            raise ConfigError("orders job not started: " + "; ".join(problems))
-        return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
+        return await check_letters(self.ctx.service("cscart"), rules.flow)
 
     # -- mirror --------------------------------------------------------------------------------------------------
 
@@ -295,7 +301,7 @@ class OrdersJob:
                              cycle, write_status=False)
             return
         detail = (f"cancelled in CS-Cart after export to SMILE (batch {exported}): cancel the SMILE 受注 slip"
-                  + (" (a 赤伝 file follows)" if self.settings.cancellation_file else ""))
+                  + (" (a 赤伝 file follows)" if rules.flow.cancellations.file else ""))
         await self._flag(tx, order.order_id, "cancelled_after_export", detail, cycle)
         if allowed_transition(state, S.CANCELLED, rules.flow):
             await self._move(tx, order.order_id, state, S.CANCELLED, detail, rules, cycle, write_status=False)
@@ -444,8 +450,7 @@ class OrdersJob:
                     "to_state": S.SHIPPING_INSTRUCTED.value, "reason": reason}))
             await export.record(tx, batch)
         await finish_batch(self.ctx, self.outbox_dir, batch.batch_id, rules,
-                           {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted},
-                           notify_all=self.settings.notify_on_instructed)
+                           {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted})
         log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
         return len(accepted)
 
@@ -515,6 +520,30 @@ class OrdersJob:
             log.warning("orders.event_failed", kind=kind, exc_info=True)
 
 
+async def check_letters(client: Any, flow: OrderFlowRules) -> frozenset[str]:
+    """order_flow.yaml's letters against CS-Cart's ``GET /statuses``: a missing letter raises ``ConfigError`` naming
+    it; returns the letters whose status means "payment received"."""
+    statuses = await client.statuses()
+    problems = check_status_letters(flow, {letter: s.description for letter, s in statuses.items()})
+    if problems:
+        raise ConfigError("orders job not started: " + "; ".join(problems))
+    return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
+
+
+async def startup_check(settings: Any, services: dict[str, Any]) -> None:
+    """Daemon start-up: a letter of order_flow.yaml that CS-Cart lacks stops the start (``ConfigError``). CS-Cart
+    not answering does not: the daemon starts and every orders run checks the letters again."""
+    client = services.get("cscart")
+    if client is None:
+        return
+    flow = rules_from(services, Path(settings.rules_dir)).flow
+    try:
+        await check_letters(client, flow)
+    except RetryableError as exc:
+        log.warning("orders.statuses_unchecked", error=str(exc),
+                    hint="CS-Cart did not answer at start-up; each orders run checks the status letters")
+
+
 async def _credit_table(tx: Connection) -> dict[str, tuple[Decimal | None, Decimal]]:
     cursor = await tx.execute("SELECT customer_code, credit_limit, receivable FROM customer_credit")
     return {row[0]: (Decimal(row[1]) if row[1] is not None else None, Decimal(row[2]))
@@ -550,7 +579,7 @@ async def set_credit(tx: Connection, customer_code: str, credit_limit: Decimal |
 
 
 async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: OrderRules,
-                       notify_customer: dict[int, bool], *, notify_all: bool = False) -> str:
+                       notify_customer: dict[int, bool]) -> str:
     """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that order."""
     pending = [b for b in await export.pending(ctx.store) if b.batch_id == batch_id]
     if not pending:
@@ -567,7 +596,7 @@ async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: O
                     continue  # cancelled since; its flag tells staff
                 notify = notification(S.RECEIVED, S.SHIPPING_INSTRUCTED, rules.flow)
                 payload = {"order_id": order_id, "status": rules.flow.letter_for(S.SHIPPING_INSTRUCTED),
-                           "notify_user": notify.customer or notify_all or notify_customer.get(order_id, False),
+                           "notify_user": notify.customer or notify_customer.get(order_id, False),
                            "notify_department": notify.department}
                 ops.append(ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
                                     idempotency_key=f"orders/{order_id}/status/shipping_instructed/{batch.batch_id}",
