@@ -1,0 +1,152 @@
+"""The daemon's batch sink on the simulator with the add-on: the real dispatcher, a real sqlite outbox, real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge import wiring
+from bridge.config import DispatchSettings, Settings
+from bridge.cscart.batch_sink import AddonBatchSink
+from bridge.cscart.client import CSCartClient
+from bridge.cscart.simulator import Simulator, run_simulator, uninstall
+from bridge.cscart.sink import CSCartSink
+from bridge.dispatch import Dispatcher
+from bridge.store import Store
+from bridge.store import outbox as ob
+from bridge.sync import plan
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "state.sqlite3")
+    yield opened
+    await opened.close()
+
+
+async def enqueue(store: Store, ops: Sequence[tuple[str, str, str, Any]]) -> None:
+    async with store.transaction() as tx:
+        await ob.enqueue(tx, (ob.NewOp("cscart", op, entity, key, payload) for op, entity, key, payload in ops),
+                         time.time())
+
+
+async def states(store: Store) -> dict[str, tuple[str, str | None]]:
+    rows = await store.fetchall("SELECT key, state, last_error FROM outbox ORDER BY id")
+    return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+
+
+def batch_calls(sim: Simulator) -> int:
+    return len(sim.requests.where(method="POST", entity="smile_bridge_batch"))
+
+
+async def test_a_100k_sku_first_sync_takes_at_most_200_batch_calls(store: Store) -> None:
+    async with run_simulator(products=100_000, users=1, orders=0, addon=True) as sim:
+        desired = {p.product_code: {"product_id": pid, "amount": (pid * 7) % 500 + 1}
+                   for pid, p in sim.state.products.items()}
+        async with store.transaction() as tx:  # what the stock job does on its first run: the ledger is empty
+            first = await plan.diff(tx, "cscart", "product_stock", "product.stock", desired)
+            assert len(first.changes) == 100_000
+            await plan.enqueue(tx, first, time.time())
+        async with CSCartClient(sim.client_settings()) as client:
+            dispatcher = Dispatcher(store, {"cscart": AddonBatchSink(client)}, DispatchSettings())  # defaults
+            stats = await dispatcher.drain_all()
+        assert stats.done == 100_000 and stats.dead == stats.retried == 0
+        assert batch_calls(sim) <= 200
+        assert sim.requests.where(method="PUT", entity="products") == []
+        assert all(p.amount == (pid * 7) % 500 + 1 for pid, p in sim.state.products.items())
+        async with store.transaction() as tx:  # delivered values are in the ledger: the next run sends nothing
+            again = await plan.diff(tx, "cscart", "product_stock", "product.stock", desired)
+        assert again.changes == [] and again.unchanged == 100_000
+
+
+async def test_per_item_results_become_per_op_outcomes(store: Store) -> None:
+    async with run_simulator(products=20, users=5, orders=3, addon=True) as sim:
+        sim.addon.refuse_products.add(6)
+        await enqueue(store, [
+            ("product.stock", "product_stock", "s-ok", {"product_id": 1, "amount": 11}),
+            ("product.stock", "product_stock", "s-gone", {"product_id": 999, "amount": 1}),
+            ("product.stock", "product_stock", "s-refused", {"product_id": 6, "amount": 1}),
+            ("product.prices", "product_prices", "p-ok", {"product_id": 2, "price": 1000, "tiers": [
+                {"usergroup_id": 3, "lower_limit": 1, "price": "900.5"},
+                {"usergroup_id": 0, "lower_limit": 10, "price": 5, "percentage": True}]}),
+            ("customer.price", "customer_price", "c-ok", {"user_id": 2, "product_id": 3, "rows": [
+                {"min_quantity": 1, "price": "650", "valid_from": "2026-04-01", "valid_to": None}]}),
+            ("customer.price", "customer_price", "c-bad", {"user_id": 2, "product_id": 4, "rows": [
+                {"price": 1, "valid_from": "2026-05-01", "valid_to": "2026-04-01"}]}),
+            ("user.update", "user", "u-addon", {"user_id": 3, "fields": {"smile_price_rate": "70",
+                                                                         "smile_credit_limit": None}}),
+            ("user.update", "user", "u-core", {"user_id": 4, "fields": {"phone": "03-1111", "smile_price_rate": "80"}}),
+            ("order.fields", "order", "o-ok", {"order_id": 2, "fields": {"smile_ship_to_code": "0007"}}),
+            ("addon.settings", "addon", "settings", {"values": {"direct_ship_rate": "12"}}),
+            ("order.status", "order", "o-status", {"order_id": 1, "status": "P"}),
+        ])
+        async with CSCartClient(sim.client_settings()) as client:
+            sink = AddonBatchSink(client)
+            await Dispatcher(store, {"cscart": sink}, DispatchSettings()).dispatch_once()
+        found = await states(store)
+        assert {key: state for key, (state, _) in found.items()} == {
+            "s-ok": "done", "s-gone": "dead", "s-refused": "pending", "p-ok": "done", "c-ok": "done",
+            "c-bad": "dead", "u-addon": "done", "u-core": "done", "o-ok": "done", "settings": "done",
+            "o-status": "done"}
+        assert "product 999 does not exist on this store" in str(found["s-gone"][1])
+        assert "items[2]: fn_update_product refused product 6" in str(found["s-refused"][1])
+        assert "rows[0]: valid_from 2026-05-01 is after valid_to 2026-04-01" in str(found["c-bad"][1])
+        assert batch_calls(sim) == 1
+        # only the op with core columns and the status change went through REST
+        assert [(r.method, r.path) for r in sim.requests if r.entity in ("users", "orders")] == [
+            ("PUT", "/api/2.1/users/4"), ("PUT", "/api/2.1/orders/1"), ("GET", "/api/2.1/orders/1")]
+        state = sim.state
+        assert state.products[1].amount == 11 and state.orders[1].status == "P"
+        assert state.products[2].tiers == [(10, 0, "0.00", "5.00"), (1, 3, "900.50", "0")]
+        assert sim.addon.customer_prices[(2, 3)][0]["price"] == "650"
+        assert state.users[3].extra["smile_price_rate"] == "70" and state.users[4].extra["smile_price_rate"] == "80"
+        assert state.orders[2].extra["smile_ship_to_code"] == "0007"
+        assert sim.addon.params["direct_ship_rate"] == "12"
+
+
+async def test_without_the_addon_every_op_goes_through_rest_in_key_order(store: Store) -> None:
+    async with run_simulator(products=10, users=3, orders=3) as sim:
+        await enqueue(store, [
+            ("product.stock", "product_stock", "a", {"product_id": 1, "amount": 5}),
+            ("product.prices", "product_prices", "b", {"product_id": 2, "price": 700, "tiers": []}),
+            ("customer.price", "customer_price", "c", {"user_id": 1, "product_id": 1, "rows": []}),
+            ("order.status", "order", "o1", {"order_id": 1, "status": "Q"}),  # no such letter: permanent
+            ("shipment.create", "order", "o1", {"order_id": 1, "shipping_id": 1, "carrier": "yamato",
+                                                 "tracking_number": "1234"}),  # waits behind it
+        ])
+        async with CSCartClient(sim.client_settings()) as client:
+            await Dispatcher(store, {"cscart": AddonBatchSink(client)}, DispatchSettings()).dispatch_once()
+        rows = await store.fetchall("SELECT key, state, last_error FROM outbox ORDER BY id")
+        assert [(r[0], r[1]) for r in rows] == [("a", "done"), ("b", "done"), ("c", "dead"), ("o1", "dead"),
+                                                ("o1", "pending")]
+        assert "needs the smile_bridge add-on" in rows[2][2] and "status 'Q' does not exist" in rows[3][2]
+        assert batch_calls(sim) == 0 and sim.state.products[1].amount == 5 and sim.state.shipments == {}
+
+
+async def test_an_uninstall_between_rounds_falls_back_to_rest(store: Store) -> None:
+    async with run_simulator(products=10, users=3, orders=0, addon=True) as sim:
+        async with CSCartClient(sim.client_settings()) as client:
+            assert await client.addon_installed()
+            uninstall(sim.state)
+            await enqueue(store, [("product.stock", "product_stock", "a", {"product_id": 3, "amount": 9})])
+            await Dispatcher(store, {"cscart": AddonBatchSink(client)}, DispatchSettings()).dispatch_once()
+        assert (await states(store))["a"][0] == "done" and sim.state.products[3].amount == 9
+        assert [r.status for r in sim.requests.where(entity="smile_bridge_batch")] == [404]
+
+
+@pytest.mark.parametrize("installed", [True, False])
+async def test_the_daemon_wires_the_batch_sink_only_when_the_addon_answers(
+        tmp_path: Path, store: Store, installed: bool) -> None:
+    async with run_simulator(products=3, users=1, orders=0, addon=installed) as sim:
+        settings = Settings(data_dir=tmp_path / "data", rules_dir=Path(__file__).resolve().parents[2] / "rules",
+                            cscart={**sim.client_settings().model_dump(), "api_key": sim.api_key})
+        wired = await wiring.build(settings, store)
+        try:
+            sink = wired.sinks["cscart"]
+            assert isinstance(sink, AddonBatchSink) is installed and isinstance(sink, CSCartSink)
+        finally:
+            await wired.aclose()
