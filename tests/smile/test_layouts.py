@@ -92,3 +92,13 @@ def test_the_user_docs_name_every_type_field_and_setting() -> None:
     for key in [*SmileSettings.model_fields, *FileLayout.model_fields, *Column.model_fields]:
         if key not in ("files", "type"):
             assert f"`{key}`" in docs or f"smile.{key}" in docs, key
+
+
+def test_the_settings_examples_in_the_user_docs_load(tmp_path: Path) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "smile.md").read_text(encoding="utf-8")
+    examples = [block.split("```", 1)[0] for block in docs.split("```yaml\n")[1:]]
+    assert len(examples) >= 2
+    for number, example in enumerate(examples):
+        config = tmp_path / f"example{number}.yaml"
+        config.write_text(example, encoding="utf-8")
+        assert load_settings(config).smile.files  # raises ConfigError if the example is wrong
