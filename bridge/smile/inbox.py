@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import shutil
 import time
 from collections.abc import Awaitable, Callable
@@ -185,8 +186,13 @@ class Inbox:
                           problems: int) -> Processed:
         self.dirs.error.mkdir(parents=True, exist_ok=True)
         target = unique_path(self.dirs.error, item.path.name)
+        # The explanation first (complete, under its final name), then the file: error/ never holds a refused file
+        # without its reason, even after a crash in between.
+        explanation = target.with_name(target.name + ".error.txt")
+        partial = explanation.with_name(f".{explanation.name}.tmp")
+        partial.write_text(report, encoding="utf-8")
+        os.replace(partial, explanation)
         shutil.move(str(item.path), target)
-        target.with_name(target.name + ".error.txt").write_text(report, encoding="utf-8")
         if item.sentinel is not None:
             item.sentinel.unlink(missing_ok=True)
         self._first_seen.pop(item.path, None)

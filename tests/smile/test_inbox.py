@@ -135,6 +135,7 @@ async def test_a_bad_file_goes_to_error_with_every_problem_and_nothing_applied(t
     assert "stock.csv:4" in report and "stock.csv:8, column 5 (現在庫数量), value 'many'" in report
     assert "nothing from this file was applied" in report and done.checksum in report
     assert not bad.exists()
+    assert sorted(p.name for p in inbox.dirs.error.iterdir()) == ["stock.csv", "stock.csv.error.txt"]
 
 
 async def test_a_file_over_the_size_bound_is_refused_unread(tmp_path: Path, generated: GeneratedSet) -> None:
