@@ -85,6 +85,19 @@ def addon_columns_middleware(columns: dict[int, dict[str, str]]) -> Any:
     return middleware
 
 
+class RecordingEvents:
+    """``services["events"]``: keeps what the job publishes (the MQTT publisher's interface)."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    async def publish(self, kind: str, payload: Mapping[str, Any]) -> None:
+        self.published.append((kind, dict(payload)))
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        return [payload for published, payload in self.published if published == kind]
+
+
 @dataclass
 class Harness:
     sim: Simulator
@@ -139,6 +152,24 @@ class Harness:
     async def set_status(self, order_id: int, letter: str) -> None:
         """Staff change the status in the CS-Cart admin."""
         self.sim.state.change_order_status(self.sim.state.orders[order_id], letter)
+
+    def touch(self, order_id: int) -> None:
+        """Staff save the order in the admin (CS-Cart bumps updated_at)."""
+        self.sim.state.orders[order_id].updated_at = self.sim.state.now()
+
+    @property
+    def events(self) -> RecordingEvents:
+        return self.context.services["events"]
+
+    def status_writes(self, order_id: int) -> list[Any]:
+        """CS-Cart's record of status changes of one order (with the notify flags the bridge sent)."""
+        return [n for n in self.sim.state.notifications if n.order_id == order_id]
+
+    async def flags(self, order_id: int) -> dict[str, str]:
+        """Open staff flags of an order: kind → detail."""
+        rows = await self.store.fetchall(
+            "SELECT kind, detail FROM order_flags WHERE order_id = ? AND resolved_at IS NULL", (order_id,))
+        return {row[0]: row[1] for row in rows}
 
     async def state(self, order_id: int) -> mirror.MirroredOrder:
         async with self.store.transaction() as tx:
@@ -231,7 +262,8 @@ def harness_for(tmp_path: Path, **settings: Any) -> Any:
                 wired = await wiring.build(conf, store)
                 dispatcher = Dispatcher(store, wired.sinks, conf.dispatch, clock=Clock())
                 context = JobContext(settings=conf, store=store, clock=Clock(), wake_dispatcher=dispatcher.wake,
-                                     services={**wired.services, "dispatcher": dispatcher})
+                                     services={**wired.services, "dispatcher": dispatcher,
+                                               "events": RecordingEvents()})
                 await bind_catalog(store, sim)
                 yield Harness(sim, store, conf, context, dispatcher, addon, wired)
                 await wired.aclose()
@@ -241,4 +273,4 @@ def harness_for(tmp_path: Path, **settings: Any) -> Any:
     return build()
 
 
-__all__ = ["Harness", "OrdersSettings", "harness_for"]
+__all__ = ["Harness", "OrdersSettings", "RecordingEvents", "harness_for"]
