@@ -94,3 +94,23 @@ def test_every_alert_uses_exported_metric_names() -> None:
 @pytest.mark.parametrize("bad", ["bridge_job_runs", "bridge_dead_letter", "bridge_job_duration_seconds"])
 def test_a_misspelt_or_unsuffixed_name_is_caught(bad: str) -> None:
     assert bad not in exported_names(metrics.REGISTRY)
+
+
+NON_BASE_UNITS = ("_ms", "_milliseconds", "_microseconds", "_minutes", "_hours", "_days", "_kb", "_kilobytes",
+                  "_mb", "_megabytes", "_percent")
+
+
+def test_metric_names_follow_prometheus_conventions() -> None:
+    families = list(metrics.REGISTRY.collect())
+    assert len(families) > 20
+    for family in families:
+        name = family.name
+        assert name.startswith("bridge_"), name
+        assert not any(part in name + "_" for part in (u + "_" for u in NON_BASE_UNITS)), f"{name}: not a base unit"
+        if family.type == "histogram":
+            assert name.endswith(("_seconds", "_bytes")), f"{name}: a histogram measures a base unit"
+        if family.type == "gauge":
+            assert not name.endswith("_total"), f"{name}: _total is for counters"
+        if "timestamp" in name:
+            assert name.endswith("_timestamp_seconds"), name
+        assert family.documentation, f"{name}: no HELP text"
