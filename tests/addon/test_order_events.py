@@ -1,0 +1,172 @@
+"""Orders from the add-on's event feed: the real daemon woken by the simulator's signed push, and the source's
+cursor, acknowledgement, safety poll and fallback on a real sqlite store."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bridge.config import JobsSettings, load_settings
+from bridge.cscart.client import CSCartClient
+from bridge.cscart.simulator import Simulator, run_simulator, uninstall
+from bridge.daemon import Daemon
+from bridge.domain.time import utcnow
+from bridge.store import Store
+from bridge.store import orders as mirror
+from bridge.sync.order_events import EVENTS_CURSOR, EventFeedSource, with_event_feed
+from bridge.sync.order_source import POLL_CURSOR, PollingSource
+from bridge.sync.orders import choose_source
+from bridge.sync.orders_settings import OrdersSettings
+from tests.orders.conftest import bind_catalog, write_rules
+
+
+async def place(sim: Simulator, user_id: int = 2, **extra: Any) -> int:
+    body = {"user_id": user_id, "payment_id": 1, "lines": [{"product_id": 3, "amount": 1}], **extra}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{sim.url}/_sim/orders", json=body) as response:
+            assert response.status == 201, await response.text()
+            return int((await response.json())["order_id"])
+
+
+async def mirrored(store: Store, order_id: int) -> mirror.MirroredOrder | None:
+    async with store.transaction() as tx:
+        return await mirror.get(tx, order_id)
+
+
+async def test_an_order_event_wakes_the_daemon_and_the_order_is_mirrored_within_a_second(tmp_path: Path) -> None:
+    async with run_simulator(products=50, users=20, orders=0, addon=True, hmac_secret="s3cret") as sim:
+        only_orders = {name: {"enabled": name == "orders", "interval": 3600} for name in JobsSettings.model_fields}
+        settings = load_settings(
+            None, data_dir=tmp_path / "data", rules_dir=write_rules(tmp_path / "rules"), http={"port": 0},
+            jobs=only_orders, cscart={"url": sim.url, "email": sim.email, "api_key": sim.api_key,
+                                      "hmac_secret": "s3cret"})
+        daemon = Daemon(settings)
+        await daemon.start()
+        try:
+            assert daemon.store is not None and daemon.http is not None
+            await bind_catalog(daemon.store, sim)
+            sim.addon.daemon_url = f"http://127.0.0.1:{daemon.http.port}"
+            orders_job = daemon.scheduler.coordinators["orders"]
+            while orders_job.runs < 1:  # the first scheduled run (safety poll included); the next is an hour away
+                await asyncio.sleep(0.02)
+            latencies = []
+            for _ in range(3):
+                runs = orders_job.runs
+                placed = time.monotonic()
+                order_id = await place(sim)
+                while await mirrored(daemon.store, order_id) is None:
+                    await asyncio.sleep(0.01)
+                latencies.append(time.monotonic() - placed)
+                while orders_job.runs == runs or orders_job.running:  # the push ran it: its interval is an hour
+                    await asyncio.sleep(0.01)
+            assert max(latencies) < 1.0, latencies
+            assert all(status == 202 for status in sim.addon.wake_ups)
+            # runs after the first read the feed, not the polling window
+            polls = [r for r in sim.requests.where(method="GET", entity="orders") if "updated_at_from" in r.query]
+            assert len(polls) == 1
+            # the acknowledgement trails the commit (a run acknowledges what an earlier run committed), so it is
+            # never ahead of the committed cursor; read it first, the cursor only grows
+            acknowledged = sim.addon.acknowledged_id
+            cursor = await daemon.store.fetchone("SELECT value FROM cursors WHERE name = ?", (EVENTS_CURSOR,))
+            placed = [e.id for e in sim.addon.events if e.type == "order.placed"]
+            assert cursor is not None and int(cursor[0]) >= placed[-1]
+            assert 0 < acknowledged <= int(cursor[0])
+        finally:
+            await daemon.shutdown()
+
+
+def polling(client: CSCartClient) -> PollingSource:
+    return PollingSource(client, overlap=timedelta(seconds=120), page_size=50,
+                         initial_lookback=timedelta(days=365 * 20))
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[tuple[Simulator, Store, CSCartClient]]:
+    async with run_simulator(products=20, users=5, orders=4, addon=True) as sim:
+        store = await Store.open(tmp_path / "state.sqlite3")
+        try:
+            async with CSCartClient(sim.client_settings()) as client:
+                yield sim, store, client
+        finally:
+            await store.close()
+
+
+async def fetch_and_commit(source: EventFeedSource, store: Store, *, commit: bool = True) -> list[int]:
+    batch = await source.fetch(store, utcnow())
+    if commit:
+        async with store.transaction() as tx:
+            await batch.commit(tx)
+    return [order.order_id for order in batch.orders]
+
+
+async def test_the_feed_source_reads_events_acknowledges_only_committed_positions_and_polls_as_a_safety_net(
+        world: tuple[Simulator, Store, CSCartClient]) -> None:
+    sim, store, client = world
+    now = [0.0]
+    source = EventFeedSource(client, polling(client), safety_poll=timedelta(minutes=10), monotonic=lambda: now[0])
+    assert await fetch_and_commit(source, store) == [1, 2, 3, 4]  # first run: the safety poll finds history
+    assert await fetch_and_commit(source, store) == []  # nothing new, no poll
+    first = await place(sim)
+    assert await fetch_and_commit(source, store, commit=False) == [first]
+    assert sim.addon.acknowledged_id == 0
+    assert await fetch_and_commit(source, store) == [first]  # not committed: read again (at least once)
+    committed = int((await store.fetchone("SELECT value FROM cursors WHERE name = ?", (EVENTS_CURSOR,)))[0])
+    assert committed == sim.addon.next_event_id - 1
+    second = await place(sim)
+    sim.state.change_order_status(sim.state.orders[second], "P")
+    assert await fetch_and_commit(source, store) == [second]  # three events, one read of the order
+    assert sim.addon.acknowledged_id == committed  # the previous run's committed position, never further
+    # an order whose events were lost (the outbox insert is not transactional with the order write)
+    lost = await place(sim)
+    sim.addon.events = [e for e in sim.addon.events if e.entity_id != lost]
+    assert lost not in await fetch_and_commit(source, store)
+    now[0] += 601
+    assert lost in await fetch_and_commit(source, store)  # the safety poll
+    assert await store.fetchone("SELECT value FROM cursors WHERE name = ?", (POLL_CURSOR,)) is not None
+
+
+async def test_without_the_addon_the_orders_job_polls(world: tuple[Simulator, Store, CSCartClient]) -> None:
+    sim, store, client = world
+    source = with_event_feed(client, polling(client))
+    assert isinstance(source, EventFeedSource)
+    assert await fetch_and_commit(source, store) == [1, 2, 3, 4]
+    uninstall(sim.state)
+    await client.addon_installed(refresh=True)
+    order_id = await place(sim)
+    assert await fetch_and_commit(source, store) == [order_id]  # polling window, not events
+    assert with_event_feed(object(), polling(client)).name == "polling"  # a fake client in other tests
+
+
+async def test_an_uninstall_between_detection_and_reading_falls_back_to_polling(
+        world: tuple[Simulator, Store, CSCartClient]) -> None:
+    sim, store, client = world
+    source = EventFeedSource(client, polling(client))
+    assert await client.addon_installed()
+    uninstall(sim.state)
+    assert await fetch_and_commit(source, store) == [1, 2, 3, 4]
+    assert await client.addon_installed() is False
+
+
+def test_the_orders_job_chooses_the_feed_source() -> None:
+    class Context:
+        services: dict[str, Any]
+
+        def service(self, name: str) -> Any:
+            return self.services[name]
+
+    ctx = Context()
+    ctx.services = {"cscart": CSCartClient(run_settings())}
+    assert isinstance(choose_source(ctx, OrdersSettings()), EventFeedSource)  # type: ignore[arg-type]
+
+
+def run_settings() -> Any:
+    from bridge.cscart.settings import CSCartSettings
+
+    return CSCartSettings(url="http://127.0.0.1:9", email="a@example.jp", api_key="k")
