@@ -55,10 +55,16 @@ def open_text(path: Path, encoding: str) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding=encoding, newline="")
 
 
-def _csv_writer(stream: Any, layout: FileLayout) -> Any:
-    quoting = layout.csv_quoting
-    return csv.writer(stream, delimiter=layout.delimiter, quotechar=layout.quotechar, quoting=quoting,
-                      lineterminator=layout.line_terminator, escapechar=None if quoting != csv.QUOTE_NONE else "\\")
+def csv_writer(stream: Any, layout: FileLayout) -> Any:
+    """The csv writer of a layout. Without quoting, a quote character in a value is written as it is (SMILE reads
+    it literally); a delimiter or line break in a value cannot be written and raises ``csv.Error`` (``prepare_rows``
+    replaces them first)."""
+    if layout.quoting == "none":
+        return csv.writer(stream, delimiter=layout.delimiter, quotechar=None, quoting=csv.QUOTE_NONE,
+                          lineterminator=layout.line_terminator, escapechar=None)
+    return csv.writer(stream, delimiter=layout.delimiter, quotechar=layout.quotechar, quoting=layout.csv_quoting,
+                      lineterminator=layout.line_terminator)
+
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -100,6 +106,8 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
     known = {key for keys in lookups.values() for key in keys} | shipped_fields(layout.type)
     unknown = sorted({key for row in rows for key in row if normalize_header(key) not in known})
     problems = [f"column {key!r} is not in smile.files.{layout.type}.columns" for key in unknown]
+    unquoted = (layout.delimiter, "\r", "\n") if layout.quoting == "none" else ()
+    unquoted_table = str.maketrans({ch: " " for ch in unquoted})
     changes: list[TextChange] = []
     out: list[list[str]] = []
     for number, given in enumerate(rows, start=1):
@@ -114,6 +122,12 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
             if made:
                 reason = "substituted " + ", ".join(f"{s.original}→{s.replacement}" for s in made)
                 changes.append(TextChange(number, name, text, cleaned, reason))
+            if unquoted and any(ch in cleaned for ch in unquoted):
+                # A file without quoting cannot hold its delimiter or a line break inside a value.
+                flat = cleaned.translate(unquoted_table)
+                changes.append(TextChange(number, name, cleaned, flat,
+                                          "replaced the delimiter or a line break with a space (no quoting)"))
+                cleaned = flat
             if refused:
                 problems.append(
                     f"row {number}, column {name}: {''.join(refused)!r} cannot be written in {layout.encoding}"
@@ -168,7 +182,7 @@ def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path | str, bat
     header = list(layout.columns)
 
     def render(stream: Any) -> None:
-        writer = _csv_writer(stream, layout)
+        writer = csv_writer(stream, layout)
         for _ in range(layout.header_rows):
             writer.writerow(header)
         writer.writerows(cells)
@@ -216,7 +230,7 @@ def write_records(path: Path, file_type: str, records: Iterable[Any], *, layout:
     header, rows = record_rows(file_type, records, layout, extra_header)
 
     def render(stream: Any) -> None:
-        writer = _csv_writer(stream, layout)
+        writer = csv_writer(stream, layout)
         if header is not None:
             writer.writerow(header)
             for _ in range(layout.header_rows - 1):

@@ -210,3 +210,17 @@ def test_byte_limits_count_cp932_bytes_when_writing(smile_settings: SmileSetting
         write_batch([row(得意先名１="山田商店")], directory=tmp_path, batch="b0016", layout=layout,
                     settings=smile_settings)
     assert "is 8 bytes long, the limit is 6" in refused.value.problems[0]
+
+
+def test_a_file_without_quoting_gets_no_delimiter_or_line_break_inside_a_value(smile_settings: SmileSettings,
+                                                                              tmp_path: Path) -> None:
+    layout = order_layout(smile_settings, encoding="utf-16", delimiter="tab", quoting="none")
+    report = write_batch([row(商品名='紙コップ\t"8オンス"', 備考="午前\r\n着")], directory=tmp_path, batch="b0017",
+                         layout=layout, settings=smile_settings)
+    assert {(c.column, c.written) for c in report.changes} == {("商品名", '紙コップ "8オンス"'), ("備考", "午前  着")}
+    assert all("no quoting" in c.reason for c in report.changes)
+    text = report.path.read_bytes().decode("utf-16")
+    assert "\\" not in text and text.count("\r\n") == 2  # no escapes; header and one row
+    header, first = (line.split("\t") for line in text.lstrip("\ufeff").split("\r\n")[:2])
+    values = dict(zip(header, first, strict=True))
+    assert (values["商品名"], values["備考"]) == ('紙コップ "8オンス"', "午前  着")
