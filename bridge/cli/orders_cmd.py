@@ -97,16 +97,21 @@ def resend_(order_id: int, config: ConfigOption = None) -> None:
     console.print(f"order {order_id} resent: {note}", markup=False, highlight=False)
 
 
-async def _list(settings: Settings, state: WorkflowState | None) -> list[Any]:
+async def _list(settings: Settings, state: WorkflowState | None, flagged: bool) -> list[Any]:
     store = await Store.open(settings.state_path)
     try:
-        sql = ("SELECT order_id, workflow_state, cscart_status, customer_code, total, placed_at, hold_reason "
-               "FROM orders")
-        params: tuple[str, ...] = ()
+        sql = ("SELECT o.order_id, o.workflow_state, o.cscart_status, o.customer_code, o.total, o.placed_at, "
+               "o.hold_reason, (SELECT group_concat(f.kind || ': ' || f.detail, ' | ') FROM order_flags f "
+               "WHERE f.order_id = o.order_id AND f.resolved_at IS NULL) AS flags FROM orders o")
+        where, params = [], []
         if state is not None:
-            sql += " WHERE workflow_state = ?"
-            params = (state.value,)
-        return await store.fetchall(sql + " ORDER BY order_id", params)
+            where.append("o.workflow_state = ?")
+            params.append(state.value)
+        if flagged:
+            where.append("EXISTS (SELECT 1 FROM order_flags f WHERE f.order_id = o.order_id AND f.resolved_at IS NULL)")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return await store.fetchall(sql + " ORDER BY o.order_id", tuple(params))
     finally:
         await store.close()
 
@@ -114,12 +119,14 @@ async def _list(settings: Settings, state: WorkflowState | None) -> list[Any]:
 @app.command("list")
 def list_(
     state: Annotated[WorkflowState | None, typer.Option("--state", help="Only orders in this workflow state")] = None,
+    flagged: Annotated[bool, typer.Option("--flagged", help="Only orders with open items for staff (cancelled or "
+                                                           "edited after export, 諸口, unconfirmed by SMILE)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """List mirrored orders (optionally one workflow state, e.g. --state hold)."""
+    """List mirrored orders (optionally one workflow state, e.g. --state hold, or --flagged)."""
     settings = settings_or_exit(config)
-    rows = run_async(_list(settings, state))
+    rows = run_async(_list(settings, state, flagged))
     if as_json:
         for row in rows:
             console.print(json.dumps(dict(row), ensure_ascii=False), markup=False, highlight=False, soft_wrap=True)
@@ -128,9 +135,9 @@ def list_(
         console.print("No orders.")
         return
     table = Table()
-    for column in ("order", "state", "CS-Cart", "customer", "total", "placed", "hold reason"):
+    for column in ("order", "state", "CS-Cart", "customer", "total", "placed", "hold reason / flags"):
         table.add_column(column)
     for row in rows:
         table.add_row(str(row[0]), WorkflowState(row[1]).label_ja, row[2], row[3] or "-", row[4], row[5],
-                      (row[6] or "")[:80])
+                      " | ".join(part for part in (row[6], row[7]) if part)[:120])
     console.print(table)

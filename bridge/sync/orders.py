@@ -40,7 +40,7 @@ from bridge.rules.order_flow import (
     notification,
     payment_kind,
 )
-from bridge.rules.pricing import PricingRules, direct_ship_surcharge
+from bridge.rules.pricing import PricingRules
 from bridge.smile.settings import SmileSettings
 from bridge.store import audit, bindings
 from bridge.store import orders as mirror
@@ -516,7 +516,7 @@ class OrdersJob:
             return  # kinds the event schema does not know yet stay in the log and the flags table
         try:
             await events.publish(kind, payload)
-        except Exception:  # noqa: BLE001 - events are best effort; the store holds the truth
+        except Exception:
             log.warning("orders.event_failed", kind=kind, exc_info=True)
 
 

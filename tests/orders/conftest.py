@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bridge import wiring
 from bridge.config import Settings
-from bridge.cscart.simulator import FaultConfig, RequestLog, Simulator, SimState, make_app, seed_state
+from bridge.cscart.simulator import FaultConfig, RequestLog, SimState, Simulator, make_app, seed_state
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock
 from bridge.store import Store, bindings

@@ -7,7 +7,7 @@ import csv
 import io
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,7 +20,6 @@ from bridge.sync.orders import OrdersJob
 from bridge.sync.orders_settings import OrdersSettings
 from tests.orders.conftest import Harness, harness_for
 
-UTC = timezone.utc
 PREPAID = 2
 
 
