@@ -93,6 +93,7 @@ async def read_inbox(store: Store, smile: SmileSettings, dirs: SmileDirs) -> Rea
                 result.refused.append(path.name)
                 log.error("orders.readback_refused", file=path.name, problems=read.problem_count)
                 metrics.SMILE_FILES_QUARANTINED.labels(layout=file_type).inc()
+                metrics.SMILE_FILES.labels(layout=file_type, outcome="rejected").inc()
                 result.quarantined.append((path.name, file_type, f"{read.problem_count} problem(s), see "
                                            f"{dirs.error / path.name}.error.txt"))
                 continue
@@ -103,6 +104,8 @@ async def read_inbox(store: Store, smile: SmileSettings, dirs: SmileDirs) -> Rea
             shutil.move(str(path), day / path.name)
             sentinel.unlink(missing_ok=True)
             result.files.append(path.name)
+            metrics.SMILE_FILES_PROCESSED.labels(layout=file_type).inc()
+            metrics.SMILE_FILES.labels(layout=file_type, outcome="applied").inc()
     return result
 
 

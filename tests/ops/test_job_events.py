@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from datetime import date
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bridge import wiring
+from bridge import metrics, wiring
 from bridge.config import Settings
 from bridge.cscart.simulator import run_simulator
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock
 from bridge.events import MqttEvents
 from bridge.smile.generator import generate, rewrite_stock
+from bridge.smile.records import SalesSlipLine
+from bridge.smile.writer import write_records
 from bridge.store import Store
 from bridge.sync import JobContext, JobResult, RunOptions, registered_jobs
 from tests.ops.conftest import Broker
@@ -121,7 +124,8 @@ async def test_products_job_publishes_file_quarantined(tmp_path: Path, broker: B
 
 async def test_orders_job_publishes_state_changes_and_read_back_quarantine(tmp_path: Path, broker: Broker) -> None:
     async with harness_for(tmp_path, mqtt=mqtt_settings(broker)) as harness, \
-            running(harness.wired.services["events"]), listener(broker) as sub:
+            running(harness.wired.services["events"]) as mqtt, listener(broker) as sub:
+        harness.context.services["events"] = mqtt  # the orders tests record events instead; here they go to MQTT
         await harness.credit("100001", None)
         order_id = await harness.place(user_id=1, lines=[(3, 2)])
         await harness.cycle()
@@ -134,9 +138,27 @@ async def test_orders_job_publishes_state_changes_and_read_back_quarantine(tmp_p
                  if step.from_state is not None]
         assert [(change["from_state"], change["to_state"]) for change in changes] == moves
 
+        quarantined, processed = sample("quarantined"), sample("processed")
         deliver(harness.inbox, "order_lines_001.csv", b"not,a,read-back\r\n")
         await harness.cycle()
         event = await next_event(sub, "file_quarantined")
         assert event["file"] == "order_lines_001.csv" and event["layout"] == "order_lines"
         assert event["reason"].endswith("order_lines_001.csv.error.txt")
+        assert sample("quarantined") == quarantined + 1
+
+        # SMILE imported the order: its 受注明細 export confirms it (and counts as a processed SMILE file)
+        line = SalesSlipLine(slip_date=date(2026, 11, 24), slip_no="000123", serial="55", line_no=1,
+                             customer_code="100001", order_ref=str(order_id))
+        harness.inbox.mkdir(parents=True, exist_ok=True)
+        write_records(harness.inbox / "order_lines_002.csv", "order_lines", [line],
+                      layout=harness.settings.smile.layout("order_lines"))
+        (harness.inbox / "order_lines_002.csv.done").touch()
+        await harness.cycle()
+        assert (await harness.state(order_id)).smile_slip_no == "000123"
+        assert sample("processed") == processed + 1 and sample("quarantined") == quarantined + 1
+
+
+def sample(which: str) -> float:
+    name = f"bridge_smile_files_{which}_total"
+    return metrics.REGISTRY.get_sample_value(name, {"layout": "order_lines"}) or 0.0
 
