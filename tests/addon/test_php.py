@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import random
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bridge.cscart import addon_protocol as proto
 from bridge.cscart.addon_protocol import (
@@ -24,6 +26,7 @@ from bridge.cscart.addon_protocol import (
     WakeUp,
 )
 from bridge.domain.money import Rounding
+from bridge.sync.orders_hook import OrdersWakeup
 
 from .conftest import ADDON_ROOT, HERE, run_php_protocol
 
@@ -292,3 +295,37 @@ def test_php_rate_prices_match_the_daemons_rounding() -> None:
         (c, php, py) for c, php, py in zip(cases, answer["price"], expected, strict=True) if php != py
     ]
     assert mismatches == []
+
+
+# ---- the wake-up: PHP's real POST reaches the daemon's hook ---------------------------------------------------
+
+
+async def _php_wake_up(url: str, secret: str, last_event_id: int) -> float:
+    process = await asyncio.create_subprocess_exec(
+        "php", str(HERE / "wake_up_cli.php"), url, secret, str(last_event_id),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return float(json.loads(out)["seconds"])
+
+
+async def test_the_addons_signed_wake_up_is_accepted_by_the_daemons_hook() -> None:
+    hook = OrdersWakeup("s3cret")
+    triggered: list[int] = []
+    hook.bind(lambda: triggered.append(1))
+    app = web.Application()
+    app.router.add_post(hook.path, hook.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        await _php_wake_up(f"http://{host}:{port}/", "s3cret", 42)
+        assert (hook.accepted, hook.refused, triggered) == (1, 0, [1])
+        await _php_wake_up(f"http://{host}:{port}", "other secret", 43)
+        assert (hook.accepted, hook.refused) == (1, 1)
+    finally:
+        await runner.cleanup()
+    seconds = await _php_wake_up("http://127.0.0.1:9", "s3cret", 44)  # nobody listens: quietly nothing
+    assert seconds < 5

@@ -24,4 +24,16 @@ final class StatusLetterPickerTest extends TestCase
         $this->expectExceptionMessage('no free order status letter');
         StatusLetterPicker::pick(array_diff(range('A', 'Z'), ['Q']), ['x', 'y']);
     }
+
+    public function testMalformedTakenAndPreferredLettersAreNeverTrusted(): void
+    {
+        // A store's list may hold lowercase letters, blanks or junk; a preferred letter may be anything.
+        $taken = ['o', 'P', '', 'CC', '?', 'j', ' H'];
+        $picked = StatusLetterPicker::pick($taken, ['a', 'b', 'c', 'd', 'e'], ['a' => 'J', 'b' => '1', 'c' => 'SS', 'd' => '', 'e' => 't']);
+        $this->assertSame(['a' => 'A', 'b' => 'B', 'c' => 'C', 'd' => 'D', 'e' => 'E'], $picked);
+        foreach ($picked as $letter) {
+            $this->assertMatchesRegularExpression('/^[A-Z]$/', $letter);
+            $this->assertNotContains($letter, ['N', 'T', 'O', 'P', 'J']);
+        }
+    }
 }

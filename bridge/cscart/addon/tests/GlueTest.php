@@ -1,0 +1,267 @@
+<?php
+
+use PHPUnit\Framework\TestCase;
+use SmileBridge\EventSerializer;
+use SmileBridge\HmacSigner;
+use Tygh\Api\Entities\SmileBridgeEvents;
+use Tygh\Registry;
+
+require_once __DIR__ . '/glue/FakeCsCart.php';
+require_once __DIR__ . '/../app/addons/smile_bridge/init.php';
+require_once __DIR__ . '/../app/addons/smile_bridge/func.php';
+require_once __DIR__ . '/../app/addons/smile_bridge/Tygh/Api/Entities/SmileBridgeEvents.php';
+
+/**
+ * The CS-Cart glue (install/uninstall, checkout hooks, outbox hooks, batch apply, the events entity) run by the
+ * real php binary against FakeCsCart: the add-on's own code paths, with CS-Cart's functions answered in memory.
+ */
+final class GlueTest extends TestCase
+{
+    const ADDON_XML = __DIR__ . '/../app/addons/smile_bridge/addon.xml';
+
+    /** @var string */
+    private $log;
+
+    protected function setUp(): void
+    {
+        $this->log = (string) tempnam(sys_get_temp_dir(), 'smile_bridge_log');
+        ini_set('error_log', $this->log);
+        FakeDb::reset();
+        FakeDb::$rows['users'][1] = ['user_id' => 1, 'email' => 'a@example.jp'];
+        FakeDb::$rows['products'][7] = ['product_id' => 7, 'amount' => 3, 'price' => '1000.00'];
+        FakeDb::$rows['orders'][10] = ['order_id' => 10, 'status' => 'O'];
+    }
+
+    protected function tearDown(): void
+    {
+        ini_restore('error_log');
+        @unlink($this->log);
+    }
+
+    private function install(): void
+    {
+        FakeDb::runAddonQueries(self::ADDON_XML, 'install');
+        fn_smile_bridge_install();
+    }
+
+    public function testInstallAddsColumnsWithDefaultsAndStatusesWithFreeLetters(): void
+    {
+        FakeDb::$statuses['H'] = ['status_id' => 50, 'description' => 'Someone else', 'params' => []];
+        $this->install();
+        $this->assertSame(['hold' => 'A', 'shipping_instructed' => 'J', 'shipped' => 'S', 'notified' => 'W'], [
+            'hold' => FakeDb::$params['status.hold'], 'shipping_instructed' => FakeDb::$params['status.shipping_instructed'],
+            'shipped' => FakeDb::$params['status.shipped'], 'notified' => FakeDb::$params['status.notified'],
+        ]);
+        $this->assertSame('Someone else', FakeDb::$statuses['H']['description']);
+        $this->assertSame('Shipped (出荷済)', FakeDb::$statuses['S']['description']);
+        foreach (['A', 'J', 'S', 'W'] as $letter) {
+            $this->assertSame('D', FakeDb::$statuses[$letter]['params']['inventory']);
+            $this->assertSame($letter === 'W' ? 'Y' : 'N', FakeDb::$statuses[$letter]['params']['notify']);
+        }
+        $user = FakeDb::$rows['users'][1];
+        $this->assertSame('', $user['smile_customer_code']);
+        $this->assertNull($user['smile_price_rate']);
+        $this->assertSame('down', $user['smile_price_rounding']);
+        $this->assertSame('N', FakeDb::$rows['products'][7]['smile_direct_ship_allowed']);
+        $this->assertSame('N', FakeDb::$rows['orders'][10]['smile_direct_ship']);
+    }
+
+    public function testReinstallAfterAPartialUninstallNeitherFailsNorDuplicates(): void
+    {
+        $this->install();
+        fn_smile_bridge_install();  // everything exists: nothing to do
+        unset(FakeDb::$columns['users']['smile_credit_limit'], FakeDb::$statuses['J']);
+        fn_smile_bridge_install();
+        $this->assertArrayHasKey('smile_credit_limit', FakeDb::$columns['users']);
+        $this->assertSame('J', FakeDb::$params['status.shipping_instructed']);
+        $this->assertCount(12, FakeDb::$statuses);
+    }
+
+    public function testMalformedStatusParamsAreRepairedNotTrusted(): void
+    {
+        $this->install();
+        FakeDb::$params['status.hold'] = 'hh';      // garbage in the params table
+        FakeDb::$params['status.shipped'] = '';      // lost
+        FakeDb::$params['status.notified'] = 'Q';    // a letter with no status row
+        fn_smile_bridge_install();
+        foreach (['hold', 'shipped', 'notified'] as $key) {
+            $letter = FakeDb::$params['status.' . $key];
+            $this->assertMatchesRegularExpression('/^[A-Z]$/', $letter);
+            $this->assertArrayHasKey($letter, FakeDb::$statuses);
+            $this->assertNotContains($letter, ['N', 'T']);
+        }
+        $this->assertSame('J', FakeDb::$params['status.shipping_instructed']);  // intact ones stay
+        fn_smile_bridge_uninstall();  // the garbage letter 'hh' is not deleted blindly
+        $this->assertArrayHasKey('O', FakeDb::$statuses);
+    }
+
+    public function testUninstallKeepsStatusesOrdersUseSoThoseOrdersStayReadable(): void
+    {
+        $this->install();
+        FakeDb::$rows['orders'][11] = ['order_id' => 11, 'status' => 'S'] + FakeDb::$rows['orders'][10];
+        fn_smile_bridge_uninstall();
+        FakeDb::runAddonQueries(self::ADDON_XML, 'uninstall');
+        $this->assertSame('Shipped (出荷済)', FakeDb::$statuses['S']['description']);  // order 11 still reads 出荷済
+        foreach (['A', 'J', 'W'] as $unused) {
+            $this->assertArrayNotHasKey($unused, FakeDb::$statuses);
+        }
+        $this->assertArrayHasKey('O', FakeDb::$statuses);
+        $this->assertSame(['order_id' => 11, 'status' => 'S'], FakeDb::$rows['orders'][11]);
+        $this->assertSame(['user_id', 'email'], array_keys(FakeDb::$columns['users']));
+        $this->assertSame([], FakeDb::$tables);
+    }
+
+    public function testCustomerPricesAtCheckout(): void
+    {
+        $this->install();
+        FakeDb::$rows['users'][21] = ['user_id' => 21, 'smile_price_rate' => '70', 'smile_price_rounding' => 'up',
+            'smile_price_unit' => '10', 'smile_price_rate_base' => 'price'] + FakeDb::$rows['users'][1];
+        FakeDb::$rows['users'][22] = FakeDb::$rows['users'][1];
+        FakeDb::$rows['users'][22]['user_id'] = 22;
+        FakeDb::$customerPrices[] = ['user_id' => 21, 'product_id' => 8, 'min_quantity' => '1', 'price' => '650.00',
+            'valid_from' => '', 'valid_to' => ''];
+        $price = function (int $userId, int $productId, $base) {
+            $data = ['price' => $base, 'list_price' => ''];
+            fn_smile_bridge_get_cart_product_data($productId, $data, ['amount' => 1], ['user_id' => $userId], [], 'h');
+            return $data['price'];
+        };
+        $this->assertSame('650', $price(21, 8, 1000.0));     // the customer's own row
+        $this->assertSame('710', $price(21, 7, 1010.0));     // 1010 × 70 % = 707, up to a multiple of 10
+        $this->assertSame(1010.0, $price(0, 7, 1010.0));     // guest: CS-Cart's price
+        $this->assertSame(1010.0, $price(22, 7, 1010.0));    // no data: CS-Cart's price
+        FakeDb::$customerPrices[] = ['user_id' => 21, 'product_id' => 9, 'min_quantity' => '1', 'price' => 'broken',
+            'valid_from' => '', 'valid_to' => ''];
+        $this->assertSame(1010.0, $price(21, 9, 1010.0));    // unreadable stored data never blocks the sale
+        $this->assertStringContainsString('customer price for product 9 not applied', (string) file_get_contents($this->log));
+    }
+
+    public function testDirectShipSurchargeIsALineAndTheChecksRefuseWithReasons(): void
+    {
+        $this->install();
+        FakeDb::$rows['products'][8] = ['product_id' => 8, 'amount' => 1, 'price' => '1', 'smile_direct_ship_allowed' => 'Y'];
+        $cart = ['smile_direct_ship' => 'Y', 'subtotal' => 12345.0, 'total' => 13145.0, 'payment_id' => 2,
+            'smile_direct_ship_recipient' => '山田商店',
+            'products' => [['product_id' => 8, 'product' => '紙コップ'], ['product_id' => 7, 'product' => 'ゴミ袋']]];
+        $none = [];
+        fn_smile_bridge_calculate_cart_post($cart, [], true, true, '', true, $none, $none);
+        $this->assertSame('1234', $cart['smile_direct_ship_surcharge']);  // 10 % (the default), rounded down
+        $this->assertSame('14379', $cart['total']);
+        fn_smile_bridge_set_param('direct_ship_rate', '12.5');  // pushed by the daemon (batch kind settings)
+        fn_smile_bridge_set_param('direct_ship_rounding', 'half_up');
+        fn_smile_bridge_set_param('direct_ship_unit', '10');
+        $cart['total'] = 13145.0;
+        fn_smile_bridge_calculate_cart_post($cart, [], true, true, '', true, $none, $none);
+        $this->assertSame('1540', $cart['smile_direct_ship_surcharge']);  // 1543.125 → 1540
+        FakeDb::$language = 'ja';
+        Registry::$values['addons.smile_bridge.direct_ship_payment_ids'] = '1';
+        $cart['smile_direct_ship_recipient'] = '';
+        $allow = true;
+        fn_smile_bridge_pre_place_order($cart, $allow, []);
+        $this->assertFalse($allow);
+        $this->assertCount(3, FakeDb::$notifications);
+        $this->assertStringContainsString('ゴミ袋', FakeDb::$notifications[0]);
+        $this->assertStringNotContainsString('紙コップ', FakeDb::$notifications[0]);
+        $this->assertStringContainsString('直送先', FakeDb::$notifications[2]);
+    }
+
+    public function testCreditCheckRefusesOnAccountOrdersOverTheLimitInTheCustomersLanguage(): void
+    {
+        $this->install();
+        Registry::$values['addons.smile_bridge.on_account_payment_ids'] = '1, 5';
+        Registry::$values['addons.smile_bridge.credit_check'] = 'Y';
+        FakeDb::$rows['users'][31] = ['user_id' => 31, 'smile_credit_limit' => '100000.00',
+            'smile_credit_exposure' => '90000.00'] + FakeDb::$rows['users'][1];
+        $place = function (array $cart, string $language) {
+            FakeDb::$language = $language;
+            FakeDb::$notifications = [];
+            \Tygh\Tygh::$app['session']['auth'] = ['user_id' => 31];
+            $allow = true;
+            fn_smile_bridge_pre_place_order($cart + ['products' => [['product_id' => 7]]], $allow, []);
+            return $allow;
+        };
+        $this->assertFalse($place(['payment_id' => 1, 'total' => 20000.0], 'ja'));
+        $this->assertStringContainsString('与信残高（10,000円）', FakeDb::$notifications[0]);
+        $this->assertFalse($place(['payment_id' => 5, 'total' => 10000.5], 'en'));
+        $this->assertStringContainsString('exceeds your available credit (10,000)', FakeDb::$notifications[0]);
+        $this->assertTrue($place(['payment_id' => 1, 'total' => 10000.0], 'ja'));   // exactly the limit
+        $this->assertTrue($place(['payment_id' => 3, 'total' => 99999.0], 'ja'));   // not 掛売
+        Registry::$values['addons.smile_bridge.credit_check'] = 'N';
+        $this->assertTrue($place(['payment_id' => 1, 'total' => 99999.0], 'ja'));
+    }
+
+    public function testABrokenCreditCheckRefusesInsteadOfLettingTheOrderThrough(): void
+    {
+        $this->install();
+        Registry::$values['addons.smile_bridge.on_account_payment_ids'] = '1';
+        FakeDb::$rows['users'][32] = ['user_id' => 32, 'smile_credit_limit' => 'lots',
+            'smile_credit_exposure' => '0'] + FakeDb::$rows['users'][1];
+        \Tygh\Tygh::$app['session']['auth'] = ['user_id' => 32];
+        FakeDb::$language = 'ja';
+        $allow = true;
+        fn_smile_bridge_pre_place_order(['payment_id' => 1, 'total' => 1.0], $allow, []);
+        $this->assertFalse($allow);
+        $this->assertStringContainsString('ただいまご注文内容を確認できませんでした', FakeDb::$notifications[0]);
+    }
+
+    public function testHooksWriteEventsTheEntityServesAndAcknowledges(): void
+    {
+        $this->install();
+        fn_smile_bridge_place_order_post(['total' => 1200.5], ['user_id' => 4], 'save', 0, 0, 10, 'O', [], []);
+        fn_smile_bridge_change_order_status_post(10, 'J', 'O', [], false, [], []);
+        fn_smile_bridge_delete_order(10);
+        fn_smile_bridge_update_profile('update', ['user_id' => 4, 'user_type' => 'C'], []);
+        $entity = new SmileBridgeEvents();
+        $feed = $entity->index('', ['after_id' => '0', 'limit' => '3']);
+        $this->assertSame(200, $feed['status']);
+        $json = json_decode(EventSerializer::json($feed['data']), true);
+        $this->assertSame(['order.placed', 'order.status_changed', 'order.deleted'], array_column($json['events'], 'type'));
+        $this->assertSame(['status' => 'O', 'user_id' => 4, 'total' => '1200.5'], $json['events'][0]['data']);
+        $this->assertTrue($json['params']['has_more']);
+        $this->assertSame('J', $json['params']['statuses']['shipping_instructed']);
+        $this->assertSame(400, $entity->index('', ['limit' => '0'])['status']);
+        $this->assertSame(404, $entity->index('99')['status']);
+        $this->assertSame(['acknowledged_id' => 3, 'purged' => 0], $entity->update('3', [])['data']);
+        $this->assertSame(3, $entity->update('2', [])['data']['acknowledged_id']);  // never back
+        $rest = json_decode(EventSerializer::json($entity->index('', [])['data']), true);
+        $this->assertSame(['user.updated'], array_column($rest['events'], 'type'));  // default: after the ack
+        FakeDb::$events[1]['created_at'] = (string) (time() - 15 * 86400);
+        $this->assertSame(1, $entity->update('4', [])['data']['purged']);
+    }
+
+    public function testAFailingOutboxOrWakeUpNeverBreaksTheRequest(): void
+    {
+        fn_smile_bridge_change_order_status_post(10, 'P', 'O', [], false, [], []);  // no table yet: logged only
+        $this->assertSame([], FakeDb::$events);
+        $this->assertStringContainsString('could not record order.status_changed event', (string) file_get_contents($this->log));
+        Registry::$values['addons.smile_bridge.daemon_url'] = 'http://127.0.0.1:9';  // nothing listens
+        Registry::$values['addons.smile_bridge.hmac_secret'] = 's3cret';
+        $started = microtime(true);
+        fn_smile_bridge_wake_up(5);
+        $this->assertLessThan(5.0, microtime(true) - $started);
+        $this->assertTrue(HmacSigner::verify('s3cret', HmacSigner::sign('s3cret', '{}', time()), '{}', time()));
+    }
+
+    public function testBatchApplyRunsEachItemThroughCsCart(): void
+    {
+        $this->install();
+        FakeDb::$rows['products'][8] = ['product_id' => 8, 'amount' => 1, 'price' => '1', 'smile_direct_ship_allowed' => 'N'];
+        FakeDb::$refuse[8] = true;
+        $results = fn_smile_bridge_batch_apply([
+            ['kind' => 'stock', 'id' => 'a', 'product_id' => 7, 'amount' => 40],
+            ['kind' => 'stock', 'id' => 'b', 'product_id' => 8, 'amount' => 1],
+            ['kind' => 'stock', 'id' => 'c', 'product_id' => 99, 'amount' => 1],
+            ['kind' => 'customer_price', 'user_id' => 1, 'product_id' => 7, 'rows' => [['price' => '650']]],
+            ['kind' => 'user_fields', 'user_id' => 1, 'fields' => ['smile_price_rate' => '70']],
+            ['kind' => 'order_fields', 'order_id' => 10, 'fields' => ['smile_ship_to_code' => '0001']],
+            ['kind' => 'stock', 'product_id' => 7],
+        ]);
+        $this->assertSame(['ok', 'failed', 'not_found', 'ok', 'ok', 'ok', 'invalid'], array_column($results, 'code'));
+        $this->assertSame(40, FakeDb::$rows['products'][7]['amount']);
+        $this->assertSame('items[1]: fn_update_product refused product 8 (see the store log)', $results[1]['message']);
+        $this->assertSame('product 99 does not exist on this store', $results[2]['message']);
+        $this->assertSame('650', FakeDb::$customerPrices[0]['price']);
+        $this->assertSame('70', FakeDb::$rows['users'][1]['smile_price_rate']);
+        $this->assertSame('0001', FakeDb::$rows['orders'][10]['smile_ship_to_code']);
+        $this->assertSame([], FakeDb::$events);  // plain updates: no hooks, no events
+    }
+}
