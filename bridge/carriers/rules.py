@@ -269,7 +269,11 @@ class DelayWatch(_Model):
 
 
 class Results(_Model):
+    """Result files (issued data, generic CSV): picked up from the inbox under SMILE's safe-folder rules."""
+
     inbox_dir: Path = Path("carriers/inbox")
+    archive_dir: Path = Path("carriers/archive")  # applied files, in YYYYMMDD folders
+    error_dir: Path = Path("carriers/error")  # refused files, with NAME.error.txt beside them
 
 
 class ShippingRules(_Model):

@@ -136,6 +136,16 @@ async def in_state(tx: Connection, state: WorkflowState) -> list[int]:
     return [row[0] for row in await cursor.fetchall()]
 
 
+async def entered_at(tx: Connection, state: WorkflowState) -> dict[int, str]:
+    """Orders now in ``state`` → when they last entered it (ISO time of the transition)."""
+    cursor = await tx.execute(
+        "SELECT o.order_id, MAX(t.at) FROM orders o JOIN order_transitions t ON t.order_id = o.order_id "
+        "AND t.to_state = o.workflow_state WHERE o.workflow_state = ? GROUP BY o.order_id ORDER BY o.order_id",
+        (state.value,),
+    )
+    return {row[0]: row[1] for row in await cursor.fetchall()}
+
+
 async def unconfirmed_quantities(tx: Connection) -> dict[str, Decimal]:
     """Per product code: quantities in open CS-Cart orders that SMILE has not confirmed yet (the stock job subtracts
     them, because SMILE's on-hand and allocated figures do not know these orders)."""

@@ -1,0 +1,168 @@
+"""Orders in 出荷指示 → one label file per carrier, exactly once; a row that cannot be made valid → 保留.
+
+One export:
+1. read the orders in 出荷指示 without a label, and the orders the shipping job itself put on 保留 (they are checked
+   again: staff fix the order in CS-Cart, the orders job mirrors the fix, the next export releases it);
+2. ``build_label_files`` (bridge/carriers/export.py) builds the files and the rejections;
+3. in one store transaction: each rejection puts its order on 保留 with the message that says what to fix, each
+   fixed order goes back to 出荷指示, each file is recorded with its bytes and its orders marked labelled;
+4. each recorded file is written (temporary name, fsync, rename) and marked written. A crash between 3 and 4 is
+   finished by ``recover`` at the next run from the recorded bytes, so no order is ever on two label files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bridge import metrics
+from bridge.carriers.export import build_label_files
+from bridge.carriers.labels import LabelFile, Rejection
+from bridge.domain.orders import Order
+from bridge.domain.time import iso
+from bridge.store import audit
+from bridge.store import orders as mirror
+from bridge.store.db import Connection
+from bridge.sync.orders_export import write_file
+from bridge.sync.shipping_flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, publish
+
+S = mirror.WorkflowState
+
+
+@dataclass(slots=True)
+class ExportOutcome:
+    files: list[LabelFile] = field(default_factory=list)  # written (or, in a dry run, that would be)
+    paths: list[Path] = field(default_factory=list)
+    held: list[Rejection] = field(default_factory=list)
+    released: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def labelled(self) -> int:
+        return sum(len(f.order_ids) for f in self.files)
+
+    def plan(self) -> list[str]:
+        lines = [f"{f.carrier}: {f.file_name} with order(s) {', '.join(map(str, f.order_ids))}" for f in self.files]
+        lines += [f"order {r.order_id}: → 保留 — {r.message}" for r in self.held]
+        lines += [f"order {order_id}: 保留 → 出荷指示 (label row valid now)" for order_id in self.released]
+        return lines
+
+
+async def candidates(tx: Connection) -> tuple[list[Order], set[int]]:
+    """Orders in 出荷指示 without a label, plus the ones on the shipping job's own 保留; and the held ids."""
+    cursor = await tx.execute(
+        "SELECT o.order_id FROM orders o WHERE (o.workflow_state = ? AND NOT EXISTS (SELECT 1 FROM carrier_labels l "
+        "WHERE l.order_id = o.order_id)) OR (o.workflow_state = ? AND o.hold_by = ?) ORDER BY o.order_id",
+        (S.SHIPPING_INSTRUCTED.value, S.HOLD.value, HELD_BY),
+    )
+    orders, held = [], set()
+    for (order_id,) in await cursor.fetchall():
+        current = await mirror.get(tx, order_id)
+        assert current is not None
+        orders.append(current.order)
+        if current.workflow_state is S.HOLD:
+            held.add(order_id)
+    return orders, held
+
+
+async def export_labels(sc: ShippingContext, now: datetime, *, carriers: Iterable[str] | None = None,
+                        dry_run: bool = False) -> ExportOutcome:
+    """Label files for the carriers in ``carriers`` (every carrier when None); holds and releases for all."""
+    wanted = None if carriers is None else set(carriers)
+    outcome = ExportOutcome()
+    async with sc.ctx.store.transaction() as tx:
+        orders, held = await candidates(tx)
+    if not orders:
+        return outcome
+    built = build_label_files(orders, sc.rules, now)
+    rejected = {r.order_id: r for r in built.rejections}
+    outcome.held = [r for r in built.rejections if r.order_id not in held]
+    files = [f for f in built.files if wanted is None or f.carrier in wanted]
+    outcome.released = sorted(o.order_id for o in orders if o.order_id in held and o.order_id not in rejected)
+    outcome.files = files
+    if dry_run:
+        return outcome
+    changes = Changes()
+    async with sc.ctx.store.transaction() as tx:
+        for rejection in built.rejections:
+            await _hold(tx, sc, rejection, rejection.order_id in held, changes)
+        for order_id in outcome.released:
+            await move(tx, sc, order_id, S.SHIPPING_INSTRUCTED, "carrier label row valid now; back to 出荷指示",
+                       changes)
+        for label_file in files:
+            label_file = await _record(tx, sc, label_file, now)
+            outcome.paths.append(sc.folder(sc.rules.carrier_rules(label_file.carrier).output_dir)
+                                 / label_file.file_name)
+        await enqueue(tx, sc, changes)
+    await publish(sc, changes)
+    outcome.notes.extend(changes.notes)
+    outcome.notes.extend(await recover(sc))
+    for label_file in files:
+        for line in (*label_file.substitutions, *label_file.warnings):
+            log.info("shipping.label_note", carrier=label_file.carrier, file=label_file.file_name, note=line)
+        metrics.JOB_RECORDS.labels(sync_job=JOB, stage="labelled").inc(len(label_file.order_ids))
+    if changes.status_ops:
+        sc.ctx.wake_dispatcher()
+    return outcome
+
+
+async def _hold(tx: Connection, sc: ShippingContext, rejection: Rejection, already_held: bool,
+                changes: Changes) -> None:
+    reason = rejection.message
+    if not already_held:
+        if await move(tx, sc, rejection.order_id, S.HOLD, reason, changes, hold_by=HELD_BY):
+            log.warning("shipping.held", order_id=rejection.order_id, reason=reason)
+        return
+    cursor = await tx.execute("SELECT hold_reason FROM orders WHERE order_id = ?", (rejection.order_id,))
+    if (await cursor.fetchone())[0] != reason:  # still held, for another reason now
+        await mirror.transition(tx, rejection.order_id, S.HOLD, f"still held: {reason}")
+        await tx.execute("UPDATE orders SET hold_reason = ? WHERE order_id = ?", (reason, rejection.order_id))
+
+
+async def _record(tx: Connection, sc: ShippingContext, label_file: LabelFile, now: datetime) -> LabelFile:
+    """Record the file and mark its orders labelled; a name already taken gets -1, -2 … before the suffix."""
+    name, counter = label_file.file_name, 1
+    stem, dot, suffix = label_file.file_name.rpartition(".")
+    while await (await tx.execute("SELECT 1 FROM carrier_label_files WHERE file_name = ?", (name,))).fetchone():
+        name = f"{stem}-{counter}{dot}{suffix}" if dot else f"{label_file.file_name}-{counter}"
+        counter += 1
+    directory = sc.folder(sc.rules.carrier_rules(label_file.carrier).output_dir)
+    await tx.execute(
+        "INSERT INTO carrier_label_files (file_name, carrier, directory, state, order_ids, checksum, content, "
+        "created_at) VALUES (?, ?, ?, 'writing', ?, ?, ?, ?)",
+        (name, label_file.carrier, str(directory), json.dumps(list(label_file.order_ids)),
+         hashlib.sha256(label_file.content).hexdigest(), label_file.content, iso(now)),
+    )
+    await tx.executemany(
+        "INSERT INTO carrier_labels (order_id, carrier, file_name, exported_at) VALUES (?, ?, ?, ?)",
+        [(order_id, label_file.carrier, name, iso(now)) for order_id in label_file.order_ids],
+    )
+    await audit.write(tx, JOB, "label_file", name, {"carrier": label_file.carrier,
+                                                    "orders": list(label_file.order_ids),
+                                                    "substitutions": list(label_file.substitutions),
+                                                    "warnings": list(label_file.warnings)})
+    return LabelFile(label_file.carrier, name, label_file.content, label_file.order_ids, label_file.substitutions,
+                     label_file.warnings)
+
+
+async def recover(sc: ShippingContext) -> list[str]:
+    """Write every recorded label file not written yet (this run's, or one a crash left behind)."""
+    rows = await sc.ctx.store.fetchall(
+        "SELECT file_name, directory, content, checksum FROM carrier_label_files WHERE state = 'writing' "
+        "ORDER BY created_at, file_name")
+    notes = []
+    for name, directory, content, checksum in rows:
+        path = Path(directory) / name
+        if not (path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == checksum):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_file(path.parent, name, bytes(content))
+        async with sc.ctx.store.transaction() as tx:
+            await tx.execute("UPDATE carrier_label_files SET state = 'written', content = NULL, written_at = ? "
+                             "WHERE file_name = ?", (iso(sc.ctx.clock.now()), name))
+        log.info("shipping.label_file_written", file=str(path))
+        notes.append(f"label file {path}")
+    return notes

@@ -1,0 +1,126 @@
+"""End to end on the simulator: order → 出荷指示 (real orders job) → label file → result file → CS-Cart shipment with
+tracking → 出荷済 → 出荷通知済 (the customer mailed exactly once) → 完了; duplicates, partial and multi-parcel files,
+unknown orders and bad tracking numbers, label rows that cannot be made valid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.domain.orders import WorkflowState as S
+from tests.carriers.e2e import Shipping, later, shipping_for
+
+TRACKING = "389711074012"  # passes the 7DR check (carriers.md §5)
+SECOND = "512547514334"
+THIRD = "405548424886"
+
+
+def result_csv(*rows: str, header: str = "order_no,delivery_no,delivery_date") -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+async def shipped_to_complete(s: Shipping, order_id: int) -> None:
+    """The mail goes at the next notification time (12:00 / 17:00 JST); 完了 after CS-Cart took the mail's status."""
+    await s.at(later(s, days=1))
+    assert await s.state(order_id) is S.NOTIFIED
+    await s.run()
+    assert await s.state(order_id) is S.COMPLETE
+
+
+async def test_order_to_complete_with_one_mail_and_idempotent_reimport(tmp_path: Path) -> None:
+    async with shipping_for(tmp_path) as s:
+        order_id = await s.instruct((1, 2))
+        assert await s.state(order_id) is S.SHIPPING_INSTRUCTED
+
+        await s.run()
+        [label] = s.label_files("yamato")
+        rows = label.read_bytes().decode("cp932").splitlines()
+        assert len(rows) == 2 and rows[1].split(",")[0] == str(order_id)  # お客様管理番号 = CS-Cart order id
+        await s.at(later(s, days=1))
+        assert s.label_files("yamato") == [label]  # labelled once, even when the schedule comes round again
+
+        result = s.drop("result_1.csv", result_csv(f"{order_id},{TRACKING},2026-11-24 15:00:00"))
+        await s.run()
+        assert await s.state(order_id) is S.SHIPPED
+        assert not result.exists() and list((s.data / "carriers" / "archive").rglob("result_1.csv"))
+        [shipment] = s.shipments(order_id)
+        assert (shipment.carrier, shipment.tracking_number) == ("yamato", TRACKING)
+        assert f"crjz.b.NQ0010?id={TRACKING}" in shipment.comments and "3897-1107-4012" in shipment.comments
+        sim_order = s.orders.sim.state.orders[order_id]
+        assert sim_order.status == "G"  # 出荷済 in the test's order_flow.yaml, set by the shipment itself
+        assert s.customer_mails(order_id) == []  # times mode: not before 12:00 / 17:00
+
+        await shipped_to_complete(s, order_id)
+        [mail] = s.customer_mails(order_id)
+        assert mail.status == "H"  # 出荷通知済
+        assert sim_order.status == "C"
+
+        history = await s.orders.history(order_id)
+        s.drop("result_1_again.csv", result_csv(f"{order_id},{TRACKING},2026-11-24 15:00:00"))
+        s.drop("result_2.csv", result_csv(f"{order_id},3897-1107-4012,", header="order_no,delivery_no,shop_memo"))
+        await s.at(later(s, days=1))
+        await s.run()
+        assert len(s.shipments(order_id)) == 1 and len(s.customer_mails(order_id)) == 1
+        assert await s.orders.history(order_id) == history
+        archived = sorted(p.name for p in (s.data / "carriers" / "archive").rglob("*.csv*"))
+        assert archived == ["result_1.csv", "result_1_again.csv.duplicate", "result_2.csv"]
+
+
+async def test_partial_then_multi_parcel_shipments(tmp_path: Path) -> None:
+    async with shipping_for(tmp_path) as s:
+        order_id = await s.instruct((1, 2), (2, 3))
+        await s.run()
+        first, second = [line.item_id for line in (await s.orders.state(order_id)).order.lines]
+        s.drop("partial.csv", result_csv(f"{order_id},{TRACKING},,{first},2",
+                                         header="order_no,delivery_no,delivery_date,item_id,quantity"))
+        await s.run()
+        assert await s.state(order_id) is S.SHIPPING_INSTRUCTED  # one item still unshipped
+        [partial] = s.shipments(order_id)
+        assert partial.products == {first: 2}
+
+        s.drop("rest.csv", result_csv(f"{order_id},{SECOND},2026-11-25 10:00:00",
+                                      f"{order_id},{THIRD},2026-11-25 10:00:00"))
+        await s.run()
+        assert await s.state(order_id) is S.SHIPPED
+        assert len(s.shipments(order_id)) == 2  # CS-Cart cannot ship the same items twice: one shipment, 2個口
+        rest = next(x for x in s.shipments(order_id) if x.tracking_number == SECOND)
+        assert rest.products == {second: 3}
+        assert "2個口" in rest.comments and SECOND in rest.comments and THIRD in rest.comments
+        await shipped_to_complete(s, order_id)
+        assert len(s.customer_mails(order_id)) == 1
+
+
+async def test_unknown_order_and_bad_tracking_refuse_the_whole_file(tmp_path: Path) -> None:
+    async with shipping_for(tmp_path) as s:
+        order_id = await s.instruct((1, 1))
+        await s.run()
+        s.drop("bad.csv", result_csv(f"{order_id},{TRACKING},", "999999,512547514334,", f"{order_id},12345,",
+                                     f"{order_id},389711074013,"))
+        await s.run()
+        assert await s.state(order_id) is S.SHIPPING_INSTRUCTED and s.shipments(order_id) == []
+        report = (s.data / "carriers" / "error" / "bad.csv.error.txt").read_text(encoding="utf-8")
+        assert "bad.csv:3: error: order_no: order 999999 is unknown to the bridge" in report
+        assert "bad.csv:4: error: delivery_no:" in report and "not a tracking number" in report
+        assert "bad.csv:5: warning: delivery_no: tracking number 389711074013 fails the 7DR check digit" in report
+
+
+async def test_row_that_cannot_be_made_valid_goes_to_hold_then_back(tmp_path: Path) -> None:
+    async with shipping_for(tmp_path) as s:
+        good = await s.instruct((1, 1))
+        bad = await s.instruct((2, 1), customer={"s_phone": "電話なし"})
+        await s.run()
+        assert await s.state(bad) is S.HOLD and await s.state(good) is S.SHIPPING_INSTRUCTED
+        last = (await s.orders.history(bad))[-1]
+        assert last.to_state is S.HOLD and "shipping.phone" in last.reason and "correct it on the order" in last.reason
+        held = await s.orders.store.fetchone("SELECT hold_by, hold_reason FROM orders WHERE order_id = ?", (bad,))
+        assert held[0] == "carriers" and held[1] == last.reason
+        [label] = s.label_files("yamato")
+        ids = [row.split(",")[0] for row in label.read_bytes().decode("cp932").splitlines()[1:]]
+        assert ids == [str(good)]
+        assert s.orders.sim.state.orders[bad].status == "A"  # 保留 in CS-Cart
+
+        s.orders.sim.state.orders[bad].address["s_phone"] = "06-1234-5678"  # staff fix the order
+        s.orders.touch(bad)
+        await s.orders.cycle()
+        await s.at(later(s, days=1))
+        assert await s.state(bad) is S.SHIPPING_INSTRUCTED
+        assert len(s.label_files("yamato")) == 2
