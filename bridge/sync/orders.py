@@ -89,7 +89,8 @@ class OrderRules:
             shipping_item_code=fee.item_code, shipping_item_name=fee.item_name,
             shipping_tax_class=fee.tax_class or "0", surcharge_item_code=surcharge.item_code,
             surcharge_item_name=surcharge.item_name, surcharge_tax_class=surcharge.tax_class or "1",
-            tax_rate=self.pricing.tax.default_rate_percent,
+            tax_rate=self.pricing.tax.default_rate_percent, shipping_tax_rate=fee.tax_rate_percent,
+            surcharge_tax_rate=surcharge.tax_rate_percent,
         )
 
 

@@ -41,6 +41,8 @@ class ExportRules:
     surcharge_item_name: str = "直送手数料"
     surcharge_tax_class: str = "1"
     tax_rate: Decimal = Decimal(10)
+    shipping_tax_rate: Decimal | None = None  # None = tax_rate
+    surcharge_tax_rate: Decimal | None = None  # None = tax_rate
     product_tax_class: str = "1"
     misc_ship_to_code: str = "999999"
     cancel_sign: int = -1  # 赤伝: quantities and amounts negated
@@ -63,6 +65,10 @@ def _number(value: Decimal) -> str:
 
 def _ymd(day: date | None) -> str:
     return "" if day is None else day.strftime("%Y%m%d")
+
+
+def _rate(specific: Decimal | None, default: Decimal) -> Decimal:
+    return default if specific is None else specific
 
 
 def slip_rows(order: Order, party: Party, rules: ExportRules, *, sign: int = 1,
@@ -103,10 +109,10 @@ def slip_rows(order: Order, party: Party, rules: ExportRules, *, sign: int = 1,
             line.tax_rate if line.tax_rate is not None else rules.tax_rate)
     if order.shipping_cost:
         add(rules.shipping_item_code, rules.shipping_item_name, Decimal(1), order.shipping_cost,
-            rules.shipping_tax_class, rules.tax_rate)
+            rules.shipping_tax_class, _rate(rules.shipping_tax_rate, rules.tax_rate))
     if order.direct_ship and surcharge:
         add(rules.surcharge_item_code, rules.surcharge_item_name, Decimal(1), surcharge, rules.surcharge_tax_class,
-            rules.tax_rate)
+            _rate(rules.surcharge_tax_rate, rules.tax_rate))
     return rows
 
 

@@ -87,3 +87,11 @@ def test_a_value_outside_jis_x_0208_refuses_only_that_order() -> None:
                             export.ExportRules())
     problems = export.refused(rows, layout, SmileSettings().substitutions)
     assert problems and "備考" in problems[0]
+
+
+def test_shipping_and_surcharge_lines_carry_their_own_tax_rate_and_class() -> None:
+    order = _order(datetime(2026, 5, 1, tzinfo=UTC), shipping_cost=Decimal(800), direct_ship=True)
+    rules = export.ExportRules(shipping_tax_rate=Decimal(8), shipping_tax_class="0", surcharge_tax_class="2")
+    rows = export.slip_rows(order, export.Party("100001", "x"), rules, surcharge=Decimal(100))
+    assert [(r["商品ｺｰﾄﾞ"], r["課税区分"], r["消費税率％"]) for r in rows] == [
+        ("10000001", "1", "10"), ("SF-01", "0", "8"), ("DS-01", "2", "10")]
