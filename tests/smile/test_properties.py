@@ -247,12 +247,28 @@ def mutate(data: bytes, steps: list[tuple[str, int, int]]) -> bytes:
     return data
 
 
-@pytest.mark.parametrize("file_type", ["stock", "products", "customers"])
+@pytest.fixture(scope="module")
+def exports(generated: GeneratedSet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every readable type as a file: the generated set plus a headerless 売上明細 export."""
+    lines = [
+        SalesSlipLine(slip_date=date(2026, 11, 24), slip_no=f"{10_000 + n // 3:08d}", serial=str(7000 + n // 3),
+                      line_no=n % 3 + 1, customer_code="100001", product_code=f"{10_000_000 + n}",
+                      product_name="紙コップ 小", quantity=Decimal(n + 1), unit_price=Decimal(120),
+                      amount=Decimal(120 * (n + 1)), order_ref=f"CS{1000 + n // 3}")
+        for n in range(30)
+    ]
+    sales = write_records(tmp_path_factory.mktemp("exports") / "sales_lines.csv", "sales_lines", lines,
+                          layout=SETTINGS.layout("sales_lines"))
+    return {**generated.paths, "sales_lines": sales}
+
+
+@pytest.mark.parametrize("file_type", ["stock", "products", "customers", "customer_prices", "quantity_prices",
+                                       "sales_lines"])
 @PROFILE
 @given(steps=mutations())
 def test_corruption_never_crashes_and_never_yields_half_a_file(file_type: str, steps: list[tuple[str, int, int]],
-                                                               generated: GeneratedSet, tmp_path: Path) -> None:
-    source = generated.paths[file_type]
+                                                               exports: dict[str, Path], tmp_path: Path) -> None:
+    source = exports[file_type]
     path = tmp_path / source.name
     path.write_bytes(mutate(source.read_bytes(), steps))
     result = read_file(path, file_type, SETTINGS)  # must not raise, whatever the bytes
