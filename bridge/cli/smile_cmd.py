@@ -25,8 +25,8 @@ def _smile_settings(config: Path | None) -> SmileSettings:
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the files into (created if missing).")],
-    products: Annotated[int, typer.Option("--products", min=0, help="商品マスター rows.")] = 1000,
-    customers: Annotated[int, typer.Option("--customers", min=0, max=899_998, help="得意先マスター rows.")] = 100,
+    products: Annotated[int, typer.Option("--products", min=1, help="商品マスター rows.")] = 1000,
+    customers: Annotated[int, typer.Option("--customers", min=1, max=899_998, help="得意先マスター rows.")] = 100,
     warehouses: Annotated[int, typer.Option("--warehouses", min=1, max=999, help="Warehouses in 在庫.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 1,
     encoding: Annotated[

@@ -83,3 +83,10 @@ def test_check_reads_a_headerless_sales_export(tmp_path: Path) -> None:
     result = runner.invoke(app, ["smile", "check", str(out), "--type", "sales_lines"])
     assert result.exit_code == 0, result.output
     assert "1 record(s) would be read" in result.output and "CS1001" in result.output
+
+
+def test_generate_refuses_an_empty_set(tmp_path: Path) -> None:
+    """An export with no rows would be refused by the readers (an empty master would remove everything)."""
+    for option in ("--products", "--customers"):
+        result = runner.invoke(app, ["smile", "generate", "--out", str(tmp_path), option, "0"])
+        assert result.exit_code == 2 and option in result.output
