@@ -63,6 +63,7 @@ class JobsSettings(_Section):
     products: JobSettings = _job(86400)
     orders: JobSettings = _job(60)
     drift: JobSettings = _job(86400)  # CS-Cart amounts changed by hand (bridge/sync/drift.py)
+    customer_prices: JobSettings = _job(3600)  # 得意先別単価 → the add-on (bridge/sync/customer_prices.py)
     shipping: JobSettings = _job(60)  # label files, result files, shipping mails (bridge/sync/shipping.py)
 
     def items(self) -> list[tuple[str, JobSettings]]:

@@ -16,8 +16,15 @@ from bridge.cscart import addon_protocol as proto
 from bridge.cscart.addon_client import AddonClient
 from bridge.cscart.addon_protocol import BatchResponse, EventPage, ResultCode
 from bridge.cscart.client import CSCartClient, NotFoundError, basic_auth
-from bridge.cscart.simulator import SimState, Simulator, install, run_simulator, seed_state, uninstall
-from bridge.cscart.simulator import addon_batch
+from bridge.cscart.simulator import (
+    SimState,
+    Simulator,
+    addon_batch,
+    install,
+    run_simulator,
+    seed_state,
+    uninstall,
+)
 from bridge.cscart.simulator.seed import CORE_STATUSES
 from bridge.cscart.simulator.state import SimStatus
 from bridge.sync.orders_hook import OrdersWakeup
@@ -97,7 +104,7 @@ def test_install_picks_the_letters_the_php_picker_picks(taken: str) -> None:
         return
     addon = install(state)
     assert addon.statuses == php
-    for key, letter in php.items():
+    for letter in php.values():
         assert state.statuses[letter].inventory == "D" and letter not in "NT"
     assert state.statuses[php["notified"]].params["notify"] == "Y"
     assert state.statuses[php["shipped"]].params["notify"] == "N"

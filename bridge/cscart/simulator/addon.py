@@ -144,7 +144,7 @@ class AddonState:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 async with session.post(url, data=body, headers=headers) as response:
                     self.wake_ups.append(response.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             self.wake_ups.append(f"{type(exc).__name__}: {exc}")  # never breaks the shop
 
     async def settle(self) -> None:

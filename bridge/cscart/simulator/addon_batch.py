@@ -7,6 +7,7 @@ results, so the simulator cannot drift from the add-on.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from decimal import Decimal
@@ -69,7 +70,7 @@ def php_decimal(value: Any) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise ValueError("not a finite number")
         value = var_export(value)
     text = value.strip(" \t\n\r\0\x0b")

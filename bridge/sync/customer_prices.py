@@ -1,0 +1,97 @@
+"""Job ``customer_prices``: SMILE 得意先別単価 → the smile_bridge add-on's customer price table, through its batch API.
+
+One run (hourly): the newest 得意先別単価 file (owned here), rows grouped per (CS-Cart user, CS-Cart product) through
+the customers' and products' bindings, rows that ended before today (JST) dropped; the ledger diff is per pair and a
+changed pair sends its full row set (``customer.price``, bridge/cscart/batch_sink.py), a pair no longer in the file
+sends ``[]`` so the add-on deletes it. At checkout the add-on picks the row (docs/addon.md §6). Without the add-on the
+job writes nothing and says so: CS-Cart's core has no per-customer prices.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from bridge.domain.catalog import CustomerPrice
+from bridge.domain.time import JST
+from bridge.store import bindings, ledger
+from bridge.sync import plan
+from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.jobkit import finish, first, money
+from bridge.sync.smile_input import SmileInput
+
+JOB = "customer_prices"
+TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
+CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
+PRODUCT_BINDING = ("cscart", "product", "smile", "product")
+
+
+def pair_payloads(records: list[CustomerPrice], users: dict[str, str], products: dict[str, str], today: str
+                  ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """``user_id/product_id`` → the ``customer.price`` payload (full row set), and what could not be placed."""
+    rows: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    skipped: list[str] = []
+    for record in records:
+        user_id, product_id = users.get(record.customer_code), products.get(record.product_code)
+        if user_id is None or product_id is None:
+            skipped.append(f"{record.customer_code}/{record.product_code}")
+            continue
+        if record.min_quantity != record.min_quantity.to_integral_value() or record.min_quantity < 1:
+            skipped.append(f"{record.customer_code}/{record.product_code} (数量 {record.min_quantity})")
+            continue
+        valid_to = record.valid_to.isoformat() if record.valid_to else None
+        if valid_to is not None and valid_to < today:
+            continue
+        rows[(int(user_id), int(product_id))].append({
+            "min_quantity": int(record.min_quantity), "price": money(record.price),
+            "valid_from": record.valid_from.isoformat() if record.valid_from else None, "valid_to": valid_to})
+    payloads = {
+        f"{user_id}/{product_id}": {"user_id": user_id, "product_id": product_id,
+                                    "rows": sorted(pair, key=lambda r: (r["min_quantity"], r["valid_from"] or ""))}
+        for (user_id, product_id), pair in sorted(rows.items())
+    }
+    return payloads, skipped
+
+
+@register(JOB, "SMILE 得意先別単価 → the smile_bridge add-on's customer prices (batch API)")
+class CustomerPricesJob:
+    name = JOB
+
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+        self.input = SmileInput(context, "customer_prices")
+
+    async def run(self, options: RunOptions) -> JobResult:
+        started = time.perf_counter()
+        ctx = self.context
+        result = JobResult()
+        if not await ctx.service("cscart").addon_installed():
+            result.notes.append("the smile_bridge add-on is not installed: CS-Cart has no customer prices to write")
+            return finish(JOB, result, options, started)
+        snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
+        result.notes.extend(snapshot.notes)
+        if snapshot.result is None:
+            return finish(JOB, result, options, started)
+        records: list[CustomerPrice] = snapshot.records
+        result.read = len(records)
+        today = ctx.clock.now().astimezone(JST).date().isoformat()
+        async with ctx.store.transaction() as tx:
+            users = {code: cid for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
+            products = {code: cid for cid, code in (await bindings.all_of(tx, *PRODUCT_BINDING)).items()}
+            desired, skipped = pair_payloads(records, users, products, today)
+            for key in set(await ledger.get_hashes(tx, TARGET, ENTITY)) - set(desired):
+                user_id, product_id = (int(part) for part in key.split("/"))
+                desired[key] = {"user_id": user_id, "product_id": product_id, "rows": []}  # gone from SMILE
+            computed = await plan.diff(tx, TARGET, ENTITY, OP, desired)
+            result.changed = len(computed.changes)
+            result.plan = computed.describe(limit=10)
+            if not options.dry_run:
+                result.enqueued = await plan.enqueue(tx, computed, ctx.clock.time())
+        if skipped:
+            result.failed = len(skipped)
+            result.notes.append(f"{len(skipped)} row(s) without a bound customer or product, or a fractional "
+                                f"quantity, not written: {first(skipped)}")
+        if result.enqueued:
+            ctx.wake_dispatcher()
+        return finish(JOB, result, options, started)
