@@ -1,10 +1,14 @@
-"""Job ``customer_prices``: SMILE 得意先別単価 → the smile_bridge add-on's customer price table, through its batch API.
+"""Job ``customer_prices``: SMILE 得意先別単価 → the smile_bridge add-on's customer price table, and pricing.yaml's
+直送 surcharge (rate, rounding) → the add-on's checkout settings, both through its batch API.
 
 One run (hourly): the newest 得意先別単価 file (owned here), rows grouped per (CS-Cart user, CS-Cart product) through
 the customers' and products' bindings, rows that ended before today (JST) dropped; the ledger diff is per pair and a
 changed pair sends its full row set (``customer.price``, bridge/cscart/batch_sink.py), a pair no longer in the file
 sends ``[]`` so the add-on deletes it. At checkout the add-on picks the row (docs/addon.md §6). Without the add-on the
 job writes nothing and says so: CS-Cart's core has no per-customer prices.
+
+The surcharge settings are diffed against the ledger like the prices, so they are sent once and again only after
+pricing.yaml changes (``addon.settings``); the add-on uses them instead of its admin default.
 """
 
 from __future__ import annotations
@@ -14,17 +18,27 @@ from collections import defaultdict
 from typing import Any
 
 from bridge.domain.catalog import CustomerPrice
+from bridge.rules.pricing import PricingRules
 from bridge.domain.time import JST
 from bridge.store import bindings, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.jobkit import finish, first, money
+from bridge.sync.jobkit import finish, first, money, rules_of
 from bridge.sync.smile_input import SmileInput
 
 JOB = "customer_prices"
 TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
 CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
 PRODUCT_BINDING = ("cscart", "product", "smile", "product")
+SETTINGS_ENTITY, SETTINGS_OP = "addon_settings", "addon.settings"
+
+
+def surcharge_settings(pricing: PricingRules) -> dict[str, Any]:
+    """The ``addon.settings`` payload for the checkout's 直送 surcharge, from pricing.yaml."""
+    rule = pricing.direct_ship
+    return {"values": {"direct_ship_rate": f"{rule.surcharge_percent:f}",
+                       "direct_ship_rounding": rule.rounding.mode.value,
+                       "direct_ship_unit": f"{rule.rounding.unit:f}"}}
 
 
 def pair_payloads(records: list[CustomerPrice], users: dict[str, str], products: dict[str, str], today: str
@@ -54,7 +68,7 @@ def pair_payloads(records: list[CustomerPrice], users: dict[str, str], products:
     return payloads, skipped
 
 
-@register(JOB, "SMILE 得意先別単価 → the smile_bridge add-on's customer prices (batch API)")
+@register(JOB, "SMILE 得意先別単価 and the 直送 surcharge → the smile_bridge add-on (batch API)")
 class CustomerPricesJob:
     name = JOB
 
@@ -69,9 +83,18 @@ class CustomerPricesJob:
         if not await ctx.service("cscart").addon_installed():
             result.notes.append("the smile_bridge add-on is not installed: CS-Cart has no customer prices to write")
             return finish(JOB, result, options, started)
+        pricing = rules_of(ctx.services, "pricing", PricingRules)
+        async with ctx.store.transaction() as tx:
+            settings_plan = await plan.diff(tx, TARGET, SETTINGS_ENTITY, SETTINGS_OP,
+                                            {"direct_ship": surcharge_settings(pricing)})
+            result.plan = settings_plan.describe(limit=1)
+            if not options.dry_run:
+                result.enqueued = await plan.enqueue(tx, settings_plan, ctx.clock.time())
         snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
         result.notes.extend(snapshot.notes)
         if snapshot.result is None:
+            if result.enqueued:
+                ctx.wake_dispatcher()
             return finish(JOB, result, options, started)
         records: list[CustomerPrice] = snapshot.records
         result.read = len(records)
@@ -85,9 +108,9 @@ class CustomerPricesJob:
                 desired[key] = {"user_id": user_id, "product_id": product_id, "rows": []}  # gone from SMILE
             computed = await plan.diff(tx, TARGET, ENTITY, OP, desired)
             result.changed = len(computed.changes)
-            result.plan = computed.describe(limit=10)
+            result.plan += computed.describe(limit=10)
             if not options.dry_run:
-                result.enqueued = await plan.enqueue(tx, computed, ctx.clock.time())
+                result.enqueued += await plan.enqueue(tx, computed, ctx.clock.time())
         if skipped:
             result.failed = len(skipped)
             result.notes.append(f"{len(skipped)} row(s) without a bound customer or product, or a fractional "

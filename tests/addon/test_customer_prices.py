@@ -12,7 +12,10 @@ from bridge.cscart.simulator import Simulator, run_simulator
 from bridge.domain.catalog import CustomerPrice
 from bridge.smile.generator import layouts_for
 from bridge.smile.writer import write_records
+from bridge.rules.loader import load_rules
 from bridge.store import Store, bindings
+from bridge.sync.customer_prices import surcharge_settings
+from bridge.wiring import rule_files
 
 
 def deliver(settings: Settings, number: int, records: list[CustomerPrice]) -> None:
@@ -52,7 +55,12 @@ async def test_customer_prices_reach_the_addon_once_and_leave_when_smile_drops_t
             price("000009", p4, "1"),  # no CS-Cart customer bound to this code
         ])
         result = await _run(settings, "customer_prices", False, False)
-        assert (result.read, result.changed, result.enqueued, result.failed) == (5, 2, 2, 1)
+        assert (result.read, result.changed, result.enqueued, result.failed) == (5, 2, 3, 1)  # + the settings
+        # pricing.yaml's 直送 surcharge reaches the add-on's checkout settings
+        pricing = load_rules(settings.rules_dir, rule_files()).pricing
+        assert {k: sim.addon.params[k] for k in ("direct_ship_rate", "direct_ship_rounding", "direct_ship_unit")} \
+            == surcharge_settings(pricing)["values"]
+        assert Decimal(sim.addon.params["direct_ship_rate"]) == pricing.direct_ship.surcharge_percent
         assert any("000009/" in note for note in result.notes)
         assert sim.addon.customer_prices == {
             (2, 4): [{"min_quantity": 1, "price": "650", "valid_from": "", "valid_to": ""},
