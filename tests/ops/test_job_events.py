@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge import metrics, wiring
-from bridge.config import Settings
+from bridge.config import MqttSettings, Settings
 from bridge.cscart.simulator import run_simulator
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock
@@ -162,3 +162,22 @@ def sample(which: str) -> float:
     name = f"bridge_smile_files_{which}_total"
     return metrics.REGISTRY.get_sample_value(name, {"layout": "order_lines"}) or 0.0
 
+
+
+async def test_shipping_job_publishes_result_file_quarantine_and_state_changes(tmp_path: Path, broker: Broker) -> None:
+    from tests.carriers.e2e import shipping_for
+
+    async with shipping_for(tmp_path) as shipping, \
+            running(MqttEvents(MqttSettings(**mqtt_settings(broker)))) as mqtt, listener(broker) as sub:
+        shipping.orders.context.services["events"] = mqtt  # the services the shipping job shares with orders
+        order_id = await shipping.instruct((1, 1))
+        await shipping.run()
+        shipping.drop("result_bad.csv", "order_no,delivery_no,delivery_date\n999999,389711074012,\n")
+        await shipping.run()
+        event = await next_event(sub, "file_quarantined", file="result_bad.csv")
+        assert event["layout"] == "carrier_result" and event["reason"].endswith("result_bad.csv.error.txt")
+
+        shipping.drop("result_ok.csv", f"order_no,delivery_no,delivery_date\n{order_id},389711074012,\n")
+        await shipping.run()
+        shipped = await next_event(sub, "order_state_changed", order_id=order_id, to_state="shipped")
+        assert shipped["from_state"] == "shipping_instructed"
