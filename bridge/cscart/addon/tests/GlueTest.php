@@ -264,4 +264,44 @@ final class GlueTest extends TestCase
         $this->assertSame('0001', FakeDb::$rows['orders'][10]['smile_ship_to_code']);
         $this->assertSame([], FakeDb::$events);  // plain updates: no hooks, no events
     }
+
+    public function testListHooksAddTheColumnsAndFilters(): void
+    {
+        $fields = ['?:users.user_id'];
+        $sortings = [];
+        $condition = ['type' => " AND ?:users.user_type = 'C'"];
+        $join = '';
+        $group = '';
+        fn_smile_bridge_get_users(['smile_customer_code' => '000123'], $fields, $sortings, $condition, $join, [], $group);
+        $this->assertContains('?:users.smile_credit_limit', $fields);
+        $this->assertCount(8, $fields);
+        $this->assertSame(" AND ?:users.smile_customer_code = '000123'", $condition['smile_customer_code']);
+        $fields = [];
+        $condition = '';
+        fn_smile_bridge_get_orders(['smile_direct_ship' => 'Y'], $fields, $sortings, $condition, $join, $group);
+        $this->assertSame(['?:orders.smile_direct_ship', '?:orders.smile_direct_ship_recipient',
+            '?:orders.smile_direct_ship_surcharge', '?:orders.smile_ship_to_code'], $fields);
+        $this->assertSame(" AND ?:orders.smile_direct_ship = 'Y'", $condition);
+        $condition = '';
+        fn_smile_bridge_get_orders(['smile_direct_ship' => "Y' OR 1"], $fields, $sortings, $condition, $join, $group);
+        $this->assertSame('', $condition);  // only Y or N filter
+    }
+
+    public function testTheCheckoutChoiceReachesTheCartAndThePlacedOrder(): void
+    {
+        $this->install();
+        \Tygh::$app['session']['cart'] = ['products' => []];
+        $_SERVER['REQUEST_METHOD'] = 'POST';
+        $_REQUEST = ['smile_direct_ship' => 'Y', 'smile_direct_ship_recipient' => " 𠮷田商店\t 様 "];
+        include __DIR__ . '/../app/addons/smile_bridge/controllers/frontend/checkout.pre.php';
+        $cart = \Tygh::$app['session']['cart'];
+        $this->assertSame('Y', $cart['smile_direct_ship']);
+        $this->assertSame('田商店 様', $cart['smile_direct_ship_recipient']);  // no ? stored in place of 𠮷
+        $cart['smile_direct_ship_surcharge'] = '1234';
+        fn_smile_bridge_place_order_post($cart + ['total' => 13579], ['user_id' => 1], 'save', 0, 0, 10, 'O', [], []);
+        $order = FakeDb::$rows['orders'][10];
+        $this->assertSame(['Y', '田商店 様', '1234'], [$order['smile_direct_ship'], $order['smile_direct_ship_recipient'],
+            $order['smile_direct_ship_surcharge']]);
+        $_REQUEST = [];
+    }
 }
