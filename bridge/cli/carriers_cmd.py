@@ -1,20 +1,29 @@
-"""``bridge carriers``: check a tracking number, check a shipping-result file before it goes to the inbox."""
+"""``bridge carriers``: label files now (``export``), a result file now (``import``), check a tracking number
+(``track``), check a shipping-result file before it goes to the inbox (``check-result``).
+
+``export`` and ``import`` run what the daemon's shipping job does on its schedule and inbox
+(bridge/sync/shipping.py), in this process, then deliver the CS-Cart writes they enqueued.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from bridge.carriers.results import parse_result_file
 from bridge.carriers.rules import load_shipping_rules
 from bridge.carriers.tracking import DEFAULT_TRACKING_URLS, check_number, tracking_url
-from bridge.cli.common import CliError, console
+from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 from bridge.domain.time import JST, Clock
 from bridge.errors import ConfigError
 
-app = typer.Typer(help="Carriers: tracking numbers and shipping-result files.", no_args_is_help=True)
+app = typer.Typer(help="Carriers: label files, shipping-result files, tracking numbers.", no_args_is_help=True)
+T = TypeVar("T")
 
 RulesOption = Annotated[
     Path | None,
@@ -77,3 +86,103 @@ def check_result(
         console.print(f"  {problem}", markup=False)
     if not result.ok:
         raise typer.Exit(1)
+
+
+@asynccontextmanager
+async def _shipping(config: Path | None) -> AsyncIterator[tuple[Any, Any]]:
+    """The shipping job's context as the daemon wires it, and a dispatcher to deliver what a command enqueued."""
+    from bridge import wiring
+    from bridge.dispatch import Dispatcher
+    from bridge.store import Store
+    from bridge.sync import JobContext
+    from bridge.sync.shipping_flow import context
+
+    settings = settings_or_exit(config)
+    store = await Store.open(settings.state_path)
+    wired = await wiring.build(settings, store)
+    try:
+        clock = Clock()
+        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)
+        ctx = JobContext(settings=settings, store=store, clock=clock, wake_dispatcher=dispatcher.wake,
+                         services={**wired.services, "dispatcher": dispatcher})
+        yield context(ctx), dispatcher
+        if wired.sinks:
+            stats = await dispatcher.drain_all()
+            console.print(f"CS-Cart: delivered {stats.done}, retry later {stats.retried}, dead {stats.dead}",
+                          markup=False)
+        else:
+            console.print("CS-Cart is not configured: the writes wait in the outbox for the daemon", markup=False)
+    finally:
+        await wired.aclose()
+        await store.close()
+
+
+async def _with_status(message: str, work: Callable[[], Awaitable[T]]) -> T:
+    """A spinner on a TTY while the work runs (files are built in one pass, so there is no count to show)."""
+    with console.status(message) if sys.stdout.isatty() else nullcontext():
+        return await work()
+
+
+@app.command("export")
+def export(
+    carrier: Annotated[str | None, typer.Option("--carrier", help="Only this carrier: yamato, sagawa, japanpost.")]
+    = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the files and holds; write nothing.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Label files now for the orders in 出荷指示 (the daemon does it at each carrier's scheduled times)."""
+    from bridge.sync.shipping_export import export_labels
+
+    if carrier is not None and carrier not in ("yamato", "sagawa", "japanpost"):
+        raise CliError(f"unknown carrier {carrier!r}; use yamato, sagawa or japanpost", exit_code=2)
+
+    async def go() -> Any:
+        async with _shipping(config) as (sc, _):
+            if carrier is not None and (sc.rules.carriers.get(carrier) is None
+                                        or not sc.rules.carrier_rules(carrier).enabled):
+                raise CliError(f"carrier {carrier} is not enabled in rules/shipping.yaml", exit_code=2)
+            return await _with_status("building label files", lambda: export_labels(
+                sc, sc.ctx.clock.now(), carriers=None if carrier is None else [carrier], dry_run=dry_run))
+
+    outcome = run_async(go())
+    for label_file in outcome.files:
+        verb = "would write" if dry_run else "wrote"
+        console.print(f"{verb} {label_file.carrier} {label_file.file_name}: {len(label_file.order_ids)} order(s) "
+                      f"{', '.join(map(str, label_file.order_ids))}", markup=False)
+        for line in (*label_file.substitutions, *label_file.warnings):
+            console.print(f"  {line}", markup=False)
+    for path in outcome.paths:
+        console.print(f"  {path}", markup=False)
+    for rejection in outcome.held:
+        console.print(f"{'would hold' if dry_run else 'held'} (保留): {rejection.message}", markup=False)
+    for order_id in outcome.released:
+        console.print(f"{'would release' if dry_run else 'released'} order {order_id}: 保留 → 出荷指示", markup=False)
+    if not outcome.files and not outcome.held and not outcome.released:
+        console.print("nothing to export: no order in 出荷指示 without a label file", markup=False)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="Generic shipping-result CSV or a carrier's issued-data file.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file against the orders; apply nothing.")]
+    = False,
+    config: ConfigOption = None,
+) -> None:
+    """Apply one result file now: CS-Cart shipments with tracking numbers, orders → 出荷済. All or nothing."""
+    from bridge.sync.shipping_import import import_result
+
+    async def go() -> Any:
+        async with _shipping(config) as (sc, _):
+            return await _with_status(f"importing {file.name}", lambda: import_result(
+                sc, file.read_bytes(), file.name, sc.ctx.clock.now(), dry_run=dry_run))
+
+    outcome = run_async(go())
+    for problem in outcome.problems:
+        console.print(str(problem), markup=False)
+    for note in outcome.notes:
+        console.print(f"note: {note}", markup=False)
+    if not outcome.ok:
+        console.print(f"{file.name}: refused, nothing applied ({len(outcome.errors)} error(s))", markup=False)
+        raise typer.Exit(1)
+    console.print(("checked (dry run): " if dry_run else "") + outcome.summary(), markup=False)

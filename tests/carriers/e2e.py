@@ -50,9 +50,10 @@ class Shipping:
         folder = self.data / "carriers" / carrier
         return sorted(folder.glob("*.csv")) if folder.is_dir() else []
 
-    async def instruct(self, *lines: tuple[int, int], **options: Any) -> int:
+    async def instruct(self, *lines: tuple[int, int], shipping_id: int = 1, **options: Any) -> int:
         """An order placed in the storefront and taken to 出荷指示 by the real orders job."""
         order_id = await self.orders.place(lines=list(lines) or None, **options)
+        self.orders.sim.state.orders[order_id].shipping_id = shipping_id  # the shopper's shipping method
         await self.orders.cycle()
         return order_id
 

@@ -4,8 +4,12 @@ unknown orders and bad tracking numbers, label rows that cannot be made valid.""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
+from typing import Any
 
+from bridge.carriers import japanpost, sagawa, yamato
 from bridge.domain.orders import WorkflowState as S
 from tests.carriers.e2e import Shipping, later, shipping_for
 
@@ -124,3 +128,38 @@ async def test_row_that_cannot_be_made_valid_goes_to_hold_then_back(tmp_path: Pa
         await s.at(later(s, days=1))
         assert await s.state(bad) is S.SHIPPING_INSTRUCTED
         assert len(s.label_files("yamato")) == 2
+
+
+def issued_data(label: Path, module: Any, tracking: str) -> bytes:
+    """The carrier's issued data (発行済データ): the bridge's own label file with the tracking number filled in."""
+    rows = list(csv.reader(io.StringIO(label.read_bytes().decode("cp932"), newline="")))
+    for row in rows[1:]:
+        row[module.TRACKING - 1] = tracking
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("cp932")
+
+
+async def test_every_carrier_label_file_and_issued_data_round_trip(tmp_path: Path) -> None:
+    async with shipping_for(tmp_path) as s:
+        ids = {name: await s.instruct((1, 1), shipping_id=shipping_id)
+               for name, shipping_id in (("yamato", 1), ("sagawa", 4), ("japanpost", 5))}
+        await s.run()
+        labels = {name: s.label_files(name) for name in ids}
+        assert all(len(files) == 1 for files in labels.values())
+        yamato_rows = labels["yamato"][0].read_bytes().decode("cp932").splitlines()
+        assert len(yamato_rows[0].split(",")) == yamato.COLUMNS
+        sagawa_rows = labels["sagawa"][0].read_bytes().decode("cp932").splitlines()
+        assert len(sagawa_rows[0].split(",")) == sagawa.COLUMNS
+
+        (s.inbox).mkdir(parents=True, exist_ok=True)
+        for name, module, number in (("yamato", yamato, TRACKING), ("sagawa", sagawa, SECOND)):
+            (s.inbox / f"{name}_issued.csv").write_bytes(issued_data(labels[name][0], module, number))
+            (s.inbox / f"{name}_issued.csv.done").write_text("")
+        header = ",".join(japanpost.RESULT_HEADER)
+        s.drop("yupri_result.csv", f"{header}\r\n{ids['japanpost']},{THIRD},2026/11/24\r\n", "cp932")
+        await s.run()
+        for name, number in (("yamato", TRACKING), ("sagawa", SECOND), ("japanpost", THIRD)):
+            assert await s.state(ids[name]) is S.SHIPPED
+            [shipment] = s.shipments(ids[name])
+            assert (shipment.carrier, shipment.tracking_number) == (name, number)
