@@ -85,14 +85,14 @@ class Shipping:
 
 
 @asynccontextmanager
-async def shipping_for(tmp_path: Path, shipping_yaml: str | None = None) -> AsyncIterator[Shipping]:
+async def shipping_for(tmp_path: Path, shipping_yaml: str | None = None, **settings: Any) -> AsyncIterator[Shipping]:
     rules = tmp_path / "rules"
     rules.mkdir(parents=True, exist_ok=True)
     if shipping_yaml is None:
         shutil.copy(SHIPPED_RULES, rules / "shipping.yaml")
     else:
         (rules / "shipping.yaml").write_text(shipping_yaml, encoding="utf-8")
-    async with harness_for(tmp_path) as harness:
+    async with harness_for(tmp_path, **settings) as harness:
         # The mirror stamps transitions with the wall clock, so the test's clock starts there and moves forward.
         clock = MovableClock(datetime.now(JST))
         # Ops are due at the job clock's time: this dispatcher shares the clock, as the daemon's does.
