@@ -1,5 +1,6 @@
-"""Job ``customer_prices``: SMILE 得意先別単価 → the smile_bridge add-on's customer price table, and pricing.yaml's
-直送 surcharge (rate, rounding) → the add-on's checkout settings, both through its batch API.
+"""Job ``customer_prices``: what the smile_bridge add-on needs at checkout, through its batch API: SMILE 得意先別単価
+→ its customer price table, each customer's credit exposure (売掛残 + orders sent to SMILE and not yet invoiced, as the
+orders job keeps them) → ``users.smile_credit_exposure``, and pricing.yaml's 直送 surcharge → its checkout settings.
 
 One run (hourly): the newest 得意先別単価 file (owned here), rows grouped per (CS-Cart user, CS-Cart product) through
 the customers' and products' bindings, rows that ended before today (JST) dropped; the ledger diff is per pair and a
@@ -7,14 +8,15 @@ changed pair sends its full row set (``customer.price``, bridge/cscart/batch_sin
 sends ``[]`` so the add-on deletes it. At checkout the add-on picks the row (docs/addon.md §6). Without the add-on the
 job writes nothing and says so: CS-Cart's core has no per-customer prices.
 
-The surcharge settings are diffed against the ledger like the prices, so they are sent once and again only after
-pricing.yaml changes (``addon.settings``); the add-on uses them instead of its admin default.
+The surcharge settings and the exposures are diffed against the ledger like the prices, so each is sent again only
+when it changed; the exposure is as fresh as this job's interval (``jobs.customer_prices.interval``).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from bridge.domain.catalog import CustomerPrice
@@ -24,6 +26,7 @@ from bridge.store import bindings, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.jobkit import finish, first, money, rules_of
+from bridge.sync.orders import _credit_table, _exposure  # the orders job's own figures, not a second formula
 from bridge.sync.smile_input import SmileInput
 
 JOB = "customer_prices"
@@ -31,6 +34,19 @@ TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
 CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
 PRODUCT_BINDING = ("cscart", "product", "smile", "product")
 SETTINGS_ENTITY, SETTINGS_OP = "addon_settings", "addon.settings"
+EXPOSURE_ENTITY, EXPOSURE_OP = "user_credit_exposure", "user.update"
+
+
+async def exposure_payloads(tx: Any, users: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """CS-Cart user id → ``user.update`` of ``smile_credit_exposure`` for every bound customer."""
+    credit = await _credit_table(tx)
+    open_orders = await _exposure(tx)
+    payloads = {}
+    for code, user_id in sorted(users.items(), key=lambda item: int(item[1])):
+        receivable = credit[code][1] if code in credit else Decimal(0)
+        exposure = receivable + open_orders.get(code, Decimal(0))
+        payloads[user_id] = {"user_id": int(user_id), "fields": {"smile_credit_exposure": money(exposure)}}
+    return payloads
 
 
 def surcharge_settings(pricing: PricingRules) -> dict[str, Any]:
@@ -68,7 +84,7 @@ def pair_payloads(records: list[CustomerPrice], users: dict[str, str], products:
     return payloads, skipped
 
 
-@register(JOB, "SMILE 得意先別単価 and the 直送 surcharge → the smile_bridge add-on (batch API)")
+@register(JOB, "SMILE 得意先別単価, credit exposure and the 直送 surcharge → the smile_bridge add-on (batch API)")
 class CustomerPricesJob:
     name = JOB
 
@@ -85,11 +101,14 @@ class CustomerPricesJob:
             return finish(JOB, result, options, started)
         pricing = rules_of(ctx.services, "pricing", PricingRules)
         async with ctx.store.transaction() as tx:
-            settings_plan = await plan.diff(tx, TARGET, SETTINGS_ENTITY, SETTINGS_OP,
-                                            {"direct_ship": surcharge_settings(pricing)})
-            result.plan = settings_plan.describe(limit=1)
-            if not options.dry_run:
-                result.enqueued = await plan.enqueue(tx, settings_plan, ctx.clock.time())
+            users = {code: cid for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
+            for entity, op, desired_values in (
+                    (SETTINGS_ENTITY, SETTINGS_OP, {"direct_ship": surcharge_settings(pricing)}),
+                    (EXPOSURE_ENTITY, EXPOSURE_OP, await exposure_payloads(tx, users))):
+                side_plan = await plan.diff(tx, TARGET, entity, op, desired_values)
+                result.plan += side_plan.describe(limit=3)
+                if not options.dry_run:
+                    result.enqueued += await plan.enqueue(tx, side_plan, ctx.clock.time())
         snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
         result.notes.extend(snapshot.notes)
         if snapshot.result is None:
@@ -100,7 +119,6 @@ class CustomerPricesJob:
         result.read = len(records)
         today = ctx.clock.now().astimezone(JST).date().isoformat()
         async with ctx.store.transaction() as tx:
-            users = {code: cid for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
             products = {code: cid for cid, code in (await bindings.all_of(tx, *PRODUCT_BINDING)).items()}
             desired, skipped = pair_payloads(records, users, products, today)
             for key in set(await ledger.get_hashes(tx, TARGET, ENTITY)) - set(desired):

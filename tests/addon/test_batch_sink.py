@@ -103,7 +103,8 @@ async def test_per_item_results_become_per_op_outcomes(store: Store) -> None:
         assert state.products[1].amount == 11 and state.orders[1].status == "P"
         assert state.products[2].tiers == [(10, 0, "0.00", "5.00"), (1, 3, "900.50", "0")]
         assert sim.addon.customer_prices[(2, 3)][0]["price"] == "650"
-        assert state.users[3].extra["smile_price_rate"] == "70" and state.users[4].extra["smile_price_rate"] == "80"
+        assert state.users[3].extra["smile_price_rate"] == "70.000"
+        assert state.users[4].extra["smile_price_rate"] == "80.000"
         assert state.orders[2].extra["smile_ship_to_code"] == "0007"
         assert sim.addon.params["direct_ship_rate"] == "12"
 

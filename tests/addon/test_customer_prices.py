@@ -15,6 +15,7 @@ from bridge.smile.writer import write_records
 from bridge.rules.loader import load_rules
 from bridge.store import Store, bindings
 from bridge.sync.customer_prices import surcharge_settings
+from bridge.sync.orders import set_credit
 from bridge.wiring import rule_files
 
 
@@ -35,6 +36,7 @@ async def setup(tmp_path: Path, sim: Simulator) -> Settings:
         for product_id in (4, 5):
             code = sim.state.products[product_id].product_code
             await bindings.bind(tx, "cscart", "product", str(product_id), "smile", "product", code)
+        await set_credit(tx, "000002", Decimal(100000), Decimal("5000"))  # SMILE's 売掛残, kept by the orders job
     await store.close()
     return settings
 
@@ -55,7 +57,9 @@ async def test_customer_prices_reach_the_addon_once_and_leave_when_smile_drops_t
             price("000009", p4, "1"),  # no CS-Cart customer bound to this code
         ])
         result = await _run(settings, "customer_prices", False, False)
-        assert (result.read, result.changed, result.enqueued, result.failed) == (5, 2, 3, 1)  # + the settings
+        # 2 price pairs, the surcharge settings, the exposure of both bound customers
+        assert (result.read, result.changed, result.enqueued, result.failed) == (5, 2, 5, 1)
+        assert [sim.state.users[u].extra["smile_credit_exposure"] for u in (2, 3)] == ["5000.00", "0.00"]
         # pricing.yaml's 直送 surcharge reaches the add-on's checkout settings
         pricing = load_rules(settings.rules_dir, rule_files()).pricing
         assert {k: sim.addon.params[k] for k in ("direct_ship_rate", "direct_ship_rounding", "direct_ship_unit")} \
@@ -71,7 +75,13 @@ async def test_customer_prices_reach_the_addon_once_and_leave_when_smile_drops_t
         again = await _run(settings, "customer_prices", False, False)  # the same file (archived): nothing to do
         assert again.enqueued == 0 and len(sim.requests.where(entity="smile_bridge_batch")) == 1
         deliver(settings, 2, [price("000003", p5, "1100")])
-        await _run(settings, "customer_prices", False, False)
+        store = await Store.open(settings.state_path)
+        async with store.transaction() as tx:
+            await set_credit(tx, "000002", Decimal(100000), Decimal("7500.5"))
+        await store.close()
+        third = await _run(settings, "customer_prices", False, False)
+        assert third.enqueued == 3  # two pairs changed (one deleted), one exposure
+        assert sim.state.users[2].extra["smile_credit_exposure"] == "7500.50"
         assert sim.addon.customer_prices == {(3, 5): [{"min_quantity": 1, "price": "1100", "valid_from": "",
                                                        "valid_to": ""}]}
 

@@ -214,7 +214,7 @@ async def test_fields_are_readable_in_lists_and_writable(sim: Simulator) -> None
     status, _ = await call(sim, "PUT", "users/2", {"company_id": 1, "smile_customer_code": "000123",
                                                    "smile_price_rate": "70"})
     status, found = await call(sim, "GET", "users", user_type="C", smile_customer_code="000123")
-    assert [u["user_id"] for u in found["users"]] == ["2"] and found["users"][0]["smile_price_rate"] == "70"
+    assert [u["user_id"] for u in found["users"]] == ["2"] and found["users"][0]["smile_price_rate"] == "70.000"
     status, product = await call(sim, "GET", "products/4")
     assert product["smile_direct_ship_allowed"] == "N"
     await call(sim, "PUT", "products/4", {"smile_direct_ship_allowed": "Y"})
@@ -373,7 +373,8 @@ async def test_batch_applies_each_item_with_per_item_results(sim: Simulator) -> 
     assert product.tiers == [(10, 0, "1100.50", "0"), (1, 3, "0.00", "5.00")]
     assert sim.addon.customer_prices[(4, 1)] == [{"min_quantity": 1, "price": "650", "valid_from": "",
                                                   "valid_to": ""}]
-    assert state.users[4].extra["smile_price_rate"] == "70" and state.users[4].extra["smile_credit_limit"] is None
+    assert state.users[4].extra["smile_price_rate"] == "70.000" and state.users[4].extra["smile_credit_limit"] is None
+    assert state.users[4].extra["smile_credit_exposure"] == "12.50"
     assert state.products[2].extra == {"smile_direct_ship_allowed": "Y"}
     assert state.orders[2].extra["smile_ship_to_code"] == "0001"
     assert sim.addon.params["direct_ship_rate"] == "12.5"

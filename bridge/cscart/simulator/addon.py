@@ -25,7 +25,7 @@ import aiohttp
 
 from bridge.cscart import addon_protocol as proto
 from bridge.cscart.simulator import addon_batch as batch
-from bridge.cscart.simulator.addon_columns import ORDER_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS
+from bridge.cscart.simulator.addon_columns import ORDER_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS, stored
 from bridge.cscart.simulator.api import ApiCall, ApiError, Result
 from bridge.cscart.simulator.products import _replace_tiers
 from bridge.cscart.simulator.state import SimState, SimStatus, money
@@ -344,12 +344,14 @@ def _apply_item(state: SimState, addon: AddonState, item: dict[str, Any]) -> str
             addon.customer_prices.pop(key, None)
     elif kind == "user_fields":
         user = state.users[item["user_id"]]
-        user.extra.update(item["fields"])  # a plain UPDATE: no update_profile hook, no event
+        # a plain UPDATE: no update_profile hook, no event
+        user.extra.update({name: stored(name, value) for name, value in item["fields"].items()})
     elif kind == "product_fields":
         product = state.products[item["product_id"]]
         product.extra = {**(product.extra or {}), **item["fields"]}
     elif kind == "order_fields":
-        state.orders[item["order_id"]].extra.update(item["fields"])  # no recalculation, no event
+        order = state.orders[item["order_id"]]  # no recalculation, no event
+        order.extra.update({name: str(stored(name, value)) for name, value in item["fields"].items()})
     else:
         addon.params.update({name: str(value) for name, value in item["values"].items()})
     return ""

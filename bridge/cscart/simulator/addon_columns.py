@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 USER_COLUMNS: dict[str, str | None] = {
     "smile_customer_code": "", "smile_price_rate": None, "smile_price_rounding": "down", "smile_price_unit": "1.0000",
     "smile_price_rate_base": "price", "smile_credit_limit": None, "smile_credit_exposure": "0.00",
@@ -10,3 +12,17 @@ USER_COLUMNS: dict[str, str | None] = {
 PRODUCT_COLUMNS: dict[str, str] = {"smile_direct_ship_allowed": "N"}
 ORDER_COLUMNS: dict[str, str] = {"smile_direct_ship": "N", "smile_direct_ship_recipient": "",
                                  "smile_direct_ship_surcharge": "0.00", "smile_ship_to_code": ""}
+# Decimal columns come back from MySQL with their declared scale ("70" is stored and read as "70.000").
+DECIMAL_SCALES: dict[str, int] = {"smile_price_rate": 3, "smile_price_unit": 4, "smile_credit_limit": 2,
+                                  "smile_credit_exposure": 2, "smile_direct_ship_surcharge": 2}
+
+
+def stored(column: str, value: str | None) -> str | None:
+    """``value`` as the column holds it: decimals at their scale, NULL kept."""
+    scale = DECIMAL_SCALES.get(column)
+    if value is None or scale is None:
+        return value
+    try:
+        return f"{Decimal(str(value)):.{scale}f}"
+    except ArithmeticError:
+        return "0." + "0" * scale  # MySQL stores a non-number as 0 (with a warning)

@@ -105,7 +105,7 @@ def _apply(user: SimUser, body: dict[str, Any]) -> None:
         if key.startswith(PROFILE_PREFIXES):
             user.profile[key] = mysql_utf8(str(value))
         elif key in user.extra:  # an existing column (the add-on's): core writes it, NULL stays NULL
-            user.extra[key] = None if value is None else mysql_utf8(str(value))
+            user.extra[key] = addon_columns.stored(key, None if value is None else mysql_utf8(str(value)))
 
 
 def _get(state: SimState, call: ApiCall) -> SimUser:
