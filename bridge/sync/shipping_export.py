@@ -22,6 +22,7 @@ from pathlib import Path
 from bridge import metrics
 from bridge.carriers.export import build_label_files
 from bridge.carriers.labels import LabelFile, Rejection
+from bridge.carriers.rules import resolve_service
 from bridge.domain.orders import Order
 from bridge.domain.time import iso
 from bridge.store import audit
@@ -31,6 +32,7 @@ from bridge.sync.orders_export import write_file
 from bridge.sync.shipping_flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, publish
 
 S = mirror.WorkflowState
+UNRESOLVED = "?"  # the carrier of a rejection whose shipping method has no rule (bridge/carriers/export.py)
 
 
 @dataclass(slots=True)
@@ -71,24 +73,31 @@ async def candidates(tx: Connection) -> tuple[list[Order], set[int]]:
 
 async def export_labels(sc: ShippingContext, now: datetime, *, carriers: Iterable[str] | None = None,
                         dry_run: bool = False) -> ExportOutcome:
-    """Label files for the carriers in ``carriers`` (every carrier when None); holds and releases for all."""
+    """Label files for the carriers in ``carriers`` (every carrier when None), with the holds and releases of
+    those carriers' orders; an order whose shipping method has no rule is held at any export."""
     wanted = None if carriers is None else set(carriers)
+
+    def chosen(carrier: str) -> bool:
+        return wanted is None or carrier in wanted or carrier == UNRESOLVED
+
     outcome = ExportOutcome()
     async with sc.ctx.store.transaction() as tx:
         orders, held = await candidates(tx)
+    orders = [o for o in orders if chosen(_carrier_of(sc, o))]
     if not orders:
         return outcome
     built = build_label_files(orders, sc.rules, now)
-    rejected = {r.order_id: r for r in built.rejections}
-    outcome.held = [r for r in built.rejections if r.order_id not in held]
-    files = [f for f in built.files if wanted is None or f.carrier in wanted]
+    rejections = [r for r in built.rejections if chosen(r.carrier)]
+    rejected = {r.order_id for r in built.rejections}
+    outcome.held = [r for r in rejections if r.order_id not in held]
+    files = [f for f in built.files if chosen(f.carrier)]
     outcome.released = sorted(o.order_id for o in orders if o.order_id in held and o.order_id not in rejected)
     outcome.files = files
     if dry_run:
         return outcome
     changes = Changes()
     async with sc.ctx.store.transaction() as tx:
-        for rejection in built.rejections:
+        for rejection in rejections:
             await _hold(tx, sc, rejection, rejection.order_id in held, changes)
         for order_id in outcome.released:
             await move(tx, sc, order_id, S.SHIPPING_INSTRUCTED, "carrier label row valid now; back to 出荷指示",
@@ -108,6 +117,11 @@ async def export_labels(sc: ShippingContext, now: datetime, *, carriers: Iterabl
     if changes.status_ops:
         sc.ctx.wake_dispatcher()
     return outcome
+
+
+def _carrier_of(sc: ShippingContext, order: Order) -> str:
+    resolved = resolve_service(order, sc.rules)
+    return UNRESOLVED if isinstance(resolved, str) else resolved[0].carrier
 
 
 async def _hold(tx: Connection, sc: ShippingContext, rejection: Rejection, already_held: bool,

@@ -31,10 +31,14 @@ async def test_export_dry_run_then_once_per_order(tmp_path: Path) -> None:
         code, out = await asyncio.to_thread(cli, s, "carriers", "export", "--dry-run")
         assert code == 0 and "would write yamato b2_" in out and f"1 order(s) {order_id}" in out
         assert s.label_files("yamato") == []
+        bad = await s.instruct((2, 1), customer={"s_phone": "電話なし"})
         code, out = await asyncio.to_thread(cli, s, "carriers", "export", "--carrier", "sagawa")
         assert code == 0 and "nothing to export" in out and s.label_files("yamato") == []
+        assert await s.state(bad) is S.SHIPPING_INSTRUCTED  # another carrier's rows are not judged
         code, out = await asyncio.to_thread(cli, s, "carriers", "export", "--carrier", "yamato")
         assert code == 0 and "wrote yamato b2_" in out
+        assert f"held (保留): order {bad} not exported to yamato: shipping.phone:" in out
+        assert await s.state(bad) is S.HOLD
         assert len(s.label_files("yamato")) == 1
         code, out = await asyncio.to_thread(cli, s, "carriers", "export")
         assert code == 0 and "nothing to export" in out and len(s.label_files("yamato")) == 1
