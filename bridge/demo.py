@@ -3,13 +3,18 @@
 In a temporary folder: a generated SMILE export set (商品マスター, 得意先, 在庫, 単価 files) is dropped into the inbox,
 the built-in CS-Cart simulator starts with products whose product_code match the generated 商品コード, and the real
 daemon (``bridge.daemon.Daemon``) runs every registered catalog job on a short interval against both. Between cycles
-the demo changes some SMILE stock (and prices, and one amount "by hand" in CS-Cart), then prints what each job read,
-changed and wrote, and which writes CS-Cart received (from the simulator's request log).
+the demo changes some SMILE stock (and prices, one customer's 単価ランク, and one amount "by hand" in CS-Cart), then
+prints what each job read, changed and wrote, and which writes CS-Cart received (from the simulator's request log).
+
+The simulator's customers carry the generated 得意先's e-mail addresses, so the customers job matches and binds them
+as it would on a real shop. The daemon's log lines go to ``bridge.log`` in the working folder (JSON lines), not to
+the screen, so the demo's own report stays readable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import shutil
 import signal
@@ -25,6 +30,7 @@ from typing import Any
 from bridge.config import Settings
 from bridge.cscart.simulator import Simulator, run_simulator
 from bridge.daemon import Daemon
+from bridge.logging import configure
 from bridge.smile.generator import GeneratedSet, generate, layouts_for, rewrite_stock
 from bridge.smile.reader import read_file
 from bridge.smile.settings import SmileDirs, SmileSettings
@@ -37,6 +43,7 @@ CATALOG_JOBS = ("products", "prices", "customers", "stock", "drift")
 # The rules shipped with the repository (rules/*.yaml), copied into the demo folder so they can be edited there.
 SHIPPED_RULES = Path(__file__).resolve().parents[1] / "rules"
 FIRST_CODE = 10_000_000  # the generator's first 商品コード; the simulator's product N has code FIRST_CODE + N
+LOG_FILE = "bridge.log"  # in the working folder: the daemon's structured log
 
 
 @dataclass(slots=True)
@@ -82,21 +89,28 @@ class Demo:
                                         "from a checkout (pip install -e .) so rules/*.yaml are present")
             shutil.copytree(SHIPPED_RULES, root / "rules")
         made = generate(root / "smile-export", products=opts.products, customers=opts.customers, seed=opts.seed)
-        async with run_simulator(products=opts.products + 1, users=20, orders=0, seed=opts.seed) as sim:
-            settings = self._settings(root, sim)
-            dirs = settings.smile.dirs(settings.data_dir)
-            dirs.create()
-            self._deliver_all(made, dirs)
-            self._introduce(root, sim, made, dirs)
-            daemon = Daemon(settings)
-            await daemon.start()
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGINT, self._stop.set)
-            try:
-                return await self._cycles(daemon, sim, made, dirs)
-            finally:
-                loop.remove_signal_handler(signal.SIGINT)
-                await daemon.shutdown()
+        with (root / LOG_FILE).open("a", encoding="utf-8") as log_stream:
+            _log_to(log_stream)
+            async with run_simulator(products=opts.products + 1, users=opts.customers, orders=0,
+                                     seed=opts.seed) as sim:
+                return await self._with_simulator(root, sim, made)
+
+    async def _with_simulator(self, root: Path, sim: Simulator, made: GeneratedSet) -> int:
+        _shop_accounts_for(sim, made)
+        settings = self._settings(root, sim)
+        dirs = settings.smile.dirs(settings.data_dir)
+        dirs.create()
+        self._deliver_all(made, dirs)
+        self._introduce(root, sim, made, dirs)
+        daemon = Daemon(settings)
+        await daemon.start()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, self._stop.set)
+        try:
+            return await self._cycles(daemon, sim, made, dirs)
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            await daemon.shutdown()
 
     def _settings(self, root: Path, sim: Simulator) -> Settings:
         interval = self.options.interval
@@ -106,19 +120,23 @@ class Demo:
                 for name, job in base.jobs.items()}
         return Settings(
             data_dir=root / "data", rules_dir=root / "rules", cscart=sim.client_settings(),
-            http={"port": 0}, log={"level": "WARNING", "format": "console"}, jobs=jobs,
+            http={"port": 0}, log={"level": "INFO", "format": "json"}, jobs=jobs,
             dispatch={"idle_poll": 0.1}, smile={"stable_seconds": 0.0},
         )
 
     def _introduce(self, root: Path, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> None:
         self.out(f"bridge demo — working folder {root}")
         self.out(f"  CS-Cart simulator: {sim.url}/api/2.1/ with {len(sim.state.products)} products "
-                 f"(product_code {FIRST_CODE + 1}…{FIRST_CODE + len(sim.state.products)})")
+                 f"(product_code {FIRST_CODE + 1}…{FIRST_CODE + len(sim.state.products)}) and "
+                 f"{len(sim.state.users)} customer accounts (e-mail addresses as in SMILE's 得意先)")
         self.out(f"  SMILE folder: {dirs.inbox.parent} — generated {len(made.products)} products "
                  f"({FIRST_CODE}…{FIRST_CODE + len(made.products) - 1}), {len(made.customers)} customers, "
-                 f"{len(made.stock)} stock rows; {FIRST_CODE} is not in CS-Cart yet")
+                 f"{len(made.stock)} stock rows")
+        self.out(f"  {FIRST_CODE} is not in CS-Cart yet: the products job creates it, its prices and stock follow "
+                 "on their next run")
         cycles = f"{self.options.cycles} cycle(s)" if self.options.cycles else "until Ctrl-C"
         self.out(f"  daemon jobs: {', '.join(self.jobs)} — every {self.options.interval:g} s; {cycles}")
+        self.out(f"  daemon log: {root / LOG_FILE}" + ("" if self.options.keep else " (--keep DIR keeps it)"))
 
     # ---- cycles --------------------------------------------------------------------------------------------------
 
@@ -210,6 +228,8 @@ class Demo:
         said.append("SMILE stock (現在庫数量): " + ", ".join(f"{c} → {q}" for c, q in changes.items()))
         if "prices" in self.jobs or "products" in self.jobs:
             said.append("SMILE prices (標準売上単価): " + self._change_prices(made, dirs, cycle))
+        if "customers" in self.jobs:
+            said.append("SMILE 得意先 (単価ランク): " + self._change_rank(made, dirs, cycle))
         if "drift" in self.jobs and cycle == 2:
             untouched = [code for code in stocked if code not in changes]
             product = sim.state.products[int(self.rng.choice(untouched)) - FIRST_CODE]
@@ -233,9 +253,37 @@ class Demo:
         _deliver(path, dirs, "products", cycle)
         return ", ".join(described)
 
+    def _change_rank(self, made: GeneratedSet, dirs: SmileDirs, cycle: int) -> str:
+        """Move one customer to another price rank: its usergroup membership moves in CS-Cart."""
+        path = made.paths["customers"]
+        layout = layouts_for(SmileSettings(), None)["customers"]
+        customers = read_file(path, "customers", layout=layout).records
+        index = self.rng.randrange(len(customers))
+        customer = customers[index]
+        rank = self.rng.choice([r for r in (1, 2, 3, 4, 5) if r != customer.price_rank])
+        customers[index] = replace(customer, price_rank=rank)
+        write_records(path, "customers", customers, layout=layout)
+        _deliver(path, dirs, "customers", cycle)
+        before = f"ランク{customer.price_rank}" if customer.price_rank else "no rank"
+        return f"{customer.code} {before} → ランク{rank}"
+
     def _deliver_all(self, made: GeneratedSet, dirs: SmileDirs) -> None:
         for file_type, path in made.paths.items():
             _deliver(path, dirs, file_type, 1)
+
+
+def _log_to(stream: Any) -> None:
+    """The daemon's structured log (and the standard library's) into the working folder's log file."""
+    configure("INFO", "json", stream=stream)
+    logging.basicConfig(level=logging.INFO, stream=stream, format="%(levelname)s %(name)s %(message)s", force=True)
+
+
+def _shop_accounts_for(sim: Simulator, made: GeneratedSet) -> None:
+    """Give the simulator's customers the generated 得意先's e-mail addresses (one account per 得意先), as a shop
+    whose customers registered with the address SMILE has; the customers job matches them by that address."""
+    for user, customer in zip(sorted(sim.state.users.values(), key=lambda u: u.user_id), made.customers,
+                              strict=False):
+        user.email = customer.email
 
 
 def _deliver(path: Path, dirs: SmileDirs, file_type: str, cycle: int) -> None:
@@ -267,6 +315,12 @@ def describe_writes(requests: list[Any]) -> str:
                 kinds["product updates"] += 1
         elif request.entity == "products" and request.method == "POST":
             kinds["products created"] += 1
+        elif request.entity == "users" and "/usergroups/" in request.path:
+            kinds["usergroup memberships"] += 1
+        elif request.entity == "users" and request.method == "PUT":
+            kinds["customer updates"] += 1
+        elif request.entity == "usergroups" and request.method == "POST":
+            kinds["usergroups created"] += 1
         else:
             kinds[f"{request.method} {request.entity}"] += 1
     if not kinds:

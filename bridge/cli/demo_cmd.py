@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from bridge.cli.common import console, run_async
-from bridge.logging import configure
 
 
 def demo(
@@ -20,7 +19,6 @@ def demo(
     """See the whole catalog flow: SMILE files → rules → only-what-changed writes to a simulated CS-Cart."""
     from bridge.demo import DemoOptions, run_demo
 
-    configure("WARNING", "console")
     options = DemoOptions(cycles=cycles or None, products=products, interval=interval, seed=seed, keep=keep)
-    code = run_async(run_demo(options, out=lambda line: console.print(line, markup=False, highlight=False)))
+    code = run_async(run_demo(options, out=lambda line: console.print(line, markup=False, highlight=False, soft_wrap=True)))
     raise typer.Exit(code)
