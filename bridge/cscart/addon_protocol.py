@@ -330,5 +330,6 @@ class BatchResponse:
             results.append(BatchItemResult(index, item.get("id"), code, str(item.get("message") or "")))
         if len(results) != sent:
             raise AddonProtocolError(f"batch response: {len(results)} results for {sent} items")
-        counts = raw.get("counts") if isinstance(raw.get("counts"), Mapping) else {}
-        return cls(results=tuple(results), counts=dict(counts))
+        raw_counts = raw.get("counts")
+        counts = {str(k): int(v) for k, v in raw_counts.items()} if isinstance(raw_counts, Mapping) else {}
+        return cls(results=tuple(results), counts=counts)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Any
@@ -306,8 +307,9 @@ def apply_batch(state: SimState, addon: AddonState, raw_items: list[Any]) -> lis
             items[index] = batch.item(index, raw)
         except batch.InvalidBatchItem as exc:
             results[index] = _result(index, batch.client_id(raw), "invalid", str(exc))
-    tables = {"product_id": ("product", state.products), "user_id": ("user", state.users),
-              "order_id": ("order", state.orders)}
+    tables: dict[str, tuple[str, Mapping[int, Any]]] = {
+        "product_id": ("product", state.products), "user_id": ("user", state.users),
+        "order_id": ("order", state.orders)}
     for index, item in items.items():
         missing = next((f"{name} {item[key]} does not exist on this store" for key, (name, rows) in tables.items()
                         if key in item and item[key] not in rows), "")
