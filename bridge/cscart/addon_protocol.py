@@ -331,5 +331,6 @@ class BatchResponse:
         if len(results) != sent:
             raise AddonProtocolError(f"batch response: {len(results)} results for {sent} items")
         raw_counts = raw.get("counts")
-        counts = {str(k): int(v) for k, v in raw_counts.items()} if isinstance(raw_counts, Mapping) else {}
+        counts = ({str(k): v for k, v in raw_counts.items() if isinstance(v, int)}
+                  if isinstance(raw_counts, Mapping) else {})  # informational only
         return cls(results=tuple(results), counts=counts)
