@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from datetime import date
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 

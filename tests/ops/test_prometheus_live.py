@@ -1,6 +1,7 @@
-"""The dashboard on real data: a real Prometheus scrapes a running daemon with every configured job, and every query
-of ops/grafana/dashboard.json must be valid PromQL there; the job panels must show every job the settings know
-(stock, prices, customers, products, orders, drift, and any job added to JobsSettings later)."""
+"""The dashboard and the alerts on real data: a real Prometheus scrapes a running daemon with every configured job
+(one of them never succeeds). Every query of ops/grafana/dashboard.json and every alert expression must be valid
+PromQL there; the job panels must show every job the settings know (stock, prices, customers, products, orders,
+drift, shipping, and any job added to JobsSettings later); the stale-job alert must pick the failing job."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+
 from bridge.config import JobsSettings
 from tests.ops.conftest import DaemonProcess, PrometheusServer, every_job
-from tests.ops.test_dashboard_and_alert_names import DASHBOARD
+from tests.ops.test_dashboard_and_alert_names import ALERTS, DASHBOARD
 
 # Grafana's built-in and dashboard variables, as Grafana would expand them with "All" selected.
 VARIABLES = {"$instance": ".*", "$sync_job": ".*", "$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m"}
@@ -40,17 +43,24 @@ def jobs_in(result: dict[str, Any]) -> set[str]:
 
 # Panels fed by the scheduler's own metrics, which every job has from its first run: each must list every job.
 EVERY_JOB_PANELS = (
-    "variable sync_job",
-    "Jobs: every configured job [A]", "Jobs: every configured job [B]", "Jobs: every configured job [C]",
-    "Freshness: seconds since last success [A]", "Freshness as a share of 2× interval [A]",
+    "variable sync_job", "Jobs: every configured job [A]", "Jobs: every configured job [C]",
+    "Freshness as a share of 2× interval [A]",  # a job that never succeeded counts from the daemon's start
     "Job runs by outcome [A]", "Job duration (p95) [A]",
 )
+# Panels about successes: every job but the one that never succeeds.
+SUCCEEDED_JOB_PANELS = ("Jobs: every configured job [B]", "Freshness: seconds since last success [A]")
+NEVER_SUCCEEDS = "drift"
 
 
-def test_every_dashboard_query_runs_on_prometheus_and_the_job_panels_show_every_job(short_dir: Path) -> None:
+def alert_rules() -> list[dict[str, Any]]:
+    return YAML(typ="safe").load(ALERTS.read_text(encoding="utf-8"))["groups"][0]["rules"]
+
+
+def test_every_dashboard_and_alert_query_runs_on_prometheus_and_shows_every_job(short_dir: Path) -> None:
     jobs = set(JobsSettings.model_fields)
-    assert {"stock", "prices", "customers", "products", "orders", "drift"} <= jobs
+    assert {"stock", "prices", "customers", "products", "orders", "drift", "shipping"} <= jobs
     daemon = DaemonProcess(short_dir, every_job(interval=0.3), extra_env={"OPS_TEST_EVERY_JOB": "1"})
+    daemon.flag(f"fail-{NEVER_SUCCEEDS}", True)
     (short_dir / "prometheus").mkdir()
     prometheus = PrometheusServer(short_dir / "prometheus", f"127.0.0.1:{daemon.port}")
     daemon.start()
@@ -75,8 +85,20 @@ def test_every_dashboard_query_runs_on_prometheus_and_the_job_panels_show_every_
         for where in EVERY_JOB_PANELS:
             assert where in answers, f"the dashboard lost {where!r}"
             assert jobs_in(answers[where]) == jobs, f"{where}: shows {sorted(jobs_in(answers[where]))}"
+        for where in SUCCEEDED_JOB_PANELS:
+            assert jobs_in(answers[where]) == jobs - {NEVER_SUCCEEDS}, where
         workflow = answers["Orders by workflow state [A]"]["data"]["result"]
         assert {series["metric"]["state"] for series in workflow} >= {"received", "shipping_instructed", "hold"}
+
+        # The alert expressions on the real series (labels as Prometheus attaches them): the stale-job alert picks
+        # exactly the job that never succeeded; nothing else is wrong with this daemon.
+        firing = {}
+        for rule in alert_rules():
+            answer = prometheus.query(rule["expr"])
+            assert answer["status"] == "success", f"{rule['alert']}: {answer.get('error')}"
+            firing[rule["alert"]] = answer
+        assert jobs_in(firing.pop("BridgeJobStale")) == {NEVER_SUCCEEDS}
+        assert all(not answer["data"]["result"] for answer in firing.values()), firing
     finally:
         prometheus.stop()
         daemon.stop()

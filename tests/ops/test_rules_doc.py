@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def examples() -> dict[str, str]:
     """File name (from the ``# name.yaml`` first line) → YAML of every example block."""
     found = {}
-    for language, body in re.findall(r"^```(\w*)\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.M | re.S):
+    for language, body in re.findall(r"^```(\w*)\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL):
         first = body.splitlines()[0]
         if language == "yaml" and re.fullmatch(r"# \w+\.yaml", first):
             found[first[2:]] = body
@@ -27,7 +27,7 @@ def test_every_key_of_every_rules_model_is_documented() -> None:
     missing = [f"{name}: {key.path}" for name, model in rule_models().items() for key in keys_of(model)
                if f"| `{key.path}` |" not in text]
     assert not missing, ("docs/rules.md lacks these keys; regenerate its reference with "
-                         f"`python -m tests.ops.rules_reference --write`:\n" + "\n".join(missing))
+                         "`python -m tests.ops.rules_reference --write`:\n" + "\n".join(missing))
 
 
 def test_every_rules_file_has_an_example_and_a_row() -> None:

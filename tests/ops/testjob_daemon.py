@@ -2,7 +2,7 @@
 
 The job is registered as "stock" in this process only, after the real job modules, so it replaces the real one
 here and nowhere else. It is steered by files in $OPS_TEST_FLAGS: ``hang`` (the run waits while it exists),
-``fail`` (the run raises); every run appends a line to ``runs``. With ``OPS_TEST_EVERY_JOB=1`` it replaces every job
+``fail`` (the run raises; ``fail-NAME`` for job NAME only); every run appends a line to ``runs``. With ``OPS_TEST_EVERY_JOB=1`` it replaces every job
 the settings know (``JobsSettings``), so the daemon exports the metrics of each job without CS-Cart or SMILE.
 """
 
@@ -28,7 +28,7 @@ class SteerableJob:
             runs.write("run\n")
         while (FLAGS / "hang").exists():
             await asyncio.sleep(0.02)
-        if (FLAGS / "fail").exists():
+        if (FLAGS / "fail").exists() or (FLAGS / f"fail-{self.name}").exists():
             raise RuntimeError("failing on purpose (fail flag)")
         return JobResult(read=1)
 
