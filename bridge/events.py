@@ -168,7 +168,7 @@ class MqttEvents:
                 self._disconnected()
                 log.warning("mqtt.disconnected", broker=f"{self.settings.host}:{self.settings.port}",
                             error=str(error), retry_in=round(delay, 2), queued=len(self._queue))
-            except* Exception as group:
+            except* Exception as group:  # a bug in one session must not end MQTT for good
                 self._disconnected()
                 log.error("mqtt.session_failed", error=repr(group.exceptions[0]), exc_info=group)
             await asyncio.sleep(delay * (1 + 0.2 * self._rng.random()))
