@@ -23,6 +23,9 @@ def simulator(
     write_latency_ms: float = typer.Option(0.0, min=0, help="Extra latency on writes (a real store: about 85)."),
     error_rate: float = typer.Option(0.0, min=0, max=1, help="Share of API requests answered with 500."),
     page_size: int = typer.Option(50, min=1, help="Default items_per_page (CS-Cart's admin_elements_per_page)."),
+    addon: bool = typer.Option(False, "--addon", help="Install the smile_bridge add-on (docs/addon.md)."),
+    daemon_url: str = typer.Option("", help="With --addon: the bridge the add-on wakes (<URL>/hooks/cscart)."),
+    hmac_secret: str = typer.Option("", help="With --addon: the wake-up's HMAC secret (cscart.hmac_secret)."),
 ) -> None:
     """Run a seeded CS-Cart simulator (REST API 2.1 with CS-Cart's quirks) until Ctrl-C."""
     from bridge.cscart.simulator import FaultConfig, FaultRule, SimSettings, run_simulator
@@ -35,9 +38,11 @@ def simulator(
     async def serve() -> None:
         try:
             async with run_simulator(products=products, users=users, orders=orders, seed=seed, host=host,
-                                     port=port, settings=settings, faults=faults) as sim:
+                                     port=port, settings=settings, faults=faults, addon=addon,
+                                     daemon_url=daemon_url, hmac_secret=hmac_secret) as sim:
                 console.print(f"CS-Cart simulator on {sim.url}/api/2.1/  (user {email}, key {api_key}); "
-                              f"{products} products, {users} users, {orders} orders. Ctrl-C stops it.",
+                              f"{products} products, {users} users, {orders} orders"
+                              f"{', smile_bridge add-on installed' if addon else ''}. Ctrl-C stops it.",
                               markup=False, highlight=False)
                 await asyncio.Event().wait()
         except OSError as exc:

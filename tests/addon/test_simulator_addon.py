@@ -399,3 +399,26 @@ async def test_uninstall_keeps_statuses_orders_use_and_orders_readable() -> None
         assert (await call(sim, "GET", "smile_bridge_events"))[0] == 404
         status, user = await call(sim, "GET", "users/1")
         assert not any(key.startswith("smile_") for key in user)
+
+
+def test_bridge_simulator_addon_serves_the_addon() -> None:
+    import re
+    import subprocess
+    import sys
+    import urllib.request
+
+    process = subprocess.Popen([sys.executable, "-m", "bridge", "simulator", "--port", "0", "--products", "5",
+                                "--users", "1", "--orders", "0", "--addon"], stdout=subprocess.PIPE, text=True,
+                               env={"COLUMNS": "300", **__import__("os").environ})
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"(http://\S+?)/api/2\.1/", line)
+        assert match and "add-on installed" in line, line
+        request = urllib.request.Request(f"{match.group(1)}/api/smile_bridge_events?limit=1",
+                                         headers={"Authorization": basic_auth("admin@example.jp", "sim-api-key")})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert EventPage.from_dict(json.loads(response.read())).statuses["hold"] == "A"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
