@@ -51,13 +51,18 @@ async def get(tx: Connection, order_id: int) -> MirroredOrder | None:
 
 
 async def upsert(
-    tx: Connection, order: Order, *, initial_state: WorkflowState, payment_state: PaymentState | None = None
+    tx: Connection, order: Order, *, initial_state: WorkflowState, payment_state: PaymentState | None = None,
+    exists: bool | None = None,
 ) -> MirroredOrder | None:
-    """Mirror the CS-Cart order as it is now; a new order enters ``initial_state``. Returns the previous mirror."""
-    previous = await get(tx, order.order_id)
+    """Mirror the CS-Cart order as it is now; a new order enters ``initial_state``. Returns the previous mirror.
+
+    A caller that already knows whether the order is mirrored passes ``exists`` and saves reading it back (the
+    previous mirror is then not returned)."""
+    previous = await get(tx, order.order_id) if exists is None else None
+    is_new = previous is None if exists is None else not exists
     stamp = iso(utcnow())
     data = json.dumps(to_data(order), ensure_ascii=False, sort_keys=True)
-    if previous is None:
+    if is_new:
         await tx.execute(
             "INSERT INTO orders (order_id, cscart_status, workflow_state, payment_state, customer_code, direct_ship, "
             "total, placed_at, cscart_updated_at, data_json, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -115,6 +120,51 @@ async def history(tx: Connection, order_id: int) -> list[Transition]:
         Transition(WorkflowState(r[0]) if r[0] else None, WorkflowState(r[1]), r[2], r[3])
         for r in await cursor.fetchall()
     ]
+
+
+async def get_many(tx: Connection, order_ids: list[int]) -> dict[int, MirroredOrder]:
+    """``get`` for many orders in few queries (the orders job gates and exports thousands per cycle)."""
+    found: dict[int, MirroredOrder] = {}
+    for start in range(0, len(order_ids), 500):
+        chunk = order_ids[start:start + 500]
+        cursor = await tx.execute(f"SELECT * FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
+        for row in await cursor.fetchall():
+            found[row["order_id"]] = MirroredOrder(
+                order=from_data(Order, json.loads(row["data_json"])),
+                workflow_state=WorkflowState(row["workflow_state"]),
+                payment_state=PaymentState(row["payment_state"]) if row["payment_state"] else None,
+                smile_slip_no=row["smile_slip_no"], smile_serial=row["smile_serial"],
+                exported_at=row["exported_at"], confirmed_at=row["confirmed_at"],
+            )
+    return found
+
+
+async def transition_many(tx: Connection, reasons: dict[int, str], to_state: WorkflowState) -> dict[int, WorkflowState]:
+    """``transition`` for many orders at once (order id → reason); returns the states they left."""
+    previous: dict[int, WorkflowState] = {}
+    ids = list(reasons)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cursor = await tx.execute(
+            f"SELECT order_id, workflow_state FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
+        previous.update({row[0]: WorkflowState(row[1]) for row in await cursor.fetchall()})
+    missing = sorted(set(ids) - set(previous))
+    if missing:
+        raise KeyError(f"orders {missing} are not mirrored")
+    stamp = iso(utcnow())
+    await tx.executemany("UPDATE orders SET workflow_state = ?, updated_at = ? WHERE order_id = ?",
+                         [(to_state.value, stamp, order_id) for order_id in ids])
+    await tx.executemany(
+        "INSERT INTO order_transitions (order_id, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?)",
+        [(order_id, previous[order_id].value, to_state.value, reasons[order_id], stamp) for order_id in ids],
+    )
+    return previous
+
+
+async def mark_exported_many(tx: Connection, order_ids: list[int], batch: str) -> None:
+    stamp = iso(utcnow())
+    await tx.executemany("UPDATE orders SET exported_at = ?, updated_at = ? WHERE order_id = ?",
+                         [(f"{stamp} {batch}", stamp, order_id) for order_id in order_ids])
 
 
 async def mark_exported(tx: Connection, order_id: int, batch: str) -> None:

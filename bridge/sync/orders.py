@@ -159,6 +159,33 @@ class Cycle:
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     cancelled_after_export: list[Order] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    known: dict[int, Seen] = field(default_factory=dict)  # what the mirror holds of the orders read
+    customer_codes: dict[str, str] = field(default_factory=dict)  # CS-Cart user_id → SMILE 得意先コード
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The mirror's record of an order, enough to tell that a re-read order has not changed."""
+
+    status: str
+    updated_at: str | None
+    payment_state: PaymentState | None
+    content_hash: str | None
+    workflow_state: WorkflowState
+    hold_by: str | None
+
+
+async def _seen(tx: Connection, order_ids: list[int]) -> dict[int, Seen]:
+    found: dict[int, Seen] = {}
+    for start in range(0, len(order_ids), 500):
+        chunk = order_ids[start:start + 500]
+        cursor = await tx.execute(
+            f"SELECT order_id, cscart_status, cscart_updated_at, payment_state, content_hash, workflow_state, hold_by "
+            f"FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
+        for row in await cursor.fetchall():
+            found[row[0]] = Seen(row[1], row[2], PaymentState(row[3]) if row[3] else None, row[4],
+                                 WorkflowState(row[5]), row[6])
+    return found
 
 
 class OrdersJob:
@@ -193,6 +220,8 @@ class OrdersJob:
         cycle = Cycle(read=len(found.orders))
         try:
             async with self.ctx.store.transaction() as tx:
+                cycle.known = await _seen(tx, [order.order_id for order in found.orders])
+                cycle.customer_codes = await bindings.all_of(tx, *CUSTOMER_BINDING)
                 for order in found.orders:
                     await self._mirror(tx, order, rules, paid_letters, cycle)
                     options.progress.advance()
@@ -231,22 +260,20 @@ class OrdersJob:
                       cycle: Cycle) -> None:
         if order.status == "N":
             return  # checkout not finished (online payment pending): not an order yet
-        code = await bindings.lookup(tx, CUSTOMER_BINDING[0], CUSTOMER_BINDING[1], str(order.user_id),
-                                     CUSTOMER_BINDING[2], CUSTOMER_BINDING[3])
+        code = cycle.customer_codes.get(str(order.user_id))
         if code and not order.customer_code:
             order = replace(order, customer_code=code)
-        previous = await mirror.get(tx, order.order_id)
         digest = content_hash(order)
+        seen = cycle.known.get(order.order_id)
+        if seen is not None and seen.status == order.status and seen.updated_at == iso(order.updated_at) and \
+                seen.content_hash == digest and \
+                self._payment_state(order, rules, paid_letters, seen.payment_state) == seen.payment_state:
+            cycle.unchanged += 1  # the overlap window read it again
+            return
         letter_state = rules.flow.state_for_letter(order.status)
-        payment = self._payment_state(order, rules, paid_letters, previous)
-        if previous is not None and previous.order.status == order.status and \
-                previous.order.updated_at == order.updated_at and previous.payment_state == payment:
-            stored = await tx.execute("SELECT content_hash FROM orders WHERE order_id = ?", (order.order_id,))
-            if (await stored.fetchone())[0] == digest:
-                cycle.unchanged += 1  # the overlap window read it again
-                return
+        payment = self._payment_state(order, rules, paid_letters, seen.payment_state if seen is not None else None)
         cycle.mirrored += 1
-        if previous is None:
+        if seen is None:
             # Orders already past 受注 (handled by hand before the bridge) are mirrored where they are, never sent.
             initial = letter_state or S.HOLD
             hold_reason = None
@@ -254,19 +281,18 @@ class OrdersJob:
                 hold_reason = f"CS-Cart status {order.status} is not in order_flow.yaml: waiting for staff"
             elif letter_state is S.HOLD:
                 hold_reason = "held by staff in CS-Cart"
-            await mirror.upsert(tx, order, initial_state=initial, payment_state=payment)
+            await mirror.upsert(tx, order, initial_state=initial, payment_state=payment, exists=False)
             await tx.execute("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
                              (digest, STAFF if hold_reason else None, hold_reason, order.order_id))
             if hold_reason and letter_state is None:
                 await mirror.transition(tx, order.order_id, S.HOLD, hold_reason)
             return
-        await mirror.upsert(tx, order, initial_state=previous.workflow_state, payment_state=payment)
-        stored = await tx.execute("SELECT content_hash, hold_by FROM orders WHERE order_id = ?", (order.order_id,))
-        old_digest, hold_by = await stored.fetchone()
+        await mirror.upsert(tx, order, initial_state=seen.workflow_state, payment_state=payment, exists=True)
+        old_digest, hold_by = seen.content_hash, seen.hold_by
         await tx.execute("UPDATE orders SET content_hash = ? WHERE order_id = ?", (digest, order.order_id))
         exported = await export.live_export(tx, order.order_id)
-        state = previous.workflow_state
-        if payment is PaymentState.PAID and previous.payment_state is not PaymentState.PAID:
+        state = seen.workflow_state
+        if payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID:
             await audit.write(tx, JOB, "payment_received", str(order.order_id), {"status": order.status})
         if letter_state is S.CANCELLED and state is not S.CANCELLED:
             await self._cancelled(tx, order, state, exported, rules, cycle)
@@ -284,8 +310,8 @@ class OrdersJob:
             await self._move(tx, order.order_id, state, S.RECEIVED, "released by staff in CS-Cart", rules, cycle)
 
     def _payment_state(self, order: Order, rules: OrderRules, paid_letters: frozenset[str],
-                       previous: mirror.MirroredOrder | None) -> PaymentState:
-        if previous is not None and previous.payment_state is PaymentState.PAID:
+                       previous: PaymentState | None) -> PaymentState:
+        if previous is PaymentState.PAID:
             return PaymentState.PAID  # a later status (保留, 出荷指示) does not undo a received payment
         if order.status in paid_letters:
             return PaymentState.PAID
@@ -365,11 +391,11 @@ class OrdersJob:
         known_customers = set((await bindings.all_of(tx, *CUSTOMER_BINDING)).values())
         credit = await _credit_table(tx)
         exposure = await _exposure(tx)
+        mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates if hold_by != STAFF])
         for order_id, hold_by, hold_reason in candidates:
             if hold_by == STAFF:
                 continue  # staff decide; the bridge does not release their holds
-            current = await mirror.get(tx, order_id)
-            assert current is not None
+            current = mirrored[order_id]
             order = current.order
             limit, receivable = credit.get(order.customer_code, (None, Decimal(0)))
             context = GateContext(
@@ -409,17 +435,20 @@ class OrdersJob:
         if not cycle.released:
             return 0
         export_rules = rules.export_rules()
-        accepted: list[tuple[Order, GateDecision, list[dict[str, Any]]]] = []
-        refused: list[tuple[Order, str]] = []
-        for order, decision in cycle.released[: self.settings.max_orders_per_file]:
+        released = sorted(cycle.released[: self.settings.max_orders_per_file], key=lambda item: item[0].order_id)
+        slips = []
+        for order, decision in released:
             party = export.Party(decision.customer_code, order.billing.name or order.email)
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
-            rows = export.slip_rows(order, party, export_rules, surcharge=surcharge)
-            problems = export.refused(rows, self.layout, self.smile.substitutions)
-            if problems:
-                refused.append((order, "受注 file refuses this order: " + "; ".join(problems)))
+            slips.append(export.slip_rows(order, party, export_rules, surcharge=surcharge))
+        cells, problems = export.prepare_slips(slips, self.layout, self.smile.substitutions)
+        accepted: list[tuple[Order, GateDecision, list[list[str]]]] = []
+        refused: list[tuple[Order, str]] = []
+        for index, (order, decision) in enumerate(released):
+            if index in problems:
+                refused.append((order, "受注 file refuses this order: " + "; ".join(problems[index])))
             else:
-                accepted.append((order, decision, rows))
+                accepted.append((order, decision, cells[index]))
         hold_cycle = Cycle()
         if refused:
             async with self.ctx.store.transaction() as tx:
@@ -431,24 +460,21 @@ class OrdersJob:
                 await self._publish(kind, payload)
         if not accepted:
             return 0
-        content = export.render([row for _, _, rows in accepted for row in rows], self.layout,
-                                self.smile.substitutions)
+        content = export.render_cells([row for _, _, rows in accepted for row in rows], self.layout)
         async with self.ctx.store.transaction() as tx:
             batch_id = await export.next_batch_id(tx, "order")
             batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
                                  content)
-            for order, decision, _ in accepted:
-                current = await mirror.get(tx, order.order_id)
-                assert current is not None
-                reason = f"受注 batch {batch_id} ({batch.file_name}): {decision.reason_text()}"
-                await mirror.transition(tx, order.order_id, S.SHIPPING_INSTRUCTED, reason)
-                await tx.execute("UPDATE orders SET hold_by = NULL, hold_reason = NULL WHERE order_id = ?",
-                                 (order.order_id,))
-                await mirror.mark_exported(tx, order.order_id, batch_id)
-                cycle.events.append(("order_state_changed", {
-                    "order_id": order.order_id, "from_state": current.workflow_state.value,
-                    "to_state": S.SHIPPING_INSTRUCTED.value, "reason": reason}))
+            reasons = {order.order_id: f"受注 batch {batch_id} ({batch.file_name}): {decision.reason_text()}"
+                       for order, decision, _ in accepted}
+            left = await mirror.transition_many(tx, reasons, S.SHIPPING_INSTRUCTED)
+            await tx.executemany("UPDATE orders SET hold_by = NULL, hold_reason = NULL WHERE order_id = ?",
+                                 [(order_id,) for order_id in reasons])
+            await mirror.mark_exported_many(tx, list(reasons), batch_id)
+            cycle.events.extend(("order_state_changed", {
+                "order_id": order_id, "from_state": left[order_id].value, "to_state": S.SHIPPING_INSTRUCTED.value,
+                "reason": reason}) for order_id, reason in reasons.items())
             await export.record(tx, batch)
         await finish_batch(self.ctx, self.outbox_dir, batch.batch_id, rules,
                            {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted})
@@ -545,6 +571,16 @@ async def startup_check(settings: Any, services: dict[str, Any]) -> None:
                     hint="CS-Cart did not answer at start-up; each orders run checks the status letters")
 
 
+async def _states(tx: Connection, order_ids: list[int]) -> dict[int, str]:
+    states: dict[int, str] = {}
+    for start in range(0, len(order_ids), 500):
+        chunk = order_ids[start:start + 500]
+        cursor = await tx.execute(
+            f"SELECT order_id, workflow_state FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
+        states.update({row[0]: row[1] for row in await cursor.fetchall()})
+    return states
+
+
 async def _credit_table(tx: Connection) -> dict[str, tuple[Decimal | None, Decimal]]:
     cursor = await tx.execute("SELECT customer_code, credit_limit, receivable FROM customer_credit")
     return {row[0]: (Decimal(row[1]) if row[1] is not None else None, Decimal(row[2]))
@@ -591,9 +627,9 @@ async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: O
         await export.mark_written(tx, batch.batch_id)
         if batch.kind == "order":
             ops = []
+            states = await _states(tx, list(batch.order_ids))
             for order_id in batch.order_ids:
-                current = await mirror.get(tx, order_id)
-                if current is None or current.workflow_state is not S.SHIPPING_INSTRUCTED:
+                if states.get(order_id) != S.SHIPPING_INSTRUCTED.value:
                     continue  # cancelled since; its flag tells staff
                 notify = notification(S.RECEIVED, S.SHIPPING_INSTRUCTED, rules.flow)
                 payload = {"order_id": order_id, "status": rules.flow.letter_for(S.SHIPPING_INSTRUCTED),

@@ -121,12 +121,37 @@ def refused(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions
     return prepare_rows(rows, layout, substitutions)[2]
 
 
+def prepare_slips(slips: Sequence[Sequence[Mapping[str, Any]]], layout: FileLayout, substitutions: dict[str, str]
+                  ) -> tuple[list[list[list[str]]], dict[int, list[str]]]:
+    """Every slip's cells, and the problems of each refused slip by its index. One pass over all rows; only when
+    something is refused are the slips prepared one by one, so each problem is pinned to its order."""
+    cells, _, problems = prepare_rows([row for rows in slips for row in rows], layout, substitutions)
+    if not problems:
+        out, start = [], 0
+        for rows in slips:
+            out.append(cells[start:start + len(rows)])
+            start += len(rows)
+        return out, {}
+    out, refused_slips = [], {}
+    for index, rows in enumerate(slips):
+        slip_cells, _, slip_problems = prepare_rows(rows, layout, substitutions)
+        out.append(slip_cells)
+        if slip_problems:
+            refused_slips[index] = slip_problems
+    return out, refused_slips
+
+
 def render(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions: dict[str, str]) -> bytes:
     """The file's exact bytes: header, rows sorted by slip then line, the layout's encoding and line ends."""
     ordered = sorted(rows, key=lambda r: (int(r["受注№"]), int(r["行"])))
     cells, _, problems = prepare_rows(ordered, layout, substitutions)
     if problems:
         raise ValidationFailed(f"{layout.label()}: {len(problems)} value(s) refused, no file written", problems)
+    return render_cells(cells, layout)
+
+
+def render_cells(cells: Sequence[Sequence[str]], layout: FileLayout) -> bytes:
+    """Prepared cells (already in file order) to the file's bytes."""
     text = io.StringIO(newline="")
     writer = csv.writer(text, delimiter=layout.delimiter, quotechar=layout.quotechar, quoting=layout.csv_quoting,
                         lineterminator=layout.line_terminator,
