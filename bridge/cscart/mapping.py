@@ -90,6 +90,7 @@ class CSCartUser:
     lastname: str = ""
     company: str = ""
     phone: str = ""
+    smile_customer_code: str = ""  # the smile_bridge add-on's column (得意先コード); "" without the add-on
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,7 @@ def user_from_json(data: Mapping[str, Any]) -> CSCartUser:
         lastname=as_str(data, "lastname"),
         company=as_str(data, "company"),
         phone=as_str(data, "phone"),
+        smile_customer_code=as_str(data, "smile_customer_code").strip(),
     )
 
 

@@ -3,13 +3,16 @@ columns), matched by binding or e-mail.
 
 One run (daily):
 1. the newest complete 得意先マスター (``SmileInput``; without a new file the last applied one is planned again);
-2. matching: the binding 得意先コード ↔ user_id first, else the one CS-Cart customer with exactly that e-mail (CS-Cart's
-   ``email`` filter is a substring match, so one listing is read and compared exactly); matches are bound at once;
-   unmatched customers are created only with ``catalog.create_customers`` (``user.create`` ops, bound by the sink);
+2. matching: the binding 得意先コード ↔ user_id first, else the one CS-Cart customer whose add-on column
+   ``smile_customer_code`` holds the code, else the one with exactly that e-mail (CS-Cart's ``email`` filter is a
+   substring match, so one listing is read and compared exactly); matches are bound at once; unmatched customers
+   are created only with ``catalog.create_customers`` (``user.create`` ops, bound by the sink);
 3. per customer, ``customer_state`` (rules/customers.yaml): status D when 休止 or outside 有効期間, the rank group
    (pricing.yaml names; created when missing), and with ``cscart.addon`` the add-on's columns (得意先コード, 掛率
-   profile, credit limit); only ``catalog.user_fields`` and those columns are sent — passwords and the addresses
-   customers edit stay the shop's; ``company_id`` is added by the client on every user write;
+   profile, credit limit, exposure = SMILE receivable + orders sent to SMILE and not yet invoiced); only
+   ``catalog.user_fields`` and those columns are sent — passwords and the addresses customers edit stay the shop's;
+   ``company_id`` is added by the client on every user write; 与信限度額 is also recorded for the orders job's
+   credit check (``customer_credit``);
 4. the CS-Cart text guard runs here, at plan time: a 4-byte character (𠮷) is mapped (𠮷 → 吉) and reported in the
    result notes, the log and the audit log, so the payload already carries what CS-Cart will store — never ``?``;
    a character with no mapping fails that customer, named;
@@ -20,7 +23,9 @@ One run (daily):
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -31,6 +36,7 @@ from bridge.domain.time import business_date
 from bridge.rules.customers import CustomerRules, CustomerState, customer_state
 from bridge.rules.pricing import PricingRules
 from bridge.store import audit, ledger
+from bridge.store.db import Connection
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.created import bind_customer, bound_customers, user_update_payload
@@ -66,8 +72,10 @@ class Desired:
     unmatched: list[str] = field(default_factory=list)
 
 
-def user_fields(customer: Customer, state: CustomerState, owned: tuple[str, ...], *, addon: bool) -> dict[str, Any]:
-    """The CS-Cart user fields SMILE owns, plus the add-on's columns when it is installed."""
+def user_fields(customer: Customer, state: CustomerState, owned: tuple[str, ...], *, addon: bool,
+                exposure: Decimal | None = None) -> dict[str, Any]:
+    """The CS-Cart user fields SMILE owns, plus the add-on's columns when it is installed (``exposure``: open
+    receivables and orders not yet invoiced, when known)."""
     values: dict[str, Any] = {"company": customer.name, "phone": customer.address.phone, "status": state.status,
                               "firstname": customer.address.name, "lastname": customer.name}
     fields = {name: values[name] for name in owned if name in values}
@@ -79,6 +87,8 @@ def user_fields(customer: Customer, state: CustomerState, owned: tuple[str, ...]
                       {"smile_price_rate": None, "smile_price_rounding": "down", "smile_price_unit": "1",
                        "smile_price_rate_base": "price"})
         fields["smile_credit_limit"] = money(state.credit_limit) if state.credit_limit is not None else None
+        if exposure is not None:
+            fields["smile_credit_exposure"] = money(exposure)
     return fields
 
 
@@ -125,7 +135,8 @@ class CustomersJob:
 
         async with ctx.store.transaction() as tx:
             linked_before = await ledger.get_hashes(tx, TARGET, LINKS)
-            desired = self._desired(customers, user_ids, groups, pricing, rules, set(linked_before))
+            exposure = await credit_exposure(tx) if ctx.settings.cscart.addon else None
+            desired = self._desired(customers, user_ids, groups, pricing, rules, set(linked_before), exposure)
             users = await plan.diff(tx, TARGET, USERS, "user.update", desired.users)
             links = await plan.diff(tx, TARGET, LINKS, "usergroup.link", desired.links)
             result.changed = len(users.changes) + len(links.changes) + len(desired.creates)
@@ -136,6 +147,7 @@ class CustomersJob:
                 now_ts = ctx.clock.time()
                 result.enqueued = await plan.enqueue(tx, users, now_ts) + await plan.enqueue(tx, links, now_ts)
                 result.enqueued += await enqueue_creates(tx, TARGET, "user.create", USERS, desired.creates, now_ts)
+                await record_credit_limits(tx, customers.values())
                 for item in desired.mapped:
                     await audit.write(tx, "bridge", "customers.text_mapped", item.code,
                                       {"field": item.field, "original": item.original, "stored": item.stored})
@@ -159,27 +171,34 @@ class CustomersJob:
 
     async def _match(self, client: Any, customers: dict[str, Customer], *, bind: bool,
                      notes: list[str]) -> dict[str, int]:
-        """得意先コード → user_id: bindings, then one exact e-mail comparison over the customer listing."""
+        """得意先コード → user_id: bindings, then one pass over the customer listing comparing the add-on's
+        得意先コード column, then the e-mail, exactly."""
         store = self.context.store
         async with store.transaction() as tx:
             known = await bound_customers(tx)
         matched = {code: known[code] for code in customers if code in known}
-        unbound = {code: c.email.strip().lower() for code, c in customers.items()
-                   if code not in known and c.email.strip()}
+        unbound = {code: c.email.strip().lower() for code, c in customers.items() if code not in known}
         if not unbound:
             return matched
         taken = set(known.values())
-        by_email: dict[str, list[int]] = {}
+        by_code: dict[str, list[int]] = defaultdict(list)
+        by_email: dict[str, list[int]] = defaultdict(list)
         async for user in client.iter_users():
-            if user.user_id not in taken and user.email:
-                by_email.setdefault(user.email.strip().lower(), []).append(user.user_id)
+            if user.user_id in taken:
+                continue
+            if user.smile_customer_code:
+                by_code[user.smile_customer_code].append(user.user_id)
+            if user.email:
+                by_email[user.email.strip().lower()].append(user.user_id)
         found = {}
         for code, email in unbound.items():
-            ids = by_email.get(email, [])
-            if len(ids) == 1:
-                found[code] = ids[0]
-            elif len(ids) > 1:
-                notes.append(f"customer {code}: {len(ids)} CS-Cart accounts share {email}; none was bound")
+            for key, ids in (("得意先コード", by_code.get(code, [])), ("e-mail", by_email.get(email, []) if email else [])):
+                if len(ids) == 1 and ids[0] not in found.values():
+                    found[code] = ids[0]
+                    break
+                if len(ids) > 1:
+                    notes.append(f"customer {code}: {len(ids)} CS-Cart accounts share this {key}; none was bound")
+                    break
         if found and bind:
             async with store.transaction() as tx:
                 for code, user_id in found.items():
@@ -189,7 +208,8 @@ class CustomersJob:
         return matched
 
     def _desired(self, customers: dict[str, Customer], user_ids: dict[str, int], groups: dict[int, int],
-                 pricing: PricingRules, rules: CustomerRules, linked_before: set[str]) -> Desired:
+                 pricing: PricingRules, rules: CustomerRules, linked_before: set[str],
+                 exposure: dict[str, Decimal] | None = None) -> Desired:
         settings = self.context.settings
         guard = TextGuard(settings.cscart.text_map, settings.cscart.text_fallback)
         today = business_date(self.context.clock.now())
@@ -197,7 +217,8 @@ class CustomersJob:
         desired = Desired()
         for code, customer in customers.items():
             state = customer_state(customer, rules, pricing, today)
-            fields = user_fields(customer, state, settings.catalog.user_fields, addon=settings.cscart.addon)
+            fields = user_fields(customer, state, settings.catalog.user_fields, addon=settings.cscart.addon,
+                                 exposure=None if exposure is None else exposure.get(code, Decimal(0)))
             try:
                 fields = guard_fields(guard, code, fields, desired.mapped)
             except TextGuardError as exc:
@@ -220,3 +241,31 @@ class CustomersJob:
                 elif key in linked_before:  # linked by the bridge before: take the customer out
                     desired.links[key] = {"user_id": user_id, "usergroup_id": group_id, "status": "F"}
         return desired
+
+
+async def credit_exposure(tx: Connection) -> dict[str, Decimal]:
+    """Per 得意先コード: the receivable SMILE reported plus the orders sent to SMILE and not yet invoiced (the
+    orders job's own exposure rule, ``EXPOSURE_STATES``)."""
+    from bridge.sync.orders import EXPOSURE_STATES
+
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for code, receivable in await (await tx.execute("SELECT customer_code, receivable FROM customer_credit")).fetchall():
+        totals[code] += Decimal(receivable)
+    marks = ",".join("?" for _ in EXPOSURE_STATES)
+    cursor = await tx.execute(f"SELECT customer_code, total FROM orders WHERE workflow_state IN ({marks})",
+                              [state.value for state in EXPOSURE_STATES])
+    for code, total in await cursor.fetchall():
+        if code:
+            totals[code] += Decimal(total)
+    return dict(totals)
+
+
+async def record_credit_limits(tx: Connection, customers: Any) -> None:
+    """SMILE 与信限度額 per customer into ``customer_credit``, where the orders job's credit check reads it (the
+    receivable already recorded stays)."""
+    from bridge.sync.orders import set_credit
+
+    rows = await (await tx.execute("SELECT customer_code, receivable FROM customer_credit")).fetchall()
+    receivable = {row[0]: Decimal(row[1]) for row in rows}
+    for customer in customers:
+        await set_credit(tx, customer.code, customer.credit_limit, receivable.get(customer.code, Decimal(0)))

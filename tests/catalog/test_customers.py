@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -143,3 +143,43 @@ async def test_an_unmapped_4_byte_character_fails_that_customer_only(customers_w
     assert any(customers[1].code in note and "U+29E3D" in note and "text_map" in note for note in result.notes)
     assert world.sim.state.users[2].company != "????屋"
     assert world.sim.state.users[1].company == "吉田商店"
+
+
+async def test_addon_code_match_credit_limit_for_the_orders_check_and_exposure(customers_world: CatalogWorld) -> None:
+    from bridge.domain.orders import Order, WorkflowState
+    from bridge.store import orders as mirrored
+    from bridge.sync.orders import set_credit
+
+    world = customers_world
+    world.settings = world_settings(world.root, world.sim, smile={"files": {"customers": {"encoding": "utf-8"}}},
+                                    cscart=world.sim.client_settings(addon=True))
+    customers = master(world)
+    # account 3 already carries the add-on's 得意先コード of customer 4, under another e-mail
+    world.sim.state.users[3].extra["smile_customer_code"] = customers[3].code
+    customers[2] = replace(customers[2], email="someone-else@example.jp")
+    store = await Store.open(world.settings.state_path)
+    try:
+        async with store.transaction() as tx:
+            await set_credit(tx, customers[0].code, None, Decimal(12000))  # SMILE's receivable, recorded earlier
+            order = Order(order_id=900002, status="P", placed_at=datetime.now(UTC), updated_at=None, user_id=1,
+                          email="buyer@example.jp", total=Decimal(3300), customer_code=customers[0].code)
+            await mirrored.upsert(tx, order, initial_state=WorkflowState.SHIPPING_INSTRUCTED)
+    finally:
+        await store.close()
+    world.deliver("customers", customers)
+    result = await world.run("customers")
+    assert result.failed == 0
+    store = await Store.open(world.settings.state_path)
+    try:
+        async with store.transaction() as tx:
+            bound = await bindings.all_of(tx, "cscart", "user", "smile", "customer")
+        credit = {row[0]: (row[1], row[2]) for row in
+                  await store.fetchall("SELECT customer_code, credit_limit, receivable FROM customer_credit")}
+    finally:
+        await store.close()
+    assert bound == {"1": customers[0].code, "2": customers[1].code, "3": customers[3].code}, \
+        "matched by the add-on's 得意先コード column before the e-mail"
+    assert credit[customers[0].code] == ("500000", "12000"), "limit for the orders check; receivable kept"
+    assert credit[customers[3].code][0] == str(customers[3].credit_limit)
+    first = next(body for method, path, body in user_writes(world) if path == "/api/2.1/users/1")
+    assert first["smile_credit_exposure"] == "15300.00", "receivable + orders sent to SMILE, not yet invoiced"
