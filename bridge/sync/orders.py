@@ -411,11 +411,9 @@ class OrdersJob:
                 reason = "; ".join(decision.reasons)
                 cycle.held.append((order_id, reason))
                 if state is S.HOLD and hold_reason == reason:
-                    continue
+                    continue  # held for the same reasons as last cycle: nothing new to record or log
                 if state is S.HOLD:
-                    await mirror.transition(tx, order_id, S.HOLD, f"still held: {reason}")
-                    await tx.execute("UPDATE orders SET hold_reason = ?, hold_by = ? WHERE order_id = ?",
-                                     (reason, BRIDGE, order_id))
+                    await _still_held(tx, order_id, reason)
                 else:
                     await self._move(tx, order_id, state, S.HOLD, reason, rules, cycle, hold_by=BRIDGE)
                 log.info("orders.held", order_id=order_id, reason=reason)
@@ -452,9 +450,13 @@ class OrdersJob:
         hold_cycle = Cycle()
         if refused:
             async with self.ctx.store.transaction() as tx:
+                states = await _states(tx, [order.order_id for order, _ in refused])
                 for order, reason in refused:
-                    await self._move(tx, order.order_id, (await mirror.get(tx, order.order_id)).workflow_state,
-                                     S.HOLD, reason, rules, hold_cycle, hold_by=BRIDGE)
+                    if states[order.order_id] == S.HOLD.value:  # held for this already; record only a new reason
+                        await _still_held(tx, order.order_id, reason)
+                        continue
+                    await self._move(tx, order.order_id, WorkflowState(states[order.order_id]), S.HOLD, reason,
+                                     rules, hold_cycle, hold_by=BRIDGE)
                 await ob.enqueue(tx, hold_cycle.status_ops, self.ctx.clock.time())
             for kind, payload in hold_cycle.events:
                 await self._publish(kind, payload)
@@ -569,6 +571,15 @@ async def startup_check(settings: Any, services: dict[str, Any]) -> None:
     except RetryableError as exc:
         log.warning("orders.statuses_unchecked", error=str(exc),
                     hint="CS-Cart did not answer at start-up; each orders run checks the status letters")
+
+
+async def _still_held(tx: Connection, order_id: int, reason: str) -> None:
+    """An order on a bridge hold stays there; a changed reason goes into its history."""
+    cursor = await tx.execute("SELECT hold_reason FROM orders WHERE order_id = ?", (order_id,))
+    if (await cursor.fetchone())[0] == reason:
+        return
+    await mirror.transition(tx, order_id, S.HOLD, f"still held: {reason}")
+    await tx.execute("UPDATE orders SET hold_reason = ?, hold_by = ? WHERE order_id = ?", (reason, BRIDGE, order_id))
 
 
 async def _states(tx: Connection, order_ids: list[int]) -> dict[int, str]:

@@ -133,12 +133,14 @@ class Harness:
 
     async def place(self, user_id: int = 1, lines: list[tuple[int, int]] | None = None, *, payment_id: int = 1,
                     status: str = "O", timestamp: int | None = None, direct_ship: Mapping[str, str] | None = None,
-                    customer: Mapping[str, str] | None = None) -> int:
+                    customer: Mapping[str, str] | None = None, notes: str = "") -> int:
         """A shopper checks out through the simulator's storefront endpoint."""
         body: dict[str, Any] = {"user_id": user_id, "payment_id": payment_id, "shipping_id": 1, "status": status,
                                 "lines": [{"product_id": p, "amount": a} for p, a in (lines or [(1, 2)])]}
         if timestamp is not None:
             body["timestamp"] = timestamp
+        if notes:
+            body["notes"] = notes
         if customer:
             body["customer"] = dict(customer)
         async with aiohttp.ClientSession() as session:

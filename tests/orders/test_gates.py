@@ -232,3 +232,17 @@ async def test_a_dry_run_shows_the_plan_and_changes_nothing(harness: Harness) ->
     assert f"order {released}: → 出荷指示 (all gates passed)" in result.plan
     assert await harness.store.fetchall("SELECT order_id FROM orders") == []
     assert harness.files() == []
+
+
+async def test_an_order_the_file_cannot_hold_is_held_and_the_others_still_go(harness: Harness) -> None:
+    bad = await harness.place(user_id=18, notes="お届けは☃の日に")  # ☃ is outside JIS X 0208 and CP932
+    good = await harness.place(user_id=18)
+    await harness.cycle()
+    assert harness.exported_ids() == [good]
+    assert (await harness.state(bad)).workflow_state is S.HOLD
+    reason = (await _reasons(harness, bad))[-1]
+    assert reason.startswith("受注 file refuses this order:") and "備考" in reason
+    assert harness.sim.state.orders[bad].status == "A"
+    steps = len(await harness.history(bad))
+    await harness.cycle()  # tried again each cycle, but its history does not grow while nothing changes
+    assert len(await harness.history(bad)) == steps and harness.exported_ids() == [good]
