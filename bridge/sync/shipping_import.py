@@ -78,6 +78,7 @@ class _Checked:
     parsed: ParsedShipment
     order: Order
     carrier: str
+    state: mirror.WorkflowState
 
 
 async def import_result(sc: ShippingContext, data: bytes, source: str, now: datetime, *,
@@ -146,7 +147,7 @@ async def _check(tx: Connection, sc: ShippingContext, parsed: ResultFile, outcom
                                  f"{', '.join(sorted(known_items)) or 'none'})")
             elif quantity > known_items[item_id]:
                 error("quantity", f"{quantity} is more than the {known_items[item_id]} ordered of item {item_id}")
-        checked.append(_Checked(item, order, carrier))
+        checked.append(_Checked(item, order, carrier, current.workflow_state))
     return checked
 
 
@@ -201,8 +202,9 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
                 (order_id, parcel.carrier, shipment.tracking_number, iso(shipment.shipped_at),
                  json.dumps(items, sort_keys=True), f"{outcome.source}:{parcel.parsed.line}", iso(now)),
             )
-        after = [items for _, items in await _recorded(tx, order_id)]
-        state = (await mirror.get(tx, order_id)).workflow_state  # type: ignore[union-attr]
+        after = [items for _, items in before] + [
+            {item_id: str(quantity) for item_id, quantity in p.parsed.shipment.items} for p in fresh]
+        state = fresh[0].state
         completes = state is S.SHIPPING_INSTRUCTED and _covered(order, after)
         ops = _shipment_ops(sc, order, fresh, was_covered, changes)
         if completes:
