@@ -28,12 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from machine import describe  # noqa: E402
+from machine import describe
 
-from bridge.carriers.export import build_label_files  # noqa: E402
-from bridge.carriers.results import parse_result  # noqa: E402
-from bridge.domain.time import JST  # noqa: E402
-from tests.carriers.samples import NOW, shipped_rules, trap_orders  # noqa: E402
+from bridge.carriers.export import build_label_files
+from bridge.carriers.results import parse_result
+from bridge.domain.time import JST
+from tests.carriers.samples import NOW, shipped_rules, trap_orders
 
 SHIPPING_IDS = {"yamato": 1, "sagawa": 4, "japanpost": 5}
 
@@ -113,8 +113,8 @@ def main() -> None:
 
     stamp = datetime.now(JST).strftime("%Y-%m-%d %H:%M")
     lines = [f"## {stamp} JST: {args.orders:,} orders", "",
-             f"Machine: {describe()}; load average at start {load}. Label and parse times: median (best) of "
-             f"{args.repeat}; the import runs once (it changes the state file).", "",
+             (f"Machine: {describe()}; load average at start {load}. Label and parse times: median (best) of "
+             f"{args.repeat}; the import runs once (it changes the state file)."), "",
              "| step | seconds | orders/s | orders | bytes |", "|---|---:|---:|---:|---:|"]
     for name, med, low, count, size in rows:
         lines.append(f"| {name} | {med:.2f} ({low:.2f}) | {count / med:,.0f} | {count:,} | {size:,} |")
