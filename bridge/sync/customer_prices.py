@@ -26,7 +26,7 @@ from bridge.store import bindings, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.jobkit import finish, first, money, rules_of
-from bridge.sync.orders import _credit_table, _exposure  # the orders job's own figures, not a second formula
+from bridge.sync.customers import credit_exposure
 from bridge.sync.smile_input import SmileInput
 
 JOB = "customer_prices"
@@ -38,15 +38,12 @@ EXPOSURE_ENTITY, EXPOSURE_OP = "user_credit_exposure", "user.update"
 
 
 async def exposure_payloads(tx: Any, users: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """CS-Cart user id → ``user.update`` of ``smile_credit_exposure`` for every bound customer."""
-    credit = await _credit_table(tx)
-    open_orders = await _exposure(tx)
-    payloads = {}
-    for code, user_id in sorted(users.items(), key=lambda item: int(item[1])):
-        receivable = credit[code][1] if code in credit else Decimal(0)
-        exposure = receivable + open_orders.get(code, Decimal(0))
-        payloads[user_id] = {"user_id": int(user_id), "fields": {"smile_credit_exposure": money(exposure)}}
-    return payloads
+    """CS-Cart user id → ``user.update`` of ``smile_credit_exposure`` for every bound customer (the customers job's
+    ``credit_exposure``: one formula; this job sends it hourly, so the checkout's credit check follows new orders)."""
+    exposure = await credit_exposure(tx)
+    return {user_id: {"user_id": int(user_id),
+                      "fields": {"smile_credit_exposure": money(exposure.get(code, Decimal(0)))}}
+            for code, user_id in sorted(users.items(), key=lambda item: int(item[1]))}
 
 
 def surcharge_settings(pricing: PricingRules) -> dict[str, Any]:
