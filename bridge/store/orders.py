@@ -186,11 +186,14 @@ async def in_state(tx: Connection, state: WorkflowState) -> list[int]:
     return [row[0] for row in await cursor.fetchall()]
 
 
-async def entered_at(tx: Connection, state: WorkflowState) -> dict[int, str]:
-    """Orders now in ``state`` → when they last entered it (ISO time of the transition)."""
+async def entered_at(tx: Connection, state: WorkflowState, *, moved_only: bool = False) -> dict[int, str]:
+    """Orders now in ``state`` → when they last entered it (ISO time of the transition). ``moved_only`` leaves out
+    orders that were mirrored in that state and never moved into it."""
+    moved = " AND t.from_state IS NOT NULL" if moved_only else ""
     cursor = await tx.execute(
         "SELECT o.order_id, MAX(t.at) FROM orders o JOIN order_transitions t ON t.order_id = o.order_id "
-        "AND t.to_state = o.workflow_state WHERE o.workflow_state = ? GROUP BY o.order_id ORDER BY o.order_id",
+        f"AND t.to_state = o.workflow_state{moved} WHERE o.workflow_state = ? GROUP BY o.order_id "
+        "ORDER BY o.order_id",
         (state.value,),
     )
     return {row[0]: row[1] for row in await cursor.fetchall()}

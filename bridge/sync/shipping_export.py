@@ -32,6 +32,10 @@ from bridge.sync.orders_export import write_file
 from bridge.sync.shipping_flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, publish
 
 S = mirror.WorkflowState
+# An order CS-Cart already had in 出荷指示 when the bridge first mirrored it was handled by hand before the bridge:
+# it gets no label file (and no delay watch). Only a move into 出荷指示 counts.
+BRIDGE_INSTRUCTED = ("EXISTS (SELECT 1 FROM order_transitions t WHERE t.order_id = o.order_id AND "
+                     "t.to_state = 'shipping_instructed' AND t.from_state IS NOT NULL)")
 UNRESOLVED = "?"  # the carrier of a rejection whose shipping method has no rule (bridge/carriers/export.py)
 
 
@@ -57,8 +61,9 @@ class ExportOutcome:
 async def candidates(tx: Connection) -> tuple[list[Order], set[int]]:
     """Orders in 出荷指示 without a label, plus the ones on the shipping job's own 保留; and the held ids."""
     cursor = await tx.execute(
-        "SELECT o.order_id FROM orders o WHERE (o.workflow_state = ? AND NOT EXISTS (SELECT 1 FROM carrier_labels l "
-        "WHERE l.order_id = o.order_id)) OR (o.workflow_state = ? AND o.hold_by = ?) ORDER BY o.order_id",
+        f"SELECT o.order_id FROM orders o WHERE (o.workflow_state = ? AND {BRIDGE_INSTRUCTED} AND NOT EXISTS "
+        "(SELECT 1 FROM carrier_labels l WHERE l.order_id = o.order_id)) OR (o.workflow_state = ? AND o.hold_by = ?) "
+        "ORDER BY o.order_id",
         (S.SHIPPING_INSTRUCTED.value, S.HOLD.value, HELD_BY),
     )
     orders, held = [], set()

@@ -61,7 +61,7 @@ def shipping_rules(ctx: JobContext) -> ShippingRules:
     path = Path(ctx.settings.rules_dir) / "shipping.yaml"
     if not path.is_file():
         raise ConfigError(f"{path}: shipping rules not found; the shipping job needs rules/shipping.yaml "
-                          "(copy the shipped one and fill in the [A] codes)")
+                          "(copy the shipped one and fill in the [A] codes), or set jobs.shipping.enabled: false")
     return load_shipping_rules(path)
 
 

@@ -84,7 +84,7 @@ async def watch_delays(sc: ShippingContext, now: datetime, outcome: NotifyOutcom
     changes = Changes()
     async with sc.ctx.store.transaction() as tx:
         instructed = []
-        for order_id, entered in (await mirror.entered_at(tx, S.SHIPPING_INSTRUCTED)).items():
+        for order_id, entered in (await mirror.entered_at(tx, S.SHIPPING_INSTRUCTED, moved_only=True)).items():
             current = await mirror.get(tx, order_id)
             assert current is not None
             resolved = resolve_service(current.order, sc.rules)

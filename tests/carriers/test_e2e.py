@@ -163,3 +163,16 @@ async def test_every_carrier_label_file_and_issued_data_round_trip(tmp_path: Pat
             assert await s.state(ids[name]) is S.SHIPPED
             [shipment] = s.shipments(ids[name])
             assert (shipment.carrier, shipment.tracking_number) == (name, number)
+
+
+async def test_orders_cs_cart_had_in_shipping_instructed_before_the_bridge_get_no_label(tmp_path: Path) -> None:
+    async with shipping_for(tmp_path) as s:
+        by_hand = await s.orders.place(lines=[(1, 1)], status="E")  # 出荷指示 before the bridge first saw it
+        await s.orders.cycle()
+        assert await s.state(by_hand) is S.SHIPPING_INSTRUCTED
+        await s.at(later(s, days=10))
+        assert s.label_files("yamato") == []
+        assert "shipment_delayed" not in await s.orders.flags(by_hand)
+        s.drop("by_hand.csv", result_csv(f"{by_hand},{TRACKING},"))  # its tracking number still ships it
+        await s.run()
+        assert await s.state(by_hand) is S.SHIPPED
