@@ -174,6 +174,8 @@ class AddonBatchSink(CSCartSink):
         if not isinstance(p, Mapping):
             raise PayloadError(f"op {op.id} {op.op}: payload must be an object, got {type(p).__name__}")
         head: dict[str, Any] = {"id": op.id}
+        if op.op == "product.stock" and p.get("warehouses"):
+            return None  # per-warehouse amounts (Warehouses add-on): the REST PUT hands them to fn_update_product
         if op.op == "product.stock":
             return {**head, "kind": "stock", "product_id": _int(op, p, "product_id"), "amount": _int(op, p, "amount")}
         if op.op == "product.prices":

@@ -78,6 +78,14 @@ class CSCartSink:
         await handler(op, payload)
 
     async def _stock(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        warehouses = p.get("warehouses")
+        if warehouses:  # Warehouses add-on: {warehouse_id: amount}, with the total as ``amount``
+            if not isinstance(warehouses, Mapping):
+                raise PayloadError(f"op {op.id} {op.op}: field 'warehouses' must map warehouse_id to amount")
+            body = {"amount": _int(op, p, "amount"),
+                    "warehouses": {str(k): _int(op, warehouses, k, "warehouses") for k in warehouses}}
+            await self.client.update_product(_int(op, p, "product_id"), body)
+            return
         await self.client.set_stock(_int(op, p, "product_id"), _int(op, p, "amount"))
 
     async def _prices(self, op: OutboxOp, p: Mapping[str, Any]) -> None:

@@ -161,3 +161,30 @@ async def test_unconfirmed_cscart_orders_come_off_the_amount(world: CatalogWorld
         await store.close()
     await world.run("stock")  # no new file: the archived one is recomputed with the open order
     assert world.stock_writes() == {sim_product_id(code): amount - 3}
+
+
+async def test_mapped_warehouses_send_one_amount_per_cscart_warehouse(tmp_path, world: CatalogWorld) -> None:  # type: ignore[no-untyped-def]
+    import shutil as sh
+    from pathlib import Path
+
+    from bridge.smile.generator import generate
+    from tests.catalog.conftest import world_settings
+
+    rules = tmp_path / "mapped_rules"
+    sh.copytree(Path(__file__).resolve().parents[2] / "rules", rules)
+    (rules / "stock.yaml").write_text(
+        'version: 1\nsafety_stock: {default: 1}\nwarehouses: {mode: map, map: {"000001": 7, "000002": 9}}\n',
+        encoding="utf-8")
+    world.made = generate(tmp_path / "two_warehouses", products=12, warehouses=2, seed=4)
+    world.settings = world_settings(world.root, world.sim, rules_dir=rules)
+    world.deliver_stock()
+    await world.run("stock")
+    levels = read_file(world.master_stock, "stock").records
+    bodies = {pid: body for pid, body in world.product_writes() if "warehouses" in body}
+    code = next(c for c in sorted({lv.product_code for lv in levels}) if c != MISSING_CODE)
+    per = {lv.warehouse_code: max(0, int(lv.on_hand - lv.allocated)) for lv in levels if lv.product_code == code}
+    first = max(0, per["000001"] - 1)  # safety stock comes off the first warehouse of the map first
+    second = per["000002"] - max(0, 1 - per["000001"])
+    body = bodies[sim_product_id(code)]
+    assert body["warehouses"] == {"7": first, "9": max(0, second)}
+    assert body["amount"] == first + max(0, second), "the total as amount, which CS-Cart's admin shows"
