@@ -86,6 +86,30 @@ async def upsert(
     return previous
 
 
+async def insert_many(tx: Connection, new: list[tuple[Order, WorkflowState, PaymentState | None]]) -> None:
+    """``upsert`` for orders not mirrored yet, many in one round trip per table (order bursts): each enters its
+    state with the transition "order mirrored from CS-Cart"."""
+    if not new:
+        return
+    stamp = iso(utcnow())
+    await tx.executemany(
+        "INSERT INTO orders (order_id, cscart_status, workflow_state, payment_state, customer_code, direct_ship, "
+        "total, placed_at, cscart_updated_at, data_json, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(order.order_id, order.status, state.value, payment.value if payment else None, order.customer_code,
+          int(order.direct_ship), str(order.total), iso(order.placed_at), iso(order.updated_at),
+          json.dumps(to_data(order), ensure_ascii=False, sort_keys=True), stamp) for order, state, payment in new],
+    )
+    await tx.executemany(
+        "INSERT INTO order_transitions (order_id, from_state, to_state, reason, at) VALUES (?, NULL, ?, ?, ?)",
+        [(order.order_id, state.value, "order mirrored from CS-Cart", stamp) for order, state, _ in new],
+    )
+    await tx.executemany(
+        "INSERT INTO order_lines (order_id, line_no, product_code, quantity) VALUES (?, ?, ?, ?)",
+        [(order.order_id, n, line.product_code, str(line.quantity)) for order, _, _ in new
+         for n, line in enumerate(order.lines)],
+    )
+
+
 async def transition(tx: Connection, order_id: int, to_state: WorkflowState, reason: str) -> WorkflowState:
     """Move the mirror to ``to_state`` with a reason for people; returns the state it left.
 

@@ -160,6 +160,9 @@ class Cycle:
     cancelled_after_export: list[Order] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     known: dict[int, Seen] = field(default_factory=dict)  # what the mirror holds of the orders read
+    # orders seen for the first time: (order, state, payment, content hash, hold_by, hold_reason, unknown letter)
+    new: list[tuple[Order, WorkflowState, PaymentState, str, str | None, str | None, bool]] = field(
+        default_factory=list)
     customer_codes: dict[str, str] = field(default_factory=dict)  # CS-Cart user_id → SMILE 得意先コード
 
 
@@ -225,6 +228,7 @@ class OrdersJob:
                 for order in found.orders:
                     await self._mirror(tx, order, rules, paid_letters, cycle)
                     options.progress.advance()
+                await _flush_new(tx, cycle)
                 await self._gate(tx, rules, cycle, started)
                 if options.dry_run:
                     raise _DryRun
@@ -281,11 +285,9 @@ class OrdersJob:
                 hold_reason = f"CS-Cart status {order.status} is not in order_flow.yaml: waiting for staff"
             elif letter_state is S.HOLD:
                 hold_reason = "held by staff in CS-Cart"
-            await mirror.upsert(tx, order, initial_state=initial, payment_state=payment, exists=False)
-            await tx.execute("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
-                             (digest, STAFF if hold_reason else None, hold_reason, order.order_id))
-            if hold_reason and letter_state is None:
-                await mirror.transition(tx, order.order_id, S.HOLD, hold_reason)
+            # Written in bulk by _flush_new before anything reads them (orders arrive in bursts).
+            cycle.new.append((order, initial, payment, digest, STAFF if hold_reason else None, hold_reason,
+                              hold_reason is not None and letter_state is None))
             return
         await mirror.upsert(tx, order, initial_state=seen.workflow_state, payment_state=payment, exists=True)
         old_digest, hold_by = seen.content_hash, seen.hold_by
@@ -571,6 +573,18 @@ async def startup_check(settings: Any, services: dict[str, Any]) -> None:
     except RetryableError as exc:
         log.warning("orders.statuses_unchecked", error=str(exc),
                     hint="CS-Cart did not answer at start-up; each orders run checks the status letters")
+
+
+async def _flush_new(tx: Connection, cycle: Cycle) -> None:
+    """Mirror the cycle's new orders in one go (a burst of thousands costs a few statements, not thousands)."""
+    await mirror.insert_many(tx, [(order, state, payment) for order, state, payment, *_ in cycle.new])
+    await tx.executemany("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
+                         [(digest, hold_by, reason, order.order_id)
+                          for order, _, _, digest, hold_by, reason, _ in cycle.new])
+    for order, _, _, _, _, reason, unknown_letter in cycle.new:
+        if unknown_letter and reason:
+            await mirror.transition(tx, order.order_id, S.HOLD, reason)
+    cycle.new.clear()
 
 
 async def _still_held(tx: Connection, order_id: int, reason: str) -> None:
