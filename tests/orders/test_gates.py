@@ -246,3 +246,20 @@ async def test_an_order_the_file_cannot_hold_is_held_and_the_others_still_go(har
     steps = len(await harness.history(bad))
     await harness.cycle()  # tried again each cycle, but its history does not grow while nothing changes
     assert len(await harness.history(bad)) == steps and harness.exported_ids() == [good]
+
+
+async def test_a_move_order_flow_yaml_does_not_allow_is_refused_and_logged(harness: Harness) -> None:
+    flow = (harness.settings.rules_dir / "order_flow.yaml")
+    flow.write_text(flow.read_text(encoding="utf-8") + "transitions:\n  received: [hold, shipping_instructed, "
+                    "cancelled]\n  hold: [cancelled]\n  shipping_instructed: [shipped, cancelled]\n  shipped: "
+                    "[notified, complete]\n  notified: [complete]\n", encoding="utf-8")
+    await harness.wired.services["rules"].reload_hook()
+    order_id = await harness.place(user_id=19, payment_id=PREPAID)
+    await harness.cycle()
+    await harness.set_status(order_id, "P")
+    await harness.cycle()
+    assert (await harness.state(order_id)).workflow_state is S.HOLD  # hold → 出荷指示 is not allowed by the rules
+    assert harness.files() == []
+    refused = await harness.store.fetchall(
+        "SELECT detail FROM audit_log WHERE action = 'transition_refused' AND subject = ?", (str(order_id),))
+    assert "hold → shipping_instructed not allowed by order_flow.yaml" in refused[0][0]
