@@ -7,8 +7,7 @@ that is not the order's carrier's. Any error refuses the whole file, naming file
 
 Applying, in one store transaction: each new parcel is recorded by (order, tracking number) — a parcel already
 recorded is a no-op, so re-importing a file changes nothing — and a ``shipment.create`` op is enqueued; an order
-whose items are all covered moves to 出荷済 (the completing shipment carries the 出荷済 letter as its
-``order_status``). Several parcels for a whole order become one CS-Cart shipment (CS-Cart cannot ship the same items
+whose items are all covered moves to 出荷済 (its own status write, queued behind the order's earlier ones). Several parcels for a whole order become one CS-Cart shipment (CS-Cart cannot ship the same items
 twice) whose comments list every parcel with its tracking URL; parcels with item_id/quantity are partial shipments.
 
 The inbox (``ResultInbox``) is the SMILE inbox with carriers' files: the same completeness, size, duplicate,
@@ -101,7 +100,7 @@ async def import_result(sc: ShippingContext, data: bytes, source: str, now: date
     await publish(sc, changes)
     outcome.notes.extend(changes.notes)
     metrics.JOB_RECORDS.labels(sync_job=JOB, stage="shipped").inc(len(outcome.shipped))
-    if changes.status_ops:
+    if changes.status_ops or outcome.shipments:
         sc.ctx.wake_dispatcher()
     log.info("shipping.result_applied", file=source, parcels=outcome.new_parcels, duplicates=outcome.duplicates,
              shipped=len(outcome.shipped))
@@ -208,11 +207,10 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
         completes = state is S.SHIPPING_INSTRUCTED and _covered(order, after)
         ops = _shipment_ops(sc, order, fresh, was_covered, changes)
         if completes:
-            if ops:  # the completing shipment moves the CS-Cart order too
-                ops[-1].payload["order_status"] = sc.flow.letter_for(S.SHIPPED)
+            # A status write of its own (not the shipment's order_status): it queues behind any status write of
+            # the order still waiting (e.g. 出荷指示 while CS-Cart was away), so CS-Cart never goes back.
             numbers = ", ".join(p.parsed.shipment.tracking_number for p in fresh)
-            await move(tx, sc, order_id, S.SHIPPED, f"shipped: {numbers} ({outcome.source})", changes,
-                       write_status=not ops)
+            await move(tx, sc, order_id, S.SHIPPED, f"shipped: {numbers} ({outcome.source})", changes)
             outcome.shipped.append(order_id)
         elif state is S.SHIPPING_INSTRUCTED:
             changes.notes.append(f"order {order_id}: partial shipment recorded; it stays 出荷指示 until every item "

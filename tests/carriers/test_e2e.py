@@ -50,7 +50,7 @@ async def test_order_to_complete_with_one_mail_and_idempotent_reimport(tmp_path:
         assert (shipment.carrier, shipment.tracking_number) == ("yamato", TRACKING)
         assert f"crjz.b.NQ0010?id={TRACKING}" in shipment.comments and "3897-1107-4012" in shipment.comments
         sim_order = s.orders.sim.state.orders[order_id]
-        assert sim_order.status == "G"  # 出荷済 in the test's order_flow.yaml, set by the shipment itself
+        assert sim_order.status == "G"  # 出荷済 in the test's order_flow.yaml
         assert s.customer_mails(order_id) == []  # times mode: not before 12:00 / 17:00
 
         await shipped_to_complete(s, order_id)
