@@ -176,3 +176,14 @@ async def test_orders_cs_cart_had_in_shipping_instructed_before_the_bridge_get_n
         s.drop("by_hand.csv", result_csv(f"{by_hand},{TRACKING},"))  # its tracking number still ships it
         await s.run()
         assert await s.state(by_hand) is S.SHIPPED
+
+
+async def test_shipped_never_overtaken_by_a_waiting_shipping_instructed_write(tmp_path: Path) -> None:
+    async with shipping_for(tmp_path) as s:
+        order_id = await s.orders.place(lines=[(1, 1)])
+        await s.orders.run()  # 出荷指示 in the mirror; its CS-Cart status write is still waiting in the outbox
+        s.drop("fast.csv", result_csv(f"{order_id},{TRACKING},"))
+        await s.at(later(s, seconds=5))  # delivers everything waiting at once
+        assert s.orders.sim.state.orders[order_id].status == "G"
+        letters = [n.status for n in s.orders.status_writes(order_id)]
+        assert letters[-1] == "G" and "E" not in letters[letters.index("G"):]  # the waiting write never lands last
