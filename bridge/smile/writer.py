@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from bridge import metrics
 from bridge.domain.time import JST, utcnow
 from bridge.errors import ValidationFailed
@@ -25,6 +27,8 @@ from bridge.smile.settings import SmileSettings, shipped_fields
 from bridge.smile.text import normalize_header, to_halfwidth_kana
 from bridge.smile.textguard import TextGuard
 from bridge.smile.values import format_value
+
+log = structlog.get_logger("bridge.smile.writer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +192,18 @@ def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path | str, bat
         writer.writerows(cells)
 
     atomic_write(path, render, layout.encoding)
+    record_changes(layout, changes)
+    return WriteReport(path=path, rows=len(cells), changes=changes)
+
+
+def record_changes(layout: FileLayout, changes: Sequence[TextChange]) -> None:
+    """Count and log the text guard's changes to a written file (a caller of ``prepare_rows`` that renders the
+    file itself calls this once the file is written)."""
     for change in changes:
         reason = "truncated" if change.reason.startswith("truncated") else "substituted"
         metrics.SMILE_TEXT_SUBSTITUTIONS.labels(layout=layout.type, reason=reason).inc()
-    return WriteReport(path=path, rows=len(cells), changes=changes)
+        log.info("smile.text_changed", layout=layout.type, row=change.row, column=change.column,
+                 original=change.original, written=change.written, reason=change.reason)
 
 
 # ---- domain records in a read layout ------------------------------------------------------------------------

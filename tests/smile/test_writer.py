@@ -224,3 +224,16 @@ def test_a_file_without_quoting_gets_no_delimiter_or_line_break_inside_a_value(s
     header, first = (line.split("\t") for line in text.lstrip("\ufeff").split("\r\n")[:2])
     values = dict(zip(header, first, strict=True))
     assert (values["商品名"], values["備考"]) == ('紙コップ "8オンス"', "午前  着")
+
+
+def test_substitutions_and_truncations_are_counted(smile_settings: SmileSettings, tmp_path: Path) -> None:
+    from bridge.metrics import REGISTRY
+
+    def count(reason: str) -> float:
+        return REGISTRY.get_sample_value("bridge_smile_text_substitutions_total",
+                                         {"layout": "order_import", "reason": reason}) or 0.0
+
+    before = (count("substituted"), count("truncated"))
+    write_batch([row(得意先名１="髙﨑商店", 商品名="い" * 30), row(行=2, 備考="①")], directory=tmp_path, batch="b0018",
+                layout=order_layout(smile_settings), settings=smile_settings)
+    assert (count("substituted") - before[0], count("truncated") - before[1]) == (2, 1)
