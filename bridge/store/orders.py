@@ -110,6 +110,19 @@ async def insert_many(tx: Connection, new: list[tuple[Order, WorkflowState, Paym
     )
 
 
+async def refresh_many(tx: Connection, orders: list[tuple[Order, PaymentState | None]]) -> None:
+    """Mirrored orders whose lines did not change (a new status letter, a new ``updated_at``): the CS-Cart side of
+    the row rewritten in one statement; workflow state and history stay as they are."""
+    stamp = iso(utcnow())
+    await tx.executemany(
+        "UPDATE orders SET cscart_status = ?, payment_state = COALESCE(?, payment_state), customer_code = ?, "
+        "direct_ship = ?, total = ?, cscart_updated_at = ?, data_json = ?, updated_at = ? WHERE order_id = ?",
+        [(order.status, payment.value if payment else None, order.customer_code, int(order.direct_ship),
+          str(order.total), iso(order.updated_at), json.dumps(to_data(order), ensure_ascii=False, sort_keys=True),
+          stamp, order.order_id) for order, payment in orders],
+    )
+
+
 async def transition(tx: Connection, order_id: int, to_state: WorkflowState, reason: str) -> WorkflowState:
     """Move the mirror to ``to_state`` with a reason for people; returns the state it left.
 

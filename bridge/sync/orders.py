@@ -163,6 +163,7 @@ class Cycle:
     # orders seen for the first time: (order, state, payment, content hash, hold_by, hold_reason, unknown letter)
     new: list[tuple[Order, WorkflowState, PaymentState, str, str | None, str | None, bool]] = field(
         default_factory=list)
+    refreshed: list[tuple[Order, PaymentState]] = field(default_factory=list)  # changed in CS-Cart, same for us
     customer_codes: dict[str, str] = field(default_factory=dict)  # CS-Cart user_id → SMILE 得意先コード
 
 
@@ -277,6 +278,10 @@ class OrdersJob:
         letter_state = rules.flow.state_for_letter(order.status)
         payment = self._payment_state(order, rules, paid_letters, seen.payment_state if seen is not None else None)
         cycle.mirrored += 1
+        if seen is not None and seen.content_hash == digest and payment == seen.payment_state and \
+                letter_state is seen.workflow_state:
+            cycle.refreshed.append((order, payment))  # e.g. the echo of the bridge's own status write
+            return
         if seen is None:
             # Orders already past 受注 (handled by hand before the bridge) are mirrored where they are, never sent.
             initial = letter_state or S.HOLD
@@ -576,7 +581,10 @@ async def startup_check(settings: Any, services: dict[str, Any]) -> None:
 
 
 async def _flush_new(tx: Connection, cycle: Cycle) -> None:
-    """Mirror the cycle's new orders in one go (a burst of thousands costs a few statements, not thousands)."""
+    """Mirror the cycle's new and merely refreshed orders in one go (a burst of thousands costs a few statements,
+    not thousands)."""
+    await mirror.refresh_many(tx, cycle.refreshed)
+    cycle.refreshed.clear()
     await mirror.insert_many(tx, [(order, state, payment) for order, state, payment, *_ in cycle.new])
     await tx.executemany("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
                          [(digest, hold_by, reason, order.order_id)
