@@ -93,6 +93,7 @@ async def test_sigkill_mid_cycle_then_restart_loses_and_duplicates_nothing_and_f
         await until(lambda: len(stock_writes(sim)) >= KILL_AFTER, "the first stock writes", daemon, log)
         daemon.send_signal(signal.SIGKILL)
         await daemon.wait()
+        await asyncio.sleep(0.5)  # let the simulator finish handling what reached it before the kill
         before_kill = len(stock_writes(sim))
         assert before_kill < len(expected), "killed mid-cycle, with writes still to do"
 
