@@ -110,7 +110,7 @@ async def _shipping(config: Path | None) -> AsyncIterator[tuple[Any, Any]]:
             stats = await dispatcher.drain_all()
             console.print(f"CS-Cart: delivered {stats.done}, retry later {stats.retried}, dead {stats.dead}",
                           markup=False)
-        else:
+        elif await store.fetchone("SELECT 1 FROM outbox WHERE state = 'pending' AND target = 'cscart' LIMIT 1"):
             console.print("CS-Cart is not configured: the writes wait in the outbox for the daemon", markup=False)
     finally:
         await wired.aclose()
