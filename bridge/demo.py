@@ -221,17 +221,17 @@ class Demo:
     def _change(self, cycle: int, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> list[str]:
         said = []
         stocked = sorted({level.product_code for level in made.stock} - {str(FIRST_CODE)})
-        picked = self.rng.sample(stocked, min(5, len(stocked)))
+        picked = self.rng.sample(stocked, min(5, max(0, len(stocked) - 1)))  # one stays for the hand edit
         changes = {code: self.rng.choice((0, 3, 25, 120, 800)) for code in picked}
         rewrite_stock(made.paths["stock"], changes)
         _deliver(made.paths["stock"], dirs, "stock", cycle)
-        said.append("SMILE stock (現在庫数量): " + ", ".join(f"{c} → {q}" for c, q in changes.items()))
+        said.append("SMILE stock (現在庫数量): " + (", ".join(f"{c} → {q}" for c, q in changes.items()) or "no change"))
         if "prices" in self.jobs or "products" in self.jobs:
             said.append("SMILE prices (標準売上単価): " + self._change_prices(made, dirs, cycle))
         if "customers" in self.jobs:
             said.append("SMILE 得意先 (単価ランク): " + self._change_rank(made, dirs, cycle))
-        if "drift" in self.jobs and cycle == 2:
-            untouched = [code for code in stocked if code not in changes]
+        untouched = [code for code in stocked if code not in changes]
+        if "drift" in self.jobs and cycle == 2 and untouched:
             product = sim.state.products[int(self.rng.choice(untouched)) - FIRST_CODE]
             product.amount += 1000
             said.append(f"by hand in CS-Cart: product {product.product_code} amount set to {product.amount} "
@@ -325,7 +325,15 @@ def describe_writes(requests: list[Any]) -> str:
             kinds[f"{request.method} {request.entity}"] += 1
     if not kinds:
         return "no writes"
-    return ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+    return ", ".join(f"{count} {_singular(kind) if count == 1 else kind}" for kind, count in kinds.most_common())
+
+
+def _singular(kind: str) -> str:
+    """'stock writes' → 'stock write', 'products created' → 'product created'."""
+    words = kind.split(" ")
+    index = 0 if words[-1] == "created" else len(words) - 1
+    words[index] = words[index].removesuffix("s")
+    return " ".join(words)
 
 
 async def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> int:

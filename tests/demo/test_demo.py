@@ -25,7 +25,8 @@ def run_demo(folder: Path) -> str:
         check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stderr == "", "nothing but the report on the terminal"
+    logged = [line for line in result.stderr.splitlines() if '"event"' in line or "\x1b[" in line or "drift.found" in line]
+    assert not logged, "the daemon's log lines stay out of the terminal"
     return result.stdout
 
 
@@ -49,9 +50,16 @@ def job_line(block: list[str], job: str) -> dict[str, int]:
     return dict(zip(("read", "changed", "written"), map(int, found.groups()), strict=True))
 
 
+PLURALS = {"stock write": "stock writes", "price write": "price writes", "product update": "product updates",
+           "customer update": "customer updates", "usergroup membership": "usergroup memberships",
+           "product created": "products created", "usergroup created": "usergroups created"}
+
+
 def received(block: list[str]) -> dict[str, int]:
+    """The 'CS-Cart received:' line as {kind (plural): count}."""
     line = next(line for line in block if line.startswith("CS-Cart received:"))
-    return {kind: int(count) for count, kind in re.findall(r"(\d+) ([a-z ]+?)(?:,|$)", line.split(":", 1)[1])}
+    found = re.findall(r"(\d+) ([a-z ]+?)(?:,|$)", line.split(":", 1)[1])
+    return {PLURALS.get(kind, kind): int(count) for count, kind in found}
 
 
 def test_the_demo_syncs_then_writes_only_what_changed_and_repairs_drift(tmp_path: Path) -> None:
@@ -82,9 +90,9 @@ def test_the_demo_syncs_then_writes_only_what_changed_and_repairs_drift(tmp_path
     assert drift["changed"] == 1 and drift["written"] == 1
     assert any("1 written again" in line for line in second)
     writes = received(second)
-    assert writes["stock writes"] == stock["written"] + drift["written"], "only the changed SKUs and the repair"
+    assert writes.get("stock writes", 0) == stock["written"] + drift["written"], "only the changed SKUs and the repair"
     assert writes.get("product updates", 0) == 0 and writes.get("customer updates", 0) == 0
-    assert 1 <= writes["price writes"] <= 3 + 1
+    assert 1 <= writes.get("price writes", 0) <= 3 + 1
     assert writes.get("usergroup memberships", 0) <= 2, "the one customer whose rank moved"
 
     third = blocks["cycle 3"]
