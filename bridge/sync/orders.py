@@ -42,6 +42,7 @@ from bridge.rules.order_flow import (
 )
 from bridge.rules.pricing import PricingRules
 from bridge.smile.settings import SmileSettings
+from bridge.smile.writer import record_changes
 from bridge.store import audit, bindings
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
@@ -446,7 +447,7 @@ class OrdersJob:
             party = export.Party(decision.customer_code, order.billing.name or order.email)
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slips.append(export.slip_rows(order, party, export_rules, surcharge=surcharge))
-        cells, problems = export.prepare_slips(slips, self.layout, self.smile.substitutions)
+        cells, problems, text_changes = export.prepare_slips(slips, self.layout, self.smile.substitutions)
         accepted: list[tuple[Order, GateDecision, list[list[str]]]] = []
         refused: list[tuple[Order, str]] = []
         for index, (order, decision) in enumerate(released):
@@ -487,6 +488,7 @@ class OrdersJob:
             await export.record(tx, batch)
         await finish_batch(self.ctx, self.outbox_dir, batch.batch_id, rules,
                            {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted})
+        record_changes(self.layout, text_changes)  # substituted or truncated values, counted and logged
         log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
         return len(accepted)
 

@@ -24,7 +24,7 @@ from bridge.domain.orders import Order
 from bridge.domain.time import business_date, iso, utcnow
 from bridge.errors import ValidationFailed
 from bridge.smile.layout import FileLayout
-from bridge.smile.writer import atomic_write, batch_file_name, prepare_rows
+from bridge.smile.writer import TextChange, atomic_write, batch_file_name, prepare_rows
 from bridge.store.db import Connection, Store
 
 WRITING, WRITTEN, DISCARDED = "writing", "written", "discarded"
@@ -122,23 +122,26 @@ def refused(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions
 
 
 def prepare_slips(slips: Sequence[Sequence[Mapping[str, Any]]], layout: FileLayout, substitutions: dict[str, str]
-                  ) -> tuple[list[list[list[str]]], dict[int, list[str]]]:
-    """Every slip's cells, and the problems of each refused slip by its index. One pass over all rows; only when
-    something is refused are the slips prepared one by one, so each problem is pinned to its order."""
-    cells, _, problems = prepare_rows([row for rows in slips for row in rows], layout, substitutions)
+                  ) -> tuple[list[list[list[str]]], dict[int, list[str]], list[TextChange]]:
+    """Every slip's cells, the problems of each refused slip by its index, and the text changes made to the slips
+    that are not refused. One pass over all rows; only when something is refused are the slips prepared one by
+    one, so each problem is pinned to its order."""
+    cells, changes, problems = prepare_rows([row for rows in slips for row in rows], layout, substitutions)
     if not problems:
         out, start = [], 0
         for rows in slips:
             out.append(cells[start:start + len(rows)])
             start += len(rows)
-        return out, {}
-    out, refused_slips = [], {}
+        return out, {}, changes
+    out, refused_slips, kept = [], {}, []
     for index, rows in enumerate(slips):
-        slip_cells, _, slip_problems = prepare_rows(rows, layout, substitutions)
+        slip_cells, slip_changes, slip_problems = prepare_rows(rows, layout, substitutions)
         out.append(slip_cells)
         if slip_problems:
             refused_slips[index] = slip_problems
-    return out, refused_slips
+        else:
+            kept.extend(slip_changes)
+    return out, refused_slips, kept
 
 
 def render(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions: dict[str, str]) -> bytes:

@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bridge import metrics
 from bridge.domain.orders import Order, OrderLine
 from bridge.domain.time import JST
 from bridge.smile.settings import SmileSettings
@@ -40,7 +41,10 @@ async def test_the_file_matches_the_golden_file_byte_for_byte(harness: Harness) 
     harness.addon[direct]["smile_direct_ship_surcharge"] = f"{surcharge}.00"
     unknown = await harness.place(user_id=20, lines=[(7, 1)], timestamp=_unix(2026, 11, 24, 1, 0, 0),
                                   customer={"b_lastname": "髙橋", "b_firstname": "誠"})
+    substituted = metrics.SMILE_TEXT_SUBSTITUTIONS.labels(layout="order_import", reason="substituted")
+    before = substituted._value.get()
     await harness.cycle()
+    assert substituted._value.get() > before  # 髙 → 高 counted and logged
     files = harness.files()
     assert len(files) == 1
     content = files[0].read_bytes()
