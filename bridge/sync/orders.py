@@ -427,7 +427,11 @@ class OrdersJob:
                 log.info("orders.held", order_id=order_id, reason=reason)
                 continue
             if not allowed_transition(state, S.SHIPPING_INSTRUCTED, rules.flow):
-                await self._move(tx, order_id, state, S.SHIPPING_INSTRUCTED, decision.reason_text(), rules, cycle)
+                refusal = f"order_flow.yaml does not allow {state.value} → shipping_instructed: move it by hand"
+                if hold_reason != refusal:  # refused, logged and audited once, not every cycle
+                    await self._move(tx, order_id, state, S.SHIPPING_INSTRUCTED, decision.reason_text(), rules,
+                                     cycle)
+                    await tx.execute("UPDATE orders SET hold_reason = ? WHERE order_id = ?", (refusal, order_id))
                 continue
             if Flag.MISC_CUSTOMER in decision.flags:
                 await self._flag(tx, order_id, "misc_customer", "; ".join(decision.notes), cycle)

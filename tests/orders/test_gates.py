@@ -263,3 +263,6 @@ async def test_a_move_order_flow_yaml_does_not_allow_is_refused_and_logged(harne
     refused = await harness.store.fetchall(
         "SELECT detail FROM audit_log WHERE action = 'transition_refused' AND subject = ?", (str(order_id),))
     assert "hold → shipping_instructed not allowed by order_flow.yaml" in refused[0][0]
+    await harness.cycle()
+    assert len(await harness.store.fetchall(
+        "SELECT detail FROM audit_log WHERE action = 'transition_refused' AND subject = ?", (str(order_id),))) == 1
