@@ -39,6 +39,11 @@ DELIVERIES = Counter(
 DELIVERY_RETRIES = Counter(
     "bridge_delivery_short_retries_total", "Immediate retries inside one dispatch", ["target"], registry=REGISTRY
 )
+RECOVERED_CHECKS = Counter(
+    "bridge_recovered_ops_total",
+    "Ops taken back from a dispatcher that died, by what the check before resending found (applied, resend)",
+    ["target", "result"], registry=REGISTRY,
+)
 DELIVERY_DURATION = Histogram(
     "bridge_delivery_duration_seconds", "Time to deliver one op, retries included", ["target"], registry=REGISTRY
 )

@@ -77,6 +77,15 @@ class CSCartSink:
             raise PayloadError(f"op {op.id} {op.op}: payload must be an object, got {type(payload).__name__}")
         await handler(op, payload)
 
+    async def already_applied(self, op: OutboxOp) -> bool:
+        """Asked before resending an op a dead dispatcher held: a stock amount is read back (one GET instead of a
+        second write); other ops are idempotent writes and are simply sent again."""
+        p = op.payload
+        if op.op != "product.stock" or not isinstance(p, Mapping) or p.get("warehouses"):
+            return False
+        product = await self.client.get_product(_int(op, p, "product_id"))
+        return product.amount == _int(op, p, "amount")
+
     async def _stock(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
         warehouses = p.get("warehouses")
         if warehouses:  # Warehouses add-on: {warehouse_id: amount}, with the total as ``amount``

@@ -19,7 +19,7 @@ import structlog
 from bridge import metrics
 from bridge.config import DispatchSettings
 from bridge.dispatch.retry import is_retryable, long_backoff, short_retrying
-from bridge.dispatch.sink import BatchSink, Sink
+from bridge.dispatch.sink import BatchSink, CheckingSink, Sink
 from bridge.domain.time import Clock
 from bridge.errors import DeliveryError, RetryableError
 from bridge.store import Store
@@ -196,7 +196,23 @@ class Dispatcher:
                 if outcome.state != ob.DONE:
                     break  # later ops of this key stay unfinished and are released untouched: order is kept
 
+    async def _already_applied(self, sink: Sink, op: ob.OutboxOp) -> bool:
+        """For an op a dead dispatcher held: did it reach the target already? Unknown counts as no."""
+        if not op.recovered or not isinstance(sink, CheckingSink):
+            return False
+        try:
+            applied = await sink.already_applied(op)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the check is an optimisation of at-least-once, never a failure
+            log.warning("dispatch.recovered_check_failed", op_id=op.id, target=sink.target, error=str(exc))
+            applied = False
+        metrics.RECOVERED_CHECKS.labels(sink.target, "applied" if applied else "resend").inc()
+        return applied
+
     async def _deliver_one(self, sink: Sink, op: ob.OutboxOp) -> ob.Outcome:
+        if await self._already_applied(sink, op):
+            return ob.Outcome(op, ob.DONE)
         started = time.perf_counter()
         retrying = short_retrying(
             self.settings.retry,
@@ -219,6 +235,11 @@ class Dispatcher:
         self, sink: BatchSink, ops: list[ob.OutboxOp], semaphore: asyncio.Semaphore, outcomes: list[ob.Outcome]
     ) -> None:
         async with semaphore:
+            applied = {op.id for op in ops if await self._already_applied(sink, op)}
+            outcomes.extend(ob.Outcome(op, ob.DONE) for op in ops if op.id in applied)
+            ops = [op for op in ops if op.id not in applied]
+            if not ops:
+                return
             retrying = short_retrying(self.settings.retry, self._sleep)
             try:
                 async for attempt in retrying:

@@ -22,6 +22,18 @@ class Sink(Protocol):
 
 
 @runtime_checkable
+class CheckingSink(Sink, Protocol):
+    """A sink that can tell whether an op already reached the target.
+
+    Asked only for ops taken back from a dispatcher that died holding them (``op.recovered``): they may have been
+    delivered before the death could be recorded, and a second write is what the check avoids. ``False`` (or an
+    error) means: send it again.
+    """
+
+    async def already_applied(self, op: OutboxOp) -> bool: ...
+
+
+@runtime_checkable
 class BatchSink(Sink, Protocol):
     """A sink that can deliver many ops in one call (the add-on's batch API)."""
 

@@ -54,6 +54,7 @@ class OutboxOp:
     created_at: str = ""
     updated_at: str = ""
     payload: Any = field(default=None, compare=False)
+    recovered: bool = False  # taken back from a dispatcher that died holding it: it may have been delivered
 
     @classmethod
     def from_row(cls, row: Any) -> OutboxOp:
@@ -76,6 +77,7 @@ class OutboxOp:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             payload=json.loads(row["payload"]),
+            recovered=bool(row["recovered"]) if "recovered" in row.keys() else False,
         )
 
 
@@ -200,18 +202,20 @@ async def release(tx: Connection, op_ids: Sequence[int], owner: str) -> None:
 
 
 async def release_abandoned(tx: Connection, now: float) -> int:
-    """Return in_flight ops to pending when their lease expired or their owner process on this host is gone."""
+    """Return in_flight ops to pending when their lease expired or their owner process on this host is gone.
+
+    They are marked ``recovered``: the dead owner may have delivered them before it could record it."""
     cursor = await tx.execute("SELECT DISTINCT claimed_by FROM outbox WHERE state = 'in_flight'")
     gone = [row[0] for row in await cursor.fetchall() if row[0] and not _owner_alive(row[0])]
     before = tx.total_changes
     await tx.execute(
-        "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL "
+        "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL, recovered = 1 "
         "WHERE state = 'in_flight' AND lease_until < ?",
         (now,),
     )
     if gone:
         await tx.executemany(
-            "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL "
+            "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL, recovered = 1 "
             "WHERE state = 'in_flight' AND claimed_by = ?",
             [(owner,) for owner in gone],
         )
