@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 SECRET = "bench-secret"
 USERS = 50
 PRODUCTS = 200
-# The simulator's add-on status letters and payment methods (bridge/cscart/simulator/seed.py).
+# The simulator's add-on status letters and payment methods (bridge/cscart/sim/seed.py).
 ORDER_FLOW_YAML = """\
 version: 1
 states:

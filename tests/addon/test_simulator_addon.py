@@ -19,14 +19,14 @@ from bridge.cscart.client import CSCartClient, NotFoundError, basic_auth
 from bridge.cscart.simulator import (
     SimState,
     Simulator,
-    addon_batch,
     install,
     run_simulator,
     seed_state,
     uninstall,
 )
-from bridge.cscart.simulator.seed import CORE_STATUSES
-from bridge.cscart.simulator.state import SimStatus
+from bridge.cscart.sim import addon_batch
+from bridge.cscart.sim.seed import CORE_STATUSES
+from bridge.cscart.sim.state import SimStatus
 from bridge.sync.orders_hook import OrdersWakeup
 
 from .conftest import run_php_protocol

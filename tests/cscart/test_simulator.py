@@ -13,7 +13,7 @@ import pytest
 
 from bridge.cscart.client import CSCartClient, CSCartServerError
 from bridge.cscart.simulator import FaultRule, SimState, Simulator, run_simulator, seed_state
-from bridge.cscart.simulator.state import mysql_utf8, php_empty
+from bridge.cscart.sim.state import mysql_utf8, php_empty
 from bridge.errors import RetryableError
 
 

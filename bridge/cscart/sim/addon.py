@@ -25,11 +25,11 @@ from typing import Any
 import aiohttp
 
 from bridge.cscart import addon_protocol as proto
-from bridge.cscart.simulator import addon_batch as batch
-from bridge.cscart.simulator.addon_columns import ORDER_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS, stored
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result
-from bridge.cscart.simulator.products import _replace_tiers
-from bridge.cscart.simulator.state import SimState, SimStatus, money
+from bridge.cscart.sim import addon_batch as batch
+from bridge.cscart.sim.addon_columns import ORDER_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS, stored
+from bridge.cscart.sim.api import ApiCall, ApiError, Result
+from bridge.cscart.sim.products import _replace_tiers
+from bridge.cscart.sim.state import SimState, SimStatus, money
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

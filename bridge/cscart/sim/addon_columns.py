@@ -1,5 +1,5 @@
 """The ``smile_bridge`` add-on's columns on core tables, with the defaults ``fn_smile_bridge_columns()`` creates
-(None = SQL NULL, served as JSON null). Kept apart from simulator/addon.py so the entity modules can use it."""
+(None = SQL NULL, served as JSON null). Kept apart from sim/addon.py so the entity modules can use it."""
 
 from __future__ import annotations
 

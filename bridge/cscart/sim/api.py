@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bridge.cscart.simulator.state import SimState
+from bridge.cscart.sim.state import SimState
 
 
 class ApiError(Exception):

@@ -6,7 +6,7 @@ benchmarks.
 
 One module per entity group (products, orders, users, shipments, statuses, storefront); the state object holds the
 data and the write side effects; ``entities=`` adds more endpoints. ``addon=True`` installs the ``smile_bridge``
-add-on (simulator/addon.py: its statuses, columns, event feed, wake-up push and batch API); ``sim.addon`` is then its
+add-on (sim/addon.py: its statuses, columns, event feed, wake-up push and batch API); ``sim.addon`` is then its
 state (set ``sim.addon.daemon_url`` / ``hmac_secret`` to receive wake-ups).
 """
 
@@ -20,12 +20,12 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bridge.cscart.settings import CSCartSettings
-from bridge.cscart.simulator.addon import AddonState, install, uninstall
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result
-from bridge.cscart.simulator.app import Entity, LoggedRequest, RequestLog, make_app
-from bridge.cscart.simulator.faults import FaultConfig, FaultRule
-from bridge.cscart.simulator.seed import seed_state
-from bridge.cscart.simulator.state import SimSettings, SimState
+from bridge.cscart.sim.addon import AddonState, install, uninstall
+from bridge.cscart.sim.api import ApiCall, ApiError, Result
+from bridge.cscart.sim.app import Entity, LoggedRequest, RequestLog, make_app
+from bridge.cscart.sim.faults import FaultConfig, FaultRule
+from bridge.cscart.sim.seed import seed_state
+from bridge.cscart.sim.state import SimSettings, SimState
 
 __all__ = [
     "AddonState", "install", "uninstall", "ApiCall", "ApiError", "Entity", "FaultConfig", "FaultRule", "LoggedRequest", "RequestLog", "Result",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from bridge.cscart.simulator.state import (
+from bridge.cscart.sim.state import (
     SimItem,
     SimOrder,
     SimProduct,

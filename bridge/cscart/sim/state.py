@@ -59,7 +59,7 @@ class SimUser:
     timestamp: int = 0
     profile: dict[str, str] = field(default_factory=dict)  # b_*/s_* address fields
     usergroups: dict[int, str] = field(default_factory=dict)  # usergroup_id → A/P/F
-    extra: dict[str, str | None] = field(default_factory=dict)  # the add-on's columns (simulator/addon.py)
+    extra: dict[str, str | None] = field(default_factory=dict)  # the add-on's columns (sim/addon.py)
 
 
 @dataclass(slots=True)
@@ -113,7 +113,7 @@ class SimOrder:
     company_id: int = 1
     address: dict[str, str] = field(default_factory=dict)  # b_*/s_*
     shipment_ids: list[int] = field(default_factory=list)
-    extra: dict[str, str] = field(default_factory=dict)  # the add-on's columns (simulator/addon.py)
+    extra: dict[str, str] = field(default_factory=dict)  # the add-on's columns (sim/addon.py)
 
     @property
     def subtotal(self) -> Decimal:

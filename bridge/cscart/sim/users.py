@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.cscart.simulator import addon_columns
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result, as_list, envelope, page_params, paginate
-from bridge.cscart.simulator.state import SimState, SimUser, SimUsergroup, mysql_utf8
+from bridge.cscart.sim import addon_columns
+from bridge.cscart.sim.api import ApiCall, ApiError, Result, as_list, envelope, page_params, paginate
+from bridge.cscart.sim.state import SimState, SimUser, SimUsergroup, mysql_utf8
 
 TEXT_FIELDS = ("email", "firstname", "lastname", "company", "phone")
 PROFILE_PREFIXES = ("b_", "s_")

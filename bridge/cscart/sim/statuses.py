@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result, envelope, page_params, paginate
-from bridge.cscart.simulator.state import SimStatus, mysql_utf8
+from bridge.cscart.sim.api import ApiCall, ApiError, Result, envelope, page_params, paginate
+from bridge.cscart.sim.state import SimStatus, mysql_utf8
 
 SHIPMENT_STATUSES = (("P", "Picked up"), ("A", "Packed"), ("S", "Shipped"))
 

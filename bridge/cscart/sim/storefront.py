@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result, envelope, page_params, paginate
+from bridge.cscart.sim.api import ApiCall, ApiError, Result, envelope, page_params, paginate
 
 
 def payments(call: ApiCall) -> Result:

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.cscart.simulator import addon, orders, products, shipments, statuses, storefront, users
-from bridge.cscart.simulator.api import ApiCall, ApiError, Handler, Result, json_response, parse_query
-from bridge.cscart.simulator.api import decode_body
-from bridge.cscart.simulator.faults import FaultConfig
-from bridge.cscart.simulator.state import SimState
+from bridge.cscart.sim import addon, orders, products, shipments, statuses, storefront, users
+from bridge.cscart.sim.api import ApiCall, ApiError, Handler, Result, json_response, parse_query
+from bridge.cscart.sim.api import decode_body
+from bridge.cscart.sim.faults import FaultConfig
+from bridge.cscart.sim.state import SimState
 
 VERSIONS = ("1.0", "2.0", "2.1")
 CURRENT_VERSION = "2.1"

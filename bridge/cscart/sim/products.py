@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bridge.cscart.simulator import addon_columns
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result, as_list, envelope, page_params, paginate
-from bridge.cscart.simulator.state import SimProduct, SimState, money, mysql_utf8
+from bridge.cscart.sim import addon_columns
+from bridge.cscart.sim.api import ApiCall, ApiError, Result, as_list, envelope, page_params, paginate
+from bridge.cscart.sim.state import SimProduct, SimState, money, mysql_utf8
 
 TEXT_FIELDS = ("product", "product_code", "short_description", "full_description")
 WRITABLE = {"product", "product_code", "price", "list_price", "amount", "status", "tracking", "company_id"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result, as_list, envelope, flag, page_params, paginate
-from bridge.cscart.simulator.state import SimItem, SimOrder, SimState, item_id_for, money, mysql_utf8
+from bridge.cscart.sim.api import ApiCall, ApiError, Result, as_list, envelope, flag, page_params, paginate
+from bridge.cscart.sim.state import SimItem, SimOrder, SimState, item_id_for, money, mysql_utf8
 
 FAST_PATH_KEYS = {"status", "notify_user", "notify_department", "notify_vendor"}
 ADDRESS_KEYS = tuple(f"{side}_{name}" for side in "bs" for name in

@@ -3,8 +3,8 @@ PUT restricted to a whitelist."""
 
 from __future__ import annotations
 
-from bridge.cscart.simulator.api import ApiCall, ApiError, Result, envelope, page_params, paginate
-from bridge.cscart.simulator.state import SimShipment, mysql_utf8
+from bridge.cscart.sim.api import ApiCall, ApiError, Result, envelope, page_params, paginate
+from bridge.cscart.sim.state import SimShipment, mysql_utf8
 
 PUT_FIELDS = {"tracking_number", "comments", "status", "timestamp"}
 
