@@ -127,7 +127,7 @@ async def test_5xx_exhausting_short_retries_goes_to_long_backoff_then_dead(store
     for _ in range(3):
         clock.advance(op.next_attempt_at - clock.time())
         await dispatcher.drain_all()
-        previous, op = op, await only_op(store)
+        op = await only_op(store)
         if op.state == "pending":
             delays.append(op.next_attempt_at - clock.time())
     assert op.state == "dead" and op.attempts == 4 and sink.calls == 12

@@ -15,7 +15,7 @@ from bridge.dispatch import Dispatcher
 from bridge.store import Store
 from bridge.store import outbox as ob
 from bridge.sync import JobResult, RunOptions, registered_jobs
-from bridge.sync.base import REGISTRY, JobContext, JobSpec
+from bridge.sync.base import REGISTRY, JobSpec
 
 
 class SlowSink:
