@@ -9,7 +9,6 @@ the recorded bytes. An order's live export row is unique, so no order reaches SM
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -24,7 +23,7 @@ from bridge.domain.orders import Order
 from bridge.domain.time import business_date, iso, utcnow
 from bridge.errors import ValidationFailed
 from bridge.smile.layout import FileLayout
-from bridge.smile.writer import TextChange, atomic_write, batch_file_name, prepare_rows
+from bridge.smile.writer import TextChange, atomic_write, batch_file_name, csv_writer, prepare_rows
 from bridge.store.db import Connection, Store
 
 WRITING, WRITTEN, DISCARDED = "writing", "written", "discarded"
@@ -156,9 +155,7 @@ def render(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions:
 def render_cells(cells: Sequence[Sequence[str]], layout: FileLayout) -> bytes:
     """Prepared cells (already in file order) to the file's bytes."""
     text = io.StringIO(newline="")
-    writer = csv.writer(text, delimiter=layout.delimiter, quotechar=layout.quotechar, quoting=layout.csv_quoting,
-                        lineterminator=layout.line_terminator,
-                        escapechar=None if layout.csv_quoting != csv.QUOTE_NONE else "\\")
+    writer = csv_writer(text, layout)  # SMILE's own dialect: no backslash escapes when quoting is off
     for _ in range(layout.header_rows):
         writer.writerow(list(layout.columns))
     writer.writerows(cells)
