@@ -59,7 +59,10 @@ def alert_rules() -> list[dict[str, Any]]:
 def test_every_dashboard_and_alert_query_runs_on_prometheus_and_shows_every_job(short_dir: Path) -> None:
     jobs = set(JobsSettings.model_fields)
     assert {"stock", "prices", "customers", "products", "orders", "drift", "shipping"} <= jobs
-    daemon = DaemonProcess(short_dir, every_job(interval=0.3), extra_env={"OPS_TEST_EVERY_JOB": "1"})
+    # 2× the interval must exceed the age a scraped value can have (1 s scrapes plus a run on a loaded machine), or
+    # healthy jobs would look stale between scrapes
+    daemon = DaemonProcess(short_dir, every_job(interval=2.0), extra_env={"OPS_TEST_EVERY_JOB": "1"})
+    stale_expr = next(rule["expr"] for rule in alert_rules() if rule["alert"] == "BridgeJobStale")
     daemon.flag(f"fail-{NEVER_SUCCEEDS}", True)
     (short_dir / "prometheus").mkdir()
     prometheus = PrometheusServer(short_dir / "prometheus", f"127.0.0.1:{daemon.port}")
@@ -70,7 +73,9 @@ def test_every_dashboard_and_alert_query_runs_on_prometheus_and_shows_every_job(
         deadline = time.monotonic() + 30
         while True:
             ready = prometheus.query("count_over_time(bridge_job_runs_total[1m]) >= 2")
-            if ready.get("status") == "success" and jobs_in(ready) == jobs:
+            # ...and the daemon is up long enough (2× interval) for a never-successful job to count as stale
+            if ready.get("status") == "success" and jobs_in(ready) == jobs and \
+                    NEVER_SUCCEEDS in jobs_in(prometheus.query(stale_expr)):
                 break
             assert time.monotonic() < deadline, (ready, daemon.output()[-2000:],
                                                  prometheus.log.read_text(errors="replace")[-2000:])
