@@ -40,23 +40,6 @@ sys.path.insert(0, str(ROOT))
 SECRET = "bench-secret"
 USERS = 50
 PRODUCTS = 200
-# The simulator's add-on status letters and payment methods (bridge/cscart/sim/seed.py).
-ORDER_FLOW_YAML = """\
-version: 1
-states:
-  received: {letters: [O, P]}
-  hold: {letters: [A], description: 保留}
-  shipping_instructed: {letters: [E], description: 出荷指示}
-  shipped: {letters: [G], description: 出荷済}
-  notified: {letters: [H], description: 出荷通知済}
-  complete: {letters: [C]}
-  cancelled: {letters: [I]}
-payment_methods:
-  - {kind: on_account, payment_ids: [1]}
-  - {kind: prepaid, payment_ids: [2]}
-  - {kind: card, payment_ids: [3]}
-  - {kind: cod, payment_ids: [4]}
-"""
 
 
 def free_port() -> int:
@@ -72,6 +55,7 @@ def percentile(values: list[float], share: float) -> float:
 
 async def prepare(root: Path, sim: Any, port: int, poll_interval: float) -> Path:
     from bridge.config import JobsSettings
+    from bridge.cscart.sim.seed import ORDER_FLOW_YAML
     from bridge.store import Store, bindings
 
     rules = root / "rules"

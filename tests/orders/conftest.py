@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bridge import wiring
 from bridge.config import Settings
+from bridge.cscart.sim.seed import ORDER_FLOW_YAML as SIMULATOR_ORDER_FLOW
 from bridge.cscart.simulator import FaultConfig, RequestLog, SimState, Simulator, make_app, seed_state
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock
@@ -25,22 +26,7 @@ from bridge.sync import JobContext, RunOptions
 from bridge.sync.orders import OrdersJob, make_job, set_credit
 from bridge.sync.orders_settings import OrdersSettings
 
-# The simulator's add-on letters (seed.CUSTOM_STATUSES) and payment methods (seed.PAYMENTS).
-ORDER_FLOW_YAML = """\
-version: 1
-states:
-  received: {letters: [O, P]}
-  hold: {letters: [A], description: 保留}
-  shipping_instructed: {letters: [E], description: 出荷指示}
-  shipped: {letters: [G], description: 出荷済}
-  notified: {letters: [H], description: 出荷通知済}
-  complete: {letters: [C]}
-  cancelled: {letters: [I]}
-payment_methods:
-  - {kind: on_account, payment_ids: [1]}
-  - {kind: prepaid, payment_ids: [2]}
-  - {kind: card, payment_ids: [3]}
-  - {kind: cod, payment_ids: [4]}
+ORDER_FLOW_YAML = SIMULATOR_ORDER_FLOW + """\
 gating:
   cod: {max_total: 300000}
   direct_ship:

@@ -29,6 +29,24 @@ USERGROUPS = (
     (8, "直送可", "A"), (9, "旧取引先", "D"),
 )
 PAYMENTS = {1: "掛売", 2: "銀行振込（先入金）", 3: "クレジットカード", 4: "代金引換"}
+# rules/order_flow.yaml for a seeded simulator: its core and add-on status letters, its payment methods (tests, the
+# demo and benchmarks add their gating rules below it).
+ORDER_FLOW_YAML = """\
+version: 1
+states:
+  received: {letters: [O, P]}
+  hold: {letters: [A], description: 保留}
+  shipping_instructed: {letters: [E], description: 出荷指示}
+  shipped: {letters: [G], description: 出荷済}
+  notified: {letters: [H], description: 出荷通知済}
+  complete: {letters: [C]}
+  cancelled: {letters: [I]}
+payment_methods:
+  - {kind: on_account, payment_ids: [1]}
+  - {kind: prepaid, payment_ids: [2]}
+  - {kind: card, payment_ids: [3]}
+  - {kind: cod, payment_ids: [4]}
+"""
 SHIPPINGS = {1: "ヤマト運輸", 2: "佐川急便", 3: "ゆうパック"}
 
 _MAKERS = ("山田製作所", "東洋化学", "髙橋工業", "北星産業", "大和紙器", "富士精工", "関西包材", "みどり商事")
