@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +26,7 @@ import time
 from pathlib import Path
 
 from machine import describe as describe_machine
+from serving import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -80,15 +79,7 @@ async def sync(url: str, skus: int, batch: bool) -> dict[str, object]:
 
 
 def start_simulator(products: int, latency: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, __file__, "--serve", str(products), str(latency)],
-                               stdout=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ))
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"URL (\S+)", line)
-    if not match:
-        process.kill()
-        raise SystemExit(f"simulator did not start: {line!r}")
-    return process, match.group(1)
+    return spawn([sys.executable, __file__, "--serve", str(products), str(latency)])
 
 
 def run(skus: int, batch: bool, latency: float) -> dict[str, object]:

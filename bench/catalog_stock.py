@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import re
 import resource
@@ -30,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from machine import describe as describe_machine
+from serving import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -101,15 +101,7 @@ async def cycle(url: str, data_dir: Path, stock_file: Path) -> dict[str, object]
 
 
 def start_simulator(products: int, latency: float, addon: bool) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([sys.executable, __file__, "--serve", str(products), str(latency), str(int(addon))],
-                               stdout=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ))
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"URL (\S+)", line)
-    if not match:
-        process.kill()
-        raise SystemExit(f"simulator did not start: {line!r}")
-    return process, match.group(1)
+    return spawn([sys.executable, __file__, "--serve", str(products), str(latency), str(int(addon))])
 
 
 def run_cycle(url: str, data_dir: Path, stock_file: Path) -> dict[str, object]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import resource
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 from machine import describe as describe_machine
+from serving import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -66,17 +66,9 @@ def _peak_rss_mb(pid: int) -> float:
 
 def start_simulator(products: int) -> tuple[subprocess.Popen[str], str, float]:
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "bridge", "simulator", "--port", "0", "--products",
-                                str(products), "--users", "0", "--orders", "0"],
-                               stdout=subprocess.PIPE, text=True, cwd=ROOT, env={"COLUMNS": "300",
-                                                                                  **__import__("os").environ})
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"(http://\S+?)/api/2\.1/", line)
-    if not match:
-        process.kill()
-        raise SystemExit(f"simulator did not start: {line!r}")
-    return process, match.group(1), time.perf_counter() - started
+    process, url = spawn([sys.executable, "-m", "bridge", "simulator", "--port", "0", "--products", str(products),
+                          "--users", "0", "--orders", "0"], url_pattern=r"(http://\S+?)/api/2\.1/")
+    return process, url, time.perf_counter() - started
 
 
 def main() -> None:
