@@ -41,7 +41,8 @@ def sync(
     """Run one sync job once, now, in this process."""
     specs = registered_jobs()
     if not job or job not in specs:
-        listing = "\n".join(f"  {name:<12} {spec.description}" for name, spec in specs.items()) or "  (none yet)"
+        width = max(map(len, specs), default=0)
+        listing = "\n".join(f"  {name:<{width}}  {spec.description}" for name, spec in specs.items()) or "  (none yet)"
         message = f"registered jobs:\n{listing}"
         if job:
             raise CliError(f"unknown job '{job}'.\n{message}", exit_code=2)
