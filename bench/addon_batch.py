@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from machine import describe as describe_machine
+from report import append
 from serving import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,10 +140,7 @@ def main() -> None:
     report = "\n".join(lines) + "\n"
     print(report)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        exists = args.out.exists() and args.out.stat().st_size
-        with args.out.open("a", encoding="utf-8") as handle:
-            handle.write(("\n" if exists else "") + report)
+        append(args.out, report)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from machine import describe
+from report import append
 
 from bridge.carriers.export import build_label_files
 from bridge.carriers.results import parse_result
@@ -126,8 +127,7 @@ def main() -> None:
                 "# Carriers: label files and result files at volume\n\nWritten by `python bench/carriers_throughput.py "
                 "--orders 10000 --out bench/results/carriers_throughput.md` (see `bench/README.md`); each run appends "
                 "a section.\n\n", encoding="utf-8")
-        with args.out.open("a", encoding="utf-8") as stream:
-            stream.write("\n" + report)
+        append(args.out, report)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from machine import describe as describe_machine
+from report import append
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -96,8 +97,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
-        with args.out.open("a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+        append(args.out, text)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from report import append
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 GOAL_SECONDS = 1.5
@@ -188,8 +190,7 @@ def _append(out: Path, text: str) -> None:
             "to the consumer, so it is slower; nothing in the bridge depends on its speed.\n\n",
             encoding="utf-8",
         )
-    with out.open("a", encoding="utf-8") as stream:
-        stream.write(text + "\n")
+    append(out, text)
 
 
 def _width(path: Path, file_type: str) -> int:

@@ -79,7 +79,7 @@ def stringify(value: Any) -> Any:
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    # PHP escapes non-ASCII as \uXXXX (plain json_encode), which is also json.dumps' default.
+    # PHP escapes non-ASCII as \u00e9-style escapes (plain json_encode), which is also json.dumps' default.
     text = json.dumps(data, separators=(",", ":"))
     return web.Response(text=text, status=status, content_type="application/json", headers=headers)
 

@@ -1,0 +1,13 @@
+"""Results files: every run appends its Markdown section to ``bench/results/<name>.md``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def append(path: Path, section: str) -> None:
+    """Append ``section`` to ``path`` (created with its folder when missing), a blank line between sections."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    separator = "\n" if path.exists() and path.stat().st_size else ""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(separator + section.rstrip("\n") + "\n")
