@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+from aiohttp import web
+
 from bridge.cscart.addon_tools import ADDON_ROOT
+from bridge.sync.orders_hook import OrdersWakeup
 
 HERE = Path(__file__).resolve().parent
 PROTOCOL_CLI = HERE / "protocol_cli.php"
@@ -27,4 +33,30 @@ def run_php_protocol(request: dict[str, Any]) -> dict[str, Any]:
     return json.loads(done.stdout)
 
 
-__all__ = ["ADDON_ROOT", "run_php_protocol"]
+@dataclass
+class WakeUpHook:
+    """The daemon's real /hooks/cscart handler on 127.0.0.1, secret ``s3cret``; ``woken`` counts the triggers."""
+
+    hook: OrdersWakeup
+    url: str
+    woken: list[int] = field(default_factory=list)
+
+
+@pytest.fixture
+async def wake_up_hook() -> AsyncIterator[WakeUpHook]:
+    hook = OrdersWakeup("s3cret")
+    app = web.Application()
+    app.router.add_post(hook.path, hook.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    served = WakeUpHook(hook, f"http://{host}:{port}")
+    hook.bind(lambda: served.woken.append(1))
+    try:
+        yield served
+    finally:
+        await runner.cleanup()
+
+
+__all__ = ["ADDON_ROOT", "WakeUpHook", "run_php_protocol"]

@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bridge.cscart import addon_protocol as proto
 from bridge.cscart.addon_protocol import (
@@ -26,9 +25,8 @@ from bridge.cscart.addon_protocol import (
     WakeUp,
 )
 from bridge.domain.money import Rounding
-from bridge.sync.orders_hook import OrdersWakeup
 
-from .conftest import ADDON_ROOT, HERE, run_php_protocol
+from .conftest import ADDON_ROOT, HERE, WakeUpHook, run_php_protocol
 
 
 def _php_files() -> list[Path]:
@@ -309,23 +307,11 @@ async def _php_wake_up(url: str, secret: str, last_event_id: int) -> float:
     return float(json.loads(out)["seconds"])
 
 
-async def test_the_addons_signed_wake_up_is_accepted_by_the_daemons_hook() -> None:
-    hook = OrdersWakeup("s3cret")
-    triggered: list[int] = []
-    hook.bind(lambda: triggered.append(1))
-    app = web.Application()
-    app.router.add_post(hook.path, hook.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        await _php_wake_up(f"http://{host}:{port}/", "s3cret", 42)
-        assert (hook.accepted, hook.refused, triggered) == (1, 0, [1])
-        await _php_wake_up(f"http://{host}:{port}", "other secret", 43)
-        assert (hook.accepted, hook.refused) == (1, 1)
-    finally:
-        await runner.cleanup()
+async def test_the_addons_signed_wake_up_is_accepted_by_the_daemons_hook(wake_up_hook: WakeUpHook) -> None:
+    hook = wake_up_hook.hook
+    await _php_wake_up(f"{wake_up_hook.url}/", "s3cret", 42)
+    assert (hook.accepted, hook.refused, wake_up_hook.woken) == (1, 0, [1])
+    await _php_wake_up(wake_up_hook.url, "other secret", 43)
+    assert (hook.accepted, hook.refused) == (1, 1)
     seconds = await _php_wake_up("http://127.0.0.1:9", "s3cret", 44)  # nobody listens: quietly nothing
     assert seconds < 5

@@ -10,7 +10,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bridge.cscart import addon_protocol as proto
 from bridge.cscart.addon_client import AddonClient
@@ -27,9 +26,8 @@ from bridge.cscart.simulator import (
 from bridge.cscart.sim import addon_batch
 from bridge.cscart.sim.seed import CORE_STATUSES
 from bridge.cscart.sim.state import SimStatus
-from bridge.sync.orders_hook import OrdersWakeup
 
-from .conftest import run_php_protocol
+from .conftest import WakeUpHook, run_php_protocol
 
 
 @pytest.fixture
@@ -176,33 +174,21 @@ async def test_acknowledgement_never_moves_back_is_capped_and_purges_by_age(sim:
 # ---- the wake-up push --------------------------------------------------------------------------------------------
 
 
-async def test_a_request_that_writes_events_sends_one_signed_wake_up() -> None:
-    hook = OrdersWakeup("s3cret")
-    woken: list[int] = []
-    hook.bind(lambda: woken.append(1))
-    app = web.Application()
-    app.router.add_post(hook.path, hook.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        async with run_simulator(products=5, users=3, orders=0, addon=True, daemon_url=f"http://{host}:{port}",
-                                 hmac_secret="s3cret") as sim:
-            await place(sim)  # three events in one request
-            await sim.addon.settle()
-            assert sim.addon.wake_ups == [202] and hook.accepted == 1 and woken == [1]
-            sim.addon.hmac_secret = "wrong"
-            await call(sim, "PUT", "users/1", {"company_id": 1, "phone": "03"})
-            await sim.addon.settle()
-            assert sim.addon.wake_ups == [202, 401] and hook.refused == 1
-            sim.addon.daemon_url = "http://127.0.0.1:9"  # nothing listens: the shop does not notice
-            assert (await call(sim, "PUT", "users/1", {"company_id": 1, "phone": "04"}))[0] == 200
-            await sim.addon.settle()
-            assert isinstance(sim.addon.wake_ups[-1], str)
-    finally:
-        await runner.cleanup()
+async def test_a_request_that_writes_events_sends_one_signed_wake_up(wake_up_hook: WakeUpHook) -> None:
+    hook = wake_up_hook.hook
+    async with run_simulator(products=5, users=3, orders=0, addon=True, daemon_url=wake_up_hook.url,
+                             hmac_secret="s3cret") as sim:
+        await place(sim)  # three events in one request
+        await sim.addon.settle()
+        assert sim.addon.wake_ups == [202] and hook.accepted == 1 and wake_up_hook.woken == [1]
+        sim.addon.hmac_secret = "wrong"
+        await call(sim, "PUT", "users/1", {"company_id": 1, "phone": "03"})
+        await sim.addon.settle()
+        assert sim.addon.wake_ups == [202, 401] and hook.refused == 1
+        sim.addon.daemon_url = "http://127.0.0.1:9"  # nothing listens: the shop does not notice
+        assert (await call(sim, "PUT", "users/1", {"company_id": 1, "phone": "04"}))[0] == 200
+        await sim.addon.settle()
+        assert isinstance(sim.addon.wake_ups[-1], str)
 
 
 # ---- fields ------------------------------------------------------------------------------------------------------
