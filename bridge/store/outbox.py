@@ -32,6 +32,9 @@ class NewOp:
     payload: Any
     idempotency_key: str | None = None  # give one where a second enqueue of the same intent must be refused
     track_ledger: bool = True  # record the payload in the ledger once delivered
+    # A value (a stock amount) may replace a pending one for the same record; an event (a status change that mails
+    # the customer) may not: with coalescing=False every op is delivered, in order.
+    coalescing: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +85,11 @@ class OutboxOp:
 
 
 _ENQUEUE_SQL = """
-INSERT INTO outbox (target, op, entity, key, payload, payload_hash, idempotency_key, track_ledger,
+INSERT INTO outbox (target, op, entity, key, payload, payload_hash, idempotency_key, track_ledger, coalescing,
                     state, attempts, next_attempt_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
 ON CONFLICT (idempotency_key) DO NOTHING
-ON CONFLICT (target, entity, key, op) WHERE state = 'pending' DO UPDATE SET
+ON CONFLICT (target, entity, key, op) WHERE state = 'pending' AND coalescing = 1 DO UPDATE SET
     payload = excluded.payload, payload_hash = excluded.payload_hash,
     idempotency_key = excluded.idempotency_key, track_ledger = excluded.track_ledger,
     updated_at = excluded.updated_at
@@ -94,7 +97,8 @@ ON CONFLICT (target, entity, key, op) WHERE state = 'pending' DO UPDATE SET
 
 
 async def enqueue(tx: Connection, ops: Iterable[NewOp], now: float) -> int:
-    """Insert ops, replacing a pending op for the same key; returns how many rows were inserted or replaced."""
+    """Insert ops, replacing a pending op for the same key (unless either is an event: ``coalescing=False``); returns
+    how many rows were inserted or replaced."""
     stamp = iso(utcnow())
     rows = []
     for item in ops:
@@ -103,7 +107,7 @@ async def enqueue(tx: Connection, ops: Iterable[NewOp], now: float) -> int:
         key = item.idempotency_key or f"{item.target}/{item.entity}/{item.key}/{item.op}/{uuid.uuid4().hex}"
         rows.append(
             (item.target, item.op, item.entity, item.key, payload_json, payload_hash, key,
-             int(item.track_ledger), now, stamp, stamp)
+             int(item.track_ledger), int(item.coalescing), now, stamp, stamp)
         )
     if not rows:
         return 0

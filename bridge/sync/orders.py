@@ -381,7 +381,8 @@ class OrdersJob:
                    "notify_user": notify.customer or notify_customer, "notify_department": notify.department}
         # One key per order, state and history step: a retry or a re-run never writes the same change twice.
         return ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
-                        idempotency_key=f"orders/{order_id}/status/{to_state.value}/{step}", track_ledger=False)
+                        idempotency_key=f"orders/{order_id}/status/{to_state.value}/{step}", track_ledger=False,
+                        coalescing=False)  # each change may mail the customer: none replaces another
 
     # -- gates ---------------------------------------------------------------------------------------------------
 
@@ -676,7 +677,7 @@ async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: O
                            "notify_department": notify.department}
                 ops.append(ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
                                     idempotency_key=f"orders/{order_id}/status/shipping_instructed/{batch.batch_id}",
-                                    track_ledger=False))
+                                    track_ledger=False, coalescing=False))
             await ob.enqueue(tx, ops, ctx.clock.time())
         await audit.write(tx, JOB, "batch_written", batch.batch_id, f"{batch.file_name}: {done}")
     metrics.JOB_RECORDS.labels(sync_job=JOB, stage="exported").inc(len(batch.order_ids))

@@ -105,7 +105,8 @@ async def status_op(tx: Connection, sc: ShippingContext, order_id: int, from_sta
                "notify_department": notify.department}
     # One key per order, state and history step: a retry or a re-run never writes (or mails) the same change twice.
     return ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
-                    idempotency_key=status_key(order_id, to_state, step), track_ledger=False)
+                    idempotency_key=status_key(order_id, to_state, step), track_ledger=False,
+                    coalescing=False)  # each change may mail the customer: none replaces another
 
 
 def status_key(order_id: int, state: WorkflowState, step: int) -> str:

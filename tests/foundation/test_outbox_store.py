@@ -44,6 +44,18 @@ async def test_newer_value_replaces_pending_op_for_same_key(store: Store) -> Non
     assert [(r["key"], r["payload"]) for r in rows] == [("A", '{"v":2}'), ("B", '{"v":1}')]
 
 
+async def test_events_are_not_replaced_and_are_claimed_one_after_another(store: Store) -> None:
+    # two status changes of one order, both waiting: each mails the customer, so both must be delivered, in order
+    async with store.transaction() as tx:
+        await ob.enqueue(tx, [op("O1", "shipping_instructed", coalescing=False),
+                              op("O1", "shipped", coalescing=False)], NOW)
+        first = await ob.claim(tx, targets=["t"], limit=10, now=NOW, lease=10, owner="me")
+        assert [o.payload["v"] for o in first] == ["shipping_instructed"]  # the second waits for the first
+        await ob.complete(tx, [ob.Outcome(first[0], ob.DONE)], "me")
+        second = await ob.claim(tx, targets=["t"], limit=10, now=NOW, lease=10, owner="me")
+    assert [o.payload["v"] for o in second] == ["shipped"]
+
+
 async def test_explicit_idempotency_key_refuses_second_enqueue(store: Store) -> None:
     async with store.transaction() as tx:
         assert await ob.enqueue(tx, [op("A", 1, idempotency_key="order-7-export")], NOW) == 1
