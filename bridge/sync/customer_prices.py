@@ -20,13 +20,13 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.domain.catalog import CustomerPrice
-from bridge.rules.pricing import PricingRules
 from bridge.domain.time import JST
+from bridge.rules.pricing import PricingRules
 from bridge.store import bindings, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.credit import credit_exposure
 from bridge.sync.jobkit import finish, first, money, rules_of
-from bridge.sync.customers import credit_exposure
 from bridge.sync.smile_input import SmileInput
 
 JOB = "customer_prices"

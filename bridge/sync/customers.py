@@ -36,10 +36,10 @@ from bridge.domain.time import business_date
 from bridge.rules.customers import CustomerRules, CustomerState, customer_state
 from bridge.rules.pricing import PricingRules
 from bridge.store import audit, ledger
-from bridge.store.db import Connection
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.created import bind_customer, bound_customers, user_update_payload
+from bridge.sync.credit import credit_exposure, record_credit_limits
 from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups, rules_of
 from bridge.sync.smile_input import SmileInput
 
@@ -241,31 +241,3 @@ class CustomersJob:
                 elif key in linked_before:  # linked by the bridge before: take the customer out
                     desired.links[key] = {"user_id": user_id, "usergroup_id": group_id, "status": "F"}
         return desired
-
-
-async def credit_exposure(tx: Connection) -> dict[str, Decimal]:
-    """Per 得意先コード: the receivable SMILE reported plus the orders sent to SMILE and not yet invoiced (the
-    orders job's own exposure rule, ``EXPOSURE_STATES``)."""
-    from bridge.sync.orders import EXPOSURE_STATES
-
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for code, receivable in await (await tx.execute("SELECT customer_code, receivable FROM customer_credit")).fetchall():
-        totals[code] += Decimal(receivable)
-    marks = ",".join("?" for _ in EXPOSURE_STATES)
-    cursor = await tx.execute(f"SELECT customer_code, total FROM orders WHERE workflow_state IN ({marks})",
-                              [state.value for state in EXPOSURE_STATES])
-    for code, total in await cursor.fetchall():
-        if code:
-            totals[code] += Decimal(total)
-    return dict(totals)
-
-
-async def record_credit_limits(tx: Connection, customers: Any) -> None:
-    """SMILE 与信限度額 per customer into ``customer_credit``, where the orders job's credit check reads it (the
-    receivable already recorded stays)."""
-    from bridge.sync.orders import set_credit
-
-    rows = await (await tx.execute("SELECT customer_code, receivable FROM customer_credit")).fetchall()
-    receivable = {row[0]: Decimal(row[1]) for row in rows}
-    for customer in customers:
-        await set_credit(tx, customer.code, customer.credit_limit, receivable.get(customer.code, Decimal(0)))

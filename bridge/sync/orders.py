@@ -50,6 +50,7 @@ from bridge.store.db import Connection
 from bridge.sync import orders_export as export
 from bridge.sync import orders_readback as readback
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.credit import credit_exposure, credit_limits
 from bridge.sync.order_source import OrderSource, PollingSource
 from bridge.sync.orders_settings import OrdersSettings
 
@@ -60,7 +61,6 @@ JOB = "orders"
 # Identity links the catalog and customers jobs write (CS-Cart id → SMILE code).
 CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
 PRODUCT_BINDING = ("cscart", "product", "smile", "product")
-EXPOSURE_STATES = (S.SHIPPING_INSTRUCTED, S.SHIPPED, S.NOTIFIED)
 BRIDGE, STAFF = "bridge", "staff"
 
 
@@ -398,19 +398,19 @@ class OrdersJob:
             return
         known_products = frozenset((await bindings.all_of(tx, *PRODUCT_BINDING)).values())
         known_customers = set((await bindings.all_of(tx, *CUSTOMER_BINDING)).values())
-        credit = await _credit_table(tx)
-        exposure = await _exposure(tx)
+        limits = await credit_limits(tx)
+        exposure = defaultdict(Decimal, await credit_exposure(tx))  # grows with each order sent this cycle
         mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates if hold_by != STAFF])
         for order_id, hold_by, hold_reason in candidates:
             if hold_by == STAFF:
                 continue  # staff decide; the bridge does not release their holds
             current = mirrored[order_id]
             order = current.order
-            limit, receivable = credit.get(order.customer_code, (None, Decimal(0)))
+            limit, _ = limits.get(order.customer_code or "", (None, Decimal(0)))
             context = GateContext(
                 payment_state=current.payment_state or PaymentState.UNPAID,
                 customer_known=bool(order.customer_code) and order.customer_code in known_customers,
-                credit_limit=limit, exposure=receivable + exposure[order.customer_code],
+                credit_limit=limit, exposure=exposure.get(order.customer_code or "", Decimal(0)),
                 known_product_codes=known_products,
                 direct_ship_surcharge=Decimal(order.extra.get("direct_ship_surcharge", "0")),
             )
@@ -436,7 +436,7 @@ class OrdersJob:
                 continue
             if Flag.MISC_CUSTOMER in decision.flags:
                 await self._flag(tx, order_id, "misc_customer", "; ".join(decision.notes), cycle)
-            exposure[order.customer_code] += order.total  # later orders of this customer see this one
+            exposure[order.customer_code or ""] += order.total  # later orders of this customer see this one
             cycle.released.append((order, decision))
 
     # -- export --------------------------------------------------------------------------------------------------
@@ -619,37 +619,6 @@ async def _states(tx: Connection, order_ids: list[int]) -> dict[int, str]:
             f"SELECT order_id, workflow_state FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
         states.update({row[0]: row[1] for row in await cursor.fetchall()})
     return states
-
-
-async def _credit_table(tx: Connection) -> dict[str, tuple[Decimal | None, Decimal]]:
-    cursor = await tx.execute("SELECT customer_code, credit_limit, receivable FROM customer_credit")
-    return {row[0]: (Decimal(row[1]) if row[1] is not None else None, Decimal(row[2]))
-            for row in await cursor.fetchall()}
-
-
-async def _exposure(tx: Connection) -> defaultdict[str, Decimal]:
-    """Per customer: totals of orders already sent to SMILE and not complete (not yet invoiced)."""
-    marks = ",".join("?" for _ in EXPOSURE_STATES)
-    cursor = await tx.execute(
-        f"SELECT customer_code, total FROM orders WHERE workflow_state IN ({marks})",
-        [s.value for s in EXPOSURE_STATES],
-    )
-    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
-    for code, total in await cursor.fetchall():
-        totals[code or ""] += Decimal(total)
-    return totals
-
-
-async def set_credit(tx: Connection, customer_code: str, credit_limit: Decimal | None,
-                     receivable: Decimal = Decimal(0)) -> None:
-    """Record a customer's SMILE 与信限度額 and receivable balance (the customers job and tests call this)."""
-    await tx.execute(
-        "INSERT INTO customer_credit (customer_code, credit_limit, receivable, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (customer_code) DO UPDATE SET credit_limit = excluded.credit_limit, "
-        "receivable = excluded.receivable, updated_at = excluded.updated_at",
-        (customer_code, None if credit_limit is None else str(credit_limit), str(receivable),
-         iso(datetime.now().astimezone())),
-    )
 
 
 # -- batches: finish and recover ---------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ from bridge.cli.sync_cmd import _run
 from bridge.config import Settings
 from bridge.cscart.simulator import Simulator, run_simulator
 from bridge.domain.catalog import CustomerPrice
+from bridge.rules.loader import load_rules
 from bridge.smile.generator import layouts_for
 from bridge.smile.writer import write_records
-from bridge.rules.loader import load_rules
 from bridge.store import Store, bindings
+from bridge.sync.credit import set_credit
 from bridge.sync.customer_prices import surcharge_settings
-from bridge.sync.orders import set_credit
 from bridge.wiring import rule_files
 
 

@@ -23,7 +23,8 @@ from bridge.domain.time import Clock
 from bridge.store import Store, bindings
 from bridge.store import orders as mirror
 from bridge.sync import JobContext, RunOptions
-from bridge.sync.orders import OrdersJob, make_job, set_credit
+from bridge.sync.credit import set_credit
+from bridge.sync.orders import OrdersJob, make_job
 from bridge.sync.orders_settings import OrdersSettings
 
 ORDER_FLOW_YAML = SIMULATOR_ORDER_FLOW + """\
