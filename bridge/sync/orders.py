@@ -40,7 +40,6 @@ from bridge.rules.order_flow import (
     notification,
     payment_kind,
 )
-from bridge.rules.pricing import PricingRules
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
 from bridge.store import audit, bindings
@@ -52,6 +51,7 @@ from bridge.sync import orders_readback as readback
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.credit import credit_exposure, credit_limits
 from bridge.sync.order_source import OrderSource, PollingSource
+from bridge.sync.orders_rules import OrderRules, order_rules, order_rules_from
 from bridge.sync.orders_settings import OrdersSettings
 
 log = structlog.get_logger("bridge.sync.orders")
@@ -77,58 +77,6 @@ def choose_source(ctx: JobContext, settings: OrdersSettings) -> OrderSource:
 
 class _DryRun(Exception):
     """Raised at the end of a dry run so the store transaction rolls back."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRules:
-    flow: OrderFlowRules
-    pricing: PricingRules
-
-    def export_rules(self) -> export.ExportRules:
-        fee, surcharge = self.pricing.shipping_fee, self.pricing.direct_ship.slip_line
-        return export.ExportRules(
-            shipping_item_code=fee.item_code, shipping_item_name=fee.item_name,
-            shipping_tax_class=fee.tax_class or "0", surcharge_item_code=surcharge.item_code,
-            surcharge_item_name=surcharge.item_name, surcharge_tax_class=surcharge.tax_class or "1",
-            tax_rate=self.pricing.tax.default_rate_percent, shipping_tax_rate=fee.tax_rate_percent,
-            surcharge_tax_rate=surcharge.tax_rate_percent,
-        )
-
-
-def load_rules(ctx: JobContext) -> OrderRules:
-    """The rules provider's current order_flow and pricing rules, or the files in ``rules_dir``."""
-    return rules_from(ctx.services, Path(ctx.settings.rules_dir))
-
-
-def rules_from(services: dict[str, Any], rules_dir: Path) -> OrderRules:
-    provider = services.get("rules")
-    flow = getattr(provider, "order_flow", None) if provider is not None else None
-    pricing = getattr(provider, "pricing", None) if provider is not None else None
-    if callable(flow):
-        flow = flow()
-    if callable(pricing):
-        pricing = pricing()
-    return OrderRules(
-        flow=flow if isinstance(flow, OrderFlowRules) else _load_yaml(rules_dir / "order_flow.yaml", OrderFlowRules),
-        pricing=pricing if isinstance(pricing, PricingRules) else _load_yaml(rules_dir / "pricing.yaml",
-                                                                               PricingRules),
-    )
-
-
-def _load_yaml(path: Path, model: Any) -> Any:
-    from pydantic import ValidationError
-    from ruamel.yaml import YAML
-
-    if not path.is_file():
-        return model()
-    try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from None
-    except Exception as exc:  # noqa: BLE001 - YAML syntax errors name line and column in their text
-        raise ConfigError(f"{path}: {exc}") from None
 
 
 def orders_settings(ctx: JobContext) -> OrdersSettings:
@@ -214,7 +162,7 @@ class OrdersJob:
     # -- the run -------------------------------------------------------------------------------------------------
 
     async def run(self, options: RunOptions) -> JobResult:
-        rules = load_rules(self.ctx)
+        rules = order_rules(self.ctx)
         paid_letters = await self._check_letters(rules)
         result = JobResult()
         if not options.dry_run:
@@ -579,7 +527,7 @@ async def startup_check(settings: Any, services: dict[str, Any]) -> None:
     client = services.get("cscart")
     if client is None:
         return
-    flow = rules_from(services, Path(settings.rules_dir)).flow
+    flow = order_rules_from(services, Path(settings.rules_dir)).flow
     try:
         await check_letters(client, flow)
     except RetryableError as exc:
@@ -658,7 +606,7 @@ async def resend(ctx: JobContext, order_id: int) -> str:
     """Export one order again, in a batch of its own, only when SMILE's read-back shows it absent (never confirmed).
     The old export row is superseded with the reason, in the transaction that records the new batch."""
     job = OrdersJob(ctx)
-    rules = load_rules(ctx)
+    rules = order_rules(ctx)
     async with ctx.store.transaction() as tx:
         current = await mirror.get(tx, order_id)
         live = await export.live_export(tx, order_id)
@@ -697,7 +645,7 @@ async def recover(ctx: JobContext, directory: Path) -> list[str]:
     pending = await export.pending(ctx.store)
     if not pending:
         return notes
-    rules = load_rules(ctx)
+    rules = order_rules(ctx)
     for batch in pending:
         note = await finish_batch(ctx, directory, batch.batch_id, rules, {})
         log.warning("orders.batch_recovered", batch=batch.batch_id, note=note)

@@ -23,6 +23,7 @@ from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext
+from bridge.sync.orders_rules import order_rules
 
 log = structlog.get_logger("bridge.sync.shipping")
 
@@ -66,9 +67,7 @@ def shipping_rules(ctx: JobContext) -> ShippingRules:
 
 
 def context(ctx: JobContext) -> ShippingContext:
-    from bridge.sync.orders import load_rules
-
-    return ShippingContext(ctx, shipping_rules(ctx), load_rules(ctx).flow)
+    return ShippingContext(ctx, shipping_rules(ctx), order_rules(ctx).flow)
 
 
 async def move(tx: Connection, sc: ShippingContext, order_id: int, to_state: WorkflowState, reason: str,
