@@ -99,7 +99,11 @@ async def _shipping(config: Path | None) -> AsyncIterator[tuple[Any, Any]]:
 
     settings = settings_or_exit(config)
     store = await Store.open(settings.state_path)
-    wired = await wiring.build(settings, store)
+    try:
+        wired = await wiring.build(settings, store)
+    except BaseException:
+        await store.close()
+        raise
     try:
         clock = Clock()
         dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)

@@ -62,7 +62,11 @@ def sync(
 
 async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[no-untyped-def]
     store = await Store.open(settings.state_path)
-    wired = await wiring.build(settings, store)
+    try:
+        wired = await wiring.build(settings, store)
+    except BaseException:
+        await store.close()
+        raise
     try:
         clock = Clock()
         dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)

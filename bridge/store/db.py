@@ -42,7 +42,14 @@ class Store:
     async def open(cls, path: Path | str, *, busy_timeout_ms: int = 10_000) -> Store:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        connecting = aiosqlite.connect(str(path), isolation_level=None)
+        # aiosqlite's worker thread is not a daemon: a store an error path left open would keep the process alive
+        # after its work is over (a CLI that printed its error would never exit). Exiting mid-write is as safe as a
+        # crash here (WAL, synchronous=FULL), and every normal path still closes the store.
+        worker = getattr(connecting, "_thread", None)
+        if worker is not None and not worker.is_alive():
+            worker.daemon = True
+        conn = await connecting
         conn.row_factory = sqlite3.Row
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await conn.execute("PRAGMA journal_mode = WAL")
