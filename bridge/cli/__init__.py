@@ -16,8 +16,18 @@ app = typer.Typer(
 def _register() -> None:
     # Command groups, one module each; keep this list sorted by command name.
     from bridge.cli import (
-        addon_cmd, backup_cmd, carriers_cmd, config_cmd, demo_cmd, dlq, rules_cmd, run, simulator_cmd, smile_cmd,
-        status, sync_cmd,
+        addon_cmd,
+        backup_cmd,
+        carriers_cmd,
+        config_cmd,
+        demo_cmd,
+        dlq,
+        rules_cmd,
+        run,
+        simulator_cmd,
+        smile_cmd,
+        status,
+        sync_cmd,
     )
 
     app.add_typer(addon_cmd.app, name="addon")

@@ -91,34 +91,19 @@ def check_result(
 @asynccontextmanager
 async def _shipping(config: Path | None) -> AsyncIterator[tuple[Any, Any]]:
     """The shipping job's context as the daemon wires it, and a dispatcher to deliver what a command enqueued."""
-    from bridge import wiring
-    from bridge.dispatch import Dispatcher
-    from bridge.store import Store
-    from bridge.sync import JobContext
+    from bridge.cli.in_process import in_process
     from bridge.sync.shipping_flow import context
 
     settings = settings_or_exit(config)
-    store = await Store.open(settings.state_path)
-    try:
-        wired = await wiring.build(settings, store)
-    except BaseException:
-        await store.close()
-        raise
-    try:
-        clock = Clock()
-        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)
-        ctx = JobContext(settings=settings, store=store, clock=clock, wake_dispatcher=dispatcher.wake,
-                         services={**wired.services, "dispatcher": dispatcher})
-        yield context(ctx), dispatcher
-        if wired.sinks:
-            stats = await dispatcher.drain_all()
+    async with in_process(settings) as run:
+        yield context(run.context), run.dispatcher
+        if run.has_sinks:
+            stats = await run.dispatcher.drain_all()
             console.print(f"CS-Cart: delivered {stats.done}, retry later {stats.retried}, dead {stats.dead}",
                           markup=False)
-        elif await store.fetchone("SELECT 1 FROM outbox WHERE state = 'pending' AND target = 'cscart' LIMIT 1"):
+        elif await run.context.store.fetchone(
+                "SELECT 1 FROM outbox WHERE state = 'pending' AND target = 'cscart' LIMIT 1"):
             console.print("CS-Cart is not configured: the writes wait in the outbox for the daemon", markup=False)
-    finally:
-        await wired.aclose()
-        await store.close()
 
 
 async def _with_status(message: str, work: Callable[[], Awaitable[T]]) -> T:

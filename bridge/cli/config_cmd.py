@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import yaml
 import typer
+import yaml
 
 from bridge.cli.common import ConfigOption, console, settings_or_exit
 from bridge.config import masked, resolve_config_path

@@ -10,8 +10,7 @@ from rich.table import Table
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 from bridge.domain.time import Clock
-from bridge.store import Store
-from bridge.store import audit
+from bridge.store import Store, audit
 from bridge.store import outbox as ob
 
 app = typer.Typer(help="Dead letters: writes that failed for good and wait for an operator.", no_args_is_help=True)

@@ -7,13 +7,10 @@ import sys
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bridge import wiring
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
-from bridge.dispatch import Dispatcher
-from bridge.domain.time import Clock
+from bridge.cli.in_process import in_process
 from bridge.logging import configure
-from bridge.store import Store
-from bridge.sync import JobContext, RunOptions, registered_jobs
+from bridge.sync import RunOptions, registered_jobs
 from bridge.sync.base import NoProgress
 
 
@@ -61,28 +58,15 @@ def sync(
 
 
 async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[no-untyped-def]
-    store = await Store.open(settings.state_path)
-    try:
-        wired = await wiring.build(settings, store)
-    except BaseException:
-        await store.close()
-        raise
-    try:
-        clock = Clock()
-        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)
-        context = JobContext(settings=settings, store=store, clock=clock, wake_dispatcher=dispatcher.wake,
-                             services={**wired.services, "dispatcher": dispatcher})
-        instance = registered_jobs()[job].factory(context)
+    async with in_process(settings) as run:
+        instance = registered_jobs()[job].factory(run.context)
         if sys.stdout.isatty():
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=True) as bar:
                 result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=RichProgress(bar)))
         else:
             result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=NoProgress()))
-        if not dry_run and wired.sinks:
-            stats = await dispatcher.drain_all()
+        if not dry_run and run.has_sinks:
+            stats = await run.dispatcher.drain_all()
             result.notes.append(f"delivered {stats.done}, retry later {stats.retried}, dead {stats.dead}")
         return result
-    finally:
-        await wired.aclose()
-        await store.close()
