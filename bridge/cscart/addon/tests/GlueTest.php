@@ -77,6 +77,48 @@ final class GlueTest extends TestCase
         $this->assertCount(12, FakeDb::$statuses);
     }
 
+    public function testJapaneseRowsGetTheJapaneseNamesAndOtherLanguagesTheEnglishOnes(): void
+    {
+        FakeDb::$languages = ['en', 'ja', 'fr'];
+        $this->install();
+        $this->assertSame(['en' => 'Shipping instructed (出荷指示)', 'ja' => '出荷指示', 'fr' => 'Shipping instructed (出荷指示)'],
+            FakeDb::descriptions('J'));
+        $this->assertSame('出荷通知済', FakeDb::descriptions('W')['ja']);
+    }
+
+    public function testReinstallReusesTheLetterAKeptStatusHas(): void
+    {
+        FakeDb::$statuses['H'] = ['status_id' => 50, 'description' => 'Someone else', 'params' => []];
+        $this->install();
+        FakeDb::$rows['orders'][11] = ['order_id' => 11, 'status' => 'J'] + FakeDb::$rows['orders'][10];
+        fn_smile_bridge_uninstall();
+        FakeDb::runAddonQueries(self::ADDON_XML, 'uninstall');
+        $this->assertArrayHasKey('J', FakeDb::$statuses);  // kept: order 11 uses it
+        $this->assertSame([], FakeDb::$params);             // the params table is gone with the letters
+        $before = count(FakeDb::$statuses);
+        $this->install();
+        $this->assertSame('J', FakeDb::$params['status.shipping_instructed']);
+        $this->assertSame('A', FakeDb::$params['status.hold']);
+        $this->assertCount($before + 3, FakeDb::$statuses);  // 保留, 出荷済, 出荷通知済 again; no second 出荷指示
+        $named = array_filter(array_keys(FakeDb::$statuses), static function ($letter) {
+            return FakeDb::descriptions($letter)['ja'] === '出荷指示';
+        });
+        $this->assertSame(['J'], array_values($named));
+    }
+
+    public function testInstallRunsWithFuncPhpAloneAsCsCartsInstallerLoadsIt(): void
+    {
+        // CS-Cart's installer includes func.php, not init.php: the autoloader must come with func.php.
+        $script = 'require ' . var_export(__DIR__ . '/glue/FakeCsCart.php', true) . ';'
+            . 'require ' . var_export(__DIR__ . '/../app/addons/smile_bridge/func.php', true) . ';'
+            . 'FakeDb::reset(); FakeDb::runAddonQueries(' . var_export(self::ADDON_XML, true) . ', "install");'
+            . 'fn_smile_bridge_install(); echo json_encode(FakeDb::$params);';
+        exec(escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg($script) . ' 2>&1', $output, $code);
+        $this->assertSame(0, $code, implode("\n", $output));
+        $this->assertSame(['status.hold' => 'H', 'status.shipping_instructed' => 'J', 'status.shipped' => 'S',
+            'status.notified' => 'W'], json_decode(implode('', $output), true));
+    }
+
     public function testMalformedStatusParamsAreRepairedNotTrusted(): void
     {
         $this->install();

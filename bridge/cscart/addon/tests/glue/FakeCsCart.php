@@ -55,6 +55,8 @@ namespace {
         public static $rows = [];
         /** @var array<string, array{status_id:int, description:string, params:array}> letter => status */
         public static $statuses = [];
+        /** @var string[] the store's languages (?:languages) */
+        public static $languages = ['en', 'ja'];
         /** @var array<string, string> */
         public static $params = [];
         /** @var array<int, array<string, mixed>> */
@@ -69,6 +71,19 @@ namespace {
         public static $refuse = [];
         /** @var int[] */
         public static $updatedProducts = [];
+
+        /** @return string[] every language's name of a status (fn_update_status writes one name into all). */
+        public static function descriptions(string $letter): array
+        {
+            $status = self::$statuses[$letter];
+            $names = isset($status['names']) ? $status['names'] : [];
+            foreach (self::$languages as $lang) {
+                if (!isset($names[$lang])) {
+                    $names[$lang] = $status['description'];
+                }
+            }
+            return $names;
+        }
 
         public static function reset(): void
         {
@@ -85,6 +100,7 @@ namespace {
                 self::$statuses[$letter] = ['status_id' => count(self::$statuses) + 1, 'description' => $name, 'params' => []];
             }
             self::$params = [];
+            self::$languages = ['en', 'ja'];
             self::$events = [];
             self::$customerPrices = [];
             self::$notifications = [];
@@ -185,6 +201,14 @@ namespace {
                 return $order['status'] === $args[0];
             }));
         }
+        if (strpos($query, 'SELECT s.status FROM ?:statuses AS s INNER JOIN ?:status_descriptions AS d') === 0) {
+            foreach (FakeDb::$statuses as $letter => $status) {
+                if (array_intersect(FakeDb::descriptions($letter), $args[1])) {
+                    return $letter;
+                }
+            }
+            return null;
+        }
         if ($query === 'SELECT MAX(event_id) FROM ?:smile_bridge_events') {
             return FakeDb::$events ? (string) max(array_keys(FakeDb::$events)) : null;
         }
@@ -197,6 +221,9 @@ namespace {
     {
         if ($query === 'SELECT status FROM ?:statuses WHERE type = ?s') {
             return array_keys(FakeDb::$statuses);
+        }
+        if ($query === 'SELECT lang_code FROM ?:languages') {
+            return FakeDb::$languages;
         }
         if (preg_match('/^SELECT (\w+) FROM \?:(\w+) WHERE \1 IN \(\?n\)$/', $query, $m)) {
             return array_values(array_filter($args[0], static function ($id) use ($m) {
@@ -264,6 +291,17 @@ namespace {
             }
             return true;
         }
+        if ($query === 'UPDATE ?:status_descriptions SET description = ?s WHERE status_id = ?i AND lang_code = ?s') {
+            foreach (FakeDb::$statuses as $letter => $status) {
+                if ($status['status_id'] === $args[1]) {
+                    FakeDb::$statuses[$letter]['names'][$args[2]] = $args[0];
+                    if ($args[2] === DESCR_SL) {
+                        FakeDb::$statuses[$letter]['description'] = $args[0];
+                    }
+                }
+            }
+            return true;
+        }
         if ($query === 'REPLACE INTO ?:smile_bridge_params ?e') {
             FakeDb::requireTable('smile_bridge_params');
             FakeDb::$params[$args[0]['name']] = (string) $args[0]['value'];
@@ -320,7 +358,10 @@ namespace {
         if (isset(FakeDb::$statuses[$letter])) {
             throw new \RuntimeException("status $letter exists already");
         }
-        FakeDb::$statuses[$letter] = ['status_id' => 100 + count(FakeDb::$statuses), 'description' => $data['description'],
+        $ids = array_map(static function ($status) {
+            return $status['status_id'];
+        }, FakeDb::$statuses);
+        FakeDb::$statuses[$letter] = ['status_id' => max(100, max($ids) + 1), 'description' => $data['description'],
             'params' => $data['params']];
         return $letter;
     }

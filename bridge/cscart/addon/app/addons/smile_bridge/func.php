@@ -8,6 +8,8 @@ if (!defined('BOOTSTRAP')) {
     die('Access denied');
 }
 
+// CS-Cart's installer loads func.php but not init.php: the classes install.php uses must be loadable here too.
+require_once __DIR__ . '/lib/autoload.php';
 require_once __DIR__ . '/includes/params.php';
 require_once __DIR__ . '/includes/install.php';
 require_once __DIR__ . '/includes/outbox.php';

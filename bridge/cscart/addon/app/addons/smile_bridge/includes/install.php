@@ -82,11 +82,21 @@ function fn_smile_bridge_install_statuses(): void
 {
     $definitions = fn_smile_bridge_status_definitions();
     $missing = [];
-    foreach (array_keys($definitions) as $key) {
+    foreach ($definitions as $key => $definition) {
         $letter = fn_smile_bridge_get_param('status.' . $key);
-        if ($letter === '' || !fn_get_status_id($letter, STATUSES_ORDER)) {
-            $missing[] = $key;
+        if ($letter !== '' && preg_match('/^[A-Z]$/', $letter) && fn_get_status_id($letter, STATUSES_ORDER)) {
+            fn_smile_bridge_name_status($letter, $definition);
+            continue;
         }
+        // A reinstall finds the statuses the last uninstall kept (orders still used them) by their names: the
+        // letter those orders carry is reused, never a second 出荷指示 with another letter.
+        $kept = fn_smile_bridge_find_status($definition);
+        if ($kept !== '') {
+            fn_smile_bridge_set_param('status.' . $key, $kept);
+            fn_smile_bridge_name_status($kept, $definition);
+            continue;
+        }
+        $missing[] = $key;
     }
     if (!$missing) {
         return;
@@ -96,15 +106,47 @@ function fn_smile_bridge_install_statuses(): void
         return $definition['preferred'];
     }, $definitions);
     $letters = StatusLetterPicker::pick($taken, $missing, $preferred);
-    $language = (defined('CART_LANGUAGE') && CART_LANGUAGE === 'ja') ? 'ja' : 'en';
     foreach ($letters as $key => $letter) {
         $definition = $definitions[$key];
         fn_update_status('', [
             'status' => $letter,
-            'description' => $definition[$language],
+            'description' => $definition['en'],
             'params' => $definition['params'],
         ], STATUSES_ORDER);
+        fn_smile_bridge_name_status($letter, $definition);
         fn_smile_bridge_set_param('status.' . $key, $letter);
+    }
+}
+
+/** The letter of an order status named as one of the add-on's (in any language), '' when there is none. */
+function fn_smile_bridge_find_status(array $definition): string
+{
+    $letter = db_get_field(
+        'SELECT s.status FROM ?:statuses AS s INNER JOIN ?:status_descriptions AS d ON d.status_id = s.status_id'
+        . ' WHERE s.type = ?s AND d.description IN (?a) ORDER BY s.status_id ASC LIMIT 1',
+        STATUSES_ORDER,
+        [$definition['ja'], $definition['en']]
+    );
+    return is_string($letter) && preg_match('/^[A-Z]$/', $letter) ? $letter : '';
+}
+
+/**
+ * fn_update_status writes one name into every language's row; the Japanese rows get the Japanese name, every other
+ * language the English one (which carries the Japanese in brackets).
+ */
+function fn_smile_bridge_name_status(string $letter, array $definition): void
+{
+    $status_id = fn_get_status_id($letter, STATUSES_ORDER);
+    if (!$status_id) {
+        return;
+    }
+    foreach (db_get_fields('SELECT lang_code FROM ?:languages') as $lang_code) {
+        db_query(
+            'UPDATE ?:status_descriptions SET description = ?s WHERE status_id = ?i AND lang_code = ?s',
+            $lang_code === 'ja' ? $definition['ja'] : $definition['en'],
+            $status_id,
+            $lang_code
+        );
     }
 }
 
