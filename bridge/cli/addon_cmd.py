@@ -1,19 +1,21 @@
-"""``bridge addon check`` lints the smile_bridge CS-Cart add-on; ``bridge addon build`` packs its archive."""
+"""``bridge addon check`` lints the smile_bridge CS-Cart add-on; ``bridge addon build`` packs its archive;
+``bridge addon install|uninstall --store-root DIR`` runs CS-Cart's console on a store and verifies the result."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from bridge.cli.common import CliError, console
-from bridge.cscart import addon_tools
-from bridge.errors import ValidationFailed
+from bridge.cscart import addon_installer, addon_tools
+from bridge.errors import BridgeError, ValidationFailed
 
 DEFAULT_OUT = Path("dist")
 
-app = typer.Typer(help="The smile_bridge CS-Cart add-on: lint and package it.", no_args_is_help=True)
+app = typer.Typer(help="The smile_bridge CS-Cart add-on: lint, package, install on a store.", no_args_is_help=True)
 
 
 def _report(problems: list[str]) -> None:
@@ -48,3 +50,66 @@ def build_cmd(
         _report(exc.problems)
         raise CliError(str(exc)) from None
     console.print(str(target), markup=False)
+
+
+StoreRoot = Annotated[Path, typer.Option("--store-root", help="The CS-Cart folder (holds admin.php and config.local.php).")]
+WebUser = Annotated[str, typer.Option("--web-user", help="Run CS-Cart's console as this user when started as root "
+                                                         "(the web server's user; '' = as the caller).")]
+
+
+def _console(store_root: Path, web_user: str, php: str) -> addon_installer.StoreConsole:
+    try:
+        return addon_installer.StoreConsole(store_root, web_user=web_user, php=php)
+    except BridgeError as exc:
+        raise CliError(str(exc), exit_code=2) from None
+
+
+def _finish(action: str, run: Callable[[], addon_installer.Outcome]) -> None:
+    try:
+        outcome = run()
+    except addon_installer.InstallFailed as exc:
+        if exc.console_output:
+            console.print("CS-Cart's console said:", markup=False)
+            _report(exc.console_output.splitlines()[-12:])
+        _report(exc.problems)
+        raise CliError(str(exc)) from None
+    except BridgeError as exc:
+        raise CliError(str(exc)) from None
+    for note in outcome.notes:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
+    report = outcome.report
+    if action == "install":
+        letters = ", ".join(f"{s.ja} {report.params.get('status.' + s.key, '?')}" for s in addon_installer.schema.STATUSES)
+        console.print(f"smile_bridge {report.addon['version'] if report.addon else '?'} installed and verified on "
+                      f"CS-Cart {report.product_version} {report.product_edition}: active, tables, columns, "
+                      f"statuses ({letters})", markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print("smile_bridge uninstalled and verified: add-on row, tables and columns removed",
+                      markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("install")
+def install_cmd(
+    store_root: StoreRoot,
+    web_user: WebUser = "www-data",
+    source: Annotated[Path, typer.Option("--from", help="The add-on tree to install (default: the bridge's own).")
+                      ] = addon_tools.ADDON_ROOT,
+    php: str = typer.Option("php", "--php", help="PHP CLI binary of the store."),
+) -> None:
+    """Copy the add-on into the store, install it with CS-Cart's console, then verify the store's database.
+
+    CS-Cart's console exits 0 even when the install fails; this command exits 1 naming what is missing.
+    """
+    store = _console(store_root, web_user, php)
+    _finish("install", lambda: addon_installer.install(store, source))
+
+
+@app.command("uninstall")
+def uninstall_cmd(
+    store_root: StoreRoot,
+    web_user: WebUser = "www-data",
+    php: str = typer.Option("php", "--php", help="PHP CLI binary of the store."),
+) -> None:
+    """Uninstall the add-on with CS-Cart's console, then verify that its tables and columns are gone."""
+    store = _console(store_root, web_user, php)
+    _finish("uninstall", lambda: addon_installer.uninstall(store))
