@@ -265,11 +265,15 @@ def install(console: StoreConsole, source: Path = ADDON_ROOT) -> Outcome:
     notes = [f"{copied} files copied into {console.root}"]
     before = console.report()
     if before.addon is not None and before.addon.get("status") != "A":
-        # A failed install leaves the add-on disabled with half its pieces, and the console then answers a second
-        # install with silence: take the broken one out first (statuses orders use stay and are reused).
-        _, output = console.dispatch("addons.uninstall", addon=ADDON_ID)
-        notes.append(f"the add-on was installed incompletely (version {before.addon.get('version')}, status "
-                     f"{before.addon.get('status')}); uninstalled it first")
+        if [p for p in install_problems(before, version) if "not active" not in p]:
+            # A failed install leaves the add-on disabled with half its pieces, and the console then answers a
+            # second install with silence: take the broken one out first (statuses orders use stay and are reused).
+            console.dispatch("addons.uninstall", addon=ADDON_ID)
+            notes.append(f"the add-on was installed incompletely (version {before.addon.get('version')}, status "
+                         f"{before.addon.get('status')}); uninstalled it first")
+        else:
+            console.dispatch("addons.update_status", id=ADDON_ID, status="A")
+            notes.append("the add-on was installed but disabled; enabled it")
     _, output = console.dispatch("addons.install", addon=ADDON_ID)
     report = console.report()
     problems = install_problems(report, version)
