@@ -32,7 +32,8 @@ class AddonClient:
 
     async def acknowledge(self, event_id: int) -> int:
         """Record that everything up to ``event_id`` is processed; returns the add-on's acknowledged id."""
-        data = await self._call("PUT", f"{EVENTS_ENTITY}/{int(event_id)}", body={})
+        # CS-Cart's API core refuses a PUT without parameters (405 "Missing parameters") before the entity runs.
+        data = await self._call("PUT", f"{EVENTS_ENTITY}/{int(event_id)}", body={"event_id": int(event_id)})
         if not isinstance(data, Mapping) or not isinstance(data.get("acknowledged_id"), int):
             raise AddonProtocolError(f"acknowledgement: expected {{'acknowledged_id': <int>}}, got {data!r}")
         return int(data["acknowledged_id"])

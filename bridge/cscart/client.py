@@ -413,7 +413,15 @@ class CSCartClient:
             yield m.user_from_json(row)
 
     async def get_user(self, user_id: int) -> m.CSCartUser:
-        return m.user_from_json(await self.request("GET", f"users/{int(user_id)}"))
+        data = await self.request("GET", f"users/{int(user_id)}")
+        if isinstance(data, Mapping) and "users" in data and "user_id" not in data:
+            # 4.20.1 answers a missing user with 200 and an empty list envelope instead of 404.
+            rows = data.get("users") or []
+            if not rows:
+                raise NotFoundError(f"CS-Cart GET users/{int(user_id)}: no such user (200 with an empty list)",
+                                    status=404)
+            data = rows[0]
+        return m.user_from_json(data)
 
     async def create_user(self, fields: Mapping[str, Any]) -> int:
         body = {**fields, "user_type": "C", "company_id": self.settings.company_id}

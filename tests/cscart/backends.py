@@ -47,7 +47,7 @@ class Backend:
 
     async def raw(self, method: str, path: str, *, json_body: Any = NO_BODY, data: bytes | None = None,
                   content_type: str | None = None, params: dict[str, Any] | None = None,
-                  auth: bool = True) -> tuple[int, Any]:
+                  auth: bool = True, version: str = "2.1") -> tuple[int, Any]:
         """A request exactly as given: no Content-Type unless ``content_type`` or ``json_body`` says so."""
         assert self._http is not None
         headers = {"Authorization": basic_auth(self.email, self.api_key)} if auth else {}
@@ -56,7 +56,7 @@ class Backend:
             content_type = content_type or "application/json"
         if content_type:
             headers["Content-Type"] = content_type
-        async with self._http.request(method, f"{self.url}/api/2.1/{path}", data=data, params=params,
+        async with self._http.request(method, f"{self.url}/api/{version}/{path}", data=data, params=params,
                                       headers=headers, skip_auto_headers=["Content-Type"]) as response:
             text = await response.text()
             self.last_headers = response.headers

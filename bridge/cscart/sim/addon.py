@@ -276,7 +276,7 @@ def events_acknowledge(call: ApiCall) -> Result:
 
 def events_refused(call: ApiCall) -> Result:
     _addon(call)
-    raise ApiError(403, "Access denied")  # privilege false: events are written by the add-on, purged by age
+    raise ApiError(403)  # privilege false: events are written by the add-on, purged by age
 
 
 def batch_create(call: ApiCall) -> Result:

@@ -18,19 +18,18 @@ from bridge.cscart.sim.state import SimState
 class ApiError(Exception):
     """Answer with CS-Cart's error body: ``{"message": "<reason>: <details>", "messages": [...], "status": N}``."""
 
-    def __init__(self, status: int, *details: str) -> None:
+    def __init__(self, status: int, *details: str, key: str = "messages") -> None:
         super().__init__(f"{status} {'; '.join(details)}")
         self.status = status
         self.details = list(details)
+        self.key = key  # 4.20.1 lists details under "messages", a few entity errors under "errors"
 
     def response(self) -> web.Response:
         reason = HTTPStatus(self.status).phrase
         body: dict[str, Any] = {"message": f"{reason}: {' '.join(self.details)}" if self.details else reason,
                                 "status": self.status}
         if self.details:
-            body["messages"] = self.details
-            if self.status == 400:
-                body["errors"] = self.details
+            body[self.key] = self.details
         headers = {"WWW-Authenticate": 'Basic realm="User email/API key"'} if self.status == 401 else None
         return json_response(body, status=self.status, headers=headers)
 
@@ -101,9 +100,10 @@ def parse_query(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return params
 
 
-def decode_body(content_type: str | None, raw: bytes) -> dict[str, Any]:
+def decode_body(content_type: str | None, raw: bytes, method: str = "POST") -> dict[str, Any]:
     """CS-Cart picks the body decoder from Content-Type. Without the header the body is ``text/plain``, decoded with
-    ``parse_str``: a JSON body becomes one junk key (so it changes nothing), a form body is applied."""
+    ``parse_str``: a JSON body becomes one junk key (so it changes nothing), a form body is applied. A form-encoded
+    PUT decodes to nothing (and is then refused with 405 "Missing parameters")."""
     if not raw:
         return {}
     kind = (content_type or "text/plain").split(";")[0].strip().lower()
@@ -115,22 +115,37 @@ def decode_body(content_type: str | None, raw: bytes) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ApiError(400, "Syntax error")
         return data
-    if kind in ("text/plain", "application/x-www-form-urlencoded"):
+    if kind == "text/plain" or (kind == "application/x-www-form-urlencoded" and method == "POST"):
         return parse_query(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
-    raise ApiError(415, f"Content-Type {kind} is not supported")
+    if kind == "application/x-www-form-urlencoded":
+        return {}  # PHP fills $_POST only for POST: a form-encoded PUT reaches CS-Cart with no parameters
+    raise ApiError(415)  # 4.20.1 names no detail
 
 
-def page_params(call: ApiCall, *, zero_means_all: bool = False) -> tuple[int, int | None]:
-    """(page, items_per_page); ``None`` = no LIMIT (orders with ``items_per_page=0``). There is no maximum."""
+def page_params(call: ApiCall) -> tuple[int, int | None]:
+    """(page, items_per_page) as 4.20.1 reads them; ``None`` = no LIMIT. There is no maximum.
+
+    ``items_per_page`` given as 0 or empty lists every row; a negative or non-numeric one (``abc``) falls back to the
+    default page size with 200, as does a missing one. A non-numeric ``page`` is page 1.
+    """
     default = call.state.settings.admin_elements_per_page
+    page = _php_int(call.params.get("page"))
+    page = page if page >= 1 else 1
+    raw = call.params.get("items_per_page")
+    if raw is None:
+        return page, default
+    text = str(raw).strip()
+    if text in ("", "0"):
+        return page, None
+    size = _php_int(text) if text.lstrip("-").isdigit() else 0
+    return page, size if size > 0 else default
+
+
+def _php_int(value: Any) -> int:
     try:
-        page = max(1, int(call.params.get("page") or 1))
-        size = int(call.params.get("items_per_page", default) or 0)
-    except ValueError:
-        raise ApiError(400, "page and items_per_page must be numbers") from None
-    if size <= 0:
-        return page, None if zero_means_all else default
-    return page, size
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return 0
 
 
 def paginate(rows: list[Any], page: int, size: int | None) -> list[Any]:

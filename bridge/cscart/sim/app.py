@@ -31,6 +31,7 @@ class Entity:
     create: Handler | None = None
     update: Handler | None = None
     delete: Handler | None = None
+    forbidden: frozenset[str] = frozenset()  # methods whose privilege is false: 403 before anything else
 
 
 CORE_ENTITIES: dict[str, Entity] = {
@@ -47,7 +48,7 @@ CORE_ENTITIES: dict[str, Entity] = {
 # Served only while the smile_bridge add-on is installed (state.addon); otherwise 404 like any unknown entity.
 ADDON_ENTITIES: dict[str, Entity] = {
     "smile_bridge_events": Entity(addon.events_index, addon.events_refused, addon.events_acknowledge,
-                                  addon.events_refused),
+                                  addon.events_refused, forbidden=frozenset({"POST", "DELETE"})),
     "smile_bridge_batch": Entity(addon.batch_other, addon.batch_create, addon.batch_other, addon.batch_other),
 }
 
@@ -182,13 +183,13 @@ async def _api(request: web.Request) -> web.Response:
 def _check_auth(request: web.Request, state: SimState) -> None:
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("basic "):
-        raise ApiError(401, "Unauthorized")
+        raise ApiError(401)
     try:
         email, _, key = base64.b64decode(header[6:]).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        raise ApiError(401, "Unauthorized") from None
+        raise ApiError(401) from None
     if email != state.settings.email or key != state.settings.api_key:
-        raise ApiError(401, "Unauthorized")
+        raise ApiError(401)
 
 
 async def _dispatch(request: web.Request) -> web.Response:
@@ -230,13 +231,18 @@ async def _dispatch(request: web.Request) -> web.Response:
             raise ApiError(405, "ID must not be defined")
         handler = entity.create
     elif method in ("PUT", "DELETE"):
-        if call.id is None:
-            raise ApiError(405, "ID must be defined")
+        if call.id in (None, "", "0"):  # PHP's empty(): an id of 0 is no id
+            raise ApiError(405, "Object ID undefined")
         handler = entity.update if method == "PUT" else entity.delete
     else:
         raise ApiError(405, "Method Not Allowed")
     if handler is None:
         raise ApiError(405, "Method Not Allowed")
+    if method in entity.forbidden:
+        raise ApiError(403)  # the privilege check comes before the parameters check
+    if method in ("POST", "PUT") and not call.body:
+        # CS-Cart's API core refuses a write without parameters before the entity runs: `PUT …/7 {}` is 405.
+        raise ApiError(405, "Missing parameters")
     result = handler(call)
     if asyncio.iscoroutine(result):
         result = await result
@@ -244,7 +250,7 @@ async def _dispatch(request: web.Request) -> web.Response:
 
 
 async def _call(request: web.Request, state: SimState, version: str, parts: list[str]) -> ApiCall:
-    body = decode_body(request.headers.get("Content-Type"), await request.read()) \
+    body = decode_body(request.headers.get("Content-Type"), await request.read(), request.method) \
         if request.method in ("POST", "PUT") else {}
     body.pop("_METHOD", None) if request.method == "POST" and body.get("_METHOD") != "PUT" else None
     return ApiCall(

@@ -100,13 +100,13 @@ def index(call: ApiCall) -> Result:
     if call.id is not None:
         order = state.orders.get(call.int_id())
         if order is None:
-            raise ApiError(404, f"The order {call.id} not found")
+            raise ApiError(404)  # {"message": "Not Found", "status": 404}
         return Result(200, detail(state, order))
     try:
         orders = _selected(state, call.params)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
-    page, size = page_params(call, zero_means_all=True)
+    page, size = page_params(call)
     full = flag(call.params, "get_orders_data", False)
     rows = [detail(state, o) if full else list_row(o) for o in paginate(orders, page, size)]
     echo = {**call.params, "page": page, "items_per_page": size or 0,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from bridge.cscart.sim import addon_columns
@@ -71,11 +72,15 @@ def _matches(p: SimProduct, call: ApiCall, now: int) -> bool:
 def index(call: ApiCall) -> Result:
     state = call.state
     if call.id is not None:
-        product = _get(state, call)
+        product = state.products.get(call.int_id())
+        if product is None:
+            raise ApiError(404)  # the single GET names no detail
         row = list_row(product, heavy=True)
         row["full_description"] = ""
         if call.version != "2.0":  # the 2.0 single GET omits prices
             row["prices"] = price_rows(product)
+        else:  # and carries the price with the column's 8 decimals
+            row["price"] = f"{Decimal(product.price):.8f}"
         return Result(200, row)
     page, size = page_params(call)
     sort_by = str(call.params.get("sort_by") or "product")
@@ -99,6 +104,8 @@ def index(call: ApiCall) -> Result:
 def create(call: ApiCall) -> Result:
     state = call.state
     body = call.body
+    if "price" not in body:
+        raise ApiError(400, "The price field is required")  # presence only: "" and 0 are accepted
     if not body.get("product"):
         raise ApiError(400, "The product field is required")
     now = state.now()
@@ -124,7 +131,7 @@ def update(call: ApiCall) -> Result:
 def delete(call: ApiCall) -> Result:
     state = call.state
     if state.products.pop(call.int_id(), None) is None:
-        raise ApiError(404, f"The product {call.id} not found")
+        raise ApiError(403, "Access denied")  # 4.20.1 checks the (missing) product's owner first
     state.catalog_changed()
     return Result(204)
 
@@ -132,7 +139,7 @@ def delete(call: ApiCall) -> Result:
 def _get(state: SimState, call: ApiCall) -> SimProduct:
     product = state.products.get(call.int_id())
     if product is None:
-        raise ApiError(404, f"The product {call.id} not found")
+        raise ApiError(404, "The Product not found", key="errors")
     return product
 
 
@@ -146,8 +153,10 @@ def _apply(state: SimState, product: SimProduct, body: dict[str, Any]) -> bool:
         for key, value in known.items():
             if key in ("price", "list_price"):
                 setattr(product, key, money(value))
-            elif key in ("amount", "company_id"):
-                setattr(product, key, int(Decimal(str(value))))
+            elif key == "amount":
+                product.amount = mysql_mediumint(value)
+            elif key == "company_id":
+                product.company_id = int(Decimal(str(value)))
             elif key in TEXT_FIELDS or key in ("status", "tracking"):
                 setattr(product, key, mysql_utf8(str(value)))
                 if key in ("product", "product_code"):
@@ -159,6 +168,20 @@ def _apply(state: SimState, product: SimProduct, body: dict[str, Any]) -> bool:
     except (InvalidOperation, ValueError, TypeError) as exc:
         raise ApiError(400, f"Invalid value: {exc}") from None
     return True
+
+
+AMOUNT_MIN, AMOUNT_MAX = -8388608, 8388607  # cscart_products.amount is a MEDIUMINT
+_NUMBER_PREFIX = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def mysql_mediumint(value: Any) -> int:
+    """What MySQL stores in a MEDIUMINT in CS-Cart's non-strict mode: the leading number of a string ("12abc" →
+    12, "abc" → 0), rounded half away from zero (1.7 → 2, 2.5 → 3), clamped to the column's range."""
+    match = _NUMBER_PREFIX.match(str(value))
+    if match is None:
+        return 0
+    number = Decimal(match.group(0).strip()).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(max(AMOUNT_MIN, min(AMOUNT_MAX, number)))
 
 
 def _replace_tiers(prices: Any) -> list[tuple[int, int, str, str]]:

@@ -31,12 +31,19 @@ def index(call: ApiCall) -> Result:
     if call.id is not None and call.child == "usergroups":
         return _links_index(call)
     if call.id is not None:
-        return Result(200, row(_get(state, call)))
+        user = state.users.get(_php_id(call.id))
+        if user is None:  # 4.20.1 answers a missing user with an empty list, not 404
+            echo = {"page": 1, "items_per_page": state.settings.admin_elements_per_page, "extended_search": True,
+                    "user_id": call.id, "sort_order": "asc", "sort_by": "name"}
+            return Result(200, envelope("users", [], echo, 0))
+        return Result(200, row(user))
     if not call.params.get("user_type"):
         raise ApiError(400, "The user_type field is required")
     users = [u for u in state.users.values() if u.user_type == call.params["user_type"]]
     if email := call.params.get("email"):
         users = [u for u in users if str(email) in u.email]  # LIKE %x%
+    if str(company := call.params.get("company_id", "")).isdigit():
+        users = [u for u in users if u.company_id == int(company)]
     if statuses := as_list(call.params.get("status")):
         users = [u for u in users if u.status in statuses]
     if (group := call.params.get("usergroup_id")) not in (None, ""):
@@ -55,7 +62,7 @@ def index(call: ApiCall) -> Result:
 def create(call: ApiCall) -> Result:
     state = call.state
     body = call.body
-    for required in ("email", "user_type", "company_id"):
+    for required in ("company_id", "email", "user_type"):
         if body.get(required) in (None, ""):
             raise ApiError(400, f"The {required} field is required")
     user = SimUser(user_id=state.new_id("user", state.users), email="", user_type=str(body["user_type"]),
@@ -91,7 +98,7 @@ def delete(call: ApiCall) -> Result:
         user.usergroups[int(call.child_id or 0)] = "F"
         return Result(204)
     if state.users.pop(call.int_id(), None) is None:
-        raise ApiError(404, f"The user {call.id} not found")
+        raise ApiError(404)
     return Result(204)
 
 
@@ -108,10 +115,14 @@ def _apply(user: SimUser, body: dict[str, Any]) -> None:
             user.extra[key] = addon_columns.stored(key, None if value is None else mysql_utf8(str(value)))
 
 
+def _php_id(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
 def _get(state: SimState, call: ApiCall) -> SimUser:
     user = state.users.get(call.int_id())
     if user is None:
-        raise ApiError(404, f"The user {call.id} not found")
+        raise ApiError(404, "The User not found", key="errors")
     return user
 
 
