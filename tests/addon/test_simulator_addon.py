@@ -119,9 +119,9 @@ async def test_hooks_write_events_the_feed_pages_them_and_python_parses_them(sim
     status, raw = await call(sim, "GET", "smile_bridge_events", after_id=0, limit=3)
     first = EventPage.from_dict(raw)
     assert [(e.type.value, e.entity_id) for e in first.events] == [
-        ("order.updated", order_id), ("order.status_changed", order_id), ("order.placed", order_id)]
-    assert first.events[1].data == {"status_from": "N", "status_to": "O"}
-    assert first.events[2].data["user_id"] == 2 and first.has_more and first.next_after_id == 3
+        ("order.status_changed", order_id), ("order.placed", order_id), ("order.updated", order_id)]
+    assert first.events[0].data == {"status_from": "N", "status_to": "O"}
+    assert first.events[1].data["user_id"] == 2 and first.has_more and first.next_after_id == 3
     status, raw = await call(sim, "GET", "smile_bridge_events", after_id=first.next_after_id, limit=1000)
     rest = EventPage.from_dict(raw)
     assert [(e.type.value, e.entity_id) for e in rest.events] == [

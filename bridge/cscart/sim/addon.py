@@ -96,15 +96,14 @@ class AddonState:
         return event
 
     def on_order_created(self, state: SimState, order: Any, direct_ship: dict[str, str] | None) -> None:
-        """The new order row gets the column defaults; the checkout's 直送 choice (fn_smile_bridge_store_order_fields)
-        and the ``update_order`` hook's event follow."""
+        """The new order row gets the column defaults and the checkout's 直送 choice (fn_smile_bridge_store_order_fields).
+        Its events (status N → first status, order.placed, order.updated) follow in ``SimState.place_order``."""
         order.extra = dict(ORDER_COLUMNS)
         if direct_ship is not None:
             order.extra.update({
                 "smile_direct_ship": "Y", "smile_direct_ship_recipient": str(direct_ship.get("recipient", "")),
                 "smile_direct_ship_surcharge": money(direct_ship_surcharge(self, order.subtotal)),
             })
-        self.record("order.updated", order.order_id, {"status": order.status})
 
     def purge(self, now: int) -> int:
         days = self.retention_days if self.retention_days >= 1 else 14

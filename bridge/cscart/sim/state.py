@@ -321,6 +321,7 @@ class SimState:
         if self.addon is not None:
             self.addon.record("order.placed", order_id, {"status": order.status, "user_id": user_id,
                                                          "total": str(order.total)})
+            self.addon.record("order.updated", order_id, {"status": order.status})  # place_order_post, new order
         return order
 
     def next_free_letter(self) -> str | None:

@@ -256,7 +256,10 @@ final class GlueTest extends TestCase
         $feed = $entity->index('', ['after_id' => '0', 'limit' => '3']);
         $this->assertSame(200, $feed['status']);
         $json = json_decode(EventSerializer::json($feed['data']), true);
-        $this->assertSame(['order.placed', 'order.status_changed', 'order.deleted'], array_column($json['events'], 'type'));
+        // a new order (no order_id in the cart) gets order.updated from place_order_post: CS-Cart's update_order
+        // hook runs only when an existing order is saved again
+        $this->assertSame(['order.placed', 'order.updated', 'order.status_changed'], array_column($json['events'], 'type'));
+        $this->assertSame(['status' => 'O'], $json['events'][1]['data']);
         $this->assertSame(['status' => 'O', 'user_id' => 4, 'total' => '1200.5'], $json['events'][0]['data']);
         $this->assertTrue($json['params']['has_more']);
         $this->assertSame('J', $json['params']['statuses']['shipping_instructed']);
@@ -265,9 +268,11 @@ final class GlueTest extends TestCase
         $this->assertSame(['acknowledged_id' => 3, 'purged' => 0], $entity->update('3', [])['data']);
         $this->assertSame(3, $entity->update('2', [])['data']['acknowledged_id']);  // never back
         $rest = json_decode(EventSerializer::json($entity->index('', [])['data']), true);
-        $this->assertSame(['user.updated'], array_column($rest['events'], 'type'));  // default: after the ack
+        $this->assertSame(['order.deleted', 'user.updated'], array_column($rest['events'], 'type'));  // after the ack
         FakeDb::$events[1]['created_at'] = (string) (time() - 15 * 86400);
         $this->assertSame(1, $entity->update('4', [])['data']['purged']);
+        fn_smile_bridge_place_order_post(['total' => 5, 'order_id' => 10], ['user_id' => 4], 'save', 0, 0, 10, 'O', [], []);
+        $this->assertSame('order.placed', end(FakeDb::$events)['event_type']);  // an edit: update_order wrote it
     }
 
     public function testAFailingOutboxOrWakeUpNeverBreaksTheRequest(): void

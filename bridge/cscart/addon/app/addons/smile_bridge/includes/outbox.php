@@ -113,6 +113,11 @@ function fn_smile_bridge_place_order_post($cart, $auth, $action, $issuer_id, $pa
         'user_id' => (int) (isset($auth['user_id']) ? $auth['user_id'] : 0),
         'total' => isset($cart['total']) ? (string) $cart['total'] : '0',
     ]);
+    if (empty($cart['order_id'])) {
+        // CS-Cart runs the update_order hook only when an existing order is saved again; a new order (storefront
+        // or REST) gets its order.updated here, as docs/addon.md promises.
+        fn_smile_bridge_record_event(EventSerializer::ORDER_UPDATED, (int) $order_id, ['status' => (string) $order_status]);
+    }
 }
 
 function fn_smile_bridge_change_order_status_post($order_id, $status_to, $status_from, $force_notification, $place_order, $order_info, $edp_data)
