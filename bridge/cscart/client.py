@@ -131,6 +131,7 @@ class CSCartClient:
         self._statuses_read_at = 0.0
         self._addon: bool | None = None
         self._addon_read_at = 0.0
+        self._addon_letters: dict[str, str] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -360,10 +361,12 @@ class CSCartClient:
         fresh = time.monotonic() - self._addon_read_at < self.settings.status_cache_seconds
         if self._addon is None or refresh or not fresh:
             try:
-                await self.request("GET", "smile_bridge_events", params={"limit": 1})
+                page = await self.request("GET", "smile_bridge_events", params={"limit": 1})
                 installed = True
+                self._addon_letters = _addon_letters(page)
             except NotFoundError:
                 installed = False
+                self._addon_letters = {}
             if installed != self._addon:
                 log.info("cscart.addon_detected" if installed else "cscart.addon_absent")
             self._addon, self._addon_read_at = installed, time.monotonic()
@@ -372,6 +375,14 @@ class CSCartClient:
     def addon_gone(self) -> None:
         """The add-on's entity answered 404 mid-run (uninstalled): forget the cached answer."""
         self._addon, self._addon_read_at = False, time.monotonic()
+        self._addon_letters = {}
+
+    async def addon_status_letters(self, *, refresh: bool = False) -> dict[str, str]:
+        """The add-on's current order status letters (the feed's ``params.statuses``: hold, shipping_instructed,
+        shipped, notified → letter), read with the add-on detection and cached as long; {} without the add-on."""
+        if not await self.addon_installed(refresh=refresh):
+            return {}
+        return dict(self._addon_letters)
 
     # --- shipments ---------------------------------------------------------------------------------------------
 
@@ -451,6 +462,16 @@ class CSCartClient:
 
 
 _UNDECODABLE: Any = object()
+
+
+def _addon_letters(page: Any) -> dict[str, str]:
+    """``params.statuses`` of an events page: key → one letter A–Z; anything else is left out."""
+    params = page.get("params") if isinstance(page, Mapping) else None
+    statuses = params.get("statuses") if isinstance(params, Mapping) else None
+    if not isinstance(statuses, Mapping):
+        return {}
+    return {str(key): str(letter) for key, letter in statuses.items()
+            if isinstance(letter, str) and len(letter) == 1 and "A" <= letter <= "Z" and letter not in "NT"}
 
 
 def _decode(raw: bytes) -> Any:

@@ -194,6 +194,22 @@ class OrderFlowRules(RulesModel):
                 seen[key] = index
         return self
 
+    def with_letters(self, letters: Mapping[WorkflowState, str]) -> OrderFlowRules:
+        """These rules with the given states' letters replaced by one letter each (the smile_bridge add-on's current
+        letters win over the yaml: a reinstall may have chosen others). A letter taken from another state is dropped
+        there, so no letter belongs to two states."""
+        if all(self.states[state].letters == [letter] for state, letter in letters.items()):
+            return self
+        taken = set(letters.values())
+        states = {}
+        for state, status in self.states.items():
+            if state in letters:
+                states[state] = status.model_copy(update={"letters": [letters[state]]})
+            else:
+                kept = [letter for letter in status.letters if letter not in taken]
+                states[state] = status.model_copy(update={"letters": kept or status.letters})
+        return self.model_copy(update={"states": states})
+
     def letter_for(self, state: WorkflowState) -> str:
         return self.states[state].letters[0]
 

@@ -51,7 +51,7 @@ from bridge.sync import orders_readback as readback
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.credit import credit_exposure, credit_limits
 from bridge.sync.order_source import OrderSource, PollingSource
-from bridge.sync.orders_rules import OrderRules, order_rules, order_rules_from
+from bridge.sync.orders_rules import OrderRules, current_order_rules, order_rules, order_rules_from
 from bridge.sync.orders_settings import OrdersSettings
 
 log = structlog.get_logger("bridge.sync.orders")
@@ -162,7 +162,7 @@ class OrdersJob:
     # -- the run -------------------------------------------------------------------------------------------------
 
     async def run(self, options: RunOptions) -> JobResult:
-        rules = order_rules(self.ctx)
+        rules = await current_order_rules(self.ctx)
         paid_letters = await self._check_letters(rules)
         result = JobResult()
         if not options.dry_run:
@@ -606,7 +606,7 @@ async def resend(ctx: JobContext, order_id: int) -> str:
     """Export one order again, in a batch of its own, only when SMILE's read-back shows it absent (never confirmed).
     The old export row is superseded with the reason, in the transaction that records the new batch."""
     job = OrdersJob(ctx)
-    rules = order_rules(ctx)
+    rules = await current_order_rules(ctx)
     async with ctx.store.transaction() as tx:
         current = await mirror.get(tx, order_id)
         live = await export.live_export(tx, order_id)
@@ -645,7 +645,7 @@ async def recover(ctx: JobContext, directory: Path) -> list[str]:
     pending = await export.pending(ctx.store)
     if not pending:
         return notes
-    rules = order_rules(ctx)
+    rules = await current_order_rules(ctx)
     for batch in pending:
         note = await finish_batch(ctx, directory, batch.batch_id, rules, {})
         log.warning("orders.batch_recovered", batch=batch.batch_id, note=note)

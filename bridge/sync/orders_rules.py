@@ -7,11 +7,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bridge.errors import ConfigError
+import structlog
+
+from bridge.domain.orders import WorkflowState
+from bridge.errors import BridgeError, ConfigError
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.rules.pricing import PricingRules
 from bridge.sync import orders_export as export
 from bridge.sync.base import JobContext
+
+log = structlog.get_logger("bridge.sync.orders")
+
+# The workflow states whose CS-Cart statuses the smile_bridge add-on creates (its keys are the states' values).
+ADDON_STATES = (WorkflowState.HOLD, WorkflowState.SHIPPING_INSTRUCTED, WorkflowState.SHIPPED, WorkflowState.NOTIFIED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +36,31 @@ class OrderRules:
             tax_rate=self.pricing.tax.default_rate_percent, shipping_tax_rate=fee.tax_rate_percent,
             surcharge_tax_rate=surcharge.tax_rate_percent,
         )
+
+
+async def current_order_rules(ctx: JobContext) -> OrderRules:
+    """``order_rules`` with, when the smile_bridge add-on is installed, its current status letters (from the events
+    feed's ``params.statuses``) in place of the yaml's for 保留, 出荷指示, 出荷済 and 出荷通知済."""
+    rules = order_rules(ctx)
+    client = ctx.services.get("cscart")
+    if client is None or not hasattr(client, "addon_status_letters"):
+        return rules
+    try:
+        found = await client.addon_status_letters()
+    except BridgeError as exc:
+        log.warning("orders.addon_letters_unread", error=str(exc))
+        return rules
+    letters = {WorkflowState(key): letter for key, letter in found.items()
+               if key in {state.value for state in ADDON_STATES}}
+    flow = rules.flow.with_letters(letters)
+    if flow is rules.flow:
+        return rules
+    changed = {state.value: f"{rules.flow.letter_for(state)}→{letter}" for state, letter in letters.items()
+               if rules.flow.letter_for(state) != letter}
+    if changed:
+        log.info("orders.addon_letters", changed=changed,
+                 hint="the add-on's letters win over order_flow.yaml; update the yaml to silence this")
+    return OrderRules(flow=flow, pricing=rules.pricing)
 
 
 def order_rules(ctx: JobContext) -> OrderRules:

@@ -22,7 +22,7 @@ from bridge.store import cursors
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.jobkit import finish
 from bridge.sync.shipping_export import export_labels, recover
-from bridge.sync.shipping_flow import JOB, ShippingContext, context
+from bridge.sync.shipping_flow import JOB, ShippingContext, context, current_context
 from bridge.sync.shipping_import import ResultInbox, new_inbox, read_inbox, result_dirs
 from bridge.sync.shipping_notify import NotifyOutcome, notify_and_complete, watch_delays
 
@@ -85,7 +85,7 @@ class ShippingJob:
 
     async def run(self, options: RunOptions) -> JobResult:
         started = monotonic.perf_counter()
-        sc = context(self.ctx)
+        sc = await current_context(self.ctx)
         now = self.ctx.clock.now()
         result = JobResult()
         if not options.dry_run:

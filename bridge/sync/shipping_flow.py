@@ -23,7 +23,7 @@ from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext
-from bridge.sync.orders_rules import order_rules
+from bridge.sync.orders_rules import current_order_rules, order_rules
 
 log = structlog.get_logger("bridge.sync.shipping")
 
@@ -68,6 +68,11 @@ def shipping_rules(ctx: JobContext) -> ShippingRules:
 
 def context(ctx: JobContext) -> ShippingContext:
     return ShippingContext(ctx, shipping_rules(ctx), order_rules(ctx).flow)
+
+
+async def current_context(ctx: JobContext) -> ShippingContext:
+    """``context`` with the smile_bridge add-on's current status letters (the ones the job writes)."""
+    return ShippingContext(ctx, shipping_rules(ctx), (await current_order_rules(ctx)).flow)
 
 
 async def move(tx: Connection, sc: ShippingContext, order_id: int, to_state: WorkflowState, reason: str,
