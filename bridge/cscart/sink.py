@@ -20,7 +20,8 @@ number or numeric string in yen.
                       product with exactly that code (a retry after a crash between POST and binding adopts it and
                       PUTs ``fields`` instead of creating a twin), else POSTs; the product_id is handed to
                       ``on_created`` (binding + ledger, one store transaction) *before* the op counts as done.
-``user.create``       ``{"customer_code": "000123", "fields": {"company": "…", …}, "initial": {"email": "…"}}``
+``user.create``       ``{"customer_code": "000123", "fields": {"company": "…", …}, "initial": {"email": "…"},
+                      "usergroup_id": 3}`` (optional: the rank group, linked A right after the account is made)
                       — adopts (PUT ``fields``) the customer whose e-mail matches exactly, else POSTs;
                       ``on_created`` as for products.
 
@@ -181,6 +182,9 @@ class CSCartSink:
             await self.client.update_user(user_id, fields)
         else:
             user_id = await self.client.create_user({**initial, **fields, "email": email})
+        if p.get("usergroup_id") is not None:
+            # the rank usergroup with the new account (on_created records the link in the ledger)
+            await self.client.set_usergroup_link(user_id, _int(op, p, "usergroup_id"), "A")
         await self._created(op, user_id)
 
     async def _created(self, op: OutboxOp, remote_id: int) -> None:

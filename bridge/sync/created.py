@@ -49,6 +49,11 @@ def recorder(store: Store) -> Callable[[OutboxOp, int], Awaitable[None]]:
                 code = str(payload["customer_code"])
                 await bind_customer(tx, code, remote_id)
                 value = user_update_payload(remote_id, dict(payload["fields"]))
+                if payload.get("usergroup_id") is not None:  # linked by the sink with the account
+                    group_id = int(payload["usergroup_id"])
+                    link = {"user_id": int(remote_id), "usergroup_id": group_id, "status": "A"}
+                    await ledger.record(tx, op.target, "usergroup_link", f"{code}/{group_id}",
+                                        ledger.canonical_json(link), ledger.value_hash(link))
             else:
                 raise ValueError(f"op {op.id}: {op.op} is not a create op")
             await ledger.record(tx, op.target, op.entity, op.key, ledger.canonical_json(value),

@@ -225,15 +225,17 @@ class CustomersJob:
                 desired.refused.append(f"customer {code}: {exc} — fix: {exc.hint}")
                 continue
             user_id = user_ids.get(code)
+            wanted = groups.get(rank_of_group[state.usergroup]) if state.usergroup in rank_of_group else None
             if user_id is None:
                 if settings.catalog.create_customers and customer.email.strip():
                     desired.creates[code] = {"customer_code": code, "fields": fields,
                                              "initial": {"email": customer.email.strip()}}
+                    if wanted is not None:  # the rank group comes with the account, not one run later
+                        desired.creates[code]["usergroup_id"] = wanted
                 else:
                     desired.unmatched.append(code)
                 continue
             desired.users[code] = user_update_payload(user_id, fields)
-            wanted = groups.get(rank_of_group[state.usergroup]) if state.usergroup in rank_of_group else None
             for group_id in groups.values():
                 key = f"{code}/{group_id}"
                 if group_id == wanted:
