@@ -38,6 +38,9 @@ API_PREFIX = "/api/2.1/"
 # Lean product rows: without these CS-Cart adds features, images and options (≈ 4.4 KB per product instead of 1.6).
 LEAN_PRODUCT_PARAMS = {"get_features": 0, "get_detailed": 0, "get_icon": 0, "get_additional": 0, "get_options": 0}
 NOTIFY_FLAGS = ("notify_user", "notify_department", "notify_vendor")
+# Product columns kept per language in cscart_product_descriptions.
+DESCRIPTION_FIELDS = frozenset({"product", "search_words", "short_description", "full_description", "meta_keywords",
+                                "meta_description", "page_title", "promo_text", "shortname", "age_warning_message"})
 _ID_SEGMENT = re.compile(r"^\d+$")
 
 
@@ -132,6 +135,8 @@ class CSCartClient:
         self._addon: bool | None = None
         self._addon_read_at = 0.0
         self._addon_letters: dict[str, str] = {}
+        self._languages: list[str] | None = None
+        self._languages_read_at = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -261,10 +266,36 @@ class CSCartClient:
         return m.as_int(data, "product_id", where="product create")
 
     async def update_product(self, product_id: int, fields: Mapping[str, Any]) -> None:
+        """One PUT; texts (name, search words …) are written in every language of ``text_languages`` — CS-Cart
+        writes a product's description row of one language per request (lang_code, else the default language)."""
         if "prices" in fields and "price" not in fields:
             # prices[0] is rebuilt from ``price``: without it the base row would be lost.
             raise PermanentError(f"product {product_id}: a prices write needs price (use set_prices)")
-        await self.request("PUT", f"products/{int(product_id)}", body=dict(fields))
+        texts = {key: value for key, value in fields.items() if key in DESCRIPTION_FIELDS}
+        languages = await self.text_languages() if texts else []
+        first = {**fields, "lang_code": languages[0]} if languages else dict(fields)
+        await self.request("PUT", f"products/{int(product_id)}", body=first)
+        for lang in languages[1:]:
+            await self.request("PUT", f"products/{int(product_id)}", body={**texts, "lang_code": lang})
+
+    async def text_languages(self, *, refresh: bool = False) -> list[str]:
+        """``cscart.languages`` when set, else every active or hidden language of the store (cached like the
+        statuses); [] when the store does not list them."""
+        if self.settings.languages:
+            return list(self.settings.languages)
+        fresh = time.monotonic() - self._languages_read_at < self.settings.status_cache_seconds
+        if self._languages is None or refresh or not fresh:
+            try:
+                data = await self.request("GET", "languages", params={"items_per_page": 0})
+            except NotFoundError:
+                data = None
+            rows = data.get("languages") if isinstance(data, Mapping) else None
+            if isinstance(rows, Mapping):
+                rows = list(rows.values())
+            self._languages = [str(row["lang_code"]) for row in rows or []
+                               if isinstance(row, Mapping) and row.get("lang_code") and row.get("status", "A") != "D"]
+            self._languages_read_at = time.monotonic()
+        return list(self._languages)
 
     async def delete_product(self, product_id: int) -> None:
         await self.request("DELETE", f"products/{int(product_id)}")

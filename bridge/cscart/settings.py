@@ -24,6 +24,11 @@ class CSCartSettings(BaseModel):
         None,
         description="Replacement for non-BMP characters missing from text_map; empty = refuse the write instead",
     )
+    languages: list[str] = Field(
+        default_factory=list,
+        description="Languages whose product texts (name, search words) the bridge writes; empty = every language "
+                    "the store has (GET /languages). A write without lang_code reaches only the default language.",
+    )
     status_cache_seconds: float = Field(300.0, ge=0, description="How long GET /statuses is trusted")
     addon: bool = Field(
         False, description="The smile_bridge add-on is installed: write its user columns (code, 掛率, credit limit)"

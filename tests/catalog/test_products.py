@@ -39,12 +39,14 @@ async def test_first_run_creates_the_missing_product_and_writes_only_smile_owned
     assert len(posts) == 1 and posts[0].json()["product_code"] == MISSING_CODE
     owned = RulesProvider.open(world.settings.rules_dir).products.owned_by("smile")
     for _, body in world.product_writes():
-        assert set(body) <= owned, f"only SMILE-owned fields are sent, got {sorted(set(body) - owned)}"
-        assert not set(body) & SHOP_OWNED
+        fields = set(body) - {"lang_code"}  # which language's description row a text goes to
+        assert fields <= owned, f"only SMILE-owned fields are sent, got {sorted(fields - owned)}"
+        assert not fields & SHOP_OWNED
     source = {p.code: p for p in world.made.products}
     for code, product in source.items():
         sim = world.sim.state.products[int(await bound_product(world, code) or 0)]
-        assert sim.product == product.name
+        # every language's description row gets the name (a Japanese store's customers read the ja row)
+        assert [sim.name_in(lang, "en") for lang in ("en", "ja")] == [product.name, product.name]
     assert result.read == len(source) and result.failed == 0
     assert result.enqueued == len(source)  # 79 updates (the simulator's names differ) + 1 create
 
@@ -64,9 +66,11 @@ async def test_a_second_identical_cycle_writes_nothing_and_a_changed_name_writes
     result = await world.run("products")
     assert result.changed == 1
     writes = world.product_writes()
-    assert [product_id for product_id, _ in writes] == [sim_product_id("10000005")]
-    assert writes[0][1]["product"] == "業務用ざる 特注品"
-    assert world.sim.state.products[sim_product_id("10000005")].product == "業務用ざる 特注品"
+    # one product, its name written once per language of the store (en, ja)
+    assert [product_id for product_id, _ in writes] == [sim_product_id("10000005")] * 2
+    assert [(body["product"], body["lang_code"]) for _, body in writes] == [
+        ("業務用ざる 特注品", "en"), ("業務用ざる 特注品", "ja")]
+    assert world.sim.state.products[sim_product_id("10000005")].name_in("ja", "en") == "業務用ざる 特注品"
 
 
 async def test_dry_run_prints_the_plan_and_writes_nothing(world: CatalogWorld) -> None:

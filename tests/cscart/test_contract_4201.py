@@ -129,3 +129,23 @@ async def test_error_bodies_name_details_as_4_20_1_does(backend: Backend) -> Non
     assert (status, answer) == (415, {"message": "Unsupported Media Type", "status": 415})
     status, answer = await backend.raw("GET", "products/1", auth=False)
     assert (status, answer) == (401, {"message": "Unauthorized", "status": 401})
+
+
+async def test_a_name_without_lang_code_reaches_one_language_and_the_client_writes_every_one(
+        backend: Backend) -> None:
+    product_id = await backend.create_product()
+
+    async def names() -> dict[str, str]:
+        found = {}
+        for lang in ("en", "ja"):
+            _, body = await backend.raw("GET", f"products/{product_id}", params={"lang_code": lang})
+            found[lang] = body["product"]
+        return found
+
+    before = (await names())["ja"]
+    status, _ = await backend.raw("PUT", f"products/{product_id}", json_body={"product": f"旧名 {backend.tag}"})
+    assert status == 200
+    assert await names() == {"en": f"旧名 {backend.tag}", "ja": before}  # the Japanese row kept the old name
+    assert set(await backend.client.text_languages(refresh=True)) >= {"en", "ja"}
+    await backend.client.update_product(product_id, {"product": f"新名 {backend.tag}"})
+    assert await names() == {"en": f"新名 {backend.tag}", "ja": f"新名 {backend.tag}"}

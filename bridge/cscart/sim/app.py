@@ -44,6 +44,7 @@ CORE_ENTITIES: dict[str, Entity] = {
     "payments": Entity(storefront.payments),
     "shippings": Entity(storefront.shippings),
     "stores": Entity(storefront.stores),
+    "languages": Entity(storefront.languages),
 }
 # Served only while the smile_bridge add-on is installed (state.addon); otherwise 404 like any unknown entity.
 ADDON_ENTITIES: dict[str, Entity] = {

@@ -76,6 +76,7 @@ def index(call: ApiCall) -> Result:
         if product is None:
             raise ApiError(404)  # the single GET names no detail
         row = list_row(product, heavy=True)
+        row["product"] = product.name_in(_lang(state, call.params), state.settings.languages[0])
         row["full_description"] = ""
         if call.version != "2.0":  # the 2.0 single GET omits prices
             row["prices"] = price_rows(product)
@@ -95,7 +96,10 @@ def index(call: ApiCall) -> Result:
     else:
         selected = ordered
     heavy = not all(str(call.params.get(k, "1")) == "0" for k in HEAVY_EXTRAS)
+    lang = _lang(state, call.params)
     rows = [list_row(state.products[pid], heavy) for pid in paginate(selected, page, size)]
+    for row in rows:
+        row["product"] = state.products[int(row["product_id"])].name_in(lang, state.settings.languages[0])
     echo = {**call.params, "page": page, "items_per_page": size, "sort_by": sort_by, "sort_order": sort_order,
             "include_child_variations": True}
     return Result(200, envelope("products", rows, echo, len(selected)))
@@ -120,10 +124,16 @@ def create(call: ApiCall) -> Result:
     return Result(201, {"product_id": product_id})
 
 
+def _lang(state: SimState, params: dict[str, Any]) -> str:
+    """``AEntity::getLanguageCode``: a known lang_code, else the default language."""
+    lang = str(params.get("lang_code") or "")
+    return lang if lang in state.settings.languages else state.settings.languages[0]
+
+
 def update(call: ApiCall) -> Result:
     state = call.state
     product = _get(state, call)
-    if _apply(state, product, call.body):
+    if _apply(state, product, call.body, _lang(state, call.body)):
         product.updated_timestamp = state.now()  # fn_update_product always sets it
     return Result(200, {"product_id": product.product_id})
 
@@ -143,8 +153,9 @@ def _get(state: SimState, call: ApiCall) -> SimProduct:
     return product
 
 
-def _apply(state: SimState, product: SimProduct, body: dict[str, Any]) -> bool:
-    """Apply known columns; unknown keys are dropped (CS-Cart filters writes to real table columns)."""
+def _apply(state: SimState, product: SimProduct, body: dict[str, Any], lang: str | None = None) -> bool:
+    """Apply known columns; unknown keys are dropped (CS-Cart filters writes to real table columns). The name goes
+    to ``lang``'s description row only (None: a create, every language's row)."""
     columns = ADDON_COLUMNS | set(product.extra or ())  # the installed add-on's columns exist on the table
     known = {k: v for k, v in body.items() if k in WRITABLE or k in columns or k == "prices"}
     if not known:
@@ -157,6 +168,9 @@ def _apply(state: SimState, product: SimProduct, body: dict[str, Any]) -> bool:
                 product.amount = mysql_mediumint(value)
             elif key == "company_id":
                 product.company_id = int(Decimal(str(value)))
+            elif key == "product" and lang is not None:
+                _rename(state, product, lang, mysql_utf8(str(value)))
+                state.rename_happened()
             elif key in TEXT_FIELDS or key in ("status", "tracking"):
                 setattr(product, key, mysql_utf8(str(value)))
                 if key in ("product", "product_code"):
@@ -168,6 +182,18 @@ def _apply(state: SimState, product: SimProduct, body: dict[str, Any]) -> bool:
     except (InvalidOperation, ValueError, TypeError) as exc:
         raise ApiError(400, f"Invalid value: {exc}") from None
     return True
+
+
+def _rename(state: SimState, product: SimProduct, lang: str, name: str) -> None:
+    default = state.settings.languages[0]
+    names = dict(product.names or {})
+    if lang == default:
+        for other in state.settings.languages[1:]:
+            names.setdefault(other, product.product)  # the other rows keep the old name
+        product.product = name
+    else:
+        names[lang] = name
+    product.names = {k: v for k, v in names.items() if v != product.product} or None
 
 
 AMOUNT_MIN, AMOUNT_MAX = -8388608, 8388607  # cscart_products.amount is a MEDIUMINT

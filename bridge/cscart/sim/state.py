@@ -43,6 +43,14 @@ class SimProduct:
     # (lower_limit, usergroup_id, price, percentage_discount) besides the base row; None = only the base row
     tiers: list[tuple[int, int, str, str]] | None = None
     extra: dict[str, str] | None = None  # add-on columns written through PUT
+    # product name per language where it differs from ``product`` (the default language's): a PUT without
+    # lang_code writes only the default language's row, so the others keep the name they had
+    names: dict[str, str] | None = None
+
+    def name_in(self, lang: str | None, default_language: str) -> str:
+        if not lang or lang == default_language or not self.names:
+            return self.product
+        return self.names.get(lang, self.product)
 
 
 @dataclass(slots=True)
@@ -156,6 +164,7 @@ class SimSettings:
     admin_elements_per_page: int = 50  # default page size when a request sends no items_per_page
     allow_negative_amount: bool = False
     company_id: int = 1
+    languages: tuple[str, ...] = ("en", "ja")  # the first is DEFAULT_LANGUAGE (what a write without lang_code hits)
 
 
 def php_empty(value: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Small read-only entities: ``/payments``, ``/shippings``, ``/stores`` and ``/version``."""
+"""Small read-only entities: ``/payments``, ``/shippings``, ``/stores``, ``/languages`` and ``/version``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,18 @@ def stores(call: ApiCall) -> Result:
     company_id = call.state.settings.company_id
     rows = [{"company_id": str(company_id), "company": "Simulated Store", "storefront": "shop.example.jp"}]
     return _listing(call, "stores", "company_id", rows)
+
+
+def languages(call: ApiCall) -> Result:
+    """A map keyed by lang_code inside the usual envelope, as 4.20.1 answers."""
+    names = {"en": "English", "ja": "日本語"}
+    rows = {code: {"lang_id": str(index), "lang_code": code, "name": names.get(code, code), "status": "A"}
+            for index, code in enumerate(call.state.settings.languages, start=1)}
+    if call.id is not None:
+        if call.id not in rows:
+            raise ApiError(404)
+        return Result(200, rows[call.id])
+    return Result(200, {"languages": rows, "params": {"items_per_page": "50", "page": 1, "total_items": len(rows)}})
 
 
 def _listing(call: ApiCall, key: str, id_key: str, rows: list[dict[str, str]]) -> Result:
