@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from bridge.cli.common import CliError, console
-from bridge.cscart import addon_installer, addon_tools
+from bridge.cli.common import CliError, console, console_err
+from bridge.cscart import addon_installer, addon_tools, compatibility
 from bridge.errors import BridgeError, ValidationFailed
 
 DEFAULT_OUT = Path("dist")
@@ -26,14 +26,35 @@ def _report(problems: list[str]) -> None:
 @app.command("check")
 def check_cmd(
     php: str = typer.Option("php", "--php", help="PHP CLI binary used for php -l."),
+    store_root: Annotated[Path | None, typer.Option(
+        "--store-root", help="A CS-Cart folder: warn when its version is not in docs/compatibility.md.")] = None,
+    cscart_version: Annotated[str | None, typer.Option(
+        "--cscart-version", help="The target store's CS-Cart version (e.g. 4.20.1), when its folder is elsewhere.")
+    ] = None,
 ) -> None:
-    """Lint the add-on: php -l, addon.xml, en/ja texts for every language variable, file tree."""
+    """Lint the add-on: php -l, addon.xml, en/ja texts for every language variable, file tree; with --store-root
+    or --cscart-version, warn when that CS-Cart version was never tested (docs/compatibility.md)."""
     problems = addon_tools.check(php=php)
     if problems:
         _report(problems)
         raise CliError(f"the add-on has {len(problems)} problem(s)")
     info = addon_tools.addon_info()
     console.print(f"{info.addon_id} {info.version}: ok ({len(info.files)} files)", markup=False)
+    target: compatibility.StoreVersion | None = None
+    if store_root is not None:
+        try:
+            target = compatibility.read_store_version(store_root)
+        except ValueError as exc:
+            raise CliError(str(exc), exit_code=2) from None
+    elif cscart_version:
+        target = compatibility.StoreVersion(cscart_version.strip())
+    if target is not None:
+        warning = compatibility.warning(target)
+        if warning:
+            console_err.print(warning, markup=False, highlight=False, soft_wrap=True)
+        else:
+            console.print(f"CS-Cart {target.version} {target.edition}".rstrip() + ": tested (docs/compatibility.md)",
+                          markup=False)
 
 
 @app.command("build")
@@ -79,6 +100,9 @@ def _finish(action: str, run: Callable[[], addon_installer.Outcome]) -> None:
         console.print(note, markup=False, highlight=False, soft_wrap=True)
     report = outcome.report
     if action == "install":
+        warning = compatibility.warning(compatibility.StoreVersion(report.product_version, report.product_edition))
+        if warning:
+            console_err.print(warning, markup=False, highlight=False, soft_wrap=True)
         letters = ", ".join(f"{s.ja} {report.params.get('status.' + s.key, '?')}" for s in addon_installer.schema.STATUSES)
         console.print(f"smile_bridge {report.addon['version'] if report.addon else '?'} installed and verified on "
                       f"CS-Cart {report.product_version} {report.product_edition}: active, tables, columns, "

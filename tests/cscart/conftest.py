@@ -39,8 +39,28 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     missing = [name for name in LIVE_ENV if not os.environ.get(name)]
     if missing:
         pytest.fail(f"-m live_cscart needs {', '.join(missing)} (see docs/cscart.md, 'Live contract tests')")
+    _ensure_live_addon()
     chosen = LiveBackend(os.environ["BRIDGE_LIVE_CSCART_URL"], os.environ["BRIDGE_LIVE_CSCART_EMAIL"],
                          os.environ["BRIDGE_LIVE_CSCART_API_KEY"],
                          company_id=int(os.environ.get("BRIDGE_LIVE_CSCART_COMPANY_ID", "1")))
     async with chosen:
         yield chosen
+
+
+_addon_checked: list[bool] = []
+
+
+def _ensure_live_addon() -> None:
+    """A fresh store lacks the add-on: with BRIDGE_LIVE_CSCART_STORE_ROOT the live run installs it (once), as an
+    operator would, with ``bridge addon install``; without it the store must have the add-on already."""
+    root = os.environ.get("BRIDGE_LIVE_CSCART_STORE_ROOT")
+    if _addon_checked or not root:
+        return
+    from pathlib import Path
+
+    from bridge.cscart.addon_installer import StoreConsole, install
+
+    console = StoreConsole(Path(root), web_user=os.environ.get("BRIDGE_LIVE_CSCART_WEB_USER", "www-data"))
+    if console.report().addon is None:
+        install(console)
+    _addon_checked.append(True)
