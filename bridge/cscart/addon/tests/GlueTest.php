@@ -304,12 +304,35 @@ final class GlueTest extends TestCase
         ]);
         $this->assertSame(['ok', 'failed', 'not_found', 'ok', 'ok', 'ok', 'invalid'], array_column($results, 'code'));
         $this->assertSame(40, FakeDb::$rows['products'][7]['amount']);
-        $this->assertSame('items[1]: fn_update_product refused product 8 (see the store log)', $results[1]['message']);
+        $this->assertSame('items[1]: an add-on refused the stock write for product 8 (update_product_pre)', $results[1]['message']);
+        // the lean stock path runs fn_update_product's hooks for an amount change, in its order, not the function
+        $this->assertSame(['update_product_pre', 'update_product_before_update', 'update_product_post', 'update_product_pre'],
+            FakeDb::$hooks);
+        $this->assertSame([], FakeDb::$updatedProducts);
         $this->assertSame('product 99 does not exist on this store', $results[2]['message']);
         $this->assertSame('650', FakeDb::$customerPrices[0]['price']);
         $this->assertSame('70', FakeDb::$rows['users'][1]['smile_price_rate']);
         $this->assertSame('0001', FakeDb::$rows['orders'][10]['smile_ship_to_code']);
         $this->assertSame([], FakeDb::$events);  // plain updates: no hooks, no events
+    }
+
+    public function testAStockWriteBackInStockNotifiesSubscribersOfActiveProductsOnly(): void
+    {
+        $this->install();
+        FakeDb::$rows['products'][7]['amount'] = 0;
+        FakeDb::$rows['products'][8] = ['product_id' => 8, 'amount' => -2, 'price' => '1', 'status' => 'D'];
+        FakeDb::$rows['products'][9] = ['product_id' => 9, 'amount' => 4, 'price' => '1'];
+        $results = fn_smile_bridge_batch_apply([
+            ['kind' => 'stock', 'product_id' => 7, 'amount' => 5],   // 0 → 5, active: back in stock
+            ['kind' => 'stock', 'product_id' => 8, 'amount' => 5],   // disabled: no mail
+            ['kind' => 'stock', 'product_id' => 9, 'amount' => 6],   // was in stock: no mail
+            ['kind' => 'stock', 'product_id' => 7, 'amount' => 0],
+        ]);
+        $this->assertSame(['ok', 'ok', 'ok', 'ok'], array_column($results, 'code'));
+        $this->assertSame([7], FakeDb::$backInStock);
+        $this->assertSame([0, 5, 6], [FakeDb::$rows['products'][7]['amount'], FakeDb::$rows['products'][8]['amount'],
+            FakeDb::$rows['products'][9]['amount']]);
+        $this->assertGreaterThan(time() - 60, FakeDb::$rows['products'][9]['updated_timestamp']);
     }
 
     public function testListHooksAddTheColumnsAndFilters(): void

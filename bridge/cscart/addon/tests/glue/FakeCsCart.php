@@ -71,6 +71,10 @@ namespace {
         public static $refuse = [];
         /** @var int[] */
         public static $updatedProducts = [];
+        /** @var string[] hooks run, in order */
+        public static $hooks = [];
+        /** @var int[] products whose back-in-stock subscribers were notified */
+        public static $backInStock = [];
 
         /** @return string[] every language's name of a status (fn_update_status writes one name into all). */
         public static function descriptions(string $letter): array
@@ -89,7 +93,8 @@ namespace {
         {
             self::$columns = [
                 'users' => ['user_id' => 'int', 'email' => 'varchar'],
-                'products' => ['product_id' => 'int', 'amount' => 'int', 'price' => 'decimal'],
+                'products' => ['product_id' => 'int', 'amount' => 'int', 'price' => 'decimal', 'status' => 'char',
+                    'updated_timestamp' => 'int'],
                 'orders' => ['order_id' => 'int', 'status' => 'char'],
             ];
             self::$tables = [];
@@ -107,6 +112,8 @@ namespace {
             self::$language = 'en';
             self::$refuse = [];
             self::$updatedProducts = [];
+            self::$hooks = [];
+            self::$backInStock = [];
             \Tygh\Registry::$values = [];
             \Tygh\Tygh::$app = ['session' => ['auth' => ['user_id' => 0]]];
         }
@@ -181,6 +188,14 @@ namespace {
                 $out[$column] = $row[$column] === null ? null : (string) $row[$column];
             }
             return $out;
+        }
+        if ($query === 'SELECT company_id, shipping_params, qty_step, status, amount FROM ?:products WHERE product_id = ?i') {
+            if (!isset(FakeDb::$rows['products'][$args[0]])) {
+                return [];
+            }
+            $row = FakeDb::$rows['products'][$args[0]] + ['status' => 'A', 'company_id' => 1];
+            return ['company_id' => (string) $row['company_id'], 'shipping_params' => '', 'qty_step' => '0',
+                'status' => $row['status'], 'amount' => (string) $row['amount']];
         }
         if ($query === 'SELECT * FROM ?:smile_bridge_events WHERE event_id = ?i') {
             return isset(FakeDb::$events[$args[0]]) ? FakeDb::$events[$args[0]] : [];
@@ -370,6 +385,20 @@ namespace {
     {
         unset(FakeDb::$statuses[$letter]);
         return true;
+    }
+
+    /** CS-Cart's hook runner: records the call; the update_product_pre handler of a refusing add-on says no. */
+    function fn_set_hook(string $name, &...$args): void
+    {
+        FakeDb::$hooks[] = $name;
+        if ($name === 'update_product_pre' && isset(FakeDb::$refuse[$args[1]])) {
+            $args[3] = false;
+        }
+    }
+
+    function fn_send_product_notifications(int $product_id): void
+    {
+        FakeDb::$backInStock[] = $product_id;
     }
 
     function fn_update_product(array $data, int $product_id, string $lang_code)

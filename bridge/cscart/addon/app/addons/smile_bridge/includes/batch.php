@@ -1,8 +1,9 @@
 <?php
 /**
- * POST /api/smile_bridge_batch: validated by SmileBridge\BatchValidator, applied item by item through CS-Cart's
- * own functions (fn_update_product for stock and price tiers, so core hooks and caches run as for a REST PUT)
- * or, for the add-on's own columns and tables, with plain updates. One bad item never stops the others.
+ * POST /api/smile_bridge_batch: validated by SmileBridge\BatchValidator, applied item by item: price tiers through
+ * fn_update_product, stock through the lean path below (the same hooks and back-in-stock notifications as
+ * fn_update_product, without its unrelated work), the add-on's own columns and tables with plain updates. One bad
+ * item never stops the others.
  */
 
 use SmileBridge\BatchResult;
@@ -92,7 +93,7 @@ function fn_smile_bridge_batch_apply_item(array $item): string
 {
     switch ($item['kind']) {
         case BatchValidator::KIND_STOCK:
-            return fn_smile_bridge_batch_update_product($item['product_id'], ['amount' => $item['amount']]);
+            return fn_smile_bridge_batch_set_stock($item['product_id'], $item['amount']);
         case BatchValidator::KIND_PRICES:
             // The base row goes first: CS-Cart replaces element 0 with the base price (cscart.md §3.4).
             return fn_smile_bridge_batch_update_product($item['product_id'], ['price' => $item['price'], 'prices' => $item['prices']]);
@@ -118,6 +119,42 @@ function fn_smile_bridge_batch_apply_item(array $item): string
             return '';
     }
     return 'unknown kind ' . $item['kind'];
+}
+
+/**
+ * A stock write with what fn_update_product() does for an amount-only change, and nothing else: its hooks
+ * (update_product_pre, update_product_before_update, update_product_post — inventory add-ons such as warehouses,
+ * bestsellers, seo and search indexes see the write as before), the back-in-stock notifications when an active
+ * product goes from ≤ 0 to > 0, and updated_timestamp. Left out, because an amount changes none of them: the
+ * category rebuild, features, prices, images, the Ultimate sharing check and the log line. Profiled on 4.20.1
+ * (bench/addon_item_profile.php): ~21 ms per item through fn_update_product, ~2 ms this way.
+ *
+ * @return string '' when applied, else the reason
+ */
+function fn_smile_bridge_batch_set_stock(int $product_id, int $amount): string
+{
+    $lang_code = defined('DESCR_SL') ? DESCR_SL : 'en';
+    $product_data = ['amount' => $amount];
+    $can_update = true;
+    fn_set_hook('update_product_pre', $product_data, $product_id, $lang_code, $can_update);
+    if ($can_update === false) {
+        return 'an add-on refused the stock write for product ' . $product_id . ' (update_product_pre)';
+    }
+    $product_info = db_get_row('SELECT company_id, shipping_params, qty_step, status, amount FROM ?:products WHERE product_id = ?i', $product_id);
+    if (!$product_info) {
+        return 'product ' . $product_id . ' does not exist on this store';
+    }
+    $amount = isset($product_data['amount']) ? (int) $product_data['amount'] : $amount;  // a hook may change it
+    $data = ['amount' => $amount, 'updated_timestamp' => time()];
+    fn_set_hook('update_product_before_update', $data, $product_info, $product_id, $lang_code);
+    db_query('UPDATE ?:products SET ?u WHERE product_id = ?i', $data, $product_id);
+    if ((int) $product_info['amount'] <= 0 && $amount > 0 && $product_info['status'] === 'A'
+        && function_exists('fn_send_product_notifications')) {
+        fn_send_product_notifications($product_id);  // back in stock: the customers who asked get their mail
+    }
+    $create = false;
+    fn_set_hook('update_product_post', $product_data, $product_id, $lang_code, $create);
+    return '';
 }
 
 function fn_smile_bridge_batch_update_product(int $product_id, array $data): string
