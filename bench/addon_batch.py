@@ -12,6 +12,14 @@ The simulator cannot measure the PHP side: on a real store each batch item still
 (the add-on saves the HTTP round trip and CS-Cart's bootstrap per SKU, not the product write itself).
 
     python bench/addon_batch.py [--skus 100000] [--rest-sample 2000] [--out FILE]
+
+Live mode (issue 14) measures the same two paths on a real CS-Cart with the add-on installed, side by side in one
+run: a naive loop of ``PUT /products/:id {"amount": n}`` (one request at a time) and the add-on's batch (500 items
+per call), each writing ``--live`` stock values to distinct products. Products are created for the run when the
+store has fewer, and deleted again afterwards; the original amounts are put back.
+
+    BRIDGE_LIVE_CSCART_URL=… BRIDGE_LIVE_CSCART_EMAIL=… BRIDGE_LIVE_CSCART_API_KEY=… \
+        python bench/addon_batch.py --live 1000 [--out bench/results/addon_batch.md]
 """
 
 from __future__ import annotations
@@ -79,6 +87,86 @@ async def sync(url: str, skus: int, batch: bool) -> dict[str, object]:
             "calls": int(calls), "enqueue_s": round(enqueued, 2), "seconds": round(seconds, 2)}
 
 
+async def live(count: int) -> dict[str, object]:
+    """Naive PUT loop vs add-on batch on the store named by BRIDGE_LIVE_CSCART_*; returns the figures."""
+    import os
+    import uuid
+
+    from pydantic import SecretStr
+
+    from bridge.cscart.addon_client import AddonClient
+    from bridge.cscart.client import CSCartClient
+    from bridge.cscart.settings import CSCartSettings
+
+    settings = CSCartSettings(url=os.environ["BRIDGE_LIVE_CSCART_URL"], email=os.environ["BRIDGE_LIVE_CSCART_EMAIL"],
+                              api_key=SecretStr(os.environ["BRIDGE_LIVE_CSCART_API_KEY"]), timeout=600,
+                              company_id=int(os.environ.get("BRIDGE_LIVE_CSCART_COMPANY_ID", "1")))
+    tag = uuid.uuid4().hex[:6]
+    async with CSCartClient(settings) as client:
+        addon = AddonClient(client)
+        if not await client.addon_installed(refresh=True):
+            raise SystemExit("the smile_bridge add-on is not installed on that store (bridge addon install)")
+        original = {p.product_id: p.amount async for p in client.iter_products(items_per_page=500)}
+        created: list[int] = []
+        category = (await client.request("GET", "categories", params={"items_per_page": 1}))["categories"][0]
+        semaphore = asyncio.Semaphore(4)
+
+        async def create(index: int) -> None:
+            async with semaphore:
+                created.append(await client.create_product({
+                    "product": f"bench {tag} {index}", "product_code": f"BENCH-{tag}-{index}", "price": 100,
+                    "amount": 1, "status": "D", "category_ids": [int(category["category_id"])],
+                    "company_id": settings.company_id}))
+
+        await asyncio.gather(*(create(i) for i in range(max(0, count - len(original)))))
+        ids = (sorted(original) + sorted(created))[:count]
+        try:
+            started = time.perf_counter()
+            for index, product_id in enumerate(ids):  # the naive loop: one PUT after the other
+                await client.set_stock(product_id, 1000 + index % 97)
+            naive = time.perf_counter() - started
+            started = time.perf_counter()
+            calls = 0
+            for chunk in range(0, len(ids), 500):
+                response = await addon.batch([{"kind": "stock", "product_id": pid, "amount": 2000 + i % 89}
+                                              for i, pid in enumerate(ids[chunk:chunk + 500], start=chunk)])
+                calls += 1
+                assert response.counts.get("ok") == len(ids[chunk:chunk + 500]), response.counts
+            batch = time.perf_counter() - started
+            for index, product_id in enumerate(ids[:20]):
+                assert (await client.get_product(product_id)).amount == 2000 + index % 89
+        finally:
+            restore = [{"kind": "stock", "product_id": pid, "amount": amount} for pid, amount in original.items()]
+            for chunk in range(0, len(restore), 500):
+                await addon.batch(restore[chunk:chunk + 500])
+            for product_id in created:
+                await client.delete_product(product_id)
+    return {"updates": len(ids), "naive_s": round(naive, 2), "batch_s": round(batch, 2), "batch_calls": calls,
+            "created": len(created), "speedup": round(naive / batch, 1)}
+
+
+def live_report(url: str, figures: dict[str, object], store: str) -> str:
+    naive, batch, n = float(figures["naive_s"]), float(figures["batch_s"]), int(figures["updates"])  # type: ignore[arg-type]
+    goal = "met" if naive / batch >= 20 else "NOT met"
+    return "\n".join([
+        f"## {time.strftime('%Y-%m-%d %H:%M')} — live: {n:,} stock updates on a real CS-Cart, naive PUT loop vs "
+        "add-on batch",
+        f"Machine: {describe_machine()}",
+        f"Store: {store} at {url} (same machine, shared 2 cores); {figures['created']} products created for the run "
+        "and deleted after it; amounts put back.",
+        "",
+        "| path | updates | write calls | wall s | ms per update | vs naive |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| naive PUT loop | {n:,} | {n:,} | {naive:.2f} | {naive * 1000 / n:.1f} | 1.0× |",
+        f"| add-on batch (500 per call) | {n:,} | {figures['batch_calls']} | {batch:.2f} | {batch * 1000 / n:.1f} | "
+        f"{naive / batch:.1f}× |",
+        "",
+        f"Goal (issue 14): ≥ 20×: {goal}. Stock items go through the add-on's lean stock path (the hooks and "
+        "back-in-stock mails of fn_update_product for an amount change, without its category, sharing and log work); "
+        "bench/addon_item_profile.php shows where the per-item time went.",
+    ]) + "\n"
+
+
 def start_simulator(products: int, latency: float) -> tuple[subprocess.Popen[str], str]:
     return spawn([sys.executable, __file__, "--serve", str(products), str(latency)])
 
@@ -104,7 +192,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--live", type=int, metavar="N",
+                        help="N stock updates on the real store named by BRIDGE_LIVE_CSCART_* (naive vs batch)")
+    parser.add_argument("--store", default="CS-Cart", help="With --live: how the report names the store")
     args = parser.parse_args()
+    if args.live:
+        import os
+
+        figures = asyncio.run(live(args.live))
+        print(json.dumps(figures))
+        report = live_report(os.environ["BRIDGE_LIVE_CSCART_URL"], figures, args.store)
+        print(report)
+        if args.out:
+            append(args.out, report)
+        return
     if args.serve:
         asyncio.run(serve(int(args.serve[0]), float(args.serve[1])))
         return
