@@ -71,8 +71,8 @@ async def import_once(count: int, data: bytes) -> tuple[float, object]:
     from bridge.store import Store
     from bridge.store import orders as mirror
     from bridge.sync import JobContext
-    from bridge.sync.shipping_flow import context
-    from bridge.sync.shipping_import import import_result
+    from bridge.sync.shipping.flow import context
+    from bridge.sync.shipping.results import import_result
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(data_dir=Path(folder), rules_dir=ROOT / "rules")

@@ -45,14 +45,14 @@ def _add_orders_hook(settings: Settings, wiring: Wiring) -> None:
     """``POST /hooks/cscart`` (the add-on's signed wake-up); the orders job binds it to its scheduler trigger."""
     if not settings.cscart.url:
         return
-    from bridge.sync.orders_hook import OrdersWakeup
+    from bridge.sync.orders.hook import OrdersWakeup
 
     secret = settings.cscart.hmac_secret.get_secret_value() if settings.cscart.hmac_secret else None
     hook = OrdersWakeup(secret)
     wiring.services["orders_wakeup"] = hook
     wiring.routes.append(("POST", hook.path, hook.handle))
     if settings.jobs.orders.enabled:
-        from bridge.sync.orders import startup_check
+        from bridge.sync.orders.job import startup_check
 
         wiring.startup.append(lambda: startup_check(settings, wiring.services))
 
@@ -68,7 +68,7 @@ async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:
     client = CSCartClient(settings.cscart)
     wiring.exit_stack.push_async_callback(client.close)
     wiring.services["cscart"] = client
-    from bridge.sync.created import recorder
+    from bridge.sync.catalog.created import recorder
 
     # create ops bind the new id through the store before they count as done
     sink = CSCartSink(client, on_created=recorder(store))

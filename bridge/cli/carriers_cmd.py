@@ -2,7 +2,7 @@
 (``track``), check a shipping-result file before it goes to the inbox (``check-result``).
 
 ``export`` and ``import`` run what the daemon's shipping job does on its schedule and inbox
-(bridge/sync/shipping.py), in this process, then deliver the CS-Cart writes they enqueued.
+(bridge/sync/shipping/job.py), in this process, then deliver the CS-Cart writes they enqueued.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def check_result(
 async def _shipping(config: Path | None) -> AsyncIterator[tuple[Any, Any]]:
     """The shipping job's context as the daemon wires it, and a dispatcher to deliver what a command enqueued."""
     from bridge.cli.in_process import in_process
-    from bridge.sync.shipping_flow import context
+    from bridge.sync.shipping.flow import context
 
     settings = settings_or_exit(config)
     async with in_process(settings) as run:
@@ -120,7 +120,7 @@ def export(
     config: ConfigOption = None,
 ) -> None:
     """Label files now for the orders in 出荷指示 (the daemon does it at each carrier's scheduled times)."""
-    from bridge.sync.shipping_export import export_labels
+    from bridge.sync.shipping.labels import export_labels
 
     if carrier is not None and carrier not in ("yamato", "sagawa", "japanpost"):
         raise CliError(f"unknown carrier {carrier!r}; use yamato, sagawa or japanpost", exit_code=2)
@@ -159,7 +159,7 @@ def import_(
     config: ConfigOption = None,
 ) -> None:
     """Apply one result file now: CS-Cart shipments with tracking numbers, orders → 出荷済. All or nothing."""
-    from bridge.sync.shipping_import import import_result
+    from bridge.sync.shipping.results import import_result
 
     async def go() -> Any:
         async with _shipping(config) as (sc, _):

@@ -76,7 +76,7 @@ def show(order_id: int, config: ConfigOption = None) -> None:
 
 
 async def _resend(settings: Settings, order_id: int) -> str:
-    from bridge.sync.orders import resend
+    from bridge.sync.orders.job import resend
 
     store = await Store.open(settings.state_path)
     try:

@@ -20,10 +20,10 @@ from bridge.daemon import Daemon
 from bridge.domain.time import utcnow
 from bridge.store import Store
 from bridge.store import orders as mirror
-from bridge.sync.order_events import EVENTS_CURSOR, EventFeedSource, with_event_feed
-from bridge.sync.order_source import POLL_CURSOR, PollingSource
-from bridge.sync.orders import choose_source
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.event_feed import EVENTS_CURSOR, EventFeedSource, with_event_feed
+from bridge.sync.orders.source import POLL_CURSOR, PollingSource
+from bridge.sync.orders.job import choose_source
+from bridge.sync.orders.settings import OrdersSettings
 from tests.orders.conftest import bind_catalog, write_rules
 
 

@@ -15,7 +15,7 @@ from bridge.rules.pricing import PricingRules, compile_tier_set
 from bridge.rules.provider import RulesProvider
 from bridge.store import Store
 from bridge.sync import JobContext, JobResult, RunOptions, registered_jobs
-from bridge.sync.prices import quantity_rows
+from bridge.sync.catalog.prices import quantity_rows
 from tests.catalog.conftest import MISSING_CODE, CatalogWorld, sim_product_id
 
 SWITCH_DAY = date(2026, 12, 1)

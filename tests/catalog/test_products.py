@@ -9,7 +9,7 @@ from bridge.cscart.sink import CSCartSink
 from bridge.rules.provider import RulesProvider
 from bridge.store import Store, bindings, ledger
 from bridge.store import outbox as ob
-from bridge.sync.created import recorder
+from bridge.sync.catalog.created import recorder
 from tests.catalog.conftest import MISSING_CODE, CatalogWorld, sim_product_id
 
 SHOP_OWNED = {"full_description", "short_description", "meta_keywords", "meta_description", "page_title",

@@ -24,8 +24,8 @@ from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock
 from bridge.store import Store
 from bridge.sync import JobContext, RunOptions
-from bridge.sync import orders_export as export
-from bridge.sync.orders import OrdersJob
+from bridge.sync.orders import export
+from bridge.sync.orders.job import OrdersJob
 
 
 def die() -> None:

@@ -23,9 +23,9 @@ from bridge.domain.time import Clock
 from bridge.store import Store, bindings
 from bridge.store import orders as mirror
 from bridge.sync import JobContext, RunOptions
-from bridge.sync.credit import set_credit
-from bridge.sync.orders import OrdersJob, make_job
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.credit import set_credit
+from bridge.sync.orders.job import OrdersJob, make_job
+from bridge.sync.orders.settings import OrdersSettings
 
 ORDER_FLOW_YAML = SIMULATOR_ORDER_FLOW + """\
 gating:

@@ -9,7 +9,7 @@ from bridge.domain.orders import PaymentState
 from bridge.domain.orders import WorkflowState as S
 from bridge.rules.pricing import direct_ship_surcharge
 from bridge.store import bindings
-from bridge.sync.orders_rules import order_rules
+from bridge.sync.orders.rules import order_rules
 from tests.orders.conftest import Harness
 
 ON_ACCOUNT, PREPAID, CARD, COD = 1, 2, 3, 4

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from bridge.domain.orders import WorkflowState as S
 from bridge.domain.time import JST, Clock, to_unix
 from bridge.sync import RunOptions
-from bridge.sync.order_source import POLL_CURSOR, PollingSource
-from bridge.sync.orders import OrdersJob
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.source import POLL_CURSOR, PollingSource
+from bridge.sync.orders.job import OrdersJob
+from bridge.sync.orders.settings import OrdersSettings
 from tests.orders.conftest import Harness, harness_for
 
 PREPAID = 2

@@ -21,8 +21,8 @@ from bridge.smile.writer import write_records
 from bridge.store import bindings
 from bridge.store import orders as mirror
 from bridge.sync import RunOptions
-from bridge.sync.orders import OrdersJob
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.job import OrdersJob
+from bridge.sync.orders.settings import OrdersSettings
 from tests.orders.conftest import Harness, harness_for
 from tests.orders.test_polling import SetClock
 

@@ -38,7 +38,7 @@ from bridge.store import audit
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection, Store
-from bridge.sync.shipping_flow import JOB, Changes, ShippingContext, enqueue, log, move, publish
+from bridge.sync.shipping.flow import JOB, Changes, ShippingContext, enqueue, log, move, publish
 
 S = mirror.WorkflowState
 FILE_TYPE = "carrier_result"

@@ -23,11 +23,12 @@ from bridge.domain.time import business_date
 from bridge.rules.pricing import PricingRules, effective_prices
 from bridge.rules.products import ProductRules, product_status
 from bridge.store import audit
-from bridge.sync import catalog_index, plan
+from bridge.sync import plan
+from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.created import product_update_payload
+from bridge.sync.catalog.created import product_update_payload
 from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rules_of
-from bridge.sync.smile_input import SmileInput
+from bridge.sync.catalog.smile_input import SmileInput
 
 JOB = "products"
 TARGET, ENTITY = "cscart", "product"

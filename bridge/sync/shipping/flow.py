@@ -23,7 +23,7 @@ from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext
-from bridge.sync.orders_rules import order_rules
+from bridge.sync.orders.rules import order_rules
 
 log = structlog.get_logger("bridge.sync.shipping")
 

@@ -21,7 +21,7 @@ from bridge.carriers.notify import notification_due
 from bridge.carriers.rules import resolve_service
 from bridge.store import orders as mirror
 from bridge.store.db import Connection
-from bridge.sync.shipping_flow import (
+from bridge.sync.shipping.flow import (
     DELAY_FLAG,
     Changes,
     ShippingContext,

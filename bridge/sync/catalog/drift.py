@@ -20,7 +20,7 @@ from bridge.store import audit, ledger
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.stock import ENTITY, OP, TARGET
+from bridge.sync.catalog.stock import ENTITY, OP, TARGET
 
 log = structlog.get_logger("bridge.sync.drift")
 

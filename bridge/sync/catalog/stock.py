@@ -41,7 +41,8 @@ from bridge.smile.settings import SmileSettings
 from bridge.store import audit, cursors, ledger
 from bridge.store import orders as mirrored_orders
 from bridge.store.db import Connection
-from bridge.sync import catalog_index, plan
+from bridge.sync import plan
+from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 
 log = structlog.get_logger("bridge.sync.stock")

@@ -34,7 +34,7 @@ from bridge.domain.orders import Order
 from bridge.errors import BridgeError
 from bridge.store import Store
 from bridge.store.db import Connection
-from bridge.sync.order_source import OrderBatch, OrderSource, PollingSource, addon_fields
+from bridge.sync.orders.source import OrderBatch, OrderSource, PollingSource, addon_fields
 
 log = structlog.get_logger("bridge.sync.orders")
 

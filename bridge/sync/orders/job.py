@@ -46,13 +46,13 @@ from bridge.store import audit, bindings
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
-from bridge.sync import orders_export as export
-from bridge.sync import orders_readback as readback
+from bridge.sync.orders import export
+from bridge.sync.orders import readback
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.credit import credit_exposure, credit_limits
-from bridge.sync.order_source import OrderSource, PollingSource
-from bridge.sync.orders_rules import OrderRules, order_rules, order_rules_from
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.credit import credit_exposure, credit_limits
+from bridge.sync.orders.source import OrderSource, PollingSource
+from bridge.sync.orders.rules import OrderRules, order_rules, order_rules_from
+from bridge.sync.orders.settings import OrdersSettings
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -66,8 +66,8 @@ BRIDGE, STAFF = "bridge", "staff"
 
 def choose_source(ctx: JobContext, settings: OrdersSettings) -> OrderSource:
     """Where the orders job learns about new and changed orders (the one place that decides it): the add-on's event
-    feed when the store has it, with polling behind it as the safety net (bridge/sync/order_events.py)."""
-    from bridge.sync.order_events import with_event_feed
+    feed when the store has it, with polling behind it as the safety net (bridge/sync/orders/event_feed.py)."""
+    from bridge.sync.orders.event_feed import with_event_feed
 
     return with_event_feed(ctx.service("cscart"), PollingSource(
         ctx.service("cscart"), overlap=timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,

@@ -10,7 +10,7 @@ from typing import Any
 from bridge.errors import ConfigError
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.rules.pricing import PricingRules
-from bridge.sync import orders_export as export
+from bridge.sync.orders import export
 from bridge.sync.base import JobContext
 
 

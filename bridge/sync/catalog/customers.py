@@ -38,10 +38,10 @@ from bridge.rules.pricing import PricingRules
 from bridge.store import audit, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.created import bind_customer, bound_customers, user_update_payload
-from bridge.sync.credit import credit_exposure, record_credit_limits
+from bridge.sync.catalog.created import bind_customer, bound_customers, user_update_payload
+from bridge.sync.orders.credit import credit_exposure, record_credit_limits
 from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups, rules_of
-from bridge.sync.smile_input import SmileInput
+from bridge.sync.catalog.smile_input import SmileInput
 
 log = structlog.get_logger("bridge.sync.customers")
 

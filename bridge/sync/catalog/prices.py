@@ -21,10 +21,11 @@ from bridge.domain.catalog import TierSet
 from bridge.rules.pricing import PriceMissing, PricingRules, QuantityPrice, compile_tier_set
 from bridge.smile.records import QuantityPrice as SmileQuantityPrice
 from bridge.store import audit
-from bridge.sync import catalog_index, plan
+from bridge.sync import plan
+from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.jobkit import finish, first, money, rank_groups, rules_of
-from bridge.sync.smile_input import SmileInput
+from bridge.sync.catalog.smile_input import SmileInput
 
 JOB = "prices"
 TARGET, ENTITY, OP = "cscart", "product_prices", "product.prices"

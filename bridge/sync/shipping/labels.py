@@ -28,8 +28,8 @@ from bridge.domain.time import iso
 from bridge.store import audit
 from bridge.store import orders as mirror
 from bridge.store.db import Connection
-from bridge.sync.orders_export import write_file
-from bridge.sync.shipping_flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, publish
+from bridge.sync.orders.export import write_file
+from bridge.sync.shipping.flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, publish
 
 S = mirror.WorkflowState
 # An order CS-Cart already had in 出荷指示 when the bridge first mirrored it was handled by hand before the bridge:
