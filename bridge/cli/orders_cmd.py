@@ -77,10 +77,11 @@ def show(order_id: int, config: ConfigOption = None) -> None:
 
 async def _resend(settings: Settings, order_id: int) -> str:
     from bridge.sync.orders.job import resend
+    from bridge.wiring import offline_services
 
     store = await Store.open(settings.state_path)
     try:
-        context = JobContext(settings=settings, store=store, clock=Clock())
+        context = JobContext(settings=settings, store=store, clock=Clock(), services=offline_services(settings))
         return await resend(context, order_id)
     finally:
         await store.close()

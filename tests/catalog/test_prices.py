@@ -43,7 +43,7 @@ async def run_at(world: CatalogWorld, job: str, moment: datetime, *, dry_run: bo
         clock = FixedClock(moment)
         dispatcher = Dispatcher(store, wired.sinks, world.settings.dispatch, clock=clock)
         context = JobContext(settings=world.settings, store=store, clock=clock, wake_dispatcher=dispatcher.wake,
-                             services=dict(wired.services))
+                             services=wired.services)
         result = await registered_jobs()[job].factory(context).run(RunOptions(dry_run=dry_run))
         if not dry_run:
             await dispatcher.drain_all()

@@ -87,7 +87,7 @@ async def test_wiring_provides_rules_reload_hook_and_watcher(rules_dir: Path, tm
     store = await Store.open(tmp_path / "state.sqlite3")
     try:
         wiring = await build(settings, store)
-        provider = wiring.services["rules"]
+        provider = wiring.services.rules
         assert isinstance(provider, RulesProvider) and provider.shipping is not None
         assert provider.reload_hook in wiring.reload_hooks and provider.watch in wiring.background
         set_surcharge(rules_dir, "7")

@@ -51,7 +51,7 @@ class DriftJob:
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
         ctx = self.context
-        client = ctx.service("cscart")
+        client = ctx.services.require_cscart()
         result = JobResult()
         async with ctx.store.transaction() as tx:
             written = await _written_amounts(tx)

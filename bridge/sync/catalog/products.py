@@ -27,7 +27,7 @@ from bridge.sync import plan
 from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.catalog.created import product_update_payload
-from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rules_of
+from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money
 from bridge.sync.catalog.smile_input import SmileInput
 
 JOB = "products"
@@ -78,12 +78,12 @@ class ProductsJob:
         options.progress.advance()
         if snapshot.result is None:
             return finish(JOB, result, options, started)
-        rules = rules_of(ctx.services, "products", ProductRules)
-        pricing = rules_of(ctx.services, "pricing", PricingRules)
+        rules = ctx.services.products
+        pricing = ctx.services.pricing
         misc = set(ctx.settings.smile.misc_product_codes)
         products = {p.code: p for p in snapshot.records if p.code not in misc}  # a later row wins
         result.read = len(products)
-        client = ctx.service("cscart")
+        client = ctx.services.require_cscart()
         index = await catalog_index.resolve(ctx.store, client, list(products), listing=not options.dry_run,
                                             missing=None if options.dry_run else self.missing)
         options.progress.advance()

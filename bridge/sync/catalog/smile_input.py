@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 
 from bridge.domain.time import JST
-from bridge.events import publish_to
 from bridge.smile.inbox import Inbox, InboxFile, unique_path
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
@@ -86,7 +85,7 @@ class SmileInput:
         else:
             notes.append(f"{item.path.name}: refused ({processed.outcome}, {processed.problems} problem(s)); "
                          f"moved to {processed.moved_to} with its .error.txt; the last applied file is used")
-            await publish_to(self.context.services, "file_quarantined", {
+            await self.context.services.events.publish("file_quarantined", {
                 "file": item.path.name, "layout": self.file_type,
                 "reason": f"{processed.problems} problem(s), see {processed.moved_to}.error.txt"})
         return None

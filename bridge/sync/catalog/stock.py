@@ -81,23 +81,6 @@ class _Source:
     notes: list[str] = field(default_factory=list)
 
 
-def stock_rules(services: dict[str, Any]) -> StockRules:
-    """The current stock rules from the rules provider, or the defaults when none is wired."""
-    provider = services.get("rules")
-    if provider is None:
-        return StockRules()
-    for name in ("stock", "stock_rules"):
-        value = getattr(provider, name, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, StockRules):
-            return value
-    current = getattr(provider, "current", None)
-    current = current() if callable(current) else current
-    value = getattr(current, "stock", None)
-    return value if isinstance(value, StockRules) else StockRules()
-
-
 @register(JOB, "SMILE 在庫 → CS-Cart amounts (only changed SKUs), with the mass-change guard")
 class StockJob:
     name = JOB
@@ -177,10 +160,9 @@ class StockJob:
             where = done.moved_to.with_name(done.moved_to.name + ".error.txt") if done.moved_to else None
             result.notes.append(f"{done.name}: refused ({done.problems} problem(s)); nothing applied; see {where}")
             log.error("stock.file_refused", file=done.name, problems=done.problems, report=str(where))
-            events = self.context.services.get("events")
-            if events is not None:
-                await events.publish("file_quarantined", {"file": done.name, "layout": FILE_TYPE,
-                                                          "reason": f"{done.problems} problem(s), see {where}"})
+            await self.context.services.events.publish(
+                "file_quarantined", {"file": done.name, "layout": FILE_TYPE,
+                                     "reason": f"{done.problems} problem(s), see {where}"})
         elif done.outcome == "duplicate":
             result.notes.append(f"{done.name}: same content as a file already applied; archived as a duplicate")
 
@@ -188,11 +170,11 @@ class StockJob:
 
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
         ctx = self.context
-        rules = stock_rules(ctx.services)
+        rules = ctx.services.stock
         levels = _by_code(read.records)
         result.read = len(levels)
         options.progress.advance(1)
-        client = ctx.service("cscart")
+        client = ctx.services.require_cscart()
         index = await catalog_index.resolve(ctx.store, client, levels.keys(), listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER)
         result.notes.extend(index.notes())
@@ -270,16 +252,14 @@ class StockJob:
         if already:
             return
         metrics.STOCK_GUARD_TRIPPED.inc()
-        rules = stock_rules(ctx.services)
+        rules = ctx.services.stock
         log.warning("stock.guard_tripped", file=item.path.name, reasons=list(verdict.reasons),
                     zero=verdict.zero_count, total=verdict.total, changed=held.changed)
-        events = ctx.services.get("events")
-        if events is not None:
-            await events.publish("stock_guard_tripped", {
-                "file": item.path.name, "changed": held.changed, "total": verdict.total,
-                "threshold": {"zero_share": str(rules.guard.zero_share),
-                              "min_row_ratio": str(rules.guard.min_row_ratio)},
-            })
+        await ctx.services.events.publish("stock_guard_tripped", {
+            "file": item.path.name, "changed": held.changed, "total": verdict.total,
+            "threshold": {"zero_share": str(rules.guard.zero_share),
+                          "min_row_ratio": str(rules.guard.min_row_ratio)},
+        })
 
     def _finish(self, result: JobResult, options: RunOptions, started: float) -> JobResult:
         if not options.dry_run:

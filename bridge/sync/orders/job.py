@@ -49,9 +49,10 @@ from bridge.store.db import Connection
 from bridge.sync.orders import export
 from bridge.sync.orders import readback
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.services import Services
 from bridge.sync.orders.credit import credit_exposure, credit_limits
 from bridge.sync.orders.source import OrderSource, PollingSource
-from bridge.sync.orders.rules import OrderRules, order_rules, order_rules_from
+from bridge.sync.orders.rules import OrderRules, order_rules
 from bridge.sync.orders.settings import OrdersSettings
 
 log = structlog.get_logger("bridge.sync.orders")
@@ -69,8 +70,9 @@ def choose_source(ctx: JobContext, settings: OrdersSettings) -> OrderSource:
     feed when the store has it, with polling behind it as the safety net (bridge/sync/orders/event_feed.py)."""
     from bridge.sync.orders.event_feed import with_event_feed
 
-    return with_event_feed(ctx.service("cscart"), PollingSource(
-        ctx.service("cscart"), overlap=timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
+    client = ctx.services.require_cscart()
+    return with_event_feed(client, PollingSource(
+        client, overlap=timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
         initial_lookback=timedelta(hours=settings.initial_lookback_hours),
     ))
 
@@ -206,7 +208,7 @@ class OrdersJob:
 
     async def _check_letters(self, rules: OrderRules) -> frozenset[str]:
         """Letters checked against CS-Cart; returns the letters that mean "payment received"."""
-        return await check_letters(self.ctx.service("cscart"), rules.flow)
+        return await check_letters(self.ctx.services.require_cscart(), rules.flow)
 
     # -- mirror --------------------------------------------------------------------------------------------------
 
@@ -498,9 +500,7 @@ class OrdersJob:
         return notes
 
     async def _publish(self, kind: str, payload: dict[str, Any]) -> None:
-        events = self.ctx.services.get("events")
-        if events is None:
-            return
+        events = self.ctx.services.events
         from bridge.events import EVENT_FIELDS
 
         if kind not in EVENT_FIELDS:
@@ -521,13 +521,13 @@ async def check_letters(client: Any, flow: OrderFlowRules) -> frozenset[str]:
     return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
 
 
-async def startup_check(settings: Any, services: dict[str, Any]) -> None:
+async def startup_check(services: Services) -> None:
     """Daemon start-up: a letter of order_flow.yaml that CS-Cart lacks stops the start (``ConfigError``). CS-Cart
     not answering does not: the daemon starts and every orders run checks the letters again."""
-    client = services.get("cscart")
+    client = services.cscart
     if client is None:
         return
-    flow = order_rules_from(services, Path(settings.rules_dir)).flow
+    flow = services.order_flow
     try:
         await check_letters(client, flow)
     except RetryableError as exc:
@@ -655,8 +655,8 @@ async def recover(ctx: JobContext, directory: Path) -> list[str]:
 
 @register(JOB, "CS-Cart orders → gates → SMILE 受注 file → CS-Cart 出荷指示, with SMILE read-back")
 def make_job(ctx: JobContext) -> OrdersJob:
-    hook = ctx.services.get("orders_wakeup")
-    scheduler = ctx.services.get("scheduler")
+    hook = ctx.services.orders_wakeup
+    scheduler = ctx.services.scheduler
     if hook is not None and scheduler is not None:
         hook.bind(lambda: scheduler.trigger(JOB))
     return OrdersJob(ctx)

@@ -1,13 +1,10 @@
-"""The rules the orders flow reads: order_flow.yaml and pricing.yaml (slip lines, surcharge), from the daemon's rules
-provider (hot-reloaded) or, in a CLI process without one, from the files in ``rules_dir``."""
+"""The rules the orders flow reads: order_flow.yaml and pricing.yaml (slip lines, surcharge), from the rules in
+force (the daemon's provider reloads them; a CLI process loads them once from ``rules_dir``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from bridge.errors import ConfigError
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.rules.pricing import PricingRules
 from bridge.sync.orders import export
@@ -31,36 +28,6 @@ class OrderRules:
 
 
 def order_rules(ctx: JobContext) -> OrderRules:
-    """The rules provider's current order_flow and pricing rules, or the files in ``rules_dir``."""
-    return order_rules_from(ctx.services, Path(ctx.settings.rules_dir))
-
-
-def order_rules_from(services: dict[str, Any], rules_dir: Path) -> OrderRules:
-    provider = services.get("rules")
-    flow = getattr(provider, "order_flow", None) if provider is not None else None
-    pricing = getattr(provider, "pricing", None) if provider is not None else None
-    if callable(flow):
-        flow = flow()
-    if callable(pricing):
-        pricing = pricing()
-    return OrderRules(
-        flow=flow if isinstance(flow, OrderFlowRules) else _load_yaml(rules_dir / "order_flow.yaml", OrderFlowRules),
-        pricing=pricing if isinstance(pricing, PricingRules) else _load_yaml(rules_dir / "pricing.yaml",
-                                                                               PricingRules),
-    )
-
-
-def _load_yaml(path: Path, model: Any) -> Any:
-    from pydantic import ValidationError
-    from ruamel.yaml import YAML
-
-    if not path.is_file():
-        return model()
-    try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-        return model.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from None
-    except Exception as exc:  # noqa: BLE001 - YAML syntax errors name line and column in their text
-        raise ConfigError(f"{path}: {exc}") from None
+    """The order_flow and pricing rules in force (one consistent rule set)."""
+    current = ctx.services.rules.current
+    return OrderRules(flow=current.order_flow, pricing=current.pricing)

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from bridge.carriers.rules import ShippingRules, load_shipping_rules
+from bridge.carriers.rules import ShippingRules
 from bridge.domain.orders import WorkflowState
 from bridge.domain.time import iso
 from bridge.errors import ConfigError
@@ -54,16 +54,13 @@ class Changes:
 
 
 def shipping_rules(ctx: JobContext) -> ShippingRules:
-    """rules/shipping.yaml in force (the rules provider's, else the file in rules_dir)."""
-    provider = ctx.services.get("rules")
-    found = getattr(provider, "shipping", None) if provider is not None else None
-    if isinstance(found, ShippingRules):
-        return found
-    path = Path(ctx.settings.rules_dir) / "shipping.yaml"
-    if not path.is_file():
+    """rules/shipping.yaml in force."""
+    found = ctx.services.shipping
+    if found is None:
+        path = Path(ctx.settings.rules_dir) / "shipping.yaml"
         raise ConfigError(f"{path}: shipping rules not found; the shipping job needs rules/shipping.yaml "
                           "(copy the shipped one and fill in the [A] codes), or set jobs.shipping.enabled: false")
-    return load_shipping_rules(path)
+    return found
 
 
 def context(ctx: JobContext) -> ShippingContext:
@@ -141,9 +138,7 @@ async def enqueue(tx: Connection, sc: ShippingContext, changes: Changes) -> int:
 
 async def publish(sc: ShippingContext, changes: Changes) -> None:
     """Events after the transaction committed; best effort (the store holds the truth)."""
-    events = sc.ctx.services.get("events")
-    if events is None:
-        return
+    events = sc.ctx.services.events
     for kind, payload in changes.events:
         try:
             await events.publish(kind, payload)

@@ -30,7 +30,6 @@ from bridge.carriers.rules import resolve_service
 from bridge.carriers.tracking import check_number
 from bridge.domain.orders import Order
 from bridge.domain.time import JST, iso
-from bridge.events import publish_to
 from bridge.smile.inbox import Inbox, InboxFile, Processed, sha256_of
 from bridge.smile.reader import stat_signature
 from bridge.smile.settings import SmileDirs, SmileSettings
@@ -337,7 +336,7 @@ async def read_inbox(sc: ShippingContext, inbox: ResultInbox) -> list[Processed]
     for item in inbox.complete_files():
         processed.append(done := await inbox.process_file(item))
         if done.outcome in ("rejected", "too_large"):
-            await publish_to(sc.ctx.services, "file_quarantined", {
+            await sc.ctx.services.events.publish("file_quarantined", {
                 "file": done.name, "layout": done.file_type,
                 "reason": f"{done.problems} problem(s), see {done.moved_to}.error.txt"})
     return processed
