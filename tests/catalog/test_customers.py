@@ -41,7 +41,7 @@ def user_writes(world: CatalogWorld) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def group_id(world: CatalogWorld, rank: int) -> int:
-    name = RulesProvider.open(world.settings.rules_dir).pricing.rank_usergroups[rank]
+    name = RulesProvider.open(world.settings.rules_dir).current.pricing.rank_usergroups[rank]
     return next(g.usergroup_id for g in world.sim.state.usergroups.values() if g.usergroup == name)
 
 

@@ -85,7 +85,7 @@ async def read_back(world: CatalogWorld, code: str) -> tuple[Decimal, set[PriceT
 
 def pricing_rules(world: CatalogWorld) -> PricingRules:
     """The rules the job runs with (the shipped rules/ folder)."""
-    return RulesProvider.open(world.settings.rules_dir).pricing
+    return RulesProvider.open(world.settings.rules_dir).current.pricing
 
 
 def rank_ids(world: CatalogWorld) -> dict[int, int]:

@@ -37,7 +37,7 @@ async def test_first_run_creates_the_missing_product_and_writes_only_smile_owned
     assert await bound_product(world, MISSING_CODE) == str(created[0])
     posts = world.sim.requests.where(method="POST", entity="products")
     assert len(posts) == 1 and posts[0].json()["product_code"] == MISSING_CODE
-    owned = RulesProvider.open(world.settings.rules_dir).products.owned_by("smile")
+    owned = RulesProvider.open(world.settings.rules_dir).current.products.owned_by("smile")
     for _, body in world.product_writes():
         assert set(body) <= owned, f"only SMILE-owned fields are sent, got {sorted(set(body) - owned)}"
         assert not set(body) & SHOP_OWNED

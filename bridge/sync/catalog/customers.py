@@ -117,11 +117,8 @@ class CustomersJob:
         started = time.perf_counter()
         ctx = self.context
         result = JobResult()
-        options.progress.start("customers: reading 得意先マスター", 3)
-        snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
-        result.notes.extend(snapshot.notes)
-        options.progress.advance()
-        if snapshot.result is None:
+        snapshot = await self.input.for_run(options, result, "customers: reading 得意先マスター", 3)
+        if snapshot is None:
             return finish(JOB, result, options, started)
         misc = set(ctx.settings.smile.misc_customer_codes)
         customers = {c.code: c for c in snapshot.records if c.code not in misc}

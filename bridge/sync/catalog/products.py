@@ -72,11 +72,8 @@ class ProductsJob:
         started = time.perf_counter()
         ctx = self.context
         result = JobResult()
-        options.progress.start("products: reading 商品マスター", 3)
-        snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
-        result.notes.extend(snapshot.notes)
-        options.progress.advance()
-        if snapshot.result is None:
+        snapshot = await self.input.for_run(options, result, "products: reading 商品マスター", 3)
+        if snapshot is None:
             return finish(JOB, result, options, started)
         rules = ctx.services.products
         pricing = ctx.services.pricing

@@ -25,7 +25,7 @@ from bridge.domain.time import JST
 from bridge.smile.inbox import Inbox, InboxFile, unique_path
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
-from bridge.sync.base import JobContext
+from bridge.sync.base import JobContext, JobResult, RunOptions
 
 
 @dataclass(slots=True)
@@ -48,6 +48,16 @@ class SmileInput:
         self.settings: SmileSettings = context.settings.smile
         self.dirs = self.settings.dirs(context.settings.data_dir)
         self.inbox = Inbox(self.settings, self.dirs, context.store, clock=context.clock.time)
+
+    async def for_run(self, options: RunOptions, result: JobResult, description: str,
+                      steps: int) -> Snapshot | None:
+        """The start of a run of the job that owns this file type: progress, the newest complete file (consumed),
+        its notes in the result. None when there is no file to apply (the notes say why)."""
+        options.progress.start(description, steps)
+        snapshot = await self.current(consume=True, dry_run=options.dry_run)
+        result.notes.extend(snapshot.notes)
+        options.progress.advance()
+        return snapshot if snapshot.result is not None else None
 
     async def current(self, *, consume: bool, dry_run: bool) -> Snapshot:
         notes: list[str] = []

@@ -7,9 +7,8 @@ Moves follow rules/order_flow.yaml (allowed transitions, status letters, who is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import structlog
 
@@ -17,19 +16,21 @@ from bridge.carriers.rules import ShippingRules
 from bridge.domain.orders import WorkflowState
 from bridge.domain.time import iso
 from bridge.errors import ConfigError
-from bridge.rules.order_flow import OrderFlowRules, allowed_transition, notification
-from bridge.store import audit
+from bridge.rules.order_flow import OrderFlowRules
+from bridge.store import order_flags
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext
+from bridge.sync.orders.moves import Changes, Mover
 from bridge.sync.orders.rules import order_rules
+from bridge.sync.orders.workflow import CARRIERS, Move
 
 log = structlog.get_logger("bridge.sync.shipping")
 
 JOB = "shipping"
 S = WorkflowState
-HELD_BY = "carriers"  # orders.hold_by for a label row that cannot be made valid: the shipping job releases it
+HELD_BY = CARRIERS  # orders.hold_by for a label row that cannot be made valid: the shipping job releases it
 DELAY_FLAG = "shipment_delayed"
 
 
@@ -42,15 +43,6 @@ class ShippingContext:
     def folder(self, path: Path) -> Path:
         """A folder of rules/shipping.yaml: relative ones are under the bridge's data_dir."""
         return path if path.is_absolute() else Path(self.ctx.settings.data_dir) / path
-
-
-@dataclass(slots=True)
-class Changes:
-    """Status writes, events and notes one step collected (enqueued in the step's transaction)."""
-
-    status_ops: list[ob.NewOp] = field(default_factory=list)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 def shipping_rules(ctx: JobContext) -> ShippingRules:
@@ -67,69 +59,28 @@ def context(ctx: JobContext) -> ShippingContext:
     return ShippingContext(ctx, shipping_rules(ctx), order_rules(ctx).flow)
 
 
+def mover(sc: ShippingContext) -> Mover:
+    return Mover(JOB, "carriers", sc.flow, sc.ctx.clock.now)
+
+
 async def move(tx: Connection, sc: ShippingContext, order_id: int, to_state: WorkflowState, reason: str,
                changes: Changes, *, hold_by: str | None = None, write_status: bool = True) -> bool:
     """A transition order_flow.yaml allows: history, hold columns, event and the CS-Cart status write."""
-    current = await mirror.get(tx, order_id)
-    if current is None:
+    states = await mirror.states_of(tx, [order_id])
+    if order_id not in states:
         raise KeyError(f"order {order_id} is not mirrored")
-    from_state = current.workflow_state
-    if not allowed_transition(from_state, to_state, sc.flow):
-        log.warning("shipping.transition_refused", order_id=order_id, from_state=from_state.value,
-                    to_state=to_state.value, reason=reason)
-        await audit.write(tx, JOB, "transition_refused", str(order_id),
-                          f"{from_state.value} → {to_state.value} not allowed by order_flow.yaml: {reason}")
-        changes.notes.append(f"order {order_id}: {from_state.label_ja} → {to_state.label_ja} is not allowed by "
-                             "rules/order_flow.yaml")
-        return False
-    await mirror.transition(tx, order_id, to_state, reason)
-    await tx.execute("UPDATE orders SET hold_by = ?, hold_reason = ? WHERE order_id = ?",
-                     (hold_by if to_state is S.HOLD else None, reason if to_state is S.HOLD else None, order_id))
-    changes.events.append(("order_state_changed", {"order_id": order_id, "from_state": from_state.value,
-                                                   "to_state": to_state.value, "reason": reason}))
-    if write_status:
-        changes.status_ops.append(await status_op(tx, sc, order_id, from_state, to_state))
-    return True
-
-
-async def status_op(tx: Connection, sc: ShippingContext, order_id: int, from_state: WorkflowState,
-                    to_state: WorkflowState) -> ob.NewOp:
-    notify = notification(from_state, to_state, sc.flow)
-    cursor = await tx.execute("SELECT COUNT(*) FROM order_transitions WHERE order_id = ?", (order_id,))
-    step = (await cursor.fetchone())[0]
-    payload = {"order_id": order_id, "status": sc.flow.letter_for(to_state), "notify_user": notify.customer,
-               "notify_department": notify.department}
-    # One key per order, state and history step: a retry or a re-run never writes (or mails) the same change twice.
-    return ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
-                    idempotency_key=status_key(order_id, to_state, step), track_ledger=False,
-                    coalescing=False)  # each change may mail the customer: none replaces another
-
-
-def status_key(order_id: int, state: WorkflowState, step: int) -> str:
-    return f"carriers/{order_id}/status/{state.value}/{step}"
+    return await mover(sc).move(tx, order_id, states[order_id], Move(to_state, reason, hold_by, write_status),
+                                changes)
 
 
 async def flag(tx: Connection, sc: ShippingContext, order_id: int, kind: str, detail: str, changes: Changes) -> bool:
     """An open staff flag (``bridge orders list --flagged``); True when it is new (the event goes out once)."""
-    cursor = await tx.execute(
-        "INSERT INTO order_flags (order_id, kind, detail, at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (order_id, kind) WHERE resolved_at IS NULL DO NOTHING",
-        (order_id, kind, detail, iso(sc.ctx.clock.now())),
-    )
-    if not cursor.rowcount:
-        return False
-    log.warning("shipping.flagged", order_id=order_id, flag=kind, detail=detail)
-    await audit.write(tx, JOB, f"flag:{kind}", str(order_id), detail)
-    changes.events.append(("order_flagged", {"order_id": order_id, "flag": kind, "detail": detail}))
-    return True
+    return await mover(sc).flag(tx, order_id, kind, detail, changes)
 
 
 async def resolve_flags(tx: Connection, sc: ShippingContext, kind: str, keep: set[int]) -> None:
     """Close the open ``kind`` flags of every order not in ``keep``."""
-    cursor = await tx.execute("SELECT order_id FROM order_flags WHERE kind = ? AND resolved_at IS NULL", (kind,))
-    gone = [row[0] for row in await cursor.fetchall() if row[0] not in keep]
-    await tx.executemany("UPDATE order_flags SET resolved_at = ? WHERE order_id = ? AND kind = ? AND resolved_at "
-                         "IS NULL", [(iso(sc.ctx.clock.now()), order_id, kind) for order_id in gone])
+    await order_flags.resolve_all_but(tx, kind, keep, iso(sc.ctx.clock.now()))
 
 
 async def enqueue(tx: Connection, sc: ShippingContext, changes: Changes) -> int:

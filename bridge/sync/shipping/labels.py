@@ -29,13 +29,9 @@ from bridge.store import audit
 from bridge.store import orders as mirror
 from bridge.store.db import Connection
 from bridge.sync.orders.export import write_file
-from bridge.sync.shipping.flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, publish
+from bridge.sync.shipping.flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, mover, publish
 
 S = mirror.WorkflowState
-# An order CS-Cart already had in 出荷指示 when the bridge first mirrored it was handled by hand before the bridge:
-# it gets no label file (and no delay watch). Only a move into 出荷指示 counts.
-BRIDGE_INSTRUCTED = ("EXISTS (SELECT 1 FROM order_transitions t WHERE t.order_id = o.order_id AND "
-                     "t.to_state = 'shipping_instructed' AND t.from_state IS NOT NULL)")
 UNRESOLVED = "?"  # the carrier of a rejection whose shipping method has no rule (bridge/carriers/export.py)
 
 
@@ -60,14 +56,10 @@ class ExportOutcome:
 
 async def candidates(tx: Connection) -> tuple[list[Order], set[int]]:
     """Orders in 出荷指示 without a label, plus the ones on the shipping job's own 保留; and the held ids."""
-    cursor = await tx.execute(
-        f"SELECT o.order_id FROM orders o WHERE (o.workflow_state = ? AND {BRIDGE_INSTRUCTED} AND NOT EXISTS "
-        "(SELECT 1 FROM carrier_labels l WHERE l.order_id = o.order_id)) OR (o.workflow_state = ? AND o.hold_by = ?) "
-        "ORDER BY o.order_id",
-        (S.SHIPPING_INSTRUCTED.value, S.HOLD.value, HELD_BY),
-    )
+    # An order CS-Cart already had in 出荷指示 when the bridge first mirrored it was handled by hand before the
+    # bridge: it gets no label file (and no delay watch). Only a move into 出荷指示 counts.
     orders, held = [], set()
-    for (order_id,) in await cursor.fetchall():
+    for order_id in await mirror.label_candidates(tx, HELD_BY):
         current = await mirror.get(tx, order_id)
         assert current is not None
         orders.append(current.order)
@@ -136,10 +128,7 @@ async def _hold(tx: Connection, sc: ShippingContext, rejection: Rejection, alrea
         if await move(tx, sc, rejection.order_id, S.HOLD, reason, changes, hold_by=HELD_BY):
             log.warning("shipping.held", order_id=rejection.order_id, reason=reason)
         return
-    cursor = await tx.execute("SELECT hold_reason FROM orders WHERE order_id = ?", (rejection.order_id,))
-    if (await cursor.fetchone())[0] != reason:  # still held, for another reason now
-        await mirror.transition(tx, rejection.order_id, S.HOLD, f"still held: {reason}")
-        await tx.execute("UPDATE orders SET hold_reason = ? WHERE order_id = ?", (reason, rejection.order_id))
+    await mover(sc).still_held(tx, rejection.order_id, reason, HELD_BY)  # a new reason goes into its history
 
 
 async def _record(tx: Connection, sc: ShippingContext, label_file: LabelFile, now: datetime) -> LabelFile:
