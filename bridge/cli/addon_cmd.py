@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from bridge.cli.common import CliError, console
-from bridge.cscart import addon_tools
 from bridge.errors import ValidationFailed
 
 DEFAULT_OUT = Path("dist")
@@ -26,6 +25,8 @@ def check_cmd(
     php: str = typer.Option("php", "--php", help="PHP CLI binary used for php -l."),
 ) -> None:
     """Lint the add-on: php -l, addon.xml, en/ja texts for every language variable, file tree."""
+    from bridge.cscart import addon_tools
+
     problems = addon_tools.check(php=php)
     if problems:
         _report(problems)
@@ -43,6 +44,8 @@ def build_cmd(
 ) -> None:
     """Check the add-on, then write the installable archive (upload it in Add-ons → Manage add-ons)."""
     try:
+        from bridge.cscart import addon_tools
+
         target = addon_tools.build(out, php=php)
     except ValidationFailed as exc:
         _report(exc.problems)

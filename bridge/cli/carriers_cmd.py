@@ -15,8 +15,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bridge.carriers.results import parse_result_file
-from bridge.carriers.rules import load_shipping_rules
 from bridge.carriers.tracking import DEFAULT_TRACKING_URLS, check_number, tracking_url
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 from bridge.domain.time import JST, Clock
@@ -34,6 +32,8 @@ RulesOption = Annotated[
 def _templates(rules: Path | None) -> dict[str, str]:
     if rules is None:
         return dict(DEFAULT_TRACKING_URLS)
+    from bridge.carriers.rules import load_shipping_rules
+
     try:
         return load_shipping_rules(rules).tracking_urls
     except ConfigError as exc:
@@ -73,6 +73,8 @@ def check_result(
                                          help="Generic shipping-result CSV or a carrier's issued-data file.")],
 ) -> None:
     """Parse a result file and print its shipments, or every problem with its line."""
+    from bridge.carriers.results import parse_result_file
+
     result = parse_result_file(file, Clock().now())
     console.print(f"{file}: {result.kind or 'unknown type'}, {len(result.shipments)} shipment(s), "
                   f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)", markup=False)

@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from bridge.domain.orders import Order, PaymentState, WorkflowState
 from bridge.domain.serialize import from_data, to_data
@@ -375,3 +376,31 @@ async def exposure_totals(tx: Connection, states: tuple[WorkflowState, ...]) -> 
     cursor = await tx.execute(f"SELECT customer_code, total FROM orders WHERE workflow_state IN ({marks})",
                               [state.value for state in states])
     return [(code, Decimal(total)) for code, total in await cursor.fetchall() if code]
+
+
+async def listing(tx: Connection, state: WorkflowState | None, flagged: bool) -> list[dict[str, Any]]:
+    """order_id, workflow_state, cscart_status, customer_code, total, placed_at, hold_reason and the open flags of
+    each order, for ``bridge orders list``; optionally only one state, or only orders with an open flag."""
+    sql = ("SELECT o.order_id, o.workflow_state, o.cscart_status, o.customer_code, o.total, o.placed_at, "
+           "o.hold_reason, (SELECT group_concat(f.kind || ': ' || f.detail, ' | ') FROM order_flags f "
+           "WHERE f.order_id = o.order_id AND f.resolved_at IS NULL) AS flags FROM orders o")
+    where: list[str] = []
+    params: list[str] = []
+    if state is not None:
+        where.append("o.workflow_state = ?")
+        params.append(state.value)
+    if flagged:
+        where.append("EXISTS (SELECT 1 FROM order_flags f WHERE f.order_id = o.order_id AND f.resolved_at IS NULL)")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    cursor = await tx.execute(sql + " ORDER BY o.order_id", params)
+    return [dict(row) for row in await cursor.fetchall()]
+
+
+async def export_history(tx: Connection, order_id: int) -> list[tuple[Any, ...]]:
+    """(batch id, file name, batch state, exported at, superseded at, superseded reason) of each 受注 export."""
+    cursor = await tx.execute(
+        "SELECT e.batch_id, b.file_name, b.state, e.exported_at, e.superseded_at, e.superseded_reason "
+        "FROM order_exports e JOIN order_export_batches b ON b.batch_id = e.batch_id WHERE e.order_id = ? "
+        "ORDER BY e.id", (order_id,))
+    return [tuple(row) for row in await cursor.fetchall()]
