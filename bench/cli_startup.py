@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from machine import describe
-from report import append
+from report import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,10 +68,7 @@ def main() -> None:
         cpu = statistics.median(c for _, c in values)
         lines.append(f"| {name} | {wall:.3f} | {min(w for w, _ in values):.3f} | {cpu:.3f} | "
                      f"{wall / base_wall:.2f}× | {cpu / base_cpu:.2f}× |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        append(args.out, text)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,13 @@ from bridge.cscart.client import CSCartClient
 from bridge.cscart.simulator import Simulator, run_simulator, uninstall
 from bridge.daemon import Daemon
 from bridge.domain.time import utcnow
-from bridge.store import Store
 from bridge.rules.loader import load_rules
+from bridge.store import Store
 from bridge.store import orders as mirror
 from bridge.sync.orders.event_feed import EVENTS_CURSOR, EventFeedSource, with_event_feed
-from bridge.sync.orders.source import POLL_CURSOR, PollingSource
 from bridge.sync.orders.job import choose_source
 from bridge.sync.orders.settings import OrdersSettings
+from bridge.sync.orders.source import POLL_CURSOR, PollingSource
 from bridge.sync.services import FixedRules, Services
 from tests.orders.conftest import bind_catalog, write_rules
 
