@@ -16,7 +16,6 @@ One run:
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
 from bridge.store import audit, cursors, ledger
 from bridge.store import orders as mirrored_orders
+from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync import plan
 from bridge.sync.catalog import index as catalog_index
@@ -288,12 +288,7 @@ async def _drop_in_flight(tx: Connection, computed: plan.Plan) -> None:
     file after a crash must not write those SKUs twice)."""
     if not computed.changes:
         return
-    cursor = await tx.execute(
-        "SELECT key, payload_hash FROM outbox WHERE target = ? AND entity = ? AND op = ? "
-        "AND state IN ('pending', 'in_flight')", (computed.target, computed.entity, computed.op))
-    queued: dict[str, set[str]] = defaultdict(set)
-    for key, payload_hash in await cursor.fetchall():
-        queued[key].add(payload_hash)
+    queued = await ob.queued_hashes(tx, computed.target, computed.entity, computed.op)
     if not queued:
         return
     kept = [c for c in computed.changes if ledger.value_hash(c.new) not in queued.get(c.key, ())]
@@ -306,5 +301,4 @@ async def _previous_amounts(tx: Connection, quantities: dict[str, int], rules: S
     zeros = sum(1 for amount in quantities.values() if amount <= 0)
     if not quantities or Decimal(zeros) <= rules.guard.zero_share * len(quantities):
         return {}
-    cursor = await tx.execute("SELECT key, value_json FROM ledger WHERE target = ? AND entity = ?", (TARGET, ENTITY))
-    return {key: int(json.loads(value).get("amount", 0)) for key, value in await cursor.fetchall()}
+    return {key: int(value.get("amount", 0)) for key, value in (await ledger.values(tx, TARGET, ENTITY)).items()}

@@ -40,6 +40,7 @@ from bridge.rules.order_flow import (
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
 from bridge.store import audit, bindings
+from bridge.store import exports
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
@@ -216,7 +217,7 @@ class OrdersJob:
         reaction = workflow.react(
             letter=order.status, letter_state=letter_state, state=state, hold_by=seen.hold_by,
             content_changed=bool(seen.content_hash) and seen.content_hash != digest,
-            exported_batch=await export.live_export(tx, order.order_id),
+            exported_batch=await exports.live_export(tx, order.order_id),
             paid_now=payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID, flow=rules.flow)
         mover = self._mover(rules)
         if reaction.payment_received:
@@ -319,7 +320,7 @@ class OrdersJob:
             return 0
         content = export.render_cells([row for _, _, rows in accepted for row in rows], self.layout)
         async with self.ctx.store.transaction() as tx:
-            batch_id = await export.next_batch_id(tx, "order")
+            batch_id = await exports.next_batch_id(tx, "order")
             batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
                                  content)
@@ -352,7 +353,7 @@ class OrdersJob:
         except ValidationFailed as exc:
             return f"赤伝 file not written: {exc}; cancel the slips in SMILE by hand"
         async with self.ctx.store.transaction() as tx:
-            batch_id = await export.next_batch_id(tx, "cancel")
+            batch_id = await exports.next_batch_id(tx, "cancel")
             batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
             await export.record(tx, batch)
@@ -443,13 +444,13 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
 async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: OrderRules,
                        notify_customer: dict[int, bool]) -> str:
     """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that order."""
-    pending = [b for b in await export.pending(ctx.store) if b.batch_id == batch_id]
+    pending = [b for b in await exports.pending(ctx.store) if b.batch_id == batch_id]
     if not pending:
         return f"batch {batch_id} already finished"
     batch = pending[0]
     done = export.finish_file(directory, batch)
     async with ctx.store.transaction() as tx:
-        await export.mark_written(tx, batch.batch_id)
+        await exports.mark_written(tx, batch.batch_id)
         if batch.kind == "order":
             states = await mirror.states_of(tx, list(batch.order_ids))
             ops = [status_op(workflow.status_write(
@@ -472,7 +473,7 @@ async def resend(ctx: JobContext, order_id: int) -> str:
     rules = order_rules(ctx)
     async with ctx.store.transaction() as tx:
         current = await mirror.get(tx, order_id)
-        live = await export.live_export(tx, order_id)
+        live = await exports.live_export(tx, order_id)
     if current is None:
         raise ValidationFailed(f"order {order_id} is not in the mirror; check the id (bridge orders list)")
     if live is None:
@@ -491,8 +492,8 @@ async def resend(ctx: JobContext, order_id: int) -> str:
                             surcharge=surcharge)
     content = export.render(rows, job.layout, job.smile.substitutions)
     async with ctx.store.transaction() as tx:
-        batch_id = await export.next_batch_id(tx, "order")
-        await export.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
+        batch_id = await exports.next_batch_id(tx, "order")
+        await exports.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
         batch = export.Batch(batch_id, "order", export.file_name(job.layout, batch_id, ctx.clock.now()),
                              (order_id,), len(rows), content)
         await export.record(tx, batch)
@@ -505,7 +506,7 @@ async def resend(ctx: JobContext, order_id: int) -> str:
 async def recover(ctx: JobContext, directory: Path) -> list[str]:
     """Finish every batch a crash left in ``writing`` (run at the start of each cycle)."""
     notes = []
-    pending = await export.pending(ctx.store)
+    pending = await exports.pending(ctx.store)
     if not pending:
         return notes
     rules = order_rules(ctx)

@@ -21,7 +21,7 @@ from bridge.domain.time import JST, iso
 from bridge.smile.reader import read_file
 from bridge.smile.records import SalesSlipLine
 from bridge.smile.settings import SmileDirs, SmileSettings
-from bridge.store import bindings, order_flags
+from bridge.store import bindings, exports, order_flags
 from bridge.store import orders as mirror
 from bridge.store.db import Connection, Store
 
@@ -111,10 +111,4 @@ async def read_inbox(store: Store, smile: SmileSettings, dirs: SmileDirs) -> Rea
 async def unconfirmed(tx: Connection, now: datetime, within: timedelta) -> list[int]:
     """Exported orders without a SMILE confirmation after ``within``."""
     cutoff = iso(now - within)
-    cursor = await tx.execute(
-        "SELECT e.order_id FROM order_exports e JOIN orders o ON o.order_id = e.order_id "
-        "WHERE e.kind = 'order' AND e.superseded_at IS NULL AND o.confirmed_at IS NULL AND e.exported_at <= ? "
-        "AND o.workflow_state != 'cancelled' ORDER BY e.order_id",
-        (cutoff,),
-    )
-    return [row[0] for row in await cursor.fetchall()]
+    return await exports.unconfirmed(tx, cutoff)

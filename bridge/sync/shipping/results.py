@@ -17,7 +17,6 @@ archive and error-folder rules, and the same ``smile_files`` trail (file type ``
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +33,7 @@ from bridge.smile.inbox import Inbox, InboxFile, Processed, sha256_of
 from bridge.smile.reader import stat_signature
 from bridge.smile.settings import SmileDirs, SmileSettings
 from bridge.store import audit
+from bridge.store import carriers as carrier_store
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection, Store
@@ -150,9 +150,7 @@ async def _check(tx: Connection, sc: ShippingContext, parsed: ResultFile, outcom
 
 
 async def _recorded(tx: Connection, order_id: int) -> list[tuple[str, dict[str, str]]]:
-    cursor = await tx.execute("SELECT tracking_number, items FROM carrier_shipments WHERE order_id = ? ORDER BY id",
-                              (order_id,))
-    return [(row[0], json.loads(row[1])) for row in await cursor.fetchall()]
+    return await carrier_store.shipments_of(tx, order_id)
 
 
 async def _count_duplicates(tx: Connection, checked: list[_Checked], outcome: ImportOutcome) -> None:
@@ -194,12 +192,9 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
         for parcel in fresh:
             shipment = parcel.parsed.shipment
             items = {item_id: str(quantity) for item_id, quantity in shipment.items}
-            await tx.execute(
-                "INSERT INTO carrier_shipments (order_id, carrier, tracking_number, shipped_at, items, source, "
-                "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (order_id, parcel.carrier, shipment.tracking_number, iso(shipment.shipped_at),
-                 json.dumps(items, sort_keys=True), f"{outcome.source}:{parcel.parsed.line}", iso(now)),
-            )
+            await carrier_store.record_shipment(tx, order_id, parcel.carrier, shipment.tracking_number,
+                                                iso(shipment.shipped_at), items,
+                                                f"{outcome.source}:{parcel.parsed.line}", iso(now))
         after = [items for _, items in before] + [
             {item_id: str(quantity) for item_id, quantity in p.parsed.shipment.items} for p in fresh]
         state = fresh[0].state
