@@ -25,6 +25,7 @@ from bridge.domain.time import JST
 from bridge.smile.inbox import Inbox, InboxFile, unique_path
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
+from bridge.store import smile_files
 from bridge.sync.base import JobContext, JobResult, RunOptions
 
 
@@ -109,16 +110,7 @@ class SmileInput:
         return None
 
     async def _last_applied(self) -> Path | None:
-        rows = await self.context.store.fetchall(
-            "SELECT moved_to FROM smile_files WHERE file_type = ? AND outcome = 'applied' AND moved_to IS NOT NULL "
-            "ORDER BY id DESC LIMIT 5",
-            (self.file_type,),
-        )
-        for row in rows:
-            path = Path(row[0])
-            if path.is_file():
-                return path
-        return None
+        return await smile_files.last_applied(self.context.store, self.file_type)
 
     def _supersede(self, item: InboxFile) -> Path:
         folder = self.dirs.archive / datetime.fromtimestamp(self.context.clock.time(), JST).strftime("%Y%m%d")

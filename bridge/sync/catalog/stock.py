@@ -37,7 +37,7 @@ from bridge.rules.stock import (
 from bridge.smile.inbox import Inbox, InboxFile, Processed
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
-from bridge.store import audit, cursors, ledger
+from bridge.store import audit, cursors, ledger, smile_files
 from bridge.store import orders as mirrored_orders
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
@@ -136,12 +136,7 @@ class StockJob:
         return _Source(last, False)
 
     async def _last_applied(self) -> Path | None:
-        row = await self.context.store.fetchone(
-            "SELECT moved_to FROM smile_files WHERE file_type = ? AND outcome = 'applied' AND moved_to IS NOT NULL "
-            "ORDER BY id DESC LIMIT 1", (FILE_TYPE,))
-        if row is None or not Path(row[0]).is_file():
-            return None
-        return Path(row[0])
+        return await smile_files.last_applied(self.context.store, FILE_TYPE)
 
     async def _apply_inbox_file(self, item: InboxFile, options: RunOptions, result: JobResult) -> None:
         async def apply(read: ReadResult) -> None:
