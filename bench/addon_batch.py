@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from machine import describe as describe_machine
-from report import append
+from report import publish
 from serving import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,10 +238,7 @@ def main() -> None:
               f"{sum(int(r['retried']) for r in results)}. Goal (issue 8): a 100,000-SKU first sync in at most 200 batch "
               "calls. On a real store each batch item still runs fn_update_product, so expect the batch gain at 85 ms "
               "to shrink by that per-item cost; the call count does not change."]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.out:
-        append(args.out, report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

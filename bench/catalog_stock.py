@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from machine import describe as describe_machine
-from report import append
+from report import publish
 from serving import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,10 +183,7 @@ def main() -> None:
     lines += ["", (f"Goals (issue 5): a {args.changed:.0%}-change cycle under 15 s — slowest {worst:.2f} s; at most "
                    f"one write per changed SKU — {'yes' if one_write else 'NO'}; peak memory under 300 MB — "
                    f"highest {peak:.0f} MB. Dead letters: {sum(int(r['dead']) for r in rows)}.")]  # type: ignore[call-overload]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.out:
-        append(args.out, report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from machine import describe as describe_machine
-from report import append
+from report import publish
 from serving import spawn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,10 +112,7 @@ def main() -> None:
                      f"{r['peak_rss_mb']} |")
     lines += ["", "The default-extras run only decodes the JSON pages (no mapping to records), so its ratio understates "
               "what the lean parameters save a real client; on a real store they cut page time 4.5× (reference §1.7)."]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.out:
-        append(args.out, report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

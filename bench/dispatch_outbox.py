@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from machine import describe as describe_machine
-from report import append
+from report import publish
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -94,10 +94,7 @@ def main() -> None:
                      f"| {r['ops_per_second'] / base['ops_per_second']:.2f}× | {r['peak_rss_mb']} |")
     lines.append("")
     lines.append("Goal (issue 2): at least 2,000 ops/s on a 2-core machine with durability on (default batch 500).")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        append(args.out, text)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

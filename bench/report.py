@@ -11,3 +11,11 @@ def append(path: Path, section: str) -> None:
     separator = "\n" if path.exists() and path.stat().st_size else ""
     with path.open("a", encoding="utf-8") as handle:
         handle.write(separator + section.rstrip("\n") + "\n")
+
+
+def publish(lines: list[str], out: Path | None) -> None:
+    """Print a run's section and, with ``--out``, append it to the results file."""
+    section = "\n".join(lines) + "\n"
+    print(section)
+    if out:
+        append(out, section)

@@ -62,9 +62,9 @@ class JobsSettings(_Section):
     customers: JobSettings = _job(86400)
     products: JobSettings = _job(86400)
     orders: JobSettings = _job(60)
-    drift: JobSettings = _job(86400)  # CS-Cart amounts changed by hand (bridge/sync/drift.py)
-    customer_prices: JobSettings = _job(3600)  # 得意先別単価 → the add-on (bridge/sync/customer_prices.py)
-    shipping: JobSettings = _job(60)  # label files, result files, shipping mails (bridge/sync/shipping.py)
+    drift: JobSettings = _job(86400)  # CS-Cart amounts changed by hand (bridge/sync/catalog/drift.py)
+    customer_prices: JobSettings = _job(3600)  # 得意先別単価 → the add-on (bridge/sync/catalog/customer_prices.py)
+    shipping: JobSettings = _job(60)  # label files, result files, shipping mails (bridge/sync/shipping/job.py)
 
     def items(self) -> list[tuple[str, JobSettings]]:
         return [(name, getattr(self, name)) for name in type(self).model_fields]
@@ -129,7 +129,7 @@ class CatalogSettings(_Section):
 
 
 class OrdersSettings(_Section):
-    """The orders job (bridge/sync/orders.py); the business rules are in rules/order_flow.yaml and pricing.yaml."""
+    """The orders job (bridge/sync/orders/job.py); the business rules are in rules/order_flow.yaml and pricing.yaml."""
 
     overlap_seconds: float = Field(120.0, ge=0, description="Polling window starts this long before the last sync start")
     page_size: int = Field(250, ge=1, le=1000, description="items_per_page sent on every order listing")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from dataclasses import replace
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -62,7 +63,7 @@ class Daemon:
             self.lock.release()
             raise
         self.reload_hooks.extend(self.wiring.reload_hooks)
-        self.events = self.wiring.services.get("events", self.events)
+        self.events = self.wiring.services.events
         self.dispatcher = Dispatcher(self.store, self.wiring.sinks, self.settings.dispatch, clock=self.clock,
                                      on_dead=self._dead_letter_event)
         self.context = JobContext(
@@ -70,10 +71,10 @@ class Daemon:
             store=self.store,
             clock=self.clock,
             wake_dispatcher=self.dispatcher.wake,
-            services={**self.wiring.services, "scheduler": self.scheduler, "dispatcher": self.dispatcher},
+            services=replace(self.wiring.services, scheduler=self.scheduler),
         )
         self._add_jobs()
-        sync_commands = self.wiring.services.get("sync_commands")
+        sync_commands = self.wiring.services.sync_commands
         if sync_commands is not None:
             sync_commands.bind_commands(self.scheduler.trigger)
         probe = Probe({"store": self._store_ready, "jobs": self._jobs_ready})

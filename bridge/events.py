@@ -70,16 +70,6 @@ def build_event(kind: str, fields: Mapping[str, Any], *, source: str, clock: Clo
     return {"id": uuid.uuid4().hex, "kind": kind, "at": clock.now().isoformat(), "source": source, **fields}
 
 
-async def publish_to(services: Mapping[str, Any], kind: str, payload: Mapping[str, Any]) -> None:
-    """For job code: publish through ``services["events"]`` when the context has one (a bare test context may not).
-
-    Queuing never waits for the broker, so this is safe inside a job run; a bad kind or field still raises.
-    """
-    events = services.get("events")
-    if events is not None:
-        await events.publish(kind, payload)
-
-
 class NullPublisher:
     """MQTT off: events are still validated (so a bad event fails in every test), then forgotten."""
 

@@ -112,7 +112,7 @@ MQTT_COMMANDS = Counter(
     registry=REGISTRY,
 )
 
-# The smile_bridge add-on (bridge/cscart/batch_sink.py, bridge/sync/order_events.py)
+# The smile_bridge add-on (bridge/cscart/batch_sink.py, bridge/sync/orders/event_feed.py)
 ADDON_BATCH_ITEMS = Counter(
     "bridge_addon_batch_items_total", "Batch API items by kind and result code (ok, invalid, not_found, failed)",
     ["kind", "code"], registry=REGISTRY,

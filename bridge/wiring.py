@@ -8,18 +8,22 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.config import Settings
 from bridge.dispatch import Sink
 from bridge.http import Handler
 from bridge.store import Store
+from bridge.sync.services import Services
+
+if TYPE_CHECKING:
+    from bridge.rules.provider import RulesProvider
 
 
 @dataclass
 class Wiring:
+    services: Services
     sinks: dict[str, Sink] = field(default_factory=dict)
-    services: dict[str, Any] = field(default_factory=dict)
     routes: list[tuple[str, str, Handler]] = field(default_factory=list)
     reload_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -33,8 +37,10 @@ class Wiring:
 
 async def build(settings: Settings, store: Store) -> Wiring:
     """Everything the configured edges provide. Each edge adds itself when its settings are present."""
-    wiring = Wiring()
-    _add_rules(settings, wiring)
+    rules = _open_rules(settings)
+    wiring = Wiring(Services(rules=rules))
+    wiring.reload_hooks.append(rules.reload_hook)
+    wiring.background.append(rules.watch)
     _add_mqtt(settings, wiring)
     await _add_cscart(settings, wiring, store)
     _add_orders_hook(settings, wiring)
@@ -45,20 +51,20 @@ def _add_orders_hook(settings: Settings, wiring: Wiring) -> None:
     """``POST /hooks/cscart`` (the add-on's signed wake-up); the orders job binds it to its scheduler trigger."""
     if not settings.cscart.url:
         return
-    from bridge.sync.orders_hook import OrdersWakeup
+    from bridge.sync.orders.hook import OrdersWakeup
 
     secret = settings.cscart.hmac_secret.get_secret_value() if settings.cscart.hmac_secret else None
     hook = OrdersWakeup(secret)
-    wiring.services["orders_wakeup"] = hook
+    wiring.services.orders_wakeup = hook
     wiring.routes.append(("POST", hook.path, hook.handle))
     if settings.jobs.orders.enabled:
-        from bridge.sync.orders import startup_check
+        from bridge.sync.orders.job import startup_check
 
-        wiring.startup.append(lambda: startup_check(settings, wiring.services))
+        wiring.startup.append(lambda: startup_check(wiring.services))
 
 
 async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:
-    """The CS-Cart REST client (``services["cscart"]``) and its sink (target ``cscart``), when cscart.url is set:
+    """The CS-Cart REST client (``services.cscart``) and its sink (target ``cscart``), when cscart.url is set:
     the add-on's batch sink when the smile_bridge add-on answers, plain REST otherwise."""
     if not settings.cscart.url:
         return
@@ -67,8 +73,8 @@ async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:
 
     client = CSCartClient(settings.cscart)
     wiring.exit_stack.push_async_callback(client.close)
-    wiring.services["cscart"] = client
-    from bridge.sync.created import recorder
+    wiring.services.cscart = client
+    from bridge.sync.catalog.created import recorder
 
     # create ops bind the new id through the store before they count as done
     sink = CSCartSink(client, on_created=recorder(store))
@@ -102,15 +108,17 @@ def rule_files() -> tuple[Any, ...]:
     return (RuleFile("shipping.yaml", load_shipping_rules),)
 
 
-def _add_rules(settings: Settings, wiring: Wiring) -> None:
-    """``services["rules"]``: the rules in force, reloaded on SIGHUP and on file change. Invalid rules at start-up
+def _open_rules(settings: Settings) -> RulesProvider:
+    """``services.rules``: the rules in force, reloaded on SIGHUP and on file change. Invalid rules at start-up
     raise ``RulesInvalid`` listing every problem: there is no last good set to run with yet."""
     from bridge.rules.provider import RulesProvider
 
-    provider = RulesProvider.open(settings.rules_dir, rule_files())
-    wiring.services["rules"] = provider
-    wiring.reload_hooks.append(provider.reload_hook)
-    wiring.background.append(provider.watch)
+    return RulesProvider.open(settings.rules_dir, rule_files())
+
+
+def offline_services(settings: Settings) -> Services:
+    """Services for a command that reads the rules but talks to no edge (``bridge orders resend``, benchmarks)."""
+    return Services(rules=_open_rules(settings))
 
 
 def _add_mqtt(settings: Settings, wiring: Wiring) -> None:
@@ -118,9 +126,9 @@ def _add_mqtt(settings: Settings, wiring: Wiring) -> None:
     from bridge.events import MqttEvents, NullPublisher
 
     if not settings.mqtt.host:
-        wiring.services.setdefault("events", NullPublisher())
+        wiring.services.events = NullPublisher()
         return
     mqtt = MqttEvents(settings.mqtt)
-    wiring.services["events"] = mqtt
-    wiring.services["sync_commands"] = mqtt  # the daemon binds its scheduler's trigger here
+    wiring.services.events = mqtt
+    wiring.services.sync_commands = mqtt  # the daemon binds its scheduler's trigger here
     wiring.background.append(mqtt.run)

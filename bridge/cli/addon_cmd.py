@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bridge.cli.common import CliError, console, console_err
-from bridge.cscart import addon_installer, addon_tools, compatibility
 from bridge.errors import BridgeError, ValidationFailed
+
+if TYPE_CHECKING:
+    from bridge.cscart import addon_installer
 
 DEFAULT_OUT = Path("dist")
 
@@ -34,6 +36,8 @@ def check_cmd(
 ) -> None:
     """Lint the add-on: php -l, addon.xml, en/ja texts for every language variable, file tree; with --store-root
     or --cscart-version, warn when that CS-Cart version was never tested (docs/compatibility.md)."""
+    from bridge.cscart import addon_tools, compatibility
+
     problems = addon_tools.check(php=php)
     if problems:
         _report(problems)
@@ -66,6 +70,8 @@ def build_cmd(
 ) -> None:
     """Check the add-on, then write the installable archive (upload it in Add-ons → Manage add-ons)."""
     try:
+        from bridge.cscart import addon_tools
+
         target = addon_tools.build(out, php=php)
     except ValidationFailed as exc:
         _report(exc.problems)
@@ -79,6 +85,8 @@ WebUser = Annotated[str, typer.Option("--web-user", help="Run CS-Cart's console 
 
 
 def _console(store_root: Path, web_user: str, php: str) -> addon_installer.StoreConsole:
+    from bridge.cscart import addon_installer
+
     try:
         return addon_installer.StoreConsole(store_root, web_user=web_user, php=php)
     except BridgeError as exc:
@@ -86,6 +94,8 @@ def _console(store_root: Path, web_user: str, php: str) -> addon_installer.Store
 
 
 def _finish(action: str, run: Callable[[], addon_installer.Outcome]) -> None:
+    from bridge.cscart import addon_installer, compatibility
+
     try:
         outcome = run()
     except addon_installer.InstallFailed as exc:
@@ -116,16 +126,18 @@ def _finish(action: str, run: Callable[[], addon_installer.Outcome]) -> None:
 def install_cmd(
     store_root: StoreRoot,
     web_user: WebUser = "www-data",
-    source: Annotated[Path, typer.Option("--from", help="The add-on tree to install (default: the bridge's own).")
-                      ] = addon_tools.ADDON_ROOT,
+    source: Annotated[Path | None, typer.Option(
+        "--from", help="The add-on tree to install (default: the one shipped with the bridge).")] = None,
     php: str = typer.Option("php", "--php", help="PHP CLI binary of the store."),
 ) -> None:
     """Copy the add-on into the store, install it with CS-Cart's console, then verify the store's database.
 
     CS-Cart's console exits 0 even when the install fails; this command exits 1 naming what is missing.
     """
+    from bridge.cscart import addon_installer, addon_tools
+
     store = _console(store_root, web_user, php)
-    _finish("install", lambda: addon_installer.install(store, source))
+    _finish("install", lambda: addon_installer.install(store, source or addon_tools.ADDON_ROOT))
 
 
 @app.command("uninstall")
@@ -135,5 +147,7 @@ def uninstall_cmd(
     php: str = typer.Option("php", "--php", help="PHP CLI binary of the store."),
 ) -> None:
     """Uninstall the add-on with CS-Cart's console, then verify that its tables and columns are gone."""
+    from bridge.cscart import addon_installer
+
     store = _console(store_root, web_user, php)
     _finish("uninstall", lambda: addon_installer.uninstall(store))

@@ -2,7 +2,7 @@
 (``track``), check a shipping-result file before it goes to the inbox (``check-result``).
 
 ``export`` and ``import`` run what the daemon's shipping job does on its schedule and inbox
-(bridge/sync/shipping.py), in this process, then deliver the CS-Cart writes they enqueued.
+(bridge/sync/shipping/job.py), in this process, then deliver the CS-Cart writes they enqueued.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from bridge.carriers.results import parse_result_file
-from bridge.carriers.rules import load_shipping_rules
 from bridge.carriers.tracking import DEFAULT_TRACKING_URLS, check_number, tracking_url
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 from bridge.domain.time import JST, Clock
@@ -34,6 +32,8 @@ RulesOption = Annotated[
 def _templates(rules: Path | None) -> dict[str, str]:
     if rules is None:
         return dict(DEFAULT_TRACKING_URLS)
+    from bridge.carriers.rules import load_shipping_rules
+
     try:
         return load_shipping_rules(rules).tracking_urls
     except ConfigError as exc:
@@ -73,6 +73,8 @@ def check_result(
                                          help="Generic shipping-result CSV or a carrier's issued-data file.")],
 ) -> None:
     """Parse a result file and print its shipments, or every problem with its line."""
+    from bridge.carriers.results import parse_result_file
+
     result = parse_result_file(file, Clock().now())
     console.print(f"{file}: {result.kind or 'unknown type'}, {len(result.shipments)} shipment(s), "
                   f"{len(result.errors)} error(s), {len(result.warnings)} warning(s)", markup=False)
@@ -92,7 +94,7 @@ def check_result(
 async def _shipping(config: Path | None) -> AsyncIterator[tuple[Any, Any]]:
     """The shipping job's context as the daemon wires it, and a dispatcher to deliver what a command enqueued."""
     from bridge.cli.in_process import in_process
-    from bridge.sync.shipping_flow import context
+    from bridge.sync.shipping.flow import context
 
     settings = settings_or_exit(config)
     async with in_process(settings) as run:
@@ -120,7 +122,7 @@ def export(
     config: ConfigOption = None,
 ) -> None:
     """Label files now for the orders in 出荷指示 (the daemon does it at each carrier's scheduled times)."""
-    from bridge.sync.shipping_export import export_labels
+    from bridge.sync.shipping.labels import export_labels
 
     if carrier is not None and carrier not in ("yamato", "sagawa", "japanpost"):
         raise CliError(f"unknown carrier {carrier!r}; use yamato, sagawa or japanpost", exit_code=2)
@@ -159,7 +161,7 @@ def import_(
     config: ConfigOption = None,
 ) -> None:
     """Apply one result file now: CS-Cart shipments with tracking numbers, orders → 出荷済. All or nothing."""
-    from bridge.sync.shipping_import import import_result
+    from bridge.sync.shipping.results import import_result
 
     async def go() -> Any:
         async with _shipping(config) as (sc, _):

@@ -6,13 +6,15 @@ import asyncio
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from bridge.config import Settings, load_settings
 from bridge.errors import BridgeError
+
+if TYPE_CHECKING:
+    from bridge.config import Settings
 
 T = TypeVar("T")
 
@@ -42,6 +44,8 @@ class CliError(typer.Exit):
 
 
 def settings_or_exit(config: Path | None) -> Settings:
+    from bridge.config import load_settings
+
     try:
         return load_settings(config)
     except BridgeError as exc:

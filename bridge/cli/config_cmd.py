@@ -6,7 +6,6 @@ import typer
 import yaml
 
 from bridge.cli.common import ConfigOption, console, settings_or_exit
-from bridge.config import masked, resolve_config_path
 
 app = typer.Typer(help="Inspect the settings.", no_args_is_help=True)
 
@@ -14,6 +13,8 @@ app = typer.Typer(help="Inspect the settings.", no_args_is_help=True)
 @app.command("check")
 def check(config: ConfigOption = None) -> None:
     """Validate the settings file and environment; print the effective settings with secrets masked."""
+    from bridge.config import masked, resolve_config_path
+
     settings = settings_or_exit(config)
     source = resolve_config_path(config)
     console.print(f"# settings OK ({source or 'built-in defaults'} + BRIDGE_* environment)", highlight=False)

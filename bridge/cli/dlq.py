@@ -10,13 +10,13 @@ from rich.table import Table
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 from bridge.domain.time import Clock
-from bridge.store import Store, audit
-from bridge.store import outbox as ob
 
 app = typer.Typer(help="Dead letters: writes that failed for good and wait for an operator.", no_args_is_help=True)
 
 
 async def _with_store(settings_path, action):  # type: ignore[no-untyped-def]
+    from bridge.store import Store
+
     store = await Store.open(settings_path)
     try:
         async with store.transaction() as tx:
@@ -28,6 +28,8 @@ async def _with_store(settings_path, action):  # type: ignore[no-untyped-def]
 @app.command("list")
 def list_(config: ConfigOption = None) -> None:
     """List every dead letter with its error."""
+    from bridge.store import outbox as ob
+
     settings = settings_or_exit(config)
     dead = run_async(_with_store(settings.state_path, lambda tx: ob.dead_letters(tx, limit=100_000)))
     if not dead:
@@ -45,6 +47,8 @@ def list_(config: ConfigOption = None) -> None:
 @app.command("show")
 def show(op_id: int, config: ConfigOption = None) -> None:
     """Show one dead letter whole: payload, error and what to do about it."""
+    from bridge.store import outbox as ob
+
     settings = settings_or_exit(config)
     op = run_async(_with_store(settings.state_path, lambda tx: ob.get(tx, op_id)))
     if op is None:
@@ -67,6 +71,9 @@ def replay(
     config: ConfigOption = None,
 ) -> None:
     """Put dead letters back in the queue with a fresh attempt budget."""
+    from bridge.store import audit
+    from bridge.store import outbox as ob
+
     if not op_ids and not all_:
         raise CliError("name dead letter ids, or use --all")
     settings = settings_or_exit(config)
@@ -87,6 +94,9 @@ def replay(
 @app.command("discard")
 def discard(op_ids: Annotated[list[int], typer.Argument(help="Dead letter ids")], config: ConfigOption = None) -> None:
     """Give up on dead letters. A job that still wants the value will enqueue it again on its next run."""
+    from bridge.store import audit
+    from bridge.store import outbox as ob
+
     settings = settings_or_exit(config)
 
     async def action(tx):  # type: ignore[no-untyped-def]

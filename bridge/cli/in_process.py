@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
 from bridge import wiring
 from bridge.config import Settings
@@ -27,7 +26,7 @@ async def in_process(settings: Settings) -> AsyncIterator[InProcess]:
     """Open the store, wire the services and sinks, and close both again, also when wiring fails."""
     store = await Store.open(settings.state_path)
     try:
-        wired: Any = await wiring.build(settings, store)
+        wired = await wiring.build(settings, store)
     except BaseException:
         await store.close()
         raise
@@ -35,7 +34,7 @@ async def in_process(settings: Settings) -> AsyncIterator[InProcess]:
         clock = Clock()
         dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)
         context = JobContext(settings=settings, store=store, clock=clock, wake_dispatcher=dispatcher.wake,
-                             services={**wired.services, "dispatcher": dispatcher})
+                             services=wired.services)
         yield InProcess(context, dispatcher, bool(wired.sinks))
     finally:
         await wired.aclose()

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
-from bridge.config import Settings
 from bridge.domain.orders import WorkflowState
-from bridge.domain.time import Clock
 from bridge.errors import ValidationFailed
-from bridge.store import Store
-from bridge.store import orders as mirror
-from bridge.sync import JobContext
+
+if TYPE_CHECKING:
+    from bridge.config import Settings
 
 app = typer.Typer(help="The orders mirror: history, resend to SMILE, listings.", no_args_is_help=True)
 
 
 async def _show(settings: Settings, order_id: int) -> list[str]:
+    from bridge.store import Store, order_flags
+    from bridge.store import orders as mirror
+
     store = await Store.open(settings.state_path)
     try:
         async with store.transaction() as tx:
@@ -28,15 +29,9 @@ async def _show(settings: Settings, order_id: int) -> list[str]:
             if current is None:
                 return []
             transitions = await mirror.history(tx, order_id)
-            exports = await (await tx.execute(
-                "SELECT e.batch_id, b.file_name, b.state, e.exported_at, e.superseded_at, e.superseded_reason "
-                "FROM order_exports e JOIN order_export_batches b ON b.batch_id = e.batch_id WHERE e.order_id = ? "
-                "ORDER BY e.id", (order_id,))).fetchall()
-            flags = await (await tx.execute(
-                "SELECT kind, detail, at, resolved_at FROM order_flags WHERE order_id = ? ORDER BY id",
-                (order_id,))).fetchall()
-            hold = await (await tx.execute("SELECT hold_by, hold_reason FROM orders WHERE order_id = ?",
-                                           (order_id,))).fetchone()
+            exports = await mirror.export_history(tx, order_id)
+            flags = await order_flags.of_order(tx, order_id)
+            hold = await mirror.hold_of(tx, order_id)
     finally:
         await store.close()
     order = current.order
@@ -48,7 +43,7 @@ async def _show(settings: Settings, order_id: int) -> list[str]:
         f"SMILE: 伝票№ {current.smile_slip_no or '-'}, 処理連番 {current.smile_serial or '-'}, confirmed "
         f"{current.confirmed_at or '-'}",
     ]
-    if hold and hold[1]:
+    if hold[1]:
         lines.append(f"on hold ({hold[0] or 'bridge'}): {hold[1]}")
     for line in order.lines:
         lines.append(f"  {line.product_code} {line.name} × {line.quantity} @ ¥{line.unit_price}")
@@ -76,11 +71,15 @@ def show(order_id: int, config: ConfigOption = None) -> None:
 
 
 async def _resend(settings: Settings, order_id: int) -> str:
-    from bridge.sync.orders import resend
+    from bridge.domain.time import Clock
+    from bridge.store import Store
+    from bridge.sync import JobContext
+    from bridge.sync.orders.job import resend
+    from bridge.wiring import offline_services
 
     store = await Store.open(settings.state_path)
     try:
-        context = JobContext(settings=settings, store=store, clock=Clock())
+        context = JobContext(settings=settings, store=store, clock=Clock(), services=offline_services(settings))
         return await resend(context, order_id)
     finally:
         await store.close()
@@ -98,20 +97,13 @@ def resend_(order_id: int, config: ConfigOption = None) -> None:
 
 
 async def _list(settings: Settings, state: WorkflowState | None, flagged: bool) -> list[Any]:
+    from bridge.store import Store
+    from bridge.store import orders as mirror
+
     store = await Store.open(settings.state_path)
     try:
-        sql = ("SELECT o.order_id, o.workflow_state, o.cscart_status, o.customer_code, o.total, o.placed_at, "
-               "o.hold_reason, (SELECT group_concat(f.kind || ': ' || f.detail, ' | ') FROM order_flags f "
-               "WHERE f.order_id = o.order_id AND f.resolved_at IS NULL) AS flags FROM orders o")
-        where, params = [], []
-        if state is not None:
-            where.append("o.workflow_state = ?")
-            params.append(state.value)
-        if flagged:
-            where.append("EXISTS (SELECT 1 FROM order_flags f WHERE f.order_id = o.order_id AND f.resolved_at IS NULL)")
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return await store.fetchall(sql + " ORDER BY o.order_id", tuple(params))
+        async with store.transaction() as tx:
+            return await mirror.listing(tx, state, flagged)
     finally:
         await store.close()
 
@@ -129,7 +121,7 @@ def list_(
     rows = run_async(_list(settings, state, flagged))
     if as_json:
         for row in rows:
-            console.print(json.dumps(dict(row), ensure_ascii=False), markup=False, highlight=False, soft_wrap=True)
+            console.print(json.dumps(row, ensure_ascii=False), markup=False, highlight=False, soft_wrap=True)
         return
     if not rows:
         console.print("No orders.")
@@ -138,6 +130,7 @@ def list_(
     for column in ("order", "state", "CS-Cart", "customer", "total", "placed", "hold reason / flags"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row[0]), WorkflowState(row[1]).label_ja, row[2], row[3] or "-", row[4], row[5],
-                      " | ".join(part for part in (row[6], row[7]) if part)[:120])
+        table.add_row(str(row["order_id"]), WorkflowState(row["workflow_state"]).label_ja, row["cscart_status"],
+                      row["customer_code"] or "-", row["total"], row["placed_at"],
+                      " | ".join(part for part in (row["hold_reason"], row["flags"]) if part)[:120])
     console.print(table)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bridge.cli.common import ConfigOption, console, console_err, settings_or_exit
 from bridge.domain.time import utcnow
-from bridge.rules import RuleSet, check_rules
-from bridge.rules.campaigns import active_campaigns
+
+if TYPE_CHECKING:
+    from bridge.rules import RuleSet
 
 app = typer.Typer(help="Check the ops-editable rules (rules/*.yaml).", no_args_is_help=True)
 
@@ -23,6 +24,7 @@ DirArgument = Annotated[
 @app.command("check")
 def check(directory: DirArgument = None, config: ConfigOption = None) -> None:
     """Validate every rules file; exit 1 listing all problems, else summarise the rules that would be in force."""
+    from bridge.rules import check_rules
     from bridge.wiring import rule_files
 
     if directory is None:
@@ -47,6 +49,8 @@ def summary(rules: RuleSet, directory: Path) -> list[str]:
     pricing, stock, flow = rules.pricing, rules.stock, rules.order_flow
     letters = ", ".join(f"{state.value} {'/'.join(s.letters)}" for state, s in flow.states.items())
     kinds = sorted({m.kind for m in flow.payment_methods})
+    from bridge.rules.campaigns import active_campaigns
+
     active = [c.id for c in active_campaigns(rules.campaigns, utcnow())]
     stock_rules = len(stock.safety_stock.by_prefix) + len(stock.safety_stock.by_code)
     lines = [

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from bridge.cli.common import CliError, ConfigOption, console, settings_or_exit
-from bridge.smile.settings import SmileSettings
+
+if TYPE_CHECKING:
+    from bridge.smile.settings import SmileSettings
 
 app = typer.Typer(help="SMILE files: generate sample data, check a file before it is delivered.",
                   no_args_is_help=True)

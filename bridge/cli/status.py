@@ -8,9 +8,6 @@ import typer
 from rich.table import Table
 
 from bridge.cli.common import ConfigOption, console, run_async, settings_or_exit
-from bridge.store import Store
-from bridge.store import outbox as ob
-from bridge.sync import registered_jobs
 
 
 def status(
@@ -21,6 +18,9 @@ def status(
     settings = settings_or_exit(config)
 
     async def collect() -> dict:
+        from bridge.store import Store
+        from bridge.store import outbox as ob
+
         store = await Store.open(settings.state_path)
         try:
             async with store.transaction() as tx:
@@ -43,6 +43,8 @@ def status(
     table = Table(title="Jobs", title_justify="left")
     for column in ("job", "enabled", "last success", "last failure", "next run", "runs", "failures", "last error"):
         table.add_column(column)
+    from bridge.sync import registered_jobs
+
     for name in sorted(set(registered_jobs()) | set(data["jobs"])):
         row = data["jobs"].get(name, {})
         cfg = enabled.get(name)

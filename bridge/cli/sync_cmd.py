@@ -8,10 +8,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
-from bridge.cli.in_process import in_process
-from bridge.logging import configure
-from bridge.sync import RunOptions, registered_jobs
-from bridge.sync.base import NoProgress
 
 
 class RichProgress:
@@ -36,6 +32,9 @@ def sync(
     config: ConfigOption = None,
 ) -> None:
     """Run one sync job once, now, in this process."""
+    from bridge.logging import configure
+    from bridge.sync import registered_jobs
+
     specs = registered_jobs()
     if not job or job not in specs:
         width = max(map(len, specs), default=0)
@@ -58,6 +57,10 @@ def sync(
 
 
 async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[no-untyped-def]
+    from bridge.cli.in_process import in_process
+    from bridge.sync import RunOptions, registered_jobs
+    from bridge.sync.base import NoProgress
+
     async with in_process(settings) as run:
         instance = registered_jobs()[job].factory(run.context)
         if sys.stdout.isatty():

@@ -8,18 +8,12 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import structlog
 
 from bridge import metrics
-from bridge.rules.campaigns import CampaignRules
-from bridge.rules.customers import CustomerRules
 from bridge.rules.loader import RuleFile, RuleProblem, RuleSet, check_rules, directory_digest, load_rules
-from bridge.rules.order_flow import OrderFlowRules
-from bridge.rules.pricing import PricingRules
-from bridge.rules.products import ProductRules
-from bridge.rules.stock import StockRules
 
 log = structlog.get_logger("bridge.rules")
 
@@ -56,35 +50,6 @@ class RulesProvider:
     @property
     def current(self) -> RuleSet:
         return self._current
-
-    # Shortcuts for jobs: each returns that part of the rules in force now.
-    @property
-    def pricing(self) -> PricingRules:
-        return self._current.pricing
-
-    @property
-    def stock(self) -> StockRules:
-        return self._current.stock
-
-    @property
-    def order_flow(self) -> OrderFlowRules:
-        return self._current.order_flow
-
-    @property
-    def campaigns(self) -> CampaignRules:
-        return self._current.campaigns
-
-    @property
-    def products(self) -> ProductRules:
-        return self._current.products
-
-    @property
-    def customers(self) -> CustomerRules:
-        return self._current.customers
-
-    @property
-    def shipping(self) -> Any:
-        return self._current.shipping
 
     @property
     def problems(self) -> tuple[RuleProblem, ...]:

@@ -64,3 +64,9 @@ async def forget(tx: Connection, target: str, entity: str, keys: Iterable[str]) 
     await tx.executemany(
         "DELETE FROM ledger WHERE target = ? AND entity = ? AND key = ?", [(target, entity, k) for k in keys]
     )
+
+
+async def values(tx: Connection, target: str, entity: str) -> dict[str, Any]:
+    """Key → the value last written, for every record of ``entity`` (what the drift check compares with)."""
+    cursor = await tx.execute("SELECT key, value_json FROM ledger WHERE target = ? AND entity = ?", (target, entity))
+    return {row[0]: json.loads(row[1]) for row in await cursor.fetchall()}

@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from bridge.domain.orders import Order, PaymentState, WorkflowState
 from bridge.domain.serialize import from_data, to_data
@@ -256,3 +257,150 @@ async def counts_by_state(tx: Connection) -> dict[str, int]:
     counts = {state.value: 0 for state in WorkflowState}
     counts.update({row[0]: row[1] for row in await cursor.fetchall()})
     return counts
+
+
+# -- what the workflow reads and writes besides the state ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """The mirror's record of an order, enough to tell that a re-read order has not changed."""
+
+    status: str
+    updated_at: str | None
+    payment_state: PaymentState | None
+    content_hash: str | None
+    workflow_state: WorkflowState
+    hold_by: str | None
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+def _marks(chunk: list[int]) -> str:
+    return ",".join("?" for _ in chunk)
+
+
+async def seen_many(tx: Connection, order_ids: list[int]) -> dict[int, Seen]:
+    found: dict[int, Seen] = {}
+    for chunk in _chunks(order_ids):
+        cursor = await tx.execute(
+            "SELECT order_id, cscart_status, cscart_updated_at, payment_state, content_hash, workflow_state, hold_by "
+            f"FROM orders WHERE order_id IN ({_marks(chunk)})", chunk)
+        for row in await cursor.fetchall():
+            found[row[0]] = Seen(row[1], row[2], PaymentState(row[3]) if row[3] else None, row[4],
+                                 WorkflowState(row[5]), row[6])
+    return found
+
+
+async def states_of(tx: Connection, order_ids: list[int]) -> dict[int, WorkflowState]:
+    states: dict[int, WorkflowState] = {}
+    for chunk in _chunks(order_ids):
+        cursor = await tx.execute(
+            f"SELECT order_id, workflow_state FROM orders WHERE order_id IN ({_marks(chunk)})", chunk)
+        states.update({row[0]: WorkflowState(row[1]) for row in await cursor.fetchall()})
+    return states
+
+
+async def set_content_hash(tx: Connection, order_id: int, digest: str) -> None:
+    await tx.execute("UPDATE orders SET content_hash = ? WHERE order_id = ?", (digest, order_id))
+
+
+async def set_first_seen(tx: Connection, rows: list[tuple[int, str, str | None, str | None]]) -> None:
+    """(order id, content hash, hold_by, hold_reason) of orders mirrored for the first time."""
+    await tx.executemany("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
+                         [(digest, hold_by, reason, order_id) for order_id, digest, hold_by, reason in rows])
+
+
+async def set_hold(tx: Connection, order_id: int, hold_by: str | None, reason: str | None) -> None:
+    """Who holds the order and why (both None once it leaves 保留)."""
+    await tx.execute("UPDATE orders SET hold_by = ?, hold_reason = ? WHERE order_id = ?", (hold_by, reason, order_id))
+
+
+async def set_hold_reason(tx: Connection, order_id: int, reason: str) -> None:
+    await tx.execute("UPDATE orders SET hold_reason = ? WHERE order_id = ?", (reason, order_id))
+
+
+async def clear_holds(tx: Connection, order_ids: list[int]) -> None:
+    await tx.executemany("UPDATE orders SET hold_by = NULL, hold_reason = NULL WHERE order_id = ?",
+                         [(order_id,) for order_id in order_ids])
+
+
+async def hold_reason(tx: Connection, order_id: int) -> str | None:
+    cursor = await tx.execute("SELECT hold_reason FROM orders WHERE order_id = ?", (order_id,))
+    row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def hold_of(tx: Connection, order_id: int) -> tuple[str | None, str | None]:
+    """(hold_by, hold_reason) of one order."""
+    cursor = await tx.execute("SELECT hold_by, hold_reason FROM orders WHERE order_id = ?", (order_id,))
+    row = await cursor.fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+async def history_steps(tx: Connection, order_id: int) -> int:
+    """How many transitions the order has: part of each status write's idempotency key."""
+    cursor = await tx.execute("SELECT COUNT(*) FROM order_transitions WHERE order_id = ?", (order_id,))
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def gate_candidates(tx: Connection) -> list[tuple[int, str | None, str | None]]:
+    """(order id, hold_by, hold_reason) of orders in 受注 or 保留 with no live 受注 export: what the gates look at."""
+    cursor = await tx.execute(
+        "SELECT o.order_id, o.hold_by, o.hold_reason FROM orders o WHERE o.workflow_state IN (?, ?) AND NOT "
+        "EXISTS (SELECT 1 FROM order_exports e WHERE e.order_id = o.order_id AND e.kind = 'order' AND "
+        "e.superseded_at IS NULL) ORDER BY o.order_id",
+        (WorkflowState.RECEIVED.value, WorkflowState.HOLD.value),
+    )
+    return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+
+
+async def label_candidates(tx: Connection, held_by: str) -> list[int]:
+    """Orders the bridge moved to 出荷指示 that have no carrier label yet, plus those on ``held_by``'s 保留."""
+    cursor = await tx.execute(
+        "SELECT o.order_id FROM orders o WHERE (o.workflow_state = ? AND EXISTS (SELECT 1 FROM order_transitions t "
+        "WHERE t.order_id = o.order_id AND t.to_state = o.workflow_state AND t.from_state IS NOT NULL) AND NOT EXISTS "
+        "(SELECT 1 FROM carrier_labels l WHERE l.order_id = o.order_id)) OR (o.workflow_state = ? AND o.hold_by = ?) "
+        "ORDER BY o.order_id",
+        (WorkflowState.SHIPPING_INSTRUCTED.value, WorkflowState.HOLD.value, held_by),
+    )
+    return [row[0] for row in await cursor.fetchall()]
+
+
+async def exposure_totals(tx: Connection, states: tuple[WorkflowState, ...]) -> list[tuple[str, Decimal]]:
+    """(得意先コード, order total) of every order in ``states`` that has a customer code."""
+    marks = ",".join("?" for _ in states)
+    cursor = await tx.execute(f"SELECT customer_code, total FROM orders WHERE workflow_state IN ({marks})",
+                              [state.value for state in states])
+    return [(code, Decimal(total)) for code, total in await cursor.fetchall() if code]
+
+
+async def listing(tx: Connection, state: WorkflowState | None, flagged: bool) -> list[dict[str, Any]]:
+    """order_id, workflow_state, cscart_status, customer_code, total, placed_at, hold_reason and the open flags of
+    each order, for ``bridge orders list``; optionally only one state, or only orders with an open flag."""
+    sql = ("SELECT o.order_id, o.workflow_state, o.cscart_status, o.customer_code, o.total, o.placed_at, "
+           "o.hold_reason, (SELECT group_concat(f.kind || ': ' || f.detail, ' | ') FROM order_flags f "
+           "WHERE f.order_id = o.order_id AND f.resolved_at IS NULL) AS flags FROM orders o")
+    where: list[str] = []
+    params: list[str] = []
+    if state is not None:
+        where.append("o.workflow_state = ?")
+        params.append(state.value)
+    if flagged:
+        where.append("EXISTS (SELECT 1 FROM order_flags f WHERE f.order_id = o.order_id AND f.resolved_at IS NULL)")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    cursor = await tx.execute(sql + " ORDER BY o.order_id", params)
+    return [dict(row) for row in await cursor.fetchall()]
+
+
+async def export_history(tx: Connection, order_id: int) -> list[tuple[Any, ...]]:
+    """(batch id, file name, batch state, exported at, superseded at, superseded reason) of each 受注 export."""
+    cursor = await tx.execute(
+        "SELECT e.batch_id, b.file_name, b.state, e.exported_at, e.superseded_at, e.superseded_reason "
+        "FROM order_exports e JOIN order_export_batches b ON b.batch_id = e.batch_id WHERE e.order_id = ? "
+        "ORDER BY e.id", (order_id,))
+    return [tuple(row) for row in await cursor.fetchall()]

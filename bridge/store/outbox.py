@@ -305,3 +305,29 @@ async def discard(tx: Connection, op_ids: Sequence[int]) -> list[int]:
         if cursor.rowcount:
             discarded.append(op_id)
     return discarded
+
+
+async def keys_in(tx: Connection, target: str, entity: str, states: Sequence[str]) -> set[str]:
+    """The records of ``entity`` that have an op in one of ``states``."""
+    marks = ",".join("?" for _ in states)
+    cursor = await tx.execute(f"SELECT DISTINCT key FROM outbox WHERE target = ? AND entity = ? AND state IN ({marks})",
+                              (target, entity, *states))
+    return {row[0] for row in await cursor.fetchall()}
+
+
+async def queued_hashes(tx: Connection, target: str, entity: str, op: str) -> dict[str, set[str]]:
+    """Key → payload hashes of the ``op`` ops still waiting (pending or in flight) for that record."""
+    cursor = await tx.execute(
+        "SELECT key, payload_hash FROM outbox WHERE target = ? AND entity = ? AND op = ? "
+        "AND state IN ('pending', 'in_flight')", (target, entity, op))
+    queued: dict[str, set[str]] = {}
+    for key, payload_hash in await cursor.fetchall():
+        queued.setdefault(key, set()).add(payload_hash)
+    return queued
+
+
+async def states_by_key_prefix(tx: Connection, prefix: str) -> list[str]:
+    """The states of every op whose idempotency key starts with ``prefix``."""
+    cursor = await tx.execute("SELECT state FROM outbox WHERE substr(idempotency_key, 1, ?) = ?",
+                              (len(prefix), prefix))
+    return [row[0] for row in await cursor.fetchall()]

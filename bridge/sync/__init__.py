@@ -1,4 +1,14 @@
-"""Sync jobs, one module per flow. Importing this package registers every job in ``REGISTRY``."""
+"""Sync jobs, one package per flow, and the plumbing they share.
+
+- ``base``: what a job is (``Job``, ``JobContext``, ``JobResult``, ``RunOptions``) and the job registry.
+- ``plan``: the desired state diffed against the ledger, enqueued as outbox ops.
+- ``jobkit``: small pieces the jobs share (end-of-run report, money in payloads, create ops).
+- ``catalog/``: SMILE masters → CS-Cart (stock, prices, products, customers, customer prices, drift).
+- ``orders/``: CS-Cart orders → gates → SMILE 受注 file, read-back, the order workflow.
+- ``shipping/``: carrier label files out, result files in, the customer's shipping mail.
+
+Jobs register themselves when their module is imported; ``registered_jobs()`` imports them all.
+"""
 
 from bridge.sync.base import REGISTRY, Job, JobContext, JobResult, JobSpec, RunOptions, register
 
@@ -10,7 +20,6 @@ def registered_jobs() -> dict[str, JobSpec]:
     import importlib
     import pkgutil
 
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in {"base"}:
-            importlib.import_module(f"{__name__}.{module.name}")
+    for module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        importlib.import_module(module.name)
     return dict(sorted(REGISTRY.items()))

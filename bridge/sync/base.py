@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from bridge.config import Settings
 from bridge.domain.time import Clock
 from bridge.store import Store
+from bridge.sync.services import Services
 
 
 class Progress(Protocol):
@@ -54,16 +55,8 @@ class JobContext:
     settings: Settings
     store: Store
     clock: Clock
+    services: Services = field(kw_only=True)  # rules, CS-Cart client, events publisher …
     wake_dispatcher: Callable[[], None] = lambda: None
-    services: dict[str, Any] = field(default_factory=dict)  # rules, cscart client, events publisher …
-
-    def service(self, name: str) -> Any:
-        from bridge.errors import ConfigError
-
-        try:
-            return self.services[name]
-        except KeyError:
-            raise ConfigError(f"this job needs '{name}', which is not configured") from None
 
 
 class Job(Protocol):

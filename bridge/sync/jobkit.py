@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
-from pydantic import BaseModel
 
 from bridge import metrics
 from bridge.rules.pricing import PricingRules, rank_usergroup_ids
@@ -18,25 +17,6 @@ from bridge.store.db import Connection
 from bridge.sync.base import JobResult, RunOptions
 
 log = structlog.get_logger("bridge.sync")
-
-Rules = TypeVar("Rules", bound=BaseModel)
-
-
-def rules_of(services: Mapping[str, Any], name: str, model: type[Rules]) -> Rules:
-    """The rules in force from the provider (``services["rules"]``: attribute ``name`` or ``current().name``), or
-    the model's defaults when no provider is wired."""
-    provider = services.get("rules")
-    if provider is None:
-        return model()
-    value = getattr(provider, name, None)
-    value = value() if callable(value) else value
-    if isinstance(value, model):
-        return value
-    current = getattr(provider, "current", None)
-    current = current() if callable(current) else current
-    value = getattr(current, name, None)
-    return value if isinstance(value, model) else model()
-
 
 def money(amount: Decimal) -> str:
     """Yen as CS-Cart's decimal columns hold them (``1200.00``): equal prices hash equally in the ledger."""

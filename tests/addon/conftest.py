@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from bridge.cscart.addon_tools import ADDON_ROOT
-from bridge.sync.orders_hook import OrdersWakeup
+from bridge.sync.orders.hook import OrdersWakeup
 
 HERE = Path(__file__).resolve().parent
 PROTOCOL_CLI = HERE / "protocol_cli.php"

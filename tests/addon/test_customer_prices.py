@@ -14,8 +14,8 @@ from bridge.rules.loader import load_rules
 from bridge.smile.generator import layouts_for
 from bridge.smile.writer import write_records
 from bridge.store import Store, bindings
-from bridge.sync.credit import set_credit
-from bridge.sync.customer_prices import surcharge_settings
+from bridge.sync.orders.credit import set_credit
+from bridge.sync.catalog.customer_prices import surcharge_settings
 from bridge.wiring import rule_files
 
 

@@ -18,12 +18,14 @@ from bridge.cscart.client import CSCartClient
 from bridge.cscart.simulator import Simulator, run_simulator, uninstall
 from bridge.daemon import Daemon
 from bridge.domain.time import utcnow
+from bridge.rules.loader import load_rules
 from bridge.store import Store
 from bridge.store import orders as mirror
-from bridge.sync.order_events import EVENTS_CURSOR, EventFeedSource, with_event_feed
-from bridge.sync.order_source import POLL_CURSOR, PollingSource
-from bridge.sync.orders import choose_source
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.event_feed import EVENTS_CURSOR, EventFeedSource, with_event_feed
+from bridge.sync.orders.job import choose_source
+from bridge.sync.orders.settings import OrdersSettings
+from bridge.sync.orders.source import POLL_CURSOR, PollingSource
+from bridge.sync.services import FixedRules, Services
 from tests.orders.conftest import bind_catalog, write_rules
 
 
@@ -156,14 +158,10 @@ async def test_an_uninstall_between_detection_and_reading_falls_back_to_polling(
 
 def test_the_orders_job_chooses_the_feed_source() -> None:
     class Context:
-        services: dict[str, Any]
+        services = Services(rules=FixedRules(load_rules(Path(__file__).parents[2] / "rules")),
+                            cscart=CSCartClient(run_settings()))
 
-        def service(self, name: str) -> Any:
-            return self.services[name]
-
-    ctx = Context()
-    ctx.services = {"cscart": CSCartClient(run_settings())}
-    assert isinstance(choose_source(ctx, OrdersSettings()), EventFeedSource)  # type: ignore[arg-type]
+    assert isinstance(choose_source(Context(), OrdersSettings()), EventFeedSource)  # type: ignore[arg-type]
 
 
 def run_settings() -> Any:

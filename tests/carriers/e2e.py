@@ -15,7 +15,7 @@ from bridge.dispatch import Dispatcher
 from bridge.domain.time import JST, Clock
 from bridge.store import orders as mirror
 from bridge.sync import JobContext, RunOptions
-from bridge.sync.shipping import ShippingJob
+from bridge.sync.shipping.job import ShippingJob
 from tests.carriers.samples import SHIPPED_RULES
 from tests.orders.conftest import Harness, harness_for
 

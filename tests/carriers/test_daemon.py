@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bridge.config import JobsSettings, Settings
-from bridge.daemon import Daemon
 from tests.carriers.samples import SHIPPED_RULES
+from tests.foundation.fakes import running_daemon
 from tests.orders.conftest import addon_simulator, bind_catalog, make_settings
 
 
@@ -51,12 +50,12 @@ async def test_daemon_runs_labels_results_and_the_mail_on_its_own(tmp_path: Path
                 order_id = int((await response.json())["order_id"])
         order = sim.state.orders[order_id]
         # The label schedule (10:00 and 15:00) catches up once at start-up; the order reaches 出荷指示 before it.
-        async with running(settings_with("orders")) as daemon:
+        async with running_daemon(settings_with("orders")) as daemon:
             assert daemon.store is not None
             await bind_catalog(daemon.store, sim)
             await until(lambda: order.status == "E", "出荷指示 in CS-Cart")
         settings = settings_with("orders", "shipping")
-        async with running(settings):
+        async with running_daemon(settings):
             labels = settings.data_dir / "carriers" / "yamato"
             await until(lambda: any(labels.glob("b2_*.csv")), "the B2 label file")
             inbox = settings.data_dir / "carriers" / "inbox"
@@ -68,11 +67,3 @@ async def test_daemon_runs_labels_results_and_the_mail_on_its_own(tmp_path: Path
         assert [s.tracking_number for s in sim.state.shipments.values()] == ["389711074012"]
 
 
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Daemon]:
-    daemon = Daemon(settings)
-    await daemon.start()
-    try:
-        yield daemon
-    finally:
-        await daemon.shutdown()

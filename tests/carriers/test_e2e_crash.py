@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.sync import shipping_export
+from bridge.sync.shipping import labels as shipping_export
 from tests.carriers.e2e import later, shipping_for
 
 

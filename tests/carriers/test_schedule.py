@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from bridge.carriers.rules import Schedule
 from bridge.domain.time import JST
-from bridge.sync.shipping import is_due, last_slot
+from bridge.sync.shipping.job import is_due, last_slot
 
 TIMES = Schedule(times=["10:00", "15:00"])
 

@@ -41,7 +41,7 @@ def user_writes(world: CatalogWorld) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def group_id(world: CatalogWorld, rank: int) -> int:
-    name = RulesProvider.open(world.settings.rules_dir).pricing.rank_usergroups[rank]
+    name = RulesProvider.open(world.settings.rules_dir).current.pricing.rank_usergroups[rank]
     return next(g.usergroup_id for g in world.sim.state.usergroups.values() if g.usergroup == name)
 
 
@@ -146,7 +146,7 @@ async def test_an_unmapped_4_byte_character_fails_that_customer_only(customers_w
 async def test_addon_code_match_credit_limit_for_the_orders_check_and_exposure(customers_world: CatalogWorld) -> None:
     from bridge.domain.orders import Order, WorkflowState
     from bridge.store import orders as mirrored
-    from bridge.sync.credit import set_credit
+    from bridge.sync.orders.credit import set_credit
 
     world = customers_world
     world.settings = world_settings(world.root, world.sim, smile={"files": {"customers": {"encoding": "utf-8"}}},

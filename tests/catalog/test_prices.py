@@ -10,29 +10,17 @@ from bridge import wiring
 from bridge.cscart.client import CSCartClient
 from bridge.dispatch import Dispatcher
 from bridge.domain.catalog import PriceTier, Product
-from bridge.domain.time import JST, Clock
+from bridge.domain.time import JST
 from bridge.rules.pricing import PricingRules, compile_tier_set
 from bridge.rules.provider import RulesProvider
 from bridge.store import Store
 from bridge.sync import JobContext, JobResult, RunOptions, registered_jobs
-from bridge.sync.prices import quantity_rows
+from bridge.sync.catalog.prices import quantity_rows
 from tests.catalog.conftest import MISSING_CODE, CatalogWorld, sim_product_id
+from tests.foundation.fakes import PinnedClock
 
 SWITCH_DAY = date(2026, 12, 1)
 SCHEDULED = "10000004"
-
-
-class FixedClock(Clock):
-    """The job's clock, pinned to one moment (monotonic time still runs, for timeouts)."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def time(self) -> float:
-        return self.moment.timestamp()
 
 
 async def run_at(world: CatalogWorld, job: str, moment: datetime, *, dry_run: bool = False) -> JobResult:
@@ -40,10 +28,10 @@ async def run_at(world: CatalogWorld, job: str, moment: datetime, *, dry_run: bo
     store = await Store.open(world.settings.state_path)
     wired = await wiring.build(world.settings, store)
     try:
-        clock = FixedClock(moment)
+        clock = PinnedClock(moment)
         dispatcher = Dispatcher(store, wired.sinks, world.settings.dispatch, clock=clock)
         context = JobContext(settings=world.settings, store=store, clock=clock, wake_dispatcher=dispatcher.wake,
-                             services=dict(wired.services))
+                             services=wired.services)
         result = await registered_jobs()[job].factory(context).run(RunOptions(dry_run=dry_run))
         if not dry_run:
             await dispatcher.drain_all()
@@ -85,7 +73,7 @@ async def read_back(world: CatalogWorld, code: str) -> tuple[Decimal, set[PriceT
 
 def pricing_rules(world: CatalogWorld) -> PricingRules:
     """The rules the job runs with (the shipped rules/ folder)."""
-    return RulesProvider.open(world.settings.rules_dir).pricing
+    return RulesProvider.open(world.settings.rules_dir).current.pricing
 
 
 def rank_ids(world: CatalogWorld) -> dict[int, int]:

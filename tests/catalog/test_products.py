@@ -9,7 +9,7 @@ from bridge.cscart.sink import CSCartSink
 from bridge.rules.provider import RulesProvider
 from bridge.store import Store, bindings, ledger
 from bridge.store import outbox as ob
-from bridge.sync.created import recorder
+from bridge.sync.catalog.created import recorder
 from tests.catalog.conftest import MISSING_CODE, CatalogWorld, sim_product_id
 
 SHOP_OWNED = {"full_description", "short_description", "meta_keywords", "meta_description", "page_title",
@@ -37,7 +37,7 @@ async def test_first_run_creates_the_missing_product_and_writes_only_smile_owned
     assert await bound_product(world, MISSING_CODE) == str(created[0])
     posts = world.sim.requests.where(method="POST", entity="products")
     assert len(posts) == 1 and posts[0].json()["product_code"] == MISSING_CODE
-    owned = RulesProvider.open(world.settings.rules_dir).products.owned_by("smile")
+    owned = RulesProvider.open(world.settings.rules_dir).current.products.owned_by("smile")
     for _, body in world.product_writes():
         fields = set(body) - {"lang_code"}  # which language's description row a text goes to
         assert fields <= owned, f"only SMILE-owned fields are sent, got {sorted(fields - owned)}"

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from bridge.domain.catalog import StockLevel
 from bridge.rules.stock import StockRules
 from bridge.store import Store, ledger
-from bridge.sync import catalog_index
-from bridge.sync.stock import ENTITY, TARGET, StockJob, _by_code
+from bridge.sync.catalog import index as catalog_index
+from bridge.sync.catalog.stock import ENTITY, TARGET, StockJob, _by_code
 from tests.catalog.conftest import MISSING_CODE, CatalogWorld, sim_product_id
 
 

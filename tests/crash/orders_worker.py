@@ -24,8 +24,8 @@ from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock
 from bridge.store import Store
 from bridge.sync import JobContext, RunOptions
-from bridge.sync import orders_export as export
-from bridge.sync.orders import OrdersJob
+from bridge.sync.orders import export
+from bridge.sync.orders.job import OrdersJob
 
 
 def die() -> None:
@@ -59,7 +59,7 @@ async def main(config: Path, kill_at: str) -> None:
     dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=Clock())
     await dispatcher.release_abandoned()
     context = JobContext(settings=settings, store=store, clock=Clock(), wake_dispatcher=arm(kill_at),
-                         services={**wired.services, "dispatcher": dispatcher})
+                         services=wired.services)
     print("started", flush=True)
     result = await OrdersJob(context).run(RunOptions())
     await dispatcher.drain_all()

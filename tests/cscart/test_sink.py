@@ -84,7 +84,7 @@ async def test_wiring_adds_client_and_sink_when_a_url_is_set(store: Store, sim: 
     wiring = await build(settings, store)
     try:
         assert isinstance(wiring.sinks["cscart"], CSCartSink)
-        assert (await wiring.services["cscart"].get_product(1)).product_id == 1
+        assert (await wiring.services.require_cscart().get_product(1)).product_id == 1
     finally:
         await wiring.aclose()
     assert "cscart" not in (await build(Settings(data_dir=tmp_path), store)).sinks

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
+
+from bridge.config import Settings
+from bridge.daemon import Daemon
+from bridge.domain.time import Clock
 
 
 class FakeClock:
@@ -35,3 +41,27 @@ class FakeClock:
 
     def plus(self, seconds: float) -> datetime:
         return self.now() + timedelta(seconds=seconds)
+
+
+class PinnedClock(Clock):
+    """A job clock pinned to one moment (monotonic time still runs, for timeouts); set ``moment`` to move it."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def time(self) -> float:
+        return self.moment.timestamp()
+
+
+@asynccontextmanager
+async def running_daemon(settings: Settings) -> AsyncIterator[Daemon]:
+    """The real daemon, started and shut down around the block."""
+    daemon = Daemon(settings)
+    await daemon.start()
+    try:
+        yield daemon
+    finally:
+        await daemon.shutdown()

@@ -1,5 +1,5 @@
 """The events the jobs cause reach a real mosquitto from the code paths that cause them: the real stock, products and
-orders jobs, against the CS-Cart simulator, wired as the daemon wires them (``services["events"]`` from the wiring).
+orders jobs, against the CS-Cart simulator, wired as the daemon wires them (``services.events`` from the wiring).
 
 The daemon's own events (job_failed, job_recovered, dead_letter, sync_requested) are covered in test_mqtt.py.
 """
@@ -59,7 +59,7 @@ async def catalog_jobs(tmp_path: Path, broker: Broker) -> AsyncIterator[tuple[Se
         wired = await wiring.build(settings, store)
         dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=Clock())
         context = JobContext(settings=settings, store=store, clock=Clock(), wake_dispatcher=dispatcher.wake,
-                             services={**wired.services, "dispatcher": dispatcher})
+                             services=wired.services)
 
         async def run(name: str) -> JobResult:
             """``bridge sync NAME``: one run, then deliver what it enqueued (the ledger learns what CS-Cart has)."""
@@ -68,7 +68,7 @@ async def catalog_jobs(tmp_path: Path, broker: Broker) -> AsyncIterator[tuple[Se
             return result
 
         try:
-            async with running(wired.services["events"]):
+            async with running(wired.services.events):
                 yield settings, run, made
         finally:
             await wired.aclose()
@@ -124,8 +124,8 @@ async def test_products_job_publishes_file_quarantined(tmp_path: Path, broker: B
 
 async def test_orders_job_publishes_state_changes_and_read_back_quarantine(tmp_path: Path, broker: Broker) -> None:
     async with harness_for(tmp_path, mqtt=mqtt_settings(broker)) as harness, \
-            running(harness.wired.services["events"]) as mqtt, listener(broker) as sub:
-        harness.context.services["events"] = mqtt  # the orders tests record events instead; here they go to MQTT
+            running(harness.wired.services.events) as mqtt, listener(broker) as sub:
+        harness.context.services.events = mqtt  # the orders tests record events instead; here they go to MQTT
         await harness.credit("100001", None)
         order_id = await harness.place(user_id=1, lines=[(3, 2)])
         await harness.cycle()
@@ -169,7 +169,7 @@ async def test_shipping_job_publishes_result_file_quarantine_and_state_changes(t
 
     async with shipping_for(tmp_path) as shipping, \
             running(MqttEvents(MqttSettings(**mqtt_settings(broker)))) as mqtt, listener(broker) as sub:
-        shipping.orders.context.services["events"] = mqtt  # the services the shipping job shares with orders
+        shipping.orders.context.services.events = mqtt  # the services the shipping job shares with orders
         order_id = await shipping.instruct((1, 1))
         await shipping.run()
         shipping.drop("result_bad.csv", "order_no,delivery_no,delivery_date\n999999,389711074012,\n")

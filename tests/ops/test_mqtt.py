@@ -230,8 +230,8 @@ async def test_mqtt_is_off_without_a_broker(tmp_path: Path) -> None:
     try:
         wired = await wiring.build(Settings(data_dir=tmp_path), store)
         try:
-            assert isinstance(wired.services["events"], NullPublisher)
-            assert "sync_commands" not in wired.services
+            assert isinstance(wired.services.events, NullPublisher)
+            assert wired.services.sync_commands is None
             assert not any(getattr(task, "__self__", None).__class__ is MqttEvents for task in wired.background)
         finally:
             await wired.aclose()

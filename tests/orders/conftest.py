@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,9 @@ from bridge.domain.time import Clock
 from bridge.store import Store, bindings
 from bridge.store import orders as mirror
 from bridge.sync import JobContext, RunOptions
-from bridge.sync.credit import set_credit
-from bridge.sync.orders import OrdersJob, make_job
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.credit import set_credit
+from bridge.sync.orders.job import OrdersJob, make_job
+from bridge.sync.orders.settings import OrdersSettings
 
 ORDER_FLOW_YAML = SIMULATOR_ORDER_FLOW + """\
 gating:
@@ -73,7 +73,7 @@ def addon_columns_middleware(columns: dict[int, dict[str, str]]) -> Any:
 
 
 class RecordingEvents:
-    """``services["events"]``: keeps what the job publishes (the MQTT publisher's interface)."""
+    """``services.events``: keeps what the job publishes (the MQTT publisher's interface)."""
 
     def __init__(self) -> None:
         self.published: list[tuple[str, dict[str, Any]]] = []
@@ -148,7 +148,7 @@ class Harness:
 
     @property
     def events(self) -> RecordingEvents:
-        return self.context.services["events"]
+        return self.context.services.events
 
     def status_writes(self, order_id: int) -> list[Any]:
         """CS-Cart's record of status changes of one order (with the notify flags the bridge sent)."""
@@ -251,8 +251,7 @@ def harness_for(tmp_path: Path, **settings: Any) -> Any:
                 wired = await wiring.build(conf, store)
                 dispatcher = Dispatcher(store, wired.sinks, conf.dispatch, clock=Clock())
                 context = JobContext(settings=conf, store=store, clock=Clock(), wake_dispatcher=dispatcher.wake,
-                                     services={**wired.services, "dispatcher": dispatcher,
-                                               "events": RecordingEvents()})
+                                     services=replace(wired.services, events=RecordingEvents()))
                 await bind_catalog(store, sim)
                 yield Harness(sim, store, conf, context, dispatcher, addon, wired)
                 await wired.aclose()

@@ -24,7 +24,7 @@ async def test_the_orders_job_writes_the_letter_the_add_on_has_now(harness: Harn
     state.statuses["X"] = SimStatus(status_id=99, status="X", description="出荷指示", inventory="D")
     state.statuses["E"].description = "Express (another add-on)"
     addon.params["status.shipping_instructed"] = "X"
-    assert await harness.context.services["cscart"].addon_installed(refresh=True)  # the daemon re-detects it
+    assert await harness.context.services.cscart.addon_installed(refresh=True)  # the daemon re-detects it
     await harness.credit("100001", None)
     order_id = await harness.place(user_id=1, lines=[(3, 2)])
     result = await harness.cycle()

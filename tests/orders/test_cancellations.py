@@ -51,7 +51,7 @@ async def test_cancelled_after_export_is_flagged_for_staff_with_an_event(harness
 async def test_the_rules_can_ask_for_a_cancellation_file(harness: Harness) -> None:
     (harness.settings.rules_dir / "order_flow.yaml").write_text(
         ORDER_FLOW_YAML + "cancellations: {file: true}\n", encoding="utf-8")
-    await harness.wired.services["rules"].reload_hook()
+    await harness.wired.services.rules.reload_hook()
     order_id = await harness.place(user_id=3, lines=[(3, 2)])
     await harness.cycle()
     await harness.set_status(order_id, "I")

@@ -7,8 +7,6 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from bridge.cscart.addon_protocol import SIGNATURE_HEADER, WAKE_UP_PATH, sign
 from bridge.cscart.simulator import Simulator
 from bridge.daemon import Daemon
 from bridge.errors import ConfigError
+from tests.foundation.fakes import running_daemon
 from tests.orders.conftest import ORDER_FLOW_YAML, addon_simulator, bind_catalog, make_settings
 
 SECRET = "s3cret"
@@ -34,16 +33,6 @@ def only_orders(interval: float = 3600.0) -> dict[str, Any]:
 def daemon_settings(tmp_path: Path, sim: Simulator, **overrides: Any) -> Settings:
     return make_settings(tmp_path, sim, http={"host": "127.0.0.1", "port": 0}, jobs=only_orders(),
                          dispatch={"idle_poll": 0.05}, **overrides)
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Daemon]:
-    daemon = Daemon(settings)
-    await daemon.start()
-    try:
-        yield daemon
-    finally:
-        await daemon.shutdown()
 
 
 async def until(check: Any, what: str, limit: float = 30.0) -> None:
@@ -77,7 +66,7 @@ async def test_a_letter_cs_cart_lacks_stops_the_start_with_a_clear_error(tmp_pat
 
         # Fixed rules: the same state folder starts (the failed starts released the lock and the store).
         (settings.rules_dir / "order_flow.yaml").write_text(ORDER_FLOW_YAML, encoding="utf-8")
-        async with running(settings) as daemon:
+        async with running_daemon(settings) as daemon:
             assert "orders" in daemon.scheduler.coordinators
 
 
@@ -89,7 +78,7 @@ async def test_cs_cart_not_answering_at_start_up_does_not_stop_the_daemon(tmp_pa
         settings = daemon_settings(tmp_path, sim)
     unreachable = settings.model_copy(update={"cscart": settings.cscart.model_copy(
         update={"url": f"http://127.0.0.1:{closed_port}", "timeout": 1.0})})
-    async with running(unreachable) as daemon:
+    async with running_daemon(unreachable) as daemon:
         assert "orders" in daemon.scheduler.coordinators
 
 
@@ -97,7 +86,7 @@ async def test_a_signed_push_runs_the_orders_job_at_once(tmp_path: Path) -> None
     addon: dict[int, dict[str, str]] = {}
     async with addon_simulator(addon) as sim:
         settings = daemon_settings(tmp_path, sim)
-        async with running(settings) as daemon:
+        async with running_daemon(settings) as daemon:
             coordinator = daemon.scheduler.coordinators["orders"]
             assert daemon.store is not None and daemon.http is not None
             await until(lambda: _async(coordinator.runs >= 1 and not coordinator.running), "the start-up run")

@@ -13,7 +13,7 @@ from bridge import metrics
 from bridge.domain.orders import Order, OrderLine
 from bridge.domain.time import JST
 from bridge.smile.settings import SmileSettings
-from bridge.sync import orders_export as export
+from bridge.sync.orders import export
 from tests.orders.conftest import Harness
 
 GOLDEN = Path(__file__).parent / "golden" / "juchu_golden.csv"

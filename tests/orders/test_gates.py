@@ -9,7 +9,7 @@ from bridge.domain.orders import PaymentState
 from bridge.domain.orders import WorkflowState as S
 from bridge.rules.pricing import direct_ship_surcharge
 from bridge.store import bindings
-from bridge.sync.orders_rules import order_rules
+from bridge.sync.orders.rules import order_rules
 from tests.orders.conftest import Harness
 
 ON_ACCOUNT, PREPAID, CARD, COD = 1, 2, 3, 4
@@ -253,7 +253,7 @@ async def test_a_move_order_flow_yaml_does_not_allow_is_refused_and_logged(harne
     flow.write_text(flow.read_text(encoding="utf-8") + "transitions:\n  received: [hold, shipping_instructed, "
                     "cancelled]\n  hold: [cancelled]\n  shipping_instructed: [shipped, cancelled]\n  shipped: "
                     "[notified, complete]\n  notified: [complete]\n", encoding="utf-8")
-    await harness.wired.services["rules"].reload_hook()
+    await harness.wired.services.rules.reload_hook()
     order_id = await harness.place(user_id=19, payment_id=PREPAID)
     await harness.cycle()
     await harness.set_status(order_id, "P")

@@ -13,25 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.domain.orders import WorkflowState as S
-from bridge.domain.time import JST, Clock, to_unix
+from bridge.domain.time import JST, to_unix
 from bridge.sync import RunOptions
-from bridge.sync.order_source import POLL_CURSOR, PollingSource
-from bridge.sync.orders import OrdersJob
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.job import OrdersJob
+from bridge.sync.orders.settings import OrdersSettings
+from bridge.sync.orders.source import POLL_CURSOR, PollingSource
+from tests.foundation.fakes import PinnedClock
 from tests.orders.conftest import Harness, harness_for
 
 PREPAID = 2
-
-
-class SetClock(Clock):
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def time(self) -> float:
-        return self.moment.timestamp()
 
 
 async def test_random_interleavings_of_orders_payments_edits_and_cycles_never_duplicate(harness: Harness) -> None:
@@ -79,7 +69,7 @@ async def test_many_pages_are_read_whole(tmp_path: object) -> None:
 
 
 async def test_an_order_on_either_side_of_midnight_in_tokyo(harness: Harness) -> None:
-    clock = SetClock(datetime(2026, 11, 23, 14, 59, 50, tzinfo=UTC))  # 23:59:50 JST
+    clock = PinnedClock(datetime(2026, 11, 23, 14, 59, 50, tzinfo=UTC))  # 23:59:50 JST
     harness.sim.state.clock = lambda: clock.moment.timestamp()
     context = replace(harness.context, clock=clock)
 

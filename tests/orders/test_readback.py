@@ -21,10 +21,10 @@ from bridge.smile.writer import write_records
 from bridge.store import bindings
 from bridge.store import orders as mirror
 from bridge.sync import RunOptions
-from bridge.sync.orders import OrdersJob
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.orders.job import OrdersJob
+from bridge.sync.orders.settings import OrdersSettings
+from tests.foundation.fakes import PinnedClock
 from tests.orders.conftest import Harness, harness_for
-from tests.orders.test_polling import SetClock
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ async def test_the_read_back_binds_slip_numbers_and_ends_the_unconfirmed_quantit
 async def test_orders_smile_has_not_confirmed_in_time_raise_an_alert_until_read_back(harness: Harness) -> None:
     order_id = await harness.place(user_id=3)
     await harness.cycle()
-    later = replace(harness.context, clock=SetClock(datetime.now().astimezone() + timedelta(hours=25)))
+    later = replace(harness.context, clock=PinnedClock(datetime.now().astimezone() + timedelta(hours=25)))
     result = await OrdersJob(later, settings=harness.orders).run(RunOptions())
     assert "1 exported order(s) not confirmed by SMILE in time" in result.notes
     assert "not confirmed this order within 24 h" in (await harness.flags(order_id))["unconfirmed"]
@@ -92,7 +92,7 @@ async def test_the_confirmation_window_is_a_setting(tmp_path: Path) -> None:
         harness.orders = OrdersSettings(initial_lookback_hours=24 * 365 * 20, confirm_within_hours=2)
         order_id = await harness.place(user_id=3)
         await harness.cycle()
-        later = replace(harness.context, clock=SetClock(datetime.now().astimezone() + timedelta(hours=3)))
+        later = replace(harness.context, clock=PinnedClock(datetime.now().astimezone() + timedelta(hours=3)))
         await OrdersJob(later, settings=harness.orders).run(RunOptions())
         assert "within 2 h" in (await harness.flags(order_id))["unconfirmed"]
         assert harness.settings.orders.confirm_within_hours == 2

@@ -37,7 +37,7 @@ def test_a_bad_file_keeps_the_last_good_rules_and_a_fixed_one_is_picked_up(rules
     set_surcharge(rules_dir, "ten")
     result = provider.poll()
     assert result is not None and result.outcome == "rejected" and result.digest == good.digest
-    assert provider.current is good and provider.pricing.direct_ship.surcharge_percent == 10
+    assert provider.current is good and provider.current.pricing.direct_ship.surcharge_percent == 10
     assert [p.key for p in provider.problems] == ["direct_ship.surcharge_percent"]
     assert sample("bridge_rules_valid") == 0
     assert sample("bridge_rule_reloads_total", "rejected") == rejected_before + 1
@@ -48,7 +48,7 @@ def test_a_bad_file_keeps_the_last_good_rules_and_a_fixed_one_is_picked_up(rules
     set_surcharge(rules_dir, "8")
     result = provider.poll()
     assert result is not None and result.outcome == "loaded"
-    assert provider.pricing.direct_ship.surcharge_percent == 8 and seen == [provider.current]
+    assert provider.current.pricing.direct_ship.surcharge_percent == 8 and seen == [provider.current]
     assert provider.problems == () and sample("bridge_rules_valid") == 1
 
 
@@ -67,7 +67,7 @@ async def test_the_watcher_reloads_a_changed_file(rules_dir: Path) -> None:
     try:
         set_surcharge(rules_dir, "12")
         await asyncio.wait_for(changed.wait(), timeout=10)
-        assert provider.pricing.direct_ship.surcharge_percent == 12
+        assert provider.current.pricing.direct_ship.surcharge_percent == 12
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
@@ -87,13 +87,13 @@ async def test_wiring_provides_rules_reload_hook_and_watcher(rules_dir: Path, tm
     store = await Store.open(tmp_path / "state.sqlite3")
     try:
         wiring = await build(settings, store)
-        provider = wiring.services["rules"]
-        assert isinstance(provider, RulesProvider) and provider.shipping is not None
+        provider = wiring.services.rules
+        assert isinstance(provider, RulesProvider) and provider.current.shipping is not None
         assert provider.reload_hook in wiring.reload_hooks and provider.watch in wiring.background
         set_surcharge(rules_dir, "7")
         for hook in wiring.reload_hooks:
             await hook()
-        assert provider.pricing.direct_ship.surcharge_percent == 7
+        assert provider.current.pricing.direct_ship.surcharge_percent == 7
         await wiring.aclose()
 
         set_surcharge(rules_dir, "ten")

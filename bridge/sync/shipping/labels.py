@@ -13,7 +13,6 @@ One export:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,16 +25,13 @@ from bridge.carriers.rules import resolve_service
 from bridge.domain.orders import Order
 from bridge.domain.time import iso
 from bridge.store import audit
+from bridge.store import carriers as carrier_store
 from bridge.store import orders as mirror
 from bridge.store.db import Connection
-from bridge.sync.orders_export import write_file
-from bridge.sync.shipping_flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, publish
+from bridge.sync.orders.export import write_file
+from bridge.sync.shipping.flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, mover, publish
 
 S = mirror.WorkflowState
-# An order CS-Cart already had in 出荷指示 when the bridge first mirrored it was handled by hand before the bridge:
-# it gets no label file (and no delay watch). Only a move into 出荷指示 counts.
-BRIDGE_INSTRUCTED = ("EXISTS (SELECT 1 FROM order_transitions t WHERE t.order_id = o.order_id AND "
-                     "t.to_state = 'shipping_instructed' AND t.from_state IS NOT NULL)")
 UNRESOLVED = "?"  # the carrier of a rejection whose shipping method has no rule (bridge/carriers/export.py)
 
 
@@ -60,14 +56,10 @@ class ExportOutcome:
 
 async def candidates(tx: Connection) -> tuple[list[Order], set[int]]:
     """Orders in 出荷指示 without a label, plus the ones on the shipping job's own 保留; and the held ids."""
-    cursor = await tx.execute(
-        f"SELECT o.order_id FROM orders o WHERE (o.workflow_state = ? AND {BRIDGE_INSTRUCTED} AND NOT EXISTS "
-        "(SELECT 1 FROM carrier_labels l WHERE l.order_id = o.order_id)) OR (o.workflow_state = ? AND o.hold_by = ?) "
-        "ORDER BY o.order_id",
-        (S.SHIPPING_INSTRUCTED.value, S.HOLD.value, HELD_BY),
-    )
+    # An order CS-Cart already had in 出荷指示 when the bridge first mirrored it was handled by hand before the
+    # bridge: it gets no label file (and no delay watch). Only a move into 出荷指示 counts.
     orders, held = [], set()
-    for (order_id,) in await cursor.fetchall():
+    for order_id in await mirror.label_candidates(tx, HELD_BY):
         current = await mirror.get(tx, order_id)
         assert current is not None
         orders.append(current.order)
@@ -136,30 +128,16 @@ async def _hold(tx: Connection, sc: ShippingContext, rejection: Rejection, alrea
         if await move(tx, sc, rejection.order_id, S.HOLD, reason, changes, hold_by=HELD_BY):
             log.warning("shipping.held", order_id=rejection.order_id, reason=reason)
         return
-    cursor = await tx.execute("SELECT hold_reason FROM orders WHERE order_id = ?", (rejection.order_id,))
-    if (await cursor.fetchone())[0] != reason:  # still held, for another reason now
-        await mirror.transition(tx, rejection.order_id, S.HOLD, f"still held: {reason}")
-        await tx.execute("UPDATE orders SET hold_reason = ? WHERE order_id = ?", (reason, rejection.order_id))
+    await mover(sc).still_held(tx, rejection.order_id, reason, HELD_BY)  # a new reason goes into its history
 
 
 async def _record(tx: Connection, sc: ShippingContext, label_file: LabelFile, now: datetime) -> LabelFile:
     """Record the file and mark its orders labelled; a name already taken gets -1, -2 … before the suffix."""
-    name, counter = label_file.file_name, 1
-    stem, dot, suffix = label_file.file_name.rpartition(".")
-    while await (await tx.execute("SELECT 1 FROM carrier_label_files WHERE file_name = ?", (name,))).fetchone():
-        name = f"{stem}-{counter}{dot}{suffix}" if dot else f"{label_file.file_name}-{counter}"
-        counter += 1
+    name = await carrier_store.free_label_name(tx, label_file.file_name)
     directory = sc.folder(sc.rules.carrier_rules(label_file.carrier).output_dir)
-    await tx.execute(
-        "INSERT INTO carrier_label_files (file_name, carrier, directory, state, order_ids, checksum, content, "
-        "created_at) VALUES (?, ?, ?, 'writing', ?, ?, ?, ?)",
-        (name, label_file.carrier, str(directory), json.dumps(list(label_file.order_ids)),
-         hashlib.sha256(label_file.content).hexdigest(), label_file.content, iso(now)),
-    )
-    await tx.executemany(
-        "INSERT INTO carrier_labels (order_id, carrier, file_name, exported_at) VALUES (?, ?, ?, ?)",
-        [(order_id, label_file.carrier, name, iso(now)) for order_id in label_file.order_ids],
-    )
+    await carrier_store.record_label_file(tx, name, label_file.carrier, str(directory), label_file.order_ids,
+                                          hashlib.sha256(label_file.content).hexdigest(), label_file.content,
+                                          iso(now))
     await audit.write(tx, JOB, "label_file", name, {"carrier": label_file.carrier,
                                                     "orders": list(label_file.order_ids),
                                                     "substitutions": list(label_file.substitutions),
@@ -170,18 +148,14 @@ async def _record(tx: Connection, sc: ShippingContext, label_file: LabelFile, no
 
 async def recover(sc: ShippingContext) -> list[str]:
     """Write every recorded label file not written yet (this run's, or one a crash left behind)."""
-    rows = await sc.ctx.store.fetchall(
-        "SELECT file_name, directory, content, checksum FROM carrier_label_files WHERE state = 'writing' "
-        "ORDER BY created_at, file_name")
     notes = []
-    for name, directory, content, checksum in rows:
+    for name, directory, content, checksum in await carrier_store.unwritten_label_files(sc.ctx.store):
         path = Path(directory) / name
         if not (path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == checksum):
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_file(path.parent, name, bytes(content))
+            write_file(path.parent, name, content)
         async with sc.ctx.store.transaction() as tx:
-            await tx.execute("UPDATE carrier_label_files SET state = 'written', content = NULL, written_at = ? "
-                             "WHERE file_name = ?", (iso(sc.ctx.clock.now()), name))
+            await carrier_store.mark_label_file_written(tx, name, iso(sc.ctx.clock.now()))
         log.info("shipping.label_file_written", file=str(path))
         notes.append(f"label file {path}")
     return notes

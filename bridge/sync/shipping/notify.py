@@ -20,8 +20,8 @@ from bridge.carriers.delays import BusinessCalendar, Delay, InstructedOrder, fin
 from bridge.carriers.notify import notification_due
 from bridge.carriers.rules import resolve_service
 from bridge.store import orders as mirror
-from bridge.store.db import Connection
-from bridge.sync.shipping_flow import (
+from bridge.store import outbox as ob
+from bridge.sync.shipping.flow import (
     DELAY_FLAG,
     Changes,
     ShippingContext,
@@ -44,18 +44,13 @@ class NotifyOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-async def _op_states(tx: Connection, key_pattern: str) -> list[str]:
-    cursor = await tx.execute("SELECT state FROM outbox WHERE idempotency_key LIKE ?", (key_pattern,))
-    return [row[0] for row in await cursor.fetchall()]
-
-
 async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: NotifyOutcome) -> None:
     changes = Changes()
     async with sc.ctx.store.transaction() as tx:
         for order_id, entered in (await mirror.entered_at(tx, S.SHIPPED)).items():
             if now < notification_due(datetime.fromisoformat(entered), sc.rules.notification):
                 continue
-            states = await _op_states(tx, f"carriers/shipment/{order_id}/%")
+            states = await ob.states_by_key_prefix(tx, f"carriers/shipment/{order_id}/")
             if any(state in WAITING for state in states):
                 continue  # CS-Cart has not got every shipment yet: the mail would lack a tracking number
             if DEAD in states:
@@ -67,7 +62,7 @@ async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: Notif
         for order_id in await mirror.entered_at(tx, S.NOTIFIED):
             if order_id in outcome.notified:
                 continue  # its mail goes out with this run's writes; 完了 follows at the next run
-            states = await _op_states(tx, f"carriers/{order_id}/status/{S.NOTIFIED.value}/%")
+            states = await ob.states_by_key_prefix(tx, f"carriers/{order_id}/status/{S.NOTIFIED.value}/")
             if any(state != DONE for state in states):
                 continue  # the mail's status write first, then 完了
             if await move(tx, sc, order_id, S.COMPLETE, "shipping mail sent; order complete", changes):

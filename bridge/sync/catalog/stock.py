@@ -16,7 +16,6 @@ One run:
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -38,10 +37,12 @@ from bridge.rules.stock import (
 from bridge.smile.inbox import Inbox, InboxFile, Processed
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
-from bridge.store import audit, cursors, ledger
+from bridge.store import audit, cursors, ledger, smile_files
 from bridge.store import orders as mirrored_orders
+from bridge.store import outbox as ob
 from bridge.store.db import Connection
-from bridge.sync import catalog_index, plan
+from bridge.sync import plan
+from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 
 log = structlog.get_logger("bridge.sync.stock")
@@ -78,23 +79,6 @@ class _Source:
     fresh: bool  # a new inbox file (guarded, archived) rather than the last applied one read again
     item: InboxFile | None = None
     notes: list[str] = field(default_factory=list)
-
-
-def stock_rules(services: dict[str, Any]) -> StockRules:
-    """The current stock rules from the rules provider, or the defaults when none is wired."""
-    provider = services.get("rules")
-    if provider is None:
-        return StockRules()
-    for name in ("stock", "stock_rules"):
-        value = getattr(provider, name, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, StockRules):
-            return value
-    current = getattr(provider, "current", None)
-    current = current() if callable(current) else current
-    value = getattr(current, "stock", None)
-    return value if isinstance(value, StockRules) else StockRules()
 
 
 @register(JOB, "SMILE 在庫 → CS-Cart amounts (only changed SKUs), with the mass-change guard")
@@ -152,12 +136,7 @@ class StockJob:
         return _Source(last, False)
 
     async def _last_applied(self) -> Path | None:
-        row = await self.context.store.fetchone(
-            "SELECT moved_to FROM smile_files WHERE file_type = ? AND outcome = 'applied' AND moved_to IS NOT NULL "
-            "ORDER BY id DESC LIMIT 1", (FILE_TYPE,))
-        if row is None or not Path(row[0]).is_file():
-            return None
-        return Path(row[0])
+        return await smile_files.last_applied(self.context.store, FILE_TYPE)
 
     async def _apply_inbox_file(self, item: InboxFile, options: RunOptions, result: JobResult) -> None:
         async def apply(read: ReadResult) -> None:
@@ -176,10 +155,9 @@ class StockJob:
             where = done.moved_to.with_name(done.moved_to.name + ".error.txt") if done.moved_to else None
             result.notes.append(f"{done.name}: refused ({done.problems} problem(s)); nothing applied; see {where}")
             log.error("stock.file_refused", file=done.name, problems=done.problems, report=str(where))
-            events = self.context.services.get("events")
-            if events is not None:
-                await events.publish("file_quarantined", {"file": done.name, "layout": FILE_TYPE,
-                                                          "reason": f"{done.problems} problem(s), see {where}"})
+            await self.context.services.events.publish(
+                "file_quarantined", {"file": done.name, "layout": FILE_TYPE,
+                                     "reason": f"{done.problems} problem(s), see {where}"})
         elif done.outcome == "duplicate":
             result.notes.append(f"{done.name}: same content as a file already applied; archived as a duplicate")
 
@@ -187,11 +165,11 @@ class StockJob:
 
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
         ctx = self.context
-        rules = stock_rules(ctx.services)
+        rules = ctx.services.stock
         levels = _by_code(read.records)
         result.read = len(levels)
         options.progress.advance(1)
-        client = ctx.service("cscart")
+        client = ctx.services.require_cscart()
         index = await catalog_index.resolve(ctx.store, client, levels.keys(), listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER)
         result.notes.extend(index.notes())
@@ -269,16 +247,14 @@ class StockJob:
         if already:
             return
         metrics.STOCK_GUARD_TRIPPED.inc()
-        rules = stock_rules(ctx.services)
+        rules = ctx.services.stock
         log.warning("stock.guard_tripped", file=item.path.name, reasons=list(verdict.reasons),
                     zero=verdict.zero_count, total=verdict.total, changed=held.changed)
-        events = ctx.services.get("events")
-        if events is not None:
-            await events.publish("stock_guard_tripped", {
-                "file": item.path.name, "changed": held.changed, "total": verdict.total,
-                "threshold": {"zero_share": str(rules.guard.zero_share),
-                              "min_row_ratio": str(rules.guard.min_row_ratio)},
-            })
+        await ctx.services.events.publish("stock_guard_tripped", {
+            "file": item.path.name, "changed": held.changed, "total": verdict.total,
+            "threshold": {"zero_share": str(rules.guard.zero_share),
+                          "min_row_ratio": str(rules.guard.min_row_ratio)},
+        })
 
     def _finish(self, result: JobResult, options: RunOptions, started: float) -> JobResult:
         if not options.dry_run:
@@ -307,12 +283,7 @@ async def _drop_in_flight(tx: Connection, computed: plan.Plan) -> None:
     file after a crash must not write those SKUs twice)."""
     if not computed.changes:
         return
-    cursor = await tx.execute(
-        "SELECT key, payload_hash FROM outbox WHERE target = ? AND entity = ? AND op = ? "
-        "AND state IN ('pending', 'in_flight')", (computed.target, computed.entity, computed.op))
-    queued: dict[str, set[str]] = defaultdict(set)
-    for key, payload_hash in await cursor.fetchall():
-        queued[key].add(payload_hash)
+    queued = await ob.queued_hashes(tx, computed.target, computed.entity, computed.op)
     if not queued:
         return
     kept = [c for c in computed.changes if ledger.value_hash(c.new) not in queued.get(c.key, ())]
@@ -325,5 +296,4 @@ async def _previous_amounts(tx: Connection, quantities: dict[str, int], rules: S
     zeros = sum(1 for amount in quantities.values() if amount <= 0)
     if not quantities or Decimal(zeros) <= rules.guard.zero_share * len(quantities):
         return {}
-    cursor = await tx.execute("SELECT key, value_json FROM ledger WHERE target = ? AND entity = ?", (TARGET, ENTITY))
-    return {key: int(json.loads(value).get("amount", 0)) for key, value in await cursor.fetchall()}
+    return {key: int(value.get("amount", 0)) for key, value in (await ledger.values(tx, TARGET, ENTITY)).items()}

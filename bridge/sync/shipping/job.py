@@ -3,7 +3,7 @@
 One run (``jobs.shipping.interval``, default every minute):
 1. finish any label file a crash left recorded but unwritten;
 2. for each carrier whose schedule in rules/shipping.yaml is due (times of day JST, or every N minutes): one label
-   file with the orders in 出荷指示 (bridge/sync/shipping_export.py); rows that cannot be made valid → 保留;
+   file with the orders in 出荷指示 (bridge/sync/shipping/labels.py); rows that cannot be made valid → 保留;
 3. every complete result file in the results inbox: checked whole, applied or refused (shipping_import.py);
 4. 出荷済 → 出荷通知済 (the mail) when due, 出荷通知済 → 完了 after it (shipping_notify.py);
 5. the delay watch: ``bridge_shipments_delayed`` and an event per newly delayed order.
@@ -21,10 +21,10 @@ from bridge.domain.time import JST, iso
 from bridge.store import cursors
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.jobkit import finish
-from bridge.sync.shipping_export import export_labels, recover
-from bridge.sync.shipping_flow import JOB, ShippingContext, context, current_context
-from bridge.sync.shipping_import import ResultInbox, new_inbox, read_inbox, result_dirs
-from bridge.sync.shipping_notify import NotifyOutcome, notify_and_complete, watch_delays
+from bridge.sync.shipping.labels import export_labels, recover
+from bridge.sync.shipping.flow import JOB, ShippingContext, context, current_context
+from bridge.sync.shipping.results import ResultInbox, new_inbox, read_inbox, result_dirs
+from bridge.sync.shipping.notify import NotifyOutcome, notify_and_complete, watch_delays
 
 
 def last_slot(schedule: Schedule, now: datetime) -> datetime | None:

@@ -17,7 +17,6 @@ archive and error-folder rules, and the same ``smile_files`` trail (file type ``
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,15 +29,15 @@ from bridge.carriers.rules import resolve_service
 from bridge.carriers.tracking import check_number
 from bridge.domain.orders import Order
 from bridge.domain.time import JST, iso
-from bridge.events import publish_to
 from bridge.smile.inbox import Inbox, InboxFile, Processed, sha256_of
 from bridge.smile.reader import stat_signature
 from bridge.smile.settings import SmileDirs, SmileSettings
 from bridge.store import audit
+from bridge.store import carriers as carrier_store
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection, Store
-from bridge.sync.shipping_flow import JOB, Changes, ShippingContext, enqueue, log, move, publish
+from bridge.sync.shipping.flow import JOB, Changes, ShippingContext, enqueue, log, move, publish
 
 S = mirror.WorkflowState
 FILE_TYPE = "carrier_result"
@@ -151,9 +150,7 @@ async def _check(tx: Connection, sc: ShippingContext, parsed: ResultFile, outcom
 
 
 async def _recorded(tx: Connection, order_id: int) -> list[tuple[str, dict[str, str]]]:
-    cursor = await tx.execute("SELECT tracking_number, items FROM carrier_shipments WHERE order_id = ? ORDER BY id",
-                              (order_id,))
-    return [(row[0], json.loads(row[1])) for row in await cursor.fetchall()]
+    return await carrier_store.shipments_of(tx, order_id)
 
 
 async def _count_duplicates(tx: Connection, checked: list[_Checked], outcome: ImportOutcome) -> None:
@@ -195,12 +192,9 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
         for parcel in fresh:
             shipment = parcel.parsed.shipment
             items = {item_id: str(quantity) for item_id, quantity in shipment.items}
-            await tx.execute(
-                "INSERT INTO carrier_shipments (order_id, carrier, tracking_number, shipped_at, items, source, "
-                "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (order_id, parcel.carrier, shipment.tracking_number, iso(shipment.shipped_at),
-                 json.dumps(items, sort_keys=True), f"{outcome.source}:{parcel.parsed.line}", iso(now)),
-            )
+            await carrier_store.record_shipment(tx, order_id, parcel.carrier, shipment.tracking_number,
+                                                iso(shipment.shipped_at), items,
+                                                f"{outcome.source}:{parcel.parsed.line}", iso(now))
         after = [items for _, items in before] + [
             {item_id: str(quantity) for item_id, quantity in p.parsed.shipment.items} for p in fresh]
         state = fresh[0].state
@@ -337,7 +331,7 @@ async def read_inbox(sc: ShippingContext, inbox: ResultInbox) -> list[Processed]
     for item in inbox.complete_files():
         processed.append(done := await inbox.process_file(item))
         if done.outcome in ("rejected", "too_large"):
-            await publish_to(sc.ctx.services, "file_quarantined", {
+            await sc.ctx.services.events.publish("file_quarantined", {
                 "file": done.name, "layout": done.file_type,
                 "reason": f"{done.problems} problem(s), see {done.moved_to}.error.txt"})
     return processed

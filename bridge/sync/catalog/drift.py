@@ -9,7 +9,6 @@ still queued, in flight or dead are skipped: CS-Cart is expected to differ there
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -20,7 +19,7 @@ from bridge.store import audit, ledger
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.stock import ENTITY, OP, TARGET
+from bridge.sync.catalog.stock import ENTITY, OP, TARGET
 
 log = structlog.get_logger("bridge.sync.drift")
 
@@ -51,7 +50,7 @@ class DriftJob:
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
         ctx = self.context
-        client = ctx.service("cscart")
+        client = ctx.services.require_cscart()
         result = JobResult()
         async with ctx.store.transaction() as tx:
             written = await _written_amounts(tx)
@@ -99,19 +98,12 @@ class DriftJob:
 
 async def _written_amounts(tx: Connection) -> dict[str, tuple[int, int]]:
     """Ledger key (商品コード) → (product_id, amount) the bridge last wrote."""
-    cursor = await tx.execute("SELECT key, value_json FROM ledger WHERE target = ? AND entity = ?", (TARGET, ENTITY))
-    written = {}
-    for key, value_json in await cursor.fetchall():
-        value = json.loads(value_json)
-        written[key] = (int(value["product_id"]), int(value["amount"]))
-    return written
+    return {key: (int(value["product_id"]), int(value["amount"]))
+            for key, value in (await ledger.values(tx, TARGET, ENTITY)).items()}
 
 
 async def _keys_with_open_writes(tx: Connection) -> set[str]:
-    cursor = await tx.execute(
-        "SELECT DISTINCT key FROM outbox WHERE target = ? AND entity = ? AND state IN ('pending', 'in_flight', 'dead')",
-        (TARGET, ENTITY))
-    return {row[0] for row in await cursor.fetchall()}
+    return await ob.keys_in(tx, TARGET, ENTITY, (ob.PENDING, ob.IN_FLIGHT, ob.DEAD))
 
 
 def _compare(written: dict[str, tuple[int, int]], shown: dict[int, int]) -> list[Drift]:

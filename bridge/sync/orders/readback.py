@@ -21,7 +21,7 @@ from bridge.domain.time import JST, iso
 from bridge.smile.reader import read_file
 from bridge.smile.records import SalesSlipLine
 from bridge.smile.settings import SmileDirs, SmileSettings
-from bridge.store import bindings
+from bridge.store import bindings, exports, order_flags
 from bridge.store import orders as mirror
 from bridge.store.db import Connection, Store
 
@@ -55,8 +55,7 @@ async def apply(tx: Connection, records: Iterable[SalesSlipLine]) -> list[int]:
         await mirror.confirm(tx, order_id, record.slip_no, record.serial)
         if await bindings.lookup(tx, "cscart", "order", str(order_id), "smile", "slip") is None:
             await bindings.bind(tx, "cscart", "order", str(order_id), "smile", "slip", record.slip_no)
-        await tx.execute("UPDATE order_flags SET resolved_at = ? WHERE order_id = ? AND kind = 'unconfirmed' "
-                         "AND resolved_at IS NULL", (iso(datetime.now(JST)), order_id))
+        await order_flags.resolve(tx, order_id, "unconfirmed", iso(datetime.now(JST)))
         confirmed.append(order_id)
     return confirmed
 
@@ -112,10 +111,4 @@ async def read_inbox(store: Store, smile: SmileSettings, dirs: SmileDirs) -> Rea
 async def unconfirmed(tx: Connection, now: datetime, within: timedelta) -> list[int]:
     """Exported orders without a SMILE confirmation after ``within``."""
     cutoff = iso(now - within)
-    cursor = await tx.execute(
-        "SELECT e.order_id FROM order_exports e JOIN orders o ON o.order_id = e.order_id "
-        "WHERE e.kind = 'order' AND e.superseded_at IS NULL AND o.confirmed_at IS NULL AND e.exported_at <= ? "
-        "AND o.workflow_state != 'cancelled' ORDER BY e.order_id",
-        (cutoff,),
-    )
-    return [row[0] for row in await cursor.fetchall()]
+    return await exports.unconfirmed(tx, cutoff)

@@ -23,11 +23,12 @@ from bridge.domain.time import business_date
 from bridge.rules.pricing import PricingRules, effective_prices
 from bridge.rules.products import ProductRules, product_status
 from bridge.store import audit
-from bridge.sync import catalog_index, plan
+from bridge.sync import plan
+from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.created import product_update_payload
-from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rules_of
-from bridge.sync.smile_input import SmileInput
+from bridge.sync.catalog.created import product_update_payload
+from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money
+from bridge.sync.catalog.smile_input import SmileInput
 
 JOB = "products"
 TARGET, ENTITY = "cscart", "product"
@@ -71,18 +72,15 @@ class ProductsJob:
         started = time.perf_counter()
         ctx = self.context
         result = JobResult()
-        options.progress.start("products: reading 商品マスター", 3)
-        snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
-        result.notes.extend(snapshot.notes)
-        options.progress.advance()
-        if snapshot.result is None:
+        snapshot = await self.input.for_run(options, result, "products: reading 商品マスター", 3)
+        if snapshot is None:
             return finish(JOB, result, options, started)
-        rules = rules_of(ctx.services, "products", ProductRules)
-        pricing = rules_of(ctx.services, "pricing", PricingRules)
+        rules = ctx.services.products
+        pricing = ctx.services.pricing
         misc = set(ctx.settings.smile.misc_product_codes)
         products = {p.code: p for p in snapshot.records if p.code not in misc}  # a later row wins
         result.read = len(products)
-        client = ctx.service("cscart")
+        client = ctx.services.require_cscart()
         index = await catalog_index.resolve(ctx.store, client, list(products), listing=not options.dry_run,
                                             missing=None if options.dry_run else self.missing)
         options.progress.advance()

@@ -38,10 +38,10 @@ from bridge.rules.pricing import PricingRules
 from bridge.store import audit, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.created import bind_customer, bound_customers, user_update_payload
-from bridge.sync.credit import credit_exposure, record_credit_limits
-from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups, rules_of
-from bridge.sync.smile_input import SmileInput
+from bridge.sync.catalog.created import bind_customer, bound_customers, user_update_payload
+from bridge.sync.orders.credit import credit_exposure, record_credit_limits
+from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups
+from bridge.sync.catalog.smile_input import SmileInput
 
 log = structlog.get_logger("bridge.sync.customers")
 
@@ -117,18 +117,15 @@ class CustomersJob:
         started = time.perf_counter()
         ctx = self.context
         result = JobResult()
-        options.progress.start("customers: reading 得意先マスター", 3)
-        snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
-        result.notes.extend(snapshot.notes)
-        options.progress.advance()
-        if snapshot.result is None:
+        snapshot = await self.input.for_run(options, result, "customers: reading 得意先マスター", 3)
+        if snapshot is None:
             return finish(JOB, result, options, started)
         misc = set(ctx.settings.smile.misc_customer_codes)
         customers = {c.code: c for c in snapshot.records if c.code not in misc}
         result.read = len(customers)
-        pricing = rules_of(ctx.services, "pricing", PricingRules)
-        rules = rules_of(ctx.services, "customers", CustomerRules)
-        client = ctx.service("cscart")
+        pricing = ctx.services.pricing
+        rules = ctx.services.customers
+        client = ctx.services.require_cscart()
         groups = await rank_groups(client, pricing, create=not options.dry_run, notes=result.notes)
         user_ids = await self._match(client, customers, bind=not options.dry_run, notes=result.notes)
         options.progress.advance()

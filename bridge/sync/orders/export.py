@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from bridge.domain.orders import Order
-from bridge.domain.time import business_date, iso, utcnow
+from bridge.domain.time import business_date
 from bridge.errors import ValidationFailed
 from bridge.smile.layout import FileLayout
 from bridge.smile.writer import TextChange, atomic_write, batch_file_name, csv_writer, prepare_rows
-from bridge.store.db import Connection, Store
+from bridge.store import exports
+from bridge.store.db import Connection
+from bridge.store.exports import PendingBatch
 
 WRITING, WRITTEN, DISCARDED = "writing", "written", "discarded"
 
@@ -185,46 +186,14 @@ class Batch:
         object.__setattr__(self, "checksum", checksum(self.content))
 
 
-async def next_batch_id(tx: Connection, kind: str) -> str:
-    cursor = await tx.execute("SELECT COUNT(*) FROM order_export_batches")
-    count = (await cursor.fetchone())[0]
-    return f"{'C' if kind == 'cancel' else 'O'}{count + 1:06d}"
-
-
 def file_name(layout: FileLayout, batch_id: str, now: datetime) -> str:
     return batch_file_name(layout, batch_id, now)
 
 
 async def record(tx: Connection, batch: Batch) -> None:
     """Inside the transaction that moves the orders: the batch and each order's binding to it."""
-    stamp = iso(utcnow())
-    await tx.execute(
-        "INSERT INTO order_export_batches (batch_id, kind, file_name, state, order_ids, rows, checksum, content, "
-        "created_at) VALUES (?, ?, ?, 'writing', ?, ?, ?, ?, ?)",
-        (batch.batch_id, batch.kind, batch.file_name, json.dumps(list(batch.order_ids)), batch.rows,
-         batch.checksum, batch.content, stamp),
-    )
-    await tx.executemany(
-        "INSERT INTO order_exports (order_id, kind, batch_id, exported_at) VALUES (?, ?, ?, ?)",
-        [(order_id, batch.kind, batch.batch_id, stamp) for order_id in batch.order_ids],
-    )
-
-
-async def live_export(tx: Connection, order_id: int, kind: str = "order") -> str | None:
-    cursor = await tx.execute(
-        "SELECT batch_id FROM order_exports WHERE order_id = ? AND kind = ? AND superseded_at IS NULL",
-        (order_id, kind),
-    )
-    row = await cursor.fetchone()
-    return None if row is None else str(row[0])
-
-
-async def supersede(tx: Connection, order_id: int, reason: str, kind: str = "order") -> None:
-    await tx.execute(
-        "UPDATE order_exports SET superseded_at = ?, superseded_reason = ? WHERE order_id = ? AND kind = ? "
-        "AND superseded_at IS NULL",
-        (iso(utcnow()), reason, order_id, kind),
-    )
+    await exports.record(tx, batch.batch_id, batch.kind, batch.file_name, batch.order_ids, batch.rows,
+                         batch.checksum, batch.content)
 
 
 def write_file(directory: Path, name: str, content: bytes) -> Path:
@@ -243,33 +212,6 @@ class _BytesRender:
     def __call__(self, stream: io.TextIOWrapper) -> None:
         stream.flush()
         stream.buffer.write(self.content)
-
-
-async def mark_written(tx: Connection, batch_id: str) -> None:
-    await tx.execute(
-        "UPDATE order_export_batches SET state = 'written', written_at = ?, content = NULL WHERE batch_id = ? "
-        "AND state = 'writing'",
-        (iso(utcnow()), batch_id),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PendingBatch:
-    batch_id: str
-    kind: str
-    file_name: str
-    order_ids: tuple[int, ...]
-    checksum: str
-    content: bytes
-
-
-async def pending(store: Store) -> list[PendingBatch]:
-    rows = await store.fetchall(
-        "SELECT batch_id, kind, file_name, order_ids, checksum, content FROM order_export_batches "
-        "WHERE state = 'writing' ORDER BY batch_id"
-    )
-    return [PendingBatch(r["batch_id"], r["kind"], r["file_name"], tuple(json.loads(r["order_ids"])),
-                         r["checksum"], bytes(r["content"])) for r in rows]
 
 
 def finish_file(directory: Path, batch: PendingBatch) -> str:

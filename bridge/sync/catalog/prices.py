@@ -18,13 +18,14 @@ from collections import defaultdict
 from typing import Any
 
 from bridge.domain.catalog import TierSet
-from bridge.rules.pricing import PriceMissing, PricingRules, QuantityPrice, compile_tier_set
+from bridge.rules.pricing import PriceMissing, QuantityPrice, compile_tier_set
 from bridge.smile.records import QuantityPrice as SmileQuantityPrice
 from bridge.store import audit
-from bridge.sync import catalog_index, plan
+from bridge.sync import plan
+from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.jobkit import finish, first, money, rank_groups, rules_of
-from bridge.sync.smile_input import SmileInput
+from bridge.sync.jobkit import finish, first, money, rank_groups
+from bridge.sync.catalog.smile_input import SmileInput
 
 JOB = "prices"
 TARGET, ENTITY, OP = "cscart", "product_prices", "product.prices"
@@ -78,8 +79,8 @@ class PricesJob:
         quantities = quantity_rows(quantity_file.records)
         options.progress.advance()
 
-        pricing = rules_of(ctx.services, "pricing", PricingRules)
-        client = ctx.service("cscart")
+        pricing = ctx.services.pricing
+        client = ctx.services.require_cscart()
         groups = await rank_groups(client, pricing, create=not options.dry_run, notes=result.notes)
         misc = set(ctx.settings.smile.misc_product_codes)
         products = {p.code: p for p in products_file.records if p.code not in misc}

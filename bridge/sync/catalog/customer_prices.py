@@ -25,9 +25,9 @@ from bridge.rules.pricing import PricingRules
 from bridge.store import bindings, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.credit import credit_exposure
-from bridge.sync.jobkit import finish, first, money, rules_of
-from bridge.sync.smile_input import SmileInput
+from bridge.sync.orders.credit import credit_exposure
+from bridge.sync.jobkit import finish, first, money
+from bridge.sync.catalog.smile_input import SmileInput
 
 JOB = "customer_prices"
 TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
@@ -93,10 +93,10 @@ class CustomerPricesJob:
         started = time.perf_counter()
         ctx = self.context
         result = JobResult()
-        if not await ctx.service("cscart").addon_installed():
+        if not await ctx.services.require_cscart().addon_installed():
             result.notes.append("the smile_bridge add-on is not installed: CS-Cart has no customer prices to write")
             return finish(JOB, result, options, started)
-        pricing = rules_of(ctx.services, "pricing", PricingRules)
+        pricing = ctx.services.pricing
         async with ctx.store.transaction() as tx:
             users = {code: cid for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
             for entity, op, desired_values in (

@@ -32,9 +32,9 @@ from bridge.cscart.addon_protocol import Event, EventType
 from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.domain.orders import Order
 from bridge.errors import BridgeError
-from bridge.store import Store
+from bridge.store import Store, cursors
 from bridge.store.db import Connection
-from bridge.sync.order_source import OrderBatch, OrderSource, PollingSource, addon_fields
+from bridge.sync.orders.source import OrderBatch, OrderSource, PollingSource, addon_fields
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -75,8 +75,8 @@ class EventFeedSource:
     async def fetch(self, store: Store, started_at: datetime) -> OrderBatch:
         if not await self._installed():
             return await self.polling.fetch(store, started_at)
-        row = await store.fetchone("SELECT value FROM cursors WHERE name = ?", (EVENTS_CURSOR,))
-        cursor = int(row[0]) if row is not None else None
+        stored = await cursors.read(store, EVENTS_CURSOR)
+        cursor = int(stored) if stored is not None else None
         try:
             await self._acknowledge(cursor)
             events, next_cursor, pages = await self._read_events(cursor)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bridge.store import Store, bindings, ledger
 from bridge.store.outbox import OutboxOp
-from bridge.sync import catalog_index
+from bridge.sync.catalog import index as catalog_index
 
 CSCART = "cscart"
 USER, CUSTOMER = "user", "customer"

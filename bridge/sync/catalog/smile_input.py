@@ -22,11 +22,11 @@ from datetime import datetime
 from pathlib import Path
 
 from bridge.domain.time import JST
-from bridge.events import publish_to
 from bridge.smile.inbox import Inbox, InboxFile, unique_path
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
-from bridge.sync.base import JobContext
+from bridge.store import smile_files
+from bridge.sync.base import JobContext, JobResult, RunOptions
 
 
 @dataclass(slots=True)
@@ -49,6 +49,16 @@ class SmileInput:
         self.settings: SmileSettings = context.settings.smile
         self.dirs = self.settings.dirs(context.settings.data_dir)
         self.inbox = Inbox(self.settings, self.dirs, context.store, clock=context.clock.time)
+
+    async def for_run(self, options: RunOptions, result: JobResult, description: str,
+                      steps: int) -> Snapshot | None:
+        """The start of a run of the job that owns this file type: progress, the newest complete file (consumed),
+        its notes in the result. None when there is no file to apply (the notes say why)."""
+        options.progress.start(description, steps)
+        snapshot = await self.current(consume=True, dry_run=options.dry_run)
+        result.notes.extend(snapshot.notes)
+        options.progress.advance()
+        return snapshot if snapshot.result is not None else None
 
     async def current(self, *, consume: bool, dry_run: bool) -> Snapshot:
         notes: list[str] = []
@@ -86,7 +96,7 @@ class SmileInput:
         else:
             notes.append(f"{item.path.name}: refused ({processed.outcome}, {processed.problems} problem(s)); "
                          f"moved to {processed.moved_to} with its .error.txt; the last applied file is used")
-            await publish_to(self.context.services, "file_quarantined", {
+            await self.context.services.events.publish("file_quarantined", {
                 "file": item.path.name, "layout": self.file_type,
                 "reason": f"{processed.problems} problem(s), see {processed.moved_to}.error.txt"})
         return None
@@ -100,16 +110,7 @@ class SmileInput:
         return None
 
     async def _last_applied(self) -> Path | None:
-        rows = await self.context.store.fetchall(
-            "SELECT moved_to FROM smile_files WHERE file_type = ? AND outcome = 'applied' AND moved_to IS NOT NULL "
-            "ORDER BY id DESC LIMIT 5",
-            (self.file_type,),
-        )
-        for row in rows:
-            path = Path(row[0])
-            if path.is_file():
-                return path
-        return None
+        return await smile_files.last_applied(self.context.store, self.file_type)
 
     def _supersede(self, item: InboxFile) -> Path:
         folder = self.dirs.archive / datetime.fromtimestamp(self.context.clock.time(), JST).strftime("%Y%m%d")

@@ -34,25 +34,27 @@ from bridge.rules.order_flow import (
     GateContext,
     GateDecision,
     OrderFlowRules,
-    allowed_transition,
     check_status_letters,
     gate_order,
-    notification,
-    payment_kind,
 )
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
 from bridge.store import audit, bindings
+from bridge.store import exports
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
-from bridge.sync import orders_export as export
-from bridge.sync import orders_readback as readback
+from bridge.sync.orders import export
+from bridge.sync.orders import readback
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.credit import credit_exposure, credit_limits
-from bridge.sync.order_source import OrderSource, PollingSource
-from bridge.sync.orders_rules import OrderRules, current_order_rules, order_rules, order_rules_from
-from bridge.sync.orders_settings import OrdersSettings
+from bridge.sync.services import Services
+from bridge.sync.orders.credit import credit_exposure, credit_limits
+from bridge.sync.orders.source import OrderSource, PollingSource
+from bridge.sync.orders.rules import OrderRules, current_order_rules, order_rules
+from bridge.sync.orders.settings import OrdersSettings
+from bridge.sync.orders import workflow
+from bridge.sync.orders.moves import Changes, Mover, status_op
+from bridge.sync.orders.workflow import GateOutcome as Gate
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -61,16 +63,16 @@ JOB = "orders"
 # Identity links the catalog and customers jobs write (CS-Cart id → SMILE code).
 CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
 PRODUCT_BINDING = ("cscart", "product", "smile", "product")
-BRIDGE, STAFF = "bridge", "staff"
 
 
 def choose_source(ctx: JobContext, settings: OrdersSettings) -> OrderSource:
     """Where the orders job learns about new and changed orders (the one place that decides it): the add-on's event
-    feed when the store has it, with polling behind it as the safety net (bridge/sync/order_events.py)."""
-    from bridge.sync.order_events import with_event_feed
+    feed when the store has it, with polling behind it as the safety net (bridge/sync/orders/event_feed.py)."""
+    from bridge.sync.orders.event_feed import with_event_feed
 
-    return with_event_feed(ctx.service("cscart"), PollingSource(
-        ctx.service("cscart"), overlap=timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
+    client = ctx.services.require_cscart()
+    return with_event_feed(client, PollingSource(
+        client, overlap=timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
         initial_lookback=timedelta(hours=settings.initial_lookback_hours),
     ))
 
@@ -104,41 +106,13 @@ class Cycle:
     mirrored: int = 0
     held: list[tuple[int, str]] = field(default_factory=list)
     released: list[tuple[Order, GateDecision]] = field(default_factory=list)
-    status_ops: list[ob.NewOp] = field(default_factory=list)
-    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)  # status writes, events and notes
     cancelled_after_export: list[Order] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    known: dict[int, Seen] = field(default_factory=dict)  # what the mirror holds of the orders read
-    # orders seen for the first time: (order, state, payment, content hash, hold_by, hold_reason, unknown letter)
-    new: list[tuple[Order, WorkflowState, PaymentState, str, str | None, str | None, bool]] = field(
-        default_factory=list)
+    known: dict[int, mirror.Seen] = field(default_factory=dict)  # what the mirror holds of the orders read
+    # orders seen for the first time: where each enters the mirror
+    new: list[tuple[Order, PaymentState, str, workflow.Placement]] = field(default_factory=list)
     refreshed: list[tuple[Order, PaymentState]] = field(default_factory=list)  # changed in CS-Cart, same for us
     customer_codes: dict[str, str] = field(default_factory=dict)  # CS-Cart user_id → SMILE 得意先コード
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """The mirror's record of an order, enough to tell that a re-read order has not changed."""
-
-    status: str
-    updated_at: str | None
-    payment_state: PaymentState | None
-    content_hash: str | None
-    workflow_state: WorkflowState
-    hold_by: str | None
-
-
-async def _seen(tx: Connection, order_ids: list[int]) -> dict[int, Seen]:
-    found: dict[int, Seen] = {}
-    for start in range(0, len(order_ids), 500):
-        chunk = order_ids[start:start + 500]
-        cursor = await tx.execute(
-            f"SELECT order_id, cscart_status, cscart_updated_at, payment_state, content_hash, workflow_state, hold_by "
-            f"FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
-        for row in await cursor.fetchall():
-            found[row[0]] = Seen(row[1], row[2], PaymentState(row[3]) if row[3] else None, row[4],
-                                 WorkflowState(row[5]), row[6])
-    return found
 
 
 class OrdersJob:
@@ -173,17 +147,17 @@ class OrdersJob:
         cycle = Cycle(read=len(found.orders))
         try:
             async with self.ctx.store.transaction() as tx:
-                cycle.known = await _seen(tx, [order.order_id for order in found.orders])
+                cycle.known = await mirror.seen_many(tx, [order.order_id for order in found.orders])
                 cycle.customer_codes = await bindings.all_of(tx, *CUSTOMER_BINDING)
                 for order in found.orders:
                     await self._mirror(tx, order, rules, paid_letters, cycle)
                     options.progress.advance()
                 await _flush_new(tx, cycle)
-                await self._gate(tx, rules, cycle, started)
+                await self._gate(tx, rules, cycle)
                 if options.dry_run:
                     raise _DryRun
                 await found.commit(tx)
-                await self._enqueue_status(tx, cycle)
+                await ob.enqueue(tx, cycle.changes.status_ops, self.ctx.clock.time())
         except _DryRun:
             result.plan = [f"order {oid}: 保留 — {reason}" for oid, reason in cycle.held[:20]]
             result.plan += [f"order {o.order_id}: → 出荷指示 ({d.reason_text()})" for o, d in cycle.released[:20]]
@@ -191,12 +165,12 @@ class OrdersJob:
         if options.dry_run:
             return result
         written = await self._export(rules, cycle, started)
-        result.enqueued = written + len(cycle.status_ops)
+        result.enqueued = written + len(cycle.changes.status_ops)
         if rules.flow.cancellations.file and cycle.cancelled_after_export:
             result.notes.append(await self._cancellation_file(rules, cycle.cancelled_after_export, started))
-        for kind, payload in cycle.events:
+        for kind, payload in cycle.changes.events:
             await self._publish(kind, payload)
-        result.notes.extend(cycle.notes)
+        result.notes.extend(cycle.changes.notes)
         result.notes.extend(await self._readback(started))
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="read").inc(cycle.read)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="changed").inc(cycle.mirrored)
@@ -206,9 +180,12 @@ class OrdersJob:
 
     async def _check_letters(self, rules: OrderRules) -> frozenset[str]:
         """Letters checked against CS-Cart; returns the letters that mean "payment received"."""
-        return await check_letters(self.ctx.service("cscart"), rules.flow)
+        return await check_letters(self.ctx.services.require_cscart(), rules.flow)
 
     # -- mirror --------------------------------------------------------------------------------------------------
+
+    def _mover(self, rules: OrderRules) -> Mover:
+        return Mover(JOB, "orders", rules.flow, self.ctx.clock.now)
 
     async def _mirror(self, tx: Connection, order: Order, rules: OrderRules, paid_letters: frozenset[str],
                       cycle: Cycle) -> None:
@@ -219,138 +196,54 @@ class OrdersJob:
             order = replace(order, customer_code=code)
         digest = content_hash(order)
         seen = cycle.known.get(order.order_id)
+        payment = workflow.payment_state(order, rules.flow, paid_letters, seen.payment_state if seen else None)
         if seen is not None and seen.status == order.status and seen.updated_at == iso(order.updated_at) and \
-                seen.content_hash == digest and \
-                self._payment_state(order, rules, paid_letters, seen.payment_state) == seen.payment_state:
+                seen.content_hash == digest and payment == seen.payment_state:
             cycle.unchanged += 1  # the overlap window read it again
             return
         letter_state = rules.flow.state_for_letter(order.status)
-        payment = self._payment_state(order, rules, paid_letters, seen.payment_state if seen is not None else None)
         cycle.mirrored += 1
         if seen is not None and seen.content_hash == digest and payment == seen.payment_state and \
                 letter_state is seen.workflow_state:
             cycle.refreshed.append((order, payment))  # e.g. the echo of the bridge's own status write
             return
         if seen is None:
-            # Orders already past 受注 (handled by hand before the bridge) are mirrored where they are, never sent.
-            initial = letter_state or S.HOLD
-            hold_reason = None
-            if letter_state is None:
-                hold_reason = f"CS-Cart status {order.status} is not in order_flow.yaml: waiting for staff"
-            elif letter_state is S.HOLD:
-                hold_reason = "held by staff in CS-Cart"
             # Written in bulk by _flush_new before anything reads them (orders arrive in bursts).
-            cycle.new.append((order, initial, payment, digest, STAFF if hold_reason else None, hold_reason,
-                              hold_reason is not None and letter_state is None))
+            cycle.new.append((order, payment, digest, workflow.place_new(order.status, letter_state)))
             return
         await mirror.upsert(tx, order, initial_state=seen.workflow_state, payment_state=payment, exists=True)
-        old_digest, hold_by = seen.content_hash, seen.hold_by
-        await tx.execute("UPDATE orders SET content_hash = ? WHERE order_id = ?", (digest, order.order_id))
-        exported = await export.live_export(tx, order.order_id)
+        await mirror.set_content_hash(tx, order.order_id, digest)
         state = seen.workflow_state
-        if payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID:
+        reaction = workflow.react(
+            letter=order.status, letter_state=letter_state, state=state, hold_by=seen.hold_by,
+            content_changed=bool(seen.content_hash) and seen.content_hash != digest,
+            exported_batch=await exports.live_export(tx, order.order_id),
+            paid_now=payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID, flow=rules.flow)
+        mover = self._mover(rules)
+        if reaction.payment_received:
             await audit.write(tx, JOB, "payment_received", str(order.order_id), {"status": order.status})
-        if letter_state is S.CANCELLED and state is not S.CANCELLED:
-            await self._cancelled(tx, order, state, exported, rules, cycle)
-        elif exported and old_digest and old_digest != digest:
-            detail = f"order edited in CS-Cart after export to SMILE (batch {exported}): check the SMILE slip"
-            await self._flag(tx, order.order_id, "edited_after_export", detail, cycle)
-        elif letter_state is None and state is S.RECEIVED:
-            await self._move(tx, order.order_id, state, S.HOLD,
-                             f"CS-Cart status {order.status} is not in order_flow.yaml: waiting for staff", rules,
-                             cycle, hold_by=STAFF)
-        elif letter_state is S.HOLD and state is S.RECEIVED:
-            await self._move(tx, order.order_id, state, S.HOLD, "held by staff in CS-Cart", rules, cycle,
-                             hold_by=STAFF)
-        elif letter_state is S.RECEIVED and state is S.HOLD and hold_by == STAFF:
-            await self._move(tx, order.order_id, state, S.RECEIVED, "released by staff in CS-Cart", rules, cycle)
-
-    def _payment_state(self, order: Order, rules: OrderRules, paid_letters: frozenset[str],
-                       previous: PaymentState | None) -> PaymentState:
-        if previous is PaymentState.PAID:
-            return PaymentState.PAID  # a later status (保留, 出荷指示) does not undo a received payment
-        if order.status in paid_letters:
-            return PaymentState.PAID
-        kind = payment_kind(order, rules.flow)
-        if kind == "card" and rules.flow.state_for_letter(order.status) is not S.RECEIVED:
-            return PaymentState.UNPAID  # Failed / Declined: the card was not authorised
-        return {"card": PaymentState.AUTHORISED, "cod": PaymentState.COD,
-                "on_account": PaymentState.ON_ACCOUNT}.get(kind or "", PaymentState.UNPAID)
-
-    async def _cancelled(self, tx: Connection, order: Order, state: WorkflowState, exported: str | None,
-                         rules: OrderRules, cycle: Cycle) -> None:
-        if exported is None:
-            await self._move(tx, order.order_id, state, S.CANCELLED, "cancelled in CS-Cart before export", rules,
-                             cycle, write_status=False)
-            return
-        detail = (f"cancelled in CS-Cart after export to SMILE (batch {exported}): cancel the SMILE 受注 slip"
-                  + (" (a 赤伝 file follows)" if rules.flow.cancellations.file else ""))
-        await self._flag(tx, order.order_id, "cancelled_after_export", detail, cycle)
-        if allowed_transition(state, S.CANCELLED, rules.flow):
-            await self._move(tx, order.order_id, state, S.CANCELLED, detail, rules, cycle, write_status=False)
-        cycle.cancelled_after_export.append(order)
-
-    async def _flag(self, tx: Connection, order_id: int, kind: str, detail: str, cycle: Cycle) -> None:
-        cursor = await tx.execute(
-            "INSERT INTO order_flags (order_id, kind, detail, at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (order_id, kind) WHERE resolved_at IS NULL DO NOTHING",
-            (order_id, kind, detail, iso(self.ctx.clock.now())),
-        )
-        if cursor.rowcount:
-            log.warning("orders.flagged", order_id=order_id, flag=kind, detail=detail)
-            await audit.write(tx, JOB, f"flag:{kind}", str(order_id), detail)
-            cycle.events.append(("order_flagged", {"order_id": order_id, "flag": kind, "detail": detail}))
-
-    async def _move(self, tx: Connection, order_id: int, from_state: WorkflowState, to_state: WorkflowState,
-                    reason: str, rules: OrderRules, cycle: Cycle, *, hold_by: str | None = None,
-                    write_status: bool = True) -> bool:
-        """A transition the rules allow, with history, event and (optionally) the CS-Cart status write."""
-        if not allowed_transition(from_state, to_state, rules.flow):
-            log.warning("orders.transition_refused", order_id=order_id, from_state=from_state.value,
-                        to_state=to_state.value, reason=reason)
-            await audit.write(tx, JOB, "transition_refused", str(order_id),
-                              f"{from_state.value} → {to_state.value} not allowed by order_flow.yaml: {reason}")
-            return False
-        await mirror.transition(tx, order_id, to_state, reason)
-        await tx.execute("UPDATE orders SET hold_by = ?, hold_reason = ? WHERE order_id = ?",
-                         (hold_by, reason if to_state is S.HOLD else None, order_id))
-        cycle.events.append(("order_state_changed", {"order_id": order_id, "from_state": from_state.value,
-                                                     "to_state": to_state.value, "reason": reason}))
-        if write_status and hold_by != STAFF:
-            cycle.status_ops.append(await self._status_op(tx, order_id, from_state, to_state, rules))
-        return True
-
-    async def _status_op(self, tx: Connection, order_id: int, from_state: WorkflowState, to_state: WorkflowState,
-                         rules: OrderRules, *, notify_customer: bool = False) -> ob.NewOp:
-        notify = notification(from_state, to_state, rules.flow)
-        cursor = await tx.execute("SELECT COUNT(*) FROM order_transitions WHERE order_id = ?", (order_id,))
-        step = (await cursor.fetchone())[0]
-        payload = {"order_id": order_id, "status": rules.flow.letter_for(to_state),
-                   "notify_user": notify.customer or notify_customer, "notify_department": notify.department}
-        # One key per order, state and history step: a retry or a re-run never writes the same change twice.
-        return ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
-                        idempotency_key=f"orders/{order_id}/status/{to_state.value}/{step}", track_ledger=False,
-                        coalescing=False)  # each change may mail the customer: none replaces another
+        if reaction.flag:
+            await mover.flag(tx, order.order_id, reaction.flag.kind, reaction.flag.detail, cycle.changes)
+        if reaction.move:
+            await mover.move(tx, order.order_id, state, reaction.move, cycle.changes)
+        if reaction.cancelled_after_export:
+            cycle.cancelled_after_export.append(order)
 
     # -- gates ---------------------------------------------------------------------------------------------------
 
-    async def _gate(self, tx: Connection, rules: OrderRules, cycle: Cycle, now: datetime) -> None:
-        cursor = await tx.execute(
-            "SELECT o.order_id, o.hold_by, o.hold_reason FROM orders o WHERE o.workflow_state IN (?, ?) AND NOT "
-            "EXISTS (SELECT 1 FROM order_exports e WHERE e.order_id = o.order_id AND e.kind = 'order' AND "
-            "e.superseded_at IS NULL) ORDER BY o.order_id",
-            (S.RECEIVED.value, S.HOLD.value),
-        )
-        candidates = [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+    async def _gate(self, tx: Connection, rules: OrderRules, cycle: Cycle) -> None:
+        candidates = await mirror.gate_candidates(tx)
         if not candidates:
             return
         known_products = frozenset((await bindings.all_of(tx, *PRODUCT_BINDING)).values())
         known_customers = set((await bindings.all_of(tx, *CUSTOMER_BINDING)).values())
         limits = await credit_limits(tx)
         exposure = defaultdict(Decimal, await credit_exposure(tx))  # grows with each order sent this cycle
-        mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates if hold_by != STAFF])
+        mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates
+                                              if hold_by != workflow.STAFF])
+        mover = self._mover(rules)
         for order_id, hold_by, hold_reason in candidates:
-            if hold_by == STAFF:
+            if hold_by == workflow.STAFF:
                 continue  # staff decide; the bridge does not release their holds
             current = mirrored[order_id]
             order = current.order
@@ -364,28 +257,29 @@ class OrdersJob:
             )
             decision = gate_order(order, context, rules.flow, rules.pricing)
             state = current.workflow_state
-            if decision.held:
-                reason = "; ".join(decision.reasons)
-                cycle.held.append((order_id, reason))
-                if state is S.HOLD and hold_reason == reason:
+            step = workflow.after_gates(held_reasons=list(decision.reasons) if decision.held else [],
+                                        release_reason=decision.reason_text(), state=state,
+                                        hold_reason=hold_reason, flow=rules.flow)
+            outcome = step.outcome
+            if outcome in (Gate.HOLD, Gate.STILL_HELD, Gate.SAME_HOLD):
+                cycle.held.append((order_id, step.reason))
+                if outcome is Gate.SAME_HOLD:
                     continue  # held for the same reasons as last cycle: nothing new to record or log
-                if state is S.HOLD:
-                    await _still_held(tx, order_id, reason)
+                if outcome is Gate.STILL_HELD:
+                    await mover.still_held(tx, order_id, step.reason, workflow.BRIDGE)
                 else:
-                    await self._move(tx, order_id, state, S.HOLD, reason, rules, cycle, hold_by=BRIDGE)
-                log.info("orders.held", order_id=order_id, reason=reason)
-                continue
-            if not allowed_transition(state, S.SHIPPING_INSTRUCTED, rules.flow):
-                refusal = f"order_flow.yaml does not allow {state.value} → shipping_instructed: move it by hand"
-                if hold_reason != refusal:  # refused, logged and audited once, not every cycle
-                    await self._move(tx, order_id, state, S.SHIPPING_INSTRUCTED, decision.reason_text(), rules,
-                                     cycle)
-                    await tx.execute("UPDATE orders SET hold_reason = ? WHERE order_id = ?", (refusal, order_id))
-                continue
-            if Flag.MISC_CUSTOMER in decision.flags:
-                await self._flag(tx, order_id, "misc_customer", "; ".join(decision.notes), cycle)
-            exposure[order.customer_code or ""] += order.total  # later orders of this customer see this one
-            cycle.released.append((order, decision))
+                    await mover.move(tx, order_id, state, workflow.Move(S.HOLD, step.reason, workflow.BRIDGE),
+                                     cycle.changes)
+                log.info("orders.held", order_id=order_id, reason=step.reason)
+            elif outcome is Gate.REFUSED:
+                await mover.move(tx, order_id, state, workflow.Move(S.SHIPPING_INSTRUCTED, decision.reason_text()),
+                                 cycle.changes)
+                await mirror.set_hold_reason(tx, order_id, step.reason)
+            elif outcome is Gate.RELEASE:
+                if Flag.MISC_CUSTOMER in decision.flags:
+                    await mover.flag(tx, order_id, "misc_customer", "; ".join(decision.notes), cycle.changes)
+                exposure[order.customer_code or ""] += order.total  # later orders of this customer see this one
+                cycle.released.append((order, decision))
 
     # -- export --------------------------------------------------------------------------------------------------
 
@@ -408,34 +302,34 @@ class OrdersJob:
                 refused.append((order, "受注 file refuses this order: " + "; ".join(problems[index])))
             else:
                 accepted.append((order, decision, cells[index]))
-        hold_cycle = Cycle()
+        held = Changes()
         if refused:
+            mover = self._mover(rules)
             async with self.ctx.store.transaction() as tx:
-                states = await _states(tx, [order.order_id for order, _ in refused])
+                states = await mirror.states_of(tx, [order.order_id for order, _ in refused])
                 for order, reason in refused:
-                    if states[order.order_id] == S.HOLD.value:  # held for this already; record only a new reason
-                        await _still_held(tx, order.order_id, reason)
+                    if states[order.order_id] is S.HOLD:  # held for this already; record only a new reason
+                        await mover.still_held(tx, order.order_id, reason, workflow.BRIDGE)
                         continue
-                    await self._move(tx, order.order_id, WorkflowState(states[order.order_id]), S.HOLD, reason,
-                                     rules, hold_cycle, hold_by=BRIDGE)
-                await ob.enqueue(tx, hold_cycle.status_ops, self.ctx.clock.time())
-            for kind, payload in hold_cycle.events:
+                    await mover.move(tx, order.order_id, states[order.order_id],
+                                     workflow.Move(S.HOLD, reason, workflow.BRIDGE), held)
+                await ob.enqueue(tx, held.status_ops, self.ctx.clock.time())
+            for kind, payload in held.events:
                 await self._publish(kind, payload)
         if not accepted:
             return 0
         content = export.render_cells([row for _, _, rows in accepted for row in rows], self.layout)
         async with self.ctx.store.transaction() as tx:
-            batch_id = await export.next_batch_id(tx, "order")
+            batch_id = await exports.next_batch_id(tx, "order")
             batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
                                  content)
             reasons = {order.order_id: f"受注 batch {batch_id} ({batch.file_name}): {decision.reason_text()}"
                        for order, decision, _ in accepted}
             left = await mirror.transition_many(tx, reasons, S.SHIPPING_INSTRUCTED)
-            await tx.executemany("UPDATE orders SET hold_by = NULL, hold_reason = NULL WHERE order_id = ?",
-                                 [(order_id,) for order_id in reasons])
+            await mirror.clear_holds(tx, list(reasons))
             await mirror.mark_exported_many(tx, list(reasons), batch_id)
-            cycle.events.extend(("order_state_changed", {
+            cycle.changes.events.extend(("order_state_changed", {
                 "order_id": order_id, "from_state": left[order_id].value, "to_state": S.SHIPPING_INSTRUCTED.value,
                 "reason": reason}) for order_id, reason in reasons.items())
             await export.record(tx, batch)
@@ -459,16 +353,12 @@ class OrdersJob:
         except ValidationFailed as exc:
             return f"赤伝 file not written: {exc}; cancel the slips in SMILE by hand"
         async with self.ctx.store.transaction() as tx:
-            batch_id = await export.next_batch_id(tx, "cancel")
+            batch_id = await exports.next_batch_id(tx, "cancel")
             batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
             await export.record(tx, batch)
         await finish_batch(self.ctx, self.outbox_dir, batch_id, rules, {})
         return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
-
-    async def _enqueue_status(self, tx: Connection, cycle: Cycle) -> None:
-        if cycle.status_ops:
-            await ob.enqueue(tx, cycle.status_ops, self.ctx.clock.time())
 
     # -- read-back and alerts ----------------------------------------------------------------------------------
 
@@ -483,24 +373,23 @@ class OrdersJob:
             notes.append(f"read-back refused: {', '.join(result.refused)} (see the error folder)")
         for file, layout, reason in result.quarantined:
             await self._publish("file_quarantined", {"file": file, "layout": layout, "reason": reason})
-        cycle = Cycle()
+        flagged = Changes()
+        mover = Mover(JOB, "orders", order_rules(self.ctx).flow, self.ctx.clock.now)
         async with self.ctx.store.transaction() as tx:
             late = await readback.unconfirmed(tx, now, timedelta(hours=self.settings.confirm_within_hours))
             for order_id in late:
-                await self._flag(tx, order_id, "unconfirmed",
+                await mover.flag(tx, order_id, "unconfirmed",
                                  f"SMILE has not confirmed this order within {self.settings.confirm_within_hours:g} h "
-                                 "of export; check the SMILE import (bridge orders resend ID if it is absent)", cycle)
+                                 "of export; check the SMILE import (bridge orders resend ID if it is absent)", flagged)
         metrics.ORDERS_UNCONFIRMED.set(len(late))
-        for kind, payload in cycle.events:
+        for kind, payload in flagged.events:
             await self._publish(kind, payload)
         if late:
             notes.append(f"{len(late)} exported order(s) not confirmed by SMILE in time")
         return notes
 
     async def _publish(self, kind: str, payload: dict[str, Any]) -> None:
-        events = self.ctx.services.get("events")
-        if events is None:
-            return
+        events = self.ctx.services.events
         from bridge.events import EVENT_FIELDS
 
         if kind not in EVENT_FIELDS:
@@ -521,13 +410,13 @@ async def check_letters(client: Any, flow: OrderFlowRules) -> frozenset[str]:
     return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
 
 
-async def startup_check(settings: Any, services: dict[str, Any]) -> None:
+async def startup_check(services: Services) -> None:
     """Daemon start-up: a letter of order_flow.yaml that CS-Cart lacks stops the start (``ConfigError``). CS-Cart
     not answering does not: the daemon starts and every orders run checks the letters again."""
-    client = services.get("cscart")
+    client = services.cscart
     if client is None:
         return
-    flow = order_rules_from(services, Path(settings.rules_dir)).flow
+    flow = services.order_flow
     try:
         await check_letters(client, flow)
     except RetryableError as exc:
@@ -540,33 +429,13 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
     not thousands)."""
     await mirror.refresh_many(tx, cycle.refreshed)
     cycle.refreshed.clear()
-    await mirror.insert_many(tx, [(order, state, payment) for order, state, payment, *_ in cycle.new])
-    await tx.executemany("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
-                         [(digest, hold_by, reason, order.order_id)
-                          for order, _, _, digest, hold_by, reason, _ in cycle.new])
-    for order, _, _, _, _, reason, unknown_letter in cycle.new:
-        if unknown_letter and reason:
-            await mirror.transition(tx, order.order_id, S.HOLD, reason)
+    await mirror.insert_many(tx, [(order, placed.state, payment) for order, payment, _, placed in cycle.new])
+    await mirror.set_first_seen(tx, [(order.order_id, digest, placed.hold_by, placed.hold_reason)
+                                     for order, _, digest, placed in cycle.new])
+    for order, _, _, placed in cycle.new:
+        if placed.record_hold and placed.hold_reason:
+            await mirror.transition(tx, order.order_id, S.HOLD, placed.hold_reason)
     cycle.new.clear()
-
-
-async def _still_held(tx: Connection, order_id: int, reason: str) -> None:
-    """An order on a bridge hold stays there; a changed reason goes into its history."""
-    cursor = await tx.execute("SELECT hold_reason FROM orders WHERE order_id = ?", (order_id,))
-    if (await cursor.fetchone())[0] == reason:
-        return
-    await mirror.transition(tx, order_id, S.HOLD, f"still held: {reason}")
-    await tx.execute("UPDATE orders SET hold_reason = ?, hold_by = ? WHERE order_id = ?", (reason, BRIDGE, order_id))
-
-
-async def _states(tx: Connection, order_ids: list[int]) -> dict[int, str]:
-    states: dict[int, str] = {}
-    for start in range(0, len(order_ids), 500):
-        chunk = order_ids[start:start + 500]
-        cursor = await tx.execute(
-            f"SELECT order_id, workflow_state FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
-        states.update({row[0]: row[1] for row in await cursor.fetchall()})
-    return states
 
 
 # -- batches: finish and recover ---------------------------------------------------------------------------------
@@ -575,26 +444,21 @@ async def _states(tx: Connection, order_ids: list[int]) -> dict[int, str]:
 async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: OrderRules,
                        notify_customer: dict[int, bool]) -> str:
     """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that order."""
-    pending = [b for b in await export.pending(ctx.store) if b.batch_id == batch_id]
+    pending = [b for b in await exports.pending(ctx.store) if b.batch_id == batch_id]
     if not pending:
         return f"batch {batch_id} already finished"
     batch = pending[0]
     done = export.finish_file(directory, batch)
     async with ctx.store.transaction() as tx:
-        await export.mark_written(tx, batch.batch_id)
+        await exports.mark_written(tx, batch.batch_id)
         if batch.kind == "order":
-            ops = []
-            states = await _states(tx, list(batch.order_ids))
-            for order_id in batch.order_ids:
-                if states.get(order_id) != S.SHIPPING_INSTRUCTED.value:
-                    continue  # cancelled since; its flag tells staff
-                notify = notification(S.RECEIVED, S.SHIPPING_INSTRUCTED, rules.flow)
-                payload = {"order_id": order_id, "status": rules.flow.letter_for(S.SHIPPING_INSTRUCTED),
-                           "notify_user": notify.customer or notify_customer.get(order_id, False),
-                           "notify_department": notify.department}
-                ops.append(ob.NewOp("cscart", "order.status", "order", str(order_id), payload,
-                                    idempotency_key=f"orders/{order_id}/status/shipping_instructed/{batch.batch_id}",
-                                    track_ledger=False, coalescing=False))
+            states = await mirror.states_of(tx, list(batch.order_ids))
+            ops = [status_op(workflow.status_write(
+                       order_id, S.RECEIVED, S.SHIPPING_INSTRUCTED, rules.flow,
+                       notify_customer=notify_customer.get(order_id, False),
+                       idempotency_key=f"orders/{order_id}/status/shipping_instructed/{batch.batch_id}"))
+                   for order_id in batch.order_ids
+                   if states.get(order_id) is S.SHIPPING_INSTRUCTED]  # else cancelled since; its flag tells staff
             await ob.enqueue(tx, ops, ctx.clock.time())
         await audit.write(tx, JOB, "batch_written", batch.batch_id, f"{batch.file_name}: {done}")
     metrics.JOB_RECORDS.labels(sync_job=JOB, stage="exported").inc(len(batch.order_ids))
@@ -609,7 +473,7 @@ async def resend(ctx: JobContext, order_id: int) -> str:
     rules = await current_order_rules(ctx)
     async with ctx.store.transaction() as tx:
         current = await mirror.get(tx, order_id)
-        live = await export.live_export(tx, order_id)
+        live = await exports.live_export(tx, order_id)
     if current is None:
         raise ValidationFailed(f"order {order_id} is not in the mirror; check the id (bridge orders list)")
     if live is None:
@@ -628,8 +492,8 @@ async def resend(ctx: JobContext, order_id: int) -> str:
                             surcharge=surcharge)
     content = export.render(rows, job.layout, job.smile.substitutions)
     async with ctx.store.transaction() as tx:
-        batch_id = await export.next_batch_id(tx, "order")
-        await export.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
+        batch_id = await exports.next_batch_id(tx, "order")
+        await exports.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
         batch = export.Batch(batch_id, "order", export.file_name(job.layout, batch_id, ctx.clock.now()),
                              (order_id,), len(rows), content)
         await export.record(tx, batch)
@@ -642,7 +506,7 @@ async def resend(ctx: JobContext, order_id: int) -> str:
 async def recover(ctx: JobContext, directory: Path) -> list[str]:
     """Finish every batch a crash left in ``writing`` (run at the start of each cycle)."""
     notes = []
-    pending = await export.pending(ctx.store)
+    pending = await exports.pending(ctx.store)
     if not pending:
         return notes
     rules = await current_order_rules(ctx)
@@ -655,8 +519,8 @@ async def recover(ctx: JobContext, directory: Path) -> list[str]:
 
 @register(JOB, "CS-Cart orders → gates → SMILE 受注 file → CS-Cart 出荷指示, with SMILE read-back")
 def make_job(ctx: JobContext) -> OrdersJob:
-    hook = ctx.services.get("orders_wakeup")
-    scheduler = ctx.services.get("scheduler")
+    hook = ctx.services.orders_wakeup
+    scheduler = ctx.services.scheduler
     if hook is not None and scheduler is not None:
         hook.bind(lambda: scheduler.trigger(JOB))
     return OrdersJob(ctx)

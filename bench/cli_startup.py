@@ -1,0 +1,75 @@
+"""Start-up time of ``bridge --help``: this tree against an older commit, side by side in one run.
+
+Each command runs as a whole process (interpreter start and imports included), alternating between the trees so a
+busy machine slows both alike. The floor is a bare interpreter (``python -c pass``); the baseline is the same
+``--help`` from the older tree (a git worktree of REF; each command runs in its tree's folder).
+
+    git worktree add --detach /tmp/bridge-base d7cd03a
+    python bench/cli_startup.py --base /tmp/bridge-base --runs 15 --out bench/results/cli_startup.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from machine import describe
+from report import publish
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(argv: list[str], pythonpath: Path | None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user + system) of one whole process; CPU time is what a busy machine disturbs
+    least."""
+    # ``python -m`` puts the working folder first on sys.path: run in the tree to measure that tree.
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, cwd=pythonpath or ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{argv} exited {child.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", type=Path, required=True, help="a checkout of the older commit")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    cases = {
+        "floor: python -c pass": ([sys.executable, "-c", "pass"], None),
+        f"baseline: bridge --help at {args.base.name}": ([sys.executable, "-m", "bridge", "--help"], args.base),
+        "this tree: bridge --help": ([sys.executable, "-m", "bridge", "--help"], ROOT),
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    load_before = os.getloadavg()[0]
+    for _ in range(args.runs):
+        for name, (argv, path) in cases.items():
+            times[name].append(timed(argv, path))
+    load_after = os.getloadavg()[0]
+    baseline = times[f"baseline: bridge --help at {args.base.name}"]
+    base_wall = statistics.median(w for w, _ in baseline)
+    base_cpu = statistics.median(c for _, c in baseline)
+    lines = [f"## bridge --help start-up ({time.strftime('%Y-%m-%d %H:%M %Z')})", "",
+             f"Machine: {describe()}. Load average (1 min) {load_before:.2f} before, {load_after:.2f} after; "
+             f"{args.runs} alternating runs each, whole processes.", "",
+             "| case | wall median s | wall min s | CPU median s | wall vs baseline | CPU vs baseline |",
+             "|---|---|---|---|---|---|"]
+    for name, values in times.items():
+        wall = statistics.median(w for w, _ in values)
+        cpu = statistics.median(c for _, c in values)
+        lines.append(f"| {name} | {wall:.3f} | {min(w for w, _ in values):.3f} | {cpu:.3f} | "
+                     f"{wall / base_wall:.2f}× | {cpu / base_cpu:.2f}× |")
+    publish(lines, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The order workflow's decisions, pure: no store, no clock, no network. The jobs call these and carry out the
+answer (``bridge/sync/orders/moves.py`` writes it).
+
+States and the moves between them are in ``rules/order_flow.yaml``; this module says, for what the bridge just
+learnt about an order, which move it makes, who holds it, and what the CS-Cart status write carries (the letter and
+whether CS-Cart mails the customer and the shop)::
+
+    受注 ──gates pass──> 出荷指示 ──result file──> 出荷済 ──mail sent──> 出荷通知済 ──> 完了
+     │  ^                   │ ^
+     v  │ (released)        v │ (label row valid again)
+    保留 (bridge: gates; staff: CS-Cart; carriers: label row)
+    キャンセル from any state before 出荷済 (after export: a flag for staff and, by setting, a 赤伝 file)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from bridge.domain.orders import Order, PaymentState, WorkflowState
+from bridge.rules.order_flow import (
+    OrderFlowRules,
+    allowed_transition,
+    notification,
+    payment_kind,
+)
+
+S = WorkflowState
+
+# Who holds an order in 保留 (orders.hold_by): each releases only its own holds.
+BRIDGE = "bridge"  # the gates (unpaid, credit, unknown customer or product …): released when they pass
+STAFF = "staff"  # CS-Cart's 保留 letter set by hand, or an unknown letter: only staff release it
+CARRIERS = "carriers"  # a label row the shipping job cannot make valid: released when it can
+
+
+def payment_state(order: Order, flow: OrderFlowRules, paid_letters: frozenset[str],
+                  previous: PaymentState | None) -> PaymentState:
+    """What the bridge knows of the order's payment: a received payment is never undone by a later status."""
+    if previous is PaymentState.PAID:
+        return PaymentState.PAID  # a later status (保留, 出荷指示) does not undo a received payment
+    if order.status in paid_letters:
+        return PaymentState.PAID
+    kind = payment_kind(order, flow)
+    if kind == "card" and flow.state_for_letter(order.status) is not S.RECEIVED:
+        return PaymentState.UNPAID  # Failed / Declined: the card was not authorised
+    return {"card": PaymentState.AUTHORISED, "cod": PaymentState.COD,
+            "on_account": PaymentState.ON_ACCOUNT}.get(kind or "", PaymentState.UNPAID)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where an order seen for the first time enters the mirror."""
+
+    state: WorkflowState
+    hold_by: str | None = None
+    hold_reason: str | None = None
+    record_hold: bool = False  # its letter is not in order_flow.yaml: the move into 保留 goes into its history
+
+
+def unknown_letter_reason(letter: str) -> str:
+    return f"CS-Cart status {letter} is not in order_flow.yaml: waiting for staff"
+
+
+def place_new(letter: str, letter_state: WorkflowState | None) -> Placement:
+    """Orders already past 受注 (handled by hand before the bridge) are mirrored where they are, never sent."""
+    if letter_state is None:
+        return Placement(S.HOLD, STAFF, unknown_letter_reason(letter), record_hold=True)
+    if letter_state is S.HOLD:
+        return Placement(S.HOLD, STAFF, "held by staff in CS-Cart")
+    return Placement(letter_state)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    to_state: WorkflowState
+    reason: str
+    hold_by: str | None = None
+    write_status: bool = True  # False: CS-Cart already shows it (a cancellation), nothing to write
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFlag:
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """What a changed, already mirrored order leads to (each part may be empty)."""
+
+    payment_received: bool = False
+    flag: OrderFlag | None = None
+    move: Move | None = None
+    cancelled_after_export: bool = False
+
+
+def react(*, letter: str, letter_state: WorkflowState | None, state: WorkflowState, hold_by: str | None,
+          content_changed: bool, exported_batch: str | None, paid_now: bool, flow: OrderFlowRules) -> Reaction:
+    """A mirrored order changed in CS-Cart (status, content or payment): what the bridge does about it."""
+    if letter_state is S.CANCELLED and state is not S.CANCELLED:
+        if exported_batch is None:
+            return Reaction(paid_now, move=Move(S.CANCELLED, "cancelled in CS-Cart before export", write_status=False))
+        detail = (f"cancelled in CS-Cart after export to SMILE (batch {exported_batch}): cancel the SMILE 受注 slip"
+                  + (" (a 赤伝 file follows)" if flow.cancellations.file else ""))
+        move = Move(S.CANCELLED, detail, write_status=False) if allowed_transition(state, S.CANCELLED, flow) else None
+        return Reaction(paid_now, OrderFlag("cancelled_after_export", detail), move, cancelled_after_export=True)
+    if exported_batch and content_changed:
+        detail = f"order edited in CS-Cart after export to SMILE (batch {exported_batch}): check the SMILE slip"
+        return Reaction(paid_now, OrderFlag("edited_after_export", detail))
+    if letter_state is None and state is S.RECEIVED:
+        return Reaction(paid_now, move=Move(S.HOLD, unknown_letter_reason(letter), hold_by=STAFF))
+    if letter_state is S.HOLD and state is S.RECEIVED:
+        return Reaction(paid_now, move=Move(S.HOLD, "held by staff in CS-Cart", hold_by=STAFF))
+    if letter_state is S.RECEIVED and state is S.HOLD and hold_by == STAFF:
+        return Reaction(paid_now, move=Move(S.RECEIVED, "released by staff in CS-Cart"))
+    return Reaction(paid_now)
+
+
+def refusal(from_state: WorkflowState, to_state: WorkflowState, flow: OrderFlowRules) -> str | None:
+    """None when order_flow.yaml allows the move, else why not (for the log and the audit trail)."""
+    if allowed_transition(from_state, to_state, flow):
+        return None
+    return f"{from_state.value} → {to_state.value} not allowed by order_flow.yaml"
+
+
+def writes_status(move: Move) -> bool:
+    """A staff hold mirrors what staff did in CS-Cart: writing it back would only echo it (and mail twice)."""
+    return move.write_status and move.hold_by != STAFF
+
+
+@dataclass(frozen=True, slots=True)
+class StatusWrite:
+    """The CS-Cart status-only PUT for one move, and whom CS-Cart mails about it."""
+
+    order_id: int
+    letter: str
+    notify_user: bool
+    notify_department: bool
+    idempotency_key: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "status": self.letter, "notify_user": self.notify_user,
+                "notify_department": self.notify_department}
+
+
+def status_write(order_id: int, from_state: WorkflowState, to_state: WorkflowState, flow: OrderFlowRules, *,
+                 idempotency_key: str, notify_customer: bool = False) -> StatusWrite:
+    """``notify_customer`` adds a customer mail the rules do not ask for (e.g. the 入金確認 of a prepaid order)."""
+    notify = notification(from_state, to_state, flow)
+    return StatusWrite(order_id, flow.letter_for(to_state), notify.customer or notify_customer, notify.department,
+                       idempotency_key)
+
+
+class GateOutcome(Enum):
+    HOLD = "hold"  # into 保留 with the gates' reasons
+    STILL_HELD = "still_held"  # stays in 保留; the new reason goes into its history
+    SAME_HOLD = "same_hold"  # stays in 保留 for the same reasons: nothing to record
+    REFUSED = "refused"  # passes the gates, but order_flow.yaml does not allow the move: refused once, audited
+    REFUSED_AGAIN = "refused_again"  # … and already refused for that: nothing to record
+    RELEASE = "release"  # into this cycle's 受注 file, then 出荷指示
+
+
+@dataclass(frozen=True, slots=True)
+class GateStep:
+    """What the gates' decision means for an order in 受注 or 保留 now."""
+
+    outcome: GateOutcome
+    reason: str
+
+
+def after_gates(*, held_reasons: list[str], release_reason: str, state: WorkflowState, hold_reason: str | None,
+                flow: OrderFlowRules) -> GateStep:
+    """The gate decision applied to the order's state: hold it (once, with its reasons), keep it held (a new reason
+    goes into its history), or release it to 出荷指示 when order_flow.yaml allows that move."""
+    if held_reasons:
+        reason = "; ".join(held_reasons)
+        if state is S.HOLD:
+            return GateStep(GateOutcome.SAME_HOLD if hold_reason == reason else GateOutcome.STILL_HELD, reason)
+        return GateStep(GateOutcome.HOLD, reason)
+    if not allowed_transition(state, S.SHIPPING_INSTRUCTED, flow):
+        refused = f"order_flow.yaml does not allow {state.value} → shipping_instructed: move it by hand"
+        # refused, logged and audited once, not every cycle
+        return GateStep(GateOutcome.REFUSED_AGAIN if hold_reason == refused else GateOutcome.REFUSED, refused)
+    return GateStep(GateOutcome.RELEASE, release_reason)
