@@ -201,10 +201,7 @@ def main() -> None:
 
         figures = asyncio.run(live(args.live))
         print(json.dumps(figures))
-        report = live_report(os.environ["BRIDGE_LIVE_CSCART_URL"], figures, args.store)
-        print(report)
-        if args.out:
-            append(args.out, report)
+        publish(live_report(os.environ["BRIDGE_LIVE_CSCART_URL"], figures, args.store).splitlines(), args.out)
         return
     if args.serve:
         asyncio.run(serve(int(args.serve[0]), float(args.serve[1])))
