@@ -187,7 +187,7 @@ class CustomersJob:
                 by_code[user.smile_customer_code].append(user.user_id)
             if user.email:
                 by_email[user.email.strip().lower()].append(user.user_id)
-        found = {}
+        found: dict[str, int] = {}
         for code, email in unbound.items():
             for key, ids in (("得意先コード", by_code.get(code, [])), ("e-mail", by_email.get(email, []) if email else [])):
                 if len(ids) == 1 and ids[0] not in found.values():

@@ -94,8 +94,8 @@ class PollingSource:
         return min(last, started_at) - self.overlap
 
     async def fetch(self, store: Store, started_at: datetime) -> OrderBatch:
-        row = await store.fetchone("SELECT value FROM cursors WHERE name = ?", (POLL_CURSOR,))
-        cursor = None if row is None else str(row[0])
+        saved = await store.fetchone("SELECT value FROM cursors WHERE name = ?", (POLL_CURSOR,))
+        cursor = None if saved is None else str(saved[0])
         since = self.window_start(cursor, started_at)
         params: dict[str, Any] = {
             "updated_at_from": to_unix(since), "updated_at_to": to_unix(started_at), "get_orders_data": 1,
