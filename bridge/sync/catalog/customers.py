@@ -148,7 +148,7 @@ class CustomersJob:
                 for item in desired.mapped:
                     await audit.write(tx, "bridge", "customers.text_mapped", item.code,
                                       {"field": item.field, "original": item.original, "stored": item.stored})
-                await audit.write(tx, "bridge", "customers.planned", snapshot.result.path.name, {
+                await audit.write(tx, "bridge", "customers.planned", snapshot.file_name, {
                     "read": result.read, "users": len(users.changes), "links": len(links.changes),
                     "creates": len(desired.creates), "unmatched": len(desired.unmatched),
                     "text_mapped": len(desired.mapped), "failed": result.failed})

@@ -117,7 +117,7 @@ class ProductsJob:
                 now_ts = ctx.clock.time()
                 result.enqueued = await plan.enqueue(tx, computed, now_ts)
                 result.enqueued += await enqueue_creates(tx, TARGET, "product.create", ENTITY, creates, now_ts)
-                await audit.write(tx, "bridge", "products.planned", snapshot.result.path.name, {
+                await audit.write(tx, "bridge", "products.planned", snapshot.file_name, {
                     "read": result.read, "updates": len(computed.changes), "creates": len(creates),
                     "unchanged": computed.unchanged, "failed": result.failed})
         options.progress.advance()

@@ -22,9 +22,9 @@ from bridge.carriers.rules import resolve_service
 from bridge.domain.orders import WorkflowState
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
+from bridge.sync.orders.moves import Changes
 from bridge.sync.shipping.flow import (
     DELAY_FLAG,
-    Changes,
     ShippingContext,
     enqueue,
     flag,

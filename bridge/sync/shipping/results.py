@@ -37,7 +37,8 @@ from bridge.store import carriers as carrier_store
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection, Store
-from bridge.sync.shipping.flow import JOB, Changes, ShippingContext, enqueue, log, move, publish
+from bridge.sync.orders.moves import Changes
+from bridge.sync.shipping.flow import JOB, ShippingContext, enqueue, log, move, publish
 
 S = WorkflowState
 FILE_TYPE = "carrier_result"
