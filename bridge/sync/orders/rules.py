@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.rules.pricing import PricingRules
-from bridge.sync.orders import export
 from bridge.sync.base import JobContext
+from bridge.sync.orders import export
 
 
 @dataclass(frozen=True, slots=True)
