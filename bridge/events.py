@@ -87,10 +87,6 @@ class _Queued:
     body: bytes
 
 
-class SyncTrigger(Protocol):
-    def __call__(self, job: str) -> bool: ...
-
-
 class MqttEvents:
     """The aiomqtt-backed publisher and command subscriber. Create it, ``bind_commands``, then run ``run()``."""
 
@@ -102,7 +98,7 @@ class MqttEvents:
         self._rng = rng or random.Random()
         self._queue: collections.deque[_Queued] = collections.deque()
         self._queued = asyncio.Event()
-        self._trigger: SyncTrigger | None = None
+        self._trigger: Callable[[str], bool] | None = None
         self.connected = asyncio.Event()
         prefix = settings.topic_prefix.rstrip("/")
         self.events_topic = f"{prefix}/events"

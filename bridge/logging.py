@@ -7,22 +7,23 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from typing import TextIO
 
 import structlog
 
 _SECRET_KEYS = {"api_key", "password", "hmac_secret", "authorization", "secret"}
 
 
-def _drop_secrets(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
+def _drop_secrets(_: object, __: str, event: MutableMapping[str, object]) -> MutableMapping[str, object]:
     for key in list(event):
         if key.lower() in _SECRET_KEYS:
             event[key] = "**********"
     return event
 
 
-def configure(level: str = "INFO", fmt: str = "auto", stream: object = None) -> None:
+def configure(level: str = "INFO", fmt: str = "auto", stream: TextIO | None = None) -> None:
     stream = stream or sys.stderr
     use_json = fmt == "json" or (fmt == "auto" and not getattr(stream, "isatty", lambda: False)())
     renderer: structlog.types.Processor = (

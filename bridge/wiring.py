@@ -6,7 +6,7 @@ Edges plug in here and nowhere else, so the daemon and the CLI share one wiring.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ class Wiring:
     sinks: dict[str, Sink] = field(default_factory=dict)
     routes: list[tuple[str, str, Handler]] = field(default_factory=list)
     reload_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)  # each becomes a task
     # checks the daemon awaits before it starts anything; one that raises ConfigError stops the start
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     exit_stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)

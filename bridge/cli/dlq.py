@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.table import Table
@@ -11,10 +13,15 @@ from rich.table import Table
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 from bridge.domain.time import Clock
 
+if TYPE_CHECKING:
+    import aiosqlite
+
+T = TypeVar("T")
+
 app = typer.Typer(help="Dead letters: writes that failed for good and wait for an operator.", no_args_is_help=True)
 
 
-async def _with_store(settings_path, action):  # type: ignore[no-untyped-def]
+async def _with_store(settings_path: Path, action: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
     from bridge.store import Store
 
     store = await Store.open(settings_path)

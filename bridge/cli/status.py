@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import typer
 from rich.table import Table
 
 from bridge.cli.common import ConfigOption, console, run_async, settings_or_exit
+
+if TYPE_CHECKING:
+    from bridge.store import outbox as ob
+
+
+class _Status(TypedDict):
+    jobs: dict[str, dict[str, Any]]  # job_state rows by job name
+    outbox: dict[str, int]
+    dead: list[ob.OutboxOp]
 
 
 def status(
@@ -17,7 +27,7 @@ def status(
     """Show each job's last success and failure and next run, the outbox by state, and the dead letters."""
     settings = settings_or_exit(config)
 
-    async def collect() -> dict:
+    async def collect() -> _Status:
         from bridge.store import Store
         from bridge.store import outbox as ob
 
@@ -30,7 +40,7 @@ def status(
                 jobs = {row["job"]: dict(row) for row in await cursor.fetchall()}
         finally:
             await store.close()
-        return {"jobs": jobs, "outbox": depth, "dead": dead}
+        return _Status(jobs=jobs, outbox=depth, dead=dead)
 
     data = run_async(collect())
     enabled = dict(settings.jobs.items())

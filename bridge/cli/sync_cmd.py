@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 
@@ -15,7 +15,7 @@ class RichProgress:
 
     def __init__(self, progress: Progress) -> None:
         self._progress = progress
-        self._task = None
+        self._task: TaskID | None = None
 
     def start(self, description: str, total: int | None) -> None:
         self._task = self._progress.add_task(description, total=total)

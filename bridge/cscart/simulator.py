@@ -60,7 +60,7 @@ class Simulator:
         values: dict[str, object] = {"url": self.url, "email": self.email, "api_key": SecretStr(self.api_key),
                                      "company_id": self.state.settings.company_id, "timeout": 10.0}
         values.update(overrides)
-        return CSCartSettings(**values)  # type: ignore[arg-type]
+        return CSCartSettings(**values)
 
 
 @asynccontextmanager

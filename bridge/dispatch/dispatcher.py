@@ -168,7 +168,8 @@ class Dispatcher:
         gathered = asyncio.gather(*tasks)
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
-            await asyncio.wait([gathered, stopping], return_when=asyncio.FIRST_COMPLETED)
+            waiting: list[asyncio.Future[Any]] = [gathered, stopping]  # two result types: wait() takes either
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             await self._drain_on_cancel(gathered)
             raise

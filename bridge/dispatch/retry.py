@@ -6,7 +6,13 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
@@ -61,6 +67,6 @@ def short_retrying(
 
 def long_backoff(settings: RetrySettings, attempts: int, retry_after: float | None, rng: random.Random) -> float:
     """Seconds until the next dispatch of an op that has now failed ``attempts`` times."""
-    base = min(settings.long_max, settings.long_initial * (2 ** max(0, attempts - 1)))
+    base: float = min(settings.long_max, settings.long_initial * (2 ** max(0, attempts - 1)))
     delay = base * rng.uniform(0.8, 1.2)
     return max(delay, retry_after or 0.0)

@@ -9,9 +9,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def to_data(value: Any) -> Any:
@@ -34,7 +37,7 @@ def from_data(cls: type[T], data: Any) -> T:
     """Rebuild a frozen domain dataclass from ``to_data`` output; unknown keys are ignored (older mirrors)."""
     hints = _hints(cls)
     kwargs = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for field in dataclasses.fields(cls):
         if field.name in data:
             kwargs[field.name] = _convert(hints[field.name], data[field.name])
     return cls(**kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time as _time
 from datetime import date, datetime, timezone
+from typing import overload
 from zoneinfo import ZoneInfo
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -38,6 +39,10 @@ def to_unix(moment: datetime) -> int:
     return int(to_utc(moment).timestamp())
 
 
+@overload
+def iso(moment: datetime) -> str: ...
+@overload
+def iso(moment: datetime | None) -> str | None: ...
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else to_utc(moment).isoformat(timespec="seconds")
 

@@ -200,8 +200,8 @@ def _load_one(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, lis
         root = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        return None, [RuleProblem(where, line, "", f"not valid YAML: {exc.problem or exc.context}")]
+        at = mark.line + 1 if mark is not None else None
+        return None, [RuleProblem(where, at, "", f"not valid YAML: {exc.problem or exc.context}")]
     except YAMLError as exc:
         return None, [RuleProblem(where, None, "", f"not valid YAML: {exc}")]
     if root is None:
@@ -268,21 +268,23 @@ def _problem(where: str, root: Any, model: type[BaseModel], error: Any) -> RuleP
 
 def _locate(root: Any, loc: tuple[Any, ...]) -> tuple[int, str]:
     """1-based line of the deepest part of ``loc`` present in the YAML tree, and the key path to show."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     node, line, shown = root, 1, ""
-    if isinstance(root, dict) and root:
+    if isinstance(root, CommentedMap) and root:
         line = root.lc.key(next(iter(root)))[0] + 1
     for index, part in enumerate(loc):
         if part == "[key]":
             break
         last = index == len(loc) - 1
-        if isinstance(node, dict):
+        if isinstance(node, CommentedMap):
             found = _find_key(node, part)
             if found is not _MISSING:
                 line = node.lc.key(found)[0] + 1
                 node = node[found]
                 shown = f"{shown}.{part}" if shown else str(part)
                 continue
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
             line = node.lc.item(part)[0] + 1
             node = node[part]
             shown = f"{shown}[{part}]"

@@ -114,7 +114,7 @@ class DirectShipGate(RulesModel):
     """Who may use 直送; the surcharge itself is in pricing.yaml (direct_ship)."""
 
     enabled: bool = True
-    payment_kinds: list[PaymentKind] = Field(default_factory=lambda: ["on_account", "prepaid"])
+    payment_kinds: list[PaymentKind] = Field(default_factory=lambda: list[PaymentKind](["on_account", "prepaid"]))
     products: Literal["any", "flagged", "listed", "flagged_or_listed"] = "flagged_or_listed"
     """flagged = the product's 直送可 flag in CS-Cart; listed = product_codes / product_prefixes below."""
     product_codes: list[str] = Field(default_factory=list)

@@ -113,8 +113,10 @@ class FileLayout(_Strict):
         return self
 
     @property
-    def csv_quoting(self) -> int:
-        return {"minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL, "none": csv.QUOTE_NONE}[self.quoting]
+    def csv_quoting(self) -> Literal[0, 1, 2, 3]:  # the csv module's QUOTE_* constants
+        quoting: dict[str, Literal[0, 1, 2, 3]] = {
+            "minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL, "none": csv.QUOTE_NONE}
+        return quoting[self.quoting]
 
     @property
     def strptime_format(self) -> str:

@@ -139,7 +139,7 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
     schema = schema_for(file_type)
     name = path.name
 
-    def problem(line: int | None, message: str, fix: str, column: str | None = None, value: str | None = None):
+    def problem(line: int | None, message: str, fix: str, column: str | None = None, value: str | None = None) -> None:
         result.add(FileProblem(name, line, column, value, message, fix))
 
     try:
@@ -267,10 +267,10 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
     by_name: dict[str, int] = {}
     repeated: dict[str, list[int]] = {}
     if header is not None:
-        for index, cell in enumerate(header):
+        for position, cell in enumerate(header):
             key = normalize_header(cell)
-            by_name.setdefault(key, index)
-            repeated.setdefault(key, []).append(index + 1)
+            by_name.setdefault(key, position)
+            repeated.setdefault(key, []).append(position + 1)
     columns: list[_Column] = []
     missing = False
     guess: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -22,6 +23,11 @@ Kind = Literal["code", "text", "plain", "kana", "decimal", "int", "date", "datet
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+
+# What the parser hands a ``make`` function for an optional field of each kind (None when the cell is blank).
+Text = str | None
+Num = Decimal | None
+Day = date | None
 
 PREFECTURES = (
     "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県", "千葉県",
@@ -103,12 +109,14 @@ _NEW_RANKS = tuple(f"new_rank{n}_price" for n in range(1, 6))
 _PRICE: dict[str, Any] = {"kind": "decimal", "minimum": ZERO}
 
 
-def _product(code, name, name_kana=None, unit=None, case_quantity=None, stock_managed=None, standard_price=None,
-             rank1_price=None, rank2_price=None, rank3_price=None, rank4_price=None, rank5_price=None,
-             list_price=None, new_price_date=None, new_standard_price=None, new_rank1_price=None,
-             new_rank2_price=None, new_rank3_price=None, new_rank4_price=None, new_rank5_price=None,
-             new_list_price=None, jan=None, tax_class=None, displayed=None, valid_from=None, valid_to=None,
-             category_code=None, maker_name=None, modified_on=None) -> Product:  # type: ignore[no-untyped-def]
+def _product(code: str, name: str, name_kana: Text = None, unit: Text = None, case_quantity: Num = None,
+             stock_managed: bool | None = None, standard_price: Num = None, rank1_price: Num = None,
+             rank2_price: Num = None, rank3_price: Num = None, rank4_price: Num = None, rank5_price: Num = None,
+             list_price: Num = None, new_price_date: Day = None, new_standard_price: Num = None,
+             new_rank1_price: Num = None, new_rank2_price: Num = None, new_rank3_price: Num = None,
+             new_rank4_price: Num = None, new_rank5_price: Num = None, new_list_price: Num = None, jan: Text = None,
+             tax_class: Text = None, displayed: bool | None = None, valid_from: Day = None, valid_to: Day = None,
+             category_code: Text = None, maker_name: Text = None, modified_on: Day = None) -> Product:
     return Product(
         code=code, name=name, name_kana=name_kana or "", unit=unit or "", case_quantity=case_quantity,
         stock_managed=stock_managed is not False, standard_price=standard_price,
@@ -180,10 +188,11 @@ def split_prefecture(address: str) -> tuple[str, str]:
     return "", address
 
 
-def _customer(code, name1, name2=None, short_name=None, name_kana=None, postcode=None, address1=None,
-              address2=None, address3=None, phone=None, email=None, price_rank=None, rate_percent=None,
-              price_rounding=None, price_rounding_unit=None, credit_limit=None, valid_from=None, valid_to=None,
-              modified_on=None) -> Customer:  # type: ignore[no-untyped-def]
+def _customer(code: str, name1: str, name2: Text = None, short_name: Text = None, name_kana: Text = None,
+              postcode: Text = None, address1: Text = None, address2: Text = None, address3: Text = None,
+              phone: Text = None, email: Text = None, price_rank: int | None = None, rate_percent: Num = None,
+              price_rounding: Rounding | None = None, price_rounding_unit: Num = None, credit_limit: Num = None,
+              valid_from: Day = None, valid_to: Day = None, modified_on: Day = None) -> Customer:
     name = " ".join(part for part in (name1, name2) if part)
     prefecture, city = split_prefecture(address1 or "")
     address = Address(
@@ -245,8 +254,9 @@ CUSTOMERS = RecordSchema(
 # ---- 在庫 [A] ----------------------------------------------------------------------------------------------
 
 
-def _stock(warehouse_code, warehouse_name, product_code, product_name, on_hand, allocated=None, on_order=None,
-           expected_on=None, available=None, as_of=None) -> StockLevel:  # type: ignore[no-untyped-def]
+def _stock(warehouse_code: str, warehouse_name: Text, product_code: str, product_name: Text, on_hand: Decimal,
+           allocated: Num = None, on_order: Num = None, expected_on: Day = None, available: Num = None,
+           as_of: datetime | None = None) -> StockLevel:
     return StockLevel(
         product_code=product_code, warehouse_code=warehouse_code, on_hand=on_hand, allocated=allocated or ZERO,
         on_order=on_order or ZERO, expected_on=expected_on, available=available, as_of=as_of,
@@ -285,8 +295,8 @@ STOCK = RecordSchema(
 # ---- 得意先別単価 / 数量別単価 [A] ------------------------------------------------------------------------
 
 
-def _customer_price(customer_code, product_code, min_quantity, price, valid_from=None,
-                    valid_to=None) -> CustomerPrice:  # type: ignore[no-untyped-def]
+def _customer_price(customer_code: str, product_code: str, min_quantity: Num, price: Decimal,
+                    valid_from: Day = None, valid_to: Day = None) -> CustomerPrice:
     return CustomerPrice(
         customer_code=customer_code, product_code=product_code, price=price, min_quantity=min_quantity or ONE,
         valid_from=valid_from, valid_to=valid_to,
@@ -319,8 +329,8 @@ CUSTOMER_PRICES = RecordSchema(
 )
 
 
-def _quantity_price(product_code, min_quantity, price, valid_from=None,
-                    valid_to=None) -> QuantityPrice:  # type: ignore[no-untyped-def]
+def _quantity_price(product_code: str, min_quantity: Num, price: Decimal, valid_from: Day = None,
+                    valid_to: Day = None) -> QuantityPrice:
     return QuantityPrice(
         product_code=product_code, price=price, min_quantity=min_quantity or ONE, valid_from=valid_from,
         valid_to=valid_to,
@@ -357,9 +367,10 @@ _SLIP_FIELDS = ("slip_date", "slip_no", "serial", "line_no", "customer_code", "p
                 "modified_on")
 
 
-def _slip_line(slip_date, slip_no, serial, line_type, line_no, customer_code, product_code=None, product_name=None,
-               quantity=None, unit_price=None, amount=None, remarks=None, order_no=None, order_line=None,
-               order_ref=None, modified_on=None) -> SalesSlipLine:  # type: ignore[no-untyped-def]
+def _slip_line(slip_date: date, slip_no: str, serial: str, line_type: Text, line_no: int, customer_code: str,
+               product_code: Text = None, product_name: Text = None, quantity: Num = None, unit_price: Num = None,
+               amount: Num = None, remarks: Text = None, order_no: Text = None, order_line: int | None = None,
+               order_ref: Text = None, modified_on: Day = None) -> SalesSlipLine:
     return SalesSlipLine(
         slip_date=slip_date, slip_no=slip_no, serial=serial, line_no=line_no, customer_code=customer_code,
         product_code=product_code or "", product_name=product_name or "", line_type=line_type or "0",

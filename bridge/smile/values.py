@@ -280,9 +280,11 @@ def format_value(spec: FieldSpec, value: Any, layout: FileLayout, false_values: 
     if value is None:
         return ""
     if spec.kind == "date":
-        return value.strftime(layout.strptime_format)
+        day: date = value
+        return day.strftime(layout.strptime_format)
     if spec.kind == "datetime":
-        return value.astimezone(JST).strftime("%Y%m%d%H%M%S")
+        moment: datetime = value
+        return moment.astimezone(JST).strftime("%Y%m%d%H%M%S")
     if spec.kind == "flag":
         falses = false_values if false_values is not None else spec.false_values
         return "0" if value else falses[0]

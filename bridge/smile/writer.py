@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,7 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
 def _cell_text(value: Any, layout: FileLayout) -> str:
     if isinstance(value, datetime):
         return value.astimezone(JST).strftime(layout.strptime_format)
-    if hasattr(value, "strftime"):
+    if isinstance(value, date):
         return value.strftime(layout.strptime_format)
     if layout.decimal_places is not None and hasattr(value, "quantize") and not isinstance(value, int | bool):
         return f"{value:.{layout.decimal_places}f}"

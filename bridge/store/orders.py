@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -87,7 +88,7 @@ async def upsert(
     return previous
 
 
-async def insert_many(tx: Connection, new: list[tuple[Order, WorkflowState, PaymentState | None]]) -> None:
+async def insert_many(tx: Connection, new: Sequence[tuple[Order, WorkflowState, PaymentState | None]]) -> None:
     """``upsert`` for orders not mirrored yet, many in one round trip per table (order bursts): each enters its
     state with the transition "order mirrored from CS-Cart"."""
     if not new:
@@ -111,7 +112,7 @@ async def insert_many(tx: Connection, new: list[tuple[Order, WorkflowState, Paym
     )
 
 
-async def refresh_many(tx: Connection, orders: list[tuple[Order, PaymentState | None]]) -> None:
+async def refresh_many(tx: Connection, orders: Sequence[tuple[Order, PaymentState | None]]) -> None:
     """Mirrored orders whose lines did not change (a new status letter, a new ``updated_at``): the CS-Cart side of
     the row rewritten in one statement; workflow state and history stay as they are."""
     stamp = iso(utcnow())

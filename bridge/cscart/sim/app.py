@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler as WebHandler
 
 from bridge.cscart.sim import addon, orders, products, shipments, statuses, storefront, users
-from bridge.cscart.sim.api import ApiCall, ApiError, Handler, Result, json_response, parse_query
-from bridge.cscart.sim.api import decode_body
+from bridge.cscart.sim.api import ApiCall, ApiError, Handler, Result, decode_body, json_response, parse_query
 from bridge.cscart.sim.faults import FaultConfig
 from bridge.cscart.sim.state import SimState
 
@@ -128,7 +128,7 @@ def _entity_of(request: web.Request) -> str:
 
 
 @web.middleware
-async def _log_and_faults(request: web.Request, handler: Any) -> web.StreamResponse:
+async def _log_and_faults(request: web.Request, handler: WebHandler) -> web.StreamResponse:
     if request.path.startswith("/_sim/"):
         return await handler(request)
     faults = request.app[FAULTS_KEY]

@@ -119,7 +119,8 @@ def update(call: ApiCall) -> Result:
     body = call.body
     if "status" in body and set(body) <= FAST_PATH_KEYS:
         # The fast path: fn_change_order_status only. Unknown ids answer 200 and unknown letters are stored.
-        order = state.orders.get(_int_or_none(call.id))
+        order_id = _int_or_none(call.id)
+        order = state.orders.get(order_id) if order_id is not None else None
         if order is not None:
             state.change_order_status(order, str(body["status"]), notify=body)
         return Result(200, {"order_id": call.id})

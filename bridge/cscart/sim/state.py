@@ -352,7 +352,7 @@ class _Desc:
         self.value = value
 
     def __lt__(self, other: _Desc) -> bool:
-        return self.value > other.value
+        return bool(self.value > other.value)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Desc) and self.value == other.value

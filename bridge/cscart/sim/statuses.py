@@ -19,6 +19,7 @@ def row(status: SimStatus) -> dict[str, object]:
 def index(call: ApiCall) -> Result:
     state = call.state
     kind = str(call.params.get("type") or "O")
+    rows: list[dict[str, object]]
     if kind == "S":
         rows = [{"status_id": str(100 + i), "status": letter, "type": "S", "description": name, "params": {}}
                 for i, (letter, name) in enumerate(SHIPMENT_STATUSES)]

@@ -25,9 +25,9 @@ from bridge.rules.pricing import PricingRules
 from bridge.store import bindings, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.orders.credit import credit_exposure
-from bridge.sync.jobkit import finish, first, money
 from bridge.sync.catalog.smile_input import SmileInput
+from bridge.sync.jobkit import finish, first, money
+from bridge.sync.orders.credit import credit_exposure
 
 JOB = "customer_prices"
 TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"

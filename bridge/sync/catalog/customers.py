@@ -39,9 +39,9 @@ from bridge.store import audit, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.catalog.created import bind_customer, bound_customers, user_update_payload
-from bridge.sync.orders.credit import credit_exposure, record_credit_limits
-from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups
 from bridge.sync.catalog.smile_input import SmileInput
+from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups
+from bridge.sync.orders.credit import credit_exposure, record_credit_limits
 
 log = structlog.get_logger("bridge.sync.customers")
 
@@ -148,7 +148,7 @@ class CustomersJob:
                 for item in desired.mapped:
                     await audit.write(tx, "bridge", "customers.text_mapped", item.code,
                                       {"field": item.field, "original": item.original, "stored": item.stored})
-                await audit.write(tx, "bridge", "customers.planned", snapshot.result.path.name, {
+                await audit.write(tx, "bridge", "customers.planned", snapshot.file_name, {
                     "read": result.read, "users": len(users.changes), "links": len(links.changes),
                     "creates": len(desired.creates), "unmatched": len(desired.unmatched),
                     "text_mapped": len(desired.mapped), "failed": result.failed})
@@ -187,7 +187,7 @@ class CustomersJob:
                 by_code[user.smile_customer_code].append(user.user_id)
             if user.email:
                 by_email[user.email.strip().lower()].append(user.user_id)
-        found = {}
+        found: dict[str, int] = {}
         for code, email in unbound.items():
             for key, ids in (("得意先コード", by_code.get(code, [])), ("e-mail", by_email.get(email, []) if email else [])):
                 if len(ids) == 1 and ids[0] not in found.values():

@@ -22,10 +22,10 @@ from bridge.rules.pricing import PriceMissing, QuantityPrice, compile_tier_set
 from bridge.smile.records import QuantityPrice as SmileQuantityPrice
 from bridge.store import audit
 from bridge.sync import plan
-from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.jobkit import finish, first, money, rank_groups
+from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.smile_input import SmileInput
+from bridge.sync.jobkit import finish, first, money, rank_groups
 
 JOB = "prices"
 TARGET, ENTITY, OP = "cscart", "product_prices", "product.prices"

@@ -24,11 +24,11 @@ from bridge.rules.pricing import PricingRules, effective_prices
 from bridge.rules.products import ProductRules, product_status
 from bridge.store import audit
 from bridge.sync import plan
-from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.created import product_update_payload
-from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money
 from bridge.sync.catalog.smile_input import SmileInput
+from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money
 
 JOB = "products"
 TARGET, ENTITY = "cscart", "product"
@@ -117,7 +117,7 @@ class ProductsJob:
                 now_ts = ctx.clock.time()
                 result.enqueued = await plan.enqueue(tx, computed, now_ts)
                 result.enqueued += await enqueue_creates(tx, TARGET, "product.create", ENTITY, creates, now_ts)
-                await audit.write(tx, "bridge", "products.planned", snapshot.result.path.name, {
+                await audit.write(tx, "bridge", "products.planned", snapshot.file_name, {
                     "read": result.read, "updates": len(computed.changes), "creates": len(creates),
                     "unchanged": computed.unchanged, "failed": result.failed})
         options.progress.advance()

@@ -20,6 +20,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bridge.domain.time import JST
 from bridge.smile.inbox import Inbox, InboxFile, unique_path
@@ -36,8 +37,12 @@ class Snapshot:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def records(self) -> list:  # type: ignore[type-arg]
+    def records(self) -> list[Any]:  # the file type's records (Product, Customer, …)
         return self.result.records if self.result is not None else []
+
+    @property
+    def file_name(self) -> str:
+        return self.result.path.name if self.result is not None else ""
 
 
 class SmileInput:

@@ -42,8 +42,8 @@ from bridge.store import orders as mirrored_orders
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync import plan
-from bridge.sync.catalog import index as catalog_index
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.catalog import index as catalog_index
 
 log = structlog.get_logger("bridge.sync.stock")
 

@@ -39,22 +39,24 @@ from bridge.rules.order_flow import (
 )
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
-from bridge.store import audit, bindings
-from bridge.store import exports
+from bridge.store import audit, bindings, exports
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
-from bridge.sync.orders import export
-from bridge.sync.orders import readback
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.services import Services
+from bridge.sync.orders import export, readback, workflow
 from bridge.sync.orders.credit import credit_exposure, credit_limits
+<<<<<<< HEAD
 from bridge.sync.orders.source import OrderSource, PollingSource
 from bridge.sync.orders.rules import OrderRules, current_order_rules, order_rules
-from bridge.sync.orders.settings import OrdersSettings
-from bridge.sync.orders import workflow
+=======
 from bridge.sync.orders.moves import Changes, Mover, status_op
+from bridge.sync.orders.rules import OrderRules, order_rules
+>>>>>>> main
+from bridge.sync.orders.settings import OrdersSettings
+from bridge.sync.orders.source import OrderSource, PollingSource
 from bridge.sync.orders.workflow import GateOutcome as Gate
+from bridge.sync.services import Services
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -505,7 +507,7 @@ async def resend(ctx: JobContext, order_id: int) -> str:
 
 async def recover(ctx: JobContext, directory: Path) -> list[str]:
     """Finish every batch a crash left in ``writing`` (run at the start of each cycle)."""
-    notes = []
+    notes: list[str] = []
     pending = await exports.pending(ctx.store)
     if not pending:
         return notes

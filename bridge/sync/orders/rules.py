@@ -11,8 +11,8 @@ from bridge.domain.orders import WorkflowState
 from bridge.errors import BridgeError
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.rules.pricing import PricingRules
-from bridge.sync.orders import export
 from bridge.sync.base import JobContext
+from bridge.sync.orders import export
 
 log = structlog.get_logger("bridge.sync.orders")
 

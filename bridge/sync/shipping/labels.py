@@ -22,16 +22,17 @@ from bridge import metrics
 from bridge.carriers.export import build_label_files
 from bridge.carriers.labels import LabelFile, Rejection
 from bridge.carriers.rules import resolve_service
-from bridge.domain.orders import Order
+from bridge.domain.orders import Order, WorkflowState
 from bridge.domain.time import iso
 from bridge.store import audit
 from bridge.store import carriers as carrier_store
 from bridge.store import orders as mirror
 from bridge.store.db import Connection
 from bridge.sync.orders.export import write_file
-from bridge.sync.shipping.flow import HELD_BY, JOB, Changes, ShippingContext, enqueue, log, move, mover, publish
+from bridge.sync.orders.moves import Changes
+from bridge.sync.shipping.flow import HELD_BY, JOB, ShippingContext, enqueue, log, move, mover, publish
 
-S = mirror.WorkflowState
+S = WorkflowState
 UNRESOLVED = "?"  # the carrier of a rejection whose shipping method has no rule (bridge/carriers/export.py)
 
 

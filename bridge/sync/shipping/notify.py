@@ -19,11 +19,12 @@ from bridge import metrics
 from bridge.carriers.delays import BusinessCalendar, Delay, InstructedOrder, find_delays
 from bridge.carriers.notify import notification_due
 from bridge.carriers.rules import resolve_service
+from bridge.domain.orders import WorkflowState
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
+from bridge.sync.orders.moves import Changes
 from bridge.sync.shipping.flow import (
     DELAY_FLAG,
-    Changes,
     ShippingContext,
     enqueue,
     flag,
@@ -32,7 +33,7 @@ from bridge.sync.shipping.flow import (
     resolve_flags,
 )
 
-S = mirror.WorkflowState
+S = WorkflowState
 WAITING, DONE, DEAD = ("pending", "in_flight"), "done", "dead"
 
 

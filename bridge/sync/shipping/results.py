@@ -27,7 +27,7 @@ from bridge.carriers.notify import tracking_link
 from bridge.carriers.results import ParsedShipment, Problem, ResultFile, parse_result
 from bridge.carriers.rules import resolve_service
 from bridge.carriers.tracking import check_number
-from bridge.domain.orders import Order
+from bridge.domain.orders import Order, WorkflowState
 from bridge.domain.time import JST, iso
 from bridge.smile.inbox import Inbox, InboxFile, Processed, sha256_of
 from bridge.smile.reader import stat_signature
@@ -37,9 +37,10 @@ from bridge.store import carriers as carrier_store
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection, Store
-from bridge.sync.shipping.flow import JOB, Changes, ShippingContext, enqueue, log, move, publish
+from bridge.sync.orders.moves import Changes
+from bridge.sync.shipping.flow import JOB, ShippingContext, enqueue, log, move, publish
 
-S = mirror.WorkflowState
+S = WorkflowState
 FILE_TYPE = "carrier_result"
 SHIPPABLE = (S.SHIPPING_INSTRUCTED, S.SHIPPED, S.NOTIFIED, S.COMPLETE)
 CARRIER_NAMES = {"yamato": "ヤマト運輸", "sagawa": "佐川急便", "japanpost": "日本郵便"}
@@ -76,7 +77,7 @@ class _Checked:
     parsed: ParsedShipment
     order: Order
     carrier: str
-    state: mirror.WorkflowState
+    state: WorkflowState
 
 
 async def import_result(sc: ShippingContext, data: bytes, source: str, now: datetime, *,
