@@ -94,7 +94,7 @@ def _console(store_root: Path, web_user: str, php: str) -> addon_installer.Store
 
 
 def _finish(action: str, run: Callable[[], addon_installer.Outcome]) -> None:
-    from bridge.cscart import addon_installer, compatibility
+    from bridge.cscart import addon_installer, addon_schema, compatibility
 
     try:
         outcome = run()
@@ -113,7 +113,8 @@ def _finish(action: str, run: Callable[[], addon_installer.Outcome]) -> None:
         warning = compatibility.warning(compatibility.StoreVersion(report.product_version, report.product_edition))
         if warning:
             console_err.print(warning, markup=False, highlight=False, soft_wrap=True)
-        letters = ", ".join(f"{s.ja} {report.params.get('status.' + s.key, '?')}" for s in addon_installer.schema.STATUSES)
+        letters = ", ".join(f"{status.ja} {report.params.get('status.' + status.key, '?')}"
+                            for status in addon_schema.STATUSES)
         console.print(f"smile_bridge {report.addon['version'] if report.addon else '?'} installed and verified on "
                       f"CS-Cart {report.product_version} {report.product_edition}: active, tables, columns, "
                       f"statuses ({letters})", markup=False, highlight=False, soft_wrap=True)

@@ -206,8 +206,8 @@ def mysql_mediumint(value: Any) -> int:
     match = _NUMBER_PREFIX.match(str(value))
     if match is None:
         return 0
-    number = Decimal(match.group(0).strip()).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return int(max(AMOUNT_MIN, min(AMOUNT_MAX, number)))
+    number = int(Decimal(match.group(0).strip()).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return max(AMOUNT_MIN, min(AMOUNT_MAX, number))
 
 
 def _replace_tiers(prices: Any) -> list[tuple[int, int, str, str]]:

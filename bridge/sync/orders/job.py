@@ -46,13 +46,8 @@ from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.orders import export, readback, workflow
 from bridge.sync.orders.credit import credit_exposure, credit_limits
-<<<<<<< HEAD
-from bridge.sync.orders.source import OrderSource, PollingSource
-from bridge.sync.orders.rules import OrderRules, current_order_rules, order_rules
-=======
 from bridge.sync.orders.moves import Changes, Mover, status_op
-from bridge.sync.orders.rules import OrderRules, order_rules
->>>>>>> main
+from bridge.sync.orders.rules import OrderRules, current_order_rules, order_rules
 from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import OrderSource, PollingSource
 from bridge.sync.orders.workflow import GateOutcome as Gate
