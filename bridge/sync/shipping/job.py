@@ -21,7 +21,7 @@ from bridge.domain.time import JST, iso
 from bridge.store import cursors
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.jobkit import finish
-from bridge.sync.shipping.flow import JOB, ShippingContext, context, current_context
+from bridge.sync.shipping.flow import JOB, ShippingContext, current_context
 from bridge.sync.shipping.labels import export_labels, recover
 from bridge.sync.shipping.notify import NotifyOutcome, notify_and_complete, watch_delays
 from bridge.sync.shipping.results import ResultInbox, new_inbox, read_inbox, result_dirs
