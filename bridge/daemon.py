@@ -77,7 +77,10 @@ class Daemon:
         sync_commands = self.wiring.services.sync_commands
         if sync_commands is not None:
             sync_commands.bind_commands(self.scheduler.trigger)
-        probe = Probe({"store": self._store_ready, "jobs": self._jobs_ready})
+        probe = Probe(
+            {"store": self._store_ready, "jobs": self._jobs_ready, "dispatcher": self._dispatcher_ready},
+            live={"dispatcher": self._dispatcher_alive},
+        )
         self.http = HttpServer(build_app(probe, self.wiring.routes), self.settings.http.host, self.settings.http.port)
         await self.http.start()
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
@@ -165,6 +168,19 @@ class Daemon:
 
     def _store_ready(self) -> tuple[bool, str]:
         return (self.store is not None, "state store not open")
+
+    def _dispatcher_alive(self) -> tuple[bool, str]:
+        task = self._dispatch_task
+        if task is None or not task.done() or task.cancelled():
+            return (True, "")
+        error = task.exception()
+        return (False, f"dispatcher stopped: {type(error).__name__}: {error}" if error else "dispatcher stopped")
+
+    def _dispatcher_ready(self) -> tuple[bool, str]:
+        alive, reason = self._dispatcher_alive()
+        if not alive:
+            return (False, reason)
+        return self.dispatcher.health() if self.dispatcher is not None else (False, "dispatcher not started")
 
     def _jobs_ready(self) -> tuple[bool, str]:
         late = [

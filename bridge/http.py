@@ -18,6 +18,12 @@ class Probe:
     """Readiness = every check passes; each check returns (ok, reason)."""
 
     checks: dict[str, Callable[[], tuple[bool, str]]] = field(default_factory=dict)
+    # liveness: a failed one makes /healthz answer 503 (a part of the process died; a restart is the remedy)
+    live: dict[str, Callable[[], tuple[bool, str]]] = field(default_factory=dict)
+
+    def alive(self) -> tuple[bool, dict[str, str]]:
+        results = {name: ("ok" if ok else reason) for name, (ok, reason) in ((n, c()) for n, c in self.live.items())}
+        return all(v == "ok" for v in results.values()), results
 
     def evaluate(self) -> tuple[bool, dict[str, str]]:
         results = {}
@@ -31,6 +37,9 @@ class Probe:
 
 def build_app(probe: Probe, extra_routes: list[tuple[str, str, Handler]] | None = None) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
+        alive, results = probe.alive()
+        if not alive:
+            return web.json_response({"status": "failing", "checks": results}, status=503)
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:

@@ -32,6 +32,9 @@ JOB_RECORDS = Counter(
 # Outbox and dispatch
 OUTBOX_OPS = Gauge("bridge_outbox_ops", "Outbox rows by state", ["state"], registry=REGISTRY)
 DEAD_LETTERS = Gauge("bridge_dead_letters", "Outbox rows in state dead", registry=REGISTRY)
+DISPATCHER_HEALTHY = Gauge(
+    "bridge_dispatcher_healthy", "1 while the dispatcher can record what it delivers (0: see /readyz)", registry=REGISTRY
+)
 DELIVERIES = Counter(
     "bridge_deliveries_total", "Delivery results by target and outcome (done, retry, dead)", ["target", "outcome"],
     registry=REGISTRY,

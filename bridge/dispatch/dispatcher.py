@@ -65,6 +65,19 @@ class Dispatcher:
         self._stopping = asyncio.Event()
         self._on_dead = on_dead
         self.stats = DispatchStats()
+        self._problem: str | None = None  # why the dispatcher cannot deliver right now (readiness says so)
+        self._last_release = float("-inf")
+
+    def health(self) -> tuple[bool, str]:
+        """(ok, reason) for the readiness probe: not ok while the store refuses what the dispatcher must record."""
+        return (self._problem is None, self._problem or "")
+
+    def _report(self, problem: str | None) -> None:
+        if problem != self._problem:
+            if problem is None:
+                log.info("dispatch.recovered")
+            self._problem = problem
+        metrics.DISPATCHER_HEALTHY.set(0 if problem else 1)
 
     def add_sink(self, sink: Sink) -> None:
         self.sinks[sink.target] = sink
@@ -80,10 +93,26 @@ class Dispatcher:
             log.warning("outbox.released", count=count, reason="lease expired or owner process gone")
         return count
 
+    async def _release_guarded(self) -> bool:
+        """Take back ops of dead owners and expired leases: at start-up, then once per lease period."""
+        try:
+            await self.release_abandoned()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported through health(), retried on the next round
+            log.exception("dispatch.release_failed")
+            self._report(f"outbox recovery failed: {type(exc).__name__}: {exc}")
+            return False
+        self._last_release = time.monotonic()
+        return True
+
     async def run(self) -> None:
         """Deliver until ``stop()``; then let the current batch finish for ``drain_timeout`` seconds."""
-        await self.release_abandoned()
         while not self._stopping.is_set():
+            if time.monotonic() - self._last_release >= self.settings.lease_seconds:
+                if not await self._release_guarded():
+                    await self._pause(self.settings.idle_poll)
+                    continue
             handled = await self._drain_guarded()
             if handled == 0:
                 self._wake.clear()
@@ -99,10 +128,17 @@ class Dispatcher:
             return await self.dispatch_once()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - reported through health(), retried on the next round
             log.exception("dispatch.failed")
-            await asyncio.sleep(self.settings.idle_poll)
+            self._report(f"dispatch failed: {type(exc).__name__}: {exc}")
+            await self._pause(self.settings.idle_poll)
             return 0
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
 
     def stop(self) -> None:
         self._stopping.set()
@@ -132,12 +168,18 @@ class Dispatcher:
             return 0
         self.stats.claimed += len(ops)
         outcomes = await self._deliver_all(ops)
-        async with self.store.transaction() as tx:
-            if outcomes:
-                self.stats.resolved += await ob.complete(tx, outcomes, self._owner)
-            unfinished = {op.id for op in ops} - {o.op.id for o in outcomes}
-            if unfinished:
-                await ob.release(tx, sorted(unfinished), self._owner)
+        unfinished = sorted({op.id for op in ops} - {o.op.id for o in outcomes})
+        try:
+            async with self.store.transaction() as tx:
+                if outcomes:
+                    self.stats.resolved += await ob.complete(tx, outcomes, self._owner)
+                if unfinished:
+                    await ob.release(tx, unfinished, self._owner)
+            self._report(None)
+        except Exception as exc:  # noqa: BLE001 - one refused outcome must not undo the batch's others
+            log.exception("dispatch.record_failed", ops=len(ops))
+            outcomes = await self._record_one_by_one(outcomes, unfinished)
+            self._report(f"outcomes not recorded: {type(exc).__name__}: {exc}")
         for outcome in outcomes:
             self._count(outcome)
         if self._on_dead is not None:
@@ -145,6 +187,29 @@ class Dispatcher:
                 if outcome.state == ob.DEAD:
                     await self._on_dead(outcome.op, outcome.error or "")
         return len(ops)
+
+    async def _record_one_by_one(self, outcomes: Sequence[ob.Outcome], unfinished: Sequence[int]) -> list[ob.Outcome]:
+        """The batch's transaction failed: record each outcome in its own; an op whose outcome the store still
+        refuses is given back to pending (or, failing that, left to its lease) rather than held in flight."""
+        recorded = []
+        for outcome in outcomes:
+            try:
+                async with self.store.transaction() as tx:
+                    self.stats.resolved += await ob.complete(tx, [outcome], self._owner)
+                recorded.append(outcome)
+            except Exception:  # noqa: BLE001
+                log.exception("dispatch.outcome_refused", op_id=outcome.op.id)
+                await self._give_back([outcome.op.id])
+        if unfinished:
+            await self._give_back(unfinished)
+        return recorded
+
+    async def _give_back(self, op_ids: Sequence[int]) -> None:
+        try:
+            async with self.store.transaction() as tx:
+                await ob.release(tx, op_ids, self._owner)
+        except Exception:  # noqa: BLE001 - the lease expires and the periodic release takes them back
+            log.exception("dispatch.release_refused", op_ids=list(op_ids))
 
     async def _deliver_all(self, ops: Sequence[ob.OutboxOp]) -> list[ob.Outcome]:
         by_sink: dict[str, list[ob.OutboxOp]] = defaultdict(list)

@@ -183,9 +183,11 @@ async def complete(tx: Connection, outcomes: Sequence[Outcome], owner: str) -> i
         )
         resolved = tx.total_changes - before
     if retry:
+        await _make_room_for_pending(tx, [o.op.id for o in retry], stamp)
         await tx.executemany(
             "UPDATE outbox SET state = 'pending', attempts = attempts + 1, lease_until = NULL, claimed_by = NULL, "
-            "last_error = ?, hint = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ?",
+            "last_error = ?, hint = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND claimed_by = ? "
+            "AND state = 'in_flight'",
             [(o.error, o.hint, o.next_attempt_at, stamp, o.op.id, owner) for o in retry],
         )
     if dead:
@@ -199,31 +201,64 @@ async def complete(tx: Connection, outcomes: Sequence[Outcome], owner: str) -> i
 
 async def release(tx: Connection, op_ids: Sequence[int], owner: str) -> None:
     """Give claimed ops back unchanged (shutdown before they were delivered)."""
+    await _make_room_for_pending(tx, list(op_ids), iso(utcnow()))
     await tx.executemany(
-        "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL WHERE id = ? AND claimed_by = ?",
+        "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL "
+        "WHERE id = ? AND claimed_by = ? AND state = 'in_flight'",
         [(op_id, owner) for op_id in op_ids],
     )
+
+
+# Back to pending, an op would share the one pending slot of a coalescing record (index ``outbox_coalesce``) with an
+# op the job enqueued meanwhile. The op with the higher id carries the newer value: the other one is folded into it.
+_FOLD_OLDER_PENDING_SQL = """
+UPDATE outbox SET state = 'done', resolution = 'superseded by #' || :id, updated_at = :stamp
+WHERE state = 'pending' AND coalescing = 1 AND id < :id
+  AND (target, entity, key, op) = (SELECT target, entity, key, op FROM outbox WHERE id = :id AND coalescing = 1)
+"""
+_FOLD_INTO_NEWER_PENDING_SQL = """
+UPDATE outbox SET state = 'done', lease_until = NULL, claimed_by = NULL, updated_at = :stamp,
+    resolution = 'superseded by pending #' || (
+        SELECT n.id FROM outbox n WHERE n.state = 'pending' AND n.coalescing = 1 AND n.target = outbox.target
+          AND n.entity = outbox.entity AND n.key = outbox.key AND n.op = outbox.op AND n.id > outbox.id)
+WHERE id = :id AND state = 'in_flight' AND coalescing = 1
+  AND EXISTS (SELECT 1 FROM outbox n WHERE n.state = 'pending' AND n.coalescing = 1 AND n.target = outbox.target
+              AND n.entity = outbox.entity AND n.key = outbox.key AND n.op = outbox.op AND n.id > outbox.id)
+"""
+
+
+async def _make_room_for_pending(tx: Connection, op_ids: Sequence[int], stamp: str) -> None:
+    """Before in-flight ops return to pending: fold each into a newer pending op of its record (it is done, the
+    newer value will be delivered), or fold an older pending op (a replayed dead letter) into it."""
+    if not op_ids:
+        return
+    params = [{"id": op_id, "stamp": stamp} for op_id in op_ids]
+    await tx.executemany(_FOLD_INTO_NEWER_PENDING_SQL, params)
+    await tx.executemany(_FOLD_OLDER_PENDING_SQL, params)
 
 
 async def release_abandoned(tx: Connection, now: float) -> int:
     """Return in_flight ops to pending when their lease expired or their owner process on this host is gone.
 
     They are marked ``recovered``: the dead owner may have delivered them before it could record it."""
-    cursor = await tx.execute("SELECT DISTINCT claimed_by FROM outbox WHERE state = 'in_flight'")
-    gone = [row[0] for row in await cursor.fetchall() if row[0] and not _owner_alive(row[0])]
-    before = tx.total_changes
-    await tx.execute(
+    cursor = await tx.execute("SELECT id, claimed_by, lease_until FROM outbox WHERE state = 'in_flight'")
+    alive: dict[str, bool] = {}
+    ids = []
+    for row in await cursor.fetchall():
+        owner = row["claimed_by"]
+        if owner and owner not in alive:
+            alive[owner] = _owner_alive(owner)
+        if (row["lease_until"] is not None and row["lease_until"] < now) or (owner and not alive[owner]):
+            ids.append(row["id"])
+    if not ids:
+        return 0
+    await _make_room_for_pending(tx, ids, iso(utcnow()))
+    await tx.executemany(
         "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL, recovered = 1 "
-        "WHERE state = 'in_flight' AND lease_until < ?",
-        (now,),
+        "WHERE id = ? AND state = 'in_flight'",
+        [(op_id,) for op_id in ids],
     )
-    if gone:
-        await tx.executemany(
-            "UPDATE outbox SET state = 'pending', lease_until = NULL, claimed_by = NULL, recovered = 1 "
-            "WHERE state = 'in_flight' AND claimed_by = ?",
-            [(owner,) for owner in gone],
-        )
-    return tx.total_changes - before
+    return len(ids)  # taken back: to pending, or folded into a newer pending op of the same record
 
 
 def _owner_alive(owner: str) -> bool:
