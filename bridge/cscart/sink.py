@@ -80,9 +80,18 @@ class CSCartSink:
 
     async def already_applied(self, op: OutboxOp) -> bool:
         """Asked before resending an op a dead dispatcher held: a stock amount is read back (one GET instead of a
-        second write); other ops are idempotent writes and are simply sent again."""
+        second write), and so is an order's status (a status write may mail the customer: it is never sent twice
+        when the order already has that status); other ops are idempotent writes and are simply sent again."""
         p = op.payload
-        if op.op != "product.stock" or not isinstance(p, Mapping) or p.get("warehouses"):
+        if not isinstance(p, Mapping):
+            return False
+        if op.op == "order.status":
+            letter = p.get("status")
+            if not isinstance(letter, str):
+                return False
+            order = await self.client.get_order(_int(op, p, "order_id"))
+            return order.status == letter
+        if op.op != "product.stock" or p.get("warehouses"):
             return False
         product = await self.client.get_product(_int(op, p, "product_id"))
         return product.amount == _int(op, p, "amount")
