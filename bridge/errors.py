@@ -15,6 +15,12 @@ class ConfigError(BridgeError):
     """Settings or rules that cannot be used; the message names the file and the key."""
 
 
+class StateMissing(BridgeError):
+    """A read-only command found no state file where the settings point; it never creates one."""
+
+    exit_code = 2
+
+
 class DeliveryError(BridgeError):
     """A write to the outside failed."""
 

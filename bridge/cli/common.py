@@ -56,6 +56,6 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coro)
     except BridgeError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc), exit_code=getattr(exc, "exit_code", 1)) from None
     except KeyboardInterrupt:
         sys.exit(130)

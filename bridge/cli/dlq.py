@@ -24,7 +24,7 @@ app = typer.Typer(help="Dead letters: writes that failed for good and wait for a
 async def _with_store(settings_path: Path, action: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
     from bridge.store import Store
 
-    store = await Store.open(settings_path)
+    store = await Store.open(settings_path, must_exist=True)
     try:
         async with store.transaction() as tx:
             return await action(tx)

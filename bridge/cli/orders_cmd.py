@@ -22,7 +22,7 @@ async def _show(settings: Settings, order_id: int) -> list[str]:
     from bridge.store import Store, order_flags
     from bridge.store import orders as mirror
 
-    store = await Store.open(settings.state_path)
+    store = await Store.open(settings.state_path, must_exist=True)
     try:
         async with store.transaction() as tx:
             current = await mirror.get(tx, order_id)
@@ -77,7 +77,7 @@ async def _resend(settings: Settings, order_id: int) -> str:
     from bridge.sync.orders.job import resend
     from bridge.wiring import offline_services
 
-    store = await Store.open(settings.state_path)
+    store = await Store.open(settings.state_path, must_exist=True)
     try:
         context = JobContext(settings=settings, store=store, clock=Clock(), services=offline_services(settings))
         return await resend(context, order_id)
@@ -100,7 +100,7 @@ async def _list(settings: Settings, state: WorkflowState | None, flagged: bool) 
     from bridge.store import Store
     from bridge.store import orders as mirror
 
-    store = await Store.open(settings.state_path)
+    store = await Store.open(settings.state_path, must_exist=True)
     try:
         async with store.transaction() as tx:
             return await mirror.listing(tx, state, flagged)

@@ -31,7 +31,7 @@ def status(
         from bridge.store import Store
         from bridge.store import outbox as ob
 
-        store = await Store.open(settings.state_path)
+        store = await Store.open(settings.state_path, must_exist=True)
         try:
             async with store.transaction() as tx:
                 depth = await ob.depth_by_state(tx)

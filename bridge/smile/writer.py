@@ -50,9 +50,15 @@ class WriteReport:
     changes: list[TextChange] = field(default_factory=list)
 
 
+FILE_MODE = 0o640
+
+
 def open_text(path: Path, encoding: str) -> io.TextIOWrapper:
-    """utf-16 is written little-endian with a BOM, as SMILE's own exports are."""
-    raw = path.open("wb")
+    """utf-16 is written little-endian with a BOM, as SMILE's own exports are. The file is created 0640 whatever
+    the umask: 受注 and label files hold customer names and addresses (owner writes, SMILE's group reads)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    raw = os.fdopen(fd, "wb")
     if encoding == "utf-16":
         raw.write(b"\xff\xfe")
         return io.TextIOWrapper(raw, encoding="utf-16-le", newline="")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from importlib import resources
@@ -17,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bridge.domain.time import iso, utcnow
+from bridge.errors import StateMissing
 
 Connection = aiosqlite.Connection
 
@@ -39,9 +41,21 @@ class Store:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str, *, busy_timeout_ms: int = 10_000) -> Store:
+    async def open(cls, path: Path | str, *, busy_timeout_ms: int = 10_000, must_exist: bool = False) -> Store:
+        """Open (and migrate) the state file. ``must_exist`` (read-only commands): no file there is an error naming
+        the path, never a new empty state. A new file is created 0600 whatever the umask (it holds customer data);
+        sqlite gives its -wal and -shm files the same mode."""
         path = Path(path)
+        if must_exist and not path.is_file():
+            raise StateMissing(
+                f"no state file at {path} (looked there because of data_dir / BRIDGE_DATA_DIR); check the setting, "
+                f"or run `bridge run` or `bridge sync JOB` once to create it. "
+                f"状態ファイルがありません: {path} (data_dir / BRIDGE_DATA_DIR を確認してください)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            os.chmod(path, 0o600)
         connecting = aiosqlite.connect(str(path), isolation_level=None)
         # aiosqlite's worker thread is not a daemon: a store an error path left open would keep the process alive
         # after its work is over (a CLI that printed its error would never exit). Exiting mid-write is as safe as a
