@@ -80,9 +80,9 @@ def verify(
         name, sep, value = part.strip().partition("=")
         if not sep:
             continue
-        if name == "t" and value.isdigit():
+        if name == "t" and value.isascii() and value.isdigit():  # "²".isdigit() is true, int("²") fails
             timestamp = int(value)
-        elif name == "v1":
+        elif name == "v1" and value.isascii():  # compare_digest refuses non-ASCII text with a TypeError
             candidates.append(value.lower())
     if timestamp is None or not candidates:
         raise SignatureError(f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>")
