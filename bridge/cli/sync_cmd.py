@@ -54,6 +54,9 @@ def sync(
             console.print(f"  {line}", markup=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
+    if result.refused_files:
+        raise CliError(f"{job}: {result.refused_files} input file(s) refused and moved to error/ (see the notes "
+                       "above); 入力ファイルを受け付けませんでした (error/ の .error.txt を参照)", exit_code=1)
 
 
 async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[no-untyped-def]

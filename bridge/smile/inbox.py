@@ -57,6 +57,24 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+MAX_NAME_BYTES = 200  # NAME_MAX is 255 bytes; the trail adds ".done", ".error.txt", "-N", ".duplicate"
+
+
+def name_too_long(name: str) -> bool:
+    return len(os.fsencode(name)) > MAX_NAME_BYTES
+
+
+def trail_name(name: str) -> str:
+    """``name`` as the trail can store it: cut (on a character boundary) with a hash when too long."""
+    if not name_too_long(name):
+        return name
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:12]
+    cut = name
+    while len(os.fsencode(cut)) > MAX_NAME_BYTES - 20:
+        cut = cut[:-1]
+    return f"{cut}~{digest}"
+
+
 def unique_path(directory: Path, name: str) -> Path:
     """``directory/name``, or ``name-1``, ``name-2`` … when taken (a re-delivery never overwrites the trail)."""
     candidate = directory / name
@@ -95,11 +113,26 @@ class Inbox:
                 signature = stat_signature(path)
             except FileNotFoundError:
                 continue
+            if name_too_long(name):  # NAME.done cannot even exist: ``refuse_long_names`` moves it to error/
+                continue
             sentinel = path.with_name(name + suffix)
             has_sentinel = sentinel.is_file()
             if self._is_complete(path, signature, has_sentinel):
                 ready.append((signature[1], InboxFile(path, file_type, signature[0], sentinel if has_sentinel else None)))
         return [item for _, item in sorted(ready, key=lambda pair: (pair[0], pair[1].path.name))]
+
+    async def refuse_long_names(self, file_type: str) -> list[Processed]:
+        """Move files of ``file_type`` whose names are too long for the trail to ``error/`` with a reason, so they
+        neither fail a run nor block the valid files beside them."""
+        if not self.dirs.inbox.is_dir():
+            return []
+        glob = self.settings.layout(file_type).glob
+        refused = []
+        for path in sorted(self.dirs.inbox.iterdir()):
+            if name_too_long(path.name) and fnmatch(path.name, glob) and path.is_file():
+                refused.append(await self.process_file(InboxFile(path, file_type, path.stat().st_size),
+                                                       _never_applied))
+        return refused
 
     def _is_complete(self, path: Path, signature: tuple[int, int], has_sentinel: bool) -> bool:
         mode = self.settings.completion
@@ -123,14 +156,22 @@ class Inbox:
 
         If ``apply`` raises, the file stays in the inbox (the next poll retries it) and the error propagates.
         """
-        done = []
+        done = await self.refuse_long_names(file_type)
         for item in self.complete_files(file_type):
             done.append(await self.process_file(item, apply))
         return done
 
-    async def process_file(self, item: InboxFile, apply: Apply) -> Processed:
+    async def process_file(self, item: InboxFile, apply: Apply, *, outcome: str = "applied") -> Processed:
+        """``outcome`` is what a valid file is recorded as: ``applied``, or ``superseded`` for an older snapshot a
+        job validates and archives without applying (only ``applied`` files make later copies duplicates)."""
         self.dirs.create()
         layout = self.settings.layout(item.file_type)
+        if name_too_long(item.path.name):
+            report = (f"{item.path.name}: the file name is {len(os.fsencode(item.path.name))} bytes; the bridge "
+                      f"needs at most {MAX_NAME_BYTES} bytes to keep its trail (NAME.done, NAME.error.txt). The file "
+                      "was not read.\nFix: give the export a shorter name and deliver it again.\n"
+                      "ファイル名が長すぎます。短い名前で再出力してください。")
+            return await self._quarantine(item, NOT_READ, "bad_name", report, problems=1)
         if item.size > self.settings.max_file_bytes:
             # Refused before a single byte is read (not even hashed): the checksum stays empty.
             report = (f"{item.path.name}: {item.size:,} bytes is more than the limit of "
@@ -147,8 +188,8 @@ class Inbox:
             return await self._quarantine(item, checksum, "rejected", self._error_text(result, checksum),
                                           problems=result.problem_count)
         await apply(result)
-        moved = self._archive(item)
-        return await self._record(item, checksum, "applied", records=len(result.records), moved_to=moved)
+        moved = self._archive(item, suffix="" if outcome == "applied" else f".{outcome}")
+        return await self._record(item, checksum, outcome, records=len(result.records), moved_to=moved)
 
     def _error_text(self, result: ReadResult, checksum: str) -> str:
         layout = self.settings.layout(result.file_type)
@@ -175,7 +216,7 @@ class Inbox:
         day = datetime.fromtimestamp(self._clock(), JST).strftime("%Y%m%d")
         folder = self.dirs.archive / day
         folder.mkdir(parents=True, exist_ok=True)
-        target = unique_path(folder, item.path.name + suffix)
+        target = unique_path(folder, trail_name(item.path.name) + suffix)
         shutil.move(str(item.path), target)
         if item.sentinel is not None:
             item.sentinel.unlink(missing_ok=True)
@@ -185,7 +226,7 @@ class Inbox:
     async def _quarantine(self, item: InboxFile, checksum: str, outcome: str, report: str,
                           problems: int) -> Processed:
         self.dirs.error.mkdir(parents=True, exist_ok=True)
-        target = unique_path(self.dirs.error, item.path.name)
+        target = unique_path(self.dirs.error, trail_name(item.path.name))
         # The explanation first (complete, under its final name), then the file: error/ never holds a refused file
         # without its reason, even after a crash in between.
         explanation = target.with_name(target.name + ".error.txt")
@@ -213,3 +254,7 @@ class Inbox:
                      str(moved_to) if moved_to else None, iso(utcnow())),
                 )
         return Processed(item.path.name, item.file_type, outcome, checksum, records, problems, moved_to)
+
+
+async def _never_applied(_: ReadResult) -> None:
+    raise AssertionError("a file with a name too long for the trail is refused before it is read")

@@ -41,6 +41,7 @@ class JobResult:
     changed: int = 0
     enqueued: int = 0
     failed: int = 0
+    refused_files: int = 0  # input files refused (moved to error/): `bridge sync` exits non-zero
     plan: list[str] = field(default_factory=list)  # the first planned changes, for --dry-run
     notes: list[str] = field(default_factory=list)
 

@@ -67,6 +67,9 @@ class SmileInput:
 
     async def current(self, *, consume: bool, dry_run: bool) -> Snapshot:
         notes: list[str] = []
+        if consume and not dry_run:
+            for done in await self.inbox.refuse_long_names(self.file_type):
+                notes.append(f"{done.name[:60]}…: refused, the file name is too long; moved to {done.moved_to}")
         files = self.inbox.complete_files(self.file_type)
         if files:
             newest, older = files[-1], files[:-1]

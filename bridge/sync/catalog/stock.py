@@ -116,13 +116,16 @@ class StockJob:
     # ---- which file ------------------------------------------------------------------------------------------
 
     async def _source(self, options: RunOptions, result: JobResult) -> _Source | None:
+        if not options.dry_run:
+            for done in await self.inbox.refuse_long_names(FILE_TYPE):
+                await self._report_quarantine(done, result)
         ready = self.inbox.complete_files(FILE_TYPE)
         if ready:
             newest, older = ready[-1], ready[:-1]
             notes = []
             if older and not options.dry_run:
                 for item in older:
-                    done = await self.inbox.process_file(item, _superseded)
+                    done = await self.inbox.process_file(item, _superseded, outcome="superseded")
                     await self._report_quarantine(done, result)
                 notes.append(f"{len(older)} older stock file(s) superseded by {newest.path.name}")
             elif older:
@@ -150,8 +153,9 @@ class StockJob:
         await self._report_quarantine(done, result)
 
     async def _report_quarantine(self, done: Processed, result: JobResult) -> None:
-        if done.outcome in ("rejected", "too_large"):
+        if done.outcome in ("rejected", "too_large", "bad_name"):
             result.failed += 1
+            result.refused_files += 1
             where = done.moved_to.with_name(done.moved_to.name + ".error.txt") if done.moved_to else None
             result.notes.append(f"{done.name}: refused ({done.problems} problem(s)); nothing applied; see {where}")
             log.error("stock.file_refused", file=done.name, problems=done.problems, report=str(where))
