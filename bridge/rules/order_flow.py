@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from bridge.domain.customers import MISC_CUSTOMER_CODE
+from bridge.domain.limits import order_line_problems
 from bridge.domain.orders import Order, PaymentState, WorkflowState
 from bridge.rules.common import RulesModel
 from bridge.rules.pricing import PricingRules, surcharge_mismatch
@@ -273,6 +274,8 @@ class Flag:
     NO_CREDIT_LIMIT = "no_credit_limit"
     DIRECT_SHIP_REFUSED = "direct_ship_refused"
     SURCHARGE_MISMATCH = "surcharge_mismatch"
+    NO_ITEMS = "no_items"
+    BAD_NUMBERS = "bad_numbers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +324,12 @@ def gate_order(order: Order, context: GateContext, rules: OrderFlowRules, pricin
         flags.add(flag)
         reasons.append(reason)
 
+    if not order.lines:
+        hold(Flag.NO_ITEMS, f"order {order.order_id} has no items: SMILE's 受注 file would get no row for it")
+    numbers = order_line_problems([(index, line.product_code, line.quantity, line.unit_price)
+                                   for index, line in enumerate(order.lines, start=1)])
+    if numbers:
+        hold(Flag.BAD_NUMBERS, f"order {order.order_id}: " + "; ".join(numbers))
     unknown = sorted({line.product_code or "(blank)" for line in order.lines
                       if line.product_code not in context.known_product_codes})
     if unknown:
