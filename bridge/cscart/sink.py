@@ -36,6 +36,7 @@ from typing import Any
 
 from bridge.cscart.client import CSCartClient
 from bridge.domain.catalog import PriceTier
+from bridge.domain.limits import CSCART_MAX_AMOUNT
 from bridge.domain.money import parse_decimal
 from bridge.errors import PermanentError
 from bridge.store.outbox import OutboxOp
@@ -101,11 +102,11 @@ class CSCartSink:
         if warehouses:  # Warehouses add-on: {warehouse_id: amount}, with the total as ``amount``
             if not isinstance(warehouses, Mapping):
                 raise PayloadError(f"op {op.id} {op.op}: field 'warehouses' must map warehouse_id to amount")
-            body = {"amount": _int(op, p, "amount"),
+            body = {"amount": _amount(op, p),
                     "warehouses": {str(k): _int(op, warehouses, k, "warehouses") for k in warehouses}}
             await self.client.update_product(_int(op, p, "product_id"), body)
             return
-        await self.client.set_stock(_int(op, p, "product_id"), _int(op, p, "amount"))
+        await self.client.set_stock(_int(op, p, "product_id"), _amount(op, p))
 
     async def _prices(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
         await self.client.set_prices(_int(op, p, "product_id"), _decimal(op, p, "price"), price_tiers(op, p))
@@ -246,6 +247,15 @@ def _int(op: OutboxOp, data: Mapping[str, Any], key: str, where: str = "") -> in
     if number != number.to_integral_value():
         raise PayloadError(f"op {op.id} {op.op}: field {name!r} must be a whole number, got {value!r}")
     return int(number)
+
+
+def _amount(op: OutboxOp, p: Mapping[str, Any]) -> int:
+    """A stock amount CS-Cart's column can hold (0 … 8,388,607); anything else is refused, never clipped."""
+    amount = _int(op, p, "amount")
+    if not 0 <= amount <= CSCART_MAX_AMOUNT:
+        raise PayloadError(f"op {op.id} {op.op}: product {p.get('product_id')}: amount {amount:,} is outside "
+                           f"0 … {CSCART_MAX_AMOUNT:,}, what CS-Cart's amount column holds")
+    return amount
 
 
 def _decimal(op: OutboxOp, data: Mapping[str, Any], key: str, where: str = "") -> Decimal:

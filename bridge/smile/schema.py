@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from bridge.domain.catalog import CustomerPrice, Product, StockLevel
 from bridge.domain.customers import Address, Customer
+from bridge.domain.limits import CSCART_MAX_AMOUNT
 from bridge.domain.money import Rounding
 from bridge.smile.records import QuantityPrice, SalesSlipLine
 
@@ -54,6 +55,7 @@ class FieldSpec:
     maximum: Decimal | None = None
     choices: dict[str, Any] | None = None
     false_values: tuple[str, ...] = ()
+    whole: bool = False  # a decimal that must be a whole number (stock pieces: CS-Cart's amount is an integer)
 
 
 ColumnCheck = Callable[[dict[str, list[Any]]], Iterable[tuple[int, str, str, str]]]
@@ -278,8 +280,9 @@ STOCK = RecordSchema(
         FieldSpec("warehouse_name", "text"),
         FieldSpec("product_code", "code", required=True),
         FieldSpec("product_name", "text"),
-        FieldSpec("on_hand", "decimal", required=True),
-        FieldSpec("allocated", "decimal", minimum=ZERO),
+        # CS-Cart's amount column holds at most 8,388,607 whole pieces (bridge.domain.limits)
+        FieldSpec("on_hand", "decimal", required=True, maximum=Decimal(CSCART_MAX_AMOUNT), whole=True),
+        FieldSpec("allocated", "decimal", minimum=ZERO, maximum=Decimal(CSCART_MAX_AMOUNT), whole=True),
         FieldSpec("on_order", "decimal", minimum=ZERO),
         FieldSpec("expected_on", "date"),
         FieldSpec("available", "decimal"),

@@ -58,13 +58,15 @@ class OutOfRange(ValueError):
 
 
 def _bounded(spec: FieldSpec) -> Callable[[Decimal], Decimal]:
-    low, high = spec.minimum, spec.maximum
+    low, high, whole = spec.minimum, spec.maximum, spec.whole
 
     def check(value: Decimal) -> Decimal:
         if low is not None and value < low:
             raise OutOfRange("must not be negative" if low == 0 else f"must be at least {low}")
         if high is not None and value > high:
-            raise OutOfRange(f"must be at most {high}")
+            raise OutOfRange(f"must be at most {high:,}")
+        if whole and value != value.to_integral_value():
+            raise OutOfRange(f"{value} must be a whole number (CS-Cart keeps stock in whole pieces)")
         return value
 
     return check
@@ -268,6 +270,8 @@ def column_parser_for(spec: FieldSpec, layout: FileLayout) -> ColumnParser | Non
                 return None  # something to normalise or reject: the cell parser explains it
             values = list(map(Decimal, new))
             if (low is not None and min(values) < low) or (high is not None and max(values) > high):
+                return None
+            if spec.whole and any(value != value.to_integral_value() for value in values):
                 return None
             known.update(zip(new, values))
         return known

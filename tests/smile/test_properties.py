@@ -71,7 +71,9 @@ def stock_levels(draw: st.DrawFn) -> StockLevel:
     as_of = draw(st.one_of(st.none(), st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1))))
     return StockLevel(
         product_code=draw(codes), warehouse_code=draw(st.sampled_from(["000001", "000002", "W3"])),
-        on_hand=draw(quantities), allocated=draw(st.decimals(min_value=0, max_value=10**6, places=0)),
+        # whole pieces CS-Cart can hold (issue 13: a fraction or more than 8,388,607 refuses the file)
+        on_hand=draw(st.decimals(min_value=-10**6, max_value=8_388_607, places=0)),
+        allocated=draw(st.decimals(min_value=0, max_value=10**6, places=0)),
         on_order=draw(st.decimals(min_value=0, max_value=10**6, places=0)), expected_on=draw(optional_days),
         available=draw(st.one_of(st.none(), quantities)),
         as_of=as_of.replace(microsecond=0, tzinfo=JST) if as_of else None,
