@@ -27,10 +27,15 @@ from bridge.systemd import Notifier, watchdog_interval
 
 log = structlog.get_logger("bridge.daemon")
 
+CREDENTIAL_POLL = 60.0
+
 
 class Daemon:
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 reload_settings: Callable[[], Settings] | None = None) -> None:
         self.settings = settings
+        # reads the settings again (SIGHUP, and every CREDENTIAL_POLL seconds while CS-Cart refuses the key)
+        self._reload_settings = reload_settings
         self.clock = clock or Clock()
         self.notifier = Notifier()
         self.scheduler = Scheduler()
@@ -63,6 +68,7 @@ class Daemon:
             self.lock.release()
             raise
         self.reload_hooks.extend(self.wiring.reload_hooks)
+        self.reload_hooks.append(self.reload_credentials)
         self.events = self.wiring.services.events
         self.dispatcher = Dispatcher(self.store, self.wiring.sinks, self.settings.dispatch, clock=self.clock,
                                      on_dead=self._dead_letter_event)
@@ -78,7 +84,8 @@ class Daemon:
         if sync_commands is not None:
             sync_commands.bind_commands(self.scheduler.trigger)
         probe = Probe(
-            {"store": self._store_ready, "jobs": self._jobs_ready, "dispatcher": self._dispatcher_ready},
+            {"store": self._store_ready, "jobs": self._jobs_ready, "dispatcher": self._dispatcher_ready,
+             "cscart_auth": self._auth_ready},
             live={"dispatcher": self._dispatcher_alive},
         )
         self.http = HttpServer(build_app(probe, self.wiring.routes), self.settings.http.host, self.settings.http.port)
@@ -88,6 +95,7 @@ class Daemon:
         self._tasks.append(asyncio.create_task(self._refresh_gauges(), name="gauges"))
         for background in self.wiring.background:
             self._tasks.append(asyncio.create_task(background(), name=getattr(background, "__name__", "background")))
+        self._tasks.append(asyncio.create_task(self._credential_watch(), name="credentials"))
         interval = watchdog_interval()
         if interval:
             self._tasks.append(asyncio.create_task(self._watchdog(interval), name="watchdog"))
@@ -168,6 +176,40 @@ class Daemon:
 
     def _store_ready(self) -> tuple[bool, str]:
         return (self.store is not None, "state store not open")
+
+    def _auth_ready(self) -> tuple[bool, str]:
+        client = self.wiring.services.cscart if self.wiring is not None else None
+        problem = getattr(client, "auth_problem", None)
+        if not problem:
+            return (True, "")
+        return (False, f"{problem}; fix cscart.api_key (environment or credential file), then SIGHUP "
+                       "(it is also re-read every minute) / API キーを直して SIGHUP")
+
+    async def reload_credentials(self) -> bool:
+        """Read the settings again and hand new CS-Cart credentials to the client; returns whether they changed."""
+        client = self.wiring.services.cscart if self.wiring is not None else None
+        if self._reload_settings is None or client is None:
+            return False
+        fresh = self._reload_settings()
+        if not fresh.cscart.email or fresh.cscart.api_key is None:
+            return False
+        changed = await client.set_credentials(fresh.cscart.email, fresh.cscart.api_key)
+        if changed:
+            for name in ("orders", "stock"):  # the jobs that show CS-Cart answering again, at once
+                if name in self.scheduler.coordinators:
+                    self.scheduler.trigger(name)
+        return changed
+
+    async def _credential_watch(self) -> None:
+        """While CS-Cart refuses the key, look for a new one (a rotated systemd credential) every minute."""
+        while True:
+            await asyncio.sleep(CREDENTIAL_POLL)
+            client = self.wiring.services.cscart if self.wiring is not None else None
+            if getattr(client, "auth_problem", None):
+                try:
+                    await self.reload_credentials()
+                except Exception:  # noqa: BLE001 - a broken settings file: the last good credentials stay
+                    log.exception("daemon.credentials_reload_failed")
 
     def _dispatcher_alive(self) -> tuple[bool, str]:
         task = self._dispatch_task

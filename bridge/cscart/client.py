@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 import structlog
+from pydantic import SecretStr
 
 from bridge import metrics
 from bridge.cscart import mapping as m
@@ -137,6 +138,20 @@ class CSCartClient:
         self._addon_letters: dict[str, str] = {}
         self._languages: list[str] | None = None
         self._languages_read_at = 0.0
+        self.auth_problem: str | None = None  # set while CS-Cart refuses the credentials (readiness shows it)
+
+    async def set_credentials(self, email: str, api_key: SecretStr) -> bool:
+        """Use new credentials from now on (SIGHUP, a rotated systemd credential); returns whether they changed."""
+        if email == self.settings.email and self.settings.api_key is not None and \
+                api_key.get_secret_value() == self.settings.api_key.get_secret_value():
+            return False
+        self.settings = self.settings.model_copy(update={"email": email, "api_key": api_key})
+        old, self._session = self._session, None
+        if old is not None and self._owns_session and not old.closed:
+            await old.close()
+        self._owns_session = True
+        log.info("cscart.credentials_reloaded", email=email)
+        return True
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -203,10 +218,12 @@ class CSCartClient:
         if code >= 300:
             error = classify(code, decoded, method=method, path=path, retry_after=retry_after)
             if isinstance(error, AuthError):
+                self.auth_problem = f"CS-Cart refuses the credentials of {self.settings.email} ({code}): {error}"
                 metrics.AUTH_FAILING.set(1)
                 log.error("cscart.auth_failing", status=code, method=method, endpoint=label, error=str(error))
             raise error
         metrics.AUTH_FAILING.set(0)
+        self.auth_problem = None
         if raw and decoded is _UNDECODABLE:
             raise RetryableError(f"CS-Cart {method} {path}: {code} with a body that is not JSON: {raw[:120]!r}")
         return None if decoded is _UNDECODABLE else decoded

@@ -28,7 +28,7 @@ from bridge import metrics
 from bridge.domain.orders import Order, PaymentState, WorkflowState
 from bridge.domain.serialize import to_data
 from bridge.domain.time import iso
-from bridge.errors import ConfigError, RetryableError, ValidationFailed
+from bridge.errors import AuthError, ConfigError, RetryableError, ValidationFailed
 from bridge.rules.order_flow import (
     Flag,
     GateContext,
@@ -419,6 +419,8 @@ async def startup_check(services: Services) -> None:
     except RetryableError as exc:
         log.warning("orders.statuses_unchecked", error=str(exc),
                     hint="CS-Cart did not answer at start-up; each orders run checks the status letters")
+    except AuthError as exc:  # keep running, not ready, alert; SIGHUP or a rotated credential recovers
+        log.error("orders.statuses_unchecked", error=str(exc), hint=exc.hint)
 
 
 async def _flush_new(tx: Connection, cycle: Cycle) -> None:
