@@ -137,6 +137,9 @@ class OrdersSettings(_Section):
     confirm_within_hours: float = Field(
         24.0, gt=0, description="Exported orders SMILE has not confirmed after this long raise an alert")
     max_orders_per_file: int = Field(20_000, ge=1, description="Orders per 受注 file; more go to the next cycle")
+    unbound_product_wait_seconds: float = Field(
+        1800.0, ge=0, description="An order whose product the catalog has not bound yet waits in 受注 this long "
+        "(while no stock/products run has succeeded since it was placed) before it is held as unknown")
 
 
 class Settings(BaseSettings):

@@ -45,6 +45,7 @@ from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.orders import export, readback, workflow
+from bridge.sync.orders.catalog_wait import last_catalog_success, waits_for_binding
 from bridge.sync.orders.credit import credit_exposure, credit_limits
 from bridge.sync.orders.moves import Changes, Mover, status_op
 from bridge.sync.orders.rules import OrderRules, current_order_rules, order_rules
@@ -239,6 +240,7 @@ class OrdersJob:
         mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates
                                               if hold_by != workflow.STAFF])
         mover = self._mover(rules)
+        catalog_success = await last_catalog_success(tx)
         for order_id, hold_by, hold_reason in candidates:
             if hold_by == workflow.STAFF:
                 continue  # staff decide; the bridge does not release their holds
@@ -253,6 +255,9 @@ class OrdersJob:
                 direct_ship_surcharge=Decimal(order.extra.get("direct_ship_surcharge", "0")),
             )
             decision = gate_order(order, context, rules.flow, rules.pricing)
+            if waits_for_binding(decision, order.placed_at, catalog_success, self.ctx.clock.now(),
+                                 self.settings.unbound_product_wait_seconds):
+                continue  # a product the catalog has not bound yet: wait in 受注, no 保留 mail (catalog_wait.py)
             state = current.workflow_state
             step = workflow.after_gates(held_reasons=list(decision.reasons) if decision.held else [],
                                         release_reason=decision.reason_text(), state=state,
