@@ -7,10 +7,16 @@ replaced by the configured fallback or the write is refused as a permanent error
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import structlog
+
+from bridge.domain.limits import CSCART_PRODUCT_NAME_MAX
 from bridge.errors import PermanentError
+
+log = structlog.get_logger("bridge.cscart")
 
 BMP_MAX = 0xFFFF
 
@@ -28,8 +34,30 @@ class TextGuardError(PermanentError):
         self.character = character
 
 
+class TextTooLong(PermanentError):
+    """A text longer than its CS-Cart column (a product name over 255 characters): refused, never cut silently."""
+
+    def __init__(self, field: str, text: str, limit: int) -> None:
+        super().__init__(
+            f"{field}: {len(text)} characters ({text[:40]!r}…); CS-Cart's column holds {limit}",
+            hint=f"shorten the name in SMILE (商品名) to at most {limit} characters, then replay this dead letter",
+        )
+        self.field = field
+
+
+# CS-Cart columns the bridge writes whose length it knows (the last part of the body path → characters).
+COLUMN_LIMITS = {"product": CSCART_PRODUCT_NAME_MAX}
+
+# C0 and C1 control characters (BEL, ESC …) but tab and line breaks: never meaningful in a shop's text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def has_non_bmp(text: str) -> bool:
     return any(ord(ch) > BMP_MAX for ch in text)
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 class TextGuard:
@@ -38,6 +66,12 @@ class TextGuard:
         self._fallback = fallback
 
     def clean_text(self, field: str, text: str) -> str:
+        if _CONTROL.search(text):
+            log.warning("cscart.control_characters_removed", field=field, text=repr(text[:80]))
+            text = strip_controls(text)
+        limit = COLUMN_LIMITS.get(field.rsplit(".", 1)[-1])
+        if limit is not None and len(text) > limit:
+            raise TextTooLong(field, text, limit)
         if not has_non_bmp(text):  # the common case stays one scan, no copy
             return text
         out: list[str] = []

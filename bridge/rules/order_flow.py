@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bridge.domain.customers import MISC_CUSTOMER_CODE
 from bridge.domain.limits import order_line_problems
+from bridge.domain.text_damage import damaged_fields
 from bridge.domain.orders import Order, PaymentState, WorkflowState
 from bridge.rules.common import RulesModel
 from bridge.rules.pricing import PricingRules, surcharge_mismatch
@@ -275,6 +276,7 @@ class Flag:
     DIRECT_SHIP_REFUSED = "direct_ship_refused"
     SURCHARGE_MISMATCH = "surcharge_mismatch"
     NO_ITEMS = "no_items"
+    TEXT_DAMAGED = "text_damaged"
     BAD_NUMBERS = "bad_numbers"
 
 
@@ -326,6 +328,11 @@ def gate_order(order: Order, context: GateContext, rules: OrderFlowRules, pricin
 
     if not order.lines:
         hold(Flag.NO_ITEMS, f"order {order.order_id} has no items: SMILE's 受注 file would get no row for it")
+    damaged = damaged_fields(order)
+    if damaged:
+        hold(Flag.TEXT_DAMAGED, f"order {order.order_id}: CS-Cart stored '?' for characters it cannot keep in "
+                                f"{', '.join(damaged)}: correct the text in the CS-Cart order (use a BMP form, "
+                                "e.g. 吉 for 𠮷)")
     numbers = order_line_problems([(index, line.product_code, line.quantity, line.unit_price)
                                    for index, line in enumerate(order.lines, start=1)])
     if numbers:

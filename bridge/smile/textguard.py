@@ -4,6 +4,7 @@ never written as '?'; lengths are measured in the layout's unit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,13 +83,40 @@ class TextGuard:
             return display_width(text)
         return len(text)
 
-    def truncate(self, text: str, limit: int, unit: Literal["bytes", "halfwidth", "chars"]) -> str:
-        """The longest prefix that fits; never splits a character."""
+    def truncate(self, text: str, limit: int, unit: Literal["bytes", "halfwidth", "chars"], *,
+                 keep_numbers: bool = True) -> str:
+        """The longest prefix that fits; never splits a character, nor a number ("1000入" cut in "10|00入" becomes
+        "" + what came before the number, never "10")."""
         if self.length(text, unit) <= limit:
             return text
         used = 0
         for index, ch in enumerate(text):
             used += self.length(ch, unit)
             if used > limit:
-                return text[:index]
+                return _before_number(text, index) if keep_numbers else text[:index]
         return text
+
+
+_NUMBER_CHARS = frozenset("0123456789０１２３４５６７８９.,．，")
+
+
+def _before_number(text: str, cut: int) -> str:
+    """``text[:cut]``, moved back to the start of a number the cut would split."""
+    if cut == 0 or cut >= len(text) or text[cut] not in _NUMBER_CHARS or text[cut - 1] not in _NUMBER_CHARS:
+        return text[:cut]
+    start = cut
+    while start > 0 and text[start - 1] in _NUMBER_CHARS:
+        start -= 1
+    return text[:start].rstrip()
+
+
+# C0 and C1 control characters (BEL, ESC …) but tab and line breaks: SMILE has no use for them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def has_controls(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL.sub("", text)

@@ -25,7 +25,7 @@ from bridge.smile.layout import FileLayout
 from bridge.smile.schema import schema_for
 from bridge.smile.settings import SmileSettings, shipped_fields
 from bridge.smile.text import normalize_header, to_halfwidth_kana
-from bridge.smile.textguard import TextGuard
+from bridge.smile.textguard import TextGuard, has_controls, strip_controls
 from bridge.smile.values import format_value
 
 log = structlog.get_logger("bridge.smile.writer")
@@ -128,6 +128,10 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
             text = column.default if value is None or value == "" else _cell_text(value, layout)
             if column.halfwidth:
                 text = to_halfwidth_kana(text)
+            if has_controls(text):
+                bare = strip_controls(text)
+                changes.append(TextChange(number, name, text, bare, "removed control characters"))
+                text = bare
             cleaned, made, refused = guard.clean(text)
             if made:
                 reason = "substituted " + ", ".join(f"{s.original}→{s.replacement}" for s in made)
@@ -148,8 +152,11 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
                 size = guard.length(cleaned, layout.length_unit)
                 if column.overflow == "truncate":
                     cut = guard.truncate(cleaned, column.max_length, layout.length_unit)
+                    whole = " (cut before a number so it is not split)" \
+                        if len(cut) < len(guard.truncate(cleaned, column.max_length, layout.length_unit,
+                                                       keep_numbers=False)) else ""
                     changes.append(TextChange(number, name, cleaned, cut,
-                                              f"truncated to {column.max_length} {layout.length_unit}"))
+                                              f"truncated to {column.max_length} {layout.length_unit}{whole}"))
                     cleaned = cut
                 else:
                     problems.append(
