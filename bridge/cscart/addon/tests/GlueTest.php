@@ -10,6 +10,7 @@ require_once __DIR__ . '/glue/FakeCsCart.php';
 require_once __DIR__ . '/../app/addons/smile_bridge/init.php';
 require_once __DIR__ . '/../app/addons/smile_bridge/func.php';
 require_once __DIR__ . '/../app/addons/smile_bridge/Tygh/Api/Entities/SmileBridgeEvents.php';
+require_once __DIR__ . '/../app/addons/smile_bridge/Tygh/Api/Entities/SmileBridgeBatch.php';
 
 /**
  * The CS-Cart glue (install/uninstall, checkout hooks, outbox hooks, batch apply, the events entity) run by the
@@ -333,6 +334,36 @@ final class GlueTest extends TestCase
         $this->assertSame([0, 5, 6], [FakeDb::$rows['products'][7]['amount'], FakeDb::$rows['products'][8]['amount'],
             FakeDb::$rows['products'][9]['amount']]);
         $this->assertGreaterThan(time() - 60, FakeDb::$rows['products'][9]['updated_timestamp']);
+    }
+
+    public function testTheBatchNeedsThePrivilegeOfEveryEntityItTouches(): void
+    {
+        $this->install();
+        FakeDb::$privileges[5] = ['manage_catalog'];  // a catalog-only API user
+        $entity = new \Tygh\Api\Entities\SmileBridgeBatch(['user_id' => 5]);
+        $refused = $entity->create(['items' => [
+            ['kind' => 'stock', 'product_id' => 7, 'amount' => 40],
+            ['kind' => 'user_fields', 'user_id' => 1, 'fields' => ['smile_credit_limit' => '9999999']],
+            ['kind' => 'order_fields', 'order_id' => 10, 'fields' => ['smile_ship_to_code' => '0001']],
+        ]]);
+        $this->assertSame(403, $refused['status']);
+        $this->assertStringContainsString('edit_order, manage_users', $refused['data']['message']);
+        $this->assertSame(3, FakeDb::$rows['products'][7]['amount']);  // nothing of the batch was applied
+        $this->assertNotSame('9999999', FakeDb::$rows['users'][1]['smile_credit_limit'] ?? null);
+
+        $allowed = $entity->create(['items' => [['kind' => 'stock', 'product_id' => 7, 'amount' => 40]]]);
+        $this->assertSame(200, $allowed['status']);
+        $this->assertSame(40, FakeDb::$rows['products'][7]['amount']);
+        $this->assertSame(['manage_catalog', 'update_settings'], \SmileBridge\BatchValidator::requiredPrivileges([
+            ['kind' => 'settings'], ['kind' => 'prices'], ['kind' => 'nonsense'], 'x',
+        ]));
+    }
+
+    public function testTheDirectShipRecipientIsEscapedOnTheAdminOrderPage(): void
+    {
+        $template = (string) file_get_contents(__DIR__ . '/../design/backend/templates/addons/smile_bridge/hooks/orders/customer_info.post.tpl');
+        $this->assertMatchesRegularExpression('/\{\$order_info\.smile_direct_ship_recipient\|escape\}/', $template);
+        $this->assertDoesNotMatchRegularExpression('/\{\$order_info\.[a-z_]+\}/', $template);  // no unescaped value
     }
 
     public function testListHooksAddTheColumnsAndFilters(): void

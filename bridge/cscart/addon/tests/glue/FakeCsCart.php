@@ -28,12 +28,21 @@ namespace Tygh {
 namespace Tygh\Api {
     abstract class AEntity
     {
+        /** @var array<string, mixed> */
+        protected $auth;
+
+        /** @param array<string, mixed> $auth */
+        public function __construct(array $auth = [])
+        {
+            $this->auth = $auth;
+        }
     }
 
     final class Response
     {
         const STATUS_OK = 200;
         const STATUS_BAD_REQUEST = 400;
+        const STATUS_FORBIDDEN = 403;
         const STATUS_NOT_FOUND = 404;
         const STATUS_METHOD_NOT_ALLOWED = 405;
     }
@@ -88,6 +97,8 @@ namespace {
             }
             return $names;
         }
+        /** @var array<int, string[]> user_id => privileges fn_check_user_access grants */
+        public static $privileges = [];
 
         public static function reset(): void
         {
@@ -399,6 +410,11 @@ namespace {
     function fn_send_product_notifications(int $product_id): void
     {
         FakeDb::$backInStock[] = $product_id;
+    }
+
+    function fn_check_user_access(int $user_id, string $privilege): bool
+    {
+        return in_array($privilege, isset(FakeDb::$privileges[$user_id]) ? FakeDb::$privileges[$user_id] : [], true);
     }
 
     function fn_update_product(array $data, int $product_id, string $lang_code)

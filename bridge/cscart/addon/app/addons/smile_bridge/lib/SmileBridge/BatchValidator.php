@@ -33,6 +33,37 @@ final class BatchValidator
         self::KIND_PRODUCT_FIELDS, self::KIND_ORDER_FIELDS, self::KIND_SETTINGS,
     ];
 
+    /** The CS-Cart privilege each kind needs: a batch needs the privilege of every entity it touches. */
+    const PRIVILEGES = [
+        self::KIND_STOCK => 'manage_catalog',
+        self::KIND_PRICES => 'manage_catalog',
+        self::KIND_PRODUCT_FIELDS => 'manage_catalog',
+        self::KIND_CUSTOMER_PRICE => 'manage_users',
+        self::KIND_USER_FIELDS => 'manage_users',
+        self::KIND_ORDER_FIELDS => 'edit_order',
+        self::KIND_SETTINGS => 'update_settings',
+    ];
+
+    /**
+     * The privileges the raw items need, sorted (items of an unknown kind need none: they fail validation).
+     *
+     * @param array<int, mixed> $items
+     * @return string[]
+     */
+    public static function requiredPrivileges(array $items): array
+    {
+        $needed = [];
+        foreach ($items as $item) {
+            $kind = is_array($item) && isset($item['kind']) && is_string($item['kind']) ? $item['kind'] : '';
+            if (isset(self::PRIVILEGES[$kind])) {
+                $needed[self::PRIVILEGES[$kind]] = true;
+            }
+        }
+        $names = array_keys($needed);
+        sort($names);
+        return $names;
+    }
+
     /** User columns the batch (and the REST API) may write, and how each is validated. */
     const USER_FIELDS = [
         'smile_customer_code' => 'code',

@@ -1,7 +1,8 @@
 <?php
 /**
  * POST /api/smile_bridge_batch {"items": [...]}: 1–500 stock, price-tier, customer-price, field and setting
- * updates in one request; 200 with one result per item, in order. Contract: docs/addon.md.
+ * updates in one request; 200 with one result per item, in order; 403 unless the API user holds the privilege of
+ * every entity the items touch (BatchValidator::PRIVILEGES). Contract: docs/addon.md.
  */
 
 namespace Tygh\Api\Entities;
@@ -26,6 +27,13 @@ class SmileBridgeBatch extends AEntity
         } catch (BatchRejected $exc) {
             return ['status' => Response::STATUS_BAD_REQUEST, 'data' => ['message' => $exc->getMessage()]];
         }
+        $user_id = isset($this->auth['user_id']) ? (int) $this->auth['user_id'] : 0;
+        $missing = array_values(array_filter(BatchValidator::requiredPrivileges($items), function ($privilege) use ($user_id) {
+            return !fn_check_user_access($user_id, $privilege);
+        }));
+        if ($missing) {
+            return ['status' => Response::STATUS_FORBIDDEN, 'data' => ['message' => 'the API user lacks the privilege(s) ' . implode(', ', $missing) . ' this batch needs']];
+        }
         // 500 fn_update_product calls can outlast a default max_execution_time of 30 s.
         @set_time_limit(300);
         return ['status' => Response::STATUS_OK, 'data' => BatchResult::response(fn_smile_bridge_batch_apply($items))];
@@ -45,7 +53,7 @@ class SmileBridgeBatch extends AEntity
     {
         return [
             'index' => true,
-            'create' => 'manage_catalog',
+            'create' => true,  // checked in create(): the privilege of every entity the items touch
             'update' => true,
             'delete' => true,
         ];

@@ -8,7 +8,7 @@
 {if $order_info.smile_direct_ship == "Y"}
 <div class="control-group">
     <label class="control-label">{__("smile_bridge.direct_ship_recipient")}</label>
-    <div class="controls">{$order_info.smile_direct_ship_recipient}</div>
+    <div class="controls">{$order_info.smile_direct_ship_recipient|escape}</div>
 </div>
 <div class="control-group">
     <label class="control-label">{__("smile_bridge.direct_ship_surcharge")}</label>
@@ -17,5 +17,5 @@
 {/if}
 <div class="control-group">
     <label class="control-label">{__("smile_bridge.ship_to_code")}</label>
-    <div class="controls">{$order_info.smile_ship_to_code|default:"-"}</div>
+    <div class="controls">{$order_info.smile_ship_to_code|default:"-"|escape}</div>
 </div>
