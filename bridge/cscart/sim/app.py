@@ -150,6 +150,11 @@ async def _log_and_faults(request: web.Request, handler: WebHandler) -> web.Stre
             return ApiError(rule.status, "Injected fault").response()
         response = await handler(request)
         status = response.status
+        if rule is not None and rule.kind == "reset_after":
+            status = -2  # applied, but the client never hears of it
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
         if rule is not None and rule.kind == "slow_body" and isinstance(response, web.Response):
             return await _slow(request, response, rule.slow_body_ms / 1000.0)
         return response

@@ -1,4 +1,5 @@
-"""Fault injection: latency, error rates per endpoint, 500s, connection resets and slow bodies.
+"""Fault injection: latency, error rates per endpoint, 500s, connection resets (before or after the write) and slow
+bodies.
 
 Set in-process (``sim.faults.rules.append(FaultRule(...))``) or over HTTP (``POST /_sim/faults`` with the same
 fields as JSON). Draws come from a seeded RNG so a failing run can be repeated.
@@ -10,7 +11,10 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["error", "reset", "slow_body"]
+# error: an HTTP status (500, 429 …) instead of the answer; reset: the connection drops before the request is handled;
+# reset_after: the request is handled (a write is applied), then the connection drops before the answer; slow_body:
+# the answer trickles (past the client's timeout: a timeout after the write).
+FaultKind = Literal["error", "reset", "reset_after", "slow_body"]
 
 
 @dataclass
