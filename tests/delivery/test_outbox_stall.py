@@ -161,3 +161,42 @@ async def test_dispatcher_start_up_failure_is_reported_not_hidden(store: Store) 
     assert dispatcher.health()[0]
     dispatcher.stop()
     await asyncio.wait_for(task, 5)
+
+
+async def test_the_daemon_reports_a_failing_dispatcher_in_readyz_and_metrics(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The stalled restart of the issue: the outbox cannot be recovered at start-up. The daemon runs on, but /readyz
+    names the dispatcher's problem and bridge_dispatcher_healthy is 0 (it used to look healthy)."""
+    import aiohttp
+
+    from bridge import metrics
+    from bridge.daemon import Daemon
+    from tests.orders.conftest import addon_simulator
+    from tests.orders.test_daemon import daemon_settings
+
+    async with addon_simulator({}) as sim:
+        settings = daemon_settings(tmp_path, sim)
+        store = await Store.open(settings.state_path)
+        async with store.transaction() as tx:
+            await tx.execute(
+                "CREATE TRIGGER refuse_release BEFORE UPDATE OF state ON outbox WHEN NEW.state = 'pending' "
+                "BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+            await ob.enqueue(tx, [ob.NewOp("cscart", "product.stock", "product", "3", {"product_id": 3, "amount": 5})],
+                             0.0)
+            await ob.claim(tx, targets=["cscart"], limit=10, now=0.0, lease=1, owner="elsewhere:1")
+        await store.close()
+        daemon = Daemon(settings)
+        await daemon.start()
+        try:
+            assert daemon.http is not None
+            url = f"http://{daemon.http.host}:{daemon.http.port}/readyz"
+            body: dict = {}
+            for _ in range(200):
+                async with aiohttp.ClientSession() as session, session.get(url) as response:
+                    body = await response.json()
+                if body["checks"].get("dispatcher", "ok") != "ok":
+                    break
+                await asyncio.sleep(0.05)
+            assert "outbox recovery failed" in body["checks"]["dispatcher"] and "disk says no" in body["checks"]["dispatcher"]
+            assert metrics.REGISTRY.get_sample_value("bridge_dispatcher_healthy") == 0
+        finally:
+            await daemon.shutdown()
