@@ -68,7 +68,7 @@ def write_config(folder: Path, sim: Simulator) -> Path:
         "data_dir": str(folder / "data"), "rules_dir": str(store_rules(folder)),
         "cscart": {"url": sim.url, "email": sim.email, "timeout": 10},
         "http": {"host": "127.0.0.1", "port": 0},
-        "log": {"level": "WARNING", "format": "json"},
+        "log": {"level": "INFO", "format": "json"},
         "orders": {"initial_lookback_hours": 24},
         "dispatch": {"idle_poll": 0.05},
         "jobs": jobs,
@@ -100,12 +100,25 @@ async def order_stream(sim: Simulator, rng: random.Random, rate: float, placed: 
         await asyncio.sleep(rng.expovariate(rate))
 
 
-async def start(config: Path, sim: Simulator, log: Path) -> asyncio.subprocess.Process:
+async def start(config: Path, sim: Simulator, log: Path) -> tuple[asyncio.subprocess.Process, asyncio.Event,
+                                                                   asyncio.Task[None]]:
+    """``bridge run``; the event is set once it logged ``daemon.started`` (its output is appended to ``log``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
     env["BRIDGE_CSCART__API_KEY"] = sim.api_key
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(sys.executable, "-m", "bridge", "run", "--config", str(config),
-                                                    cwd=ROOT, env=env, stdout=out, stderr=out)
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bridge", "run", "--config", str(config),
+                                                   cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.STDOUT)
+    started = asyncio.Event()
+
+    async def copy() -> None:
+        assert process.stdout is not None
+        with log.open("ab") as out:
+            async for line in process.stdout:
+                out.write(line)
+                if b"daemon.started" in line:
+                    started.set()
+
+    return process, started, asyncio.create_task(copy())
 
 
 def exported_per_file(outbox: Path) -> list[list[int]]:
@@ -121,6 +134,17 @@ def outbox_states(state_path: Path) -> dict[str, int]:
         return dict(db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
 
 
+def storm_evidence(state_path: Path, log: Path) -> dict[str, int]:
+    """How much the kills hit: 受注 batches written, status writes a killed dispatcher held, recovery checks."""
+    with sqlite3.connect(state_path) as db:
+        batches = db.execute("SELECT COUNT(*) FROM order_export_batches").fetchone()[0]
+        recovered = db.execute("SELECT COUNT(*) FROM outbox WHERE recovered = 1").fetchone()[0]
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return {"受注 batches written": batches, "status writes taken back from a killed dispatcher": recovered,
+            "daemon starts logged": text.count('"daemon.started"'),
+            "batches finished after a kill (orders.batch_recovered)": text.count("batch_recovered")}
+
+
 async def run(args: argparse.Namespace) -> str:
     rng = random.Random(args.seed)
     folder = Path(tempfile.mkdtemp(prefix="crash_storm_"))
@@ -128,6 +152,8 @@ async def run(args: argparse.Namespace) -> str:
     started_at = time.monotonic()
     async with run_simulator(products=60, users=20, orders=0, seed=args.seed, addon=True) as sim:
         sim.requests.entries = deque(maxlen=5_000_000)  # keep every request of the storm
+        for product in sim.state.products.values():
+            product.amount = 1_000_000  # orders are placed as O, never Backordered for want of stock
         config = write_config(folder, sim)
         await bind_catalog(folder / "data" / "state.sqlite3", sim)
         placed: list[int] = []
@@ -135,19 +161,24 @@ async def run(args: argparse.Namespace) -> str:
         stream = asyncio.create_task(order_stream(sim, rng, args.rate, placed, stop))
         kills = 0
         for _ in range(args.kills):
-            daemon = await start(config, sim, log)
+            daemon, ready, copying = await start(config, sim, log)
+            try:  # kill it at a random moment of its work, not while Python is still importing
+                await asyncio.wait_for(ready.wait(), timeout=60)
+            except TimeoutError:
+                pass
             await asyncio.sleep(rng.uniform(args.min_life, args.max_life))
             if daemon.returncode is None:
                 daemon.send_signal(signal.SIGKILL)
                 kills += 1
             await daemon.wait()
+            await copying
             if kills % 20 == 0:
                 print(f"  {kills} kills, {len(placed)} orders placed", flush=True)
         stop.set()
         await stream
         storm_seconds = time.monotonic() - started_at
 
-        final = await start(config, sim, log)
+        final, _, final_copying = await start(config, sim, log)
         deadline = time.monotonic() + args.settle
         state_path = folder / "data" / "state.sqlite3"
         while time.monotonic() < deadline:
@@ -158,6 +189,7 @@ async def run(args: argparse.Namespace) -> str:
                 break
         final.send_signal(signal.SIGTERM)
         await final.wait()
+        await final_copying
 
         per_file = exported_per_file(folder / "data" / "smile" / "outbox")
         rows = Counter(order_id for ids in per_file for order_id in ids)
@@ -174,11 +206,12 @@ async def run(args: argparse.Namespace) -> str:
         states = outbox_states(state_path)
         stuck = states.get("pending", 0) + states.get("in_flight", 0)
         status_letters = Counter(sim.state.orders[o].status for o in placed)
+        evidence = storm_evidence(state_path, log)
 
     figures = {
         "SIGKILLs": kills,
         "storm duration (s)": round(storm_seconds),
-        "orders placed": len(placed),
+        "orders placed (status O)": len(placed),
         "orders exported (in a 受注 file)": len(exported & set(placed)),
         "orders exported twice": len(twice),
         "orders lost": len(lost),
@@ -190,6 +223,7 @@ async def run(args: argparse.Namespace) -> str:
         "orders with more than one PUT of the same status": sum(1 for n in per_transition if n > 1),
         "outbox rows stuck (pending + in flight)": stuck,
         "outbox rows by state": dict(states),
+        **evidence,
         "CS-Cart status of the placed orders": dict(status_letters),
     }
     goal_met = (not lost and not twice and not stuck and max(per_transition, default=0) <= 2)
@@ -199,8 +233,9 @@ async def run(args: argparse.Namespace) -> str:
         f"`{' '.join(['python', 'bench/crash_storm.py', *sys.argv[1:]])}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{platform.node()}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
         "",
-        f"`bridge run` (shipped rules with this store's status letters, orders job every 1 s) SIGKILLed {kills} times after a random "
-        f"{args.min_life}–{args.max_life} s of life, while the simulator took ~{args.rate} orders/s; then one "
+        f"`bridge run` (shipped rules with this store's status letters, orders job every 1 s) SIGKILLed {kills} times, "
+        f"each a random {args.min_life}–{args.max_life} s after it logged `daemon.started`, while the simulator took "
+        f"~{args.rate} orders/s; then one "
         "undisturbed run until every order was exported and the outbox was empty.",
         "",
         "| figure | value |",
@@ -220,8 +255,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=220)
     parser.add_argument("--rate", type=float, default=4.0, help="orders placed per second")
-    parser.add_argument("--min-life", type=float, default=0.5, help="shortest life of a daemon before its kill, s")
-    parser.add_argument("--max-life", type=float, default=4.0, help="longest life of a daemon before its kill, s")
+    parser.add_argument("--min-life", type=float, default=0.0, help="shortest life after start-up before the kill, s")
+    parser.add_argument("--max-life", type=float, default=3.0, help="longest life after start-up before the kill, s")
     parser.add_argument("--settle", type=float, default=180.0, help="limit of the final undisturbed run, s")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path)
