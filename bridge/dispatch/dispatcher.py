@@ -104,6 +104,8 @@ class Dispatcher:
             self._report(f"outbox recovery failed: {type(exc).__name__}: {exc}")
             return False
         self._last_release = time.monotonic()
+        if self._problem is not None and self._problem.startswith("outbox recovery failed"):
+            self._report(None)
         return True
 
     async def run(self) -> None:

@@ -153,9 +153,9 @@ async def test_dispatcher_start_up_failure_is_reported_not_hidden(store: Store) 
     assert not task.done()  # it keeps trying rather than dying silently
     async with store.transaction() as tx:
         await tx.execute("DROP TRIGGER refuse_release")
-    for _ in range(300):
+    for _ in range(500):
         await asyncio.sleep(0.01)
-        if sink.delivered:
+        if sink.delivered and dispatcher.health()[0]:
             break
     assert sink.delivered == {"A": 1}
     assert dispatcher.health()[0]
