@@ -109,9 +109,10 @@ async def scenario(folder: Path, args: argparse.Namespace, faulty: bool) -> dict
             if faulty:
                 faults.rules = fault_rules(args.rate)
             codes = sorted(lv.product_code for lv in read_file(made.paths["stock"], "stock").records)
+            rewrite_stock(made.paths["stock"], dict.fromkeys(codes, 5000))  # stocked: orders are never Backordered
             placed: list[int] = []
             for round_no in range(1, args.rounds + 1):
-                rewrite_stock(made.paths["stock"], {c: rng.randint(0, 500) for c in rng.sample(codes, 10)})
+                rewrite_stock(made.paths["stock"], {c: rng.randint(1000, 5000) for c in rng.sample(codes, 10)})
                 deliver(made.paths["stock"], dirs.inbox, f"stock_{round_no:03d}.csv")
                 for _ in range(args.orders):
                     product = rng.randint(1, min(args.products, 40))
@@ -143,6 +144,9 @@ async def scenario(folder: Path, args: argparse.Namespace, faulty: bool) -> dict
                            for row in {tuple(r.items()) for r in csv.DictReader(
                                io.StringIO(path.read_bytes().decode("cp932")))} for row in [dict(row)])
         puts = Counter((r.entity, r.method) for r in sim.requests if r.method in ("PUT", "POST"))
+        names = {500: "500", 503: "503", 429: "429", -1: "reset before handling", -2: "reset after the write"}
+        injected = Counter(f"{r.method} {names[r.status]}" for r in sim.requests if r.status in names)
+        injected["requests in all"] = len(sim.requests)
         visible = Counter(n.order_id for n in sim.state.notifications if n.to_customer)
         transitions = Counter(n.order_id for n in sim.state.notifications)
         return {
@@ -150,7 +154,7 @@ async def scenario(folder: Path, args: argparse.Namespace, faulty: bool) -> dict
             "prices": {p.product_id: (p.price, tuple(p.tiers or ())) for p in sim.state.products.values()},
             "statuses": {o: sim.state.orders[o].status for o in placed},
             "exported": exported, "dead": dead, "depth": depth, "writes": puts, "visible": visible,
-            "transitions": transitions, "failures": failures, "placed": placed,
+            "transitions": transitions, "failures": failures, "placed": placed, "injected": injected,
         }
 
 
@@ -179,10 +183,13 @@ async def main_async(args: argparse.Namespace) -> str:
         "CS-Cart prices differing from the clean run": len(prices),
         "order statuses differing from the clean run": len(statuses),
         "orders in 受注 files differing from the clean run (missing or twice)": len(exported),
+        "final CS-Cart statuses of the placed orders (clean)": dict(Counter(clean["statuses"].values())),
+        "final CS-Cart statuses of the placed orders (faulty)": dict(Counter(faulty["statuses"].values())),
         "dead letters (clean / faulty)": f"{len(clean['dead'])} / {len(faulty['dead'])}",
         "outbox left pending or in flight (faulty)": faulty["depth"][ob.PENDING] + faulty["depth"][ob.IN_FLIGHT],
         "extra customer-visible status changes": sum(extra_visible.values()),
         "extra status changes of any kind": sum(extra_transitions.values()),
+        "faults injected (from the simulator's request log; slow answers are not counted)": dict(faulty["injected"]),
         "job runs that failed under faults": dict(faulty["failures"]),
         "wall time clean / faulty (s)": f"{clean_seconds:.0f} / {faulty_seconds:.0f}",
     }
