@@ -164,6 +164,11 @@ class CSCartClient:
                 headers={"Accept": "application/json",
                          "Authorization": basic_auth(self.settings.email, self.settings.api_key.get_secret_value())},
             )
+            # aiohttp silently sends a PUT/DELETE again when a kept-alive connection drops before the answer; a
+            # status PUT may mail the customer, so the bridge's own retry (which reads the order first) decides.
+            # No public switch exists (aiohttp's test client turns it off the same way).
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
             self._owns_session = True
         return self._session
 

@@ -264,9 +264,10 @@ class Dispatcher:
                 if outcome.state != ob.DONE:
                     break  # later ops of this key stay unfinished and are released untouched: order is kept
 
-    async def _already_applied(self, sink: Sink, op: ob.OutboxOp) -> bool:
-        """For an op a dead dispatcher held: did it reach the target already? Unknown counts as no."""
-        if not op.recovered or not isinstance(sink, CheckingSink):
+    async def _already_applied(self, sink: Sink, op: ob.OutboxOp, *, retry: bool = False) -> bool:
+        """For an op a dead dispatcher held, or an event op sent before without a known outcome (``retry``: a
+        timeout or a reset after the write): did it reach the target already? Unknown counts as no."""
+        if not (op.recovered or (retry and not op.coalescing)) or not isinstance(sink, CheckingSink):
             return False
         try:
             applied = await sink.already_applied(op)
@@ -275,11 +276,14 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - the check is an optimisation of at-least-once, never a failure
             log.warning("dispatch.recovered_check_failed", op_id=op.id, target=sink.target, error=str(exc))
             applied = False
-        metrics.RECOVERED_CHECKS.labels(sink.target, "applied" if applied else "resend").inc()
+        if op.recovered:
+            metrics.RECOVERED_CHECKS.labels(sink.target, "applied" if applied else "resend").inc()
+        elif applied:
+            log.info("dispatch.retry_already_applied", op_id=op.id, target=sink.target, key=op.key)
         return applied
 
     async def _deliver_one(self, sink: Sink, op: ob.OutboxOp) -> ob.Outcome:
-        if await self._already_applied(sink, op):
+        if await self._already_applied(sink, op, retry=op.attempts > 0):
             return ob.Outcome(op, ob.DONE)
         started = time.perf_counter()
         retrying = short_retrying(
@@ -290,7 +294,10 @@ class Dispatcher:
         try:
             async for attempt in retrying:
                 with attempt:
-                    await sink.deliver(op)
+                    # an event op whose last try may have arrived (lost answer) is checked before it is sent again
+                    again = attempt.retry_state.attempt_number > 1
+                    if not (again and await self._already_applied(sink, op, retry=True)):
+                        await sink.deliver(op)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - classified below, never swallowed silently

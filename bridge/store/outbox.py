@@ -58,6 +58,7 @@ class OutboxOp:
     updated_at: str = ""
     payload: Any = field(default=None, compare=False)
     recovered: bool = False  # taken back from a dispatcher that died holding it: it may have been delivered
+    coalescing: bool = True  # False: an event (a status change that mails the customer), never sent twice
 
     @classmethod
     def from_row(cls, row: Any) -> OutboxOp:
@@ -81,6 +82,7 @@ class OutboxOp:
             updated_at=row["updated_at"],
             payload=json.loads(row["payload"]),
             recovered=bool(row["recovered"]) if "recovered" in row.keys() else False,
+            coalescing=bool(row["coalescing"]) if "coalescing" in row.keys() else True,
         )
 
 

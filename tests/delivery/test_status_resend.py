@@ -56,3 +56,24 @@ async def test_status_writes_of_a_killed_batch_are_not_sent_twice(store: Store, 
     assert all(o.status == "E" for o in orders)
     rows = await store.fetchall("SELECT state FROM outbox")
     assert {r["state"] for r in rows} == {"done"}
+
+
+async def test_a_status_write_whose_answer_was_lost_is_checked_before_it_is_sent_again(
+        store: Store, sim: Simulator) -> None:
+    """Reset after the write (CS-Cart applied it, the answer never came): the retry reads the order first."""
+    from bridge.cscart.simulator import FaultRule
+
+    order = next(o for o in sim.state.orders.values() if o.status == "P")
+    sim.faults.rules.append(FaultRule(kind="reset_after", entity="orders", method="PUT", times=1))
+    async with CSCartClient(sim.client_settings()) as client:
+        async with store.transaction() as tx:
+            await ob.enqueue(tx, [ob.NewOp("cscart", "order.status", "order", str(order.order_id),
+                                           {"order_id": order.order_id, "status": "E", "notify_user": True},
+                                           track_ledger=False, coalescing=False)], 0.0)
+        sim.requests.clear()
+        settings = DispatchSettings(retry={"short_attempts": 3, "short_initial": 0, "short_max": 0})  # type: ignore[arg-type]
+        await Dispatcher(store, {"cscart": CSCartSink(client)}, settings).drain_all()
+    puts = sim.requests.where(method="PUT", entity="orders")
+    assert len(puts) == 1, [p.status for p in puts]
+    assert order.status == "E"
+    assert [r["state"] for r in await store.fetchall("SELECT state FROM outbox")] == ["done"]
