@@ -101,11 +101,12 @@ async def test_injected_500_is_retryable_and_counts_down(sim: Simulator, client:
 
 
 async def test_connection_reset_is_retryable(sim: Simulator, client: CSCartClient) -> None:
-    # aiohttp itself re-sends an idempotent request once when the connection drops, so reset twice.
-    sim.faults.rules.append(FaultRule(kind="reset", entity="products", times=2))
+    # aiohttp's own silent resend of a PUT/GET on a dropped connection is off (issue 13: a status PUT must not be
+    # sent twice unchecked): one reset is one RetryableError, and the bridge's retry policy decides.
+    sim.faults.rules.append(FaultRule(kind="reset", entity="products", times=1))
     with pytest.raises(RetryableError, match="Disconnected"):
         await client.get_product(1)
-    assert [r.status for r in sim.requests] == [-1, -1]
+    assert [r.status for r in sim.requests] == [-1]
     assert (await client.get_product(1)).product_id == 1
 
 
