@@ -213,6 +213,17 @@ class Costs(RulesModel):
     """Yen the shop pays the carrier for one order it ships free (the shipping cost it gave away)."""
 
 
+class SlipRules(RulesModel):
+    """How a campaign's discount appears on the SMILE 受注 slip: its own 値引 line naming the campaign id."""
+
+    discount_item_code: str = Field("NB-01", min_length=1)
+    """SMILE 商品コード of the 値引 line (a 値引 item in 商品マスター)."""
+    discount_item_name: str = Field("値引", min_length=1)
+    """Start of the line's 商品名; the campaign id follows."""
+    discount_tax_class: str = "1"
+    """課税区分 of the line (1 = taxed like the products it reduces)."""
+
+
 class CampaignRules(RulesModel):
     version: Literal[1] = 1
     categories: dict[str, list[int]] = Field(default_factory=dict)
@@ -220,6 +231,7 @@ class CampaignRules(RulesModel):
     region_codes: dict[str, str] = Field(default_factory=dict)
     """都道府県 → the state code your CS-Cart uses for it (e.g. 東京都: "13"); a name not listed is sent as is."""
     costs: Costs = Costs()
+    slip: SlipRules = SlipRules()
     campaigns: list[Campaign] = Field(default_factory=list)
 
     @model_validator(mode="after")

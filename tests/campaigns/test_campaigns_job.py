@@ -1,0 +1,149 @@
+"""The campaigns job end to end on the simulator: a campaign becomes a live promotion at its minute (JST), an order
+gets the discount, the promotion ends by itself, hand edits are put back, removed campaigns are disabled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from bridge.cscart.sim.promotions import edit_by_hand
+
+from .conftest import CATEGORY_0100, CATEGORY_0200, bench
+
+SPRING = """\
+version: 1
+categories: {"0100": [12], "0200": [13]}
+costs: {free_shipping_per_order: 800}
+campaigns:
+  - id: spring-bulk
+    name: 春のまとめ買い
+    priority: 10
+    period: {start: 2027-03-01 10:00, end: 2027-03-31}
+    target: {categories: ["0100"]}
+    conditions: {min_order_amount: 30000}
+    benefits:
+      - {type: discount, percent: 5}
+      - {type: free_shipping}
+"""
+BEFORE = datetime(2027, 3, 1, 0, 59, tzinfo=UTC)  # 09:59 JST
+START = datetime(2027, 3, 1, 1, 0, tzinfo=UTC)  # 10:00 JST
+LAST_MINUTE = datetime(2027, 3, 31, 14, 59, tzinfo=UTC)  # 3/31 23:59 JST
+END = datetime(2027, 3, 31, 15, 0, tzinfo=UTC)  # 4/1 00:00 JST
+
+
+def big_cart(b) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    price = Decimal(b.sim.state.products[1].price)
+    return [(1, int(Decimal(30000) / price) + 1)]
+
+
+async def test_a_campaign_starts_at_its_minute_applies_at_checkout_and_ends_by_itself(tmp_path: Path) -> None:
+    async with bench(tmp_path, SPRING, BEFORE) as b:
+        first = await b.run()
+        assert (first.read, first.changed, first.enqueued, first.failed) == (1, 1, 1, 0)
+        promotion = b.promotion("spring-bulk")
+        assert promotion.status == "D"  # 09:59 JST: planned
+        assert (promotion.from_date, promotion.to_date) == ("2027-03-01", "2027-03-31")
+        assert promotion.conditions["conditions"][0] == {"condition": "categories", "operator": "in", "value": "12"}
+        order = b.place(2, big_cart(b), shipping_cost=800)
+        assert order.promotions == {}  # CS-Cart's day has begun, but the campaign starts at 10:00
+        assert b.events.campaign() == []
+
+        b.clock.at = START
+        started = await b.run()
+        assert started.enqueued == 1 and b.promotion("spring-bulk").status == "A"
+        assert b.events.campaign() == [("spring-bulk", "started")]
+        order = b.place(2, big_cart(b), shipping_cost=800)
+        assert list(order.promotions) == [promotion.promotion_id]
+        amount = Decimal(order.items[next(iter(order.items))].amount)
+        unit = Decimal(b.sim.state.products[1].price)
+        assert Decimal(order.items[next(iter(order.items))].discount) == (unit * 5 / 100).quantize(Decimal("0.01"))
+        assert order.total == unit * amount - order.discount  # 5 % off, shipping free
+        assert order.shipping_cost == "0.00"
+        small = b.place(2, [(1, 1)], shipping_cost=800)
+        assert small.promotions == {}  # under ¥30,000
+        other_category = b.place(2, [(11, 40)], shipping_cost=800)
+        assert other_category.promotions == {}
+
+        again = await b.run()  # nothing changed: nothing written
+        assert again.enqueued == 0
+
+        b.clock.at = LAST_MINUTE
+        assert (await b.run()).enqueued == 0 and b.promotion("spring-bulk").status == "A"
+        b.clock.at = END
+        ended = await b.run()
+        assert ended.enqueued == 1 and b.promotion("spring-bulk").status == "D"
+        assert b.events.campaign()[-1] == ("spring-bulk", "ended")
+        late = b.place(2, big_cart(b), shipping_cost=800)
+        assert late.promotions == {}
+        assert promotion.promotion_id in b.sim.state.promotions  # never deleted
+
+
+async def test_a_hand_edit_in_the_admin_is_reported_and_put_back(tmp_path: Path) -> None:
+    async with bench(tmp_path, SPRING, START) as b:
+        await b.run()
+        promotion = b.promotion("spring-bulk")
+        edit_by_hand(b.sim.state, promotion.promotion_id, bonuses=[
+            {"bonus": "order_discount", "discount_bonus": "by_percentage", "discount_value": "50"}])
+        result = await b.run()
+        assert result.enqueued == 1
+        assert any("changed in CS-Cart by hand" in note for note in result.notes)
+        assert ("spring-bulk", "repaired") in b.events.campaign()
+        assert b.promotion("spring-bulk").bonuses[0]["discount_value"] == "5"
+        assert (await b.run()).enqueued == 0  # repaired: quiet again
+
+
+async def test_a_campaign_removed_from_the_file_or_disabled_is_disabled_never_deleted(tmp_path: Path) -> None:
+    two = SPRING + """\
+  - id: vip
+    name: 得意先限定
+    period: {start: 2027-03-01, end: 2027-03-31}
+    target: {customers: ["000003"]}
+    benefits: [{type: discount, amount: 500, applies_to: order}]
+"""
+    async with bench(tmp_path, two, START) as b:
+        await b.run()
+        vip = b.promotion("vip")
+        assert vip.status == "A"
+        assert vip.conditions["conditions"] == [{"condition": "users", "operator": "in", "value": "3"}]
+        order = b.place(3, [(25, 1)])
+        assert Decimal(order.subtotal_discount) == 500
+        assert b.place(4, [(25, 1)]).promotions == {}  # another customer
+        b.write_rules(SPRING)  # vip removed
+        result = await b.run()
+        assert result.enqueued == 1
+        assert b.promotion("vip").status == "D" and b.promotion("vip").bonuses  # disabled, kept as it was
+        assert ("vip", "disabled") in b.events.campaign()
+        assert (await b.run()).enqueued == 0
+        b.write_rules(SPRING.replace("    priority: 10\n", "    priority: 10\n    enabled: false\n"))
+        await b.run()
+        assert b.promotion("spring-bulk").status == "D"
+        assert ("spring-bulk", "disabled") in b.events.campaign()
+
+
+async def test_dry_run_writes_nothing_and_a_missing_mapping_names_the_fix(tmp_path: Path) -> None:
+    broken = SPRING.replace('categories: ["0100"]', 'categories: ["0100", "0900"]')
+    async with bench(tmp_path, broken, START) as b:
+        dry = await b.run(dry_run=True)
+        assert dry.failed == 1 and dry.enqueued == 0 and not b.sim.state.promotions
+        assert any("商品分類コード 0900" in note and "categories:" in note for note in dry.notes)
+        fixed = await b.run()
+        assert fixed.failed == 1 and not b.sim.state.promotions  # nothing half-written
+        b.write_rules(SPRING)
+        plan = await b.run(dry_run=True)
+        assert plan.changed == 1 and plan.plan and "spring-bulk" in plan.plan[0]
+        assert not b.sim.state.promotions
+        assert (await b.run()).enqueued == 1
+        assert {CATEGORY_0100, CATEGORY_0200} >= {12}
+
+
+async def test_usage_cap_stops_the_campaign_and_is_announced_once(tmp_path: Path) -> None:
+    capped = SPRING.replace("conditions: {min_order_amount: 30000}", "conditions: {max_uses: 2}")
+    async with bench(tmp_path, capped, START) as b:
+        await b.run()
+        given = [b.place(2, [(1, 1)]) for _ in range(3)]
+        assert [bool(o.promotions) for o in given] == [True, True, False]  # the third is over the cap
+        await b.run()
+        assert b.events.campaign().count(("spring-bulk", "usage_cap")) == 1
+        await b.run()
+        assert b.events.campaign().count(("spring-bulk", "usage_cap")) == 1
