@@ -277,7 +277,9 @@ def _order_line(row: Mapping[str, Any], item_id: str, where: str) -> OrderLine:
     at = f"{where} item {item_id}"
     discount = as_decimal(row, "discount", Decimal(0), where=at)
     extra = row.get("extra") if isinstance(row.get("extra"), Mapping) else {}
-    bonus = extra.get("promotion_id") if extra.get("exclude_from_calculate") else None
+    # a free_products bonus: CS-Cart marks it exclude_from_calculate, saved_options_key "<promotion id>_<product id>"
+    key = str(extra.get("saved_options_key") or "")
+    bonus = key.partition("_")[0] if extra.get("exclude_from_calculate") else None
     return OrderLine(
         product_code=as_str(row, "product_code"),
         name=as_str(row, "product"),
@@ -304,7 +306,7 @@ def applied_promotions(data: Mapping[str, Any], where: str) -> tuple[AppliedProm
             found.append(AppliedPromotion(
                 promotion_id=as_int(row, "promotion_id", where=at), campaign_id=as_str(row, "campaign_id"),
                 discount=as_decimal(row, "discount", Decimal(0), where=at),
-                free_shipping=as_decimal(row, "free_shipping", Decimal(0), where=at),
+                free_shipping=row.get("free_shipping") in (True, "Y", "1", 1),
                 bonus_items=tuple((as_str(item, "product_code"), as_decimal(item, "amount", Decimal(1), where=at))
                                   for item in items if isinstance(item, Mapping))))
         return tuple(found)

@@ -65,7 +65,7 @@ class AppliedPromotion:
     promotion_id: int
     campaign_id: str = ""  # rules/campaigns.yaml id when the bridge manages the promotion
     discount: Decimal = Decimal(0)  # yen off the order (product and order discounts of this promotion)
-    free_shipping: Decimal = Decimal(0)  # shipping cost it waived
+    free_shipping: bool = False  # it made shipping free (CS-Cart keeps no amount for that)
     bonus_items: tuple[tuple[str, Decimal], ...] = ()  # (商品コード, quantity) given free
 
 

@@ -51,9 +51,7 @@ def test_the_payload_carries_the_period_days_priority_and_status() -> None:
             {"condition": "products", "operator": "in", "value": [{"product_id": 102, "amount": 1}]}]}]),
     ({"customer_groups": ["ランク1"]}, [{"condition": "usergroup", "operator": "eq", "value": "3"}]),
     ({"customers": ["000123", "000456"]}, [{"condition": "users", "operator": "in", "value": "7,8"}]),
-    ({"regions": ["東京都", "大阪府"]}, [{"set": "any", "set_value": 1, "conditions": [
-        {"condition": "state", "operator": "eq", "value": "13"},
-        {"condition": "state", "operator": "eq", "value": "大阪府"}]}]),
+    ({"regions": ["東京都", "大阪府"]}, [{"condition": "state", "operator": "in", "value": "13,大阪府"}]),
 ])
 def test_each_target_becomes_its_condition(target: dict[str, Any], expected: list[Any]) -> None:
     assert promotion(campaign(target=target), LOOKUPS, NOW)["conditions"]["conditions"] == expected

@@ -37,7 +37,8 @@ def detail(state: SimState, order: SimOrder) -> dict[str, Any]:
             "original_price": item.price, "discount": item.discount,
             "subtotal": money((Decimal(item.price) - Decimal(item.discount)) * item.amount), "tax_value": "0",
             "shipped_amount": str(item.shipped), "shipment_amount": str(item.amount - item.shipped),
-            "extra": {"product_options": [], **({"exclude_from_calculate": "Y", "promotion_id": item.promotion_id}
+            "extra": {"product_options": [], **({"exclude_from_calculate": True, "is_free_promotion_product": "Y",
+                                                 "saved_options_key": f"{item.promotion_id}_{item.product_id}"}
                                                 if item.promotion_id is not None else {})},
         }
         for item in order.items.values()

@@ -110,7 +110,8 @@ class _Cart:
         if kind == "users":
             return self.order.user_id in _numbers(value)
         if kind == "state":
-            return self.order.address.get("s_state", "") == str(value)
+            here = self.order.address.get("s_state", "")
+            return here in str(value).split(",") if op == "in" else here == str(value)
         if kind == "coupon_code":
             return str(value).upper() in self.coupons
         if kind == "number_of_usages":
@@ -221,7 +222,7 @@ def order_fields(state: SimState, order: SimOrder) -> dict[str, Any]:
     return {**core,
         "smile_bridge_promotions": [
             {"promotion_id": pid, "campaign_id": campaign_of(state, pid), "discount": applied["discount"],
-             "free_shipping": applied["free_shipping"], "bonus_items": applied["bonus_items"],
+             "free_shipping": any(b.get("bonus") == "free_shipping" for b in applied["bonuses"]), "bonus_items": applied["bonus_items"],
              "points": applied["points"]}
             for pid, applied in order.promotions.items()],
     }

@@ -22,7 +22,7 @@ target.categories         ``categories in <ids>`` (商品分類コード → ids
 target.products           any of ``products in [{product_id, amount: 1}]`` (商品コード → the bound product)
 target/conditions groups  any of ``usergroup eq <id>`` (usergroup by name)
 target.customers          ``users in <ids>`` (得意先コード → the bound user)
-target.regions            any of ``state eq <code>`` (``region_codes:`` in the rules, default the name)
+target.regions            ``state in <codes>`` (``region_codes:`` in the rules, default the name)
 min_order_amount          ``subtotal gte``
 min_quantity              ``products_number gte`` (units in the cart)
 products_all              one ``products in [{product_id, amount: 1}]`` per product
@@ -157,8 +157,8 @@ class _Compiler:
             items.append({"condition": "users", "operator": "in",
                           "value": _ids([self.customer(code, "target.customers") for code in target.customers])})
         if target.regions:
-            any_of([{"condition": "state", "operator": "eq", "value": self.lookups.region_codes.get(name, name)}
-                    for name in target.regions])
+            items.append({"condition": "state", "operator": "in",
+                          "value": ",".join(self.lookups.region_codes.get(name, name) for name in target.regions)})
         if cond.min_order_amount is not None:
             items.append({"condition": "subtotal", "operator": "gte", "value": _money(cond.min_order_amount)})
         if cond.min_quantity is not None:
