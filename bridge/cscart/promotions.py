@@ -1,4 +1,4 @@
-"""The smile_bridge add-on's promotions entity (docs/addon.md §8): the REST client and the sink of target
+"""The smile_bridge add-on's promotions entity (docs/addon.md §10): the REST client and the sink of target
 ``cscart_promotions``.
 
 ``GET /api/smile_bridge_promotions`` lists the promotions the bridge manages (campaign id → promotion id, status,

@@ -1,5 +1,5 @@
 """Promotions in the simulator: CS-Cart's ``cscart_promotions`` rows, the cart-zone subset the campaigns job uses
-applied at checkout, usage counting, and the add-on's ``/api/smile_bridge_promotions`` entity (docs/addon.md §8).
+applied at checkout, usage counting, and the add-on's ``/api/smile_bridge_promotions`` entity (docs/addon.md §10).
 
 Applied at ``place_order`` (highest priority first, ``stop_other_rules`` ends the walk), with conditions
 ``subtotal``, ``products_number``, ``categories``, ``products``, ``usergroup``, ``users``, ``state``,

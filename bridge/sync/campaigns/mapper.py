@@ -1,6 +1,6 @@
 """One campaign → the promotion the smile_bridge add-on stores with ``fn_update_promotion`` (pure, no I/O).
 
-The payload (``PUT /api/smile_bridge_promotions/<campaign id>``, docs/addon.md §8)::
+The payload (``PUT /api/smile_bridge_promotions/<campaign id>``, docs/addon.md §10)::
 
     {"campaign_id": "spring-bulk-2027", "name": "春のまとめ買い", "status": "A", "from_date": "2027-03-01",
      "to_date": "2027-03-31", "priority": 10, "stop_other_rules": "N", "zone": "cart",

@@ -1,6 +1,6 @@
 <?php
 /**
- * Campaigns → promotions (docs/addon.md §8): the CS-Cart side of SmileBridge\PromotionService (tables, languages,
+ * Campaigns → promotions (docs/addon.md §10): the CS-Cart side of SmileBridge\PromotionService (tables, languages,
  * fn_update_promotion), the smile_bridge_weekdays promotion condition, and each order's per-promotion amounts in
  * fn_get_order_info() (GET /orders/:id and get_orders_data=1 rows) as "smile_bridge_promotions".
  */

@@ -5,7 +5,7 @@ namespace SmileBridge;
 /**
  * PUT /api/smile_bridge_promotions/<campaign id>: the request body → the $data fn_update_promotion() takes.
  *
- * Validates the cart-zone conditions and bonuses the bridge compiles (docs/addon.md §8), renumbers condition and
+ * Validates the cart-zone conditions and bonuses the bridge compiles (docs/addon.md §10), renumbers condition and
  * bonus lists from 1 as CS-Cart's admin stores them, and turns the JST days from_date / to_date into unix
  * timestamps (00:00:00 and 23:59:59 JST; fn_parse_date() passes numbers through). A body holding only "status"
  * is a partial update (switching a promotion off); every other write names the whole promotion.

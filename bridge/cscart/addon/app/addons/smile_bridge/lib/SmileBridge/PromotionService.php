@@ -3,7 +3,7 @@
 namespace SmileBridge;
 
 /**
- * The promotions entity's logic (docs/addon.md §8): list the promotions the bridge manages with their usages and
+ * The promotions entity's logic (docs/addon.md §10): list the promotions the bridge manages with their usages and
  * whether they were edited by hand since the bridge wrote them; create or update one by campaign id (dry run:
  * answer what would be stored, write nothing). Never deletes: orders refer to their promotions.
  */

@@ -1,6 +1,6 @@
 <?php
 /**
- * /api/smile_bridge_promotions: the promotions the bridge manages, by campaign id (docs/addon.md §8).
+ * /api/smile_bridge_promotions: the promotions the bridge manages, by campaign id (docs/addon.md §10).
  *
  * GET                  {"promotions": [{campaign_id, promotion_id, status, number_of_usages, edited, …}],
  *                      "capabilities": {"reward_points": bool}}
