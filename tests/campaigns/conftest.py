@@ -68,7 +68,7 @@ class Bench:
 
     def write_rules(self, text: str) -> None:
         (self.settings.rules_dir / "campaigns.yaml").write_text(text, encoding="utf-8")
-        result = self.context.services["rules"].reload()
+        result = self.context.services.rules.reload()  # type: ignore[attr-defined]
         assert not result.problems, result
 
     async def run(self, *, dry_run: bool = False) -> JobResult:
@@ -108,9 +108,9 @@ async def bench(tmp_path: Path, campaigns_yaml: str, at: datetime, *, addon: boo
         wired = await wiring.build(settings, store)
         events = Recorder()
         dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)  # type: ignore[arg-type]
+        wired.services.events = events
         context = JobContext(settings=settings, store=store, clock=clock,  # type: ignore[arg-type]
-                             wake_dispatcher=dispatcher.wake,
-                             services={**wired.services, "events": events, "dispatcher": dispatcher})
+                             wake_dispatcher=dispatcher.wake, services=wired.services)
         try:
             yield Bench(sim, settings, store, context, dispatcher, clock, events, CampaignsJob(context))
         finally:

@@ -24,7 +24,6 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from bridge.cscart.promotions import OP, TARGET, PromotionListing, PromotionsClient
 from bridge.rules.campaigns import CampaignRules, CampaignState, next_boundary, state_at
@@ -33,7 +32,7 @@ from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.campaigns import mapper
 from bridge.sync.campaigns.notify import CampaignEvent, announce, log
-from bridge.sync.jobkit import finish, rules_of
+from bridge.sync.jobkit import finish
 
 JOB = "campaigns"
 ENTITY = "promotion"
@@ -51,7 +50,7 @@ class Desired:
 
 
 async def lookups(ctx: JobContext, rules: CampaignRules, listing: PromotionListing) -> mapper.Lookups:
-    client = ctx.service("cscart")
+    client = ctx.services.require_cscart()
     async with ctx.store.transaction() as tx:
         products = {code: int(cid) for cid, code in (await bindings.all_of(tx, *PRODUCT_BINDING)).items()}
         customers = {code: int(cid) for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
@@ -110,19 +109,18 @@ class CampaignsJob:
     def __init__(self, context: JobContext) -> None:
         self.context = context
         self._timer: asyncio.TimerHandle | None = None
-        provider = context.services.get("rules")
-        subscribe = getattr(provider, "subscribe", None)
+        subscribe = getattr(context.services.rules, "subscribe", None)  # the daemon's hot-reloading provider
         if callable(subscribe):
             subscribe(lambda _rules: self._trigger())
 
     def _trigger(self) -> None:
-        scheduler = self.context.services.get("scheduler")
+        scheduler = self.context.services.scheduler
         if scheduler is not None:
             scheduler.trigger(JOB)
 
     def _schedule_boundary(self, rules: CampaignRules, now: datetime) -> None:
         """Run again at the next start or end minute when that comes before the next regular run."""
-        if self.context.services.get("scheduler") is None:
+        if self.context.services.scheduler is None:
             return
         boundary = next_boundary(rules, now)
         if self._timer is not None:
@@ -138,9 +136,9 @@ class CampaignsJob:
         started = time.perf_counter()
         ctx = self.context
         result = JobResult()
-        rules = rules_of(ctx.services, "campaigns", CampaignRules)
+        rules = ctx.services.campaigns
         now = ctx.clock.now()
-        client = ctx.service("cscart")
+        client = ctx.services.require_cscart()
         if not await client.addon_installed():
             result.notes.append("the smile_bridge add-on is not installed: CS-Cart's REST has no promotions, so "
                                 "campaigns.yaml cannot be written (docs/addon.md §1)")
@@ -189,7 +187,7 @@ class CampaignsJob:
             result.notes.append(f"campaign {campaign_id}: the promotion was changed in CS-Cart by hand; "
                                 "campaigns.yaml is the source, so it is written again")
         if not options.dry_run:
-            await announce(ctx.services, events)
+            await announce(ctx.services.events, events)
             self._schedule_boundary(rules, now)
             if result.enqueued:
                 ctx.wake_dispatcher()
@@ -198,7 +196,7 @@ class CampaignsJob:
 
 async def managed(ctx: JobContext) -> PromotionListing | None:
     """The add-on's listing, or None when the add-on does not answer (``bridge campaigns list``)."""
-    client: Any = ctx.service("cscart")
+    client = ctx.services.require_cscart()
     if not await client.addon_installed():
         return None
     return await PromotionsClient(client).listing()

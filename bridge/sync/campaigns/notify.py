@@ -3,14 +3,13 @@ the ``bridge_campaign_events_total`` metric and the MQTT event ``campaign_change
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import structlog
 
 from bridge import metrics
-from bridge.events import publish_to
+from bridge.events import EventPublisher
 
 log = structlog.get_logger("bridge.campaigns")
 
@@ -35,9 +34,9 @@ class CampaignEvent:
         return f"{MESSAGES[self.kind]}: {self.campaign_id}" + (f" ({self.detail})" if self.detail else "")
 
 
-async def announce(services: Mapping[str, Any], events: list[CampaignEvent]) -> None:
+async def announce(publisher: EventPublisher, events: list[CampaignEvent]) -> None:
     for event in events:
         metrics.CAMPAIGN_EVENTS.labels(event=event.kind).inc()
         log.info("campaign." + event.kind, campaign=event.campaign_id, detail=event.detail, message=event.text())
-        await publish_to(services, "campaign_changed",
+        await publisher.publish("campaign_changed",
                          {"campaign_id": event.campaign_id, "event": event.kind, "detail": event.detail})
