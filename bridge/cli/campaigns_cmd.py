@@ -15,6 +15,7 @@ from rich.table import Table
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 from bridge.config import Settings
 from bridge.domain.time import JST, utcnow
+from bridge.logging import configure
 
 app = typer.Typer(help="Campaigns (rules/campaigns.yaml): state, next write, effect report.", no_args_is_help=True)
 
@@ -57,6 +58,7 @@ def list_(config: ConfigOption = None) -> None:
     from bridge.rules.campaigns import state_at
 
     settings = settings_or_exit(config)
+    configure(settings.log.level, settings.log.format)
     rules = _rules(settings)
     listing, problem = run_async(_listing(settings))
     now = utcnow()
@@ -86,6 +88,7 @@ def plan(config: ConfigOption = None) -> None:
     from bridge.cli.sync_cmd import _run
 
     settings = settings_or_exit(config)
+    configure(settings.log.level, settings.log.format)
     if not settings.cscart.url:
         raise CliError("cscart.url is not set: the plan compares with CS-Cart's promotions")
     result = run_async(_run(settings, "campaigns", True, False))
@@ -137,6 +140,7 @@ def report(
     if format not in FORMATS:
         raise CliError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}", exit_code=2)
     settings = settings_or_exit(config)
+    configure(settings.log.level, settings.log.format)
     effects, source = run_async(_effects(settings, campaign_id))
     rows = [e.as_json() for e in effects]
     if format == "json":

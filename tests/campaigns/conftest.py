@@ -3,6 +3,7 @@ test's), the real wiring, store and dispatcher, and a clock the test moves (the 
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -83,6 +84,26 @@ class Bench:
 
     def place(self, user_id: int, lines: list[tuple[int, int]], **kw: Any) -> Any:
         return self.sim.state.place_order(user_id=user_id, lines=lines, **kw)
+
+    def cli(self, *args: str) -> tuple[int, str]:
+        """``bridge …`` through the real CLI (call it with ``asyncio.to_thread``: the simulator runs in this loop)."""
+        from typer.testing import CliRunner
+
+        from bridge.cli import app
+
+        cscart = self.settings.cscart.model_dump(mode="json")
+        cscart.update(api_key=self.sim.api_key)
+        config = self.settings.data_dir.parent / "bridge.yaml"
+        config.write_text(json.dumps({"data_dir": str(self.settings.data_dir),
+                                      "rules_dir": str(self.settings.rules_dir),
+                                      "state_file": str(self.settings.state_path), "cscart": cscart},
+                                     ensure_ascii=False), encoding="utf-8")
+        result = CliRunner().invoke(app, [*args, "--config", str(config)])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            import traceback
+
+            return result.exit_code, result.output + "".join(traceback.format_exception(result.exception))
+        return result.exit_code, result.output
 
 
 @asynccontextmanager

@@ -147,3 +147,41 @@ async def test_usage_cap_stops_the_campaign_and_is_announced_once(tmp_path: Path
         assert b.events.campaign().count(("spring-bulk", "usage_cap")) == 1
         await b.run()
         assert b.events.campaign().count(("spring-bulk", "usage_cap")) == 1
+
+
+async def test_cli_plan_list_and_sync_show_each_campaign_and_its_promotion(tmp_path: Path) -> None:
+    import asyncio
+
+    from bridge.domain.time import utcnow
+
+    rules = """\
+version: 1
+categories: {"0100": [12]}
+campaigns:
+  - {id: running, name: 実施中, period: {start: 2020-01-01, end: 2099-12-31}, target: {all: true},
+     benefits: [{type: discount, percent: 3}]}
+  - {id: planned, name: 予定, period: {start: 2099-01-01, end: 2099-01-31}, target: {categories: ["0100"]},
+     conditions: {min_order_amount: 30000}, benefits: [{type: discount, percent: 5}, {type: free_shipping}]}
+  - {id: old, name: 終了, period: {start: 2020-01-01, end: 2020-01-31}, target: {all: true},
+     benefits: [{type: free_shipping}]}
+  - {id: points, name: ポイント, period: {start: 2020-01-01, end: 2099-12-31}, target: {all: true},
+     benefits: [{type: points, points: 100}]}
+"""
+    async with bench(tmp_path, rules, utcnow()) as b:
+        code, out = await asyncio.to_thread(b.cli, "campaigns", "plan")
+        assert code == 0, out
+        assert "campaigns: read 4, changed 3, enqueued 0, failed 1" in out
+        assert "running: (new)" in out and '"status":"A"' in out.replace(" ", "")
+        assert "points" in out and "Reward points" in out  # refused with the reason, in the plan's notes
+        assert not b.sim.state.promotions  # a plan writes nothing
+        code, out = await asyncio.to_thread(b.cli, "sync", "campaigns")
+        assert code == 0 and "delivered 3" in out, out
+        code, out = await asyncio.to_thread(b.cli, "campaigns", "list")
+        assert code == 0, out
+        rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 5}
+        assert "running 実施中" in rows["running"] and f"{b.promotion('running').promotion_id}" in rows["running"]
+        assert "planned 開始前" in rows["planned"] and " D " in rows["planned"]
+        assert "ended 終了" in rows["old"]
+        assert "running 実施中" in rows["points"] and rows["points"].split("│")[5].strip() == "-"  # never written
+        code, out = await asyncio.to_thread(b.cli, "rules", "check", str(b.settings.rules_dir))
+        assert code == 0 and "planned [開始前]: 1/1 0:00–1/31 24:00, カテゴリ0100, ¥30,000以上で5%引き+送料無料" in out
