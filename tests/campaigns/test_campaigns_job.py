@@ -185,3 +185,30 @@ campaigns:
         assert "running 実施中" in rows["points"] and rows["points"].split("│")[5].strip() == "-"  # never written
         code, out = await asyncio.to_thread(b.cli, "rules", "check", str(b.settings.rules_dir))
         assert code == 0 and "planned [開始前]: 1/1 0:00–1/31 24:00, カテゴリ0100, ¥30,000以上で5%引き+送料無料" in out
+
+
+async def test_the_job_runs_again_at_the_next_start_minute_and_after_a_rules_reload(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    class Triggers:
+        def __init__(self) -> None:
+            self.names: list[str] = []
+
+        def trigger(self, name: str) -> bool:
+            self.names.append(name)
+            return True
+
+    async with bench(tmp_path, SPRING, START - timedelta(seconds=1)) as b:
+        triggers = Triggers()
+        b.context.services.scheduler = triggers  # type: ignore[assignment]
+        await b.run()
+        assert triggers.names == []
+        await asyncio.sleep(2.5)  # 1 s to 10:00 JST (+ 0.5 s margin) on the job's clock
+        assert triggers.names == ["campaigns"]
+        b.clock.at = START + timedelta(days=3)  # the next boundary (the end) is weeks away: no early run
+        await b.run()
+        await asyncio.sleep(0.6)
+        assert triggers.names == ["campaigns"]
+        b.write_rules(SPRING.replace("priority: 10", "priority: 20"))
+        assert triggers.names == ["campaigns", "campaigns"]  # the reload asks for a run at once
