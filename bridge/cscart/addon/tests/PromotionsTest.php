@@ -194,22 +194,27 @@ final class PromotionsTest extends TestCase
 
     public function testAmountsPerPromotionFromTheOrder(): void
     {
+        // shaped like a real 4.20.1 order: total_discount of a product discount is per unit (3), the order's 6
         $order = [
             'promotions' => [
-                7 => ['bonuses' => [['bonus' => 'discount_on_categories'], ['bonus' => 'free_shipping', 'value' => '1']], 'total_discount' => 1520.0],
+                7 => ['bonuses' => [['bonus' => 'discount_on_categories'], ['bonus' => 'free_shipping', 'value' => '1']], 'total_discount' => 120],
+                8 => ['bonuses' => [['bonus' => 'order_discount']], 'total_discount' => 300],
                 9 => ['bonuses' => [['bonus' => 'free_products'], ['bonus' => 'give_points', 'value' => '200']]],
             ],
             'products' => [
-                '111' => ['product_id' => 5, 'product_code' => 'A-1', 'amount' => 3, 'extra' => []],
+                '111' => ['product_id' => 5, 'product_code' => 'A-1', 'amount' => 3,
+                    'extra' => ['promotions' => [7 => ['bonuses' => [['discount_bonus' => 'by_percentage', 'discount_value' => 10, 'discount' => 120]]]]]],
+                '112' => ['product_id' => 6, 'product_code' => 'B-2', 'amount' => 1, 'extra' => []],
                 '222' => ['product_id' => 900, 'product_code' => 'GIFT', 'amount' => 2,
                     'extra' => ['exclude_from_calculate' => true, 'saved_options_key' => '9_900']],
             ],
         ];
         $this->assertSame([
-            ['promotion_id' => 7, 'campaign_id' => 'spring-bulk', 'discount' => '1520.00', 'free_shipping' => true, 'bonus_items' => [], 'points' => 0],
+            ['promotion_id' => 7, 'campaign_id' => 'spring-bulk', 'discount' => '360.00', 'free_shipping' => true, 'bonus_items' => [], 'points' => 0],
+            ['promotion_id' => 8, 'campaign_id' => 'tokyo', 'discount' => '300.00', 'free_shipping' => false, 'bonus_items' => [], 'points' => 0],
             ['promotion_id' => 9, 'campaign_id' => '', 'discount' => '0.00', 'free_shipping' => false,
                 'bonus_items' => [['product_id' => 900, 'product_code' => 'GIFT', 'amount' => 2]], 'points' => 200],
-        ], PromotionAmounts::of($order, [7 => 'spring-bulk']));
+        ], PromotionAmounts::of($order, [7 => 'spring-bulk', 8 => 'tokyo']));
         $this->assertSame([], PromotionAmounts::of(['promotions' => []], []));
     }
 }

@@ -18,6 +18,17 @@ if (!defined('BOOTSTRAP')) {
 
 final class SmileBridgeCsCartPromotionStore implements PromotionStore
 {
+    public function __construct()
+    {
+        // An add-on upgraded in place (files replaced, not reinstalled) has not run addon.xml's install queries.
+        db_query(
+            'CREATE TABLE IF NOT EXISTS ?:smile_bridge_promotions ('
+            . ' campaign_id varchar(64) NOT NULL, promotion_id int(11) unsigned NOT NULL,'
+            . " fingerprint char(40) NOT NULL DEFAULT '', updated_at int(11) unsigned NOT NULL DEFAULT 0,"
+            . ' PRIMARY KEY (campaign_id), UNIQUE KEY promotion_id (promotion_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8'
+        );
+    }
+
     public function managed(): array
     {
         $rows = db_get_array('SELECT campaign_id, promotion_id, fingerprint FROM ?:smile_bridge_promotions');

@@ -3,9 +3,14 @@
 namespace SmileBridge;
 
 /**
- * What each applied promotion gave an order, for GET /orders/:id (the add-on's smile_bridge_promotions key):
- * CS-Cart keeps the applied promotions in orders.promotions (promotion id => bonuses, total_discount) and marks a
- * free_products item with extra.exclude_from_calculate and extra.saved_options_key "<promotion id>_<product id>".
+ * What each applied promotion gave an order, for GET /orders/:id (the add-on's smile_bridge_promotions key).
+ *
+ * CS-Cart keeps the applied promotions in orders.promotions (promotion id => bonuses, total_discount) and each
+ * discounted product's share in products[].extra.promotions[promotion id].bonuses[].discount (per unit). On a real
+ * 4.20.1 store a product discount's total_discount came back per unit (10 % of ¥30 × 2 units: total_discount 3,
+ * order discount 6), so product discounts are summed from the products (discount × amount); total_discount counts
+ * only for a promotion with an order_discount bonus (what it took off the subtotal), less its product part.
+ * A free_products item is marked extra.exclude_from_calculate and extra.saved_options_key "<promotion id>_<product id>".
  */
 final class PromotionAmounts
 {
@@ -33,8 +38,22 @@ final class PromotionAmounts
                 }
             }
             $items = [];
+            $onProducts = 0.0;
+            $orderLevel = false;
+            foreach ($bonuses as $bonus) {
+                if (is_array($bonus) && isset($bonus['bonus']) && $bonus['bonus'] === 'order_discount') {
+                    $orderLevel = true;
+                }
+            }
             foreach ($products as $product) {
                 $extra = isset($product['extra']) && is_array($product['extra']) ? $product['extra'] : [];
+                $shares = isset($extra['promotions'][$promotionId]['bonuses']) && is_array($extra['promotions'][$promotionId]['bonuses'])
+                    ? $extra['promotions'][$promotionId]['bonuses'] : [];
+                foreach ($shares as $share) {
+                    if (is_array($share) && isset($share['discount'])) {
+                        $onProducts += (float) $share['discount'] * (float) (isset($product['amount']) ? $product['amount'] : 0);
+                    }
+                }
                 $key = isset($extra['saved_options_key']) ? (string) $extra['saved_options_key'] : '';
                 if (!empty($extra['exclude_from_calculate']) && strpos($key, $promotionId . '_') === 0) {
                     $items[] = ['product_id' => (int) $product['product_id'],
@@ -42,7 +61,8 @@ final class PromotionAmounts
                         'amount' => (int) $product['amount']];
                 }
             }
-            $discount = is_array($applied) && isset($applied['total_discount']) ? (float) $applied['total_discount'] : 0.0;
+            $total = is_array($applied) && isset($applied['total_discount']) ? (float) $applied['total_discount'] : 0.0;
+            $discount = $onProducts + ($orderLevel ? max($total - $onProducts, 0.0) : 0.0);
             $out[] = [
                 'promotion_id' => $promotionId,
                 'campaign_id' => isset($campaigns[$promotionId]) ? $campaigns[$promotionId] : '',

@@ -15,8 +15,18 @@ namespace Tygh\Api\Entities;
 use Tygh\Api\AEntity;
 use Tygh\Api\Response;
 
+if (!function_exists('fn_smile_bridge_promotions')) {
+    require_once __DIR__ . '/../../../includes/promotions.php';  // func.php loads it too; this keeps the entity whole
+}
+
 class SmileBridgePromotions extends AEntity
 {
+    /** Campaign ids, not numbers: core's AEntity accepts numeric ids only (any other id answers 404). */
+    public function isValidIdentifier($id)
+    {
+        return is_string($id) && preg_match('/^[a-z0-9][a-z0-9_\-]{0,63}$/', $id) === 1;
+    }
+
     public function index($id = '', $params = array())
     {
         $service = fn_smile_bridge_promotions();
