@@ -212,3 +212,40 @@ async def test_the_job_runs_again_at_the_next_start_minute_and_after_a_rules_rel
         assert triggers.names == ["campaigns"]
         b.write_rules(SPRING.replace("priority: 10", "priority: 20"))
         assert triggers.names == ["campaigns", "campaigns"]  # the reload asks for a run at once
+
+
+async def test_an_order_with_the_campaign_reaches_the_smile_juchu_file_with_its_own_discount_line(
+        tmp_path: Path) -> None:
+    from bridge.cscart.sim.seed import ORDER_FLOW_YAML
+    from bridge.store import orders as mirror
+    from bridge.sync import RunOptions
+    from bridge.sync.orders.credit import set_credit
+    from bridge.sync.orders.job import OrdersJob
+    from bridge.sync.orders.settings import OrdersSettings
+
+    async with bench(tmp_path, SPRING, START) as b:
+        (b.settings.rules_dir / "order_flow.yaml").write_text(ORDER_FLOW_YAML, encoding="utf-8")
+        b.context.services.rules.reload()  # type: ignore[attr-defined]
+        await b.run()
+        order = b.place(2, big_cart(b) + [(11, 1)], shipping_cost=800, payment_id=1)
+        async with b.store.transaction() as tx:
+            await set_credit(tx, "000002", None)
+        b.clock.at = datetime.now(UTC)  # the orders job looks back from now
+        await OrdersJob(b.context, settings=OrdersSettings(initial_lookback_hours=24 * 365 * 20)).run(RunOptions())
+        async with b.store.transaction() as tx:
+            mirrored = await mirror.get(tx, order.order_id)
+        assert mirrored is not None
+        applied = mirrored.order.promotions
+        assert [(p.campaign_id, p.discount, p.free_shipping) for p in applied] == [
+            ("spring-bulk", order.discount, True)]
+        files = sorted((b.settings.data_dir / "smile" / "outbox").glob("juchu_*.csv"))
+        assert files, "the 受注 file was not written"
+        rows = [line.split(",") for line in files[-1].read_bytes().decode("cp932").splitlines()[1:]]
+        header = files[-1].read_bytes().decode("cp932").splitlines()[0].split(",")
+        name, amount = header.index("商品名"), header.index("金額")
+        lines = [(row[name], Decimal(row[amount])) for row in rows]
+        assert ("値引 spring-bulk", -order.discount) in lines
+        assert sum(value for _, value in lines) == order.total  # product lines before the discount + 値引
+        unit = Decimal(b.sim.state.products[1].price)
+        quantity = big_cart(b)[0][1]
+        assert (b.sim.state.products[1].product, unit * quantity) in lines
