@@ -132,7 +132,7 @@ def _pct(value: Decimal | None) -> str:
 @app.command()
 def report(
     campaign_id: Annotated[str | None, typer.Argument(help="One campaign id; all campaigns when omitted")] = None,
-    format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",  # noqa: A002
+    format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
     config: ConfigOption = None,
 ) -> None:
     """Effect: orders, customers, usage rate, revenue, discount cost, average order value against before and

@@ -124,7 +124,7 @@ def test_what_cs_cart_lacks_is_refused_with_the_field_and_the_fix(fields: dict[s
 
 def test_period_boundaries_are_jst_to_the_minute() -> None:
     c = campaign(period={"start": "2027-03-01 10:00", "end": "2027-03-31"})
-    jst = lambda *a: datetime(*a, tzinfo=JST)  # noqa: E731
+    jst = lambda *a: datetime(*a, tzinfo=JST)
     assert state_at(c, jst(2027, 3, 1, 9, 59)) is CampaignState.PLANNED
     assert state_at(c, jst(2027, 3, 1, 10, 0)) is CampaignState.RUNNING
     assert state_at(c, jst(2027, 3, 31, 23, 59)) is CampaignState.RUNNING

@@ -106,7 +106,7 @@ class _Cart:
             return any(i.product_id == int(row["product_id"]) and i.amount >= int(row.get("amount") or 1)
                        for row in rows for i in items)
         if kind == "usergroup":
-            return int(value) in self.usergroups
+            return int(str(value)) in self.usergroups
         if kind == "users":
             return self.order.user_id in _numbers(value)
         if kind == "state":

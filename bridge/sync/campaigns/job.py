@@ -83,8 +83,8 @@ def transitions(rules: CampaignRules, previous: dict[str, str], now: datetime) -
                                                                                           list[CampaignEvent]]:
     """The campaigns' states now and the events of those that changed since the last run."""
     states = {c.id: state_at(c, now).value for c in rules.campaigns}
-    for campaign_id, before in previous.items():
-        if campaign_id not in states and before != CampaignState.DISABLED.value:
+    for campaign_id, last in previous.items():
+        if campaign_id not in states and last != CampaignState.DISABLED.value:
             states[campaign_id] = CampaignState.DISABLED.value  # removed from the file
     events = []
     for campaign_id, state in states.items():
