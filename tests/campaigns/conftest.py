@@ -4,14 +4,18 @@ test's), the real wiring, store and dispatcher, and a clock the test moves (the 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
+import structlog
 
 from bridge import wiring
 from bridge.config import Settings
@@ -22,6 +26,17 @@ from bridge.sync import JobContext, JobResult, RunOptions
 from bridge.sync.campaigns.job import CampaignsJob
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _logging_back_to_defaults() -> Iterator[None]:
+    """A CLI test configures logging onto CliRunner's stream, which closes with it: later tests log elsewhere."""
+    yield
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
+            root.removeHandler(handler)
 CATEGORY_0100, CATEGORY_0200 = 12, 13
 
 
