@@ -1,15 +1,17 @@
 """Live (``-m live_cscart`` with BRIDGE_LIVE_CSCART_*): a campaign from campaigns.yaml becomes a promotion on a real
 CS-Cart with the smile_bridge add-on, an order gets its discount, the campaign ends and the next order does not.
 
-Orders are placed through ``POST /stores/:id/orders`` (CS-Cart's own cart calculation, promotions included), not
-through the storefront in a browser. The test deletes its orders and leaves its promotion disabled (promotions are
-never deleted); it uses a fresh campaign id each run.
+With ``BRIDGE_LIVE_CSCART_CUSTOMER=email:password`` (a storefront customer) the orders are placed in the storefront
+as a browser does (log in, add to cart, the checkout page's form: storefront.py); without it through
+``POST /stores/:id/orders`` (the same cart calculation, promotions included). The test deletes its orders and
+leaves its promotion disabled (promotions are never deleted); it uses a fresh campaign id each run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import uuid
 from datetime import timedelta
@@ -30,6 +32,7 @@ from bridge.sync import JobContext, RunOptions
 from bridge.sync.campaigns.job import CampaignsJob
 
 from .conftest import ROOT, MovableClock
+from .storefront import Shopper
 
 pytestmark = pytest.mark.live_cscart
 ENV = ("BRIDGE_LIVE_CSCART_URL", "BRIDGE_LIVE_CSCART_EMAIL", "BRIDGE_LIVE_CSCART_API_KEY")
@@ -63,7 +66,8 @@ async def test_a_campaign_goes_live_discounts_an_order_and_ends_by_itself(tmp_pa
         users = await client.request("GET", "users", params={"user_type": "C", "items_per_page": 1})
         user_id = int(users["users"][0]["user_id"])
         payments = await client.request("GET", "payments")
-        payment_id = int(next(p for p in payments["payments"] if p["status"] == "A")["payment_id"])
+        payment_id = int(next(p for p in payments["payments"] if p["status"] == "A"
+                              and "card" not in str(p["payment"]).lower())["payment_id"])
         shippings = await client.request("GET", "shippings")
         shipping_id = int(next(s for s in shippings["shippings"] if s["status"] == "A")["shipping_id"])
         (rules_dir / "campaigns.yaml").write_text(f"""\
@@ -90,12 +94,29 @@ campaigns:
             assert result.failed == 0, result.notes
             await dispatcher.drain_all()
 
+        customer = os.environ.get("BRIDGE_LIVE_CSCART_CUSTOMER", "")
+
         async def order() -> dict[str, Any]:
-            created = await client.request("POST", f"stores/{company_id}/orders", body={
-                "user_id": user_id, "payment_id": payment_id, "shipping_id": shipping_id,
-                "products": {str(product["product_id"]): {"product_id": product["product_id"], "amount": 2}}})
-            orders.append(int(created["order_id"]))
-            return dict(await client.request("GET", f"orders/{created['order_id']}"))
+            if customer:  # in the storefront, as a browser
+                email, _, password = customer.partition(":")
+                shopper = Shopper(cscart.url)
+                try:
+                    await shopper.log_in(email, password)
+                    await shopper.empty_cart()
+                    await shopper.add_to_cart(int(product["product_id"]), 2)
+                    page = await shopper.place_order(payment_id)
+                finally:
+                    await shopper.close()
+                placed = re.search(r"order_id=(\d+)", page)
+                assert placed, "the checkout did not place an order"
+                order_id = int(placed.group(1))
+            else:
+                created = await client.request("POST", f"stores/{company_id}/orders", body={
+                    "user_id": user_id, "payment_id": payment_id, "shipping_id": shipping_id,
+                    "products": {str(product["product_id"]): {"product_id": product["product_id"], "amount": 2}}})
+                order_id = int(created["order_id"])
+            orders.append(order_id)
+            return dict(await client.request("GET", f"orders/{order_id}"))
 
         promotions = PromotionsClient(client)
         await run()
