@@ -249,3 +249,22 @@ async def test_an_order_with_the_campaign_reaches_the_smile_juchu_file_with_its_
         unit = Decimal(b.sim.state.products[1].price)
         quantity = big_cart(b)[0][1]
         assert (b.sim.state.products[1].product, unit * quantity) in lines
+
+
+async def test_a_store_without_the_add_on_or_with_an_older_one_is_told_not_written(tmp_path: Path) -> None:
+    from bridge.cscart.simulator import install
+    from bridge.cscart.sim.app import ADDON_ENTITIES
+
+    async with bench(tmp_path, SPRING, START, addon=False) as b:
+        result = await b.run()
+        assert result.enqueued == 0 and any("add-on is not installed" in n for n in result.notes)
+        install(b.sim.state)
+        entity = ADDON_ENTITIES.pop("smile_bridge_promotions")
+        try:
+            assert await b.context.services.require_cscart().addon_installed(refresh=True)  # the answer is cached
+            result = await b.run()
+            assert result.enqueued == 0 and any("no promotions entity" in n for n in result.notes)
+        finally:
+            ADDON_ENTITIES["smile_bridge_promotions"] = entity
+        result = await b.run()
+        assert result.enqueued == 1 and b.promotion("spring-bulk").status == "A"

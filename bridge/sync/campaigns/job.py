@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bridge.cscart.client import NotFoundError
 from bridge.cscart.promotions import OP, TARGET, PromotionListing, PromotionsClient
 from bridge.rules.campaigns import CampaignRules, CampaignState, next_boundary, state_at
 from bridge.store import bindings, cursors, ledger
@@ -144,7 +145,12 @@ class CampaignsJob:
                                 "campaigns.yaml cannot be written (docs/addon.md §1)")
             return finish(JOB, result, options, started)
         promotions = PromotionsClient(client)
-        listing = await promotions.listing()
+        try:
+            listing = await promotions.listing()
+        except NotFoundError:
+            result.notes.append("the smile_bridge add-on on this store has no promotions entity (an older version): "
+                                "upgrade it (docs/addon.md §1) so campaigns.yaml can be written")
+            return finish(JOB, result, options, started)
         found = await lookups(ctx, rules, listing)
         events: list[CampaignEvent] = []
         async with ctx.store.transaction() as tx:
