@@ -252,8 +252,8 @@ async def test_an_order_with_the_campaign_reaches_the_smile_juchu_file_with_its_
 
 
 async def test_a_store_without_the_add_on_or_with_an_older_one_is_told_not_written(tmp_path: Path) -> None:
-    from bridge.cscart.simulator import install
     from bridge.cscart.sim.app import ADDON_ENTITIES
+    from bridge.cscart.simulator import install
 
     async with bench(tmp_path, SPRING, START, addon=False) as b:
         result = await b.run()
