@@ -268,3 +268,69 @@ async def test_a_store_without_the_add_on_or_with_an_older_one_is_told_not_writt
             ADDON_ENTITIES["smile_bridge_promotions"] = entity
         result = await b.run()
         assert result.enqueued == 1 and b.promotion("spring-bulk").status == "A"
+
+
+class SmtpSink:
+    """A minimal SMTP server on 127.0.0.1 (EHLO, MAIL, RCPT, DATA, QUIT) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.port = 0
+        self.server: object = None
+
+    async def __aenter__(self) -> SmtpSink:  # noqa: PYI034
+        import asyncio
+
+        self.server = await asyncio.start_server(self._session, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()  # type: ignore[attr-defined]
+
+    async def _session(self, reader, writer) -> None:  # type: ignore[no-untyped-def]
+        writer.write(b"220 sink ESMTP\r\n")
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                writer.write(b"250-sink\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                writer.write(b"354 go\r\n")
+                await writer.drain()
+                data = []
+                while (chunk := await reader.readline()) != b".\r\n":
+                    data.append(chunk)
+                self.messages.append(b"".join(data))
+                writer.write(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            else:
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+        writer.close()
+
+
+async def test_staff_get_one_mail_per_run_when_mail_is_configured(tmp_path: Path) -> None:
+    import email
+    from email import policy
+
+    from bridge.config import MailSettings
+
+    async with SmtpSink() as smtp, bench(tmp_path, SPRING, BEFORE) as b:
+        b.context.settings.mail = MailSettings(smtp_host="127.0.0.1", smtp_port=smtp.port,
+                                               staff=("eigyo@example.jp", "ops@example.jp"))
+        await b.run()
+        assert smtp.messages == []  # nothing started: no mail
+        b.clock.at = START
+        await b.run()
+        assert len(smtp.messages) == 1
+        mail = email.message_from_bytes(smtp.messages[0], policy=policy.default)
+        assert mail["To"] == "eigyo@example.jp, ops@example.jp"
+        assert "spring-bulk" in mail["Subject"]
+        assert "キャンペーン開始 / campaign started: spring-bulk" in mail.get_content()
+        b.context.settings.mail = MailSettings(smtp_host="127.0.0.1", smtp_port=1, staff=("x@example.jp",))
+        b.clock.at = END
+        result = await b.run()  # the SMTP server is unreachable: the run still succeeds, the event still goes out
+        assert result.enqueued == 1 and b.events.campaign()[-1] == ("spring-bulk", "ended")

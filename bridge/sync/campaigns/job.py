@@ -193,7 +193,7 @@ class CampaignsJob:
             result.notes.append(f"campaign {campaign_id}: the promotion was changed in CS-Cart by hand; "
                                 "campaigns.yaml is the source, so it is written again")
         if not options.dry_run:
-            await announce(ctx.services.events, events)
+            await announce(ctx.services.events, events, ctx.settings.mail)
             self._schedule_boundary(rules, now)
             if result.enqueued:
                 ctx.wake_dispatcher()

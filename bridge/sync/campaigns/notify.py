@@ -1,5 +1,6 @@
 """A campaign started, ended, was disabled, reached its usage cap, or was put back after a hand edit: one log line,
-the ``bridge_campaign_events_total`` metric and the MQTT event ``campaign_changed`` (``bridge/events/...``)."""
+the ``bridge_campaign_events_total`` metric, the MQTT event ``campaign_changed`` (``bridge/events/...``) and, when
+``mail.smtp_host`` and ``mail.staff`` are set, one staff mail per run listing them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Literal
 import structlog
 
 from bridge import metrics
+from bridge.config import MailSettings
 from bridge.events import EventPublisher
+from bridge.mail import send_staff
 
 log = structlog.get_logger("bridge.campaigns")
 
@@ -34,9 +37,12 @@ class CampaignEvent:
         return f"{MESSAGES[self.kind]}: {self.campaign_id}" + (f" ({self.detail})" if self.detail else "")
 
 
-async def announce(publisher: EventPublisher, events: list[CampaignEvent]) -> None:
+async def announce(publisher: EventPublisher, events: list[CampaignEvent], mail: MailSettings | None = None) -> None:
     for event in events:
         metrics.CAMPAIGN_EVENTS.labels(event=event.kind).inc()
         log.info("campaign." + event.kind, campaign=event.campaign_id, detail=event.detail, message=event.text())
         await publisher.publish("campaign_changed",
-                         {"campaign_id": event.campaign_id, "event": event.kind, "detail": event.detail})
+                                {"campaign_id": event.campaign_id, "event": event.kind, "detail": event.detail})
+    if events and mail is not None:
+        subject = f"[cscart-smile-bridge] キャンペーン / campaigns: {', '.join(e.campaign_id for e in events)}"
+        await send_staff(mail, subject, "\n".join(event.text() for event in events) + "\n")
