@@ -24,7 +24,6 @@ Lines whose product has no cost price count at cost 0 and are listed, so a missi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,10 +31,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bridge.domain.orders import Order, WorkflowState
-from bridge.domain.serialize import from_data
+from bridge.domain.orders import Order
 from bridge.domain.time import to_utc
 from bridge.rules.campaigns import Campaign, CampaignRules
+from bridge.store import orders as mirror
 from bridge.store.db import Connection
 
 ZERO = Decimal(0)
@@ -168,9 +167,7 @@ def effect(campaign: Campaign, rules: CampaignRules, facts: Iterable[OrderFacts]
 
 async def load_orders(tx: Connection) -> list[Order]:
     """Every mirrored order except cancelled ones."""
-    cursor = await tx.execute("SELECT data_json FROM orders WHERE workflow_state != ? ORDER BY order_id",
-                              (WorkflowState.CANCELLED.value,))
-    return [from_data(Order, json.loads(row[0])) for row in await cursor.fetchall()]
+    return await mirror.not_cancelled(tx)
 
 
 def latest_costs(settings: Any) -> tuple[dict[str, Decimal], str]:
