@@ -7,15 +7,22 @@ import csv
 import io
 import json
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
-from bridge.config import Settings
 from bridge.domain.time import JST, utcnow
-from bridge.logging import configure
+
+if TYPE_CHECKING:
+    from bridge.config import Settings
+
+
+def configure(level: str, fmt: str) -> None:
+    from bridge.logging import configure as configure_logging
+
+    configure_logging(level, fmt)
 
 app = typer.Typer(help="Campaigns (rules/campaigns.yaml): state, next write, effect report.", no_args_is_help=True)
 
