@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -39,7 +40,7 @@ def _rules(settings: Settings) -> Any:
         raise CliError(f"rules in {settings.rules_dir} are invalid; run `bridge rules check`:\n{exc}") from None
 
 
-def _when(moment: Any) -> str:
+def _when(moment: datetime) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
 
 

@@ -276,7 +276,8 @@ def _order_line(row: Mapping[str, Any], item_id: str, where: str) -> OrderLine:
     line keeps the price before it (the 受注 slip shows the discount as its own 値引 line)."""
     at = f"{where} item {item_id}"
     discount = as_decimal(row, "discount", Decimal(0), where=at)
-    extra = row.get("extra") if isinstance(row.get("extra"), Mapping) else {}
+    raw_extra = row.get("extra")
+    extra: Mapping[str, Any] = raw_extra if isinstance(raw_extra, Mapping) else {}
     # a free_products bonus: CS-Cart marks it exclude_from_calculate, saved_options_key "<promotion id>_<product id>"
     key = str(extra.get("saved_options_key") or "")
     bonus = key.partition("_")[0] if extra.get("exclude_from_calculate") else None

@@ -242,10 +242,10 @@ def _registry(call: ApiCall) -> dict[str, tuple[int, str]]:
 
 def campaign_of(state: SimState, promotion_id: int) -> str:
     addon = state.addon
-    registry = getattr(addon, "managed_promotions", {}) if addon is not None else {}
+    registry: dict[str, tuple[int, str]] = getattr(addon, "managed_promotions", {}) if addon is not None else {}
     for campaign_id, (pid, _) in registry.items():
         if pid == promotion_id:
-            return campaign_id
+            return str(campaign_id)
     return ""
 
 
@@ -312,7 +312,7 @@ def update(call: ApiCall) -> Result:
 
 
 def _copy(promotion: SimPromotion) -> SimPromotion:
-    return SimPromotion(**{name: getattr(promotion, name) for name in SimPromotion.__slots__})  # type: ignore[attr-defined]
+    return SimPromotion(**{name: getattr(promotion, name) for name in SimPromotion.__slots__})
 
 
 def refused(call: ApiCall) -> Result:
