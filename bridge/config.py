@@ -65,6 +65,7 @@ class JobsSettings(_Section):
     drift: JobSettings = _job(86400)  # CS-Cart amounts changed by hand (bridge/sync/catalog/drift.py)
     customer_prices: JobSettings = _job(3600)  # 得意先別単価 → the add-on (bridge/sync/catalog/customer_prices.py)
     shipping: JobSettings = _job(60)  # label files, result files, shipping mails (bridge/sync/shipping/job.py)
+    campaigns: JobSettings = _job(300)  # campaigns.yaml → CS-Cart promotions (bridge/sync/campaigns/job.py)
 
     def items(self) -> list[tuple[str, JobSettings]]:
         return [(name, getattr(self, name)) for name in type(self).model_fields]
@@ -115,6 +116,19 @@ class MqttSettings(_Section):
     publish_timeout: float = Field(10.0, gt=0, description="Seconds to wait for the broker's PUBACK")
 
 
+class MailSettings(_Section):
+    """Staff notifications by e-mail (campaign starts, ends and usage caps); off while smtp_host or staff is empty."""
+
+    smtp_host: str | None = Field(None, description="SMTP server; staff mail is off when empty")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    starttls: bool = Field(False, description="Upgrade the connection with STARTTLS before logging in")
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field("cscart-smile-bridge@localhost", description="From: address")
+    staff: tuple[str, ...] = Field((), description="Recipients of staff notifications")
+    timeout: float = Field(10.0, gt=0, description="Seconds to wait for the SMTP server")
+
+
 class CatalogSettings(_Section):
     """The products and customers jobs. Product field ownership is a rule (rules/products.yaml), not a setting."""
 
@@ -159,6 +173,7 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     cscart: CSCartSettings = Field(default_factory=CSCartSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
     smile: SmileSettings = Field(default_factory=SmileSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     orders: OrdersSettings = Field(default_factory=OrdersSettings)

@@ -44,6 +44,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "file_quarantined": ("file", "layout", "reason"),
     "order_flagged": ("order_id", "flag", "detail"),
     "sync_requested": ("job", "accepted"),
+    "campaign_changed": ("campaign_id", "event", "detail"),  # started | ended | disabled | usage_cap | repaired
 }
 ENVELOPE = ("id", "kind", "at", "source")
 QOS = 1

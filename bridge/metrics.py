@@ -131,3 +131,8 @@ BUILD_INFO = Gauge("bridge_build_info", "Version of the running bridge", ["versi
 
 def exposition() -> bytes:
     return generate_latest(REGISTRY)
+
+CAMPAIGN_EVENTS = Counter(
+    "bridge_campaign_events_total", "Campaign starts, ends, usage caps and repaired hand edits (campaigns job)",
+    ["event"], registry=REGISTRY,
+)

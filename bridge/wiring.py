@@ -83,6 +83,9 @@ async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:
 
         sink = AddonBatchSink(client, on_created=recorder(store))
     wiring.sinks[CSCartSink.target] = sink
+    from bridge.cscart.promotions import PromotionSink
+
+    wiring.sinks[PromotionSink.target] = PromotionSink(client)  # campaigns → the add-on's promotions entity
 
 
 async def _addon_answers(client: Any) -> bool:

@@ -18,6 +18,7 @@ def _register() -> None:
     from bridge.cli import (
         addon_cmd,
         backup_cmd,
+        campaigns_cmd,
         carriers_cmd,
         config_cmd,
         demo_cmd,
@@ -33,6 +34,7 @@ def _register() -> None:
     app.add_typer(addon_cmd.app, name="addon")
     app.command("backup")(backup_cmd.backup)
     app.command("run")(run.run)
+    app.add_typer(campaigns_cmd.app, name="campaigns")
     app.add_typer(carriers_cmd.app, name="carriers")
     app.add_typer(config_cmd.app, name="config")
     app.command("demo")(demo_cmd.demo)

@@ -49,9 +49,10 @@ def summary(rules: RuleSet, directory: Path) -> list[str]:
     pricing, stock, flow = rules.pricing, rules.stock, rules.order_flow
     letters = ", ".join(f"{state.value} {'/'.join(s.letters)}" for state, s in flow.states.items())
     kinds = sorted({m.kind for m in flow.payment_methods})
-    from bridge.rules.campaigns import active_campaigns
+    from bridge.rules.campaigns import active_campaigns, explain, state_at
 
-    active = [c.id for c in active_campaigns(rules.campaigns, utcnow())]
+    now = utcnow()
+    active = [c.id for c in active_campaigns(rules.campaigns, now)]
     stock_rules = len(stock.safety_stock.by_prefix) + len(stock.safety_stock.by_code)
     lines = [
         f"rules OK: {directory} (digest {rules.digest})",
@@ -66,6 +67,7 @@ def summary(rules: RuleSet, directory: Path) -> list[str]:
         f"({len(flow.payment_methods)} rules)",
         f"  {head('campaigns.yaml')} {len(rules.campaigns.campaigns)} campaign(s), active now: "
         f"{', '.join(active) or 'none'}",
+        *(f"    {c.id} [{state_at(c, now).label_ja}]: {explain(c)}" for c in rules.campaigns.campaigns),
         f"  {head('products.yaml')} outside validity → {rules.products.status.outside_validity}, not displayed → "
         f"{rules.products.status.not_displayed}",
         f"  {head('customers.yaml')} rank membership {'on' if rules.customers.rank_membership else 'off'}, "

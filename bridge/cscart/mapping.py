@@ -14,7 +14,7 @@ from typing import Any
 from bridge.domain.catalog import PriceTier
 from bridge.domain.customers import Address
 from bridge.domain.money import parse_decimal
-from bridge.domain.orders import Order, OrderLine
+from bridge.domain.orders import AppliedPromotion, Order, OrderLine
 from bridge.domain.time import from_unix
 from bridge.errors import PermanentError
 
@@ -242,17 +242,7 @@ def order_from_json(data: Mapping[str, Any]) -> Order:
         raise MappingError(f"{where}: field 'timestamp' is missing")
     products = data.get("products") or {}
     rows = products.items() if isinstance(products, Mapping) else ((str(i), row) for i, row in enumerate(products))
-    lines = tuple(
-        OrderLine(
-            product_code=as_str(row, "product_code"),
-            name=as_str(row, "product"),
-            quantity=as_decimal(row, "amount", where=f"{where} item {item_id}"),
-            unit_price=as_decimal(row, "price", Decimal(0), where=f"{where} item {item_id}"),
-            product_id=as_int(row, "product_id", 0, where=f"{where} item {item_id}") or None,
-            item_id=as_str(row, "item_id") or str(item_id),
-        )
-        for item_id, row in rows
-    )
+    lines = tuple(_order_line(row, str(item_id), where) for item_id, row in rows)
     payment = data.get("payment_method")
     shipping = data.get("shipping")
     shipping_ids = str(data.get("shipping_ids") or "")
@@ -276,7 +266,53 @@ def order_from_json(data: Mapping[str, Any]) -> Order:
         shipping=_address(data, "s_"),
         notes=as_str(data, "notes"),
         company_id=as_int(data, "company_id", 1, where=where),
+        promotions=applied_promotions(data, where),
+        subtotal_discount=as_decimal(data, "subtotal_discount", Decimal(0), where=where),
     )
+
+
+def _order_line(row: Mapping[str, Any], item_id: str, where: str) -> OrderLine:
+    """One ``products`` row. A promotion's product discount: ``price`` is after it, ``discount`` per unit, so the
+    line keeps the price before it (the 受注 slip shows the discount as its own 値引 line)."""
+    at = f"{where} item {item_id}"
+    discount = as_decimal(row, "discount", Decimal(0), where=at)
+    raw_extra = row.get("extra")
+    extra: Mapping[str, Any] = raw_extra if isinstance(raw_extra, Mapping) else {}
+    # a free_products bonus: CS-Cart marks it exclude_from_calculate, saved_options_key "<promotion id>_<product id>"
+    key = str(extra.get("saved_options_key") or "")
+    bonus = key.partition("_")[0] if extra.get("exclude_from_calculate") else None
+    return OrderLine(
+        product_code=as_str(row, "product_code"),
+        name=as_str(row, "product"),
+        quantity=as_decimal(row, "amount", where=at),
+        unit_price=as_decimal(row, "price", Decimal(0), where=at) + discount,
+        product_id=as_int(row, "product_id", 0, where=at) or None,
+        item_id=as_str(row, "item_id") or item_id,
+        discount=discount,
+        bonus_of=int(bonus) if bonus not in (None, "") and str(bonus).isdigit() else None,
+    )
+
+
+def applied_promotions(data: Mapping[str, Any], where: str) -> tuple[AppliedPromotion, ...]:
+    """The add-on's ``smile_bridge_promotions`` (per promotion: campaign id, discount, free shipping, bonus items)
+    or, without it, core's ``promotion_ids`` alone."""
+    rows = data.get("smile_bridge_promotions")
+    if isinstance(rows, list):
+        found = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                raise MappingError(f"{where}: smile_bridge_promotions[{index}] must be an object")
+            at = f"{where} smile_bridge_promotions[{index}]"
+            items = row.get("bonus_items") or []
+            found.append(AppliedPromotion(
+                promotion_id=as_int(row, "promotion_id", where=at), campaign_id=as_str(row, "campaign_id"),
+                discount=as_decimal(row, "discount", Decimal(0), where=at),
+                free_shipping=row.get("free_shipping") in (True, "Y", "1", 1),
+                bonus_items=tuple((as_str(item, "product_code"), as_decimal(item, "amount", Decimal(1), where=at))
+                                  for item in items if isinstance(item, Mapping))))
+        return tuple(found)
+    ids = str(data.get("promotion_ids") or "")
+    return tuple(AppliedPromotion(promotion_id=int(part)) for part in ids.split(",") if part.strip().isdigit())
 
 
 # --- records → JSON -------------------------------------------------------------------------------------------

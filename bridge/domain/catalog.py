@@ -34,6 +34,7 @@ class Product:
     category_code: str = ""  # 商品分類コード
     maker_name: str = ""  # メーカー名
     modified_on: date | None = None  # 操作日付
+    cost_price: Decimal | None = None  # 原価 (粗利算出用単価 / 標準仕入単価): the campaigns report's cost of goods
 
     @property
     def is_misc(self) -> bool:

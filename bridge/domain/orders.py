@@ -54,6 +54,19 @@ class OrderLine:
     product_id: int | None = None
     item_id: str = ""
     tax_rate: Decimal | None = None
+    discount: Decimal = Decimal(0)  # per unit, given by a promotion (unit_price is before it)
+    bonus_of: int | None = None  # promotion id of a free bonus item (¥0 line)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedPromotion:
+    """A CS-Cart promotion that applied to the order and what it gave (the add-on reports the amounts)."""
+
+    promotion_id: int
+    campaign_id: str = ""  # rules/campaigns.yaml id when the bridge manages the promotion
+    discount: Decimal = Decimal(0)  # yen off the order (product and order discounts of this promotion)
+    free_shipping: bool = False  # it made shipping free (CS-Cart keeps no amount for that)
+    bonus_items: tuple[tuple[str, Decimal], ...] = ()  # (商品コード, quantity) given free
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,8 @@ class Order:
     notes: str = ""
     company_id: int = 1
     extra: dict[str, str] = field(default_factory=dict)
+    promotions: tuple[AppliedPromotion, ...] = ()
+    subtotal_discount: Decimal = Decimal(0)  # order-level promotion discounts (product ones are on the lines)
 
 
 @dataclass(frozen=True, slots=True)

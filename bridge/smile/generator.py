@@ -196,7 +196,7 @@ def _product(rng: random.Random, index: int, today: date) -> Product:
         new_list_price=_yen(new_standard * Decimal("1.3"), 10) if new_standard else None,
         jan=jan_code(rng), tax_class="2" if item in ("割り箸",) else "1", displayed=rng.random() > 0.02,
         category_code=f"C{rng.randrange(1, 40):03d}", maker_name=maker,
-        modified_on=today - timedelta(days=rng.randint(0, 400)),
+        modified_on=today - timedelta(days=rng.randint(0, 400)), cost_price=_yen(standard * Decimal("0.65")),
     )
 
 

@@ -118,7 +118,8 @@ def _product(code: str, name: str, name_kana: Text = None, unit: Text = None, ca
              new_rank1_price: Num = None, new_rank2_price: Num = None, new_rank3_price: Num = None,
              new_rank4_price: Num = None, new_rank5_price: Num = None, new_list_price: Num = None, jan: Text = None,
              tax_class: Text = None, displayed: bool | None = None, valid_from: Day = None, valid_to: Day = None,
-             category_code: Text = None, maker_name: Text = None, modified_on: Day = None) -> Product:
+             category_code: Text = None, maker_name: Text = None, modified_on: Day = None,
+             cost_price: Num = None) -> Product:
     return Product(
         code=code, name=name, name_kana=name_kana or "", unit=unit or "", case_quantity=case_quantity,
         stock_managed=stock_managed is not False, standard_price=standard_price,
@@ -127,7 +128,7 @@ def _product(code: str, name: str, name_kana: Text = None, unit: Text = None, ca
         new_rank_prices=(new_rank1_price, new_rank2_price, new_rank3_price, new_rank4_price, new_rank5_price),
         new_list_price=new_list_price, jan=jan or "", tax_class=tax_class or "", displayed=displayed is not False,
         valid_from=valid_from, valid_to=valid_to, category_code=category_code or "", maker_name=maker_name or "",
-        modified_on=modified_on,
+        modified_on=modified_on, cost_price=cost_price,
     )
 
 
@@ -138,7 +139,7 @@ def _product_values(p: Product) -> dict[str, Any]:
         "new_price_date": p.new_price_date, "new_standard_price": p.new_standard_price,
         "new_list_price": p.new_list_price, "jan": p.jan, "tax_class": p.tax_class, "displayed": p.displayed,
         "valid_from": p.valid_from, "valid_to": p.valid_to, "category_code": p.category_code,
-        "maker_name": p.maker_name, "modified_on": p.modified_on,
+        "maker_name": p.maker_name, "modified_on": p.modified_on, "cost_price": p.cost_price,
     }
     values.update(zip(_RANKS, p.rank_prices, strict=True))
     values.update(zip(_NEW_RANKS, p.new_rank_prices, strict=True))
@@ -169,6 +170,7 @@ PRODUCTS = RecordSchema(
         FieldSpec("category_code", "code"),
         FieldSpec("maker_name", "text"),
         FieldSpec("modified_on", "date"),
+        FieldSpec("cost_price", **_PRICE),
     ),
     key=("code",),
     make=_product,

@@ -405,3 +405,10 @@ async def export_history(tx: Connection, order_id: int) -> list[tuple[Any, ...]]
         "FROM order_exports e JOIN order_export_batches b ON b.batch_id = e.batch_id WHERE e.order_id = ? "
         "ORDER BY e.id", (order_id,))
     return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def not_cancelled(tx: Connection) -> list[Order]:
+    """Every mirrored order except cancelled ones, oldest first (the campaigns effect report)."""
+    cursor = await tx.execute("SELECT data_json FROM orders WHERE workflow_state != ? ORDER BY order_id",
+                              (WorkflowState.CANCELLED.value,))
+    return [from_data(Order, json.loads(row[0])) for row in await cursor.fetchall()]

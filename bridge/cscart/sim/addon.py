@@ -71,6 +71,7 @@ class AddonState:
     next_event_id: int = 1
     params: dict[str, str] = field(default_factory=dict)  # ?:smile_bridge_params
     customer_prices: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
+    managed_promotions: dict[str, tuple[int, str]] = field(default_factory=dict)  # sim/promotions.py
     refuse_products: set[int] = field(default_factory=set)  # fn_update_product returns false for these (faults)
     wake_ups: list[int | str] = field(default_factory=list)  # HTTP status of each wake-up, or the error
     _clock: Any = None

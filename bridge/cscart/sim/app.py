@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler as WebHandler
 
-from bridge.cscart.sim import addon, orders, products, shipments, statuses, storefront, users
+from bridge.cscart.sim import addon, orders, products, promotions, shipments, statuses, storefront, users
 from bridge.cscart.sim.api import ApiCall, ApiError, Handler, Result, decode_body, json_response, parse_query
 from bridge.cscart.sim.faults import FaultConfig
 from bridge.cscart.sim.state import SimState
@@ -51,6 +51,7 @@ ADDON_ENTITIES: dict[str, Entity] = {
     "smile_bridge_events": Entity(addon.events_index, addon.events_refused, addon.events_acknowledge,
                                   addon.events_refused, forbidden=frozenset({"POST", "DELETE"})),
     "smile_bridge_batch": Entity(addon.batch_other, addon.batch_create, addon.batch_other, addon.batch_other),
+    "smile_bridge_promotions": Entity(promotions.index, promotions.refused, promotions.update, promotions.refused),
 }
 
 
@@ -303,7 +304,8 @@ async def _sim_faults_set(request: web.Request) -> web.Response:
 async def _sim_place_order(request: web.Request) -> web.Response:
     """A shopper checks out: ``{"user_id", "lines": [{"product_id", "amount"}], "payment_id", "shipping_id",
     "status" (default O; N = online payment not finished), "notes", "timestamp", "direct_ship": {"recipient"}
-    (the add-on's 直送 checkbox; needs the add-on)}``."""
+    (the add-on's 直送 checkbox; needs the add-on), "shipping_cost", "coupon_codes": [...]}``; live promotions
+    apply as CS-Cart's checkout would (sim/promotions.py)."""
     state = request.app[STATE_KEY]
     try:
         data = await request.json()
@@ -314,6 +316,7 @@ async def _sim_place_order(request: web.Request) -> web.Response:
             notes=str(data.get("notes", "")), timestamp=data.get("timestamp"),
             customer={k: str(v) for k, v in (data.get("customer") or {}).items()},
             direct_ship={k: str(v) for k, v in data["direct_ship"].items()} if data.get("direct_ship") else None,
+            shipping_cost=data.get("shipping_cost", 0), coupon_codes=tuple(data.get("coupon_codes") or ()),
         )
     except (KeyError, TypeError, ValueError) as exc:
         return web.json_response({"error": f"bad order: {exc}"}, status=400)

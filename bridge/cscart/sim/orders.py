@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from bridge.cscart.sim import promotions
 from bridge.cscart.sim.api import ApiCall, ApiError, Result, as_list, envelope, flag, page_params, paginate
 from bridge.cscart.sim.state import SimItem, SimOrder, SimState, item_id_for, money, mysql_utf8
 
@@ -31,17 +32,21 @@ def detail(state: SimState, order: SimOrder) -> dict[str, Any]:
     products = {
         item.item_id: {
             "item_id": item.item_id, "order_id": str(order.order_id), "product_id": str(item.product_id),
-            "product_code": item.product_code, "price": item.price, "amount": str(item.amount),
-            "product": item.product, "base_price": item.price, "original_price": item.price, "discount": "0",
-            "subtotal": money(Decimal(item.price) * item.amount), "tax_value": "0",
+            "product_code": item.product_code, "price": money(Decimal(item.price) - Decimal(item.discount)),
+            "amount": str(item.amount), "product": item.product, "base_price": item.price,
+            "original_price": item.price, "discount": item.discount,
+            "subtotal": money((Decimal(item.price) - Decimal(item.discount)) * item.amount), "tax_value": "0",
             "shipped_amount": str(item.shipped), "shipment_amount": str(item.amount - item.shipped),
-            "extra": {"product_options": []},
+            "extra": {"product_options": [], **({"exclude_from_calculate": True, "is_free_promotion_product": "Y",
+                                                 "saved_options_key": f"{item.promotion_id}_{item.product_id}"}
+                                                if item.promotion_id is not None else {})},
         }
         for item in order.items.values()
     }
     data.update({
-        "updated_at": str(order.updated_at), "subtotal": money(order.subtotal), "discount": "0.00",
-        "subtotal_discount": "0.00", "display_subtotal": money(order.subtotal), "payment_surcharge": "0.00",
+        "updated_at": str(order.updated_at), "subtotal": money(order.subtotal - order.discount),
+        "discount": money(order.discount), "subtotal_discount": order.subtotal_discount,
+        "display_subtotal": money(order.subtotal - order.discount), "payment_surcharge": "0.00",
         "shipping_cost": order.shipping_cost, "display_shipping_cost": order.shipping_cost,
         "shipping_ids": str(order.shipping_id),
         "shipping": [{"shipping_id": str(order.shipping_id),
@@ -50,8 +55,8 @@ def detail(state: SimState, order: SimOrder) -> dict[str, Any]:
         "need_shipping": True, "shipment_ids": [str(s) for s in order.shipment_ids],
         "payment_id": str(order.payment_id),
         "payment_method": {"payment_id": str(order.payment_id), "payment": state.payments.get(order.payment_id, "")},
-        "payment_info": [], "taxes": [], "tax_subtotal": "0", "tax_exempt": "N", "promotions": [],
-        "promotion_ids": "", "notes": order.notes, "details": order.details, "lang_code": "ja", "fields": [],
+        "payment_info": [], "taxes": [], "tax_subtotal": "0", "tax_exempt": "N", **promotions.order_fields(state, order),
+        "notes": order.notes, "details": order.details, "lang_code": "ja", "fields": [],
         "products": products, "profile_id": "1", "ip_address": "127.0.0.1",
     })
     for key in ADDRESS_KEYS:

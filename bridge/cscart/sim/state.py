@@ -46,6 +46,7 @@ class SimProduct:
     # product name per language where it differs from ``product`` (the default language's): a PUT without
     # lang_code writes only the default language's row, so the others keep the name they had
     names: dict[str, str] | None = None
+    category_ids: tuple[int, ...] = ()  # what a promotion's categories condition looks at
 
     def name_in(self, lang: str | None, default_language: str) -> str:
         if not lang or lang == default_language or not self.names:
@@ -98,6 +99,8 @@ class SimItem:
     price: str
     amount: int
     shipped: int = 0
+    discount: str = "0.00"  # per unit, from a promotion (CS-Cart's products[].discount)
+    promotion_id: int | None = None  # set on a ¥0 bonus item (free_products)
 
 
 @dataclass(slots=True)
@@ -122,15 +125,25 @@ class SimOrder:
     address: dict[str, str] = field(default_factory=dict)  # b_*/s_*
     shipment_ids: list[int] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)  # the add-on's columns (sim/addon.py)
+    # applied promotions (cscart_orders.promotions): promotion_id → {"bonuses": [...]} and, per promotion, what it
+    # gave (sim/promotions.py): {"discount": "500.00", "free_shipping": "800.00", "bonus_items": [...]}
+    promotions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    subtotal_discount: str = "0.00"  # order-level discounts
 
     @property
     def subtotal(self) -> Decimal:
         return sum((Decimal(i.price) * i.amount for i in self.items.values()), Decimal(0))
 
     @property
+    def discount(self) -> Decimal:
+        """Product discounts (per unit × amount)."""
+        return sum((Decimal(i.discount) * i.amount for i in self.items.values()), Decimal(0))
+
+    @property
     def total(self) -> Decimal:
         surcharge = Decimal(self.extra.get("smile_direct_ship_surcharge") or 0)  # the add-on's 直送 line
-        return self.subtotal + Decimal(self.shipping_cost) + surcharge
+        return (self.subtotal - self.discount - Decimal(self.subtotal_discount) + Decimal(self.shipping_cost)
+                + surcharge)
 
 
 @dataclass(slots=True)
@@ -190,6 +203,8 @@ class SimState:
     payments: dict[int, str] = field(default_factory=dict)
     shippings: dict[int, str] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
+    promotions: dict[int, Any] = field(default_factory=dict)  # cscart_promotions (sim/promotions.py)
+    reward_points: bool = False  # the Reward points add-on (give_points bonuses)
     next_ids: dict[str, int] = field(default_factory=dict)
     addon: Any = None  # simulator.addon.AddonState while the smile_bridge add-on is installed
     _sorted_cache: dict[tuple[str, str, int], list[int]] = field(default_factory=dict)
@@ -270,6 +285,10 @@ class SimState:
             to_department=not php_empty(flags.get("notify_department")),
             to_vendor=not php_empty(flags.get("notify_vendor")),
         ))
+        if self.promotions and order.promotions:  # fn_promotion_post_processing: usages follow the status
+            from bridge.cscart.sim.promotions import count_usage
+
+            count_usage(self, order, before, to)
         if self.addon is not None:  # the add-on's change_order_status_post hook
             self.addon.record("order.status_changed", order.order_id, {"status_from": before, "status_to": to})
         return to
@@ -292,8 +311,8 @@ class SimState:
 
     def place_order(self, *, user_id: int, lines: list[tuple[int, int]], payment_id: int = 1,
                     shipping_id: int = 1, status: str = "O", notes: str = "", timestamp: int | None = None,
-                    customer: dict[str, str] | None = None, direct_ship: dict[str, str] | None = None
-                    ) -> SimOrder:
+                    customer: dict[str, str] | None = None, direct_ship: dict[str, str] | None = None,
+                    shipping_cost: Any = 0, coupon_codes: tuple[str, ...] = ()) -> SimOrder:
         """What the storefront does: create the order as ``N``, then ``N → O`` with place_order (stock moves).
 
         With the add-on, ``direct_ship`` ({"recipient": …}) is the checkout's 直送 choice: the flag, the recipient
@@ -319,7 +338,12 @@ class SimState:
             company=customer.pop("company", user.company if user else ""),
             payment_id=payment_id, shipping_id=shipping_id, notes=mysql_utf8(notes),
             company_id=self.settings.company_id, address={**(user.profile if user else {}), **customer},
+            shipping_cost=money(shipping_cost),
         )
+        if self.promotions:  # the cart-zone promotions CS-Cart applies at checkout
+            from bridge.cscart.sim.promotions import apply_cart_promotions
+
+            apply_cart_promotions(self, order, coupon_codes)
         self.orders[order_id] = order
         if self.addon is not None:
             self.addon.on_order_created(self, order, direct_ship)

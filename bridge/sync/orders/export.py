@@ -26,6 +26,7 @@ from bridge.smile.writer import TextChange, atomic_write, batch_file_name, csv_w
 from bridge.store import exports
 from bridge.store.db import Connection
 from bridge.store.exports import PendingBatch
+from bridge.sync.campaigns.applied import bonus_label, discount_lines
 
 WRITING, WRITTEN, DISCARDED = "writing", "written", "discarded"
 
@@ -45,6 +46,9 @@ class ExportRules:
     surcharge_tax_rate: Decimal | None = None  # None = tax_rate
     product_tax_class: str = "1"
     misc_ship_to_code: str = "999999"
+    discount_item_code: str = "NB-01"  # a promotion's 値引 line (campaigns.yaml slip:)
+    discount_item_name: str = "値引"
+    discount_tax_class: str = "1"
     cancel_sign: int = -1  # 赤伝: quantities and amounts negated
 
 
@@ -105,8 +109,14 @@ def slip_rows(order: Order, party: Party, rules: ExportRules, *, sign: int = 1,
         })
 
     for line in order.lines:
-        add(line.product_code, line.name, line.quantity, line.unit_price, rules.product_tax_class,
+        name = line.name
+        if line.bonus_of is not None:  # a campaign's bonus item: a ¥0 line naming the campaign
+            name = f"{line.name} ({bonus_label(order, line.bonus_of)})"
+        add(line.product_code, name, line.quantity, line.unit_price, rules.product_tax_class,
             line.tax_rate if line.tax_rate is not None else rules.tax_rate)
+    for discount in discount_lines(order):  # a promotion's discount: its own 値引 line naming the campaign
+        add(rules.discount_item_code, f"{rules.discount_item_name} {discount.label}", Decimal(1), -discount.amount,
+            rules.discount_tax_class, rules.tax_rate)
     if order.shipping_cost:
         add(rules.shipping_item_code, rules.shipping_item_name, Decimal(1), order.shipping_cost,
             rules.shipping_tax_class, _rate(rules.shipping_tax_rate, rules.tax_rate))

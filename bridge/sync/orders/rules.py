@@ -9,6 +9,7 @@ import structlog
 
 from bridge.domain.orders import WorkflowState
 from bridge.errors import BridgeError
+from bridge.rules.campaigns import SlipRules
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.rules.pricing import PricingRules
 from bridge.sync.base import JobContext
@@ -24,6 +25,7 @@ ADDON_STATES = (WorkflowState.HOLD, WorkflowState.SHIPPING_INSTRUCTED, WorkflowS
 class OrderRules:
     flow: OrderFlowRules
     pricing: PricingRules
+    slip: SlipRules = SlipRules()  # campaigns.yaml slip: (the 値引 line)
 
     def export_rules(self) -> export.ExportRules:
         fee, surcharge = self.pricing.shipping_fee, self.pricing.direct_ship.slip_line
@@ -32,14 +34,15 @@ class OrderRules:
             shipping_tax_class=fee.tax_class or "0", surcharge_item_code=surcharge.item_code,
             surcharge_item_name=surcharge.item_name, surcharge_tax_class=surcharge.tax_class or "1",
             tax_rate=self.pricing.tax.default_rate_percent, shipping_tax_rate=fee.tax_rate_percent,
-            surcharge_tax_rate=surcharge.tax_rate_percent,
+            surcharge_tax_rate=surcharge.tax_rate_percent, discount_item_code=self.slip.discount_item_code,
+            discount_item_name=self.slip.discount_item_name, discount_tax_class=self.slip.discount_tax_class,
         )
 
 
 def order_rules(ctx: JobContext) -> OrderRules:
-    """The order_flow and pricing rules in force (one consistent rule set)."""
+    """The order_flow, pricing and campaigns (slip) rules in force (one consistent rule set)."""
     current = ctx.services.rules.current
-    return OrderRules(flow=current.order_flow, pricing=current.pricing)
+    return OrderRules(flow=current.order_flow, pricing=current.pricing, slip=current.campaigns.slip)
 
 
 async def current_order_rules(ctx: JobContext) -> OrderRules:
@@ -63,4 +66,4 @@ async def current_order_rules(ctx: JobContext) -> OrderRules:
                if rules.flow.letter_for(state) != letter}
     log.info("orders.addon_letters", changed=changed,
              hint="the add-on's letters win over order_flow.yaml; update the yaml to silence this")
-    return OrderRules(flow=flow, pricing=rules.pricing)
+    return OrderRules(flow=flow, pricing=rules.pricing, slip=rules.slip)

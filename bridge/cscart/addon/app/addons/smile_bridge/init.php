@@ -22,5 +22,7 @@ fn_register_hooks(
     // Checkout: customer prices, the direct-ship surcharge line, the credit and direct-ship checks.
     'get_cart_product_data',
     'calculate_cart_post',
-    'pre_place_order'
+    'pre_place_order',
+    // Campaigns: each applied promotion's amounts on the order (includes/promotions.php).
+    'get_order_info'
 );

@@ -1,0 +1,77 @@
+<?php
+
+namespace SmileBridge;
+
+/**
+ * What each applied promotion gave an order, for GET /orders/:id (the add-on's smile_bridge_promotions key).
+ *
+ * CS-Cart keeps the applied promotions in orders.promotions (promotion id => bonuses, total_discount) and each
+ * discounted product's share in products[].extra.promotions[promotion id].bonuses[].discount (per unit). On a real
+ * 4.20.1 store a product discount's total_discount came back per unit (10 % of ¥30 × 2 units: total_discount 3,
+ * order discount 6), so product discounts are summed from the products (discount × amount); total_discount counts
+ * only for a promotion with an order_discount bonus (what it took off the subtotal), less its product part.
+ * A free_products item is marked extra.exclude_from_calculate and extra.saved_options_key "<promotion id>_<product id>".
+ */
+final class PromotionAmounts
+{
+    /**
+     * @param array<string, mixed> $order fn_get_order_info()'s order (promotions, products)
+     * @param array<int, string> $campaigns promotion id => campaign id (the add-on's table)
+     * @return array<int, array<string, mixed>>
+     */
+    public static function of(array $order, array $campaigns): array
+    {
+        $promotions = isset($order['promotions']) && is_array($order['promotions']) ? $order['promotions'] : [];
+        $products = isset($order['products']) && is_array($order['products']) ? $order['products'] : [];
+        $out = [];
+        foreach ($promotions as $promotionId => $applied) {
+            $promotionId = (int) $promotionId;
+            $bonuses = is_array($applied) && isset($applied['bonuses']) && is_array($applied['bonuses']) ? $applied['bonuses'] : [];
+            $free = false;
+            $points = 0;
+            foreach ($bonuses as $bonus) {
+                $kind = is_array($bonus) && isset($bonus['bonus']) ? $bonus['bonus'] : '';
+                if ($kind === 'free_shipping') {
+                    $free = true;
+                } elseif ($kind === 'give_points') {
+                    $points += (int) (isset($bonus['value']) ? $bonus['value'] : 0);
+                }
+            }
+            $items = [];
+            $onProducts = 0.0;
+            $orderLevel = false;
+            foreach ($bonuses as $bonus) {
+                if (is_array($bonus) && isset($bonus['bonus']) && $bonus['bonus'] === 'order_discount') {
+                    $orderLevel = true;
+                }
+            }
+            foreach ($products as $product) {
+                $extra = isset($product['extra']) && is_array($product['extra']) ? $product['extra'] : [];
+                $shares = isset($extra['promotions'][$promotionId]['bonuses']) && is_array($extra['promotions'][$promotionId]['bonuses'])
+                    ? $extra['promotions'][$promotionId]['bonuses'] : [];
+                foreach ($shares as $share) {
+                    if (is_array($share) && isset($share['discount'])) {
+                        $onProducts += (float) $share['discount'] * (float) (isset($product['amount']) ? $product['amount'] : 0);
+                    }
+                }
+                $key = isset($extra['saved_options_key']) ? (string) $extra['saved_options_key'] : '';
+                if (!empty($extra['exclude_from_calculate']) && strpos($key, $promotionId . '_') === 0) {
+                    $items[] = ['product_id' => (int) $product['product_id'],
+                        'product_code' => isset($product['product_code']) ? (string) $product['product_code'] : '',
+                        'amount' => (int) $product['amount']];
+                }
+            }
+            $total = is_array($applied) && isset($applied['total_discount']) ? (float) $applied['total_discount'] : 0.0;
+            $discount = $onProducts + ($orderLevel ? max($total - $onProducts, 0.0) : 0.0);
+            $out[] = [
+                'promotion_id' => $promotionId,
+                'campaign_id' => isset($campaigns[$promotionId]) ? $campaigns[$promotionId] : '',
+                'discount' => number_format(round($discount, 2), 2, '.', ''),
+                'free_shipping' => $free,
+                'bonus_items' => $items,
+                'points' => $points,
+            ];
+        }
+        return $out;
+    }
+}

@@ -1,0 +1,208 @@
+"""Job ``campaigns``: ``rules/campaigns.yaml`` → CS-Cart promotions through the smile_bridge add-on.
+
+One run (every ``jobs.campaigns.interval``, default 5 min; at once after a rules reload; and at the next start or
+end minute of any campaign, JST):
+
+1. read the promotions the add-on manages (campaign id → promotion id, status, usages, ``edited``) and the ids a
+   campaign's codes compile to (product and customer bindings, usergroups and shippings from CS-Cart);
+2. map every campaign (mapper.py); the payload carries ``status`` ``A`` only while the period contains now, so a
+   start or an end is a change like any other;
+3. campaigns no longer in the file get ``{"status": "D"}`` (never deleted: orders refer to them); a managed
+   promotion edited by hand in CS-Cart's admin (or deleted there) is reported and written again;
+4. diff against the ledger (target ``cscart_promotions``, entity ``promotion``, key = campaign id) and enqueue only
+   what changed, in one store transaction with the campaigns' last known states;
+5. announce starts, ends, disables, usage caps and repairs (notify.py).
+
+A campaign that cannot be mapped (an unknown product, a missing category mapping, points without the reward points
+add-on) is reported and left as CS-Cart has it; one that should be off is still switched off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bridge.cscart.client import NotFoundError
+from bridge.cscart.promotions import OP, TARGET, PromotionListing, PromotionsClient
+from bridge.rules.campaigns import CampaignRules, CampaignState, next_boundary, state_at
+from bridge.store import bindings, cursors, ledger
+from bridge.sync import plan
+from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.campaigns import mapper
+from bridge.sync.campaigns.notify import CampaignEvent, announce, log
+from bridge.sync.jobkit import finish
+
+JOB = "campaigns"
+ENTITY = "promotion"
+PRODUCT_BINDING = ("cscart", "product", "smile", "product")
+CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
+STATES_CURSOR = "campaigns.states"
+CAPPED_CURSOR = "campaigns.capped"
+
+
+@dataclass(slots=True)
+class Desired:
+    payloads: dict[str, mapper.Payload] = field(default_factory=dict)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (campaign id, message)
+    repaired: list[str] = field(default_factory=list)
+
+
+async def lookups(ctx: JobContext, rules: CampaignRules, listing: PromotionListing) -> mapper.Lookups:
+    client = ctx.services.require_cscart()
+    async with ctx.store.transaction() as tx:
+        products = {code: int(cid) for cid, code in (await bindings.all_of(tx, *PRODUCT_BINDING)).items()}
+        customers = {code: int(cid) for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
+    groups = {group.name: group.usergroup_id for group in (await client.usergroups()).values() if group.type == "C"}
+    shippings_data = await client.request("GET", "shippings", params={"items_per_page": 100})
+    rows = shippings_data.get("shippings", []) if isinstance(shippings_data, dict) else []
+    shippings = sorted(int(row["shipping_id"]) for row in rows if str(row.get("status", "A")) == "A")
+    return mapper.Lookups(categories=rules.categories, products=products, usergroups=groups, customers=customers,
+                          shippings=shippings, region_codes=rules.region_codes, points=listing.reward_points)
+
+
+def desired_payloads(rules: CampaignRules, found: mapper.Lookups, listing: PromotionListing, written: set[str],
+                     now: datetime) -> Desired:
+    """What every managed promotion should be now (pure): mapped campaigns, disabled leftovers, mapping problems."""
+    desired = Desired()
+    for campaign in rules.campaigns:
+        try:
+            desired.payloads[campaign.id] = mapper.promotion(campaign, found, now)
+        except mapper.CampaignMappingError as exc:
+            desired.problems.append((campaign.id, str(exc)))
+            if state_at(campaign, now) is not CampaignState.RUNNING and (campaign.id in listing.promotions
+                                                                        or campaign.id in written):
+                desired.payloads[campaign.id] = mapper.disabled(campaign.id)
+    for campaign_id in sorted((set(listing.promotions) | written) - {c.id for c in rules.campaigns}):
+        desired.payloads[campaign_id] = mapper.disabled(campaign_id)  # gone from the file: off, never deleted
+    return desired
+
+
+def transitions(rules: CampaignRules, previous: dict[str, str], now: datetime) -> tuple[dict[str, str],
+                                                                                          list[CampaignEvent]]:
+    """The campaigns' states now and the events of those that changed since the last run."""
+    states = {c.id: state_at(c, now).value for c in rules.campaigns}
+    for campaign_id, last in previous.items():
+        if campaign_id not in states and last != CampaignState.DISABLED.value:
+            states[campaign_id] = CampaignState.DISABLED.value  # removed from the file
+    events = []
+    for campaign_id, state in states.items():
+        before = previous.get(campaign_id)
+        if before == state:
+            continue
+        if state == CampaignState.RUNNING.value:
+            events.append(CampaignEvent(campaign_id, "started"))
+        elif before == CampaignState.RUNNING.value and state == CampaignState.ENDED.value:
+            events.append(CampaignEvent(campaign_id, "ended"))
+        elif before is not None and state == CampaignState.DISABLED.value:
+            events.append(CampaignEvent(campaign_id, "disabled",
+                                        "removed from campaigns.yaml" if campaign_id not in
+                                        {c.id for c in rules.campaigns} else "enabled: false"))
+    return states, events
+
+
+@register(JOB, "rules/campaigns.yaml → CS-Cart promotions (add-on), switched on and off at their minute (JST)")
+class CampaignsJob:
+    name = JOB
+
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+        self._timer: asyncio.TimerHandle | None = None
+        subscribe = getattr(context.services.rules, "subscribe", None)  # the daemon's hot-reloading provider
+        if callable(subscribe):
+            subscribe(lambda _rules: self._trigger())
+
+    def _trigger(self) -> None:
+        scheduler = self.context.services.scheduler
+        if scheduler is not None:
+            scheduler.trigger(JOB)
+
+    def _schedule_boundary(self, rules: CampaignRules, now: datetime) -> None:
+        """Run again at the next start or end minute when that comes before the next regular run."""
+        if self.context.services.scheduler is None:
+            return
+        boundary = next_boundary(rules, now)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if boundary is None:
+            return
+        delay = (boundary - now).total_seconds() + 0.5
+        if delay <= self.context.settings.jobs.campaigns.interval:
+            self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._trigger)
+
+    async def run(self, options: RunOptions) -> JobResult:
+        started = time.perf_counter()
+        ctx = self.context
+        result = JobResult()
+        rules = ctx.services.campaigns
+        now = ctx.clock.now()
+        client = ctx.services.require_cscart()
+        if not await client.addon_installed():
+            result.notes.append("the smile_bridge add-on is not installed: CS-Cart's REST has no promotions, so "
+                                "campaigns.yaml cannot be written (docs/addon.md §1)")
+            return finish(JOB, result, options, started)
+        promotions = PromotionsClient(client)
+        try:
+            listing = await promotions.listing()
+        except NotFoundError:
+            result.notes.append("the smile_bridge add-on on this store has no promotions entity (an older version): "
+                                "upgrade it (docs/addon.md §1) so campaigns.yaml can be written")
+            return finish(JOB, result, options, started)
+        found = await lookups(ctx, rules, listing)
+        events: list[CampaignEvent] = []
+        async with ctx.store.transaction() as tx:
+            written = set(await ledger.get_hashes(tx, TARGET, ENTITY))
+            desired = desired_payloads(rules, found, listing, written, now)
+            result.read = len(rules.campaigns)
+            stale = []
+            for campaign_id in desired.payloads:
+                remote = listing.promotions.get(campaign_id)
+                if campaign_id in written and (remote is None or remote.edited):
+                    stale.append(campaign_id)
+                    desired.repaired.append(campaign_id)
+            if stale and not options.dry_run:
+                await ledger.forget(tx, TARGET, ENTITY, stale)  # written again below
+            computed = await plan.diff(tx, TARGET, ENTITY, OP, desired.payloads)
+            if options.dry_run:
+                computed.changes += [plan.Change(key, None, desired.payloads[key]) for key in stale
+                                     if key not in {c.key for c in computed.changes}]
+            result.changed = len(computed.changes)
+            result.plan += computed.describe(limit=20)
+            previous = json.loads(await cursors.get(tx, STATES_CURSOR) or "{}")
+            states, events = transitions(rules, previous, now)
+            capped_before = set(json.loads(await cursors.get(tx, CAPPED_CURSOR) or "[]"))
+            capped = {c.id for c in rules.campaigns if c.conditions.max_uses is not None
+                      and c.id in listing.promotions
+                      and listing.promotions[c.id].number_of_usages >= c.conditions.max_uses}
+            events += [CampaignEvent(cid, "usage_cap", f"{listing.promotions[cid].number_of_usages} orders")
+                       for cid in sorted(capped - capped_before)]
+            events += [CampaignEvent(cid, "repaired", "edited by hand in CS-Cart" if cid in listing.promotions
+                                     else "deleted in CS-Cart") for cid in desired.repaired]
+            if not options.dry_run:
+                result.enqueued = await plan.enqueue(tx, computed, ctx.clock.time())
+                await cursors.set_(tx, STATES_CURSOR, json.dumps(states, sort_keys=True))
+                await cursors.set_(tx, CAPPED_CURSOR, json.dumps(sorted(capped)))
+        for campaign_id, message in desired.problems:
+            result.failed += 1
+            result.notes.append(message)
+            log.warning("campaign.unmapped", campaign=campaign_id, problem=message)
+        for campaign_id in desired.repaired:
+            result.notes.append(f"campaign {campaign_id}: the promotion was changed in CS-Cart by hand; "
+                                "campaigns.yaml is the source, so it is written again")
+        if not options.dry_run:
+            await announce(ctx.services.events, events, ctx.settings.mail)
+            self._schedule_boundary(rules, now)
+            if result.enqueued:
+                ctx.wake_dispatcher()
+        return finish(JOB, result, options, started)
+
+
+async def managed(ctx: JobContext) -> PromotionListing | None:
+    """The add-on's listing, or None when the add-on does not answer (``bridge campaigns list``)."""
+    client = ctx.services.require_cscart()
+    if not await client.addon_installed():
+        return None
+    return await PromotionsClient(client).listing()

@@ -1,0 +1,154 @@
+"""A campaigns test bench: the seeded simulator with the add-on, the shipped rules (campaigns.yaml replaced by the
+test's), the real wiring, store and dispatcher, and a clock the test moves (the simulator's clock follows it)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from bridge import wiring
+from bridge.config import Settings
+from bridge.cscart.simulator import Simulator, run_simulator
+from bridge.dispatch import Dispatcher
+from bridge.store import Store, bindings
+from bridge.sync import JobContext, JobResult, RunOptions
+from bridge.sync.campaigns.job import CampaignsJob
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _logging_back_to_defaults() -> Iterator[None]:
+    """A CLI test configures logging onto CliRunner's stream, which closes with it: later tests log elsewhere."""
+    yield
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
+            root.removeHandler(handler)
+CATEGORY_0100, CATEGORY_0200 = 12, 13
+
+
+class MovableClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def time(self) -> float:
+        return self.at.timestamp()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class Recorder:
+    """An events publisher that keeps what was published (validated like the real one)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def publish(self, kind: str, payload: Any) -> None:
+        from bridge.domain.time import Clock
+        from bridge.events import build_event
+
+        build_event(kind, payload, source="test", clock=Clock())
+        self.events.append((kind, dict(payload)))
+
+    def campaign(self) -> list[tuple[str, str]]:
+        return [(p["campaign_id"], p["event"]) for kind, p in self.events if kind == "campaign_changed"]
+
+
+@dataclass
+class Bench:
+    sim: Simulator
+    settings: Settings
+    store: Store
+    context: JobContext
+    dispatcher: Dispatcher
+    clock: MovableClock
+    events: Recorder
+    job: CampaignsJob
+
+    def write_rules(self, text: str) -> None:
+        (self.settings.rules_dir / "campaigns.yaml").write_text(text, encoding="utf-8")
+        result = self.context.services.rules.reload()  # type: ignore[attr-defined]
+        assert not result.problems, result
+
+    async def run(self, *, dry_run: bool = False) -> JobResult:
+        result = await self.job.run(RunOptions(dry_run=dry_run))
+        if not dry_run:
+            await self.dispatcher.drain_all()
+        return result
+
+    def promotion(self, campaign_id: str) -> Any:
+        promotion_id, _ = self.sim.addon.managed_promotions[campaign_id]
+        return self.sim.state.promotions[promotion_id]
+
+    def place(self, user_id: int, lines: list[tuple[int, int]], **kw: Any) -> Any:
+        return self.sim.state.place_order(user_id=user_id, lines=lines, **kw)
+
+    def cli(self, *args: str) -> tuple[int, str]:
+        """``bridge …`` through the real CLI (call it with ``asyncio.to_thread``: the simulator runs in this loop)."""
+        from typer.testing import CliRunner
+
+        from bridge.cli import app
+
+        cscart = self.settings.cscart.model_dump(mode="json")
+        cscart.update(api_key=self.sim.api_key)
+        config = self.settings.data_dir.parent / "bridge.yaml"
+        config.write_text(json.dumps({"data_dir": str(self.settings.data_dir),
+                                      "rules_dir": str(self.settings.rules_dir),
+                                      "state_file": str(self.settings.state_path), "cscart": cscart},
+                                     ensure_ascii=False), encoding="utf-8")
+        result = CliRunner().invoke(app, [*args, "--config", str(config)])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            import traceback
+
+            return result.exit_code, result.output + "".join(traceback.format_exception(result.exception))
+        return result.exit_code, result.output
+
+
+@asynccontextmanager
+async def bench(tmp_path: Path, campaigns_yaml: str, at: datetime, *, addon: bool = True) -> AsyncIterator[Bench]:
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules_dir)
+    (rules_dir / "campaigns.yaml").write_text(campaigns_yaml, encoding="utf-8")
+    clock = MovableClock(at)
+    async with run_simulator(products=30, users=10, orders=0, addon=addon) as sim:
+        sim.state.clock = clock.time
+        for pid in range(1, 11):
+            sim.state.products[pid].category_ids = (CATEGORY_0100,)
+        for pid in range(11, 21):
+            sim.state.products[pid].category_ids = (CATEGORY_0200,)
+        settings = Settings(data_dir=tmp_path / "data", rules_dir=rules_dir, cscart=sim.client_settings(),
+                            log={"level": "WARNING"})
+        store = await Store.open(settings.state_path)
+        async with store.transaction() as tx:
+            for pid, product in sim.state.products.items():
+                await bindings.bind(tx, "cscart", "product", str(pid), "smile", "product", product.product_code)
+            for uid in sim.state.users:
+                await bindings.bind(tx, "cscart", "user", str(uid), "smile", "customer", f"{uid:06d}")
+        wired = await wiring.build(settings, store)
+        events = Recorder()
+        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)  # type: ignore[arg-type]
+        wired.services.events = events
+        context = JobContext(settings=settings, store=store, clock=clock,  # type: ignore[arg-type]
+                             wake_dispatcher=dispatcher.wake, services=wired.services)
+        try:
+            yield Bench(sim, settings, store, context, dispatcher, clock, events, CampaignsJob(context))
+        finally:
+            await wired.aclose()
+            await store.close()
