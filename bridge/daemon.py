@@ -47,7 +47,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._dispatch_task: asyncio.Task[None] | None = None
-        self.reload_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.reload_hooks: list[Callable[[], Awaitable[object]]] = []
         self.lock = StateLock(settings.state_path)
         self.events: EventPublisher = NullPublisher()
 

@@ -305,7 +305,8 @@ class ResultInbox(Inbox):
                                                       sentinel if sentinel.is_file() else None)))
         return [item for _, item in sorted(ready, key=lambda pair: (pair[0], pair[1].path.name))]
 
-    async def process_file(self, item: InboxFile, apply: object = None) -> Processed:
+    async def process_file(self, item: InboxFile, apply: object = None, *, outcome: str = "applied") -> Processed:
+        del outcome  # a result file is applied whole or refused; there is no older snapshot to supersede
         self.dirs.create()
         if item.size > self.settings.max_file_bytes:
             report = (f"{item.path.name}: {item.size:,} bytes is more than the limit of "
@@ -316,14 +317,14 @@ class ResultInbox(Inbox):
         if await self._already_applied(item.file_type, checksum):
             return await self._record(item, checksum, "duplicate", moved_to=self._archive(item, suffix=".duplicate"))
         data = await asyncio.to_thread(item.path.read_bytes)
-        outcome = await import_result(self.sc, data, item.path.name, self.sc.ctx.clock.now())
-        self.outcomes.append(outcome)
-        if not outcome.ok:
+        imported = await import_result(self.sc, data, item.path.name, self.sc.ctx.clock.now())
+        self.outcomes.append(imported)
+        if not imported.ok:
             report = (f"file: {item.path.name}\nsha256: {checksum}\n"
                       f"checked: {datetime.now(JST).isoformat(timespec='seconds')}\nnothing of this file was applied; "
-                      "fix every error below and deliver the file again.\n\n" + outcome.report() + "\n")
-            return await self._quarantine(item, checksum, "rejected", report, problems=len(outcome.errors))
-        return await self._record(item, checksum, "applied", records=outcome.new_parcels,
+                      "fix every error below and deliver the file again.\n\n" + imported.report() + "\n")
+            return await self._quarantine(item, checksum, "rejected", report, problems=len(imported.errors))
+        return await self._record(item, checksum, "applied", records=imported.new_parcels,
                                   moved_to=self._archive(item))
 
 
