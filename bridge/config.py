@@ -11,7 +11,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -22,6 +24,7 @@ from pydantic_settings import (
 
 from bridge.cscart.settings import CSCartSettings
 from bridge.errors import ConfigError
+from bridge.i18n.times import DEFAULT_ZONE
 from bridge.smile.settings import SmileSettings
 
 ENV_PREFIX = "BRIDGE_"
@@ -97,6 +100,23 @@ class HttpSettings(_Section):
     port: int = Field(9380, ge=0, le=65535, description="0 picks a free port")
 
 
+class UiSettings(_Section):
+    """What people read: the language of messages and the time zone of times shown to them (bridge/i18n)."""
+
+    language: Literal["auto", "ja", "en"] = Field(
+        "auto", description="auto = from LC_ALL/LC_MESSAGES/LANG (ja_JP… → Japanese); ja or en forces it")
+    timezone: str = Field(DEFAULT_ZONE, description="Shop time zone for times shown to people (IANA name)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Tokyo") from None
+        return value
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["auto", "json", "console"] = Field("auto", description="auto = console on a TTY, JSON otherwise")
@@ -167,6 +187,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("/var/lib/cscart-smile-bridge"), description="State and working files")
     state_file: Path | None = Field(None, description="sqlite state; default DATA_DIR/state.sqlite3")
     rules_dir: Path = Field(Path("rules"), description="Folder with the ops-editable rules/*.yaml")
+    ui: UiSettings = Field(default_factory=UiSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)

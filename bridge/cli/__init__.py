@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import typer
 
+from bridge import __version__, i18n
+from bridge.i18n import _
+
+# Help texts are built when the command modules are imported: pick the language first.
+i18n.configure_from_env()
+
 app = typer.Typer(
     name="bridge",
-    help="cscart-smile-bridge: keeps a CS-Cart B2B shop and the SMILE ERP consistent.",
+    help=_("cscart-smile-bridge: keeps a CS-Cart B2B shop and the SMILE ERP consistent."),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cscart-smile-bridge {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help=_("Print the version and exit.")),
+) -> None:
+    # Each invocation (also CliRunner's in tests) follows the environment it runs in.
+    i18n.configure_from_env()
 
 
 def _register() -> None:
