@@ -44,8 +44,12 @@ def check(
         console.print(yaml.safe_dump(masked(settings), sort_keys=False, allow_unicode=True), highlight=False,
                       markup=False)
     else:
-        for label, value in summary(settings):
-            console.print(f"  {label:<24} {value}", highlight=False, markup=False)
+        from rich.cells import cell_len, set_cell_size
+
+        rows = summary(settings)
+        width = max(cell_len(label) for label, _value in rows) + 2
+        for label, value in rows:
+            console.print(f"  {set_cell_size(label, width)}{value}", highlight=False, markup=False)
     findings = preflight.check(settings, source)
     failed_connection = False
     if connect and not any(f.level == "error" for f in findings):
