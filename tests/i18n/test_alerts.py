@@ -45,3 +45,18 @@ def test_a_missing_scrape_fires_through_absent() -> None:
 
 def test_every_alert_has_texts() -> None:
     assert set(rules(SHIPPED.read_text(encoding="utf-8"))) == set(alerting.TEXTS)
+
+
+def test_shipped_dashboard_is_the_japanese_rendering_and_english_renders_too(lang: str) -> None:
+    import json
+
+    from bridge import dashboards
+
+    shipped_path = ROOT / "ops" / "grafana" / "dashboard.json"
+    shipped = shipped_path.read_text(encoding="utf-8")
+    assert dashboards.dumps(dashboards.render(json.loads(shipped), "ja")) == shipped, (
+        "ops/grafana/dashboard.json is out of step: run python -m bridge.dashboards --output ops/grafana/dashboard.json")
+    rendered = dashboards.render(json.loads(shipped), lang)
+    titles = {panel["id"]: panel["title"] for panel in rendered["panels"]}
+    assert titles[15] == {"en": "Dead letters", "ja": "配信不能"}[lang]
+    assert rendered["__inputs"] == [dashboards.DATASOURCE_INPUT]
