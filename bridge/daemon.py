@@ -113,7 +113,7 @@ class Daemon:
         skipped = unconfigured_jobs(self.settings)
         if skipped:  # one line, not a failure every run and /readyz 503 for ever
             reasons = sorted(set(skipped.values()))
-            log.warning("jobs.not_configured", jobs=", ".join(sorted(skipped)), reason="; ".join(reasons),
+            log.warning("daemon.jobs_not_configured", jobs=", ".join(sorted(skipped)), reason="; ".join(reasons),
                         message=_("jobs not started: {jobs} ({reason})").format(
                             jobs=", ".join(sorted(skipped)), reason="; ".join(reasons)))
         for name, spec in specs.items():

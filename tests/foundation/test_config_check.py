@@ -131,7 +131,7 @@ def test_example_config_daemon_is_ready(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert body is not None and body["ready"] is True, log.read_text()
         lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-        skipped = [line for line in lines if line.get("event") == "jobs.not_configured"]
+        skipped = [line for line in lines if line.get("event") == "daemon.jobs_not_configured"]
         assert len(skipped) == 1 and "orders" in skipped[0]["jobs"], lines
     finally:
         daemon.terminate()
