@@ -121,7 +121,8 @@ class UiSettings(_Section):
 
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["auto", "json", "console"] = Field("auto", description="auto = console on a TTY, JSON otherwise")
+    format: Literal["auto", "journal", "json", "console"] = Field(
+        "auto", description="auto = journal under systemd, console on a TTY, JSON otherwise")
 
 
 class MqttSettings(_Section):
