@@ -101,3 +101,23 @@ def test_rules_check_cli_in_both_languages(tmp_path: Path, lang: str) -> None:
 
 def test_shipped_example_config_loads() -> None:
     assert load_settings(EXAMPLE_CONFIG).ui.timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize(("old", "new", "key", "words"), [
+    ("  unit: 0.01\n", "  unit: 3\n", "price_rounding.unit",
+     {"en": "rounding unit 3 is not possible; use one of 0.01, 0.1, 1, 10, 100", "ja": "丸め単位 3 は使えません"}),
+    ("  max_tiers: 20 ", "  max_tiers: 0 ", "quantity_tiers",
+     {"en": "max_tiers 0 writes no quantity tier", "ja": "max_tiers が 0 では数量段階価格が 1 件も書かれません"}),
+    ("  surcharge_percent: 10 ", "  surcharge_percent: 110 ", "direct_ship.surcharge_percent",
+     {"en": "must be 100 or less, got", "ja": "100 以下にしてください"}),
+])
+def test_rules_check_refuses_impossible_values(tmp_path: Path, lang: str, old: str, new: str, key: str,
+                                               words: dict[str, str]) -> None:
+    rules = _rules(tmp_path)
+    pricing = rules / "pricing.yaml"
+    text = pricing.read_text(encoding="utf-8")
+    assert old in text
+    pricing.write_text(text.replace(old, new, 1), encoding="utf-8")
+    _, problems = check_rules(rules)
+    [problem] = problems
+    assert problem.key == key and words[lang] in problem.message, problem
