@@ -19,7 +19,6 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
 )
 
 from bridge.cscart.settings import CSCartSettings
@@ -239,8 +238,41 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, CredentialsSource(settings_cls)]
         path = _config_path.get()
         if path is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path, yaml_file_encoding="utf-8"))
+            sources.append(YamlFileSource(settings_cls, path))
         return tuple(sources)
+
+
+class YamlFileSource(PydanticBaseSettingsSource):
+    """The settings file, read with ruamel.yaml (YAML 1.2): the one YAML library of the config, also used for the
+    syntax check and the line numbers of error messages."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        from ruamel.yaml import YAML
+
+        data = YAML(typ="safe").load(self.path.read_text(encoding="utf-8"))
+        return dict(data) if isinstance(data, dict) else {}
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain data as YAML (``bridge config check --full``), with the same library."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
 
 
 class CredentialsSource(PydanticBaseSettingsSource):

@@ -39,10 +39,9 @@ def check(
     console.print(_("Settings: {source} + BRIDGE_* environment").format(
         source=source or _("built-in defaults")), highlight=False, markup=False)
     if full:
-        import yaml
+        from bridge.config import dump_yaml
 
-        console.print(yaml.safe_dump(masked(settings), sort_keys=False, allow_unicode=True), highlight=False,
-                      markup=False)
+        console.print(dump_yaml(masked(settings)), highlight=False, markup=False)
     else:
         from rich.cells import cell_len, set_cell_size
 
