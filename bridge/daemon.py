@@ -58,7 +58,7 @@ class Daemon:
     async def start(self) -> None:
         metrics.UP_SINCE.set(time.time())
         metrics.BUILD_INFO.labels(__version__).set(1)
-        self.lock.acquire("start a second daemon on it")
+        self.lock.acquire(_("start a second daemon on it"))
         self.store = await Store.open(self.settings.state_path)
         self.wiring = await wiring.build(self.settings, self.store)
         try:

@@ -245,7 +245,8 @@ def _report_decode_error(path: Path, encoding: str, layout: FileLayout, problem:
         problem(line, "the UTF-16 file has an odd number of bytes, so it was cut off",
                 "deliver the complete export again")
         return
-    problem(line, f"the bytes are not valid {layout.encoding}", _encoding_fix(layout, actual), column=column)
+    problem(line, _("the bytes are not valid {encoding}").format(encoding=layout.encoding), _encoding_fix(layout, actual),
+            column=column)
 
 
 def _header_encoding(path: Path, layout: FileLayout) -> str | None:
