@@ -266,10 +266,9 @@ def dump_yaml(data: Any) -> str:
 
     from ruamel.yaml import YAML
 
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="rt")  # keeps the order of the keys (the safe dumper sorts them)
     yaml.default_flow_style = False
     yaml.allow_unicode = True
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import typer
@@ -14,6 +15,7 @@ from bridge.domain.time import utcnow
 from bridge.i18n import N_, _, format_local
 
 if TYPE_CHECKING:
+    from bridge.config import JobSettings
     from bridge.store import outbox as ob
 
 
@@ -60,10 +62,13 @@ def status(
         console.print(line, highlight=False, markup=False, soft_wrap=isinstance(line, str))
 
 
-def render(data: dict, enabled: dict, width: int) -> list[Table | str]:
+Cell = Callable[[str, dict[str, Any], "JobSettings | None"], str]
+
+
+def render(data: _Status, enabled: dict[str, JobSettings], width: int) -> list[Table | str]:
     """The human view, fitted to ``width`` columns: fewer columns on a narrow terminal, never a wrapped row."""
     zone = format_local(utcnow()).rsplit(" ", 1)[-1]
-    columns = [
+    columns: list[tuple[str, Cell]] = [
         (N_("job"), lambda name, row, cfg: name),
         (N_("on"), lambda name, row, cfg: _("yes") if cfg and cfg.enabled else _("no")),
         (N_("last success"), lambda name, row, cfg: _short_time(row.get("last_success_at"))),
@@ -80,6 +85,7 @@ def render(data: dict, enabled: dict, width: int) -> list[Table | str]:
 
     table = Table(title=_("Jobs (times in {zone})").format(zone=zone), title_justify="left")
     names = sorted(set(registered_jobs()) | set(data["jobs"]))
+    rows: list[list[str]]
     rows = [[cell(name, data["jobs"].get(name, {}), enabled.get(name)) for _header, cell in columns] for name in names]
     headers = [_(header) for header, _cell in columns]
     if width >= 120 and rows:  # the error gets what the other columns leave: rows never wrap

@@ -88,9 +88,9 @@ def problems(language: str) -> list[str]:
         elif entry.fuzzy:
             found.append(f"fuzzy: {singular!r}")
         else:
-            ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            expected = set().union(*(placeholders(text) for text in ids))
-            for text in strings:
+            ids = [str(text) for text in (message.id if isinstance(message.id, (tuple, list)) else (message.id,))]
+            expected: set[str] = set().union(*(placeholders(text) for text in ids))
+            for text in (str(item) for item in strings if item):
                 if placeholders(text) != expected:
                     found.append(f"placeholders differ: {singular!r}: {sorted(placeholders(text))} "
                                  f"!= {sorted(expected)}")

@@ -39,10 +39,12 @@ def format_local(moment: datetime | str | None, *, seconds: bool = False, empty:
         return empty
     if isinstance(moment, str):
         try:
-            moment = datetime.fromisoformat(moment)
+            parsed = datetime.fromisoformat(moment)
         except ValueError:
             return moment
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    local = moment.astimezone(_zone)
+    else:
+        parsed = moment
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    local = parsed.astimezone(_zone)
     return f"{local:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {zone_label(local)}"

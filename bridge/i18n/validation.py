@@ -170,7 +170,9 @@ def _tag_of(model: type[BaseModel]) -> str | None:
 
 def written_as(line: str | None, value: float) -> str:
     """How ``value`` (a number YAML read) was written on ``line``: ``0099999`` for 99999; else ``str(value)``."""
-    for token in re.findall(r"(?<![\w.])[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?![\w.])", (line or "").split(" #", 1)[0]):
+    text = (line or "").split(" #", 1)[0]
+    tokens: list[str] = re.findall(r"(?<![\w.])[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?![\w.])", text)
+    for token in tokens:
         try:
             if float(token.replace("_", "")) == float(value):
                 return token
