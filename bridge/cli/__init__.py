@@ -35,7 +35,7 @@ class Entry:
 COMMANDS: dict[str, Entry] = {
     "addon": Entry("addon_cmd:app", N_("The smile_bridge CS-Cart add-on: lint and package it.")),
     "backup": Entry("backup_cmd:backup", N_("Copy the state file consistently, even while the daemon runs.")),
-    "campaigns": Entry("campaigns_cmd:app", N_("Campaigns: what runs when, and for whom (rules/campaigns.yaml).")),
+    "campaigns": Entry("campaigns_cmd:app", N_("Campaigns (rules/campaigns.yaml): state, next write, effect report.")),
     "carriers": Entry("carriers_cmd:app", N_("Carriers: label files, shipping-result files, tracking numbers.")),
     "config": Entry("config_cmd:app", N_("Check the settings: would bridge run start healthy?")),
     "demo": Entry("demo_cmd:demo", N_("See the whole catalog flow against a simulated CS-Cart.")),
