@@ -11,17 +11,21 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
 )
 
 from bridge.cscart.settings import CSCartSettings
 from bridge.errors import ConfigError
+from bridge.i18n import _
+from bridge.i18n.times import DEFAULT_ZONE
+from bridge.i18n.validation import describe, unknown_key
 from bridge.smile.settings import SmileSettings
 
 ENV_PREFIX = "BRIDGE_"
@@ -97,9 +101,27 @@ class HttpSettings(_Section):
     port: int = Field(9380, ge=0, le=65535, description="0 picks a free port")
 
 
+class UiSettings(_Section):
+    """What people read: the language of messages and the time zone of times shown to them (bridge/i18n)."""
+
+    language: Literal["auto", "ja", "en"] = Field(
+        "auto", description="auto = from LC_ALL/LC_MESSAGES/LANG (ja_JP… → Japanese); ja or en forces it")
+    timezone: str = Field(DEFAULT_ZONE, description="Shop time zone for times shown to people (IANA name)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Tokyo") from None
+        return value
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["auto", "json", "console"] = Field("auto", description="auto = console on a TTY, JSON otherwise")
+    format: Literal["auto", "journal", "json", "console"] = Field(
+        "auto", description="auto = journal under systemd, console on a TTY, JSON otherwise")
 
 
 class MqttSettings(_Section):
@@ -167,6 +189,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("/var/lib/cscart-smile-bridge"), description="State and working files")
     state_file: Path | None = Field(None, description="sqlite state; default DATA_DIR/state.sqlite3")
     rules_dir: Path = Field(Path("rules"), description="Folder with the ops-editable rules/*.yaml")
+    ui: UiSettings = Field(default_factory=UiSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     jobs: JobsSettings = Field(default_factory=JobsSettings)
@@ -215,8 +238,40 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, CredentialsSource(settings_cls)]
         path = _config_path.get()
         if path is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path, yaml_file_encoding="utf-8"))
+            sources.append(YamlFileSource(settings_cls, path))
         return tuple(sources)
+
+
+class YamlFileSource(PydanticBaseSettingsSource):
+    """The settings file, read with ruamel.yaml (YAML 1.2): the one YAML library of the config, also used for the
+    syntax check and the line numbers of error messages."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        from ruamel.yaml import YAML
+
+        data = YAML(typ="safe").load(self.path.read_text(encoding="utf-8"))
+        return dict(data) if isinstance(data, dict) else {}
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain data as YAML (``bridge config check --full``), with the same library."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")  # keeps the order of the keys (the safe dumper sorts them)
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
 
 
 class CredentialsSource(PydanticBaseSettingsSource):
@@ -247,7 +302,8 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Load and validate settings; every problem is reported as one ``ConfigError`` naming key, file and line."""
     config_path = resolve_config_path(path)
     if config_path is not None and not config_path.is_file():
-        raise ConfigError(f"{config_path}: config file not found (given by --config or {CONFIG_ENV})")
+        raise ConfigError(_("{path}: config file not found (given by --config or {variable}); check the path, or "
+                            "copy ops/config.example.yaml there").format(path=config_path, variable=CONFIG_ENV))
     token = _config_path.set(config_path)
     try:
         if config_path is not None:
@@ -266,39 +322,58 @@ def _check_yaml_syntax(path: Path) -> None:
     try:
         data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
+        raise ConfigError(_("{where}: not valid YAML: {problem}; check the indentation (spaces, not tabs) and "
+                            "the quotes on that line").format(where=where, problem=problem)) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8") from None
+        raise ConfigError(_("{path}: not UTF-8 ({reason} at byte {offset}); save the file as UTF-8").format(
+            path=path, reason=exc.reason, offset=exc.start)) from None
     if data is not None and not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of settings, got {type(data).__name__}")
+        raise ConfigError(_("{path}: the top level must be a mapping of settings (key: value), got {kind}").format(
+            path=path, kind=type(data).__name__))
 
 
 def _describe(exc: ValidationError, path: Path | None) -> str:
-    lines = [f"{len(exc.errors())} problem(s) in the settings:"]
+    """Every problem as ``where: key: sentence``; where is ``file:line``, an environment variable or the defaults."""
+    errors = exc.errors()
+    lines = [_("{count} problem(s) in the settings:").format(count=len(errors))]
     yaml_lines = _yaml_key_lines(path) if path else {}
-    for error in exc.errors():
-        loc = tuple(str(part) for part in error["loc"])
-        key = ".".join(loc)
-        env_name = ENV_PREFIX + "__".join(loc).upper()
+    source_lines = path.read_text(encoding="utf-8").splitlines() if path else []
+    for error in errors:
+        loc = tuple(error["loc"])
+        shown = tuple(str(part) for part in loc if part != "[key]")
+        key = ".".join(shown)
+        env_name = ENV_PREFIX + "__".join(shown).upper()
+        line = yaml_lines.get(shown)
+        missing_at = next((yaml_lines[shown[:n]] for n in range(len(shown) - 1, 0, -1) if shown[:n] in yaml_lines),
+                          None)
+        text = None
         if env_name in os.environ:
-            where = f"environment variable {env_name}"
-        elif path is not None and loc in yaml_lines:
-            where = f"{path}:{yaml_lines[loc]}"
+            where = _("environment variable {name}").format(name=env_name)
+            text = os.environ[env_name]
+        elif path is not None and line is not None:
+            where = f"{path}:{line}"
+            text = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
+        elif path is not None and missing_at is not None and error["type"] == "missing":
+            where = f"{path}:{missing_at}"
         elif path is not None:
             where = str(path)
         else:
-            where = "defaults/environment"
-        message = error["msg"]
+            where = _("defaults/environment")
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling against ops/config.example.yaml)"
-        lines.append(f"  {key}: {message} [{where}]")
+            message = unknown_key(Settings, loc, "ops/config.example.yaml")
+        else:
+            message = describe(error, text, None if loc[-1] == "[key]" else key)
+        lines.append(f"  {where}: {key}: {message}")
     return "\n".join(lines)
 
 
 def _yaml_key_lines(path: Path) -> dict[tuple[str, ...], int]:
-    """Map each key path of the YAML file to its 1-based line number, for error messages."""
+    """Map each key path of the YAML file (list items by index) to its 1-based line number, for error messages."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     try:
         root = YAML().load(path.read_text(encoding="utf-8"))
@@ -309,9 +384,12 @@ def _yaml_key_lines(path: Path) -> dict[tuple[str, ...], int]:
     def walk(node: Any, prefix: tuple[str, ...]) -> None:
         if isinstance(node, CommentedMap):
             for key, value in node.items():
-                line = node.lc.key(key)[0] + 1
-                found[(*prefix, str(key))] = line
+                found[(*prefix, str(key))] = node.lc.key(key)[0] + 1
                 walk(value, (*prefix, str(key)))
+        elif isinstance(node, CommentedSeq):
+            for index, value in enumerate(node):
+                found[(*prefix, str(index))] = node.lc.item(index)[0] + 1
+                walk(value, (*prefix, str(index)))
 
     walk(root, ())
     return found

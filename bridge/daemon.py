@@ -17,6 +17,8 @@ from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock, iso
 from bridge.events import EventPublisher, NullPublisher
 from bridge.http import HttpServer, Probe, build_app
+from bridge.i18n import _
+from bridge.preflight import unconfigured_jobs
 from bridge.scheduler import JobCoordinator, Scheduler
 from bridge.statelock import StateLock
 from bridge.store import Store
@@ -56,7 +58,7 @@ class Daemon:
     async def start(self) -> None:
         metrics.UP_SINCE.set(time.time())
         metrics.BUILD_INFO.labels(__version__).set(1)
-        self.lock.acquire("start a second daemon on it")
+        self.lock.acquire(_("start a second daemon on it"))
         self.store = await Store.open(self.settings.state_path)
         self.wiring = await wiring.build(self.settings, self.store)
         try:
@@ -108,9 +110,15 @@ class Daemon:
         assert self.context is not None
         specs = registered_jobs()
         job_settings = dict(self.settings.jobs.items())
+        skipped = unconfigured_jobs(self.settings)
+        if skipped:  # one line, not a failure every run and /readyz 503 for ever
+            reasons = sorted(set(skipped.values()))
+            log.warning("daemon.jobs_not_configured", jobs=", ".join(sorted(skipped)), reason="; ".join(reasons),
+                        message=_("jobs not started: {jobs} ({reason})").format(
+                            jobs=", ".join(sorted(skipped)), reason="; ".join(reasons)))
         for name, spec in specs.items():
             cfg = job_settings.get(name)
-            if cfg is None or not cfg.enabled:
+            if cfg is None or not cfg.enabled or name in skipped:
                 continue
             job = spec.factory(self.context)
 

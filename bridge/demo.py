@@ -37,6 +37,8 @@ from bridge.smile.settings import SmileDirs, SmileSettings
 from bridge.smile.writer import write_records
 from bridge.sync import registered_jobs
 from bridge.sync.base import JobResult
+from bridge.domain.time import utcnow
+from bridge.i18n import _, format_local
 
 # Catalog jobs the demo runs when they are registered, in the order they are reported.
 CATALOG_JOBS = ("products", "prices", "customers", "stock", "drift")
@@ -51,9 +53,20 @@ class DemoOptions:
     cycles: int | None = None  # None: until Ctrl-C
     products: int = 300
     customers: int = 30
-    interval: float = 3.0  # seconds between runs of each job (the daemon's fixed delay)
+    interval: float = 3.0  # seconds from the start of one cycle to the start of the next
     seed: int = 1
     keep: Path | None = None  # keep the working folder here instead of a temporary one
+    details: bool = False  # every job's figures and every change, instead of one line per cycle
+
+
+@dataclass(slots=True)
+class JobFigures:
+    name: str
+    read: int
+    changed: int
+    queued: int
+    notes: list[str]
+    errors: list[str]
 
 
 @dataclass(slots=True)
@@ -73,6 +86,7 @@ class Demo:
         self.jobs = [name for name in CATALOG_JOBS if name in registered_jobs()]
         self.tally = _Tally()
         self._stop = asyncio.Event()
+        self._raised: set[str] = set()  # products whose price the demo already raised (each is raised once)
 
     async def run(self) -> int:
         if self.options.keep is not None:
@@ -113,7 +127,8 @@ class Demo:
             await daemon.shutdown()
 
     def _settings(self, root: Path, sim: Simulator) -> Settings:
-        interval = self.options.interval
+        # The demo triggers every cycle itself (--interval apart); the jobs' own schedule only starts them once.
+        interval = max(3600.0, 100 * self.options.interval)
         base = Settings(data_dir=root / "data")
         jobs = {name: {"interval": interval if name in self.jobs else job.interval, "jitter": 0.0,
                        "enabled": name in self.jobs}
@@ -125,49 +140,78 @@ class Demo:
         )
 
     def _introduce(self, root: Path, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> None:
-        self.out(f"bridge demo — working folder {root}")
-        self.out(f"  CS-Cart simulator: {sim.url}/api/2.1/ with {len(sim.state.products)} products "
-                 f"(product_code {FIRST_CODE + 1}…{FIRST_CODE + len(sim.state.products)}) and "
-                 f"{len(sim.state.users)} customer accounts (e-mail addresses as in SMILE's 得意先)")
-        self.out(f"  SMILE folder: {dirs.inbox.parent} — generated {len(made.products)} products "
-                 f"({FIRST_CODE}…{FIRST_CODE + len(made.products) - 1}), {len(made.customers)} customers, "
-                 f"{len(made.stock)} stock rows")
-        self.out(f"  {FIRST_CODE} is not in CS-Cart yet: the products job creates it, its prices and stock follow "
-                 "on their next run")
-        cycles = f"{self.options.cycles} cycle(s)" if self.options.cycles else "until Ctrl-C"
-        self.out(f"  daemon jobs: {', '.join(self.jobs)} — every {self.options.interval:g} s; {cycles}")
-        self.out(f"  daemon log: {root / LOG_FILE}" + ("" if self.options.keep else " (--keep DIR keeps it)"))
+        self.out(_("bridge demo — working folder {root}").format(root=root))
+        self.out("  " + _("CS-Cart simulator: {url}/api/2.1/ with {products} products (product_code {first}…{last}) "
+                          "and {users} customer accounts (e-mail addresses as in SMILE's 得意先)").format(
+            url=sim.url, products=len(sim.state.products), first=FIRST_CODE + 1,
+            last=FIRST_CODE + len(sim.state.products), users=len(sim.state.users)))
+        self.out("  " + _("SMILE folder: {folder} — generated {products} products ({first}…{last}), {customers} "
+                          "customers, {stock} stock rows").format(
+            folder=dirs.inbox.parent, products=len(made.products), first=FIRST_CODE,
+            last=FIRST_CODE + len(made.products) - 1, customers=len(made.customers), stock=len(made.stock)))
+        self.out("  " + _("{code} is not in CS-Cart yet: the products job creates it, its prices and stock follow on "
+                          "their next run").format(code=FIRST_CODE))
+        cycles = (_("{count} cycle(s)").format(count=self.options.cycles) if self.options.cycles
+                  else _("until Ctrl-C"))
+        self.out("  " + _("a cycle every {interval:g} s ({cycles}): SMILE files change, then the jobs {jobs} run "
+                          "and CS-Cart gets what changed").format(
+            interval=self.options.interval, cycles=cycles, jobs=", ".join(self.jobs)))
+        keep = "" if self.options.keep else " " + _("(--keep DIR keeps it)")
+        self.out("  " + _("daemon log: {path}").format(path=root / LOG_FILE) + keep)
+        if not self.options.details:
+            self.out("  " + _("one line per cycle: per job changed/read → queued writes; --details shows more"))
 
     # ---- cycles --------------------------------------------------------------------------------------------------
 
     async def _cycles(self, daemon: Daemon, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> int:
         cycle = 0
         mark = 0
+        cycle_started = time.monotonic()
         while not self._stop.is_set():
             cycle += 1
+            changes: list[str] = []
             if cycle > 1:
-                self.out("")
-                self.out(f"changes before cycle {cycle}:")
-                for line in self._change(cycle, sim, made, dirs):
-                    self.out(f"  {line}")
+                # a cycle every --interval seconds, start to start, as printed (the first one, the initial sync,
+                # counts from its end): wait out the rest, then change the SMILE files and run the jobs
+                rest = self.options.interval - (time.monotonic() - cycle_started)
+                if rest > 0 and await self._stopped_within(rest):
+                    break
+                cycle_started = time.monotonic()
+                changes = self._change(cycle, sim, made, dirs)
                 for name in self.jobs:
                     daemon.scheduler.trigger(name)
+            began = utcnow()
             started = {name: daemon.scheduler.coordinators[name].runs + int(daemon.scheduler.coordinators[name].running)
                        for name in self.jobs}
             if not await self._wait_for_cycle(daemon, started):
                 break
-            self.out("")
-            self.out(f"cycle {cycle}:")
-            for line in self._report():
-                self.out(f"  {line}")
             writes = list(sim.requests)[mark:]
             mark += len(writes)
-            self.out(f"  CS-Cart received: {describe_writes(writes)}")
+            figures = self._figures()
+            if self.options.details:
+                self.out("")
+                if changes:
+                    self.out(_("changes before cycle {cycle}:").format(cycle=cycle))
+                    self.out("\n".join(f"  {line}" for line in changes))
+                self.out(_("cycle {cycle} ({time}):").format(cycle=cycle, time=format_local(began, seconds=True)))
+                for line in self._detail_lines(figures):
+                    self.out(f"  {line}")
+                self.out("  " + _("CS-Cart received: {writes}").format(writes=describe_writes(writes)))
+            else:
+                self.out(self._compact_line(cycle, began, figures, writes))
+            if cycle == 1:
+                cycle_started = time.monotonic()
             if self.options.cycles is not None and cycle >= self.options.cycles:
                 break
-        self.out("")
-        self.out(f"demo finished after {cycle} cycle(s).")
+        self.out(_("demo finished after {count} cycle(s).").format(count=cycle))
         return 0
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def _wait_for_cycle(self, daemon: Daemon, started: dict[str, int]) -> bool:
         """Until every job has finished a run begun after the changes and the outbox has nothing due."""
@@ -200,21 +244,40 @@ class Demo:
             elif isinstance(coordinator.last_result, JobResult):
                 self.tally.results.setdefault(name, []).append(coordinator.last_result)
 
-    def _report(self) -> list[str]:
-        lines = []
+    def _figures(self) -> list[JobFigures]:
+        """Each job's runs since the last report, added up (several runs add their reads too: changed ≤ read)."""
+        figures = []
         for name in self.jobs:
             results = self.tally.results.pop(name, [])
-            errors = self.tally.errors.pop(name, [])
-            read = max((r.read for r in results), default=0)
-            changed = sum(r.changed for r in results)
-            written = sum(r.enqueued for r in results)
-            line = f"{name:<10} read {read}, changed {changed}, queued for CS-Cart {written}"
-            notes = [n for r in results for n in r.notes if _worth_saying(n)]
-            if notes:
-                line += f" — {notes[0]}"
+            figures.append(JobFigures(
+                name, read=sum(r.read for r in results), changed=sum(r.changed for r in results),
+                queued=sum(r.enqueued for r in results),
+                notes=[n for r in results for n in r.notes if _worth_saying(n)],
+                errors=self.tally.errors.pop(name, [])))
+        return figures
+
+    def _detail_lines(self, figures: list[JobFigures]) -> list[str]:
+        lines = []
+        for job in figures:
+            line = f"{job.name:<10} " + _("read {read}, changed {changed}, queued for CS-Cart {queued}").format(
+                read=job.read, changed=job.changed, queued=job.queued)
+            if job.notes:
+                line += f" — {job.notes[0]}"
             lines.append(line)
-            lines.extend(f"{'':<10} failed: {error}" for error in errors[:1])
+            lines.extend(f"{'':<10} " + _("failed: {error}").format(error=error) for error in job.errors[:1])
         return lines
+
+    def _compact_line(self, cycle: int, began: Any, figures: list[JobFigures], writes: list[Any]) -> str:
+        """``cycle 2 01:19:05 JST  stock 4/20→4 · prices 3/20→3 · … · CS-Cart: 5 writes``"""
+        parts = []
+        for job in figures:
+            part = f"{job.name} {job.changed}/{job.read}→{job.queued}"
+            if job.errors:
+                part += " " + _("FAILED")
+            parts.append(part)
+        sent = sum(1 for request in writes if request.method != "GET")
+        return (_("cycle {cycle}").format(cycle=cycle) + f" {format_local(began, seconds=True)[11:]}  "
+                + " · ".join(parts) + "  " + _("CS-Cart: {count} write(s)").format(count=sent))
 
     # ---- what changes between cycles ------------------------------------------------------------------------------
 
@@ -225,24 +288,28 @@ class Demo:
         changes = {code: self.rng.choice((0, 3, 25, 120, 800)) for code in picked}
         rewrite_stock(made.paths["stock"], changes)
         _deliver(made.paths["stock"], dirs, "stock", cycle)
-        said.append("SMILE stock (現在庫数量): " + (", ".join(f"{c} → {q}" for c, q in changes.items()) or "no change"))
+        said.append(_("SMILE stock (現在庫数量): {changes}").format(
+            changes=", ".join(f"{c} → {q}" for c, q in changes.items()) or _("no change")))
         if "prices" in self.jobs or "products" in self.jobs:
-            said.append("SMILE prices (標準売上単価): " + self._change_prices(made, dirs, cycle))
+            said.append(_("SMILE prices (標準売上単価): {changes}").format(
+                changes=self._change_prices(made, dirs, cycle)))
         if "customers" in self.jobs:
-            said.append("SMILE 得意先 (単価ランク): " + self._change_rank(made, dirs, cycle))
+            said.append(_("SMILE 得意先 (単価ランク): {change}").format(change=self._change_rank(made, dirs, cycle)))
         untouched = [code for code in stocked if code not in changes]
         if "drift" in self.jobs and cycle == 2 and untouched:
             product = sim.state.products[int(self.rng.choice(untouched)) - FIRST_CODE]
             product.amount += 1000
-            said.append(f"by hand in CS-Cart: product {product.product_code} amount set to {product.amount} "
-                        "(the drift check puts the bridge's figure back)")
+            said.append(_("by hand in CS-Cart: product {code} amount set to {amount} (the drift check puts the "
+                          "bridge's figure back)").format(code=product.product_code, amount=product.amount))
         return said
 
     def _change_prices(self, made: GeneratedSet, dirs: SmileDirs, cycle: int) -> str:
         path = made.paths["products"]
         layout = layouts_for(SmileSettings(), None)["products"]
         products = read_file(path, "products", layout=layout).records
-        picks = self.rng.sample(range(len(products)), min(3, len(products)))
+        fresh = [index for index, product in enumerate(products) if product.code not in self._raised]
+        picks = self.rng.sample(fresh, min(3, len(fresh)))  # a price is raised once, never again every cycle
+        self._raised.update(products[index].code for index in picks)
         described = []
         for index in picks:
             product = products[index]
@@ -251,7 +318,7 @@ class Demo:
             described.append(f"{product.code} {product.standard_price} → {new}")
         write_records(path, "products", products, layout=layout)
         _deliver(path, dirs, "products", cycle)
-        return ", ".join(described)
+        return ", ".join(described) or _("no change")
 
     def _change_rank(self, made: GeneratedSet, dirs: SmileDirs, cycle: int) -> str:
         """Move one customer to another price rank: its usergroup membership moves in CS-Cart."""

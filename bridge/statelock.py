@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from bridge.errors import ConfigError
+from bridge.i18n import _
 
 
 class StateLocked(ConfigError):
@@ -35,10 +36,10 @@ class StateLock:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
             os.close(fd)
-            raise StateLocked(
-                f"{self.path}: the state file is in use by process {holder} (a running `bridge run`?); "
-                f"cannot {purpose}. Stop it first: systemctl stop cscart-smile-bridge"
-            ) from None
+            raise StateLocked(_(
+                "{path}: the state file is in use by process {holder} (a running `bridge run`?); cannot {purpose}. "
+                "Stop it first: systemctl stop cscart-smile-bridge").format(path=self.path, holder=holder,
+                                                                           purpose=purpose)) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         self._fd = fd

@@ -34,14 +34,21 @@ class Delay:
 @dataclass(frozen=True, slots=True)
 class BusinessCalendar:
     weekend: frozenset[int] = frozenset({5, 6})  # date.weekday(): Saturday, Sunday
-    holidays: frozenset[date] = frozenset()
+    holidays: frozenset[date] = frozenset()  # the shop's own days off
+    national_holidays: bool = False  # Japan's 祝日 from jpholiday (the rules default it to on)
 
     @classmethod
     def from_rules(cls, watch: DelayWatch) -> BusinessCalendar:
-        return cls(watch.weekend_numbers(), frozenset(watch.holidays))
+        return cls(watch.weekend_numbers(), frozenset(watch.holidays), watch.national_holidays)
 
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() not in self.weekend and day not in self.holidays
+        if day.weekday() in self.weekend or day in self.holidays:
+            return False
+        if self.national_holidays:
+            import jpholiday
+
+            return not jpholiday.is_holiday(day)
+        return True
 
     def business_days_between(self, start: date, end: date) -> int:
         """Business days after ``start`` up to and including ``end`` (0 when end ≤ start)."""

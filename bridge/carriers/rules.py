@@ -262,7 +262,10 @@ _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 
 class DelayWatch(_Model):
     business_days: int = Field(2, ge=0, le=60)  # max business days in 出荷指示
     weekend: list[Weekday] = Field(default_factory=lambda: list[Weekday](["sat", "sun"]))
-    holidays: list[date] = Field(default_factory=list)
+    # Japan's national holidays (祝日, 振替休日, 国民の休日) come from the maintained jpholiday library;
+    # false = only the weekend and the dates below are days off
+    national_holidays: bool = True
+    holidays: list[date] = Field(default_factory=list)  # the shop's own days off (年末年始, お盆 …)
 
     def weekend_numbers(self) -> frozenset[int]:
         return frozenset(_WEEKDAYS[day] for day in self.weekend)

@@ -1,56 +1,110 @@
-"""The ``bridge`` command. Each command group lives in its own module and is registered here."""
+"""The ``bridge`` command. Each command or command group lives in its own module, listed in ``COMMANDS``.
+
+The modules are imported only when their command runs (``LazyGroup``): ``bridge --help``, ``bridge --version`` and
+``bridge config check`` do not pay for the daemon, aiohttp and every job at start-up.
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
 import typer
+import typer.core
+import typer.main
+
+from bridge import __version__, i18n
+from bridge.i18n import N_, _
+
+# Plain help and usage errors (click's): no "<bool>" type column on flags, lines that fit the terminal, and rich is
+# not imported just to print help.
+typer.core.HAS_RICH = False
+
+# Help texts are built when the command modules are imported: pick the language first.
+i18n.configure_from_env()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    target: str  # "module:attribute" under bridge.cli; a typer.Typer (a group) or a function (one command)
+    help: str  # the line shown by ``bridge --help`` (marked for the catalogue)
+
+
+# Keep sorted by command name; adding a command is one line here.
+COMMANDS: dict[str, Entry] = {
+    "addon": Entry("addon_cmd:app", N_("The smile_bridge CS-Cart add-on: lint and package it.")),
+    "backup": Entry("backup_cmd:backup", N_("Copy the state file consistently, even while the daemon runs.")),
+    "campaigns": Entry("campaigns_cmd:app", N_("Campaigns (rules/campaigns.yaml): state, next write, effect report.")),
+    "carriers": Entry("carriers_cmd:app", N_("Carriers: label files, shipping-result files, tracking numbers.")),
+    "config": Entry("config_cmd:app", N_("Check the settings: would bridge run start healthy?")),
+    "demo": Entry("demo_cmd:demo", N_("See the whole catalog flow against a simulated CS-Cart.")),
+    "dlq": Entry("dlq:app", N_("Dead letters: writes that failed for good and wait for an operator.")),
+    "orders": Entry("orders_cmd:app", N_("The orders mirror: history, resend to SMILE, listings.")),
+    "restore": Entry("backup_cmd:restore", N_("Replace the state file with a backup (daemon stopped).")),
+    "rules": Entry("rules_cmd:app", N_("Check the ops-editable rules (rules/*.yaml).")),
+    "run": Entry("run:run", N_("Run the daemon: sync jobs, dispatch the outbox, serve /metrics /readyz.")),
+    "simulator": Entry("simulator_cmd:simulator", N_("Run a seeded CS-Cart simulator until Ctrl-C.")),
+    "smile": Entry("smile_cmd:app", N_("SMILE files: generate sample data, check a file before delivery.")),
+    "status": Entry("status:status", N_("Jobs, outbox and dead letters, daemon running or not.")),
+    "sync": Entry("sync_cmd:sync", N_("Run one sync job once, now, in this process.")),
+}
+
+
+def _nothing() -> None:
+    """The holder group's callback (makes it a group)."""
+
+
+class LazyGroup(typer.core.TyperGroup):
+    """The root group: lists ``COMMANDS`` without importing them; imports a command's module when it is used."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attribute = entry.target.split(":")
+        target = getattr(importlib.import_module(f"bridge.cli.{module_name}"), attribute)
+        # Built as add_typer/command on a group would (a one-command group stays a group: bridge config check).
+        holder = typer.Typer(add_completion=False)
+        holder.callback()(_nothing)
+        if isinstance(target, typer.Typer):
+            holder.add_typer(target, name=cmd_name)
+        else:
+            holder.command(cmd_name)(target)
+        return typer.main.get_command(holder).commands[cmd_name]  # type: ignore[attr-defined]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = [(name, _(COMMANDS[name].help)) for name in self.list_commands(ctx)]
+        with formatter.section(_("Commands")):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="bridge",
-    help="cscart-smile-bridge: keeps a CS-Cart B2B shop and the SMILE ERP consistent.",
+    cls=LazyGroup,
+    help=_("cscart-smile-bridge: keeps a CS-Cart B2B shop and the SMILE ERP consistent."),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
-def _register() -> None:
-    # Command groups, one module each; keep this list sorted by command name.
-    from bridge.cli import (
-        addon_cmd,
-        backup_cmd,
-        campaigns_cmd,
-        carriers_cmd,
-        config_cmd,
-        demo_cmd,
-        dlq,
-        rules_cmd,
-        run,
-        simulator_cmd,
-        smile_cmd,
-        status,
-        sync_cmd,
-    )
-
-    app.add_typer(addon_cmd.app, name="addon")
-    app.command("backup")(backup_cmd.backup)
-    app.command("run")(run.run)
-    app.add_typer(campaigns_cmd.app, name="campaigns")
-    app.add_typer(carriers_cmd.app, name="carriers")
-    app.add_typer(config_cmd.app, name="config")
-    app.command("demo")(demo_cmd.demo)
-    app.add_typer(dlq.app, name="dlq")
-    from bridge.cli import orders_cmd
-
-    app.add_typer(orders_cmd.app, name="orders")
-    app.command("restore")(backup_cmd.restore)
-    app.add_typer(rules_cmd.app, name="rules")
-    app.command("simulator")(simulator_cmd.simulator)
-    app.add_typer(smile_cmd.app, name="smile")
-    app.command("status")(status.status)
-    app.command("sync")(sync_cmd.sync)
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cscart-smile-bridge {__version__}")
+        raise typer.Exit(0)
 
 
-_register()
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help=_("Print the version and exit.")),
+) -> None:
+    # Each invocation (also CliRunner's in tests) follows the environment it runs in.
+    i18n.configure_from_env()
 
 
 def main() -> None:

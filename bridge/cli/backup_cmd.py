@@ -18,6 +18,7 @@ import typer
 
 from bridge.cli.common import CliError, ConfigOption, console, settings_or_exit
 from bridge.errors import BridgeError
+from bridge.i18n import _
 from bridge.statelock import StateLock
 
 
@@ -61,7 +62,7 @@ def restore(
         raise CliError(f"{path}: backup file not found")
     lock = StateLock(state)
     try:
-        lock.acquire("restore over it")
+        lock.acquire(_("restore over it"))
         version = verify_state_file(path)
         state.parent.mkdir(parents=True, exist_ok=True)
         incoming = state.with_name(state.name + ".restore")

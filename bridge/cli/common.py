@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from bridge import i18n
 from bridge.errors import BridgeError
+from bridge.i18n import _
 
 if TYPE_CHECKING:
     from bridge.config import Settings
@@ -24,7 +26,7 @@ console_err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Settings file (YAML); default $BRIDGE_CONFIG, else built-in defaults."),
+    typer.Option("--config", "-c", help=_("Settings file (YAML); default $BRIDGE_CONFIG, else built-in defaults.")),
 ]
 
 
@@ -35,7 +37,7 @@ class CliError(typer.Exit):
     """
 
     def __init__(self, message: str, exit_code: int = 1) -> None:
-        console_err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+        console_err.print(_("error: {message}").format(message=message), markup=False, highlight=False, soft_wrap=True)
         super().__init__(exit_code)
         self.message = message
 
@@ -43,13 +45,22 @@ class CliError(typer.Exit):
         return self.message
 
 
+# Exit codes of every command (docs/operations.md "Exit codes").
+EXIT_OK = 0
+EXIT_FAILED = 1  # the operation was tried and failed (a connection, a delivery, a run)
+EXIT_BAD_INPUT = 2  # bad input: settings, rules, a file or a flag the operator gave
+
+
 def settings_or_exit(config: Path | None) -> Settings:
     from bridge.config import load_settings
 
+    i18n.configure_from_env()
     try:
-        return load_settings(config)
+        settings = load_settings(config)
     except BridgeError as exc:
-        raise CliError(str(exc), exit_code=2) from None
+        raise CliError(str(exc), exit_code=EXIT_BAD_INPUT) from None
+    i18n.configure(settings.ui.language, settings.ui.timezone)
+    return settings
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

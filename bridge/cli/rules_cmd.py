@@ -8,22 +8,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bridge.cli.common import ConfigOption, console, console_err, settings_or_exit
+from bridge.cli.common import EXIT_BAD_INPUT, ConfigOption, console, console_err, settings_or_exit
 from bridge.domain.time import utcnow
+from bridge.i18n import _
 
 if TYPE_CHECKING:
     from bridge.rules import RuleSet
 
-app = typer.Typer(help="Check the ops-editable rules (rules/*.yaml).", no_args_is_help=True)
+app = typer.Typer(help=_("Check the ops-editable rules (rules/*.yaml)."), no_args_is_help=True)
 
 DirArgument = Annotated[
-    Path | None, typer.Argument(help="Rules directory; default: rules_dir from the settings.", show_default=False)
+    Path | None, typer.Argument(help=_("Rules directory; default: rules_dir from the settings."), show_default=False)
 ]
 
 
 @app.command("check")
 def check(directory: DirArgument = None, config: ConfigOption = None) -> None:
-    """Validate every rules file; exit 1 listing all problems, else summarise the rules that would be in force."""
+    """Validate every rules file; exit 2 listing all problems, else summarise the rules that would be in force."""
     from bridge.rules import check_rules
     from bridge.wiring import rule_files
 
@@ -33,18 +34,24 @@ def check(directory: DirArgument = None, config: ConfigOption = None) -> None:
     if rules is None:
         for problem in problems:
             console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
-        console_err.print(f"{len(problems)} problem(s) in {directory}; nothing was changed (the daemon keeps the "
-                          "last good rules)", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        console_err.print(_("{count} problem(s) in {directory}; nothing was changed (the daemon keeps the last good "
+                            "rules)").format(count=len(problems), directory=directory),
+                          markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
     for line in summary(rules, directory):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def summary(rules: RuleSet, directory: Path) -> list[str]:
-    """A few lines on what is in force, per file; ``(defaults)`` marks a file that is absent."""
+    """A few lines on what is in force, per file; a file that is absent says its defaults are used."""
 
     def head(name: str) -> str:
-        return f"{name}{'' if name in rules.files else ' (defaults)'}:"
+        if name in rules.files:
+            return f"{name}:"
+        return _("{name} (file not found: defaults used):").format(name=name)
+
+    def on(flag: bool) -> str:
+        return _("on") if flag else _("off")
 
     pricing, stock, flow = rules.pricing, rules.stock, rules.order_flow
     letters = ", ".join(f"{state.value} {'/'.join(s.letters)}" for state, s in flow.states.items())
@@ -54,33 +61,40 @@ def summary(rules: RuleSet, directory: Path) -> list[str]:
     now = utcnow()
     active = [c.id for c in active_campaigns(rules.campaigns, now)]
     stock_rules = len(stock.safety_stock.by_prefix) + len(stock.safety_stock.by_code)
+    none = _("none")
     lines = [
-        f"rules OK: {directory} (digest {rules.digest})",
-        f"  {head('pricing.yaml')} 掛率 base {pricing.rate_base.value}; rank groups "
-        f"{', '.join(pricing.rank_usergroups.values())}; 直送 +{pricing.direct_ship.surcharge_percent} %; "
-        f"scheduled prices {'on' if pricing.scheduled_prices.enabled else 'off'}; quantity tiers "
-        f"{'on' if pricing.quantity_tiers.enabled else 'off'}",
-        f"  {head('stock.yaml')} warehouses {stock.warehouses.mode}; safety stock {stock.safety_stock.default} "
-        f"(+{stock_rules} specific); guard: >{_pct(stock.guard.zero_share)} zeros or "
-        f"<{_pct(stock.guard.min_row_ratio)} rows",
-        f"  {head('order_flow.yaml')} {letters}; payment classes {', '.join(kinds) or 'none'} "
-        f"({len(flow.payment_methods)} rules)",
-        f"  {head('campaigns.yaml')} {len(rules.campaigns.campaigns)} campaign(s), active now: "
-        f"{', '.join(active) or 'none'}",
+        _("rules OK: {directory} (digest {digest})").format(directory=directory, digest=rules.digest),
+        "  " + head("pricing.yaml") + " " + _(
+            "掛率 base {base}; rank groups {groups}; 直送 +{surcharge} %; scheduled prices {scheduled}; "
+            "quantity tiers {tiers}").format(
+            base=pricing.rate_base.value, groups=", ".join(pricing.rank_usergroups.values()),
+            surcharge=pricing.direct_ship.surcharge_percent, scheduled=on(pricing.scheduled_prices.enabled),
+            tiers=on(pricing.quantity_tiers.enabled)),
+        "  " + head("stock.yaml") + " " + _(
+            "warehouses {mode}; safety stock {default} (+{specific} specific); guard: >{zeros} zeros or "
+            "<{rows} rows").format(
+            mode=stock.warehouses.mode, default=stock.safety_stock.default, specific=stock_rules,
+            zeros=_pct(stock.guard.zero_share), rows=_pct(stock.guard.min_row_ratio)),
+        "  " + head("order_flow.yaml") + " " + _("{letters}; payment classes {kinds} ({count} rules)").format(
+            letters=letters, kinds=", ".join(kinds) or none, count=len(flow.payment_methods)),
+        "  " + head("campaigns.yaml") + " " + _("{count} campaign(s), active now: {active}").format(
+            count=len(rules.campaigns.campaigns), active=", ".join(active) or none),
         *(f"    {c.id} [{state_at(c, now).label_ja}]: {explain(c)}" for c in rules.campaigns.campaigns),
-        f"  {head('products.yaml')} outside validity → {rules.products.status.outside_validity}, not displayed → "
-        f"{rules.products.status.not_displayed}",
-        f"  {head('customers.yaml')} rank membership {'on' if rules.customers.rank_membership else 'off'}, "
-        f"掛率 {'pushed' if rules.customers.push_rate else 'not pushed'}, credit limit "
-        f"{'pushed' if rules.customers.push_credit_limit else 'not pushed'}",
+        "  " + head("products.yaml") + " " + _(
+            "outside validity → {outside}, not displayed → {hidden}").format(
+            outside=rules.products.status.outside_validity, hidden=rules.products.status.not_displayed),
+        "  " + head("customers.yaml") + " " + _(
+            "rank membership {membership}, 掛率 pushed: {rate}, credit limit pushed: {credit}").format(
+            membership=on(rules.customers.rank_membership), rate=on(rules.customers.push_rate),
+            credit=on(rules.customers.push_credit_limit)),
     ]
     shipping = rules.shipping
     if shipping is not None:
         carriers = [name for name in ("yamato", "sagawa", "japanpost") if shipping.carriers.get(name) is not None]
-        lines.append(f"  shipping.yaml: {len(shipping.methods)} shipping method rule(s); carriers "
-                     f"{', '.join(carriers) or 'none'}")
+        lines.append("  shipping.yaml: " + _("{count} shipping method rule(s); carriers {carriers}").format(
+            count=len(shipping.methods), carriers=", ".join(carriers) or none))
     else:
-        lines.append("  shipping.yaml: absent")
+        lines.append("  " + _("shipping.yaml: file not found (label files and shipping mails are off)"))
     return lines
 
 

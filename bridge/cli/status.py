@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import typer
+from rich.cells import cell_len, set_cell_size
 from rich.table import Table
 
 from bridge.cli.common import ConfigOption, console, run_async, settings_or_exit
+from bridge.domain.time import utcnow
+from bridge.i18n import N_, _, format_local
 
 if TYPE_CHECKING:
+    from bridge.config import JobSettings
     from bridge.store import outbox as ob
 
 
@@ -22,9 +27,12 @@ class _Status(TypedDict):
 
 def status(
     config: ConfigOption = None,
-    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help=_("Print machine-readable JSON (times in ISO 8601 with offset).")),
 ) -> None:
-    """Show each job's last success and failure and next run, the outbox by state, and the dead letters."""
+    """Show each job's last success and failure and next run, the outbox by state, and the dead letters.
+
+    Times are in the shop's time zone (ui.timezone); --json keeps ISO 8601 with offset."""
     settings = settings_or_exit(config)
 
     async def collect() -> _Status:
@@ -44,35 +52,69 @@ def status(
 
     data = run_async(collect())
     enabled = dict(settings.jobs.items())
-    if as_json:
+    if as_json:  # machine output: ISO 8601 with offset, English keys
         console.print_json(json.dumps({
             "jobs": data["jobs"], "outbox": data["outbox"],
             "dead_letters": [{"id": d.id, "target": d.target, "key": d.key, "error": d.last_error} for d in data["dead"]],
         }))
         return
-    table = Table(title="Jobs", title_justify="left")
-    for column in ("job", "enabled", "last success", "last failure", "next run", "runs", "failures", "last error"):
-        table.add_column(column)
+    for line in render(data, enabled, console.width):
+        console.print(line, highlight=False, markup=False, soft_wrap=isinstance(line, str))
+
+
+Cell = Callable[[str, dict[str, Any], "JobSettings | None"], str]
+
+
+def render(data: _Status, enabled: dict[str, JobSettings], width: int) -> list[Table | str]:
+    """The human view, fitted to ``width`` columns: fewer columns on a narrow terminal, never a wrapped row."""
+    zone = format_local(utcnow()).rsplit(" ", 1)[-1]
+    columns: list[tuple[str, Cell]] = [
+        (N_("job"), lambda name, row, cfg: name),
+        (N_("on"), lambda name, row, cfg: _("yes") if cfg and cfg.enabled else _("no")),
+        (N_("last success"), lambda name, row, cfg: _short_time(row.get("last_success_at"))),
+        (N_("next run"), lambda name, row, cfg: _short_time(row.get("next_run_at"))),
+        (N_("failures"), lambda name, row, cfg: str(row.get("failures", 0))),
+    ]
+    if width >= 100:
+        columns.insert(3, (N_("last failure"), lambda name, row, cfg: _short_time(row.get("last_failure_at"))))
+        columns.insert(5, (N_("runs"), lambda name, row, cfg: str(row.get("runs", 0))))
+    if width >= 120:
+        columns.append((N_("last error"), lambda name, row, cfg: (row.get("last_error") or "").splitlines()[0]
+                        if row.get("last_error") else ""))
     from bridge.sync import registered_jobs
 
-    for name in sorted(set(registered_jobs()) | set(data["jobs"])):
-        row = data["jobs"].get(name, {})
-        cfg = enabled.get(name)
-        table.add_row(
-            name, "yes" if cfg and cfg.enabled else "no", row.get("last_success_at") or "-",
-            row.get("last_failure_at") or "-", row.get("next_run_at") or "-", str(row.get("runs", 0)),
-            str(row.get("failures", 0)), (row.get("last_error") or "")[:60],
-        )
+    table = Table(title=_("Jobs (times in {zone})").format(zone=zone), title_justify="left")
+    names = sorted(set(registered_jobs()) | set(data["jobs"]))
+    rows: list[list[str]]
+    rows = [[cell(name, data["jobs"].get(name, {}), enabled.get(name)) for _header, cell in columns] for name in names]
+    headers = [_(header) for header, _cell in columns]
+    if width >= 120 and rows:  # the error gets what the other columns leave: rows never wrap
+        used = sum(max(cell_len(r[i]) for r in [headers, *rows]) + 3 for i in range(len(columns) - 1)) + 4
+        room = max(width - used, 10)
+        for row in rows:
+            if cell_len(row[-1]) > room:
+                row[-1] = set_cell_size(row[-1], room - 1) + "…"
+    for header in headers:
+        table.add_column(header, no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    out: list[Table | str] = []
     if not table.row_count:
-        console.print("No jobs registered yet.")
+        out.append(_("No jobs registered yet."))
     else:
-        console.print(table)
+        out.append(table)
     outbox = data["outbox"]
-    console.print(
-        f"Outbox: pending {outbox['pending']}, in flight {outbox['in_flight']}, done {outbox['done']}, "
-        f"dead {outbox['dead']}"
-    )
+    out.append(_("Outbox: pending {pending}, in flight {in_flight}, done {done}, dead {dead}").format(**outbox))
     if data["dead"]:
-        console.print(f"Dead letters ({outbox['dead']}); see `bridge dlq list`:")
+        out.append(_("Dead letters ({count}); see `bridge dlq list`:").format(count=outbox["dead"]))
         for op in data["dead"]:
-            console.print(f"  #{op.id} {op.target} {op.entity} {op.key}: {op.last_error}", markup=False)
+            text = f"  #{op.id} {op.target} {op.entity} {op.key}: {op.last_error}"
+            out.append(text if len(text) <= width else text[: max(width - 1, 20)] + "…")
+    return out
+
+
+def _short_time(value: str | None) -> str:
+    """``12-04 01:19`` in the shop's zone (the table title names the zone); ``-`` for never."""
+    if not value:
+        return "-"
+    return format_local(value)[5:].rsplit(" ", 1)[0]

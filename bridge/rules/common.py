@@ -5,9 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bridge.domain.money import Rounding
+from bridge.i18n import _
+
+# SMILE's 処理単位: a price is rounded to a power of ten of yen
+ROUNDING_UNITS = tuple(Decimal(text) for text in ("0.01", "0.1", "1", "10", "100", "1000", "10000"))
 
 
 class RulesModel(BaseModel):
@@ -27,6 +31,14 @@ class RoundingRule(RulesModel):
     """down = 切捨て, half_up = 四捨五入, up = 切上げ."""
     unit: Decimal = Field(Decimal(1), gt=0)
     """Result is a multiple of this: 1 = whole yen, 10 = tens of yen, 0.01 = sen."""
+
+    @field_validator("unit")
+    @classmethod
+    def _power_of_ten(cls, value: Decimal) -> Decimal:
+        if value not in ROUNDING_UNITS:
+            raise ValueError(_("rounding unit {unit} is not possible; use one of {units} (SMILE's 処理単位)").format(
+                unit=value, units=", ".join(str(unit) for unit in ROUNDING_UNITS)))
+        return value
 
     def apply(self, amount: Decimal) -> Decimal:
         return self.mode.apply(amount, self.unit)

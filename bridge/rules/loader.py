@@ -20,6 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from bridge.errors import ConfigError
+from bridge.i18n import _
+from bridge.i18n.validation import describe, unknown_key
 from bridge.rules.campaigns import CampaignRules
 from bridge.rules.customers import CustomerRules
 from bridge.rules.order_flow import OrderFlowRules
@@ -69,7 +71,7 @@ class RulesInvalid(ConfigError):
     def __init__(self, problems: Sequence[RuleProblem]) -> None:
         self.problems = list(problems)
         listing = "\n".join(f"  {problem}" for problem in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the rules:\n{listing}")
+        super().__init__(_("{count} problem(s) in the rules:").format(count=len(self.problems)) + f"\n{listing}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,8 @@ def check_rules(directory: Path | str, extra_files: Iterable[RuleFile] = ()) -> 
     directory = Path(directory)
     extras = {extra.name: extra for extra in extra_files}
     if not directory.is_dir():
-        return None, [RuleProblem(str(directory), None, "", "rules directory not found (settings: rules_dir)")]
+        return None, [RuleProblem(str(directory), None, "", _(
+            "rules directory not found; set rules_dir in the settings or pass the folder"))]
     files = _rules_files(directory)
     problems: list[RuleProblem] = []
     models: dict[str, BaseModel] = {}
@@ -130,7 +133,7 @@ def check_rules(directory: Path | str, extra_files: Iterable[RuleFile] = ()) -> 
         path = directory / name
         if not path.exists():
             if extra.required:
-                problems.append(RuleProblem(str(path), None, "", "required rules file is missing"))
+                problems.append(RuleProblem(str(path), None, "", _("required rules file is missing")))
             continue
         try:
             loaded_extras[name] = extra.load(path)
@@ -177,12 +180,13 @@ def _digest(files: list[Path]) -> str:
 def _unknown_file(path: Path, known: list[str]) -> RuleProblem:
     close = difflib.get_close_matches(path.name, known, n=1)
     if path.suffix == ".yml" and path.with_suffix(".yaml").name in known:
-        hint = f"rename it to {path.with_suffix('.yaml').name}"
+        hint = _("rename it to {name}").format(name=path.with_suffix(".yaml").name)
     elif close:
-        hint = f"did you mean {close[0]}?"
+        hint = _("did you mean {name}?").format(name=close[0])
     else:
-        hint = f"expected one of {', '.join(known)}; move other files out of the rules directory"
-    return RuleProblem(str(path), None, "", f"unknown rules file; {hint}")
+        hint = _("expected one of {names}; move other files out of the rules directory").format(
+            names=", ".join(known))
+    return RuleProblem(str(path), None, "", _("unknown rules file; {hint}").format(hint=hint))
 
 
 def _load_one(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[RuleProblem]]:
@@ -195,23 +199,26 @@ def _load_one(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, lis
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [RuleProblem(where, line, "", "not UTF-8; save the file as UTF-8")]
+        return None, [RuleProblem(where, line, "", _("not UTF-8; save the file as UTF-8"))]
     try:
         root = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = mark.line + 1 if mark is not None else None
-        return None, [RuleProblem(where, at, "", f"not valid YAML: {exc.problem or exc.context}")]
+        return None, [RuleProblem(where, at, "", _(
+            "not valid YAML: {problem}; check the indentation (spaces, not tabs) and the quotes on that line"
+        ).format(problem=exc.problem or exc.context))]
     except YAMLError as exc:
-        return None, [RuleProblem(where, None, "", f"not valid YAML: {exc}")]
+        return None, [RuleProblem(where, None, "", _("not valid YAML: {problem}").format(problem=exc))]
     if root is None:
-        return None, [RuleProblem(where, 1, "", "the file is empty; delete it to use the defaults, or fill it in")]
+        return None, [RuleProblem(where, 1, "", _("the file is empty; delete it to use the defaults, or fill it in"))]
     if not isinstance(root, dict):
-        return None, [RuleProblem(where, 1, "", "the top level must be a mapping of keys (version: 1, …)")]
+        return None, [RuleProblem(where, 1, "", _("the top level must be a mapping of keys (version: 1, …)"))]
     try:
         return model.model_validate(_plain(root)), []
     except ValidationError as exc:
-        return None, [_problem(where, root, model, error) for error in exc.errors()]
+        source = text.splitlines()
+        return None, [_problem(where, root, model, error, source) for error in exc.errors()]
 
 
 def _split_problems(path: Path, message: str) -> list[RuleProblem]:
@@ -252,18 +259,17 @@ def _plain(node: Any) -> Any:
 # -- error locations ------------------------------------------------------------------------------------------------
 
 
-def _problem(where: str, root: Any, model: type[BaseModel], error: Any) -> RuleProblem:
+def _problem(where: str, root: Any, model: type[BaseModel], error: Any, source: list[str]) -> RuleProblem:
     loc = tuple(error["loc"])
     line, key = _locate(root, loc)
-    message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        allowed = _allowed_keys(model, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"did you mean {close[0]}?" if close else f"allowed here: {', '.join(allowed)}" if allowed else ""
-        message = f"unknown key; {hint}" if hint else "unknown key"
+        message = unknown_key(model, loc)
     elif error["type"] == "missing":
-        message = "required key is missing"
-    return RuleProblem(where, line, key or "(top level)", message)
+        message = _("required key is missing")
+    else:
+        text = source[line - 1] if 0 < line <= len(source) else ""
+        message = describe(error, text, None if "[key]" in loc else key)
+    return RuleProblem(where, line, key or _("(top level)"), message)
 
 
 def _locate(root: Any, loc: tuple[Any, ...]) -> tuple[int, str]:
@@ -302,45 +308,3 @@ def _find_key(node: dict[Any, Any], part: Any) -> Any:
         if candidate is not _MISSING and candidate in node:
             return candidate
     return _MISSING
-
-
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys the model accepts at ``loc`` (for "did you mean"), or [] when it cannot be worked out."""
-    current: Any = model
-    for part in loc:
-        current = _step(current, part)
-        if current is None:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
-    return []
-
-
-def _step(current: Any, part: Any) -> Any:
-    origin = typing.get_origin(current)
-    args = typing.get_args(current)
-    if origin is typing.Annotated:
-        return _step(args[0], part)
-    if origin in (typing.Union, types.UnionType):
-        for arg in args:
-            if isinstance(arg, type) and issubclass(arg, BaseModel) and _tag_of(arg) == part:
-                return arg
-        models = [a for a in args if a is not type(None)]
-        return _step(models[0], part) if len(models) == 1 else None
-    if origin in (list, tuple) and isinstance(part, int):
-        return args[0] if args else None
-    if origin is dict:
-        return args[1] if len(args) == 2 else None
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        by_alias = {f.alias or name: f for name, f in current.model_fields.items()}
-        found = by_alias.get(str(part))
-        return found.annotation if found is not None else None
-    return None
-
-
-def _tag_of(model: type[BaseModel]) -> str | None:
-    field_info = model.model_fields.get("type")
-    if field_info is None:
-        return None
-    values = typing.get_args(field_info.annotation)
-    return str(values[0]) if values else None

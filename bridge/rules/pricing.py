@@ -11,12 +11,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from bridge.domain.catalog import CustomerPrice, PriceTier, Product, TierSet
 from bridge.domain.customers import Customer
 from bridge.domain.money import Rounding
 from bridge.domain.time import business_date
+from bridge.i18n import _
 from bridge.rules.common import Percent, RoundingRule, RulesModel
 
 RANKS = (1, 2, 3, 4, 5)
@@ -48,6 +49,13 @@ class QuantityTiers(RulesModel):
     """Leave out a tier that is not cheaper than the base price (CS-Cart would never pick it)."""
     max_tiers: int = Field(20, ge=0, le=200)
     """At most this many quantity tiers per product; the lowest quantities are kept."""
+
+    @model_validator(mode="after")
+    def _some_tiers_when_on(self) -> QuantityTiers:
+        if self.enabled and self.max_tiers == 0:
+            raise ValueError(_("max_tiers 0 writes no quantity tier although quantity tiers are on; set max_tiers "
+                               "to 1 or more, or enabled: false"))
+        return self
 
 
 class SlipLine(RulesModel):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bridge.i18n import _
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import RecordSchema, schema_for
 from bridge.smile.settings import SmileSettings
@@ -54,10 +55,10 @@ class FileProblem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         parts = [where]
         if self.column:
-            parts.append(f"column {self.column}")
+            parts.append(_("column {column}").format(column=self.column))
         if self.value is not None:
-            parts.append(f"value {self.value!r}")
-        return f"{', '.join(parts)}: {self.message}. Fix: {self.fix}"
+            parts.append(_("value {value!r}").format(value=self.value))
+        return _("{where}: {message}. Fix: {fix}").format(where=", ".join(parts), message=self.message, fix=self.fix)
 
 
 @dataclass(slots=True)
@@ -81,10 +82,12 @@ class ReadResult:
             self.problems.append(problem)
 
     def report(self) -> str:
-        lines = [f"{self.path.name}: {self.problem_count} problem(s); nothing from this file was applied."]
+        lines = [_("{name}: {count} problem(s); nothing from this file was applied.").format(
+            name=self.path.name, count=self.problem_count)]
         lines.extend(f"- {problem}" for problem in self.problems)
         if self.problem_count > len(self.problems):
-            lines.append(f"- … and {self.problem_count - len(self.problems)} more problem(s) of the same kinds")
+            lines.append(_("- … and {count} more problem(s) of the same kinds").format(
+                count=self.problem_count - len(self.problems)))
         return "\n".join(lines)
 
 
@@ -149,17 +152,19 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
             raw.seek(max(0, size - 2))
             tail = raw.read(2)
     except OSError as exc:
-        problem(None, f"cannot read the file: {exc.strerror or exc}", "check the path and the file permissions")
+        problem(None, _("cannot read the file: {error}").format(error=exc.strerror or exc),
+                _("check the path and the file permissions"))
         return
     if size == 0:
-        problem(None, "the file is empty", "export the file again from SMILE; a complete export is never empty")
+        problem(None, _("the file is empty"), _("export the file again from SMILE; a complete export is never empty"))
         return
     encoding = _decoding(head, layout, problem)
     if encoding is None:
         return
     if layout.require_final_newline and not _ends_with_newline(tail, encoding, head):
-        problem(None, "the last line has no line break, so the file is probably truncated or still being written",
-                "wait until the export has finished and deliver the complete file (or a NAME.done sentinel after it)")
+        problem(None, _("the last line has no line break, so the file is probably truncated or still being written"),
+                _("wait until the export has finished and deliver the complete file (or a NAME.done sentinel after "
+                  "it)"))
         return
 
     with path.open("r", encoding=encoding, newline="") as text:
@@ -240,7 +245,8 @@ def _report_decode_error(path: Path, encoding: str, layout: FileLayout, problem:
         problem(line, "the UTF-16 file has an odd number of bytes, so it was cut off",
                 "deliver the complete export again")
         return
-    problem(line, f"the bytes are not valid {layout.encoding}", _encoding_fix(layout, actual), column=column)
+    problem(line, _("the bytes are not valid {encoding}").format(encoding=layout.encoding), _encoding_fix(layout, actual),
+            column=column)
 
 
 def _header_encoding(path: Path, layout: FileLayout) -> str | None:
@@ -444,8 +450,9 @@ class _ChunkState:
             if first != line:
                 values = (key,) if len(names) == 1 else key
                 shown = ", ".join(f"{self._title(n)} {v}" for n, v in zip(names, values, strict=True) if v is not None)
-                self.problem(line, f"duplicate key {shown} (first on line {first})",
-                             "each key must appear once: remove or merge the repeated row in SMILE and export again")
+                self.problem(line, _("duplicate key {key} (first on line {first})").format(key=shown, first=first),
+                             _("each key must appear once: remove or merge the repeated row in SMILE and export "
+                               "again"))
                 skip.add(position)
 
     def _title(self, name: str) -> str:
@@ -480,7 +487,7 @@ class _ChunkState:
         if column.required and (None in parsed or "" in parsed):
             for position, value in enumerate(parsed):
                 if (value is None or value == "") and position not in bad:
-                    self.problem(lines[position], "the value is empty", FIXES["required"], column.label,
+                    self.problem(lines[position], _("the value is empty"), _(FIXES["required"]), column.label,
                                  cells[position])
                     bad.add(position)
         return parsed
@@ -493,7 +500,7 @@ class _ChunkState:
             try:
                 table[cell] = column.parse(cell)
             except ValueError as exc:
-                errors[cell] = (str(exc), FIXES["range"] if isinstance(exc, OutOfRange) else column.fix)
+                errors[cell] = (str(exc), _(FIXES["range"]) if isinstance(exc, OutOfRange) else column.fix)
                 table[cell] = None
         for position, cell in enumerate(cells):
             if cell in errors and position not in self._misaligned:  # a shifted row's cells mean nothing
@@ -506,13 +513,15 @@ class _ChunkState:
 def _width_problem(row: list[str], width: int, needed: int, line: int, header: list[str] | None,
                    problem: Any) -> None:
     if len(row) > width:
-        problem(line, f"the row has {len(row)} columns, {len(row) - width} more than the {width} expected",
-                "remove the extra column(s), or check the delimiter and that commas inside values are quoted",
+        problem(line, _("the row has {count} columns, {extra} more than the {width} expected").format(
+                    count=len(row), extra=len(row) - width, width=width),
+                _("remove the extra column(s), or check the delimiter and that commas inside values are quoted"),
                 str(width + 1), row[width][:40])
         return
     after = f" ({header[len(row) - 1]})" if header and 0 < len(row) <= len(header) else ""
-    problem(line, f"the row has {len(row)} columns, {width - len(row)} fewer than the {width} expected",
-            "the line is cut short (truncated file, or a line break inside an unquoted value): export again",
+    problem(line, _("the row has {count} columns, {missing} fewer than the {width} expected").format(
+                count=len(row), missing=width - len(row), width=width),
+            _("the line is cut short (truncated file, or a line break inside an unquoted value): export again"),
             f"{len(row)}{after}", None)
 
 

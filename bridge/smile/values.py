@@ -15,6 +15,7 @@ from typing import Any
 
 from bridge.domain.money import Rounding
 from bridge.domain.time import JST
+from bridge.i18n import N_, _
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import ROUNDING_WRITE, FieldSpec
 from bridge.smile.text import fold_code, fold_kana, fold_name, normalize_postcode, valid_jan
@@ -31,24 +32,24 @@ _CACHE_LIMIT = 100_000
 _NO_DATE = {"0", "00000000", "0000/00/00"}
 
 FIXES = {
-    "code": "remove the invisible character from the code in SMILE (retype it) and export the file again",
-    "decimal": "write a plain number such as 1200 or 12.5 (digits, optional minus sign and decimal point)",
-    "int": "write a whole number such as 3",
-    "date": "write the date as {date_format}, e.g. {example}, or leave the cell empty",
-    "datetime": "write YYYYMMDD or YYYYMMDDhhmmss, e.g. 20261124093000",
-    "choice": "use one of: {choices}",
-    "jan": "write the 8- or 13-digit JAN with its check digit, or leave the cell empty",
-    "postcode": "write the 7-digit postcode, e.g. 1000001 or 100-0001",
-    "phone": "write a Japanese phone number starting with 0, e.g. 03-1234-5678",
-    "range": "correct the value in SMILE and export the file again",
-    "required": "fill in this column; every row needs it",
+    "code": N_("remove the invisible character from the code in SMILE (retype it) and export the file again"),
+    "decimal": N_("write a plain number such as 1200 or 12.5 (digits, optional minus sign and decimal point)"),
+    "int": N_("write a whole number such as 3"),
+    "date": N_("write the date as {date_format}, e.g. {example}, or leave the cell empty"),
+    "datetime": N_("write YYYYMMDD or YYYYMMDDhhmmss, e.g. 20261124093000"),
+    "choice": N_("use one of: {choices}"),
+    "jan": N_("write the 8- or 13-digit JAN with its check digit, or leave the cell empty"),
+    "postcode": N_("write the 7-digit postcode, e.g. 1000001 or 100-0001"),
+    "phone": N_("write a Japanese phone number starting with 0, e.g. 03-1234-5678"),
+    "range": N_("correct the value in SMILE and export the file again"),
+    "required": N_("fill in this column; every row needs it"),
 }
 
 
 def fix_for(spec: FieldSpec, layout: FileLayout) -> str:
     example = "20261124" if layout.date_format == "YYYYMMDD" else "2026/11/24"
     choices = ", ".join(spec.choices or ())
-    return FIXES.get(spec.kind, FIXES["range"]).format(
+    return _(FIXES.get(spec.kind, FIXES["range"])).format(
         date_format=layout.date_format, example=example, choices=choices
     )
 
@@ -62,11 +63,12 @@ def _bounded(spec: FieldSpec) -> Callable[[Decimal], Decimal]:
 
     def check(value: Decimal) -> Decimal:
         if low is not None and value < low:
-            raise OutOfRange("must not be negative" if low == 0 else f"must be at least {low}")
+            raise OutOfRange(_("must not be negative") if low == 0 else _("must be at least {low}").format(low=low))
         if high is not None and value > high:
-            raise OutOfRange(f"must be at most {high:,}")
+            raise OutOfRange(_("must be at most {high:,}").format(high=high))
         if whole and value != value.to_integral_value():
-            raise OutOfRange(f"{value} must be a whole number (CS-Cart keeps stock in whole pieces)")
+            raise OutOfRange(_("{value} must be a whole number (CS-Cart keeps stock in whole pieces)").format(
+                value=value))
         return value
 
     return check
@@ -92,11 +94,11 @@ def _decimal_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
                 clean = clean.replace(",", "")
             clean = clean.removeprefix("+")
             if not _NUMBER.fullmatch(clean):
-                raise ValueError("not a number")
+                raise ValueError(_("not a number"))
         try:
             value = check(Decimal(clean))
         except InvalidOperation:
-            raise ValueError("not a number") from None
+            raise ValueError(_("not a number")) from None
         if len(cache) < _CACHE_LIMIT:
             cache[text] = value
         return value

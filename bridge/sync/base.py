@@ -71,14 +71,20 @@ class JobSpec:
     name: str
     description: str
     factory: Callable[[JobContext], Job]
+    # outside systems the job cannot run without; one that is not configured at all leaves the job out at start-up
+    needs: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, JobSpec] = {}
 
 
-def register(name: str, description: str) -> Callable[[Callable[[JobContext], Job]], Callable[[JobContext], Job]]:
+def register(
+    name: str, description: str, needs: tuple[str, ...] = ("cscart",)
+) -> Callable[[Callable[[JobContext], Job]], Callable[[JobContext], Job]]:
+    """Every shipped job reads or writes CS-Cart, hence the default ``needs``."""
+
     def decorate(factory: Callable[[JobContext], Job]) -> Callable[[JobContext], Job]:
-        REGISTRY[name] = JobSpec(name, description, factory)
+        REGISTRY[name] = JobSpec(name, description, factory, needs)
         return factory
 
     return decorate

@@ -24,6 +24,11 @@ def test_calendar_from_the_shipped_rules() -> None:
     calendar = BusinessCalendar.from_rules(shipped_rules().delay_watch)
     assert not calendar.is_business_day(date(2026, 11, 23)) and calendar.is_business_day(date(2026, 11, 24))
     assert not calendar.is_business_day(date(2026, 11, 28))  # Saturday
+    # national holidays come from jpholiday, for any year, without a list in the rules
+    assert not calendar.is_business_day(date(2030, 1, 14))  # 成人の日 2030 (second Monday of January)
+    assert not calendar.is_business_day(date(2026, 9, 22))  # 国民の休日 between 敬老の日 and 秋分の日
+    assert not calendar.is_business_day(date(2026, 12, 30))  # the shop's own day off (rules: holidays)
+    assert calendar.is_business_day(date(2030, 1, 15))
 
 
 def test_orders_over_the_limit_or_past_the_requested_date() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ def test_shipped_rules_load() -> None:
     rules = shipped_rules()
     assert rules.carriers.yamato is not None and rules.carriers.yamato.billing_customer_code == "031234567801"
     assert rules.notification.mode == "times" and rules.notification.times == ["12:00", "17:00"]
-    assert len(rules.delay_watch.holidays) > 20
+    assert rules.delay_watch.national_holidays and date(2026, 12, 31) in rules.delay_watch.holidays
     assert rules.text_table()["〜"] == "～"
 
 

@@ -21,7 +21,7 @@ PRODUCTS = 40
 def run_demo(folder: Path) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "bridge", "demo", "--cycles", "3", "--products", str(PRODUCTS), "--interval", "0.5",
-         "--keep", str(folder)],
+         "--keep", str(folder), "--details"],
         check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -35,8 +35,9 @@ def sections(output: str) -> dict[str, list[str]]:
     blocks: dict[str, list[str]] = {}
     heading = "intro"
     for line in output.splitlines():
-        if re.fullmatch(r"(changes before )?cycle \d+:", line):
-            heading = line.rstrip(":")
+        heading_line = re.fullmatch(r"((?:changes before )?cycle \d+)(?: \(.*\))?:", line)
+        if heading_line:
+            heading = heading_line[1]
             continue
         if line.strip():
             blocks.setdefault(heading, []).append(line.strip())
@@ -66,6 +67,9 @@ def test_the_demo_syncs_then_writes_only_what_changed_and_repairs_drift(tmp_path
     folder = tmp_path / "demo"
     output = run_demo(folder)
     blocks = sections(output)
+    raised = [code for line in output.splitlines() if line.strip().startswith("SMILE prices")
+              for code in re.findall(r"(\d{8}) \d+ → \d+", line)]
+    assert len(raised) == 6 and len(set(raised)) == 6, "each cycle raises other prices, never the same again"
     assert "\x1b[" not in output, "no colour codes from log lines"
     assert "demo finished after 3 cycle(s)." in output
 
@@ -112,3 +116,27 @@ def test_the_demo_syncs_then_writes_only_what_changed_and_repairs_drift(tmp_path
         assert dead == 0
     finally:
         state.close()
+
+
+def test_the_compact_demo_prints_one_line_per_cycle_at_its_interval_in_japanese(tmp_path: Path) -> None:
+    """Progress, not a flood: one line per cycle, cycles --interval apart, every job's changed ≤ read."""
+    import os
+    import time
+
+    interval = 2.0
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge", "demo", "--cycles", "3", "--products", "20", "--interval", str(interval),
+         "--keep", str(tmp_path / "demo")],
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "LANG": "ja_JP.UTF-8"},
+    )
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    cycles = [line for line in result.stdout.splitlines() if line.startswith("サイクル ")]
+    assert len(cycles) == 3, result.stdout
+    assert "3 サイクルでデモを終了しました。" in result.stdout
+    assert took >= 2 * interval  # cycles 2 and 3 each waited for their turn
+    for line in cycles:
+        assert line.endswith("件") and " JST " in line
+        for changed, read in re.findall(r" (\d+)/(\d+)→", line):
+            assert int(changed) <= int(read), line

@@ -66,7 +66,7 @@ def test_unknown_key_names_key_file_and_line(tmp_path: Path) -> None:
 
 def test_wrong_type_names_key_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "data_dir: /tmp/x\nhttp:\n  port: eighty\n")
-    with pytest.raises(ConfigError, match=rf"http.port: .*{path}:3"):
+    with pytest.raises(ConfigError, match=rf"{path}:3: http.port: expected a whole number"):
         load_settings(path)
 
 
@@ -91,9 +91,10 @@ def test_secrets_from_credentials_directory_are_never_printed(tmp_path: Path, mo
     monkeypatch.setenv("BRIDGE_DATA_DIR", str(tmp_path))
     settings = load_settings(None)
     assert settings.cscart.api_key is not None and settings.cscart.api_key.get_secret_value() == "s3cr3t-key"
-    result = CliRunner().invoke(app, ["config", "check"])
-    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["config", "check", "--full"])
     assert "s3cr3t-key" not in result.output and "**********" in result.output
+    summary = CliRunner().invoke(app, ["config", "check"])
+    assert "s3cr3t-key" not in summary.output
 
 
 def test_config_check_exits_2_with_the_problem(tmp_path: Path) -> None:

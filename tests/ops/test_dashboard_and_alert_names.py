@@ -64,9 +64,12 @@ def test_dashboard_imports_with_the_datasource_as_a_variable() -> None:
         for target in panel["targets"]:
             assert target["datasource"]["uid"] == "${datasource}", panel["title"]
     titles = " | ".join(p["title"] for p in panels).lower()
-    for topic in ("freshness", "records changed", "latency", "api errors", "outbox", "dead letters",
-                  "workflow state", "smile files"):
+    # titled in Japanese (bridge/dashboards.py renders them from the message catalogue)
+    for topic in ("鮮度", "変更・書き込み", "応答時間", "api のエラー", "送信待ち", "配信不能", "ワークフロー状態",
+                  "smile ファイル"):
         assert topic in titles
+    assert dashboard["__inputs"][0]["name"] == "DS_PROMETHEUS"  # Grafana asks for the data source on import
+    assert variables["datasource"]["current"]["value"] == "${DS_PROMETHEUS}"
 
 
 def test_every_dashboard_query_uses_exported_metric_names() -> None:

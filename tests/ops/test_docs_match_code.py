@@ -39,9 +39,10 @@ def commands() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
 
     def walk(prefix: str, command: Any) -> None:
-        if hasattr(command, "commands"):
-            for name, sub in command.commands.items():
-                walk(f"{prefix} {name}".strip(), sub)
+        if hasattr(command, "list_commands"):  # a group; the root one loads its commands on demand
+            ctx = typer.Context(command)
+            for name in command.list_commands(ctx):
+                walk(f"{prefix} {name}".strip(), command.get_command(ctx, name))
         else:
             found[prefix] = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
             found[prefix].add("--help")

@@ -37,7 +37,7 @@ def main() -> None:
     registered_jobs()  # import the real job modules first, so the registration below wins in this process
     names = list(JobsSettings.model_fields) if os.environ.get("OPS_TEST_EVERY_JOB") else ["stock"]
     for name in names:
-        register(name, "ops test job steered by flag files")(lambda context, name=name: SteerableJob(name))
+        register(name, "ops test job steered by flag files", needs=())(lambda context, name=name: SteerableJob(name))
 
     from bridge.cli import main as bridge_main
 

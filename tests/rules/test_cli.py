@@ -1,4 +1,4 @@
-"""``bridge rules check``: exit 0 with a summary, or exit 1 with every problem as file:line: key: message."""
+"""``bridge rules check``: exit 0 with a summary, or exit 2 with every problem as file:line: key: message."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ def test_check_defaults_to_the_settings_rules_dir(rules_dir: Path, monkeypatch: 
     monkeypatch.setenv("BRIDGE_RULES_DIR", str(rules_dir))
     (rules_dir / "customers.yaml").unlink()
     result = CliRunner().invoke(app, ["rules", "check"])
-    assert result.exit_code == 0 and "customers.yaml (defaults):" in result.output
+    assert result.exit_code == 0 and "customers.yaml (file not found: defaults used):" in result.output
 
 
-def test_check_lists_every_problem_and_exits_1(rules_dir: Path) -> None:
+def test_check_lists_every_problem_and_exits_2(rules_dir: Path) -> None:
     (rules_dir / "stock.yaml").write_text("version: 1\nwarehouses:\n  mode: listed\n", encoding="utf-8")
     (rules_dir / "products.yaml").write_text("version: 1\nstatus:\n  outside_validity: X\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["rules", "check", str(rules_dir)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"{rules_dir / 'stock.yaml'}:2: warehouses: mode 'listed' needs the warehouse codes" in result.output
     assert f"{rules_dir / 'products.yaml'}:3: status.outside_validity:" in result.output
     assert "2 problem(s)" in result.output

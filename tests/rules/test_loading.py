@@ -91,7 +91,7 @@ def test_a_bad_dict_key_names_the_keys_line(rules_dir: Path) -> None:
     path.write_text(text, encoding="utf-8")
     problem = only(rules_dir)
     assert problem.line == line_of(path, "6: ランク6") and problem.key == "rank_usergroups.6"
-    assert "less than or equal to 5" in problem.message
+    assert "must be 5 or less" in problem.message
 
 
 def test_missing_required_key_is_named_at_its_parents_line(rules_dir: Path) -> None:

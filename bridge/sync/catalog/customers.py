@@ -136,7 +136,9 @@ class CustomersJob:
             desired = self._desired(customers, user_ids, groups, pricing, rules, set(linked_before), exposure)
             users = await plan.diff(tx, TARGET, USERS, "user.update", desired.users)
             links = await plan.diff(tx, TARGET, LINKS, "usergroup.link", desired.links)
-            result.changed = len(users.changes) + len(links.changes) + len(desired.creates)
+            # customers (records) that change, however many writes each needs: changed ≤ read
+            touched = {c.key for c in users.changes} | {c.key.split("/", 1)[0] for c in links.changes}
+            result.changed = len(touched | set(desired.creates))
             result.failed = len(desired.refused)
             result.plan = [*describe_creates("user.create", desired.creates, 10), *users.describe(limit=10),
                            *links.describe(limit=10)]

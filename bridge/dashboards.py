@@ -1,0 +1,107 @@
+"""Render the Grafana dashboard for a site: panel titles in the operator's language, the data source asked for
+on import.
+
+    python -m bridge.dashboards [--language ja|en] [--input ops/grafana/dashboard.json] [--output FILE]
+
+Titles are looked up by panel id in ``TITLES`` (English, marked for the message catalogue). On import Grafana asks
+for the Prometheus data source (``__inputs`` ``DS_PROMETHEUS``); the panels use the ``$datasource`` variable, whose
+default is that input. The shipped ``ops/grafana/dashboard.json`` is the Japanese rendering; a test keeps it in step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bridge import i18n
+from bridge.i18n import N_, _
+
+TITLES: dict[int, str] = {
+    1: N_("Jobs"),
+    28: N_("Jobs: every configured job"),
+    2: N_("Freshness: seconds since last success"),
+    3: N_("Freshness as a share of 2× interval"),
+    4: N_("Job runs by outcome"),
+    5: N_("Job duration (p95)"),
+    6: N_("Records changed and written"),
+    7: N_("Outside systems"),
+    8: N_("CS-Cart API latency by endpoint (p95)"),
+    9: N_("CS-Cart API errors by endpoint"),
+    10: N_("CS-Cart credentials"),
+    11: N_("MQTT broker"),
+    12: N_("MQTT events published and dropped"),
+    13: N_("Outbox"),
+    14: N_("Outbox by state"),
+    15: N_("Dead letters"),
+    16: N_("Deliveries by target and outcome"),
+    17: N_("Orders and shipping"),
+    18: N_("Orders by workflow state"),
+    19: N_("Orders not confirmed by SMILE"),
+    20: N_("Shipments delayed"),
+    21: N_("SMILE files"),
+    22: N_("SMILE files processed and quarantined"),
+    23: N_("Stock mass-change guard"),
+    24: N_("Daemon"),
+    25: N_("Uptime"),
+    26: N_("Version"),
+    27: N_("Rules in force"),
+}
+VARIABLE_LABELS: dict[str, str] = {"datasource": N_("Data source"), "instance": N_("Bridge"), "sync_job": N_("Job")}
+
+DATASOURCE_INPUT = {
+    "name": "DS_PROMETHEUS", "label": "Prometheus", "description": "", "type": "datasource",
+    "pluginId": "prometheus", "pluginName": "Prometheus",
+}
+
+
+class MissingTitles(ValueError):
+    """A panel has no entry in ``TITLES``."""
+
+
+def render(dashboard: dict[str, Any], language: str = "ja") -> dict[str, Any]:
+    previous = i18n.get_language()
+    i18n.set_language(language)
+    try:
+        missing = [str(panel.get("id")) for panel in dashboard["panels"] if panel.get("id") not in TITLES]
+        if missing:
+            raise MissingTitles(f"panels without a title in bridge/dashboards.py TITLES: {', '.join(missing)}")
+        for panel in dashboard["panels"]:
+            panel["title"] = _(TITLES[panel["id"]])
+        for variable in dashboard.get("templating", {}).get("list", []):
+            if variable.get("name") in VARIABLE_LABELS:
+                variable["label"] = _(VARIABLE_LABELS[variable["name"]])
+            if variable.get("type") == "datasource":
+                variable["current"] = {"selected": True, "text": "${DS_PROMETHEUS}", "value": "${DS_PROMETHEUS}"}
+        dashboard["__inputs"] = [DATASOURCE_INPUT]
+    finally:
+        i18n.set_language(previous)
+    return dashboard
+
+
+def dumps(dashboard: dict[str, Any]) -> str:
+    return json.dumps(dashboard, ensure_ascii=False, indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bridge.dashboards", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--language", choices=i18n.LANGUAGES, default="ja")
+    parser.add_argument("--input", type=Path, default=Path("ops/grafana/dashboard.json"))
+    parser.add_argument("--output", type=Path, help="default: standard output")
+    args = parser.parse_args(argv)
+    try:
+        text = dumps(render(json.loads(args.input.read_text(encoding="utf-8")), args.language))
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Operator-facing text in Japanese and English: one gettext catalogue, one language, one display time zone.
+
+- Source strings are English and are the message ids: ``_("rules OK: {directory}").format(directory=...)``.
+  Placeholders are named (``{file}``), never positional, so a translation may reorder them.
+- The Japanese catalogue is ``bridge/i18n/locale/ja/LC_MESSAGES/bridge.po``. It is compiled in memory with Babel the
+  first time Japanese is asked for (no ``.mo`` file to forget); English needs no catalogue at all.
+- The language is ``ui.language`` when set to ``ja``/``en``; otherwise the locale environment, POSIX order
+  ``LC_ALL`` → ``LC_MESSAGES`` → ``LANG`` (``ja_JP.UTF-8`` → Japanese; anything else → English).
+- Text built at import time (constants, typer help) is marked with ``N_`` and translated where it is shown.
+- Log event names and metric/alert names stay English (machines key on them); the human text in them is translated.
+
+How to add a message: docs/i18n.md.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from bridge.i18n.times import display_zone, format_local, set_display_zone
+
+DOMAIN = "bridge"
+LANGUAGES = ("en", "ja")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX precedence for message language
+
+__all__ = [
+    "DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "_", "catalogue_path", "configure", "configure_from_env", "display_zone", "format_local",
+    "get_language", "language_from_env", "ngettext", "resolve_language", "set_display_zone", "set_language",
+    "translations",
+]
+
+_current = "en"
+
+
+def language_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """``ja`` when the first set locale variable (LC_ALL, LC_MESSAGES, LANG) names Japanese, else ``en``."""
+    environ = os.environ if environ is None else environ
+    for name in LOCALE_VARIABLES:
+        value = (environ.get(name) or "").strip()
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+def resolve_language(setting: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """``setting`` (``ja``/``en``) wins; ``auto``, empty or None means the locale environment."""
+    if setting and setting.lower() in LANGUAGES:
+        return setting.lower()
+    return language_from_env(environ)
+
+
+def set_language(language: str) -> None:
+    global _current
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}")
+    _current = language
+
+
+def get_language() -> str:
+    return _current
+
+
+def configure(language: str | None = None, timezone: str | None = None,
+              environ: Mapping[str, str] | None = None) -> None:
+    """Apply the ``ui`` settings: language (``auto``/``ja``/``en``) and the display time zone."""
+    set_language(resolve_language(language, environ))
+    if timezone:
+        set_display_zone(timezone)
+
+
+def configure_from_env(environ: Mapping[str, str] | None = None) -> None:
+    """The language before any settings are read: ``BRIDGE_UI__LANGUAGE`` if set, else the locale environment."""
+    environ = os.environ if environ is None else environ
+    set_language(resolve_language(environ.get("BRIDGE_UI__LANGUAGE"), environ))
+
+
+def catalogue_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The compiled catalogue of ``language``; English (the source language) is the identity."""
+    if language == "en":
+        return gettext.NullTranslations()
+    from io import BytesIO
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with catalogue_path(language).open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)  # fuzzy entries are left out, so they fall back to English
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (English when it has no translation)."""
+    return translations(_current).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalogue without translating it yet (module constants, help built at import)."""
+    return message
