@@ -44,7 +44,7 @@ from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.orders import export, readback, workflow
+from bridge.sync.orders import direct_ship, export, readback, workflow
 from bridge.sync.orders.catalog_wait import last_catalog_success, waits_for_binding
 from bridge.sync.orders.credit import credit_exposure, credit_limits
 from bridge.sync.orders.moves import Changes, Mover, status_op
@@ -111,6 +111,7 @@ class Cycle:
     new: list[tuple[Order, PaymentState, str, workflow.Placement]] = field(default_factory=list)
     refreshed: list[tuple[Order, PaymentState]] = field(default_factory=list)  # changed in CS-Cart, same for us
     customer_codes: dict[str, str] = field(default_factory=dict)  # CS-Cart user_id → SMILE 得意先コード
+    direct_ship_flagged: frozenset[str] = frozenset()  # 商品コード whose CS-Cart 直送可 flag is on
 
 
 class OrdersJob:
@@ -143,6 +144,8 @@ class OrdersJob:
         found = await self.source.fetch(self.ctx.store, started)
         options.progress.start("orders", len(found.orders))
         cycle = Cycle(read=len(found.orders))
+        cycle.direct_ship_flagged = await direct_ship.flags_for_run(
+            self.ctx.service("cscart"), self.ctx.store, rules.flow, found.orders)
         try:
             async with self.ctx.store.transaction() as tx:
                 cycle.known = await mirror.seen_many(tx, [order.order_id for order in found.orders])
@@ -251,7 +254,7 @@ class OrdersJob:
                 payment_state=current.payment_state or PaymentState.UNPAID,
                 customer_known=bool(order.customer_code) and order.customer_code in known_customers,
                 credit_limit=limit, exposure=exposure.get(order.customer_code or "", Decimal(0)),
-                known_product_codes=known_products,
+                known_product_codes=known_products, direct_ship_flagged=cycle.direct_ship_flagged,
                 direct_ship_surcharge=Decimal(order.extra.get("direct_ship_surcharge", "0")),
             )
             decision = gate_order(order, context, rules.flow, rules.pricing)
