@@ -379,6 +379,20 @@ async def exposure_totals(tx: Connection, states: tuple[WorkflowState, ...]) -> 
     return [(code, Decimal(total)) for code, total in await cursor.fetchall() if code]
 
 
+async def receivable_orders(tx: Connection, states: tuple[WorkflowState, ...]
+                            ) -> list[tuple[str, Decimal, str | None, str | None]]:
+    """(得意先コード, total, live 受注 export time or None, payment state) of every order with a customer code that
+    is not cancelled and was exported to SMILE or is in ``states``."""
+    marks = ",".join("?" for _ in states)
+    cursor = await tx.execute(
+        "SELECT o.customer_code, o.total, e.exported_at, o.payment_state FROM orders o "
+        "LEFT JOIN order_exports e ON e.order_id = o.order_id AND e.kind = 'order' AND e.superseded_at IS NULL "
+        "WHERE o.customer_code IS NOT NULL AND o.customer_code != '' AND o.workflow_state != ? "
+        f"AND (e.exported_at IS NOT NULL OR o.workflow_state IN ({marks}))",
+        [WorkflowState.CANCELLED.value, *(state.value for state in states)])
+    return [(row[0], Decimal(row[1]), row[2], row[3]) for row in await cursor.fetchall()]
+
+
 async def listing(tx: Connection, state: WorkflowState | None, flagged: bool) -> list[dict[str, Any]]:
     """order_id, workflow_state, cscart_status, customer_code, total, placed_at, hold_reason and the open flags of
     each order, for ``bridge orders list``; optionally only one state, or only orders with an open flag."""

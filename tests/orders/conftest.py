@@ -174,6 +174,11 @@ class Harness:
         async with self.store.transaction() as tx:
             await set_credit(tx, code, limit, receivable)
 
+    async def credit_file(self, code: str, limit: Decimal | None, receivable: Decimal, *, as_of: Any) -> None:
+        """SMILE's 得意先マスター as the customers job records it: 与信限度額 and 売掛残 as of the file's date."""
+        async with self.store.transaction() as tx:
+            await set_credit(tx, code, limit, receivable, as_of)
+
     def files(self) -> list[Path]:
         return sorted(self.outbox.glob("juchu_*.csv"))
 

@@ -4,6 +4,7 @@ rules/order_flow.yaml and rules/pricing.yaml as delivered, not with rules writte
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 
 from bridge.domain.orders import WorkflowState as S
 from bridge.rules.pricing import direct_ship_surcharge
+from bridge.store import orders as mirror
+from bridge.sync.orders.credit import credit_exposure
 from bridge.sync.orders.rules import order_rules
 from tests.orders.conftest import Harness, harness_for
 from tests.orders.shipped import shipped_rules_dir
@@ -54,3 +57,48 @@ async def test_direct_ship_of_a_flagged_product_goes_to_smile_with_the_shipped_r
     await shipped.cycle()
     assert (await shipped.state(refused)).workflow_state is S.SHIPPING_INSTRUCTED
     assert sorted(shipped.exported_ids()) == [allowed, refused]
+
+
+# -- defect 2: credit with SMILE's 売掛残 ---------------------------------------------------------------------------
+
+
+async def _complete(h: Harness, order_id: int) -> None:
+    """The order went its whole way: shipped, mailed, 完了 (it is still unpaid until SMILE's 入金)."""
+    async with h.store.transaction() as tx:
+        for state in (S.SHIPPED, S.NOTIFIED, S.COMPLETE):
+            await mirror.transition(tx, order_id, state, "test: delivered")
+
+
+async def test_a_completed_order_counts_until_smiles_receivable_includes_it(shipped: Harness) -> None:
+    first = await shipped.place(user_id=3, lines=[(5, 1)])
+    total = shipped.sim.state.orders[first].total
+    await shipped.credit("100003", total * 3 / 2)  # room for one such order, not two
+    await shipped.cycle()
+    assert (await shipped.state(first)).workflow_state is S.SHIPPING_INSTRUCTED
+    await _complete(shipped, first)
+
+    second = await shipped.place(user_id=3, lines=[(5, 1)])
+    await shipped.cycle()
+    assert (await shipped.state(second)).workflow_state is S.HOLD, "the first order is unpaid: it still counts"
+    assert f"open ¥{total} + this order ¥{total}" in await _last_reason(shipped, second)
+
+    # SMILE's 得意先マスター after the first order's export: it is in the 売掛残 now, and paid (0 left).
+    row = await shipped.store.fetchone("SELECT exported_at FROM order_exports WHERE order_id = ?", (first,))
+    exported = datetime.fromisoformat(row[0])
+    await shipped.credit_file("100003", total * 3 / 2, Decimal(0), as_of=exported + timedelta(minutes=1))
+    await shipped.cycle()
+    assert (await shipped.state(second)).workflow_state is S.SHIPPING_INSTRUCTED
+
+
+async def test_smiles_receivable_holds_an_order_and_the_checkout_figure_is_the_same_number(shipped: Harness) -> None:
+    order_id = await shipped.place(user_id=4, lines=[(5, 1)])
+    total = shipped.sim.state.orders[order_id].total
+    await shipped.credit_file("100004", Decimal(10_000), Decimal(10_000) - total + 1,
+                              as_of=datetime.now(UTC) - timedelta(days=1))
+    await shipped.cycle()
+    assert (await shipped.state(order_id)).workflow_state is S.HOLD
+    reason = await _last_reason(shipped, order_id)
+    assert f"credit limit ¥10000 exceeded: open ¥{Decimal(10_000) - total + 1}" in reason
+    async with shipped.store.transaction() as tx:
+        checkout = (await credit_exposure(tx))["100004"]
+    assert checkout == Decimal(10_000) + 1, "the add-on's figure: 売掛残 + the order waiting in 保留"

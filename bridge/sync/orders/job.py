@@ -239,7 +239,7 @@ class OrdersJob:
         known_products = frozenset((await bindings.all_of(tx, *PRODUCT_BINDING)).values())
         known_customers = set((await bindings.all_of(tx, *CUSTOMER_BINDING)).values())
         limits = await credit_limits(tx)
-        exposure = defaultdict(Decimal, await credit_exposure(tx))  # grows with each order sent this cycle
+        exposure = defaultdict(Decimal, await credit_exposure(tx, waiting=False))  # grows with each order sent
         mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates
                                               if hold_by != workflow.STAFF])
         mover = self._mover(rules)
