@@ -102,3 +102,36 @@ async def test_smiles_receivable_holds_an_order_and_the_checkout_figure_is_the_s
     async with shipped.store.transaction() as tx:
         checkout = (await credit_exposure(tx))["100004"]
     assert checkout == Decimal(10_000) + 1, "the add-on's figure: 売掛残 + the order waiting in 保留"
+
+
+# -- defect 3: the slip carries every yen of the order ------------------------------------------------------------
+
+
+def _slip(h: Harness, order_id: int) -> list[tuple[str, str, str]]:
+    lines = h.files()[-1].read_bytes().decode("cp932").splitlines()
+    header = lines[0].split(",")
+    at = {name: header.index(name) for name in ("オーダー№", "商品ｺｰﾄﾞ", "商品名", "金額")}
+    return [(cells[at["商品ｺｰﾄﾞ"]], cells[at["商品名"]], cells[at["金額"]])
+            for cells in (line.split(",") for line in lines[1:]) if cells[at["オーダー№"]] == str(order_id)]
+
+
+async def test_cod_fee_and_coupon_are_slip_lines_and_the_slip_adds_up(shipped: Harness) -> None:
+    order_id = await shipped.place(user_id=5, lines=[(3, 2)], payment_id=COD)
+    sim_order = shipped.sim.state.orders[order_id]
+    sim_order.shipping_cost, sim_order.payment_surcharge, sim_order.subtotal_discount = "660.00", "330.00", "200.00"
+    await shipped.cycle()
+    assert (await shipped.state(order_id)).workflow_state is S.SHIPPING_INSTRUCTED
+    slip = _slip(shipped, order_id)
+    assert [(code, name) for code, name, _ in slip[1:]] == [
+        ("99999999", "送料"), ("99999999", "代引手数料"), ("99999999", "値引")]
+    assert sum(Decimal(amount) for *_, amount in slip) == sim_order.total
+
+
+async def test_an_order_whose_rows_do_not_add_up_is_held_with_the_difference(shipped: Harness) -> None:
+    order_id = await shipped.place(user_id=6, lines=[(3, 1)])
+    shipped.sim.state.orders[order_id].extra["smile_direct_ship_surcharge"] = "123.00"  # a charge the bridge can't see
+    await shipped.cycle()
+    assert (await shipped.state(order_id)).workflow_state is S.HOLD
+    assert shipped.files() == []
+    reason = await _last_reason(shipped, order_id)
+    assert "受注 file refuses this order" in reason and "¥123 missing from the slip" in reason

@@ -90,8 +90,12 @@ def smile_settings(ctx: JobContext) -> SmileSettings:
 
 
 def content_hash(order: Order) -> str:
-    """What staff can edit in CS-Cart (lines, totals, addresses, notes); status and timestamps are left out."""
+    """What staff can edit in CS-Cart (lines, totals, addresses, notes); status and timestamps are left out, and so
+    are fields added later while at their default (an upgrade must not make every exported order look edited)."""
     data = to_data(replace(order, status="", updated_at=None))
+    for name in ("tax_added",):
+        if name in data and Decimal(data[name]) == 0:
+            data.pop(name)
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -300,6 +304,9 @@ class OrdersJob:
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slips.append(export.slip_rows(order, party, export_rules, surcharge=surcharge))
         cells, problems, text_changes = export.prepare_slips(slips, self.layout, self.smile.substitutions)
+        for index, ((order, _), rows) in enumerate(zip(released, slips, strict=True)):
+            if (mismatch := export.total_mismatch(order, rows)) is not None:
+                problems.setdefault(index, []).append(mismatch)
         accepted: list[tuple[Order, GateDecision, list[list[str]]]] = []
         refused: list[tuple[Order, str]] = []
         for index, (order, decision) in enumerate(released):
