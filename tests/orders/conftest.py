@@ -47,7 +47,7 @@ payment_fee: {item_code: CF-01, item_name: 代引手数料, tax_class: "1"}
 """
 
 ADDON_ORDER_COLUMNS = ("smile_direct_ship", "smile_direct_ship_surcharge", "smile_direct_ship_recipient",
-                       "smile_ship_to_code")
+                       "smile_ship_to_code", "smile_delivery_date", "smile_delivery_slot")
 
 
 def addon_columns_middleware(columns: dict[int, dict[str, str]]) -> Any:
