@@ -371,12 +371,14 @@ async def label_candidates(tx: Connection, held_by: str) -> list[int]:
     return [row[0] for row in await cursor.fetchall()]
 
 
-async def exposure_totals(tx: Connection, states: tuple[WorkflowState, ...]) -> list[tuple[str, Decimal]]:
-    """(得意先コード, order total) of every order in ``states`` that has a customer code."""
-    marks = ",".join("?" for _ in states)
-    cursor = await tx.execute(f"SELECT customer_code, total FROM orders WHERE workflow_state IN ({marks})",
-                              [state.value for state in states])
-    return [(code, Decimal(total)) for code, total in await cursor.fetchall() if code]
+async def open_direct_ship_ids(tx: Connection) -> list[int]:
+    """直送 orders the gates still judge: 受注 or 保留 and not exported to SMILE."""
+    cursor = await tx.execute(
+        "SELECT o.order_id FROM orders o WHERE o.direct_ship = 1 AND o.workflow_state IN (?, ?) AND NOT EXISTS "
+        "(SELECT 1 FROM order_exports e WHERE e.order_id = o.order_id AND e.kind = 'order' AND "
+        "e.superseded_at IS NULL) ORDER BY o.order_id",
+        (WorkflowState.RECEIVED.value, WorkflowState.HOLD.value))
+    return [int(row[0]) for row in await cursor.fetchall()]
 
 
 async def receivable_orders(tx: Connection, states: tuple[WorkflowState, ...]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from bridge.domain.orders import Order, WorkflowState
+from bridge.domain.orders import Order
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.store import orders as mirror
 from bridge.store.db import Store
@@ -37,16 +37,9 @@ def product_ids(orders: Iterable[Order]) -> set[int]:
 
 async def open_direct_ship_orders(store: Store) -> list[Order]:
     """直送 orders of the mirror that the gate still judges (受注 or 保留, not exported)."""
-    rows = await store.fetchall(
-        "SELECT o.order_id FROM orders o WHERE o.direct_ship = 1 AND o.workflow_state IN (?, ?) AND NOT EXISTS "
-        "(SELECT 1 FROM order_exports e WHERE e.order_id = o.order_id AND e.kind = 'order' AND "
-        "e.superseded_at IS NULL)",
-        (WorkflowState.RECEIVED.value, WorkflowState.HOLD.value),
-    )
-    if not rows:
-        return []
     async with store.transaction() as tx:
-        found = await mirror.get_many(tx, [int(row[0]) for row in rows])
+        ids = await mirror.open_direct_ship_ids(tx)
+        found = await mirror.get_many(tx, ids) if ids else {}
     return [entry.order for entry in found.values()]
 
 

@@ -149,7 +149,7 @@ class OrdersJob:
         options.progress.start("orders", len(found.orders))
         cycle = Cycle(read=len(found.orders))
         cycle.direct_ship_flagged = await direct_ship.flags_for_run(
-            self.ctx.service("cscart"), self.ctx.store, rules.flow, found.orders)
+            self.ctx.services.require_cscart(), self.ctx.store, rules.flow, found.orders)
         try:
             async with self.ctx.store.transaction() as tx:
                 cycle.known = await mirror.seen_many(tx, [order.order_id for order in found.orders])
