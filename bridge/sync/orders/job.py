@@ -44,7 +44,7 @@ from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.orders import direct_ship, export, readback, workflow
+from bridge.sync.orders import direct_ship, export, hand_work, readback, workflow
 from bridge.sync.orders.catalog_wait import last_catalog_success, waits_for_binding
 from bridge.sync.orders.credit import credit_exposure, credit_limits
 from bridge.sync.orders.moves import Changes, Mover, status_op
@@ -116,6 +116,7 @@ class Cycle:
     refreshed: list[tuple[Order, PaymentState]] = field(default_factory=list)  # changed in CS-Cart, same for us
     customer_codes: dict[str, str] = field(default_factory=dict)  # CS-Cart user_id → SMILE 得意先コード
     direct_ship_flagged: frozenset[str] = frozenset()  # 商品コード whose CS-Cart 直送可 flag is on
+    tracking: dict[int, tuple[str, ...]] = field(default_factory=dict)  # hand-set 出荷済: its shipments' numbers
 
 
 class OrdersJob:
@@ -148,8 +149,9 @@ class OrdersJob:
         found = await self.source.fetch(self.ctx.store, started)
         options.progress.start("orders", len(found.orders))
         cycle = Cycle(read=len(found.orders))
-        cycle.direct_ship_flagged = await direct_ship.flags_for_run(
-            self.ctx.services.require_cscart(), self.ctx.store, rules.flow, found.orders)
+        client = self.ctx.services.require_cscart()
+        cycle.direct_ship_flagged = await direct_ship.flags_for_run(client, self.ctx.store, rules.flow, found.orders)
+        cycle.tracking = await hand_work.tracking_for_run(client, self.ctx.store, rules.flow, found.orders)
         try:
             async with self.ctx.store.transaction() as tx:
                 cycle.known = await mirror.seen_many(tx, [order.order_id for order in found.orders])
@@ -223,14 +225,20 @@ class OrdersJob:
             letter=order.status, letter_state=letter_state, state=state, hold_by=seen.hold_by,
             content_changed=bool(seen.content_hash) and seen.content_hash != digest,
             exported_batch=await exports.live_export(tx, order.order_id),
-            paid_now=payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID, flow=rules.flow)
+            paid_now=payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID, flow=rules.flow,
+            letter_changed=seen.status != order.status, tracking=cycle.tracking.get(order.order_id))
         mover = self._mover(rules)
         if reaction.payment_received:
             await audit.write(tx, JOB, "payment_received", str(order.order_id), {"status": order.status})
         if reaction.flag:
             await mover.flag(tx, order.order_id, reaction.flag.kind, reaction.flag.detail, cycle.changes)
         if reaction.move:
-            await mover.move(tx, order.order_id, state, reaction.move, cycle.changes)
+            moved = await mover.move(tx, order.order_id, state, reaction.move, cycle.changes)
+            at = reaction.move.to_state
+            for step in reaction.further if moved else ():  # staff jumped several states: each one in the history
+                if not await mover.move(tx, order.order_id, at, step, cycle.changes):
+                    break
+                at = step.to_state
         if reaction.cancelled_after_export:
             cycle.cancelled_after_export.append(order)
 
