@@ -371,6 +371,13 @@ async def label_candidates(tx: Connection, held_by: str) -> list[int]:
     return [row[0] for row in await cursor.fetchall()]
 
 
+async def issued_label(tx: Connection, order_id: int) -> tuple[str, str] | None:
+    """(carrier, label file) when a carrier label file already carries the order."""
+    cursor = await tx.execute("SELECT carrier, file_name FROM carrier_labels WHERE order_id = ?", (order_id,))
+    row = await cursor.fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
 async def open_direct_ship_ids(tx: Connection) -> list[int]:
     """直送 orders the gates still judge: 受注 or 保留 and not exported to SMILE."""
     cursor = await tx.execute(

@@ -54,9 +54,11 @@ AFTER_EXPORT = ("cancelled in CS-Cart after export to SMILE (batch B1): cancel t
               move=Move(S.CANCELLED, AFTER_EXPORT, write_status=False), cancelled_after_export=True)),
     ("cancelled after shipping: flag only, the move is not allowed", react("I", S.SHIPPED, exported="B1"),
      Reaction(flag=OrderFlag("cancelled_after_export", AFTER_EXPORT), cancelled_after_export=True)),
-    ("edited after export", react("J", S.SHIPPING_INSTRUCTED, changed=True, exported="B1"),
-     Reaction(flag=OrderFlag("edited_after_export", "order edited in CS-Cart after export to SMILE (batch B1): "
-                                                    "check the SMILE slip"))),
+    ("edited after export: a 赤伝 and a corrected 受注 (the shipped default)",
+     react("J", S.SHIPPING_INSTRUCTED, changed=True, exported="B1"),
+     Reaction(flag=OrderFlag("edited_after_export", "order edited in CS-Cart after export to SMILE (batch B1): a 赤伝 "
+                                                    "of the slip SMILE has and a corrected 受注 follow; check them in "
+                                                    "SMILE"), corrected_after_export=True)),
     ("edited before export: the gates see the new content", react("O", S.RECEIVED, changed=True), Reaction()),
     ("staff set 保留", react("H", S.RECEIVED), Reaction(move=Move(S.HOLD, "held by staff in CS-Cart", STAFF))),
     ("staff released their hold", react("O", S.HOLD, hold_by=STAFF),

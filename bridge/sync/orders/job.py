@@ -117,6 +117,7 @@ class Cycle:
     customer_codes: dict[str, str] = field(default_factory=dict)  # CS-Cart user_id → SMILE 得意先コード
     direct_ship_flagged: frozenset[str] = frozenset()  # 商品コード whose CS-Cart 直送可 flag is on
     tracking: dict[int, tuple[str, ...]] = field(default_factory=dict)  # hand-set 出荷済: its shipments' numbers
+    corrected: list[tuple[Order, Order]] = field(default_factory=list)  # edited after export: (as SMILE has it, now)
 
 
 class OrdersJob:
@@ -175,6 +176,8 @@ class OrdersJob:
         result.enqueued = written + len(cycle.changes.status_ops)
         if rules.flow.cancellations.file and cycle.cancelled_after_export:
             result.notes.append(await self._cancellation_file(rules, cycle.cancelled_after_export, started))
+        if cycle.corrected:
+            result.notes.extend(await self._corrections(rules, cycle.corrected, started))
         for kind, payload in cycle.changes.events:
             await self._publish(kind, payload)
         result.notes.extend(cycle.changes.notes)
@@ -218,13 +221,15 @@ class OrdersJob:
             # Written in bulk by _flush_new before anything reads them (orders arrive in bursts).
             cycle.new.append((order, payment, digest, workflow.place_new(order.status, letter_state)))
             return
+        exported_batch = await exports.live_export(tx, order.order_id)
+        before = await mirror.get(tx, order.order_id) if exported_batch and seen.content_hash != digest else None
         await mirror.upsert(tx, order, initial_state=seen.workflow_state, payment_state=payment, exists=True)
         await mirror.set_content_hash(tx, order.order_id, digest)
         state = seen.workflow_state
         reaction = workflow.react(
             letter=order.status, letter_state=letter_state, state=state, hold_by=seen.hold_by,
             content_changed=bool(seen.content_hash) and seen.content_hash != digest,
-            exported_batch=await exports.live_export(tx, order.order_id),
+            exported_batch=exported_batch,
             paid_now=payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID, flow=rules.flow,
             letter_changed=seen.status != order.status, tracking=cycle.tracking.get(order.order_id))
         mover = self._mover(rules)
@@ -241,6 +246,14 @@ class OrdersJob:
                 at = step.to_state
         if reaction.cancelled_after_export:
             cycle.cancelled_after_export.append(order)
+            label = await mirror.issued_label(tx, order.order_id)
+            if label is not None:
+                carrier, file_name = label
+                await mover.flag(tx, order.order_id, "label_recall",
+                                 f"the {carrier} label for this order was issued in {file_name}: void it in the "
+                                 "carrier's system and recall the parcel if it was handed over", cycle.changes)
+        if reaction.corrected_after_export and before is not None:
+            cycle.corrected.append((before.order, order))
 
     # -- gates ---------------------------------------------------------------------------------------------------
 
@@ -376,9 +389,49 @@ class OrdersJob:
             batch_id = await exports.next_batch_id(tx, "cancel")
             batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
+            for order in orders:  # an earlier 赤伝 (of an edit) stays in the history, superseded
+                await exports.supersede(tx, order.order_id, f"followed by 赤伝 batch {batch_id}", kind="cancel")
             await export.record(tx, batch)
         await finish_batch(self.ctx, self.outbox_dir, batch_id, rules, {})
         return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
+
+    async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[str]:
+        """Orders edited after export: a 赤伝 of the slips SMILE has, then one corrected 受注 file with the orders as
+        they are now (each order's old export row superseded in the transaction that records the new batch). An
+        order whose corrected rows cannot be written (or do not add up) keeps its flag and is named in the note."""
+        notes = [await self._cancellation_file(rules, [old for old, _ in edited], now)]
+        export_rules = rules.export_rules()
+        rows: list[dict[str, Any]] = []
+        refused: list[str] = []
+        for _, order in edited:
+            code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
+            surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
+            slip = export.slip_rows(order, export.Party(code, order.billing.name or order.email), export_rules,
+                                    surcharge=surcharge)
+            problem = export.total_mismatch(order, slip)
+            if problem:
+                refused.append(f"order {order.order_id}: {problem}")
+                continue
+            rows += slip
+        orders = sorted({int(row["受注№"]) for row in rows})
+        if refused:
+            notes.append("corrected 受注 not written for " + "; ".join(refused) + "; enter the correction in SMILE")
+        if not rows:
+            return notes
+        try:
+            content = export.render(rows, self.layout, self.smile.substitutions)
+        except ValidationFailed as exc:
+            return [*notes, f"corrected 受注 file not written: {exc}; enter the corrections in SMILE by hand"]
+        async with self.ctx.store.transaction() as tx:
+            batch_id = await exports.next_batch_id(tx, "order")
+            batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
+                                 len(rows), content)
+            for order_id in orders:
+                await exports.supersede(tx, order_id, f"edited in CS-Cart: corrected in 受注 batch {batch_id}")
+            await export.record(tx, batch)
+            await mirror.mark_exported_many(tx, orders, batch_id)
+        await finish_batch(self.ctx, self.outbox_dir, batch_id, rules, {})
+        return [*notes, f"corrected 受注 file {batch.file_name} for order(s) {', '.join(map(str, orders))}"]
 
     # -- read-back and alerts ----------------------------------------------------------------------------------
 

@@ -94,6 +94,7 @@ class Reaction:
     move: Move | None = None
     cancelled_after_export: bool = False
     further: tuple[Move, ...] = ()  # moves after ``move``, in order (staff jumped several states in CS-Cart)
+    corrected_after_export: bool = False  # a 赤伝 of what SMILE has and a corrected 受注 follow
 
 
 # How far along the flow each state is; staff setting a letter further along is hand work the bridge mirrors.
@@ -156,6 +157,10 @@ def react(*, letter: str, letter_state: WorkflowState | None, state: WorkflowSta
         move = Move(S.CANCELLED, detail, write_status=False) if allowed_transition(state, S.CANCELLED, flow) else None
         return Reaction(paid_now, OrderFlag("cancelled_after_export", detail), move, cancelled_after_export=True)
     if exported_batch and content_changed:
+        if flow.cancellations.edits == "correct" and state is not S.CANCELLED:
+            detail = (f"order edited in CS-Cart after export to SMILE (batch {exported_batch}): a 赤伝 of the slip "
+                      "SMILE has and a corrected 受注 follow; check them in SMILE")
+            return Reaction(paid_now, OrderFlag("edited_after_export", detail), corrected_after_export=True)
         detail = f"order edited in CS-Cart after export to SMILE (batch {exported_batch}): check the SMILE slip"
         return Reaction(paid_now, OrderFlag("edited_after_export", detail))
     if letter_state is None and state is S.RECEIVED:
