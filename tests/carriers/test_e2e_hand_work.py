@@ -37,3 +37,11 @@ async def test_hand_set_shipped_with_a_tracking_number_mails_and_completes(tmp_p
         await s.run()
         assert await s.state(order_id) is S.COMPLETE
         assert s.customer_mails(bare) == [] and await s.state(bare) is S.SHIPPING_INSTRUCTED
+
+        # staff add the missing shipment later (CS-Cart need not touch the order): the flag closes, the mail follows
+        await client.create_shipment(bare, shipping_id=1, carrier="yamato", tracking_number="512547514334")
+        await s.orders.cycle()
+        assert await s.state(bare) is S.SHIPPED
+        assert "shipped_by_hand" not in await s.orders.flags(bare)
+        await s.at(later(s, days=1))
+        assert await s.state(bare) is S.NOTIFIED and len(s.customer_mails(bare)) == 1

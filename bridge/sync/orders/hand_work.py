@@ -10,10 +10,12 @@ from typing import Any, Protocol
 
 from bridge.domain.orders import Order, WorkflowState
 from bridge.rules.order_flow import OrderFlowRules
+from bridge.store import order_flags
 from bridge.store import orders as mirror
 from bridge.store.db import Store
 
 S = WorkflowState
+SHIPPED_BY_HAND = "shipped_by_hand"  # the flag of a hand-set 出荷済 without a tracking number
 _AHEAD = {S.SHIPPED, S.NOTIFIED, S.COMPLETE}
 _BEFORE_SHIPPED = {S.RECEIVED, S.HOLD, S.SHIPPING_INSTRUCTED}
 
@@ -27,9 +29,10 @@ async def tracking_for_run(client: ShipmentLister, store: Store, flow: OrderFlow
     """order_id → the tracking numbers of its CS-Cart shipments, for orders whose CS-Cart letter says 出荷済 or
     later while the mirror is still before 出荷済."""
     ahead = {order.order_id for order in orders if flow.state_for_letter(order.status) in _AHEAD}
-    if not ahead:
-        return {}
     async with store.transaction() as tx:
+        ahead |= set(await order_flags.open_of_kind(tx, SHIPPED_BY_HAND))  # a tracking number may have come since
+        if not ahead:
+            return {}
         states = await mirror.states_of(tx, sorted(ahead))
     found: dict[int, tuple[str, ...]] = {}
     for order_id, state in sorted(states.items()):
@@ -39,3 +42,4 @@ async def tracking_for_run(client: ShipmentLister, store: Store, flow: OrderFlow
         found[order_id] = tuple(str(row.get("tracking_number") or "").strip() for row in rows
                                 if str(row.get("tracking_number") or "").strip())
     return found
+

@@ -39,7 +39,7 @@ from bridge.rules.order_flow import (
 )
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
-from bridge.store import audit, bindings, exports
+from bridge.store import audit, bindings, exports, order_flags
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
@@ -161,6 +161,7 @@ class OrdersJob:
                     await self._mirror(tx, order, rules, paid_letters, cycle)
                     options.progress.advance()
                 await _flush_new(tx, cycle)
+                await self._tracked_since(tx, rules, cycle)
                 await self._gate(tx, rules, cycle)
                 if options.dry_run:
                     raise _DryRun
@@ -254,6 +255,21 @@ class OrdersJob:
                                  "carrier's system and recall the parcel if it was handed over", cycle.changes)
         if reaction.corrected_after_export and before is not None:
             cycle.corrected.append((before.order, order))
+
+    async def _tracked_since(self, tx: Connection, rules: OrderRules, cycle: Cycle) -> None:
+        """Hand-set 出荷済 orders flagged for want of a tracking number whose CS-Cart shipment has one now (CS-Cart
+        does not always bump updated_at for a shipment, so they are looked up every run until then)."""
+        mover = self._mover(rules)
+        for order_id in await order_flags.open_of_kind(tx, hand_work.SHIPPED_BY_HAND):
+            numbers = cycle.tracking.get(order_id)
+            current = await mirror.get(tx, order_id) if numbers else None
+            if current is None or current.workflow_state is not S.SHIPPING_INSTRUCTED or \
+                    rules.flow.state_for_letter(current.order.status) not in (S.SHIPPED, S.NOTIFIED, S.COMPLETE):
+                continue
+            move = workflow.Move(S.SHIPPED, f"出荷済 set by staff in CS-Cart; shipment(s) {', '.join(numbers)}",
+                                 write_status=False)
+            if await mover.move(tx, order_id, S.SHIPPING_INSTRUCTED, move, cycle.changes):
+                await order_flags.resolve(tx, order_id, hand_work.SHIPPED_BY_HAND, iso(self.ctx.clock.now()))
 
     # -- gates ---------------------------------------------------------------------------------------------------
 
