@@ -198,8 +198,10 @@ async def test_the_manuals_sample_row_ships_with_its_shop_and_date_on_the_cscart
 
     from bridge.domain.time import JST
 
+    from tests.orders.shipped import shipped_rules_dir
+
     header = "order_no,delivery_no,delivery_date,shop_code,shop_name,shop_tel,shop_memo"
-    async with shipping_for(tmp_path) as s:
+    async with shipping_for(tmp_path, rules_dir=shipped_rules_dir(tmp_path / "shipped")) as s:
         order_id = await s.instruct((1, 1))
         named = await s.instruct((2, 1))
         await s.run()

@@ -10,10 +10,11 @@ from pathlib import Path
 from bridge.carriers import yamato
 from bridge.domain.orders import WorkflowState as S
 from tests.carriers.e2e import later, shipping_for
+from tests.orders.shipped import shipped_rules_dir
 
 
 async def test_requested_date_and_slot_reach_smile_the_label_and_the_delay_watch(tmp_path: Path) -> None:
-    async with shipping_for(tmp_path) as s:
+    async with shipping_for(tmp_path, rules_dir=shipped_rules_dir(tmp_path / "shipped")) as s:
         wanted = (s.clock.at + timedelta(days=6)).date()
         order_id = await s.orders.place(lines=[(1, 1)])
         s.orders.addon[order_id] = {"smile_delivery_date": wanted.isoformat(), "smile_delivery_slot": "14時～16時"}
