@@ -5,7 +5,7 @@ whose letter now lies ahead of the mirror — outside the store transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from bridge.domain.orders import Order, WorkflowState
@@ -21,7 +21,7 @@ _BEFORE_SHIPPED = {S.RECEIVED, S.HOLD, S.SHIPPING_INSTRUCTED}
 
 
 class ShipmentLister(Protocol):
-    async def list_shipments(self, order_id: int) -> list[Mapping[str, Any]]: ...
+    async def list_shipments(self, order_id: int) -> list[dict[str, Any]]: ...
 
 
 async def tracking_for_run(client: ShipmentLister, store: Store, flow: OrderFlowRules,

@@ -261,7 +261,7 @@ class OrdersJob:
         does not always bump updated_at for a shipment, so they are looked up every run until then)."""
         mover = self._mover(rules)
         for order_id in await order_flags.open_of_kind(tx, hand_work.SHIPPED_BY_HAND):
-            numbers = cycle.tracking.get(order_id)
+            numbers = cycle.tracking.get(order_id, ())
             current = await mirror.get(tx, order_id) if numbers else None
             if current is None or current.workflow_state is not S.SHIPPING_INSTRUCTED or \
                     rules.flow.state_for_letter(current.order.status) not in (S.SHIPPED, S.NOTIFIED, S.COMPLETE):
