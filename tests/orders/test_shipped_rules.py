@@ -123,7 +123,7 @@ async def test_cod_fee_and_coupon_are_slip_lines_and_the_slip_adds_up(shipped: H
     assert (await shipped.state(order_id)).workflow_state is S.SHIPPING_INSTRUCTED
     slip = _slip(shipped, order_id)
     assert [(code, name) for code, name, _ in slip[1:]] == [
-        ("99999999", "送料"), ("99999999", "代引手数料"), ("99999999", "値引")]
+        ("NB-01", "値引 promotion ?"), ("99999999", "送料"), ("99999999", "代引手数料")]  # 値引: campaigns.yaml slip
     assert sum(Decimal(amount) for *_, amount in slip) == sim_order.total
 
 

@@ -57,12 +57,13 @@ def test_a_total_the_rows_do_not_carry_is_refused_with_the_difference(case: tupl
 
 
 def test_the_audit_example_2118_yen_is_all_on_the_slip() -> None:
-    """The audit's order: ¥1,800 of products, ¥660 送料, ¥330 代引手数料, a ¥672 coupon → ¥2,118."""
+    """The audit's order: ¥1,800 of products, ¥660 送料, ¥330 代引手数料, a ¥672 coupon → ¥2,118 (the coupon's 値引
+    line names its promotion; without the add-on's per-promotion amounts it reads "promotion ?")."""
     order = Order(order_id=5, status="O", placed_at=datetime(2026, 12, 1, tzinfo=UTC), updated_at=None, user_id=1,
                   email="a@b.jp", total=Decimal(2118), subtotal=Decimal(1800), shipping_cost=Decimal(660),
                   payment_surcharge=Decimal(330), subtotal_discount=Decimal(672),
                   lines=(OrderLine("10000001", "紙コップ", Decimal(3), Decimal(600)),))
     rows = export.slip_rows(order, PARTY, export.ExportRules())
     assert [(r["商品名"], r["金額"]) for r in rows] == [
-        ("紙コップ", "1800"), ("送料", "660"), ("代引手数料", "330"), ("値引", "-672")]
+        ("紙コップ", "1800"), ("値引 promotion ?", "-672"), ("送料", "660"), ("代引手数料", "330")]
     assert export.total_mismatch(order, rows) is None
