@@ -176,6 +176,9 @@ class OrdersSettings(_Section):
     unbound_product_wait_seconds: float = Field(
         1800.0, ge=0, description="An order whose product the catalog has not bound yet waits in 受注 this long "
         "(while no stock/products run has succeeded since it was placed) before it is held as unknown")
+    delivery_fields: Literal["smile_bridge", "cscart_jp"] = Field(
+        "smile_bridge", description="Where the requested delivery date and time slot come from: the add-on's "
+        "checkout fields, or CS-Cart.jp's own (jp_order_delivery_info) on a store that has them")
 
 
 class Settings(BaseSettings):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from bridge.carriers import japanpost, sagawa, yamato
-from bridge.carriers.tracking import DOMESTIC_CARRIERS, check_number
+from bridge.carriers.tracking import DOMESTIC_CARRIERS, check_number, normalize_number
 from bridge.domain.orders import Shipment
 from bridge.domain.time import JST
 
@@ -189,7 +189,7 @@ class _Parser:
 
             order_id = self.order_id(line, "order_no", get("order_no"))
             carrier = get("carrier").lower() or self.default_carrier
-            tracking = self.tracking(line, "delivery_no", get("delivery_no"), carrier, required=True)
+            tracking = self.tracking(line, "delivery_no", get("delivery_no"), carrier, required=True, lenient=True)
             shipped_at = self.moment(line, "delivery_date", get("delivery_date"))
             items = self.items(line, get("item_id"), get("quantity"))
             if order_id is None or tracking is None or shipped_at is None or items is None:
@@ -235,7 +235,11 @@ class _Parser:
             return None
         return int(folded)
 
-    def tracking(self, line: int, name: str, raw: str, carrier: str, *, required: bool) -> str | None:
+    def tracking(self, line: int, name: str, raw: str, carrier: str, *, required: bool,
+                 lenient: bool = False) -> str | None:
+        """The normalised number. ``lenient`` (the generic CSV, typed by people): a number that is no known
+        carrier's shape (the manual's own sample is ``1001``) is kept with a warning when the row names its carrier;
+        without a carrier column the importer accepts it only for an order with exactly one carrier."""
         if not raw:
             if required:
                 self.error(line, name, "is empty; the tracking number (伝票番号) is required")
@@ -243,6 +247,12 @@ class _Parser:
         if carrier not in DOMESTIC_CARRIERS and carrier != "other":
             return raw  # a carrier the bridge has no number rules for (e.g. fukuyama): taken as written
         check = check_number(raw, None if carrier == "other" else carrier)
+        if not check.valid and lenient:
+            number = normalize_number(raw) or raw.strip()
+            if carrier != "other":
+                self.warn(line, name, f"{check.error}; accepted as written because the row names the carrier "
+                                      f"({carrier}); check the number before the customer gets it")
+            return number  # carrier "other": the importer checks it against the order's carrier
         if not check.valid:
             self.error(line, name, check.error)
             return None

@@ -271,6 +271,27 @@ class DelayWatch(_Model):
         return frozenset(_WEEKDAYS[day] for day in self.weekend)
 
 
+class DeliveryDates(_Model):
+    """お届け希望日 / 時間帯 the add-on offers at checkout, per shipping method (its carrier's slots in time_slots).
+    The earliest date: the first business day (tomorrow after the cut-off) ships, plus ``lead_business_days`` more
+    business days, plus ``transit_days``; business days are those of delay_watch (weekend, holidays)."""
+
+    enabled: bool = True
+    lead_business_days: int = Field(1, ge=0, le=30)
+    """Business days between the first possible ship day and the ship day the customer may count on."""
+    transit_days: int = Field(1, ge=0, le=14)
+    """Days from shipping to the door (the carrier's usual 翌日配達 = 1)."""
+    cutoff: str = "12:00"
+    """Orders placed at or after this time (JST) count from the next day."""
+    range_days: int = Field(14, ge=1, le=90)
+    """How many days from the earliest the customer may choose."""
+
+    @field_validator("cutoff")
+    @classmethod
+    def _cutoff(cls, value: str) -> str:
+        return _hhmm([value])[0]
+
+
 class Results(_Model):
     """Result files (issued data, generic CSV): picked up from the inbox under SMILE's safe-folder rules."""
 
@@ -291,6 +312,7 @@ class ShippingRules(_Model):
     results: Results = Results()
     notification: Notification = Notification()
     delay_watch: DelayWatch = DelayWatch.model_validate({})
+    delivery_dates: DeliveryDates = DeliveryDates.model_validate({})
 
     @field_validator("tracking_urls")
     @classmethod

@@ -442,7 +442,7 @@ class CSCartClient:
     async def create_shipment(
         self, order_id: int, *, shipping_id: int, carrier: str, tracking_number: str,
         products: Mapping[str, int | Decimal] | None = None, order_status: str | None = None,
-        status: str = "S", comments: str = "", notify_user: bool = False,
+        status: str = "S", comments: str = "", notify_user: bool = False, timestamp: int | None = None,
     ) -> int:
         """``products`` maps the order's item_id → quantity; None ships everything still unshipped."""
         if not carrier and not tracking_number:
@@ -460,6 +460,8 @@ class CSCartClient:
             body["products"] = {str(item): m.number(Decimal(qty)) for item, qty in products.items()}
         if order_status is not None:
             body["order_status"] = order_status
+        if timestamp is not None:
+            body["timestamp"] = int(timestamp)  # the shipment date (fn_update_shipment parses it; default now)
         data = await self.request("POST", "shipments", body=body)
         return m.as_int(data, "shipment_id", where="shipment create")
 

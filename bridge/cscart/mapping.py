@@ -234,6 +234,13 @@ def _address(data: Mapping[str, Any], prefix: str) -> Address:
     )
 
 
+def _tax_added(taxes: Any, where: str) -> Decimal:
+    """The taxes CS-Cart added on top of the prices (``price_includes_tax`` N); included taxes are in the prices."""
+    rows = taxes.values() if isinstance(taxes, Mapping) else taxes if isinstance(taxes, list) else []
+    return sum((as_decimal(row, "tax_subtotal", Decimal(0), where=f"{where} taxes") for row in rows
+                if isinstance(row, Mapping) and str(row.get("price_includes_tax", "Y")).upper() == "N"), Decimal(0))
+
+
 def order_from_json(data: Mapping[str, Any]) -> Order:
     """A full order (``GET /orders/:id`` or a ``get_orders_data=1`` row). ``products`` is keyed by item_id."""
     where = f"order {data.get('order_id', '?')}"
@@ -257,6 +264,7 @@ def order_from_json(data: Mapping[str, Any]) -> Order:
         subtotal=as_decimal(data, "subtotal", Decimal(0), where=where),
         shipping_cost=as_decimal(data, "shipping_cost", Decimal(0), where=where),
         payment_surcharge=as_decimal(data, "payment_surcharge", Decimal(0), where=where),
+        tax_added=_tax_added(data.get("taxes"), where),
         payment_id=as_int(data, "payment_id", 0, where=where) or None,
         payment_method=as_str(payment, "payment") if isinstance(payment, Mapping) else "",
         shipping_ids=tuple(int(part) for part in shipping_ids.split(",") if part.strip().isdigit()),

@@ -149,6 +149,7 @@ class CSCartSink:
             products={str(k): _decimal(op, products, str(k), "products") for k in products} if products else None,
             order_status=p.get("order_status") or None, comments=str(p.get("comments") or ""),
             notify_user=bool(p.get("notify_user", False)), status=str(p.get("status") or "S"),
+            timestamp=_int(op, p, "timestamp") if p.get("timestamp") is not None else None,
         )
 
     async def _user_update(self, op: OutboxOp, p: Mapping[str, Any]) -> None:

@@ -39,6 +39,7 @@ class Customer:
     price_rounding: Rounding = Rounding.DOWN  # 単価処理区分
     price_rounding_unit: Decimal = Decimal(1)  # 単価処理単位
     credit_limit: Decimal | None = None  # 与信限度額
+    receivable: Decimal | None = None  # 売掛残 (前回請求残高 / 期首売掛残高); None = the file has no such column
     suspended: bool = False  # 休止
     valid_from: date | None = None
     valid_to: date | None = None

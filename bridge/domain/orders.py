@@ -82,7 +82,7 @@ class Order:
     total: Decimal
     subtotal: Decimal = Decimal(0)
     shipping_cost: Decimal = Decimal(0)
-    payment_surcharge: Decimal = Decimal(0)
+    payment_surcharge: Decimal = Decimal(0)  # 代引手数料 and other payment fees (CS-Cart payment_surcharge)
     payment_id: int | None = None
     payment_method: str = ""
     shipping_ids: tuple[int, ...] = ()
@@ -102,6 +102,9 @@ class Order:
     extra: dict[str, str] = field(default_factory=dict)
     promotions: tuple[AppliedPromotion, ...] = ()
     subtotal_discount: Decimal = Decimal(0)  # order-level promotion discounts (product ones are on the lines)
+    # Added with issue 15; left out of the mirror's content hash at its default (orders.content_hash), so an
+    # upgrade does not make every exported order look edited.
+    tax_added: Decimal = Decimal(0)  # tax CS-Cart added on top of tax-excluded prices (SMILE computes its own)
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,10 +135,12 @@ class UnknownCustomer(RulesModel):
 
 
 class Cancellations(RulesModel):
-    """Orders cancelled in CS-Cart after SMILE has them: always flagged for staff and published; optionally more."""
+    """Orders cancelled or edited in CS-Cart after SMILE has them: always flagged for staff and published."""
 
-    file: bool = False
+    file: bool = True
     """Also write a 赤伝 (cancellation) 受注 file: the order's rows with negated quantities and amounts."""
+    edits: Literal["correct", "flag"] = "correct"
+    """An order edited after export: correct = a 赤伝 of what SMILE has plus a corrected 受注; flag = only flag it."""
 
 
 class Gating(RulesModel):

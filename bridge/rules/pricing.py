@@ -104,6 +104,8 @@ class PricingRules(RulesModel):
     quantity_tiers: QuantityTiers = QuantityTiers()
     direct_ship: DirectShip = DirectShip()
     shipping_fee: SlipLine = SlipLine(item_name="送料")
+    payment_fee: SlipLine = SlipLine(item_name="代引手数料")
+    """The order's payment surcharge (代引手数料) as its own slip line."""
     tax: Tax = Tax()
 
     @field_validator("rank_usergroups")

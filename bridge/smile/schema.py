@@ -196,7 +196,8 @@ def _customer(code: str, name1: str, name2: Text = None, short_name: Text = None
               postcode: Text = None, address1: Text = None, address2: Text = None, address3: Text = None,
               phone: Text = None, email: Text = None, price_rank: int | None = None, rate_percent: Num = None,
               price_rounding: Rounding | None = None, price_rounding_unit: Num = None, credit_limit: Num = None,
-              valid_from: Day = None, valid_to: Day = None, modified_on: Day = None) -> Customer:
+              valid_from: Day = None, valid_to: Day = None, modified_on: Day = None,
+              receivable: Num = None) -> Customer:
     name = " ".join(part for part in (name1, name2) if part)
     prefecture, city = split_prefecture(address1 or "")
     address = Address(
@@ -208,7 +209,7 @@ def _customer(code: str, name1: str, name2: Text = None, short_name: Text = None
         code=code, name=name, name_kana=name_kana or "", email=email or "", address=address,
         price_rank=price_rank or None, rate_percent=rate_percent, price_rounding=price_rounding or Rounding.DOWN,
         price_rounding_unit=price_rounding_unit or ONE, credit_limit=credit_limit, suspended=suspended,
-        valid_from=valid_from, valid_to=valid_to, modified_on=modified_on,
+        valid_from=valid_from, valid_to=valid_to, modified_on=modified_on, receivable=receivable,
     )
 
 
@@ -221,6 +222,7 @@ def _customer_values(c: Customer) -> dict[str, Any]:
         "rate_percent": c.rate_percent, "price_rounding": c.price_rounding,
         "price_rounding_unit": c.price_rounding_unit, "credit_limit": c.credit_limit,
         "valid_from": c.valid_from, "valid_to": c.valid_to, "modified_on": c.modified_on,
+        "receivable": c.receivable,
     }
 
 
@@ -246,6 +248,7 @@ CUSTOMERS = RecordSchema(
         FieldSpec("valid_from", "date"),
         FieldSpec("valid_to", "date"),
         FieldSpec("modified_on", "date"),
+        FieldSpec("receivable", "decimal"),
     ),
     key=("code",),
     make=_customer,

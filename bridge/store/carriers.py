@@ -54,9 +54,11 @@ async def shipments_of(tx: Connection, order_id: int) -> list[tuple[str, dict[st
 
 
 async def record_shipment(tx: Connection, order_id: int, carrier: str, tracking_number: str, shipped_at: str,
-                          items: dict[str, str], source: str, at: str) -> None:
+                          items: dict[str, str], source: str, at: str, shop: dict[str, str] | None = None) -> None:
+    """One parcel; ``shop`` = the result file's shop_code / shop_name / shop_tel (kept with the parcel)."""
     await tx.execute(
         "INSERT INTO carrier_shipments (order_id, carrier, tracking_number, shipped_at, items, source, "
-        "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (order_id, carrier, tracking_number, shipped_at, json.dumps(items, sort_keys=True), source, at),
+        "imported_at, shop) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (order_id, carrier, tracking_number, shipped_at, json.dumps(items, sort_keys=True), source, at,
+         json.dumps(shop, ensure_ascii=False, sort_keys=True) if shop else None),
     )

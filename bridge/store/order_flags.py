@@ -29,6 +29,13 @@ async def resolve_all_but(tx: Connection, kind: str, keep: set[int], at: str) ->
                          "IS NULL", [(at, order_id, kind) for order_id in gone])
 
 
+async def open_of_kind(tx: Connection, kind: str) -> list[int]:
+    """Orders with an open flag of ``kind``."""
+    cursor = await tx.execute("SELECT order_id FROM order_flags WHERE kind = ? AND resolved_at IS NULL ORDER BY order_id",
+                              (kind,))
+    return [int(row[0]) for row in await cursor.fetchall()]
+
+
 async def of_order(tx: Connection, order_id: int) -> list[tuple[str, str, str, str | None]]:
     """(kind, detail, at, resolved_at) of every flag the order ever had, oldest first."""
     cursor = await tx.execute(

@@ -371,12 +371,35 @@ async def label_candidates(tx: Connection, held_by: str) -> list[int]:
     return [row[0] for row in await cursor.fetchall()]
 
 
-async def exposure_totals(tx: Connection, states: tuple[WorkflowState, ...]) -> list[tuple[str, Decimal]]:
-    """(得意先コード, order total) of every order in ``states`` that has a customer code."""
+async def issued_label(tx: Connection, order_id: int) -> tuple[str, str] | None:
+    """(carrier, label file) when a carrier label file already carries the order."""
+    cursor = await tx.execute("SELECT carrier, file_name FROM carrier_labels WHERE order_id = ?", (order_id,))
+    row = await cursor.fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+async def open_direct_ship_ids(tx: Connection) -> list[int]:
+    """直送 orders the gates still judge: 受注 or 保留 and not exported to SMILE."""
+    cursor = await tx.execute(
+        "SELECT o.order_id FROM orders o WHERE o.direct_ship = 1 AND o.workflow_state IN (?, ?) AND NOT EXISTS "
+        "(SELECT 1 FROM order_exports e WHERE e.order_id = o.order_id AND e.kind = 'order' AND "
+        "e.superseded_at IS NULL) ORDER BY o.order_id",
+        (WorkflowState.RECEIVED.value, WorkflowState.HOLD.value))
+    return [int(row[0]) for row in await cursor.fetchall()]
+
+
+async def receivable_orders(tx: Connection, states: tuple[WorkflowState, ...]
+                            ) -> list[tuple[str, Decimal, str | None, str | None]]:
+    """(得意先コード, total, live 受注 export time or None, payment state) of every order with a customer code that
+    is not cancelled and was exported to SMILE or is in ``states``."""
     marks = ",".join("?" for _ in states)
-    cursor = await tx.execute(f"SELECT customer_code, total FROM orders WHERE workflow_state IN ({marks})",
-                              [state.value for state in states])
-    return [(code, Decimal(total)) for code, total in await cursor.fetchall() if code]
+    cursor = await tx.execute(
+        "SELECT o.customer_code, o.total, e.exported_at, o.payment_state FROM orders o "
+        "LEFT JOIN order_exports e ON e.order_id = o.order_id AND e.kind = 'order' AND e.superseded_at IS NULL "
+        "WHERE o.customer_code IS NOT NULL AND o.customer_code != '' AND o.workflow_state != ? "
+        f"AND (e.exported_at IS NOT NULL OR o.workflow_state IN ({marks}))",
+        [WorkflowState.CANCELLED.value, *(state.value for state in states)])
+    return [(row[0], Decimal(row[1]), row[2], row[3]) for row in await cursor.fetchall()]
 
 
 async def listing(tx: Connection, state: WorkflowState | None, flagged: bool) -> list[dict[str, Any]]:

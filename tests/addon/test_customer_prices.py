@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +17,7 @@ from bridge.smile.generator import layouts_for
 from bridge.smile.writer import write_records
 from bridge.store import Store, bindings
 from bridge.sync.orders.credit import set_credit
+from bridge.sync.orders.delivery import delivery_methods
 from bridge.sync.catalog.customer_prices import surcharge_settings
 from bridge.wiring import rule_files
 
@@ -57,8 +60,14 @@ async def test_customer_prices_reach_the_addon_once_and_leave_when_smile_drops_t
             price("000009", p4, "1"),  # no CS-Cart customer bound to this code
         ])
         result = await _run(settings, "customer_prices", False, False)
-        # 2 price pairs, the surcharge settings, the exposure of both bound customers
-        assert (result.read, result.changed, result.enqueued, result.failed) == (5, 2, 5, 1)
+        # 2 price pairs, the surcharge and delivery-date settings, the exposure of both bound customers
+        assert (result.read, result.changed, result.enqueued, result.failed) == (5, 2, 6, 1)
+        # rules/shipping.yaml's お届け希望日 settings reach the add-on's checkout (issue 15 defect 4)
+        methods = json.loads(sim.addon.params["delivery_methods"])
+        assert sim.addon.params["delivery_source"] == "smile_bridge"
+        assert methods == delivery_methods(load_rules(settings.rules_dir, rule_files()).shipping)
+        assert methods["1"]["slots"] == ["指定なし", "午前中", "14時～16時", "16時～18時", "18時～20時", "19時～21時"]
+        assert "3" not in methods  # ネコポス: a post-box service, no date or time
         assert [sim.state.users[u].extra["smile_credit_exposure"] for u in (2, 3)] == ["5000.00", "0.00"]
         # pricing.yaml's 直送 surcharge reaches the add-on's checkout settings
         pricing = load_rules(settings.rules_dir, rule_files()).pricing

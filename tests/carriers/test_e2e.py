@@ -103,7 +103,8 @@ async def test_unknown_order_and_bad_tracking_refuse_the_whole_file(tmp_path: Pa
         assert await s.state(order_id) is S.SHIPPING_INSTRUCTED and s.shipments(order_id) == []
         report = (s.data / "carriers" / "error" / "bad.csv.error.txt").read_text(encoding="utf-8")
         assert "bad.csv:3: error: order_no: order 999999 is unknown to the bridge" in report
-        assert "bad.csv:4: error: delivery_no:" in report and "not a tracking number" in report
+        # 12345 is no carrier's shape, but the order has exactly one carrier: taken with a warning (issue 15)
+        assert "bad.csv:4: warning: delivery_no:" in report and "accepted for yamato, the only carrier" in report
         assert "bad.csv:5: warning: delivery_no: tracking number 389711074013 fails the 7DR check digit" in report
 
 
@@ -187,3 +188,38 @@ async def test_shipped_never_overtaken_by_a_waiting_shipping_instructed_write(tm
         assert s.orders.sim.state.orders[order_id].status == "G"
         letters = [n.status for n in s.orders.status_writes(order_id)]
         assert letters[-1] == "G" and "E" not in letters[letters.index("G"):]  # the waiting write never lands last
+
+
+async def test_the_manuals_sample_row_ships_with_its_shop_and_date_on_the_cscart_shipment(tmp_path: Path) -> None:
+    """Issue 15 defect 8: the manual's own sample (delivery_no 1001) is taken for the order's only carrier with a
+    warning; shop_code / shop_name / shop_tel stay with the parcel and are in the shipment the customer sees, and
+    delivery_date is the CS-Cart shipment's date."""
+    from datetime import datetime
+
+    from bridge.domain.time import JST
+
+    from tests.orders.shipped import shipped_rules_dir
+
+    header = "order_no,delivery_no,delivery_date,shop_code,shop_name,shop_tel,shop_memo"
+    async with shipping_for(tmp_path, rules_dir=shipped_rules_dir(tmp_path / "shipped")) as s:
+        order_id = await s.instruct((1, 1))
+        named = await s.instruct((2, 1))
+        await s.run()
+        s.drop("manual.csv", result_csv(
+            f"{order_id},1001,2026-11-24 15:00:00,T01,ヤマト運輸 東京主管支店,03-1234-5678,午前中にお届け",
+            header=header))
+        s.drop("named.csv", result_csv(f"{named},ABC-77,2026-11-25 09:30:00,yamato",
+                                       header="order_no,delivery_no,delivery_date,carrier"))
+        await s.run()
+        assert await s.state(order_id) is S.SHIPPED and await s.state(named) is S.SHIPPED
+        [shipment] = s.shipments(order_id)
+        assert (shipment.carrier, shipment.tracking_number) == ("yamato", "1001")
+        assert shipment.timestamp == int(datetime(2026, 11, 24, 15, 0, tzinfo=JST).timestamp())
+        assert "担当営業所 ヤマト運輸 東京主管支店（T01） TEL 03-1234-5678" in shipment.comments
+        assert "午前中にお届け" in shipment.comments
+        shop = await s.orders.store.fetchone("SELECT shop FROM carrier_shipments WHERE order_id = ?", (order_id,))
+        assert shop[0] == '{"shop_code": "T01", "shop_name": "ヤマト運輸 東京主管支店", "shop_tel": "03-1234-5678"}'
+        [other] = s.shipments(named)
+        assert other.tracking_number == "ABC-77" or other.tracking_number == "ABC77"
+        archived = list((s.data / "carriers" / "archive").rglob("*.csv"))
+        assert {path.name for path in archived} == {"manual.csv", "named.csv"}

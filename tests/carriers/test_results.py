@@ -48,7 +48,7 @@ def test_every_problem_is_located_by_file_and_line() -> None:
         ",389711074012,,,,,\r\n"  # line 3: no order_no
         "1003,,,,,,\r\n"  # line 4: no delivery_no
         "1004,389711074013,,,,,\r\n"  # line 5: 7DR fails: warning only
-        "1005,ABC-123,,,,,\r\n"  # line 6: not a tracking number
+        "1005,ABC-123,,,,,\r\n"  # line 6: no carrier's shape: the importer checks it against the order's carrier
         "1006,389711074012,2026/13/45 10:00,,,,\r\n"  # line 7: bad date
         "#7,389711074012,,,,,\r\n"  # line 8: not an order number
         "1001,389711074012,,,,,\r\n"  # line 9: repeats line 2
@@ -57,12 +57,12 @@ def test_every_problem_is_located_by_file_and_line() -> None:
     found = {(p.line, p.field, p.severity) for p in result.problems}
     assert found == {
         (3, "order_no", "error"), (4, "delivery_no", "error"), (5, "delivery_no", "warning"),
-        (6, "delivery_no", "error"), (7, "delivery_date", "error"), (8, "order_no", "error"), (9, "", "warning"),
+        (7, "delivery_date", "error"), (8, "order_no", "error"), (9, "", "warning"),
     }
     assert not result.ok
     assert str(result.errors[0]) == "inbox/result.csv:3: error: order_no: is empty; the CS-Cart order number is " \
                                     "required"
-    assert [s.shipment.order_id for s in result.shipments] == [1001, 1004]
+    assert [s.shipment.order_id for s in result.shipments] == [1001, 1004, 1005]
 
 
 def test_several_parcels_and_partial_shipments() -> None:
@@ -154,3 +154,12 @@ def test_japanpost_result_filter_output() -> None:
     result = parse_result(data, "yupri.csv", NOW)
     assert result.kind == "japanpost" and result.ok
     assert [s.shipment.tracking_number for s in result.shipments] == ["405548424886", "405548424886"]
+
+
+def test_a_number_of_no_known_shape_is_kept_with_a_warning_when_the_row_names_its_carrier() -> None:
+    data = b"order_no,delivery_no,delivery_date,carrier\r\n1001,1001,,yamato\r\n1002,,,yamato\r\n"
+    result = parse_result(data, "r.csv", NOW)
+    assert [(p.line, p.field, p.severity) for p in result.problems] == [(2, "delivery_no", "warning"),
+                                                                         (3, "delivery_no", "error")]
+    assert "accepted as written because the row names the carrier (yamato)" in result.problems[0].message
+    assert [(s.shipment.order_id, s.shipment.tracking_number) for s in result.shipments] == [(1001, "1001")]

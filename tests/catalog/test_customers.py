@@ -181,3 +181,34 @@ async def test_addon_code_match_credit_limit_for_the_orders_check_and_exposure(c
     assert credit[customers[3].code][0] == str(customers[3].credit_limit)
     first = next(body for method, path, body in user_writes(world) if path == "/api/2.1/users/1")
     assert first["smile_credit_exposure"] == "15300.00", "receivable + orders sent to SMILE, not yet invoiced"
+
+
+async def test_smiles_receivable_is_recorded_with_the_date_of_its_file(customers_world: CatalogWorld) -> None:
+    """Issue 15 defect 2: 前回請求残高 of the 得意先マスター is the 売掛残 the credit check adds orders to, as of the
+    time SMILE wrote the file (orders exported before it are in the figure)."""
+    import os
+
+    world = customers_world
+    customers = master(world)
+    customers[0] = replace(customers[0], receivable=Decimal(45000))
+    customers[1] = replace(customers[1], receivable=None)  # empty cell: the receivable recorded before stays
+    path = world.deliver("customers", customers)
+    written = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
+    os.utime(path, (written.timestamp(), written.timestamp()))
+    store = await Store.open(world.settings.state_path)
+    try:
+        from bridge.sync.orders.credit import set_credit
+
+        async with store.transaction() as tx:
+            await set_credit(tx, customers[1].code, None, Decimal(777), "2026-11-01T00:00:00+00:00")
+    finally:
+        await store.close()
+    assert (await world.run("customers")).failed == 0
+    store = await Store.open(world.settings.state_path)
+    try:
+        rows = {row[0]: (row[1], row[2]) for row in await store.fetchall(
+            "SELECT customer_code, receivable, receivable_as_of FROM customer_credit")}
+    finally:
+        await store.close()
+    assert rows[customers[0].code] == ("45000", "2026-11-30T18:00:00+00:00")
+    assert rows[customers[1].code] == ("777", "2026-11-01T00:00:00+00:00")

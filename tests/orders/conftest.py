@@ -43,10 +43,11 @@ direct_ship:
   surcharge_percent: 10
   slip_line: {item_code: DS-01, item_name: 直送手数料, tax_class: "1"}
 shipping_fee: {item_code: SF-01, item_name: 送料, tax_class: "0"}
+payment_fee: {item_code: CF-01, item_name: 代引手数料, tax_class: "1"}
 """
 
 ADDON_ORDER_COLUMNS = ("smile_direct_ship", "smile_direct_ship_surcharge", "smile_direct_ship_recipient",
-                       "smile_ship_to_code")
+                       "smile_ship_to_code", "smile_delivery_date", "smile_delivery_slot")
 
 
 def addon_columns_middleware(columns: dict[int, dict[str, str]]) -> Any:
@@ -67,6 +68,8 @@ def addon_columns_middleware(columns: dict[int, dict[str, str]]) -> Any:
                 extra = columns.get(int(row["order_id"]), {})
                 row.update({key: extra.get(key, "N" if key == "smile_direct_ship" else "")
                             for key in ADDON_ORDER_COLUMNS})
+                if extra.get("smile_direct_ship_surcharge") and "total" in row:  # the add-on adds it to the total
+                    row["total"] = f"{Decimal(str(row['total'])) + Decimal(extra['smile_direct_ship_surcharge']):.2f}"
         return web.json_response(data, status=response.status)
 
     return middleware
@@ -173,6 +176,11 @@ class Harness:
     async def credit(self, code: str, limit: Decimal | None, receivable: Decimal = Decimal(0)) -> None:
         async with self.store.transaction() as tx:
             await set_credit(tx, code, limit, receivable)
+
+    async def credit_file(self, code: str, limit: Decimal | None, receivable: Decimal, *, as_of: Any) -> None:
+        """SMILE's 得意先マスター as the customers job records it: 与信限度額 and 売掛残 as of the file's date."""
+        async with self.store.transaction() as tx:
+            await set_credit(tx, code, limit, receivable, as_of)
 
     def files(self) -> list[Path]:
         return sorted(self.outbox.glob("juchu_*.csv"))

@@ -26,8 +26,12 @@ def _unix(*parts: int) -> int:
 
 async def test_the_file_matches_the_golden_file_byte_for_byte(harness: Harness) -> None:
     # 23:59:59 JST on the 23rd, 00:00:00 JST on the 24th, and one from an unknown customer with a 髙.
-    before_midnight = await harness.place(user_id=1, lines=[(3, 2), (5, 1)], timestamp=_unix(2026, 11, 23, 14, 59, 59))
+    # The first is 代引 with its fee and a coupon: every yen of CS-Cart's total is a row (issue 15).
+    before_midnight = await harness.place(user_id=1, lines=[(3, 2), (5, 1)], timestamp=_unix(2026, 11, 23, 14, 59, 59),
+                                          payment_id=4)
     harness.sim.state.orders[before_midnight].shipping_cost = "800.00"
+    harness.sim.state.orders[before_midnight].payment_surcharge = "330.00"
+    harness.sim.state.orders[before_midnight].subtotal_discount = "500.00"
     subtotal = harness.sim.state.orders[before_midnight + 0].subtotal
     assert subtotal > 0
     direct = await harness.place(
@@ -52,7 +56,13 @@ async def test_the_file_matches_the_golden_file_byte_for_byte(harness: Harness) 
         GOLDEN.write_bytes(content)
     assert content == GOLDEN.read_bytes()
     text = content.decode("cp932")
-    assert text.count("\r\n") == 1 + 3 + 2 + 1  # header, order 1 (2 lines + 送料), order 2 (+ 直送), order 3
+    # header, order 1 (2 lines + 送料 + 代引手数料 + 値引), order 2 (+ 直送手数料), order 3
+    assert text.count("\r\n") == 1 + 5 + 2 + 1
+    for order_id in (before_midnight, direct, unknown):
+        rows = [line.split(",") for line in text.splitlines()[1:] if line.split(",")[14] == str(order_id)]
+        amount = text.splitlines()[0].split(",").index("金額")
+        assert sum(Decimal(row[amount]) for row in rows) == harness.sim.state.orders[order_id].total + (
+            Decimal(harness.addon.get(order_id, {}).get("smile_direct_ship_surcharge") or 0))
     assert {before_midnight, direct, unknown} == set(harness.exported_ids())
 
 

@@ -54,9 +54,11 @@ AFTER_EXPORT = ("cancelled in CS-Cart after export to SMILE (batch B1): cancel t
               move=Move(S.CANCELLED, AFTER_EXPORT, write_status=False), cancelled_after_export=True)),
     ("cancelled after shipping: flag only, the move is not allowed", react("I", S.SHIPPED, exported="B1"),
      Reaction(flag=OrderFlag("cancelled_after_export", AFTER_EXPORT), cancelled_after_export=True)),
-    ("edited after export", react("J", S.SHIPPING_INSTRUCTED, changed=True, exported="B1"),
-     Reaction(flag=OrderFlag("edited_after_export", "order edited in CS-Cart after export to SMILE (batch B1): "
-                                                    "check the SMILE slip"))),
+    ("edited after export: a 赤伝 and a corrected 受注 (the shipped default)",
+     react("J", S.SHIPPING_INSTRUCTED, changed=True, exported="B1"),
+     Reaction(flag=OrderFlag("edited_after_export", "order edited in CS-Cart after export to SMILE (batch B1): a 赤伝 "
+                                                    "of the slip SMILE has and a corrected 受注 follow; check them in "
+                                                    "SMILE"), corrected_after_export=True)),
     ("edited before export: the gates see the new content", react("O", S.RECEIVED, changed=True), Reaction()),
     ("staff set 保留", react("H", S.RECEIVED), Reaction(move=Move(S.HOLD, "held by staff in CS-Cart", STAFF))),
     ("staff released their hold", react("O", S.HOLD, hold_by=STAFF),
@@ -141,3 +143,58 @@ def test_a_received_payment_is_never_undone(previous: PaymentState | None, lette
 def test_payment_state_follows_the_payment_class(method: str, letter: str, expected: PaymentState) -> None:
     """The payment classes of the shipped order_flow.yaml give the payment state the gates read."""
     assert workflow.payment_state(order(1, status=letter, payment_method=method), FLOW, frozenset(), None) is expected
+
+
+def hand(letter: str, state: WorkflowState, tracking: tuple[str, ...] | None = None) -> Reaction:
+    return workflow.react(letter=letter, letter_state=FLOW.state_for_letter(letter), state=state, hold_by=None,
+                          content_changed=False, exported_batch="B1", paid_now=False, flow=FLOW, letter_changed=True,
+                          tracking=tracking)
+
+
+NO_NUMBER = ("was set by hand in CS-Cart, but the order has no CS-Cart shipment with a tracking number: add the "
+             "shipment with its 伝票番号 (or import the result file); no shipping mail goes out without one")
+
+
+@pytest.mark.parametrize(("situation", "reaction", "expected"), [
+    ("出荷済 by hand with a tracking number: the normal notify path follows", hand("S", S.SHIPPING_INSTRUCTED,
+                                                                                ("389711074012",)),
+     Reaction(move=Move(S.SHIPPED, "出荷済 set by staff in CS-Cart; shipment(s) 389711074012", write_status=False))),
+    ("出荷済 by hand without a number: flagged, it stays 出荷指示", hand("S", S.SHIPPING_INSTRUCTED, ()),
+     Reaction(flag=OrderFlag("shipped_by_hand", "出荷済 " + NO_NUMBER))),
+    ("完了 by hand with a number: every step in the history, nothing written back", hand("C", S.SHIPPING_INSTRUCTED,
+                                                                                      ("1001",)),
+     Reaction(move=Move(S.SHIPPED, "完了 set by staff in CS-Cart; shipment(s) 1001", write_status=False),
+              further=(Move(S.NOTIFIED, "完了 set by staff in CS-Cart; shipment(s) 1001", write_status=False),
+                       Move(S.COMPLETE, "完了 set by staff in CS-Cart; shipment(s) 1001", write_status=False)))),
+    ("完了 by hand on a shipped order without a number: mirrored and flagged", hand("C", S.SHIPPED, ()),
+     Reaction(flag=OrderFlag("shipped_by_hand", "完了 " + NO_NUMBER),
+              move=Move(S.NOTIFIED, "完了 set by staff in CS-Cart; no tracking number", write_status=False),
+              further=(Move(S.COMPLETE, "完了 set by staff in CS-Cart; no tracking number", write_status=False),))),
+    ("出荷済 on an order SMILE never got", hand("S", S.RECEIVED, ("1",)),
+     Reaction(flag=OrderFlag("shipped_by_hand", "出荷済 was set by hand in CS-Cart, but the order was never sent to "
+                             "SMILE (no 受注 slip, no label): enter it in SMILE by hand or set the status back"))),
+    ("出荷指示 by hand", hand("J", S.HOLD),
+     Reaction(flag=OrderFlag("instructed_by_hand", "出荷指示 was set by hand in CS-Cart; the bridge sends the order "
+                             "to SMILE itself once its gates pass (保留 reasons: bridge orders show)"))),
+    ("a letter behind the mirror is an echo of an earlier write", hand("J", S.SHIPPED), Reaction()),
+    ("an unknown letter after export", hand("F", S.SHIPPED),
+     Reaction(flag=OrderFlag("status_by_hand", "CS-Cart status F was set by hand and is not in order_flow.yaml; the "
+                             "bridge leaves the order at 出荷済: set a status of the flow, or map the letter in "
+                             "order_flow.yaml"))),
+])
+def test_every_status_staff_can_set_is_mirrored_or_flagged(situation: str, reaction: Reaction,
+                                                          expected: Reaction) -> None:
+    assert reaction == expected, situation
+
+
+@pytest.mark.parametrize("letter", [s.letters[0] for s in FLOW.states.values()] + ["F", "D", "B", "Y"])
+@pytest.mark.parametrize("state", [s for s in WorkflowState if s is not S.CANCELLED])
+def test_no_letter_staff_set_is_silently_ignored(letter: str, state: WorkflowState) -> None:
+    """Staff set ``letter`` on an order the mirror has at ``state``: the bridge mirrors it, flags it, or it is the
+    mirror's own letter or one it wrote earlier (behind the mirror)."""
+    reaction = hand(letter, state, ("389711074012",))
+    letter_state = FLOW.state_for_letter(letter)
+    behind = letter_state is not None and workflow._PROGRESS.get(letter_state, 0) <= workflow._PROGRESS[state]
+    handled_elsewhere = letter_state in (S.CANCELLED, S.HOLD, S.RECEIVED) or (letter_state is None and
+                                                                             state is S.RECEIVED)
+    assert reaction.move or reaction.flag or behind or handled_elsewhere, (letter, state)

@@ -7,6 +7,7 @@ results, so the simulator cannot drift from the add-on.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import date
@@ -26,7 +27,8 @@ USER_FIELDS = {
 }
 PRODUCT_FIELDS = {"smile_direct_ship_allowed": "flag"}
 ORDER_FIELDS = {"smile_direct_ship": "flag", "smile_ship_to_code": "code", "smile_direct_ship_recipient": "text"}
-SETTINGS = {"direct_ship_rate": "rate", "direct_ship_rounding": "rounding", "direct_ship_unit": "positive"}
+SETTINGS = {"direct_ship_rate": "rate", "direct_ship_rounding": "rounding", "direct_ship_unit": "positive",
+            "delivery_methods": "delivery_methods", "delivery_source": "delivery_source"}
 ROUNDINGS = ("down", "half_up", "up")
 
 # re.ASCII: PCRE's \d is 0-9 only, Python's would also take full-width digits (２)
@@ -245,6 +247,21 @@ def typed_values(at: str, values: dict[str, Any], rules: dict[str, str]) -> dict
 
 
 def _typed(at: str, rule: str, value: Any) -> str | None:
+    if rule == "delivery_methods":
+        try:
+            decoded = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            decoded = None
+        if not isinstance(decoded, dict):
+            raise InvalidBatchItem(f"{at}: must be a JSON object {{shipping_id: {{carrier, lead_business_days, …}}}}")
+        for key, method in decoded.items():
+            if not str(key).isdigit() or not isinstance(method, dict):
+                raise InvalidBatchItem(f"{at}.{key}: must be a shipping_id with an object of settings")
+        return json.dumps(decoded, ensure_ascii=False, separators=(",", ":"))
+    if rule == "delivery_source":
+        if value not in ("smile_bridge", "cscart_jp"):
+            raise InvalidBatchItem(f'{at}: must be "smile_bridge" or "cscart_jp"')
+        return str(value)
     if rule == "code":
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise InvalidBatchItem(f"{at}: must be a string")

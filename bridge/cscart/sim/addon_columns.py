@@ -11,7 +11,8 @@ USER_COLUMNS: dict[str, str | None] = {
 }
 PRODUCT_COLUMNS: dict[str, str] = {"smile_direct_ship_allowed": "N"}
 ORDER_COLUMNS: dict[str, str] = {"smile_direct_ship": "N", "smile_direct_ship_recipient": "",
-                                 "smile_direct_ship_surcharge": "0.00", "smile_ship_to_code": ""}
+                                 "smile_direct_ship_surcharge": "0.00", "smile_ship_to_code": "",
+                                 "smile_delivery_date": "", "smile_delivery_slot": ""}
 # Decimal columns come back from MySQL with their declared scale ("70" is stored and read as "70.000").
 DECIMAL_SCALES: dict[str, int] = {"smile_price_rate": 3, "smile_price_unit": 4, "smile_credit_limit": 2,
                                   "smile_credit_exposure": 2, "smile_direct_ship_surcharge": 2}

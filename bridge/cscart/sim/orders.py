@@ -46,7 +46,7 @@ def detail(state: SimState, order: SimOrder) -> dict[str, Any]:
     data.update({
         "updated_at": str(order.updated_at), "subtotal": money(order.subtotal - order.discount),
         "discount": money(order.discount), "subtotal_discount": order.subtotal_discount,
-        "display_subtotal": money(order.subtotal - order.discount), "payment_surcharge": "0.00",
+        "display_subtotal": money(order.subtotal - order.discount), "payment_surcharge": order.payment_surcharge,
         "shipping_cost": order.shipping_cost, "display_shipping_cost": order.shipping_cost,
         "shipping_ids": str(order.shipping_id),
         "shipping": [{"shipping_id": str(order.shipping_id),

@@ -68,7 +68,8 @@ def create(call: ApiCall) -> Result:
         shipment_id=state.new_id("shipment", state.shipments), order_id=order_id, shipping_id=shipping_id,
         tracking_number=mysql_utf8(str(body.get("tracking_number", ""))),
         carrier=mysql_utf8(str(body.get("carrier", ""))), status=str(body.get("status") or "P"),
-        timestamp=state.now(), comments=mysql_utf8(str(body.get("comments", ""))), products=shipped,
+        timestamp=int(body["timestamp"]) if body.get("timestamp") else state.now(),
+        comments=mysql_utf8(str(body.get("comments", ""))), products=shipped,
     )
     state.shipments[shipment.shipment_id] = shipment
     order.shipment_ids.append(shipment.shipment_id)

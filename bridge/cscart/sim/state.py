@@ -119,6 +119,7 @@ class SimOrder:
     payment_id: int = 1
     shipping_id: int = 1
     shipping_cost: str = "0.00"
+    payment_surcharge: str = "0.00"  # the payment method's fee (代引手数料)
     notes: str = ""
     details: str = ""
     company_id: int = 1
@@ -143,7 +144,7 @@ class SimOrder:
     def total(self) -> Decimal:
         surcharge = Decimal(self.extra.get("smile_direct_ship_surcharge") or 0)  # the add-on's 直送 line
         return (self.subtotal - self.discount - Decimal(self.subtotal_discount) + Decimal(self.shipping_cost)
-                + surcharge)
+                + Decimal(self.payment_surcharge) + surcharge)
 
 
 @dataclass(slots=True)

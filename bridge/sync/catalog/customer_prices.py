@@ -28,6 +28,7 @@ from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import finish, first, money
 from bridge.sync.orders.credit import credit_exposure
+from bridge.sync.orders.delivery import delivery_settings
 
 JOB = "customer_prices"
 TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
@@ -44,6 +45,11 @@ async def exposure_payloads(tx: Any, users: dict[str, str]) -> dict[str, dict[st
     return {user_id: {"user_id": int(user_id),
                       "fields": {"smile_credit_exposure": money(exposure.get(code, Decimal(0)))}}
             for code, user_id in sorted(users.items(), key=lambda item: int(item[1]))}
+
+
+def _delivery_source(ctx: JobContext) -> str:
+    orders = getattr(ctx.settings, "orders", None)
+    return str(getattr(orders, "delivery_fields", "smile_bridge"))
 
 
 def surcharge_settings(pricing: PricingRules) -> dict[str, Any]:
@@ -100,7 +106,9 @@ class CustomerPricesJob:
         async with ctx.store.transaction() as tx:
             users = {code: cid for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
             for entity, op, desired_values in (
-                    (SETTINGS_ENTITY, SETTINGS_OP, {"direct_ship": surcharge_settings(pricing)}),
+                    (SETTINGS_ENTITY, SETTINGS_OP, {"direct_ship": surcharge_settings(pricing),
+                                                    "delivery": delivery_settings(ctx.services.shipping,
+                                                                                  _delivery_source(ctx))}),
                     (EXPOSURE_ENTITY, EXPOSURE_OP, await exposure_payloads(tx, users))):
                 side_plan = await plan.diff(tx, TARGET, entity, op, desired_values)
                 result.plan += side_plan.describe(limit=3)

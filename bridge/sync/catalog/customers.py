@@ -146,7 +146,7 @@ class CustomersJob:
                 now_ts = ctx.clock.time()
                 result.enqueued = await plan.enqueue(tx, users, now_ts) + await plan.enqueue(tx, links, now_ts)
                 result.enqueued += await enqueue_creates(tx, TARGET, "user.create", USERS, desired.creates, now_ts)
-                await record_credit_limits(tx, customers.values())
+                await record_credit_limits(tx, customers.values(), snapshot.file_time)
                 for item in desired.mapped:
                     await audit.write(tx, "bridge", "customers.text_mapped", item.code,
                                       {"field": item.field, "original": item.original, "stored": item.stored})

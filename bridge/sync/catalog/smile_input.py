@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class Snapshot:
     result: ReadResult | None  # None: no file of this type was ever available
     source: str = ""  # "inbox" (a new file), "archive" (the last applied one) or ""
     notes: list[str] = field(default_factory=list)
+    file_time: datetime | None = None  # when SMILE wrote the file (its modification time): the date of its figures
 
     @property
     def records(self) -> list[Any]:  # the file type's records (Product, Customer, …)
@@ -73,6 +74,7 @@ class SmileInput:
         files = self.inbox.complete_files(self.file_type)
         if files:
             newest, older = files[-1], files[:-1]
+            written = _mtime(newest.path)
             if consume and not dry_run:
                 fresh = await self._take(newest, notes)
                 for item in older:
@@ -81,14 +83,14 @@ class SmileInput:
             else:
                 fresh = await self._read(newest.path, notes)
             if fresh is not None:
-                return Snapshot(fresh, "inbox", notes)
+                return Snapshot(fresh, "inbox", notes, written)
         last = await self._last_applied()
         if last is None:
             if not files:
                 notes.append(f"no {self.file_type} file in {self.dirs.inbox} yet")
             return Snapshot(None, "", notes)
         result = await self._read(last, notes)
-        return Snapshot(result, "archive" if result is not None else "", notes)
+        return Snapshot(result, "archive" if result is not None else "", notes, _mtime(last))
 
     async def _take(self, item: InboxFile, notes: list[str]) -> ReadResult | None:
         taken: list[ReadResult] = []
@@ -128,3 +130,10 @@ class SmileInput:
         if item.sentinel is not None:
             item.sentinel.unlink(missing_ok=True)
         return target
+
+
+def _mtime(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return None

@@ -26,7 +26,7 @@ from bridge.smile.writer import TextChange, atomic_write, batch_file_name, csv_w
 from bridge.store import exports
 from bridge.store.db import Connection
 from bridge.store.exports import PendingBatch
-from bridge.sync.campaigns.applied import bonus_label, discount_lines
+from bridge.sync.campaigns.applied import bonus_label, discount_lines, order_discount
 
 WRITING, WRITTEN, DISCARDED = "writing", "written", "discarded"
 
@@ -44,6 +44,10 @@ class ExportRules:
     tax_rate: Decimal = Decimal(10)
     shipping_tax_rate: Decimal | None = None  # None = tax_rate
     surcharge_tax_rate: Decimal | None = None  # None = tax_rate
+    payment_fee_item_code: str = "99999999"  # 代引手数料 (CS-Cart payment_surcharge)
+    payment_fee_item_name: str = "代引手数料"
+    payment_fee_tax_class: str = "1"
+    payment_fee_tax_rate: Decimal | None = None  # None = tax_rate
     product_tax_class: str = "1"
     misc_ship_to_code: str = "999999"
     discount_item_code: str = "NB-01"  # a promotion's 値引 line (campaigns.yaml slip:)
@@ -120,10 +124,35 @@ def slip_rows(order: Order, party: Party, rules: ExportRules, *, sign: int = 1,
     if order.shipping_cost:
         add(rules.shipping_item_code, rules.shipping_item_name, Decimal(1), order.shipping_cost,
             rules.shipping_tax_class, _rate(rules.shipping_tax_rate, rules.tax_rate))
+    if order.payment_surcharge:
+        add(rules.payment_fee_item_code, rules.payment_fee_item_name, Decimal(1), order.payment_surcharge,
+            rules.payment_fee_tax_class, _rate(rules.payment_fee_tax_rate, rules.tax_rate))
     if order.direct_ship and surcharge:
         add(rules.surcharge_item_code, rules.surcharge_item_name, Decimal(1), surcharge, rules.surcharge_tax_class,
             _rate(rules.surcharge_tax_rate, rules.tax_rate))
     return rows
+
+
+def slip_total(rows: Sequence[Mapping[str, Any]]) -> Decimal:
+    """The sum of the rows' 金額."""
+    return sum((Decimal(str(row["金額"])) for row in rows), Decimal(0))
+
+
+def total_mismatch(order: Order, rows: Sequence[Mapping[str, Any]], *, sign: int = 1) -> str | None:
+    """Why the slip does not carry the order's total (every yen of CS-Cart's total must be on it), or None.
+
+    CS-Cart's total = products + 送料 + 代引手数料 + 直送手数料 − 値引 (+ tax it added on top of tax-excluded prices,
+    which SMILE computes itself from the rows' 消費税率)."""
+    expected = (order.total - order.tax_added) * sign
+    got = slip_total(rows)
+    if got == expected:
+        return None
+    missing = expected - got
+    return (f"the slip rows total ¥{_number(got)} but the CS-Cart order total is ¥{_number(expected)} "
+            f"(¥{_number(missing)} {'missing from' if missing > 0 else 'too much on'} the slip; products "
+            f"¥{_number(sum((line.quantity * line.unit_price for line in order.lines), Decimal(0)))}, 送料 "
+            f"¥{_number(order.shipping_cost)}, 代引手数料 ¥{_number(order.payment_surcharge)}, 値引 "
+            f"¥{_number(order_discount(order))}): check the order in CS-Cart, then release it with bridge orders")
 
 
 def refused(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions: dict[str, str]) -> list[str]:

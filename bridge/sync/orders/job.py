@@ -39,12 +39,12 @@ from bridge.rules.order_flow import (
 )
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
-from bridge.store import audit, bindings, exports
+from bridge.store import audit, bindings, exports, order_flags
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.orders import export, readback, workflow
+from bridge.sync.orders import direct_ship, export, hand_work, readback, workflow
 from bridge.sync.orders.catalog_wait import last_catalog_success, waits_for_binding
 from bridge.sync.orders.credit import credit_exposure, credit_limits
 from bridge.sync.orders.moves import Changes, Mover, status_op
@@ -90,8 +90,12 @@ def smile_settings(ctx: JobContext) -> SmileSettings:
 
 
 def content_hash(order: Order) -> str:
-    """What staff can edit in CS-Cart (lines, totals, addresses, notes); status and timestamps are left out."""
+    """What staff can edit in CS-Cart (lines, totals, addresses, notes); status and timestamps are left out, and so
+    are fields added later while at their default (an upgrade must not make every exported order look edited)."""
     data = to_data(replace(order, status="", updated_at=None))
+    for name in ("tax_added",):
+        if name in data and Decimal(data[name]) == 0:
+            data.pop(name)
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
@@ -111,6 +115,9 @@ class Cycle:
     new: list[tuple[Order, PaymentState, str, workflow.Placement]] = field(default_factory=list)
     refreshed: list[tuple[Order, PaymentState]] = field(default_factory=list)  # changed in CS-Cart, same for us
     customer_codes: dict[str, str] = field(default_factory=dict)  # CS-Cart user_id → SMILE 得意先コード
+    direct_ship_flagged: frozenset[str] = frozenset()  # 商品コード whose CS-Cart 直送可 flag is on
+    tracking: dict[int, tuple[str, ...]] = field(default_factory=dict)  # hand-set 出荷済: its shipments' numbers
+    corrected: list[tuple[Order, Order]] = field(default_factory=list)  # edited after export: (as SMILE has it, now)
 
 
 class OrdersJob:
@@ -143,6 +150,9 @@ class OrdersJob:
         found = await self.source.fetch(self.ctx.store, started)
         options.progress.start("orders", len(found.orders))
         cycle = Cycle(read=len(found.orders))
+        client = self.ctx.services.require_cscart()
+        cycle.direct_ship_flagged = await direct_ship.flags_for_run(client, self.ctx.store, rules.flow, found.orders)
+        cycle.tracking = await hand_work.tracking_for_run(client, self.ctx.store, rules.flow, found.orders)
         try:
             async with self.ctx.store.transaction() as tx:
                 cycle.known = await mirror.seen_many(tx, [order.order_id for order in found.orders])
@@ -151,6 +161,7 @@ class OrdersJob:
                     await self._mirror(tx, order, rules, paid_letters, cycle)
                     options.progress.advance()
                 await _flush_new(tx, cycle)
+                await self._tracked_since(tx, rules, cycle)
                 await self._gate(tx, rules, cycle)
                 if options.dry_run:
                     raise _DryRun
@@ -166,6 +177,8 @@ class OrdersJob:
         result.enqueued = written + len(cycle.changes.status_ops)
         if rules.flow.cancellations.file and cycle.cancelled_after_export:
             result.notes.append(await self._cancellation_file(rules, cycle.cancelled_after_export, started))
+        if cycle.corrected:
+            result.notes.extend(await self._corrections(rules, cycle.corrected, started))
         for kind, payload in cycle.changes.events:
             await self._publish(kind, payload)
         result.notes.extend(cycle.changes.notes)
@@ -209,23 +222,54 @@ class OrdersJob:
             # Written in bulk by _flush_new before anything reads them (orders arrive in bursts).
             cycle.new.append((order, payment, digest, workflow.place_new(order.status, letter_state)))
             return
+        exported_batch = await exports.live_export(tx, order.order_id)
+        before = await mirror.get(tx, order.order_id) if exported_batch and seen.content_hash != digest else None
         await mirror.upsert(tx, order, initial_state=seen.workflow_state, payment_state=payment, exists=True)
         await mirror.set_content_hash(tx, order.order_id, digest)
         state = seen.workflow_state
         reaction = workflow.react(
             letter=order.status, letter_state=letter_state, state=state, hold_by=seen.hold_by,
             content_changed=bool(seen.content_hash) and seen.content_hash != digest,
-            exported_batch=await exports.live_export(tx, order.order_id),
-            paid_now=payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID, flow=rules.flow)
+            exported_batch=exported_batch,
+            paid_now=payment is PaymentState.PAID and seen.payment_state is not PaymentState.PAID, flow=rules.flow,
+            letter_changed=seen.status != order.status, tracking=cycle.tracking.get(order.order_id))
         mover = self._mover(rules)
         if reaction.payment_received:
             await audit.write(tx, JOB, "payment_received", str(order.order_id), {"status": order.status})
         if reaction.flag:
             await mover.flag(tx, order.order_id, reaction.flag.kind, reaction.flag.detail, cycle.changes)
         if reaction.move:
-            await mover.move(tx, order.order_id, state, reaction.move, cycle.changes)
+            moved = await mover.move(tx, order.order_id, state, reaction.move, cycle.changes)
+            at = reaction.move.to_state
+            for step in reaction.further if moved else ():  # staff jumped several states: each one in the history
+                if not await mover.move(tx, order.order_id, at, step, cycle.changes):
+                    break
+                at = step.to_state
         if reaction.cancelled_after_export:
             cycle.cancelled_after_export.append(order)
+            label = await mirror.issued_label(tx, order.order_id)
+            if label is not None:
+                carrier, file_name = label
+                await mover.flag(tx, order.order_id, "label_recall",
+                                 f"the {carrier} label for this order was issued in {file_name}: void it in the "
+                                 "carrier's system and recall the parcel if it was handed over", cycle.changes)
+        if reaction.corrected_after_export and before is not None:
+            cycle.corrected.append((before.order, order))
+
+    async def _tracked_since(self, tx: Connection, rules: OrderRules, cycle: Cycle) -> None:
+        """Hand-set 出荷済 orders flagged for want of a tracking number whose CS-Cart shipment has one now (CS-Cart
+        does not always bump updated_at for a shipment, so they are looked up every run until then)."""
+        mover = self._mover(rules)
+        for order_id in await order_flags.open_of_kind(tx, hand_work.SHIPPED_BY_HAND):
+            numbers = cycle.tracking.get(order_id, ())
+            current = await mirror.get(tx, order_id) if numbers else None
+            if current is None or current.workflow_state is not S.SHIPPING_INSTRUCTED or \
+                    rules.flow.state_for_letter(current.order.status) not in (S.SHIPPED, S.NOTIFIED, S.COMPLETE):
+                continue
+            move = workflow.Move(S.SHIPPED, f"出荷済 set by staff in CS-Cart; shipment(s) {', '.join(numbers)}",
+                                 write_status=False)
+            if await mover.move(tx, order_id, S.SHIPPING_INSTRUCTED, move, cycle.changes):
+                await order_flags.resolve(tx, order_id, hand_work.SHIPPED_BY_HAND, iso(self.ctx.clock.now()))
 
     # -- gates ---------------------------------------------------------------------------------------------------
 
@@ -236,7 +280,7 @@ class OrdersJob:
         known_products = frozenset((await bindings.all_of(tx, *PRODUCT_BINDING)).values())
         known_customers = set((await bindings.all_of(tx, *CUSTOMER_BINDING)).values())
         limits = await credit_limits(tx)
-        exposure = defaultdict(Decimal, await credit_exposure(tx))  # grows with each order sent this cycle
+        exposure = defaultdict(Decimal, await credit_exposure(tx, waiting=False))  # grows with each order sent
         mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates
                                               if hold_by != workflow.STAFF])
         mover = self._mover(rules)
@@ -251,7 +295,7 @@ class OrdersJob:
                 payment_state=current.payment_state or PaymentState.UNPAID,
                 customer_known=bool(order.customer_code) and order.customer_code in known_customers,
                 credit_limit=limit, exposure=exposure.get(order.customer_code or "", Decimal(0)),
-                known_product_codes=known_products,
+                known_product_codes=known_products, direct_ship_flagged=cycle.direct_ship_flagged,
                 direct_ship_surcharge=Decimal(order.extra.get("direct_ship_surcharge", "0")),
             )
             decision = gate_order(order, context, rules.flow, rules.pricing)
@@ -297,6 +341,9 @@ class OrdersJob:
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slips.append(export.slip_rows(order, party, export_rules, surcharge=surcharge))
         cells, problems, text_changes = export.prepare_slips(slips, self.layout, self.smile.substitutions)
+        for index, ((order, _), rows) in enumerate(zip(released, slips, strict=True)):
+            if (mismatch := export.total_mismatch(order, rows)) is not None:
+                problems.setdefault(index, []).append(mismatch)
         accepted: list[tuple[Order, GateDecision, list[list[str]]]] = []
         refused: list[tuple[Order, str]] = []
         for index, (order, decision) in enumerate(released):
@@ -358,9 +405,49 @@ class OrdersJob:
             batch_id = await exports.next_batch_id(tx, "cancel")
             batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
+            for order in orders:  # an earlier 赤伝 (of an edit) stays in the history, superseded
+                await exports.supersede(tx, order.order_id, f"followed by 赤伝 batch {batch_id}", kind="cancel")
             await export.record(tx, batch)
         await finish_batch(self.ctx, self.outbox_dir, batch_id, rules, {})
         return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
+
+    async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[str]:
+        """Orders edited after export: a 赤伝 of the slips SMILE has, then one corrected 受注 file with the orders as
+        they are now (each order's old export row superseded in the transaction that records the new batch). An
+        order whose corrected rows cannot be written (or do not add up) keeps its flag and is named in the note."""
+        notes = [await self._cancellation_file(rules, [old for old, _ in edited], now)]
+        export_rules = rules.export_rules()
+        rows: list[dict[str, Any]] = []
+        refused: list[str] = []
+        for _, order in edited:
+            code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
+            surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
+            slip = export.slip_rows(order, export.Party(code, order.billing.name or order.email), export_rules,
+                                    surcharge=surcharge)
+            problem = export.total_mismatch(order, slip)
+            if problem:
+                refused.append(f"order {order.order_id}: {problem}")
+                continue
+            rows += slip
+        orders = sorted({int(row["受注№"]) for row in rows})
+        if refused:
+            notes.append("corrected 受注 not written for " + "; ".join(refused) + "; enter the correction in SMILE")
+        if not rows:
+            return notes
+        try:
+            content = export.render(rows, self.layout, self.smile.substitutions)
+        except ValidationFailed as exc:
+            return [*notes, f"corrected 受注 file not written: {exc}; enter the corrections in SMILE by hand"]
+        async with self.ctx.store.transaction() as tx:
+            batch_id = await exports.next_batch_id(tx, "order")
+            batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
+                                 len(rows), content)
+            for order_id in orders:
+                await exports.supersede(tx, order_id, f"edited in CS-Cart: corrected in 受注 batch {batch_id}")
+            await export.record(tx, batch)
+            await mirror.mark_exported_many(tx, orders, batch_id)
+        await finish_batch(self.ctx, self.outbox_dir, batch_id, rules, {})
+        return [*notes, f"corrected 受注 file {batch.file_name} for order(s) {', '.join(map(str, orders))}"]
 
     # -- read-back and alerts ----------------------------------------------------------------------------------
 

@@ -29,7 +29,10 @@ class OrderRules:
 
     def export_rules(self) -> export.ExportRules:
         fee, surcharge = self.pricing.shipping_fee, self.pricing.direct_ship.slip_line
+        payment = self.pricing.payment_fee
         return export.ExportRules(
+            payment_fee_item_code=payment.item_code, payment_fee_item_name=payment.item_name,
+            payment_fee_tax_class=payment.tax_class or "1", payment_fee_tax_rate=payment.tax_rate_percent,
             shipping_item_code=fee.item_code, shipping_item_name=fee.item_name,
             shipping_tax_class=fee.tax_class or "0", surcharge_item_code=surcharge.item_code,
             surcharge_item_name=surcharge.item_name, surcharge_tax_class=surcharge.tax_class or "1",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -62,7 +64,40 @@ def addon_fields(order: Order, row: Mapping[str, Any]) -> Order:
     recipient = m.as_str(row, "smile_direct_ship_recipient")
     if recipient:
         extra["direct_ship_recipient"] = recipient
-    return replace(order, direct_ship=direct, ship_to_code=m.as_str(row, "smile_ship_to_code"), extra=extra)
+    requested, slot = delivery_fields(row, extra)
+    return replace(order, direct_ship=direct, ship_to_code=m.as_str(row, "smile_ship_to_code"), extra=extra,
+                   delivery_date=requested or order.delivery_date, delivery_slot=slot or order.delivery_slot)
+
+
+def delivery_fields(row: Mapping[str, Any], extra: dict[str, str]) -> tuple[date | None, str]:
+    """お届け希望日 and 時間帯 chosen at checkout: the add-on's ``smile_delivery_date`` / ``smile_delivery_slot``
+    (which carry CS-Cart.jp's ``jp_order_delivery_info`` values when ``orders.delivery_fields`` is ``cscart_jp``).
+    A date the bridge cannot read is kept as text in ``extra["delivery_date_text"]`` for staff."""
+    raw = m.as_str(row, "smile_delivery_date").strip()
+    slot = m.as_str(row, "smile_delivery_slot").strip()
+    if not raw:
+        return None, slot
+    parsed = parse_requested_date(raw)
+    if parsed is None:
+        extra["delivery_date_text"] = raw
+    return parsed, slot
+
+
+_JP_DATE = re.compile(r"^(\d{4})\s*[年/\-.]\s*(\d{1,2})\s*[月/\-.]\s*(\d{1,2})\s*日?")
+
+
+def parse_requested_date(raw: str) -> date | None:
+    """2026-12-05, 2026/12/5, 20261205, 2026年12月5日(土) → the date; anything else → None (指定なし and the like)."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    found = _JP_DATE.match(text)
+    if found is None:
+        return None
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        return None
 
 
 def direct_ship_surcharge(order: Order) -> Decimal:

@@ -93,10 +93,61 @@ class Reaction:
     flag: OrderFlag | None = None
     move: Move | None = None
     cancelled_after_export: bool = False
+    further: tuple[Move, ...] = ()  # moves after ``move``, in order (staff jumped several states in CS-Cart)
+    corrected_after_export: bool = False  # a 赤伝 of what SMILE has and a corrected 受注 follow
+
+
+# How far along the flow each state is; staff setting a letter further along is hand work the bridge mirrors.
+_PROGRESS = {S.RECEIVED: 0, S.HOLD: 0, S.SHIPPING_INSTRUCTED: 1, S.SHIPPED: 2, S.NOTIFIED: 3, S.COMPLETE: 4}
+_PATH = (S.SHIPPED, S.NOTIFIED, S.COMPLETE)
+
+
+def hand_set(*, letter: str, letter_state: WorkflowState | None, state: WorkflowState,
+             tracking: tuple[str, ...] | None) -> Reaction | None:
+    """Staff set a status by hand in CS-Cart that the bridge did not write (the letter changed and lies ahead of
+    the mirror, or is unknown): mirror it, or flag it for staff. ``tracking`` = the tracking numbers of the order's
+    CS-Cart shipments (None = not looked up). A letter behind the mirror is an echo of an earlier write: ignored.
+
+    * 出荷済 with a shipment that has a tracking number: mirrored as 出荷済 (the normal notify path follows: the
+      shipping mail at the next notification time, then 完了); without one: a flag, no mail;
+    * 出荷通知済 / 完了: mirrored along the path (CS-Cart mailed, or staff closed it), flagged when no tracking number;
+    * 出荷済 or later on an order SMILE never got, 出荷指示 set by hand, a letter not in order_flow.yaml: a flag.
+    """
+    if state is S.CANCELLED:
+        return None
+    if letter_state is None:
+        if state is S.RECEIVED:
+            return None  # the existing staff-hold reaction covers it
+        return Reaction(flag=OrderFlag("status_by_hand", f"CS-Cart status {letter} was set by hand and is not in "
+                                       f"order_flow.yaml; the bridge leaves the order at {state.label_ja}: set a "
+                                       "status of the flow, or map the letter in order_flow.yaml"))
+    if letter_state not in _PROGRESS or _PROGRESS[letter_state] <= _PROGRESS.get(state, 99):
+        return None
+    label = letter_state.label_ja
+    if letter_state is S.SHIPPING_INSTRUCTED:
+        return Reaction(flag=OrderFlag("instructed_by_hand", "出荷指示 was set by hand in CS-Cart; the bridge sends the "
+                                       "order to SMILE itself once its gates pass (保留 reasons: bridge orders show)"))
+    if _PROGRESS[state] < 1:
+        return Reaction(flag=OrderFlag("shipped_by_hand", f"{label} was set by hand in CS-Cart, but the order was never "
+                                       "sent to SMILE (no 受注 slip, no label): enter it in SMILE by hand or set the "
+                                       "status back"))
+    numbers = ", ".join(tracking or ())
+    path = [to for to in _PATH if _PROGRESS[state] < _PROGRESS[to] <= _PROGRESS[letter_state]]
+    reason = f"{label} set by staff in CS-Cart; " + (f"shipment(s) {numbers}" if numbers else "no tracking number")
+    moves = tuple(Move(to, reason, write_status=False) for to in path)
+    flag = None
+    if not numbers:
+        flag = OrderFlag("shipped_by_hand", f"{label} was set by hand in CS-Cart, but the order has no CS-Cart "
+                         "shipment with a tracking number: add the shipment with its 伝票番号 (or import the result "
+                         "file); no shipping mail goes out without one")
+        if letter_state is S.SHIPPED:
+            return Reaction(flag=flag)  # stays 出荷指示 until a tracking number exists
+    return Reaction(flag=flag, move=moves[0], further=moves[1:])
 
 
 def react(*, letter: str, letter_state: WorkflowState | None, state: WorkflowState, hold_by: str | None,
-          content_changed: bool, exported_batch: str | None, paid_now: bool, flow: OrderFlowRules) -> Reaction:
+          content_changed: bool, exported_batch: str | None, paid_now: bool, flow: OrderFlowRules,
+          letter_changed: bool = False, tracking: tuple[str, ...] | None = None) -> Reaction:
     """A mirrored order changed in CS-Cart (status, content or payment): what the bridge does about it."""
     if letter_state is S.CANCELLED and state is not S.CANCELLED:
         if exported_batch is None:
@@ -106,6 +157,10 @@ def react(*, letter: str, letter_state: WorkflowState | None, state: WorkflowSta
         move = Move(S.CANCELLED, detail, write_status=False) if allowed_transition(state, S.CANCELLED, flow) else None
         return Reaction(paid_now, OrderFlag("cancelled_after_export", detail), move, cancelled_after_export=True)
     if exported_batch and content_changed:
+        if flow.cancellations.edits == "correct" and state is not S.CANCELLED:
+            detail = (f"order edited in CS-Cart after export to SMILE (batch {exported_batch}): a 赤伝 of the slip "
+                      "SMILE has and a corrected 受注 follow; check them in SMILE")
+            return Reaction(paid_now, OrderFlag("edited_after_export", detail), corrected_after_export=True)
         detail = f"order edited in CS-Cart after export to SMILE (batch {exported_batch}): check the SMILE slip"
         return Reaction(paid_now, OrderFlag("edited_after_export", detail))
     if letter_state is None and state is S.RECEIVED:
@@ -114,6 +169,9 @@ def react(*, letter: str, letter_state: WorkflowState | None, state: WorkflowSta
         return Reaction(paid_now, move=Move(S.HOLD, "held by staff in CS-Cart", hold_by=STAFF))
     if letter_state is S.RECEIVED and state is S.HOLD and hold_by == STAFF:
         return Reaction(paid_now, move=Move(S.RECEIVED, "released by staff in CS-Cart"))
+    if letter_changed and (by_hand := hand_set(letter=letter, letter_state=letter_state, state=state,
+                                               tracking=tracking)) is not None:
+        return Reaction(paid_now, by_hand.flag, by_hand.move, further=by_hand.further)
     return Reaction(paid_now)
 
 

@@ -136,9 +136,10 @@ async def _check(tx: Connection, sc: ShippingContext, parsed: ResultFile, outcom
                 continue
             carrier = resolved[0].carrier
             check = check_number(shipment.tracking_number, carrier)
-            if not check.valid:
-                error("delivery_no", check.error)
-                continue
+            if not check.valid:  # the order has exactly one carrier: the number is taken for it, with a warning
+                outcome.problems.append(Problem(
+                    parsed.source, line, "delivery_no", f"{check.error}; accepted for {carrier}, the only carrier "
+                    f"of order {shipment.order_id}; check the number before the customer gets it", "warning"))
         known_items = {line_.item_id: line_.quantity for line_ in order.lines if line_.item_id}
         for item_id, quantity in shipment.items:
             if item_id not in known_items:
@@ -195,7 +196,7 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
             items = {item_id: str(quantity) for item_id, quantity in shipment.items}
             await carrier_store.record_shipment(tx, order_id, parcel.carrier, shipment.tracking_number,
                                                 iso(shipment.shipped_at), items,
-                                                f"{outcome.source}:{parcel.parsed.line}", iso(now))
+                                                f"{outcome.source}:{parcel.parsed.line}", iso(now), parcel.parsed.shop)
         after = [items for _, items in before] + [
             {item_id: str(quantity) for item_id, quantity in p.parsed.shipment.items} for p in fresh]
         state = fresh[0].state
@@ -233,6 +234,7 @@ def _shipment_ops(sc: ShippingContext, order: Order, fresh: list[_Checked], was_
             "order_id": order.order_id, "shipping_id": order.shipping_ids[0], "carrier": group[0].carrier,
             "tracking_number": first.tracking_number, "comments": _comments(sc, group),
             "notify_user": False, "status": "S",
+            "timestamp": int(first.shipped_at.timestamp()),  # the result file's delivery_date / 出荷日
         }
         if first.items:
             payload["products"] = {item_id: str(quantity) for item_id, quantity in first.items}
@@ -262,7 +264,19 @@ def _comments(sc: ShippingContext, group: list[_Checked]) -> str:
         lines.append(f"{name} お問い合わせ番号 {display}" + (f" {url}" if url else ""))
         if parcel.parsed.shipment.comments:
             lines.append(parcel.parsed.shipment.comments)
+        if shop := shop_line(parcel.parsed.shop):
+            lines.append(shop)
     return "\n".join(lines)
+
+
+def shop_line(shop: dict[str, str]) -> str:
+    """The result file's shop_code / shop_name / shop_tel (the carrier's 営業所 that handles the parcel)."""
+    if not shop:
+        return ""
+    name = shop.get("shop_name", "")
+    code = f"（{shop['shop_code']}）" if shop.get("shop_code") else ""
+    tel = f" TEL {shop['shop_tel']}" if shop.get("shop_tel") else ""
+    return f"担当営業所 {name}{code}{tel}".rstrip()
 
 
 # -- the inbox --------------------------------------------------------------------------------------------------

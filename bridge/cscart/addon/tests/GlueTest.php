@@ -369,6 +369,7 @@ final class GlueTest extends TestCase
 
     public function testListHooksAddTheColumnsAndFilters(): void
     {
+        $this->install();
         $fields = ['?:users.user_id'];
         $sortings = [];
         $condition = ['type' => " AND ?:users.user_type = 'C'"];
@@ -382,11 +383,44 @@ final class GlueTest extends TestCase
         $condition = '';
         fn_smile_bridge_get_orders(['smile_direct_ship' => 'Y'], $fields, $sortings, $condition, $join, $group);
         $this->assertSame(['?:orders.smile_direct_ship', '?:orders.smile_direct_ship_recipient',
-            '?:orders.smile_direct_ship_surcharge', '?:orders.smile_ship_to_code'], $fields);
+            '?:orders.smile_direct_ship_surcharge', '?:orders.smile_ship_to_code', '?:orders.smile_delivery_date',
+            '?:orders.smile_delivery_slot'], $fields);
         $this->assertSame(" AND ?:orders.smile_direct_ship = 'Y'", $condition);
         $condition = '';
         fn_smile_bridge_get_orders(['smile_direct_ship' => "Y' OR 1"], $fields, $sortings, $condition, $join, $group);
         $this->assertSame('', $condition);  // only Y or N filter
+        FakeDb::$params['delivery_source'] = 'cscart_jp';  // CS-Cart.jp's お届け日時 under the add-on's names
+        $fields = [];
+        fn_smile_bridge_get_orders([], $fields, $sortings, $condition, $join, $group);
+        $this->assertStringContainsString('SELECT j.delivery_date FROM ?:jp_order_delivery_info', $fields[4]);
+        $this->assertStringEndsWith('AS smile_delivery_date', $fields[4]);
+        $this->assertStringEndsWith('AS smile_delivery_slot', $fields[5]);
+    }
+
+    public function testTheDeliveryChoiceIsCheckedAndStoredOnThePlacedOrder(): void
+    {
+        $this->install();
+        FakeDb::$params['delivery_methods'] = json_encode(['1' => [
+            'carrier' => 'yamato', 'lead_business_days' => 0, 'transit_days' => 1, 'cutoff' => '', 'range_days' => 400,
+            'closed_weekdays' => [], 'holidays' => [], 'slots' => ['指定なし', '14時～16時']]]);
+        $cart = ['chosen_shipping' => [0 => 1]];
+        $options = fn_smile_bridge_delivery_options($cart);
+        $this->assertCount(400, $options['dates']);
+        $this->assertSame(['指定なし', '14時～16時'], $options['slots']);
+        fn_smile_bridge_delivery_from_request($cart, ['smile_delivery_date' => $options['dates'][3], 'smile_delivery_slot' => '14時～16時']);
+        $this->assertSame('', fn_smile_bridge_delivery_message($cart));
+        fn_smile_bridge_store_order_fields(10, $cart);
+        $this->assertSame($options['dates'][3], FakeDb::$rows['orders'][10]['smile_delivery_date']);
+        $this->assertSame('14時～16時', FakeDb::$rows['orders'][10]['smile_delivery_slot']);
+        $late = $cart;
+        $late['smile_delivery_slot'] = '20時～21時';
+        $this->assertSame('This delivery time is not offered for the chosen shipping method.', fn_smile_bridge_delivery_message($late));
+        $early = $cart;
+        $early['smile_delivery_date'] = '2000-01-01';
+        $this->assertStringStartsWith('The requested delivery date is earlier than we can deliver.', fn_smile_bridge_delivery_message($early));
+        $other = $cart;
+        $other['chosen_shipping'] = [0 => 9];  // a method the rules offer no date for
+        $this->assertSame('The chosen shipping method does not take a delivery date or time.', fn_smile_bridge_delivery_message($other));
     }
 
     public function testTheCheckoutChoiceReachesTheCartAndThePlacedOrder(): void

@@ -23,6 +23,7 @@ fn_register_hooks(
     'get_cart_product_data',
     'calculate_cart_post',
     'pre_place_order',
-    // Campaigns: each applied promotion's amounts on the order (includes/promotions.php).
+    // Campaigns: each applied promotion's amounts on the order (includes/promotions.php); お届け希望日 / 時間帯 from
+    // CS-Cart.jp's fields when delivery_source is cscart_jp (includes/delivery.php).
     'get_order_info'
 );

@@ -199,6 +199,10 @@ function fn_smile_bridge_pre_place_order($cart, &$allow, $product_groups)
         if ($credit !== '') {
             $messages[] = $credit;
         }
+        $delivery = fn_smile_bridge_delivery_message($cart);
+        if ($delivery !== '') {
+            $messages[] = $delivery;
+        }
     } catch (\Throwable $exc) {
         // A credit check that cannot run must not let an on-account order through unchecked.
         error_log('smile_bridge: checkout checks failed: ' . $exc->getMessage());

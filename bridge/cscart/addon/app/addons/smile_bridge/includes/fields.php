@@ -29,6 +29,7 @@ function fn_smile_bridge_get_orders($params, &$fields, &$sortings, &$condition, 
     foreach (array_keys(fn_smile_bridge_columns()['orders']) as $column) {
         $fields[] = '?:orders.' . $column;
     }
+    fn_smile_bridge_delivery_list_fields($fields);
     if (isset($params['smile_direct_ship']) && in_array($params['smile_direct_ship'], ['Y', 'N'], true)) {
         $filter = db_quote(' AND ?:orders.smile_direct_ship = ?s', $params['smile_direct_ship']);
         if (is_array($condition)) {
@@ -42,6 +43,7 @@ function fn_smile_bridge_get_orders($params, &$fields, &$sortings, &$condition, 
 /** Copy the checkout's direct-ship choice onto the placed order. */
 function fn_smile_bridge_store_order_fields(int $order_id, array $cart): void
 {
+    fn_smile_bridge_store_delivery_fields($order_id, $cart);
     if ($order_id <= 0 || empty($cart['smile_direct_ship']) || $cart['smile_direct_ship'] !== 'Y') {
         return;
     }

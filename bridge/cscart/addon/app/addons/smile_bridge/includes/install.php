@@ -30,6 +30,9 @@ function fn_smile_bridge_columns(): array
             'smile_direct_ship_recipient' => "varchar(255) NOT NULL DEFAULT ''",
             'smile_direct_ship_surcharge' => "decimal(12,2) NOT NULL DEFAULT '0.00'",
             'smile_ship_to_code' => "varchar(32) NOT NULL DEFAULT ''",
+            // お届け希望日 (YYYY-MM-DD) and 時間帯 (the label) chosen at checkout (includes/delivery.php).
+            'smile_delivery_date' => "varchar(10) NOT NULL DEFAULT ''",
+            'smile_delivery_slot' => "varchar(32) NOT NULL DEFAULT ''",
         ],
     ];
 }

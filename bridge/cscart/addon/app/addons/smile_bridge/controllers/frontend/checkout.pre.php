@@ -8,6 +8,10 @@ if (!defined('BOOTSTRAP')) {
     die('Access denied');
 }
 
+if ($_SERVER['REQUEST_METHOD'] === 'POST') {
+    fn_smile_bridge_delivery_from_request(Tygh::$app['session']['cart'], $_REQUEST);  // お届け希望日 / 時間帯
+}
+
 if ($_SERVER['REQUEST_METHOD'] === 'POST' && isset($_REQUEST['smile_direct_ship'])) {
     $cart = &Tygh::$app['session']['cart'];
     $cart['smile_direct_ship'] = $_REQUEST['smile_direct_ship'] === 'Y' ? 'Y' : 'N';

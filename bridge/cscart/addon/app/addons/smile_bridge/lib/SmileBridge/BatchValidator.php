@@ -89,6 +89,9 @@ final class BatchValidator
         'direct_ship_rate' => 'rate',
         'direct_ship_rounding' => 'rounding',
         'direct_ship_unit' => 'positive',
+        // お届け希望日 / 時間帯 (DeliveryDates): per shipping_id, from rules/shipping.yaml; and whose fields to show.
+        'delivery_methods' => 'delivery_methods',
+        'delivery_source' => 'delivery_source',
     ];
 
     // cscart_products.amount is a signed MEDIUMINT.
@@ -302,6 +305,23 @@ final class BatchValidator
     private static function typed(string $at, string $rule, $value)
     {
         switch ($rule) {
+            case 'delivery_methods':
+                $text = is_string($value) ? $value : json_encode($value, JSON_UNESCAPED_UNICODE);
+                $decoded = is_string($text) ? json_decode($text, true) : null;
+                if (!is_array($decoded) || strlen($text) > 65535) {
+                    throw new InvalidBatchItem($at . ': must be a JSON object {shipping_id: {carrier, lead_business_days, …}}');
+                }
+                foreach ($decoded as $id => $method) {
+                    if (!ctype_digit((string) $id) || !is_array($method)) {
+                        throw new InvalidBatchItem($at . '.' . $id . ': must be a shipping_id with an object of settings');
+                    }
+                }
+                return (string) json_encode($decoded, JSON_UNESCAPED_UNICODE);
+            case 'delivery_source':
+                if ($value !== 'smile_bridge' && $value !== 'cscart_jp') {
+                    throw new InvalidBatchItem($at . ': must be "smile_bridge" or "cscart_jp"');
+                }
+                return $value;
             case 'code':
                 if (!is_string($value) && !is_int($value)) {
                     throw new InvalidBatchItem($at . ': must be a string');
