@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +15,40 @@ from bridge.store.db import Connection
 
 def canonical_json(value: Any) -> str:
     """Stable JSON (sorted keys, no spaces, Decimals as strings) so equal values hash equally."""
+    if type(value) is dict:
+        flat = _flat_json(value)
+        if flat is not None:
+            return flat
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def value_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:32]
+
+
+_PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*').fullmatch
+
+
+def _flat_json(value: dict[Any, Any]) -> str | None:
+    """The exact ``json.dumps`` text of a dict of plain-text keys to ints (or such dicts), built without the
+    encoder: the stock and other per-SKU payloads are this shape and are hashed 100,000 times a cycle. Anything
+    else (floats, strings, lists, escapes) returns None and takes the encoder."""
+    parts = []
+    for key in sorted(value):
+        if type(key) is not str or _PLAIN_KEY(key) is None:
+            return None
+        item = value[key]
+        kind = type(item)
+        if kind is int:
+            parts.append(f'"{key}":{item}')
+        elif kind is dict:
+            inner = _flat_json(item)
+            if inner is None:
+                return None
+            parts.append(f'"{key}":{inner}')
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
 
 
 @dataclass(frozen=True, slots=True)
