@@ -45,6 +45,9 @@ class Delta:
     changed: list[Any] = field(default_factory=list)
     removed: list[Any] = field(default_factory=list)
     parsed_rows: int = 0  # rows that went through the parser
+    path: Path | None = None  # the file this read
+    generation: int = 0  # counts the memo's reads; ``base`` is the read the lines were compared with
+    base: int | None = None  # None on a full read
 
 
 class LineMemo:
@@ -54,6 +57,7 @@ class LineMemo:
     def __init__(self, file_type: str) -> None:
         self.file_type = file_type
         self.last: Delta | None = None
+        self.generation = 0
         self._fingerprint: tuple[Any, ...] | None = None
         self._header: list[bytes] = []
         self._lines: dict[bytes, Any] = {}  # raw line (without b"\n") → record or _Skipped
@@ -136,14 +140,18 @@ class LineMemo:
             return None
         self._lines = dict(zip(body, entries, strict=True))
         self._notes = list(notes)
-        self.last = Delta(True, new_records, removed, parsed_rows=len(new_lines))
+        self.generation += 1
+        self.last = Delta(True, new_records, removed, parsed_rows=len(new_lines), path=path,
+                          generation=self.generation, base=self.generation - 1)
         return result
 
     # ---- after a full read -------------------------------------------------------------------------------------
 
     def _remember_full(self, path: Path, result: ReadResult, layout: FileLayout,
                        fingerprint: tuple[Any, ...]) -> None:
-        self.last = Delta(False, list(result.records), [], parsed_rows=result.rows)
+        self.generation += 1
+        self.last = Delta(False, list(result.records), [], parsed_rows=result.rows, path=path,
+                          generation=self.generation)
         self.forget()
         if not result.ok or self.file_type not in KEYS or result.file_type != self.file_type:
             return

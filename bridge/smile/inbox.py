@@ -27,6 +27,7 @@ from bridge.smile.settings import SmileDirs, SmileSettings
 from bridge.store import Store
 
 Apply = Callable[[ReadResult], Awaitable[None]]
+Reader = Callable[..., ReadResult]  # read_file's signature: (path, file_type, settings, layout) → ReadResult
 NOT_READ = ""  # the checksum recorded for a file refused unread (too large)
 
 
@@ -161,7 +162,8 @@ class Inbox:
             done.append(await self.process_file(item, apply))
         return done
 
-    async def process_file(self, item: InboxFile, apply: Apply, *, outcome: str = "applied") -> Processed:
+    async def process_file(self, item: InboxFile, apply: Apply, *, outcome: str = "applied",
+                           reader: Reader = read_file) -> Processed:
         """``outcome`` is what a valid file is recorded as: ``applied``, or ``superseded`` for an older snapshot a
         job validates and archives without applying (only ``applied`` files make later copies duplicates)."""
         self.dirs.create()
@@ -183,7 +185,7 @@ class Inbox:
         if await self._already_applied(item.file_type, checksum):
             moved = self._archive(item, suffix=".duplicate")
             return await self._record(item, checksum, "duplicate", moved_to=moved)
-        result = await asyncio.to_thread(read_file, item.path, item.file_type, self.settings, layout)
+        result = await asyncio.to_thread(reader, item.path, item.file_type, self.settings, layout)
         if not result.ok:
             return await self._quarantine(item, checksum, "rejected", self._error_text(result, checksum),
                                           problems=result.problem_count)

@@ -56,14 +56,18 @@ def _render(change: Change) -> str:
 
 
 async def diff(
-    tx: Connection, target: str, entity: str, op: str, desired: Mapping[str, Any], *, old_values_for: int = 20
+    tx: Connection, target: str, entity: str, op: str, desired: Mapping[str, Any], *, old_values_for: int = 20,
+    hashes: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Compare ``desired`` (key → exact payload to send) with the ledger; old values are loaded for the first few."""
+    """Compare ``desired`` (key → exact payload to send) with the ledger; old values are loaded for the first few.
+
+    ``hashes`` (key → ``ledger.value_hash`` of the desired value) may be given by a job that remembers the hashes
+    of values it computed before; every key of ``desired`` must be in it."""
     written = await ledger.get_hashes(tx, target, entity)
     plan = Plan(target, entity, op)
     changed_keys = []
     for key, value in desired.items():
-        if written.get(key) == ledger.value_hash(value):
+        if written.get(key) == (hashes[key] if hashes is not None else ledger.value_hash(value)):
             plan.unchanged += 1
         else:
             changed_keys.append(key)

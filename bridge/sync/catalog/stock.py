@@ -34,6 +34,7 @@ from bridge.rules.stock import (
     available_stock,
     mass_change_guard,
 )
+from bridge.smile.delta import Delta, LineMemo
 from bridge.smile.inbox import Inbox, InboxFile, Processed
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
@@ -43,6 +44,7 @@ from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.bulk import paused_gc
 from bridge.sync.catalog import index as catalog_index
 
 log = structlog.get_logger("bridge.sync.stock")
@@ -74,6 +76,17 @@ class Computed:
 
 
 @dataclass(slots=True)
+class PayloadMemo:
+    """The payloads (and their ledger hashes) the last run computed per 商品コード, with what they were computed
+    from: a code whose 在庫 lines, unconfirmed quantity, product_id and rules are all the same gets the same payload,
+    so only the codes that changed are computed again. ``generation`` is the ``LineMemo`` read they belong to."""
+
+    generation: int | None = None
+    rules: StockRules | None = None
+    entries: dict[str, tuple[Decimal, int, dict[str, Any], str]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class _Source:
     path: Path
     fresh: bool  # a new inbox file (guarded, archived) rather than the last applied one read again
@@ -91,6 +104,11 @@ class StockJob:
         self.dirs = self.smile.dirs(context.settings.data_dir)
         # One inbox per job instance: it remembers file sizes across polls to tell when a file is complete.
         self.inbox = Inbox(self.smile, self.dirs, context.store, clock=time.time)
+        # What the last run read and computed, so that the next run's cost follows what changed (a fresh process,
+        # e.g. `bridge sync stock`, starts empty and reads and computes everything).
+        self.lines = LineMemo(FILE_TYPE)
+        self.payloads = PayloadMemo()
+        self.bound = catalog_index.BoundCodes()
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
@@ -105,7 +123,7 @@ class StockJob:
             assert source.item is not None
             await self._apply_inbox_file(source.item, options, result)
         else:
-            read = await asyncio.to_thread(read_file, source.path, FILE_TYPE, self.smile)
+            read = await asyncio.to_thread(self.lines.read, source.path, FILE_TYPE, self.smile)
             if not read.ok:
                 result.failed += 1
                 result.notes.append(read.report())
@@ -146,7 +164,7 @@ class StockJob:
             await self._apply(read, options, result, guarded=True)
 
         try:
-            done = await self.inbox.process_file(item, apply)
+            done = await self.inbox.process_file(item, apply, reader=self.lines.read)
         except GuardHeld as held:
             await self._held(item, held, result)
             return
@@ -170,17 +188,22 @@ class StockJob:
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
         ctx = self.context
         rules = ctx.services.stock
-        levels = _by_code(read.records)
+        with paused_gc():
+            levels = _by_code(read.records)
         result.read = len(levels)
         options.progress.advance(1)
         client = ctx.services.require_cscart()
         index = await catalog_index.resolve(ctx.store, client, levels.keys(), listing=not options.dry_run,
-                                            recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER)
+                                            recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER,
+                                            bound=self.bound)
         result.notes.extend(index.notes())
         result.failed += len(index.ambiguous)
         options.progress.advance(1)
+        delta = self.lines.last if self.lines.last is not None and self.lines.last.path == read.path else None
         async with ctx.store.transaction() as tx:
-            computed = await self._compute(tx, levels, index, rules, guarded=guarded)
+            with paused_gc():
+                computed = await self._compute(tx, levels, index, rules, guarded=guarded, memo=self.payloads,
+                                               delta=delta)
             result.changed = len(computed.plan.changes)
             result.plan = computed.plan.describe()
             verdict = computed.verdict
@@ -205,27 +228,50 @@ class StockJob:
             ctx.wake_dispatcher()
 
     async def _compute(self, tx: Connection, levels: dict[str, list[StockLevel]],
-                       index: catalog_index.CatalogIndex, rules: StockRules, *, guarded: bool) -> Computed:
+                       index: catalog_index.CatalogIndex, rules: StockRules, *, guarded: bool,
+                       memo: PayloadMemo | None = None, delta: Delta | None = None) -> Computed:
+        """The plan for ``levels``. With ``memo`` and a ``delta`` that continues the read the memo was computed
+        for, codes the delta does not touch reuse their remembered payload when nothing else they depend on
+        changed; the result is the same as computing every code (tested)."""
         unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
         desired: dict[str, dict[str, Any]] = {}
+        hashes: dict[str, str] = {}
         quantities: dict[str, int] = {}
         mapped = rules.warehouses.mode == "map"
         zero = Decimal(0)
+        remembered: dict[str, tuple[Decimal, int, dict[str, Any], str]] = {}
+        touched: set[str] = set()
+        if (memo is not None and delta is not None and delta.incremental and memo.generation == delta.base
+                and memo.rules == rules):
+            remembered = memo.entries
+            touched = {level.product_code for level in delta.changed}
+            touched.update(level.product_code for level in delta.removed)
+        entries: dict[str, tuple[Decimal, int, dict[str, Any], str]] = {}
+        value_hash = ledger.value_hash
         for code, rows in levels.items():
             product_id = index.product_ids.get(code)
             if product_id is None:
                 continue
             held = unconfirmed.get(code, zero)
-            payload: dict[str, Any] = {"product_id": product_id}
-            if mapped:
-                per = available_by_warehouse(rows, held, rules, code)
-                payload["amount"] = sum(per.values())
-                payload["warehouses"] = {str(k): v for k, v in sorted(per.items())}
-            else:
-                payload["amount"] = available_stock(rows, held, rules, code)
-            desired[code] = payload
-            quantities[code] = payload["amount"]
-        computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired)
+            entry = remembered.get(code)
+            if entry is None or code in touched or entry[0] != held or entry[1] != product_id:
+                payload: dict[str, Any] = {"product_id": product_id}
+                if mapped:
+                    per = available_by_warehouse(rows, held, rules, code)
+                    payload["amount"] = sum(per.values())
+                    payload["warehouses"] = {str(k): v for k, v in sorted(per.items())}
+                else:
+                    payload["amount"] = available_stock(rows, held, rules, code)
+                entry = (held, product_id, payload, value_hash(payload))
+            entries[code] = entry
+            desired[code] = entry[2]
+            hashes[code] = entry[3]
+            quantities[code] = entry[2]["amount"]
+        if memo is not None:
+            memo.entries = entries
+            memo.rules = rules
+            memo.generation = delta.generation if delta is not None else None
+        computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes)
         await _drop_in_flight(tx, computed_plan)
         verdict = GuardVerdict(False, total=len(quantities))
         if guarded:
