@@ -62,9 +62,12 @@ class LineMemo:
         self._header: list[bytes] = []
         self._lines: dict[bytes, Any] = {}  # raw line (without b"\n") → record or _Skipped
         self._notes: list[str] = []  # the header's notes (optional columns absent …), the same for every file
+        self._keys: dict[Any, bytes] = {}  # record key → its line (the duplicate check of new lines)
+        self._skipped = 0  # remembered lines that are skipped rows (諸口)
 
     def forget(self) -> None:
         self._fingerprint, self._header, self._lines, self._notes = None, [], {}, []
+        self._keys, self._skipped = {}, 0
 
     def read(self, path: Path | str, file_type: str, settings: SmileSettings | None = None,
              layout: FileLayout | None = None) -> ReadResult:
@@ -95,50 +98,65 @@ class LineMemo:
         if split is None:
             return None
         header, body = split
-        if header != self._header or len(set(body)) != len(body):
+        body_set = set(body)
+        if header != self._header or len(body_set) != len(body):
             return None
         memo = self._lines
-        new_positions = [i for i, line in enumerate(body) if line not in memo]
+        # Set and dict operations run in C: the cost per unchanged line stays a few hash lookups.
+        new_set = body_set - memo.keys()
+        removed_lines = memo.keys() - body_set
         quote = layout.quotechar.encode("ascii")
-        new_lines = [body[i] for i in new_positions]
+        new_lines = [line for line in body if line in new_set] if new_set else []
         if any(_blank(line) or line.count(quote) % 2 for line in new_lines):
             return None
         parsed: list[Any] = []
-        notes: list[str] = []
+        notes = self._notes
+        first = len(header) + 1
         if new_lines:
             piece = _read_lines(path, header, new_lines, file_type, settings, layout)
             if not piece.ok or piece.rows != len(new_lines):
                 return None
             skipped_at = {line: reason for line, reason in piece.skipped}
             records = iter(piece.records)
-            first = len(header) + 1
             parsed = [_Skipped(skipped_at[first + j]) if first + j in skipped_at else next(records)
                       for j in range(len(new_lines))]
             notes = piece.notes
         key = KEYS[file_type]
         new_records = [entry for entry in parsed if not isinstance(entry, _Skipped)]
-        body_set = set(body)
-        if new_records:
-            # memo ∩ body = the unchanged lines (new lines are not in the memo)
-            taken = {key(entry) for line, entry in memo.items()
-                     if line in body_set and not isinstance(entry, _Skipped)}
-            if any(key(entry) in taken for entry in new_records):
-                return None  # a duplicate across old and new lines: the full read reports it
-        if not new_lines:
-            notes = self._notes
+        keys = self._keys
+        for entry in new_records:
+            holder = keys.get(key(entry))
+            if holder is not None and holder not in removed_lines:
+                return None  # an unchanged row has this key: the full read reports the duplicate
         fresh = dict(zip(new_lines, parsed, strict=True))
-        entries = [memo[line] if line in memo else fresh[line] for line in body]
-        removed = [entry for line, entry in memo.items() if line not in body_set and not isinstance(entry, _Skipped)]
+        removed = [memo[line] for line in removed_lines if not isinstance(memo[line], _Skipped)]
+        lines = dict(memo)
+        for line in removed_lines:
+            del lines[line]
+        lines.update(fresh)
+        entries = list(map(lines.__getitem__, body))
+        skipped_count = self._skipped + sum(isinstance(e, _Skipped) for e in parsed) - (
+            len(removed_lines) - len(removed))
         result = ReadResult(path=path, file_type=file_type, rows=len(body), notes=list(notes))
-        first = len(header) + 1
-        for position, entry in enumerate(entries):
-            if isinstance(entry, _Skipped):
-                result.skipped.append((first + position, entry.reason))
-            else:
-                result.records.append(entry)
+        if skipped_count:
+            for position, entry in enumerate(entries):
+                if isinstance(entry, _Skipped):
+                    result.skipped.append((first + position, entry.reason))
+                else:
+                    result.records.append(entry)
+        else:
+            result.records = entries
         if result.rows == 0 and not layout.allow_empty:
             return None
-        self._lines = dict(zip(body, entries, strict=True))
+        for line in removed_lines:
+            entry = memo[line]
+            if not isinstance(entry, _Skipped) and keys.get(key(entry)) == line:
+                del keys[key(entry)]
+        for line, entry in fresh.items():
+            if not isinstance(entry, _Skipped):
+                keys[key(entry)] = line
+        self._lines = lines
+        self._skipped = skipped_count
         self._notes = list(notes)
         self.generation += 1
         self.last = Delta(True, new_records, removed, parsed_rows=len(new_lines), path=path,
@@ -168,6 +186,9 @@ class LineMemo:
         first = len(header) + 1
         entries = [_Skipped(skipped[first + i]) if first + i in skipped else next(records) for i in range(len(body))]
         self._lines = dict(zip(body, entries, strict=True))
+        key = KEYS[self.file_type]
+        self._keys = {key(entry): line for line, entry in self._lines.items() if not isinstance(entry, _Skipped)}
+        self._skipped = len(result.skipped)
         self._header = header
         self._notes = list(result.notes)
         self._fingerprint = fingerprint

@@ -60,7 +60,7 @@ class LedgerEntry:
 
 async def get_hashes(tx: Connection, target: str, entity: str) -> dict[str, str]:
     cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
-    return {row[0]: row[1] for row in await cursor.fetchall()}
+    return dict(await cursor.fetchall())  # (key, value_hash) rows
 
 
 async def get(tx: Connection, target: str, entity: str, key: str) -> LedgerEntry | None:

@@ -66,11 +66,17 @@ async def diff(
     written = await ledger.get_hashes(tx, target, entity)
     plan = Plan(target, entity, op)
     changed_keys = []
-    for key, value in desired.items():
-        if written.get(key) == (hashes[key] if hashes is not None else ledger.value_hash(value)):
-            plan.unchanged += 1
-        else:
-            changed_keys.append(key)
+    if hashes is not None:
+        # (key, hash) pairs the ledger does not hold, as a set difference in C; then in the order of ``desired``
+        differing = {key for key, _ in hashes.items() - written.items()}
+        changed_keys = [key for key in desired if key in differing] if differing else []
+        plan.unchanged = len(desired) - len(changed_keys)
+    else:
+        for key, value in desired.items():
+            if written.get(key) == ledger.value_hash(value):
+                plan.unchanged += 1
+            else:
+                changed_keys.append(key)
     for index, key in enumerate(changed_keys):
         old = None
         if index < old_values_for and key in written:

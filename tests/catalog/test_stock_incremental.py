@@ -54,7 +54,7 @@ class Twin:
         self.rules, self.keep = rules, keep
         self.store: Store | None = None
         self.job: StockJob | None = None
-        self.reads: list[tuple[bool, int] | None] = []
+        self.reads: list[tuple[bool, int, int] | None] = []
 
     async def open(self) -> None:
         self.store = await Store.open(self.settings.state_path)
@@ -90,7 +90,8 @@ class Twin:
             result = await self.job.run(RunOptions(force=True))
             outcomes.append((result.read, result.changed, result.enqueued, result.failed))
             last = self.job.lines.last
-            self.reads.append((last.incremental, last.parsed_rows) if last is not None else None)
+            self.reads.append((last.incremental, last.parsed_rows, self.job.payloads.computed)
+                              if last is not None else None)
         pending = await self.store.fetchall(
             "SELECT key, payload FROM outbox WHERE state = 'pending' ORDER BY key")
         if spec["deliver"]:  # as the dispatcher would after CS-Cart took the writes
@@ -139,7 +140,8 @@ async def test_a_long_lived_job_parses_and_computes_only_what_changed(tmp_path: 
         assert twin.job is not None and twin.job.lines.last is not None
         rows[("P003", "01")] = (99, 0)
         outcome, pending = await twin.cycle(1, {"rows": rows, "orders": {}, "deliver": False, "bad": 1})
-        assert twin.reads == [(True, 1), (True, 0)]  # the new file: one line parsed; the idle re-read: none
+        # the new file: one line parsed, one code computed; the idle re-read: nothing parsed or computed
+        assert twin.reads == [(True, 1, 1), (True, 0, 0)]
         delta = twin.job.lines.last
         assert delta is not None and twin.job.payloads.generation == delta.generation
         assert [key for key, _ in pending] == ["P003"]

@@ -69,6 +69,11 @@ class BoundCodes:
 
     ids: dict[str, int] = field(default_factory=dict)
     count: int = -1
+    # The last resolve's answer for a set of codes, reused while the codes and the bindings are the same.
+    codes: frozenset[str] | None = None
+    product_ids: dict[str, int] = field(default_factory=dict)
+    unbound: list[str] = field(default_factory=list)
+    answered_at_count: int = -1
 
     async def load(self, tx: Connection) -> dict[str, int]:
         cursor = await tx.execute(
@@ -115,8 +120,16 @@ async def resolve(store: Store, client: Any, codes: Collection[str], *, listing:
         known = await bound.load(tx) if bound is not None else await bound_ids(tx)
         remembered = await cursors.get(tx, MISSING_CURSOR) if recheck_missing_after is not None else None
     index = CatalogIndex()
-    unbound = [code for code in codes if code not in known]
-    index.product_ids = {code: known[code] for code in codes if code in known}
+    wanted = frozenset(codes) if bound is not None else None
+    if bound is not None and bound.answered_at_count == bound.count and wanted == bound.codes:
+        # the same codes and bindings as last time: the same map (shared: callers only read it)
+        unbound, index.product_ids = bound.unbound, bound.product_ids
+    else:
+        unbound = [code for code in codes if code not in known]
+        index.product_ids = {code: known[code] for code in codes if code in known}
+        if bound is not None:
+            bound.codes, bound.product_ids, bound.unbound = wanted, index.product_ids, unbound
+            bound.answered_at_count = bound.count
     if not unbound:
         return index
     now = time.time()
@@ -146,7 +159,8 @@ async def resolve(store: Store, client: Any, codes: Collection[str], *, listing:
             missing.remember(index.missing, now)
         index.newly_bound = len(matches)
         log.info("catalog_index.bound", bound=len(matches), missing=len(index.missing))
-    index.product_ids.update(matches)
+    if matches:
+        index.product_ids = {**index.product_ids, **matches}  # a new map: the remembered one is shared
     return index
 
 

@@ -77,13 +77,23 @@ class Computed:
 
 @dataclass(slots=True)
 class PayloadMemo:
-    """The payloads (and their ledger hashes) the last run computed per 商品コード, with what they were computed
-    from: a code whose 在庫 lines, unconfirmed quantity, product_id and rules are all the same gets the same payload,
-    so only the codes that changed are computed again. ``generation`` is the ``LineMemo`` read they belong to."""
+    """What the last run computed, with what it was computed from: the rows per 商品コード, the unconfirmed
+    quantities, the code → product_id map and the rules. The next run, reading a file through the same ``LineMemo``
+    (``generation`` is the read these belong to), recomputes only the codes whose rows or unconfirmed quantity
+    changed; anything else different (rules, bindings, an unrelated read in between) makes it compute everything."""
 
     generation: int | None = None
     rules: StockRules | None = None
-    entries: dict[str, tuple[Decimal, int, dict[str, Any], str]] = field(default_factory=dict)
+    product_ids: dict[str, int] | None = None
+    unconfirmed: dict[str, Decimal] = field(default_factory=dict)
+    levels: dict[str, list[StockLevel]] | None = None
+    desired: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    quantities: dict[str, int] = field(default_factory=dict)
+    computed: int = 0  # codes the last run computed (the rest were reused)
+
+    def continues(self, delta: Delta | None) -> bool:
+        return delta is not None and delta.incremental and self.generation == delta.base
 
 
 @dataclass(slots=True)
@@ -188,8 +198,9 @@ class StockJob:
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
         ctx = self.context
         rules = ctx.services.stock
+        delta = self.lines.last if self.lines.last is not None and self.lines.last.path == read.path else None
         with paused_gc():
-            levels = _by_code(read.records)
+            levels = _levels_after(self.payloads, delta) or _by_code(read.records)
         result.read = len(levels)
         options.progress.advance(1)
         client = ctx.services.require_cscart()
@@ -199,7 +210,6 @@ class StockJob:
         result.notes.extend(index.notes())
         result.failed += len(index.ambiguous)
         options.progress.advance(1)
-        delta = self.lines.last if self.lines.last is not None and self.lines.last.path == read.path else None
         async with ctx.store.transaction() as tx:
             with paused_gc():
                 computed = await self._compute(tx, levels, index, rules, guarded=guarded, memo=self.payloads,
@@ -234,43 +244,49 @@ class StockJob:
         for, codes the delta does not touch reuse their remembered payload when nothing else they depend on
         changed; the result is the same as computing every code (tested)."""
         unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
-        desired: dict[str, dict[str, Any]] = {}
-        hashes: dict[str, str] = {}
-        quantities: dict[str, int] = {}
         mapped = rules.warehouses.mode == "map"
         zero = Decimal(0)
-        remembered: dict[str, tuple[Decimal, int, dict[str, Any], str]] = {}
-        touched: set[str] = set()
-        if (memo is not None and delta is not None and delta.incremental and memo.generation == delta.base
-                and memo.rules == rules):
-            remembered = memo.entries
-            touched = {level.product_code for level in delta.changed}
-            touched.update(level.product_code for level in delta.removed)
-        entries: dict[str, tuple[Decimal, int, dict[str, Any], str]] = {}
         value_hash = ledger.value_hash
-        for code, rows in levels.items():
-            product_id = index.product_ids.get(code)
+        product_ids = index.product_ids
+        incremental = (memo is not None and memo.continues(delta) and memo.rules == rules
+                       and memo.product_ids is product_ids and memo.levels is not None)
+        if incremental:
+            assert memo is not None and delta is not None
+            # Only the codes whose rows changed in the file, or whose unconfirmed quantity changed.
+            todo = {level.product_code for level in delta.changed}
+            todo.update(level.product_code for level in delta.removed)
+            todo.update(code for code in memo.unconfirmed.keys() | unconfirmed.keys()
+                        if memo.unconfirmed.get(code, zero) != unconfirmed.get(code, zero))
+            desired, hashes, quantities = dict(memo.desired), dict(memo.hashes), dict(memo.quantities)
+            work = [(code, levels[code]) for code in todo if code in levels]
+            for code in todo:
+                if code not in levels or code not in product_ids:
+                    desired.pop(code, None)
+                    hashes.pop(code, None)
+                    quantities.pop(code, None)
+        else:
+            desired, hashes, quantities = {}, {}, {}
+            work = list(levels.items())
+        for code, rows in work:
+            product_id = product_ids.get(code)
             if product_id is None:
                 continue
             held = unconfirmed.get(code, zero)
-            entry = remembered.get(code)
-            if entry is None or code in touched or entry[0] != held or entry[1] != product_id:
-                payload: dict[str, Any] = {"product_id": product_id}
-                if mapped:
-                    per = available_by_warehouse(rows, held, rules, code)
-                    payload["amount"] = sum(per.values())
-                    payload["warehouses"] = {str(k): v for k, v in sorted(per.items())}
-                else:
-                    payload["amount"] = available_stock(rows, held, rules, code)
-                entry = (held, product_id, payload, value_hash(payload))
-            entries[code] = entry
-            desired[code] = entry[2]
-            hashes[code] = entry[3]
-            quantities[code] = entry[2]["amount"]
+            payload: dict[str, Any] = {"product_id": product_id}
+            if mapped:
+                per = available_by_warehouse(rows, held, rules, code)
+                payload["amount"] = sum(per.values())
+                payload["warehouses"] = {str(k): v for k, v in sorted(per.items())}
+            else:
+                payload["amount"] = available_stock(rows, held, rules, code)
+            desired[code] = payload
+            hashes[code] = value_hash(payload)
+            quantities[code] = payload["amount"]
         if memo is not None:
-            memo.entries = entries
-            memo.rules = rules
             memo.generation = delta.generation if delta is not None else None
+            memo.rules, memo.product_ids, memo.unconfirmed, memo.levels = rules, product_ids, unconfirmed, levels
+            memo.desired, memo.hashes, memo.quantities = desired, hashes, quantities
+            memo.computed = len(work)
         computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes)
         await _drop_in_flight(tx, computed_plan)
         verdict = GuardVerdict(False, total=len(quantities))
@@ -319,6 +335,33 @@ class StockJob:
 async def _superseded(read: ReadResult) -> None:
     """An older snapshot: validated and archived, not applied (the newest file wins)."""
     return
+
+
+def _levels_after(memo: PayloadMemo, delta: Delta | None) -> dict[str, list[StockLevel]] | None:
+    """The rows per code of the file ``delta`` read, from the memo's rows of the file before it (None: no such)."""
+    if not memo.continues(delta) or memo.levels is None:
+        return None
+    assert delta is not None
+    levels = dict(memo.levels)
+    fresh: dict[str, list[StockLevel]] = {}
+    for level in delta.removed:
+        code = level.product_code
+        rows = fresh.get(code)
+        if rows is None:
+            rows = fresh[code] = list(levels.get(code, ()))
+        rows.remove(level)
+    for level in delta.changed:
+        code = level.product_code
+        rows = fresh.get(code)
+        if rows is None:
+            rows = fresh[code] = list(levels.get(code, ()))
+        rows.append(level)
+    for code, rows in fresh.items():
+        if rows:
+            levels[code] = rows
+        else:
+            levels.pop(code, None)
+    return levels
 
 
 def _by_code(records: list[StockLevel]) -> dict[str, list[StockLevel]]:
