@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -86,11 +87,15 @@ async def record(tx: Connection, target: str, entity: str, key: str, payload_jso
 async def record_many(tx: Connection, entries: Iterable[tuple[str, str, str, str, str]]) -> None:
     """Record (target, entity, key, payload_json, payload_hash) entries in one round trip."""
     stamp = iso(utcnow())
-    await tx.executemany(_RECORD_SQL, [(t, e, k, h, j, stamp) for t, e, k, j, h in entries])
+    rows = [(t, e, k, h, j, stamp) for t, e, k, j, h in entries]
+    _note((t, e, k) for t, e, k, _, _, _ in rows)
+    await tx.executemany(_RECORD_SQL, rows)
 
 
 async def forget(tx: Connection, target: str, entity: str, keys: Iterable[str]) -> None:
     """Drop entries so the next run pushes those keys again (drift repair)."""
+    keys = list(keys)
+    _note((target, entity, k) for k in keys)
     await tx.executemany(
         "DELETE FROM ledger WHERE target = ? AND entity = ? AND key = ?", [(target, entity, k) for k in keys]
     )
@@ -100,3 +105,69 @@ async def values(tx: Connection, target: str, entity: str) -> dict[str, Any]:
     """Key → the value last written, for every record of ``entity`` (what the drift check compares with)."""
     cursor = await tx.execute("SELECT key, value_json FROM ledger WHERE target = ? AND entity = ?", (target, entity))
     return {row[0]: json.loads(row[1]) for row in await cursor.fetchall()}
+
+
+# ---- digests kept by a long-lived job ------------------------------------------------------------------------------
+
+_digests: weakref.WeakSet[LedgerDigests] = weakref.WeakSet()
+_RELOAD_AFTER = 20_000  # keys written since the last look beyond which one full read is cheaper
+
+
+def _note(written: Iterable[tuple[str, str, str]]) -> None:
+    """Tell every live ``LedgerDigests`` which keys this process is writing (re-read at their next look; a write
+    rolled back is simply re-read unchanged)."""
+    if not _digests:
+        return
+    for target, entity, key in written:
+        for digests in _digests:
+            if digests.target == target and digests.entity == entity:
+                digests.note(key)
+
+
+class LedgerDigests:
+    """key → value_hash of one (target, entity), kept between the runs of a long-lived job: read whole once, then
+    refreshed with only the keys this process wrote since (the store has one writer connection; writes by another
+    process change sqlite's ``data_version``, and then it is read whole again)."""
+
+    def __init__(self, target: str, entity: str) -> None:
+        self.target, self.entity = target, entity
+        self.hashes: dict[str, str] | None = None
+        self._pending: set[str] = set()
+        self._overflow = False
+        self._seen: tuple[int, int] | None = None  # (id of the connection, its data_version)
+        _digests.add(self)
+
+    def note(self, key: str) -> None:
+        if self._overflow:
+            return
+        self._pending.add(key)
+        if len(self._pending) > _RELOAD_AFTER:
+            self._overflow = True
+            self._pending.clear()
+
+    async def current(self, tx: Connection) -> tuple[dict[str, str], set[str] | None]:
+        """(key → hash, the keys whose hash may differ from the last call's answer; None: read whole)."""
+        cursor = await tx.execute("PRAGMA data_version")
+        row = await cursor.fetchone()
+        seen = (id(tx), int(row[0]) if row else 0)
+        if self.hashes is None or self._overflow or seen != self._seen:
+            self._pending.clear()
+            self._overflow = False
+            self.hashes = await get_hashes(tx, self.target, self.entity)
+            self._seen = seen
+            return self.hashes, None
+        keys, self._pending = list(self._pending), set()
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = await tx.execute(
+                f"SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ? AND key IN ({marks})",
+                (self.target, self.entity, *chunk))
+            found.update(dict(await cursor.fetchall()))
+        for key in keys:
+            if key in found:
+                self.hashes[key] = found[key]
+            else:
+                self.hashes.pop(key, None)
+        return self.hashes, set(keys)

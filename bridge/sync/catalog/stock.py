@@ -16,6 +16,7 @@ One run:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -91,6 +92,8 @@ class PayloadMemo:
     hashes: dict[str, str] = field(default_factory=dict)
     quantities: dict[str, int] = field(default_factory=dict)
     computed: int = 0  # codes the last run computed (the rest were reused)
+    digests: ledger.LedgerDigests | None = None  # the ledger's hashes of product_stock, kept up to date
+    differing: set[str] | None = None  # desired codes whose hash is not the ledger's
 
     def continues(self, delta: Delta | None) -> bool:
         return delta is not None and delta.incremental and self.generation == delta.base
@@ -250,6 +253,7 @@ class StockJob:
         product_ids = index.product_ids
         incremental = (memo is not None and memo.continues(delta) and memo.rules == rules
                        and memo.product_ids is product_ids and memo.levels is not None)
+        todo: set[str] = set()
         if incremental:
             assert memo is not None and delta is not None
             # Only the codes whose rows changed in the file, or whose unconfirmed quantity changed.
@@ -282,12 +286,28 @@ class StockJob:
             desired[code] = payload
             hashes[code] = value_hash(payload)
             quantities[code] = payload["amount"]
-        if memo is not None:
+        if memo is None:
+            computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes)
+        else:
+            if memo.digests is None:
+                memo.digests = ledger.LedgerDigests(TARGET, ENTITY)
+            written, ledger_changed = await memo.digests.current(tx)
+            if incremental and ledger_changed is not None and memo.differing is not None:
+                differing = set(memo.differing)
+                for code in itertools.chain(todo, ledger_changed):
+                    wanted = hashes.get(code)
+                    if wanted is not None and written.get(code) != wanted:
+                        differing.add(code)
+                    else:
+                        differing.discard(code)
+            else:
+                differing = {code for code, _ in hashes.items() - written.items()}
+            computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written,
+                                            differing=differing)
             memo.generation = delta.generation if delta is not None else None
             memo.rules, memo.product_ids, memo.unconfirmed, memo.levels = rules, product_ids, unconfirmed, levels
             memo.desired, memo.hashes, memo.quantities = desired, hashes, quantities
-            memo.computed = len(work)
-        computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes)
+            memo.computed, memo.differing = len(work), differing
         await _drop_in_flight(tx, computed_plan)
         verdict = GuardVerdict(False, total=len(quantities))
         if guarded:
