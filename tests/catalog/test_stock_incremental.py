@@ -7,25 +7,33 @@ import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
+import dataclasses
+import json
+import time
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.config import Settings
+from bridge.cscart.client import CSCartClient
+from bridge.cscart.settings import CSCartSettings
 from bridge.domain.orders import Order, OrderLine, WorkflowState
 from bridge.domain.time import Clock
+from bridge.rules.loader import load_rules
 from bridge.rules.stock import StockRules
-from bridge.store import Store, ledger
+from bridge.store import Store, cursors, ledger
 from bridge.store import orders as mirrored
 from bridge.sync.base import JobContext, RunOptions
 from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.stock import StockJob
+from bridge.sync.services import FixedRules, Services
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HEADER = "倉庫コード,倉庫名,商品コード,商品名,現在庫数量,引当数量,発注残数量,入荷予定日,有効在庫数量,操作日付"
 CODES = [f"P{n:03d}" for n in range(12)]
-BOUND = CODES[:10]  # the last two are not in CS-Cart (no client: reported missing)
+BOUND = CODES[:10]  # the last two are not in CS-Cart (a listing found them missing a moment ago)
 
 rows_strategy = st.dictionaries(st.tuples(st.sampled_from(CODES), st.sampled_from(["01", "02"])),
                                 st.tuples(st.integers(0, 60), st.integers(0, 9)), min_size=1, max_size=24)
@@ -61,11 +69,16 @@ class Twin:
         async with self.store.transaction() as tx:
             for number, code in enumerate(BOUND, start=1):
                 await catalog_index.bind_created(tx, code, number)
+            await cursors.set_(tx, catalog_index.MISSING_CURSOR,
+                               json.dumps({"at": time.time(), "codes": sorted(set(CODES) - set(BOUND))}))
 
     def make_job(self) -> StockJob:
         assert self.store is not None
+        # The client is never called: every code is bound or known missing (no listing).
+        client = CSCartClient(CSCartSettings(url="http://127.0.0.1:9", email="a@example.jp", api_key="k"))
+        rules = FixedRules(dataclasses.replace(load_rules(ROOT / "rules"), stock=self.rules))
         context = JobContext(settings=self.settings, store=self.store, clock=Clock(),
-                             services={"cscart": None, "rules": SimpleNamespace(stock=self.rules)})
+                             services=Services(rules=rules, cscart=client))
         return StockJob(context)
 
     async def cycle(self, number: int, spec: dict[str, Any]) -> tuple[Any, ...]:
