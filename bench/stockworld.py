@@ -10,6 +10,9 @@ Runs (children of this module, ``python bench/stockworld.py MODE …``):
   file with a share changed arrives: the job's run plus the delivery of what it enqueued;
 * ``fresh``: what ``bridge sync stock`` does, timed in-process (a new job: it reads and computes everything);
 * ``cli``: ``bridge sync stock`` as a whole process (the real CLI, interpreter start and imports included);
+* ``daemon``: ``bridge run`` with the stock job (interval 600 s): the time from a complete file landing in the
+  inbox (its ``.done``) to the last changed SKU written to CS-Cart — the inbox watcher's trigger, the long-lived
+  job's run and the delivery;
 * ``naive``: ``naive_baseline.py``'s script — csv read, list every product, write each change.
 
 Every measurement starts from the same state: the simulator is restarted with the first file's amounts and the
@@ -301,6 +304,50 @@ class World:
         return {"wall": wall, "cpu": float(timing[2]) + float(timing[3]), "peak_mb": round(int(timing[4]) / 1024, 1),
                 "summary": summary, "delivered": delivered, "load": before}
 
+    def daemon(self, config: Path) -> dict[str, Any]:
+        """``bridge run`` (stock job only) on the restored state: once its start-up run is over, the changed file
+        lands in the inbox with its ``.done``; measured: landing → the last changed SKU written to CS-Cart (its
+        outbox op done), observed every 20 ms from another connection."""
+        import sqlite3
+
+        data = self.bridge_folder / "data"
+        before = load()
+        daemon = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)], cwd=ROOT,
+                                  env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            state = data / "state.sqlite3"
+            deadline = time.monotonic() + 600
+            while True:  # the start-up run (the last applied file read again) has finished
+                with sqlite3.connect(state, timeout=30) as db:
+                    row = db.execute("SELECT last_success_at FROM job_state WHERE job = 'stock'").fetchone()
+                    top = db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
+                if row and row[0]:
+                    break
+                if daemon.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"bridge run did not finish its start-up run: {daemon.stderr.read()[-2000:]!r}")
+                time.sleep(0.2)
+            time.sleep(1.0)
+            inbox = data / "smile" / "inbox"
+            target = inbox / f"stock_{time.time_ns()}.csv"
+            shutil.copy(self.changed_file, target)
+            landed = time.perf_counter()
+            target.with_name(target.name + ".done").touch()
+            wanted = len(self.changed_ids)
+            done = 0
+            while done < wanted:
+                if time.perf_counter() - landed > 600:
+                    raise SystemExit(f"only {done} of {wanted} changed SKUs written after 600 s")
+                time.sleep(0.02)
+                with sqlite3.connect(state, timeout=30) as db:
+                    done = db.execute("SELECT COUNT(*) FROM outbox WHERE entity = 'product_stock' AND state = 'done' "
+                                      "AND id > ?", (top,)).fetchone()[0]
+            seconds = time.perf_counter() - landed
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+        return {"seconds": seconds, "written": done, "load": before, "wall": seconds, "cpu": float("nan"),
+                "peak_mb": float("nan")}
+
     def measure(self, what: str, addon: bool) -> dict[str, Any]:
         with self.simulator(addon=addon) as url:
             if what == "floor":
@@ -323,6 +370,8 @@ class World:
             if what == "cli":
                 deliver(self.bridge_folder / "data", self.changed_file)
                 return self.cli(config)
+            if what == "daemon":
+                return self.daemon(config)
         raise ValueError(what)
 
 
