@@ -64,10 +64,13 @@ class LineMemo:
         self._notes: list[str] = []  # the header's notes (optional columns absent …), the same for every file
         self._keys: dict[Any, bytes] = {}  # record key → its line (the duplicate check of new lines)
         self._skipped = 0  # remembered lines that are skipped rows (諸口)
+        # After a full read only the file's bytes and result are kept; the line map is built at the next read, so a
+        # one-shot process (``bridge sync stock``) never pays for it.
+        self._unbuilt: tuple[bytes, ReadResult, FileLayout, tuple[Any, ...]] | None = None
 
     def forget(self) -> None:
         self._fingerprint, self._header, self._lines, self._notes = None, [], {}, []
-        self._keys, self._skipped = {}, 0
+        self._keys, self._skipped, self._unbuilt = {}, 0, None
 
     def read(self, path: Path | str, file_type: str, settings: SmileSettings | None = None,
              layout: FileLayout | None = None) -> ReadResult:
@@ -79,6 +82,8 @@ class LineMemo:
         collecting = gc.isenabled()
         gc.disable()  # records are acyclic; the collector would rescan the remembered lines again and again
         try:
+            if self._unbuilt is not None:
+                self._build(*self._unbuilt)
             if file_type == self.file_type and fingerprint == self._fingerprint and self._lines:
                 shortcut = self._incremental(path, file_type, settings, layout)
                 if shortcut is not None:
@@ -173,7 +178,13 @@ class LineMemo:
         self.forget()
         if not result.ok or self.file_type not in KEYS or result.file_type != self.file_type:
             return
-        split = _split(path, layout)
+        data = _bytes(path, layout)
+        if data is not None:
+            self._unbuilt = (data, result, layout, fingerprint)
+
+    def _build(self, data: bytes, result: ReadResult, layout: FileLayout, fingerprint: tuple[Any, ...]) -> None:
+        self._unbuilt = None
+        split = _lines_of(data, layout)
         if split is None:
             return
         header, body = split
@@ -199,16 +210,24 @@ def _fingerprint(file_type: str, settings: SmileSettings, layout: FileLayout) ->
             tuple(sorted(settings.misc_customer_codes)))
 
 
-def _split(path: Path, layout: FileLayout) -> tuple[list[bytes], list[bytes]] | None:
-    """(header lines, data lines) of a file whose bytes split on line breaks (not UTF-16), else None."""
+def _bytes(path: Path, layout: FileLayout) -> bytes | None:
+    """The file's bytes when they split on line breaks (not UTF-16) and end with one, else None."""
     if layout.encoding.startswith("utf-16"):
         return None
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    if not data.endswith(b"\n"):
-        return None
+    return data if data.endswith(b"\n") else None
+
+
+def _split(path: Path, layout: FileLayout) -> tuple[list[bytes], list[bytes]] | None:
+    """(header lines, data lines) of a file whose bytes split on line breaks (not UTF-16), else None."""
+    data = _bytes(path, layout)
+    return None if data is None else _lines_of(data, layout)
+
+
+def _lines_of(data: bytes, layout: FileLayout) -> tuple[list[bytes], list[bytes]] | None:
     lines = data[:-1].split(b"\n")
     count = layout.header_rows
     if len(lines) < count:
