@@ -89,9 +89,10 @@ def unique_path(directory: Path, name: str) -> Path:
 
 class Inbox:
     def __init__(self, settings: SmileSettings, dirs: SmileDirs, store: Store | None = None, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, reader: Reader = read_file) -> None:
         self.settings = settings
         self.dirs = dirs
+        self.reader = reader  # read_file, or a job's LineMemo.read (same result, parses only new lines)
         self.store = store
         self._clock = clock
         self._first_seen: dict[Path, tuple[tuple[int, int], float]] = {}  # path → (signature, when first seen)
@@ -162,8 +163,7 @@ class Inbox:
             done.append(await self.process_file(item, apply))
         return done
 
-    async def process_file(self, item: InboxFile, apply: Apply, *, outcome: str = "applied",
-                           reader: Reader = read_file) -> Processed:
+    async def process_file(self, item: InboxFile, apply: Apply, *, outcome: str = "applied") -> Processed:
         """``outcome`` is what a valid file is recorded as: ``applied``, or ``superseded`` for an older snapshot a
         job validates and archives without applying (only ``applied`` files make later copies duplicates)."""
         self.dirs.create()
@@ -185,7 +185,7 @@ class Inbox:
         if await self._already_applied(item.file_type, checksum):
             moved = self._archive(item, suffix=".duplicate")
             return await self._record(item, checksum, "duplicate", moved_to=moved)
-        result = await asyncio.to_thread(reader, item.path, item.file_type, self.settings, layout)
+        result = await asyncio.to_thread(self.reader, item.path, item.file_type, self.settings, layout)
         if not result.ok:
             return await self._quarantine(item, checksum, "rejected", self._error_text(result, checksum),
                                           problems=result.problem_count)

@@ -8,7 +8,7 @@ import re
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from bridge.domain.time import iso, utcnow
 from bridge.store.db import Connection
@@ -61,7 +61,7 @@ class LedgerEntry:
 
 async def get_hashes(tx: Connection, target: str, entity: str) -> dict[str, str]:
     cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
-    return dict(await cursor.fetchall())  # (key, value_hash) rows
+    return dict(cast("list[tuple[str, str]]", await cursor.fetchall()))  # (key, value_hash) rows
 
 
 async def get(tx: Connection, target: str, entity: str, key: str) -> LedgerEntry | None:
@@ -164,7 +164,7 @@ class LedgerDigests:
             cursor = await tx.execute(
                 f"SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ? AND key IN ({marks})",
                 (self.target, self.entity, *chunk))
-            found.update(dict(await cursor.fetchall()))
+            found.update(cast("list[tuple[str, str]]", await cursor.fetchall()))
         for key in keys:
             if key in found:
                 self.hashes[key] = found[key]

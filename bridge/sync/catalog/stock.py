@@ -115,11 +115,11 @@ class StockJob:
         self.context = context
         self.smile: SmileSettings = context.settings.smile
         self.dirs = self.smile.dirs(context.settings.data_dir)
-        # One inbox per job instance: it remembers file sizes across polls to tell when a file is complete.
-        self.inbox = Inbox(self.smile, self.dirs, context.store, clock=time.time)
         # What the last run read and computed, so that the next run's cost follows what changed (a fresh process,
         # e.g. `bridge sync stock`, starts empty and reads and computes everything).
         self.lines = LineMemo(FILE_TYPE)
+        # One inbox per job instance: it remembers file sizes across polls to tell when a file is complete.
+        self.inbox = Inbox(self.smile, self.dirs, context.store, clock=time.time, reader=self.lines.read)
         self.payloads = PayloadMemo()
         self.bound = catalog_index.BoundCodes()
 
@@ -177,7 +177,7 @@ class StockJob:
             await self._apply(read, options, result, guarded=True)
 
         try:
-            done = await self.inbox.process_file(item, apply, reader=self.lines.read)
+            done = await self.inbox.process_file(item, apply)
         except GuardHeld as held:
             await self._held(item, held, result)
             return
