@@ -26,6 +26,7 @@ import os
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -113,12 +114,47 @@ def read_files(outbox: Path, seen: dict[str, float], exported: dict[int, float],
             exported[order_id] = at
 
 
-async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) -> dict[str, Any]:
+async def shoppers(url: str, orders: int, rate: float, out: Path) -> None:
+    """Child process: place ``orders`` at ``rate`` per second through the storefront, each at its due time (a slow
+    answer does not hold the next shopper back), and write {order_id: placed_at} to ``out``."""
     import aiohttp
 
+    placed: dict[int, float] = {}
+    limit = asyncio.Semaphore(256)
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.time()
+
+        async def shop(n: int) -> None:
+            body = {"user_id": 1 + n % USERS, "payment_id": 1, "lines": [
+                {"product_id": 1 + n % PRODUCTS, "amount": 1 + n % 3},
+                {"product_id": 1 + (n * 7) % PRODUCTS, "amount": 1}]}
+            async with limit:
+                async with session.post(f"{url}/_sim/orders", json=body) as response:  # a shopper checks out
+                    order_id = int((await response.json())["order_id"])
+            placed[order_id] = time.time()  # the order exists from the moment the storefront answered
+
+        tasks = []
+        for n in range(orders):
+            due = started + n / rate if rate > 0 else started
+            if due > time.time():
+                await asyncio.sleep(due - time.time())
+            tasks.append(asyncio.create_task(shop(n)))
+        await asyncio.gather(*tasks)
+    out.write_text(json.dumps({"placed": placed, "started": started, "done": time.time()}), encoding="utf-8")
+
+
+def burners(count: int) -> list[subprocess.Popen[bytes]]:
+    """Processes that only burn CPU (another tenant's test suite), beside the benchmark."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) -> dict[str, Any]:
     from bridge.cscart.simulator import run_simulator
 
-    push = mode == "push"
+    push = mode.startswith("push")
+    load_at_start = os.getloadavg()[0]
+    burning = burners(2) if mode.endswith("busy") else []
     with tempfile.TemporaryDirectory(prefix=f"orders-burst-{mode}-") as tmp:
         root = Path(tmp)
         port = free_port()
@@ -139,36 +175,38 @@ async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) ->
                 exported: dict[int, float] = {}
                 seen: dict[str, float] = {}
                 duplicates: list[int] = []
-                shop = f"{sim.url}/_sim/orders"
-                async with aiohttp.ClientSession() as session:
-                    started = time.time()
-                    for n in range(orders):
-                        due = started + n / rate if rate > 0 else started
-                        if due > time.time():
-                            await asyncio.sleep(due - time.time())
-                        body = {"user_id": 1 + n % USERS, "payment_id": 1, "lines": [
-                            {"product_id": 1 + n % PRODUCTS, "amount": 1 + n % 3},
-                            {"product_id": 1 + (n * 7) % PRODUCTS, "amount": 1}]}
-                        async with session.post(shop, json=body) as response:  # a shopper checks out
-                            placed[int((await response.json())["order_id"])] = time.time()
-                        if n % 200 == 0:
-                            read_files(outbox, seen, exported, duplicates)
-                    placing_done = time.time()
-                    deadline = placing_done + max(600.0, 3 * poll_interval)
-                    while len(exported) < orders and time.time() < deadline:
-                        await asyncio.sleep(0.05)
-                        read_files(outbox, seen, exported, duplicates)
-                    last_export = max(exported.values(), default=time.time())
-                    while time.time() < deadline and any(sim.state.orders[i].status != "E" for i in placed):
-                        await asyncio.sleep(0.2)
-                    statuses_done = time.time()
+                placed_file = root / "placed.json"
+                generator = await asyncio.create_subprocess_exec(
+                    sys.executable, __file__, "--shoppers", sim.url, str(orders), str(rate), str(placed_file),
+                    env=env)
+                started = time.time()
+                while generator.returncode is None:
+                    read_files(outbox, seen, exported, duplicates)
+                    try:
+                        await asyncio.wait_for(generator.wait(), timeout=0.2)
+                    except TimeoutError:
+                        pass
+                shopped = json.loads(placed_file.read_text(encoding="utf-8"))
+                placed = {int(k): v for k, v in shopped["placed"].items()}
+                started, placing_done = shopped["started"], shopped["done"]
+                deadline = placing_done + max(600.0, 3 * poll_interval)
+                while len(exported) < orders and time.time() < deadline:
+                    await asyncio.sleep(0.05)
+                    read_files(outbox, seen, exported, duplicates)
+                last_export = max(exported.values(), default=time.time())
+                while time.time() < deadline and any(sim.state.orders[i].status != "E" for i in placed):
+                    await asyncio.sleep(0.2)
+                statuses_done = time.time()
                 wake_ups = list(sim.state.addon.wake_ups) if push else []
             finally:
+                for burner in burning:
+                    burner.kill()
+                    burner.wait()
                 if daemon.returncode is None:
                     daemon.send_signal(signal.SIGTERM)
                 _, err = await daemon.communicate()
             latencies = [exported[i] - placed[i] for i in placed if i in exported]
-            return {
+            return {"load": round(load_at_start, 2),
                 "mode": mode, "orders": orders, "rate": rate, "poll_interval": poll_interval,
                 "placing_s": placing_done - started, "wall_s": last_export - started,
                 "statuses_s": statuses_done - started, "exported": len(exported), "files": len(seen),
@@ -193,7 +231,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "known customers and products: every order passes the gates). Push: the simulator plays the smile_bridge "
         "add-on (event outbox, signed wake-up to /hooks/cscart after each request); the job reads the event feed. "
         "Polling: no add-on; `updated_at_from` with the 120 s overlap. The real daemon (`bridge run`, orders job only) "
-        "runs in its own process; the simulator and the shoppers share this one. Latency = placement → the 受注 file carrying the order "
+        "runs in its own process, the shoppers in another (each order placed at its due time, 256 at most in flight), "
+        "the simulator in this one; push-busy adds two processes that only burn CPU. Latency = placement → the 受注 file carrying the order "
         "is in the SMILE outbox. Wall = first placement → last order in a file. 出荷指示 = first placement → every "
         "order's status written back to CS-Cart (status-only PUT + re-read per order).", "",
         "| mode | orders | files | wall (s) | p50 latency (s) | p99 latency (s) | max (s) | 出荷指示 in CS-Cart (s) "
@@ -201,14 +240,14 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        label = ("push (add-on events + /hooks/cscart)" if r["mode"] == "push"
-                 else f"polling every {r['poll_interval']:g} s")
-        lines.append(f"| {label} | {r['orders']:,} | {r['files']} | {r['wall_s']:.1f} | {r['p50']:.2f} | "
+        label = {"push": "push (add-on events + /hooks/cscart)",
+                 "push-busy": "push, two CPU-burning processes beside it"}.get(
+            r["mode"], f"polling every {r['poll_interval']:g} s")
+        lines.append(f"| {label} (load {r['load']}) | {r['orders']:,} | {r['files']} | {r['wall_s']:.1f} | {r['p50']:.2f} | "
                      f"{r['p99']:.2f} | {r['max']:.2f} | {r['statuses_s']:.1f} | {r['duplicates']} | "
                      f"{r['not_exported']} |")
-    push = next((r for r in results if r["mode"] == "push"), None)
-    if push:
-        lines += ["", "Goals (issue 6): burst under 60 s — "
+    for push in (r for r in results if r["mode"].startswith("push")):
+        lines += ["", f"Goals (issues 6, 16), {push['mode']}: burst under 60 s — "
                   f"{'met' if push['wall_s'] < 60 else 'NOT met'} ({push['wall_s']:.1f} s); push-triggered p99 under "
                   f"3 s — {'met' if push['p99'] < 3 else 'NOT met'} ({push['p99']:.2f} s)."]
     return "\n".join(lines) + "\n"
@@ -219,9 +258,15 @@ async def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=500.0, help="orders placed per second (0 = all at once)")
     parser.add_argument("--poll-interval", type=float, default=60.0, help="orders job interval (the daemon default)")
-    parser.add_argument("--modes", default="push,polling")
+    parser.add_argument("--modes", default="push,push-busy,polling",
+                        help="push, push-busy (push with two CPU-burning processes beside it), polling")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--shoppers", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.shoppers:
+        url, count, rate, out = args.shoppers
+        await shoppers(url, int(count), float(rate), Path(out))
+        return
     results = []
     for mode in args.modes.split(","):
         result = await one_mode(mode, args.orders, args.rate, args.poll_interval)
@@ -230,7 +275,9 @@ async def main() -> None:
     text = report(results, args)
     print(text)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        from report import append
+
+        append(args.out, text)
 
 
 if __name__ == "__main__":

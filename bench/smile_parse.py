@@ -49,6 +49,23 @@ def one_read(path: str, file_type: str, mode: str) -> dict[str, float]:
         with open(path, encoding=layout.encoding, newline="") as stream:
             rows = sum(1 for _ in csv.reader(stream, delimiter=layout.delimiter)) - layout.header_rows
         records = 0
+    elif mode == "pandas":
+        import pandas
+
+        started = time.perf_counter()  # pandas' own import is not the read
+        frame = pandas.read_csv(path, encoding=layout.encoding, sep=layout.delimiter, dtype=str,
+                                keep_default_na=False)
+        rows, records = len(frame), 0
+    elif mode == "incremental":
+        from bridge.smile.delta import LineMemo
+
+        memo = LineMemo(file_type)
+        previous = memo.read(path + ".previous", file_type, settings)  # the file before: read in full, untimed
+        assert previous.ok, previous.report()
+        started = time.perf_counter()
+        result = memo.read(path, file_type, settings)
+        assert result.ok and memo.last is not None and memo.last.incremental, result.report()
+        rows, records = result.rows, len(result.records)
     elif mode == "stream":
         streamed = ReadResult(path=Path(path), file_type=file_type)
         records = sum(len(chunk) for chunk in iter_chunks(Path(path), file_type, streamed, settings=settings,
@@ -79,16 +96,44 @@ def _peak_kb() -> int:
 
 
 def measure(path: Path, file_type: str, mode: str, repeat: int) -> dict[str, float]:
-    runs = []
-    for _ in range(repeat):
-        output = subprocess.run(
-            [sys.executable, __file__, "--child", str(path), file_type, mode],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        runs.append(json.loads(output))
+    runs = [measure_once(path, file_type, mode) for _ in range(repeat)]
+    return summary(runs)
+
+
+def measure_once(path: Path, file_type: str, mode: str) -> dict[str, float]:
+    load = os.getloadavg()[0]
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), file_type, mode],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return {**json.loads(output), "load": load}
+
+
+def summary(runs: list[dict[str, float]]) -> dict[str, float]:
     seconds = [run["seconds"] for run in runs]
     return {**runs[0], "median_s": statistics.median(seconds), "best_s": min(seconds),
-            "peak_mb": max(run["peak_mb"] for run in runs)}
+            "peak_mb": max(run["peak_mb"] for run in runs), "loads": [run["load"] for run in runs]}
+
+
+def has_pandas() -> bool:
+    return subprocess.run([sys.executable, "-c", "import pandas"], capture_output=True).returncode == 0
+
+
+def one_percent_changed(path: Path, file_type: str) -> Path:
+    """``path`` with 現在庫数量 raised by one on every 100th data row, as ``path.previous`` (the file before)."""
+    from bridge.smile.settings import SmileSettings
+
+    layout = SmileSettings().layout(file_type)
+    lines = path.read_bytes().split(b"\n")
+    header = lines[0].decode(layout.encoding).rstrip("\r").split(layout.delimiter)
+    column = header.index("現在庫数量")
+    for number in range(1, len(lines) - 1, 100):
+        cells = lines[number].split(layout.delimiter.encode())
+        cells[column] = str(int(float(cells[column].decode())) + 1).encode()
+        lines[number] = layout.delimiter.encode().join(cells)
+    target = path.with_name(path.name + ".previous")
+    target.write_bytes(b"\n".join(lines))
+    return target
 
 
 def _proc_field(path: str, key: str) -> str | None:
@@ -132,9 +177,17 @@ def main() -> None:
         files = {"products": made.paths["products"], "stock": stock_path}
         del made
         host = machine()  # before the measurements: the load average is of the machine, not of this run
+        one_percent_changed(stock_path, "stock")
+        pandas_too = has_pandas()
         results = []
         for file_type, path in files.items():
-            runs = {mode: measure(path, file_type, mode, args.repeat) for mode in ("csv", "read", "stream")}
+            modes = ["csv", "read", "stream"] + (["pandas"] if pandas_too else [])
+            modes += ["incremental"] if file_type == "stock" else []
+            collected: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
+            for number in range(args.repeat):  # interleaved: every mode once per round, the order rotating
+                for mode in modes[number % len(modes):] + modes[:number % len(modes)]:
+                    collected[mode].append(measure_once(path, file_type, mode))
+            runs = {mode: summary(found) for mode, found in collected.items()}
             results.append((file_type, path.stat().st_size / 1e6, _width(path, file_type), runs))
 
     when = datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -158,6 +211,22 @@ def main() -> None:
             f"{_time(base)} | {_time(full)} | {full['median_s'] / base['median_s']:.1f}× | {full['peak_mb']:.0f} | "
             f"{_time(stream)} | {stream['peak_mb']:.0f} | {'met' if ok else 'MISSED'} |"
         )
+    lines += ["", "Ratios (issue 16's goal: read_file ≤ 3× the csv module alone on the same file):", ""]
+    for file_type, _size, _width_, runs in results:
+        base, full = runs["csv"], runs["read"]
+        parts = [f"read_file {full['median_s'] / base['median_s']:.1f}× csv alone"]
+        if "pandas" in runs:
+            parts.append(f"{full['median_s'] / runs['pandas']['median_s']:.1f}× pandas.read_csv "
+                         f"({_time(runs['pandas'])} s, dtype=str)")
+        else:
+            parts.append("pandas not installed, not compared")
+        if "incremental" in runs:
+            inc = runs["incremental"]
+            parts.append(f"the stock job's incremental read after a 1 %-changed file (LineMemo) {_time(inc)} s = "
+                         f"{inc['median_s'] / base['median_s']:.1f}× csv alone")
+        loads = sorted(load for run in runs.values() for load in run["loads"])
+        parts.append(f"load average (1 min) at the runs' starts {loads[0]:.2f}–{loads[-1]:.2f}")
+        lines.append(f"* {file_type}: " + "; ".join(parts))
     lines += [
         "",
         (f"Goal (issue 4): each file parsed and validated in under {GOAL_SECONDS} s with under {GOAL_MB} MB peak "

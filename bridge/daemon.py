@@ -20,6 +20,7 @@ from bridge.http import HttpServer, Probe, build_app
 from bridge.i18n import _
 from bridge.preflight import unconfigured_jobs
 from bridge.scheduler import JobCoordinator, Scheduler
+from bridge.smile.watch import InboxWatcher
 from bridge.statelock import StateLock
 from bridge.store import Store
 from bridge.store import orders as mirrored_orders
@@ -95,6 +96,10 @@ class Daemon:
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
         self.scheduler.start()
         self._tasks.append(asyncio.create_task(self._refresh_gauges(), name="gauges"))
+        if self.settings.smile.watch_inbox:
+            watcher = InboxWatcher(self.settings.smile, self.settings.smile.dirs(self.settings.data_dir).inbox,
+                                   self.scheduler.trigger)
+            self._tasks.append(asyncio.create_task(watcher.run(), name="inbox-watch"))
         for background in self.wiring.background:
             self._tasks.append(asyncio.create_task(background(), name=getattr(background, "__name__", "background")))
         self._tasks.append(asyncio.create_task(self._credential_watch(), name="credentials"))

@@ -27,6 +27,7 @@ from bridge.smile.settings import SmileDirs, SmileSettings
 from bridge.store import Store
 
 Apply = Callable[[ReadResult], Awaitable[None]]
+Reader = Callable[..., ReadResult]  # read_file's signature: (path, file_type, settings, layout) → ReadResult
 NOT_READ = ""  # the checksum recorded for a file refused unread (too large)
 
 
@@ -88,9 +89,10 @@ def unique_path(directory: Path, name: str) -> Path:
 
 class Inbox:
     def __init__(self, settings: SmileSettings, dirs: SmileDirs, store: Store | None = None, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, reader: Reader = read_file) -> None:
         self.settings = settings
         self.dirs = dirs
+        self.reader = reader  # read_file, or a job's LineMemo.read (same result, parses only new lines)
         self.store = store
         self._clock = clock
         self._first_seen: dict[Path, tuple[tuple[int, int], float]] = {}  # path → (signature, when first seen)
@@ -183,7 +185,7 @@ class Inbox:
         if await self._already_applied(item.file_type, checksum):
             moved = self._archive(item, suffix=".duplicate")
             return await self._record(item, checksum, "duplicate", moved_to=moved)
-        result = await asyncio.to_thread(read_file, item.path, item.file_type, self.settings, layout)
+        result = await asyncio.to_thread(self.reader, item.path, item.file_type, self.settings, layout)
         if not result.ok:
             return await self._quarantine(item, checksum, "rejected", self._error_text(result, checksum),
                                           problems=result.problem_count)

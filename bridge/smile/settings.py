@@ -88,6 +88,8 @@ class SmileSettings(BaseModel):
     )
     stable_seconds: float = Field(10.0, ge=0, description="Seconds a file must stay unchanged before it is taken")
     sentinel_suffix: str = Field(".done", description="NAME.done beside NAME marks NAME complete")
+    watch_inbox: bool = Field(True, description="bridge run: run a file's job as soon as the file is complete "
+                                                "(inotify); the job interval stays the fallback")
     max_file_bytes: int = Field(256 * 1024 * 1024, ge=1, description="Larger inbox files are refused, not loaded")
     misc_customer_codes: tuple[str, ...] = Field(("999999", "99999991"), description="得意先 諸口 codes")
     misc_product_codes: tuple[str, ...] = Field(("99999999",), description="商品 諸口 codes")

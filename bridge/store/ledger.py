@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from bridge.domain.time import iso, utcnow
 from bridge.store.db import Connection
@@ -14,11 +16,40 @@ from bridge.store.db import Connection
 
 def canonical_json(value: Any) -> str:
     """Stable JSON (sorted keys, no spaces, Decimals as strings) so equal values hash equally."""
+    if type(value) is dict:
+        flat = _flat_json(value)
+        if flat is not None:
+            return flat
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def value_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:32]
+
+
+_PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*').fullmatch
+
+
+def _flat_json(value: dict[Any, Any]) -> str | None:
+    """The exact ``json.dumps`` text of a dict of plain-text keys to ints (or such dicts), built without the
+    encoder: the stock and other per-SKU payloads are this shape and are hashed 100,000 times a cycle. Anything
+    else (floats, strings, lists, escapes) returns None and takes the encoder."""
+    parts = []
+    for key in sorted(value):
+        if type(key) is not str or _PLAIN_KEY(key) is None:
+            return None
+        item = value[key]
+        kind = type(item)
+        if kind is int:
+            parts.append(f'"{key}":{item}')
+        elif kind is dict:
+            inner = _flat_json(item)
+            if inner is None:
+                return None
+            parts.append(f'"{key}":{inner}')
+        else:
+            return None
+    return "{" + ",".join(parts) + "}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +61,7 @@ class LedgerEntry:
 
 async def get_hashes(tx: Connection, target: str, entity: str) -> dict[str, str]:
     cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
-    return {row[0]: row[1] for row in await cursor.fetchall()}
+    return dict(cast("list[tuple[str, str]]", await cursor.fetchall()))  # (key, value_hash) rows
 
 
 async def get(tx: Connection, target: str, entity: str, key: str) -> LedgerEntry | None:
@@ -56,11 +87,15 @@ async def record(tx: Connection, target: str, entity: str, key: str, payload_jso
 async def record_many(tx: Connection, entries: Iterable[tuple[str, str, str, str, str]]) -> None:
     """Record (target, entity, key, payload_json, payload_hash) entries in one round trip."""
     stamp = iso(utcnow())
-    await tx.executemany(_RECORD_SQL, [(t, e, k, h, j, stamp) for t, e, k, j, h in entries])
+    rows = [(t, e, k, h, j, stamp) for t, e, k, j, h in entries]
+    _note((t, e, k) for t, e, k, _, _, _ in rows)
+    await tx.executemany(_RECORD_SQL, rows)
 
 
 async def forget(tx: Connection, target: str, entity: str, keys: Iterable[str]) -> None:
     """Drop entries so the next run pushes those keys again (drift repair)."""
+    keys = list(keys)
+    _note((target, entity, k) for k in keys)
     await tx.executemany(
         "DELETE FROM ledger WHERE target = ? AND entity = ? AND key = ?", [(target, entity, k) for k in keys]
     )
@@ -70,3 +105,69 @@ async def values(tx: Connection, target: str, entity: str) -> dict[str, Any]:
     """Key → the value last written, for every record of ``entity`` (what the drift check compares with)."""
     cursor = await tx.execute("SELECT key, value_json FROM ledger WHERE target = ? AND entity = ?", (target, entity))
     return {row[0]: json.loads(row[1]) for row in await cursor.fetchall()}
+
+
+# ---- digests kept by a long-lived job ------------------------------------------------------------------------------
+
+_digests: weakref.WeakSet[LedgerDigests] = weakref.WeakSet()
+_RELOAD_AFTER = 20_000  # keys written since the last look beyond which one full read is cheaper
+
+
+def _note(written: Iterable[tuple[str, str, str]]) -> None:
+    """Tell every live ``LedgerDigests`` which keys this process is writing (re-read at their next look; a write
+    rolled back is simply re-read unchanged)."""
+    if not _digests:
+        return
+    for target, entity, key in written:
+        for digests in _digests:
+            if digests.target == target and digests.entity == entity:
+                digests.note(key)
+
+
+class LedgerDigests:
+    """key → value_hash of one (target, entity), kept between the runs of a long-lived job: read whole once, then
+    refreshed with only the keys this process wrote since (the store has one writer connection; writes by another
+    process change sqlite's ``data_version``, and then it is read whole again)."""
+
+    def __init__(self, target: str, entity: str) -> None:
+        self.target, self.entity = target, entity
+        self.hashes: dict[str, str] | None = None
+        self._pending: set[str] = set()
+        self._overflow = False
+        self._seen: tuple[int, int] | None = None  # (id of the connection, its data_version)
+        _digests.add(self)
+
+    def note(self, key: str) -> None:
+        if self._overflow:
+            return
+        self._pending.add(key)
+        if len(self._pending) > _RELOAD_AFTER:
+            self._overflow = True
+            self._pending.clear()
+
+    async def current(self, tx: Connection) -> tuple[dict[str, str], set[str] | None]:
+        """(key → hash, the keys whose hash may differ from the last call's answer; None: read whole)."""
+        cursor = await tx.execute("PRAGMA data_version")
+        row = await cursor.fetchone()
+        seen = (id(tx), int(row[0]) if row else 0)
+        if self.hashes is None or self._overflow or seen != self._seen:
+            self._pending.clear()
+            self._overflow = False
+            self.hashes = await get_hashes(tx, self.target, self.entity)
+            self._seen = seen
+            return self.hashes, None
+        keys, self._pending = list(self._pending), set()
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            cursor = await tx.execute(
+                f"SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ? AND key IN ({marks})",
+                (self.target, self.entity, *chunk))
+            found.update(cast("list[tuple[str, str]]", await cursor.fetchall()))
+        for key in keys:
+            if key in found:
+                self.hashes[key] = found[key]
+            else:
+                self.hashes.pop(key, None)
+        return self.hashes, set(keys)

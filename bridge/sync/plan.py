@@ -8,7 +8,7 @@ outbox ops. The comparison, the enqueue and the job's other bookkeeping share on
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,17 +56,32 @@ def _render(change: Change) -> str:
 
 
 async def diff(
-    tx: Connection, target: str, entity: str, op: str, desired: Mapping[str, Any], *, old_values_for: int = 20
+    tx: Connection, target: str, entity: str, op: str, desired: Mapping[str, Any], *, old_values_for: int = 20,
+    hashes: Mapping[str, str] | None = None, written: Mapping[str, str] | None = None,
+    differing: Collection[str] | None = None,
 ) -> Plan:
-    """Compare ``desired`` (key → exact payload to send) with the ledger; old values are loaded for the first few."""
-    written = await ledger.get_hashes(tx, target, entity)
+    """Compare ``desired`` (key → exact payload to send) with the ledger; old values are loaded for the first few.
+
+    A job that remembers what it computed before may pass ``hashes`` (key → ``ledger.value_hash`` of every desired
+    value), ``written`` (the ledger's key → hash, e.g. from ``ledger.LedgerDigests``) and even ``differing`` (the
+    keys whose hash differs from the ledger's, kept up to date by the job)."""
+    if written is None:
+        written = await ledger.get_hashes(tx, target, entity)
     plan = Plan(target, entity, op)
     changed_keys = []
-    for key, value in desired.items():
-        if written.get(key) == ledger.value_hash(value):
-            plan.unchanged += 1
-        else:
-            changed_keys.append(key)
+    if differing is not None or hashes is not None:
+        if differing is None:
+            assert hashes is not None
+            # (key, hash) pairs the ledger does not hold, as a set difference in C
+            differing = {key for key, _ in hashes.items() - written.items()}
+        changed_keys = [key for key in desired if key in differing] if differing else []
+        plan.unchanged = len(desired) - len(changed_keys)
+    else:
+        for key, value in desired.items():
+            if written.get(key) == ledger.value_hash(value):
+                plan.unchanged += 1
+            else:
+                changed_keys.append(key)
     for index, key in enumerate(changed_keys):
         old = None
         if index < old_values_for and key in written:

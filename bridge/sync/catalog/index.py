@@ -61,6 +61,33 @@ async def bind_created(tx: Connection, code: str, product_id: int) -> None:
 
 
 @dataclass(slots=True)
+class BoundCodes:
+    """Every bound 商品コード → product_id, kept by one long-lived job instance between runs.
+
+    Product bindings are only ever added (a conflicting re-bind raises; nothing unbinds a product), so the map is
+    still right while the number of product bindings is the same; when it differs, the map is read again."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+    count: int = -1
+    # The last resolve's answer for a set of codes, reused while the codes and the bindings are the same.
+    codes: frozenset[str] | None = None
+    product_ids: dict[str, int] = field(default_factory=dict)
+    unbound: list[str] = field(default_factory=list)
+    answered_at_count: int = -1
+
+    async def load(self, tx: Connection) -> dict[str, int]:
+        cursor = await tx.execute(
+            "SELECT COUNT(*) FROM bindings WHERE system_a = ? AND entity_a = ? AND system_b = ? AND entity_b = ?",
+            (CSCART, PRODUCT, SMILE_SYSTEM, PRODUCT))
+        row = await cursor.fetchone()
+        count = int(row[0]) if row else 0
+        if count != self.count:
+            self.ids = await bound_ids(tx)
+            self.count = count
+        return self.ids
+
+
+@dataclass(slots=True)
 class MissingCodes:
     """In-memory variant of the remembered "not in CS-Cart" answer, for one long-lived job instance."""
 
@@ -78,7 +105,7 @@ class MissingCodes:
 
 async def resolve(store: Store, client: Any, codes: Collection[str], *, listing: bool = True,
                   missing: MissingCodes | None = None,
-                  recheck_missing_after: float | None = None) -> CatalogIndex:
+                  recheck_missing_after: float | None = None, bound: BoundCodes | None = None) -> CatalogIndex:
     """Map ``codes`` to product_ids: bindings first, then one exact-match listing for the rest (bound at once).
 
     ``client`` is a ``CSCartClient`` (only ``iter_products`` is used). With ``listing=False`` (``--dry-run``)
@@ -86,14 +113,23 @@ async def resolve(store: Store, client: Any, codes: Collection[str], *, listing:
     whole catalog every run because of a few products CS-Cart does not have yet, the codes a listing did not find
     can be remembered: in ``missing`` (one job instance) or, with ``recheck_missing_after`` seconds, in the store
     (cursor ``catalog_index.missing``, survives restarts and ``bridge sync``). A job that creates products should
-    list before creating (a product made by hand meanwhile must be bound, not duplicated).
+    list before creating (a product made by hand meanwhile must be bound, not duplicated). ``bound`` keeps the
+    bindings between runs of one job instance instead of reading all of them every run.
     """
     async with store.transaction() as tx:
-        known = await bound_ids(tx)
+        known = await bound.load(tx) if bound is not None else await bound_ids(tx)
         remembered = await cursors.get(tx, MISSING_CURSOR) if recheck_missing_after is not None else None
     index = CatalogIndex()
-    unbound = [code for code in codes if code not in known]
-    index.product_ids = {code: known[code] for code in codes if code in known}
+    wanted = frozenset(codes) if bound is not None else None
+    if bound is not None and bound.answered_at_count == bound.count and wanted == bound.codes:
+        # the same codes and bindings as last time: the same map (shared: callers only read it)
+        unbound, index.product_ids = bound.unbound, bound.product_ids
+    else:
+        unbound = [code for code in codes if code not in known]
+        index.product_ids = {code: known[code] for code in codes if code in known}
+        if bound is not None:
+            bound.codes, bound.product_ids, bound.unbound = wanted, index.product_ids, unbound
+            bound.answered_at_count = bound.count
     if not unbound:
         return index
     now = time.time()
@@ -123,7 +159,8 @@ async def resolve(store: Store, client: Any, codes: Collection[str], *, listing:
             missing.remember(index.missing, now)
         index.newly_bound = len(matches)
         log.info("catalog_index.bound", bound=len(matches), missing=len(index.missing))
-    index.product_ids.update(matches)
+    if matches:
+        index.product_ids = {**index.product_ids, **matches}  # a new map: the remembered one is shared
     return index
 
 

@@ -16,6 +16,7 @@ One run:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from bridge.rules.stock import (
     available_stock,
     mass_change_guard,
 )
+from bridge.smile.delta import Delta, LineMemo
 from bridge.smile.inbox import Inbox, InboxFile, Processed
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
@@ -43,6 +45,7 @@ from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.bulk import paused_gc
 from bridge.sync.catalog import index as catalog_index
 
 log = structlog.get_logger("bridge.sync.stock")
@@ -74,6 +77,29 @@ class Computed:
 
 
 @dataclass(slots=True)
+class PayloadMemo:
+    """What the last run computed, with what it was computed from: the rows per 商品コード, the unconfirmed
+    quantities, the code → product_id map and the rules. The next run, reading a file through the same ``LineMemo``
+    (``generation`` is the read these belong to), recomputes only the codes whose rows or unconfirmed quantity
+    changed; anything else different (rules, bindings, an unrelated read in between) makes it compute everything."""
+
+    generation: int | None = None
+    rules: StockRules | None = None
+    product_ids: dict[str, int] | None = None
+    unconfirmed: dict[str, Decimal] = field(default_factory=dict)
+    levels: dict[str, list[StockLevel]] | None = None
+    desired: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    quantities: dict[str, int] = field(default_factory=dict)
+    computed: int = 0  # codes the last run computed (the rest were reused)
+    digests: ledger.LedgerDigests | None = None  # the ledger's hashes of product_stock, kept up to date
+    differing: set[str] | None = None  # desired codes whose hash is not the ledger's
+
+    def continues(self, delta: Delta | None) -> bool:
+        return delta is not None and delta.incremental and self.generation == delta.base
+
+
+@dataclass(slots=True)
 class _Source:
     path: Path
     fresh: bool  # a new inbox file (guarded, archived) rather than the last applied one read again
@@ -89,8 +115,13 @@ class StockJob:
         self.context = context
         self.smile: SmileSettings = context.settings.smile
         self.dirs = self.smile.dirs(context.settings.data_dir)
+        # What the last run read and computed, so that the next run's cost follows what changed (a fresh process,
+        # e.g. `bridge sync stock`, starts empty and reads and computes everything).
+        self.lines = LineMemo(FILE_TYPE)
         # One inbox per job instance: it remembers file sizes across polls to tell when a file is complete.
-        self.inbox = Inbox(self.smile, self.dirs, context.store, clock=time.time)
+        self.inbox = Inbox(self.smile, self.dirs, context.store, clock=time.time, reader=self.lines.read)
+        self.payloads = PayloadMemo()
+        self.bound = catalog_index.BoundCodes()
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
@@ -105,7 +136,7 @@ class StockJob:
             assert source.item is not None
             await self._apply_inbox_file(source.item, options, result)
         else:
-            read = await asyncio.to_thread(read_file, source.path, FILE_TYPE, self.smile)
+            read = await asyncio.to_thread(self.lines.read, source.path, FILE_TYPE, self.smile)
             if not read.ok:
                 result.failed += 1
                 result.notes.append(read.report())
@@ -170,17 +201,22 @@ class StockJob:
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
         ctx = self.context
         rules = ctx.services.stock
-        levels = _by_code(read.records)
+        delta = self.lines.last if self.lines.last is not None and self.lines.last.path == read.path else None
+        with paused_gc():
+            levels = _levels_after(self.payloads, delta) or _by_code(read.records)
         result.read = len(levels)
         options.progress.advance(1)
         client = ctx.services.require_cscart()
         index = await catalog_index.resolve(ctx.store, client, levels.keys(), listing=not options.dry_run,
-                                            recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER)
+                                            recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER,
+                                            bound=self.bound)
         result.notes.extend(index.notes())
         result.failed += len(index.ambiguous)
         options.progress.advance(1)
         async with ctx.store.transaction() as tx:
-            computed = await self._compute(tx, levels, index, rules, guarded=guarded)
+            with paused_gc():
+                computed = await self._compute(tx, levels, index, rules, guarded=guarded, memo=self.payloads,
+                                               delta=delta)
             result.changed = len(computed.plan.changes)
             result.plan = computed.plan.describe()
             verdict = computed.verdict
@@ -205,14 +241,38 @@ class StockJob:
             ctx.wake_dispatcher()
 
     async def _compute(self, tx: Connection, levels: dict[str, list[StockLevel]],
-                       index: catalog_index.CatalogIndex, rules: StockRules, *, guarded: bool) -> Computed:
+                       index: catalog_index.CatalogIndex, rules: StockRules, *, guarded: bool,
+                       memo: PayloadMemo | None = None, delta: Delta | None = None) -> Computed:
+        """The plan for ``levels``. With ``memo`` and a ``delta`` that continues the read the memo was computed
+        for, codes the delta does not touch reuse their remembered payload when nothing else they depend on
+        changed; the result is the same as computing every code (tested)."""
         unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
-        desired: dict[str, dict[str, Any]] = {}
-        quantities: dict[str, int] = {}
         mapped = rules.warehouses.mode == "map"
         zero = Decimal(0)
-        for code, rows in levels.items():
-            product_id = index.product_ids.get(code)
+        value_hash = ledger.value_hash
+        product_ids = index.product_ids
+        incremental = (memo is not None and memo.continues(delta) and memo.rules == rules
+                       and memo.product_ids is product_ids and memo.levels is not None)
+        todo: set[str] = set()
+        if incremental:
+            assert memo is not None and delta is not None
+            # Only the codes whose rows changed in the file, or whose unconfirmed quantity changed.
+            todo = {level.product_code for level in delta.changed}
+            todo.update(level.product_code for level in delta.removed)
+            todo.update(code for code in memo.unconfirmed.keys() | unconfirmed.keys()
+                        if memo.unconfirmed.get(code, zero) != unconfirmed.get(code, zero))
+            desired, hashes, quantities = dict(memo.desired), dict(memo.hashes), dict(memo.quantities)
+            work = [(code, levels[code]) for code in todo if code in levels]
+            for code in todo:
+                if code not in levels or code not in product_ids:
+                    desired.pop(code, None)
+                    hashes.pop(code, None)
+                    quantities.pop(code, None)
+        else:
+            desired, hashes, quantities = {}, {}, {}
+            work = list(levels.items())
+        for code, rows in work:
+            product_id = product_ids.get(code)
             if product_id is None:
                 continue
             held = unconfirmed.get(code, zero)
@@ -224,8 +284,30 @@ class StockJob:
             else:
                 payload["amount"] = available_stock(rows, held, rules, code)
             desired[code] = payload
+            hashes[code] = value_hash(payload)
             quantities[code] = payload["amount"]
-        computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired)
+        if memo is None:
+            computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes)
+        else:
+            if memo.digests is None:
+                memo.digests = ledger.LedgerDigests(TARGET, ENTITY)
+            written, ledger_changed = await memo.digests.current(tx)
+            if incremental and ledger_changed is not None and memo.differing is not None:
+                differing = set(memo.differing)
+                for code in itertools.chain(todo, ledger_changed):
+                    wanted = hashes.get(code)
+                    if wanted is not None and written.get(code) != wanted:
+                        differing.add(code)
+                    else:
+                        differing.discard(code)
+            else:
+                differing = {code for code, _ in hashes.items() - written.items()}
+            computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written,
+                                            differing=differing)
+            memo.generation = delta.generation if delta is not None else None
+            memo.rules, memo.product_ids, memo.unconfirmed, memo.levels = rules, product_ids, unconfirmed, levels
+            memo.desired, memo.hashes, memo.quantities = desired, hashes, quantities
+            memo.computed, memo.differing = len(work), differing
         await _drop_in_flight(tx, computed_plan)
         verdict = GuardVerdict(False, total=len(quantities))
         if guarded:
@@ -273,6 +355,33 @@ class StockJob:
 async def _superseded(read: ReadResult) -> None:
     """An older snapshot: validated and archived, not applied (the newest file wins)."""
     return
+
+
+def _levels_after(memo: PayloadMemo, delta: Delta | None) -> dict[str, list[StockLevel]] | None:
+    """The rows per code of the file ``delta`` read, from the memo's rows of the file before it (None: no such)."""
+    if not memo.continues(delta) or memo.levels is None:
+        return None
+    assert delta is not None
+    levels = dict(memo.levels)
+    fresh: dict[str, list[StockLevel]] = {}
+    for level in delta.removed:
+        code = level.product_code
+        rows = fresh.get(code)
+        if rows is None:
+            rows = fresh[code] = list(levels.get(code, ()))
+        rows.remove(level)
+    for level in delta.changed:
+        code = level.product_code
+        rows = fresh.get(code)
+        if rows is None:
+            rows = fresh[code] = list(levels.get(code, ()))
+        rows.append(level)
+    for code, rows in fresh.items():
+        if rows:
+            levels[code] = rows
+        else:
+            levels.pop(code, None)
+    return levels
 
 
 def _by_code(records: list[StockLevel]) -> dict[str, list[StockLevel]]:
