@@ -31,6 +31,7 @@ CREDENTIAL_FILES: dict[str, tuple[str, ...]] = {
     "cscart_api_key": ("cscart", "api_key"),
     "cscart_hmac_secret": ("cscart", "hmac_secret"),
     "mqtt_password": ("mqtt", "password"),
+    "smtp_password": ("mail", "password"),
 }
 
 _config_path: ContextVar[Path | None] = ContextVar("bridge_config_path", default=None)
@@ -156,6 +157,27 @@ class OrdersSettings(_Section):
         "(while no stock/products run has succeeded since it was placed) before it is held as unknown")
 
 
+class MailSettings(_Section):
+    """SMTP for report packs and staff alerts; mail is off while host is empty."""
+
+    host: str | None = Field(None, description="SMTP server; report packs are written but not mailed when empty")
+    port: int = Field(587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = Field(None, description="Secret: BRIDGE_MAIL__PASSWORD or credential smtp_password")
+    security: Literal["starttls", "tls", "none"] = Field("starttls", description="tls = SMTPS (port 465)")
+    sender: str = Field("bridge@localhost", description="From: address of report and alert mails")
+    staff: tuple[str, ...] = Field((), description="Recipients of staff alerts (low stock)")
+    timeout: float = Field(30.0, gt=0)
+
+
+class AnalyticsSettings(_Section):
+    enabled: bool = Field(True, description="Jobs feed the analytics store as they run (bridge/analytics)")
+    path: Path | None = Field(None, description="DuckDB file; default DATA_DIR/analytics.duckdb")
+    reports_dir: Path | None = Field(None, description="Where report packs are written; default DATA_DIR/reports")
+    memory_limit: str = Field("1GB", description="DuckDB memory limit for reports and feeding")
+    threads: int = Field(2, ge=1, le=64, description="DuckDB threads")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -177,6 +199,8 @@ class Settings(BaseSettings):
     smile: SmileSettings = Field(default_factory=SmileSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
@@ -196,6 +220,14 @@ class Settings(BaseSettings):
             self.state_file = (base("state_file") / self.state_file).resolve()
         if not self.rules_dir.is_absolute():
             self.rules_dir = (base("rules_dir") / self.rules_dir).resolve()
+        if self.analytics.path is None:
+            self.analytics.path = self.data_dir / "analytics.duckdb"
+        elif not self.analytics.path.is_absolute():
+            self.analytics.path = (base("analytics") / self.analytics.path).resolve()
+        if self.analytics.reports_dir is None:
+            self.analytics.reports_dir = self.data_dir / "reports"
+        elif not self.analytics.reports_dir.is_absolute():
+            self.analytics.reports_dir = (base("analytics") / self.analytics.reports_dir).resolve()
         return self
 
     @property
