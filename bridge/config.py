@@ -67,6 +67,7 @@ class JobsSettings(_Section):
     customer_prices: JobSettings = _job(3600)  # 得意先別単価 → the add-on (bridge/sync/catalog/customer_prices.py)
     shipping: JobSettings = _job(60)  # label files, result files, shipping mails (bridge/sync/shipping/job.py)
     campaigns: JobSettings = _job(300)  # campaigns.yaml → CS-Cart promotions (bridge/sync/campaigns/job.py)
+    reports: JobSettings = _job(300)  # report packs due, low-stock mails (bridge/sync/reports/job.py)
 
     def items(self) -> list[tuple[str, JobSettings]]:
         return [(name, getattr(self, name)) for name in type(self).model_fields]

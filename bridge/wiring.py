@@ -108,7 +108,9 @@ def rule_files() -> tuple[Any, ...]:
     from bridge.carriers.rules import load_shipping_rules
     from bridge.rules import RuleFile
 
-    return (RuleFile("shipping.yaml", load_shipping_rules),)
+    from bridge.analytics.rules import load_report_rules
+
+    return (RuleFile("shipping.yaml", load_shipping_rules), RuleFile("reports.yaml", load_report_rules))
 
 
 def _open_rules(settings: Settings) -> RulesProvider:

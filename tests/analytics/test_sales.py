@@ -70,6 +70,9 @@ def test_totals_period_over_period_and_top_n(shop) -> None:
     total = report.table("sales_total").dicts()[0]
     assert total["orders"] == len(now["orders"]) and total["sales"] == now["sales"]
     assert total["change"] == pytest.approx(float(now["sales"] / before["sales"] - 1))
+    ytd = _expected(shop, Period(date(2026, 1, 1), NOVEMBER.end), lambda o, l: "all")["all"]
+    ytd_before = _expected(shop, Period(date(2025, 1, 1), date(2025, 11, 30)), lambda o, l: "all")["all"]
+    assert (total["ytd_sales"], total["ytd_last_year"]) == (ytd["sales"], ytd_before["sales"])
     rows = report.table("sales_by_product").dicts()
     per_product = _expected(shop, NOVEMBER, lambda o, l: l.product_code)
     best = sorted(per_product, key=lambda k: (-per_product[k]["sales"], k))[:5]

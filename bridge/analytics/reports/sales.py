@@ -119,15 +119,20 @@ def sales(con: Any, params: Params) -> Report:
     table = Table(f"sales_by_{by}", f"売上 ({by}別) / sales by {by}", COLUMNS, rows)
     totals = _totals(_aggregate(con, "all", period))
     prev_totals = _totals(_aggregate(con, "all", period.previous()))
+    ytd = _totals(_aggregate(con, "all", period.year_to_date()))
+    ytd_before = _totals(_aggregate(con, "all", period.year_to_date().year_ago()))
     summary_rows = [(
         totals["orders"], totals["sales"], totals["cost"], totals["margin"], _ratio(totals["margin"], totals["costed"]),
-        prev_totals["sales"], _change(totals["sales"], prev_totals["sales"]),
+        prev_totals["sales"], _change(totals["sales"], prev_totals["sales"]), ytd["sales"], ytd_before["sales"],
+        _change(ytd["sales"], ytd_before["sales"]),
     )]
     summary_table = Table("sales_total", "売上合計 / totals", (
         Column("orders", "受注件数 / orders", "int"), Column("sales", "売上 / sales", "yen"),
         Column("cost", "原価 / cost", "yen"), Column("margin", "粗利 / gross margin", "yen"),
         Column("margin_rate", "粗利率 / margin rate", "pct"), Column("previous_sales", "前期売上", "yen"),
-        Column("change", "前期比", "pct")), summary_rows)
+        Column("change", "前期比", "pct"), Column("ytd_sales", "年初来売上 / year to date", "yen"),
+        Column("ytd_last_year", "前年同期年初来 / YTD a year ago", "yen"),
+        Column("ytd_change", "年初来前年比 / YTD vs a year ago", "pct")), summary_rows)
     chart_rows = rows[:20]
     chart = Chart(f"売上 ({by}別)", "line" if chronological else "bar", [str(r[1] or r[0]) for r in chart_rows],
                   {"売上": [number(r[4]) for r in chart_rows], "粗利": [number(r[6]) for r in chart_rows]})
