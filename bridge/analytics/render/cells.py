@@ -14,7 +14,7 @@ def text(value: Any, column: Column) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if isinstance(value, bool):
-        return "○" if value else ""
+        return "○" if value else "×"
     kind = column.kind
     if kind == "yen":
         return f"¥{float(value):,.0f}"
