@@ -183,6 +183,29 @@ def load_or_default(rules_dir: Path) -> ReportRules:
     return load_report_rules(path) if path.is_file() else ReportRules()
 
 
+def rules_in_force(services: Any, rules_dir: Path) -> ReportRules:
+    """The reports rules the rules provider holds (reloaded on change), else the file, else the defaults."""
+    provider = services.get("rules") if hasattr(services, "get") else getattr(services, "rules", None)
+    current = getattr(provider, "current", None)
+    extras = getattr(current, "extras", None)
+    if extras is not None and isinstance(extras.get("reports.yaml"), ReportRules):
+        return extras["reports.yaml"]
+    return load_or_default(rules_dir)
+
+
+def campaigns_in_force(services: Any, rules_dir: Path) -> Any:
+    provider = services.get("rules") if hasattr(services, "get") else getattr(services, "rules", None)
+    campaigns = getattr(provider, "campaigns", None)
+    if campaigns is not None:
+        return campaigns
+    from bridge.rules import load_rules
+
+    try:
+        return load_rules(rules_dir).campaigns
+    except ConfigError:
+        return None
+
+
 def _plain(node: Any) -> Any:
     if isinstance(node, dict):
         return {str(key): _plain(value) for key, value in node.items()}

@@ -17,6 +17,7 @@ def _register() -> None:
     # Command groups, one module each; keep this list sorted by command name.
     from bridge.cli import (
         addon_cmd,
+        analytics_cmd,
         backup_cmd,
         campaigns_cmd,
         carriers_cmd,
@@ -32,6 +33,7 @@ def _register() -> None:
     )
 
     app.add_typer(addon_cmd.app, name="addon")
+    app.add_typer(analytics_cmd.app, name="analytics")
     app.command("backup")(backup_cmd.backup)
     app.command("run")(run.run)
     app.add_typer(campaigns_cmd.app, name="campaigns")
@@ -42,6 +44,9 @@ def _register() -> None:
     from bridge.cli import orders_cmd
 
     app.add_typer(orders_cmd.app, name="orders")
+    from bridge.cli import report_cmd
+
+    app.command("report")(report_cmd.report)
     app.command("restore")(backup_cmd.restore)
     app.add_typer(rules_cmd.app, name="rules")
     app.command("simulator")(simulator_cmd.simulator)

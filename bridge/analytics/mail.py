@@ -1,0 +1,45 @@
+"""Mail for report packs and staff alerts, through SMTP with aiosmtplib (STARTTLS, SMTPS or plain, per config)."""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+
+
+class MailNotConfigured(RuntimeError):
+    pass
+
+
+def message(sender: str, recipients: Sequence[str], subject: str, body: str,
+            attachments: Sequence[Path] = ()) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = ", ".join(recipients)
+    mail["Subject"] = subject
+    mail["Date"] = formatdate(localtime=True)
+    mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    mail.set_content(body, charset="utf-8")
+    for path in attachments:
+        kind, _ = mimetypes.guess_type(path.name)
+        if path.suffix == ".xlsx":
+            kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        main, _, sub = (kind or "application/octet-stream").partition("/")
+        mail.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=path.name)
+    return mail
+
+
+async def send(settings: Any, mail: EmailMessage) -> None:
+    """``settings`` is the config's ``mail`` section."""
+    if not settings.host:
+        raise MailNotConfigured("mail.host is empty: set mail.host (and mail.username / BRIDGE_MAIL__PASSWORD)")
+    password = settings.password.get_secret_value() if settings.password else None
+    await aiosmtplib.send(
+        mail, hostname=settings.host, port=settings.port, username=settings.username or None, password=password,
+        use_tls=settings.security == "tls", start_tls=True if settings.security == "starttls" else False,
+        timeout=settings.timeout)
