@@ -133,8 +133,9 @@ def _casts(columns: Sequence[str]) -> list[str]:
 
 
 def _cursor(con: Any, name: str, default: str) -> str:
-    row = con.execute("SELECT value FROM feed_cursors WHERE name = ?", [name]).fetchone()
-    return row[0] if row else default
+    # fetchall, never fetchone: DuckDB keeps a result "unfinished" until a fetch returns nothing
+    rows = con.execute("SELECT value FROM feed_cursors WHERE name = ?", [name]).fetchall()
+    return rows[0][0] if rows else default
 
 
 def _set_cursor(con: Any, name: str, value: str) -> None:
@@ -222,7 +223,8 @@ STOCK_COLUMNS = ("product_code", "warehouse_code", "day", "on_hand", "allocated"
 
 def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date) -> int:
     """One 在庫 snapshot as of ``day`` (JST): a row per SKU and warehouse whose figures differ from the last
-    known ones. A later snapshot of the same day replaces that day's row. Returns the rows written."""
+    known ones before that day. A later snapshot of the same day replaces that day's rows. Returns how many SKU and
+    warehouse figures differ from what the store knew (0 when the same snapshot is fed again)."""
     rows = [(s.product_code, s.warehouse_code, day, s.on_hand, s.allocated, s.on_order, s.expected_on)
             for s in levels]
     if not rows:
@@ -238,11 +240,11 @@ def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date) ->
                 SELECT product_code, warehouse_code, arg_max(on_hand, day) AS on_hand,
                        arg_max(allocated, day) AS allocated, arg_max(on_order, day) AS on_order,
                        arg_max(expected_on, day) AS expected_on
-                FROM stock_changes WHERE day < (SELECT MIN(day) FROM snap)
+                FROM stock_changes WHERE day <= (SELECT MIN(day) FROM snap)
                 GROUP BY product_code, warehouse_code)
             SELECT count(*) FROM snap s LEFT JOIN before b USING (product_code, warehouse_code)
             WHERE b.product_code IS NULL OR s.on_hand <> b.on_hand OR s.allocated <> b.allocated
-               OR s.on_order <> b.on_order OR s.expected_on IS DISTINCT FROM b.expected_on""").fetchone()[0]
+               OR s.on_order <> b.on_order OR s.expected_on IS DISTINCT FROM b.expected_on""").fetchall()[0][0]
         con.execute("BEGIN")
         con.execute("DELETE FROM stock_changes WHERE day = (SELECT MIN(day) FROM snap)")
         con.execute("""
@@ -294,7 +296,7 @@ def products(analytics: AnalyticsStore, items: Iterable[Product], day: date) -> 
                        FROM price_history WHERE day <= (SELECT MAX(updated_day) FROM incoming_products)
                        GROUP BY product_code) h USING (product_code)
             WHERE h.product_code IS NULL OR i.cost_price IS DISTINCT FROM h.cost_price
-               OR i.standard_price IS DISTINCT FROM h.standard_price""").fetchone()[0]
+               OR i.standard_price IS DISTINCT FROM h.standard_price""").fetchall()[0][0]
         con.execute("INSERT OR REPLACE INTO products SELECT * FROM incoming_products")
         con.execute("COMMIT")
         con.execute("DROP TABLE incoming_products")

@@ -69,6 +69,6 @@ def info(config: ConfigOption = None) -> None:
     _, analytics = _store(config)
     with analytics.connect() as con:
         for table in STORE_TABLES:
-            count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            count = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
             console.print(f"{table:15} {count:>12,}", markup=False)
     console.print(f"{analytics.path}: {analytics.size_bytes() / 1e6:.1f} MB", markup=False)
