@@ -5,6 +5,7 @@ per crossing — log, metric ``bridge_stock_below_reorder`` (SKUs below now) and
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,7 +14,7 @@ from typing import Any
 import structlog
 
 from bridge import metrics
-from bridge.analytics.reports import stock as stock_report
+from bridge.analytics.reports.stock import position, reorder_points
 from bridge.analytics.rules import rules_in_force
 from bridge.analytics.store import AnalyticsStore
 
@@ -33,16 +34,14 @@ def evaluate(analytics: AnalyticsStore, day: date, options: dict[str, Any]) -> t
     """Blocking. Returns (SKUs that crossed since the last check, SKUs below their point now), and records the
     set below now so the next check raises only new crossings."""
     with analytics.connect() as con:
-        points = stock_report.reorder_points(con, day, options)
-        positions = stock_report.position(con, day)
+        points = reorder_points(con, day, options)
+        positions = position(con, day)
         names = dict(con.execute("SELECT product_code, name FROM products").fetchall())
         below: dict[str, tuple[Decimal, float, int]] = {}
         for code, reorder in points.items():
             on_hand, on_order = positions.get(code, (Decimal(0), Decimal(0)))
             available = Decimal(on_hand) + Decimal(on_order)
             if reorder.mean > 0 and float(available) <= reorder.reorder_point:
-                import math
-
                 below[code] = (available, reorder.reorder_point,
                                max(0, math.ceil(reorder.order_up_to - float(available))))
         known = {row[0] for row in con.execute("SELECT product_code FROM below_reorder").fetchall()}
@@ -51,8 +50,9 @@ def evaluate(analytics: AnalyticsStore, day: date, options: dict[str, Any]) -> t
         recovered = sorted(known - set(below))
         if recovered:
             con.executemany("DELETE FROM below_reorder WHERE product_code = ?", [[c] for c in recovered])
-        con.executemany("INSERT INTO below_reorder VALUES (?, ?, ?, ?)",
-                        [[c, day, below[c][0], below[c][1]] for c in crossed])
+        if crossed:
+            con.executemany("INSERT INTO below_reorder VALUES (?, ?, ?, ?)",
+                            [[c, day, below[c][0], below[c][1]] for c in crossed])
         con.execute("COMMIT")
     return [Crossing(c, names.get(c, ""), below[c][0], below[c][1], below[c][2]) for c in crossed], len(below)
 
