@@ -8,7 +8,7 @@ the job hooks call.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -84,7 +84,7 @@ def build_orders(rng: random.Random, products: list[Product], customers: list[Cu
         customer = rng.choices(customers, customer_weights)[0]
         method, payment = rng.choice(PAYMENTS)
         lines = []
-        for number in range(max(1, int(rng.random() * lines_per_order * 2))):
+        for number in range(rng.randint(1, 2 * lines_per_order - 1)):  # mean lines_per_order
             product = pick()
             quantity = Decimal(rng.randrange(1, 13))
             price = product.standard_price or Decimal(100)
@@ -155,8 +155,14 @@ def stock_history(rng: random.Random, products: list[Product], start: date, end:
                   change_share: float = 0.1, warehouses: int = 1,
                   every: int = 1) -> dict[date, list[StockLevel]]:
     """Daily snapshots: each day a share of the SKUs changes (sales, arrivals, some run out)."""
+    return dict(stock_snapshots(rng, products, start, end, change_share, warehouses, every))
+
+
+def stock_snapshots(rng: random.Random, products: list[Product], start: date, end: date,
+                    change_share: float = 0.1, warehouses: int = 1,
+                    every: int = 1) -> Iterator[tuple[date, list[StockLevel]]]:
+    """``stock_history`` one day at a time (a year of 100k SKUs does not fit in memory as objects)."""
     current = {(p.code, f"{w:06d}"): Decimal(rng.randrange(0, 200)) for p in products for w in range(1, warehouses + 1)}
-    out: dict[date, list[StockLevel]] = {}
     day = start
     keys = list(current)
     while day <= end:
@@ -164,11 +170,10 @@ def stock_history(rng: random.Random, products: list[Product], start: date, end:
             roll = rng.random()
             current[key] = Decimal(0) if roll < 0.15 else Decimal(rng.randrange(0, 300))
         if (day - start).days % every == 0:
-            out[day] = [StockLevel(code, wh, qty, on_order=Decimal(24) if qty < 20 else Decimal(0),
+            yield day, [StockLevel(code, wh, qty, on_order=Decimal(24) if qty < 20 else Decimal(0),
                                    expected_on=day + timedelta(days=10) if qty < 20 else None)
                         for (code, wh), qty in current.items()]
         day += timedelta(days=1)
-    return out
 
 
 def feed_all(state_path: Path, analytics: AnalyticsStore, seeded: Seeded, day: date) -> None:
