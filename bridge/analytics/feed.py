@@ -222,54 +222,35 @@ STOCK_COLUMNS = ("product_code", "warehouse_code", "day", "on_hand", "allocated"
 
 
 def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date) -> int:
-    """One 在庫 snapshot as of ``day`` (JST): a row per SKU and warehouse whose figures differ from the last
-    known ones before that day. A later snapshot of the same day replaces that day's rows. Returns how many SKU and
-    warehouse figures differ from what the store knew (0 when the same snapshot is fed again)."""
+    """One 在庫 snapshot as of ``day`` (JST), compared with the last known figures (``stock_current``): a
+    ``stock_changes`` row for each SKU and warehouse that differs (a later snapshot of the same day replaces that
+    day's row), and a row of zeros for one that left the file. Returns how many differed (0 when the same snapshot
+    is fed again). The cost is one pass over the snapshot, however long the history."""
     rows = [(s.product_code, s.warehouse_code, day, s.on_hand, s.allocated, s.on_order, s.expected_on)
             for s in levels]
     if not rows:
         return 0
     with analytics.connect() as con:
         con.register("snapshot", _frame(rows, STOCK_COLUMNS))
+        con.execute("BEGIN")
         con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT " + ", ".join(_casts(STOCK_COLUMNS)) +
                     " FROM snapshot")
         con.unregister("snapshot")
-        # the state before this day, per SKU and warehouse
-        written = con.execute("""
-            WITH before AS (
-                SELECT product_code, warehouse_code, arg_max(on_hand, day) AS on_hand,
-                       arg_max(allocated, day) AS allocated, arg_max(on_order, day) AS on_order,
-                       arg_max(expected_on, day) AS expected_on
-                FROM stock_changes WHERE day <= (SELECT MIN(day) FROM snap)
-                GROUP BY product_code, warehouse_code)
-            SELECT count(*) FROM snap s LEFT JOIN before b USING (product_code, warehouse_code)
-            WHERE b.product_code IS NULL OR s.on_hand <> b.on_hand OR s.allocated <> b.allocated
-               OR s.on_order <> b.on_order OR s.expected_on IS DISTINCT FROM b.expected_on""").fetchall()[0][0]
-        con.execute("BEGIN")
-        con.execute("DELETE FROM stock_changes WHERE day = (SELECT MIN(day) FROM snap)")
         con.execute("""
-            INSERT INTO stock_changes
-            WITH before AS (
-                SELECT product_code, warehouse_code, arg_max(on_hand, day) AS on_hand,
-                       arg_max(allocated, day) AS allocated, arg_max(on_order, day) AS on_order,
-                       arg_max(expected_on, day) AS expected_on
-                FROM stock_changes WHERE day < (SELECT MIN(day) FROM snap)
-                GROUP BY product_code, warehouse_code)
-            SELECT s.* FROM snap s LEFT JOIN before b USING (product_code, warehouse_code)
-            WHERE b.product_code IS NULL OR s.on_hand <> b.on_hand OR s.allocated <> b.allocated
-               OR s.on_order <> b.on_order OR s.expected_on IS DISTINCT FROM b.expected_on""")
-        # a SKU/warehouse missing from the snapshot has no stock any more
-        con.execute("""
-            INSERT INTO stock_changes
-            SELECT b.product_code, b.warehouse_code, (SELECT MIN(day) FROM snap), 0, 0, 0, NULL
-            FROM (SELECT product_code, warehouse_code, arg_max(on_hand, day) AS on_hand,
-                         arg_max(on_order, day) AS on_order
-                  FROM stock_changes WHERE day < (SELECT MIN(day) FROM snap)
-                  GROUP BY product_code, warehouse_code) b
-            ANTI JOIN snap s USING (product_code, warehouse_code)
-            WHERE b.on_hand <> 0 OR b.on_order <> 0""")
-        con.execute("COMMIT")
+            CREATE OR REPLACE TEMP TABLE changed AS
+            SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
+            WHERE c.product_code IS NULL OR s.on_hand <> c.on_hand OR s.allocated <> c.allocated
+               OR s.on_order <> c.on_order OR s.expected_on IS DISTINCT FROM c.expected_on
+            UNION ALL
+            SELECT c.product_code, c.warehouse_code, CAST(? AS DATE), 0, 0, 0, NULL
+            FROM stock_current c ANTI JOIN snap s USING (product_code, warehouse_code)
+            WHERE c.on_hand <> 0 OR c.allocated <> 0 OR c.on_order <> 0""", [day])
+        written = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
+        con.execute("INSERT OR REPLACE INTO stock_changes SELECT * FROM changed")
+        con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
         con.execute("DROP TABLE snap")
+        con.execute("DROP TABLE changed")
+        con.execute("COMMIT")
     return int(written)
 
 
@@ -291,8 +272,8 @@ def products(analytics: AnalyticsStore, items: Iterable[Product], day: date) -> 
         changed = con.execute("""
             INSERT OR REPLACE INTO price_history
             SELECT i.product_code, i.updated_day, i.cost_price, i.standard_price FROM incoming_products i
-            LEFT JOIN (SELECT product_code, arg_max(cost_price, day) AS cost_price,
-                              arg_max(standard_price, day) AS standard_price
+            LEFT JOIN (SELECT product_code, arg_max_null(cost_price, day) AS cost_price,
+                              arg_max_null(standard_price, day) AS standard_price
                        FROM price_history WHERE day <= (SELECT MAX(updated_day) FROM incoming_products)
                        GROUP BY product_code) h USING (product_code)
             WHERE h.product_code IS NULL OR i.cost_price IS DISTINCT FROM h.cost_price

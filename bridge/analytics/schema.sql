@@ -69,6 +69,18 @@ CREATE TABLE IF NOT EXISTS stock_changes (
     PRIMARY KEY (product_code, warehouse_code, day)
 );
 
+-- the last known figures per SKU and warehouse (what a new snapshot is compared with)
+CREATE TABLE IF NOT EXISTS stock_current (
+    product_code    VARCHAR NOT NULL,
+    warehouse_code  VARCHAR NOT NULL,
+    day             DATE NOT NULL,
+    on_hand         DECIMAL(14, 3) NOT NULL,
+    allocated       DECIMAL(14, 3) NOT NULL,
+    on_order        DECIMAL(14, 3) NOT NULL,
+    expected_on     DATE,
+    PRIMARY KEY (product_code, warehouse_code)
+);
+
 -- product attributes now, and the history of cost and selling price (a row when one changed)
 CREATE TABLE IF NOT EXISTS products (
     product_code    VARCHAR PRIMARY KEY,

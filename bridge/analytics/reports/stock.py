@@ -81,7 +81,7 @@ spans AS (
     FROM valued)
 SELECT product_code, sum(on_hand * span) / $days AS avg_qty,
        sum(CASE WHEN on_hand <= 0 THEN span ELSE 0 END) AS zero_days,
-       arg_max(on_hand, day) AS on_hand, arg_max(on_order, day) AS on_order, arg_max(expected_on, day) AS expected_on
+       arg_max(on_hand, day) AS on_hand, arg_max(on_order, day) AS on_order, arg_max_null(expected_on, day) AS expected_on
 FROM spans GROUP BY 1
 """
 
@@ -104,7 +104,7 @@ def stock(con: Any, params: Params) -> Report:
                                                              "since": since}).fetchall()}
     costs = dict(con.execute("""
         SELECT p.product_code, coalesce(h.cost_price, p.cost_price) FROM products p
-        LEFT JOIN (SELECT product_code, arg_max(cost_price, day) AS cost_price FROM price_history
+        LEFT JOIN (SELECT product_code, arg_max_null(cost_price, day) AS cost_price FROM price_history
                    WHERE day <= ? GROUP BY 1) h USING (product_code)""",
         [period.end]).fetchall())
     names = dict(con.execute("SELECT product_code, name FROM products").fetchall())

@@ -1,0 +1,198 @@
+"""A synthetic year through the jobs' code path, then the monthly report pack.
+
+Build (one process): 100,000 products and 3,000 customers fed as the products and customers jobs feed them; orders
+month by month into the state store's orders mirror with ``bridge.store.orders.insert_many`` (as the orders job
+writes them) plus their state changes and parcels, then copied with ``feed.orders_from_state`` (the hook the orders
+and shipping jobs call); a 在庫 snapshot of every SKU each day fed with ``feed.stock`` (the stock job's hook), a share
+of the SKUs changing every day. Then the shipped rules/reports.yaml ``monthly`` pack (every report, year-to-date
+comparisons) for the last month, in a fresh process, timed, with its peak memory (VmHWM).
+
+    python bench/analytics.py --out bench/results/analytics.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe  # noqa: E402
+from report import append  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(folder: Path, args: argparse.Namespace) -> dict[str, float]:
+    from bridge.analytics import feed, synthetic
+    from bridge.analytics.store import AnalyticsStore
+    from bridge.store import Store
+
+    rng = random.Random(args.seed)
+    start = date(args.year, 1, 1)
+    end = date(args.year, 12, 31)
+    figures: dict[str, float] = {}
+    t0 = time.perf_counter()
+    products = synthetic._products(rng, args.skus)
+    customers = synthetic._customers(rng, args.customers)
+    analytics = AnalyticsStore(folder / "analytics.duckdb")
+    feed.products(analytics, products, start)
+    feed.customers(analytics, customers, start)
+    figures["masters_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    state_s = feed_s = 0.0
+    lines = 0
+    per_month = args.orders // 12
+
+    async def write(seeded: synthetic.Seeded) -> None:
+        store = await Store.open(folder / "state.sqlite3")
+        try:
+            await synthetic.write_state(store, seeded)
+        finally:
+            await store.close()
+
+    for month in range(12):
+        m_start = date(args.year, month + 1, 1)
+        m_end = (date(args.year + (month == 11), (month + 1) % 12 + 1, 1)) - timedelta(days=1)
+        count = per_month if month < 11 else args.orders - per_month * 11
+        seeded = synthetic.build_orders(rng, products, customers, count, m_start, m_end,
+                                        lines_per_order=args.lines_per_order, first_id=1 + per_month * month)
+        lines += sum(len(o.lines) for o in seeded.orders)
+        s0 = time.perf_counter()
+        asyncio.run(write(seeded))
+        state_s += time.perf_counter() - s0
+        s0 = time.perf_counter()
+        feed.orders_from_state(folder / "state.sqlite3", analytics)  # the orders/shipping jobs' hook, monthly
+        feed_s += time.perf_counter() - s0
+        print(f"  orders {m_start:%Y-%m}: {len(seeded.orders):,} orders", flush=True)
+    figures["orders_s"] = time.perf_counter() - t0
+    figures["orders_state_s"] = state_s
+    figures["orders_feed_s"] = feed_s
+    figures["lines"] = lines
+
+    t0 = time.perf_counter()
+    stock_rows = 0
+    feed_stock_s = 0.0
+    for day, levels in synthetic.stock_snapshots(rng, products, start, end, change_share=args.change_share):
+        s0 = time.perf_counter()
+        stock_rows += feed.stock(analytics, levels, day)
+        feed_stock_s += time.perf_counter() - s0
+        if day.day == 1:
+            print(f"  stock {day:%Y-%m}: {stock_rows:,} changes so far", flush=True)
+    figures["stock_s"] = time.perf_counter() - t0
+    figures["stock_feed_s"] = feed_stock_s
+    figures["stock_rows"] = stock_rows
+    with analytics.connect() as con:
+        con.execute("CHECKPOINT")
+    figures["store_mb"] = analytics.size_bytes() / 1e6
+    figures["state_mb"] = (folder / "state.sqlite3").stat().st_size / 1e6
+    figures["build_peak_mb"] = _peak_mb()
+    return figures
+
+
+def pack(folder: Path, month: date) -> None:
+    """Child process: the shipped monthly pack for ``month``; prints seconds and peak MB."""
+    from bridge.analytics import packs, periods
+    from bridge.analytics.rules import load_report_rules
+    from bridge.analytics.store import AnalyticsStore
+    from bridge.rules import load_rules
+
+    rules = load_report_rules(ROOT / "rules" / "reports.yaml")
+    campaigns = load_rules(ROOT / "rules", ()).campaigns
+    t0 = time.perf_counter()
+    done = packs.build(AnalyticsStore(folder / "analytics.duckdb"), rules, rules.pack("monthly"),
+                       periods.month(month), folder / "reports", campaign_rules=campaigns)
+    seconds = time.perf_counter() - t0
+    print(f"PACK {seconds:.2f} {_peak_mb():.0f} {len(done.files)}")
+    for report in done.reports:
+        print(f"  {report.kind}: {report.summary}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orders", type=int, default=200_000)
+    parser.add_argument("--lines-per-order", type=int, default=10)
+    parser.add_argument("--skus", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=3_000)
+    parser.add_argument("--change-share", type=float, default=0.1, help="share of SKUs whose stock changes a day")
+    parser.add_argument("--year", type=int, default=2026)
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--folder", type=Path, default=Path("/tmp/bench-analytics"))
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--pack-only", action="store_true", help="(internal) run the pack in this process")
+    parser.add_argument("--runs", type=int, default=3, help="pack runs, each in a fresh process")
+    args = parser.parse_args()
+    month = date(args.year, 12, 1)
+    if args.pack_only:
+        pack(args.folder, month)
+        return
+    load = os.getloadavg()
+    if args.folder.exists():
+        import shutil
+
+        shutil.rmtree(args.folder)
+    args.folder.mkdir(parents=True)
+    started = datetime.now()
+    t0 = time.perf_counter()
+    figures = build(args.folder, args)
+    build_s = time.perf_counter() - t0
+    print(f"build {build_s:.0f} s, store {figures['store_mb']:.0f} MB", flush=True)
+    runs = []
+    for _ in range(args.runs):
+        done = subprocess.run([sys.executable, __file__, "--pack-only", "--folder", str(args.folder),
+                               "--year", str(args.year)], capture_output=True, text=True, check=True)
+        line = next(x for x in done.stdout.splitlines() if x.startswith("PACK"))
+        _, seconds, peak, files = line.split()
+        runs.append((float(seconds), float(peak)))
+        print(done.stdout, flush=True)
+    summaries = [x.strip() for x in done.stdout.splitlines() if x.startswith("  ")]
+    runs.sort()
+    median = runs[len(runs) // 2]
+    peak = max(p for _, p in runs)
+    goal = "met" if median[0] < 10 and peak < 1024 and figures["store_mb"] < 1024 else "NOT met"
+    section = f"""## {started:%Y-%m-%d %H:%M}: a synthetic year, monthly pack
+
+Machine: {describe()}; load average at start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}. DuckDB {__import__('duckdb').__version__}.
+Command: `python bench/analytics.py --orders {args.orders} --skus {args.skus} --customers {args.customers} --change-share {args.change_share}`
+
+| build | figure |
+|---|---:|
+| orders | {args.orders:,} ({figures['lines']:,.0f} lines) |
+| SKUs / customers | {args.skus:,} / {args.customers:,} |
+| stock changes stored (365 daily snapshots of {args.skus:,} SKUs, {args.change_share:.0%} changing a day) | {figures['stock_rows']:,.0f} |
+| masters fed | {figures['masters_s']:.1f} s |
+| orders: generated + orders mirror (insert_many) + feed | {figures['orders_s']:.0f} s (mirror {figures['orders_state_s']:.0f} s, feed {figures['orders_feed_s']:.0f} s) |
+| stock: generated + fed daily | {figures['stock_s']:.0f} s (feed {figures['stock_feed_s']:.0f} s, {figures['stock_feed_s'] / 365:.2f} s a day) |
+| whole build | {build_s:.0f} s, peak {figures['build_peak_mb']:.0f} MB |
+| analytics store on disk | {figures['store_mb']:.0f} MB (state store {figures['state_mb']:.0f} MB) |
+
+Monthly pack (shipped rules/reports.yaml `monthly`: {len(summaries)} reports, html + xlsx + csv, {month:%Y-%m}), each run in a fresh process:
+median {median[0]:.1f} s, runs {', '.join(f'{s:.1f} s' for s, _ in runs)}; peak memory {peak:.0f} MB (VmHWM, interpreter and imports included).
+
+Goals (issue 19): monthly pack < 10 s and < 1 GB on 2 cores; store < 1 GB: **{goal}**.
+
+Report summaries of the last run:
+{chr(10).join('- ' + s for s in summaries)}
+"""
+    print(section)
+    if args.out:
+        append(args.out, section)
+
+
+if __name__ == "__main__":
+    main()
