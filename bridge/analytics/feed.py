@@ -82,13 +82,15 @@ def order_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[tuple[Any, ...]], li
             data.get("user_id"), data.get("email") or "",
             shipping.get("prefecture") or billing.get("prefecture") or "",
             data.get("payment_method") or "", payment_kind(payment_state, data.get("payment_method") or ""),
-            bool(data.get("direct_ship")), campaigns, state, Decimal(data.get("total") or 0),
-            Decimal(data.get("subtotal") or 0), Decimal(data.get("shipping_cost") or 0),
+            bool(data.get("direct_ship")), campaigns, state, data.get("total") or "0",
+            data.get("subtotal") or "0", data.get("shipping_cost") or "0",
             date.fromisoformat(requested) if requested else None, _naive(_utc(updated_at)),
         ))
         for number, line in enumerate(data.get("lines") or ()):
-            quantity, price = Decimal(line["quantity"]), Decimal(line["unit_price"])
-            lines.append((order_id, number, line["product_code"], quantity, price, quantity * price))
+            # decimals travel as text and DuckDB casts them: Python Decimal objects cost ten times more to convert
+            quantity, price = line["quantity"], line["unit_price"]
+            lines.append((order_id, number, line["product_code"], quantity, price,
+                          str(Decimal(quantity) * Decimal(price))))
     return orders, lines
 
 
@@ -99,7 +101,13 @@ LINE_COLUMNS = ("order_id", "line_no", "product_code", "quantity", "unit_price",
 
 
 def _frame(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(rows, columns=list(columns))
+    """Rows as a frame DuckDB scans; Decimals become text (cast back in SQL), which converts far faster."""
+    text = [c for c in columns if c in _CASTS and _CASTS[c].startswith("DECIMAL")]
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    for column in text:
+        if frame[column].dtype == object:
+            frame[column] = [None if v is None else str(v) for v in frame[column]]
+    return frame
 
 
 def write_orders(con: Any, orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> None:
@@ -246,7 +254,9 @@ def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date) ->
             FROM stock_current c ANTI JOIN snap s USING (product_code, warehouse_code)
             WHERE c.on_hand <> 0 OR c.allocated <> 0 OR c.on_order <> 0""", [day])
         written = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
-        con.execute("INSERT OR REPLACE INTO stock_changes SELECT * FROM changed")
+        con.execute("DELETE FROM stock_changes WHERE day = ? AND (product_code, warehouse_code) IN "
+                    "(SELECT product_code, warehouse_code FROM changed)", [day])
+        con.execute("INSERT INTO stock_changes SELECT * FROM changed")
         con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
         con.execute("DROP TABLE snap")
         con.execute("DROP TABLE changed")

@@ -65,8 +65,9 @@ CREATE TABLE IF NOT EXISTS stock_changes (
     on_hand         DECIMAL(14, 3) NOT NULL,
     allocated       DECIMAL(14, 3) NOT NULL,
     on_order        DECIMAL(14, 3) NOT NULL,  -- 発注残
-    expected_on     DATE,                     -- 入荷予定日
-    PRIMARY KEY (product_code, warehouse_code, day)
+    expected_on     DATE                      -- 入荷予定日
+    -- one row per (product_code, warehouse_code, day); no key: rows arrive in day order and the feed replaces a
+    -- day's row itself, which keeps a year of 100k SKUs cheap to append to
 );
 
 -- the last known figures per SKU and warehouse (what a new snapshot is compared with)

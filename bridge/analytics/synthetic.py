@@ -165,13 +165,19 @@ def stock_snapshots(rng: random.Random, products: list[Product], start: date, en
     current = {(p.code, f"{w:06d}"): Decimal(rng.randrange(0, 200)) for p in products for w in range(1, warehouses + 1)}
     day = start
     keys = list(current)
+    arrival: dict[tuple[str, str], date] = {}  # 入荷予定日 of a SKU ordered when it ran low
+    twenty, none, on_order = Decimal(20), Decimal(0), Decimal(24)
     while day <= end:
         for key in rng.sample(keys, max(1, int(len(keys) * change_share))):
             roll = rng.random()
             current[key] = Decimal(0) if roll < 0.15 else Decimal(rng.randrange(0, 300))
+            if current[key] < twenty:
+                arrival[key] = day + timedelta(days=10)
+            else:
+                arrival.pop(key, None)
         if (day - start).days % every == 0:
-            yield day, [StockLevel(code, wh, qty, on_order=Decimal(24) if qty < 20 else Decimal(0),
-                                   expected_on=day + timedelta(days=10) if qty < 20 else None)
+            yield day, [StockLevel(code, wh, qty, on_order=on_order if (code, wh) in arrival else none,
+                                   expected_on=arrival.get((code, wh)))
                         for (code, wh), qty in current.items()]
         day += timedelta(days=1)
 
