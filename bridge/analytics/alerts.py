@@ -69,10 +69,8 @@ async def check(context: Any, analytics: AnalyticsStore, day: date) -> list[Cros
     for item in crossed:
         log.warning("stock.below_reorder", product_code=item.product_code, available=str(item.available),
                     reorder_point=round(item.reorder_point, 2), suggested_order=item.suggested_order)
-    from bridge.events import publish_to
-
     for item in crossed:
-        await publish_to(context.services, "stock_below_reorder", {
+        await context.services.events.publish("stock_below_reorder", {
             "product_code": item.product_code, "available": float(item.available),
             "reorder_point": round(item.reorder_point, 2), "suggested_order": item.suggested_order})
     mail_settings = getattr(context.settings, "mail", None)

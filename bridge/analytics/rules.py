@@ -184,20 +184,19 @@ def load_or_default(rules_dir: Path) -> ReportRules:
 
 
 def rules_in_force(services: Any, rules_dir: Path) -> ReportRules:
-    """The reports rules the rules provider holds (reloaded on change), else the file, else the defaults."""
-    provider = services.get("rules") if hasattr(services, "get") else getattr(services, "rules", None)
-    current = getattr(provider, "current", None)
-    extras = getattr(current, "extras", None)
-    if extras is not None and isinstance(extras.get("reports.yaml"), ReportRules):
-        return extras["reports.yaml"]
+    """The reports rules the job's rules source holds (reloaded on change by the daemon), else the file in
+    ``rules_dir``, else the defaults."""
+    current = getattr(getattr(services, "rules", None), "current", None)
+    found = getattr(current, "extras", {}).get("reports.yaml") if current is not None else None
+    if isinstance(found, ReportRules):
+        return found
     return load_or_default(rules_dir)
 
 
 def campaigns_in_force(services: Any, rules_dir: Path) -> Any:
-    provider = services.get("rules") if hasattr(services, "get") else getattr(services, "rules", None)
-    campaigns = getattr(provider, "campaigns", None)
-    if campaigns is not None:
-        return campaigns
+    """rules/campaigns.yaml in force (``services.campaigns``), else read from ``rules_dir``; None when invalid."""
+    if services is not None and getattr(services, "rules", None) is not None:
+        return services.campaigns
     from bridge.rules import load_rules
 
     try:

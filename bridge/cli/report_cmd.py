@@ -79,7 +79,7 @@ def _one(settings, kind, period, by, top, bottom, fmt, output) -> None:  # type:
     rules = load_or_default(settings.rules_dir)
     options = rules.settings.options_for(kind)
     if kind == "campaigns":
-        options["rules"] = campaigns_in_force({}, settings.rules_dir)
+        options["rules"] = campaigns_in_force(None, settings.rules_dir)
     analytics = AnalyticsStore(settings.analytics.path, memory_limit=settings.analytics.memory_limit,
                                threads=settings.analytics.threads)
     try:
@@ -126,7 +126,7 @@ def _pack(settings, pack_id, start, end, *, mail: bool) -> None:  # type: ignore
     pack = rules.pack(pack_id)
     period = _period(start, end) if (start or end) else packs.period_of(pack, business_date(utcnow()))
     done = run_async(packs.run_pack(settings, rules, pack, period, mail=mail,
-                                    campaign_rules=campaigns_in_force({}, settings.rules_dir)))
+                                    campaign_rules=campaigns_in_force(None, settings.rules_dir)))
     console.print(done.summary, markup=False)
     for path in done.files:
         console.print(str(path), markup=False)

@@ -38,8 +38,12 @@ class Events:
 
 class Context:
     def __init__(self, settings: Settings, events: Events) -> None:
+        from bridge.rules import load_rules
+        from bridge.sync.services import FixedRules, Services
+        from bridge.wiring import rule_files
+
         self.settings = settings
-        self.services = {"events": events}
+        self.services = Services(rules=FixedRules(load_rules(RULES_DIR, rule_files())), events=events)
 
 
 def _orders(analytics: AnalyticsStore, day: date) -> None:

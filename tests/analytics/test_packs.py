@@ -97,7 +97,12 @@ async def test_the_reports_job_makes_due_packs_once(shop, tmp_path: Path) -> Non
         settings = _settings(shop, tmp_path, port).model_copy(update={"rules_dir": rules_dir})
         store = await Store.open(settings.state_path)
         try:
-            job = ReportsJob(JobContext(settings=settings, store=store, clock=At()))
+            from bridge.rules import load_rules
+            from bridge.sync.services import FixedRules, Services
+            from bridge.wiring import rule_files
+
+            services = Services(rules=FixedRules(load_rules(rules_dir, rule_files())))
+            job = ReportsJob(JobContext(settings=settings, store=store, clock=At(), services=services))
             first = await job.run(RunOptions())
             second = await job.run(RunOptions())
         finally:
