@@ -20,11 +20,20 @@ from bridge.domain.time import business_date, utcnow
 log = structlog.get_logger("bridge.analytics")
 
 
+_STORES: dict[tuple[Any, ...], AnalyticsStore] = {}
+
+
 def store_for(settings: Any) -> AnalyticsStore | None:
+    """The analytics store of these settings (one object per file and limits, so its schema is checked once)."""
     section = getattr(settings, "analytics", None)
     if section is None or not section.enabled or section.path is None:
         return None
-    return AnalyticsStore(section.path, memory_limit=section.memory_limit, threads=section.threads)
+    key = (section.path, section.memory_limit, section.threads)
+    found = _STORES.get(key)
+    if found is None:
+        found = _STORES[key] = AnalyticsStore(section.path, memory_limit=section.memory_limit,
+                                              threads=section.threads)
+    return found
 
 
 async def _run(what: str, function: Any, *args: Any) -> Any:
