@@ -24,8 +24,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe  # noqa: E402
-from report import append  # noqa: E402
+from machine import describe
+from report import append
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,7 +157,7 @@ def main() -> None:
         done = subprocess.run([sys.executable, __file__, "--pack-only", "--folder", str(args.folder),
                                "--year", str(args.year)], capture_output=True, text=True, check=True)
         line = next(x for x in done.stdout.splitlines() if x.startswith("PACK"))
-        _, seconds, peak, files = line.split()
+        _, seconds, peak, _files = line.split()
         runs.append((float(seconds), float(peak)))
         print(done.stdout, flush=True)
     summaries = [x.strip() for x in done.stdout.splitlines() if x.startswith("  ")]

@@ -41,5 +41,5 @@ async def send(settings: Any, mail: EmailMessage) -> None:
     password = settings.password.get_secret_value() if settings.password else None
     await aiosmtplib.send(
         mail, hostname=settings.host, port=settings.port, username=settings.username or None, password=password,
-        use_tls=settings.security == "tls", start_tls=True if settings.security == "starttls" else False,
+        use_tls=settings.security == "tls", start_tls=settings.security == "starttls",
         timeout=settings.timeout)

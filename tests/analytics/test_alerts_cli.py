@@ -29,8 +29,8 @@ class Events:
         self.published: list[tuple[str, dict[str, Any]]] = []
 
     async def publish(self, kind: str, payload: Mapping[str, Any]) -> None:
-        from bridge.events import build_event
         from bridge.domain.time import Clock
+        from bridge.events import build_event
 
         build_event(kind, payload, source="test", clock=Clock())  # a wrong kind or field raises
         self.published.append((kind, dict(payload)))

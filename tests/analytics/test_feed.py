@@ -3,7 +3,7 @@ cost history, backfill from the mirror and archived SMILE files."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,7 +53,7 @@ async def test_jst_day_boundaries_decide_the_period_of_an_order(tmp_path: Path) 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(timezone.utc)))
+@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)))
 def test_the_stored_business_day_is_the_japan_date(moment: datetime) -> None:
     orders, _ = feed.order_rows([(1, "received", None, _json(_order(1, moment)), moment.isoformat())])
     assert orders[0][3] == business_date(moment) == moment.astimezone(JST).date()

@@ -48,8 +48,8 @@ def render(chart: Chart, chart_id: str) -> str:
     def y(value: float) -> float:
         return TOP + plot_h * (1 - (value - bottom) / span)
 
-    parts = [f'<svg id="{chart_id}" class="chart" data-kind="{chart.kind}" xmlns="http://www.w3.org/2000/svg" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(chart.title)}">',
+    parts = [(f'<svg id="{chart_id}" class="chart" data-kind="{chart.kind}" xmlns="http://www.w3.org/2000/svg" '
+              f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(chart.title)}">'),
              f'<text x="{LEFT}" y="18" class="chart-title">{escape(chart.title)}</text>']
     for step in range(5):
         value = bottom + span * step / 4
