@@ -238,8 +238,13 @@ def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date) ->
             for s in levels]
     if not rows:
         return 0
+    return stock_frame(analytics, _frame(rows, STOCK_COLUMNS), day)
+
+
+def stock_frame(analytics: AnalyticsStore, frame: pd.DataFrame, day: date) -> int:
+    """``stock`` for a snapshot already in columns (``STOCK_COLUMNS``; decimals as text or numbers)."""
     with analytics.connect() as con:
-        con.register("snapshot", _frame(rows, STOCK_COLUMNS))
+        con.register("snapshot", frame)
         con.execute("BEGIN")
         con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT " + ", ".join(_casts(STOCK_COLUMNS)) +
                     " FROM snapshot")
