@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from bridge.analytics import feed
 from bridge.analytics.store import AnalyticsStore
 from bridge.domain.time import JST, UTC
 
-SNAPSHOT_TYPES = {"products": feed.products, "customers": feed.customers, "stock": feed.stock}
+SNAPSHOT_TYPES: dict[str, Callable[[AnalyticsStore, Any, date], int]] = {
+    "products": feed.products, "customers": feed.customers, "stock": feed.stock}
 
 
 @dataclass(slots=True)

@@ -12,6 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bridge.errors import ConfigError
 
 FORMATS = ("html", "xlsx", "csv", "parquet")
+Format = Literal["html", "xlsx", "csv", "parquet"]
+
+
+def _default_formats() -> list[Format]:
+    return ["html", "xlsx"]
 
 
 class _Model(BaseModel):
@@ -99,7 +104,7 @@ class Pack(_Model):
     """For schedule none: the period a hand run covers (default: by the schedule's kind, else month)."""
     at: str = Field("07:00", description="JST time of day the pack is made, HH:MM")
     reports: list[ReportEntry] = Field(min_length=1)
-    formats: list[Literal["html", "xlsx", "csv", "parquet"]] = Field(default_factory=lambda: ["html", "xlsx"])
+    formats: list[Format] = Field(default_factory=_default_formats)
     recipients: list[str] = Field(default_factory=list)
 
     @field_validator("at")
@@ -218,10 +223,10 @@ def _line_of(root: Any, loc: list[Any]) -> int:
     for part in loc:
         try:
             if isinstance(node, dict) and part in node:
-                line = node.lc.key(part)[0] + 1
+                line = node.lc.key(part)[0] + 1  # type: ignore[attr-defined]
                 node = node[part]
             elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                line = node.lc.item(part)[0] + 1
+                line = node.lc.item(part)[0] + 1  # type: ignore[attr-defined]
                 node = node[part]
             else:
                 break

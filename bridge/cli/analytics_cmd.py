@@ -13,10 +13,11 @@ app = typer.Typer(help="The analytics store (DuckDB): backfill, export, info.", 
 
 
 def _store(config: Path | None):  # type: ignore[no-untyped-def]
-    from bridge.analytics.store import AnalyticsStore
+    from bridge.analytics.store import AnalyticsStore, default_path
 
     settings = settings_or_exit(config)
-    return settings, AnalyticsStore(settings.analytics.path, memory_limit=settings.analytics.memory_limit,
+    path = settings.analytics.path or default_path(settings.data_dir)
+    return settings, AnalyticsStore(path, memory_limit=settings.analytics.memory_limit,
                                     threads=settings.analytics.threads)
 
 

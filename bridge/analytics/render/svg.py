@@ -22,7 +22,7 @@ def _finite(values: list[float]) -> list[float]:
 def _nice(maximum: float) -> float:
     if maximum <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(maximum))
+    power = 10.0 ** math.floor(math.log10(maximum))
     for step in (1, 2, 2.5, 5, 10):
         if maximum <= step * power:
             return step * power
