@@ -158,19 +158,6 @@ class OrdersSettings(_Section):
         "(while no stock/products run has succeeded since it was placed) before it is held as unknown")
 
 
-class MailSettings(_Section):
-    """SMTP for report packs and staff alerts; mail is off while host is empty."""
-
-    host: str | None = Field(None, description="SMTP server; report packs are written but not mailed when empty")
-    port: int = Field(587, ge=1, le=65535)
-    username: str | None = None
-    password: SecretStr | None = Field(None, description="Secret: BRIDGE_MAIL__PASSWORD or credential smtp_password")
-    security: Literal["starttls", "tls", "none"] = Field("starttls", description="tls = SMTPS (port 465)")
-    sender: str = Field("bridge@localhost", description="From: address of report and alert mails")
-    staff: tuple[str, ...] = Field((), description="Recipients of staff alerts (low stock)")
-    timeout: float = Field(30.0, gt=0)
-
-
 class AnalyticsSettings(_Section):
     enabled: bool = Field(True, description="Jobs feed the analytics store as they run (bridge/analytics)")
     path: Path | None = Field(None, description="DuckDB file; default DATA_DIR/analytics.duckdb")
@@ -201,7 +188,6 @@ class Settings(BaseSettings):
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
-    mail: MailSettings = Field(default_factory=MailSettings)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:

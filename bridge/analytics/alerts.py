@@ -74,7 +74,7 @@ async def check(context: Any, analytics: AnalyticsStore, day: date) -> list[Cros
             "product_code": item.product_code, "available": float(item.available),
             "reorder_point": round(item.reorder_point, 2), "suggested_order": item.suggested_order})
     mail_settings = getattr(context.settings, "mail", None)
-    if rules.low_stock.mail and mail_settings is not None and mail_settings.host and mail_settings.staff:
+    if rules.low_stock.mail and mail_settings is not None and mail_settings.smtp_host and mail_settings.staff:
         await _mail(mail_settings, crossed, day)
     return crossed
 

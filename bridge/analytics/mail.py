@@ -35,11 +35,10 @@ def message(sender: str, recipients: Sequence[str], subject: str, body: str,
 
 
 async def send(settings: Any, mail: EmailMessage) -> None:
-    """``settings`` is the config's ``mail`` section."""
-    if not settings.host:
-        raise MailNotConfigured("mail.host is empty: set mail.host (and mail.username / BRIDGE_MAIL__PASSWORD)")
+    """``settings`` is the config's ``mail`` section (smtp_host, smtp_port, starttls, username, password)."""
+    if not settings.smtp_host:
+        raise MailNotConfigured("mail.smtp_host is empty: set it (and mail.username / BRIDGE_MAIL__PASSWORD)")
     password = settings.password.get_secret_value() if settings.password else None
     await aiosmtplib.send(
-        mail, hostname=settings.host, port=settings.port, username=settings.username or None, password=password,
-        use_tls=settings.security == "tls", start_tls=settings.security == "starttls",
-        timeout=settings.timeout)
+        mail, hostname=settings.smtp_host, port=settings.smtp_port, username=settings.username or None,
+        password=password, start_tls=bool(settings.starttls), timeout=settings.timeout)

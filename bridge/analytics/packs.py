@@ -107,10 +107,10 @@ async def run_pack(settings: Any, rules: ReportRules, pack: Pack, period: Period
                                threads=settings.analytics.threads)
     done = await asyncio.to_thread(build, analytics, rules, pack, period, settings.analytics.reports_dir,
                                    campaign_rules=campaign_rules)
-    if mail and pack.recipients and settings.mail.host:
+    if mail and pack.recipients and settings.mail.smtp_host:
         await deliver(settings.mail, done)
     elif mail and pack.recipients:
-        log.warning("pack written, not mailed: mail.host is empty", pack=pack.id, folder=str(done.folder))
+        log.warning("pack written, not mailed: mail.smtp_host is empty", pack=pack.id, folder=str(done.folder))
     return done
 
 

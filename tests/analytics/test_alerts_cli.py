@@ -68,7 +68,8 @@ async def test_a_sku_crossing_its_reorder_point_alerts_once(tmp_path: Path) -> N
     events = Events()
     with smtp_server() as (inbox, port):
         settings = Settings(data_dir=tmp_path, rules_dir=RULES_DIR,
-                            mail={"host": "127.0.0.1", "port": port, "security": "none", "staff": ["soko@example.jp"]})
+                            mail={"smtp_host": "127.0.0.1", "smtp_port": port, "starttls": False,
+                                  "staff": ["soko@example.jp"]})
         context = Context(settings, events)
         before = metrics.STOCK_REORDER_ALERTS._value.get()
         # lead time 7 days × 10 a day = 70 (σ is 0 over the 30 days with demand, the other 60 days count as 0)

@@ -23,7 +23,7 @@ NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
 def _settings(shop, tmp_path: Path, port: int) -> Settings:
     return Settings(data_dir=tmp_path, rules_dir=RULES_DIR,
                     analytics={"path": shop.analytics.path, "reports_dir": tmp_path / "reports"},
-                    mail={"host": "127.0.0.1", "port": port, "security": "none", "sender": "bridge@example.jp",
+                    mail={"smtp_host": "127.0.0.1", "smtp_port": port, "starttls": False, "sender": "bridge@example.jp",
                           "staff": ["soko@example.jp"]})
 
 
