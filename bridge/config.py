@@ -35,6 +35,7 @@ CREDENTIAL_FILES: dict[str, tuple[str, ...]] = {
     "cscart_api_key": ("cscart", "api_key"),
     "cscart_hmac_secret": ("cscart", "hmac_secret"),
     "mqtt_password": ("mqtt", "password"),
+    "smtp_password": ("mail", "password"),
 }
 
 _config_path: ContextVar[Path | None] = ContextVar("bridge_config_path", default=None)
@@ -70,6 +71,7 @@ class JobsSettings(_Section):
     customer_prices: JobSettings = _job(3600)  # 得意先別単価 → the add-on (bridge/sync/catalog/customer_prices.py)
     shipping: JobSettings = _job(60)  # label files, result files, shipping mails (bridge/sync/shipping/job.py)
     campaigns: JobSettings = _job(300)  # campaigns.yaml → CS-Cart promotions (bridge/sync/campaigns/job.py)
+    reports: JobSettings = _job(300)  # report packs due, low-stock mails (bridge/sync/reports/job.py)
 
     def items(self) -> list[tuple[str, JobSettings]]:
         return [(name, getattr(self, name)) for name in type(self).model_fields]
@@ -181,6 +183,14 @@ class OrdersSettings(_Section):
         "checkout fields, or CS-Cart.jp's own (jp_order_delivery_info) on a store that has them")
 
 
+class AnalyticsSettings(_Section):
+    enabled: bool = Field(True, description="Jobs feed the analytics store as they run (bridge/analytics)")
+    path: Path | None = Field(None, description="DuckDB file; default DATA_DIR/analytics.duckdb")
+    reports_dir: Path | None = Field(None, description="Where report packs are written; default DATA_DIR/reports")
+    memory_limit: str = Field("1GB", description="DuckDB memory limit for reports and feeding")
+    threads: int = Field(2, ge=1, le=64, description="DuckDB threads")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -203,6 +213,7 @@ class Settings(BaseSettings):
     smile: SmileSettings = Field(default_factory=SmileSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     orders: OrdersSettings = Field(default_factory=OrdersSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
 
     @model_validator(mode="after")
     def _resolve_paths(self) -> Settings:
@@ -222,6 +233,14 @@ class Settings(BaseSettings):
             self.state_file = (base("state_file") / self.state_file).resolve()
         if not self.rules_dir.is_absolute():
             self.rules_dir = (base("rules_dir") / self.rules_dir).resolve()
+        if self.analytics.path is None:
+            self.analytics.path = self.data_dir / "analytics.duckdb"
+        elif not self.analytics.path.is_absolute():
+            self.analytics.path = (base("analytics") / self.analytics.path).resolve()
+        if self.analytics.reports_dir is None:
+            self.analytics.reports_dir = self.data_dir / "reports"
+        elif not self.analytics.reports_dir.is_absolute():
+            self.analytics.reports_dir = (base("analytics") / self.analytics.reports_dir).resolve()
         return self
 
     @property

@@ -45,6 +45,7 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "order_flagged": ("order_id", "flag", "detail"),
     "sync_requested": ("job", "accepted"),
     "campaign_changed": ("campaign_id", "event", "detail"),  # started | ended | disabled | usage_cap | repaired
+    "stock_below_reorder": ("product_code", "available", "reorder_point", "suggested_order"),
 }
 ENVELOPE = ("id", "kind", "at", "source")
 QOS = 1

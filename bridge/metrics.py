@@ -88,6 +88,18 @@ STOCK_GUARD_TRIPPED = Counter(
 STOCK_GUARD_HOLDING = Gauge(
     "bridge_stock_guard_holding", "1 while a stock file waits for `bridge sync stock --force`", registry=REGISTRY
 )
+STOCK_BELOW_REORDER = Gauge(
+    "bridge_stock_below_reorder", "SKUs whose stock + 発注残 is at or below their reorder point (bridge/analytics)",
+    registry=REGISTRY,
+)
+STOCK_REORDER_ALERTS = Counter(
+    "bridge_stock_reorder_alerts_total", "Low-stock alerts raised (a SKU crossing its reorder point)",
+    registry=REGISTRY,
+)
+REPORT_PACKS = Counter(
+    "bridge_report_packs_total", "Report packs made, by pack and outcome (written, mailed, failed)",
+    ["pack", "outcome"], registry=REGISTRY,
+)
 ORDERS_BY_STATE = Gauge(
     "bridge_orders_by_state", "Orders in the mirror by workflow state", ["state"], registry=REGISTRY
 )

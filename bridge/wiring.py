@@ -105,10 +105,11 @@ async def _addon_answers(client: Any) -> bool:
 
 def rule_files() -> tuple[Any, ...]:
     """Rules files an edge validates itself (the rules engine imports only the domain, so they are passed in)."""
+    from bridge.analytics.rules import load_report_rules
     from bridge.carriers.rules import load_shipping_rules
     from bridge.rules import RuleFile
 
-    return (RuleFile("shipping.yaml", load_shipping_rules),)
+    return (RuleFile("shipping.yaml", load_shipping_rules), RuleFile("reports.yaml", load_report_rules))
 
 
 def _open_rules(settings: Settings) -> RulesProvider:

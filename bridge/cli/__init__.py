@@ -34,6 +34,7 @@ class Entry:
 # Keep sorted by command name; adding a command is one line here.
 COMMANDS: dict[str, Entry] = {
     "addon": Entry("addon_cmd:app", N_("The smile_bridge CS-Cart add-on: lint and package it.")),
+    "analytics": Entry("analytics_cmd:app", N_("The analytics store: backfill, export a table, what it holds.")),
     "backup": Entry("backup_cmd:backup", N_("Copy the state file consistently, even while the daemon runs.")),
     "campaigns": Entry("campaigns_cmd:app", N_("Campaigns (rules/campaigns.yaml): state, next write, effect report.")),
     "carriers": Entry("carriers_cmd:app", N_("Carriers: label files, shipping-result files, tracking numbers.")),
@@ -41,6 +42,7 @@ COMMANDS: dict[str, Entry] = {
     "demo": Entry("demo_cmd:demo", N_("See the whole catalog flow against a simulated CS-Cart.")),
     "dlq": Entry("dlq:app", N_("Dead letters: writes that failed for good and wait for an operator.")),
     "orders": Entry("orders_cmd:app", N_("The orders mirror: history, resend to SMILE, listings.")),
+    "report": Entry("report_cmd:report", N_("Reports: sales, stock, customers, delivery, campaigns, forecasts, packs.")),
     "restore": Entry("backup_cmd:restore", N_("Replace the state file with a backup (daemon stopped).")),
     "rules": Entry("rules_cmd:app", N_("Check the ops-editable rules (rules/*.yaml).")),
     "run": Entry("run:run", N_("Run the daemon: sync jobs, dispatch the outbox, serve /metrics /readyz.")),

@@ -41,7 +41,7 @@ RULE_MODELS: dict[str, type[BaseModel]] = {
 
 # Rules files other packages validate, passed in as ``RuleFile``s by the composition root; without one the file is
 # left alone (not reported as unknown).
-EXTERNAL_FILES = ("shipping.yaml",)
+EXTERNAL_FILES = ("shipping.yaml", "reports.yaml")  # validated by bridge.carriers, bridge.analytics
 
 
 @dataclass(frozen=True, slots=True)

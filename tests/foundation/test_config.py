@@ -24,7 +24,8 @@ def test_defaults_match_the_system_plan(tmp_path: Path) -> None:
     settings = load_settings(None, data_dir=tmp_path)
     intervals = {name: job.interval for name, job in settings.jobs.items()}
     assert intervals == {"stock": 600, "prices": 3600, "customers": 86400, "products": 86400, "orders": 60,
-                         "drift": 86400, "customer_prices": 3600, "shipping": 60, "campaigns": 300}
+                         "drift": 86400, "customer_prices": 3600, "shipping": 60, "campaigns": 300,
+                         "reports": 300}
     assert settings.state_path == tmp_path / "state.sqlite3"
     assert settings.http.host == "127.0.0.1"
 

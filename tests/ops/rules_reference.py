@@ -26,11 +26,13 @@ END = "<!-- END generated -->"
 
 
 def rule_models() -> dict[str, type[BaseModel]]:
-    """Every rules file and its model: the engine's own and the ones other packages validate (shipping.yaml)."""
+    """Every rules file and its model: the engine's own and the ones other packages validate (shipping.yaml,
+    reports.yaml)."""
+    from bridge.analytics.rules import ReportRules
     from bridge.carriers.rules import ShippingRules
     from bridge.rules.loader import RULE_MODELS
 
-    return {**RULE_MODELS, "shipping.yaml": ShippingRules}
+    return {**RULE_MODELS, "shipping.yaml": ShippingRules, "reports.yaml": ReportRules}
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from typing import Any
 
 import structlog
 
+from bridge.analytics import hooks as analytics_hooks
 from bridge.cscart.textguard import TextGuard, TextGuardError
 from bridge.domain.customers import Customer
 from bridge.domain.time import business_date
@@ -165,6 +166,8 @@ class CustomersJob:
         options.progress.advance()
         if result.enqueued:
             ctx.wake_dispatcher()
+        if not options.dry_run:
+            await analytics_hooks.customers_read(ctx, list(customers.values()))
         return finish(JOB, result, options, started, text_mapped=len(desired.mapped),
                       unmatched=len(desired.unmatched))
 

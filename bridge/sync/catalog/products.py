@@ -18,6 +18,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from bridge.analytics import hooks as analytics_hooks
 from bridge.domain.catalog import Product
 from bridge.domain.time import business_date
 from bridge.rules.pricing import PricingRules, effective_prices
@@ -123,4 +124,6 @@ class ProductsJob:
         options.progress.advance()
         if result.enqueued:
             ctx.wake_dispatcher()
+        if not options.dry_run:
+            await analytics_hooks.products_read(ctx, list(products.values()))
         return finish(JOB, result, options, started, creates=len(creates), updates=len(computed.changes))

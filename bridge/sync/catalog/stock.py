@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 
 from bridge import metrics
+from bridge.analytics import hooks as analytics_hooks
 from bridge.domain.catalog import StockLevel
 from bridge.rules.stock import (
     GuardVerdict,
@@ -236,6 +237,7 @@ class StockJob:
                 await audit.write(tx, "bridge", "stock.applied", read.path.name,
                                   {"skus": computed.skus, "changed": result.changed, "forced": options.force})
         metrics.STOCK_GUARD_HOLDING.set(0)
+        await analytics_hooks.stock_read(ctx, read.records)
         options.progress.advance(1)
         if result.enqueued:
             ctx.wake_dispatcher()

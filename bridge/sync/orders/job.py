@@ -25,6 +25,7 @@ from typing import Any
 import structlog
 
 from bridge import metrics
+from bridge.analytics import hooks as analytics_hooks
 from bridge.domain.orders import Order, PaymentState, WorkflowState
 from bridge.domain.serialize import to_data
 from bridge.domain.time import iso
@@ -187,6 +188,7 @@ class OrdersJob:
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="changed").inc(cycle.mirrored)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="written").inc(written)
         self.ctx.wake_dispatcher()
+        await analytics_hooks.orders_changed(self.ctx)
         return result
 
     async def _check_letters(self, rules: OrderRules) -> frozenset[str]:

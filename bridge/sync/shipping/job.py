@@ -16,6 +16,7 @@ from __future__ import annotations
 import time as monotonic
 from datetime import datetime, time, timedelta
 
+from bridge.analytics import hooks as analytics_hooks
 from bridge.carriers.rules import Schedule
 from bridge.domain.time import JST, iso
 from bridge.store import cursors
@@ -121,6 +122,7 @@ class ShippingJob:
         result.enqueued = (len(exported.held) + len(exported.released) + sum(o.shipments for o in inbox.outcomes)
                            + len(notify.notified) + len(notify.completed))
         result.failed = sum(1 for item in processed if item.outcome in ("rejected", "too_large"))
+        await analytics_hooks.orders_changed(self.ctx)
         return finish(JOB, result, options, started, labelled=exported.labelled, shipped=shipped,
                       notified=len(notify.notified), completed=len(notify.completed), delayed=len(notify.delays))
 

@@ -1,0 +1,324 @@
+"""Feeding the analytics store: the orders mirror (incrementally, by cursors) and SMILE snapshots (changes only).
+
+The jobs call ``orders_from_state`` after they changed the orders mirror (orders, shipping) and ``stock`` /
+``products`` / ``customers`` with the records of the SMILE file they just applied; ``bridge analytics backfill``
+calls the very same functions over the whole mirror and the archived SMILE files. Every writer is idempotent: feeding
+the same rows twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bridge.analytics.store import AnalyticsStore
+from bridge.domain.catalog import Product, StockLevel
+from bridge.domain.customers import Customer
+from bridge.domain.time import JST, UTC
+
+BATCH = 20_000
+_PREPAID_STATES = {"unpaid", "paid"}
+
+
+@dataclass(slots=True)
+class FeedResult:
+    orders: int = 0
+    states: int = 0
+    shipments: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.orders} order(s), {self.states} state change(s), {self.shipments} shipment(s)"
+
+
+def _utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
+def payment_kind(payment_state: str | None, method: str) -> str:
+    """掛売 / 代引き / card / 先入金 from the mirror's payment state and the CS-Cart method name."""
+    lowered = method.lower()
+    if payment_state == "on_account" or "掛" in method:
+        return "on_account"
+    if payment_state == "cod" or "代引" in method or "代金引換" in method:
+        return "cod"
+    if payment_state == "authorised" or "カード" in method or "card" in lowered or "クレジット" in method:
+        return "card"
+    if payment_state in _PREPAID_STATES or "振込" in method or "入金" in method:
+        return "prepaid"
+    return "other"
+
+
+def order_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(order rows, line rows) for the analytics tables from state-store rows
+    (order_id, workflow_state, payment_state, data_json, updated_at)."""
+    orders: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
+    for order_id, state, payment_state, data_json, updated_at in rows:
+        data = json.loads(data_json)
+        placed = _utc(data["placed_at"])
+        local = placed.astimezone(JST)
+        shipping = data.get("shipping") or {}
+        billing = data.get("billing") or {}
+        extra = data.get("extra") or {}
+        campaigns = [c for c in str(extra.get("campaigns", "")).split(",") if c]
+        requested = data.get("delivery_date")
+        orders.append((
+            order_id, _naive(placed), _naive(local), local.date(), data.get("customer_code") or "",
+            data.get("user_id"), data.get("email") or "",
+            shipping.get("prefecture") or billing.get("prefecture") or "",
+            data.get("payment_method") or "", payment_kind(payment_state, data.get("payment_method") or ""),
+            bool(data.get("direct_ship")), campaigns, state, data.get("total") or "0",
+            data.get("subtotal") or "0", data.get("shipping_cost") or "0",
+            date.fromisoformat(requested) if requested else None, _naive(_utc(updated_at)),
+        ))
+        for number, line in enumerate(data.get("lines") or ()):
+            # decimals travel as text and DuckDB casts them: Python Decimal objects cost ten times more to convert
+            quantity, price = line["quantity"], line["unit_price"]
+            lines.append((order_id, number, line["product_code"], quantity, price,
+                          str(Decimal(quantity) * Decimal(price))))
+    return orders, lines
+
+
+ORDER_COLUMNS = ("order_id", "placed_at", "placed_local", "placed_day", "customer_code", "user_id", "email",
+                 "prefecture", "payment_method", "payment_kind", "direct_ship", "campaigns", "state", "total",
+                 "subtotal", "shipping_cost", "requested_day", "updated_at")
+LINE_COLUMNS = ("order_id", "line_no", "product_code", "quantity", "unit_price", "amount")
+
+
+def _frame(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    """Rows as a frame DuckDB scans; Decimals become text (cast back in SQL), which converts far faster."""
+    text = [c for c in columns if c in _CASTS and _CASTS[c].startswith("DECIMAL")]
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    for column in text:
+        if frame[column].dtype == object:
+            frame[column] = [None if v is None else str(v) for v in frame[column]]
+    return frame
+
+
+def write_orders(con: Any, orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> None:
+    """Upsert orders whole: their lines are replaced."""
+    if not orders:
+        return
+    con.register("new_orders", _frame(orders, ORDER_COLUMNS))
+    con.register("new_lines", _frame(lines, LINE_COLUMNS))
+    con.execute("BEGIN")
+    con.execute("DELETE FROM order_lines WHERE order_id IN (SELECT order_id FROM new_orders)")
+    con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM new_orders)")
+    con.execute(f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) SELECT {', '.join(_casts(ORDER_COLUMNS))} "
+                "FROM new_orders")
+    con.execute(f"INSERT INTO order_lines ({', '.join(LINE_COLUMNS)}) SELECT {', '.join(_casts(LINE_COLUMNS))} "
+                "FROM new_lines")
+    con.execute("COMMIT")
+    con.unregister("new_orders")
+    con.unregister("new_lines")
+
+
+_CASTS = {"total": "DECIMAL(14,2)", "subtotal": "DECIMAL(14,2)", "shipping_cost": "DECIMAL(14,2)",
+          "quantity": "DECIMAL(14,3)", "unit_price": "DECIMAL(14,2)", "amount": "DECIMAL(16,2)",
+          "campaigns": "VARCHAR[]", "requested_day": "DATE", "placed_day": "DATE", "cost_price": "DECIMAL(14,2)",
+          "standard_price": "DECIMAL(14,2)", "on_hand": "DECIMAL(14,3)", "allocated": "DECIMAL(14,3)",
+          "on_order": "DECIMAL(14,3)", "expected_on": "DATE", "day": "DATE", "credit_limit": "DECIMAL(14,0)",
+          "updated_day": "DATE", "user_id": "BIGINT"}
+
+
+def _casts(columns: Sequence[str]) -> list[str]:
+    return [f"CAST({c} AS {_CASTS[c]}) AS {c}" if c in _CASTS else c for c in columns]
+
+
+def _cursor(con: Any, name: str, default: str) -> str:
+    # fetchall, never fetchone: DuckDB keeps a result "unfinished" until a fetch returns nothing
+    rows = con.execute("SELECT value FROM feed_cursors WHERE name = ?", [name]).fetchall()
+    return rows[0][0] if rows else default
+
+
+def _set_cursor(con: Any, name: str, value: str) -> None:
+    con.execute("INSERT OR REPLACE INTO feed_cursors VALUES (?, ?)", [name, value])
+
+
+def _read_state(state_path: Path) -> sqlite3.Connection:
+    """A read-only connection to the state store (WAL: readers never block the daemon's writer)."""
+    connection = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True, timeout=30)
+    connection.execute("PRAGMA query_only = ON")
+    return connection
+
+
+def _chunks(cursor: sqlite3.Cursor) -> Iterator[list[Any]]:
+    while True:
+        rows = cursor.fetchmany(BATCH)
+        if not rows:
+            return
+        yield rows
+
+
+def orders_from_state(state_path: Path, analytics: AnalyticsStore) -> FeedResult:
+    """Copy what changed in the orders mirror since the last feed: orders (by updated_at), state changes and
+    shipments (by id). Blocking; jobs run it in a thread."""
+    result = FeedResult()
+    state = _read_state(state_path)
+    try:
+        with analytics.connect() as con:
+            since = _cursor(con, "orders.updated_at", "")
+            # rows stamped in the same instant as the cursor are read again: re-upserting them is harmless
+            cursor = state.execute(
+                "SELECT order_id, workflow_state, payment_state, data_json, updated_at FROM orders "
+                "WHERE updated_at >= ? ORDER BY updated_at", (since,))
+            newest = since
+            for rows in _chunks(cursor):
+                orders, lines = order_rows(rows)
+                write_orders(con, orders, lines)
+                result.orders += len(rows)
+                newest = max(newest, rows[-1][4])
+            _set_cursor(con, "orders.updated_at", newest)
+
+            last = int(_cursor(con, "order_transitions.id", "0"))
+            cursor = state.execute("SELECT id, order_id, to_state, at FROM order_transitions WHERE id > ? "
+                                   "ORDER BY id", (last,))
+            for rows in _chunks(cursor):
+                frame = _frame([(i, o, s, _naive(_utc(at))) for i, o, s, at in rows],
+                               ("transition_id", "order_id", "state", "entered_at"))
+                con.register("new_states", frame)
+                con.execute("INSERT OR REPLACE INTO order_states SELECT * FROM new_states")
+                con.unregister("new_states")
+                result.states += len(rows)
+                last = rows[-1][0]
+            _set_cursor(con, "order_transitions.id", str(last))
+
+            last = int(_cursor(con, "carrier_shipments.id", "0"))
+            if _has_table(state, "carrier_shipments"):
+                cursor = state.execute("SELECT id, order_id, carrier, tracking_number, shipped_at FROM "
+                                       "carrier_shipments WHERE id > ? ORDER BY id", (last,))
+                for rows in _chunks(cursor):
+                    shipped = [(i, o, c, t, _utc(at)) for i, o, c, t, at in rows]
+                    frame = _frame([(i, o, c, t, _naive(at), at.astimezone(JST).date()) for i, o, c, t, at in shipped],
+                                   ("shipment_id", "order_id", "carrier", "tracking_number", "shipped_at",
+                                    "shipped_day"))
+                    con.register("new_shipments", frame)
+                    con.execute("INSERT OR REPLACE INTO shipments SELECT shipment_id, order_id, carrier, "
+                                "tracking_number, shipped_at, CAST(shipped_day AS DATE) FROM new_shipments")
+                    con.unregister("new_shipments")
+                    result.shipments += len(rows)
+                    last = rows[-1][0]
+            _set_cursor(con, "carrier_shipments.id", str(last))
+    finally:
+        state.close()
+    return result
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
+        is not None
+
+
+# ---- SMILE snapshots ------------------------------------------------------------------------------------------
+
+STOCK_COLUMNS = ("product_code", "warehouse_code", "day", "on_hand", "allocated", "on_order", "expected_on")
+
+
+def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date) -> int:
+    """One 在庫 snapshot as of ``day`` (JST), compared with the last known figures (``stock_current``): a
+    ``stock_changes`` row for each SKU and warehouse that differs (a later snapshot of the same day replaces that
+    day's row), and a row of zeros for one that left the file. Returns how many differed (0 when the same snapshot
+    is fed again). The cost is one pass over the snapshot, however long the history."""
+    rows = [(s.product_code, s.warehouse_code, day, s.on_hand, s.allocated, s.on_order, s.expected_on)
+            for s in levels]
+    if not rows:
+        return 0
+    return stock_frame(analytics, _frame(rows, STOCK_COLUMNS), day)
+
+
+def stock_frame(analytics: AnalyticsStore, frame: pd.DataFrame, day: date) -> int:
+    """``stock`` for a snapshot already in columns (``STOCK_COLUMNS``; decimals as text or numbers)."""
+    with analytics.connect() as con:
+        con.register("snapshot", frame)
+        con.execute("BEGIN")
+        con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT " + ", ".join(_casts(STOCK_COLUMNS)) +
+                    " FROM snapshot")
+        con.unregister("snapshot")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE changed AS
+            SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
+            WHERE c.product_code IS NULL OR s.on_hand <> c.on_hand OR s.allocated <> c.allocated
+               OR s.on_order <> c.on_order OR s.expected_on IS DISTINCT FROM c.expected_on
+            UNION ALL
+            SELECT c.product_code, c.warehouse_code, CAST(? AS DATE), 0, 0, 0, NULL
+            FROM stock_current c ANTI JOIN snap s USING (product_code, warehouse_code)
+            WHERE c.on_hand <> 0 OR c.allocated <> 0 OR c.on_order <> 0""", [day])
+        written = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
+        con.execute("DELETE FROM stock_changes WHERE day = ? AND (product_code, warehouse_code) IN "
+                    "(SELECT product_code, warehouse_code FROM changed)", [day])
+        con.execute("INSERT INTO stock_changes SELECT * FROM changed")
+        con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
+        con.execute("DROP TABLE snap")
+        con.execute("DROP TABLE changed")
+        con.execute("COMMIT")
+    return int(written)
+
+
+PRODUCT_COLUMNS = ("product_code", "name", "category_code", "maker_name", "cost_price", "standard_price",
+                   "updated_day")
+
+
+def products(analytics: AnalyticsStore, items: Iterable[Product], day: date) -> int:
+    """商品マスター: attributes now, and a price_history row for each product whose cost or price changed."""
+    rows = [(p.code, p.name, p.category_code, p.maker_name, p.cost_price, p.standard_price, day) for p in items]
+    if not rows:
+        return 0
+    with analytics.connect() as con:
+        con.register("incoming", _frame(rows, PRODUCT_COLUMNS))
+        con.execute("CREATE OR REPLACE TEMP TABLE incoming_products AS SELECT "
+                    + ", ".join(_casts(PRODUCT_COLUMNS)) + " FROM incoming")
+        con.unregister("incoming")
+        con.execute("BEGIN")
+        changed = con.execute("""
+            INSERT OR REPLACE INTO price_history
+            SELECT i.product_code, i.updated_day, i.cost_price, i.standard_price FROM incoming_products i
+            LEFT JOIN (SELECT product_code, arg_max_null(cost_price, day) AS cost_price,
+                              arg_max_null(standard_price, day) AS standard_price
+                       FROM price_history WHERE day <= (SELECT MAX(updated_day) FROM incoming_products)
+                       GROUP BY product_code) h USING (product_code)
+            WHERE h.product_code IS NULL OR i.cost_price IS DISTINCT FROM h.cost_price
+               OR i.standard_price IS DISTINCT FROM h.standard_price""").fetchall()[0][0]
+        con.execute("INSERT OR REPLACE INTO products SELECT * FROM incoming_products")
+        con.execute("COMMIT")
+        con.execute("DROP TABLE incoming_products")
+    return int(changed)
+
+
+CUSTOMER_COLUMNS = ("customer_code", "name", "prefecture", "customer_group", "credit_limit", "suspended",
+                    "updated_day")
+
+
+def customer_group(customer: Customer) -> str:
+    if customer.rate_percent is not None:
+        return f"掛率{customer.rate_percent.normalize():f}%"
+    if customer.price_rank:
+        return f"ランク{customer.price_rank}"
+    return "標準"
+
+
+def customers(analytics: AnalyticsStore, items: Iterable[Customer], day: date) -> int:
+    rows = [(c.code, c.name, c.address.prefecture, customer_group(c), c.credit_limit, c.suspended, day)
+            for c in items]
+    if not rows:
+        return 0
+    with analytics.connect() as con:
+        con.register("incoming", _frame(rows, CUSTOMER_COLUMNS))
+        con.execute("INSERT OR REPLACE INTO customers SELECT " + ", ".join(_casts(CUSTOMER_COLUMNS))
+                    + " FROM incoming")
+        con.unregister("incoming")
+    return len(rows)

@@ -1,0 +1,83 @@
+"""What the jobs call to feed the analytics store: one line at the job's side, the logic here.
+
+Analytics never stops a job: a failure to feed is logged (and the next feed catches up, since orders are fed by
+cursor from the state store); it never fails the run that called it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import structlog
+
+from bridge.analytics import feed
+from bridge.analytics.store import AnalyticsStore
+from bridge.domain.time import business_date, utcnow
+
+log = structlog.get_logger("bridge.analytics")
+
+
+_STORES: dict[tuple[Any, ...], AnalyticsStore] = {}
+
+
+def store_for(settings: Any) -> AnalyticsStore | None:
+    """The analytics store of these settings (one object per file and limits, so its schema is checked once)."""
+    section = getattr(settings, "analytics", None)
+    if section is None or not section.enabled or section.path is None:
+        return None
+    key = (section.path, section.memory_limit, section.threads)
+    found = _STORES.get(key)
+    if found is None:
+        found = _STORES[key] = AnalyticsStore(section.path, memory_limit=section.memory_limit,
+                                              threads=section.threads)
+    return found
+
+
+async def _run(what: str, function: Any, *args: Any) -> Any:
+    try:
+        return await asyncio.to_thread(function, *args)
+    except Exception as error:  # noqa: BLE001 - analytics must never fail the job that feeds it
+        log.warning("analytics feed failed; the job is not affected", what=what, error=str(error))
+        return None
+
+
+async def orders_changed(context: Any) -> None:
+    """After a job changed the orders mirror (orders, shipping): copy what changed."""
+    analytics = store_for(context.settings)
+    if analytics is not None:
+        await _run("orders", feed.orders_from_state, context.store.path, analytics)
+
+
+def _today(context: Any) -> date:
+    clock = getattr(context, "clock", None)
+    return business_date(clock.now() if clock is not None else utcnow())
+
+
+async def stock_read(context: Any, levels: Sequence[Any]) -> None:
+    """After the stock job applied a 在庫 file: the day's stock (changes only), then the low-stock check."""
+    analytics = store_for(context.settings)
+    if analytics is None:
+        return
+    day = _today(context)
+    await _run("stock", feed.stock, analytics, levels, day)
+    from bridge.analytics import alerts
+
+    try:
+        await alerts.check(context, analytics, day)
+    except Exception as error:  # noqa: BLE001 - see the module docstring
+        log.warning("low-stock check failed; the job is not affected", error=str(error))
+
+
+async def products_read(context: Any, products: Sequence[Any]) -> None:
+    analytics = store_for(context.settings)
+    if analytics is not None:
+        await _run("products", feed.products, analytics, products, _today(context))
+
+
+async def customers_read(context: Any, customers: Sequence[Any]) -> None:
+    analytics = store_for(context.settings)
+    if analytics is not None:
+        await _run("customers", feed.customers, analytics, customers, _today(context))
