@@ -53,6 +53,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "BridgeStockGuardTripped": (
         N_("The stock mass-change guard held a stock file"),
         N_("Too many stock levels would change at once. Check the file; apply it with bridge sync stock --force.")),
+    "BridgeStockBelowReorder": (
+        N_("{{ $value }} SKU(s) at or below their reorder point"),
+        N_("Order from the supplier: bridge report stock lists the SKUs with a suggested quantity.")),
     "BridgeOrderNotConfirmed": (
         N_("{{ $value }} order(s) sent to SMILE are not confirmed by it"),
         N_("SMILE did not import the order file in time. Check the SMILE import and the outbox folder.")),

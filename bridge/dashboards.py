@@ -48,6 +48,7 @@ TITLES: dict[int, str] = {
     25: N_("Uptime"),
     26: N_("Version"),
     27: N_("Rules in force"),
+    29: N_("SKUs below reorder point"),
 }
 VARIABLE_LABELS: dict[str, str] = {"datasource": N_("Data source"), "instance": N_("Bridge"), "sync_job": N_("Job")}
 
