@@ -4,6 +4,8 @@ The store ends with the add-on installed (the other live tests need it)."""
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import subprocess
 import sys
@@ -75,10 +77,11 @@ async def test_a_broken_add_on_is_refused_with_the_reason(live_store: LiveStore,
         done = bridge_addon(live_store, "install", "--from", str(broken))
         assert done.returncode == 1, done.stdout + done.stderr
         assert "is not installed correctly" in done.stderr
-        assert 'Class "SmileBridge\\StatusLetterPicker" not found' in done.stdout
-        assert "installed but not active (status 'D'" in done.stdout
-        assert report(live_store).addon == {"status": "D", "version": "1.0.0"}
+        # the first class install.php or func.php needs and cannot load, named by CS-Cart's console
+        assert re.search(r'(Class|Interface) "SmileBridge\\\w+" not found', done.stdout), done.stdout
+        # where CS-Cart stops depends on which class is loaded first: the add-on is left disabled or not registered
+        assert (report(live_store).addon or {}).get("status") != "A"
     finally:
         done = bridge_addon(live_store, "install")  # the good copy repairs the store
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "installed incompletely" in done.stdout
+    assert report(live_store).addon == {"status": "A", "version": "1.0.0"}

@@ -74,8 +74,10 @@ async def test_products_stock_and_prices_jobs_on_a_real_store(live_store: LiveSt
         result = await run(settings, "stock")
         assert getattr(result, "failed") == 0, getattr(result, "notes")
         levels = {s.product_code: max(0, int(s.on_hand - s.allocated)) for s in stock}
+        assert levels, "the generated 在庫 file has no rows"
         for code, product_id in by_code.items():
-            assert await live.amount(product_id) == levels[code], code
+            if code in levels:  # the generator leaves some products without a 在庫 row, as SMILE exports do
+                assert await live.amount(product_id) == levels[code], code
 
         renamed = [replace(p, name=f"改名 {live.tag} {i}") for i, p in enumerate(products)]
         deliver(settings, "products", renamed, 3)

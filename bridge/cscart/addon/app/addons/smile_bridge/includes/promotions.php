@@ -101,6 +101,9 @@ function fn_smile_bridge_promotion_weekday(): string
  */
 function fn_smile_bridge_get_order_info(&$order, $additional_data): void
 {
+    if (empty($order) || !is_array($order) || empty($order['order_id'])) {
+        return;  // no such order: anything added here would turn CS-Cart's 404 into a 200 with our fields
+    }
     fn_smile_bridge_delivery_order_info($order);  // お届け希望日 / 時間帯 (includes/delivery.php)
     if (empty($order['promotions']) || !is_array($order['promotions'])) {
         $order['smile_bridge_promotions'] = [];
