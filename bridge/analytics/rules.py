@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bridge.errors import ConfigError
+from bridge.rules.yamlfile import read_rules_yaml
 
 FORMATS = ("html", "xlsx", "csv", "parquet")
 Format = Literal["html", "xlsx", "csv", "parquet"]
@@ -148,23 +149,8 @@ class ReportRules(_Model):
 
 def load_report_rules(path: Path | str) -> ReportRules:
     """Read and validate ``rules/reports.yaml``; every problem names file, line and key."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: report rules not found") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
-    try:
-        root = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise ConfigError(f"{path}{f':{mark.line + 1}' if mark else ''}: not valid YAML: {exc.problem}") from None
-    except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    root = read_rules_yaml(path, "report rules")
     if root is None:
         return ReportRules()
     if not isinstance(root, dict):

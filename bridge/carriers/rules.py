@@ -28,6 +28,7 @@ from bridge.carriers.tracking import DEFAULT_TRACKING_URLS
 from bridge.domain.customers import Address
 from bridge.domain.orders import Order
 from bridge.errors import ConfigError
+from bridge.rules.yamlfile import read_rules_yaml
 
 CarrierName = Literal["yamato", "sagawa", "japanpost"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -367,24 +368,8 @@ class ShippingRules(_Model):
 
 def load_shipping_rules(path: Path | str) -> ShippingRules:
     """Read and validate ``rules/shipping.yaml``; raises ``ConfigError`` naming file, line and key."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: shipping rules not found") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
-    try:
-        root = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: not valid YAML: {exc.problem}") from None
-    except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    root = read_rules_yaml(path, "shipping rules")
     if not isinstance(root, dict):
         raise ConfigError(f"{path}: the top level must be a mapping (shipper:, methods:, carriers: …)")
     try:
