@@ -90,6 +90,10 @@ async def test_events_carry_the_documented_envelope_and_survive_a_broker_restart
 
 
 async def test_queue_keeps_the_newest_events_while_disconnected(broker: Broker) -> None:
+    # the listener's persistent session exists before the outage: the bridge may reconnect and deliver before the
+    # listener is back, and the broker (persistence on) keeps those QoS 1 messages for it
+    async with listener(broker):
+        pass
     broker.stop()
     events = MqttEvents(settings_for(broker, queue_size=2))
     runner = asyncio.create_task(events.run())
@@ -98,6 +102,7 @@ async def test_queue_keeps_the_newest_events_while_disconnected(broker: Broker) 
             await events.publish("job_recovered", {"job": job, "failures": 1})
         assert events.pending == 2
         broker.start()
+        await asyncio.sleep(1.5)  # RACE-PROBE
         async with listener(broker) as sub:
             received = [(await next_event(sub, "job_recovered"))["job"] for _ in range(2)]
         assert received == ["b", "c"]
