@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -56,18 +56,32 @@ async def test_an_order_event_wakes_the_daemon_and_the_order_is_mirrored_within_
             await bind_catalog(daemon.store, sim)
             sim.addon.daemon_url = f"http://127.0.0.1:{daemon.http.port}"
             orders_job = daemon.scheduler.coordinators["orders"]
-            while orders_job.runs < 1:  # the first scheduled run (safety poll included); the next is an hour away
-                await asyncio.sleep(0.02)
+            async def until(ready: Callable[[], Awaitable[bool]], what: str, seconds: float = 30.0) -> None:
+                # a lost wake-up (the POST timed out on a loaded machine) would otherwise wait for the hourly poll
+                deadline = time.monotonic() + seconds
+                while not await ready():
+                    assert time.monotonic() < deadline, f"{what} not within {seconds} s; wake-ups: {sim.addon.wake_ups}"
+                    await asyncio.sleep(0.01)
+
+            async def first_run_done() -> bool:  # the first scheduled run (safety poll included)
+                return orders_job.runs >= 1 and not orders_job.running
+
+            await until(first_run_done, "the first scheduled run")
             latencies = []
             for _ in range(3):
                 runs = orders_job.runs
                 placed = time.monotonic()
                 order_id = await place(sim)
-                while await mirrored(daemon.store, order_id) is None:
-                    await asyncio.sleep(0.01)
+
+                async def is_mirrored(order_id: int = order_id) -> bool:
+                    return await mirrored(daemon.store, order_id) is not None
+
+                async def pushed_run_done(runs: int = runs) -> bool:  # the push ran it: its interval is an hour
+                    return orders_job.runs != runs and not orders_job.running
+
+                await until(is_mirrored, f"order {order_id} mirrored")
                 latencies.append(time.monotonic() - placed)
-                while orders_job.runs == runs or orders_job.running:  # the push ran it: its interval is an hour
-                    await asyncio.sleep(0.01)
+                await until(pushed_run_done, f"the run woken for order {order_id}")
             assert max(latencies) < 1.0, latencies
             assert all(status == 202 for status in sim.addon.wake_ups)
             # runs after the first read the feed, not the polling window
