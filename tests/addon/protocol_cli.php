@@ -12,6 +12,8 @@ use SmileBridge\Decimal;
 use SmileBridge\EventSerializer;
 use SmileBridge\HmacSigner;
 use SmileBridge\InvalidBatchItem;
+use SmileBridge\MailContext;
+use SmileBridge\MailRequest;
 use SmileBridge\PriceSelector;
 use SmileBridge\BatchRejected;
 use SmileBridge\StatusLetterPicker;
@@ -89,6 +91,22 @@ if (isset($request['batch_items'])) {
         } catch (InvalidBatchItem $exc) {
             $out['batch_items'][] = ['code' => 'invalid', 'id' => BatchValidator::clientId($item), 'message' => $exc->getMessage()];
         }
+    }
+}
+foreach ($request['mail_context'] ?? [] as $case) {
+    try {
+        $out['mail_context'][] = MailContext::build($case['kind'], $case['order'], $case['shipments'], $case['carriers'],
+            $case['method'], $case['values'], new \DateTimeImmutable('@' . $case['now']));
+    } catch (\InvalidArgumentException $exc) {
+        $out['mail_context'][] = ['error' => $exc->getMessage()];
+    }
+}
+foreach ($request['mail_request'] ?? [] as $body) {
+    try {
+        $parsed = MailRequest::parse($body);
+        $out['mail_request'][] = [$parsed->orderId, $parsed->kind, $parsed->key, $parsed->values];
+    } catch (\InvalidArgumentException $exc) {
+        $out['mail_request'][] = ['error' => $exc->getMessage()];
     }
 }
 echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);

@@ -1,6 +1,6 @@
 """The store's outgoing mails, captured by an SMTP sink on 127.0.0.1 set as the store's SMTP server: the 出荷通知
-mail an order gets when the bridge moves it to 出荷通知済 (the only add-on status that notifies the customer), after
-a shipment with its carrier and tracking number."""
+mail an order gets when the bridge moves it to 出荷通知済 (the add-on's Japanese template with the carrier's name,
+the tracking number and URL), after a shipment with its carrier and tracking number."""
 
 from __future__ import annotations
 
@@ -63,8 +63,12 @@ async def test_the_shipping_notified_mail_names_the_status_carrier_and_tracking(
             mails = [m for m in sink.messages if str(order_id) in sink.text_of(m)]
             assert mails, f"no mail for order {order_id}; got {[m.get('Subject') for m in sink.messages]}"
             text = "\n".join(sink.text_of(m) for m in mails)
-            assert "出荷通知済" in text, text[:2000]
+            # The add-on's 出荷通知 template (resources/email_templates.xml) replaces the status mail of 出荷通知済.
+            assert "出荷のお知らせ" in text, text[:2000]
             assert any(m["To"] and f"order-{live.tag}@example.jp" in m["To"] for m in mails)
             assert tracking in text, "the tracking number is not in the 出荷通知 mail"
+            assert "ヤマト運輸" in text, "the carrier's name is not in the 出荷通知 mail"
+            assert f"https://jizen.kuronekoyamato.co.jp/jizen/servlet/crjz.b.NQ0010?id={tracking}" in text, \
+                "the tracking URL is not in the 出荷通知 mail"
         finally:
             await asyncio.to_thread(mailer, old)

@@ -28,6 +28,7 @@ from bridge.cscart import addon_protocol as proto
 from bridge.cscart.sim import addon_batch as batch
 from bridge.cscart.sim.addon_columns import ORDER_COLUMNS, PRODUCT_COLUMNS, USER_COLUMNS, stored
 from bridge.cscart.sim.api import ApiCall, ApiError, Result
+from bridge.cscart.sim.mail import SimMail
 from bridge.cscart.sim.products import _replace_tiers
 from bridge.cscart.sim.state import SimState, SimStatus, money
 
@@ -74,6 +75,9 @@ class AddonState:
     managed_promotions: dict[str, tuple[int, str]] = field(default_factory=dict)  # sim/promotions.py
     refuse_products: set[int] = field(default_factory=set)  # fn_update_product returns false for these (faults)
     wake_ups: list[int | str] = field(default_factory=list)  # HTTP status of each wake-up, or the error
+    mails: list[SimMail] = field(default_factory=list)  # the customer mails sent (sim/mail.py)
+    mail_keys: dict[str, int] = field(default_factory=dict)  # ?:smile_bridge_mails: key → sent_at
+    disabled_mails: set[str] = field(default_factory=set)  # kinds whose template staff disabled
     _clock: Any = None
     _pending_wake: int = 0
     _wake_tasks: set[asyncio.Task[None]] = field(default_factory=set)

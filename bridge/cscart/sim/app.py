@@ -14,7 +14,17 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler as WebHandler
 
-from bridge.cscart.sim import addon, orders, products, promotions, shipments, statuses, storefront, users
+from bridge.cscart.sim import (
+    addon,
+    mail,
+    orders,
+    products,
+    promotions,
+    shipments,
+    statuses,
+    storefront,
+    users,
+)
 from bridge.cscart.sim.api import ApiCall, ApiError, Handler, Result, decode_body, json_response, parse_query
 from bridge.cscart.sim.faults import FaultConfig
 from bridge.cscart.sim.state import SimState
@@ -52,6 +62,7 @@ ADDON_ENTITIES: dict[str, Entity] = {
                                   addon.events_refused, forbidden=frozenset({"POST", "DELETE"})),
     "smile_bridge_batch": Entity(addon.batch_other, addon.batch_create, addon.batch_other, addon.batch_other),
     "smile_bridge_promotions": Entity(promotions.index, promotions.refused, promotions.update, promotions.refused),
+    "smile_bridge_mails": Entity(mail.mails_other, mail.mails_create, mail.mails_other, mail.mails_other),
 }
 
 

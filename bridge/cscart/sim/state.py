@@ -292,6 +292,10 @@ class SimState:
             count_usage(self, order, before, to)
         if self.addon is not None:  # the add-on's change_order_status_post hook
             self.addon.record("order.status_changed", order.order_id, {"status_from": before, "status_to": to})
+            if not php_empty(flags.get("notify_user")):  # the customer's status mail (the add-on's templates)
+                from bridge.cscart.sim.mail import on_status_mail
+
+                on_status_mail(self, order, to)
         return to
 
     def _can_decrement(self, order: SimOrder) -> bool:

@@ -25,5 +25,7 @@ fn_register_hooks(
     'pre_place_order',
     // Campaigns: each applied promotion's amounts on the order (includes/promotions.php); お届け希望日 / 時間帯 from
     // CS-Cart.jp's fields when delivery_source is cscart_jp (includes/delivery.php).
-    'get_order_info'
+    'get_order_info',
+    // The Japanese customer mails: the add-on's templates for its statuses and the {{ smile.* }} values.
+    'mailer_create_message_before'
 );
