@@ -3,7 +3,11 @@
 Definitions (the tests recompute them from the seed):
 * sales = Σ quantity × unit price of the lines of orders placed in the period (JST), cancelled orders excluded;
 * cost = Σ quantity × 原価 in force on the order's day (price_history as of that day, else the product's cost now);
-* gross margin and margin rate are over the lines whose cost is known (``cost_unknown_lines`` counts the rest).
+* gross margin and margin rate are over the lines whose cost is known (``cost_unknown_lines`` counts the rest);
+* returns (返品) are netted on their own JST day: a returned product counts as a negative line of its order (the
+  order's customer, prefecture, payment and 直送; the cost in force on the order's day), so ``sales``, ``quantity``,
+  ``cost`` and ``margin`` are net, ``returns`` is the amount credited, ``gross_sales`` = sales + returns; returns
+  of cancelled orders are ignored; ``orders`` counts the orders placed in the period.
 """
 
 from __future__ import annotations
@@ -37,12 +41,23 @@ PAYMENT_LABELS = {"on_account": "掛売", "prepaid": "先入金", "card": "カ�
 LINES_SQL = """
     SELECT o.order_id, o.placed_day, o.customer_code, o.prefecture, o.payment_kind, o.direct_ship,
            l.product_code, l.quantity, l.amount,
-           l.quantity * coalesce(h.cost_price, p.cost_price) AS cost
+           l.quantity * coalesce(h.cost_price, p.cost_price) AS cost, FALSE AS is_return
     FROM orders o
     JOIN order_lines l ON l.order_id = o.order_id
     LEFT JOIN products p ON p.product_code = l.product_code
     ASOF LEFT JOIN price_history h ON h.product_code = l.product_code AND o.placed_day >= h.day
-    WHERE o.state <> 'cancelled' AND o.placed_day BETWEEN ? AND ?
+    WHERE o.state <> 'cancelled' AND o.placed_day BETWEEN $start AND $end
+    UNION ALL
+    SELECT r.order_id, r.returned_day, coalesce(o.customer_code, r.customer_code), coalesce(o.prefecture, ''),
+           coalesce(o.payment_kind, 'other'), coalesce(o.direct_ship, FALSE),
+           r.product_code, -r.quantity, -r.amount,
+           -r.quantity * coalesce(h.cost_price, p.cost_price) AS cost, TRUE AS is_return
+    FROM (SELECT r.*, coalesce(o.placed_day, r.returned_day) AS cost_day FROM returns r
+          LEFT JOIN orders o ON o.order_id = r.order_id
+          WHERE r.returned_day BETWEEN $start AND $end AND coalesce(o.state, '') <> 'cancelled') r
+    LEFT JOIN orders o ON o.order_id = r.order_id
+    LEFT JOIN products p ON p.product_code = r.product_code
+    ASOF LEFT JOIN price_history h ON h.product_code = r.product_code AND r.cost_day >= h.day
 """
 
 
@@ -52,9 +67,11 @@ def _aggregate(con: Any, by: str, period: Period) -> dict[str, dict[str, Any]]:
         WITH lines AS ({LINES_SQL})
         SELECT {key.replace('l.', 'x.').replace('o.', 'x.')} AS key,
                {label.replace('o.', 'x.')} AS label,
-               count(DISTINCT x.order_id) AS orders, sum(x.quantity) AS quantity, sum(x.amount) AS sales,
-               sum(x.cost) AS cost, sum(CASE WHEN x.cost IS NOT NULL THEN x.amount END) AS costed_sales,
-               count(*) FILTER (WHERE x.cost IS NULL) AS unknown
+               count(DISTINCT x.order_id) FILTER (WHERE NOT x.is_return) AS orders, sum(x.quantity) AS quantity,
+               sum(x.amount) AS sales, sum(x.cost) AS cost,
+               sum(CASE WHEN x.cost IS NOT NULL THEN x.amount END) AS costed_sales,
+               count(*) FILTER (WHERE x.cost IS NULL AND NOT x.is_return) AS unknown,
+               coalesce(-sum(x.amount) FILTER (WHERE x.is_return), 0) AS returns
         FROM lines x
         LEFT JOIN products p ON p.product_code = x.product_code
         LEFT JOIN customers c ON c.customer_code = x.customer_code
@@ -62,12 +79,13 @@ def _aggregate(con: Any, by: str, period: Period) -> dict[str, dict[str, Any]]:
         GROUP BY 1, 2
     """
     out: dict[str, dict[str, Any]] = {}
-    for k, lab, orders, quantity, sales, cost, costed, unknown in con.execute(sql, [period.start, period.end]).fetchall():
+    rows = con.execute(sql, {"start": period.start, "end": period.end}).fetchall()
+    for k, lab, orders, quantity, sales, cost, costed, unknown, returns in rows:
         if by == "payment":
             lab = PAYMENT_LABELS.get(k, k)
         out[k] = {"label": lab, "orders": orders, "quantity": quantity, "sales": sales, "cost": cost,
                   "margin": (costed - cost) if cost is not None and costed is not None else None,
-                  "costed_sales": costed, "unknown": unknown}
+                  "costed_sales": costed, "unknown": unknown, "returns": returns}
     return out
 
 
@@ -79,6 +97,7 @@ COLUMNS = (
     Column("previous_sales", "前期売上 / previous period", "yen"), Column("change", "前期比 / vs previous", "pct"),
     Column("year_ago_sales", "前年同期売上 / a year ago", "yen"), Column("yoy", "前年比 / vs a year ago", "pct"),
     Column("cost_unknown_lines", "原価不明行 / lines without cost", "int"),
+    Column("returns", "返品 / returns", "yen"),
 )
 
 
@@ -109,7 +128,7 @@ def sales(con: Any, params: Params) -> Report:
         ago = year_ago.get(key, {}).get("sales")
         rows.append((key, v["label"], v["orders"], v["quantity"], v["sales"], v["cost"], v["margin"],
                      _ratio(v["margin"], v["costed_sales"]), _ratio(v["sales"], total_sales), before,
-                     _change(v["sales"], before), ago, _change(v["sales"], ago), v["unknown"]))
+                     _change(v["sales"], before), ago, _change(v["sales"], ago), v["unknown"], v["returns"]))
     chronological = by in ("day", "week", "month")
     rows.sort(key=(lambda r: r[0]) if chronological else (lambda r: (-number(r[4]), r[0])))
     if params.top and not chronological:
@@ -124,7 +143,7 @@ def sales(con: Any, params: Params) -> Report:
     summary_rows = [(
         totals["orders"], totals["sales"], totals["cost"], totals["margin"], _ratio(totals["margin"], totals["costed"]),
         prev_totals["sales"], _change(totals["sales"], prev_totals["sales"]), ytd["sales"], ytd_before["sales"],
-        _change(ytd["sales"], ytd_before["sales"]),
+        _change(ytd["sales"], ytd_before["sales"]), totals["returns"],
     )]
     summary_table = Table("sales_total", "売上合計 / totals", (
         Column("orders", "受注件数 / orders", "int"), Column("sales", "売上 / sales", "yen"),
@@ -132,7 +151,8 @@ def sales(con: Any, params: Params) -> Report:
         Column("margin_rate", "粗利率 / margin rate", "pct"), Column("previous_sales", "前期売上", "yen"),
         Column("change", "前期比", "pct"), Column("ytd_sales", "年初来売上 / year to date", "yen"),
         Column("ytd_last_year", "前年同期年初来 / YTD a year ago", "yen"),
-        Column("ytd_change", "年初来前年比 / YTD vs a year ago", "pct")), summary_rows)
+        Column("ytd_change", "年初来前年比 / YTD vs a year ago", "pct"),
+        Column("returns", "返品 / returns", "yen")), summary_rows)
     chart_rows = rows[:20]
     chart = Chart(f"売上 ({by}別)", "line" if chronological else "bar", [str(r[1] or r[0]) for r in chart_rows],
                   {"売上": [number(r[4]) for r in chart_rows], "粗利": [number(r[6]) for r in chart_rows]})
@@ -145,10 +165,10 @@ def sales(con: Any, params: Params) -> Report:
 def _totals(groups: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """From the one-group aggregate (by "all"), so an order split over products is counted once."""
     sums = {name: sum(number(v[name]) for v in groups.values() if v[name] is not None)
-            for name in ("sales", "cost", "costed_sales")}
+            for name in ("sales", "cost", "costed_sales", "returns")}
     margin = sums["costed_sales"] - sums["cost"]
     return {"orders": sum(v["orders"] for v in groups.values()), "sales": sums["sales"], "cost": sums["cost"],
-            "margin": margin, "costed": sums["costed_sales"]}
+            "margin": margin, "costed": sums["costed_sales"], "returns": sums["returns"]}
 
 
 def _pct(value: float | None, *, signed: bool = False) -> str:
