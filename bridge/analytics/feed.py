@@ -224,6 +224,83 @@ def _has_table(connection: sqlite3.Connection, name: str) -> bool:
         is not None
 
 
+# ---- returns (返品) ----------------------------------------------------------------------------------------
+
+RETURN_COLUMNS = ("return_id", "order_id", "customer_code", "product_code", "quantity", "amount", "returned_at",
+                  "returned_day", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedItem:
+    """One product of a return: what the returns flow hands to ``record_returns``."""
+
+    return_id: str  # the return's id in the shop (CS-Cart rma return_id); with product_code, the row's key
+    order_id: int
+    customer_code: str  # 得意先コード ('' when unknown)
+    product_code: str
+    quantity: Decimal  # units returned, > 0
+    amount: Decimal  # money credited for them, >= 0 (priced as the order line)
+    returned_at: datetime  # when the return was accepted; timezone-aware
+    reason: str = ""
+
+
+def _checked(item: ReturnedItem) -> ReturnedItem:
+    problems = []
+    if not str(item.return_id).strip():
+        problems.append("return_id is empty")
+    if not str(item.product_code).strip():
+        problems.append("product_code is empty")
+    if not Decimal(item.quantity) > 0:
+        problems.append(f"quantity {item.quantity} must be > 0")
+    if not Decimal(item.amount) >= 0:
+        problems.append(f"amount {item.amount} must be >= 0")
+    if item.returned_at.tzinfo is None:
+        problems.append("returned_at has no timezone (give an aware datetime)")
+    if problems:
+        raise ValueError(f"return {item.return_id!r} of order {item.order_id}, product {item.product_code!r}: "
+                         + "; ".join(problems))
+    return item
+
+
+def record_returns(analytics: AnalyticsStore, items: Iterable[ReturnedItem]) -> int:
+    """Store returned goods; the sales and customer reports are net of them from their JST day on. Idempotent:
+    a (return_id, product_code) fed again replaces its row; several items of one product in the same call are
+    added up. Every item is checked before anything is written (ValueError naming the return and field).
+    Returns how many rows were written. Blocking (jobs run it in a thread)."""
+    merged: dict[tuple[str, str], ReturnedItem] = {}
+    for item in map(_checked, items):
+        key = (str(item.return_id), item.product_code)
+        if key in merged:
+            first = merged[key]
+            item = ReturnedItem(first.return_id, first.order_id, first.customer_code, first.product_code,
+                                Decimal(first.quantity) + Decimal(item.quantity),
+                                Decimal(first.amount) + Decimal(item.amount), first.returned_at, first.reason)
+        merged[key] = item
+    if not merged:
+        return 0
+    rows = []
+    for item in merged.values():
+        at = item.returned_at.astimezone(UTC)
+        rows.append((str(item.return_id), int(item.order_id), item.customer_code or "", item.product_code,
+                     str(item.quantity), str(item.amount), _naive(at), at.astimezone(JST).date(), item.reason or ""))
+    frame = _frame(rows, RETURN_COLUMNS)
+    with analytics.connect() as con:
+        con.register("new_returns", frame)
+        con.execute("INSERT OR REPLACE INTO returns SELECT return_id, order_id, customer_code, product_code, "
+                    "CAST(quantity AS DECIMAL(14,3)), CAST(amount AS DECIMAL(16,2)), returned_at, "
+                    "CAST(returned_day AS DATE), reason FROM new_returns")
+        con.unregister("new_returns")
+    return len(rows)
+
+
+def record_return(analytics: AnalyticsStore, *, return_id: str, order_id: int, customer_code: str,
+                  product_code: str, quantity: Decimal, amount: Decimal, returned_at: datetime,
+                  reason: str = "") -> int:
+    """One returned product (see ``record_returns``)."""
+    return record_returns(analytics, [ReturnedItem(return_id, order_id, customer_code, product_code, quantity,
+                                                   amount, returned_at, reason)])
+
+
 # ---- SMILE snapshots ------------------------------------------------------------------------------------------
 
 STOCK_COLUMNS = ("product_code", "warehouse_code", "day", "on_hand", "allocated", "on_order", "expected_on")

@@ -49,12 +49,19 @@ CREATE TABLE IF NOT EXISTS shipments (
     shipped_day     DATE NOT NULL            -- JST
 );
 
+-- returned goods (返品), one row per product of a return, fed by ``feed.record_return(s)``; sales and customer
+-- reports are net of them, on the day of the return
 CREATE TABLE IF NOT EXISTS returns (
+    return_id       VARCHAR NOT NULL,        -- the return's id in the shop (CS-Cart rma return_id)
     order_id        BIGINT NOT NULL,
+    customer_code   VARCHAR NOT NULL,        -- 得意先コード ('' when unknown)
     product_code    VARCHAR NOT NULL,
-    quantity        DECIMAL(14, 3) NOT NULL,
-    amount          DECIMAL(16, 2) NOT NULL,
-    returned_day    DATE NOT NULL
+    quantity        DECIMAL(14, 3) NOT NULL, -- units returned (positive)
+    amount          DECIMAL(16, 2) NOT NULL, -- money credited for them (positive)
+    returned_at     TIMESTAMP NOT NULL,      -- UTC
+    returned_day    DATE NOT NULL,           -- JST
+    reason          VARCHAR NOT NULL,
+    PRIMARY KEY (return_id, product_code)
 );
 
 -- stock per SKU and warehouse: a row only when a value changed (the state holds until the next row)

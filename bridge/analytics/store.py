@@ -76,12 +76,28 @@ class AnalyticsStore:
 
     @staticmethod
     def _create(con: duckdb.DuckDBPyConnection) -> None:
+        _upgrade(con)
         sql = resources.files("bridge.analytics").joinpath("schema.sql").read_text(encoding="utf-8")
         con.execute(sql)
 
     def size_bytes(self) -> int:
         wal = self.path.with_name(self.path.name + ".wal")
         return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
+
+
+def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a store made by an older bridge up to the schema: the first ``returns`` table (no return_id) was
+    never written to (nothing fed returns then), so it is replaced when empty."""
+    old = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'returns' "
+                      "AND table_schema = 'main'").fetchall()[0][0]
+    has_id = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'returns' "
+                         "AND table_schema = 'main' AND column_name = 'return_id'").fetchall()[0][0]
+    if old and not has_id:
+        rows = con.execute("SELECT count(*) FROM returns").fetchall()[0][0]
+        if rows:
+            raise RuntimeError("analytics store: the returns table has rows in an old layout; export it "
+                               "(bridge analytics export returns) and remove it before upgrading")
+        con.execute("DROP TABLE returns")
 
 
 def default_path(data_dir: Path) -> Path:

@@ -41,6 +41,7 @@ class Seeded:
     completed_at: dict[int, datetime] = field(default_factory=dict)
     carrier: dict[int, str] = field(default_factory=dict)
     stock: dict[date, list[StockLevel]] = field(default_factory=dict)  # snapshots fed, by day
+    returns: list[feed.ReturnedItem] = field(default_factory=list)
 
 
 def _products(rng: random.Random, count: int) -> list[Product]:
@@ -182,9 +183,29 @@ def stock_snapshots(rng: random.Random, products: list[Product], start: date, en
         day += timedelta(days=1)
 
 
+def returns_for(rng: random.Random, seeded: Seeded, share: float = 0.03) -> list[feed.ReturnedItem]:
+    """A return of part of one line for ``share`` of the shipped orders, 1–20 days after shipping (so some fall in
+    the month after the order), priced as the order line; a few returns carry two products."""
+    out: list[feed.ReturnedItem] = []
+    reasons = ("破損 / damaged", "誤配送 / wrong item", "数量違い / wrong quantity", "")
+    for order in seeded.orders:
+        oid = order.order_id
+        if oid in seeded.cancelled or oid not in seeded.shipped_at or rng.random() >= share:
+            continue
+        at = seeded.shipped_at[oid] + timedelta(days=rng.uniform(1, 20))
+        chosen = {line.product_code: line for line in rng.sample(list(order.lines), min(len(order.lines),
+                                                                                        rng.choice((1, 1, 1, 2))))}
+        for line in chosen.values():
+            quantity = Decimal(rng.randint(1, int(line.quantity)))
+            out.append(feed.ReturnedItem(f"R{oid}", oid, order.customer_code or "", line.product_code, quantity,
+                                         quantity * line.unit_price, at, rng.choice(reasons)))
+    return out
+
+
 def feed_all(state_path: Path, analytics: AnalyticsStore, seeded: Seeded, day: date) -> None:
     feed.products(analytics, seeded.products, day)
     feed.customers(analytics, seeded.customers, day)
     feed.orders_from_state(state_path, analytics)
+    feed.record_returns(analytics, seeded.returns)
     for snapshot_day, levels in sorted(seeded.stock.items()):
         feed.stock(analytics, levels, snapshot_day)

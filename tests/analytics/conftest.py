@@ -31,6 +31,7 @@ def _build(folder: Path) -> Shop:
                                       standard_price=products[-1].standard_price, cost_price=None)
     customers = synthetic._customers(rng, 25)
     seeded = synthetic.build_orders(rng, products, customers, 900, START, END, lines_per_order=3)
+    seeded.returns = synthetic.returns_for(random.Random(1915), seeded, share=0.08)
     seeded.stock = synthetic.stock_history(rng, products, date(2026, 9, 1), END, change_share=0.2, every=1)
 
     async def write() -> None:

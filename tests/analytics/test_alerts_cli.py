@@ -115,8 +115,12 @@ def test_cli_lists_reports_prints_one_and_exports(shop, tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     with shop.analytics.connect() as con:
         expected = con.execute("""
-            SELECT o.customer_code, sum(l.amount) FROM orders o JOIN order_lines l USING (order_id)
-            WHERE o.state <> 'cancelled' AND o.placed_day BETWEEN '2026-11-01' AND '2026-11-30'
+            SELECT customer_code, sum(amount) FROM (
+                SELECT o.customer_code, l.amount FROM orders o JOIN order_lines l USING (order_id)
+                WHERE o.state <> 'cancelled' AND o.placed_day BETWEEN '2026-11-01' AND '2026-11-30'
+                UNION ALL  -- net of returns (返品) on their day
+                SELECT o.customer_code, -r.amount FROM returns r JOIN orders o USING (order_id)
+                WHERE o.state <> 'cancelled' AND r.returned_day BETWEEN '2026-11-01' AND '2026-11-30')
             GROUP BY 1""").fetchall()
     assert {r["key"]: Decimal(r["sales"]) for r in rows} == {k: v for k, v in expected}
     bad = runner.invoke(app, ["report", "sales", "--by", "colour", "-c", str(config)])

@@ -37,6 +37,14 @@ def test_customer_figures_and_rfm_match_the_seed(shop) -> None:
         day = business_date(o.placed_at)
         if o.order_id not in shop.seeded.cancelled and day <= end:
             orders[o.customer_code].append((day, sum((l.quantity * l.unit_price for l in o.lines), Decimal(0))))
+    # returns (返品), netted on their JST day against the order's customer
+    by_id = {o.order_id: o for o in shop.seeded.orders}
+    returned = defaultdict(list)
+    for item in shop.seeded.returns:
+        day = business_date(item.returned_at)
+        if item.order_id not in shop.seeded.cancelled and day <= end:
+            returned[by_id[item.order_id].customer_code].append((day, item.amount))
+    assert any(d >= NOVEMBER.start for v in returned.values() for d, _ in v)
     with shop.analytics.connect() as con:
         report = customers(con, Params(NOVEMBER, options={"churn_factor": 1.5, "rfm_days": 180, "rows": None}))
     got = {r["customer_code"]: r for r in report.table("customers").dicts()}
@@ -45,10 +53,12 @@ def test_customer_figures_and_rfm_match_the_seed(shop) -> None:
     window = {c: [x for x in v if x[0] >= rfm_start] for c, v in orders.items()}
     window = {c: v for c, v in window.items() if v}
     recency = {c: (end - max(d for d, _ in v)).days for c, v in window.items()}
+    monetary = {c: sum(a for _, a in v) - sum(a for d, a in returned[c] if d >= rfm_start) for c, v in window.items()}
     r = _ntile(sorted(window, key=lambda c: (-recency[c], c)))
     f = _ntile(sorted(window, key=lambda c: (len(window[c]), c)))
-    m = _ntile(sorted(window, key=lambda c: (sum(a for _, a in window[c]), c)))
-    active = repeat = churn = 0
+    m = _ntile(sorted(window, key=lambda c: (monetary[c], c)))
+    active = repeat = churn = period_orders = 0
+    period_sales = Decimal(0)
     for code, placed in orders.items():
         days = sorted(d for d, _ in placed)
         row = got[code]
@@ -59,10 +69,15 @@ def test_customer_figures_and_rfm_match_the_seed(shop) -> None:
         at_risk = interval is not None and (end - days[-1]).days > 1.5 * interval
         assert row["churn_risk"] == at_risk
         churn += at_risk
+        returns_in_period = [a for d, a in returned[code] if d >= NOVEMBER.start]
+        net = sum(in_period, Decimal(0)) - sum(returns_in_period, Decimal(0))
+        assert row["period_sales"] == (net if in_period or returns_in_period else None)
+        period_sales += net
+        period_orders += len(in_period)
         if in_period:
             active += 1
             repeat += len(placed) >= 2
-            assert row["aov"] == pytest.approx(float(sum(in_period)) / len(in_period))
+            assert row["aov"] == pytest.approx(float(net) / len(in_period))
             assert row["status"] == ("新規 / new" if days[0] >= NOVEMBER.start else "既存 / returning")
         if code in window:
             assert (row["r"], row["f"], row["m"]) == (r[code], f[code], m[code])
@@ -70,6 +85,7 @@ def test_customer_figures_and_rfm_match_the_seed(shop) -> None:
     total = report.table("customers_total").dicts()[0]
     assert total["customers"] == active and total["churn_risk"] == churn
     assert total["repeat_rate"] == pytest.approx(repeat / active)
+    assert total["aov"] == pytest.approx(float(period_sales) / period_orders)
 
 
 def test_delivery_lead_times_and_on_time_rates_match_the_seed(shop) -> None:

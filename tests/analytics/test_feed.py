@@ -178,3 +178,42 @@ async def test_backfill_reads_the_mirror_and_the_archived_smile_files(tmp_path: 
     assert stock_rows == (len(made.stock), date(2026, 11, 2))
     again = backfill(settings, analytics)
     assert again.rows.get("stock") == 0  # idempotent: nothing changed
+
+
+def test_returns_are_stored_once_on_their_jst_day_and_checked_before_anything_is_written(tmp_path: Path) -> None:
+    analytics = AnalyticsStore(tmp_path / "a.duckdb")
+    late = datetime(2026, 10, 31, 15, 30, tzinfo=UTC)  # 2026-11-01 00:30 JST
+    assert feed.record_return(analytics, return_id="7", order_id=1, customer_code="100001", product_code="P1",
+                              quantity=Decimal(2), amount=Decimal("200"), returned_at=late, reason="破損") == 1
+    # fed again (a retried job): replaced, not doubled; two items of one product in one call are added up
+    item = feed.ReturnedItem("7", 1, "100001", "P1", Decimal(1), Decimal("100"), late, "破損")
+    assert feed.record_returns(analytics, [item, item]) == 1
+    with analytics.connect() as con:
+        rows = con.execute("SELECT return_id, quantity, amount, returned_day, reason FROM returns").fetchall()
+    assert rows == [("7", Decimal(2), Decimal("200.00"), date(2026, 11, 1), "破損")]
+    bad = [feed.ReturnedItem("8", 2, "", "P2", Decimal(1), Decimal(1), late),
+           feed.ReturnedItem("9", 3, "", "P3", Decimal(0), Decimal(-5), datetime(2026, 11, 1))]
+    try:
+        feed.record_returns(analytics, bad)
+    except ValueError as error:
+        text = str(error)
+        assert "'9'" in text and "quantity" in text and "amount" in text and "timezone" in text
+    else:
+        raise AssertionError("a bad return was accepted")
+    with analytics.connect() as con:
+        assert con.execute("SELECT count(*) FROM returns").fetchall()[0][0] == 1  # nothing of the bad batch
+
+
+def test_an_empty_returns_table_of_an_older_store_is_upgraded(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE returns (order_id BIGINT NOT NULL, product_code VARCHAR NOT NULL, "
+                "quantity DECIMAL(14, 3) NOT NULL, amount DECIMAL(16, 2) NOT NULL, returned_day DATE NOT NULL)")
+    con.close()
+    analytics = AnalyticsStore(path)
+    feed.record_return(analytics, return_id="1", order_id=1, customer_code="", product_code="P1",
+                       quantity=Decimal(1), amount=Decimal(100), returned_at=datetime(2026, 11, 2, tzinfo=JST))
+    with analytics.connect() as c:
+        assert c.execute("SELECT returned_day FROM returns").fetchall() == [(date(2026, 11, 2),)]

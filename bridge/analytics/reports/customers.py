@@ -6,7 +6,10 @@ Definitions (the tests recompute them from the seed), over orders not cancelled,
 * new = first order inside the period; returning = ordered in the period and before it;
 * repeat rate = share of the period's customers with 2+ orders so far;
 * RFM over the ``rfm_days`` days up to the end: recency, frequency and sales each scored 1–5 in quintiles
-  (ties broken by 得意先コード), then named segments.
+  (ties broken by 得意先コード), then named segments;
+* sales are net of returns (返品) on the return's JST day, credited to the order's 得意先コード: period sales and
+  the RFM monetary value subtract the returns of their window (returns of cancelled orders are ignored); average
+  order value = the period's net sales / the period's orders; order counts are not changed by returns.
 """
 
 from __future__ import annotations
@@ -39,13 +42,26 @@ WITH o AS (
     FROM orders o JOIN order_lines l ON l.order_id = o.order_id
     WHERE o.state <> 'cancelled' AND o.customer_code <> '' AND o.placed_day <= $end
     GROUP BY 1, 2, 3),
-per AS (
+ret AS (
+    SELECT coalesce(o.customer_code, r.customer_code) AS customer_code,
+           sum(r.amount) FILTER (WHERE r.returned_day >= $start) AS period_returns,
+           sum(r.amount) FILTER (WHERE r.returned_day >= $rfm_start) AS rfm_returns
+    FROM returns r LEFT JOIN orders o ON o.order_id = r.order_id
+    WHERE r.returned_day <= $end AND coalesce(o.state, '') <> 'cancelled'
+    GROUP BY 1),
+gross AS (
     SELECT customer_code, min(placed_day) AS first_day, max(placed_day) AS last_day, count(*) AS orders,
            count(*) FILTER (WHERE placed_day >= $start) AS period_orders,
-           sum(amount) FILTER (WHERE placed_day >= $start) AS period_sales,
+           sum(amount) FILTER (WHERE placed_day >= $start) AS gross_period_sales,
            count(*) FILTER (WHERE placed_day >= $rfm_start) AS frequency,
-           sum(amount) FILTER (WHERE placed_day >= $rfm_start) AS monetary
+           sum(amount) FILTER (WHERE placed_day >= $rfm_start) AS gross_monetary
     FROM o GROUP BY 1),
+per AS (
+    SELECT g.*, CASE WHEN g.period_orders > 0 OR ret.period_returns IS NOT NULL
+                     THEN coalesce(g.gross_period_sales, 0) - coalesce(ret.period_returns, 0) END AS period_sales,
+           CASE WHEN g.frequency > 0 THEN coalesce(g.gross_monetary, 0) - coalesce(ret.rfm_returns, 0) END
+               AS monetary
+    FROM gross g LEFT JOIN ret USING (customer_code)),
 rfm AS (
     SELECT customer_code, date_diff('day', last_day, CAST($end AS DATE)) AS recency,
            ntile(5) OVER (ORDER BY date_diff('day', last_day, CAST($end AS DATE)) DESC, customer_code) AS r,
@@ -74,10 +90,10 @@ def customers(con: Any, params: Params) -> Report:
         since_last = (period.end - last).days
         at_risk = interval is not None and since_last > float(o["churn_factor"]) * interval
         status = ""
+        period_sales += number(p_sales)
         if p_orders:
             active += 1
             period_orders += p_orders
-            period_sales += number(p_sales)
             status = "新規 / new" if first >= period.start else "既存 / returning"
             new += first >= period.start
             returning += first < period.start
