@@ -170,3 +170,19 @@ def test_command_help_is_translated(lang: str) -> None:
                                env={**os.environ, "COLUMNS": "200"})
         assert shown.returncode == 0, shown.stderr
         assert say(lang, en, ja) in shown.stdout, (args, shown.stdout)
+
+
+def test_report_campaigns_analytics_refusals(data_dir: Path, tmp_path: Path, lang: str) -> None:
+    unknown = runner.invoke(app, ["report", "salez"])
+    assert unknown.exit_code == 2
+    assert say(lang, "unknown report 'salez'; known: ", "レポート 'salez' は不明です。使えるもの: ") in unknown.output
+    bad_day = runner.invoke(app, ["report", "sales", "--from", "2026-13-01"])
+    assert bad_day.exit_code == 2
+    assert say(lang, "give a date as YYYY-MM-DD", "日付を YYYY-MM-DD (日本時間) で指定") in bad_day.output
+    bad_format = runner.invoke(app, ["campaigns", "report", "--format", "xml"])
+    assert bad_format.exit_code == 2
+    assert say(lang, "--format must be one of table, csv, json", "--format は table, csv, json のいずれか") \
+        in bad_format.output
+    bad_file = runner.invoke(app, ["analytics", "export", "orders", "--output", str(tmp_path / "orders.txt")])
+    assert bad_file.exit_code == 2
+    assert say(lang, "give a .parquet or .csv file name", ".parquet か .csv のファイル名") in bad_file.output
