@@ -6,6 +6,9 @@ busy machine slows both alike. The floor is a bare interpreter (``python -c pass
 
     git worktree add --detach /tmp/bridge-base d7cd03a
     python bench/cli_startup.py --base /tmp/bridge-base --runs 15 --out bench/results/cli_startup.md
+
+A command's own help (``bridge config check --help``) is measured too: it imports that command's module and typer
+builds its parameters (pydantic TypeAdapters), which ``bridge --help`` does not.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ def main() -> None:
         "floor: python -c pass": ([sys.executable, "-c", "pass"], None),
         f"baseline: bridge --help at {args.base.name}": ([sys.executable, "-m", "bridge", "--help"], args.base),
         "this tree: bridge --help": ([sys.executable, "-m", "bridge", "--help"], ROOT),
+        f"baseline: bridge config check --help at {args.base.name}": (
+            [sys.executable, "-m", "bridge", "config", "check", "--help"], args.base),
+        "this tree: bridge config check --help": ([sys.executable, "-m", "bridge", "config", "check", "--help"], ROOT),
     }
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     load_before = os.getloadavg()[0]

@@ -23,20 +23,20 @@ from bridge.statelock import StateLock
 
 
 def backup(
-    path: Annotated[str, typer.Argument(help="Backup file to write, or a folder (existing, or ending in /) to write "
-                                              "a time-stamped file into.")],
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing backup file."),
+    path: Annotated[str, typer.Argument(help=_(
+        "Backup file to write, or a folder (existing, or ending in /) to write a time-stamped file into."))],
+    force: bool = typer.Option(False, "--force", help=_("Overwrite an existing backup file.")),
     config: ConfigOption = None,
 ) -> None:
-    """Copy the state file consistently, even while the daemon runs (sqlite online backup)."""
     settings = settings_or_exit(config)
     source = settings.state_path
     if not source.is_file():
-        raise CliError(f"{source}: no state file to back up (check data_dir / state_file in the settings)")
+        raise CliError(_("{file}: no state file to back up (check data_dir / state_file in the settings)").format(
+            file=source))
     folder = path.endswith(("/", os.sep)) or Path(path).is_dir()
     target = Path(path) / f"state-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.sqlite3" if folder else Path(path)
     if target.exists() and not force:
-        raise CliError(f"{target}: exists; choose another name or add --force")
+        raise CliError(_("{file}: exists; choose another name or add --force").format(file=target))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     try:
@@ -46,20 +46,20 @@ def backup(
         _fsync_dir(target.parent)
     except (sqlite3.Error, BridgeError) as exc:
         partial.unlink(missing_ok=True)
-        raise CliError(f"backup failed: {exc}") from None
-    console.print(f"Backed up {source} to {target} ({target.stat().st_size} bytes, schema version {version}).",
-                  markup=False, highlight=False, soft_wrap=True)
+        raise CliError(_("backup failed: {problem}").format(problem=exc)) from None
+    console.print(_("Backed up {source} to {target} ({size} bytes, schema version {version}).").format(
+        source=source, target=target, size=target.stat().st_size, version=version),
+        markup=False, highlight=False, soft_wrap=True)
 
 
 def restore(
-    path: Annotated[Path, typer.Argument(help="A file written by `bridge backup`.")],
+    path: Annotated[Path, typer.Argument(help=_("A file written by `bridge backup`."))],
     config: ConfigOption = None,
 ) -> None:
-    """Replace the state file with a backup; the daemon must be stopped. The old state is kept as <state>.bak."""
     settings = settings_or_exit(config)
     state = settings.state_path
     if not path.is_file():
-        raise CliError(f"{path}: backup file not found")
+        raise CliError(_("{file}: backup file not found").format(file=path))
     lock = StateLock(state)
     try:
         lock.acquire(_("restore over it"))
@@ -74,12 +74,18 @@ def restore(
     except BridgeError as exc:
         raise CliError(str(exc)) from None
     except sqlite3.Error as exc:
-        raise CliError(f"restore failed, the state file is unchanged: {exc}") from None
+        raise CliError(_("restore failed, the state file is unchanged: {problem}").format(problem=exc)) from None
     finally:
         lock.release()
-    kept_note = f"; the previous state is kept as {kept}" if kept else ""
-    console.print(f"Restored {state} from {path} (schema version {version}){kept_note}.", markup=False,
+    done = (_("Restored {state} from {path} (schema version {version}); the previous state is kept as {kept}.")
+            if kept else _("Restored {state} from {path} (schema version {version})."))
+    console.print(done.format(state=state, path=path, version=version, kept=kept), markup=False,
                   highlight=False, soft_wrap=True)
+
+
+backup.__doc__ = _("Copy the state file consistently, even while the daemon runs (sqlite online backup).")
+restore.__doc__ = _("Replace the state file with a backup; the daemon must be stopped. The old state is kept as "
+                    "<state>.bak.")
 
 
 def verify_state_file(path: Path) -> int:
@@ -88,28 +94,29 @@ def verify_state_file(path: Path) -> int:
     try:
         conn = sqlite3.connect(_read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
-        raise BackupInvalid(f"{path}: cannot be opened as sqlite: {exc}") from None
+        raise BackupInvalid(_("{file}: cannot be opened as sqlite: {problem}").format(file=path, problem=exc)) from None
     try:
         check = conn.execute("PRAGMA integrity_check").fetchone()
         if check is None or check[0] != "ok":
-            raise BackupInvalid(f"{path}: integrity check failed: {check[0] if check else 'no answer'}")
+            raise BackupInvalid(_("{file}: integrity check failed: {answer}").format(
+                file=path, answer=check[0] if check else _("no answer")))
         has_schema = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
         ).fetchone()
         if not has_schema:
-            raise BackupInvalid(f"{path}: not a bridge state file (no schema_migrations table)")
+            raise BackupInvalid(_("{file}: not a bridge state file (no schema_migrations table)").format(file=path))
         version = int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
     except sqlite3.DatabaseError as exc:
-        raise BackupInvalid(f"{path}: not a readable sqlite database: {exc}") from None
+        raise BackupInvalid(_("{file}: not a readable sqlite database: {problem}").format(
+            file=path, problem=exc)) from None
     finally:
         conn.close()
     if version == 0:
-        raise BackupInvalid(f"{path}: schema_migrations is empty; this is not a bridge state file")
+        raise BackupInvalid(_("{file}: schema_migrations is empty; this is not a bridge state file").format(file=path))
     if version > known:
-        raise BackupInvalid(
-            f"{path}: schema version {version} is newer than this bridge knows ({known}); restore it with the "
-            "bridge version that wrote it"
-        )
+        raise BackupInvalid(_(
+            "{file}: schema version {version} is newer than this bridge knows ({known}); restore it with the "
+            "bridge version that wrote it").format(file=path, version=version, known=known))
     return version
 
 

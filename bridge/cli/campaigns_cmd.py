@@ -14,7 +14,8 @@ import typer
 from rich.table import Table
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
-from bridge.domain.time import JST, utcnow
+from bridge.domain.time import utcnow
+from bridge.i18n import _, format_local
 
 if TYPE_CHECKING:
     from bridge.config import Settings
@@ -25,7 +26,7 @@ def configure(level: str, fmt: str) -> None:
 
     configure_logging(level, fmt)
 
-app = typer.Typer(help="Campaigns (rules/campaigns.yaml): state, next write, effect report.", no_args_is_help=True)
+app = typer.Typer(help=_("Campaigns (rules/campaigns.yaml): state, next write, effect report."), no_args_is_help=True)
 
 FORMATS = ("table", "csv", "json")
 
@@ -37,16 +38,17 @@ def _rules(settings: Settings) -> Any:
     try:
         return load_rules(settings.rules_dir, rule_files()).campaigns
     except RulesInvalid as exc:
-        raise CliError(f"rules in {settings.rules_dir} are invalid; run `bridge rules check`:\n{exc}") from None
+        raise CliError(_("rules in {folder} are invalid; run `bridge rules check`:\n{problems}").format(
+            folder=settings.rules_dir, problems=exc), exit_code=2) from None
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+    return format_local(moment)
 
 
 async def _listing(settings: Settings) -> tuple[Any, str]:
     if not settings.cscart.url:
-        return None, "cscart.url is not set: CS-Cart's promotions not read"
+        return None, _("cscart.url is not set: CS-Cart's promotions not read")
     from bridge.cli.in_process import in_process
     from bridge.sync.campaigns.job import managed
 
@@ -54,15 +56,16 @@ async def _listing(settings: Settings) -> tuple[Any, str]:
         try:
             listing = await managed(run.context)
         except Exception as exc:  # noqa: BLE001 - shown to the operator, the file's view still prints
-            return None, f"CS-Cart's promotions could not be read: {exc}"
+            return None, _("CS-Cart's promotions could not be read: {problem}").format(problem=exc)
     if listing is None:
-        return None, "the smile_bridge add-on does not answer: no promotions in CS-Cart"
+        return None, _("the smile_bridge add-on does not answer: no promotions in CS-Cart")
     return listing, ""
 
 
-@app.command("list")
+@app.command("list", help=_(
+    "Each campaign now: planned / running / ended / disabled (times in the shop zone), and its CS-Cart "
+    "promotion."))
 def list_(config: ConfigOption = None) -> None:
-    """Each campaign now: planned / running / ended / disabled (JST), and its CS-Cart promotion."""
     from bridge.rules.campaigns import state_at
 
     settings = settings_or_exit(config)
@@ -70,7 +73,7 @@ def list_(config: ConfigOption = None) -> None:
     rules = _rules(settings)
     listing, problem = run_async(_listing(settings))
     now = utcnow()
-    table = Table("id", "name", "state", "period (JST)", "promotion", "CS-Cart", "usages")
+    table = Table(_("id"), _("name"), _("state"), _("period"), _("promotion"), "CS-Cart", _("usages"))
     shown = set()
     for campaign in rules.campaigns:
         remote = listing.promotions.get(campaign.id) if listing else None
@@ -78,34 +81,34 @@ def list_(config: ConfigOption = None) -> None:
         table.add_row(campaign.id, campaign.name, f"{state.value} {state.label_ja}",
                       f"{_when(campaign.period.start)} – {_when(campaign.period.end)}",
                       str(remote.promotion_id) if remote else "-",
-                      (remote.status + (" edited by hand" if remote.edited else "")) if remote else "-",
+                      (remote.status + (_(" edited by hand") if remote.edited else "")) if remote else "-",
                       str(remote.number_of_usages) if remote else "-")
         shown.add(campaign.id)
     for campaign_id, remote in sorted((listing.promotions if listing else {}).items()):
         if campaign_id not in shown:
-            table.add_row(campaign_id, "(not in campaigns.yaml)", "disabled 無効", "-", str(remote.promotion_id),
+            table.add_row(campaign_id, _("(not in campaigns.yaml)"), "disabled 無効", "-", str(remote.promotion_id),
                           remote.status, str(remote.number_of_usages))
     console.print(table)
     if problem:
-        console.print(f"note: {problem}", markup=False)
+        console.print(_("note: {note}").format(note=problem), markup=False)
 
 
-@app.command()
+@app.command(help=_(
+    "What the next campaigns run would write to CS-Cart (a dry run: nothing is written)."))
 def plan(config: ConfigOption = None) -> None:
-    """What the next campaigns run would write to CS-Cart (a dry run: nothing is written)."""
     from bridge.cli.sync_cmd import _run
 
     settings = settings_or_exit(config)
     configure(settings.log.level, settings.log.format)
     if not settings.cscart.url:
-        raise CliError("cscart.url is not set: the plan compares with CS-Cart's promotions")
+        raise CliError(_("cscart.url is not set: the plan compares with CS-Cart's promotions"), exit_code=2)
     result = run_async(_run(settings, "campaigns", True, False))
     console.print(f"campaigns: {result.summary()}", markup=False)
-    console.print("plan:" if result.plan else "plan: nothing to change", markup=False)
+    console.print(_("plan:") if result.plan else _("plan: nothing to change"), markup=False)
     for line in result.plan:
         console.print(f"  {line}", markup=False, soft_wrap=True)
     for note in result.notes:
-        console.print(f"note: {note}", markup=False, soft_wrap=True)
+        console.print(_("note: {note}").format(note=note), markup=False, soft_wrap=True)
 
 
 async def _effects(settings: Settings, campaign_id: str | None) -> tuple[list[Any], str]:
@@ -115,8 +118,9 @@ async def _effects(settings: Settings, campaign_id: str | None) -> tuple[list[An
     rules = _rules(settings)
     chosen = [c for c in rules.campaigns if campaign_id in (None, c.id)]
     if campaign_id is not None and not chosen:
-        known = ", ".join(c.id for c in rules.campaigns) or "none"
-        raise CliError(f"no campaign {campaign_id!r} in {settings.rules_dir / 'campaigns.yaml'} (known: {known})")
+        known = ", ".join(c.id for c in rules.campaigns) or _("none")
+        raise CliError(_("no campaign {id!r} in {file} (known: {known})").format(
+            id=campaign_id, file=settings.rules_dir / "campaigns.yaml", known=known), exit_code=2)
     costs, source = latest_costs(settings)
     store = await Store.open(settings.state_path)
     try:
@@ -137,16 +141,18 @@ def _pct(value: Decimal | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-@app.command()
+@app.command(help=_(
+    "Effect: orders, customers, usage rate, revenue, discount cost, average order value against "
+    "before and against non-participants, incremental gross margin and ROI (orders mirror + SMILE "
+    "原価)."))
 def report(
-    campaign_id: Annotated[str | None, typer.Argument(help="One campaign id; all campaigns when omitted")] = None,
-    format: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    campaign_id: Annotated[str | None, typer.Argument(help=_("One campaign id; all campaigns when omitted"))] = None,
+    format: Annotated[str, typer.Option("--format", help=_("table | csv | json"))] = "table",
     config: ConfigOption = None,
 ) -> None:
-    """Effect: orders, customers, usage rate, revenue, discount cost, average order value against before and
-    against non-participants, incremental gross margin and ROI (orders mirror + SMILE 原価)."""
     if format not in FORMATS:
-        raise CliError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}", exit_code=2)
+        raise CliError(_("--format must be one of {formats}, not {format!r}").format(
+            formats=", ".join(FORMATS), format=format), exit_code=2)
     settings = settings_or_exit(config)
     configure(settings.log.level, settings.log.format)
     effects, source = run_async(_effects(settings, campaign_id))
@@ -162,15 +168,16 @@ def report(
             writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
         typer.echo(out.getvalue(), nl=False)
         return
-    table = Table("campaign", "orders", "customers", "usage", "revenue", "cost", "AOV", "AOV before",
-                  "AOV others", "incr. margin", "ROI")
+    table = Table(_("campaign"), _("orders"), _("customers"), _("usage"), _("revenue"), _("cost"), _("AOV"),
+                  _("AOV before"), _("AOV others"), _("incr. margin"), "ROI")
     for e in effects:
         table.add_row(e.campaign_id, str(e.orders), str(e.customers), _pct(e.usage_rate), _yen(e.revenue),
                       _yen(e.cost), _yen(e.aov), _yen(e.aov_before), _yen(e.aov_non_participants),
                       _yen(e.incremental_gross_margin), "-" if e.roi is None else f"{e.roi:.2f}")
     console.print(table)
-    console.print(f"note: {source}", markup=False, soft_wrap=True)
+    console.print(_("note: {note}").format(note=source), markup=False, soft_wrap=True)
     for e in effects:
         if e.uncosted:
-            console.print(f"note: {e.campaign_id}: no cost price for {', '.join(e.uncosted[:10])}"
-                          f"{' …' if len(e.uncosted) > 10 else ''} (counted at ¥0)", markup=False)
+            console.print(_("note: {id}: no cost price for {items} (counted at ¥0)").format(
+                id=e.campaign_id, items=", ".join(e.uncosted[:10]) + (" …" if len(e.uncosted) > 10 else "")),
+                markup=False)

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
-from rich.console import Console
 
 from bridge import i18n
 from bridge.errors import BridgeError
 from bridge.i18n import _
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bridge.config import Settings
 
 T = TypeVar("T")
 
-# Piped output (grep, less, cron mail) is not wrapped at 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 200)
-console_err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+class _LazyConsole:
+    """A rich ``Console`` made on first use: ``bridge CMD --help`` does not import rich (start-up time)."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            stream = sys.stderr if self._stderr else sys.stdout
+            # Piped output (grep, less, cron mail) is not wrapped at 80 columns.
+            self._console = Console(stderr=self._stderr, width=None if stream.isatty() else 200)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _LazyConsole(stderr=False))
+console_err = cast("Console", _LazyConsole(stderr=True))
 
 ConfigOption = Annotated[
     Path | None,
@@ -64,6 +81,8 @@ def settings_or_exit(config: Path | None) -> Settings:
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio
+
     try:
         return asyncio.run(coro)
     except BridgeError as exc:

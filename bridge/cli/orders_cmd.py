@@ -9,13 +9,14 @@ import typer
 from rich.table import Table
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
+from bridge.i18n import _, format_local
 from bridge.domain.orders import WorkflowState
 from bridge.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from bridge.config import Settings
 
-app = typer.Typer(help="The orders mirror: history, resend to SMILE, listings.", no_args_is_help=True)
+app = typer.Typer(help=_("The orders mirror: history, resend to SMILE, listings."), no_args_is_help=True)
 
 
 async def _show(settings: Settings, order_id: int) -> list[str]:
@@ -35,37 +36,44 @@ async def _show(settings: Settings, order_id: int) -> list[str]:
     finally:
         await store.close()
     order = current.order
+    payment = current.payment_state.value if current.payment_state else "-"
     lines = [
-        f"order {order.order_id}: {current.workflow_state.label_ja} ({current.workflow_state.value}), CS-Cart status "
-        f"{order.status}, payment {current.payment_state.value if current.payment_state else '-'}",
-        f"placed {order.placed_at.isoformat()}, customer {order.customer_code or '-'} (user {order.user_id}), "
-        f"total ¥{order.total}, {'直送 ' if order.direct_ship else ''}{len(order.lines)} line(s)",
-        f"SMILE: 伝票№ {current.smile_slip_no or '-'}, 処理連番 {current.smile_serial or '-'}, confirmed "
-        f"{current.confirmed_at or '-'}",
+        _("order {id}: {state_ja} ({state}), CS-Cart status {status}, payment {payment}").format(
+            id=order.order_id, state_ja=current.workflow_state.label_ja, state=current.workflow_state.value,
+            status=order.status, payment=payment),
+        _("placed {placed}, customer {customer} (user {user}), total ¥{total}, {direct}{count} line(s)").format(
+            placed=format_local(order.placed_at), customer=order.customer_code or "-", user=order.user_id,
+            total=order.total, direct="直送 " if order.direct_ship else "", count=len(order.lines)),
+        _("SMILE: 伝票№ {slip}, 処理連番 {serial}, confirmed {confirmed}").format(
+            slip=current.smile_slip_no or "-", serial=current.smile_serial or "-",
+            confirmed=format_local(current.confirmed_at)),
     ]
     if hold[1]:
-        lines.append(f"on hold ({hold[0] or 'bridge'}): {hold[1]}")
+        lines.append(_("on hold ({by}): {reason}").format(by=hold[0] or "bridge", reason=hold[1]))
     for line in order.lines:
         lines.append(f"  {line.product_code} {line.name} × {line.quantity} @ ¥{line.unit_price}")
-    lines.append("history:")
+    lines.append(_("history:"))
     for step in transitions:
-        source = step.from_state.value if step.from_state else "(new)"
-        lines.append(f"  {step.at}  {source} → {step.to_state.value}: {step.reason}")
+        source = step.from_state.value if step.from_state else _("(new)")
+        lines.append(f"  {format_local(step.at, seconds=True)}  {source} → {step.to_state.value}: {step.reason}")
     for row in exports:
-        state = f"superseded {row[4]} ({row[5]})" if row[4] else "live"
-        lines.append(f"export: batch {row[0]} {row[1]} ({row[2]}) at {row[3]}, {state}")
+        state = _("superseded {at} ({why})").format(at=format_local(row[4]), why=row[5]) if row[4] else _("live")
+        lines.append(_("export: batch {batch} {file} ({kind}) at {at}, {state}").format(
+            batch=row[0], file=row[1], kind=row[2], at=format_local(row[3]), state=state))
     for row in flags:
-        lines.append(f"flag: {row[0]} at {row[2]}{' (resolved ' + row[3] + ')' if row[3] else ''}: {row[1]}")
+        resolved = _(" (resolved {at})").format(at=format_local(row[3])) if row[3] else ""
+        lines.append(_("flag: {flag} at {at}{resolved}: {note}").format(
+            flag=row[0], at=format_local(row[2]), resolved=resolved, note=row[1]))
     return lines
 
 
-@app.command("show")
+@app.command("show", help=_(
+    "Print one order's full history: states with reasons, exports, flags, SMILE binding."))
 def show(order_id: int, config: ConfigOption = None) -> None:
-    """Print one order's full history: states with reasons, exports, flags, SMILE binding."""
     settings = settings_or_exit(config)
     lines = run_async(_show(settings, order_id))
     if not lines:
-        raise CliError(f"order {order_id} is not in the mirror")
+        raise CliError(_("order {id} is not in the mirror").format(id=order_id))
     for line in lines:
         console.print(line, markup=False, highlight=False)
 
@@ -85,15 +93,15 @@ async def _resend(settings: Settings, order_id: int) -> str:
         await store.close()
 
 
-@app.command("resend")
+@app.command("resend", help=_(
+    "Send an order to SMILE again, only when SMILE's read-back shows it absent."))
 def resend_(order_id: int, config: ConfigOption = None) -> None:
-    """Send an order to SMILE again, only when SMILE's read-back shows it absent."""
     settings = settings_or_exit(config)
     try:
         note = run_async(_resend(settings, order_id))
     except ValidationFailed as exc:
         raise CliError(str(exc)) from None
-    console.print(f"order {order_id} resent: {note}", markup=False, highlight=False)
+    console.print(_("order {id} resent: {note}").format(id=order_id, note=note), markup=False, highlight=False)
 
 
 async def _list(settings: Settings, state: WorkflowState | None, flagged: bool) -> list[Any]:
@@ -108,15 +116,15 @@ async def _list(settings: Settings, state: WorkflowState | None, flagged: bool) 
         await store.close()
 
 
-@app.command("list")
+@app.command("list", help=_(
+    "List mirrored orders (optionally one workflow state, e.g. --state hold, or --flagged)."))
 def list_(
-    state: Annotated[WorkflowState | None, typer.Option("--state", help="Only orders in this workflow state")] = None,
-    flagged: Annotated[bool, typer.Option("--flagged", help="Only orders with open items for staff (cancelled or "
-                                                           "edited after export, 諸口, unconfirmed by SMILE)")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+    state: Annotated[WorkflowState | None, typer.Option("--state", help=_("Only orders in this workflow state"))] = None,
+    flagged: Annotated[bool, typer.Option("--flagged", help=_(
+        "Only orders with open items for staff (cancelled or edited after export, 諸口, unconfirmed by SMILE)"))] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=_("One JSON object per line"))] = False,
     config: ConfigOption = None,
 ) -> None:
-    """List mirrored orders (optionally one workflow state, e.g. --state hold, or --flagged)."""
     settings = settings_or_exit(config)
     rows = run_async(_list(settings, state, flagged))
     if as_json:
@@ -124,13 +132,13 @@ def list_(
             console.print(json.dumps(row, ensure_ascii=False), markup=False, highlight=False, soft_wrap=True)
         return
     if not rows:
-        console.print("No orders.")
+        console.print(_("No orders."))
         return
     table = Table()
-    for column in ("order", "state", "CS-Cart", "customer", "total", "placed", "hold reason / flags"):
+    for column in (_("order"), _("state"), "CS-Cart", _("customer"), _("total"), _("placed"), _("hold reason / flags")):
         table.add_column(column)
     for row in rows:
         table.add_row(str(row["order_id"]), WorkflowState(row["workflow_state"]).label_ja, row["cscart_status"],
-                      row["customer_code"] or "-", row["total"], row["placed_at"],
+                      row["customer_code"] or "-", row["total"], format_local(row["placed_at"]),
                       " | ".join(part for part in (row["hold_reason"], row["flags"]) if part)[:120])
     console.print(table)

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table as RichTable
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
+from bridge.i18n import _
 
 FORMATS = ("table", "csv", "xlsx", "html", "parquet")
 
@@ -21,23 +22,23 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CliError(f"{name} {value!r}: give a date as YYYY-MM-DD (Japan time)") from None
+        raise CliError(_("{option} {value!r}: give a date as YYYY-MM-DD (Japan time)").format(
+            option=name, value=value), exit_code=2) from None
 
 
 def report(
-    kind: Annotated[str, typer.Argument(help="A report (bridge report list), or list, or pack")],
-    pack_id: Annotated[str | None, typer.Argument(help="For pack: the pack id of rules/reports.yaml")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD (JST); default: last month")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (JST), inclusive")] = None,
-    by: Annotated[str, typer.Option("--by", help="Dimension (sales: product, category, customer, …)")] = "",
-    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N largest")] = None,
-    bottom: Annotated[int | None, typer.Option("--bottom", min=1, help="Only the N smallest")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, xlsx, html or parquet")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File or folder to write")] = None,
-    no_mail: Annotated[bool, typer.Option("--no-mail", help="pack: write the files, do not mail")] = False,
+    kind: Annotated[str, typer.Argument(help=_("A report (bridge report list), or list, or pack"))],
+    pack_id: Annotated[str | None, typer.Argument(help=_("For pack: the pack id of rules/reports.yaml"))] = None,
+    start: Annotated[str | None, typer.Option("--from", help=_("First day, YYYY-MM-DD (JST); default: last month"))] = None,
+    end: Annotated[str | None, typer.Option("--to", help=_("Last day, YYYY-MM-DD (JST), inclusive"))] = None,
+    by: Annotated[str, typer.Option("--by", help=_("Dimension (sales: product, category, customer, …)"))] = "",
+    top: Annotated[int | None, typer.Option("--top", min=1, help=_("Only the N largest"))] = None,
+    bottom: Annotated[int | None, typer.Option("--bottom", min=1, help=_("Only the N smallest"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=_("table, csv, xlsx, html or parquet"))] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_("File or folder to write"))] = None,
+    no_mail: Annotated[bool, typer.Option("--no-mail", help=_("pack: write the files, do not mail"))] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Analytics reports: sales, stock, customers, delivery, campaigns, forecast."""
     from bridge.analytics.reports import REPORTS
 
     if kind == "list":
@@ -50,10 +51,15 @@ def report(
         _pack(settings, pack_id, _day(start, "--from"), _day(end, "--to"), mail=not no_mail)
         return
     if kind not in REPORTS:
-        raise CliError(f"unknown report {kind!r}; known: {', '.join(REPORTS)}, list, pack")
+        raise CliError(_("unknown report {kind!r}; known: {known}, list, pack").format(
+            kind=kind, known=", ".join(REPORTS)), exit_code=2)
     if fmt not in FORMATS:
-        raise CliError(f"--format {fmt!r}: one of {', '.join(FORMATS)}")
+        raise CliError(_("--format {format!r}: one of {formats}").format(format=fmt, formats=", ".join(FORMATS)),
+                       exit_code=2)
     _one(settings, kind, _period(_day(start, "--from"), _day(end, "--to")), by, top, bottom, fmt, output)
+
+
+report.__doc__ = _("Analytics reports: sales, stock, customers, delivery, campaigns, forecast.")
 
 
 def _period(start: date | None, end: date | None):  # type: ignore[no-untyped-def]
@@ -112,7 +118,8 @@ def _one(settings, kind, period, by, top, bottom, fmt, output) -> None:  # type:
                 shown.add_row(*(text(v, c) for v, c in zip(row, table.columns, strict=True)))
             console.print(shown)
             if len(table.rows) > 50:
-                console.print(f"… {len(table.rows) - 50} more row(s): --format csv or xlsx for all", markup=False)
+                console.print(_("… {count} more row(s): --format csv or xlsx for all").format(
+                    count=len(table.rows) - 50), markup=False)
 
 
 def _pack(settings, pack_id, start, end, *, mail: bool) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +128,7 @@ def _pack(settings, pack_id, start, end, *, mail: bool) -> None:  # type: ignore
     from bridge.domain.time import business_date, utcnow
 
     if not pack_id:
-        raise CliError("bridge report pack ID: give the pack id of rules/reports.yaml")
+        raise CliError(_("bridge report pack ID: give the pack id of rules/reports.yaml"), exit_code=2)
     rules = load_or_default(settings.rules_dir)
     pack = rules.pack(pack_id)
     period = _period(start, end) if (start or end) else packs.period_of(pack, business_date(utcnow()))
@@ -131,5 +138,5 @@ def _pack(settings, pack_id, start, end, *, mail: bool) -> None:  # type: ignore
     for path in done.files:
         console.print(str(path), markup=False)
     if done.mailed_to:
-        console.print(f"mailed to {', '.join(done.mailed_to)}", markup=False)
+        console.print(_("mailed to {addresses}").format(addresses=", ".join(done.mailed_to)), markup=False)
     console.print(f"{done.seconds:.1f} s", markup=False)

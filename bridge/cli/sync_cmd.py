@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
+from bridge.i18n import _
 
 
 class RichProgress:
@@ -26,22 +27,22 @@ class RichProgress:
 
 
 def sync(
-    job: str = typer.Argument(None, help="Job name; run without one to list the registered jobs."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (counts and first changes); write nothing."),
-    force: bool = typer.Option(False, "--force", help="Apply what a guard stopped (e.g. the stock mass-change guard)."),
+    job: str = typer.Argument(None, help=_("Job name; run without one to list the registered jobs.")),
+    dry_run: bool = typer.Option(False, "--dry-run", help=_("Print the plan (counts and first changes); write nothing.")),
+    force: bool = typer.Option(False, "--force", help=_("Apply what a guard stopped (e.g. the stock mass-change guard).")),
     config: ConfigOption = None,
 ) -> None:
-    """Run one sync job once, now, in this process."""
     from bridge.logging import configure
     from bridge.sync import registered_jobs
 
     specs = registered_jobs()
     if not job or job not in specs:
         width = max(map(len, specs), default=0)
-        listing = "\n".join(f"  {name:<{width}}  {spec.description}" for name, spec in specs.items()) or "  (none yet)"
-        message = f"registered jobs:\n{listing}"
+        listing = "\n".join(f"  {name:<{width}}  {_(spec.description)}" for name, spec in specs.items()) \
+            or "  " + _("(none yet)")
+        message = _("registered jobs:\n{listing}").format(listing=listing)
         if job:
-            raise CliError(f"unknown job '{job}'.\n{message}", exit_code=2)
+            raise CliError(_("unknown job '{job}'.\n{message}").format(job=job, message=message), exit_code=2)
         console.print(message, markup=False)
         return
     settings = settings_or_exit(config)
@@ -49,14 +50,17 @@ def sync(
     result = run_async(_run(settings, job, dry_run, force))
     console.print(f"{job}: {result.summary()}", markup=False)
     if dry_run:
-        console.print("plan (first changes):" if result.plan else "plan: nothing to change")
+        console.print(_("plan (first changes):") if result.plan else _("plan: nothing to change"))
         for line in result.plan:
             console.print(f"  {line}", markup=False)
     for note in result.notes:
-        console.print(f"note: {note}", markup=False)
+        console.print(_("note: {note}").format(note=note), markup=False)
     if result.refused_files:
-        raise CliError(f"{job}: {result.refused_files} input file(s) refused and moved to error/ (see the notes "
-                       "above); 入力ファイルを受け付けませんでした (error/ の .error.txt を参照)", exit_code=1)
+        raise CliError(_("{job}: {count} input file(s) refused and moved to error/ (see the notes above and the "
+                         ".error.txt next to each file)").format(job=job, count=result.refused_files), exit_code=1)
+
+
+sync.__doc__ = _("Run one sync job once, now, in this process.")
 
 
 async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[no-untyped-def]
@@ -74,5 +78,6 @@ async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[
             result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=NoProgress()))
         if not dry_run and run.has_sinks:
             stats = await run.dispatcher.drain_all()
-            result.notes.append(f"delivered {stats.done}, retry later {stats.retried}, dead {stats.dead}")
+            result.notes.append(_("delivered {done}, retry later {retried}, dead {dead}").format(
+                done=stats.done, retried=stats.retried, dead=stats.dead))
         return result

@@ -46,7 +46,10 @@ class JobResult:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"read {self.read}, changed {self.changed}, enqueued {self.enqueued}, failed {self.failed}"
+        from bridge.i18n import _
+
+        return _("read {read}, changed {changed}, enqueued {enqueued}, failed {failed}").format(
+            read=self.read, changed=self.changed, enqueued=self.enqueued, failed=self.failed)
 
 
 @dataclass(slots=True)

@@ -43,7 +43,7 @@ def test_check_result_good_and_bad(tmp_path: Path) -> None:
     result = runner.invoke(app, ["carriers", "check-result", str(good)])
     assert result.exit_code == 0
     assert "generic, 1 shipment(s), 0 error(s)" in result.output
-    assert "line 2: order 1001 other 389711074012 2026-11-24 10:00 (all items)" in result.output
+    assert "line 2: order 1001 other 389711074012 2026-11-24 10:00 JST (all items)" in result.output
 
     bad = tmp_path / "bad.csv"
     bad.write_text("order_no,delivery_no\n1001,389711074013\n,389711074012\n", encoding="utf-8")

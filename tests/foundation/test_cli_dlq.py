@@ -57,7 +57,7 @@ def test_list_show_replay_discard(dead_letters: list[int]) -> None:
 
 def test_replay_needs_ids_or_all(dead_letters: list[int]) -> None:
     result = CliRunner().invoke(app, ["dlq", "replay"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error (docs/operations.md "Exit codes")
 
 
 def test_sync_lists_registered_jobs_and_refuses_unknown() -> None:

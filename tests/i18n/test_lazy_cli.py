@@ -38,3 +38,23 @@ def test_help_lists_every_command_and_runs_one() -> None:
     for name in COMMANDS:
         assert f"  {name} " in result.output
     assert "<bool>" not in CliRunner().invoke(app, ["status", "--help"]).output
+
+
+def test_a_commands_help_imports_neither_rich_nor_the_daemon() -> None:
+    code = ("import sys; sys.argv = ['bridge', 'config', 'check', '--help']\nimport bridge.cli\n"
+            "try:\n    bridge.cli.main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('rich', 'asyncio', 'aiohttp', 'bridge.daemon', 'bridge.config', 'babel') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"LANG": "C.UTF-8"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_config_check_help_takes_less_than_0_3_s_of_cpu() -> None:
+    best = float("inf")
+    for _ in range(3):  # best of three: the machine is shared (bench/cli_startup.py has the medians)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-m", "bridge", "config", "check", "--help"], capture_output=True, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    assert best < 0.3, f"bridge config check --help used {best:.2f} s of CPU"

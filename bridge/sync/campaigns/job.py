@@ -34,6 +34,7 @@ from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.campaigns import mapper
 from bridge.sync.campaigns.notify import CampaignEvent, announce, log
 from bridge.sync.jobkit import finish
+from bridge.i18n import N_
 
 JOB = "campaigns"
 ENTITY = "promotion"
@@ -103,7 +104,8 @@ def transitions(rules: CampaignRules, previous: dict[str, str], now: datetime) -
     return states, events
 
 
-@register(JOB, "rules/campaigns.yaml → CS-Cart promotions (add-on), switched on and off at their minute (JST)")
+@register(JOB, N_("rules/campaigns.yaml → CS-Cart promotions (add-on), switched on and off at "
+                   "their minute (JST)"))
 class CampaignsJob:
     name = JOB
 

@@ -29,6 +29,7 @@ from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import finish, first, money
 from bridge.sync.orders.credit import credit_exposure
 from bridge.sync.orders.delivery import delivery_settings
+from bridge.i18n import N_
 
 JOB = "customer_prices"
 TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
@@ -87,7 +88,7 @@ def pair_payloads(records: list[CustomerPrice], users: dict[str, str], products:
     return payloads, skipped
 
 
-@register(JOB, "SMILE 得意先別単価, credit exposure and the 直送 surcharge → the smile_bridge add-on (batch API)")
+@register(JOB, N_("SMILE 得意先別単価, credit exposure and the 直送 surcharge → the smile_bridge add-on (batch API)"))
 class CustomerPricesJob:
     name = JOB
 

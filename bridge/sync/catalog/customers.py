@@ -43,6 +43,7 @@ from bridge.sync.catalog.created import bind_customer, bound_customers, user_upd
 from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups
 from bridge.sync.orders.credit import credit_exposure, record_credit_limits
+from bridge.i18n import N_
 
 log = structlog.get_logger("bridge.sync.customers")
 
@@ -106,7 +107,7 @@ def guard_fields(guard: TextGuard, code: str, fields: dict[str, Any], mapped: li
     return clean
 
 
-@register(JOB, "SMILE 得意先 → CS-Cart customers (status, rank usergroup, add-on 掛率/credit limit)")
+@register(JOB, N_("SMILE 得意先 → CS-Cart customers (status, rank usergroup, add-on 掛率/credit limit)"))
 class CustomersJob:
     name = JOB
 

@@ -20,6 +20,7 @@ from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.catalog.stock import ENTITY, OP, TARGET
+from bridge.i18n import N_
 
 log = structlog.get_logger("bridge.sync.drift")
 
@@ -40,7 +41,7 @@ class Drift:
         return f"{self.code} (product {self.product_id}): CS-Cart shows {self.found}, the bridge wrote {self.expected}"
 
 
-@register(JOB, "Daily check: CS-Cart amounts changed by hand are reported and written again")
+@register(JOB, N_("Daily check: CS-Cart amounts changed by hand are reported and written again"))
 class DriftJob:
     name = JOB
 

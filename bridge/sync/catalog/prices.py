@@ -26,6 +26,7 @@ from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import finish, first, money, rank_groups
+from bridge.i18n import N_
 
 JOB = "prices"
 TARGET, ENTITY, OP = "cscart", "product_prices", "product.prices"
@@ -55,7 +56,8 @@ def quantity_rows(records: list[SmileQuantityPrice]) -> dict[str, list[QuantityP
     return dict(rows)
 
 
-@register(JOB, "rules/pricing.yaml → full CS-Cart tier sets (rank groups, quantity tiers, 新単価 at 00:00 JST)")
+@register(JOB, N_("rules/pricing.yaml → full CS-Cart tier sets (rank groups, quantity tiers, 新単価 "
+                   "at 00:00 JST)"))
 class PricesJob:
     name = JOB
 

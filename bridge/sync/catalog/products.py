@@ -30,6 +30,7 @@ from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.created import product_update_payload
 from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money
+from bridge.i18n import N_
 
 JOB = "products"
 TARGET, ENTITY = "cscart", "product"
@@ -60,7 +61,7 @@ def _case_step(case_quantity: Decimal | None) -> int:
     return int(case_quantity)
 
 
-@register(JOB, "SMILE 商品マスター → CS-Cart products (create missing, update SMILE-owned fields only)")
+@register(JOB, N_("SMILE 商品マスター → CS-Cart products (create missing, update SMILE-owned fields only)"))
 class ProductsJob:
     name = JOB
 

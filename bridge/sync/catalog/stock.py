@@ -48,6 +48,7 @@ from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.bulk import paused_gc
 from bridge.sync.catalog import index as catalog_index
+from bridge.i18n import N_
 
 log = structlog.get_logger("bridge.sync.stock")
 
@@ -108,7 +109,7 @@ class _Source:
     notes: list[str] = field(default_factory=list)
 
 
-@register(JOB, "SMILE 在庫 → CS-Cart amounts (only changed SKUs), with the mass-change guard")
+@register(JOB, N_("SMILE 在庫 → CS-Cart amounts (only changed SKUs), with the mass-change guard"))
 class StockJob:
     name = JOB
 

@@ -54,6 +54,7 @@ from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import OrderSource, PollingSource
 from bridge.sync.orders.workflow import GateOutcome as Gate
 from bridge.sync.services import Services
+from bridge.i18n import N_
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -610,7 +611,7 @@ async def recover(ctx: JobContext, directory: Path) -> list[str]:
     return notes
 
 
-@register(JOB, "CS-Cart orders → gates → SMILE 受注 file → CS-Cart 出荷指示, with SMILE read-back")
+@register(JOB, N_("CS-Cart orders → gates → SMILE 受注 file → CS-Cart 出荷指示, with SMILE read-back"))
 def make_job(ctx: JobContext) -> OrdersJob:
     hook = ctx.services.orders_wakeup
     scheduler = ctx.services.scheduler

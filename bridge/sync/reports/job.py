@@ -13,12 +13,13 @@ from bridge.analytics.rules import campaigns_in_force, rules_in_force
 from bridge.store import cursors
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.jobkit import finish
+from bridge.i18n import N_
 
 log = structlog.get_logger("bridge.sync.reports")
 JOB = "reports"
 
 
-@register(JOB, "report packs due (rules/reports.yaml) → reports folder, mailed with a one-line summary")
+@register(JOB, N_("report packs due (rules/reports.yaml) → reports folder, mailed with a one-line summary"))
 class ReportsJob:
     name = JOB
 

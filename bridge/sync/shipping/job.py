@@ -26,6 +26,7 @@ from bridge.sync.shipping.flow import JOB, ShippingContext, current_context
 from bridge.sync.shipping.labels import export_labels, recover
 from bridge.sync.shipping.notify import NotifyOutcome, notify_and_complete, watch_delays
 from bridge.sync.shipping.results import ResultInbox, new_inbox, read_inbox, result_dirs
+from bridge.i18n import N_
 
 
 def last_slot(schedule: Schedule, now: datetime) -> datetime | None:
@@ -127,6 +128,6 @@ class ShippingJob:
                       notified=len(notify.notified), completed=len(notify.completed), delayed=len(notify.delays))
 
 
-@register(JOB, "orders in 出荷指示 → carrier label files; result files → CS-Cart shipments → 出荷済 → mail → 完了")
+@register(JOB, N_("orders in 出荷指示 → carrier label files; result files → CS-Cart shipments → 出荷済 → mail → 完了"))
 def make_job(ctx: JobContext) -> ShippingJob:
     return ShippingJob(ctx)

@@ -65,8 +65,12 @@ class ImportOutcome:
         return not self.errors
 
     def summary(self) -> str:
-        return (f"{self.source}: {self.new_parcels} new parcel(s), {self.duplicates} already imported, "
-                f"{self.shipments} shipment(s) for CS-Cart, {len(self.shipped)} order(s) → 出荷済")
+        from bridge.i18n import _
+
+        return _("{source}: {new} new parcel(s), {duplicates} already imported, {shipments} shipment(s) for "
+                 "CS-Cart, {orders} order(s) → 出荷済").format(
+            source=self.source, new=self.new_parcels, duplicates=self.duplicates, shipments=self.shipments,
+            orders=len(self.shipped))
 
     def report(self) -> str:
         return "\n".join([self.summary(), *(str(p) for p in self.problems), *self.notes])
