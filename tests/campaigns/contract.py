@@ -112,8 +112,8 @@ def check_books(order: dict[str, Any]) -> None:
     """The add-on's amounts explain every yen CS-Cart took off, and the 受注 slip adds up to the total."""
     charged = products_discount(order) + _d(order.get("subtotal_discount"))
     reported = sum((_d(r.get("discount")) for r in order.get("smile_bridge_promotions") or []), Decimal(0))
-    assert reported == charged, (f"order {order['order_id']}: add-on amounts {reported} != CS-Cart's discounts "
-                                 f"{charged}", order.get("smile_bridge_promotions"), order.get("promotions"))
+    why = f"order {order['order_id']}: add-on amounts {reported} != CS-Cart's discounts {charged}"
+    assert reported == charged, (why, order.get("smile_bridge_promotions"), order.get("promotions"))
     mapped = order_from_json(order)
     rows = export.slip_rows(mapped, export.Party("000001", "test"), export.ExportRules())
     assert export.slip_total(rows) == mapped.total - mapped.tax_added, (order["order_id"], rows, order["total"])
