@@ -110,6 +110,7 @@ def plan(config: ConfigOption = None) -> None:
 
 async def _effects(settings: Settings, campaign_id: str | None) -> tuple[list[Any], str]:
     from bridge.store import Store
+    from bridge.store import usergroups
     from bridge.sync.campaigns.report import effect, facts_of, latest_costs, load_orders
 
     rules = _rules(settings)
@@ -122,11 +123,13 @@ async def _effects(settings: Settings, campaign_id: str | None) -> tuple[list[An
     try:
         async with store.transaction() as tx:
             orders = await load_orders(tx)
+            members = await usergroups.memberships(tx)
+            read = await usergroups.groups_read(tx)
     finally:
         await store.close()
     facts = [facts_of(order, costs) for order in orders]
     now = utcnow()
-    return [effect(c, rules, facts, costs, now) for c in chosen], source
+    return [effect(c, rules, facts, costs, now, members, read) for c in chosen], source
 
 
 def _yen(value: Decimal | None) -> str:
@@ -174,3 +177,8 @@ def report(
         if e.uncosted:
             console.print(f"note: {e.campaign_id}: no cost price for {', '.join(e.uncosted[:10])}"
                           f"{' …' if len(e.uncosted) > 10 else ''} (counted at ¥0)", markup=False)
+        if e.unread_groups:
+            console.print(f"note: {e.campaign_id}: 会員グループ {', '.join(e.unread_groups)} の所属をまだ読んでいないため、"
+                          "利用率の分母をグループで絞っていません (campaigns ジョブが読みます) / usergroup membership not "
+                          "read yet (the campaigns job reads it): eligible orders are not filtered by it",
+                          markup=False, soft_wrap=True)
