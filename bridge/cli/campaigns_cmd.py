@@ -109,8 +109,7 @@ def plan(config: ConfigOption = None) -> None:
 
 
 async def _effects(settings: Settings, campaign_id: str | None) -> tuple[list[Any], str]:
-    from bridge.store import Store
-    from bridge.store import usergroups
+    from bridge.store import Store, usergroups
     from bridge.sync.campaigns.report import effect, facts_of, latest_costs, load_orders
 
     rules = _rules(settings)
