@@ -112,7 +112,7 @@ def plan(config: ConfigOption = None) -> None:
 
 
 async def _effects(settings: Settings, campaign_id: str | None) -> tuple[list[Any], str]:
-    from bridge.store import Store
+    from bridge.store import Store, usergroups
     from bridge.sync.campaigns.report import effect, facts_of, latest_costs, load_orders
 
     rules = _rules(settings)
@@ -126,11 +126,13 @@ async def _effects(settings: Settings, campaign_id: str | None) -> tuple[list[An
     try:
         async with store.transaction() as tx:
             orders = await load_orders(tx)
+            members = await usergroups.memberships(tx)
+            read = await usergroups.groups_read(tx)
     finally:
         await store.close()
     facts = [facts_of(order, costs) for order in orders]
     now = utcnow()
-    return [effect(c, rules, facts, costs, now) for c in chosen], source
+    return [effect(c, rules, facts, costs, now, members, read) for c in chosen], source
 
 
 def _yen(value: Decimal | None) -> str:
@@ -181,3 +183,7 @@ def report(
             console.print(_("note: {id}: no cost price for {items} (counted at ¥0)").format(
                 id=e.campaign_id, items=", ".join(e.uncosted[:10]) + (" …" if len(e.uncosted) > 10 else "")),
                 markup=False)
+        if e.unread_groups:
+            console.print(_("note: {id}: usergroup membership of {groups} not read yet (the campaigns job reads it): "
+                            "eligible orders are not filtered by it").format(
+                id=e.campaign_id, groups=", ".join(e.unread_groups)), markup=False, soft_wrap=True)

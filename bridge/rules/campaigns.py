@@ -188,10 +188,11 @@ class Campaign(RulesModel):
     """Stable id (lower case, digits, - and _): the promotion in CS-Cart is found by it; never reuse one."""
     name: str = Field(min_length=1)
     enabled: bool = True
-    priority: int = Field(0, ge=0)
-    """Higher first."""
+    priority: int = Field(0, ge=0, le=9999)
+    """0 … 9999, higher first (written to CS-Cart as 10000 − priority: CS-Cart applies lower numbers first)."""
     stop_other: bool = False
-    """No lower-priority campaign applies to an order this one applied to."""
+    """No other campaign applies after this one applied to an order. CS-Cart applies every stop_other campaign
+    before the others, whatever their priority."""
     period: Period
     target: Target
     conditions: Conditions = Conditions()

@@ -334,3 +334,41 @@ async def test_staff_get_one_mail_per_run_when_mail_is_configured(tmp_path: Path
         b.clock.at = END
         result = await b.run()  # the SMTP server is unreachable: the run still succeeds, the event still goes out
         assert result.enqueued == 1 and b.events.campaign()[-1] == ("spring-bulk", "ended")
+
+
+async def test_the_job_records_the_members_of_the_usergroups_campaigns_name(tmp_path: Path) -> None:
+    from bridge.cscart.sim.state import SimUsergroup
+    from bridge.store import usergroups
+
+    rules = """\
+version: 1
+campaigns:
+  - id: rank1
+    name: ランク1限定
+    period: {start: 2027-03-01, end: 2027-03-31}
+    target: {customer_groups: [ランク1]}
+    benefits: [{type: discount, amount: 100, applies_to: order}]
+"""
+    async with bench(tmp_path, rules, BEFORE) as b:
+        state = b.sim.state
+        state.usergroups[60] = SimUsergroup(usergroup_id=60, usergroup="ランク1")
+        state.usergroups[61] = SimUsergroup(usergroup_id=61, usergroup="ほか")
+        for uid in (1, 2, 3):
+            state.users[uid].usergroups[60] = "A"
+        state.users[4].usergroups[60] = "P"  # pending: not a member for CS-Cart's usergroup condition
+        state.users[5].usergroups[61] = "A"  # a group no campaign names: not read
+        await b.run()
+        state.users[1].usergroups[60] = "F"
+        state.users[6].usergroups[60] = "A"
+        b.clock.at = START
+        await b.run()
+        async with b.store.transaction() as tx:
+            members = await usergroups.memberships(tx)
+            assert await usergroups.groups_read(tx) == {"ランク1"}
+        assert sorted(members) == [1, 2, 3, 6]
+        assert members[1] == [usergroups.Membership("ランク1", None, START)]  # left at the second read
+        assert members[2] == [usergroups.Membership("ランク1", None, None)]  # a member before the first read
+        assert members[6] == [usergroups.Membership("ランク1", START, None)]  # joined at the second read
+        assert usergroups.member_at(members, 1, ["ランク1"], BEFORE)
+        assert not usergroups.member_at(members, 1, ["ランク1"], START)
+        assert not usergroups.member_at(members, 6, ["ランク1"], BEFORE)

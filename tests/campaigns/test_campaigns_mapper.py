@@ -38,7 +38,7 @@ def test_the_payload_carries_the_period_days_priority_and_status() -> None:
     assert {k: p[k] for k in ("campaign_id", "name", "status", "from_date", "to_date", "priority",
                               "stop_other_rules", "zone")} == {
         "campaign_id": "c1", "name": "テスト", "status": "A", "from_date": "2027-03-01", "to_date": "2027-03-31",
-        "priority": 7, "stop_other_rules": "Y", "zone": "cart"}
+        "priority": 9993, "stop_other_rules": "Y", "zone": "cart"}
     assert p["conditions"] == {"set": "all", "set_value": 1, "conditions": []}  # all: true
     assert p["bonuses"] == [{"bonus": "order_discount", "discount_bonus": "by_percentage", "discount_value": "5"}]
 

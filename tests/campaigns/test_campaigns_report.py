@@ -7,6 +7,7 @@ import asyncio
 import json
 import random
 import shutil
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ from bridge.domain.orders import AppliedPromotion, Order, OrderLine, WorkflowSta
 from bridge.domain.time import JST
 from bridge.smile.generator import layouts_for
 from bridge.smile.writer import write_records
-from bridge.store import Store
+from bridge.store import Store, usergroups
 from bridge.store import orders as mirror
 from bridge.sync.orders import export
 
@@ -42,7 +43,30 @@ campaigns:
     period: {start: 2026-03-05, end: 2026-03-08}
     target: {regions: [東京都]}
     benefits: [{type: discount, amount: 300, applies_to: order}]
+  - id: rank1
+    name: ランク1限定
+    period: {start: 2026-03-01, end: 2026-03-10}
+    target: {customer_groups: [ランク1]}
+    benefits: [{type: discount, amount: 100, applies_to: order}]
+  - id: gold
+    name: ゴールド限定
+    period: {start: 2026-03-01, end: 2026-03-10}
+    target: {customer_groups: [ゴールド]}
+    benefits: [{type: discount, amount: 100, applies_to: order}]
 """
+# ランク1 members as the campaigns job read them: users 1-5 at the first read (2026-02-01), then on 2026-03-05
+# users 1 and 2 had left and 6-8 had joined. ゴールド was never read.
+FIRST_READ = datetime(2026, 2, 1, tzinfo=JST)
+SECOND_READ = datetime(2026, 3, 5, 12, tzinfo=JST)
+
+
+def in_rank1(user_id: int, moment: datetime) -> bool:
+    """Independent of bridge/store/usergroups.py: the membership the two reads imply."""
+    if user_id in (1, 2):
+        return moment < SECOND_READ  # members since before the first read, gone at the second
+    if user_id in (3, 4, 5):
+        return True
+    return user_id in (6, 7, 8) and moment >= SECOND_READ
 PRICES = {"A": Decimal(1200), "B": Decimal(800), "C": Decimal(4500)}
 COSTS = {"A": Decimal(700), "B": Decimal(500), "C": Decimal(3000), "GIFT": Decimal(250)}
 START = datetime(2026, 3, 1, tzinfo=JST)
@@ -70,6 +94,10 @@ def history(seed: int) -> list[tuple[Order, WorkflowState]]:
                 prefecture == "東京都" and rng.random() < 0.7:
             subtotal_discount = Decimal(300)
             promotions.append(AppliedPromotion(2, "tokyo", Decimal(300)))
+        if START <= placed < datetime(2026, 3, 10, tzinfo=JST) and in_rank1(order_id % 17, placed) and \
+                rng.random() < 0.5:
+            subtotal_discount += Decimal(100)
+            promotions.append(AppliedPromotion(3, "rank1", Decimal(100)))
         goods = sum(((l.unit_price - l.discount) * l.quantity for l in lines), Decimal(0)) - subtotal_discount
         shipping = Decimal(0) if any(p.free_shipping for p in promotions) else Decimal(700)
         order = Order(order_id=order_id, status="O", placed_at=placed, updated_at=placed, user_id=order_id % 17,
@@ -82,7 +110,7 @@ def history(seed: int) -> list[tuple[Order, WorkflowState]]:
 
 
 def expected(made: list[tuple[Order, WorkflowState]], campaign: str, start: datetime, end: datetime,
-             fixed: Decimal, regions: tuple[str, ...] = ()) -> dict[str, Decimal | int | None]:
+             fixed: Decimal, reach: Callable[[Order], bool] = lambda o: True) -> dict[str, Decimal | int | None]:
     live = [o for o, state in made if state is not WorkflowState.CANCELLED]
     inside = [o for o in live if start <= o.placed_at < end]
     before = [o for o in live if start - (end - start) <= o.placed_at < start]
@@ -105,7 +133,7 @@ def expected(made: list[tuple[Order, WorkflowState]], campaign: str, start: date
     bonus = sum((COSTS[code] * q for p in applied for code, q in p.bonus_items), Decimal(0))
     free = Decimal(700) * sum(1 for p in applied if p.free_shipping)
     cost = discounts + bonus + free + fixed
-    eligible = [o for o in inside if not regions or o.shipping.prefecture in regions]
+    eligible = [o for o in inside if reach(o)]
     base = mean([margin(o) for o in rest]) or Decimal(0)
     incremental = sum((margin(o) for o in mine), Decimal(0)) - len(mine) * base - free - fixed
     return {
@@ -115,7 +143,7 @@ def expected(made: list[tuple[Order, WorkflowState]], campaign: str, start: date
         "aov_before": mean([o.total for o in before]), "aov_non_participants": mean([o.total for o in rest]),
         "incremental_gross_margin": incremental,
         "usage_rate": (Decimal(len(mine)) / len(eligible)).quantize(Decimal("0.0001")),
-        "roi": (incremental / cost).quantize(Decimal("0.0001")),
+        "roi": (incremental / cost).quantize(Decimal("0.0001")) if cost else None,
     }
 
 
@@ -123,6 +151,8 @@ async def seed(settings: Settings, made: list[tuple[Order, WorkflowState]]) -> N
     store = await Store.open(settings.state_path)
     async with store.transaction() as tx:
         await mirror.insert_many(tx, [(order, state, None) for order, state in made])
+        await usergroups.record_members(tx, "ランク1", [1, 2, 3, 4, 5], FIRST_READ)
+        await usergroups.record_members(tx, "ランク1", [3, 4, 5, 6, 7, 8], SECOND_READ)
     await store.close()
     archive = settings.smile.dirs(settings.data_dir).archive / "20260301"
     archive.mkdir(parents=True)
@@ -145,22 +175,31 @@ def test_the_report_figures_match_an_independent_computation(tmp_path: Path, mon
     result = CliRunner().invoke(app, ["campaigns", "report", "--format", "json"])
     assert result.exit_code == 0, result.output
     report = {row["campaign_id"]: row for row in json.loads(result.output)["campaigns"]}
-    for campaign, start, end, fixed, regions in (
-            ("spring", START, END, Decimal(5000), ()),
-            ("tokyo", datetime(2026, 3, 5, tzinfo=JST), datetime(2026, 3, 9, tzinfo=JST), Decimal(0), ("東京都",))):
-        want = expected(made, campaign, start, end, fixed, regions)
+    tenth = datetime(2026, 3, 11, tzinfo=JST)
+    for campaign, start, end, fixed, reach in (
+            ("spring", START, END, Decimal(5000), lambda o: True),
+            ("tokyo", datetime(2026, 3, 5, tzinfo=JST), datetime(2026, 3, 9, tzinfo=JST), Decimal(0),
+             lambda o: o.shipping.prefecture == "東京都"),
+            ("rank1", START, tenth, Decimal(0), lambda o: in_rank1(o.user_id, o.placed_at)),
+            ("gold", START, tenth, Decimal(0), lambda o: True)):  # never read: the group cannot filter
+        want = expected(made, campaign, start, end, fixed, reach)
         got = report[campaign]
-        assert want["orders"] > 0
+        assert want["orders"] > 0 or campaign == "gold"
         for name, value in want.items():
             assert (None if got[name] is None else (got[name] if isinstance(got[name], int)
                                                      else Decimal(got[name]))) == value, (campaign, name)
         assert got["uncosted"] == []
+        assert got["unread_groups"] == (["ゴールド"] if campaign == "gold" else [])
+    rank1 = report["rank1"]
+    assert 0 < rank1["eligible_orders"] < report["gold"]["eligible_orders"]  # the groups did narrow it
     table = CliRunner().invoke(app, ["campaigns", "report", "spring"])
     assert table.exit_code == 0 and "spring" in table.output and "products_001.csv" in table.output
     csv_out = CliRunner().invoke(app, ["campaigns", "report", "tokyo", "--format", "csv"])
     assert csv_out.exit_code == 0 and csv_out.output.splitlines()[1].startswith("tokyo,")
     unknown = CliRunner().invoke(app, ["campaigns", "report", "nope"])
-    assert unknown.exit_code != 0 and "known: spring, tokyo" in unknown.output
+    assert unknown.exit_code != 0 and "known: spring, tokyo, rank1, gold" in unknown.output
+    gold = CliRunner().invoke(app, ["campaigns", "report", "gold"])
+    assert gold.exit_code == 0 and "ゴールド" in gold.output and "not filtered" in gold.output
 
 
 def test_the_juchu_slip_shows_each_campaign_discount_as_its_own_line_and_the_bonus_at_zero() -> None:

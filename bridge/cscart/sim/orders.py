@@ -190,9 +190,13 @@ def create(call: ApiCall) -> Result:
     if shipping_id not in state.shippings:
         raise ApiError(400, "The shipping_id field is required")
     customer = {k: str(v) for k, v in (body.get("user_data") or {}).items()}
+    coupons = body.get("coupon_codes") or []
     try:
         order = state.place_order(user_id=user_id, lines=lines, payment_id=payment_id, shipping_id=shipping_id,
-                                  notes=str(body.get("notes", "")), customer=customer)
+                                  notes=str(body.get("notes", "")), customer=customer,
+                                  shipping_cost=state.shipping_rates.get(shipping_id, 0),
+                                  coupon_codes=tuple(str(c).strip().lower() for c in
+                                                     (coupons if isinstance(coupons, list) else [coupons])))
     except KeyError as exc:
         raise ApiError(400, str(exc.args[0])) from None
     return Result(201, {"order_id": order.order_id, "order_data": detail(state, order)})

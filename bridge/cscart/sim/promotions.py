@@ -1,7 +1,8 @@
 """Promotions in the simulator: CS-Cart's ``cscart_promotions`` rows, the cart-zone subset the campaigns job uses
 applied at checkout, usage counting, and the add-on's ``/api/smile_bridge_promotions`` entity (docs/addon.md §10).
 
-Applied at ``place_order`` (highest priority first, ``stop_other_rules`` ends the walk), with conditions
+Applied at ``place_order`` in CS-Cart's order (``stop_other_rules`` ones first, then priority ascending;
+``stop_other_rules`` ends the walk once one applied), with conditions
 ``subtotal``, ``products_number``, ``categories``, ``products``, ``usergroup``, ``users``, ``state``,
 ``coupon_code``, ``number_of_usages`` and the add-on's ``smile_bridge_weekdays`` in ``all``/``any`` groups, and
 bonuses ``order_discount``, ``discount_on_products``, ``discount_on_categories`` (by_percentage / by_fixed),
@@ -94,8 +95,8 @@ class _Cart:
     def leaf(self, promotion: SimPromotion, c: dict[str, Any]) -> bool:
         kind, op, value = c.get("condition"), c.get("operator"), c.get("value")
         items = [i for i in self.order.items.values() if i.promotion_id is None]
-        if kind == "subtotal":
-            return _compare(self.order.subtotal, op, Decimal(str(value)))
+        if kind == "subtotal":  # @cart.subtotal: after the product discounts of promotions applied before
+            return _compare(running_subtotal(self.order), op, Decimal(str(value)))
         if kind == "products_number":
             return _compare(Decimal(sum(i.amount for i in items)), op, Decimal(str(value)))
         if kind == "categories":
@@ -126,6 +127,12 @@ def _compare(left: Decimal, op: Any, right: Decimal) -> bool:
             "eq": left == right, "neq": left != right}.get(str(op), False)
 
 
+def running_subtotal(order: SimOrder) -> Decimal:
+    """CS-Cart's ``cart['subtotal']`` during the promotions pass: fn_promotion_apply_discount() sums the products'
+    subtotals again after each product discount."""
+    return order.subtotal - order.discount
+
+
 def _off(base: Decimal, bonus: dict[str, Any]) -> Decimal:
     value = Decimal(str(bonus.get("discount_value") or 0))
     if bonus.get("discount_bonus") == "by_percentage":
@@ -138,8 +145,10 @@ def apply_cart_promotions(state: SimState, order: SimOrder, coupons: tuple[str, 
     free shipping, bonus items and the applied promotions."""
     cart = _Cart(state, order, coupons)
     today = _jst_day(state)
+    # fn_get_promotions(sort_by stop_other_rules_and_priority, descasc): stop_other_rules first, then priority
+    # ascending (a real 4.20.1 store applied priorities 10, 20, 30 in that order)
     live = sorted((p for p in state.promotions.values() if _live(p, today)),
-                  key=lambda p: (-p.priority, p.promotion_id))
+                  key=lambda p: (p.stop_other_rules != "Y", p.priority, p.promotion_id))
     for promotion in live:
         if not cart.holds(promotion, promotion.conditions):
             continue
@@ -159,9 +168,9 @@ def _give(state: SimState, order: SimOrder, cart: _Cart, promotion: SimPromotion
           gave: dict[str, Any]) -> None:
     kind = bonus.get("bonus")
     items = [i for i in order.items.values() if i.promotion_id is None]
-    if kind == "order_discount":
-        left = order.subtotal - order.discount - Decimal(order.subtotal_discount)
-        off = min(_off(order.subtotal, bonus), left)
+    if kind == "order_discount":  # on the subtotal after the product discounts applied so far
+        left = running_subtotal(order) - Decimal(order.subtotal_discount)
+        off = min(_off(running_subtotal(order), bonus), left)
         order.subtotal_discount = money(Decimal(order.subtotal_discount) + off)
         gave["discount"] += off
     elif kind in ("discount_on_products", "discount_on_categories"):
@@ -213,10 +222,13 @@ def count_usage(state: SimState, order: SimOrder, before: str, after: str) -> No
 def order_fields(state: SimState, order: SimOrder) -> dict[str, Any]:
     """The order detail's promotion keys: core's ``promotions``/``promotion_ids`` and, with the add-on, its
     per-promotion amounts (``smile_bridge_promotions``)."""
-    core = {
+    core: dict[str, Any] = {
         "promotions": {str(pid): {"bonuses": applied["bonuses"]} for pid, applied in order.promotions.items()},
         "promotion_ids": ",".join(str(pid) for pid in order.promotions),
     }
+    if state.reward_points:  # the Reward points add-on's order field: give_points bonuses land in "reward"
+        reward = sum(int(applied["points"]) for applied in order.promotions.values())
+        core["points_info"] = {"reward": str(reward), "is_gain": "N"} if reward else {"is_gain": "N"}
     if state.addon is None:
         return core
     return {**core,

@@ -203,6 +203,8 @@ class SimState:
     shipments: dict[int, SimShipment] = field(default_factory=dict)
     payments: dict[int, str] = field(default_factory=dict)
     shippings: dict[int, str] = field(default_factory=dict)
+    # flat cost per shipping method for orders created over REST (CS-Cart rates them); none = free
+    shipping_rates: dict[int, Decimal] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
     promotions: dict[int, Any] = field(default_factory=dict)  # cscart_promotions (sim/promotions.py)
     reward_points: bool = False  # the Reward points add-on (give_points bonuses)

@@ -4,7 +4,8 @@ One run (every ``jobs.campaigns.interval``, default 5 min; at once after a rules
 end minute of any campaign, JST):
 
 1. read the promotions the add-on manages (campaign id → promotion id, status, usages, ``edited``) and the ids a
-   campaign's codes compile to (product and customer bindings, usergroups and shippings from CS-Cart);
+   campaign's codes compile to (product and customer bindings, usergroups and shippings from CS-Cart); record the
+   members of the usergroups campaigns name (``customer_usergroups``: the report's eligible orders);
 2. map every campaign (mapper.py); the payload carries ``status`` ``A`` only while the period contains now, so a
    start or an end is a change like any other;
 3. campaigns no longer in the file get ``{"status": "D"}`` (never deleted: orders refer to them); a managed
@@ -28,7 +29,7 @@ from datetime import datetime
 from bridge.cscart.client import NotFoundError
 from bridge.cscart.promotions import OP, TARGET, PromotionListing, PromotionsClient
 from bridge.rules.campaigns import CampaignRules, CampaignState, next_boundary, state_at
-from bridge.store import bindings, cursors, ledger
+from bridge.store import bindings, cursors, ledger, usergroups
 from bridge.sync import plan
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.campaigns import mapper
@@ -62,6 +63,23 @@ async def lookups(ctx: JobContext, rules: CampaignRules, listing: PromotionListi
     shippings = sorted(int(row["shipping_id"]) for row in rows if str(row.get("status", "A")) == "A")
     return mapper.Lookups(categories=rules.categories, products=products, usergroups=groups, customers=customers,
                           shippings=shippings, region_codes=rules.region_codes, points=listing.reward_points)
+
+
+async def read_members(ctx: JobContext, rules: CampaignRules, groups: dict[str, int]) -> None:
+    """The members of every usergroup a campaign names, into ``customer_usergroups`` (the report's eligible
+    orders): ``GET /users?usergroup_id=`` lists active links only, as the usergroup promotion condition counts."""
+    named = sorted({name for c in rules.campaigns for name in (*c.target.customer_groups,
+                                                               *c.conditions.customer_groups)} & set(groups))
+    if not named:
+        return
+    client = ctx.services.require_cscart()
+    members: dict[str, list[int]] = {}
+    for name in named:
+        members[name] = [user.user_id async for user in client.iter_users(usergroup_id=groups[name])]
+    now = ctx.clock.now()
+    async with ctx.store.transaction() as tx:
+        for name, user_ids in members.items():
+            await usergroups.record_members(tx, name, user_ids, now)
 
 
 def desired_payloads(rules: CampaignRules, found: mapper.Lookups, listing: PromotionListing, written: set[str],
@@ -154,6 +172,8 @@ class CampaignsJob:
                                 "upgrade it (docs/addon.md §1) so campaigns.yaml can be written")
             return finish(JOB, result, options, started)
         found = await lookups(ctx, rules, listing)
+        if not options.dry_run:
+            await read_members(ctx, rules, dict(found.usergroups))
         events: list[CampaignEvent] = []
         async with ctx.store.transaction() as tx:
             written = set(await ledger.get_hashes(tx, TARGET, ENTITY))

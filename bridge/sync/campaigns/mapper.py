@@ -3,11 +3,15 @@
 The payload (``PUT /api/smile_bridge_promotions/<campaign id>``, docs/addon.md §10)::
 
     {"campaign_id": "spring-bulk-2027", "name": "春のまとめ買い", "status": "A", "from_date": "2027-03-01",
-     "to_date": "2027-03-31", "priority": 10, "stop_other_rules": "N", "zone": "cart",
+     "to_date": "2027-03-31", "priority": 9990, "stop_other_rules": "N", "zone": "cart",
      "conditions": {"set": "all", "set_value": 1, "conditions": [{"condition": "subtotal", "operator": "gte",
                     "value": "30000"}, …]},
      "bonuses": [{"bonus": "discount_on_categories", "value": "12,13", "discount_bonus": "by_percentage",
                   "discount_value": "5"}, {"bonus": "free_shipping", "value": "1"}, …]}
+
+CS-Cart applies promotions with ``stop_other_rules`` first, then by ``priority`` ascending (fn_get_promotions' sort
+``stop_other_rules_and_priority`` / ``descasc``, seen on a real 4.20.1 store), so the YAML's "higher first"
+priority is written as ``PRIORITY_CEILING - priority`` (priority 10 → 9990).
 
 CS-Cart's promotion dates are whole days, so ``from_date``/``to_date`` carry the JST days of the period and
 ``status`` is what makes the promotion live to the minute: ``A`` only while the period contains ``now`` (the job
@@ -60,6 +64,7 @@ from bridge.rules.campaigns import (
 )
 
 Payload = dict[str, Any]
+PRIORITY_CEILING = 10_000  # rules priority 0 … 9999 → CS-Cart priority 10000 … 1 (lower applies first there)
 
 
 class CampaignMappingError(ValueError):
@@ -217,7 +222,7 @@ def promotion(campaign: Campaign, lookups: Lookups, now: datetime) -> Payload:
     live = state_at(campaign, now) is CampaignState.RUNNING
     return {
         "campaign_id": campaign.id, "name": campaign.name, "status": "A" if live else "D",
-        "from_date": from_date, "to_date": to_date, "priority": campaign.priority,
+        "from_date": from_date, "to_date": to_date, "priority": PRIORITY_CEILING - campaign.priority,
         "stop_other_rules": "Y" if campaign.stop_other else "N", "zone": "cart",
         "conditions": compiler.conditions(), "bonuses": compiler.bonuses(),
     }

@@ -6,9 +6,12 @@ Orders count when they were placed in the period (JST, to the minute; a running 
 cancelled. For campaign C:
 
 - **orders** / **customers**: orders C applied to, and their distinct customers (得意先コード, else the user id);
-- **eligible orders**: orders in the period that C's target could reach (its customers and regions when the target
-  names them: usergroups are not in the mirror, so a group target counts every order); **usage rate** = orders /
-  eligible orders;
+- **eligible orders**: orders in the period that C could reach: by the target's customers (得意先コード) and regions
+  (delivery 都道府県), and by its usergroups (``target.customer_groups`` and ``conditions.customer_groups``): the
+  customer was in one of them when the order was placed (``customer_usergroups``, read by the campaigns job; a group
+  never read yet cannot filter and is listed in ``unread_groups``). Thresholds (min_order_amount, min_quantity,
+  products_all), weekdays and coupons do not narrow it: an order that missed them is an eligible order that did not
+  use the campaign; **usage rate** = orders / eligible orders;
 - **revenue**: the totals of C's orders;
 - **discount cost** = C's discounts (the add-on's per-promotion amounts) + bonus items × 原価 + free shipping ×
   ``costs.free_shipping_per_order`` + the campaign's ``fixed_cost``;
@@ -36,6 +39,7 @@ from bridge.domain.time import to_utc
 from bridge.rules.campaigns import Campaign, CampaignRules
 from bridge.store import orders as mirror
 from bridge.store.db import Connection
+from bridge.store.usergroups import Membership, member_at
 
 ZERO = Decimal(0)
 
@@ -51,6 +55,7 @@ class Use:
 class OrderFacts:
     order_id: int
     placed_at: datetime
+    user_id: int
     customer: str
     prefecture: str
     total: Decimal
@@ -77,7 +82,8 @@ def facts_of(order: Order, costs: Mapping[str, Decimal]) -> OrderFacts:
             uncosted.append(line.product_code)
         else:
             cost += price * line.quantity
-    return OrderFacts(order.order_id, to_utc(order.placed_at), order.customer_code or f"user {order.user_id}",
+    return OrderFacts(order.order_id, to_utc(order.placed_at), order.user_id,
+                      order.customer_code or f"user {order.user_id}",
                       order.shipping.prefecture, order.total, goods - cost, uses, tuple(uncosted))
 
 
@@ -104,6 +110,7 @@ class Effect:
     incremental_gross_margin: Decimal
     roi: Decimal | None
     uncosted: tuple[str, ...] = field(default_factory=tuple)
+    unread_groups: tuple[str, ...] = field(default_factory=tuple)  # usergroups that could not filter (never read)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -123,15 +130,27 @@ def _avg(values: list[Decimal]) -> Decimal | None:
     return (sum(values, ZERO) / len(values)).quantize(Decimal("0.01")) if values else None
 
 
-def _eligible(campaign: Campaign, fact: OrderFacts) -> bool:
+def _groups(campaign: Campaign) -> list[tuple[str, ...]]:
+    """The campaign's usergroup requirements: each non-empty list is "any of these" and all must hold."""
+    return [tuple(names) for names in (campaign.target.customer_groups, campaign.conditions.customer_groups) if names]
+
+
+def _eligible(campaign: Campaign, fact: OrderFacts, members: Mapping[int, list[Membership]],
+              read: set[str]) -> bool:
     target = campaign.target
     if target.customers and fact.customer not in target.customers:
         return False
-    return not (target.regions and fact.prefecture not in target.regions)
+    if target.regions and fact.prefecture not in target.regions:
+        return False
+    return all(member_at(members, fact.user_id, names, fact.placed_at)
+               for names in _groups(campaign) if set(names) <= read)
 
 
 def effect(campaign: Campaign, rules: CampaignRules, facts: Iterable[OrderFacts], costs: Mapping[str, Decimal],
-           now: datetime) -> Effect:
+           now: datetime, members: Mapping[int, list[Membership]] | None = None,
+           read: set[str] | None = None) -> Effect:
+    """``members``/``read``: the usergroup memberships and the groups read (store.usergroups)."""
+    members, read = members or {}, read or set()
     start, end = campaign.period.start, min(campaign.period.end, to_utc(now))
     length = max(end - start, timedelta(0))
     everything = list(facts)
@@ -139,7 +158,7 @@ def effect(campaign: Campaign, rules: CampaignRules, facts: Iterable[OrderFacts]
     before = [f for f in everything if start - length <= f.placed_at < start]
     used = [f for f in period if campaign.id in f.uses]
     others = [f for f in period if campaign.id not in f.uses]
-    eligible = [f for f in period if _eligible(campaign, f)]
+    eligible = [f for f in period if _eligible(campaign, f, members, read)]
     discounts = sum((f.uses[campaign.id].discount for f in used), ZERO)
     bonus_cost = sum((costs.get(code, ZERO) * quantity for f in used
                       for code, quantity in f.uses[campaign.id].bonus_items), ZERO)
@@ -159,6 +178,7 @@ def effect(campaign: Campaign, rules: CampaignRules, facts: Iterable[OrderFacts]
         incremental_gross_margin=incremental,
         roi=(incremental / cost).quantize(Decimal("0.0001")) if cost else None,
         uncosted=tuple(sorted({code for f in used for code in f.uncosted})),
+        unread_groups=tuple(sorted({n for names in _groups(campaign) if not set(names) <= read for n in names})),
     )
 
 

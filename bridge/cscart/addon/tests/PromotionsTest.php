@@ -217,4 +217,26 @@ final class PromotionsTest extends TestCase
         ], PromotionAmounts::of($order, [7 => 'spring-bulk', 8 => 'tokyo']));
         $this->assertSame([], PromotionAmounts::of(['promotions' => []], []));
     }
+
+    public function testTwoPromotionsOnOneProductEachGetTheirOwnShare(): void
+    {
+        // a real 4.20.1 order (live contract test): ¥3 off (promotion 65) then 10 % (67) on a ¥15 product × 2, then
+        // 10 % off the order (66). Each bonus row holds the product's discount so far: 3, then 4.5.
+        $order = [
+            'promotions' => [
+                66 => ['bonuses' => [['bonus' => 'order_discount']], 'total_discount' => 2.1],
+                65 => ['bonuses' => [['bonus' => 'discount_on_categories']], 'total_discount' => 3],
+                67 => ['bonuses' => [['bonus' => 'discount_on_categories']], 'total_discount' => 1.5],
+            ],
+            'products' => [
+                '1' => ['product_id' => 12, 'product_code' => 'P', 'amount' => 2, 'extra' => ['promotions' => [
+                    65 => ['bonuses' => [['discount_bonus' => 'by_fixed', 'discount_value' => 3, 'discount' => 3]]],
+                    67 => ['bonuses' => [['discount_bonus' => 'by_percentage', 'discount_value' => 10, 'discount' => 4.5]]],
+                ]]],
+            ],
+        ];
+        $got = PromotionAmounts::of($order, [65 => 'b', 66 => 'c', 67 => 'a']);
+        $this->assertSame(['2.10', '6.00', '3.00'], array_column($got, 'discount'));
+        $this->assertSame(['c', 'b', 'a'], array_column($got, 'campaign_id'));
+    }
 }

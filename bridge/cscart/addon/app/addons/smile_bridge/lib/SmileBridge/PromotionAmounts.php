@@ -10,6 +10,10 @@ namespace SmileBridge;
  * 4.20.1 store a product discount's total_discount came back per unit (10 % of ¥30 × 2 units: total_discount 3,
  * order discount 6), so product discounts are summed from the products (discount × amount); total_discount counts
  * only for a promotion with an order_discount bonus (what it took off the subtotal), less its product part.
+ * Each bonus row's discount is the product's discount so far (fn_promotion_apply_discount() records
+ * $product['discount'] after adding its own): with two promotions on one product the second row holds both, so a
+ * promotion's share is its row less the row before it, in the order CS-Cart applied them (found on a real 4.20.1
+ * store: 10 % then ¥3 on a ¥15 product recorded 3 and 4.5 per unit).
  * A free_products item is marked extra.exclude_from_calculate and extra.saved_options_key "<promotion id>_<product id>".
  */
 final class PromotionAmounts
@@ -23,6 +27,7 @@ final class PromotionAmounts
     {
         $promotions = isset($order['promotions']) && is_array($order['promotions']) ? $order['promotions'] : [];
         $products = isset($order['products']) && is_array($order['products']) ? $order['products'] : [];
+        $shares = self::productShares($products);
         $out = [];
         foreach ($promotions as $promotionId => $applied) {
             $promotionId = (int) $promotionId;
@@ -38,7 +43,7 @@ final class PromotionAmounts
                 }
             }
             $items = [];
-            $onProducts = 0.0;
+            $onProducts = isset($shares[(int) $promotionId]) ? $shares[(int) $promotionId] : 0.0;
             $orderLevel = false;
             foreach ($bonuses as $bonus) {
                 if (is_array($bonus) && isset($bonus['bonus']) && $bonus['bonus'] === 'order_discount') {
@@ -47,13 +52,6 @@ final class PromotionAmounts
             }
             foreach ($products as $product) {
                 $extra = isset($product['extra']) && is_array($product['extra']) ? $product['extra'] : [];
-                $shares = isset($extra['promotions'][$promotionId]['bonuses']) && is_array($extra['promotions'][$promotionId]['bonuses'])
-                    ? $extra['promotions'][$promotionId]['bonuses'] : [];
-                foreach ($shares as $share) {
-                    if (is_array($share) && isset($share['discount'])) {
-                        $onProducts += (float) $share['discount'] * (float) (isset($product['amount']) ? $product['amount'] : 0);
-                    }
-                }
                 $key = isset($extra['saved_options_key']) ? (string) $extra['saved_options_key'] : '';
                 if (!empty($extra['exclude_from_calculate']) && strpos($key, $promotionId . '_') === 0) {
                     $items[] = ['product_id' => (int) $product['product_id'],
@@ -73,5 +71,38 @@ final class PromotionAmounts
             ];
         }
         return $out;
+    }
+
+    /**
+     * promotion id => yen it took off the products (per-unit share × amount), each bonus row less the one before.
+     *
+     * @param array<mixed> $products
+     * @return array<int, float>
+     */
+    private static function productShares(array $products): array
+    {
+        $shares = [];
+        foreach ($products as $product) {
+            if (!is_array($product)) {
+                continue;
+            }
+            $extra = isset($product['extra']) && is_array($product['extra']) ? $product['extra'] : [];
+            $applied = isset($extra['promotions']) && is_array($extra['promotions']) ? $extra['promotions'] : [];
+            $amount = (float) (isset($product['amount']) ? $product['amount'] : 0);
+            $before = 0.0;
+            foreach ($applied as $promotionId => $data) {
+                $rows = is_array($data) && isset($data['bonuses']) && is_array($data['bonuses']) ? $data['bonuses'] : [];
+                foreach ($rows as $row) {
+                    if (!is_array($row) || !isset($row['discount'])) {
+                        continue;
+                    }
+                    $sofar = (float) $row['discount'];
+                    $id = (int) $promotionId;
+                    $shares[$id] = (isset($shares[$id]) ? $shares[$id] : 0.0) + max($sofar - $before, 0.0) * $amount;
+                    $before = max($before, $sofar);
+                }
+            }
+        }
+        return $shares;
     }
 }

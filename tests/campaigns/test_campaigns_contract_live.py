@@ -1,0 +1,141 @@
+"""Live (``-m live_cscart`` with BRIDGE_LIVE_CSCART_*): every promotion kind the bridge maps, on a real CS-Cart with
+the smile_bridge add-on (contract.py; the same scenarios run on the simulator in test_campaigns_contract.py).
+
+The test creates a customer, a customer usergroup and its orders, and removes them afterwards; its promotions
+are left disabled (promotions are never deleted). Fresh campaign ids each run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge import wiring
+from bridge.config import Settings
+from bridge.cscart.promotions import PromotionsClient
+from bridge.cscart.settings import CSCartSettings
+from bridge.dispatch import Dispatcher
+from bridge.domain.time import utcnow
+from bridge.store import Store, bindings
+from bridge.sync import JobContext, RunOptions
+from bridge.sync.campaigns.job import CampaignsJob
+
+from .conftest import ROOT, MovableClock
+from .contract import SCENARIOS, Shop
+
+pytestmark = pytest.mark.live_cscart
+ENV = ("BRIDGE_LIVE_CSCART_URL", "BRIDGE_LIVE_CSCART_EMAIL", "BRIDGE_LIVE_CSCART_API_KEY")
+
+
+async def test_every_promotion_kind_on_the_real_store(tmp_path: Path) -> None:
+    missing = [name for name in ENV if not os.environ.get(name)]
+    if missing:
+        pytest.fail(f"-m live_cscart needs {', '.join(missing)} (see docs/cscart.md, 'Live contract tests')")
+    company_id = int(os.environ.get("BRIDGE_LIVE_CSCART_COMPANY_ID", "1"))
+    cscart = CSCartSettings(url=os.environ["BRIDGE_LIVE_CSCART_URL"], email=os.environ["BRIDGE_LIVE_CSCART_EMAIL"],
+                            api_key=os.environ["BRIDGE_LIVE_CSCART_API_KEY"], company_id=company_id, timeout=60)
+    run_id = uuid.uuid4().hex[:6]
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules_dir)
+    settings = Settings(data_dir=tmp_path / "data", rules_dir=rules_dir, cscart=cscart, log={"level": "WARNING"})
+    store = await Store.open(settings.state_path)
+    clock = MovableClock(utcnow())
+    wired: Any = None
+    shop: Shop | None = None
+    created_user = created_group = None
+    used: list[str] = []
+    restock: dict[int, int] = {}
+    try:
+        wired = await wiring.build(settings, store)
+        client = wired.services.require_cscart()
+        assert await client.addon_installed(), "the smile_bridge add-on must be installed on the live store"
+        listing = await client.request("GET", "products", params={"status": "A", "items_per_page": 100})
+        stocked = [p for p in listing["products"] if Decimal(str(p["price"])) >= 10 and int(p.get("amount") or 0) > 20
+                   and p.get("category_ids") and p.get("product_code")]
+        product, gift = stocked[0], stocked[1]
+        for p in (product, gift):  # enough stock for every order; put back afterwards
+            restock[int(p["product_id"])] = int(p["amount"])
+            await client.request("PUT", f"products/{p['product_id']}", body={"amount": 500})
+        users = await client.request("GET", "users", params={"user_type": "C", "items_per_page": 1})
+        member = int(users["users"][0]["user_id"])
+        other = await client.request("POST", "users", body={
+            "email": f"contract-{run_id}@example.com", "user_type": "C", "status": "A", "company_id": company_id,
+            "password": "Contract123", "firstname": "契約", "lastname": "試験"})
+        created_user = int(other["user_id"])
+        group = await client.request("POST", "usergroups", body={"usergroup": f"契約{run_id}", "status": "A",
+                                                                  "type": "C"})
+        created_group = int(group["usergroup_id"])
+        await client.set_usergroup_link(member, created_group, "A")
+        payments = await client.request("GET", "payments")
+        payment_id = int(next(p for p in payments["payments"] if p["status"] == "A"
+                              and "card" not in str(p["payment"]).lower())["payment_id"])
+        shippings = await client.request("GET", "shippings")
+        shipping_id = int(next(s for s in shippings["shippings"] if s["status"] == "A")["shipping_id"])
+        async with store.transaction() as tx:
+            for p in (product, gift):
+                await bindings.bind(tx, "cscart", "product", str(p["product_id"]), "smile", "product",
+                                    p["product_code"])
+            await bindings.bind(tx, "cscart", "user", str(member), "smile", "customer", "MEMBER")
+            await bindings.bind(tx, "cscart", "user", str(created_user), "smile", "customer", "OTHER")
+        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)  # type: ignore[arg-type]
+        context = JobContext(settings=settings, store=store, clock=clock,  # type: ignore[arg-type]
+                             wake_dispatcher=dispatcher.wake, services=wired.services)
+        job = CampaignsJob(context)
+
+        async def apply(text: str) -> None:
+            (rules_dir / "campaigns.yaml").write_text(text, encoding="utf-8")
+            reloaded = wired.services.rules.reload()
+            assert not reloaded.problems, reloaded
+            clock.at = utcnow()
+            result = await job.run(RunOptions())
+            assert result.failed == 0, result.notes
+            await dispatcher.drain_all()
+
+        shop = Shop(client=client, company_id=company_id, product_id=int(product["product_id"]),
+                    product_code=str(product["product_code"]), price=Decimal(str(product["price"])),
+                    category_id=int(product["category_ids"][0]), bonus_id=int(gift["product_id"]),
+                    bonus_code=str(gift["product_code"]), user_id=member, other_user_id=created_user,
+                    member_code="MEMBER", group=f"契約{run_id}", payment_id=payment_id, shipping_id=shipping_id, apply=apply)
+        failures = []
+        only = os.environ.get("BRIDGE_LIVE_CONTRACT_ONLY", "")
+        for name, scenario in SCENARIOS.items():
+            if only and name not in only.split(","):
+                continue
+            campaign_id = f"k{run_id}-{name.replace('_', '-')}"
+            used += [campaign_id, f"{campaign_id}-a", f"{campaign_id}-b", f"{campaign_id}-c"]
+            try:
+                await scenario(shop, campaign_id)
+            except AssertionError as exc:
+                failures.append(f"{name}: {exc}")
+        for seen in shop.seen:
+            print(json.dumps(seen, ensure_ascii=False, default=str))
+        assert not failures, "\n".join(failures)
+    finally:
+        if wired is not None:
+            client = wired.services.cscart
+            if client is not None:
+                for order_id in shop.orders if shop else []:
+                    with contextlib.suppress(Exception):
+                        await client.request("DELETE", f"orders/{order_id}")
+                for campaign_id in used:
+                    with contextlib.suppress(Exception):
+                        await PromotionsClient(client).put(campaign_id, {"status": "D"})
+                for product_id, amount in restock.items():
+                    with contextlib.suppress(Exception):
+                        await client.request("PUT", f"products/{product_id}", body={"amount": amount})
+                if created_user:
+                    with contextlib.suppress(Exception):
+                        await client.request("DELETE", f"users/{created_user}")
+                if created_group:
+                    with contextlib.suppress(Exception):
+                        await client.request("DELETE", f"usergroups/{created_group}")
+            await wired.aclose()
+        await store.close()
