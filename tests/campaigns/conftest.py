@@ -24,6 +24,7 @@ from bridge.dispatch import Dispatcher
 from bridge.store import Store, bindings
 from bridge.sync import JobContext, JobResult, RunOptions
 from bridge.sync.campaigns.job import CampaignsJob
+from bridge.sync.registry import campaigns_job
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,7 +149,7 @@ async def bench(tmp_path: Path, campaigns_yaml: str, at: datetime, *, addon: boo
         context = JobContext(settings=settings, store=store, clock=clock,  # type: ignore[arg-type]
                              wake_dispatcher=dispatcher.wake, services=wired.services)
         try:
-            yield Bench(sim, settings, store, context, dispatcher, clock, events, CampaignsJob(context))
+            yield Bench(sim, settings, store, context, dispatcher, clock, events, campaigns_job(context))
         finally:
             await wired.aclose()
             await store.close()

@@ -29,7 +29,7 @@ from bridge.dispatch import Dispatcher
 from bridge.domain.time import JST, utcnow
 from bridge.store import Store, bindings
 from bridge.sync import JobContext, RunOptions
-from bridge.sync.campaigns.job import CampaignsJob
+from bridge.sync.registry import campaigns_job
 
 from .conftest import ROOT, MovableClock
 from .storefront import Shopper
@@ -87,7 +87,7 @@ campaigns:
         dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)  # type: ignore[arg-type]
         context = JobContext(settings=settings, store=store, clock=clock,  # type: ignore[arg-type]
                              wake_dispatcher=dispatcher.wake, services=wired.services)
-        job = CampaignsJob(context)
+        job = campaigns_job(context)
 
         async def run() -> None:
             result = await job.run(RunOptions())

@@ -15,6 +15,7 @@ from bridge.dispatch import Dispatcher
 from bridge.domain.time import JST, Clock
 from bridge.store import orders as mirror
 from bridge.sync import JobContext, RunOptions
+from bridge.sync.registry import shipping_job
 from bridge.sync.shipping.job import ShippingJob
 from tests.carriers.samples import SHIPPED_RULES
 from tests.orders.conftest import Harness, harness_for
@@ -37,6 +38,7 @@ class Shipping:
     clock: MovableClock
     job: ShippingJob
     dispatcher: Dispatcher
+    context: JobContext  # what the job was built from (tests that swap a service build it again)
 
     @property
     def data(self) -> Path:
@@ -99,7 +101,7 @@ async def shipping_for(tmp_path: Path, shipping_yaml: str | None = None, **setti
         dispatcher = Dispatcher(harness.store, harness.wired.sinks, harness.settings.dispatch, clock=clock)
         ctx = JobContext(settings=harness.settings, store=harness.store, clock=clock,
                          wake_dispatcher=dispatcher.wake, services=harness.context.services)
-        yield Shipping(harness, clock, ShippingJob(ctx), dispatcher)
+        yield Shipping(harness, clock, shipping_job(ctx), dispatcher, ctx)
 
 
 def later(shipping: Shipping, **delta: float) -> datetime:

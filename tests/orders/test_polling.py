@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from bridge.domain.orders import WorkflowState as S
 from bridge.domain.time import JST, to_unix
 from bridge.sync import RunOptions
-from bridge.sync.orders.job import OrdersJob
 from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import POLL_CURSOR, PollingSource
+from bridge.sync.registry import orders_job
 from tests.foundation.fakes import PinnedClock
 from tests.orders.conftest import Harness, harness_for
 
@@ -74,7 +74,7 @@ async def test_an_order_on_either_side_of_midnight_in_tokyo(harness: Harness) ->
     context = replace(harness.context, clock=clock)
 
     async def cycle() -> None:
-        await OrdersJob(context, settings=harness.orders).run(RunOptions())
+        await orders_job(context, settings=harness.orders).run(RunOptions())
         await harness.dispatcher.drain_all()
 
     before = await harness.place(user_id=1)

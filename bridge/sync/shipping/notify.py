@@ -47,7 +47,7 @@ class NotifyOutcome:
 
 async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: NotifyOutcome) -> None:
     changes = Changes()
-    async with sc.ctx.store.transaction() as tx:
+    async with sc.store.transaction() as tx:
         for order_id, entered in (await mirror.entered_at(tx, S.SHIPPED)).items():
             if now < notification_due(datetime.fromisoformat(entered), sc.rules.notification):
                 continue
@@ -72,13 +72,13 @@ async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: Notif
     await publish(sc, changes)
     outcome.notes.extend(changes.notes)
     if changes.status_ops:
-        sc.ctx.wake_dispatcher()
+        sc.wake_dispatcher()
 
 
 async def watch_delays(sc: ShippingContext, now: datetime, outcome: NotifyOutcome) -> None:
     watch = sc.rules.delay_watch
     changes = Changes()
-    async with sc.ctx.store.transaction() as tx:
+    async with sc.store.transaction() as tx:
         instructed = []
         for order_id, entered in (await mirror.entered_at(tx, S.SHIPPING_INSTRUCTED, moved_only=True)).items():
             current = await mirror.get(tx, order_id)
