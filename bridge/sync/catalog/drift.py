@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import structlog
 
-from bridge import metrics
 from bridge.cscart.client import CSCartClient
 from bridge.domain.time import Clock
 from bridge.store import Store, audit, ledger
@@ -23,6 +22,7 @@ from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.catalog.stock import ENTITY, OP, TARGET
+from bridge.sync.jobkit import finish
 
 log = structlog.get_logger("bridge.sync.drift")
 
@@ -89,13 +89,7 @@ class DriftJob:
                         sample=[d.code for d in drifted[:SAMPLE]])
         if result.enqueued:
             self.wake_dispatcher()
-        if not options.dry_run:
-            for stage, count in (("read", result.read), ("changed", result.changed), ("written", result.enqueued),
-                                 ("failed", result.failed)):
-                metrics.JOB_RECORDS.labels(sync_job=JOB, stage=stage).inc(count)
-        log.info("drift.run", dry_run=options.dry_run, read=result.read, drifted=result.changed,
-                 written=result.enqueued, seconds=round(time.perf_counter() - started, 3))
-        return result
+        return finish(JOB, result, options, started, drifted=result.changed)
 
 
 async def _written_amounts(tx: Connection) -> dict[str, tuple[int, int]]:

@@ -52,6 +52,7 @@ from bridge.sync import plan
 from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.bulk import paused_gc
 from bridge.sync.catalog import index as catalog_index
+from bridge.sync.jobkit import finish
 
 log = structlog.get_logger("bridge.sync.stock")
 
@@ -348,13 +349,7 @@ class StockJob:
         })
 
     def _finish(self, result: JobResult, options: RunOptions, started: float) -> JobResult:
-        if not options.dry_run:
-            for stage, count in (("read", result.read), ("changed", result.changed), ("written", result.enqueued),
-                                 ("failed", result.failed)):
-                metrics.JOB_RECORDS.labels(sync_job=JOB, stage=stage).inc(count)
-        log.info("stock.run", dry_run=options.dry_run, read=result.read, changed=result.changed,
-                 written=result.enqueued, failed=result.failed, seconds=round(time.perf_counter() - started, 3))
-        return result
+        return finish(JOB, result, options, started)
 
 
 async def _superseded(read: ReadResult) -> None:
@@ -369,18 +364,17 @@ def _levels_after(memo: PayloadMemo, delta: Delta | None) -> dict[str, list[Stoc
     assert delta is not None
     levels = dict(memo.levels)
     fresh: dict[str, list[StockLevel]] = {}
+
+    def rows_of(code: str) -> list[StockLevel]:  # the code's rows, copied once before the first change
+        rows = fresh.get(code)
+        if rows is None:
+            rows = fresh[code] = list(levels.get(code, ()))
+        return rows
+
     for level in delta.removed:
-        code = level.product_code
-        rows = fresh.get(code)
-        if rows is None:
-            rows = fresh[code] = list(levels.get(code, ()))
-        rows.remove(level)
+        rows_of(level.product_code).remove(level)
     for level in delta.changed:
-        code = level.product_code
-        rows = fresh.get(code)
-        if rows is None:
-            rows = fresh[code] = list(levels.get(code, ()))
-        rows.append(level)
+        rows_of(level.product_code).append(level)
     for code, rows in fresh.items():
         if rows:
             levels[code] = rows
