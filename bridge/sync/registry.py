@@ -65,8 +65,7 @@ def prices_job(ctx: JobContext) -> PricesJob:
     return PricesJob(cscart=services.require_cscart(), pricing=lambda: services.pricing,
                      products_input=_smile_input(ctx, "products"),
                      quantity_input=_smile_input(ctx, "quantity_prices"),
-                     misc_codes=frozenset(ctx.settings.smile.misc_product_codes), store=ctx.store,
-                     clock=ctx.clock, wake_dispatcher=ctx.wake_dispatcher)
+                     store=ctx.store, clock=ctx.clock, wake_dispatcher=ctx.wake_dispatcher)
 
 
 @register("products",
@@ -75,7 +74,6 @@ def products_job(ctx: JobContext) -> ProductsJob:
     services = ctx.services
     return ProductsJob(cscart=services.require_cscart(), products=lambda: services.products,
                        pricing=lambda: services.pricing, smile_input=_smile_input(ctx, "products"),
-                       misc_codes=frozenset(ctx.settings.smile.misc_product_codes),
                        catalog=ctx.settings.catalog, store=ctx.store, clock=ctx.clock,
                        wake_dispatcher=ctx.wake_dispatcher, analytics=_analytics(ctx))
 
@@ -86,7 +84,6 @@ def customers_job(ctx: JobContext) -> CustomersJob:
     services = ctx.services
     return CustomersJob(cscart=services.require_cscart(), customers=lambda: services.customers,
                         pricing=lambda: services.pricing, smile_input=_smile_input(ctx, "customers"),
-                        misc_codes=frozenset(ctx.settings.smile.misc_customer_codes),
                         catalog=ctx.settings.catalog, cscart_settings=ctx.settings.cscart, store=ctx.store,
                         clock=ctx.clock, wake_dispatcher=ctx.wake_dispatcher, analytics=_analytics(ctx))
 

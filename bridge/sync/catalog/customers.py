@@ -114,12 +114,11 @@ class CustomersJob:
     name = JOB
 
     def __init__(self, *, cscart: CSCartClient, customers: Callable[[], CustomerRules],
-                 pricing: Callable[[], PricingRules], smile_input: SmileInput, misc_codes: frozenset[str],
-                 catalog: CatalogSettings, cscart_settings: CSCartSettings, store: Store, clock: Clock,
-                 wake_dispatcher: Callable[[], None], analytics: AnalyticsFeed) -> None:
+                 pricing: Callable[[], PricingRules], smile_input: SmileInput, catalog: CatalogSettings,
+                 cscart_settings: CSCartSettings, store: Store, clock: Clock, wake_dispatcher: Callable[[], None],
+                 analytics: AnalyticsFeed) -> None:
         self.cscart, self.customers, self.pricing = cscart, customers, pricing
-        self.input, self.misc_codes = smile_input, misc_codes
-        self.catalog, self.cscart_settings = catalog, cscart_settings
+        self.input, self.catalog, self.cscart_settings = smile_input, catalog, cscart_settings
         self.store, self.clock, self.wake_dispatcher, self.analytics = store, clock, wake_dispatcher, analytics
 
     async def run(self, options: RunOptions) -> JobResult:
@@ -128,7 +127,7 @@ class CustomersJob:
         snapshot = await self.input.for_run(options, result, "customers: reading 得意先マスター", 3)
         if snapshot is None:
             return finish(JOB, result, options, started)
-        customers = {c.code: c for c in snapshot.records if c.code not in self.misc_codes}
+        customers = {c.code: c for c in snapshot.records}  # the reader skipped the 諸口 codes
         result.read = len(customers)
         pricing = self.pricing()
         rules = self.customers()

@@ -62,10 +62,10 @@ class PricesJob:
     name = JOB
 
     def __init__(self, *, cscart: CSCartClient, pricing: Callable[[], PricingRules], products_input: SmileInput,
-                 quantity_input: SmileInput, misc_codes: frozenset[str], store: Store, clock: Clock,
+                 quantity_input: SmileInput, store: Store, clock: Clock,
                  wake_dispatcher: Callable[[], None]) -> None:
         self.cscart, self.pricing = cscart, pricing
-        self.products_input, self.quantity_input, self.misc_codes = products_input, quantity_input, misc_codes
+        self.products_input, self.quantity_input = products_input, quantity_input
         self.store, self.clock, self.wake_dispatcher = store, clock, wake_dispatcher
         self.missing = catalog_index.MissingCodes()
 
@@ -84,7 +84,7 @@ class PricesJob:
 
         pricing = self.pricing()
         groups = await rank_groups(self.cscart, pricing, create=not options.dry_run, notes=result.notes)
-        products = {p.code: p for p in products_file.records if p.code not in self.misc_codes}
+        products = {p.code: p for p in products_file.records}  # the reader skipped the 諸口 codes
         result.read = len(products)
         index = await catalog_index.resolve(self.store, self.cscart, list(products), listing=not options.dry_run,
                                             missing=None if options.dry_run else self.missing)

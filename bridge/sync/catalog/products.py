@@ -67,11 +67,10 @@ class ProductsJob:
     name = JOB
 
     def __init__(self, *, cscart: CSCartClient, products: Callable[[], ProductRules],
-                 pricing: Callable[[], PricingRules], smile_input: SmileInput, misc_codes: frozenset[str],
-                 catalog: CatalogSettings, store: Store, clock: Clock, wake_dispatcher: Callable[[], None],
-                 analytics: AnalyticsFeed) -> None:
+                 pricing: Callable[[], PricingRules], smile_input: SmileInput, catalog: CatalogSettings,
+                 store: Store, clock: Clock, wake_dispatcher: Callable[[], None], analytics: AnalyticsFeed) -> None:
         self.cscart, self.products, self.pricing = cscart, products, pricing
-        self.input, self.misc_codes, self.catalog = smile_input, misc_codes, catalog
+        self.input, self.catalog = smile_input, catalog
         self.store, self.clock, self.wake_dispatcher, self.analytics = store, clock, wake_dispatcher, analytics
         self.missing = catalog_index.MissingCodes()
 
@@ -83,7 +82,7 @@ class ProductsJob:
             return finish(JOB, result, options, started)
         rules = self.products()
         pricing = self.pricing()
-        products = {p.code: p for p in snapshot.records if p.code not in self.misc_codes}  # a later row wins
+        products = {p.code: p for p in snapshot.records}  # a later row wins; the reader skipped the 諸口 codes
         result.read = len(products)
         index = await catalog_index.resolve(self.store, self.cscart, list(products), listing=not options.dry_run,
                                             missing=None if options.dry_run else self.missing)
