@@ -12,30 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from bridge.dispatch import Dispatcher
-from bridge.domain.time import JST, Clock
+from bridge.domain.time import JST
 from bridge.store import orders as mirror
 from bridge.sync import JobContext, RunOptions
 from bridge.sync.registry import shipping_job
 from bridge.sync.shipping.job import ShippingJob
 from tests.carriers.samples import SHIPPED_RULES
+from tests.foundation.fakes import PinnedClock
 from tests.orders.conftest import Harness, harness_for
-
-
-class MovableClock(Clock):
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-    def time(self) -> float:
-        return self.at.timestamp()
 
 
 @dataclass
 class Shipping:
     orders: Harness
-    clock: MovableClock
+    clock: PinnedClock
     job: ShippingJob
     dispatcher: Dispatcher
     context: JobContext  # what the job was built from (tests that swap a service build it again)
@@ -96,7 +86,7 @@ async def shipping_for(tmp_path: Path, shipping_yaml: str | None = None, **setti
         (rules / "shipping.yaml").write_text(shipping_yaml, encoding="utf-8")
     async with harness_for(tmp_path, **settings) as harness:
         # The mirror stamps transitions with the wall clock, so the test's clock starts there and moves forward.
-        clock = MovableClock(datetime.now(JST))
+        clock = PinnedClock(datetime.now(JST))
         # Ops are due at the job clock's time: this dispatcher shares the clock, as the daemon's does.
         dispatcher = Dispatcher(harness.store, harness.wired.sinks, harness.settings.dispatch, clock=clock)
         ctx = JobContext(settings=harness.settings, store=harness.store, clock=clock,

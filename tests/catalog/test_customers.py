@@ -75,12 +75,7 @@ async def test_customers_are_matched_by_email_and_the_4_byte_name_is_mapped_and_
             assert set(body) <= {"company", "phone", "status", "company_id"}, "no password, no addresses"
     assert any("2 customer(s) without a CS-Cart account" in note for note in result.notes)
     assert len(users) == 3, "creating customers is off by default"
-    store = await Store.open(world.settings.state_path)
-    try:
-        async with store.transaction() as tx:
-            bound = await bindings.all_of(tx, "cscart", "user", "smile", "customer")
-    finally:
-        await store.close()
+    bound = await world.bound("user")
     codes = [c.code for c in master(world)]
     assert bound == {"1": codes[0], "2": codes[1], "3": codes[2]}
 
