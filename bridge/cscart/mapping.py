@@ -220,8 +220,15 @@ def status_from_json(data: Mapping[str, Any]) -> OrderStatus:
     )
 
 
+def _name(data: Mapping[str, Any], prefix: str) -> str:
+    return " ".join(part for part in (as_str(data, f"{prefix}lastname"), as_str(data, f"{prefix}firstname")) if part)
+
+
 def _address(data: Mapping[str, Any], prefix: str) -> Address:
-    name = " ".join(part for part in (as_str(data, f"{prefix}lastname"), as_str(data, f"{prefix}firstname")) if part)
+    """One address of an order. CS-Cart 4.20's lite checkout asks the name and phone once, in the customer
+    section (``firstname``, ``lastname``, ``phone``): its stock profile fields leave ``s_``/``b_`` name and phone
+    empty on every storefront order, so an empty one falls back to the customer's (seen on a real 4.20.1)."""
+    name = _name(data, prefix) or _name(data, "")
     street = as_str(data, f"{prefix}address")
     return Address(
         name=name,
@@ -230,7 +237,7 @@ def _address(data: Mapping[str, Any], prefix: str) -> Address:
         city=as_str(data, f"{prefix}city"),
         street=street,
         building=as_str(data, f"{prefix}address_2"),
-        phone=as_str(data, f"{prefix}phone"),
+        phone=as_str(data, f"{prefix}phone") or as_str(data, "phone"),
     )
 
 
