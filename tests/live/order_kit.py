@@ -22,13 +22,22 @@ TRACKING = "389711074012"  # passes Yamato's 7DR check (carriers.md §5)
 SHIPPED_NOTIFICATION = 'notification:\n  mode: times\n  times: ["12:00", "17:00"]'
 
 
-def rules_with_immediate_mail(folder: Path) -> Path:
-    """The shipped rules; only shipping.yaml's notification goes out at once instead of at 12:00 / 17:00 JST."""
+SHIPPED_LABEL_SCHEDULE = 'schedule:\n      times: ["10:00", "15:00"]'
+
+
+def rules_with_immediate_mail(folder: Path, *, labels_every_minute: bool = False) -> Path:
+    """The shipped rules; only shipping.yaml's times of day change, which a test cannot wait for: the notification
+    goes out at once instead of at 12:00 / 17:00 JST, and with ``labels_every_minute`` the label files are made every
+    minute instead of at 10:00 / 15:00 JST (a daemon's first shipping run may come before the order's 出荷指示)."""
     shutil.copytree(ROOT / "rules", folder)
     shipping = folder / "shipping.yaml"
     text = shipping.read_text(encoding="utf-8")
     assert SHIPPED_NOTIFICATION in text, "rules/shipping.yaml changed its notification block; update this test"
-    shipping.write_text(text.replace(SHIPPED_NOTIFICATION, "notification:\n  mode: immediate"), encoding="utf-8")
+    text = text.replace(SHIPPED_NOTIFICATION, "notification:\n  mode: immediate")
+    if labels_every_minute:
+        assert SHIPPED_LABEL_SCHEDULE in text, "rules/shipping.yaml changed its label schedules; update this test"
+        text = text.replace(SHIPPED_LABEL_SCHEDULE, "schedule:\n      every_minutes: 1")
+    shipping.write_text(text, encoding="utf-8")
     return folder
 
 
