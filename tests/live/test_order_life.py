@@ -166,7 +166,10 @@ async def test_one_orders_life_through_the_daemon_with_the_shipping_mail(live_st
             notified = [m for m in mails if TRACKING in sink.text_of(m)]
             assert len(notified) == 1, [m.get("Subject") for m in mails]  # the 出荷通知 mail, once
             text = sink.text_of(notified[0])
-            assert "出荷通知済" in text, text[:3000]
+            assert "出荷のお知らせ" in text, text[:3000]  # the add-on's Japanese 出荷通知 template (issue 15)
+            assert "ヤマト運輸" in text, "the carrier's name is not in the 出荷通知 mail"
+            assert f"https://jizen.kuronekoyamato.co.jp/jizen/servlet/crjz.b.NQ0010?id={TRACKING}" in text, \
+                "the tracking URL is not in the 出荷通知 mail"
             (tmp_path / "shipping-mail.txt").write_text(text, encoding="utf-8")
             print(f"出荷通知 mail: {tmp_path / 'shipping-mail.txt'}")
         finally:
