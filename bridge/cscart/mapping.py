@@ -203,9 +203,12 @@ def usergroups_from_json(data: Any) -> dict[int, Usergroup]:
 
 
 def usergroup_links_from_json(data: Any) -> list[UsergroupLink]:
+    """``GET /users/:id/usergroups``: a map keyed by usergroup_id (with ``link_id``), or ``[]`` when there is none
+    (PHP's empty array), as on a real 4.20.1."""
+    rows: Iterable[Any] = data.values() if isinstance(data, Mapping) else (data or [])
     return [
         UsergroupLink(usergroup_id=as_int(row, "usergroup_id", where="usergroup link"), status=as_str(row, "status"))
-        for row in (data or [])
+        for row in rows
     ]
 
 
