@@ -96,3 +96,9 @@ async def shipping_for(tmp_path: Path, shipping_yaml: str | None = None, **setti
 
 def later(shipping: Shipping, **delta: float) -> datetime:
     return shipping.clock.at + timedelta(**delta)
+
+
+def past_wall_clock(shipping: Shipping, **delta: float) -> datetime:
+    """``delta`` after whichever is later, the test clock or the wall clock: the mirror stamps workflow moves with
+    the wall clock, which runs ahead of the test clock by however long the steps took on a loaded machine."""
+    return max(shipping.clock.at, datetime.now(JST)) + timedelta(**delta)

@@ -138,6 +138,8 @@ class CustomersJob:
 
         async with self.store.transaction() as tx:
             linked_before = await ledger.get_hashes(tx, TARGET, LINKS)
+            if not options.dry_run:  # first: the exposure written below includes this file's 売掛残 (seen live)
+                await record_credit_limits(tx, customers.values(), snapshot.file_time)
             exposure = await credit_exposure(tx) if self.cscart_settings.addon else None
             desired = self._desired(customers, user_ids, groups, pricing, rules, set(linked_before), exposure)
             users = await plan.diff(tx, TARGET, USERS, "user.update", desired.users)
@@ -152,7 +154,6 @@ class CustomersJob:
                 now_ts = self.clock.time()
                 result.enqueued = await plan.enqueue(tx, users, now_ts) + await plan.enqueue(tx, links, now_ts)
                 result.enqueued += await enqueue_creates(tx, TARGET, "user.create", USERS, desired.creates, now_ts)
-                await record_credit_limits(tx, customers.values(), snapshot.file_time)
                 for item in desired.mapped:
                     await audit.write(tx, "bridge", "customers.text_mapped", item.code,
                                       {"field": item.field, "original": item.original, "stored": item.stored})
