@@ -5,11 +5,11 @@ Transport lives in ``client.py``; this module never does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from bridge.domain.catalog import PriceTier
 from bridge.domain.customers import Address
@@ -17,6 +17,9 @@ from bridge.domain.money import parse_decimal
 from bridge.domain.orders import AppliedPromotion, Order, OrderLine
 from bridge.domain.time import from_unix
 from bridge.errors import PermanentError
+
+
+N = TypeVar("N", int, Decimal)
 
 
 class MappingError(PermanentError):
@@ -27,25 +30,22 @@ class MappingError(PermanentError):
 
 
 def as_int(data: Mapping[str, Any], key: str, default: int | None = None, *, where: str = "") -> int:
-    value = data.get(key)
-    if value is None or value == "":
-        if default is None:
-            raise MappingError(f"{where or 'record'}: field {key!r} is missing")
-        return default
-    try:
-        return int(parse_decimal(value))
-    except ValueError as exc:
-        raise MappingError(f"{where or 'record'}: field {key!r}: {exc}") from None
+    return _number(data, key, default, where, lambda value: int(parse_decimal(value)))
 
 
 def as_decimal(data: Mapping[str, Any], key: str, default: Decimal | None = None, *, where: str = "") -> Decimal:
+    return _number(data, key, default, where, parse_decimal)
+
+
+def _number(data: Mapping[str, Any], key: str, default: N | None, where: str, parse: Callable[[Any], N]) -> N:
+    """``data[key]`` parsed; ``default`` when it is missing or empty (an error naming the field without one)."""
     value = data.get(key)
     if value is None or value == "":
         if default is None:
             raise MappingError(f"{where or 'record'}: field {key!r} is missing")
         return default
     try:
-        return parse_decimal(value)
+        return parse(value)
     except ValueError as exc:
         raise MappingError(f"{where or 'record'}: field {key!r}: {exc}") from None
 

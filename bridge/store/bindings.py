@@ -30,20 +30,17 @@ async def bind(
 
 
 async def lookup(tx: Connection, system_a: str, entity_a: str, id_a: str, system_b: str, entity_b: str) -> str | None:
-    cursor = await tx.execute(
-        "SELECT id_b FROM bindings WHERE system_a = ? AND entity_a = ? AND id_a = ? AND system_b = ? AND entity_b = ?",
-        (system_a, entity_a, str(id_a), system_b, entity_b),
-    )
-    row = await cursor.fetchone()
-    return None if row is None else str(row[0])
+    return await _one_id(tx, "SELECT id_b FROM bindings WHERE system_a = ? AND entity_a = ? AND id_a = ? "
+                             "AND system_b = ? AND entity_b = ?", (system_a, entity_a, str(id_a), system_b, entity_b))
 
 
 async def reverse(tx: Connection, system_b: str, entity_b: str, id_b: str, system_a: str, entity_a: str) -> str | None:
-    cursor = await tx.execute(
-        "SELECT id_a FROM bindings WHERE system_b = ? AND entity_b = ? AND id_b = ? AND system_a = ? AND entity_a = ?",
-        (system_b, entity_b, str(id_b), system_a, entity_a),
-    )
-    row = await cursor.fetchone()
+    return await _one_id(tx, "SELECT id_a FROM bindings WHERE system_b = ? AND entity_b = ? AND id_b = ? "
+                             "AND system_a = ? AND entity_a = ?", (system_b, entity_b, str(id_b), system_a, entity_a))
+
+
+async def _one_id(tx: Connection, sql: str, params: tuple[str, ...]) -> str | None:
+    row = await (await tx.execute(sql, params)).fetchone()
     return None if row is None else str(row[0])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -156,19 +157,11 @@ def item(index: int, raw: Any) -> dict[str, Any]:
 
 def _prices(at: str, raw: dict[str, Any]) -> dict[str, Any]:
     product_id = _id(f"{at}.product_id", _field(at, raw, "product_id"))
-    rows = _field(at, raw, "prices")
-    if isinstance(rows, dict):
-        rows = list(rows.values())
-    if not isinstance(rows, list) or not rows:
-        raise InvalidBatchItem(f"{at}.prices: must be a non-empty array, the base row (lower_limit 1, usergroup_id 0) "
-                               "first")
+    rows = _rows(at, raw, "prices", "a non-empty array, the base row (lower_limit 1, usergroup_id 0) first",
+                 "{lower_limit, usergroup_id, price[, type]}", empty=False)
     tiers: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for i, row in enumerate(rows):
-        row_at = f"{at}.prices[{i}]"
-        row = _array(row)
-        if not isinstance(row, dict):
-            raise InvalidBatchItem(f"{row_at}: must be an object {{lower_limit, usergroup_id, price[, type]}}")
+    for i, (row_at, row) in enumerate(rows):
         lower = _integer(f"{row_at}.lower_limit", _field(row_at, row, "lower_limit"), 1, 16777215)
         group = _integer(f"{row_at}.usergroup_id", _field(row_at, row, "usergroup_id"), 0, 16777215)
         kind = row.get("type", "A") if row.get("type") is not None else "A"
@@ -196,22 +189,30 @@ def _prices(at: str, raw: dict[str, Any]) -> dict[str, Any]:
     return {"product_id": product_id, "price": base, "prices": tiers}
 
 
+def _rows(at: str, raw: dict[str, Any], name: str, must: str, shape: str, *,
+          empty: bool = True) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(``at.name[i]``, row) of an array of objects (a PHP array may arrive as a JSON object: its values), each
+    checked as the loop reaches it, as the add-on's validator does."""
+    rows = _field(at, raw, name)
+    if isinstance(rows, dict):
+        rows = list(rows.values())
+    if not isinstance(rows, list) or (not empty and not rows):
+        raise InvalidBatchItem(f"{at}.{name}: must be {must}")
+    for i, row in enumerate(rows):
+        row_at = f"{at}.{name}[{i}]"
+        row = _array(row)
+        if not isinstance(row, dict):
+            raise InvalidBatchItem(f"{row_at}: must be an object {shape}")
+        yield row_at, row
+
+
 def _customer_price(at: str, raw: dict[str, Any]) -> dict[str, Any]:
     user_id = _id(f"{at}.user_id", _field(at, raw, "user_id"))
     product_id = _id(f"{at}.product_id", _field(at, raw, "product_id"))
-    rows = _field(at, raw, "rows")
-    if isinstance(rows, dict):
-        rows = list(rows.values())
-    if not isinstance(rows, list):
-        raise InvalidBatchItem(f"{at}.rows: must be an array (empty to delete the customer's prices for this "
-                               "product)")
     clean: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for i, row in enumerate(rows):
-        row_at = f"{at}.rows[{i}]"
-        row = _array(row)
-        if not isinstance(row, dict):
-            raise InvalidBatchItem(f"{row_at}: must be an object {{min_quantity, price, valid_from, valid_to}}")
+    for row_at, row in _rows(at, raw, "rows", "an array (empty to delete the customer's prices for this product)",
+                             "{min_quantity, price, valid_from, valid_to}"):
         minimum = (_integer(f"{row_at}.min_quantity", row["min_quantity"], 1, 16777215)
                    if row.get("min_quantity") is not None else 1)
         price = _price(f"{row_at}.price", _field(row_at, row, "price"))
