@@ -13,7 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from bridge.carriers.address import AddressError, normalize_phone, normalize_postcode
 from bridge.carriers.text import DEFAULT_TEXT_MAP, Charset
@@ -90,21 +90,14 @@ class Shipper(_Model):
     phone: str
     code: str = Field("", pattern=r"^[0-9A-Za-z]{0,20}$")
 
-    @field_validator("postcode")
+    @field_validator("postcode", "phone")
     @classmethod
-    def _postcode(cls, value: str) -> str:
+    def _normalized(cls, value: str, info: ValidationInfo) -> str:
+        normalize = normalize_postcode if info.field_name == "postcode" else normalize_phone
         try:
-            return normalize_postcode(value)
+            return normalize(value)
         except AddressError as exc:
-            raise ValueError(f"{str(exc).split(';')[0]}; correct shipper.postcode") from None
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        try:
-            return normalize_phone(value)
-        except AddressError as exc:
-            raise ValueError(f"{str(exc).split(';')[0]}; correct shipper.phone") from None
+            raise ValueError(f"{str(exc).split(';')[0]}; correct shipper.{info.field_name}") from None
 
     def address(self) -> Address:
         return Address(name=self.name, name_kana=self.name_kana, postcode=self.postcode, prefecture=self.prefecture,
