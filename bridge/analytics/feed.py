@@ -158,6 +158,14 @@ _CASTS = {"total": "DECIMAL(14,2)", "subtotal": "DECIMAL(14,2)", "shipping_cost"
           "updated_day": "DATE", "user_id": "BIGINT"}
 
 
+def _load(con: Any, statement: str, rows: list[tuple[Any, ...]], columns: Sequence[str]) -> None:
+    """``statement`` (``INSERT OR REPLACE INTO customers``, ``CREATE … AS``) ``SELECT`` the rows, cast to their
+    columns' types."""
+    con.register("incoming", _frame(rows, columns))
+    con.execute(f"{statement} SELECT {', '.join(_casts(columns))} FROM incoming")
+    con.unregister("incoming")
+
+
 def _casts(columns: Sequence[str]) -> list[str]:
     return [f"CAST({c} AS {_CASTS[c]}) AS {c}" if c in _CASTS else c for c in columns]
 
@@ -379,10 +387,7 @@ def products(analytics: AnalyticsStore, items: Iterable[Product], day: date) -> 
     if not rows:
         return 0
     with analytics.connect() as con:
-        con.register("incoming", _frame(rows, PRODUCT_COLUMNS))
-        con.execute("CREATE OR REPLACE TEMP TABLE incoming_products AS SELECT "
-                    + ", ".join(_casts(PRODUCT_COLUMNS)) + " FROM incoming")
-        con.unregister("incoming")
+        _load(con, "CREATE OR REPLACE TEMP TABLE incoming_products AS", rows, PRODUCT_COLUMNS)
         con.execute("BEGIN")
         changed = con.execute("""
             INSERT OR REPLACE INTO price_history
@@ -417,8 +422,5 @@ def customers(analytics: AnalyticsStore, items: Iterable[Customer], day: date) -
     if not rows:
         return 0
     with analytics.connect() as con:
-        con.register("incoming", _frame(rows, CUSTOMER_COLUMNS))
-        con.execute("INSERT OR REPLACE INTO customers SELECT " + ", ".join(_casts(CUSTOMER_COLUMNS))
-                    + " FROM incoming")
-        con.unregister("incoming")
+        _load(con, "INSERT OR REPLACE INTO customers", rows, CUSTOMER_COLUMNS)
     return len(rows)

@@ -184,6 +184,8 @@ COLUMNS = (
     Column("returns", "返品 / returns", "yen"),
 )
 
+_COLUMN = {column.key: column for column in COLUMNS}
+
 
 def _ratio(part: Any, whole: Any) -> float | None:
     if part is None or whole in (None, 0):
@@ -234,13 +236,11 @@ def sales(con: Any, params: Params) -> Report:
         _change(ytd["sales"], ytd_before["sales"]), totals["returns"],
     )]
     summary_table = Table("sales_total", "売上合計 / totals", (
-        Column("orders", "受注件数 / orders", "int"), Column("sales", "売上 / sales", "yen"),
-        Column("cost", "原価 / cost", "yen"), Column("margin", "粗利 / gross margin", "yen"),
-        Column("margin_rate", "粗利率 / margin rate", "pct"), Column("previous_sales", "前期売上", "yen"),
-        Column("change", "前期比", "pct"), Column("ytd_sales", "年初来売上 / year to date", "yen"),
+        *(_COLUMN[key] for key in ("orders", "sales", "cost", "margin", "margin_rate")),
+        Column("previous_sales", "前期売上", "yen"), Column("change", "前期比", "pct"),
+        Column("ytd_sales", "年初来売上 / year to date", "yen"),
         Column("ytd_last_year", "前年同期年初来 / YTD a year ago", "yen"),
-        Column("ytd_change", "年初来前年比 / YTD vs a year ago", "pct"),
-        Column("returns", "返品 / returns", "yen")), summary_rows)
+        Column("ytd_change", "年初来前年比 / YTD vs a year ago", "pct"), _COLUMN["returns"]), summary_rows)
     chart_rows = rows[:20]
     chart = Chart(f"売上 ({by}別)", "line" if chronological else "bar", [str(r[1] or r[0]) for r in chart_rows],
                   {"売上": [number(r[4]) for r in chart_rows], "粗利": [number(r[6]) for r in chart_rows]})
