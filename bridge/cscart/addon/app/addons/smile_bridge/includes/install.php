@@ -44,26 +44,25 @@ function fn_smile_bridge_columns(): array
  */
 function fn_smile_bridge_status_definitions(): array
 {
+    // what differs between the four: the colour, whether a return is allowed, whether the customer is mailed
+    $params = function (string $color, string $allowReturn, string $notify = 'N'): array {
+        return ['inventory' => 'D', 'notify' => $notify, 'notify_department' => 'N', 'payment_received' => 'N',
+            'repay' => 'N', 'allow_return' => $allowReturn, 'color' => $color];
+    };
     return [
         'hold' => [
-            'preferred' => 'H', 'ja' => '保留', 'en' => 'On hold (保留)',
-            'params' => ['inventory' => 'D', 'notify' => 'N', 'notify_department' => 'N', 'payment_received' => 'N',
-                'repay' => 'N', 'allow_return' => 'N', 'color' => '#f0ad4e'],
+            'preferred' => 'H', 'ja' => '保留', 'en' => 'On hold (保留)', 'params' => $params('#f0ad4e', 'N'),
         ],
         'shipping_instructed' => [
             'preferred' => 'J', 'ja' => '出荷指示', 'en' => 'Shipping instructed (出荷指示)',
-            'params' => ['inventory' => 'D', 'notify' => 'N', 'notify_department' => 'N', 'payment_received' => 'N',
-                'repay' => 'N', 'allow_return' => 'N', 'color' => '#5bc0de'],
+            'params' => $params('#5bc0de', 'N'),
         ],
         'shipped' => [
-            'preferred' => 'S', 'ja' => '出荷済', 'en' => 'Shipped (出荷済)',
-            'params' => ['inventory' => 'D', 'notify' => 'N', 'notify_department' => 'N', 'payment_received' => 'N',
-                'repay' => 'N', 'allow_return' => 'Y', 'color' => '#337ab7'],
+            'preferred' => 'S', 'ja' => '出荷済', 'en' => 'Shipped (出荷済)', 'params' => $params('#337ab7', 'Y'),
         ],
         'notified' => [
             'preferred' => 'W', 'ja' => '出荷通知済', 'en' => 'Shipping notified (出荷通知済)',
-            'params' => ['inventory' => 'D', 'notify' => 'Y', 'notify_department' => 'N', 'payment_received' => 'N',
-                'repay' => 'N', 'allow_return' => 'Y', 'color' => '#2e8b57'],
+            'params' => $params('#2e8b57', 'Y', 'Y'),
         ],
     ];
 }

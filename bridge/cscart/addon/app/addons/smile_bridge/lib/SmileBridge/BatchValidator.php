@@ -182,17 +182,11 @@ final class BatchValidator
     private static function prices(string $at, array $item): array
     {
         $productId = self::id($at . '.product_id', self::field($at, $item, 'product_id'));
-        $rows = self::field($at, $item, 'prices');
-        if (!is_array($rows) || $rows === []) {
-            throw new InvalidBatchItem($at . '.prices: must be a non-empty array, the base row (lower_limit 1, usergroup_id 0) first');
-        }
         $tiers = [];
         $seen = [];
-        foreach (array_values($rows) as $i => $row) {
-            $rowAt = $at . '.prices[' . $i . ']';
-            if (!is_array($row)) {
-                throw new InvalidBatchItem($rowAt . ': must be an object {lower_limit, usergroup_id, price[, type]}');
-            }
+        $rows = self::rows($at, $item, 'prices', 'a non-empty array, the base row (lower_limit 1, usergroup_id 0) first',
+            '{lower_limit, usergroup_id, price[, type]}', false);
+        foreach ($rows as $i => [$rowAt, $row]) {
             $lower = self::integer($rowAt . '.lower_limit', self::field($rowAt, $row, 'lower_limit'), 1, 16777215);
             $group = self::integer($rowAt . '.usergroup_id', self::field($rowAt, $row, 'usergroup_id'), 0, 16777215);
             $type = isset($row['type']) ? $row['type'] : 'A';
@@ -226,21 +220,36 @@ final class BatchValidator
         return ['product_id' => $productId, 'price' => $base, 'prices' => $tiers];
     }
 
+    /**
+     * The objects of the array field $name as [$rowAt, $row], each checked as the loop reaches it.
+     *
+     * @return \Generator<int, array{0:string, 1:array}>
+     */
+    private static function rows(string $at, array $item, string $name, string $must, string $shape,
+                                 bool $emptyAllowed = true): \Generator
+    {
+        $rows = self::field($at, $item, $name);
+        if (!is_array($rows) || (!$emptyAllowed && $rows === [])) {
+            throw new InvalidBatchItem($at . '.' . $name . ': must be ' . $must);
+        }
+        foreach (array_values($rows) as $i => $row) {
+            $rowAt = $at . '.' . $name . '[' . $i . ']';
+            if (!is_array($row)) {
+                throw new InvalidBatchItem($rowAt . ': must be an object ' . $shape);
+            }
+            yield $i => [$rowAt, $row];
+        }
+    }
+
     private static function customerPrice(string $at, array $item): array
     {
         $userId = self::id($at . '.user_id', self::field($at, $item, 'user_id'));
         $productId = self::id($at . '.product_id', self::field($at, $item, 'product_id'));
-        $rows = self::field($at, $item, 'rows');
-        if (!is_array($rows)) {
-            throw new InvalidBatchItem($at . '.rows: must be an array (empty to delete the customer\'s prices for this product)');
-        }
         $clean = [];
         $seen = [];
-        foreach (array_values($rows) as $i => $row) {
-            $rowAt = $at . '.rows[' . $i . ']';
-            if (!is_array($row)) {
-                throw new InvalidBatchItem($rowAt . ': must be an object {min_quantity, price, valid_from, valid_to}');
-            }
+        $rows = self::rows($at, $item, 'rows', 'an array (empty to delete the customer\'s prices for this product)',
+            '{min_quantity, price, valid_from, valid_to}');
+        foreach ($rows as [$rowAt, $row]) {
             $min = isset($row['min_quantity']) ? self::integer($rowAt . '.min_quantity', $row['min_quantity'], 1, 16777215) : 1;
             $price = self::price($rowAt . '.price', self::field($rowAt, $row, 'price'));
             $from = self::date($rowAt . '.valid_from', isset($row['valid_from']) ? $row['valid_from'] : null);
