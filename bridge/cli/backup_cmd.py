@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from bridge.cli.common import CliError, ConfigOption, console, settings_or_exit
+from bridge.durable import fsync_dir
 from bridge.errors import BridgeError
 from bridge.i18n import _
 from bridge.statelock import StateLock
@@ -43,7 +44,7 @@ def backup(
         _copy_database(source, partial)
         version = verify_state_file(partial)
         os.replace(partial, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except (sqlite3.Error, BridgeError) as exc:
         partial.unlink(missing_ok=True)
         raise CliError(_("backup failed: {problem}").format(problem=exc)) from None
@@ -70,7 +71,7 @@ def restore(
         verify_state_file(incoming)
         kept = _keep_current(state)
         os.replace(incoming, state)
-        _fsync_dir(state.parent)
+        fsync_dir(state.parent)
     except BridgeError as exc:
         raise CliError(str(exc)) from None
     except sqlite3.Error as exc:
@@ -168,9 +169,3 @@ def _known_schema_version() -> int:
     return max((int(name[:4]) for name in names if name.endswith(".sql") and name[:4].isdigit()), default=0)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

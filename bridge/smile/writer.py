@@ -20,6 +20,7 @@ import structlog
 
 from bridge import metrics
 from bridge.domain.time import JST, utcnow
+from bridge.durable import fsync_dir
 from bridge.errors import ValidationFailed
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import schema_for
@@ -77,14 +78,6 @@ def csv_writer(stream: Any, layout: FileLayout) -> Any:
 
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, render: Any, encoding: str) -> None:
     """``render(stream)`` fills a temporary file beside ``path``; only a complete, fsynced file gets the name."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +88,7 @@ def atomic_write(path: Path, render: Any, encoding: str) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
