@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -257,6 +257,17 @@ class RowBuilder:
             self.report.warnings.append(f"item_name: {full!r} shortened to {cut!r} ({limit} half-width units)")
             return cut
         return full
+
+
+def numbered_row(width: int) -> tuple[list[str], Callable[[int, str], None]]:
+    """A blank label row of ``width`` cells and its ``put(column, value)``, columns counted from 1 as the carriers'
+    manuals number them."""
+    row = [""] * width
+
+    def put(column: int, value: str) -> None:
+        row[column - 1] = value
+
+    return row, put
 
 
 def encode_csv(header: Sequence[str] | None, rows: Sequence[Sequence[str]], *, quote_all: bool = False) -> bytes:

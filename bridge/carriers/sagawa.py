@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bridge.carriers.address import fit_lines
-from bridge.carriers.labels import RowBuilder, encode_csv
+from bridge.carriers.labels import RowBuilder, encode_csv, numbered_row
 from bridge.carriers.rules import SagawaRules, Service
 from bridge.carriers.text import to_fullwidth
 
@@ -43,10 +43,7 @@ def build_row(b: RowBuilder) -> list[str]:
     rules = b.carrier_rules
     assert isinstance(rules, SagawaRules)
     order, method, service = b.order, b.request.method, b.request.service
-    row = [""] * COLUMNS
-
-    def put(column: int, value: str) -> None:
-        row[column - 1] = value
+    row, put = numbered_row(COLUMNS)
 
     put(1, "0")  # use the address in this row, not the e飛伝 address book
     ship_to = order.shipping

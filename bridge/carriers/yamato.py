@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bridge.carriers.labels import RowBuilder, encode_csv
+from bridge.carriers.labels import RowBuilder, encode_csv, numbered_row
 from bridge.carriers.rules import Service, YamatoRules
 from bridge.carriers.text import width
 
@@ -57,10 +57,7 @@ def build_row(b: RowBuilder) -> list[str]:
     rules = b.carrier_rules
     assert isinstance(rules, YamatoRules)
     order, method, service = b.order, b.request.method, b.request.service
-    row = [""] * COLUMNS
-
-    def put(column: int, value: str) -> None:
-        row[column - 1] = value
+    row, put = numbered_row(COLUMNS)
 
     put(ORDER_NO, str(order.order_id))
     put(SLIP_TYPE, SLIP_TYPES[service])
