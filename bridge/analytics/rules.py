@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.errors import ConfigError
+from bridge.rules.common import require_unique
 from bridge.rules.yamlfile import read_rules_yaml, validated
 
 FORMATS = ("html", "xlsx", "csv", "parquet")
@@ -132,11 +133,7 @@ class ReportRules(_Model):
 
     @model_validator(mode="after")
     def _unique(self) -> ReportRules:
-        seen: set[str] = set()
-        for pack in self.packs:
-            if pack.id in seen:
-                raise ValueError(f"pack id {pack.id!r} is used twice")
-            seen.add(pack.id)
+        require_unique((pack.id for pack in self.packs), "pack id")
         return self
 
     def pack(self, pack_id: str) -> Pack:

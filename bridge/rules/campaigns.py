@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from bridge.domain.time import JST, jst_midnight, to_utc
-from bridge.rules.common import Percent, RulesModel
+from bridge.rules.common import Percent, RulesModel, require_unique
 
 _COUPON = re.compile(r"[A-Za-z0-9_\-]{3,32}")
 PREFECTURES: tuple[str, ...] = (
@@ -237,11 +237,7 @@ class CampaignRules(RulesModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> CampaignRules:
-        seen: set[str] = set()
-        for campaign in self.campaigns:
-            if campaign.id in seen:
-                raise ValueError(f"campaign id {campaign.id!r} is used twice")
-            seen.add(campaign.id)
+        require_unique((campaign.id for campaign in self.campaigns), "campaign id")
         return self
 
     def campaign(self, campaign_id: str) -> Campaign | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated
 
@@ -18,6 +19,15 @@ class RulesModel(BaseModel):
     """Strict and immutable: an unknown key is an error (a typo must never silently fall back to a default)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+def require_unique(ids: Iterable[str], what: str) -> None:
+    """``ValueError`` naming the first id used twice (campaign ids, pack ids: each names one thing)."""
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise ValueError(f"{what} {item!r} is used twice")
+        seen.add(item)
 
 
 Percent = Annotated[Decimal, Field(ge=0, le=100)]
