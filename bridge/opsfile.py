@@ -23,9 +23,10 @@ def render_main(argv: list[str] | None, *, prog: str, description: str, default_
     parser.add_argument("--input", type=Path, default=default_input)
     parser.add_argument("--output", type=Path, help="default: standard output")
     args = parser.parse_args(argv)
+    caught: tuple[type[Exception], ...] = (OSError, *errors)
     try:
         text = render(args.input.read_text(encoding="utf-8"), args)
-    except (OSError, *errors) as exc:
+    except caught as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.output:
