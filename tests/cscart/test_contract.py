@@ -60,7 +60,11 @@ async def test_usergroups_are_a_bare_map_and_user_links_a_map_or_an_empty_list(b
     assert (status, links) == (200, [])  # PHP's empty array
     assert isinstance(await backend.client.usergroups(), dict)
     # with a link: a map keyed by usergroup_id, as GET /usergroups (seen on a real 4.20.1; the client read a list)
-    group_id = next(int(key) for key, row in groups.items() if row["type"] == "C" and row["status"] == "A")
+    status, made = await backend.raw("POST", "usergroups", json_body={"usergroup": f"契約{backend.tag}", "status": "A",
+                                                                      "type": "C"})
+    assert status == 201, made  # (a fresh store has no active customer group)
+    group_id = int(made["usergroup_id"])
+    backend._created.append(("usergroups", group_id))
     await backend.client.set_usergroup_link(user_id, group_id, "A")
     status, links = await backend.raw("GET", f"users/{user_id}/usergroups")
     assert status == 200 and isinstance(links, dict), links

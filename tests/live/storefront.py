@@ -44,6 +44,7 @@ class Storefront:
         self.url = url.rstrip("/")
         self.lang = lang
         self.shots = shots
+        self.refusal = ""
         shots.mkdir(parents=True, exist_ok=True)
         self._count = 0
 
@@ -160,7 +161,8 @@ class Storefront:
             self.type("customer_phone", phone)
 
     def place_order(self) -> int | None:
-        """Accept the terms, press 注文を確定する; the new order's id, or None when the store refused it."""
+        """Accept the terms, press 注文を確定する; the new order's id, or None when the store refused it (its
+        messages are kept in ``refusal``: CS-Cart's notifications close by themselves a few seconds later)."""
         from selenium.webdriver.common.by import By
 
         for box in self.driver.find_elements(By.CSS_SELECTOR, "#litecheckout_payments_form input.cm-agreement"):
@@ -172,7 +174,9 @@ class Storefront:
             found = re.search(r"order_id=(\d+)", self.driver.current_url)
             if found:
                 return int(found.group(1))
-            if "checkout.complete" not in self.driver.current_url and self.notifications():
+            shown = self.notifications()
+            if "checkout.complete" not in self.driver.current_url and shown:
+                self.refusal = shown
                 return None
             time.sleep(0.3)
         return None

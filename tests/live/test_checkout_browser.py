@@ -111,7 +111,7 @@ async def test_checkout_in_a_real_browser(live_store: LiveStore, live: LiveBacke
             refused_at = shop.place_order()
             seen = shop.shot("delivery-date-refused")
             assert refused_at is None, f"order {refused_at} placed with an undeliverable date ({seen})"
-            assert "お届け希望日が最短お届け日より前です" in shop.notifications(), (shop.notifications(), seen)
+            assert "お届け希望日が最短お届け日より前です" in shop.refusal, (shop.refusal, seen)
 
             shop.checkout()
             chosen = dates[min(2, len(dates) - 1)]
@@ -146,7 +146,7 @@ async def test_checkout_in_a_real_browser(live_store: LiveStore, live: LiveBacke
             refused_at = shop.place_order()
             seen = shop.shot("credit-refused")
             assert refused_at is None, f"order {refused_at} placed over the credit limit ({seen})"
-            message = shop.notifications()
+            message = shop.refusal
             assert "掛売ではご注文いただけません" in message and "与信残高（500円）" in message, (message, seen)
     finally:
         await asyncio.to_thread(addon_settings, console, old)

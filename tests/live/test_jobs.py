@@ -9,6 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from bridge.smile.generator import generate
 from tests.cscart.backends import LiveBackend
 from tests.live.conftest import LiveStore
 from tests.live.kit import deliver, first_category, live_settings, run
