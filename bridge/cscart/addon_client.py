@@ -10,6 +10,8 @@ from typing import Any
 from bridge.cscart.addon_protocol import (
     BATCH_ENTITY,
     EVENTS_ENTITY,
+    MAIL_KINDS,
+    MAILS_ENTITY,
     MAX_BATCH_ITEMS,
     MAX_EVENTS_PER_PAGE,
     AddonProtocolError,
@@ -46,10 +48,22 @@ class AddonClient:
         data = await self._call("POST", BATCH_ENTITY, body={"items": list(items)}, guard=False)
         return BatchResponse.from_dict(data, sent=len(items))
 
+    async def send_mail(self, order_id: int, kind: str, key: str, values: Mapping[str, Any] | None = None) -> str:
+        """One of the add-on's customer mails (``POST /api/smile_bridge_mails``), sent by CS-Cart's mailer once per
+        ``key``; returns ``sent`` or ``duplicate`` (already sent under that key)."""
+        if kind not in MAIL_KINDS:
+            raise ValueError(f"unknown mail kind {kind!r}; known: {', '.join(MAIL_KINDS)}")
+        data = await self._call("POST", MAILS_ENTITY, body={"order_id": int(order_id), "kind": kind, "key": key,
+                                                           "values": dict(values or {})})
+        status = data.get("status") if isinstance(data, Mapping) else None
+        if status not in ("sent", "duplicate"):
+            raise AddonProtocolError(f"mail {key}: expected status sent or duplicate, got {data!r}")
+        return str(status)
+
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             return await self.client.request(method, path, **kwargs)
         except NotFoundError as exc:
-            if path.split("/")[0] in (EVENTS_ENTITY, BATCH_ENTITY) and "Entity" in str(exc):
+            if path.split("/")[0] in (EVENTS_ENTITY, BATCH_ENTITY, MAILS_ENTITY) and "Entity" in str(exc):
                 self.client.addon_gone()  # uninstalled since detection: callers fall back to plain REST
             raise

@@ -29,6 +29,8 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 WAKE_UP_PATH = "/hooks/cscart"
 EVENTS_ENTITY = "smile_bridge_events"
 BATCH_ENTITY = "smile_bridge_batch"
+MAILS_ENTITY = "smile_bridge_mails"  # POST {order_id, kind, key, values}: one customer mail, once per key
+MAIL_KINDS = ("order_confirmed", "payment_received", "shipping_notice", "delay", "cancelled", "returned")
 MAX_BATCH_ITEMS = 500
 MAX_EVENTS_PER_PAGE = 1000
 

@@ -30,6 +30,7 @@ from bridge.sync.jobkit import finish, first, money
 from bridge.sync.orders.credit import credit_exposure
 from bridge.sync.orders.delivery import delivery_settings
 from bridge.i18n import N_
+from bridge.sync.orders.mails import mail_settings
 
 JOB = "customer_prices"
 TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
@@ -109,7 +110,9 @@ class CustomerPricesJob:
             for entity, op, desired_values in (
                     (SETTINGS_ENTITY, SETTINGS_OP, {"direct_ship": surcharge_settings(pricing),
                                                     "delivery": delivery_settings(ctx.services.shipping,
-                                                                                  _delivery_source(ctx))}),
+                                                                                  _delivery_source(ctx)),
+                                                    "mails": mail_settings(ctx.services.shipping,
+                                                                           ctx.services.rules.current.order_flow)}),
                     (EXPOSURE_ENTITY, EXPOSURE_OP, await exposure_payloads(tx, users))):
                 side_plan = await plan.diff(tx, TARGET, entity, op, desired_values)
                 result.plan += side_plan.describe(limit=3)

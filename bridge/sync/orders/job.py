@@ -48,6 +48,7 @@ from bridge.sync.base import JobContext, JobResult, RunOptions, register
 from bridge.sync.orders import direct_ship, export, hand_work, readback, workflow
 from bridge.sync.orders.catalog_wait import last_catalog_success, waits_for_binding
 from bridge.sync.orders.credit import credit_exposure, credit_limits
+from bridge.sync.orders.mails import PAYMENT_RECEIVED, addon_mails, mail_op
 from bridge.sync.orders.moves import Changes, Mover, status_op
 from bridge.sync.orders.rules import OrderRules, current_order_rules, order_rules
 from bridge.sync.orders.settings import OrdersSettings
@@ -386,7 +387,8 @@ class OrdersJob:
                 "reason": reason}) for order_id, reason in reasons.items())
             await export.record(tx, batch)
         await finish_batch(self.ctx, self.outbox_dir, batch.batch_id, rules,
-                           {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted})
+                           {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted},
+                           addon_mails=await addon_mails(self.ctx))
         record_changes(self.layout, text_changes)  # substituted or truncated values, counted and logged
         log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
         return len(accepted)
@@ -536,8 +538,10 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
 
 
 async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: OrderRules,
-                       notify_customer: dict[int, bool]) -> str:
-    """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that order."""
+                       payment_mails: dict[int, bool], *, addon_mails: bool = True) -> str:
+    """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that order;
+    ``payment_mails`` names the 先入金 orders whose customer hears of the payment: the add-on's 入金確認 mail after
+    the write, or (no add-on: ``addon_mails`` false) CS-Cart's own status mail of the write."""
     pending = [b for b in await exports.pending(ctx.store) if b.batch_id == batch_id]
     if not pending:
         return f"batch {batch_id} already finished"
@@ -547,12 +551,15 @@ async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: O
         await exports.mark_written(tx, batch.batch_id)
         if batch.kind == "order":
             states = await mirror.states_of(tx, list(batch.order_ids))
+            instructed = [order_id for order_id in batch.order_ids
+                          if states.get(order_id) is S.SHIPPING_INSTRUCTED]  # else cancelled since; flagged
             ops = [status_op(workflow.status_write(
                        order_id, S.RECEIVED, S.SHIPPING_INSTRUCTED, rules.flow,
-                       notify_customer=notify_customer.get(order_id, False),
+                       notify_customer=not addon_mails and payment_mails.get(order_id, False),
                        idempotency_key=f"orders/{order_id}/status/shipping_instructed/{batch.batch_id}"))
-                   for order_id in batch.order_ids
-                   if states.get(order_id) is S.SHIPPING_INSTRUCTED]  # else cancelled since; its flag tells staff
+                   for order_id in instructed]
+            if addon_mails:
+                ops += [mail_op(order_id, PAYMENT_RECEIVED) for order_id in instructed if payment_mails.get(order_id)]
             await ob.enqueue(tx, ops, ctx.clock.time())
         await audit.write(tx, JOB, "batch_written", batch.batch_id, f"{batch.file_name}: {done}")
     metrics.JOB_RECORDS.labels(sync_job=JOB, stage="exported").inc(len(batch.order_ids))
