@@ -12,11 +12,13 @@ from bridge.cscart.addon_protocol import (
     EVENTS_ENTITY,
     MAIL_KINDS,
     MAILS_ENTITY,
+    RETURNS_ENTITY,
     MAX_BATCH_ITEMS,
     MAX_EVENTS_PER_PAGE,
     AddonProtocolError,
     BatchResponse,
     EventPage,
+    ReturnRequest,
 )
 from bridge.cscart.client import CSCartClient, NotFoundError
 
@@ -59,6 +61,19 @@ class AddonClient:
         if status not in ("sent", "duplicate"):
             raise AddonProtocolError(f"mail {key}: expected status sent or duplicate, got {data!r}")
         return str(status)
+
+    async def returns(self, statuses: Sequence[str], since: int, limit: int = 200) -> list[ReturnRequest]:
+        """Return requests (CS-Cart's rma add-on) in ``statuses`` requested at or after ``since``, newest first.
+        Raises NotFoundError when the store has no rma add-on."""
+        data = await self._call("GET", RETURNS_ENTITY, params={"statuses": ",".join(statuses), "since": int(since),
+                                                               "limit": max(1, min(limit, 200))})
+        rows = data.get("returns") if isinstance(data, Mapping) else None
+        if not isinstance(rows, list):
+            raise AddonProtocolError(f'returns: expected {{"returns": [...]}}, got {data!r}')
+        return [ReturnRequest.from_dict(row, f"returns[{index}]") for index, row in enumerate(rows)]
+
+    async def return_request(self, return_id: int) -> ReturnRequest:
+        return ReturnRequest.from_dict(await self._call("GET", f"{RETURNS_ENTITY}/{int(return_id)}"))
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:

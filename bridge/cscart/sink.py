@@ -43,6 +43,7 @@ from bridge.domain.catalog import PriceTier
 from bridge.domain.limits import CSCART_MAX_AMOUNT
 from bridge.domain.money import parse_decimal
 from bridge.errors import PermanentError
+from bridge.i18n import _
 from bridge.store.outbox import OutboxOp
 
 OPS = ("product.stock", "product.prices", "product.update", "order.status", "shipment.create", "user.update",
@@ -151,9 +152,11 @@ class CSCartSink:
         try:
             await AddonClient(self.client).send_mail(_int(op, p, "order_id"), kind, key, values)
         except NotFoundError as exc:
-            raise PermanentError(f"order {p.get('order_id')}: the {kind} mail was not sent: {exc}",
-                                 hint="the order is gone, or the smile_bridge add-on is not installed (it sends the "
-                                      "customer mails); install it, then replay this dead letter") from exc
+            raise PermanentError(
+                _("order {order}: the {kind} mail was not sent: {error}").format(
+                    order=p.get("order_id"), kind=kind, error=exc),
+                hint=_("the order is gone, or the smile_bridge add-on is not installed (it sends the customer mails); "
+                       "install it, then replay this dead letter")) from exc
 
     async def _shipment(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
         order_id = _int(op, p, "order_id")

@@ -45,7 +45,7 @@ from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobContext, JobResult, RunOptions, register
-from bridge.sync.orders import direct_ship, export, hand_work, readback, workflow
+from bridge.sync.orders import direct_ship, export, hand_work, readback, returns, workflow
 from bridge.sync.orders.catalog_wait import last_catalog_success, waits_for_binding
 from bridge.sync.orders.credit import credit_exposure, credit_limits
 from bridge.sync.orders.mails import PAYMENT_RECEIVED, addon_mails, mail_op
@@ -186,6 +186,9 @@ class OrdersJob:
             await self._publish(kind, payload)
         result.notes.extend(cycle.changes.notes)
         result.notes.extend(await self._readback(started))
+        result.notes.extend(await returns.handle_returns(  # 返品 (CS-Cart's rma add-on)
+            self.ctx, rules, self.ctx.services.rules.current.returns, self.layout, self.smile.substitutions,
+            self.outbox_dir, started))
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="read").inc(cycle.read)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="changed").inc(cycle.mirrored)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="written").inc(written)
