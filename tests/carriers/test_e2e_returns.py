@@ -1,4 +1,5 @@
-"""Returns (返品, issue 15 item 7) end to end with the SHIPPED rules (rules/returns.yaml among them) on the simulator
+"""Returns (返品, issue 15 item 7) end to end with the SHIPPED rules (rules/returns.yaml among them) and the example
+config's smile/orders/catalog sections on the simulator
 with the smile_bridge add-on and CS-Cart's rma: an order goes to 完了, the customer asks to return part of it, staff
 approve the request in CS-Cart (the add-on's return.status_changed event), and the orders job writes the 返品 slip
 (negative rows, the configured 取引区分 / 取引区分属性, restock warehouses by reason), mails 返品受付 once and shows the
@@ -15,6 +16,7 @@ from bridge.cscart.sim import returns as rma
 from bridge.domain.orders import WorkflowState as S
 from bridge.store import returns as returns_store
 from tests.carriers.e2e import Shipping, later, shipping_for
+from tests.carriers.test_e2e_credit import example_sections
 from tests.carriers.test_e2e_mails import _mails, _with_addon
 from tests.orders.shipped import shipped_rules_dir
 from tests.orders.test_readback import cli
@@ -41,7 +43,7 @@ async def _complete(s: Shipping, *lines: tuple[int, int]) -> int:
 
 
 async def test_an_approved_return_gets_its_henpin_slip_restock_decisions_and_one_mail(tmp_path: Path) -> None:
-    async with shipping_for(tmp_path, rules_dir=shipped_rules_dir(tmp_path / "shipped")) as s:
+    async with shipping_for(tmp_path, rules_dir=shipped_rules_dir(tmp_path / "shipped"), **example_sections()) as s:
         await _with_addon(s)
         state = s.orders.sim.state
         order_id = await _complete(s, (1, 3), (2, 2), (3, 1))
