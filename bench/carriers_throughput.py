@@ -71,7 +71,7 @@ async def import_once(count: int, data: bytes) -> tuple[float, object]:
     from bridge.store import Store
     from bridge.store import orders as mirror
     from bridge.sync import JobContext
-    from bridge.sync.shipping.flow import context
+    from bridge.sync.registry import shipping_context
     from bridge.sync.shipping.results import import_result
     from bridge.wiring import offline_services
 
@@ -82,7 +82,7 @@ async def import_once(count: int, data: bytes) -> tuple[float, object]:
             async with store.transaction() as tx:
                 for order in orders_for("yamato", count):
                     await mirror.upsert(tx, order, initial_state=WorkflowState.SHIPPING_INSTRUCTED)
-            sc = context(JobContext(settings=settings, store=store, clock=Clock(),
+            sc = shipping_context(JobContext(settings=settings, store=store, clock=Clock(),
                                     services=offline_services(settings)))
             started = time.perf_counter()
             outcome = await import_result(sc, data, "bench.csv", datetime.now(JST))

@@ -30,6 +30,8 @@ import time
 from collections import Counter, defaultdict, deque
 from pathlib import Path
 
+from report import write  # bench/ is on sys.path when this script runs
+
 from bridge.config import JobsSettings
 from bridge.cscart.simulator import Simulator, run_simulator
 from bridge.store import Store, bindings
@@ -269,11 +271,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print(report)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(report, encoding="utf-8")
+    write(asyncio.run(run(args)), args.out)
 
 
 if __name__ == "__main__":

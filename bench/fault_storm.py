@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from crash_storm import store_rules  # bench/ is on sys.path when this script runs
+from report import write
 
 from bridge.cli.in_process import in_process
 from bridge.config import Settings
@@ -236,11 +237,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     configure("ERROR", "console")
-    report = asyncio.run(main_async(args))
-    print(report)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(report, encoding="utf-8")
+    write(asyncio.run(main_async(args)), args.out)
 
 
 if __name__ == "__main__":

@@ -19,3 +19,11 @@ def publish(lines: list[str], out: Path | None) -> None:
     print(section)
     if out:
         append(out, section)
+
+
+def write(report: str, out: Path | None) -> None:
+    """Print a whole report and, with ``--out``, write it to that file (replacing it): the storms' reports."""
+    print(report)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report, encoding="utf-8")

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 from pathlib import Path
-from typing import Any
 
 from bridge import i18n
 from bridge.i18n import N_, _
+from bridge.opsfile import render_main
 
 DEFAULT_DOCS_URL = "https://bridge-docs.example.jp"  # a placeholder: render with your own --docs-url
 
@@ -112,22 +111,12 @@ def render(source: str, docs_url: str, language: str = "ja") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bridge.alerting", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs-url", default=DEFAULT_DOCS_URL, help="where the rendered docs are served")
-    parser.add_argument("--language", choices=i18n.LANGUAGES, default="ja")
-    parser.add_argument("--input", type=Path, default=Path("ops/prometheus/alerts.yml"))
-    parser.add_argument("--output", type=Path, help="default: standard output")
-    args = parser.parse_args(argv)
-    try:
-        text = render(args.input.read_text(encoding="utf-8"), args.docs_url, args.language)
-    except (OSError, MissingTexts) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+    def docs_url(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--docs-url", default=DEFAULT_DOCS_URL, help="where the rendered docs are served")
+
+    return render_main(argv, prog="python -m bridge.alerting", description=__doc__.split("\n\n")[0],
+                       default_input=Path("ops/prometheus/alerts.yml"), add_arguments=docs_url,
+                       render=lambda text, args: render(text, args.docs_url, args.language), errors=(MissingTexts,))
 
 
 

@@ -10,14 +10,13 @@ default is that input. The shipped ``ops/grafana/dashboard.json`` is the Japanes
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from bridge import i18n
 from bridge.i18n import N_, _
+from bridge.opsfile import render_main
 
 TITLES: dict[int, str] = {
     1: N_("Jobs"),
@@ -87,21 +86,9 @@ def dumps(dashboard: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bridge.dashboards", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--language", choices=i18n.LANGUAGES, default="ja")
-    parser.add_argument("--input", type=Path, default=Path("ops/grafana/dashboard.json"))
-    parser.add_argument("--output", type=Path, help="default: standard output")
-    args = parser.parse_args(argv)
-    try:
-        text = dumps(render(json.loads(args.input.read_text(encoding="utf-8")), args.language))
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
+    return render_main(argv, prog="python -m bridge.dashboards", description=__doc__.split("\n\n")[0],
+                       default_input=Path("ops/grafana/dashboard.json"), errors=(ValueError,),
+                       render=lambda text, args: dumps(render(json.loads(text), args.language)))
 
 
 if __name__ == "__main__":

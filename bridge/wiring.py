@@ -60,7 +60,7 @@ def _add_orders_hook(settings: Settings, wiring: Wiring) -> None:
     if settings.jobs.orders.enabled:
         from bridge.sync.orders.job import startup_check
 
-        wiring.startup.append(lambda: startup_check(wiring.services))
+        wiring.startup.append(lambda: startup_check(wiring.services.cscart, wiring.services.order_flow))
 
 
 async def _add_cscart(settings: Settings, wiring: Wiring, store: Store) -> None:

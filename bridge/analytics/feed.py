@@ -63,9 +63,11 @@ def payment_kind(payment_state: str | None, method: str) -> str:
     return "other"
 
 
-def order_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def order_rows(rows: Iterable[Sequence[Any]],
+               promotions: list[tuple[Any, ...]] | None = None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(order rows, line rows) for the analytics tables from state-store rows
-    (order_id, workflow_state, payment_state, data_json, updated_at)."""
+    (order_id, workflow_state, payment_state, data_json, updated_at); the applied promotions go to
+    ``promotions`` when given. An order's campaigns are those CS-Cart reported and those of its promotions."""
     orders: list[tuple[Any, ...]] = []
     lines: list[tuple[Any, ...]] = []
     for order_id, state, payment_state, data_json, updated_at in rows:
@@ -76,6 +78,15 @@ def order_rows(rows: Iterable[Sequence[Any]]) -> tuple[list[tuple[Any, ...]], li
         billing = data.get("billing") or {}
         extra = data.get("extra") or {}
         campaigns = [c for c in str(extra.get("campaigns", "")).split(",") if c]
+        for promotion in data.get("promotions") or ():
+            campaign = promotion.get("campaign_id") or ""
+            if campaign and campaign not in campaigns:
+                campaigns.append(campaign)
+            if promotions is not None:
+                promotions.append((order_id, int(promotion.get("promotion_id") or 0), campaign,
+                                   str(promotion.get("discount") or "0"), bool(promotion.get("free_shipping")),
+                                   json.dumps([[str(c), str(q)] for c, q in promotion.get("bonus_items") or ()],
+                                              ensure_ascii=False)))
         requested = data.get("delivery_date")
         orders.append((
             order_id, _naive(placed), _naive(local), local.date(), data.get("customer_code") or "",
@@ -110,13 +121,24 @@ def _frame(rows: list[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def write_orders(con: Any, orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> None:
-    """Upsert orders whole: their lines are replaced."""
+PROMOTION_COLUMNS = ("order_id", "promotion_id", "campaign_id", "discount", "free_shipping", "bonus_items")
+
+
+def write_orders(con: Any, orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]],
+                 promotions: list[tuple[Any, ...]] | None = None) -> None:
+    """Upsert orders whole: their lines (and, when given, their promotions) are replaced."""
     if not orders:
         return
     con.register("new_orders", _frame(orders, ORDER_COLUMNS))
     con.register("new_lines", _frame(lines, LINE_COLUMNS))
     con.execute("BEGIN")
+    if promotions is not None:
+        con.execute("DELETE FROM order_promotions WHERE order_id IN (SELECT order_id FROM new_orders)")
+        if promotions:
+            con.register("new_promotions", _frame(promotions, PROMOTION_COLUMNS))
+            con.execute("INSERT INTO order_promotions SELECT order_id, promotion_id, campaign_id, "
+                        "CAST(discount AS DECIMAL(14,2)), free_shipping, bonus_items FROM new_promotions")
+            con.unregister("new_promotions")
     con.execute("DELETE FROM order_lines WHERE order_id IN (SELECT order_id FROM new_orders)")
     con.execute("DELETE FROM orders WHERE order_id IN (SELECT order_id FROM new_orders)")
     con.execute(f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) SELECT {', '.join(_casts(ORDER_COLUMNS))} "
@@ -179,8 +201,9 @@ def orders_from_state(state_path: Path, analytics: AnalyticsStore) -> FeedResult
                 "WHERE updated_at >= ? ORDER BY updated_at", (since,))
             newest = since
             for rows in _chunks(cursor):
-                orders, lines = order_rows(rows)
-                write_orders(con, orders, lines)
+                promotions: list[tuple[Any, ...]] = []
+                orders, lines = order_rows(rows, promotions)
+                write_orders(con, orders, lines, promotions)
                 result.orders += len(rows)
                 newest = max(newest, rows[-1][4])
             _set_cursor(con, "orders.updated_at", newest)

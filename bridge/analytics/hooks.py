@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from bridge.analytics import feed
 from bridge.analytics.store import AnalyticsStore
 from bridge.domain.time import business_date, utcnow
+
+if TYPE_CHECKING:
+    from bridge.config import Settings
+    from bridge.domain.time import Clock
+    from bridge.store import Store
+    from bridge.sync.services import Services
 
 log = structlog.get_logger("bridge.analytics")
 
@@ -81,3 +88,28 @@ async def customers_read(context: Any, customers: Sequence[Any]) -> None:
     analytics = store_for(context.settings)
     if analytics is not None:
         await _run("customers", feed.customers, analytics, customers, _today(context))
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsFeed:
+    """The analytics side of a job, handed to the jobs that feed it (stock, products, customers, orders, shipping)
+    by the job registry: the settings (analytics section, rules folder, mail), the state store the orders are copied
+    from, the clock that dates the day's figures, and the services the low-stock check reads (reports rules, events).
+    """
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    services: Services
+
+    async def orders_changed(self) -> None:
+        await orders_changed(self)
+
+    async def stock_read(self, levels: Sequence[Any]) -> None:
+        await stock_read(self, levels)
+
+    async def products_read(self, products: Sequence[Any]) -> None:
+        await products_read(self, products)
+
+    async def customers_read(self, customers: Sequence[Any]) -> None:
+        await customers_read(self, customers)

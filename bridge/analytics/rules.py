@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.errors import ConfigError
-from bridge.rules.yamlfile import read_rules_yaml
+from bridge.rules.yamlfile import read_rules_yaml, validated
 
 FORMATS = ("html", "xlsx", "csv", "parquet")
 Format = Literal["html", "xlsx", "csv", "parquet"]
@@ -155,18 +155,7 @@ def load_report_rules(path: Path | str) -> ReportRules:
         return ReportRules()
     if not isinstance(root, dict):
         raise ConfigError(f"{path}: the top level must be a mapping (settings:, low_stock:, packs:)")
-    try:
-        return ReportRules.model_validate(_plain(root))
-    except ValidationError as exc:
-        lines = [f"{path}: {exc.error_count()} problem(s) in the report rules:"]
-        for error in exc.errors():
-            loc = [part for part in error["loc"] if not (isinstance(part, str) and "[" in part)]
-            key = ".".join(str(part) for part in loc) or "(top level)"
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key (check the spelling against the shipped rules/reports.yaml)"
-            lines.append(f"  {path}:{_line_of(root, loc)}: {key}: {message}")
-        raise ConfigError("\n".join(lines)) from None
+    return validated(ReportRules, root, path, "report rules", "rules/reports.yaml")
 
 
 def load_or_default(rules_dir: Path) -> ReportRules:
@@ -194,28 +183,3 @@ def campaigns_in_force(services: Any, rules_dir: Path) -> Any:
         return load_rules(rules_dir).campaigns
     except ConfigError:
         return None
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_plain(item) for item in node]
-    return node
-
-
-def _line_of(root: Any, loc: list[Any]) -> int:
-    node, line = root, 1
-    for part in loc:
-        try:
-            if isinstance(node, dict) and part in node:
-                line = node.lc.key(part)[0] + 1  # type: ignore[attr-defined]
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                line = node.lc.item(part)[0] + 1  # type: ignore[attr-defined]
-                node = node[part]
-            else:
-                break
-        except (AttributeError, KeyError, TypeError):
-            break
-    return line

@@ -32,6 +32,18 @@ CREATE TABLE IF NOT EXISTS order_lines (
     PRIMARY KEY (order_id, line_no)
 );
 
+-- the CS-Cart promotions that applied to an order and what each gave (the add-on reports them; the orders mirror
+-- keeps them): what the campaigns report counts as a campaign's use and benefit, as `bridge campaigns report` does
+CREATE TABLE IF NOT EXISTS order_promotions (
+    order_id        BIGINT NOT NULL,
+    promotion_id    BIGINT NOT NULL,
+    campaign_id     VARCHAR NOT NULL,        -- rules/campaigns.yaml id ('' when the bridge does not manage it)
+    discount        DECIMAL(14, 2) NOT NULL, -- yen off the order
+    free_shipping   BOOLEAN NOT NULL,
+    bonus_items     VARCHAR NOT NULL,        -- JSON [[商品コード, quantity], …] given free
+    PRIMARY KEY (order_id, promotion_id)
+);
+
 -- every workflow state an order entered, with when
 CREATE TABLE IF NOT EXISTS order_states (
     transition_id   BIGINT PRIMARY KEY,      -- order_transitions.id of the state store

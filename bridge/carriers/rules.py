@@ -13,7 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.carriers.address import AddressError, normalize_phone, normalize_postcode
 from bridge.carriers.text import DEFAULT_TEXT_MAP, Charset
@@ -28,7 +28,7 @@ from bridge.carriers.tracking import DEFAULT_TRACKING_URLS
 from bridge.domain.customers import Address
 from bridge.domain.orders import Order
 from bridge.errors import ConfigError
-from bridge.rules.yamlfile import read_rules_yaml
+from bridge.rules.yamlfile import read_rules_yaml, validated
 
 CarrierName = Literal["yamato", "sagawa", "japanpost"]
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -372,55 +372,17 @@ def load_shipping_rules(path: Path | str) -> ShippingRules:
     root = read_rules_yaml(path, "shipping rules")
     if not isinstance(root, dict):
         raise ConfigError(f"{path}: the top level must be a mapping (shipper:, methods:, carriers: …)")
-    try:
-        return ShippingRules.model_validate(_plain(root))
-    except ValidationError as exc:
-        raise ConfigError(_describe(path, root, exc)) from None
+    return validated(ShippingRules, root, path, "shipping rules", "rules/shipping.yaml",
+                     locate=_method_of)
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_plain(item) for item in node]
-    return node
-
-
-def _describe(path: Path, root: Any, exc: ValidationError) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s) in the shipping rules:"]
-    for error in exc.errors():
-        loc = [part for part in error["loc"] if not (isinstance(part, str) and "[" in part)]
-        key = ".".join(str(part) for part in loc) or "(top level)"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling against the shipped rules/shipping.yaml)"
-        if not loc:  # a cross-field check names the method it is about: point at that method's line
-            found = _METHOD_REF.search(message)
-            if found:
-                loc = ["methods", int(found.group(1))]
-        lines.append(f"  {path}:{_line_of(root, loc)}: {key}: {message}")
-    return "\n".join(lines)
+def _method_of(loc: list[Any], message: str) -> list[Any]:
+    """A cross-field check names the method it is about: point at that method's line."""
+    found = _METHOD_REF.search(message) if not loc else None
+    return ["methods", int(found.group(1))] if found else loc
 
 
 _METHOD_REF = re.compile(r"methods\[(\d+)\]")
-
-
-def _line_of(root: Any, loc: list[Any]) -> int:
-    """1-based line of the deepest key of ``loc`` that exists in the YAML tree (1 when none does)."""
-    node, line = root, 1
-    for part in loc:
-        try:
-            if isinstance(node, dict) and part in node:
-                line = node.lc.key(part)[0] + 1  # type: ignore[attr-defined]
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                line = node.lc.item(part)[0] + 1  # type: ignore[attr-defined]
-                node = node[part]
-            else:
-                break
-        except (AttributeError, KeyError, TypeError):
-            break
-    return line
 
 
 def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Service] | str:

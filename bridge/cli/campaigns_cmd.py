@@ -54,7 +54,7 @@ async def _listing(settings: Settings) -> tuple[Any, str]:
 
     async with in_process(settings) as run:
         try:
-            listing = await managed(run.context)
+            listing = await managed(run.context.services.require_cscart())
         except Exception as exc:  # noqa: BLE001 - shown to the operator, the file's view still prints
             return None, _("CS-Cart's promotions could not be read: {problem}").format(problem=exc)
     if listing is None:

@@ -97,11 +97,11 @@ def check_result(
 async def _shipping(config: Path | None) -> AsyncIterator[tuple[Any, Any]]:
     """The shipping job's context as the daemon wires it, and a dispatcher to deliver what a command enqueued."""
     from bridge.cli.in_process import in_process
-    from bridge.sync.shipping.flow import context
+    from bridge.sync.registry import shipping_context
 
     settings = settings_or_exit(config)
     async with in_process(settings) as run:
-        yield context(run.context), run.dispatcher
+        yield shipping_context(run.context), run.dispatcher
         if run.has_sinks:
             stats = await run.dispatcher.drain_all()
             console.print("CS-Cart: " + _("delivered {done}, retry later {retried}, dead {dead}").format(
@@ -138,7 +138,7 @@ def export(
                 raise CliError(_("carrier {carrier} is not enabled in rules/shipping.yaml").format(carrier=carrier),
                                exit_code=2)
             return await _with_status(_("building label files"), lambda: export_labels(
-                sc, sc.ctx.clock.now(), carriers=None if carrier is None else [carrier], dry_run=dry_run))
+                sc, sc.clock.now(), carriers=None if carrier is None else [carrier], dry_run=dry_run))
 
     outcome = run_async(go())
     for label_file in outcome.files:
@@ -176,7 +176,7 @@ def import_(
     async def go() -> Any:
         async with _shipping(config) as (sc, _dispatcher):
             return await _with_status(_("importing {file}").format(file=file.name), lambda: import_result(
-                sc, file.read_bytes(), file.name, sc.ctx.clock.now(), dry_run=dry_run))
+                sc, file.read_bytes(), file.name, sc.clock.now(), dry_run=dry_run))
 
     outcome = run_async(go())
     for problem in outcome.problems:

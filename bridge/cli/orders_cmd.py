@@ -96,13 +96,13 @@ async def _resend(settings: Settings, order_id: int) -> str:
     from bridge.domain.time import Clock
     from bridge.store import Store
     from bridge.sync import JobContext
-    from bridge.sync.orders.job import resend
+    from bridge.sync.registry import resend_order
     from bridge.wiring import offline_services
 
     store = await Store.open(settings.state_path, must_exist=True)
     try:
         context = JobContext(settings=settings, store=store, clock=Clock(), services=offline_services(settings))
-        return await resend(context, order_id)
+        return await resend_order(context, order_id)
     finally:
         await store.close()
 

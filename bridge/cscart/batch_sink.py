@@ -34,7 +34,16 @@ from bridge.cscart import mapping as m
 from bridge.cscart.addon_client import AddonClient
 from bridge.cscart.addon_protocol import MAX_BATCH_ITEMS, BatchItemResult, ResultCode
 from bridge.cscart.client import CSCartClient, NotFoundError
-from bridge.cscart.sink import CSCartSink, OnCreated, PayloadError, _decimal, _fields, _int, price_tiers
+from bridge.cscart.sink import (
+    CSCartSink,
+    OnCreated,
+    PayloadError,
+    _decimal,
+    _fields,
+    _int,
+    listed_objects,
+    price_tiers,
+)
 from bridge.domain.money import parse_decimal
 from bridge.errors import PermanentError, RetryableError
 from bridge.store.outbox import OutboxOp
@@ -226,14 +235,8 @@ def _addon_missing(op: OutboxOp) -> PermanentError:
 
 
 def _customer_rows(op: OutboxOp, p: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = p.get("rows")
-    if not isinstance(rows, list):
-        raise PayloadError(f"op {op.id} {op.op}: field 'rows' must be a list ([] deletes the customer's prices)")
     clean = []
-    for index, row in enumerate(rows):
-        where = f"rows[{index}]"
-        if not isinstance(row, Mapping):
-            raise PayloadError(f"op {op.id} {op.op}: field {where!r} must be an object")
+    for where, row in listed_objects(op, p, "rows", note=" ([] deletes the customer's prices)"):
         clean.append({"min_quantity": _int(op, row, "min_quantity", where) if row.get("min_quantity") is not None
                       else 1, "price": format(_decimal(op, row, "price", where), "f"),
                       "valid_from": row.get("valid_from") or None, "valid_to": row.get("valid_to") or None})

@@ -203,9 +203,12 @@ def usergroups_from_json(data: Any) -> dict[int, Usergroup]:
 
 
 def usergroup_links_from_json(data: Any) -> list[UsergroupLink]:
+    """``GET /users/:id/usergroups``: a map keyed by usergroup_id (with ``link_id``), or ``[]`` when there is none
+    (PHP's empty array), as on a real 4.20.1."""
+    rows: Iterable[Any] = data.values() if isinstance(data, Mapping) else (data or [])
     return [
         UsergroupLink(usergroup_id=as_int(row, "usergroup_id", where="usergroup link"), status=as_str(row, "status"))
-        for row in (data or [])
+        for row in rows
     ]
 
 
@@ -220,8 +223,15 @@ def status_from_json(data: Mapping[str, Any]) -> OrderStatus:
     )
 
 
+def _name(data: Mapping[str, Any], prefix: str) -> str:
+    return " ".join(part for part in (as_str(data, f"{prefix}lastname"), as_str(data, f"{prefix}firstname")) if part)
+
+
 def _address(data: Mapping[str, Any], prefix: str) -> Address:
-    name = " ".join(part for part in (as_str(data, f"{prefix}lastname"), as_str(data, f"{prefix}firstname")) if part)
+    """One address of an order. CS-Cart 4.20's lite checkout asks the name and phone once, in the customer
+    section (``firstname``, ``lastname``, ``phone``): its stock profile fields leave ``s_``/``b_`` name and phone
+    empty on every storefront order, so an empty one falls back to the customer's (seen on a real 4.20.1)."""
+    name = _name(data, prefix) or _name(data, "")
     street = as_str(data, f"{prefix}address")
     return Address(
         name=name,
@@ -230,7 +240,7 @@ def _address(data: Mapping[str, Any], prefix: str) -> Address:
         city=as_str(data, f"{prefix}city"),
         street=street,
         building=as_str(data, f"{prefix}address_2"),
-        phone=as_str(data, f"{prefix}phone"),
+        phone=as_str(data, f"{prefix}phone") or as_str(data, "phone"),
     )
 
 

@@ -33,7 +33,7 @@ Every text goes through the text guard first (non-BMP characters mapped or the o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -232,19 +232,23 @@ class CSCartSink:
 
 def price_tiers(op: OutboxOp, p: Mapping[str, Any]) -> list[PriceTier]:
     """The ``tiers`` of a ``product.prices`` payload (the add-on's batch sink shares this)."""
-    tiers = p.get("tiers", [])
-    if not isinstance(tiers, list):
-        raise PayloadError(f"op {op.id} {op.op}: field 'tiers' must be a list")
-    rows = []
-    for index, tier in enumerate(tiers):
-        where = f"tiers[{index}]"
-        if not isinstance(tier, Mapping):
+    return [PriceTier(usergroup_id=_int(op, tier, "usergroup_id", where),
+                      lower_limit=_int(op, tier, "lower_limit", where), price=_decimal(op, tier, "price", where),
+                      percentage=bool(tier.get("percentage", False)))
+            for where, tier in listed_objects(op, p, "tiers", default=[])]
+
+
+def listed_objects(op: OutboxOp, p: Mapping[str, Any], name: str, *, default: Any = None,
+                   note: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(``name[i]``, object) of a payload field that must be a list of objects; ``note`` explains the list."""
+    items = p.get(name, default)
+    if not isinstance(items, list):
+        raise PayloadError(f"op {op.id} {op.op}: field {name!r} must be a list{note}")
+    for index, item in enumerate(items):
+        where = f"{name}[{index}]"
+        if not isinstance(item, Mapping):
             raise PayloadError(f"op {op.id} {op.op}: field {where!r} must be an object")
-        rows.append(PriceTier(
-            usergroup_id=_int(op, tier, "usergroup_id", where), lower_limit=_int(op, tier, "lower_limit", where),
-            price=_decimal(op, tier, "price", where), percentage=bool(tier.get("percentage", False)),
-        ))
-    return rows
+        yield where, item
 
 
 def _initial(op: OutboxOp, p: Mapping[str, Any]) -> dict[str, Any]:

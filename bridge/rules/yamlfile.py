@@ -3,10 +3,15 @@ and line. The round-trip loader keeps line numbers on the nodes, for messages ab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from bridge.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def read_rules_yaml(path: Path, what: str) -> Any:
@@ -28,3 +33,52 @@ def read_rules_yaml(path: Path, what: str) -> Any:
         raise ConfigError(f"{path}{line}: not valid YAML: {exc.problem}") from None
     except YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
+def validated(model: type[M], root: Any, path: Path, what: str, shipped: str, *,
+              locate: Callable[[list[Any], str], list[Any]] | None = None) -> M:
+    """``root`` (the parsed ``path``) validated as ``model``, or a ``ConfigError`` listing every problem as
+    ``file:line: key: message``. ``what`` names the rules ("shipping rules"), ``shipped`` the shipped file an
+    unknown key is checked against. ``locate(loc, message)`` may point a cross-field problem (no key) at a place
+    in the file."""
+    try:
+        return model.model_validate(plain(root))
+    except ValidationError as exc:
+        lines = [f"{path}: {exc.error_count()} problem(s) in the {what}:"]
+        for error in exc.errors():
+            loc = [part for part in error["loc"] if not (isinstance(part, str) and "[" in part)]
+            key = ".".join(str(part) for part in loc) or "(top level)"
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = f"unknown key (check the spelling against the shipped {shipped})"
+            if locate is not None:
+                loc = locate(loc, message)
+            lines.append(f"  {path}:{line_of(root, loc)}: {key}: {message}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def plain(node: Any) -> Any:
+    """ruamel's round-trip mappings and lists → plain dicts (string keys) and lists."""
+    if isinstance(node, dict):
+        return {str(key): plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [plain(item) for item in node]
+    return node
+
+
+def line_of(root: Any, loc: list[Any]) -> int:
+    """1-based line of the deepest key of ``loc`` that exists in the YAML tree (1 when none does)."""
+    node, line = root, 1
+    for part in loc:
+        try:
+            if isinstance(node, dict) and part in node:
+                line = node.lc.key(part)[0] + 1  # type: ignore[attr-defined]
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                line = node.lc.item(part)[0] + 1  # type: ignore[attr-defined]
+                node = node[part]
+            else:
+                break
+        except (AttributeError, KeyError, TypeError):
+            break
+    return line

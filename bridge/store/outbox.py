@@ -62,28 +62,20 @@ class OutboxOp:
 
     @classmethod
     def from_row(cls, row: Any) -> OutboxOp:
+        columns = row.keys()
         return cls(
-            id=row["id"],
-            target=row["target"],
-            op=row["op"],
-            entity=row["entity"],
-            key=row["key"],
+            **{name: row[name] for name in _SAME_NAMED},
             payload_json=row["payload"],
-            payload_hash=row["payload_hash"],
-            idempotency_key=row["idempotency_key"],
-            track_ledger=bool(row["track_ledger"]),
-            state=row["state"],
-            attempts=row["attempts"],
-            next_attempt_at=row["next_attempt_at"],
-            last_error=row["last_error"],
-            hint=row["hint"],
-            resolution=row["resolution"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
             payload=json.loads(row["payload"]),
-            recovered=bool(row["recovered"]) if "recovered" in row.keys() else False,
-            coalescing=bool(row["coalescing"]) if "coalescing" in row.keys() else True,
+            track_ledger=bool(row["track_ledger"]),
+            recovered=bool(row["recovered"]) if "recovered" in columns else False,
+            coalescing=bool(row["coalescing"]) if "coalescing" in columns else True,
         )
+
+
+# outbox columns read into the OutboxOp field of the same name as they are
+_SAME_NAMED = ("id", "target", "op", "entity", "key", "payload_hash", "idempotency_key", "state", "attempts",
+               "next_attempt_at", "last_error", "hint", "resolution", "created_at", "updated_at")
 
 
 _ENQUEUE_SQL = """

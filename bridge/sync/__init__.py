@@ -7,7 +7,7 @@
 - ``orders/``: CS-Cart orders → gates → SMILE 受注 file, read-back, the order workflow.
 - ``shipping/``: carrier label files out, result files in, the customer's shipping mail.
 
-Jobs register themselves when their module is imported; ``registered_jobs()`` imports them all.
+- ``registry``: the one place jobs are built from the typed services (each job's constructor names what it uses).
 """
 
 from bridge.sync.base import REGISTRY, Job, JobContext, JobResult, JobSpec, RunOptions, register
@@ -16,10 +16,7 @@ __all__ = ["REGISTRY", "Job", "JobContext", "JobResult", "JobSpec", "RunOptions"
 
 
 def registered_jobs() -> dict[str, JobSpec]:
-    """Every job the bridge knows; job modules register themselves when imported here."""
-    import importlib
-    import pkgutil
+    """Every job the bridge knows (bridge/sync/registry.py builds them)."""
+    import bridge.sync.registry  # noqa: F401 - registers the shipped jobs
 
-    for module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
-        importlib.import_module(module.name)
     return dict(sorted(REGISTRY.items()))

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bridge.cscart.addon_tools import ADDON_ROOT
 from bridge.sync.orders.hook import OrdersWakeup
+from tests.foundation.fakes import serving
 
 HERE = Path(__file__).resolve().parent
 PROTOCOL_CLI = HERE / "protocol_cli.php"
@@ -47,16 +48,10 @@ async def wake_up_hook() -> AsyncIterator[WakeUpHook]:
     hook = OrdersWakeup("s3cret")
     app = web.Application()
     app.router.add_post(hook.path, hook.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    served = WakeUpHook(hook, f"http://{host}:{port}")
-    hook.bind(lambda: served.woken.append(1))
-    try:
+    async with serving(app) as url:
+        served = WakeUpHook(hook, url)
+        hook.bind(lambda: served.woken.append(1))
         yield served
-    finally:
-        await runner.cleanup()
 
 
 __all__ = ["ADDON_ROOT", "WakeUpHook", "run_php_protocol"]

@@ -18,14 +18,12 @@ from bridge.cscart.client import CSCartClient
 from bridge.cscart.simulator import Simulator, run_simulator, uninstall
 from bridge.daemon import Daemon
 from bridge.domain.time import utcnow
-from bridge.rules.loader import load_rules
 from bridge.store import Store
 from bridge.store import orders as mirror
 from bridge.sync.orders.event_feed import EVENTS_CURSOR, EventFeedSource, with_event_feed
 from bridge.sync.orders.job import choose_source
 from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import POLL_CURSOR, PollingSource
-from bridge.sync.services import FixedRules, Services
 from tests.orders.conftest import bind_catalog, write_rules
 
 
@@ -171,11 +169,7 @@ async def test_an_uninstall_between_detection_and_reading_falls_back_to_polling(
 
 
 def test_the_orders_job_chooses_the_feed_source() -> None:
-    class Context:
-        services = Services(rules=FixedRules(load_rules(Path(__file__).parents[2] / "rules")),
-                            cscart=CSCartClient(run_settings()))
-
-    assert isinstance(choose_source(Context(), OrdersSettings()), EventFeedSource)  # type: ignore[arg-type]
+    assert isinstance(choose_source(CSCartClient(run_settings()), OrdersSettings()), EventFeedSource)
 
 
 def run_settings() -> Any:

@@ -35,13 +35,17 @@ class PageCheck:
     charts: list[dict[str, Any]] = field(default_factory=list)
     screenshot: Path | None = None
     title: str = ""
+    # CSS.getPlatformFontsForNode of each selector asked for: the fonts that actually drew its text
+    fonts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    faces: list[str] = field(default_factory=list)  # document.fonts once ready: "family:status"
 
 
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-async def check_page(url: str, screenshot: Path, timeout: float = 60.0) -> PageCheck:
+async def check_page(url: str, screenshot: Path, timeout: float = 60.0,
+                     font_selectors: tuple[str, ...] = ()) -> PageCheck:
     binary = chromium()
     assert binary, "Debian package chromium is not installed (apt-get install chromium)"
     profile = tempfile.mkdtemp(prefix="chromium-")
@@ -51,7 +55,7 @@ async def check_page(url: str, screenshot: Path, timeout: float = 60.0) -> PageC
         "--window-size=1200,1600", "about:blank",
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     try:
-        return await asyncio.wait_for(_drive(process, url, screenshot), timeout)
+        return await asyncio.wait_for(_drive(process, url, screenshot, font_selectors), timeout)
     finally:
         if process.returncode is None:
             process.terminate()
@@ -63,7 +67,8 @@ async def check_page(url: str, screenshot: Path, timeout: float = 60.0) -> PageC
         shutil.rmtree(profile, ignore_errors=True)
 
 
-async def _drive(process: asyncio.subprocess.Process, url: str, screenshot: Path) -> PageCheck:
+async def _drive(process: asyncio.subprocess.Process, url: str, screenshot: Path,
+                 font_selectors: tuple[str, ...] = ()) -> PageCheck:
     assert process.stderr is not None
     port = None
     while port is None:
@@ -122,6 +127,17 @@ async def _drive(process: asyncio.subprocess.Process, url: str, screenshot: Path
             result.charts = json.loads(probe["result"]["value"])
             title = await call("Runtime.evaluate", expression="document.title", returnByValue=True)
             result.title = title["result"]["value"]
+            faces = await call("Runtime.evaluate", awaitPromise=True, returnByValue=True, expression=(
+                "document.fonts.ready.then(() => [...document.fonts].map(f => f.family + ':' + f.status))"))
+            result.faces = faces["result"]["value"]
+            if font_selectors:
+                await call("DOM.enable")
+                await call("CSS.enable")
+                root = (await call("DOM.getDocument", depth=-1))["root"]["nodeId"]
+                for selector in font_selectors:
+                    node = (await call("DOM.querySelector", nodeId=root, selector=selector))["nodeId"]
+                    used = await call("CSS.getPlatformFontsForNode", nodeId=node) if node else {"fonts": []}
+                    result.fonts[selector] = used["fonts"]
             shot = await call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             screenshot.write_bytes(base64.b64decode(shot["data"]))

@@ -82,7 +82,7 @@ async def test_the_reports_job_makes_due_packs_once(shop, tmp_path: Path) -> Non
     from bridge.domain.time import Clock
     from bridge.store import Store
     from bridge.sync import JobContext, RunOptions
-    from bridge.sync.reports.job import ReportsJob
+    from bridge.sync.registry import reports_job
 
     class At(Clock):
         def now(self) -> datetime:  # type: ignore[override]
@@ -102,7 +102,7 @@ async def test_the_reports_job_makes_due_packs_once(shop, tmp_path: Path) -> Non
             from bridge.wiring import rule_files
 
             services = Services(rules=FixedRules(load_rules(rules_dir, rule_files())))
-            job = ReportsJob(JobContext(settings=settings, store=store, clock=At(), services=services))
+            job = reports_job(JobContext(settings=settings, store=store, clock=At(), services=services))
             first = await job.run(RunOptions())
             second = await job.run(RunOptions())
         finally:

@@ -37,14 +37,43 @@ def reports(shop):
 async def test_each_report_renders_in_chromium_without_errors_or_empty_charts(reports, kind, tmp_path) -> None:
     page = tmp_path / f"{kind}.html"
     page.write_text(html.page(f"{kind} テスト", [reports[kind]]), encoding="utf-8")
-    checked = await check_page(page.as_uri(), SCREENSHOTS / f"{kind}.png")
+    checked = await check_page(page.as_uri(), SCREENSHOTS / f"{kind}.png", font_selectors=("body",))
     assert checked.errors == []
+    # every character was drawn with the font embedded in the page, none with a font of this machine
+    assert checked.faces and all(face.endswith(":loaded") for face in checked.faces), checked.faces
+    assert checked.fonts["body"] and all(f["isCustomFont"] for f in checked.fonts["body"]), checked.fonts
     assert checked.charts, "every report draws at least one chart"
     for chart in checked.charts:
         assert chart["marks"] > 0 and chart["nonzero"] > 0, f"empty chart {chart}"
         assert chart["width"] > 100 and chart["height"] > 50
     assert checked.title == f"{kind} テスト"
     assert checked.screenshot is not None and checked.screenshot.stat().st_size > 10_000
+
+
+async def test_japanese_renders_with_the_embedded_font_alone(tmp_path) -> None:
+    """The page's only font is the embedded one (no fallback to a Japanese font of this machine): Chromium loads it
+    from the page and draws every glyph of the Japanese text with it; without it the text falls back (the control)."""
+    from bridge.analytics.render import fonts
+
+    report = Report("sales", "売上分析 / sales", NOVEMBER, summary="売上 2,452,905,540円 (受注 14903件, 粗利率 40.1%)",
+                    charts=[Chart("得意先別売上", "bar", ["東京都", "大阪府"], {"売上": [3.0, 2.0]})])
+    text = html.page("月次経営レポート", [report])
+    assert f'font-family: "{fonts.FAMILY}"' in text and "data:font/woff;base64," in text
+    only = text.replace(html.FONTS, f'"{fonts.FAMILY}"')
+    assert f'font-family: "{fonts.FAMILY}";' in only and "IPAGothic" not in only.split("<body>")[0]
+    page = tmp_path / "embedded.html"
+    page.write_text(only, encoding="utf-8")
+    checked = await check_page(page.as_uri(), SCREENSHOTS / "embedded-font.png",
+                               font_selectors=("h1", "p.summary", "svg text.chart-title", "h2"))
+    assert checked.errors == [] and checked.faces == [f"{fonts.FAMILY}:loaded", f"{fonts.FAMILY}:loaded"]
+    for selector, used in checked.fonts.items():
+        assert used and all(f["isCustomFont"] for f in used), (selector, used)
+        assert sum(f["glyphCount"] for f in used) > 0
+    # the control: the same page without the embedded face draws its Japanese with a system font
+    bare = html.page("月次経営レポート", [report], embed_font=False).replace(html.FONTS, f'"{fonts.FAMILY}"')
+    page.write_text(bare, encoding="utf-8")
+    control = await check_page(page.as_uri(), tmp_path / "bare.png", font_selectors=("h1",))
+    assert control.fonts["h1"] and not any(f["isCustomFont"] for f in control.fonts["h1"]), control.fonts
 
 
 async def test_the_checker_catches_console_errors_and_empty_charts(tmp_path) -> None:

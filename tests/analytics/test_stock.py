@@ -9,6 +9,8 @@ from decimal import Decimal
 from statistics import NormalDist, mean, stdev
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.analytics.periods import Period
 from bridge.analytics.reports.base import Params
@@ -105,3 +107,50 @@ def test_slow_movers_have_stock_and_no_recent_sales(shop, report) -> None:
                       if _stock_on(shop, p.code, NOVEMBER.end)[0] > 0
                       and not any(d in recent for d in sold[p.code]))
     assert sorted(r["product_code"] for r in report.table("slow_movers").dicts()) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["000001", "000002"]),
+                          st.integers(0, 40), st.integers(-3, 30), st.integers(0, 5), st.one_of(st.none(), st.integers(0, 60))),
+                min_size=1, max_size=40),
+       st.integers(5, 30), st.integers(0, 25))
+def test_stock_levels_match_a_day_by_day_count_over_several_warehouses(changes, start_day, length) -> None:
+    """The levels query (state at the start + the period's changes as differences) against the definition: the
+    stock of a SKU on a day is the Σ over its warehouses of the last figure on or before that day."""
+    import importlib
+
+    import duckdb
+
+    from bridge.analytics.store import AnalyticsStore
+
+    stock_module = importlib.import_module("bridge.analytics.reports.stock")  # the package's `stock` is the report
+
+    base = date(2026, 1, 1)
+    rows = {}
+    for code, warehouse, day, on_hand, on_order, expected in changes:  # one row per SKU, warehouse and day
+        rows[(code, warehouse, day)] = (on_hand, on_order, None if expected is None else base + timedelta(expected))
+    start, end = base + timedelta(start_day), base + timedelta(start_day + length)
+    con = duckdb.connect()
+    AnalyticsStore._create(con)
+    con.executemany("INSERT INTO stock_changes VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    [(c, w, base + timedelta(d), h, o, e) for (c, w, d), (h, o, e) in rows.items()])
+    got = {r[0]: r[1:] for r in con.execute(stock_module._LEVELS_SQL, {"start": start, "end": end,
+                                                                        "days": length + 1}).fetchall()}
+
+    def state(code: str, warehouse: str, day: date) -> tuple[int, int, date | None]:
+        known = [(d, v) for (c, w, d), v in rows.items() if c == code and w == warehouse and base + timedelta(d) <= day]
+        return max(known)[1] if known else (0, 0, None)
+
+    skus = {c for (c, w, d) in rows if base + timedelta(d) <= end}
+    assert set(got) == skus
+    for code in skus:
+        warehouses = {w for (c, w, d) in rows if c == code and base + timedelta(d) <= end}
+        days = [start + timedelta(n) for n in range(length + 1)]
+        totals = [sum(state(code, w, day)[0] for w in warehouses) for day in days]
+        avg_qty, zero_days, on_hand, on_order, expected = got[code]
+        assert float(avg_qty) == pytest.approx(sum(totals) / len(days))
+        assert zero_days == sum(1 for t in totals if t <= 0)
+        assert on_hand == totals[-1]
+        assert on_order == sum(state(code, w, end)[1] for w in warehouses)
+        dates = [e for w in warehouses if (e := state(code, w, end)[2]) is not None]
+        assert expected == (min(dates) if dates else None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,11 +19,14 @@ import structlog
 
 from bridge import wiring
 from bridge.config import Settings
+from bridge.cscart.settings import CSCartSettings
 from bridge.cscart.simulator import Simulator, run_simulator
 from bridge.dispatch import Dispatcher
 from bridge.store import Store, bindings
 from bridge.sync import JobContext, JobResult, RunOptions
 from bridge.sync.campaigns.job import CampaignsJob
+from bridge.sync.registry import campaigns_job
+from tests.foundation.fakes import PinnedClock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,20 +41,17 @@ def _logging_back_to_defaults() -> Iterator[None]:
         if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
             root.removeHandler(handler)
 CATEGORY_0100, CATEGORY_0200 = 12, 13
+LIVE_ENV = ("BRIDGE_LIVE_CSCART_URL", "BRIDGE_LIVE_CSCART_EMAIL", "BRIDGE_LIVE_CSCART_API_KEY")
 
 
-class MovableClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def time(self) -> float:
-        return self.at.timestamp()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
+def live_cscart_settings() -> CSCartSettings:
+    """The real store of a ``-m live_cscart`` run (the test fails, naming what is missing, without one)."""
+    missing = [name for name in LIVE_ENV if not os.environ.get(name)]
+    if missing:
+        pytest.fail(f"-m live_cscart needs {', '.join(missing)} (see docs/cscart.md, 'Live contract tests')")
+    company_id = int(os.environ.get("BRIDGE_LIVE_CSCART_COMPANY_ID", "1"))
+    return CSCartSettings(url=os.environ["BRIDGE_LIVE_CSCART_URL"], email=os.environ["BRIDGE_LIVE_CSCART_EMAIL"],
+                          api_key=os.environ["BRIDGE_LIVE_CSCART_API_KEY"], company_id=company_id, timeout=60)
 
 
 class Recorder:
@@ -78,7 +78,7 @@ class Bench:
     store: Store
     context: JobContext
     dispatcher: Dispatcher
-    clock: MovableClock
+    clock: PinnedClock
     events: Recorder
     job: CampaignsJob
 
@@ -126,7 +126,7 @@ async def bench(tmp_path: Path, campaigns_yaml: str, at: datetime, *, addon: boo
     rules_dir = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules_dir)
     (rules_dir / "campaigns.yaml").write_text(campaigns_yaml, encoding="utf-8")
-    clock = MovableClock(at)
+    clock = PinnedClock(at)
     async with run_simulator(products=30, users=10, orders=0, addon=addon) as sim:
         sim.state.clock = clock.time
         for pid in range(1, 11):
@@ -143,12 +143,12 @@ async def bench(tmp_path: Path, campaigns_yaml: str, at: datetime, *, addon: boo
                 await bindings.bind(tx, "cscart", "user", str(uid), "smile", "customer", f"{uid:06d}")
         wired = await wiring.build(settings, store)
         events = Recorder()
-        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)  # type: ignore[arg-type]
+        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)
         wired.services.events = events
-        context = JobContext(settings=settings, store=store, clock=clock,  # type: ignore[arg-type]
+        context = JobContext(settings=settings, store=store, clock=clock,
                              wake_dispatcher=dispatcher.wake, services=wired.services)
         try:
-            yield Bench(sim, settings, store, context, dispatcher, clock, events, CampaignsJob(context))
+            yield Bench(sim, settings, store, context, dispatcher, clock, events, campaigns_job(context))
         finally:
             await wired.aclose()
             await store.close()

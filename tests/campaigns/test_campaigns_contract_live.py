@@ -21,33 +21,28 @@ import pytest
 from bridge import wiring
 from bridge.config import Settings
 from bridge.cscart.promotions import PromotionsClient
-from bridge.cscart.settings import CSCartSettings
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import utcnow
 from bridge.store import Store, bindings
 from bridge.sync import JobContext, RunOptions
-from bridge.sync.campaigns.job import CampaignsJob
+from bridge.sync.registry import campaigns_job
+from tests.foundation.fakes import PinnedClock
 
-from .conftest import ROOT, MovableClock
+from .conftest import ROOT, live_cscart_settings
 from .contract import SCENARIOS, Shop
 
 pytestmark = pytest.mark.live_cscart
-ENV = ("BRIDGE_LIVE_CSCART_URL", "BRIDGE_LIVE_CSCART_EMAIL", "BRIDGE_LIVE_CSCART_API_KEY")
 
 
 async def test_every_promotion_kind_on_the_real_store(tmp_path: Path) -> None:
-    missing = [name for name in ENV if not os.environ.get(name)]
-    if missing:
-        pytest.fail(f"-m live_cscart needs {', '.join(missing)} (see docs/cscart.md, 'Live contract tests')")
-    company_id = int(os.environ.get("BRIDGE_LIVE_CSCART_COMPANY_ID", "1"))
-    cscart = CSCartSettings(url=os.environ["BRIDGE_LIVE_CSCART_URL"], email=os.environ["BRIDGE_LIVE_CSCART_EMAIL"],
-                            api_key=os.environ["BRIDGE_LIVE_CSCART_API_KEY"], company_id=company_id, timeout=60)
+    cscart = live_cscart_settings()
+    company_id = cscart.company_id
     run_id = uuid.uuid4().hex[:6]
     rules_dir = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules_dir)
     settings = Settings(data_dir=tmp_path / "data", rules_dir=rules_dir, cscart=cscart, log={"level": "WARNING"})
     store = await Store.open(settings.state_path)
-    clock = MovableClock(utcnow())
+    clock = PinnedClock(utcnow())
     wired: Any = None
     shop: Shop | None = None
     created_user = created_group = None
@@ -85,10 +80,10 @@ async def test_every_promotion_kind_on_the_real_store(tmp_path: Path) -> None:
                                     p["product_code"])
             await bindings.bind(tx, "cscart", "user", str(member), "smile", "customer", "MEMBER")
             await bindings.bind(tx, "cscart", "user", str(created_user), "smile", "customer", "OTHER")
-        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)  # type: ignore[arg-type]
-        context = JobContext(settings=settings, store=store, clock=clock,  # type: ignore[arg-type]
+        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)
+        context = JobContext(settings=settings, store=store, clock=clock,
                              wake_dispatcher=dispatcher.wake, services=wired.services)
-        job = CampaignsJob(context)
+        job = campaigns_job(context)
 
         async def apply(text: str) -> None:
             (rules_dir / "campaigns.yaml").write_text(text, encoding="utf-8")

@@ -191,6 +191,8 @@ async def test_the_job_runs_again_at_the_next_start_minute_and_after_a_rules_rel
     import asyncio
     from datetime import timedelta
 
+    from bridge.sync.registry import campaigns_job
+
     class Triggers:
         def __init__(self) -> None:
             self.names: list[str] = []
@@ -202,6 +204,7 @@ async def test_the_job_runs_again_at_the_next_start_minute_and_after_a_rules_rel
     async with bench(tmp_path, SPRING, START - timedelta(seconds=1)) as b:
         triggers = Triggers()
         b.context.services.scheduler = triggers  # type: ignore[assignment]
+        b.job = campaigns_job(b.context)  # as the daemon does: its jobs are built once the scheduler exists
         await b.run()
         assert triggers.names == []
         await asyncio.sleep(2.5)  # 1 s to 10:00 JST (+ 0.5 s margin) on the job's clock
@@ -220,8 +223,8 @@ async def test_an_order_with_the_campaign_reaches_the_smile_juchu_file_with_its_
     from bridge.store import orders as mirror
     from bridge.sync import RunOptions
     from bridge.sync.orders.credit import set_credit
-    from bridge.sync.orders.job import OrdersJob
     from bridge.sync.orders.settings import OrdersSettings
+    from bridge.sync.registry import orders_job
 
     async with bench(tmp_path, SPRING, START) as b:
         (b.settings.rules_dir / "order_flow.yaml").write_text(ORDER_FLOW_YAML, encoding="utf-8")
@@ -231,7 +234,7 @@ async def test_an_order_with_the_campaign_reaches_the_smile_juchu_file_with_its_
         async with b.store.transaction() as tx:
             await set_credit(tx, "000002", None)
         b.clock.at = datetime.now(UTC)  # the orders job looks back from now
-        await OrdersJob(b.context, settings=OrdersSettings(initial_lookback_hours=24 * 365 * 20)).run(RunOptions())
+        await orders_job(b.context, settings=OrdersSettings(initial_lookback_hours=24 * 365 * 20)).run(RunOptions())
         async with b.store.transaction() as tx:
             mirrored = await mirror.get(tx, order.order_id)
         assert mirrored is not None
@@ -317,10 +320,12 @@ async def test_staff_get_one_mail_per_run_when_mail_is_configured(tmp_path: Path
     from email import policy
 
     from bridge.config import MailSettings
+    from bridge.sync.registry import campaigns_job
 
     async with SmtpSink() as smtp, bench(tmp_path, SPRING, BEFORE) as b:
         b.context.settings.mail = MailSettings(smtp_host="127.0.0.1", smtp_port=smtp.port,
                                                staff=("eigyo@example.jp", "ops@example.jp"))
+        b.job = campaigns_job(b.context)  # the job takes its mail settings when it is built
         await b.run()
         assert smtp.messages == []  # nothing started: no mail
         b.clock.at = START
@@ -331,6 +336,7 @@ async def test_staff_get_one_mail_per_run_when_mail_is_configured(tmp_path: Path
         assert "spring-bulk" in mail["Subject"]
         assert "キャンペーン開始 / campaign started: spring-bulk" in mail.get_content()
         b.context.settings.mail = MailSettings(smtp_host="127.0.0.1", smtp_port=1, staff=("x@example.jp",))
+        b.job = campaigns_job(b.context)
         b.clock.at = END
         result = await b.run()  # the SMTP server is unreachable: the run still succeeds, the event still goes out
         assert result.enqueued == 1 and b.events.campaign()[-1] == ("spring-bulk", "ended")

@@ -24,27 +24,22 @@ import pytest
 from bridge import wiring
 from bridge.config import Settings
 from bridge.cscart.promotions import PromotionsClient
-from bridge.cscart.settings import CSCartSettings
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import JST, utcnow
 from bridge.store import Store, bindings
 from bridge.sync import JobContext, RunOptions
-from bridge.sync.campaigns.job import CampaignsJob
+from bridge.sync.registry import campaigns_job
+from tests.foundation.fakes import PinnedClock
 
-from .conftest import ROOT, MovableClock
+from .conftest import ROOT, live_cscart_settings
 from .storefront import Shopper
 
 pytestmark = pytest.mark.live_cscart
-ENV = ("BRIDGE_LIVE_CSCART_URL", "BRIDGE_LIVE_CSCART_EMAIL", "BRIDGE_LIVE_CSCART_API_KEY")
 
 
 async def test_a_campaign_goes_live_discounts_an_order_and_ends_by_itself(tmp_path: Path) -> None:
-    missing = [name for name in ENV if not os.environ.get(name)]
-    if missing:
-        pytest.fail(f"-m live_cscart needs {', '.join(missing)} (see docs/cscart.md, 'Live contract tests')")
-    company_id = int(os.environ.get("BRIDGE_LIVE_CSCART_COMPANY_ID", "1"))
-    cscart = CSCartSettings(url=os.environ["BRIDGE_LIVE_CSCART_URL"], email=os.environ["BRIDGE_LIVE_CSCART_EMAIL"],
-                            api_key=os.environ["BRIDGE_LIVE_CSCART_API_KEY"], company_id=company_id, timeout=60)
+    cscart = live_cscart_settings()
+    company_id = cscart.company_id
     campaign_id = f"live-{uuid.uuid4().hex[:8]}"
     now = utcnow().replace(second=0, microsecond=0)
     start, end = (now - timedelta(hours=1)).astimezone(JST), (now + timedelta(hours=1)).astimezone(JST)
@@ -52,7 +47,7 @@ async def test_a_campaign_goes_live_discounts_an_order_and_ends_by_itself(tmp_pa
     shutil.copytree(ROOT / "rules", rules_dir)
     settings = Settings(data_dir=tmp_path / "data", rules_dir=rules_dir, cscart=cscart, log={"level": "WARNING"})
     store = await Store.open(settings.state_path)
-    clock = MovableClock(now)
+    clock = PinnedClock(now)
     orders: list[int] = []
     wired: Any = None
     try:
@@ -84,10 +79,10 @@ campaigns:
         async with store.transaction() as tx:
             await bindings.bind(tx, "cscart", "product", str(product["product_id"]), "smile", "product",
                                 product["product_code"])
-        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)  # type: ignore[arg-type]
-        context = JobContext(settings=settings, store=store, clock=clock,  # type: ignore[arg-type]
+        dispatcher = Dispatcher(store, wired.sinks, settings.dispatch, clock=clock)
+        context = JobContext(settings=settings, store=store, clock=clock,
                              wake_dispatcher=dispatcher.wake, services=wired.services)
-        job = CampaignsJob(context)
+        job = campaigns_job(context)
 
         async def run() -> None:
             result = await job.run(RunOptions())

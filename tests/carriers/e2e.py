@@ -12,31 +12,23 @@ from pathlib import Path
 from typing import Any
 
 from bridge.dispatch import Dispatcher
-from bridge.domain.time import JST, Clock
+from bridge.domain.time import JST
 from bridge.store import orders as mirror
 from bridge.sync import JobContext, RunOptions
+from bridge.sync.registry import shipping_job
 from bridge.sync.shipping.job import ShippingJob
 from tests.carriers.samples import SHIPPED_RULES
+from tests.foundation.fakes import PinnedClock
 from tests.orders.conftest import Harness, harness_for
-
-
-class MovableClock(Clock):
-    def __init__(self, now: datetime) -> None:
-        self.at = now
-
-    def now(self) -> datetime:
-        return self.at
-
-    def time(self) -> float:
-        return self.at.timestamp()
 
 
 @dataclass
 class Shipping:
     orders: Harness
-    clock: MovableClock
+    clock: PinnedClock
     job: ShippingJob
     dispatcher: Dispatcher
+    context: JobContext  # what the job was built from (tests that swap a service build it again)
 
     @property
     def data(self) -> Path:
@@ -94,13 +86,19 @@ async def shipping_for(tmp_path: Path, shipping_yaml: str | None = None, **setti
         (rules / "shipping.yaml").write_text(shipping_yaml, encoding="utf-8")
     async with harness_for(tmp_path, **settings) as harness:
         # The mirror stamps transitions with the wall clock, so the test's clock starts there and moves forward.
-        clock = MovableClock(datetime.now(JST))
+        clock = PinnedClock(datetime.now(JST))
         # Ops are due at the job clock's time: this dispatcher shares the clock, as the daemon's does.
         dispatcher = Dispatcher(harness.store, harness.wired.sinks, harness.settings.dispatch, clock=clock)
         ctx = JobContext(settings=harness.settings, store=harness.store, clock=clock,
                          wake_dispatcher=dispatcher.wake, services=harness.context.services)
-        yield Shipping(harness, clock, ShippingJob(ctx), dispatcher)
+        yield Shipping(harness, clock, shipping_job(ctx), dispatcher, ctx)
 
 
 def later(shipping: Shipping, **delta: float) -> datetime:
     return shipping.clock.at + timedelta(**delta)
+
+
+def past_wall_clock(shipping: Shipping, **delta: float) -> datetime:
+    """``delta`` after whichever is later, the test clock or the wall clock: the mirror stamps workflow moves with
+    the wall clock, which runs ahead of the test clock by however long the steps took on a loaded machine."""
+    return max(shipping.clock.at, datetime.now(JST)) + timedelta(**delta)

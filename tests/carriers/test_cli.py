@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -37,17 +38,20 @@ def test_track_unknown_carrier() -> None:
     assert result.exit_code == 2 and "unknown carrier 'dhl'" in result.output
 
 
+def check_result(path: Path, text: str) -> Any:
+    """``bridge carriers check-result`` of a file with ``text``."""
+    path.write_text(text, encoding="utf-8")
+    return runner.invoke(app, ["carriers", "check-result", str(path)])
+
+
 def test_check_result_good_and_bad(tmp_path: Path) -> None:
-    good = tmp_path / "good.csv"
-    good.write_text("order_no,delivery_no,delivery_date\n1001,389711074012,2026-11-24 10:00:00\n", encoding="utf-8")
-    result = runner.invoke(app, ["carriers", "check-result", str(good)])
+    result = check_result(tmp_path / "good.csv",
+                          "order_no,delivery_no,delivery_date\n1001,389711074012,2026-11-24 10:00:00\n")
     assert result.exit_code == 0
     assert "generic, 1 shipment(s), 0 error(s)" in result.output
     assert "line 2: order 1001 other 389711074012 2026-11-24 10:00 JST (all items)" in result.output
 
-    bad = tmp_path / "bad.csv"
-    bad.write_text("order_no,delivery_no\n1001,389711074013\n,389711074012\n", encoding="utf-8")
-    result = runner.invoke(app, ["carriers", "check-result", str(bad)])
+    result = check_result(tmp_path / "bad.csv", "order_no,delivery_no\n1001,389711074013\n,389711074012\n")
     assert result.exit_code == 1
     assert "bad.csv:2: warning: delivery_no: tracking number 389711074013 fails" in result.output
     assert "bad.csv:3: error: order_no: is empty" in result.output

@@ -43,7 +43,7 @@ async def test_direct_ship_order_with_its_surcharge_from_checkout_to_complete(tm
         order_id = await s.orders.place(user_id=5, lines=[(3, 2)], direct_ship={"smile_ship_to_code": ""},
                                         customer={"s_lastname": "田中", "s_firstname": "一郎", "s_state": "大阪府"})
         subtotal = s.orders.sim.state.orders[order_id].subtotal
-        surcharge = direct_ship_surcharge(subtotal, order_rules(s.orders.context).pricing)
+        surcharge = direct_ship_surcharge(subtotal, order_rules(s.orders.context.services.rules.current).pricing)
         assert surcharge == (subtotal / 10).to_integral_value(rounding="ROUND_DOWN")  # +10 %, rounded down
         s.orders.addon[order_id]["smile_direct_ship_surcharge"] = f"{surcharge}.00"
         await s.orders.cycle()

@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 
 from bridge import metrics
 from bridge.domain.orders import WorkflowState as S
-from tests.carriers.e2e import later, shipping_for
+from tests.carriers.e2e import later, past_wall_clock, shipping_for
 from tests.carriers.samples import ROOT, SHIPPED_RULES
 
 
@@ -57,8 +57,9 @@ async def test_immediate_notification_mails_once_shipments_exist(tmp_path: Path)
         await s.run()
         assert await s.state(order_id) is S.SHIPPED  # the shipment is created by this run's writes …
         # The mirror stamps the move with the wall clock (whole seconds), the test clock started before it: the next
-        # run is a moment later, as in the daemon (without it the test failed whenever a second boundary fell between).
-        await s.at(later(s, seconds=2))
+        # run is a moment after the wall clock, as in the daemon (2 s after the test clock was not enough when the
+        # steps above took longer than that on a loaded machine).
+        await s.at(past_wall_clock(s, seconds=2))
         assert await s.state(order_id) is S.NOTIFIED  # … and the mail follows as soon as CS-Cart has it
         assert len(s.customer_mails(order_id)) == 1
         await s.run()

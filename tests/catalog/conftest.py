@@ -16,6 +16,7 @@ from bridge.config import Settings
 from bridge.cscart.simulator import Simulator, run_simulator
 from bridge.smile.generator import GeneratedSet, generate, rewrite_stock
 from bridge.smile.settings import SmileDirs
+from bridge.store import Store, bindings
 from bridge.sync.base import JobResult
 
 # The generator numbers products 10000000 + i (i from 0), the simulator 10000000 + id (id from 1): with one more
@@ -97,6 +98,15 @@ class CatalogWorld:
 
     def cscart_amount(self, code: str) -> int:
         return self.sim.state.products[sim_product_id(code)].amount
+
+    async def bound(self, entity: str) -> dict[str, str]:
+        """CS-Cart id → SMILE code of the ``product`` or ``user`` bindings the catalog jobs made."""
+        store = await Store.open(self.settings.state_path)
+        try:
+            async with store.transaction() as tx:
+                return await bindings.all_of(tx, "cscart", entity, "smile", "customer" if entity == "user" else entity)
+        finally:
+            await store.close()
 
 
 def world_settings(root: Path, sim: Simulator, **overrides: Any) -> Settings:

@@ -75,12 +75,7 @@ async def test_customers_are_matched_by_email_and_the_4_byte_name_is_mapped_and_
             assert set(body) <= {"company", "phone", "status", "company_id"}, "no password, no addresses"
     assert any("2 customer(s) without a CS-Cart account" in note for note in result.notes)
     assert len(users) == 3, "creating customers is off by default"
-    store = await Store.open(world.settings.state_path)
-    try:
-        async with store.transaction() as tx:
-            bound = await bindings.all_of(tx, "cscart", "user", "smile", "customer")
-    finally:
-        await store.close()
+    bound = await world.bound("user")
     codes = [c.code for c in master(world)]
     assert bound == {"1": codes[0], "2": codes[1], "3": codes[2]}
 
@@ -181,6 +176,21 @@ async def test_addon_code_match_credit_limit_for_the_orders_check_and_exposure(c
     assert credit[customers[3].code][0] == str(customers[3].credit_limit)
     first = next(body for method, path, body in user_writes(world) if path == "/api/2.1/users/1")
     assert first["smile_credit_exposure"] == "15300.00", "receivable + orders sent to SMILE, not yet invoiced"
+
+
+async def test_the_exposure_written_includes_the_receivable_of_the_same_file(customers_world: CatalogWorld) -> None:
+    """Seen on a real store: the customers job computed the exposure before recording the 売掛残 of the file it was
+    applying, so the checkout's credit check saw the previous file's figure until the next run."""
+    world = customers_world
+    world.settings = world_settings(world.root, world.sim, smile={"files": {"customers": {"encoding": "utf-8"}}},
+                                    cscart=world.sim.client_settings(addon=True))
+    customers = master(world)
+    customers[0] = replace(customers[0], receivable=Decimal(12345))
+    world.deliver("customers", customers)
+    result = await world.run("customers")
+    assert result.failed == 0
+    first = next(body for method, path, body in user_writes(world) if path == "/api/2.1/users/1")
+    assert first["smile_credit_exposure"] == "12345.00"
 
 
 async def test_smiles_receivable_is_recorded_with_the_date_of_its_file(customers_world: CatalogWorld) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from bridge import metrics
 from bridge.domain.orders import Order, OrderLine, WorkflowState
 from bridge.smile.reader import read_file
-from bridge.store import Store, bindings
+from bridge.store import Store
 from bridge.store import orders as mirrored
 from tests.catalog.conftest import MISSING_CODE, CatalogWorld, sim_product_id
 
@@ -33,12 +33,7 @@ async def test_first_sync_binds_by_exact_code_and_writes_every_sku(world: Catalo
     assert all(world.cscart_amount(code) == amount for code, amount in in_cscart.items())
     assert result.read == len(expected) and result.enqueued == len(in_cscart)
     assert any(MISSING_CODE in note and "not in CS-Cart" in note for note in result.notes)
-    store = await Store.open(world.settings.state_path)
-    try:
-        async with store.transaction() as tx:
-            bound = await bindings.all_of(tx, "cscart", "product", "smile", "product")
-    finally:
-        await store.close()
+    bound = await world.bound("product")
     assert len(bound) == len(in_cscart) and all(bound[str(sim_product_id(c))] == c for c in in_cscart)
     assert not list(world.dirs.inbox.iterdir()), "the applied file and its sentinel leave the inbox"
     assert list(world.dirs.archive.rglob("stock_001.csv"))

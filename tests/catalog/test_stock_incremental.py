@@ -3,13 +3,13 @@ plans exactly what a full cycle (a fresh job: everything read and computed) plan
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import tempfile
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-import dataclasses
-import json
-import time
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +27,7 @@ from bridge.store import orders as mirrored
 from bridge.sync.base import JobContext, RunOptions
 from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.stock import StockJob
+from bridge.sync.registry import stock_job
 from bridge.sync.services import FixedRules, Services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +80,7 @@ class Twin:
         rules = FixedRules(dataclasses.replace(load_rules(ROOT / "rules"), stock=self.rules))
         context = JobContext(settings=self.settings, store=self.store, clock=Clock(),
                              services=Services(rules=rules, cscart=client))
-        return StockJob(context)
+        return stock_job(context)
 
     async def cycle(self, number: int, spec: dict[str, Any]) -> tuple[Any, ...]:
         assert self.store is not None

@@ -25,7 +25,7 @@ from bridge.domain.time import Clock
 from bridge.store import Store
 from bridge.sync import JobContext, RunOptions
 from bridge.sync.orders import export
-from bridge.sync.orders.job import OrdersJob
+from bridge.sync.registry import orders_job
 
 
 def die() -> None:
@@ -61,7 +61,7 @@ async def main(config: Path, kill_at: str) -> None:
     context = JobContext(settings=settings, store=store, clock=Clock(), wake_dispatcher=arm(kill_at),
                          services=wired.services)
     print("started", flush=True)
-    result = await OrdersJob(context).run(RunOptions())
+    result = await orders_job(context).run(RunOptions())
     await dispatcher.drain_all()
     await wired.aclose()
     await store.close()

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bridge.cscart.addon_protocol import SIGNATURE_HEADER, SignatureError, sign, verify
 from bridge.sync.orders.hook import OrdersWakeup
+from tests.foundation.fakes import serving
 
 SECRET = "s3cret"
 
@@ -25,14 +26,8 @@ async def served() -> AsyncIterator[tuple[OrdersWakeup, str, list[int]]]:
     hook.bind(lambda: woken.append(1))
     app = web.Application()
     app.router.add_post(hook.path, hook.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield hook, f"http://{host}:{port}{hook.path}", woken
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield hook, f"{url}{hook.path}", woken
 
 
 async def post(url: str, body: bytes, header: str | None) -> int:

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
+from aiohttp import web
+
 from bridge.config import Settings
 from bridge.daemon import Daemon
 from bridge.domain.time import Clock
@@ -44,16 +46,16 @@ class FakeClock:
 
 
 class PinnedClock(Clock):
-    """A job clock pinned to one moment (monotonic time still runs, for timeouts); set ``moment`` to move it."""
+    """A job clock pinned to one moment (monotonic time still runs, for timeouts); set ``at`` to move it."""
 
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
+    def __init__(self, at: datetime) -> None:
+        self.at = at
 
     def now(self) -> datetime:
-        return self.moment
+        return self.at
 
     def time(self) -> float:
-        return self.moment.timestamp()
+        return self.at.timestamp()
 
 
 @asynccontextmanager
@@ -65,3 +67,16 @@ async def running_daemon(settings: Settings) -> AsyncIterator[Daemon]:
         yield daemon
     finally:
         await daemon.shutdown()
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """``app`` served on 127.0.0.1 at an ephemeral port for the block; yields its base URL."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()

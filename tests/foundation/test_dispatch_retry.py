@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -86,6 +87,16 @@ async def setup(store: Store, url: str) -> tuple[Dispatcher, HttpSink, FakeClock
     return dispatcher, sink, clock
 
 
+async def drained(store: Store, server: Any, responses: list[tuple[int, dict[str, str], str]]
+                  ) -> tuple[ob.OutboxOp, Dispatcher, HttpSink, FakeClock]:
+    """One op enqueued, the server answering ``responses`` in turn (then 200), one drain: the op after it."""
+    srv, url = server
+    srv.responses = responses
+    dispatcher, sink, clock = await setup(store, url)
+    await dispatcher.drain_all()
+    return await only_op(store), dispatcher, sink, clock
+
+
 async def only_op(store: Store) -> ob.OutboxOp:
     rows = await store.fetchall("SELECT * FROM outbox")
     assert len(rows) == 1
@@ -93,19 +104,12 @@ async def only_op(store: Store) -> ob.OutboxOp:
 
 
 async def test_success_first_time(store: Store, server) -> None:
-    _, url = server
-    dispatcher, sink, clock = await setup(store, url)
-    await dispatcher.drain_all()
-    op = await only_op(store)
+    op, dispatcher, sink, clock = await drained(store, server, [])
     assert (op.state, op.attempts, sink.calls, clock.sleeps) == ("done", 1, 1, [])
 
 
 async def test_5xx_retried_short_then_succeeds(store: Store, server) -> None:
-    srv, url = server
-    srv.responses = [(503, {}, "busy"), (500, {}, "oops")]
-    dispatcher, sink, clock = await setup(store, url)
-    await dispatcher.drain_all()
-    op = await only_op(store)
+    op, dispatcher, sink, clock = await drained(store, server, [(503, {}, "busy"), (500, {}, "oops")])
     assert (op.state, op.attempts, sink.calls) == ("done", 1, 3)
     # exponential with jitter: first wait in [0.5, 1.0], second in [1.0, 1.5], each capped at short_max
     assert len(clock.sleeps) == 2
@@ -113,11 +117,7 @@ async def test_5xx_retried_short_then_succeeds(store: Store, server) -> None:
 
 
 async def test_5xx_exhausting_short_retries_goes_to_long_backoff_then_dead(store: Store, server) -> None:
-    srv, url = server
-    srv.responses = [(500, {}, "down")] * 100
-    dispatcher, sink, clock = await setup(store, url)
-    await dispatcher.drain_all()
-    op = await only_op(store)
+    op, dispatcher, sink, clock = await drained(store, server, [(500, {}, "down")] * 100)
     assert (op.state, op.attempts, sink.calls) == ("pending", 1, 3)
     assert 24 <= op.next_attempt_at - clock.time() <= 36  # long_initial 30 s ± 20 %
     assert "500: down" in (op.last_error or "")
@@ -154,31 +154,19 @@ async def test_timeout_is_retryable(store: Store, server) -> None:
 
 
 async def test_429_retry_after_is_honoured(store: Store, server) -> None:
-    srv, url = server
-    srv.responses = [(429, {"Retry-After": "7"}, "slow down")]
-    dispatcher, sink, clock = await setup(store, url)
-    await dispatcher.drain_all()
-    op = await only_op(store)
+    op, dispatcher, sink, clock = await drained(store, server, [(429, {"Retry-After": "7"}, "slow down")])
     assert (op.state, sink.calls) == ("done", 2)
     assert clock.sleeps == [7.0]  # the server's pause, not the shorter back-off
 
 
 async def test_429_retry_after_longer_than_short_cap_waits_in_the_queue(store: Store, server) -> None:
-    srv, url = server
-    srv.responses = [(429, {"Retry-After": "120"}, "slow down")]
-    dispatcher, sink, clock = await setup(store, url)
-    await dispatcher.drain_all()
-    op = await only_op(store)
+    op, dispatcher, sink, clock = await drained(store, server, [(429, {"Retry-After": "120"}, "slow down")])
     assert (op.state, sink.calls, clock.sleeps) == ("pending", 1, [])
     assert op.next_attempt_at - clock.time() >= 120
 
 
 async def test_4xx_validation_is_dead_at_once_with_hint(store: Store, server) -> None:
-    srv, url = server
-    srv.responses = [(400, {}, "price must be a number")]
-    dispatcher, sink, clock = await setup(store, url)
-    await dispatcher.drain_all()
-    op = await only_op(store)
+    op, dispatcher, sink, clock = await drained(store, server, [(400, {}, "price must be a number")])
     assert (op.state, op.attempts, sink.calls, clock.sleeps) == ("dead", 1, 1, [])
     assert "price must be a number" in (op.last_error or "")
     assert op.hint == "fix the payload"

@@ -9,46 +9,14 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from bridge.config import Settings
-from bridge.smile.generator import FILE_NAMES, generate, layouts_for
-from bridge.smile.writer import write_records
 from tests.cscart.backends import LiveBackend
 from tests.live.conftest import LiveStore
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def settings_for(store: LiveStore, tmp_path: Path, category_id: int) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data", rules_dir=ROOT / "rules", http={"port": 0},
-        log={"level": "WARNING", "format": "json"}, dispatch={"idle_poll": 0.05},
-        cscart={"url": store.url, "email": store.email, "api_key": SecretStr(store.api_key),
-                "company_id": store.company_id, "timeout": 120},
-        catalog={"new_product_category_ids": [category_id]},
-    )
-
-
-def deliver(settings: Settings, file_type: str, records: list, number: int) -> None:
-    dirs = settings.smile.dirs(settings.data_dir)
-    dirs.create()
-    stem, _, suffix = FILE_NAMES[file_type].partition(".")
-    target = dirs.inbox / f"{stem}_{number:03d}.{suffix}"
-    write_records(target, file_type, records, layout=layouts_for(settings.smile, None)[file_type])
-    target.with_name(target.name + ".done").touch()
-
-
-async def run(settings: Settings, job: str) -> object:
-    from bridge.cli.sync_cmd import _run
-
-    return await _run(settings, job, False, False)
+from tests.live.kit import deliver, first_category, live_settings, run
 
 
 async def test_products_stock_and_prices_jobs_on_a_real_store(live_store: LiveStore, live: LiveBackend,
                                                               tmp_path: Path) -> None:
-    _, categories = await live.raw("GET", "categories", params={"items_per_page": 1})
-    settings = settings_for(live_store, tmp_path, int(categories["categories"][0]["category_id"]))
+    settings = live_settings(live_store, tmp_path, await first_category(live))
     made = generate(tmp_path / "smile_export", products=4, customers=1, seed=random.randrange(10_000))
     prefix = f"L{live.tag[:6].upper()}"
     products = [replace(p, code=f"{prefix}{p.code}", name=f"{p.name} {live.tag}") for p in made.products]

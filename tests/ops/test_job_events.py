@@ -165,11 +165,13 @@ def sample(which: str) -> float:
 
 
 async def test_shipping_job_publishes_result_file_quarantine_and_state_changes(tmp_path: Path, broker: Broker) -> None:
+    from bridge.sync.registry import shipping_job
     from tests.carriers.e2e import shipping_for
 
     async with shipping_for(tmp_path) as shipping, \
             running(MqttEvents(MqttSettings(**mqtt_settings(broker)))) as mqtt, listener(broker) as sub:
         shipping.orders.context.services.events = mqtt  # the services the shipping job shares with orders
+        shipping.job = shipping_job(shipping.context)  # built again with them, as the daemon builds it at start
         order_id = await shipping.instruct((1, 1))
         await shipping.run()
         shipping.drop("result_bad.csv", "order_no,delivery_no,delivery_date\n999999,389711074012,\n")

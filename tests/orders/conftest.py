@@ -24,8 +24,9 @@ from bridge.store import Store, bindings
 from bridge.store import orders as mirror
 from bridge.sync import JobContext, RunOptions
 from bridge.sync.orders.credit import set_credit
-from bridge.sync.orders.job import OrdersJob, make_job
+from bridge.sync.orders.job import OrdersJob
 from bridge.sync.orders.settings import OrdersSettings
+from bridge.sync.registry import orders_job
 
 ORDER_FLOW_YAML = SIMULATOR_ORDER_FLOW + """\
 gating:
@@ -109,8 +110,7 @@ class Harness:
     orders: OrdersSettings = field(default_factory=lambda: OrdersSettings(initial_lookback_hours=24 * 365 * 20))
 
     def job(self) -> OrdersJob:
-        make_job(self.context)  # binds the wake-up hook as the daemon does
-        return OrdersJob(self.context, settings=self.orders)
+        return orders_job(self.context, settings=self.orders)  # binds the wake-up hook as the daemon does
 
     async def run(self, **options: Any) -> Any:
         return await self.job().run(RunOptions(**options))

@@ -184,7 +184,8 @@ async def _direct(harness: Harness, user_id: int, product: int = 3, *, payment_i
     order_id = await harness.place(user_id=user_id, payment_id=payment_id, lines=[(product, 2)],
                                    customer={"s_state": prefecture}, direct_ship={"smile_ship_to_code": "000777"})
     subtotal = harness.sim.state.orders[order_id].subtotal
-    charged = direct_ship_surcharge(subtotal, order_rules(harness.context).pricing) if surcharge is None else surcharge
+    pricing = order_rules(harness.context.services.rules.current).pricing
+    charged = direct_ship_surcharge(subtotal, pricing) if surcharge is None else surcharge
     harness.addon[order_id]["smile_direct_ship_surcharge"] = str(charged)
     return order_id
 
@@ -204,7 +205,8 @@ async def test_a_surcharge_that_does_not_match_the_rule_holds_the_order(harness:
     assert (await harness.state(order_id)).workflow_state is S.HOLD
     assert "直送 surcharge charged ¥1 but the rule gives" in (await _reasons(harness, order_id))[-1]
     # Staff correct the surcharge in CS-Cart (saving the order bumps updated_at): the next cycle releases it.
-    right = direct_ship_surcharge(harness.sim.state.orders[order_id].subtotal, order_rules(harness.context).pricing)
+    pricing = order_rules(harness.context.services.rules.current).pricing
+    right = direct_ship_surcharge(harness.sim.state.orders[order_id].subtotal, pricing)
     harness.addon[order_id]["smile_direct_ship_surcharge"] = str(right)
     harness.touch(order_id)
     await harness.cycle()

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from bridge.domain.orders import WorkflowState as S
 from bridge.domain.time import JST, to_unix
 from bridge.sync import RunOptions
-from bridge.sync.orders.job import OrdersJob
 from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import POLL_CURSOR, PollingSource
+from bridge.sync.registry import orders_job
 from tests.foundation.fakes import PinnedClock
 from tests.orders.conftest import Harness, harness_for
 
@@ -70,24 +70,24 @@ async def test_many_pages_are_read_whole(tmp_path: object) -> None:
 
 async def test_an_order_on_either_side_of_midnight_in_tokyo(harness: Harness) -> None:
     clock = PinnedClock(datetime(2026, 11, 23, 14, 59, 50, tzinfo=UTC))  # 23:59:50 JST
-    harness.sim.state.clock = lambda: clock.moment.timestamp()
+    harness.sim.state.clock = lambda: clock.at.timestamp()
     context = replace(harness.context, clock=clock)
 
     async def cycle() -> None:
-        await OrdersJob(context, settings=harness.orders).run(RunOptions())
+        await orders_job(context, settings=harness.orders).run(RunOptions())
         await harness.dispatcher.drain_all()
 
     before = await harness.place(user_id=1)
     await cycle()
     cursor = await harness.store.fetchone("SELECT value FROM cursors WHERE name = ?", (POLL_CURSOR,))
     assert cursor[0] == "2026-11-23T14:59:50+00:00"
-    clock.moment += timedelta(seconds=5)  # 23:59:55: placed now, committed late (inside the overlap)
+    clock.at += timedelta(seconds=5)  # 23:59:55: placed now, committed late (inside the overlap)
     late = await harness.place(user_id=2)
-    harness.sim.state.orders[late].updated_at = to_unix(clock.moment - timedelta(seconds=30))
-    clock.moment += timedelta(seconds=15)  # 00:00:10 JST on the 24th
+    harness.sim.state.orders[late].updated_at = to_unix(clock.at - timedelta(seconds=30))
+    clock.at += timedelta(seconds=15)  # 00:00:10 JST on the 24th
     after = await harness.place(user_id=3)
     await cycle()
-    clock.moment += timedelta(minutes=1)
+    clock.at += timedelta(minutes=1)
     await cycle()
     rows = [row for path in harness.files()
             for row in csv.DictReader(io.StringIO(path.read_bytes().decode("cp932")))]

@@ -21,8 +21,8 @@ from bridge.smile.writer import write_records
 from bridge.store import bindings
 from bridge.store import orders as mirror
 from bridge.sync import RunOptions
-from bridge.sync.orders.job import OrdersJob
 from bridge.sync.orders.settings import OrdersSettings
+from bridge.sync.registry import orders_job
 from tests.foundation.fakes import PinnedClock
 from tests.orders.conftest import Harness, harness_for
 
@@ -76,13 +76,13 @@ async def test_orders_smile_has_not_confirmed_in_time_raise_an_alert_until_read_
     order_id = await harness.place(user_id=3)
     await harness.cycle()
     later = replace(harness.context, clock=PinnedClock(datetime.now().astimezone() + timedelta(hours=25)))
-    result = await OrdersJob(later, settings=harness.orders).run(RunOptions())
+    result = await orders_job(later, settings=harness.orders).run(RunOptions())
     assert "1 exported order(s) not confirmed by SMILE in time" in result.notes
     assert "not confirmed this order within 24 h" in (await harness.flags(order_id))["unconfirmed"]
     assert harness.events.of("order_flagged")[-1]["flag"] == "unconfirmed"
     assert metrics.ORDERS_UNCONFIRMED._value.get() == 1
     write_readback(harness, "sales_lines_1.csv", {order_id: ("2002", "60002")}, file_type="sales_lines")
-    result = await OrdersJob(later, settings=harness.orders).run(RunOptions())
+    result = await orders_job(later, settings=harness.orders).run(RunOptions())
     assert await harness.flags(order_id) == {}
     assert metrics.ORDERS_UNCONFIRMED._value.get() == 0
 
@@ -93,7 +93,7 @@ async def test_the_confirmation_window_is_a_setting(tmp_path: Path) -> None:
         order_id = await harness.place(user_id=3)
         await harness.cycle()
         later = replace(harness.context, clock=PinnedClock(datetime.now().astimezone() + timedelta(hours=3)))
-        await OrdersJob(later, settings=harness.orders).run(RunOptions())
+        await orders_job(later, settings=harness.orders).run(RunOptions())
         assert "within 2 h" in (await harness.flags(order_id))["unconfirmed"]
         assert harness.settings.orders.confirm_within_hours == 2
 

@@ -31,7 +31,7 @@ async def _direct(h: Harness, user_id: int, product: int) -> int:
     order_id = await h.place(user_id=user_id, lines=[(product, 2)], direct_ship={"smile_ship_to_code": ""})
     subtotal = h.sim.state.orders[order_id].subtotal
     h.addon[order_id]["smile_direct_ship_surcharge"] = str(
-        direct_ship_surcharge(subtotal, order_rules(h.context).pricing))
+        direct_ship_surcharge(subtotal, order_rules(h.context.services.rules.current).pricing))
     return order_id
 
 

@@ -76,22 +76,25 @@ def test_unknown_key_names_its_line_and_suggests_the_spelling(rules_dir: Path) -
     assert str(problem).startswith(f"{path}:{problem.line}: direct_ship.surcharge_percnt: unknown key")
 
 
-def test_wrong_value_in_a_list_item_names_the_items_line(rules_dir: Path) -> None:
-    path = rules_dir / "order_flow.yaml"
-    text = path.read_text(encoding="utf-8").replace("  - kind: cod\n", "  - kind: cash\n")
-    path.write_text(text, encoding="utf-8")
+@pytest.mark.parametrize(
+    ("file", "old", "new", "marker", "key", "message"),
+    [
+        # a wrong value in a list item names the item's line
+        ("order_flow.yaml", "  - kind: cod\n", "  - kind: cash\n", "kind: cash", "payment_methods[3].kind",
+         "prepaid"),
+        # a bad dict key names the key's line
+        ("pricing.yaml", "  5: ランク5\n", "  5: ランク5\n  6: ランク6\n", "6: ランク6", "rank_usergroups.6",
+         "must be 5 or less"),
+    ],
+    ids=["list-item-value", "dict-key"],
+)
+def test_a_bad_value_names_its_own_line(rules_dir: Path, file: str, old: str, new: str, marker: str, key: str,
+                                        message: str) -> None:
+    path = rules_dir / file
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     problem = only(rules_dir)
-    assert problem.line == line_of(path, "kind: cash") and problem.key == "payment_methods[3].kind"
-    assert "prepaid" in problem.message
-
-
-def test_a_bad_dict_key_names_the_keys_line(rules_dir: Path) -> None:
-    path = rules_dir / "pricing.yaml"
-    text = path.read_text(encoding="utf-8").replace("  5: ランク5\n", "  5: ランク5\n  6: ランク6\n")
-    path.write_text(text, encoding="utf-8")
-    problem = only(rules_dir)
-    assert problem.line == line_of(path, "6: ランク6") and problem.key == "rank_usergroups.6"
-    assert "must be 5 or less" in problem.message
+    assert problem.line == line_of(path, marker) and problem.key == key
+    assert message in problem.message
 
 
 def test_missing_required_key_is_named_at_its_parents_line(rules_dir: Path) -> None:

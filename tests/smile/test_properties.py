@@ -6,6 +6,7 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from bridge.domain.customers import Address, Customer
 from bridge.domain.money import Rounding
 from bridge.domain.time import JST
 from bridge.smile.generator import GeneratedSet
+from bridge.smile.layout import FileLayout
 from bridge.smile.reader import read_file
 from bridge.smile.records import QuantityPrice, SalesSlipLine
 from bridge.smile.schema import PREFECTURES
@@ -94,15 +96,19 @@ def unique_by(key):  # type: ignore[no-untyped-def]
     return lambda records: list({key(r): r for r in records}.values())
 
 
+def assert_round_trip(path: Path, file_type: str, records: list[Any], layout: FileLayout) -> None:
+    """Records written in ``layout`` read back equal, without a problem."""
+    result = read_file(write_records(path, file_type, records, layout=layout), file_type, SETTINGS, layout=layout)
+    assert result.problems == []
+    assert result.records == records
+
+
 @pytest.mark.parametrize("encoding", ["cp932", "utf-16"])
 @PROFILE
 @given(records=st.lists(products(), min_size=1, max_size=15).map(unique_by(lambda p: p.code)))
 def test_valid_products_round_trip(encoding: str, records: list[Product], tmp_path: Path) -> None:
     layout = SETTINGS.layout("products").changed(encoding=encoding)
-    path = write_records(tmp_path / f"products-{encoding}.csv", "products", records, layout=layout)
-    result = read_file(path, "products", SETTINGS, layout=layout)
-    assert result.problems == []
-    assert result.records == records
+    assert_round_trip(tmp_path / f"products-{encoding}.csv", "products", records, layout)
 
 
 @PROFILE
@@ -110,10 +116,7 @@ def test_valid_products_round_trip(encoding: str, records: list[Product], tmp_pa
     unique_by(lambda s: (s.warehouse_code, s.product_code))), delimiter=st.sampled_from(["comma", "tab"]))
 def test_valid_stock_round_trips(records: list[StockLevel], delimiter: str, tmp_path: Path) -> None:
     layout = SETTINGS.layout("stock").changed(delimiter=delimiter, quoting="all")
-    path = write_records(tmp_path / "stock.csv", "stock", records, layout=layout)
-    result = read_file(path, "stock", SETTINGS, layout=layout)
-    assert result.problems == []
-    assert result.records == records
+    assert_round_trip(tmp_path / "stock.csv", "stock", records, layout)
 
 
 @PROFILE
@@ -121,10 +124,7 @@ def test_valid_stock_round_trips(records: list[StockLevel], delimiter: str, tmp_
     unique_by(lambda p: (p.customer_code, p.product_code, p.min_quantity, p.valid_from))))
 def test_valid_customer_prices_round_trip(records: list[CustomerPrice], tmp_path: Path) -> None:
     layout = SETTINGS.layout("customer_prices").changed(encoding="utf-8-sig", date_format="YYYY/MM/DD")
-    path = write_records(tmp_path / "customer_prices.csv", "customer_prices", records, layout=layout)
-    result = read_file(path, "customer_prices", SETTINGS, layout=layout)
-    assert result.problems == []
-    assert result.records == records
+    assert_round_trip(tmp_path / "customer_prices.csv", "customer_prices", records, layout)
 
 
 # No character that starts a prefecture name, so an address without a prefecture never reads as having one.
@@ -161,10 +161,7 @@ def customers(draw: st.DrawFn) -> Customer:
        encoding=st.sampled_from(["utf-16", "cp932", "utf-8-sig"]))
 def test_valid_customers_round_trip(records: list[Customer], encoding: str, tmp_path: Path) -> None:
     layout = SETTINGS.layout("customers").changed(encoding=encoding)
-    path = write_records(tmp_path / "customers.txt", "customers", records, layout=layout)
-    result = read_file(path, "customers", SETTINGS, layout=layout)
-    assert result.problems == []
-    assert result.records == records
+    assert_round_trip(tmp_path / "customers.txt", "customers", records, layout)
 
 
 @st.composite
@@ -182,10 +179,7 @@ def quantity_prices(draw: st.DrawFn) -> QuantityPrice:
     unique_by(lambda p: (p.product_code, p.min_quantity, p.valid_from))))
 def test_valid_quantity_prices_round_trip(records: list[QuantityPrice], tmp_path: Path) -> None:
     layout = SETTINGS.layout("quantity_prices").changed(delimiter="tab", header_rows=2)
-    path = write_records(tmp_path / "quantity_prices.csv", "quantity_prices", records, layout=layout)
-    result = read_file(path, "quantity_prices", SETTINGS, layout=layout)
-    assert result.problems == []
-    assert result.records == records
+    assert_round_trip(tmp_path / "quantity_prices.csv", "quantity_prices", records, layout)
 
 
 @st.composite
@@ -206,10 +200,7 @@ def slip_lines(draw: st.DrawFn) -> SalesSlipLine:
     unique_by(lambda line: (line.serial, line.line_no, line.line_type))))
 def test_valid_sales_lines_round_trip_by_position(records: list[SalesSlipLine], tmp_path: Path) -> None:
     layout = SETTINGS.layout("sales_lines")
-    path = write_records(tmp_path / "sales_lines.csv", "sales_lines", records, layout=layout)
-    result = read_file(path, "sales_lines", SETTINGS, layout=layout)
-    assert result.problems == []
-    assert result.records == records
+    assert_round_trip(tmp_path / "sales_lines.csv", "sales_lines", records, layout)
 
 
 # ---- corruption --------------------------------------------------------------------------------------------

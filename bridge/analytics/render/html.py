@@ -1,7 +1,9 @@
 """A self-contained HTML page: inline CSS and SVG charts, no script, nothing fetched from anywhere.
 
-Japanese text uses the Japanese fonts of the reader's machine (IPA, Noto CJK, Hiragino, Yu Gothic, Meiryo, in that
-order of preference); ``lang="ja"`` makes browsers pick Japanese glyph forms.
+Japanese text is drawn with a subset of IPA Gothic embedded in the page (``fonts.face_css``: only the glyphs the
+page uses), so it reads the same where no Japanese font is installed; the reader's Japanese fonts (IPA, Noto CJK,
+Hiragino, Yu Gothic, Meiryo) come after it, for a machine where the font file is missing. ``lang="ja"`` makes
+browsers pick Japanese glyph forms.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from bridge.analytics.render import svg
+from bridge.analytics.render import fonts, svg
 from bridge.analytics.render.cells import text
 from bridge.analytics.reports.base import Report
 
-FONTS = ('"IPAexGothic", "IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "Noto Sans JP", '
+FONTS = (f'"{fonts.FAMILY}", "IPAexGothic", "IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "Noto Sans JP", '
          '"Hiragino Kaku Gothic ProN", "Hiragino Sans", "Yu Gothic", "YuGothic", "Meiryo", sans-serif')
 
 CSS = f"""
@@ -37,7 +39,7 @@ NUMERIC = {"int", "yen", "qty", "pct", "days", "float"}
 
 
 def page(title: str, reports: Sequence[Report], *, generated: datetime | None = None,
-         max_rows: int = 1000) -> str:
+         max_rows: int = 1000, embed_font: bool = True) -> str:
     body = [f"<h1>{escape(title)}</h1>"]
     chart_no = 0
     for report in reports:
@@ -67,6 +69,8 @@ def page(title: str, reports: Sequence[Report], *, generated: datetime | None = 
         body.append("</section>")
     stamp = f"作成 {generated:%Y-%m-%d %H:%M} JST — " if generated else ""
     body.append(f"<footer>{stamp}cscart-smile-bridge analytics</footer>")
+    content = "".join(body)
+    face = fonts.face_css(title + content) if embed_font else ""
     return ("<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title>"
-            f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>\n")
+            f"<style>{face}{CSS}</style></head><body>{content}</body></html>\n")

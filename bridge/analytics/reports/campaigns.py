@@ -2,14 +2,30 @@
 uplift over the same-length period just before (same target, same conditions), the estimated cost of its benefits
 and the ROI.
 
-An order counts for a campaign when CS-Cart reported the campaign on it (``campaigns`` of the order), or when it was
-placed in the campaign's period and meets its target and conditions as rules/campaigns.yaml defines them. Benefit
-cost is an estimate: percent discounts × target (or order) sales, yen discounts × orders, free shipping = the
-shipping charged, points at 1 yen, bonus items at 原価.
+Two views of a campaign side by side:
+
+* **estimated, by the rules** (columns orders … roi): an order counts when CS-Cart reported the campaign on it
+  (``campaigns`` of the order, which also holds the campaigns of its applied promotions), or when it was placed in
+  the campaign's period and meets its target and conditions as rules/campaigns.yaml defines them; sales are line
+  amounts before discounts; benefit cost is an estimate: percent discounts × target (or order) sales, yen discounts
+  × orders, free shipping = the shipping charged, points at 1 yen, bonus items at 原価. It works for an order
+  history without promotion records and gives the uplift over the period before.
+* **applied, as `bridge campaigns report` counts them** (columns applied_orders … actual_cost): the usage and
+  benefit figures of issue 18's report (``bridge.sync.campaigns.report.effect``, the same function) over the
+  promotions the add-on recorded on each order (``order_promotions``): orders the campaign applied to, their
+  customers, eligible orders and usage rate, discounts given, bonus items at 原価, free shipping at
+  ``costs.free_shipping_per_order``, the fixed cost and their sum. Two inputs differ from that report's, on
+  purpose and tested: eligible orders are not narrowed by CS-Cart usergroups (their membership history is in the
+  state store, not here — a campaign naming usergroups counts every target order as eligible; ``bridge campaigns
+  report`` lists such groups as unread when it cannot filter either), and an order's region is its delivery
+  prefecture, else its billing one (that report: the delivery prefecture only). Gross margin, incremental margin
+  and ROI stay with ``bridge campaigns report``: they need each line's promotion discount, which this store does
+  not keep.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,6 +34,7 @@ from typing import Any
 from bridge.analytics.reports.base import Chart, Column, Params, Report, Table, number
 from bridge.domain.time import JST, UTC
 from bridge.rules.campaigns import WEEKDAYS, Campaign, CampaignRules
+from bridge.sync.campaigns.report import Effect, OrderFacts, Use, effect
 
 
 @dataclass(slots=True)
@@ -104,6 +121,35 @@ def _figures(campaign: Campaign, orders: list[_Order], costs: dict[str, Decimal 
     return {"orders": len(orders), "sales": sales, "target_sales": target_sales, "margin": margin, "cost": cost}
 
 
+def order_facts(con: Any, start: datetime, end: datetime) -> list[OrderFacts]:
+    """The not-cancelled orders placed in [start, end) with the promotions applied to them, as issue 18's report
+    takes them (margin not known here: 0)."""
+    bounds = [start.astimezone(UTC).replace(tzinfo=None), end.astimezone(UTC).replace(tzinfo=None)]
+    uses: dict[int, dict[str, Use]] = {}
+    for oid, campaign, discount, free, bonus in con.execute("""
+            SELECT p.order_id, p.campaign_id, p.discount, p.free_shipping, p.bonus_items
+            FROM order_promotions p JOIN orders o ON o.order_id = p.order_id
+            WHERE o.state <> 'cancelled' AND o.placed_at >= ? AND o.placed_at < ? AND p.campaign_id <> ''
+            ORDER BY p.order_id, p.promotion_id""", bounds).fetchall():
+        items = tuple((str(code), Decimal(quantity)) for code, quantity in json.loads(bonus))
+        before = uses.setdefault(oid, {}).get(campaign, Use())
+        uses[oid][campaign] = Use(before.discount + discount, before.free_shipping or free, before.bonus_items + items)
+    rows = con.execute("""
+        SELECT order_id, placed_at, coalesce(user_id, 0), customer_code, prefecture, total FROM orders
+        WHERE state <> 'cancelled' AND placed_at >= ? AND placed_at < ? ORDER BY order_id""", bounds).fetchall()
+    return [OrderFacts(oid, placed.replace(tzinfo=UTC), int(user), customer or f"user {user}", prefecture, total,
+                       Decimal(0), uses.get(oid, {})) for oid, placed, user, customer, prefecture, total in rows]
+
+
+def applied_effect(con: Any, campaign: Campaign, rules: CampaignRules, costs: dict[str, Decimal | None],
+                   now: datetime) -> Effect:
+    """Issue 18's usage and benefit figures of ``campaign`` from this store (see the module's notes)."""
+    end = min(campaign.period.end, now.astimezone(UTC))
+    facts = order_facts(con, campaign.period.start, max(end, campaign.period.start))
+    known = {code: cost for code, cost in costs.items() if cost is not None}
+    return effect(campaign, rules, facts, known, now)
+
+
 def campaigns(con: Any, params: Params) -> Report:
     rules: CampaignRules = params.options.get("rules") or CampaignRules()
     period = params.period
@@ -121,11 +167,15 @@ def campaigns(con: Any, params: Params) -> Report:
         now, base = _figures(campaign, during, costs), _figures(campaign, before, costs)
         uplift = now["sales"] - base["sales"]
         roi = (now["margin"] - base["margin"] - now["cost"]) / now["cost"] if now["cost"] else None
+        applied = applied_effect(con, campaign, rules, costs, params.options.get("now") or datetime.now(UTC))
         rows.append((campaign.id, campaign.name, start.astimezone(JST).date(), (end - timedelta(seconds=1))
                      .astimezone(JST).date(), now["orders"], round(now["sales"]), round(now["target_sales"]),
                      round(now["margin"]), round(now["sales"] / now["orders"]) if now["orders"] else None,
                      base["orders"], round(base["sales"]), round(uplift),
-                     uplift / base["sales"] if base["sales"] else None, round(now["cost"]), roi))
+                     uplift / base["sales"] if base["sales"] else None, round(now["cost"]), roi,
+                     applied.orders, applied.customers, applied.eligible_orders,
+                     float(applied.usage_rate) if applied.usage_rate is not None else None, applied.discounts,
+                     applied.bonus_cost, applied.free_shipping_cost, applied.fixed_cost, applied.cost))
     columns = (
         Column("id", "キャンペーンID"), Column("name", "キャンペーン名"), Column("start", "開始", "date"),
         Column("end", "終了", "date"), Column("orders", "対象注文数", "int"), Column("sales", "対象注文売上", "yen"),
@@ -133,7 +183,15 @@ def campaigns(con: Any, params: Params) -> Report:
         Column("aov", "平均注文額", "yen"), Column("baseline_orders", "前期間注文数", "int"),
         Column("baseline_sales", "前期間売上", "yen"), Column("uplift", "売上増分", "yen"),
         Column("uplift_rate", "増加率", "pct"), Column("benefit_cost", "特典コスト(推定)", "yen"),
-        Column("roi", "ROI", "pct"))
+        Column("roi", "ROI", "pct"),
+        Column("applied_orders", "適用注文数 / orders applied", "int"),
+        Column("applied_customers", "適用顧客数 / customers", "int"),
+        Column("eligible_orders", "対象となり得た注文数 / eligible orders", "int"),
+        Column("usage_rate", "利用率 / usage rate", "pct"), Column("discounts", "値引額 / discounts", "yen"),
+        Column("bonus_cost", "おまけ原価 / bonus items at cost", "yen"),
+        Column("free_shipping_cost", "送料無料コスト / free shipping", "yen"),
+        Column("fixed_cost", "固定費 / fixed cost", "yen"),
+        Column("actual_cost", "特典コスト(実績) / benefit cost", "yen"))
     report = Report("campaigns", "キャンペーン効果 / campaigns", period,
                     [Table("campaigns", "キャンペーン比較 / campaigns side by side", columns, rows)])
     report.charts.append(Chart("キャンペーン別 売上と前期間", "bar", [r[0] for r in rows],

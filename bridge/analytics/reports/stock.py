@@ -94,7 +94,8 @@ valued AS (
     WINDOW c AS (PARTITION BY p.product_code ORDER BY p.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
 SELECT v.product_code, sum(v.on_hand * v.span) / $days AS avg_qty,
        sum(CASE WHEN v.on_hand <= 0 THEN v.span ELSE 0 END) AS zero_days,
-       arg_max(v.on_hand, v.day) AS on_hand, arg_max(v.on_order, v.day) AS on_order, any_value(s.expected_on)
+       arg_max(v.on_hand, v.day) AS on_hand, arg_max(v.on_order, v.day) AS on_order,
+       any_value(s.expected_on) AS expected_on
 FROM valued v JOIN starts s USING (product_code) GROUP BY 1
 """
 
@@ -107,89 +108,166 @@ GROUP BY 1
 """
 
 
+_COLUMNS = (
+    Column("product_code", "商品コード"), Column("name", "商品名"), Column("on_hand", "在庫数 / stock", "qty"),
+    Column("on_order", "発注残 / on order", "qty"), Column("expected_on", "入荷予定日 / expected", "date"),
+    Column("avg_qty", "平均在庫数 / average stock", "float"), Column("cost", "原価 / cost", "yen"),
+    Column("avg_value", "平均在庫金額 / average stock at cost", "yen"),
+    Column("cogs", "売上原価 / COGS", "yen"), Column("turnover", "回転率 / turnover", "float"),
+    Column("turnover_year", "年換算回転率 / turnover a year", "float"),
+    Column("days_of_cover", "在庫日数 / days of cover", "days"),
+    Column("stockout_days", "欠品日数 / days at 0", "int"), Column("stockout_rate", "欠品率 / stockout rate", "pct"),
+    Column("sold", "販売数 / sold", "qty"), Column("slow_mover", "滞留 / slow mover", "text"),
+    Column("reorder_point", "発注点 / reorder point", "float"),
+    Column("suggested_order", "推奨発注数 / suggested order", "int"),
+    Column("arrives_after_stockout", "入荷前に欠品 / arrives after stock-out", "text"),
+)
+
+
+_SKUS_SQL = """
+CREATE OR REPLACE TEMP TABLE _stock_skus AS
+WITH levels AS ({levels}),
+demand AS ({demand}),
+costs AS (
+    SELECT p.product_code, coalesce(h.cost_price, p.cost_price) AS cost, p.name FROM products p
+    LEFT JOIN (SELECT product_code, arg_max_null(cost_price, day) AS cost_price FROM price_history
+               WHERE day <= $end GROUP BY 1) h USING (product_code)),
+daily AS (
+    SELECT l.product_code, o.placed_day, sum(l.quantity) AS q
+    FROM orders o JOIN order_lines l ON l.order_id = o.order_id
+    WHERE o.state <> 'cancelled' AND o.placed_day BETWEEN $lookback_start AND $end
+    GROUP BY 1, 2),
+reorder AS (SELECT product_code, sum(q) AS total, sum(q * q) AS squares FROM daily GROUP BY 1)
+SELECT coalesce(l.product_code, d.product_code) AS product_code, l.product_code IS NOT NULL AS has_level,
+       l.avg_qty, l.zero_days, l.on_hand, l.on_order, l.expected_on, d.sold, d.sold_recent, c.cost,
+       coalesce(c.name, '') AS name, r.product_code IS NOT NULL AS has_reorder, r.total, r.squares
+FROM levels l FULL JOIN demand d ON d.product_code = l.product_code
+LEFT JOIN costs c ON c.product_code = coalesce(l.product_code, d.product_code)
+LEFT JOIN reorder r ON r.product_code = coalesce(l.product_code, d.product_code)
+"""
+# every number as a double (what the Python arithmetic of the report used: float(Decimal) is exact rounding)
+_SKUS_FETCH = """
+SELECT product_code, has_level, coalesce(CAST(avg_qty AS DOUBLE), 0) AS avg_qty,
+       coalesce(zero_days, 0) AS zero_days, coalesce(CAST(on_hand AS DOUBLE), 0) AS on_hand,
+       coalesce(CAST(on_order AS DOUBLE), 0) AS on_order, expected_on IS NOT NULL AS has_expected,
+       coalesce(date_diff('day', CAST($end AS DATE), expected_on), 0) AS expected_after_end,
+       coalesce(CAST(sold AS DOUBLE), 0) AS sold, coalesce(CAST(sold_recent AS DOUBLE), 0) AS sold_recent,
+       cost IS NOT NULL AS has_cost, coalesce(CAST(cost AS DOUBLE), 0) AS cost, has_reorder,
+       coalesce(CAST(total AS DOUBLE), 0) AS total, coalesce(CAST(squares AS DOUBLE), 0) AS squares
+FROM _stock_skus
+"""
+
+
+def _rounded(values: Any, valid: Any) -> list[float | None]:
+    return [round(float(v), 2) if ok else None for v, ok in zip(values.tolist(), valid.tolist(), strict=True)]
+
+
 def stock(con: Any, params: Params) -> Report:
+    import numpy as np
+
     o = {**DEFAULTS, **params.options}
     period = params.period
-    levels = {r[0]: r[1:] for r in con.execute(_LEVELS_SQL, {"start": period.start, "end": period.end,
-                                                             "days": period.days}).fetchall()}
     since = min(period.start, period.end - timedelta(days=int(o["slow_mover_days"]) - 1))
-    demand = {r[0]: r[1:] for r in con.execute(_DEMAND_SQL, {"start": period.start, "end": period.end,
-                                                             "since": since}).fetchall()}
-    costs = dict(con.execute("""
-        SELECT p.product_code, coalesce(h.cost_price, p.cost_price) FROM products p
-        LEFT JOIN (SELECT product_code, arg_max_null(cost_price, day) AS cost_price FROM price_history
-                   WHERE day <= ? GROUP BY 1) h USING (product_code)""",
-        [period.end]).fetchall())
-    names = dict(con.execute("SELECT product_code, name FROM products").fetchall())
-    reorder = reorder_points(con, period.end, o)
-    rows = []
-    zero_days = demand_skus = 0
+    lookback = int(o["lookback_days"])
+    lead, review = float(o["lead_time_days"]), float(o["review_days"])
+    z = NormalDist().inv_cdf(float(o["service_level"]))
+    con.execute(_SKUS_SQL.format(levels=_LEVELS_SQL, demand=_DEMAND_SQL),
+                {"start": period.start, "end": period.end, "days": period.days, "since": since,
+                 "lookback_start": period.end - timedelta(days=lookback - 1)})
+    raw = con.execute(_SKUS_FETCH, {"end": period.end}).fetchnumpy()
+    order = np.argsort(np.array([str(c) for c in raw["product_code"]], dtype=object), kind="stable")
+    a = {k: np.asarray(v)[order] for k, v in raw.items()}
+    codes = [str(c) for c in a["product_code"]]
+    days = period.days
+    # the same float operations, in the same order, as the per-SKU arithmetic they replace
+    avg_qty, on_hand, on_order, sold, cost = a["avg_qty"], a["on_hand"], a["on_order"], a["sold"], a["cost"]
+    has_cost = a["has_cost"].astype(bool)
+    avg_value = avg_qty * cost
+    cogs = sold * cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        has_turnover = has_cost & (avg_value != 0)
+        turnover = np.where(has_turnover, cogs / np.where(avg_value != 0, avg_value, 1), 0.0)
+        daily = sold / days
+        has_cover = daily != 0
+        cover = np.where(has_cover, on_hand / np.where(has_cover, daily, 1), 0.0)
+        mean = a["total"] / lookback
+        variance = (np.maximum(0.0, (a["squares"] - lookback * mean * mean) / (lookback - 1)) if lookback > 1
+                    else np.zeros(len(codes)))
+    stdev = np.sqrt(variance)
+    point = mean * lead + z * stdev * np.sqrt(lead)
+    order_up_to = point + mean * review
+    has_reorder = a["has_reorder"].astype(bool)
+    position_ = on_hand + on_order
+    below = has_reorder & (position_ <= point) & (mean > 0)
+    suggested = np.where(below, np.ceil(order_up_to - position_), 0).astype(np.int64)
+    demand_skus_mask = sold > 0
+    zeros = a["zero_days"].astype(np.int64)
+    slow = (on_hand > 0) & (a["sold_recent"] == 0)
+    late = a["has_expected"].astype(bool) & has_cover & (a["expected_after_end"] > np.trunc(cover))
+    stockout_days = int(zeros[demand_skus_mask].sum())
+    demand_skus = int(demand_skus_mask.sum())
     total_cogs = total_avg_value = 0.0
-    for code in sorted(set(levels) | set(demand)):
-        avg_qty, zeros, on_hand, on_order, expected = levels.get(code, (0, 0, 0, 0, None))
-        sold, sold_recent = demand.get(code, (None, None))
-        sold = number(sold)
-        cost = costs.get(code)
-        avg_value = number(avg_qty) * number(cost) if cost is not None else None
-        cogs = sold * number(cost) if cost is not None else None
-        turnover = cogs / avg_value if cogs is not None and avg_value else None
-        daily = sold / period.days
-        cover = number(on_hand) / daily if daily else None
-        if sold > 0:
-            demand_skus += 1
-            zero_days += int(zeros or 0)
-        total_cogs += cogs or 0
-        total_avg_value += avg_value or 0
-        slow = number(on_hand) > 0 and not number(sold_recent)
-        r = reorder.get(code)
-        position = number(on_hand) + number(on_order)
-        below = r is not None and position <= r.reorder_point and r.mean > 0
-        suggested = math.ceil(r.order_up_to - position) if below and r is not None else 0
-        late = bool(expected and cover is not None and expected > period.end + timedelta(days=int(cover)))
-        rows.append((code, names.get(code, ""), on_hand, on_order, expected, avg_qty, cost,
-                     _round(avg_value), _round(cogs), turnover, turnover * 365 / period.days if turnover else None,
-                     _round(cover), int(zeros or 0) if sold > 0 else None,
-                     (int(zeros or 0) / period.days) if sold > 0 else None, sold, slow,
-                     _round(r.reorder_point) if r else None, suggested, late))
-    stockout_rate = zero_days / (demand_skus * period.days) if demand_skus else None
-    columns = (
-        Column("product_code", "商品コード"), Column("name", "商品名"), Column("on_hand", "在庫数 / stock", "qty"),
-        Column("on_order", "発注残 / on order", "qty"), Column("expected_on", "入荷予定日 / expected", "date"),
-        Column("avg_qty", "平均在庫数 / average stock", "float"), Column("cost", "原価 / cost", "yen"),
-        Column("avg_value", "平均在庫金額 / average stock at cost", "yen"),
-        Column("cogs", "売上原価 / COGS", "yen"), Column("turnover", "回転率 / turnover", "float"),
-        Column("turnover_year", "年換算回転率 / turnover a year", "float"),
-        Column("days_of_cover", "在庫日数 / days of cover", "days"),
-        Column("stockout_days", "欠品日数 / days at 0", "int"), Column("stockout_rate", "欠品率 / stockout rate", "pct"),
-        Column("sold", "販売数 / sold", "qty"), Column("slow_mover", "滞留 / slow mover", "text"),
-        Column("reorder_point", "発注点 / reorder point", "float"),
-        Column("suggested_order", "推奨発注数 / suggested order", "int"),
-        Column("arrives_after_stockout", "入荷前に欠品 / arrives after stock-out", "text"),
-    )
-    slow_rows = [r for r in rows if r[15]]
-    reorder_rows = sorted((r for r in rows if r[17] > 0), key=lambda r: (number(r[11]), r[0]))
-    arrivals = sorted((r for r in rows if number(r[3]) > 0), key=lambda r: (r[4] or date.max, r[0]))
+    for value in np.where(has_cost, cogs, 0.0).tolist():
+        total_cogs += value
+    for value in np.where(has_cost, avg_value, 0.0).tolist():
+        total_avg_value += value
+    cogs_r = _rounded(cogs, has_cost)
+    cover_r = _rounded(cover, has_cover)
+    stockout_rate = stockout_days / (demand_skus * days) if demand_skus else None
     limit = int(o["rows"]) if o.get("rows") else None
-    detail = sorted(rows, key=lambda r: (-number(r[8]), r[0]))
+    index = range(len(codes))
+    detail = sorted(index, key=lambda i: (-(cogs_r[i] or 0.0), codes[i]))
+    slow_index = [i for i in index if slow[i]]
+    reorder_index = sorted((i for i in index if suggested[i] > 0), key=lambda i: (cover_r[i] or 0.0, codes[i]))
+    expected_on_of: dict[str, Any] = {}
+    chosen = {codes[i] for part in (detail, reorder_index, slow_index) for i in part[:limit]}
+    arrivals_all = [i for i in index if on_order[i] > 0]
+    exact = {r[0]: r[1:] for r in con.execute(
+        "SELECT product_code, on_hand, on_order, expected_on, avg_qty, zero_days, cost, name FROM _stock_skus "
+        "WHERE on_order > 0 OR product_code IN (SELECT unnest($codes))", {"codes": sorted(chosen)}).fetchall()}
+    for code, values in exact.items():
+        expected_on_of[code] = values[2]
+    arrivals = sorted(arrivals_all, key=lambda i: (expected_on_of.get(codes[i]) or date.max, codes[i]))
+
+    def row(i: int) -> tuple[Any, ...]:
+        code = codes[i]
+        on_hand_x, on_order_x, expected, avg_x, zeros_x, cost_x, name = exact[code]
+        if not a["has_level"][i]:
+            on_hand_x, on_order_x, expected, avg_x, zeros_x = 0, 0, None, 0, 0
+        t = float(turnover[i]) if has_turnover[i] else None
+        r_ok = bool(has_reorder[i])
+        has_demand = bool(demand_skus_mask[i])
+        return (code, name, on_hand_x, on_order_x, expected, avg_x, cost_x,
+                round(float(avg_value[i]), 2) if has_cost[i] else None, cogs_r[i], t,
+                t * 365 / days if t else None, cover_r[i], int(zeros_x or 0) if has_demand else None,
+                (int(zeros_x or 0) / days) if has_demand else None, float(sold[i]), bool(slow[i]),
+                round(float(point[i]), 2) if r_ok else None, int(suggested[i]), bool(late[i]))
+
+    columns = _COLUMNS
+    slow_rows = [row(i) for i in slow_index[:limit]]
+    reorder_rows = [row(i) for i in reorder_index[:limit]]
+    detail_rows = [row(i) for i in detail[:limit]]
+    arrival_rows = [row(i) for i in arrivals[:limit]]
     total_turnover = total_cogs / total_avg_value if total_avg_value else None
     summary_table = Table("stock_total", "在庫サマリー / stock summary", (
         Column("skus", "SKU数", "int"), Column("avg_value", "平均在庫金額", "yen"), Column("cogs", "売上原価", "yen"),
         Column("turnover", "回転率", "float"), Column("stockout_rate", "欠品率", "pct"),
         Column("slow_movers", "滞留SKU数", "int"), Column("below_reorder", "発注点割れSKU数", "int")),
-        [(len(rows), round(total_avg_value), round(total_cogs), total_turnover, stockout_rate, len(slow_rows),
-          len(reorder_rows))])
+        [(len(codes), round(total_avg_value), round(total_cogs), total_turnover, stockout_rate, len(slow_index),
+          len(reorder_index))])
     report = Report("stock", "在庫分析 / stock", period, [
         summary_table,
-        Table("stock_by_sku", "SKU別在庫 / stock by SKU", columns, detail[:limit]),
-        Table("reorder", "発注提案 / reorder suggestions", columns, reorder_rows[:limit]),
-        Table("slow_movers", "滞留在庫 / slow movers", columns, slow_rows[:limit]),
-        Table("arrivals", "入荷予定 / expected arrivals", columns, arrivals[:limit]),
+        Table("stock_by_sku", "SKU別在庫 / stock by SKU", columns, detail_rows),
+        Table("reorder", "発注提案 / reorder suggestions", columns, reorder_rows),
+        Table("slow_movers", "滞留在庫 / slow movers", columns, slow_rows),
+        Table("arrivals", "入荷予定 / expected arrivals", columns, arrival_rows),
     ])
-    top = detail[:15]
+    con.execute("DROP TABLE IF EXISTS _stock_skus")
+    top = detail_rows[:15]
     report.charts.append(Chart("売上原価と平均在庫金額 (上位15SKU)", "bar", [r[0] for r in top],
                                {"売上原価": [number(r[8]) for r in top], "平均在庫金額": [number(r[7]) for r in top]}))
     report.summary = (f"在庫回転率 {total_turnover or 0:.2f}, 欠品率 {(stockout_rate or 0) * 100:.1f}%, "
-                      f"発注点割れ {len(reorder_rows)} SKU, 滞留 {len(slow_rows)} SKU")
+                      f"発注点割れ {len(reorder_index)} SKU, 滞留 {len(slow_index)} SKU")
     return report
 
 

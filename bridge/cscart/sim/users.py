@@ -127,12 +127,14 @@ def _get(state: SimState, call: ApiCall) -> SimUser:
 
 
 def _links_index(call: ApiCall) -> Result:
-    """A bare list; links to disabled groups are hidden."""
+    """A map keyed by usergroup_id with a link_id, or ``[]`` (PHP's empty array) when there is none, as a real
+    4.20.1 answers; links to disabled groups are hidden."""
     state = call.state
     user = _get(state, call)
-    links = [{"usergroup_id": str(gid), "status": status} for gid, status in sorted(user.usergroups.items())
-             if gid in state.usergroups and state.usergroups[gid].status == "A"]
-    return Result(200, links)
+    links = {str(gid): {"link_id": str(user.user_id * 1000 + gid), "usergroup_id": str(gid), "status": status}
+             for gid, status in sorted(user.usergroups.items())
+             if gid in state.usergroups and state.usergroups[gid].status == "A"}
+    return Result(200, links or [])
 
 
 def _link_update(call: ApiCall) -> Result:

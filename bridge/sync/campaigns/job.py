@@ -23,19 +23,23 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from bridge.cscart.client import NotFoundError
+from bridge.config import MailSettings
+from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.cscart.promotions import OP, TARGET, PromotionListing, PromotionsClient
+from bridge.domain.time import Clock
+from bridge.events import EventPublisher
 from bridge.rules.campaigns import CampaignRules, CampaignState, next_boundary, state_at
-from bridge.store import bindings, cursors, ledger, usergroups
+from bridge.store import Store, bindings, cursors, ledger, usergroups
 from bridge.sync import plan
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.campaigns import mapper
 from bridge.sync.campaigns.notify import CampaignEvent, announce, log
 from bridge.sync.jobkit import finish
-from bridge.i18n import N_
 
 JOB = "campaigns"
 ENTITY = "promotion"
@@ -52,9 +56,9 @@ class Desired:
     repaired: list[str] = field(default_factory=list)
 
 
-async def lookups(ctx: JobContext, rules: CampaignRules, listing: PromotionListing) -> mapper.Lookups:
-    client = ctx.services.require_cscart()
-    async with ctx.store.transaction() as tx:
+async def lookups(client: CSCartClient, store: Store, rules: CampaignRules,
+                  listing: PromotionListing) -> mapper.Lookups:
+    async with store.transaction() as tx:
         products = {code: int(cid) for cid, code in (await bindings.all_of(tx, *PRODUCT_BINDING)).items()}
         customers = {code: int(cid) for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
     groups = {group.name: group.usergroup_id for group in (await client.usergroups()).values() if group.type == "C"}
@@ -65,19 +69,19 @@ async def lookups(ctx: JobContext, rules: CampaignRules, listing: PromotionListi
                           shippings=shippings, region_codes=rules.region_codes, points=listing.reward_points)
 
 
-async def read_members(ctx: JobContext, rules: CampaignRules, groups: dict[str, int]) -> None:
+async def read_members(client: CSCartClient, store: Store, clock: Clock, rules: CampaignRules,
+                       groups: dict[str, int]) -> None:
     """The members of every usergroup a campaign names, into ``customer_usergroups`` (the report's eligible
     orders): ``GET /users?usergroup_id=`` lists active links only, as the usergroup promotion condition counts."""
     named = sorted({name for c in rules.campaigns for name in (*c.target.customer_groups,
                                                                *c.conditions.customer_groups)} & set(groups))
     if not named:
         return
-    client = ctx.services.require_cscart()
     members: dict[str, list[int]] = {}
     for name in named:
         members[name] = [user.user_id async for user in client.iter_users(usergroup_id=groups[name])]
-    now = ctx.clock.now()
-    async with ctx.store.transaction() as tx:
+    now = clock.now()
+    async with store.transaction() as tx:
         for name, user_ids in members.items():
             await usergroups.record_members(tx, name, user_ids, now)
 
@@ -122,26 +126,29 @@ def transitions(rules: CampaignRules, previous: dict[str, str], now: datetime) -
     return states, events
 
 
-@register(JOB, N_("rules/campaigns.yaml → CS-Cart promotions (add-on), switched on and off at "
-                   "their minute (JST)"))
 class CampaignsJob:
     name = JOB
 
-    def __init__(self, context: JobContext) -> None:
-        self.context = context
+    def __init__(self, *, cscart: CSCartClient, rules: Callable[[], CampaignRules], store: Store, clock: Clock,
+                 events: EventPublisher, mail: MailSettings, wake_dispatcher: Callable[[], None], interval: float,
+                 trigger: Callable[[], object] | None = None,
+                 on_rules_change: Callable[[Callable[[Any], None]], object] | None = None) -> None:
+        """``trigger`` runs this job at once (the daemon's scheduler; None in a one-off run); ``on_rules_change``
+        subscribes to rules reloads (the daemon's hot-reloading provider); ``interval``: the regular runs'."""
+        self.cscart, self.rules, self.events, self.mail = cscart, rules, events, mail
+        self.store, self.clock, self.wake_dispatcher = store, clock, wake_dispatcher
+        self.interval, self.trigger = interval, trigger
         self._timer: asyncio.TimerHandle | None = None
-        subscribe = getattr(context.services.rules, "subscribe", None)  # the daemon's hot-reloading provider
-        if callable(subscribe):
-            subscribe(lambda _rules: self._trigger())
+        if on_rules_change is not None:
+            on_rules_change(lambda _rules: self._trigger())
 
     def _trigger(self) -> None:
-        scheduler = self.context.services.scheduler
-        if scheduler is not None:
-            scheduler.trigger(JOB)
+        if self.trigger is not None:
+            self.trigger()
 
     def _schedule_boundary(self, rules: CampaignRules, now: datetime) -> None:
         """Run again at the next start or end minute when that comes before the next regular run."""
-        if self.context.services.scheduler is None:
+        if self.trigger is None:
             return
         boundary = next_boundary(rules, now)
         if self._timer is not None:
@@ -150,16 +157,15 @@ class CampaignsJob:
         if boundary is None:
             return
         delay = (boundary - now).total_seconds() + 0.5
-        if delay <= self.context.settings.jobs.campaigns.interval:
+        if delay <= self.interval:
             self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._trigger)
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
-        ctx = self.context
         result = JobResult()
-        rules = ctx.services.campaigns
-        now = ctx.clock.now()
-        client = ctx.services.require_cscart()
+        rules = self.rules()
+        now = self.clock.now()
+        client = self.cscart
         if not await client.addon_installed():
             result.notes.append("the smile_bridge add-on is not installed: CS-Cart's REST has no promotions, so "
                                 "campaigns.yaml cannot be written (docs/addon.md §1)")
@@ -171,11 +177,11 @@ class CampaignsJob:
             result.notes.append("the smile_bridge add-on on this store has no promotions entity (an older version): "
                                 "upgrade it (docs/addon.md §1) so campaigns.yaml can be written")
             return finish(JOB, result, options, started)
-        found = await lookups(ctx, rules, listing)
+        found = await lookups(client, self.store, rules, listing)
         if not options.dry_run:
-            await read_members(ctx, rules, dict(found.usergroups))
+            await read_members(client, self.store, self.clock, rules, dict(found.usergroups))
         events: list[CampaignEvent] = []
-        async with ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             written = set(await ledger.get_hashes(tx, TARGET, ENTITY))
             desired = desired_payloads(rules, found, listing, written, now)
             result.read = len(rules.campaigns)
@@ -204,7 +210,7 @@ class CampaignsJob:
             events += [CampaignEvent(cid, "repaired", "edited by hand in CS-Cart" if cid in listing.promotions
                                      else "deleted in CS-Cart") for cid in desired.repaired]
             if not options.dry_run:
-                result.enqueued = await plan.enqueue(tx, computed, ctx.clock.time())
+                result.enqueued = await plan.enqueue(tx, computed, self.clock.time())
                 await cursors.set_(tx, STATES_CURSOR, json.dumps(states, sort_keys=True))
                 await cursors.set_(tx, CAPPED_CURSOR, json.dumps(sorted(capped)))
         for campaign_id, message in desired.problems:
@@ -215,16 +221,15 @@ class CampaignsJob:
             result.notes.append(f"campaign {campaign_id}: the promotion was changed in CS-Cart by hand; "
                                 "campaigns.yaml is the source, so it is written again")
         if not options.dry_run:
-            await announce(ctx.services.events, events, ctx.settings.mail)
+            await announce(self.events, events, self.mail)
             self._schedule_boundary(rules, now)
             if result.enqueued:
-                ctx.wake_dispatcher()
+                self.wake_dispatcher()
         return finish(JOB, result, options, started)
 
 
-async def managed(ctx: JobContext) -> PromotionListing | None:
+async def managed(client: CSCartClient) -> PromotionListing | None:
     """The add-on's listing, or None when the add-on does not answer (``bridge campaigns list``)."""
-    client = ctx.services.require_cscart()
     if not await client.addon_installed():
         return None
     return await PromotionsClient(client).listing()

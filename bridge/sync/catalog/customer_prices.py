@@ -16,21 +16,26 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bridge.cscart.client import CSCartClient
 from bridge.domain.catalog import CustomerPrice
-from bridge.domain.time import JST
+from bridge.domain.time import JST, Clock
 from bridge.rules.pricing import PricingRules
-from bridge.store import bindings, ledger
+from bridge.store import Store, bindings, ledger
 from bridge.sync import plan
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import finish, first, money
 from bridge.sync.orders.credit import credit_exposure
 from bridge.sync.orders.delivery import delivery_settings
-from bridge.i18n import N_
 from bridge.sync.orders.mails import mail_settings
+
+if TYPE_CHECKING:
+    from bridge.carriers.rules import ShippingRules
+    from bridge.rules.order_flow import OrderFlowRules
 
 JOB = "customer_prices"
 TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
@@ -47,11 +52,6 @@ async def exposure_payloads(tx: Any, users: dict[str, str]) -> dict[str, dict[st
     return {user_id: {"user_id": int(user_id),
                       "fields": {"smile_credit_exposure": money(exposure.get(code, Decimal(0)))}}
             for code, user_id in sorted(users.items(), key=lambda item: int(item[1]))}
-
-
-def _delivery_source(ctx: JobContext) -> str:
-    orders = getattr(ctx.settings, "orders", None)
-    return str(getattr(orders, "delivery_fields", "smile_bridge"))
 
 
 def surcharge_settings(pricing: PricingRules) -> dict[str, Any]:
@@ -89,45 +89,48 @@ def pair_payloads(records: list[CustomerPrice], users: dict[str, str], products:
     return payloads, skipped
 
 
-@register(JOB, N_("SMILE 得意先別単価, credit exposure and the 直送 surcharge → the smile_bridge add-on (batch API)"))
 class CustomerPricesJob:
     name = JOB
 
-    def __init__(self, context: JobContext) -> None:
-        self.context = context
-        self.input = SmileInput(context, "customer_prices")
+    def __init__(self, *, cscart: CSCartClient, pricing: Callable[[], PricingRules],
+                 shipping: Callable[[], ShippingRules | None], order_flow: Callable[[], OrderFlowRules],
+                 delivery_fields: str, smile_input: SmileInput, store: Store, clock: Clock,
+                 wake_dispatcher: Callable[[], None]) -> None:
+        """``delivery_fields``: where the checkout's delivery date comes from (``orders.delivery_fields``);
+        ``order_flow``: the cancelled letter the add-on's cancellation mail is for."""
+        self.cscart, self.pricing, self.shipping, self.delivery_fields = cscart, pricing, shipping, delivery_fields
+        self.order_flow = order_flow
+        self.input, self.store, self.clock, self.wake_dispatcher = smile_input, store, clock, wake_dispatcher
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
-        ctx = self.context
         result = JobResult()
-        if not await ctx.services.require_cscart().addon_installed():
+        if not await self.cscart.addon_installed():
             result.notes.append("the smile_bridge add-on is not installed: CS-Cart has no customer prices to write")
             return finish(JOB, result, options, started)
-        pricing = ctx.services.pricing
-        async with ctx.store.transaction() as tx:
+        pricing = self.pricing()
+        async with self.store.transaction() as tx:
             users = {code: cid for cid, code in (await bindings.all_of(tx, *CUSTOMER_BINDING)).items()}
             for entity, op, desired_values in (
                     (SETTINGS_ENTITY, SETTINGS_OP, {"direct_ship": surcharge_settings(pricing),
-                                                    "delivery": delivery_settings(ctx.services.shipping,
-                                                                                  _delivery_source(ctx)),
-                                                    "mails": mail_settings(ctx.services.shipping,
-                                                                           ctx.services.rules.current.order_flow)}),
+                                                    "delivery": delivery_settings(self.shipping(),
+                                                                                  self.delivery_fields),
+                                                    "mails": mail_settings(self.shipping(), self.order_flow())}),
                     (EXPOSURE_ENTITY, EXPOSURE_OP, await exposure_payloads(tx, users))):
                 side_plan = await plan.diff(tx, TARGET, entity, op, desired_values)
                 result.plan += side_plan.describe(limit=3)
                 if not options.dry_run:
-                    result.enqueued += await plan.enqueue(tx, side_plan, ctx.clock.time())
+                    result.enqueued += await plan.enqueue(tx, side_plan, self.clock.time())
         snapshot = await self.input.current(consume=True, dry_run=options.dry_run)
         result.notes.extend(snapshot.notes)
         if snapshot.result is None:
             if result.enqueued:
-                ctx.wake_dispatcher()
+                self.wake_dispatcher()
             return finish(JOB, result, options, started)
         records: list[CustomerPrice] = snapshot.records
         result.read = len(records)
-        today = ctx.clock.now().astimezone(JST).date().isoformat()
-        async with ctx.store.transaction() as tx:
+        today = self.clock.now().astimezone(JST).date().isoformat()
+        async with self.store.transaction() as tx:
             products = {code: cid for cid, code in (await bindings.all_of(tx, *PRODUCT_BINDING)).items()}
             desired, skipped = pair_payloads(records, users, products, today)
             for key in set(await ledger.get_hashes(tx, TARGET, ENTITY)) - set(desired):
@@ -137,11 +140,11 @@ class CustomerPricesJob:
             result.changed = len(computed.changes)
             result.plan += computed.describe(limit=10)
             if not options.dry_run:
-                result.enqueued += await plan.enqueue(tx, computed, ctx.clock.time())
+                result.enqueued += await plan.enqueue(tx, computed, self.clock.time())
         if skipped:
             result.failed = len(skipped)
             result.notes.append(f"{len(skipped)} row(s) without a bound customer or product, or a fractional "
                                 f"quantity, not written: {first(skipped)}")
         if result.enqueued:
-            ctx.wake_dispatcher()
+            self.wake_dispatcher()
         return finish(JOB, result, options, started)

@@ -24,26 +24,29 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import structlog
 
-from bridge.analytics import hooks as analytics_hooks
+from bridge.analytics.hooks import AnalyticsFeed
+from bridge.config import CatalogSettings
+from bridge.cscart.client import CSCartClient
+from bridge.cscart.settings import CSCartSettings
 from bridge.cscart.textguard import TextGuard, TextGuardError
 from bridge.domain.customers import Customer
-from bridge.domain.time import business_date
+from bridge.domain.time import Clock, business_date
 from bridge.rules.customers import CustomerRules, CustomerState, customer_state
 from bridge.rules.pricing import PricingRules
-from bridge.store import audit, ledger
+from bridge.store import Store, audit, ledger
 from bridge.sync import plan
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.catalog.created import bind_customer, bound_customers, user_update_payload
 from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups
 from bridge.sync.orders.credit import credit_exposure, record_credit_limits
-from bridge.i18n import N_
 
 log = structlog.get_logger("bridge.sync.customers")
 
@@ -107,34 +110,37 @@ def guard_fields(guard: TextGuard, code: str, fields: dict[str, Any], mapped: li
     return clean
 
 
-@register(JOB, N_("SMILE 得意先 → CS-Cart customers (status, rank usergroup, add-on 掛率/credit limit)"))
 class CustomersJob:
     name = JOB
 
-    def __init__(self, context: JobContext) -> None:
-        self.context = context
-        self.input = SmileInput(context, "customers")
+    def __init__(self, *, cscart: CSCartClient, customers: Callable[[], CustomerRules],
+                 pricing: Callable[[], PricingRules], smile_input: SmileInput, catalog: CatalogSettings,
+                 cscart_settings: CSCartSettings, store: Store, clock: Clock, wake_dispatcher: Callable[[], None],
+                 analytics: AnalyticsFeed) -> None:
+        self.cscart, self.customers, self.pricing = cscart, customers, pricing
+        self.input, self.catalog, self.cscart_settings = smile_input, catalog, cscart_settings
+        self.store, self.clock, self.wake_dispatcher, self.analytics = store, clock, wake_dispatcher, analytics
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
-        ctx = self.context
         result = JobResult()
         snapshot = await self.input.for_run(options, result, "customers: reading 得意先マスター", 3)
         if snapshot is None:
             return finish(JOB, result, options, started)
-        misc = set(ctx.settings.smile.misc_customer_codes)
-        customers = {c.code: c for c in snapshot.records if c.code not in misc}
+        customers = {c.code: c for c in snapshot.records}  # the reader skipped the 諸口 codes
         result.read = len(customers)
-        pricing = ctx.services.pricing
-        rules = ctx.services.customers
-        client = ctx.services.require_cscart()
+        pricing = self.pricing()
+        rules = self.customers()
+        client = self.cscart
         groups = await rank_groups(client, pricing, create=not options.dry_run, notes=result.notes)
         user_ids = await self._match(client, customers, bind=not options.dry_run, notes=result.notes)
         options.progress.advance()
 
-        async with ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             linked_before = await ledger.get_hashes(tx, TARGET, LINKS)
-            exposure = await credit_exposure(tx) if ctx.settings.cscart.addon else None
+            if not options.dry_run:  # first: the exposure written below includes this file's 売掛残 (seen live)
+                await record_credit_limits(tx, customers.values(), snapshot.file_time)
+            exposure = await credit_exposure(tx) if self.cscart_settings.addon else None
             desired = self._desired(customers, user_ids, groups, pricing, rules, set(linked_before), exposure)
             users = await plan.diff(tx, TARGET, USERS, "user.update", desired.users)
             links = await plan.diff(tx, TARGET, LINKS, "usergroup.link", desired.links)
@@ -145,10 +151,9 @@ class CustomersJob:
             result.plan = [*describe_creates("user.create", desired.creates, 10), *users.describe(limit=10),
                            *links.describe(limit=10)]
             if not options.dry_run:
-                now_ts = ctx.clock.time()
+                now_ts = self.clock.time()
                 result.enqueued = await plan.enqueue(tx, users, now_ts) + await plan.enqueue(tx, links, now_ts)
                 result.enqueued += await enqueue_creates(tx, TARGET, "user.create", USERS, desired.creates, now_ts)
-                await record_credit_limits(tx, customers.values(), snapshot.file_time)
                 for item in desired.mapped:
                     await audit.write(tx, "bridge", "customers.text_mapped", item.code,
                                       {"field": item.field, "original": item.original, "stored": item.stored})
@@ -166,9 +171,9 @@ class CustomersJob:
                                 f"e-mail match; catalog.create_customers is off): {first(desired.unmatched)}")
         options.progress.advance()
         if result.enqueued:
-            ctx.wake_dispatcher()
+            self.wake_dispatcher()
         if not options.dry_run:
-            await analytics_hooks.customers_read(ctx, list(customers.values()))
+            await self.analytics.customers_read(list(customers.values()))
         return finish(JOB, result, options, started, text_mapped=len(desired.mapped),
                       unmatched=len(desired.unmatched))
 
@@ -176,8 +181,7 @@ class CustomersJob:
                      notes: list[str]) -> dict[str, int]:
         """得意先コード → user_id: bindings, then one pass over the customer listing comparing the add-on's
         得意先コード column, then the e-mail, exactly."""
-        store = self.context.store
-        async with store.transaction() as tx:
+        async with self.store.transaction() as tx:
             known = await bound_customers(tx)
         matched = {code: known[code] for code in customers if code in known}
         unbound = {code: c.email.strip().lower() for code, c in customers.items() if code not in known}
@@ -203,7 +207,7 @@ class CustomersJob:
                     notes.append(f"customer {code}: {len(ids)} CS-Cart accounts share this {key}; none was bound")
                     break
         if found and bind:
-            async with store.transaction() as tx:
+            async with self.store.transaction() as tx:
                 for code, user_id in found.items():
                     await bind_customer(tx, code, user_id)
             log.info("customers.bound", bound=len(found))
@@ -213,14 +217,13 @@ class CustomersJob:
     def _desired(self, customers: dict[str, Customer], user_ids: dict[str, int], groups: dict[int, int],
                  pricing: PricingRules, rules: CustomerRules, linked_before: set[str],
                  exposure: dict[str, Decimal] | None = None) -> Desired:
-        settings = self.context.settings
-        guard = TextGuard(settings.cscart.text_map, settings.cscart.text_fallback)
-        today = business_date(self.context.clock.now())
+        guard = TextGuard(self.cscart_settings.text_map, self.cscart_settings.text_fallback)
+        today = business_date(self.clock.now())
         rank_of_group = {name: rank for rank, name in pricing.rank_usergroups.items()}
         desired = Desired()
         for code, customer in customers.items():
             state = customer_state(customer, rules, pricing, today)
-            fields = user_fields(customer, state, settings.catalog.user_fields, addon=settings.cscart.addon,
+            fields = user_fields(customer, state, self.catalog.user_fields, addon=self.cscart_settings.addon,
                                  exposure=None if exposure is None else exposure.get(code, Decimal(0)))
             try:
                 fields = guard_fields(guard, code, fields, desired.mapped)
@@ -230,7 +233,7 @@ class CustomersJob:
             user_id = user_ids.get(code)
             wanted = groups.get(rank_of_group[state.usergroup]) if state.usergroup in rank_of_group else None
             if user_id is None:
-                if settings.catalog.create_customers and customer.email.strip():
+                if self.catalog.create_customers and customer.email.strip():
                     desired.creates[code] = {"customer_code": code, "fields": fields,
                                              "initial": {"email": customer.email.strip()}}
                     if wanted is not None:  # the rank group comes with the account, not one run later

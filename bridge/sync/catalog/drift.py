@@ -10,17 +10,19 @@ still queued, in flight or dead are skipped: CS-Cart is expected to differ there
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
 
-from bridge import metrics
-from bridge.store import audit, ledger
+from bridge.cscart.client import CSCartClient
+from bridge.domain.time import Clock
+from bridge.store import Store, audit, ledger
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.catalog.stock import ENTITY, OP, TARGET
-from bridge.i18n import N_
+from bridge.sync.jobkit import finish
 
 log = structlog.get_logger("bridge.sync.drift")
 
@@ -41,19 +43,18 @@ class Drift:
         return f"{self.code} (product {self.product_id}): CS-Cart shows {self.found}, the bridge wrote {self.expected}"
 
 
-@register(JOB, N_("Daily check: CS-Cart amounts changed by hand are reported and written again"))
 class DriftJob:
     name = JOB
 
-    def __init__(self, context: JobContext) -> None:
-        self.context = context
+    def __init__(self, *, cscart: CSCartClient, store: Store, clock: Clock,
+                 wake_dispatcher: Callable[[], None]) -> None:
+        self.cscart, self.store, self.clock, self.wake_dispatcher = cscart, store, clock, wake_dispatcher
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
-        ctx = self.context
-        client = ctx.services.require_cscart()
+        client = self.cscart
         result = JobResult()
-        async with ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             written = await _written_amounts(tx)
         options.progress.start("drift: reading CS-Cart's product list", len(written) or None)
         shown: dict[int, int] = {}
@@ -61,7 +62,7 @@ class DriftJob:
             shown[product.product_id] = product.amount
             options.progress.advance(1)
         result.read = len(shown)
-        async with ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             busy = await _keys_with_open_writes(tx)
             drifted = [d for d in _compare(written, shown) if d.code not in busy]
             repairable = [d for d in drifted if d.found is not None]
@@ -71,7 +72,7 @@ class DriftJob:
                 await ledger.forget(tx, TARGET, ENTITY, [d.code for d in repairable])
                 ops = [ob.NewOp(TARGET, OP, ENTITY, d.code, {"product_id": d.product_id, "amount": d.expected})
                        for d in repairable]
-                result.enqueued = await ob.enqueue(tx, ops, ctx.clock.time())
+                result.enqueued = await ob.enqueue(tx, ops, self.clock.time())
                 await audit.write(tx, "bridge", "stock.drift", None,
                                   {"drifted": len(drifted), "rewritten": len(repairable),
                                    "sample": [str(d) for d in drifted[:SAMPLE]]})
@@ -87,14 +88,8 @@ class DriftJob:
             log.warning("drift.found", drifted=len(drifted), rewritten=0 if options.dry_run else len(repairable),
                         sample=[d.code for d in drifted[:SAMPLE]])
         if result.enqueued:
-            ctx.wake_dispatcher()
-        if not options.dry_run:
-            for stage, count in (("read", result.read), ("changed", result.changed), ("written", result.enqueued),
-                                 ("failed", result.failed)):
-                metrics.JOB_RECORDS.labels(sync_job=JOB, stage=stage).inc(count)
-        log.info("drift.run", dry_run=options.dry_run, read=result.read, drifted=result.changed,
-                 written=result.enqueued, seconds=round(time.perf_counter() - started, 3))
-        return result
+            self.wake_dispatcher()
+        return finish(JOB, result, options, started, drifted=result.changed)
 
 
 async def _written_amounts(tx: Connection) -> dict[str, tuple[int, int]]:

@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
+from bridge.cscart.client import CSCartClient
 from bridge.domain.catalog import TierSet
-from bridge.rules.pricing import PriceMissing, QuantityPrice, compile_tier_set
+from bridge.domain.time import Clock
+from bridge.rules.pricing import PriceMissing, PricingRules, QuantityPrice, compile_tier_set
 from bridge.smile.records import QuantityPrice as SmileQuantityPrice
-from bridge.store import audit
+from bridge.store import Store, audit
 from bridge.sync import plan
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import finish, first, money, rank_groups
-from bridge.i18n import N_
 
 JOB = "prices"
 TARGET, ENTITY, OP = "cscart", "product_prices", "product.prices"
@@ -56,20 +58,19 @@ def quantity_rows(records: list[SmileQuantityPrice]) -> dict[str, list[QuantityP
     return dict(rows)
 
 
-@register(JOB, N_("rules/pricing.yaml → full CS-Cart tier sets (rank groups, quantity tiers, 新単価 "
-                   "at 00:00 JST)"))
 class PricesJob:
     name = JOB
 
-    def __init__(self, context: JobContext) -> None:
-        self.context = context
-        self.products_input = SmileInput(context, "products")
-        self.quantity_input = SmileInput(context, "quantity_prices")
+    def __init__(self, *, cscart: CSCartClient, pricing: Callable[[], PricingRules], products_input: SmileInput,
+                 quantity_input: SmileInput, store: Store, clock: Clock,
+                 wake_dispatcher: Callable[[], None]) -> None:
+        self.cscart, self.pricing = cscart, pricing
+        self.products_input, self.quantity_input = products_input, quantity_input
+        self.store, self.clock, self.wake_dispatcher = store, clock, wake_dispatcher
         self.missing = catalog_index.MissingCodes()
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
-        ctx = self.context
         result = JobResult()
         options.progress.start("prices: reading SMILE files", 4)
         products_file = await self.products_input.current(consume=False, dry_run=options.dry_run)
@@ -81,17 +82,15 @@ class PricesJob:
         quantities = quantity_rows(quantity_file.records)
         options.progress.advance()
 
-        pricing = ctx.services.pricing
-        client = ctx.services.require_cscart()
-        groups = await rank_groups(client, pricing, create=not options.dry_run, notes=result.notes)
-        misc = set(ctx.settings.smile.misc_product_codes)
-        products = {p.code: p for p in products_file.records if p.code not in misc}
+        pricing = self.pricing()
+        groups = await rank_groups(self.cscart, pricing, create=not options.dry_run, notes=result.notes)
+        products = {p.code: p for p in products_file.records}  # the reader skipped the 諸口 codes
         result.read = len(products)
-        index = await catalog_index.resolve(ctx.store, client, list(products), listing=not options.dry_run,
+        index = await catalog_index.resolve(self.store, self.cscart, list(products), listing=not options.dry_run,
                                             missing=None if options.dry_run else self.missing)
         options.progress.advance()
 
-        now = ctx.clock.now()
+        now = self.clock.now()
         desired: dict[str, Any] = {}
         no_price: list[str] = []
         for code, product in products.items():
@@ -114,17 +113,17 @@ class PricesJob:
         result.notes.extend(note for note in index.notes() if "not in CS-Cart yet" not in note)
         options.progress.advance()
 
-        async with ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             computed = await plan.diff(tx, TARGET, ENTITY, OP, desired)
             result.changed = len(computed.changes)
             result.plan = computed.describe(limit=10)
             if not options.dry_run:
-                result.enqueued = await plan.enqueue(tx, computed, ctx.clock.time())
+                result.enqueued = await plan.enqueue(tx, computed, self.clock.time())
                 await audit.write(tx, "bridge", "prices.planned", products_file.result.path.name, {
                     "read": result.read, "changed": result.changed, "unchanged": computed.unchanged,
                     "failed": result.failed, "at": now.isoformat()})
         options.progress.advance()
         if result.enqueued:
-            ctx.wake_dispatcher()
+            self.wake_dispatcher()
         return finish(JOB, result, options, started)
 

@@ -15,22 +15,24 @@ One run:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from bridge.analytics import hooks as analytics_hooks
+from bridge.analytics.hooks import AnalyticsFeed
+from bridge.config import CatalogSettings
+from bridge.cscart.client import CSCartClient
 from bridge.domain.catalog import Product
-from bridge.domain.time import business_date
+from bridge.domain.time import Clock, business_date
 from bridge.rules.pricing import PricingRules, effective_prices
 from bridge.rules.products import ProductRules, product_status
-from bridge.store import audit
+from bridge.store import Store, audit
 from bridge.sync import plan
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.created import product_update_payload
 from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money
-from bridge.i18n import N_
 
 JOB = "products"
 TARGET, ENTITY = "cscart", "product"
@@ -61,37 +63,36 @@ def _case_step(case_quantity: Decimal | None) -> int:
     return int(case_quantity)
 
 
-@register(JOB, N_("SMILE 商品マスター → CS-Cart products (create missing, update SMILE-owned fields only)"))
 class ProductsJob:
     name = JOB
 
-    def __init__(self, context: JobContext) -> None:
-        self.context = context
-        self.input = SmileInput(context, "products")
+    def __init__(self, *, cscart: CSCartClient, products: Callable[[], ProductRules],
+                 pricing: Callable[[], PricingRules], smile_input: SmileInput, catalog: CatalogSettings,
+                 store: Store, clock: Clock, wake_dispatcher: Callable[[], None], analytics: AnalyticsFeed) -> None:
+        self.cscart, self.products, self.pricing = cscart, products, pricing
+        self.input, self.catalog = smile_input, catalog
+        self.store, self.clock, self.wake_dispatcher, self.analytics = store, clock, wake_dispatcher, analytics
         self.missing = catalog_index.MissingCodes()
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
-        ctx = self.context
         result = JobResult()
         snapshot = await self.input.for_run(options, result, "products: reading 商品マスター", 3)
         if snapshot is None:
             return finish(JOB, result, options, started)
-        rules = ctx.services.products
-        pricing = ctx.services.pricing
-        misc = set(ctx.settings.smile.misc_product_codes)
-        products = {p.code: p for p in snapshot.records if p.code not in misc}  # a later row wins
+        rules = self.products()
+        pricing = self.pricing()
+        products = {p.code: p for p in snapshot.records}  # a later row wins; the reader skipped the 諸口 codes
         result.read = len(products)
-        client = ctx.services.require_cscart()
-        index = await catalog_index.resolve(ctx.store, client, list(products), listing=not options.dry_run,
+        index = await catalog_index.resolve(self.store, self.cscart, list(products), listing=not options.dry_run,
                                             missing=None if options.dry_run else self.missing)
         options.progress.advance()
 
-        now = ctx.clock.now()
+        now = self.clock.now()
         owned = rules.owned_by("smile") & frozenset(COMPUTED_FIELDS)
         initial: dict[str, Any] = {}
-        if ctx.settings.catalog.new_product_category_ids:
-            initial["category_ids"] = list(ctx.settings.catalog.new_product_category_ids)
+        if self.catalog.new_product_category_ids:
+            initial["category_ids"] = list(self.catalog.new_product_category_ids)
         updates: dict[str, Any] = {}
         creates: dict[str, Any] = {}
         for code, product in products.items():
@@ -111,12 +112,12 @@ class ProductsJob:
             result.notes.append(f"{len(index.missing)} product(s) not in CS-Cart and create_missing is off in "
                                 f"rules/products.yaml: {first(index.missing)}")
 
-        async with ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             computed = await plan.diff(tx, TARGET, ENTITY, "product.update", updates)
             result.changed = len(computed.changes) + len(creates)
             result.plan = [*describe_creates("product.create", creates, 10), *computed.describe(limit=10)]
             if not options.dry_run:
-                now_ts = ctx.clock.time()
+                now_ts = self.clock.time()
                 result.enqueued = await plan.enqueue(tx, computed, now_ts)
                 result.enqueued += await enqueue_creates(tx, TARGET, "product.create", ENTITY, creates, now_ts)
                 await audit.write(tx, "bridge", "products.planned", snapshot.file_name, {
@@ -124,7 +125,7 @@ class ProductsJob:
                     "unchanged": computed.unchanged, "failed": result.failed})
         options.progress.advance()
         if result.enqueued:
-            ctx.wake_dispatcher()
+            self.wake_dispatcher()
         if not options.dry_run:
-            await analytics_hooks.products_read(ctx, list(products.values()))
+            await self.analytics.products_read(list(products.values()))
         return finish(JOB, result, options, started, creates=len(creates), updates=len(computed.changes))

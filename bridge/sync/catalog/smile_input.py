@@ -22,12 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bridge.domain.time import JST
+from bridge.domain.time import JST, Clock
+from bridge.events import EventPublisher
 from bridge.smile.inbox import Inbox, InboxFile, unique_path
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
-from bridge.store import smile_files
-from bridge.sync.base import JobContext, JobResult, RunOptions
+from bridge.store import Store, smile_files
+from bridge.sync.base import JobResult, RunOptions
 
 
 @dataclass(slots=True)
@@ -49,12 +50,13 @@ class Snapshot:
 class SmileInput:
     """One per job instance: the inbox's stability watch must persist across runs."""
 
-    def __init__(self, context: JobContext, file_type: str) -> None:
-        self.context = context
+    def __init__(self, file_type: str, *, smile: SmileSettings, data_dir: Path, store: Store, clock: Clock,
+                 events: EventPublisher) -> None:
         self.file_type = file_type
-        self.settings: SmileSettings = context.settings.smile
-        self.dirs = self.settings.dirs(context.settings.data_dir)
-        self.inbox = Inbox(self.settings, self.dirs, context.store, clock=context.clock.time)
+        self.settings = smile
+        self.dirs = smile.dirs(data_dir)
+        self.store, self.clock, self.events = store, clock, events
+        self.inbox = Inbox(smile, self.dirs, store, clock=clock.time)
 
     async def for_run(self, options: RunOptions, result: JobResult, description: str,
                       steps: int) -> Snapshot | None:
@@ -106,7 +108,7 @@ class SmileInput:
         else:
             notes.append(f"{item.path.name}: refused ({processed.outcome}, {processed.problems} problem(s)); "
                          f"moved to {processed.moved_to} with its .error.txt; the last applied file is used")
-            await self.context.services.events.publish("file_quarantined", {
+            await self.events.publish("file_quarantined", {
                 "file": item.path.name, "layout": self.file_type,
                 "reason": f"{processed.problems} problem(s), see {processed.moved_to}.error.txt"})
         return None
@@ -120,10 +122,10 @@ class SmileInput:
         return None
 
     async def _last_applied(self) -> Path | None:
-        return await smile_files.last_applied(self.context.store, self.file_type)
+        return await smile_files.last_applied(self.store, self.file_type)
 
     def _supersede(self, item: InboxFile) -> Path:
-        folder = self.dirs.archive / datetime.fromtimestamp(self.context.clock.time(), JST).strftime("%Y%m%d")
+        folder = self.dirs.archive / datetime.fromtimestamp(self.clock.time(), JST).strftime("%Y%m%d")
         folder.mkdir(parents=True, exist_ok=True)
         target = unique_path(folder, item.path.name + ".superseded")
         shutil.move(str(item.path), target)

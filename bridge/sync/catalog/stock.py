@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -27,8 +28,11 @@ from typing import Any
 import structlog
 
 from bridge import metrics
-from bridge.analytics import hooks as analytics_hooks
+from bridge.analytics.hooks import AnalyticsFeed
+from bridge.cscart.client import CSCartClient
 from bridge.domain.catalog import StockLevel
+from bridge.domain.time import Clock
+from bridge.events import EventPublisher
 from bridge.rules.stock import (
     GuardVerdict,
     StockRules,
@@ -38,17 +42,17 @@ from bridge.rules.stock import (
 )
 from bridge.smile.delta import Delta, LineMemo
 from bridge.smile.inbox import Inbox, InboxFile, Processed
-from bridge.smile.reader import ReadResult, read_file
+from bridge.smile.reader import ReadResult
 from bridge.smile.settings import SmileSettings
-from bridge.store import audit, cursors, ledger, smile_files
+from bridge.store import Store, audit, cursors, ledger, smile_files
 from bridge.store import orders as mirrored_orders
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync import plan
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.bulk import paused_gc
 from bridge.sync.catalog import index as catalog_index
-from bridge.i18n import N_
+from bridge.sync.jobkit import finish
 
 log = structlog.get_logger("bridge.sync.stock")
 
@@ -109,19 +113,21 @@ class _Source:
     notes: list[str] = field(default_factory=list)
 
 
-@register(JOB, N_("SMILE 在庫 → CS-Cart amounts (only changed SKUs), with the mass-change guard"))
 class StockJob:
     name = JOB
 
-    def __init__(self, context: JobContext) -> None:
-        self.context = context
-        self.smile: SmileSettings = context.settings.smile
-        self.dirs = self.smile.dirs(context.settings.data_dir)
+    def __init__(self, *, cscart: CSCartClient, rules: Callable[[], StockRules], smile: SmileSettings,
+                 data_dir: Path, store: Store, clock: Clock, events: EventPublisher,
+                 wake_dispatcher: Callable[[], None], analytics: AnalyticsFeed) -> None:
+        self.cscart, self.rules, self.events, self.analytics = cscart, rules, events, analytics
+        self.store, self.clock, self.wake_dispatcher = store, clock, wake_dispatcher
+        self.smile = smile
+        self.dirs = smile.dirs(data_dir)
         # What the last run read and computed, so that the next run's cost follows what changed (a fresh process,
         # e.g. `bridge sync stock`, starts empty and reads and computes everything).
         self.lines = LineMemo(FILE_TYPE)
         # One inbox per job instance: it remembers file sizes across polls to tell when a file is complete.
-        self.inbox = Inbox(self.smile, self.dirs, context.store, clock=time.time, reader=self.lines.read)
+        self.inbox = Inbox(self.smile, self.dirs, store, clock=time.time, reader=self.lines.read)
         self.payloads = PayloadMemo()
         self.bound = catalog_index.BoundCodes()
 
@@ -172,7 +178,7 @@ class StockJob:
         return _Source(last, False)
 
     async def _last_applied(self) -> Path | None:
-        return await smile_files.last_applied(self.context.store, FILE_TYPE)
+        return await smile_files.last_applied(self.store, FILE_TYPE)
 
     async def _apply_inbox_file(self, item: InboxFile, options: RunOptions, result: JobResult) -> None:
         async def apply(read: ReadResult) -> None:
@@ -192,7 +198,7 @@ class StockJob:
             where = done.moved_to.with_name(done.moved_to.name + ".error.txt") if done.moved_to else None
             result.notes.append(f"{done.name}: refused ({done.problems} problem(s)); nothing applied; see {where}")
             log.error("stock.file_refused", file=done.name, problems=done.problems, report=str(where))
-            await self.context.services.events.publish(
+            await self.events.publish(
                 "file_quarantined", {"file": done.name, "layout": FILE_TYPE,
                                      "reason": f"{done.problems} problem(s), see {where}"})
         elif done.outcome == "duplicate":
@@ -201,21 +207,19 @@ class StockJob:
     # ---- compute and apply -------------------------------------------------------------------------------------
 
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
-        ctx = self.context
-        rules = ctx.services.stock
+        rules = self.rules()
         delta = self.lines.last if self.lines.last is not None and self.lines.last.path == read.path else None
         with paused_gc():
             levels = _levels_after(self.payloads, delta) or _by_code(read.records)
         result.read = len(levels)
         options.progress.advance(1)
-        client = ctx.services.require_cscart()
-        index = await catalog_index.resolve(ctx.store, client, levels.keys(), listing=not options.dry_run,
+        index = await catalog_index.resolve(self.store, self.cscart, levels.keys(), listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER,
                                             bound=self.bound)
         result.notes.extend(index.notes())
         result.failed += len(index.ambiguous)
         options.progress.advance(1)
-        async with ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             with paused_gc():
                 computed = await self._compute(tx, levels, index, rules, guarded=guarded, memo=self.payloads,
                                                delta=delta)
@@ -231,17 +235,17 @@ class StockJob:
             if options.dry_run:
                 options.progress.advance(1)
                 return
-            result.enqueued = await plan.enqueue(tx, computed.plan, ctx.clock.time())
+            result.enqueued = await plan.enqueue(tx, computed.plan, self.clock.time())
             if guarded:
                 await cursors.set_(tx, PREVIOUS_SKUS, str(computed.skus))
                 await cursors.set_(tx, HELD_FILE, "")
                 await audit.write(tx, "bridge", "stock.applied", read.path.name,
                                   {"skus": computed.skus, "changed": result.changed, "forced": options.force})
         metrics.STOCK_GUARD_HOLDING.set(0)
-        await analytics_hooks.stock_read(ctx, read.records)
+        await self.analytics.stock_read(read.records)
         options.progress.advance(1)
         if result.enqueued:
-            ctx.wake_dispatcher()
+            self.wake_dispatcher()
 
     async def _compute(self, tx: Connection, levels: dict[str, list[StockLevel]],
                        index: catalog_index.CatalogIndex, rules: StockRules, *, guarded: bool,
@@ -321,11 +325,10 @@ class StockJob:
         return Computed(computed_plan, index, verdict, len(levels))
 
     async def _held(self, item: InboxFile, held: GuardHeld, result: JobResult) -> None:
-        ctx = self.context
         result.enqueued = 0
         verdict = held.verdict
         metrics.STOCK_GUARD_HOLDING.set(1)
-        async with ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             already = await cursors.get(tx, HELD_FILE) == item.path.name
             if not already:
                 await cursors.set_(tx, HELD_FILE, item.path.name)
@@ -336,23 +339,17 @@ class StockJob:
         if already:
             return
         metrics.STOCK_GUARD_TRIPPED.inc()
-        rules = ctx.services.stock
+        rules = self.rules()
         log.warning("stock.guard_tripped", file=item.path.name, reasons=list(verdict.reasons),
                     zero=verdict.zero_count, total=verdict.total, changed=held.changed)
-        await ctx.services.events.publish("stock_guard_tripped", {
+        await self.events.publish("stock_guard_tripped", {
             "file": item.path.name, "changed": held.changed, "total": verdict.total,
             "threshold": {"zero_share": str(rules.guard.zero_share),
                           "min_row_ratio": str(rules.guard.min_row_ratio)},
         })
 
     def _finish(self, result: JobResult, options: RunOptions, started: float) -> JobResult:
-        if not options.dry_run:
-            for stage, count in (("read", result.read), ("changed", result.changed), ("written", result.enqueued),
-                                 ("failed", result.failed)):
-                metrics.JOB_RECORDS.labels(sync_job=JOB, stage=stage).inc(count)
-        log.info("stock.run", dry_run=options.dry_run, read=result.read, changed=result.changed,
-                 written=result.enqueued, failed=result.failed, seconds=round(time.perf_counter() - started, 3))
-        return result
+        return finish(JOB, result, options, started)
 
 
 async def _superseded(read: ReadResult) -> None:
@@ -367,18 +364,17 @@ def _levels_after(memo: PayloadMemo, delta: Delta | None) -> dict[str, list[Stoc
     assert delta is not None
     levels = dict(memo.levels)
     fresh: dict[str, list[StockLevel]] = {}
+
+    def rows_of(code: str) -> list[StockLevel]:  # the code's rows, copied once before the first change
+        rows = fresh.get(code)
+        if rows is None:
+            rows = fresh[code] = list(levels.get(code, ()))
+        return rows
+
     for level in delta.removed:
-        code = level.product_code
-        rows = fresh.get(code)
-        if rows is None:
-            rows = fresh[code] = list(levels.get(code, ()))
-        rows.remove(level)
+        rows_of(level.product_code).remove(level)
     for level in delta.changed:
-        code = level.product_code
-        rows = fresh.get(code)
-        if rows is None:
-            rows = fresh[code] = list(levels.get(code, ()))
-        rows.append(level)
+        rows_of(level.product_code).append(level)
     for code, rows in fresh.items():
         if rows:
             levels[code] = rows

@@ -5,6 +5,7 @@
 - ``workflow``: the pure decisions: which move an order makes, what it writes and mails (no I/O).
 - ``rules`` and ``settings``: the rules files and settings the flow reads.
 - ``credit``: the one credit-exposure formula (orders gate, customers job, add-on checkout figure).
-- ``export``: the 受注 file for SMILE; ``readback``: SMILE's 売上明細 confirms what it imported.
+- ``export``: the 受注 file for SMILE; ``batches``: a recorded batch written, recovered after a crash, or resent;
+  ``readback``: SMILE's 売上明細 confirms what it imported.
 - ``job``: the orchestration, one run = fetch → decide → one store transaction → outbox.
 """

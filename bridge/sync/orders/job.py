@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,11 +26,13 @@ from typing import Any
 import structlog
 
 from bridge import metrics
-from bridge.analytics import hooks as analytics_hooks
+from bridge.analytics.hooks import AnalyticsFeed
+from bridge.cscart.client import CSCartClient
 from bridge.domain.orders import Order, PaymentState, WorkflowState
 from bridge.domain.serialize import to_data
-from bridge.domain.time import iso
+from bridge.domain.time import Clock, iso
 from bridge.errors import AuthError, ConfigError, RetryableError, ValidationFailed
+from bridge.events import EventPublisher
 from bridge.rules.order_flow import (
     Flag,
     GateContext,
@@ -40,22 +43,22 @@ from bridge.rules.order_flow import (
 )
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
-from bridge.store import audit, bindings, exports, order_flags
+from bridge.store import Store, audit, bindings, exports, order_flags
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.orders import direct_ship, export, hand_work, readback, returns, workflow
+from bridge.sync.orders.batches import Batches
 from bridge.sync.orders.catalog_wait import last_catalog_success, waits_for_binding
 from bridge.sync.orders.credit import credit_exposure, credit_limits
-from bridge.sync.orders.mails import PAYMENT_RECEIVED, addon_mails, mail_op
-from bridge.sync.orders.moves import Changes, Mover, status_op
-from bridge.sync.orders.rules import OrderRules, current_order_rules, order_rules
+from bridge.sync.orders.mails import addon_mails
+from bridge.sync.orders.moves import Changes, Mover
+from bridge.sync.orders.rules import OrderRules, current_order_rules
+from bridge.rules.returns import ReturnRules
 from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import OrderSource, PollingSource
 from bridge.sync.orders.workflow import GateOutcome as Gate
-from bridge.sync.services import Services
-from bridge.i18n import N_
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -66,12 +69,11 @@ CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
 PRODUCT_BINDING = ("cscart", "product", "smile", "product")
 
 
-def choose_source(ctx: JobContext, settings: OrdersSettings) -> OrderSource:
+def choose_source(client: CSCartClient, settings: OrdersSettings) -> OrderSource:
     """Where the orders job learns about new and changed orders (the one place that decides it): the add-on's event
     feed when the store has it, with polling behind it as the safety net (bridge/sync/orders/event_feed.py)."""
     from bridge.sync.orders.event_feed import with_event_feed
 
-    client = ctx.services.require_cscart()
     return with_event_feed(client, PollingSource(
         client, overlap=timedelta(seconds=settings.overlap_seconds), page_size=settings.page_size,
         initial_lookback=timedelta(hours=settings.initial_lookback_hours),
@@ -80,16 +82,6 @@ def choose_source(ctx: JobContext, settings: OrdersSettings) -> OrderSource:
 
 class _DryRun(Exception):
     """Raised at the end of a dry run so the store transaction rolls back."""
-
-
-def orders_settings(ctx: JobContext) -> OrdersSettings:
-    value = getattr(ctx.settings, "orders", None)
-    return value if isinstance(value, OrdersSettings) else OrdersSettings()
-
-
-def smile_settings(ctx: JobContext) -> SmileSettings:
-    value = getattr(ctx.settings, "smile", None)
-    return value if isinstance(value, SmileSettings) else SmileSettings()
 
 
 def content_hash(order: Order) -> str:
@@ -126,38 +118,50 @@ class Cycle:
 class OrdersJob:
     name = JOB
 
-    def __init__(self, ctx: JobContext, source: OrderSource | None = None,
-                 settings: OrdersSettings | None = None) -> None:
-        self.ctx = ctx
-        self.settings = settings or orders_settings(ctx)
-        self.smile = smile_settings(ctx)
+    def __init__(self, *, cscart: CSCartClient, rules: Callable[[], OrderRules], settings: OrdersSettings,
+                 smile: SmileSettings, data_dir: Path, store: Store, clock: Clock, events: EventPublisher,
+                 wake_dispatcher: Callable[[], None], analytics: AnalyticsFeed,
+                 source: OrderSource | None = None, returns: Callable[[], ReturnRules] | None = None) -> None:
+        """``rules``: order_flow.yaml, pricing.yaml and the campaigns' slip lines in force; ``source``: where new
+        and changed orders come from (default: ``choose_source``); ``returns``: rules/returns.yaml (返品; default:
+        its documented defaults)."""
+        self.returns = returns or ReturnRules
+        self.cscart, self.rules, self.settings, self.smile = cscart, rules, settings, smile
+        self.store, self.clock, self.events = store, clock, events
+        self.wake_dispatcher, self.analytics = wake_dispatcher, analytics
         self._source = source
-        self.layout = self.smile.layout("order_import")
-        self.outbox_dir = self.smile.dirs(ctx.settings.data_dir).outbox
+        self.layout = smile.layout("order_import")
+        self.dirs = smile.dirs(data_dir)
+        self.outbox_dir = self.dirs.outbox
+        self.batches = Batches(store, clock, smile, self.outbox_dir, wake_dispatcher)
 
     @property
     def source(self) -> OrderSource:
         if self._source is None:
-            self._source = choose_source(self.ctx, self.settings)
+            self._source = choose_source(self.cscart, self.settings)
         return self._source
+
+    async def current_rules(self) -> OrderRules:
+        """The rules in force, with the add-on's status letters (``current_order_rules``)."""
+        return await current_order_rules(self.rules(), self.cscart)
 
     # -- the run -------------------------------------------------------------------------------------------------
 
     async def run(self, options: RunOptions) -> JobResult:
-        rules = await current_order_rules(self.ctx)
+        rules = await self.current_rules()
         paid_letters = await self._check_letters(rules)
         result = JobResult()
         if not options.dry_run:
-            result.notes.extend(await recover(self.ctx, self.outbox_dir))
-        started = self.ctx.clock.now()
-        found = await self.source.fetch(self.ctx.store, started)
+            result.notes.extend(await self.batches.recover(self.current_rules))
+        started = self.clock.now()
+        found = await self.source.fetch(self.store, started)
         options.progress.start("orders", len(found.orders))
         cycle = Cycle(read=len(found.orders))
-        client = self.ctx.services.require_cscart()
-        cycle.direct_ship_flagged = await direct_ship.flags_for_run(client, self.ctx.store, rules.flow, found.orders)
-        cycle.tracking = await hand_work.tracking_for_run(client, self.ctx.store, rules.flow, found.orders)
+        client = self.cscart
+        cycle.direct_ship_flagged = await direct_ship.flags_for_run(client, self.store, rules.flow, found.orders)
+        cycle.tracking = await hand_work.tracking_for_run(client, self.store, rules.flow, found.orders)
         try:
-            async with self.ctx.store.transaction() as tx:
+            async with self.store.transaction() as tx:
                 cycle.known = await mirror.seen_many(tx, [order.order_id for order in found.orders])
                 cycle.customer_codes = await bindings.all_of(tx, *CUSTOMER_BINDING)
                 for order in found.orders:
@@ -169,7 +173,7 @@ class OrdersJob:
                 if options.dry_run:
                     raise _DryRun
                 await found.commit(tx)
-                await ob.enqueue(tx, cycle.changes.status_ops, self.ctx.clock.time())
+                await ob.enqueue(tx, cycle.changes.status_ops, self.clock.time())
         except _DryRun:
             result.plan = [f"order {oid}: 保留 — {reason}" for oid, reason in cycle.held[:20]]
             result.plan += [f"order {o.order_id}: → 出荷指示 ({d.reason_text()})" for o, d in cycle.released[:20]]
@@ -187,23 +191,23 @@ class OrdersJob:
         result.notes.extend(cycle.changes.notes)
         result.notes.extend(await self._readback(started))
         result.notes.extend(await returns.handle_returns(  # 返品 (CS-Cart's rma add-on)
-            self.ctx, rules, self.ctx.services.rules.current.returns, self.layout, self.smile.substitutions,
-            self.outbox_dir, started))
+            returns.ReturnsContext(self.cscart, self.store, self.clock, self.wake_dispatcher), rules, self.returns(),
+            self.layout, self.smile.substitutions, self.outbox_dir, started))
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="read").inc(cycle.read)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="changed").inc(cycle.mirrored)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="written").inc(written)
-        self.ctx.wake_dispatcher()
-        await analytics_hooks.orders_changed(self.ctx)
+        self.wake_dispatcher()
+        await self.analytics.orders_changed()
         return result
 
     async def _check_letters(self, rules: OrderRules) -> frozenset[str]:
         """Letters checked against CS-Cart; returns the letters that mean "payment received"."""
-        return await check_letters(self.ctx.services.require_cscart(), rules.flow)
+        return await check_letters(self.cscart, rules.flow)
 
     # -- mirror --------------------------------------------------------------------------------------------------
 
     def _mover(self, rules: OrderRules) -> Mover:
-        return Mover(JOB, "orders", rules.flow, self.ctx.clock.now)
+        return Mover(JOB, "orders", rules.flow, self.clock.now)
 
     async def _mirror(self, tx: Connection, order: Order, rules: OrderRules, paid_letters: frozenset[str],
                       cycle: Cycle) -> None:
@@ -276,7 +280,7 @@ class OrdersJob:
             move = workflow.Move(S.SHIPPED, f"出荷済 set by staff in CS-Cart; shipment(s) {', '.join(numbers)}",
                                  write_status=False)
             if await mover.move(tx, order_id, S.SHIPPING_INSTRUCTED, move, cycle.changes):
-                await order_flags.resolve(tx, order_id, hand_work.SHIPPED_BY_HAND, iso(self.ctx.clock.now()))
+                await order_flags.resolve(tx, order_id, hand_work.SHIPPED_BY_HAND, iso(self.clock.now()))
 
     # -- gates ---------------------------------------------------------------------------------------------------
 
@@ -306,7 +310,7 @@ class OrdersJob:
                 direct_ship_surcharge=Decimal(order.extra.get("direct_ship_surcharge", "0")),
             )
             decision = gate_order(order, context, rules.flow, rules.pricing)
-            if waits_for_binding(decision, order.placed_at, catalog_success, self.ctx.clock.now(),
+            if waits_for_binding(decision, order.placed_at, catalog_success, self.clock.now(),
                                  self.settings.unbound_product_wait_seconds):
                 continue  # a product the catalog has not bound yet: wait in 受注, no 保留 mail (catalog_wait.py)
             state = current.workflow_state
@@ -361,7 +365,7 @@ class OrdersJob:
         held = Changes()
         if refused:
             mover = self._mover(rules)
-            async with self.ctx.store.transaction() as tx:
+            async with self.store.transaction() as tx:
                 states = await mirror.states_of(tx, [order.order_id for order, _ in refused])
                 for order, reason in refused:
                     if states[order.order_id] is S.HOLD:  # held for this already; record only a new reason
@@ -369,13 +373,13 @@ class OrdersJob:
                         continue
                     await mover.move(tx, order.order_id, states[order.order_id],
                                      workflow.Move(S.HOLD, reason, workflow.BRIDGE), held)
-                await ob.enqueue(tx, held.status_ops, self.ctx.clock.time())
+                await ob.enqueue(tx, held.status_ops, self.clock.time())
             for kind, payload in held.events:
                 await self._publish(kind, payload)
         if not accepted:
             return 0
         content = export.render_cells([row for _, _, rows in accepted for row in rows], self.layout)
-        async with self.ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
             batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
@@ -389,9 +393,9 @@ class OrdersJob:
                 "order_id": order_id, "from_state": left[order_id].value, "to_state": S.SHIPPING_INSTRUCTED.value,
                 "reason": reason}) for order_id, reason in reasons.items())
             await export.record(tx, batch)
-        await finish_batch(self.ctx, self.outbox_dir, batch.batch_id, rules,
-                           {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted},
-                           addon_mails=await addon_mails(self.ctx))
+        await self.batches.finish(batch.batch_id, rules,
+                                  {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted},
+                                  addon_mails=await addon_mails(self.cscart))
         record_changes(self.layout, text_changes)  # substituted or truncated values, counted and logged
         log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
         return len(accepted)
@@ -409,14 +413,14 @@ class OrdersJob:
             content = export.render(rows, self.layout, self.smile.substitutions)
         except ValidationFailed as exc:
             return f"赤伝 file not written: {exc}; cancel the slips in SMILE by hand"
-        async with self.ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "cancel")
             batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
             for order in orders:  # an earlier 赤伝 (of an edit) stays in the history, superseded
                 await exports.supersede(tx, order.order_id, f"followed by 赤伝 batch {batch_id}", kind="cancel")
             await export.record(tx, batch)
-        await finish_batch(self.ctx, self.outbox_dir, batch_id, rules, {})
+        await self.batches.finish(batch_id, rules, {})
         return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
 
     async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[str]:
@@ -446,7 +450,7 @@ class OrdersJob:
             content = export.render(rows, self.layout, self.smile.substitutions)
         except ValidationFailed as exc:
             return [*notes, f"corrected 受注 file not written: {exc}; enter the corrections in SMILE by hand"]
-        async with self.ctx.store.transaction() as tx:
+        async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
             batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
                                  len(rows), content)
@@ -454,15 +458,14 @@ class OrdersJob:
                 await exports.supersede(tx, order_id, f"edited in CS-Cart: corrected in 受注 batch {batch_id}")
             await export.record(tx, batch)
             await mirror.mark_exported_many(tx, orders, batch_id)
-        await finish_batch(self.ctx, self.outbox_dir, batch_id, rules, {})
+        await self.batches.finish(batch_id, rules, {})
         return [*notes, f"corrected 受注 file {batch.file_name} for order(s) {', '.join(map(str, orders))}"]
 
     # -- read-back and alerts ----------------------------------------------------------------------------------
 
     async def _readback(self, now: datetime) -> list[str]:
         notes = []
-        dirs = self.smile.dirs(self.ctx.settings.data_dir)
-        result = await readback.read_inbox(self.ctx.store, self.smile, dirs)
+        result = await readback.read_inbox(self.store, self.smile, self.dirs)
         if result.files:
             notes.append(f"read-back: {len(result.confirmed)} order(s) confirmed by SMILE from "
                          f"{', '.join(result.files)}")
@@ -471,8 +474,8 @@ class OrdersJob:
         for file, layout, reason in result.quarantined:
             await self._publish("file_quarantined", {"file": file, "layout": layout, "reason": reason})
         flagged = Changes()
-        mover = Mover(JOB, "orders", order_rules(self.ctx).flow, self.ctx.clock.now)
-        async with self.ctx.store.transaction() as tx:
+        mover = Mover(JOB, "orders", self.rules().flow, self.clock.now)
+        async with self.store.transaction() as tx:
             late = await readback.unconfirmed(tx, now, timedelta(hours=self.settings.confirm_within_hours))
             for order_id in late:
                 await mover.flag(tx, order_id, "unconfirmed",
@@ -486,13 +489,12 @@ class OrdersJob:
         return notes
 
     async def _publish(self, kind: str, payload: dict[str, Any]) -> None:
-        events = self.ctx.services.events
         from bridge.events import EVENT_FIELDS
 
         if kind not in EVENT_FIELDS:
             return  # kinds the event schema does not know yet stay in the log and the flags table
         try:
-            await events.publish(kind, payload)
+            await self.events.publish(kind, payload)
         except Exception:
             log.warning("orders.event_failed", kind=kind, exc_info=True)
 
@@ -507,13 +509,11 @@ async def check_letters(client: Any, flow: OrderFlowRules) -> frozenset[str]:
     return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
 
 
-async def startup_check(services: Services) -> None:
+async def startup_check(client: CSCartClient | None, flow: OrderFlowRules) -> None:
     """Daemon start-up: a letter of order_flow.yaml that CS-Cart lacks stops the start (``ConfigError``). CS-Cart
     not answering does not: the daemon starts and every orders run checks the letters again."""
-    client = services.cscart
     if client is None:
         return
-    flow = services.order_flow
     try:
         await check_letters(client, flow)
     except RetryableError as exc:
@@ -535,96 +535,3 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
         if placed.record_hold and placed.hold_reason:
             await mirror.transition(tx, order.order_id, S.HOLD, placed.hold_reason)
     cycle.new.clear()
-
-
-# -- batches: finish and recover ---------------------------------------------------------------------------------
-
-
-async def finish_batch(ctx: JobContext, directory: Path, batch_id: str, rules: OrderRules,
-                       payment_mails: dict[int, bool], *, addon_mails: bool = True) -> str:
-    """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that order;
-    ``payment_mails`` names the 先入金 orders whose customer hears of the payment: the add-on's 入金確認 mail after
-    the write, or (no add-on: ``addon_mails`` false) CS-Cart's own status mail of the write."""
-    pending = [b for b in await exports.pending(ctx.store) if b.batch_id == batch_id]
-    if not pending:
-        return f"batch {batch_id} already finished"
-    batch = pending[0]
-    done = export.finish_file(directory, batch)
-    async with ctx.store.transaction() as tx:
-        await exports.mark_written(tx, batch.batch_id)
-        if batch.kind == "order":
-            states = await mirror.states_of(tx, list(batch.order_ids))
-            instructed = [order_id for order_id in batch.order_ids
-                          if states.get(order_id) is S.SHIPPING_INSTRUCTED]  # else cancelled since; flagged
-            ops = [status_op(workflow.status_write(
-                       order_id, S.RECEIVED, S.SHIPPING_INSTRUCTED, rules.flow,
-                       notify_customer=not addon_mails and payment_mails.get(order_id, False),
-                       idempotency_key=f"orders/{order_id}/status/shipping_instructed/{batch.batch_id}"))
-                   for order_id in instructed]
-            if addon_mails:
-                ops += [mail_op(order_id, PAYMENT_RECEIVED) for order_id in instructed if payment_mails.get(order_id)]
-            await ob.enqueue(tx, ops, ctx.clock.time())
-        await audit.write(tx, JOB, "batch_written", batch.batch_id, f"{batch.file_name}: {done}")
-    metrics.JOB_RECORDS.labels(sync_job=JOB, stage="exported").inc(len(batch.order_ids))
-    ctx.wake_dispatcher()
-    return f"batch {batch.batch_id} {batch.file_name}: {done}"
-
-
-async def resend(ctx: JobContext, order_id: int) -> str:
-    """Export one order again, in a batch of its own, only when SMILE's read-back shows it absent (never confirmed).
-    The old export row is superseded with the reason, in the transaction that records the new batch."""
-    job = OrdersJob(ctx)
-    rules = await current_order_rules(ctx)
-    async with ctx.store.transaction() as tx:
-        current = await mirror.get(tx, order_id)
-        live = await exports.live_export(tx, order_id)
-    if current is None:
-        raise ValidationFailed(f"order {order_id} is not in the mirror; check the id (bridge orders list)")
-    if live is None:
-        raise ValidationFailed(f"order {order_id} was never sent to SMILE ({current.workflow_state.label_ja}); the "
-                               "orders job sends it once it passes the gates")
-    if current.confirmed_at:
-        raise ValidationFailed(
-            f"order {order_id} is in SMILE as 伝票№ {current.smile_slip_no} / 処理連番 {current.smile_serial} (read "
-            f"back {current.confirmed_at}); resending would duplicate it")
-    if current.workflow_state is S.CANCELLED:
-        raise ValidationFailed(f"order {order_id} is cancelled; it is not resent")
-    order = current.order
-    code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
-    surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
-    rows = export.slip_rows(order, export.Party(code, order.billing.name or order.email), rules.export_rules(),
-                            surcharge=surcharge)
-    content = export.render(rows, job.layout, job.smile.substitutions)
-    async with ctx.store.transaction() as tx:
-        batch_id = await exports.next_batch_id(tx, "order")
-        await exports.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
-        batch = export.Batch(batch_id, "order", export.file_name(job.layout, batch_id, ctx.clock.now()),
-                             (order_id,), len(rows), content)
-        await export.record(tx, batch)
-        await mirror.transition(tx, order_id, current.workflow_state,
-                                f"resent to SMILE in 受注 batch {batch_id} ({batch.file_name}): not in the read-back")
-        await audit.write(tx, "cli", "order_resent", str(order_id), batch.file_name)
-    return await finish_batch(ctx, job.outbox_dir, batch_id, rules, {})
-
-
-async def recover(ctx: JobContext, directory: Path) -> list[str]:
-    """Finish every batch a crash left in ``writing`` (run at the start of each cycle)."""
-    notes: list[str] = []
-    pending = await exports.pending(ctx.store)
-    if not pending:
-        return notes
-    rules = await current_order_rules(ctx)
-    for batch in pending:
-        note = await finish_batch(ctx, directory, batch.batch_id, rules, {})
-        log.warning("orders.batch_recovered", batch=batch.batch_id, note=note)
-        notes.append(f"recovered {note}")
-    return notes
-
-
-@register(JOB, N_("CS-Cart orders → gates → SMILE 受注 file → CS-Cart 出荷指示, with SMILE read-back"))
-def make_job(ctx: JobContext) -> OrdersJob:
-    hook = ctx.services.orders_wakeup
-    scheduler = ctx.services.scheduler
-    if hook is not None and scheduler is not None:
-        hook.bind(lambda: scheduler.trigger(JOB))
-    return OrdersJob(ctx)

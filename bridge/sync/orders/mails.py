@@ -15,11 +15,11 @@ import structlog
 
 from bridge.carriers.rules import ShippingRules
 from bridge.carriers.tracking import CARRIER_NAMES, DEFAULT_TRACKING_URLS
+from bridge.cscart.client import CSCartClient
 from bridge.domain.orders import WorkflowState
 from bridge.errors import BridgeError
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.store import outbox as ob
-from bridge.sync.base import JobContext
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -51,9 +51,8 @@ def mail_settings(shipping: ShippingRules | None, flow: OrderFlowRules) -> dict[
                        "mail_statuses": json.dumps(statuses, sort_keys=True, separators=(",", ":"))}}
 
 
-async def addon_mails(ctx: JobContext) -> bool:
+async def addon_mails(client: CSCartClient | None) -> bool:
     """Whether the smile_bridge add-on (it sends these mails) is on the store; unknown counts as no."""
-    client = ctx.services.cscart
     if client is None:
         return False
     try:

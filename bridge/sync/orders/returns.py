@@ -14,6 +14,7 @@ A return of an order SMILE never got waits (``held``, with the reason) and is lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -34,12 +35,24 @@ from bridge.smile.layout import FileLayout
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store import returns as store
-from bridge.sync.base import JobContext
+from bridge.cscart.client import CSCartClient
+from bridge.domain.time import Clock
+from bridge.store import Store
 from bridge.sync.orders import export
 from bridge.sync.orders.mails import RETURNED, addon_mails, mail_op
 from bridge.sync.orders.rules import OrderRules
 
 log = structlog.get_logger("bridge.sync.orders")
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnsContext:
+    """What the returns pass works with (the orders job's dependencies)."""
+
+    cscart: CSCartClient | None
+    store: Store
+    clock: Clock
+    wake_dispatcher: Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +110,10 @@ def mail_values(request: ReturnRequest, lines: list[ReturnLine]) -> dict[str, An
                                  for line in lines]}}
 
 
-async def read_requests(ctx: JobContext, rules: ReturnRules, now: datetime) -> list[ReturnRequest] | None:
+async def read_requests(ctx: ReturnsContext, rules: ReturnRules, now: datetime) -> list[ReturnRequest] | None:
     """The approved requests of the look-back window; None when the store has no add-on or no rma add-on."""
-    client = ctx.services.cscart
-    if client is None or not rules.enabled or not await addon_mails(ctx):
+    client = ctx.cscart
+    if client is None or not rules.enabled or not await addon_mails(client):
         return None
     since = int((now - timedelta(days=rules.lookback_days)).timestamp())
     try:
@@ -113,7 +126,7 @@ async def read_requests(ctx: JobContext, rules: ReturnRules, now: datetime) -> l
         return None
 
 
-async def finish_batches(ctx: JobContext, directory: Path) -> list[str]:
+async def finish_batches(ctx: ReturnsContext, directory: Path) -> list[str]:
     """Write every recorded return file that is not written yet (after a crash) and mark it written."""
     notes = []
     async with ctx.store.transaction() as tx:
@@ -126,7 +139,7 @@ async def finish_batches(ctx: JobContext, directory: Path) -> list[str]:
     return notes
 
 
-async def handle_returns(ctx: JobContext, rules: OrderRules, returns_rules: ReturnRules, layout: FileLayout,
+async def handle_returns(ctx: ReturnsContext, rules: OrderRules, returns_rules: ReturnRules, layout: FileLayout,
                          substitutions: dict[str, str], directory: Path, now: datetime) -> list[str]:
     """One pass: every approved, not yet handled return request → its 返品 rows, one file for all, the mails."""
     notes = await finish_batches(ctx, directory)
@@ -179,7 +192,7 @@ async def handle_returns(ctx: JobContext, rules: OrderRules, returns_rules: Retu
     except ValidationFailed as exc:
         return [*notes, _("返品 file not written: {error}; enter the returns {ids} in SMILE by hand").format(
             error=exc, ids=", ".join(str(request.return_id) for request, _lines in slipped))]
-    mails = await addon_mails(ctx) and rules.flow.customer_mails.returned
+    mails = await addon_mails(ctx.cscart) and rules.flow.customer_mails.returned
     async with ctx.store.transaction() as tx:
         batch_id = await store.next_batch_id(tx)
         file_name = export.file_name(layout, batch_id, now)

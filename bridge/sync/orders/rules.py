@@ -4,6 +4,7 @@ force (the daemon's provider reloads them; a CLI process loads them once from ``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -12,8 +13,11 @@ from bridge.errors import BridgeError
 from bridge.rules.campaigns import SlipRules
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.rules.pricing import PricingRules
-from bridge.sync.base import JobContext
 from bridge.sync.orders import export
+
+if TYPE_CHECKING:
+    from bridge.cscart.client import CSCartClient
+    from bridge.rules.loader import RuleSet
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -42,17 +46,14 @@ class OrderRules:
         )
 
 
-def order_rules(ctx: JobContext) -> OrderRules:
-    """The order_flow, pricing and campaigns (slip) rules in force (one consistent rule set)."""
-    current = ctx.services.rules.current
+def order_rules(current: RuleSet) -> OrderRules:
+    """The order_flow, pricing and campaigns (slip) rules of one consistent rule set (the one in force)."""
     return OrderRules(flow=current.order_flow, pricing=current.pricing, slip=current.campaigns.slip)
 
 
-async def current_order_rules(ctx: JobContext) -> OrderRules:
-    """``order_rules`` with, when the smile_bridge add-on is installed, its current status letters (from the events
+async def current_order_rules(rules: OrderRules, client: CSCartClient | None) -> OrderRules:
+    """``rules`` with, when the smile_bridge add-on is installed, its current status letters (from the events
     feed's ``params.statuses``) in place of the yaml's for 保留, 出荷指示, 出荷済 and 出荷通知済."""
-    rules = order_rules(ctx)
-    client = ctx.services.cscart
     if client is None:
         return rules
     try:

@@ -7,6 +7,9 @@ Moves follow rules/order_flow.yaml (allowed transitions, status letters, who is 
 
 from __future__ import annotations
 
+from typing import Any
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,16 +17,16 @@ import structlog
 
 from bridge.carriers.rules import ShippingRules
 from bridge.domain.orders import WorkflowState
-from bridge.domain.time import iso
+from bridge.domain.time import Clock, iso
 from bridge.errors import ConfigError
+from bridge.events import EventPublisher
 from bridge.rules.order_flow import OrderFlowRules
-from bridge.store import order_flags
+from bridge.smile.settings import SmileSettings
+from bridge.store import Store, order_flags
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
-from bridge.sync.base import JobContext
 from bridge.sync.orders.moves import Changes, Mover
-from bridge.sync.orders.rules import current_order_rules, order_rules
 from bridge.sync.orders.workflow import CARRIERS, Move
 
 log = structlog.get_logger("bridge.sync.shipping")
@@ -36,36 +39,34 @@ DELAY_FLAG = "shipment_delayed"
 
 @dataclass(frozen=True, slots=True)
 class ShippingContext:
-    ctx: JobContext
+    """What one shipping run (or ``bridge carriers export|import``) works with: the rules in force and the state."""
+
     rules: ShippingRules
     flow: OrderFlowRules
+    store: Store
+    clock: Clock
+    events: EventPublisher
+    wake_dispatcher: Callable[[], None]
+    smile: SmileSettings  # the results inbox reads files the way the SMILE inbox does
+    data_dir: Path
+    cscart: Any = None  # CSCartClient | None: whether the smile_bridge add-on sends the customer mails
 
     def folder(self, path: Path) -> Path:
         """A folder of rules/shipping.yaml: relative ones are under the bridge's data_dir."""
-        return path if path.is_absolute() else Path(self.ctx.settings.data_dir) / path
+        return path if path.is_absolute() else Path(self.data_dir) / path
 
 
-def shipping_rules(ctx: JobContext) -> ShippingRules:
-    """rules/shipping.yaml in force."""
-    found = ctx.services.shipping
+def shipping_rules(found: ShippingRules | None, rules_dir: Path) -> ShippingRules:
+    """rules/shipping.yaml in force (``found``), or a ``ConfigError`` naming the file the folder lacks."""
     if found is None:
-        path = Path(ctx.settings.rules_dir) / "shipping.yaml"
+        path = Path(rules_dir) / "shipping.yaml"
         raise ConfigError(f"{path}: shipping rules not found; the shipping job needs rules/shipping.yaml "
                           "(copy the shipped one and fill in the [A] codes), or set jobs.shipping.enabled: false")
     return found
 
 
-def context(ctx: JobContext) -> ShippingContext:
-    return ShippingContext(ctx, shipping_rules(ctx), order_rules(ctx).flow)
-
-
-async def current_context(ctx: JobContext) -> ShippingContext:
-    """``context`` with the smile_bridge add-on's current status letters (the ones the job writes)."""
-    return ShippingContext(ctx, shipping_rules(ctx), (await current_order_rules(ctx)).flow)
-
-
 def mover(sc: ShippingContext) -> Mover:
-    return Mover(JOB, "carriers", sc.flow, sc.ctx.clock.now)
+    return Mover(JOB, "carriers", sc.flow, sc.clock.now)
 
 
 async def move(tx: Connection, sc: ShippingContext, order_id: int, to_state: WorkflowState, reason: str,
@@ -85,16 +86,16 @@ async def flag(tx: Connection, sc: ShippingContext, order_id: int, kind: str, de
 
 async def resolve_flags(tx: Connection, sc: ShippingContext, kind: str, keep: set[int]) -> None:
     """Close the open ``kind`` flags of every order not in ``keep``."""
-    await order_flags.resolve_all_but(tx, kind, keep, iso(sc.ctx.clock.now()))
+    await order_flags.resolve_all_but(tx, kind, keep, iso(sc.clock.now()))
 
 
 async def enqueue(tx: Connection, sc: ShippingContext, changes: Changes) -> int:
-    return await ob.enqueue(tx, changes.status_ops, sc.ctx.clock.time())
+    return await ob.enqueue(tx, changes.status_ops, sc.clock.time())
 
 
 async def publish(sc: ShippingContext, changes: Changes) -> None:
     """Events after the transaction committed; best effort (the store holds the truth)."""
-    events = sc.ctx.services.events
+    events = sc.events
     for kind, payload in changes.events:
         try:
             await events.publish(kind, payload)

@@ -14,19 +14,24 @@ One run (``jobs.shipping.interval``, default every minute):
 from __future__ import annotations
 
 import time as monotonic
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
-from bridge.analytics import hooks as analytics_hooks
-from bridge.carriers.rules import Schedule
-from bridge.domain.time import JST, iso
-from bridge.store import cursors
-from bridge.sync.base import JobContext, JobResult, RunOptions, register
+from bridge.analytics.hooks import AnalyticsFeed
+from bridge.carriers.rules import Schedule, ShippingRules
+from bridge.cscart.client import CSCartClient
+from bridge.domain.time import JST, Clock, iso
+from bridge.events import EventPublisher
+from bridge.smile.settings import SmileSettings
+from bridge.store import Store, cursors
+from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.jobkit import finish
-from bridge.sync.shipping.flow import JOB, ShippingContext, current_context
+from bridge.sync.orders.rules import OrderRules, current_order_rules
+from bridge.sync.shipping.flow import JOB, ShippingContext, shipping_rules
 from bridge.sync.shipping.labels import export_labels, recover
 from bridge.sync.shipping.notify import NotifyOutcome, notify_and_complete, watch_delays
 from bridge.sync.shipping.results import ResultInbox, new_inbox, read_inbox, result_dirs
-from bridge.i18n import N_
 
 
 def last_slot(schedule: Schedule, now: datetime) -> datetime | None:
@@ -55,7 +60,7 @@ def cursor_name(carrier: str) -> str:
 
 async def due_carriers(sc: ShippingContext, now: datetime) -> list[str]:
     due = []
-    async with sc.ctx.store.transaction() as tx:
+    async with sc.store.transaction() as tx:
         for name in ("yamato", "sagawa", "japanpost"):
             carrier = sc.rules.carriers.get(name)
             if carrier is None or not carrier.enabled:
@@ -67,7 +72,7 @@ async def due_carriers(sc: ShippingContext, now: datetime) -> list[str]:
 
 
 async def mark_exported(sc: ShippingContext, carriers: list[str], now: datetime) -> None:
-    async with sc.ctx.store.transaction() as tx:
+    async with sc.store.transaction() as tx:
         for name in carriers:
             await cursors.set_(tx, cursor_name(name), iso(now))
 
@@ -75,8 +80,15 @@ async def mark_exported(sc: ShippingContext, carriers: list[str], now: datetime)
 class ShippingJob:
     name = JOB
 
-    def __init__(self, ctx: JobContext) -> None:
-        self.ctx = ctx
+    def __init__(self, *, shipping: Callable[[], ShippingRules | None], orders: Callable[[], OrderRules],
+                 cscart: CSCartClient | None, rules_dir: Path, smile: SmileSettings, data_dir: Path, store: Store,
+                 clock: Clock, events: EventPublisher, wake_dispatcher: Callable[[], None],
+                 analytics: AnalyticsFeed) -> None:
+        """``shipping``/``orders``: shipping.yaml (None when the folder has none) and the order rules in force;
+        ``cscart``: for the add-on's current status letters (the ones the job writes)."""
+        self.shipping, self.orders, self.cscart, self.rules_dir = shipping, orders, cscart, rules_dir
+        self.smile, self.data_dir, self.store, self.clock, self.events = smile, data_dir, store, clock, events
+        self.wake_dispatcher, self.analytics = wake_dispatcher, analytics
         self._inbox: ResultInbox | None = None  # one per job: it watches file sizes across runs
 
     def inbox(self, sc: ShippingContext) -> ResultInbox:
@@ -85,10 +97,17 @@ class ShippingJob:
         self._inbox.sc = sc
         return self._inbox
 
+    async def context(self) -> ShippingContext:
+        """The rules in force, with the smile_bridge add-on's current status letters."""
+        rules = shipping_rules(self.shipping(), self.rules_dir)
+        flow = (await current_order_rules(self.orders(), self.cscart)).flow
+        return ShippingContext(rules, flow, self.store, self.clock, self.events, self.wake_dispatcher, self.smile,
+                               self.data_dir, self.cscart)
+
     async def run(self, options: RunOptions) -> JobResult:
         started = monotonic.perf_counter()
-        sc = await current_context(self.ctx)
-        now = self.ctx.clock.now()
+        sc = await self.context()
+        now = self.clock.now()
         result = JobResult()
         if not options.dry_run:
             result.notes.extend(await recover(sc))
@@ -123,11 +142,6 @@ class ShippingJob:
         result.enqueued = (len(exported.held) + len(exported.released) + sum(o.shipments for o in inbox.outcomes)
                            + len(notify.notified) + len(notify.completed))
         result.failed = sum(1 for item in processed if item.outcome in ("rejected", "too_large"))
-        await analytics_hooks.orders_changed(self.ctx)
+        await self.analytics.orders_changed()
         return finish(JOB, result, options, started, labelled=exported.labelled, shipped=shipped,
                       notified=len(notify.notified), completed=len(notify.completed), delayed=len(notify.delays))
-
-
-@register(JOB, N_("orders in 出荷指示 → carrier label files; result files → CS-Cart shipments → 出荷済 → mail → 完了"))
-def make_job(ctx: JobContext) -> ShippingJob:
-    return ShippingJob(ctx)

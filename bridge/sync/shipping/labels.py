@@ -79,7 +79,7 @@ async def export_labels(sc: ShippingContext, now: datetime, *, carriers: Iterabl
         return wanted is None or carrier in wanted or carrier == UNRESOLVED
 
     outcome = ExportOutcome()
-    async with sc.ctx.store.transaction() as tx:
+    async with sc.store.transaction() as tx:
         orders, held = await candidates(tx)
     orders = [o for o in orders if chosen(_carrier_of(sc, o))]
     if not orders:
@@ -94,7 +94,7 @@ async def export_labels(sc: ShippingContext, now: datetime, *, carriers: Iterabl
     if dry_run:
         return outcome
     changes = Changes()
-    async with sc.ctx.store.transaction() as tx:
+    async with sc.store.transaction() as tx:
         for rejection in rejections:
             await _hold(tx, sc, rejection, rejection.order_id in held, changes)
         for order_id in outcome.released:
@@ -113,7 +113,7 @@ async def export_labels(sc: ShippingContext, now: datetime, *, carriers: Iterabl
             log.info("shipping.label_note", carrier=label_file.carrier, file=label_file.file_name, note=line)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="labelled").inc(len(label_file.order_ids))
     if changes.status_ops:
-        sc.ctx.wake_dispatcher()
+        sc.wake_dispatcher()
     return outcome
 
 
@@ -150,13 +150,13 @@ async def _record(tx: Connection, sc: ShippingContext, label_file: LabelFile, no
 async def recover(sc: ShippingContext) -> list[str]:
     """Write every recorded label file not written yet (this run's, or one a crash left behind)."""
     notes = []
-    for name, directory, content, checksum in await carrier_store.unwritten_label_files(sc.ctx.store):
+    for name, directory, content, checksum in await carrier_store.unwritten_label_files(sc.store):
         path = Path(directory) / name
         if not (path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == checksum):
             path.parent.mkdir(parents=True, exist_ok=True)
             write_file(path.parent, name, content)
-        async with sc.ctx.store.transaction() as tx:
-            await carrier_store.mark_label_file_written(tx, name, iso(sc.ctx.clock.now()))
+        async with sc.store.transaction() as tx:
+            await carrier_store.mark_label_file_written(tx, name, iso(sc.clock.now()))
         log.info("shipping.label_file_written", file=str(path))
         notes.append(f"label file {path}")
     return notes

@@ -49,7 +49,7 @@ class NotifyOutcome:
 
 async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: NotifyOutcome) -> None:
     changes = Changes()
-    async with sc.ctx.store.transaction() as tx:
+    async with sc.store.transaction() as tx:
         for order_id, entered in (await mirror.entered_at(tx, S.SHIPPED)).items():
             if now < notification_due(datetime.fromisoformat(entered), sc.rules.notification):
                 continue
@@ -74,14 +74,14 @@ async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: Notif
     await publish(sc, changes)
     outcome.notes.extend(changes.notes)
     if changes.status_ops:
-        sc.ctx.wake_dispatcher()
+        sc.wake_dispatcher()
 
 
 async def watch_delays(sc: ShippingContext, now: datetime, outcome: NotifyOutcome) -> None:
     watch = sc.rules.delay_watch
     changes = Changes()
-    wants_mail = sc.flow.customer_mails.delay and await addon_mails(sc.ctx)
-    async with sc.ctx.store.transaction() as tx:
+    wants_mail = sc.flow.customer_mails.delay and await addon_mails(sc.cscart)
+    async with sc.store.transaction() as tx:
         instructed = []
         for order_id, entered in (await mirror.entered_at(tx, S.SHIPPING_INSTRUCTED, moved_only=True)).items():
             current = await mirror.get(tx, order_id)
@@ -97,10 +97,10 @@ async def watch_delays(sc: ShippingContext, now: datetime, outcome: NotifyOutcom
                                 changes)
             if opened and wants_mail:  # 遅延のお知らせ, once per order
                 mails.append(mail_op(delay.order_id, DELAY))
-        await ob.enqueue(tx, mails, sc.ctx.clock.time())
+        await ob.enqueue(tx, mails, sc.clock.time())
         await resolve_flags(tx, sc, DELAY_FLAG, keep={d.order_id for d in delays})
     metrics.SHIPMENTS_DELAYED.set(len(delays))
     await publish(sc, changes)
     if mails:
-        sc.ctx.wake_dispatcher()
+        sc.wake_dispatcher()
     outcome.delays = delays

@@ -90,7 +90,7 @@ async def import_result(sc: ShippingContext, data: bytes, source: str, now: date
     outcome = ImportOutcome(source, list(parsed.problems))
     if parsed.kind is None:
         return outcome
-    async with sc.ctx.store.transaction() as tx:
+    async with sc.store.transaction() as tx:
         checked = await _check(tx, sc, parsed, outcome)  # every row that parsed: all problems in one report
         outcome.problems.sort(key=lambda p: (p.line, p.severity))
         if not outcome.ok or dry_run:
@@ -104,7 +104,7 @@ async def import_result(sc: ShippingContext, data: bytes, source: str, now: date
     outcome.notes.extend(changes.notes)
     metrics.JOB_RECORDS.labels(sync_job=JOB, stage="shipped").inc(len(outcome.shipped))
     if changes.status_ops or outcome.shipments:
-        sc.ctx.wake_dispatcher()
+        sc.wake_dispatcher()
     log.info("shipping.result_applied", file=source, parcels=outcome.new_parcels, duplicates=outcome.duplicates,
              shipped=len(outcome.shipped))
     return outcome
@@ -214,7 +214,7 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
         elif state is S.SHIPPING_INSTRUCTED:
             changes.notes.append(f"order {order_id}: partial shipment recorded; it stays 出荷指示 until every item "
                                  "is in a parcel")
-        await ob.enqueue(tx, ops, sc.ctx.clock.time())
+        await ob.enqueue(tx, ops, sc.clock.time())
         outcome.shipments += len(ops)
 
 
@@ -334,7 +334,7 @@ class ResultInbox(Inbox):
         if await self._already_applied(item.file_type, checksum):
             return await self._record(item, checksum, "duplicate", moved_to=self._archive(item, suffix=".duplicate"))
         data = await asyncio.to_thread(item.path.read_bytes)
-        imported = await import_result(self.sc, data, item.path.name, self.sc.ctx.clock.now())
+        imported = await import_result(self.sc, data, item.path.name, self.sc.clock.now())
         self.outcomes.append(imported)
         if not imported.ok:
             report = (f"file: {item.path.name}\nsha256: {checksum}\n"
@@ -350,11 +350,11 @@ async def read_inbox(sc: ShippingContext, inbox: ResultInbox) -> list[Processed]
     for item in inbox.complete_files():
         processed.append(done := await inbox.process_file(item))
         if done.outcome in ("rejected", "too_large"):
-            await sc.ctx.services.events.publish("file_quarantined", {
+            await sc.events.publish("file_quarantined", {
                 "file": done.name, "layout": done.file_type,
                 "reason": f"{done.problems} problem(s), see {done.moved_to}.error.txt"})
     return processed
 
 
 def new_inbox(sc: ShippingContext) -> ResultInbox:
-    return ResultInbox(sc.ctx.settings.smile, result_dirs(sc), sc.ctx.store, sc)
+    return ResultInbox(sc.smile, result_dirs(sc), sc.store, sc)

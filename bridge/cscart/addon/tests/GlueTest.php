@@ -179,6 +179,22 @@ final class GlueTest extends TestCase
         $this->assertStringContainsString('customer price for product 9 not applied', (string) file_get_contents($this->log));
     }
 
+    public function testAListPriceRateReadsTheListPriceCsCartLeavesOutOfTheCart(): void
+    {
+        $this->install();
+        // CS-Cart 4.20.1 selects no list_price into the cart's product data (seen in a real checkout)
+        FakeDb::$rows['users'][23] = ['user_id' => 23, 'smile_price_rate' => '70', 'smile_price_rounding' => 'down',
+            'smile_price_unit' => '1', 'smile_price_rate_base' => 'list_price'] + FakeDb::$rows['users'][1];
+        FakeDb::$rows['products'][7] = ['product_id' => 7, 'amount' => 5, 'price' => '1000', 'list_price' => '1500.00'];
+        FakeDb::$rows['products'][6] = ['product_id' => 6, 'amount' => 5, 'price' => '1000', 'list_price' => '0.00'];
+        $data = ['price' => 1000.0];
+        fn_smile_bridge_get_cart_product_data(7, $data, ['amount' => 1], ['user_id' => 23], [], 'h');
+        $this->assertSame('1050', $data['price']);   // 1500 × 70 %
+        $data = ['price' => 1000.0];
+        fn_smile_bridge_get_cart_product_data(6, $data, ['amount' => 1], ['user_id' => 23], [], 'h');
+        $this->assertSame('700', $data['price']);    // no 上代: the normal price is the base
+    }
+
     public function testDirectShipSurchargeIsALineAndTheChecksRefuseWithReasons(): void
     {
         $this->install();
@@ -439,5 +455,27 @@ final class GlueTest extends TestCase
         $this->assertSame(['Y', '田商店 様', '1234'], [$order['smile_direct_ship'], $order['smile_direct_ship_recipient'],
             $order['smile_direct_ship_surcharge']]);
         $_REQUEST = [];
+    }
+
+    public function testTheLiteCheckoutRecalculationCarriesTheChoiceToo(): void
+    {
+        $this->install();
+        \Tygh::$app['session']['cart'] = ['products' => []];
+        // checkout.js fn_calculate_total_shipping_cost: GET checkout.checkout with the data-ca-shipping-field inputs
+        $_SERVER['REQUEST_METHOD'] = 'GET';
+        $mode = 'checkout';
+        $_REQUEST = ['smile_direct_ship' => 'Y', 'smile_direct_ship_recipient' => '山田商店',
+            'smile_delivery_date' => '2026-12-10', 'smile_delivery_slot' => '午前中'];
+        include __DIR__ . '/../app/addons/smile_bridge/controllers/frontend/checkout.pre.php';
+        $cart = \Tygh::$app['session']['cart'];
+        $this->assertSame(['Y', '山田商店', '2026-12-10', '午前中'], [$cart['smile_direct_ship'],
+            $cart['smile_direct_ship_recipient'], $cart['smile_delivery_date'], $cart['smile_delivery_slot']]);
+        // any other storefront GET leaves the cart alone
+        $mode = 'cart';
+        $_REQUEST = ['smile_direct_ship' => 'N'];
+        include __DIR__ . '/../app/addons/smile_bridge/controllers/frontend/checkout.pre.php';
+        $this->assertSame('Y', \Tygh::$app['session']['cart']['smile_direct_ship']);
+        $_REQUEST = [];
+        $_SERVER['REQUEST_METHOD'] = 'POST';
     }
 }

@@ -222,6 +222,10 @@ namespace {
             FakeDb::requireTable('smile_bridge_params');
             return isset(FakeDb::$params[$args[0]]) ? FakeDb::$params[$args[0]] : null;
         }
+        if ($query === 'SELECT list_price FROM ?:products WHERE product_id = ?i') {
+            $row = isset(FakeDb::$rows['products'][$args[0]]) ? FakeDb::$rows['products'][$args[0]] : null;
+            return $row === null ? false : (string) (isset($row['list_price']) ? $row['list_price'] : '0.00');
+        }
         if ($query === 'SELECT COUNT(*) FROM ?:orders WHERE status = ?s') {
             return (string) count(array_filter(FakeDb::$rows['orders'], static function ($order) use ($args) {
                 return $order['status'] === $args[0];

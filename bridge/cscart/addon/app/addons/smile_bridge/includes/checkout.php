@@ -66,8 +66,14 @@ function fn_smile_bridge_get_cart_product_data($product_id, &$_pdata, $product, 
     }
     try {
         $user = fn_smile_bridge_user_row($user_id);
-        $list_price = isset($_pdata['list_price']) && $_pdata['list_price'] !== ''
-            ? Decimal::of(fn_smile_bridge_amount_text($_pdata['list_price'])) : null;
+        // CS-Cart 4.20.1 does not select list_price into the cart's product data: read it for a list_price 掛率
+        $list_value = isset($_pdata['list_price']) && $_pdata['list_price'] !== '' ? $_pdata['list_price'] : null;
+        if ($list_value === null && isset($user['smile_price_rate_base'])
+            && $user['smile_price_rate_base'] === PriceSelector::RATE_BASE_LIST_PRICE) {
+            $list_value = db_get_field('SELECT list_price FROM ?:products WHERE product_id = ?i', (int) $product_id);
+        }
+        $list_price = $list_value !== null && $list_value !== false && $list_value !== ''
+            ? Decimal::of(fn_smile_bridge_amount_text($list_value)) : null;
         $choice = PriceSelector::select(
             $user_id,
             Decimal::of(fn_smile_bridge_amount_text($_pdata['price'])),
@@ -85,6 +91,19 @@ function fn_smile_bridge_get_cart_product_data($product_id, &$_pdata, $product, 
         // Bad stored data must not block a sale: fall back to CS-Cart's own price and leave a trace.
         error_log('smile_bridge: customer price for product ' . (int) $product_id . ' not applied: ' . $exc->getMessage());
     }
+}
+
+/** The checkout request's 直送 choice and end recipient into the cart (controllers/frontend/checkout.pre.php). */
+function fn_smile_bridge_direct_ship_from_request(array &$cart, array $request): void
+{
+    if (!isset($request['smile_direct_ship'])) {
+        return;
+    }
+    $cart['smile_direct_ship'] = $request['smile_direct_ship'] === 'Y' ? 'Y' : 'N';
+    $recipient = isset($request['smile_direct_ship_recipient']) ? (string) $request['smile_direct_ship_recipient'] : '';
+    // CS-Cart's utf8 tables store characters outside the BMP as "?" (cscart.md §4.1): drop them here, visibly.
+    $recipient = (string) preg_replace('/[\x{10000}-\x{10FFFF}\x00-\x1F]/u', '', $recipient);
+    $cart['smile_direct_ship_recipient'] = mb_substr(trim($recipient), 0, 255, 'UTF-8');
 }
 
 function fn_smile_bridge_calculate_cart_post(&$cart, $auth, $calculate_shipping, $calculate_taxes, $options_style, $apply_cart_promotions, &$cart_products, &$product_groups)
