@@ -10,6 +10,9 @@ from dataclasses import dataclass
 DOMESTIC_CARRIERS = ("yamato", "sagawa", "japanpost")
 
 # carriers.md §4; the rules may add carriers (e.g. 福山通運) or replace a template.
+# The carriers' names as customers know them (shipment comments, the customer mails).
+CARRIER_NAMES: dict[str, str] = {"yamato": "ヤマト運輸", "sagawa": "佐川急便", "japanpost": "日本郵便"}
+
 DEFAULT_TRACKING_URLS: dict[str, str] = {
     "yamato": "https://jizen.kuronekoyamato.co.jp/jizen/servlet/crjz.b.NQ0010?id={no}",
     "sagawa": "https://k2k.sagawa-exp.co.jp/p/web/okurijosearch.do?okurijoNo={no}",

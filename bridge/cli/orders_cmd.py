@@ -22,6 +22,7 @@ app = typer.Typer(help=_("The orders mirror: history, resend to SMILE, listings.
 async def _show(settings: Settings, order_id: int) -> list[str]:
     from bridge.store import Store, order_flags
     from bridge.store import orders as mirror
+    from bridge.store import returns as returns_store
 
     store = await Store.open(settings.state_path, must_exist=True)
     try:
@@ -33,6 +34,7 @@ async def _show(settings: Settings, order_id: int) -> list[str]:
             exports = await mirror.export_history(tx, order_id)
             flags = await order_flags.of_order(tx, order_id)
             hold = await mirror.hold_of(tx, order_id)
+            order_returns = await returns_store.of_order(tx, order_id)
     finally:
         await store.close()
     order = current.order
@@ -64,6 +66,18 @@ async def _show(settings: Settings, order_id: int) -> list[str]:
         resolved = _(" (resolved {at})").format(at=format_local(row[3])) if row[3] else ""
         lines.append(_("flag: {flag} at {at}{resolved}: {note}").format(
             flag=row[0], at=format_local(row[2]), resolved=resolved, note=row[1]))
+    for ret in order_returns:
+        states = {"slipped": _("返品 slip written"), "held": _("waiting"), "empty": _("nothing accepted")}
+        lines.append(_("return {id} (CS-Cart status {status}): {state}, ¥{amount}{file}{note}").format(
+            id=ret.return_id, status=ret.cs_status, state=states.get(ret.state, ret.state), amount=ret.amount,
+            file=_(", file {file} (batch {batch})").format(file=ret.file_name, batch=ret.batch_id)
+            if ret.file_name else "", note=f": {ret.note}" if ret.note else ""))
+        for item in ret.lines:
+            action = _("restock") if item["action"] == "restock" else _("discard")
+            reason = _(" (reason: {reason})").format(reason=item["reason"]) if item.get("reason") else ""
+            lines.append(_("  {code} {name} × {quantity} @ ¥{price}: {action} → 倉庫 {warehouse}{reason}").format(
+                code=item["product_code"], name=item["name"], quantity=item["quantity"], price=item["unit_price"],
+                action=action, warehouse=item["warehouse"], reason=reason))
     return lines
 
 

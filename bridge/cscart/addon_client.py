@@ -10,11 +10,15 @@ from typing import Any
 from bridge.cscart.addon_protocol import (
     BATCH_ENTITY,
     EVENTS_ENTITY,
+    MAIL_KINDS,
+    MAILS_ENTITY,
+    RETURNS_ENTITY,
     MAX_BATCH_ITEMS,
     MAX_EVENTS_PER_PAGE,
     AddonProtocolError,
     BatchResponse,
     EventPage,
+    ReturnRequest,
 )
 from bridge.cscart.client import CSCartClient, NotFoundError
 
@@ -46,10 +50,35 @@ class AddonClient:
         data = await self._call("POST", BATCH_ENTITY, body={"items": list(items)}, guard=False)
         return BatchResponse.from_dict(data, sent=len(items))
 
+    async def send_mail(self, order_id: int, kind: str, key: str, values: Mapping[str, Any] | None = None) -> str:
+        """One of the add-on's customer mails (``POST /api/smile_bridge_mails``), sent by CS-Cart's mailer once per
+        ``key``; returns ``sent`` or ``duplicate`` (already sent under that key)."""
+        if kind not in MAIL_KINDS:
+            raise ValueError(f"unknown mail kind {kind!r}; known: {', '.join(MAIL_KINDS)}")
+        data = await self._call("POST", MAILS_ENTITY, body={"order_id": int(order_id), "kind": kind, "key": key,
+                                                           "values": dict(values or {})})
+        status = data.get("status") if isinstance(data, Mapping) else None
+        if status not in ("sent", "duplicate"):
+            raise AddonProtocolError(f"mail {key}: expected status sent or duplicate, got {data!r}")
+        return str(status)
+
+    async def returns(self, statuses: Sequence[str], since: int, limit: int = 200) -> list[ReturnRequest]:
+        """Return requests (CS-Cart's rma add-on) in ``statuses`` requested at or after ``since``, newest first.
+        Raises NotFoundError when the store has no rma add-on."""
+        data = await self._call("GET", RETURNS_ENTITY, params={"statuses": ",".join(statuses), "since": int(since),
+                                                               "limit": max(1, min(limit, 200))})
+        rows = data.get("returns") if isinstance(data, Mapping) else None
+        if not isinstance(rows, list):
+            raise AddonProtocolError(f'returns: expected {{"returns": [...]}}, got {data!r}')
+        return [ReturnRequest.from_dict(row, f"returns[{index}]") for index, row in enumerate(rows)]
+
+    async def return_request(self, return_id: int) -> ReturnRequest:
+        return ReturnRequest.from_dict(await self._call("GET", f"{RETURNS_ENTITY}/{int(return_id)}"))
+
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             return await self.client.request(method, path, **kwargs)
         except NotFoundError as exc:
-            if path.split("/")[0] in (EVENTS_ENTITY, BATCH_ENTITY) and "Entity" in str(exc):
+            if path.split("/")[0] in (EVENTS_ENTITY, BATCH_ENTITY, MAILS_ENTITY) and "Entity" in str(exc):
                 self.client.addon_gone()  # uninstalled since detection: callers fall back to plain REST
             raise

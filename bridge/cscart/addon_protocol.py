@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from decimal import Decimal
 from typing import Any
 
 from bridge.errors import BridgeError, PermanentError
@@ -29,6 +30,9 @@ SIGNATURE_TOLERANCE_SECONDS = 300
 WAKE_UP_PATH = "/hooks/cscart"
 EVENTS_ENTITY = "smile_bridge_events"
 BATCH_ENTITY = "smile_bridge_batch"
+RETURNS_ENTITY = "smile_bridge_returns"  # GET ?statuses=A,C&since=&limit= / GET /:id: return requests (rma)
+MAILS_ENTITY = "smile_bridge_mails"  # POST {order_id, kind, key, values}: one customer mail, once per key
+MAIL_KINDS = ("order_confirmed", "payment_received", "shipping_notice", "delay", "cancelled", "returned")
 MAX_BATCH_ITEMS = 500
 MAX_EVENTS_PER_PAGE = 1000
 
@@ -107,6 +111,7 @@ class EventType(str, Enum):
     ORDER_UPDATED = "order.updated"
     ORDER_DELETED = "order.deleted"
     USER_UPDATED = "user.updated"
+    RETURN_STATUS_CHANGED = "return.status_changed"  # a return request (CS-Cart's rma) changed status
 
 
 # type -> (entity, data keys); the same table as EventSerializer::SCHEMA in PHP.
@@ -116,6 +121,7 @@ EVENT_SCHEMA: dict[EventType, tuple[str, tuple[str, ...]]] = {
     EventType.ORDER_UPDATED: ("order", ("status",)),
     EventType.ORDER_DELETED: ("order", ()),
     EventType.USER_UPDATED: ("user", ("action", "user_type")),
+    EventType.RETURN_STATUS_CHANGED: ("return", ("order_id", "status_from", "status_to")),
 }
 
 
@@ -334,3 +340,65 @@ class BatchResponse:
         counts = ({str(k): v for k, v in raw_counts.items() if isinstance(v, int)}
                   if isinstance(raw_counts, Mapping) else {})  # informational only
         return cls(results=tuple(results), counts=counts)
+
+
+# -- returns (CS-Cart's rma add-on through GET /api/smile_bridge_returns) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnItem:
+    item_id: str
+    product_id: int
+    product_code: str
+    product: str
+    amount: int
+    price: Decimal
+    accepted: bool  # type A; D = declined by staff
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRequest:
+    """One return request as the add-on shows it (``SmileBridge\\ReturnSerializer``)."""
+
+    return_id: int
+    order_id: int
+    status: str
+    timestamp: int
+    comment: str
+    items: tuple[ReturnItem, ...]
+
+    @property
+    def accepted(self) -> tuple[ReturnItem, ...]:
+        return tuple(item for item in self.items if item.accepted and item.amount > 0)
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str = "return") -> ReturnRequest:
+        if not isinstance(raw, Mapping):
+            raise AddonProtocolError(f"{where}: expected an object, got {type(raw).__name__}")
+        items = raw.get("items")
+        if isinstance(items, Mapping) and not items:
+            items = []
+        if not isinstance(items, list):
+            raise AddonProtocolError(f"{where}.items: expected a list, got {items!r}")
+        parsed = []
+        for index, item in enumerate(items):
+            at = f"{where}.items[{index}]"
+            if not isinstance(item, Mapping):
+                raise AddonProtocolError(f"{at}: expected an object")
+            try:
+                price = Decimal(str(item.get("price", "0")))
+            except ArithmeticError:
+                raise AddonProtocolError(f"{at}.price: expected a decimal, got {item.get('price')!r}") from None
+            parsed.append(ReturnItem(
+                item_id=str(item.get("item_id", "")), product_id=_int_field(item, "product_id", at),
+                product_code=str(item.get("product_code") or ""), product=str(item.get("product") or ""),
+                amount=_int_field(item, "amount", at), price=price, accepted=item.get("type", "A") == "A",
+                reason=str(item.get("reason") or "")))
+        status = raw.get("status")
+        if not isinstance(status, str) or len(status) != 1:
+            raise AddonProtocolError(f"{where}.status: expected one status letter, got {status!r}")
+        return cls(return_id=_int_field(raw, "return_id", where, minimum=1),
+                   order_id=_int_field(raw, "order_id", where), status=status,
+                   timestamp=_int_field(raw, "timestamp", where), comment=str(raw.get("comment") or ""),
+                   items=tuple(parsed))

@@ -13,6 +13,9 @@ number or numeric string in yen.
 ``shipment.create``   ``{"order_id": 96, "shipping_id": 1, "carrier": "yamato", "tracking_number": "1234…",
                       "products": {"<item_id>": 2}, "order_status": "G", "notify_user": false, "comments": ""}``
                       — skipped when the order already has a shipment with that tracking number (a retry).
+``order.mail``        ``{"order_id": 96, "kind": "payment_received", "values": {…}}`` — one of the smile_bridge
+                      add-on's Japanese customer mails (POST smile_bridge_mails), keyed by the op's idempotency key
+                      so CS-Cart sends it once; needs the add-on.
 ``user.update``       ``{"user_id": 4, "fields": {"firstname": "…", "b_address": "…"}}`` (company_id is added)
 ``usergroup.link``    ``{"user_id": 4, "usergroup_id": 3, "status": "A"}`` (A active, P pending, F removed)
 ``product.create``    ``{"product_code": "A-100", "fields": {"product": "…", "status": "A", …},
@@ -34,15 +37,17 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from bridge.cscart.client import CSCartClient
+from bridge.cscart.addon_protocol import MAIL_KINDS
+from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.domain.catalog import PriceTier
 from bridge.domain.limits import CSCART_MAX_AMOUNT
 from bridge.domain.money import parse_decimal
 from bridge.errors import PermanentError
+from bridge.i18n import _
 from bridge.store.outbox import OutboxOp
 
 OPS = ("product.stock", "product.prices", "product.update", "order.status", "shipment.create", "user.update",
-       "usergroup.link", "product.create", "user.create")
+       "usergroup.link", "product.create", "user.create", "order.mail")
 
 # Called with the create op and the CS-Cart id it produced (new or adopted); must persist the binding durably.
 OnCreated = Callable[[OutboxOp, int], Awaitable[None]]
@@ -68,6 +73,7 @@ class CSCartSink:
             "usergroup.link": self._usergroup_link,
             "product.create": self._product_create,
             "user.create": self._user_create,
+            "order.mail": self._order_mail,
         }
 
     async def deliver(self, op: OutboxOp) -> None:
@@ -132,6 +138,25 @@ class CSCartSink:
         if not change.applied:
             raise PermanentError(f"order {order_id}: CS-Cart kept status {change.actual} instead of {letter}",
                                  hint="a CS-Cart hook refused the change; check the order's history")
+
+    async def _order_mail(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
+        from bridge.cscart.addon_client import AddonClient
+
+        kind = p.get("kind")
+        if not isinstance(kind, str) or kind not in MAIL_KINDS:
+            raise PayloadError(f"op {op.id} {op.op}: field 'kind' must be one of {', '.join(MAIL_KINDS)}")
+        values = p.get("values") or {}
+        if not isinstance(values, Mapping):
+            raise PayloadError(f"op {op.id} {op.op}: field 'values' must be an object")
+        key = op.idempotency_key or f"op/{op.id}"
+        try:
+            await AddonClient(self.client).send_mail(_int(op, p, "order_id"), kind, key, values)
+        except NotFoundError as exc:
+            raise PermanentError(
+                _("order {order}: the {kind} mail was not sent: {error}").format(
+                    order=p.get("order_id"), kind=kind, error=exc),
+                hint=_("the order is gone, or the smile_bridge add-on is not installed (it sends the customer mails); "
+                       "install it, then replay this dead letter")) from exc
 
     async def _shipment(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
         order_id = _int(op, p, "order_id")

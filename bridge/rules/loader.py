@@ -27,6 +27,7 @@ from bridge.rules.customers import CustomerRules
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.rules.pricing import PricingRules
 from bridge.rules.products import ProductRules
+from bridge.rules.returns import ReturnRules
 from bridge.rules.stock import StockRules
 
 # Each file is optional: a missing file means its documented defaults. A file that is present must be valid.
@@ -37,6 +38,7 @@ RULE_MODELS: dict[str, type[BaseModel]] = {
     "campaigns.yaml": CampaignRules,
     "products.yaml": ProductRules,
     "customers.yaml": CustomerRules,
+    "returns.yaml": ReturnRules,
 }
 
 # Rules files other packages validate, passed in as ``RuleFile``s by the composition root; without one the file is
@@ -87,6 +89,7 @@ class RuleSet:
     digest: str
     files: tuple[str, ...]  # the files that were present (the others are defaults)
     extras: Mapping[str, object] = field(default_factory=lambda: types.MappingProxyType({}))
+    returns: ReturnRules = field(default_factory=ReturnRules)
 
     @property
     def shipping(self) -> Any:
@@ -151,6 +154,7 @@ def check_rules(directory: Path | str, extra_files: Iterable[RuleFile] = ()) -> 
         digest=_digest(files),
         files=tuple(path.name for path in files),
         extras=types.MappingProxyType(loaded_extras),
+        returns=typing.cast(ReturnRules, models["returns.yaml"]),
     )
     return rules, []
 

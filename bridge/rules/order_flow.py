@@ -143,6 +143,17 @@ class Cancellations(RulesModel):
     """An order edited after export: correct = a 赤伝 of what SMILE has plus a corrected 受注; flag = only flag it."""
 
 
+class CustomerMails(RulesModel):
+    """The add-on's customer mails that are no status change (its templates: Design → Email templates). The
+    payment mail (入金確認) is ``gating.prepaid.notify_payment_received``; 正式受注確認, 出荷通知 and the cancellation
+    mail go with the status writes in ``notifications``."""
+
+    delay: bool = False
+    """遅延のお知らせ when the delay watch (shipping.yaml delay_watch) first finds the order late."""
+    returned: bool = True
+    """返品受付のお知らせ when a return (CS-Cart's rma add-on) is approved and its 返品 slip written."""
+
+
 class Gating(RulesModel):
     prepaid: PrepaidGate = PrepaidGate()
     card: CardGate = CardGate()
@@ -164,6 +175,7 @@ class OrderFlowRules(RulesModel):
     payment_methods: list[PaymentMethod] = Field(default_factory=list)
     gating: Gating = Gating()
     cancellations: Cancellations = Cancellations()
+    customer_mails: CustomerMails = CustomerMails()
 
     @field_validator("states")
     @classmethod

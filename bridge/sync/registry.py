@@ -93,7 +93,7 @@ def customers_job(ctx: JobContext) -> CustomersJob:
 def customer_prices_job(ctx: JobContext) -> CustomerPricesJob:
     services = ctx.services
     return CustomerPricesJob(cscart=services.require_cscart(), pricing=lambda: services.pricing,
-                             shipping=lambda: services.shipping,
+                             shipping=lambda: services.shipping, order_flow=lambda: services.order_flow,
                              delivery_fields=ctx.settings.orders.delivery_fields,
                              smile_input=_smile_input(ctx, "customer_prices"), store=ctx.store,
                              clock=ctx.clock, wake_dispatcher=ctx.wake_dispatcher)
@@ -120,7 +120,8 @@ def orders_job(ctx: JobContext, *, settings: OrdersSettings | None = None,
     return OrdersJob(cscart=services.require_cscart(), rules=lambda: _order_rules(ctx),
                      settings=settings or ctx.settings.orders, smile=ctx.settings.smile,
                      data_dir=ctx.settings.data_dir, store=ctx.store, clock=ctx.clock, events=services.events,
-                     wake_dispatcher=ctx.wake_dispatcher, analytics=_analytics(ctx), source=source)
+                     wake_dispatcher=ctx.wake_dispatcher, analytics=_analytics(ctx), source=source,
+                     returns=lambda: services.returns)
 
 
 async def resend_order(ctx: JobContext, order_id: int) -> str:

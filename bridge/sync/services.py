@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bridge.rules.order_flow import OrderFlowRules
     from bridge.rules.pricing import PricingRules
     from bridge.rules.products import ProductRules
+    from bridge.rules.returns import ReturnRules
     from bridge.rules.stock import StockRules
     from bridge.scheduler import Scheduler
     from bridge.sync.orders.hook import OrdersWakeup
@@ -81,6 +82,10 @@ class Services:
     @property
     def customers(self) -> CustomerRules:
         return self.rules.current.customers
+
+    @property
+    def returns(self) -> ReturnRules:
+        return self.rules.current.returns
 
     @property
     def shipping(self) -> ShippingRules | None:

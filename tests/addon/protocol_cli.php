@@ -14,6 +14,7 @@ use SmileBridge\HmacSigner;
 use SmileBridge\InvalidBatchItem;
 use SmileBridge\MailContext;
 use SmileBridge\MailRequest;
+use SmileBridge\ReturnSerializer;
 use SmileBridge\PriceSelector;
 use SmileBridge\BatchRejected;
 use SmileBridge\StatusLetterPicker;
@@ -108,5 +109,15 @@ foreach ($request['mail_request'] ?? [] as $body) {
     } catch (\InvalidArgumentException $exc) {
         $out['mail_request'][] = ['error' => $exc->getMessage()];
     }
+}
+foreach ($request['return_params'] ?? [] as $params) {
+    try {
+        $out['return_params'][] = ReturnSerializer::listParams($params);
+    } catch (\InvalidArgumentException $exc) {
+        $out['return_params'][] = ['error' => $exc->getMessage()];
+    }
+}
+foreach ($request['return_json'] ?? [] as $case) {
+    $out['return_json'][] = ReturnSerializer::toJson($case['row'], $case['products'], $case['codes'], $case['reasons']);
 }
 echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);

@@ -60,8 +60,13 @@ async def test_customer_prices_reach_the_addon_once_and_leave_when_smile_drops_t
             price("000009", p4, "1"),  # no CS-Cart customer bound to this code
         ])
         result = await _run(settings, "customer_prices", False, False)
-        # 2 price pairs, the surcharge and delivery-date settings, the exposure of both bound customers
-        assert (result.read, result.changed, result.enqueued, result.failed) == (5, 2, 6, 1)
+        # 2 price pairs, the surcharge, delivery-date and mail settings, the exposure of both bound customers
+        assert (result.read, result.changed, result.enqueued, result.failed) == (5, 2, 7, 1)
+        # the customer mails' carriers (shipping.yaml tracking_urls) and the cancelled letter reach the add-on
+        carriers = json.loads(sim.addon.params["mail_carriers"])
+        assert carriers["yamato"] == {"name": "ヤマト運輸", "url": load_rules(
+            settings.rules_dir, rule_files()).shipping.tracking_urls["yamato"]}
+        assert json.loads(sim.addon.params["mail_statuses"]) == {"I": "cancelled"}
         # rules/shipping.yaml's お届け希望日 settings reach the add-on's checkout (issue 15 defect 4)
         methods = json.loads(sim.addon.params["delivery_methods"])
         assert sim.addon.params["delivery_source"] == "smile_bridge"

@@ -278,6 +278,13 @@ BATCH_CASES: list[Any] = [
     {"kind": None},
     "not an object",
     [1, 2],
+    # the customer mails' settings (carriers with their tracking URLs, status letter → mail kind)
+    {"id": "m1", "kind": "settings", "values": {"mail_carriers": {"yamato": {"name": "ヤマト運輸",
+                                                                             "url": "https://t.example/a?id={no}"}}}},
+    {"id": "m2", "kind": "settings", "values": {"mail_statuses": '{"I":"cancelled","J":""}'}},
+    {"id": "m3", "kind": "settings", "values": {"mail_statuses": "not json"}},
+    {"id": "m4", "kind": "settings", "values": {"mail_carriers": 5}},
+    {"id": "m5", "kind": "settings", "values": {"mail_statuses": {}}},
 ]
 
 

@@ -53,7 +53,7 @@ def test_a_total_the_rows_do_not_carry_is_refused_with_the_difference(case: tupl
     rows = export.slip_rows(order, PARTY, export.ExportRules(), surcharge=surcharge)
     grown = Order(**{**{f: getattr(order, f) for f in order.__slots__}, "total": order.total + lost})  # type: ignore[attr-defined]
     problem = export.total_mismatch(grown, rows)
-    assert problem is not None and f"¥{export._number(lost)} missing from the slip" in problem
+    assert problem is not None and f"¥{export.number(lost)} missing from the slip" in problem
 
 
 def test_the_audit_example_2118_yen_is_all_on_the_slip() -> None:

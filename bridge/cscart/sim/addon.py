@@ -78,6 +78,8 @@ class AddonState:
     mails: list[SimMail] = field(default_factory=list)  # the customer mails sent (sim/mail.py)
     mail_keys: dict[str, int] = field(default_factory=dict)  # ?:smile_bridge_mails: key → sent_at
     disabled_mails: set[str] = field(default_factory=set)  # kinds whose template staff disabled
+    rma: bool = True  # CS-Cart's rma add-on (returns) on this store
+    returns: dict[int, Any] = field(default_factory=dict)  # sim/returns.py: return_id → SimReturn
     _clock: Any = None
     _pending_wake: int = 0
     _wake_tasks: set[asyncio.Task[None]] = field(default_factory=set)

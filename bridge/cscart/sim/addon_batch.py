@@ -29,7 +29,8 @@ USER_FIELDS = {
 PRODUCT_FIELDS = {"smile_direct_ship_allowed": "flag"}
 ORDER_FIELDS = {"smile_direct_ship": "flag", "smile_ship_to_code": "code", "smile_direct_ship_recipient": "text"}
 SETTINGS = {"direct_ship_rate": "rate", "direct_ship_rounding": "rounding", "direct_ship_unit": "positive",
-            "delivery_methods": "delivery_methods", "delivery_source": "delivery_source"}
+            "delivery_methods": "delivery_methods", "delivery_source": "delivery_source",
+            "mail_carriers": "json_object", "mail_statuses": "json_object"}
 ROUNDINGS = ("down", "half_up", "up")
 
 # re.ASCII: PCRE's \d is 0-9 only, Python's would also take full-width digits (２)
@@ -258,6 +259,17 @@ def _typed(at: str, rule: str, value: Any) -> str | None:
         for key, method in decoded.items():
             if not str(key).isdigit() or not isinstance(method, dict):
                 raise InvalidBatchItem(f"{at}.{key}: must be a shipping_id with an object of settings")
+        return json.dumps(decoded, ensure_ascii=False, separators=(",", ":"))
+    if rule == "json_object":
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            decoded = None
+        if decoded == []:
+            decoded = {}  # PHP decodes [] and {} to the same empty array
+        if not isinstance(decoded, dict) or len(text.encode("utf-8")) > 65535:
+            raise InvalidBatchItem(f"{at}: must be a JSON object (at most 65535 bytes)")
         return json.dumps(decoded, ensure_ascii=False, separators=(",", ":"))
     if rule == "delivery_source":
         if value not in ("smile_bridge", "cscart_jp"):

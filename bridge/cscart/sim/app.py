@@ -20,6 +20,7 @@ from bridge.cscart.sim import (
     orders,
     products,
     promotions,
+    returns,
     shipments,
     statuses,
     storefront,
@@ -63,6 +64,7 @@ ADDON_ENTITIES: dict[str, Entity] = {
     "smile_bridge_batch": Entity(addon.batch_other, addon.batch_create, addon.batch_other, addon.batch_other),
     "smile_bridge_promotions": Entity(promotions.index, promotions.refused, promotions.update, promotions.refused),
     "smile_bridge_mails": Entity(mail.mails_other, mail.mails_create, mail.mails_other, mail.mails_other),
+    "smile_bridge_returns": Entity(returns.index, returns.refused, returns.refused, returns.refused),
 }
 
 

@@ -31,9 +31,11 @@ from bridge.sync.catalog.smile_input import SmileInput
 from bridge.sync.jobkit import finish, first, money
 from bridge.sync.orders.credit import credit_exposure
 from bridge.sync.orders.delivery import delivery_settings
+from bridge.sync.orders.mails import mail_settings
 
 if TYPE_CHECKING:
     from bridge.carriers.rules import ShippingRules
+    from bridge.rules.order_flow import OrderFlowRules
 
 JOB = "customer_prices"
 TARGET, ENTITY, OP = "cscart", "customer_price", "customer.price"
@@ -91,10 +93,13 @@ class CustomerPricesJob:
     name = JOB
 
     def __init__(self, *, cscart: CSCartClient, pricing: Callable[[], PricingRules],
-                 shipping: Callable[[], ShippingRules | None], delivery_fields: str, smile_input: SmileInput,
-                 store: Store, clock: Clock, wake_dispatcher: Callable[[], None]) -> None:
-        """``delivery_fields``: where the checkout's delivery date comes from (``orders.delivery_fields``)."""
+                 shipping: Callable[[], ShippingRules | None], order_flow: Callable[[], OrderFlowRules],
+                 delivery_fields: str, smile_input: SmileInput, store: Store, clock: Clock,
+                 wake_dispatcher: Callable[[], None]) -> None:
+        """``delivery_fields``: where the checkout's delivery date comes from (``orders.delivery_fields``);
+        ``order_flow``: the cancelled letter the add-on's cancellation mail is for."""
         self.cscart, self.pricing, self.shipping, self.delivery_fields = cscart, pricing, shipping, delivery_fields
+        self.order_flow = order_flow
         self.input, self.store, self.clock, self.wake_dispatcher = smile_input, store, clock, wake_dispatcher
 
     async def run(self, options: RunOptions) -> JobResult:
@@ -109,7 +114,8 @@ class CustomerPricesJob:
             for entity, op, desired_values in (
                     (SETTINGS_ENTITY, SETTINGS_OP, {"direct_ship": surcharge_settings(pricing),
                                                     "delivery": delivery_settings(self.shipping(),
-                                                                                  self.delivery_fields)}),
+                                                                                  self.delivery_fields),
+                                                    "mails": mail_settings(self.shipping(), self.order_flow())}),
                     (EXPOSURE_ENTITY, EXPOSURE_OP, await exposure_payloads(tx, users))):
                 side_plan = await plan.diff(tx, TARGET, entity, op, desired_values)
                 result.plan += side_plan.describe(limit=3)

@@ -21,6 +21,7 @@ from bridge.store import Store, audit, exports
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.sync.orders import export, workflow
+from bridge.sync.orders.mails import PAYMENT_RECEIVED, mail_op
 from bridge.sync.orders.moves import status_op
 from bridge.sync.orders.rules import OrderRules
 
@@ -42,9 +43,11 @@ class Batches:
     def layout(self) -> FileLayout:
         return self.smile.layout("order_import")
 
-    async def finish(self, batch_id: str, rules: OrderRules, notify_customer: dict[int, bool]) -> str:
+    async def finish(self, batch_id: str, rules: OrderRules, payment_mails: dict[int, bool], *,
+                     addon_mails: bool = True) -> str:
         """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that
-        order."""
+        order; ``payment_mails`` names the 先入金 orders whose customer hears of the payment: the add-on's 入金確認
+        mail after the write, or (no add-on: ``addon_mails`` false) CS-Cart's own status mail of the write."""
         pending = [b for b in await exports.pending(self.store) if b.batch_id == batch_id]
         if not pending:
             return f"batch {batch_id} already finished"
@@ -54,12 +57,16 @@ class Batches:
             await exports.mark_written(tx, batch.batch_id)
             if batch.kind == "order":
                 states = await mirror.states_of(tx, list(batch.order_ids))
+                instructed = [order_id for order_id in batch.order_ids
+                              if states.get(order_id) is S.SHIPPING_INSTRUCTED]  # else cancelled since; flagged
                 ops = [status_op(workflow.status_write(
                            order_id, S.RECEIVED, S.SHIPPING_INSTRUCTED, rules.flow,
-                           notify_customer=notify_customer.get(order_id, False),
+                           notify_customer=not addon_mails and payment_mails.get(order_id, False),
                            idempotency_key=f"orders/{order_id}/status/shipping_instructed/{batch.batch_id}"))
-                       for order_id in batch.order_ids
-                       if states.get(order_id) is S.SHIPPING_INSTRUCTED]  # else cancelled since; its flag tells staff
+                       for order_id in instructed]
+                if addon_mails:
+                    ops += [mail_op(order_id, PAYMENT_RECEIVED) for order_id in instructed
+                            if payment_mails.get(order_id)]
                 await ob.enqueue(tx, ops, self.clock.time())
             await audit.write(tx, JOB, "batch_written", batch.batch_id, f"{batch.file_name}: {done}")
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="exported").inc(len(batch.order_ids))

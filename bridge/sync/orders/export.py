@@ -64,7 +64,7 @@ class Party:
     name: str
 
 
-def _number(value: Decimal) -> str:
+def number(value: Decimal) -> str:
     """Yen and quantities as SMILE reads them: no trailing zeros, no exponent."""
     if value == value.to_integral_value():
         return str(int(value))
@@ -108,8 +108,8 @@ def slip_rows(order: Order, party: Party, rules: ExportRules, *, sign: int = 1,
     def add(code: str, name: str, quantity: Decimal, price: Decimal, tax_class: str, rate: Decimal) -> None:
         rows.append({
             **head, "行": str(len(rows) + 1), "商品ｺｰﾄﾞ": code, "商品名": name,
-            "数量": _number(quantity * sign), "単価": _number(price), "金額": _number(quantity * price * sign),
-            "課税区分": tax_class, "消費税率％": _number(rate),
+            "数量": number(quantity * sign), "単価": number(price), "金額": number(quantity * price * sign),
+            "課税区分": tax_class, "消費税率％": number(rate),
         })
 
     for line in order.lines:
@@ -148,11 +148,11 @@ def total_mismatch(order: Order, rows: Sequence[Mapping[str, Any]], *, sign: int
     if got == expected:
         return None
     missing = expected - got
-    return (f"the slip rows total ¥{_number(got)} but the CS-Cart order total is ¥{_number(expected)} "
-            f"(¥{_number(missing)} {'missing from' if missing > 0 else 'too much on'} the slip; products "
-            f"¥{_number(sum((line.quantity * line.unit_price for line in order.lines), Decimal(0)))}, 送料 "
-            f"¥{_number(order.shipping_cost)}, 代引手数料 ¥{_number(order.payment_surcharge)}, 値引 "
-            f"¥{_number(order_discount(order))}): check the order in CS-Cart, then release it with bridge orders")
+    return (f"the slip rows total ¥{number(got)} but the CS-Cart order total is ¥{number(expected)} "
+            f"(¥{number(missing)} {'missing from' if missing > 0 else 'too much on'} the slip; products "
+            f"¥{number(sum((line.quantity * line.unit_price for line in order.lines), Decimal(0)))}, 送料 "
+            f"¥{number(order.shipping_cost)}, 代引手数料 ¥{number(order.payment_surcharge)}, 値引 "
+            f"¥{number(order_discount(order))}): check the order in CS-Cart, then release it with bridge orders")
 
 
 def refused(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions: dict[str, str]) -> list[str]:

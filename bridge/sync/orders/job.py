@@ -48,12 +48,14 @@ from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
 from bridge.sync.base import JobResult, RunOptions
-from bridge.sync.orders import direct_ship, export, hand_work, readback, workflow
+from bridge.sync.orders import direct_ship, export, hand_work, readback, returns, workflow
 from bridge.sync.orders.batches import Batches
 from bridge.sync.orders.catalog_wait import last_catalog_success, waits_for_binding
 from bridge.sync.orders.credit import credit_exposure, credit_limits
+from bridge.sync.orders.mails import addon_mails
 from bridge.sync.orders.moves import Changes, Mover
 from bridge.sync.orders.rules import OrderRules, current_order_rules
+from bridge.rules.returns import ReturnRules
 from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import OrderSource, PollingSource
 from bridge.sync.orders.workflow import GateOutcome as Gate
@@ -119,9 +121,11 @@ class OrdersJob:
     def __init__(self, *, cscart: CSCartClient, rules: Callable[[], OrderRules], settings: OrdersSettings,
                  smile: SmileSettings, data_dir: Path, store: Store, clock: Clock, events: EventPublisher,
                  wake_dispatcher: Callable[[], None], analytics: AnalyticsFeed,
-                 source: OrderSource | None = None) -> None:
+                 source: OrderSource | None = None, returns: Callable[[], ReturnRules] | None = None) -> None:
         """``rules``: order_flow.yaml, pricing.yaml and the campaigns' slip lines in force; ``source``: where new
-        and changed orders come from (default: ``choose_source``)."""
+        and changed orders come from (default: ``choose_source``); ``returns``: rules/returns.yaml (返品; default:
+        its documented defaults)."""
+        self.returns = returns or ReturnRules
         self.cscart, self.rules, self.settings, self.smile = cscart, rules, settings, smile
         self.store, self.clock, self.events = store, clock, events
         self.wake_dispatcher, self.analytics = wake_dispatcher, analytics
@@ -186,6 +190,9 @@ class OrdersJob:
             await self._publish(kind, payload)
         result.notes.extend(cycle.changes.notes)
         result.notes.extend(await self._readback(started))
+        result.notes.extend(await returns.handle_returns(  # 返品 (CS-Cart's rma add-on)
+            returns.ReturnsContext(self.cscart, self.store, self.clock, self.wake_dispatcher), rules, self.returns(),
+            self.layout, self.smile.substitutions, self.outbox_dir, started))
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="read").inc(cycle.read)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="changed").inc(cycle.mirrored)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="written").inc(written)
@@ -387,7 +394,8 @@ class OrdersJob:
                 "reason": reason}) for order_id, reason in reasons.items())
             await export.record(tx, batch)
         await self.batches.finish(batch.batch_id, rules,
-                           {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted})
+                                  {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted},
+                                  addon_mails=await addon_mails(self.cscart))
         record_changes(self.layout, text_changes)  # substituted or truncated values, counted and logged
         log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
         return len(accepted)

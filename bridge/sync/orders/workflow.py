@@ -36,12 +36,18 @@ CARRIERS = "carriers"  # a label row the shipping job cannot make valid: release
 
 def payment_state(order: Order, flow: OrderFlowRules, paid_letters: frozenset[str],
                   previous: PaymentState | None) -> PaymentState:
-    """What the bridge knows of the order's payment: a received payment is never undone by a later status."""
+    """What the bridge knows of the order's payment: a received payment is never undone by a later status.
+
+    A 掛売 order is paid when SMILE books the 入金 (its 売掛残 shows it), never by a CS-Cart status: 完了 (C), which the
+    bridge itself writes after the shipping mail, carries CS-Cart's payment_received flag, and counting that as paid
+    dropped a shipped, unpaid 掛売 order from the credit exposure."""
+    kind = payment_kind(order, flow)
+    if kind == "on_account":
+        return PaymentState.ON_ACCOUNT
     if previous is PaymentState.PAID:
         return PaymentState.PAID  # a later status (保留, 出荷指示) does not undo a received payment
     if order.status in paid_letters:
         return PaymentState.PAID
-    kind = payment_kind(order, flow)
     if kind == "card" and flow.state_for_letter(order.status) is not S.RECEIVED:
         return PaymentState.UNPAID  # Failed / Declined: the card was not authorised
     return {"card": PaymentState.AUTHORISED, "cod": PaymentState.COD,

@@ -7,6 +7,8 @@ Moves follow rules/order_flow.yaml (allowed transitions, status letters, who is 
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ class ShippingContext:
     wake_dispatcher: Callable[[], None]
     smile: SmileSettings  # the results inbox reads files the way the SMILE inbox does
     data_dir: Path
+    cscart: Any = None  # CSCartClient | None: whether the smile_bridge add-on sends the customer mails
 
     def folder(self, path: Path) -> Path:
         """A folder of rules/shipping.yaml: relative ones are under the bridge's data_dir."""

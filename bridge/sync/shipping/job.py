@@ -102,7 +102,7 @@ class ShippingJob:
         rules = shipping_rules(self.shipping(), self.rules_dir)
         flow = (await current_order_rules(self.orders(), self.cscart)).flow
         return ShippingContext(rules, flow, self.store, self.clock, self.events, self.wake_dispatcher, self.smile,
-                               self.data_dir)
+                               self.data_dir, self.cscart)
 
     async def run(self, options: RunOptions) -> JobResult:
         started = monotonic.perf_counter()

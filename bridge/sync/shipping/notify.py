@@ -7,7 +7,8 @@
 * 出荷通知済 → 完了: once that write is done (so CS-Cart sees the two statuses in order).
 * Delay watch: orders in 出荷指示 longer than ``delay_watch.business_days`` or past the requested delivery date →
   ``bridge_shipments_delayed`` (the BridgeShipmentDelayed alert), an ``order_flagged`` event (flag
-  ``shipment_delayed``) and a staff flag, once per delay; the flag closes when the order leaves 出荷指示.
+  ``shipment_delayed``) and a staff flag, once per delay; the flag closes when the order leaves 出荷指示. With
+  order_flow.yaml ``customer_mails.delay`` the customer gets the add-on's 遅延のお知らせ once per order.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bridge.carriers.rules import resolve_service
 from bridge.domain.orders import WorkflowState
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
+from bridge.sync.orders.mails import DELAY, addon_mails, mail_op
 from bridge.sync.orders.moves import Changes
 from bridge.sync.shipping.flow import (
     DELAY_FLAG,
@@ -78,6 +80,7 @@ async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: Notif
 async def watch_delays(sc: ShippingContext, now: datetime, outcome: NotifyOutcome) -> None:
     watch = sc.rules.delay_watch
     changes = Changes()
+    wants_mail = sc.flow.customer_mails.delay and await addon_mails(sc.cscart)
     async with sc.store.transaction() as tx:
         instructed = []
         for order_id, entered in (await mirror.entered_at(tx, S.SHIPPING_INSTRUCTED, moved_only=True)).items():
@@ -88,9 +91,16 @@ async def watch_delays(sc: ShippingContext, now: datetime, outcome: NotifyOutcom
             instructed.append(InstructedOrder(order_id, datetime.fromisoformat(entered),
                                               current.order.delivery_date, carrier))
         delays = find_delays(instructed, BusinessCalendar.from_rules(watch), now, watch.business_days)
+        mails = []
         for delay in delays:
-            await flag(tx, sc, delay.order_id, DELAY_FLAG, "not shipped: " + "; ".join(delay.reasons), changes)
+            opened = await flag(tx, sc, delay.order_id, DELAY_FLAG, "not shipped: " + "; ".join(delay.reasons),
+                                changes)
+            if opened and wants_mail:  # 遅延のお知らせ, once per order
+                mails.append(mail_op(delay.order_id, DELAY))
+        await ob.enqueue(tx, mails, sc.clock.time())
         await resolve_flags(tx, sc, DELAY_FLAG, keep={d.order_id for d in delays})
     metrics.SHIPMENTS_DELAYED.set(len(delays))
     await publish(sc, changes)
+    if mails:
+        sc.wake_dispatcher()
     outcome.delays = delays

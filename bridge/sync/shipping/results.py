@@ -26,7 +26,7 @@ from bridge import metrics
 from bridge.carriers.notify import tracking_link
 from bridge.carriers.results import ParsedShipment, Problem, ResultFile, parse_result
 from bridge.carriers.rules import resolve_service
-from bridge.carriers.tracking import check_number
+from bridge.carriers.tracking import CARRIER_NAMES, check_number
 from bridge.domain.orders import Order, WorkflowState
 from bridge.domain.time import JST, iso
 from bridge.smile.inbox import Inbox, InboxFile, Processed, sha256_of
@@ -43,7 +43,6 @@ from bridge.sync.shipping.flow import JOB, ShippingContext, enqueue, log, move, 
 S = WorkflowState
 FILE_TYPE = "carrier_result"
 SHIPPABLE = (S.SHIPPING_INSTRUCTED, S.SHIPPED, S.NOTIFIED, S.COMPLETE)
-CARRIER_NAMES = {"yamato": "ヤマト運輸", "sagawa": "佐川急便", "japanpost": "日本郵便"}
 
 
 @dataclass(slots=True)

@@ -19,3 +19,4 @@ require_once __DIR__ . '/includes/batch.php';
 require_once __DIR__ . '/includes/promotions.php';
 require_once __DIR__ . '/includes/delivery.php';
 require_once __DIR__ . '/includes/mails.php';
+require_once __DIR__ . '/includes/returns.php';

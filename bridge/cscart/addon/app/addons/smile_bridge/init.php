@@ -27,5 +27,7 @@ fn_register_hooks(
     // CS-Cart.jp's fields when delivery_source is cscart_jp (includes/delivery.php).
     'get_order_info',
     // The Japanese customer mails: the add-on's templates for its statuses and the {{ smile.* }} values.
-    'mailer_create_message_before'
+    'mailer_create_message_before',
+    // Returns (返品) through CS-Cart's rma add-on: the event of a return request's status change.
+    'rma_update_details_post'
 );

@@ -14,7 +14,8 @@ namespace SmileBridge;
  *   product_fields  {"product_id", "fields": {column: value}}  only the add-on's smile_* product columns
  *   order_fields    {"order_id", "fields": {column: value}}    only the add-on's smile_* order columns; unlike
  *                   PUT /orders/:id this never recalculates the order
- *   settings        {"values": {"direct_ship_rate"|"direct_ship_rounding"|"direct_ship_unit": value}}
+ *   settings        {"values": {"direct_ship_rate"|"direct_ship_rounding"|"direct_ship_unit"|"delivery_methods"|
+ *                   "delivery_source"|"mail_carriers"|"mail_statuses": value}}
  */
 final class BatchValidator
 {
@@ -92,6 +93,10 @@ final class BatchValidator
         // お届け希望日 / 時間帯 (DeliveryDates): per shipping_id, from rules/shipping.yaml; and whose fields to show.
         'delivery_methods' => 'delivery_methods',
         'delivery_source' => 'delivery_source',
+        // The customer mails (includes/mails.php): carrier code => {name, url with {no}} from rules/shipping.yaml,
+        // and status letter => mail kind ('' turns a default off) from rules/order_flow.yaml.
+        'mail_carriers' => 'json_object',
+        'mail_statuses' => 'json_object',
     ];
 
     // cscart_products.amount is a signed MEDIUMINT.
@@ -326,6 +331,13 @@ final class BatchValidator
                     }
                 }
                 return (string) json_encode($decoded, JSON_UNESCAPED_UNICODE);
+            case 'json_object':
+                $text = is_string($value) ? $value : json_encode($value, JSON_UNESCAPED_UNICODE);
+                $decoded = is_string($text) ? json_decode($text, true) : null;
+                if (!is_array($decoded) || strlen($text) > 65535) {
+                    throw new InvalidBatchItem($at . ': must be a JSON object (at most 65535 bytes)');
+                }
+                return (string) json_encode((object) $decoded, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
             case 'delivery_source':
                 if ($value !== 'smile_bridge' && $value !== 'cscart_jp') {
                     throw new InvalidBatchItem($at . ': must be "smile_bridge" or "cscart_jp"');

@@ -18,6 +18,8 @@ final class EventSerializer
     const ORDER_UPDATED = 'order.updated';
     const ORDER_DELETED = 'order.deleted';
     const USER_UPDATED = 'user.updated';
+    // A return request (CS-Cart's rma add-on) changed status: the daemon reads it (GET smile_bridge_returns/:id).
+    const RETURN_STATUS_CHANGED = 'return.status_changed';
 
     const DEFAULT_LIMIT = 100;
     const MAX_LIMIT = 1000;
@@ -29,6 +31,7 @@ final class EventSerializer
         self::ORDER_UPDATED => ['order', ['status']],
         self::ORDER_DELETED => ['order', []],
         self::USER_UPDATED => ['user', ['action', 'user_type']],
+        self::RETURN_STATUS_CHANGED => ['return', ['order_id', 'status_from', 'status_to']],
     ];
 
     /**
