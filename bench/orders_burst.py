@@ -232,8 +232,9 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "# Orders burst: detection → gates → SMILE 受注 file (push-triggered vs polling)", "",
         f"Machine: {describe_machine()}; load average at the end {os.getloadavg()[0]:.1f} (shared machine: other "
         "processes ran beside the benchmark)", "",
-        f"Command: `python bench/orders_burst.py --orders {args.orders} --rate {args.rate:g} "
-        f"--poll-interval {args.poll_interval:g}`", "",
+        f"Command: `nice -n {os.nice(0)} python bench/orders_burst.py --orders {args.orders} --rate {args.rate:g} "
+        f"--poll-interval {args.poll_interval:g} --modes {args.modes}` (the daemon, simulator and shoppers inherit "
+        "the niceness)", "",
         f"{args.orders:,} orders placed through the simulator's storefront at {args.rate:g}/s (2 lines each, 掛売, "
         "known customers and products: every order passes the gates). Push: the simulator plays the smile_bridge "
         "add-on (event outbox, signed wake-up to /hooks/cscart after each request); the job reads the event feed. "
