@@ -7,6 +7,8 @@ busy machine slows both alike. The floor is a bare interpreter (``python -c pass
     git worktree add --detach /tmp/bridge-base d7cd03a
     python bench/cli_startup.py --base /tmp/bridge-base --runs 15 --out bench/results/cli_startup.md
 
+``--stock`` times the imports ``bridge sync stock`` makes before its job runs instead of ``bridge --help``.
+
 A command's own help (``bridge config check --help``) is measured too: it imports that command's module and typer
 builds its parameters (pydantic TypeAdapters), which ``bridge --help`` does not.
 """

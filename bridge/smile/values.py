@@ -292,7 +292,8 @@ def column_parser_for(spec: FieldSpec, layout: FileLayout) -> ColumnParser | Non
             return None  # something to normalise or reject: the cell parser explains it
         if (low is not None and min(values) < low) or (high is not None and max(values) > high):
             return None
-        if spec.whole and any(value != value.to_integral_value() for value in values):
+        if spec.whole and "." in "".join(new) and any(
+                value != value.to_integral_value() for value in values):  # digits alone are whole
             return None
         known.update(zip(new, values))
         return list(map(lookup, cells))
