@@ -10,7 +10,7 @@ something on a noisy machine:
 * ``stream``: ``iter_chunks``, the same validation with each chunk of records dropped after use: the memory a
   streaming consumer needs.
 
-    python bench/smile_parse.py [--rows 100000] [--repeat 3] [--out bench/results/smile_parse.md]
+    python bench/smile_parse.py [--rows 100000] [--repeat 3] [--base OLDER_CHECKOUT] [--out bench/results/smile_parse.md]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from report import append
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+BASE_TREE = Path(".")  # --base
 GOAL_SECONDS = 1.5
 GOAL_MB = 200
 
@@ -106,8 +107,11 @@ def measure(path: Path, file_type: str, mode: str, repeat: int) -> dict[str, flo
 
 def measure_once(path: Path, file_type: str, mode: str) -> dict[str, float]:
     load = os.getloadavg()[0]
+    tree = []
+    if mode == "base":  # read_file as an older checkout has it (--base): the same read, the other code
+        mode, tree = "read", ["--tree", str(BASE_TREE)]
     output = subprocess.run(
-        [sys.executable, __file__, "--child", str(path), file_type, mode],
+        [sys.executable, __file__, *tree, "--child", str(path), file_type, mode],
         check=True, capture_output=True, text=True,
     ).stdout
     return {**json.loads(output), "load": load}
@@ -166,7 +170,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None, help="Append a Markdown section to this file")
     parser.add_argument("--child", nargs=3, metavar=("PATH", "TYPE", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument("--base", type=Path, default=None,
+                        help="a checkout of an older commit: its read_file runs interleaved with this tree's")
+    parser.add_argument("--tree", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.tree:
+        sys.path.insert(0, str(args.tree))
+    if args.base:
+        global BASE_TREE
+        BASE_TREE = args.base.resolve()
     if args.child:
         print(json.dumps(one_read(*args.child)))
         return
@@ -186,7 +198,7 @@ def main() -> None:
         pandas_too = has_pandas()
         results = []
         for file_type, path in files.items():
-            modes = ["csv", "read", "stream"] + (["pandas"] if pandas_too else [])
+            modes = ["csv", "read", "stream"] + (["pandas"] if pandas_too else []) + (["base"] if args.base else [])
             modes += ["incremental"] if file_type == "stock" else []
             collected: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
             for number in range(args.repeat):  # interleaved: every mode once per round, the order rotating
@@ -227,6 +239,11 @@ def main() -> None:
                          f"({_time(runs['pandas'])} s, dtype=str)")
         else:
             parts.append("pandas not installed, not compared")
+        if "base" in runs:
+            older = runs["base"]
+            parts.append(f"read_file at {args.base.name} (the older code, interleaved) {_time(older)} s = "
+                         f"{older['median_s'] / base['median_s']:.1f}× csv alone, "
+                         f"{older['cpu_s'] / base['cpu_s']:.1f}× by CPU time")
         if "incremental" in runs:
             inc = runs["incremental"]
             parts.append(f"the stock job's incremental read after a 1 %-changed file (LineMemo) {_time(inc)} s = "
