@@ -7,6 +7,8 @@ busy machine slows both alike. The floor is a bare interpreter (``python -c pass
     git worktree add --detach /tmp/bridge-base d7cd03a
     python bench/cli_startup.py --base /tmp/bridge-base --runs 15 --out bench/results/cli_startup.md
 
+``--stock`` times the imports ``bridge sync stock`` makes before its job runs instead of ``bridge --help``.
+
 A command's own help (``bridge config check --help``) is measured too: it imports that command's module and typer
 builds its parameters (pydantic TypeAdapters), which ``bridge --help`` does not.
 """
@@ -41,30 +43,48 @@ def timed(argv: list[str], pythonpath: Path | None) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
+# What `bridge sync stock` imports before its job runs (the command table loads sync_cmd; wiring adds the CS-Cart
+# edge and the orders hook; the job module brings the SMILE reader, the plan and the analytics hooks).
+STOCK_MODULES = ("bridge.cli", "bridge.cli.sync_cmd", "bridge.cli.in_process", "bridge.wiring",
+                 "bridge.sync.catalog.stock", "bridge.sync.orders.hook", "bridge.sync.orders.job",
+                 "bridge.cscart.client", "bridge.cscart.sink", "bridge.dispatch")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, required=True, help="a checkout of the older commit")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--stock", action="store_true",
+                        help="time the imports `bridge sync stock` makes (CLI, wiring, stock job, CS-Cart edge, "
+                             "dispatcher, orders hook) instead of `bridge --help`")
     args = parser.parse_args()
+    what = "bridge --help"
+    command = ["-m", "bridge", "--help"]
+    if args.stock:
+        what = "bridge sync stock imports"
+        command = ["-c", "import " + ", ".join(STOCK_MODULES)]
     cases = {
         "floor: python -c pass": ([sys.executable, "-c", "pass"], None),
-        f"baseline: bridge --help at {args.base.name}": ([sys.executable, "-m", "bridge", "--help"], args.base),
-        "this tree: bridge --help": ([sys.executable, "-m", "bridge", "--help"], ROOT),
-        f"baseline: bridge config check --help at {args.base.name}": (
-            [sys.executable, "-m", "bridge", "config", "check", "--help"], args.base),
-        "this tree: bridge config check --help": ([sys.executable, "-m", "bridge", "config", "check", "--help"], ROOT),
+        f"baseline: {what} at {args.base.name}": ([sys.executable, *command], args.base),
+        f"this tree: {what}": ([sys.executable, *command], ROOT),
     }
+    if not args.stock:
+        cases[f"baseline: bridge config check --help at {args.base.name}"] = (
+            [sys.executable, "-m", "bridge", "config", "check", "--help"], args.base)
+        cases["this tree: bridge config check --help"] = (
+            [sys.executable, "-m", "bridge", "config", "check", "--help"], ROOT)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     load_before = os.getloadavg()[0]
     for _ in range(args.runs):
         for name, (argv, path) in cases.items():
             times[name].append(timed(argv, path))
     load_after = os.getloadavg()[0]
-    baseline = times[f"baseline: bridge --help at {args.base.name}"]
+    baseline = times[f"baseline: {what} at {args.base.name}"]
     base_wall = statistics.median(w for w, _ in baseline)
     base_cpu = statistics.median(c for _, c in baseline)
-    lines = [f"## bridge --help start-up ({time.strftime('%Y-%m-%d %H:%M %Z')})", "",
+    lines = [f"## {what} start-up ({time.strftime('%Y-%m-%d %H:%M %Z')})", "",
+             f"Command: `nice -n {os.nice(0)} python bench/cli_startup.py {' '.join(sys.argv[1:])}`", "",
              f"Machine: {describe()}. Load average (1 min) {load_before:.2f} before, {load_after:.2f} after; "
              f"{args.runs} alternating runs each, whole processes.", "",
              "| case | wall median s | wall min s | CPU median s | wall vs baseline | CPU vs baseline |",

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from bridge.analytics import feed
-from bridge.analytics.store import AnalyticsStore
 from bridge.domain.time import business_date, utcnow
 
 if TYPE_CHECKING:
+    from bridge.analytics.store import AnalyticsStore
     from bridge.config import Settings
     from bridge.domain.time import Clock
     from bridge.store import Store
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("bridge.analytics")
 
 
-_STORES: dict[tuple[Any, ...], AnalyticsStore] = {}
+_STORES: dict[tuple[Any, ...], "AnalyticsStore"] = {}
 
 
 def store_for(settings: Any) -> AnalyticsStore | None:
@@ -38,6 +37,10 @@ def store_for(settings: Any) -> AnalyticsStore | None:
     key = (section.path, section.memory_limit, section.threads)
     found = _STORES.get(key)
     if found is None:
+        # duckdb and pandas (the feed) are imported when analytics is on and fed, not by every job's import: they
+        # are the largest part of a CLI command's start-up.
+        from bridge.analytics.store import AnalyticsStore
+
         found = _STORES[key] = AnalyticsStore(section.path, memory_limit=section.memory_limit,
                                               threads=section.threads)
     return found
@@ -45,6 +48,10 @@ def store_for(settings: Any) -> AnalyticsStore | None:
 
 async def _run(what: str, function: Any, *args: Any) -> Any:
     try:
+        if isinstance(function, str):  # a function of the feed, imported on first use
+            from bridge.analytics import feed
+
+            function = getattr(feed, function)
         return await asyncio.to_thread(function, *args)
     except Exception as error:  # noqa: BLE001 - analytics must never fail the job that feeds it
         log.warning("analytics feed failed; the job is not affected", what=what, error=str(error))
@@ -55,7 +62,7 @@ async def orders_changed(context: Any) -> None:
     """After a job changed the orders mirror (orders, shipping): copy what changed."""
     analytics = store_for(context.settings)
     if analytics is not None:
-        await _run("orders", feed.orders_from_state, context.store.path, analytics)
+        await _run("orders", "orders_from_state", context.store.path, analytics)
 
 
 def _today(context: Any) -> date:
@@ -69,7 +76,7 @@ async def stock_read(context: Any, levels: Sequence[Any]) -> None:
     if analytics is None:
         return
     day = _today(context)
-    await _run("stock", feed.stock, analytics, levels, day)
+    await _run("stock", "stock", analytics, levels, day)
     from bridge.analytics import alerts
 
     try:
@@ -81,13 +88,13 @@ async def stock_read(context: Any, levels: Sequence[Any]) -> None:
 async def products_read(context: Any, products: Sequence[Any]) -> None:
     analytics = store_for(context.settings)
     if analytics is not None:
-        await _run("products", feed.products, analytics, products, _today(context))
+        await _run("products", "products", analytics, products, _today(context))
 
 
 async def customers_read(context: Any, customers: Sequence[Any]) -> None:
     analytics = store_for(context.settings)
     if analytics is not None:
-        await _run("customers", feed.customers, analytics, customers, _today(context))
+        await _run("customers", "customers", analytics, customers, _today(context))
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from bridge.smile.values import (
 )
 
 _CHUNK = 4096  # rows validated together, column by column
+_TEXT_KINDS = frozenset({"code", "text", "plain", "kana"})
 MAX_PROBLEMS = 1000  # beyond this a file is clearly the wrong file; the count is still reported
 
 _BOMS = (
@@ -99,8 +100,13 @@ class _Column:
     parse: Parser
     required: bool
     fix: str
-    parse_distinct: ColumnParser | None = None
+    parse_column: ColumnParser | None = None
     title: str = ""  # the column's name as the file (or the layout) spells it
+    kind: str = ""
+
+    @property
+    def textual(self) -> bool:  # an empty cell parses to "" (else to None)
+        return self.kind in _TEXT_KINDS
 
 
 def read_file(path: Path | str, file_type: str, settings: SmileSettings | None = None,
@@ -168,8 +174,7 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
         return
 
     with path.open("r", encoding=encoding, newline="") as text:
-        reader = csv.reader(text, delimiter=layout.delimiter, quotechar=layout.quotechar,
-                            quoting=layout.csv_quoting, strict=True)
+        reader = _RowSource(text, layout)
         try:
             yield from _rows(reader, schema, layout, settings, result, problem, path)
             result.problems.sort(key=lambda p: (p.line or 0))
@@ -319,15 +324,16 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
             continue
         title = header[index] if header is not None and index < len(header) else (column.header or (field_name,))[0]
         columns.append(_Column(field_name, index, label, parser_for(spec, layout, column.false_values),
-                               spec.required, fix_for(spec, layout), column_parser_for(spec, layout), title))
+                               spec.required, fix_for(spec, layout), column_parser_for(spec, layout), title,
+                               spec.kind))
     return None if missing else columns
 
 
-def _rows(reader: Any, schema: RecordSchema, layout: FileLayout, settings: SmileSettings, result: ReadResult,
+def _rows(reader: _RowSource, schema: RecordSchema, layout: FileLayout, settings: SmileSettings, result: ReadResult,
           problem: Any, path: Path) -> Iterator[list[Any]]:
     header: list[str] | None = None
     for number in range(layout.header_rows):
-        row = next(reader, None)
+        row = next(iter(reader.take(1)), None)
         if row is None:
             problem(reader.line_num or None, f"the file ends inside its {layout.header_rows} header row(s)",
                     "export the file again with its header")
@@ -352,15 +358,60 @@ def _rows(reader: Any, schema: RecordSchema, layout: FileLayout, settings: Smile
                 "export the file again; an empty export would remove everything it lists")
 
 
-def _chunks(reader: Any) -> Iterator[tuple[list[int], list[list[str]]]]:
+class _RowSource:
+    """The rows of a delimited text, ``csv.reader``'s rows exactly, a chunk at a time.
+
+    SMILE's exports are mostly unquoted; a chunk of lines without the quote character (or a NUL, or a line longer
+    than the csv module's field limit) is split with ``str.split`` (C speed, about twice as fast as the csv module),
+    which gives the very rows the csv module would. From the first line that needs real CSV parsing on, the rest of
+    the file goes through ``csv.reader`` (strict), so quoting rules and csv's own errors stay as they were.
+    """
+
+    def __init__(self, text: Iterator[str], layout: FileLayout) -> None:
+        self._lines = text
+        self._delimiter = layout.delimiter
+        self._quote = None if layout.csv_quoting == csv.QUOTE_NONE else layout.quotechar
+        self._layout = layout
+        self._reader: Any = None
+        self._offset = 0  # lines split here before the csv reader took over
+        self._read = 0
+
+    @property
+    def line_num(self) -> int:
+        return self._offset + self._reader.line_num if self._reader is not None else self._read
+
+    def take(self, count: int) -> list[list[str]]:
+        """Up to ``count`` rows (blank lines included, as ``[]``); an empty list at the end of the text."""
+        if self._reader is not None:
+            return list(itertools.islice(self._reader, count))
+        lines = list(itertools.islice(self._lines, count))
+        if not lines:
+            return []
+        joined = "".join(lines)
+        if ((self._quote is not None and self._quote in joined) or "\0" in joined
+                or max(map(len, lines)) > csv.field_size_limit()):
+            layout = self._layout
+            self._offset = self._read
+            self._reader = csv.reader(itertools.chain(lines, self._lines), delimiter=layout.delimiter,
+                                      quotechar=layout.quotechar, quoting=layout.csv_quoting, strict=True)
+            return list(itertools.islice(self._reader, count))
+        self._read += len(lines)
+        rows = list(map(operator.methodcaller("split", self._delimiter),
+                        map(operator.methodcaller("rstrip", "\r\n"), lines)))
+        if [""] in rows:  # an empty line: the csv module reads it as []
+            rows = [row if row != [""] else [] for row in rows]
+        return rows
+
+
+def _chunks(reader: _RowSource) -> Iterator[tuple[list[int], list[list[str]]]]:
     """(first line numbers, rows) a chunk at a time, blank lines dropped.
 
-    Rows are pulled with ``islice`` (no Python loop); a row's line is exact because the span of lines a chunk
-    covers is compared with its row count, and only a chunk with line breaks inside quoted values is walked.
+    A row's line is exact because the span of lines a chunk covers is compared with its row count, and only a
+    chunk with line breaks inside quoted values is walked.
     """
     last = reader.line_num
     while True:
-        rows = list(itertools.islice(reader, _CHUNK))
+        rows = reader.take(_CHUNK)
         if not rows:
             return
         end = reader.line_num
@@ -407,7 +458,7 @@ class _ChunkState:
             self.width = len(rows[0])  # headerless without column_count: the first row sets the width
         width, needed = self.width, self.needed
         bad: set[int] = set()
-        for position, row in enumerate(rows):
+        for position, row in enumerate(rows) if set(map(len, rows)) != {width} else ():
             if len(row) != width:
                 _width_problem(row, width, needed, lines[position], self.header, problem)
                 bad.add(position)
@@ -431,6 +482,13 @@ class _ChunkState:
                     self.result.skipped.append((lines[position], f"諸口 code {code}"))
                     skip.add(position)
         self._duplicates(parsed, lines, skip)
+        if schema.make_columns is not None:
+            count = len(rows)
+            if skip:
+                kept = [position not in skip for position in range(count)]
+                parsed = {name: list(itertools.compress(values, kept)) for name, values in parsed.items()}
+                count -= len(skip)
+            return schema.make_columns(parsed, count)
         nothing = [None] * len(rows)
         columns = [parsed.get(name, nothing) for name in schema.names]
         if skip:
@@ -442,6 +500,11 @@ class _ChunkState:
         nothing = [None] * len(lines)
         keys: Any = parsed[names[0]] if len(names) == 1 else zip(*(parsed.get(n, nothing) for n in names))
         seen = self.seen
+        if not skip:
+            keys = list(keys)
+            if len(set(keys)) == len(keys) and seen.keys().isdisjoint(keys):  # no duplicate: one C-level pass
+                seen.update(zip(keys, lines))
+                return
         for position, key in enumerate(keys):
             if position in skip:
                 continue
@@ -462,31 +525,33 @@ class _ChunkState:
         return next((c.label for c in self.columns if c.name == name), name)
 
     def _parse_column(self, column: _Column, lines: list[int], rows: list[list[str]], bad: set[int]) -> list[Any]:
-        # Repeating texts (prices, flags, dates, units) are parsed once per chunk and spread with
-        # map(dict.__getitem__); mostly-unique ones (codes, names) are mapped directly. Both stay at C speed; the
-        # per-cell Python loop runs only for a column that holds a bad value.
+        # Codes, names and plain numbers have a whole-column parser (C-level passes); other repeating texts (flags,
+        # dates, units) are parsed once per distinct text and spread with map(dict.__getitem__); mostly-unique ones
+        # are mapped directly. The per-cell Python loop runs only for a column that holds a bad value.
         index, parse = column.index, column.parse
         cells = picked[index] if (picked := self._picked) is not None else [row[index] for row in rows]
-        unique = column.name in self._unique
-        distinct: set[str] = set() if unique else set(cells)
-        parsed: list[Any] | None
+        parsed: list[Any] | None = None
+        distinct: set[str] = set()
         try:
-            table = column.parse_distinct(distinct) if column.parse_distinct else None
-            if table is not None:
-                parsed = list(map(table.__getitem__, cells))
-            elif unique or len(distinct) * 2 > len(cells):
-                if len(cells) >= _CHUNK // 2:
-                    # Mostly distinct in a full chunk (codes, names): later chunks skip the distinct-set pass.
-                    self._unique.add(column.name)
-                parsed = list(map(parse, cells))
-            else:
-                table = dict(zip(distinct, map(parse, distinct)))
-                parsed = list(map(table.__getitem__, cells))
+            if column.parse_column is not None and (column.kind in ("code", "decimal") or column.name in self._unique):
+                parsed = column.parse_column(cells)
+            if parsed is None:
+                unique = column.name in self._unique
+                distinct = set() if unique else set(cells)
+                if unique or len(distinct) * 2 > len(cells):
+                    if len(cells) >= _CHUNK // 2:
+                        # Mostly distinct in a full chunk (codes, names): later chunks skip the distinct-set pass.
+                        self._unique.add(column.name)
+                    parsed = list(map(parse, cells))
+                else:
+                    table = dict(zip(distinct, map(parse, distinct)))
+                    parsed = list(map(table.__getitem__, cells))
         except ValueError:
             parsed = self._parse_reporting(column, lines, cells, distinct or set(cells), bad)
-        if column.required and (None in parsed or "" in parsed):
+        if column.required and (any(map(operator.is_, parsed, itertools.repeat(None)))
+                                or (column.textual and "" in parsed)):
             for position, value in enumerate(parsed):
-                if (value is None or value == "") and position not in bad:
+                if (value is None or (column.textual and value == "")) and position not in bad:
                     self.problem(lines[position], _("the value is empty"), _(FIXES["required"]), column.label,
                                  cells[position])
                     bad.add(position)

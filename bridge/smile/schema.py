@@ -6,7 +6,9 @@ values into a record and ``unbuild`` does the reverse, for the generator and rou
 
 from __future__ import annotations
 
+import collections
 import inspect
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -59,6 +61,9 @@ class FieldSpec:
 
 
 ColumnCheck = Callable[[dict[str, list[Any]]], Iterable[tuple[int, str, str, str]]]
+# Builds the records of a chunk from its parsed columns (field name → values; an absent field is all None): the
+# same records as ``make`` row by row, built column by column at C speed (see ``assemble``).
+ColumnMake = Callable[[dict[str, list[Any]], int], list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,7 @@ class RecordSchema:
     unbuild: Callable[[Any], dict[str, Any]]
     misc: Literal["product", "customer"] | None = None  # rows whose key is a 諸口 code are skipped, not applied
     checks: tuple[ColumnCheck, ...] = field(default=())
+    make_columns: ColumnMake | None = None  # the hot files' fast path; equal to ``make`` (tested)
 
     def __post_init__(self) -> None:
         parameters = tuple(inspect.signature(self.make).parameters)
@@ -104,6 +110,43 @@ def _validity(columns: dict[str, list[Any]]) -> Iterable[tuple[int, str, str, st
                    "correct 有効期間/適用 開始日 and 終了日 so the start comes first")
 
 
+def assemble(cls: type[Any], columns: dict[str, list[Any]], count: int) -> list[Any]:
+    """``count`` instances of the slotted dataclass ``cls``, each slot set from its column.
+
+    Equivalent to ``cls(**row)`` for every row when ``cls`` has no ``__post_init__`` and every field is given, but
+    each slot is filled by one C-level ``map`` over its column (the slot's descriptor writes it, which is what a
+    frozen dataclass's ``__init__`` does through ``object.__setattr__``), about five times cheaper than a call
+    per record. The 100k-row files spend most of their read time building records otherwise.
+    """
+    slots = cls.__slots__
+    if set(columns) != set(slots) or hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__}: columns {sorted(columns)} do not fill the fields {sorted(slots)}")
+    records = list(map(object.__new__, itertools.repeat(cls, count)))
+    for name, values in columns.items():
+        if len(values) != count:
+            raise ValueError(f"{cls.__name__}.{name}: {len(values)} values for {count} records")
+        collections.deque(map(getattr(cls, name).__set__, records, values), maxlen=0)
+    return records
+
+
+def _or(values: list[Any] | None, default: Any, count: int) -> list[Any]:
+    """``value or default`` over a column (an absent column is all ``default``)."""
+    if values is None:
+        return [default] * count
+    return [value or default for value in values]
+
+
+def _is_not_false(values: list[Any] | None, count: int) -> list[bool]:
+    if values is None:
+        return [True] * count
+    return [value is not False for value in values]
+
+
+def _column(columns: dict[str, list[Any]], name: str, count: int) -> list[Any]:
+    values = columns.get(name)
+    return [None] * count if values is None else values
+
+
 # ---- 商品マスター ------------------------------------------------------------------------------------------
 
 _RANKS = tuple(f"rank{n}_price" for n in range(1, 6))
@@ -130,6 +173,28 @@ def _product(code: str, name: str, name_kana: Text = None, unit: Text = None, ca
         valid_from=valid_from, valid_to=valid_to, category_code=category_code or "", maker_name=maker_name or "",
         modified_on=modified_on, cost_price=cost_price,
     )
+
+
+def _product_columns(columns: dict[str, list[Any]], count: int) -> list[Product]:
+    """``_product`` over a chunk, column by column."""
+    get = columns.get
+
+    def plain(name: str) -> list[Any]:
+        return _column(columns, name, count)
+
+    return assemble(Product, {
+        "code": plain("code"), "name": plain("name"), "name_kana": _or(get("name_kana"), "", count),
+        "unit": _or(get("unit"), "", count), "case_quantity": plain("case_quantity"),
+        "stock_managed": _is_not_false(get("stock_managed"), count), "standard_price": plain("standard_price"),
+        "rank_prices": list(zip(*(plain(name) for name in _RANKS))), "list_price": plain("list_price"),
+        "new_price_date": plain("new_price_date"), "new_standard_price": plain("new_standard_price"),
+        "new_rank_prices": list(zip(*(plain(name) for name in _NEW_RANKS))),
+        "new_list_price": plain("new_list_price"), "jan": _or(get("jan"), "", count),
+        "tax_class": _or(get("tax_class"), "", count), "displayed": _is_not_false(get("displayed"), count),
+        "valid_from": plain("valid_from"), "valid_to": plain("valid_to"),
+        "category_code": _or(get("category_code"), "", count), "maker_name": _or(get("maker_name"), "", count),
+        "modified_on": plain("modified_on"), "cost_price": plain("cost_price"),
+    }, count)
 
 
 def _product_values(p: Product) -> dict[str, Any]:
@@ -177,6 +242,7 @@ PRODUCTS = RecordSchema(
     unbuild=_product_values,
     misc="product",
     checks=(_validity,),
+    make_columns=_product_columns,
 )
 
 
@@ -270,6 +336,17 @@ def _stock(warehouse_code: str, warehouse_name: Text, product_code: str, product
     )
 
 
+def _stock_columns(columns: dict[str, list[Any]], count: int) -> list[StockLevel]:
+    """``_stock`` over a chunk, column by column."""
+    return assemble(StockLevel, {
+        "product_code": _column(columns, "product_code", count),
+        "warehouse_code": _column(columns, "warehouse_code", count),
+        "on_hand": _column(columns, "on_hand", count), "allocated": _or(columns.get("allocated"), ZERO, count),
+        "on_order": _or(columns.get("on_order"), ZERO, count), "expected_on": _column(columns, "expected_on", count),
+        "available": _column(columns, "available", count), "as_of": _column(columns, "as_of", count),
+    }, count)
+
+
 def _stock_values(s: StockLevel) -> dict[str, Any]:
     return {
         "warehouse_code": s.warehouse_code, "product_code": s.product_code, "on_hand": s.on_hand,
@@ -297,6 +374,7 @@ STOCK = RecordSchema(
     make=_stock,
     unbuild=_stock_values,
     misc="product",
+    make_columns=_stock_columns,
 )
 
 

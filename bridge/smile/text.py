@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import jaconv
 
@@ -30,6 +31,15 @@ def fold_code(text: str) -> str:
     return code
 
 
+def fold_codes(cells: Sequence[str]) -> list[str] | None:
+    """``fold_code`` over a column at C speed when every cell is printable ASCII; None when one is not (the caller
+    then folds cell by cell, which also names the bad cell)."""
+    if not "".join(cells).isascii():
+        return None
+    codes = list(map(str.strip, cells))
+    return codes if all(map(str.isprintable, codes)) else None
+
+
 _HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]+")
 _HIRAGANA = re.compile("[\u3041-\u3096]")
 _HIRA_TO_KATA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
@@ -54,6 +64,31 @@ def fold_kana(text: str) -> str:
     if text.isascii() or min(text) > "\u3096" or not _HIRAGANA.search(text):
         return text
     return text.translate(_HIRA_TO_KATA)
+
+
+_SEPARATOR = "\x1e"  # joins a column's cells for one pass over the text; never produced by the folds
+
+
+def fold_names(cells: Sequence[str]) -> list[str]:
+    """``fold_name`` over a column: one regex pass over the joined cells instead of a call per cell."""
+    names = list(map(str.strip, cells))
+    joined = _SEPARATOR.join(names)
+    if joined.isascii() or max(joined, default="") < "\uff61" or not _HALFWIDTH_KANA.search(joined):
+        return names
+    if joined.count(_SEPARATOR) != len(names) - 1:  # a cell holds the separator itself
+        return list(map(fold_name, cells))
+    return _HALFWIDTH_KANA.sub(_widen_kana, joined).split(_SEPARATOR)
+
+
+def fold_kanas(cells: Sequence[str]) -> list[str]:
+    """``fold_kana`` over a column."""
+    names = fold_names(cells)
+    joined = _SEPARATOR.join(names)
+    if joined.isascii() or min(joined) > "\u3096" or not _HIRAGANA.search(joined):
+        return names
+    if joined.count(_SEPARATOR) != len(names) - 1:
+        return list(map(fold_kana, cells))
+    return joined.translate(_HIRA_TO_KATA).split(_SEPARATOR)
 
 
 def to_halfwidth_kana(text: str) -> str:

@@ -107,14 +107,22 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
     lookups = {name: tuple(normalize_header(key) for key in (column.source or (name,)))
                for name, column in layout.columns.items()}
     known = {key for keys in lookups.values() for key in keys} | shipped_fields(layout.type)
-    unknown = sorted({key for row in rows for key in row if normalize_header(key) not in known})
+    folded: dict[str, str] = {}  # row keys repeat on every row: each is folded once
+
+    def fold(key: str) -> str:
+        value = folded.get(key)
+        if value is None:
+            value = folded[key] = normalize_header(key)
+        return value
+
+    unknown = sorted({key for row in rows for key in row if fold(key) not in known})
     problems = [f"column {key!r} is not in smile.files.{layout.type}.columns" for key in unknown]
     unquoted = (layout.delimiter, "\r", "\n") if layout.quoting == "none" else ()
     unquoted_table = str.maketrans({ch: " " for ch in unquoted})
     changes: list[TextChange] = []
     out: list[list[str]] = []
     for number, given in enumerate(rows, start=1):
-        row = {normalize_header(key): value for key, value in given.items()}
+        row = {fold(key): value for key, value in given.items()}
         cells: list[str] = []
         for name, column in layout.columns.items():
             value = next((row[key] for key in lookups[name] if row.get(key) not in (None, "")), None)
