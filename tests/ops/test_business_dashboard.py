@@ -2,7 +2,8 @@
 over metrics the bridge exports, and the figures behind them right on a real state store.
 
 Grafana itself cannot be installed here (Debian and PyPI have no Grafana server; its Go module is AGPL), so the
-import into a real Grafana is not tested; the structure Grafana needs on import is checked instead.
+import into a real Grafana is not tested. Instead both dashboards go through the dashboard model of Grafana's
+Foundation SDK (generated from Grafana's published schema): nothing but the import-only keys may be lost.
 """
 
 from __future__ import annotations
@@ -89,6 +90,39 @@ def test_every_query_uses_exported_names_and_is_valid_promql(tmp_path: Path) -> 
     promtool = shutil.which("promtool") or "promtool"
     checked = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+DROPPED_ON_IMPORT = {"__inputs", "__requires", "definition"}  # import metadata; `definition` is UI-only
+
+
+def _lost(original: Any, parsed: Any, path: str = "") -> list[str]:
+    if isinstance(original, dict) and isinstance(parsed, dict):
+        lost = [f"{path}.{key}" for key in original if key not in parsed and key not in DROPPED_ON_IMPORT]
+        return lost + [item for key in original if key in parsed for item in _lost(original[key], parsed[key],
+                                                                                     f"{path}.{key}")]
+    if isinstance(original, list) and isinstance(parsed, list):
+        assert len(original) == len(parsed), path
+        return [item for n, (a, b) in enumerate(zip(original, parsed)) for item in _lost(a, b, f"{path}[{n}]")]
+    return []
+
+
+@pytest.mark.parametrize("name", ["business.json", "dashboard.json"])
+def test_both_dashboards_fit_grafanas_dashboard_schema(name: str) -> None:
+    import importlib.util
+
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models.dashboard import Dashboard
+
+    original = json.loads((ROOT / "ops" / "grafana" / name).read_text(encoding="utf-8"))
+    parsed = json.loads(json.dumps(Dashboard.from_json(original), cls=JSONEncoder))
+    assert _lost(original, parsed) == []  # every key is one the schema knows
+    misspelt = {**original, "refersh": "1m", "panels": [{**original["panels"][1], "gridpos": {}}]}
+    reparsed = json.loads(json.dumps(Dashboard.from_json(misspelt), cls=JSONEncoder))
+    assert _lost(misspelt, reparsed) == [".refersh", ".panels[0].gridpos"]  # and a misspelt one is caught
+    assert parsed["schemaVersion"] == original["schemaVersion"] and len(parsed["panels"]) == len(original["panels"])
+    for panel in original["panels"]:
+        assert panel["type"] == "row" or importlib.util.find_spec(
+            f"grafana_foundation_sdk.models.{panel['type']}") is not None, f"unknown panel type {panel['type']}"
 
 
 def _order(order_id: int, placed: datetime, total: int, direct: bool) -> Order:
