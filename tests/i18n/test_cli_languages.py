@@ -198,3 +198,11 @@ def test_carrier_file_and_number_problems_in_both_languages(tmp_path: Path, lang
     wrong = runner.invoke(app, ["carriers", "track", "12345"])
     assert wrong.exit_code == 1
     assert say(lang, "'12345' is not a tracking number", "'12345' は送り状番号ではありません") in wrong.output
+
+
+def test_orders_resend_refusal_in_both_languages(data_dir: Path, lang: str) -> None:
+    _state(data_dir)  # order 1001 is mirrored but was never exported
+    refused = runner.invoke(app, ["orders", "resend", "1001"])
+    assert refused.exit_code == 1
+    assert say(lang, "order 1001 was never sent to SMILE (受注)", "受注 1001 は一度も SMILE に送っていません (受注)") \
+        in refused.output
