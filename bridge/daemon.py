@@ -14,7 +14,7 @@ import structlog
 from bridge import __version__, metrics, wiring
 from bridge.config import Settings
 from bridge.dispatch import Dispatcher
-from bridge.domain.time import Clock, iso
+from bridge.domain.time import Clock, iso, utcnow
 from bridge.events import EventPublisher, NullPublisher
 from bridge.http import HttpServer, Probe, build_app
 from bridge.i18n import _
@@ -22,7 +22,7 @@ from bridge.preflight import unconfigured_jobs
 from bridge.scheduler import JobCoordinator, Scheduler
 from bridge.smile.watch import InboxWatcher
 from bridge.statelock import StateLock
-from bridge.store import Store
+from bridge.store import Store, business
 from bridge.store import orders as mirrored_orders
 from bridge.store import outbox as ob
 from bridge.sync import JobContext, RunOptions, registered_jobs
@@ -254,19 +254,24 @@ class Daemon:
             await asyncio.sleep(interval)
 
     async def _refresh_gauges(self) -> None:
+        rounds = 0
         while True:
             try:
                 assert self.store is not None
                 async with self.store.transaction() as tx:
                     depth = await ob.depth_by_state(tx)
                     orders = await mirrored_orders.counts_by_state(tx)
+                    figures = await business.figures(tx, utcnow()) if rounds % 12 == 0 else None  # once a minute
                 for state, count in depth.items():
                     metrics.OUTBOX_OPS.labels(state).set(count)
                 metrics.DEAD_LETTERS.set(depth[ob.DEAD])
                 for state, count in orders.items():
                     metrics.ORDERS_BY_STATE.labels(state).set(count)
+                if figures is not None:
+                    set_business_gauges(figures)
             except Exception:  # noqa: BLE001 - gauges are best effort
                 log.debug("gauges.refresh_failed", exc_info=True)
+            rounds += 1
             await asyncio.sleep(5)
 
     async def _job_transition_event(self, c: JobCoordinator, recovered: bool) -> None:
@@ -295,3 +300,15 @@ class Daemon:
                  None if c.last_exception is None else f"{type(c.last_exception).__name__}: {c.last_exception}",
                  iso(c.next_run_at), c.runs, c.failures),
             )
+
+
+def set_business_gauges(figures: business.Figures) -> None:
+    """The business dashboard's gauges from ``bridge.store.business.figures``."""
+    for direct in (False, True):
+        label = "yes" if direct else "no"
+        metrics.ORDERS_TODAY.labels(label).set(figures.orders_today[direct])
+        metrics.SALES_TODAY.labels(label).set(float(figures.sales_today[direct]))
+    metrics.ORDERS_LAST_HOUR.set(figures.orders_last_hour)
+    metrics.SHIPPED_TODAY.set(figures.shipped_today)
+    for kind in (*(kind for kind, _ in business.HOLD_KINDS), business.STAFF, "other"):
+        metrics.ORDERS_ON_HOLD.labels(kind).set(figures.on_hold.get(kind, 0))

@@ -1,7 +1,12 @@
-"""Render the Grafana dashboard for a site: panel titles in the operator's language, the data source asked for
+"""Render the Grafana dashboards for a site: panel titles in the operator's language, the data source asked for
 on import.
 
     python -m bridge.dashboards [--language ja|en] [--input ops/grafana/dashboard.json] [--output FILE]
+    python -m bridge.dashboards --input ops/grafana/business.json --output ops/grafana/business.json
+
+Two dashboards: ``dashboard.json`` for operations (jobs, outbox, CS-Cart API, SMILE files) and ``business.json`` for
+sales and management (orders and sales today, 直送 share, held orders, shipments, low stock, campaigns), told apart by
+their uid; each has its own title table.
 
 Titles are looked up by panel id in ``TITLES`` (English, marked for the message catalogue). On import Grafana asks
 for the Prometheus data source (``__inputs`` ``DS_PROMETHEUS``); the panels use the ``$datasource`` variable, whose
@@ -49,6 +54,28 @@ TITLES: dict[int, str] = {
     27: N_("Rules in force"),
     29: N_("SKUs below reorder point"),
 }
+# The business dashboard (ops/grafana/business.json: sales and management), by panel id.
+BUSINESS_UID = "cscart-smile-bridge-business"
+BUSINESS_TITLES: dict[int, str] = {
+    1: N_("Orders and sales today"),
+    2: N_("Orders today"),
+    3: N_("Sales today"),
+    4: N_("直送 share today"),
+    5: N_("Orders in the last hour"),
+    6: N_("Orders per hour"),
+    7: N_("Orders per day"),
+    8: N_("Sales per day"),
+    9: N_("Held orders and shipping"),
+    10: N_("Held orders by reason"),
+    11: N_("Shipped today"),
+    12: N_("Shipments delayed"),
+    13: N_("Orders by workflow state"),
+    14: N_("Stock and campaigns"),
+    15: N_("SKUs below reorder point"),
+    16: N_("Campaigns running"),
+    17: N_("Campaign usage (orders)"),
+    18: N_("Campaign events"),
+}
 VARIABLE_LABELS: dict[str, str] = {"datasource": N_("Data source"), "instance": N_("Bridge"), "sync_job": N_("Job")}
 
 DATASOURCE_INPUT = {
@@ -65,11 +92,13 @@ def render(dashboard: dict[str, Any], language: str = "ja") -> dict[str, Any]:
     previous = i18n.get_language()
     i18n.set_language(language)
     try:
-        missing = [str(panel.get("id")) for panel in dashboard["panels"] if panel.get("id") not in TITLES]
+        business = dashboard.get("uid") == BUSINESS_UID
+        titles, table = (BUSINESS_TITLES, "BUSINESS_TITLES") if business else (TITLES, "TITLES")
+        missing = [str(panel.get("id")) for panel in dashboard["panels"] if panel.get("id") not in titles]
         if missing:
-            raise MissingTitles(f"panels without a title in bridge/dashboards.py TITLES: {', '.join(missing)}")
+            raise MissingTitles(f"panels without a title in bridge/dashboards.py {table}: {', '.join(missing)}")
         for panel in dashboard["panels"]:
-            panel["title"] = _(TITLES[panel["id"]])
+            panel["title"] = _(titles[panel["id"]])
         for variable in dashboard.get("templating", {}).get("list", []):
             if variable.get("name") in VARIABLE_LABELS:
                 variable["label"] = _(VARIABLE_LABELS[variable["name"]])

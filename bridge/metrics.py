@@ -137,6 +137,20 @@ ADDON_EVENTS = Counter(
 )
 
 # Daemon
+# Business figures (ops/grafana/business.json), from the orders mirror (bridge/store/business.py) and the campaigns job.
+ORDERS_TODAY = Gauge("bridge_orders_placed_today", "Orders placed since 00:00 JST (not cancelled), by 直送",
+                     ["direct_ship"], registry=REGISTRY)
+SALES_TODAY = Gauge("bridge_sales_today_yen", "Order totals since 00:00 JST (not cancelled, tax included), by 直送",
+                    ["direct_ship"], registry=REGISTRY)
+ORDERS_LAST_HOUR = Gauge("bridge_orders_placed_last_hour", "Orders placed in the last 60 minutes", registry=REGISTRY)
+SHIPPED_TODAY = Gauge("bridge_orders_shipped_today", "Orders that reached 出荷済 since 00:00 JST", registry=REGISTRY)
+ORDERS_ON_HOLD = Gauge("bridge_orders_on_hold", "Orders in 保留 by kind of reason (payment, credit, unknown_code, "
+                       "direct_ship, order_data, stock, staff, other)", ["reason"], registry=REGISTRY)
+CAMPAIGNS_RUNNING = Gauge("bridge_campaigns_running", "Campaigns of rules/campaigns.yaml running now",
+                          registry=REGISTRY)
+CAMPAIGN_USAGES = Gauge("bridge_campaign_usages", "Orders that used each campaign's CS-Cart promotion so far",
+                        ["campaign"], registry=REGISTRY)
+
 UP_SINCE = Gauge("bridge_start_time_seconds", "Unix time the daemon started", registry=REGISTRY)
 BUILD_INFO = Gauge("bridge_build_info", "Version of the running bridge", ["version"], registry=REGISTRY)
 

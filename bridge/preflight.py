@@ -151,6 +151,7 @@ async def connect(settings: Settings, timeout: float = 10.0) -> list[Finding]:
     attempts: list[tuple[str, Callable[[], Coroutine[Any, Any, Finding]]]] = [
         ("cscart", lambda: _connect_cscart(settings)),
         ("mqtt", lambda: _connect_mqtt(settings)),
+        ("smtp", lambda: _connect_smtp(settings)),
     ]
     found: list[Finding] = []
     for topic, attempt in attempts:
@@ -158,8 +159,6 @@ async def connect(settings: Settings, timeout: float = 10.0) -> list[Finding]:
             found.append(await asyncio.wait_for(attempt(), timeout))
         except TimeoutError:
             found.append(Finding("error", topic, _("no answer within {seconds:.0f} s").format(seconds=timeout)))
-    found.append(Finding("ok", "smtp", _(
-        "the bridge has no SMTP settings of its own (shipping mails go out through CS-Cart); nothing to try")))
     return found
 
 
@@ -205,3 +204,40 @@ async def _connect_mqtt(settings: Settings) -> Finding:
         return Finding("error", "mqtt", _("could not connect to the broker {host}:{port}: {error}").format(
             host=mqtt.host, port=mqtt.port, error=exc))
     return Finding("ok", "mqtt", _("connected to the broker {host}:{port}").format(host=mqtt.host, port=mqtt.port))
+
+
+async def _connect_smtp(settings: Settings) -> Finding:
+    """Connect, EHLO, STARTTLS when ``mail.starttls``, log in when ``mail.username``; no mail is sent."""
+    mail = settings.mail
+    if not mail.smtp_host:
+        return Finding("ok", "smtp", _("staff mail is off (mail.smtp_host is empty); not tried"))
+    import aiosmtplib
+
+    where = f"{mail.smtp_host}:{mail.smtp_port}"
+    client = aiosmtplib.SMTP(hostname=mail.smtp_host, port=mail.smtp_port, timeout=mail.timeout,
+                             start_tls=bool(mail.starttls))
+    try:
+        await client.connect()
+        if mail.username:
+            await client.login(mail.username, mail.password.get_secret_value() if mail.password else "")
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        return Finding("error", "smtp", _(
+            "the SMTP server {server} refused mail.username {user} and the password ({error}); check them "
+            "(the password goes in BRIDGE_MAIL__PASSWORD)").format(server=where, user=mail.username, error=exc))
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        hint = _("; is mail.starttls right for this server?") if "TLS" in str(exc).upper() else ""
+        return Finding("error", "smtp", _("could not connect to the SMTP server {server}: {error}{hint}").format(
+            server=where, error=exc, hint=hint))
+    finally:
+        if client.is_connected:
+            try:
+                await client.quit()
+            except aiosmtplib.SMTPException:
+                client.close()
+    if not mail.staff:
+        return Finding("warning", "smtp", _(
+            "the SMTP server {server} answers, but mail.staff is empty: staff mail stays off until it lists "
+            "recipients").format(server=where))
+    how = _(", signed in as {user}").format(user=mail.username) if mail.username else ""
+    return Finding("ok", "smtp", _("the SMTP server {server} answers{tls}{how}; staff mail goes to {staff}").format(
+        server=where, tls=" (STARTTLS)" if mail.starttls else "", how=how, staff=", ".join(mail.staff)))

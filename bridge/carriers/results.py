@@ -23,6 +23,7 @@ from bridge.carriers import japanpost, sagawa, yamato
 from bridge.carriers.tracking import DOMESTIC_CARRIERS, check_number, normalize_number
 from bridge.domain.orders import Shipment
 from bridge.domain.time import JST
+from bridge.i18n import _
 
 GENERIC_COLUMNS = ("order_no", "delivery_no", "delivery_date", "shop_code", "shop_name", "shop_tel", "shop_memo")
 GENERIC_OPTIONAL = ("carrier", "item_id", "quantity")  # bridge extensions: partial shipments, mixed carriers
@@ -43,8 +44,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.severity}: {self.field}: {self.message}" if self.field else \
-            f"{where}: {self.severity}: {self.message}"
+        severity = _("error") if self.severity == "error" else _("warning")
+        return f"{where}: {severity}: {self.field}: {self.message}" if self.field else \
+            f"{where}: {severity}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +90,14 @@ def parse_result(data: bytes, source: str, now: datetime, *, default_carrier: st
         return ResultFile(source, None, problems=(problem,))
     rows = _rows(text)
     if not rows:
-        return ResultFile(source, None, problems=(Problem(source, 0, "", "the file is empty"),))
+        return ResultFile(source, None, problems=(Problem(source, 0, "", _("the file is empty")),))
     header_line, header = rows[0]
     kind = _kind(header)
     if kind is None:
         return ResultFile(source, None, problems=(Problem(
             source, header_line, "header",
-            "cannot tell the file type: expected a header with order_no and delivery_no (generic CSV), B2クラウド "
-            "発行済データ (95 columns), e飛伝 発行済みデータ (74 columns) or the ゆうプリR result filter's header"),))
+            _("cannot tell the file type: expected a header with order_no and delivery_no (generic CSV), B2クラウド "
+              "発行済データ (95 columns), e飛伝 発行済みデータ (74 columns) or the ゆうプリR result filter's header")),))
     parser = _Parser(source, now, kind, default_carrier)
     if kind == "generic":
         parser.generic(header, rows[1:])
@@ -109,13 +111,14 @@ def _decode(data: bytes, source: str) -> tuple[str, Problem | None]:
         try:
             return data[3:].decode("utf-8"), None
         except UnicodeDecodeError as exc:
-            return "", Problem(source, 0, "", f"has a UTF-8 BOM but byte {exc.start + 3} is not UTF-8")
+            return "", Problem(source, 0, "", _("has a UTF-8 BOM but byte {offset} is not UTF-8").format(
+                offset=exc.start + 3))
     for encoding in ("utf-8", "cp932"):
         try:
             return data.decode(encoding), None
         except UnicodeDecodeError:
             continue
-    return "", Problem(source, 0, "", "is neither UTF-8 nor Shift_JIS (CP932); save it as one of them")
+    return "", Problem(source, 0, "", _("is neither UTF-8 nor Shift_JIS (CP932); save it as one of them"))
 
 
 def _rows(text: str) -> list[tuple[int, list[str]]]:
@@ -165,7 +168,7 @@ class _Parser:
 
     def result(self) -> ResultFile:
         if not self.shipments and not self.problems:
-            self.warn(0, "", "no data rows")
+            self.warn(0, "", _("no data rows"))
         return ResultFile(self.source, self.kind, tuple(self.shipments.values()), tuple(self.problems))
 
     # generic CSV -------------------------------------------------------------------------------------------
@@ -175,12 +178,12 @@ class _Parser:
         unknown = [header[i] for i, name in enumerate(names)
                    if name and name not in GENERIC_COLUMNS and name not in GENERIC_OPTIONAL]
         if unknown:
-            self.warn(1, "header", f"unknown column(s) {', '.join(unknown)} ignored")
+            self.warn(1, "header", _("unknown column(s) {columns} ignored").format(columns=", ".join(unknown)))
         index = {name: i for i, name in enumerate(names)}
         for line, values in rows:
             if len(values) > len(header):
-                self.error(line, "", f"has {len(values)} values, the header has {len(header)}; "
-                                     "check for an unquoted comma")
+                self.error(line, "", _("has {count} values, the header has {width}; check for an unquoted comma")
+                           .format(count=len(values), width=len(header)))
                 continue
 
             def get(name: str, values: list[str] = values) -> str:
@@ -209,13 +212,13 @@ class _Parser:
                  "japanpost": japanpost.RESULT_HEADER}[self.kind]
         for line, values in rows:
             if len(values) < len(header):
-                self.error(line, "", f"has {len(values)} values, the header has {len(header)}; the file is cut "
-                                     "or not the carrier's own output")
+                self.error(line, "", _("has {count} values, the header has {width}; the file is cut or not the "
+                                       "carrier's own output").format(count=len(values), width=len(header)))
                 continue
             order_id = self.order_id(line, names[0], values[order_col - 1].strip())
             raw_tracking = values[tracking_col - 1].strip()
             if not raw_tracking:
-                self.warn(line, names[1], "no tracking number yet (label not printed); row skipped")
+                self.warn(line, names[1], _("no tracking number yet (label not printed); row skipped"))
                 continue
             tracking = self.tracking(line, names[1], raw_tracking, self.kind, required=True)
             shipped_at = self.date(line, names[2], values[date_col - 1].strip())
@@ -228,10 +231,10 @@ class _Parser:
     def order_id(self, line: int, name: str, raw: str) -> int | None:
         folded = unicodedata.normalize("NFKC", raw).strip()
         if not folded:
-            self.error(line, name, "is empty; the CS-Cart order number is required")
+            self.error(line, name, _("is empty; the CS-Cart order number is required"))
             return None
         if not folded.isdigit() or int(folded) == 0:
-            self.error(line, name, f"{raw!r} is not a CS-Cart order number (digits only)")
+            self.error(line, name, _("{value!r} is not a CS-Cart order number (digits only)").format(value=raw))
             return None
         return int(folded)
 
@@ -242,7 +245,7 @@ class _Parser:
         without a carrier column the importer accepts it only for an order with exactly one carrier."""
         if not raw:
             if required:
-                self.error(line, name, "is empty; the tracking number (伝票番号) is required")
+                self.error(line, name, _("is empty; the tracking number (伝票番号) is required"))
             return None
         if carrier not in DOMESTIC_CARRIERS and carrier != "other":
             return raw  # a carrier the bridge has no number rules for (e.g. fukuyama): taken as written
@@ -250,8 +253,9 @@ class _Parser:
         if not check.valid and lenient:
             number = normalize_number(raw) or raw.strip()
             if carrier != "other":
-                self.warn(line, name, f"{check.error}; accepted as written because the row names the carrier "
-                                      f"({carrier}); check the number before the customer gets it")
+                self.warn(line, name, _("{problem}; accepted as written because the row names the carrier "
+                                        "({carrier}); check the number before the customer gets it").format(
+                    problem=check.error, carrier=carrier))
             return number  # carrier "other": the importer checks it against the order's carrier
         if not check.valid:
             self.error(line, name, check.error)
@@ -270,9 +274,9 @@ class _Parser:
             except ValueError:
                 continue
             if fmt in _DATE_FORMATS:
-                self.warn(line, name, f"{raw!r} has no time; 00:00 JST used")
+                self.warn(line, name, _("{value!r} has no time; 00:00 JST used").format(value=raw))
             return self._plausible(line, name, parsed)
-        self.error(line, name, f"{raw!r} is not a date-time YYYY-MM-DD hh:mm:ss")
+        self.error(line, name, _("{value!r} is not a date-time YYYY-MM-DD hh:mm:ss").format(value=raw))
         return None
 
     def date(self, line: int, name: str, raw: str) -> datetime | None:
@@ -282,27 +286,28 @@ class _Parser:
                 return self._plausible(line, name, datetime.strptime(folded, fmt).replace(tzinfo=JST))
             except ValueError:
                 continue
-        self.error(line, name, f"{raw!r} is not a date YYYY/MM/DD")
+        self.error(line, name, _("{value!r} is not a date YYYY/MM/DD").format(value=raw))
         return None
 
     def _plausible(self, line: int, name: str, moment: datetime) -> datetime:
         if moment > self.now + timedelta(days=31):
-            self.warn(line, name, f"{moment:%Y-%m-%d} is more than a month ahead; check the date")
+            self.warn(line, name, _("{date} is more than a month ahead; check the date").format(
+                date=f"{moment:%Y-%m-%d}"))
         return moment
 
     def items(self, line: int, item_id: str, quantity: str) -> tuple[tuple[str, Decimal], ...] | None:
         if not item_id and not quantity:
             return ()
         if not item_id:
-            self.error(line, "item_id", "is empty while quantity is given; give both or neither")
+            self.error(line, "item_id", _("is empty while quantity is given; give both or neither"))
             return None
         try:
             amount = Decimal(unicodedata.normalize("NFKC", quantity or "1").strip())
         except InvalidOperation:
-            self.error(line, "quantity", f"{quantity!r} is not a number")
+            self.error(line, "quantity", _("{value!r} is not a number").format(value=quantity))
             return None
         if amount <= 0 or amount != amount.to_integral_value():
-            self.error(line, "quantity", f"{quantity!r} must be a whole number above 0")
+            self.error(line, "quantity", _("{value!r} must be a whole number above 0").format(value=quantity))
             return None
         return ((item_id, amount),)
 
@@ -319,5 +324,5 @@ class _Parser:
             self.shipments[key] = replace(existing, shipment=replace(existing.shipment,
                                                                      items=tuple(merged.items())))
             return
-        self.warn(line, "", f"order {shipment.order_id} parcel {shipment.tracking_number} repeats line "
-                            f"{existing.line}; ignored")
+        self.warn(line, "", _("order {order} parcel {number} repeats line {first}; ignored").format(
+            order=shipment.order_id, number=shipment.tracking_number, first=existing.line))

@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bridge.i18n import _
+
 DOMESTIC_CARRIERS = ("yamato", "sagawa", "japanpost")
 
 # carriers.md §4; the rules may add carriers (e.g. 福山通運) or replace a template.
@@ -67,31 +69,34 @@ def check_number(raw: str, carrier: str | None = None) -> TrackingCheck:
     """Validate a tracking number; a failing check digit is a warning, a wrong shape an error."""
     number = normalize_number(raw)
     if not number:
-        return TrackingCheck(raw, number, (), error="tracking number is empty")
+        return TrackingCheck(raw, number, (), error=_("tracking number is empty"))
     if len(number) == 12 and number.isdigit():
         carriers = DOMESTIC_CARRIERS
         warnings: tuple[str, ...] = ()
         if not check_7dr(number):
             expected = int(number[:11]) % 7
-            warning = (f"tracking number {number} fails the 7DR check digit (last digit {number[11]}, "
-                       f"expected {expected}); check it for a typing error")
+            warning = _("tracking number {number} fails the 7DR check digit (last digit {last}, expected "
+                        "{expected}); check it for a typing error").format(number=number, last=number[11],
+                                                                         expected=expected)
             warnings = (warning,)
         return _for_carrier(TrackingCheck(raw, number, carriers, warnings), carrier)
     if len(number) == 11 and number.isdigit():
         registered = "11-digit number: a Japan Post 書留 number, not ゆうパック"
         return _for_carrier(TrackingCheck(raw, number, ("japanpost",), (registered,)), carrier)
     if _S10.match(number):
-        warnings = () if check_s10(number) else (f"international number {number} fails the S10 check digit",)
+        warnings = () if check_s10(number) else (
+            _("international number {number} fails the S10 check digit").format(number=number),)
         return _for_carrier(TrackingCheck(raw, number, ("japanpost",), warnings), carrier)
-    return TrackingCheck(raw, number, (), error=(
-        f"{raw!r} is not a tracking number: Yamato, Sagawa and ゆうパック numbers have 12 digits"))
+    return TrackingCheck(raw, number, (), error=_(
+        "{value!r} is not a tracking number: Yamato, Sagawa and ゆうパック numbers have 12 digits").format(value=raw))
 
 
 def _for_carrier(check: TrackingCheck, carrier: str | None) -> TrackingCheck:
     if carrier is None or carrier not in DOMESTIC_CARRIERS or carrier in check.carriers:
         return check
     return TrackingCheck(check.raw, check.number, check.carriers, check.warnings,
-                         error=f"{check.number} is not a {carrier} tracking number (12 digits expected)")
+                         error=_("{number} is not a {carrier} tracking number (12 digits expected)").format(
+                             number=check.number, carrier=carrier))
 
 
 def tracking_url(carrier: str, number: str, templates: Mapping[str, str] | None = None) -> str:

@@ -28,7 +28,7 @@ MARKS = {"ok": "✓", "warning": "!", "error": "✗"}
 def check(
     config: ConfigOption = None,
     connect: bool = typer.Option(False, "--connect", help=_(
-        "Also try the connections: CS-Cart sign-in and add-on, MQTT broker.")),
+        "Also try the connections: CS-Cart sign-in and add-on, MQTT broker, SMTP server (mail.*).")),
     full: bool = typer.Option(False, "--full", help=_("Print every setting (secrets masked), not just the summary.")),
 ) -> None:
     from bridge import preflight

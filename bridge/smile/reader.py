@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.i18n import _
+from bridge.smile import bytescan
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import RecordSchema, schema_for
 from bridge.smile.settings import SmileSettings
@@ -167,6 +168,9 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
     encoding = _decoding(head, layout, problem)
     if encoding is None:
         return
+    if encoding != "utf-16" and not bytescan.report(bytescan.scan(path, layout.delimiter), path, layout.type,
+                                                    layout.encoding, layout.newline, problem, result.notes):
+        return
     if layout.require_final_newline and not _ends_with_newline(tail, encoding, head):
         problem(None, _("the last line has no line break, so the file is probably truncated or still being written"),
                 _("wait until the export has finished and deliver the complete file (or a NAME.done sentinel after "
@@ -181,12 +185,13 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
         except UnicodeDecodeError:
             _report_decode_error(path, encoding, layout, problem)
         except csv.Error as exc:
-            fix = (f"check the quoting ({layout.quotechar}…{layout.quotechar}) of that line; every opened quote "
-                   "must be closed")
+            fix = _("check the quoting ({quote}…{quote}) of that line; every opened quote must be closed").format(
+                quote=layout.quotechar)
             if "field larger than field limit" in str(exc):
-                fix = (f"a value is longer than {csv.field_size_limit():,} characters, which no SMILE column holds: "
-                       f"an unclosed quote ({layout.quotechar}) or the wrong delimiter; check that line")
-            problem(reader.line_num, f"the line cannot be split into columns ({exc})", fix)
+                fix = _("a value is longer than {limit} characters, which no SMILE column holds: an unclosed quote "
+                        "({quote}) or the wrong delimiter; check that line").format(
+                    limit=f"{csv.field_size_limit():,}", quote=layout.quotechar)
+            problem(reader.line_num, _("the line cannot be split into columns ({error})").format(error=exc), fix)
 
 
 def _decoding(head: bytes, layout: FileLayout, problem: Any) -> str | None:
@@ -194,20 +199,20 @@ def _decoding(head: bytes, layout: FileLayout, problem: Any) -> str | None:
     configured = layout.encoding
     if configured == "utf-16":
         if bom != "utf-16":
-            found = f"a {bom} byte order mark" if bom else "no byte order mark"
-            problem(None, f"the layout says UTF-16 with a byte order mark, but the file has {found}",
-                    _encoding_fix(layout, bom or _sniff(head)))
+            found = _("a {bom} byte order mark").format(bom=bom) if bom else _("no byte order mark")
+            problem(None, _("the layout says UTF-16 with a byte order mark, but the file has {found}").format(
+                found=found), _encoding_fix(layout, bom or _sniff(head)))
             return None
         return "utf-16"
     if bom == "utf-16":
-        problem(None, f"the file starts with a UTF-16 byte order mark, but the layout says {configured}",
-                _encoding_fix(layout, "utf-16"))
+        problem(None, _("the file starts with a UTF-16 byte order mark, but the layout says {encoding}").format(
+            encoding=configured), _encoding_fix(layout, "utf-16"))
         return None
     if bom == "utf-8-sig":
         if configured in ("utf-8", "utf-8-sig"):
             return "utf-8-sig"
-        problem(None, f"the file starts with a UTF-8 byte order mark, but the layout says {configured}",
-                _encoding_fix(layout, "utf-8-sig"))
+        problem(None, _("the file starts with a UTF-8 byte order mark, but the layout says {encoding}").format(
+            encoding=configured), _encoding_fix(layout, "utf-8-sig"))
         return None
     return configured
 
@@ -215,8 +220,10 @@ def _decoding(head: bytes, layout: FileLayout, problem: Any) -> str | None:
 def _encoding_fix(layout: FileLayout, actual: str | None) -> str:
     setting = f"smile.files.{layout.type}.encoding"
     if actual:
-        return f"export the file as {layout.encoding} again, or set {setting}: {actual}"
-    return f"export the file as {layout.encoding} again, or set {setting} to the file's real encoding"
+        return _("export the file as {encoding} again, or set {setting}: {actual}").format(
+            encoding=layout.encoding, setting=setting, actual=actual)
+    return _("export the file as {encoding} again, or set {setting} to the file's real encoding").format(
+        encoding=layout.encoding, setting=setting)
 
 
 def _sniff(data: bytes) -> str | None:
@@ -247,8 +254,22 @@ def _report_decode_error(path: Path, encoding: str, layout: FileLayout, problem:
         column = str(text.count(layout.delimiter, start, position) + 1)
     actual = _sniff(data)
     if encoding == "utf-16" and len(data) % 2:
-        problem(line, "the UTF-16 file has an odd number of bytes, so it was cut off",
-                "deliver the complete export again")
+        problem(line, _("the UTF-16 file has an odd number of bytes, so it was cut off"),
+                _("deliver the complete export again"))
+        return
+    if actual is not None and actual != layout.encoding:
+        problem(line, _("the bytes are not valid {encoding}; the whole file reads as {actual}, so it was probably "
+                        "exported in {actual}").format(encoding=layout.encoding, actual=actual),
+                _encoding_fix(layout, actual), column=column)
+        return
+    try:
+        data.decode(encoding)
+        cut = None
+    except UnicodeDecodeError as exc:
+        cut = bytescan.cut_character(data, exc.start + (3 if encoding == "utf-8-sig" else 0), layout.encoding)
+    if cut is not None:
+        problem(line, cut, _("the file was cut or edited with a tool that splits characters: export it again from "
+                             "SMILE and deliver it unchanged"), column=column)
         return
     problem(line, _("the bytes are not valid {encoding}").format(encoding=layout.encoding), _encoding_fix(layout, actual),
             column=column)
@@ -271,6 +292,18 @@ def _header_encoding(path: Path, layout: FileLayout) -> str | None:
         if len(cells & wanted) >= 2:
             return candidate.replace("-sig", "")
     return None
+
+
+def known_cells(header: list[str], layout: FileLayout) -> bool:
+    """Whether any cell of ``header`` is a column name the layout knows (else the row is data, not a header)."""
+    wanted = {normalize_header(name) for column in layout.columns.values() for name in column.header}
+    return any(normalize_header(cell) in wanted for cell in header)
+
+
+def looks_like_data(row: list[str]) -> bool:
+    """Half or more of the filled cells are numbers (codes, quantities, dates): a data row, not column names."""
+    filled = [cell.strip().strip('"') for cell in row if cell.strip()]
+    return bool(filled) and 2 * sum(cell.replace(".", "").replace("-", "").isdigit() for cell in filled) >= len(filled)
 
 
 def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: FileLayout,
@@ -304,23 +337,36 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
             if index is not None and header is not None:
                 positions = repeated[normalize_header(header[index])]
                 if len(positions) > 1:  # SMILE repeats some headers (コード, コード); the first one is read
-                    result.notes.append(f"header {header[index]} is in columns {', '.join(map(str, positions))}; "
-                                        f"column {positions[0]} is read for {field_name}")
+                    result.notes.append(_("header {header} is in columns {columns}; column {first} is read for "
+                                          "{field}").format(header=header[index], columns=", ".join(map(str, positions)),
+                                                            first=positions[0], field=field_name))
         if index is None:
             if spec.required:
                 missing = True
-                wanted = " or ".join(column.header)
-                fix = (f"export the file with the column {column.header[0]}, or map "
-                       f"smile.files.{layout.type}.columns.{field_name} to the header the file uses "
-                       f"(found: {', '.join(header or [])[:300]})")
+                wanted = _(" or ").join(column.header)
+                fix = _("export the file with the column {column}, or map {setting} to the header the file uses "
+                        "(found: {found})").format(column=column.header[0],
+                                                   setting=f"smile.files.{layout.type}.columns.{field_name}",
+                                                   found=", ".join(header or [])[:300])
                 if guess is None:
                     guess = _header_encoding(path, layout) or ""
                 if guess:
-                    fix = (f"the header reads correctly as {guess}, not {layout.encoding}: set "
-                           f"smile.files.{layout.type}.encoding: {guess} or export as {layout.encoding}")
-                problem(layout.header_rows or None, f"the required column {wanted} is not in the header", fix)
+                    fix = _("the header reads correctly as {guess}, not {encoding}: set {setting}: {guess} or export "
+                            "as {encoding}").format(guess=guess, encoding=layout.encoding,
+                                                    setting=f"smile.files.{layout.type}.encoding")
+                elif header is not None and not known_cells(header, layout) and looks_like_data(header):
+                    missing = True
+                    problem(1, _("line 1 is not a header row: none of its cells is a column name of the layout "
+                                 "({expected}); it looks like data, so the header row is missing").format(
+                                     expected=", ".join(c.header[0] for c in layout.columns.values() if c.header)[:200]),
+                            _("export the file with its 項目名 (header) row; a file SMILE writes without one needs "
+                              "{setting}: 0 and a position for every column").format(
+                                  setting=f"smile.files.{layout.type}.header_rows"))
+                    return None
+                problem(layout.header_rows or None, _("the required column {column} is not in the header").format(
+                    column=wanted), fix)
             else:
-                result.notes.append(f"optional column {column.header[0]} is not in the file")
+                result.notes.append(_("optional column {column} is not in the file").format(column=column.header[0]))
             continue
         title = header[index] if header is not None and index < len(header) else (column.header or (field_name,))[0]
         columns.append(_Column(field_name, index, label, parser_for(spec, layout, column.false_values),
@@ -335,8 +381,8 @@ def _rows(reader: _RowSource, schema: RecordSchema, layout: FileLayout, settings
     for number in range(layout.header_rows):
         row = next(iter(reader.take(1)), None)
         if row is None:
-            problem(reader.line_num or None, f"the file ends inside its {layout.header_rows} header row(s)",
-                    "export the file again with its header")
+            problem(reader.line_num or None, _("the file ends inside its {count} header row(s)").format(
+                count=layout.header_rows), _("export the file again with its header"))
             return
         if number == 0:
             header = row
@@ -354,8 +400,8 @@ def _rows(reader: _RowSource, schema: RecordSchema, layout: FileLayout, settings
     for lines, rows in _chunks(reader):
         yield state.process(lines, rows)
     if result.rows == 0 and not layout.allow_empty:
-        problem(None, "the file has no data rows",
-                "export the file again; an empty export would remove everything it lists")
+        problem(None, _("the file has no data rows"),
+                _("export the file again; an empty export would remove everything it lists"))
 
 
 class _RowSource:

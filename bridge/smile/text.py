@@ -27,7 +27,9 @@ def fold_code(text: str) -> str:
     """
     code = text.strip() if text.isascii() else unicodedata.normalize("NFKC", text).strip()
     if not code.isprintable():
-        raise ValueError("the code contains a control character, line break or invisible character")
+        from bridge.i18n import _
+
+        raise ValueError(_("the code contains a control character, line break or invisible character"))
     return code
 
 

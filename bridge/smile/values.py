@@ -122,7 +122,7 @@ def _int_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
         if not clean:
             return None
         if not _INT.fullmatch(clean):
-            raise ValueError("not a whole number")
+            raise ValueError(_("not a whole number"))
         return int(check(Decimal(clean)))
 
     return parse
@@ -152,7 +152,7 @@ def _date_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
                         raise ValueError
                     value = date(int(clean[:4]), int(clean[4:6]), int(clean[6:]))
             except ValueError:
-                raise ValueError(f"not a date in the form {layout.date_format}") from None
+                raise ValueError(_("not a date in the form {format}").format(format=layout.date_format)) from None
         if len(cache) < _CACHE_LIMIT:
             cache[text] = value
         return value
@@ -180,7 +180,7 @@ def _datetime_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
             else:
                 raise ValueError
         except (ValueError, TypeError):
-            raise ValueError("not a date (YYYYMMDD) or date and time (YYYYMMDDhhmmss)") from None
+            raise ValueError(_("not a date (YYYYMMDD) or date and time (YYYYMMDDhhmmss)")) from None
         if len(cache) < _CACHE_LIMIT:
             cache[text] = value
         return value
@@ -207,7 +207,7 @@ def _choice_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
         if not key:
             return None
         if key not in choices:
-            raise ValueError("not one of the known codes")
+            raise ValueError(_("not one of the known codes"))
         return choices[key]
 
     return parse
@@ -218,7 +218,7 @@ def _jan(text: str) -> str | None:
     if not code:
         return None
     if not valid_jan(code):
-        raise ValueError("not a valid JAN (8 or 13 digits with a correct check digit)")
+        raise ValueError(_("not a valid JAN (8 or 13 digits with a correct check digit)"))
     return code
 
 
@@ -228,7 +228,7 @@ def _phone(text: str) -> str | None:
         return None
     digits = "".join(ch for ch in clean if ch.isdigit())
     if not (digits.startswith("0") and 10 <= len(digits) <= 11) or not re.fullmatch(r"[\d()\- ]+", clean):
-        raise ValueError("not a Japanese phone number (10 or 11 digits starting with 0)")
+        raise ValueError(_("not a Japanese phone number (10 or 11 digits starting with 0)"))
     return clean
 
 

@@ -186,3 +186,23 @@ def test_report_campaigns_analytics_refusals(data_dir: Path, tmp_path: Path, lan
     bad_file = runner.invoke(app, ["analytics", "export", "orders", "--output", str(tmp_path / "orders.txt")])
     assert bad_file.exit_code == 2
     assert say(lang, "give a .parquet or .csv file name", ".parquet か .csv のファイル名") in bad_file.output
+
+
+def test_carrier_file_and_number_problems_in_both_languages(tmp_path: Path, lang: str) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("order_no,delivery_no,delivery_date\nx12,389711074012,2026-11-24 10:00:00\n", encoding="utf-8")
+    checked = runner.invoke(app, ["carriers", "check-result", str(bad)])
+    assert checked.exit_code == 1
+    assert say(lang, "bad.csv:2: error: order_no: 'x12' is not a CS-Cart order number (digits only)",
+               "bad.csv:2: エラー: order_no: 'x12' は CS-Cart の注文番号ではありません (数字のみ)") in checked.output
+    wrong = runner.invoke(app, ["carriers", "track", "12345"])
+    assert wrong.exit_code == 1
+    assert say(lang, "'12345' is not a tracking number", "'12345' は送り状番号ではありません") in wrong.output
+
+
+def test_orders_resend_refusal_in_both_languages(data_dir: Path, lang: str) -> None:
+    _state(data_dir)  # order 1001 is mirrored but was never exported
+    refused = runner.invoke(app, ["orders", "resend", "1001"])
+    assert refused.exit_code == 1
+    assert say(lang, "order 1001 was never sent to SMILE (受注)", "受注 1001 は一度も SMILE に送っていません (受注)") \
+        in refused.output

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bridge import metrics
 from bridge.config import MailSettings
 from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.cscart.promotions import OP, TARGET, PromotionListing, PromotionsClient
@@ -207,6 +208,7 @@ class CampaignsJob:
                       and listing.promotions[c.id].number_of_usages >= c.conditions.max_uses}
             events += [CampaignEvent(cid, "usage_cap", f"{listing.promotions[cid].number_of_usages} orders")
                        for cid in sorted(capped - capped_before)]
+            set_campaign_gauges(rules, listing, now)
             events += [CampaignEvent(cid, "repaired", "edited by hand in CS-Cart" if cid in listing.promotions
                                      else "deleted in CS-Cart") for cid in desired.repaired]
             if not options.dry_run:
@@ -226,6 +228,14 @@ class CampaignsJob:
             if result.enqueued:
                 self.wake_dispatcher()
         return finish(JOB, result, options, started)
+
+
+def set_campaign_gauges(rules: CampaignRules, listing: PromotionListing, now: datetime) -> None:
+    """The business dashboard's campaign figures: how many run now, each one's usages in CS-Cart."""
+    metrics.CAMPAIGNS_RUNNING.set(sum(state_at(c, now) is CampaignState.RUNNING for c in rules.campaigns))
+    for campaign in rules.campaigns:
+        remote = listing.promotions.get(campaign.id)
+        metrics.CAMPAIGN_USAGES.labels(campaign.id).set(remote.number_of_usages if remote else 0)
 
 
 async def managed(client: CSCartClient) -> PromotionListing | None:

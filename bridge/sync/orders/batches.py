@@ -15,6 +15,7 @@ from bridge import metrics
 from bridge.domain.orders import WorkflowState
 from bridge.domain.time import Clock
 from bridge.errors import ValidationFailed
+from bridge.i18n import _, format_local
 from bridge.smile.layout import FileLayout
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, audit, exports
@@ -94,16 +95,18 @@ class Batches:
             current = await mirror.get(tx, order_id)
             live = await exports.live_export(tx, order_id)
         if current is None:
-            raise ValidationFailed(f"order {order_id} is not in the mirror; check the id (bridge orders list)")
+            raise ValidationFailed(_("order {id} is not in the mirror; check the id (bridge orders list)").format(
+                id=order_id))
         if live is None:
-            raise ValidationFailed(f"order {order_id} was never sent to SMILE ({current.workflow_state.label_ja}); "
-                                   "the orders job sends it once it passes the gates")
+            raise ValidationFailed(_("order {id} was never sent to SMILE ({state}); the orders job sends it once it "
+                                     "passes the gates").format(id=order_id, state=current.workflow_state.label_ja))
         if current.confirmed_at:
-            raise ValidationFailed(
-                f"order {order_id} is in SMILE as 伝票№ {current.smile_slip_no} / 処理連番 {current.smile_serial} "
-                f"(read back {current.confirmed_at}); resending would duplicate it")
+            raise ValidationFailed(_(
+                "order {id} is in SMILE as 伝票№ {slip} / 処理連番 {serial} (read back {confirmed}); resending would "
+                "duplicate it").format(id=order_id, slip=current.smile_slip_no, serial=current.smile_serial,
+                                       confirmed=format_local(current.confirmed_at)))
         if current.workflow_state is S.CANCELLED:
-            raise ValidationFailed(f"order {order_id} is cancelled; it is not resent")
+            raise ValidationFailed(_("order {id} is cancelled; it is not resent").format(id=order_id))
         order = current.order
         code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
         surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
