@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from bridge.i18n import set_language
 from bridge.rules.campaigns import CampaignRules
-import yaml
 
 from .conftest import ROOT, bench
 
