@@ -275,6 +275,23 @@ benefits: [{type: discount, percent: 10, applies_to: order}]""")))
     expect(order, f"{cid}-c", discount=cents(after_products / 10))
 
 
+async def threshold_after_discounts(shop: Shop, cid: str) -> None:
+    """A minimum subtotal is checked on the subtotal after the product discounts of campaigns applied before it."""
+    await shop.apply(shop.campaigns_yaml(f"{cid}-a", """
+priority: 20
+target: {categories: [LIVE]}
+benefits: [{type: discount, percent: 10}]""", (f"{cid}-b", f"""
+priority: 10
+target: {{all: true}}
+conditions: {{min_order_amount: {shop.price * 2}}}
+benefits: [{{type: discount, amount: 5, applies_to: order}}]""")))
+    order = await shop.order(2)  # ¥2p before the 10 %, 1.8p after it: below the threshold
+    expect(order, f"{cid}-a", discount=cents(shop.price / 10) * 2)
+    assert applied(order, f"{cid}-b") is None, order.get("smile_bridge_promotions")
+    order = await shop.order(3)  # 2.7p after the 10 %: at or above
+    expect(order, f"{cid}-b", discount=Decimal(5))
+
+
 SCENARIOS: dict[str, Callable[[Shop, str], Awaitable[None]]] = {
     "category_percent": category_percent,
     "fixed_order_min_subtotal": fixed_order_min_subtotal,
@@ -287,4 +304,5 @@ SCENARIOS: dict[str, Callable[[Shop, str], Awaitable[None]]] = {
     "usergroup_target": usergroup_target,
     "coupon": coupon,
     "stacked": stacked,
+    "threshold_after_discounts": threshold_after_discounts,
 }
