@@ -502,6 +502,12 @@ class CSCartClient:
     async def delete_user(self, user_id: int) -> None:
         await self.request("DELETE", f"users/{int(user_id)}")
 
+    async def category_ids(self) -> set[int]:
+        """Every category id of the store (``GET /categories``, paged)."""
+        params = {"items_per_page": 250, "sort_by": "position", "sort_order": "asc"}
+        return {m.as_int(row, "category_id", where="category") async for row in
+                self._iterate("categories", "categories", params)}
+
     async def usergroups(self) -> dict[int, m.Usergroup]:
         return m.usergroups_from_json(await self.request("GET", "usergroups"))
 

@@ -223,6 +223,28 @@ class SlipRules(RulesModel):
     """Start of the line's 商品名; the campaign id follows."""
     discount_tax_class: str = "1"
     """課税区分 of the line (1 = taxed like the products it reduces)."""
+    discount_sign: Literal["price", "quantity"] = "price"
+    """Where the minus goes on a 値引 line: price = 数量 1, 単価 −¥ (default); quantity = 数量 −1, 単価 ¥. Not confirmed
+    against SMILE (docs/orders.md, "Campaign lines on the slip"): use what your SMILE's 受注 import accepts."""
+    discount_columns: dict[str, str] = Field(default_factory=dict)
+    """Other columns of the 受注 import set on 値引 lines only, e.g. {取引区分属性: "3"} if your SMILE marks 値引 by
+    取引区分属性; each must be a column of the order_import layout (a file with another is refused)."""
+    bonus_line: Literal["zero_price", "omit"] = "zero_price"
+    """A bonus item: zero_price = its own line at ¥0 naming the campaign (SMILE's stock follows it); omit = not on the
+    slip (when your SMILE refuses ¥0 lines; the gift then leaves SMILE's stock by hand)."""
+
+
+    @model_validator(mode="after")
+    def _own_columns(self) -> SlipRules:
+        taken = sorted(set(self.discount_columns) & BRIDGE_SLIP_COLUMNS)
+        if taken:
+            raise ValueError(f"discount_columns cannot set {', '.join(taken)}: the bridge writes those itself "
+                             "(use discount_item_code, discount_tax_class, discount_sign)")
+        return self
+
+
+BRIDGE_SLIP_COLUMNS = frozenset({"受注日付", "受注№", "行", "得意先ｺｰﾄﾞ", "得意先コード", "商品ｺｰﾄﾞ", "商品コード", "商品名",
+                                 "数量", "単価", "金額", "課税区分", "消費税率％", "オーダー№"})
 
 
 class CampaignRules(RulesModel):

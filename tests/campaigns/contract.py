@@ -275,6 +275,53 @@ benefits: [{type: discount, percent: 10, applies_to: order}]""")))
     expect(order, f"{cid}-c", discount=cents(after_products / 10))
 
 
+async def threshold_after_discounts(shop: Shop, cid: str) -> None:
+    """A minimum subtotal is checked on the subtotal after the product discounts of campaigns applied before it."""
+    await shop.apply(shop.campaigns_yaml(f"{cid}-a", """
+priority: 20
+target: {categories: [LIVE]}
+benefits: [{type: discount, percent: 10}]""", (f"{cid}-b", f"""
+priority: 10
+target: {{all: true}}
+conditions: {{min_order_amount: {shop.price * 2}}}
+benefits: [{{type: discount, amount: 5, applies_to: order}}]""")))
+    order = await shop.order(2)  # ¥2p before the 10 %, 1.8p after it: below the threshold
+    expect(order, f"{cid}-a", discount=cents(shop.price / 10) * 2)
+    assert applied(order, f"{cid}-b") is None, order.get("smile_bridge_promotions")
+    order = await shop.order(3)  # 2.7p after the 10 %: at or above
+    expect(order, f"{cid}-b", discount=Decimal(5))
+
+
+async def products_and_order(shop: Shop, cid: str) -> None:
+    """One campaign taking money off the products and off the order: one 値引 line with both."""
+    await shop.apply(shop.campaigns_yaml(cid, """
+target: {categories: [LIVE]}
+benefits: [{type: discount, percent: 10}, {type: discount, amount: 5, applies_to: order}]"""))
+    order = await shop.order(2)
+    expect(order, cid, discount=cents(shop.price / 10) * 2 + 5)
+    assert _d(order["subtotal_discount"]) == 5
+
+
+async def two_order_discounts(shop: Shop, cid: str) -> None:
+    """A product discount, then ¥5 off the order, then 10 % off the order: each its own amount (the add-on splits
+    the order's subtotal_discount between the two order discounts)."""
+    await shop.apply(shop.campaigns_yaml(f"{cid}-a", """
+priority: 30
+target: {categories: [LIVE]}
+benefits: [{type: discount, percent: 10}]""", (f"{cid}-b", """
+priority: 20
+target: {all: true}
+benefits: [{type: discount, amount: 5, applies_to: order}]"""), (f"{cid}-c", """
+priority: 10
+target: {all: true}
+benefits: [{type: discount, percent: 10, applies_to: order}]""")))
+    order = await shop.order(2)
+    unit = cents(shop.price / 10)
+    expect(order, f"{cid}-a", discount=unit * 2)
+    expect(order, f"{cid}-b", discount=Decimal(5))
+    expect(order, f"{cid}-c", discount=cents((shop.price - unit) * 2 / 10))
+
+
 SCENARIOS: dict[str, Callable[[Shop, str], Awaitable[None]]] = {
     "category_percent": category_percent,
     "fixed_order_min_subtotal": fixed_order_min_subtotal,
@@ -287,4 +334,7 @@ SCENARIOS: dict[str, Callable[[Shop, str], Awaitable[None]]] = {
     "usergroup_target": usergroup_target,
     "coupon": coupon,
     "stacked": stacked,
+    "threshold_after_discounts": threshold_after_discounts,
+    "products_and_order": products_and_order,
+    "two_order_discounts": two_order_discounts,
 }

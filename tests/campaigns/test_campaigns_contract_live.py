@@ -23,7 +23,7 @@ from bridge.config import Settings
 from bridge.cscart.promotions import PromotionsClient
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import utcnow
-from bridge.store import Store, bindings
+from bridge.store import Store, bindings, usergroups
 from bridge.sync import JobContext, RunOptions
 from bridge.sync.registry import campaigns_job
 from tests.foundation.fakes import PinnedClock
@@ -110,6 +110,24 @@ async def test_every_promotion_kind_on_the_real_store(tmp_path: Path) -> None:
                 await scenario(shop, campaign_id)
             except AssertionError as exc:
                 failures.append(f"{name}: {exc}")
+        if not only or "usergroup_target" in only:  # the job read the group's members from the store
+            async with store.transaction() as tx:
+                members = await usergroups.memberships(tx)
+            assert usergroups.member_at(members, member, [f"契約{run_id}"], utcnow()), members.get(member)
+            assert not usergroups.member_at(members, created_user, [f"契約{run_id}"], utcnow())
+        # the shipped campaigns.yaml, its example campaign switched on unchanged: refused, not written
+        shipped = (ROOT / "rules" / "campaigns.yaml").read_text(encoding="utf-8")
+        missing = sorted({12, 13, 14} - await client.category_ids())
+        if missing:
+            (rules_dir / "campaigns.yaml").write_text(
+                shipped.replace("enabled: false            # 見本", "enabled: true  # 見本", 1), encoding="utf-8")
+            wired.services.rules.reload()
+            refused = await job.run(RunOptions())
+            await dispatcher.drain_all()
+            assert refused.failed == 1, refused.notes  # (the last scenario's campaign is switched off meanwhile)
+            assert any(f"no category {', '.join(map(str, missing))}" in n or f"no category {missing[0]}" in n
+                       for n in refused.notes), refused.notes
+            assert "spring-bulk-2027" not in (await PromotionsClient(client).listing()).promotions
         for seen in shop.seen:
             print(json.dumps(seen, ensure_ascii=False, default=str))
         assert not failures, "\n".join(failures)

@@ -54,6 +54,7 @@ CORE_ENTITIES: dict[str, Entity] = {
     "shipments": Entity(shipments.index, shipments.create, shipments.update, shipments.delete),
     "payments": Entity(storefront.payments),
     "shippings": Entity(storefront.shippings),
+    "categories": Entity(storefront.categories),
     "stores": Entity(storefront.stores),
     "languages": Entity(storefront.languages),
 }

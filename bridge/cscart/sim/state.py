@@ -203,6 +203,7 @@ class SimState:
     shipments: dict[int, SimShipment] = field(default_factory=dict)
     payments: dict[int, str] = field(default_factory=dict)
     shippings: dict[int, str] = field(default_factory=dict)
+    categories: dict[int, str] = field(default_factory=dict)  # besides the ids products are in (GET /categories)
     # flat cost per shipping method for orders created over REST (CS-Cart rates them); none = free
     shipping_rates: dict[int, Decimal] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)

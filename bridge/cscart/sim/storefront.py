@@ -15,6 +15,16 @@ def shippings(call: ApiCall) -> Result:
     return _listing(call, "shippings", "shipping_id", rows)
 
 
+def categories(call: ApiCall) -> Result:
+    """``GET /categories``: the state's categories, and every id a product is in (named after its id)."""
+    state = call.state
+    names = {cid: f"Category {cid}" for p in state.products.values() for cid in p.category_ids}
+    names.update(state.categories)
+    rows = [{"category_id": str(cid), "category": name, "status": "A", "parent_id": "0", "id_path": str(cid)}
+            for cid, name in sorted(names.items())]
+    return _listing(call, "categories", "category_id", rows)
+
+
 def stores(call: ApiCall) -> Result:
     company_id = call.state.settings.company_id
     rows = [{"company_id": str(company_id), "company": "Simulated Store", "storefront": "shop.example.jp"}]

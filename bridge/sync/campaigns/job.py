@@ -34,6 +34,7 @@ from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.cscart.promotions import OP, TARGET, PromotionListing, PromotionsClient
 from bridge.domain.time import Clock
 from bridge.events import EventPublisher
+from bridge.i18n import _
 from bridge.rules.campaigns import CampaignRules, CampaignState, next_boundary, state_at
 from bridge.store import Store, bindings, cursors, ledger, usergroups
 from bridge.sync import plan
@@ -54,6 +55,7 @@ CAPPED_CURSOR = "campaigns.capped"
 class Desired:
     payloads: dict[str, mapper.Payload] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (campaign id, message)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # enabled: false, cannot be mapped, never written
     repaired: list[str] = field(default_factory=list)
 
 
@@ -66,8 +68,12 @@ async def lookups(client: CSCartClient, store: Store, rules: CampaignRules,
     shippings_data = await client.request("GET", "shippings", params={"items_per_page": 100})
     rows = shippings_data.get("shippings", []) if isinstance(shippings_data, dict) else []
     shippings = sorted(int(row["shipping_id"]) for row in rows if str(row.get("status", "A")) == "A")
+    known = None
+    if any(c.target.categories for c in rules.campaigns):  # placeholder ids are refused, not written
+        known = frozenset(await client.category_ids())
     return mapper.Lookups(categories=rules.categories, products=products, usergroups=groups, customers=customers,
-                          shippings=shippings, region_codes=rules.region_codes, points=listing.reward_points)
+                          shippings=shippings, region_codes=rules.region_codes, points=listing.reward_points,
+                          known_categories=known)
 
 
 async def read_members(client: CSCartClient, store: Store, clock: Clock, rules: CampaignRules,
@@ -95,6 +101,9 @@ def desired_payloads(rules: CampaignRules, found: mapper.Lookups, listing: Promo
         try:
             desired.payloads[campaign.id] = mapper.promotion(campaign, found, now)
         except mapper.CampaignMappingError as exc:
+            if not campaign.enabled and campaign.id not in listing.promotions and campaign.id not in written:
+                desired.skipped.append((campaign.id, str(exc)))  # switched off and never written: nothing to do
+                continue
             desired.problems.append((campaign.id, str(exc)))
             if state_at(campaign, now) is not CampaignState.RUNNING and (campaign.id in listing.promotions
                                                                         or campaign.id in written):
@@ -219,6 +228,9 @@ class CampaignsJob:
             result.failed += 1
             result.notes.append(message)
             log.warning("campaign.unmapped", campaign=campaign_id, problem=message)
+        for campaign_id, message in desired.skipped:
+            result.notes.append(_("campaign {campaign} (enabled: false) is not written: {problem}").format(
+                campaign=campaign_id, problem=message))
         for campaign_id in desired.repaired:
             result.notes.append(f"campaign {campaign_id}: the promotion was changed in CS-Cart by hand; "
                                 "campaigns.yaml is the source, so it is written again")

@@ -52,6 +52,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.domain.time import JST
+from bridge.i18n import _
 from bridge.rules.campaigns import (
     BonusItem,
     Campaign,
@@ -82,6 +83,7 @@ class Lookups:
     shippings: Sequence[int] = ()  # shipping methods a free_shipping benefit covers
     region_codes: Mapping[str, str] = field(default_factory=dict)  # 都道府県 → CS-Cart state code
     points: bool = False  # the store has the reward points add-on
+    known_categories: frozenset[int] | None = None  # the store's category ids (None: not read, not checked)
 
 
 def _money(value: Decimal) -> str:
@@ -120,6 +122,14 @@ class _Compiler:
             if not mapped:
                 raise self.fail(field_name, f"商品分類コード {code} has no CS-Cart category: add it under "
                                             f"categories: in rules/campaigns.yaml ({code}: [category ids])")
+            missing = [i for i in mapped if self.lookups.known_categories is not None
+                       and i not in self.lookups.known_categories]
+            if missing:
+                raise self.fail(field_name, _(
+                    "CS-Cart has no category {ids} (商品分類コード {code} under categories:). The shipped "
+                    "campaigns.yaml holds example ids: set categories: to your store's category ids (admin: "
+                    "Products → Categories, the id in the edit page's address)").format(
+                        ids=", ".join(str(i) for i in missing), code=code))
             ids += [i for i in mapped if i not in ids]
         return ids
 

@@ -53,6 +53,9 @@ class ExportRules:
     discount_item_code: str = "NB-01"  # a promotion's 値引 line (campaigns.yaml slip:)
     discount_item_name: str = "値引"
     discount_tax_class: str = "1"
+    discount_sign: str = "price"  # price: 数量 1, 単価 −¥; quantity: 数量 −1, 単価 ¥ (campaigns.yaml slip:)
+    discount_columns: Mapping[str, str] = field(default_factory=dict)  # more columns on 値引 lines only
+    bonus_line: str = "zero_price"  # zero_price: a ¥0 line naming the campaign; omit: not on the slip
     cancel_sign: int = -1  # 赤伝: quantities and amounts negated
 
 
@@ -105,22 +108,27 @@ def slip_rows(order: Order, party: Party, rules: ExportRules, *, sign: int = 1,
         })
     rows: list[dict[str, Any]] = []
 
-    def add(code: str, name: str, quantity: Decimal, price: Decimal, tax_class: str, rate: Decimal) -> None:
+    def add(code: str, name: str, quantity: Decimal, price: Decimal, tax_class: str, rate: Decimal,
+            more: Mapping[str, str] | None = None) -> None:
         rows.append({
             **head, "行": str(len(rows) + 1), "商品ｺｰﾄﾞ": code, "商品名": name,
             "数量": number(quantity * sign), "単価": number(price), "金額": number(quantity * price * sign),
-            "課税区分": tax_class, "消費税率％": number(rate),
+            "課税区分": tax_class, "消費税率％": number(rate), **(more or {}),
         })
 
     for line in order.lines:
         name = line.name
         if line.bonus_of is not None:  # a campaign's bonus item: a ¥0 line naming the campaign
+            if rules.bonus_line == "omit":
+                continue
             name = f"{line.name} ({bonus_label(order, line.bonus_of)})"
         add(line.product_code, name, line.quantity, line.unit_price, rules.product_tax_class,
             line.tax_rate if line.tax_rate is not None else rules.tax_rate)
     for discount in discount_lines(order):  # a promotion's discount: its own 値引 line naming the campaign
-        add(rules.discount_item_code, f"{rules.discount_item_name} {discount.label}", Decimal(1), -discount.amount,
-            rules.discount_tax_class, rules.tax_rate)
+        quantity, price = ((Decimal(-1), discount.amount) if rules.discount_sign == "quantity"
+                           else (Decimal(1), -discount.amount))
+        add(rules.discount_item_code, f"{rules.discount_item_name} {discount.label}", quantity, price,
+            rules.discount_tax_class, rules.tax_rate, rules.discount_columns)
     if order.shipping_cost:
         add(rules.shipping_item_code, rules.shipping_item_name, Decimal(1), order.shipping_cost,
             rules.shipping_tax_class, _rate(rules.shipping_tax_rate, rules.tax_rate))

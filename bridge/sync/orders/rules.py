@@ -43,6 +43,8 @@ class OrderRules:
             tax_rate=self.pricing.tax.default_rate_percent, shipping_tax_rate=fee.tax_rate_percent,
             surcharge_tax_rate=surcharge.tax_rate_percent, discount_item_code=self.slip.discount_item_code,
             discount_item_name=self.slip.discount_item_name, discount_tax_class=self.slip.discount_tax_class,
+            discount_sign=self.slip.discount_sign, discount_columns=dict(self.slip.discount_columns),
+            bonus_line=self.slip.bonus_line,
         )
 
 

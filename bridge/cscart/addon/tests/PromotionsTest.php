@@ -196,6 +196,7 @@ final class PromotionsTest extends TestCase
     {
         // shaped like a real 4.20.1 order: total_discount of a product discount is per unit (3), the order's 6
         $order = [
+            'subtotal_discount' => 300,
             'promotions' => [
                 7 => ['bonuses' => [['bonus' => 'discount_on_categories'], ['bonus' => 'free_shipping', 'value' => '1']], 'total_discount' => 120],
                 8 => ['bonuses' => [['bonus' => 'order_discount']], 'total_discount' => 300],
@@ -223,6 +224,7 @@ final class PromotionsTest extends TestCase
         // a real 4.20.1 order (live contract test): ¥3 off (promotion 65) then 10 % (67) on a ¥15 product × 2, then
         // 10 % off the order (66). Each bonus row holds the product's discount so far: 3, then 4.5.
         $order = [
+            'subtotal_discount' => 2.1,
             'promotions' => [
                 66 => ['bonuses' => [['bonus' => 'order_discount']], 'total_discount' => 2.1],
                 65 => ['bonuses' => [['bonus' => 'discount_on_categories']], 'total_discount' => 3],
@@ -238,5 +240,33 @@ final class PromotionsTest extends TestCase
         $got = PromotionAmounts::of($order, [65 => 'b', 66 => 'c', 67 => 'a']);
         $this->assertSame(['2.10', '6.00', '3.00'], array_column($got, 'discount'));
         $this->assertSame(['c', 'b', 'a'], array_column($got, 'campaign_id'));
+    }
+
+    public function testOrderDiscountsComeFromTheSubtotalDiscountNotTheOverwrittenTotal(): void
+    {
+        // a real 4.20.1 order (live contract test, products_and_order): one promotion, 10 % on a ¥15 product × 2
+        // and ¥5 off the order; CS-Cart left total_discount at 5
+        $one = [
+            'subtotal_discount' => 5,
+            'promotions' => [103 => ['bonuses' => [['bonus' => 'discount_on_categories'],
+                ['bonus' => 'order_discount', 'discount_bonus' => 'by_fixed', 'discount_value' => 5]], 'total_discount' => 5]],
+            'products' => ['1' => ['product_id' => 12, 'amount' => 2, 'price' => 13.5, 'discount' => 1.5, 'extra' => ['promotions' => [
+                103 => ['bonuses' => [['discount_bonus' => 'by_percentage', 'discount_value' => 10, 'discount' => 1.5]]]]]]],
+        ];
+        $this->assertSame(['8.00'], array_column(PromotionAmounts::of($one, []), 'discount'));
+        // two order discounts share subtotal_discount as CS-Cart computed them: ¥5, then 10 % of the subtotal after
+        // the product discounts (¥27; an order discount does not lower the subtotal the next one is taken from)
+        $two = [
+            'subtotal_discount' => 7.7,
+            'promotions' => [
+                1 => ['bonuses' => [['bonus' => 'discount_on_categories']]],
+                2 => ['bonuses' => [['bonus' => 'order_discount', 'discount_bonus' => 'by_fixed', 'discount_value' => 5]]],
+                3 => ['bonuses' => [['bonus' => 'order_discount', 'discount_bonus' => 'by_percentage', 'discount_value' => 10]]],
+            ],
+            'products' => ['1' => ['product_id' => 12, 'amount' => 2, 'base_price' => 15, 'price' => 13.5, 'discount' => 1.5,
+                'extra' => ['promotions' => [1 => ['bonuses' => [['discount' => 1.5]]]]]]],
+        ];
+        $got = PromotionAmounts::of($two, []);
+        $this->assertSame(['3.00', '5.00', '2.70'], array_column($got, 'discount'));
     }
 }

@@ -14,6 +14,11 @@ namespace SmileBridge;
  * $product['discount'] after adding its own): with two promotions on one product the second row holds both, so a
  * promotion's share is its row less the row before it, in the order CS-Cart applied them (found on a real 4.20.1
  * store: 10 % then ¥3 on a ¥15 product recorded 3 and 4.5 per unit).
+ * Order discounts are the order's subtotal_discount: total_discount cannot tell them, since CS-Cart overwrites it
+ * with each bonus it applies (a campaign with 10 % on products and ¥5 off the order kept total_discount 5 and
+ * the products' 3 per unit elsewhere). One promotion with an order_discount bonus gets the whole subtotal_discount;
+ * several share it as CS-Cart computed them, in the order they were applied, on the subtotal after the product
+ * discounts applied before (percentages) or by their yen (fixed), the last one taking the rounding.
  * A free_products item is marked extra.exclude_from_calculate and extra.saved_options_key "<promotion id>_<product id>".
  */
 final class PromotionAmounts
@@ -28,6 +33,7 @@ final class PromotionAmounts
         $promotions = isset($order['promotions']) && is_array($order['promotions']) ? $order['promotions'] : [];
         $products = isset($order['products']) && is_array($order['products']) ? $order['products'] : [];
         $shares = self::productShares($products);
+        $orderShares = self::orderShares($order, $promotions, $products, $shares);
         $out = [];
         foreach ($promotions as $promotionId => $applied) {
             $promotionId = (int) $promotionId;
@@ -44,12 +50,6 @@ final class PromotionAmounts
             }
             $items = [];
             $onProducts = isset($shares[(int) $promotionId]) ? $shares[(int) $promotionId] : 0.0;
-            $orderLevel = false;
-            foreach ($bonuses as $bonus) {
-                if (is_array($bonus) && isset($bonus['bonus']) && $bonus['bonus'] === 'order_discount') {
-                    $orderLevel = true;
-                }
-            }
             foreach ($products as $product) {
                 $extra = isset($product['extra']) && is_array($product['extra']) ? $product['extra'] : [];
                 $key = isset($extra['saved_options_key']) ? (string) $extra['saved_options_key'] : '';
@@ -59,8 +59,7 @@ final class PromotionAmounts
                         'amount' => (int) $product['amount']];
                 }
             }
-            $total = is_array($applied) && isset($applied['total_discount']) ? (float) $applied['total_discount'] : 0.0;
-            $discount = $onProducts + ($orderLevel ? max($total - $onProducts, 0.0) : 0.0);
+            $discount = $onProducts + (isset($orderShares[$promotionId]) ? $orderShares[$promotionId] : 0.0);
             $out[] = [
                 'promotion_id' => $promotionId,
                 'campaign_id' => isset($campaigns[$promotionId]) ? $campaigns[$promotionId] : '',
@@ -104,5 +103,77 @@ final class PromotionAmounts
             }
         }
         return $shares;
+    }
+
+    /**
+     * promotion id => yen it took off the order's subtotal (order_discount bonuses).
+     *
+     * @param array<string, mixed> $order
+     * @param array<mixed> $promotions
+     * @param array<mixed> $products
+     * @param array<int, float> $productShares
+     * @return array<int, float>
+     */
+    private static function orderShares(array $order, array $promotions, array $products, array $productShares): array
+    {
+        $levels = [];
+        foreach ($promotions as $promotionId => $applied) {
+            $bonuses = is_array($applied) && isset($applied['bonuses']) && is_array($applied['bonuses']) ? $applied['bonuses'] : [];
+            foreach ($bonuses as $bonus) {
+                if (is_array($bonus) && isset($bonus['bonus']) && $bonus['bonus'] === 'order_discount') {
+                    $levels[(int) $promotionId][] = $bonus;
+                }
+            }
+        }
+        if ($levels === []) {
+            return [];
+        }
+        if (!isset($order['subtotal_discount'])) {  // an order without the figure: total_discount less the products
+            $out = [];
+            foreach (array_keys($levels) as $id) {
+                $total = isset($promotions[$id]['total_discount']) ? (float) $promotions[$id]['total_discount'] : 0.0;
+                $out[$id] = max($total - (isset($productShares[$id]) ? $productShares[$id] : 0.0), 0.0);
+            }
+            return $out;
+        }
+        $actual = (float) $order['subtotal_discount'];
+        if (count($levels) === 1) {
+            $ids = array_keys($levels);
+            return [(int) $ids[0] => $actual];
+        }
+        $running = 0.0;  // the subtotal before any promotion: the products at their prices before discounts
+        foreach ($products as $product) {
+            $extra = is_array($product) && isset($product['extra']) && is_array($product['extra']) ? $product['extra'] : [];
+            if (!is_array($product) || !empty($extra['exclude_from_calculate'])) {
+                continue;
+            }
+            $unit = isset($product['base_price']) ? (float) $product['base_price']
+                : (float) (isset($product['price']) ? $product['price'] : 0) + (float) (isset($product['discount']) ? $product['discount'] : 0);
+            $running += $unit * (float) (isset($product['amount']) ? $product['amount'] : 0);
+        }
+        $estimates = [];
+        foreach ($promotions as $promotionId => $applied) {
+            $id = (int) $promotionId;
+            $running -= isset($productShares[$id]) ? $productShares[$id] : 0.0;
+            foreach (isset($levels[$id]) ? $levels[$id] : [] as $bonus) {
+                $value = (float) (isset($bonus['discount_value']) ? $bonus['discount_value'] : 0);
+                $how = isset($bonus['discount_bonus']) ? $bonus['discount_bonus'] : '';
+                $off = $how === 'by_percentage' ? round($running * $value / 100, 2)
+                    : ($how === 'to_percentage' ? round($running * (100 - $value) / 100, 2)
+                    : ($how === 'to_fixed' ? max($running - $value, 0.0) : $value));
+                $estimates[$id] = (isset($estimates[$id]) ? $estimates[$id] : 0.0) + $off;
+            }
+        }
+        $sum = array_sum($estimates);
+        $out = [];
+        $given = 0.0;
+        $ids = array_keys($estimates);
+        foreach ($ids as $i => $id) {
+            $share = $i === count($ids) - 1 ? $actual - $given
+                : ($sum > 0 ? round($actual * $estimates[$id] / $sum, 2) : 0.0);
+            $out[$id] = max($share, 0.0);
+            $given += $out[$id];
+        }
+        return $out;
     }
 }
