@@ -13,8 +13,8 @@ import pandas as pd
 from bridge.analytics.render.cells import plain
 from bridge.analytics.reports.base import Report, Table
 
-STORE_TABLES = ("orders", "order_lines", "order_states", "shipments", "returns", "stock_changes", "products",
-                "price_history", "customers")
+STORE_TABLES = ("orders", "order_lines", "order_promotions", "order_states", "shipments", "returns", "stock_changes",
+                "products", "price_history", "customers")
 
 
 def table_csv(table: Table, path: Path) -> Path:
