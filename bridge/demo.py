@@ -127,7 +127,9 @@ class Demo:
             await daemon.shutdown()
 
     def _settings(self, root: Path, sim: Simulator) -> Settings:
-        # The demo triggers every cycle itself (--interval apart); the jobs' own schedule only starts them once.
+        # The demo triggers every cycle itself (--interval apart); the jobs' own schedule only starts them once, and
+        # the inbox watcher stays off: its run would take the cycle's new files before the demo's own run, whose
+        # report then shows nothing changed.
         interval = max(3600.0, 100 * self.options.interval)
         base = Settings(data_dir=root / "data")
         jobs = {name: {"interval": interval if name in self.jobs else job.interval, "jitter": 0.0,
@@ -136,7 +138,7 @@ class Demo:
         return Settings(
             data_dir=root / "data", rules_dir=root / "rules", cscart=sim.client_settings(),
             http={"port": 0}, log={"level": "INFO", "format": "json"}, jobs=jobs,
-            dispatch={"idle_poll": 0.1}, smile={"stable_seconds": 0.0},
+            dispatch={"idle_poll": 0.1}, smile={"stable_seconds": 0.0, "watch_inbox": False},
         )
 
     def _introduce(self, root: Path, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> None:
