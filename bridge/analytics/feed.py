@@ -33,9 +33,11 @@ class FeedResult:
     orders: int = 0
     states: int = 0
     shipments: int = 0
+    returns: int = 0
 
     def __str__(self) -> str:
-        return f"{self.orders} order(s), {self.states} state change(s), {self.shipments} shipment(s)"
+        return (f"{self.orders} order(s), {self.states} state change(s), {self.shipments} shipment(s), "
+                f"{self.returns} return(s)")
 
 
 def _utc(text: str) -> datetime:
@@ -245,9 +247,36 @@ def orders_from_state(state_path: Path, analytics: AnalyticsStore) -> FeedResult
                     result.shipments += len(rows)
                     last = rows[-1][0]
             _set_cursor(con, "carrier_shipments.id", str(last))
+        result.returns = _returns_from_state(state, analytics)
     finally:
         state.close()
     return result
+
+
+def _returns_from_state(state: sqlite3.Connection, analytics: AnalyticsStore) -> int:
+    """Copy the returns whose 返品 slip went to SMILE (state ``slipped``) since the last feed, by ``updated_at``:
+    one row per product, credited on the day the slip was written (the day SMILE books it)."""
+    if not _has_table(state, "returns"):
+        return 0
+    with analytics.connect() as con:
+        since = _cursor(con, "returns.updated_at", "")
+    rows = state.execute(
+        "SELECT r.return_id, r.order_id, r.lines, r.updated_at, o.data_json FROM returns r "
+        "LEFT JOIN orders o ON o.order_id = r.order_id WHERE r.state = 'slipped' AND r.updated_at >= ? "
+        "ORDER BY r.updated_at", (since,)).fetchall()
+    if not rows:
+        return 0
+    items = []
+    for return_id, order_id, lines, updated_at, data_json in rows:
+        customer_code = (json.loads(data_json).get("customer_code") or "") if data_json else ""
+        for line in json.loads(lines):
+            quantity, price = Decimal(str(line["quantity"])), Decimal(str(line["unit_price"]))
+            items.append(ReturnedItem(str(return_id), int(order_id), customer_code, str(line["product_code"]),
+                                      quantity, quantity * price, _utc(updated_at), str(line.get("reason", ""))))
+    record_returns(analytics, items)
+    with analytics.connect() as con:
+        _set_cursor(con, "returns.updated_at", max(row[3] for row in rows))
+    return len(rows)
 
 
 def _has_table(connection: sqlite3.Connection, name: str) -> bool:

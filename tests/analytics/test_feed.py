@@ -217,3 +217,39 @@ def test_an_empty_returns_table_of_an_older_store_is_upgraded(tmp_path: Path) ->
                        quantity=Decimal(1), amount=Decimal(100), returned_at=datetime(2026, 11, 2, tzinfo=JST))
     with analytics.connect() as c:
         assert c.execute("SELECT returned_day FROM returns").fetchall() == [(date(2026, 11, 2),)]
+
+
+async def test_slipped_returns_in_the_state_store_are_fed_once_and_net_the_sales(tmp_path: Path) -> None:
+    from bridge.store import returns as returns_store
+
+    store = await Store.open(tmp_path / "state.sqlite3")
+    analytics = AnalyticsStore(tmp_path / "analytics.duckdb")
+    placed = datetime(2026, 11, 2, 1, tzinfo=UTC)
+
+    def row(return_id: int, state: str, quantity: int, updated: str) -> returns_store.ReturnRow:
+        lines = [{"item_id": "1", "product_code": "P1", "name": "商品", "quantity": quantity, "unit_price": "100",
+                  "reason": "破損", "action": "discard", "warehouse": "000999"}]
+        return returns_store.ReturnRow(return_id, 1, "A", state, lines, Decimal(100 * quantity), None, "",
+                                       "2026-11-03T00:00:00+00:00", updated)
+
+    try:
+        async with store.transaction() as tx:
+            await mirror.insert_many(tx, [(_order(1, placed, "300"), WorkflowState.RECEIVED, None)])
+            await returns_store.save(tx, row(7, "slipped", 1, "2026-11-03T01:00:00+00:00"))
+            await returns_store.save(tx, row(8, "held", 2, "2026-11-03T01:00:00+00:00"))  # not in SMILE: no credit
+        first = feed.orders_from_state(store.path, analytics)
+        again = feed.orders_from_state(store.path, analytics)
+        async with store.transaction() as tx:  # the held one is slipped later
+            await returns_store.save(tx, row(8, "slipped", 2, "2026-11-04T01:00:00+00:00"))
+        third = feed.orders_from_state(store.path, analytics)
+    finally:
+        await store.close()
+    assert first.returns == 1 and third.returns >= 1
+    assert again.returns <= 1  # same-instant rows may be read again, never doubled
+    with analytics.connect() as con:
+        rows = con.execute("SELECT return_id, customer_code, quantity, amount, returned_day FROM returns "
+                           "ORDER BY return_id").fetchall()
+        total = sales(con, Params(periods.month(date(2026, 11, 1)))).table("sales_total").dicts()[0]
+    assert rows == [("7", "100001", Decimal(1), Decimal("100.00"), date(2026, 11, 3)),
+                    ("8", "100001", Decimal(2), Decimal("200.00"), date(2026, 11, 4))]
+    assert total["returns"] == 300
