@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
 
 from bridge.i18n import set_language
 from bridge.rules.campaigns import CampaignRules
@@ -18,7 +18,7 @@ IN_SPRING = datetime(2027, 3, 10, 3, 0, tzinfo=UTC)  # the example spring campai
 
 
 def test_every_shipped_campaign_is_switched_off_and_the_file_says_why_in_japanese() -> None:
-    rules = CampaignRules.model_validate(yaml.safe_load(SHIPPED))
+    rules = CampaignRules.model_validate(YAML(typ="safe").load(SHIPPED))
     assert rules.campaigns and not any(c.enabled for c in rules.campaigns)
     assert rules.categories == {"0100": [12], "0200": [13, 14]}
     assert "見本" in SHIPPED and "enabled: true にしてください" in SHIPPED
