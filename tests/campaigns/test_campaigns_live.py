@@ -8,10 +8,11 @@ chromium-driver): log in, the product page's カートに入れる with 2 pieces
 total) and where it is charged (the placed order, read back over REST). Screenshots of each step go to a folder named
 in the output and in every assertion message.
 
-The customer is ``BRIDGE_LIVE_CSCART_CUSTOMER=email:password`` (a storefront customer, e.g. the demo store's
-``customer@example.com:customer``); without it the test creates one over REST and deletes it at the end. The test
-deletes its orders and leaves its promotion disabled (promotions are never deleted); it uses a fresh campaign id each
-run.
+The customer is ``BRIDGE_LIVE_CSCART_CUSTOMER=email:password`` (a storefront customer whose profile phone, if any,
+the store's phone mask accepts: the demo store's ``customer@example.com`` has +77777777777, which makes the phone
+ordering's phone field a +7 one that refuses the number typed); without it the test creates one over REST (a
+Japanese address, no phone) and deletes it at the end. The test deletes its orders and leaves its promotion disabled
+(promotions are never deleted); it uses a fresh campaign id each run.
 """
 
 from __future__ import annotations
