@@ -10,7 +10,7 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -51,7 +51,7 @@ class Storefront:
     def close(self) -> None:
         self.driver.quit()
 
-    def __enter__(self) -> Storefront:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
