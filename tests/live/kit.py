@@ -57,7 +57,7 @@ async def run(settings: Settings, job: str) -> Any:
 
 
 def ok(result: Any) -> None:
-    assert getattr(result, "failed") == 0, getattr(result, "notes")
+    assert result.failed == 0, result.notes
 
 
 async def first_category(live: LiveBackend) -> int:

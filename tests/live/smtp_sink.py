@@ -8,6 +8,7 @@ import email
 import email.policy
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Self
 
 
 @dataclass
@@ -16,7 +17,7 @@ class SmtpSink:
     port: int = 0
     _server: asyncio.AbstractServer | None = None
 
-    async def __aenter__(self) -> SmtpSink:
+    async def __aenter__(self) -> Self:
         self._server = await asyncio.start_server(self._session, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self

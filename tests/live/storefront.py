@@ -10,7 +10,7 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -51,7 +51,7 @@ class Storefront:
     def close(self) -> None:
         self.driver.quit()
 
-    def __enter__(self) -> Storefront:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -91,6 +91,11 @@ class Storefront:
 
     def notifications(self) -> str:
         return self.text(".cm-notification-content, .notification-content, .ty-error-text")
+
+    def problems(self) -> str:
+        """The error and warning notifications (not the notices, ``alert-success``: e.g. the promotions applied)."""
+        return self.text(".cm-notification-content.alert-error, .cm-notification-content.alert-warning, "
+                         ".ty-error-text")
 
     def exists(self, element_id: str) -> bool:
         from selenium.webdriver.common.by import By
@@ -143,8 +148,20 @@ class Storefront:
         self.page("profiles.update")
         assert email in self.driver.page_source, f"{email} could not sign in (see {self.shot('login-failed')})"
 
-    def add_to_cart(self, product_id: int) -> None:
+    def add_to_cart(self, product_id: int, amount: int = 1) -> None:
+        """The product page's カートに入れる, ``amount`` typed into its quantity field first."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import Select
+
         self.page("products.view", product_id=product_id)
+        if amount != 1:
+            field = self.driver.find_element(By.NAME, f"product_data[{product_id}][amount]")
+            if field.tag_name == "select":  # a product with a quantity step offers a list
+                Select(field).select_by_value(str(amount))
+            else:  # set, not typed: the quantity changer's own scripts act on every key
+                self.driver.execute_script(
+                    "arguments[0].value = arguments[1];"
+                    "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", field, str(amount))
         self.click("button[name^='dispatch[checkout.add']")
 
     def empty_cart(self) -> None:
@@ -162,7 +179,8 @@ class Storefront:
 
     def place_order(self) -> int | None:
         """Accept the terms, press 注文を確定する; the new order's id, or None when the store refused it (its
-        messages are kept in ``refusal``: CS-Cart's notifications close by themselves a few seconds later)."""
+        messages are kept in ``refusal``: CS-Cart's notifications close by themselves a few seconds later). A notice
+        (「次のキャンペーンが適用されました」) is no refusal."""
         from selenium.webdriver.common.by import By
 
         for box in self.driver.find_elements(By.CSS_SELECTOR, "#litecheckout_payments_form input.cm-agreement"):
@@ -174,7 +192,7 @@ class Storefront:
             found = re.search(r"order_id=(\d+)", self.driver.current_url)
             if found:
                 return int(found.group(1))
-            shown = self.notifications()
+            shown = self.problems()
             if "checkout.complete" not in self.driver.current_url and shown:
                 self.refusal = shown
                 return None

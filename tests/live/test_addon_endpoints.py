@@ -84,9 +84,9 @@ async def test_every_batch_kind_is_applied_and_read_back(live: LiveBackend) -> N
     ])
     assert [r.code for r in answer.results] == ["ok"] * 6 + ["not_found", "invalid"], answer.results
     _, product = await live.raw("GET", f"products/{product_id}")
-    assert int(product["amount"]) == 37 and Decimal(product["price"]) == Decimal("1200")
+    assert int(product["amount"]) == 37 and Decimal(product["price"]) == Decimal(1200)
     assert [(int(row["lower_limit"]), Decimal(row["price"])) for row in product["prices"]] == [
-        (1, Decimal("1200")), (10, Decimal("1100"))]
+        (1, Decimal(1200)), (10, Decimal(1100))]
     assert product["smile_direct_ship_allowed"] == "Y"
     user = await live.client.get_user(user_id)
     assert user.smile_customer_code == "LIVE01"
@@ -122,7 +122,7 @@ async def test_the_store_wakes_the_daemon_with_a_signed_push(live_store: LiveSto
         code = ("define('AREA', 'A'); define('ACCOUNT_TYPE', 'admin'); require getcwd() . '/init.php';"
                 "\\Tygh\\Settings::instance()->updateValue('daemon_url', $argv[1], 'smile_bridge');"
                 "\\Tygh\\Settings::instance()->updateValue('hmac_secret', $argv[2], 'smile_bridge'); echo 'set';")
-        done, output = console.run(["php", "-r", code, "--", url, key])
+        _, output = console.run(["php", "-r", code, "--", url, key])
         assert output.endswith("set"), output
 
     try:

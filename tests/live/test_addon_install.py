@@ -5,7 +5,6 @@ The store ends with the add-on installed (the other live tests need it)."""
 from __future__ import annotations
 
 import re
-
 import shutil
 import subprocess
 import sys

@@ -26,7 +26,7 @@ async def test_products_stock_and_prices_jobs_on_a_real_store(live_store: LiveSt
     try:
         deliver(settings, "products", products, 1)
         result = await run(settings, "products")
-        assert getattr(result, "failed") == 0, getattr(result, "notes")
+        assert result.failed == 0, result.notes
         by_code = {}
         for product in products:
             _, found = await live.raw("GET", "products", params={"pcode": product.code, "items_per_page": 10})
@@ -41,7 +41,7 @@ async def test_products_stock_and_prices_jobs_on_a_real_store(live_store: LiveSt
 
         deliver(settings, "stock", stock, 2)
         result = await run(settings, "stock")
-        assert getattr(result, "failed") == 0, getattr(result, "notes")
+        assert result.failed == 0, result.notes
         levels = {s.product_code: max(0, int(s.on_hand - s.allocated)) for s in stock}
         assert levels, "the generated 在庫 file has no rows"
         for code, product_id in by_code.items():
@@ -56,7 +56,7 @@ async def test_products_stock_and_prices_jobs_on_a_real_store(live_store: LiveSt
             assert row["product"] == product.name
 
         result = await run(settings, "prices")
-        assert getattr(result, "failed") == 0, getattr(result, "notes")
+        assert result.failed == 0, result.notes
         for product in products:
             _, row = await live.raw("GET", f"products/{by_code[product.code]}")
             # 標準売上単価, or the new one once its 新単価実施日 has come (rules/pricing.yaml decides the rest)

@@ -129,7 +129,7 @@ async def test_one_orders_life_through_the_daemon_with_the_shipping_mail(live_st
         old = await asyncio.to_thread(mailer, {"root": {
             "mailer_send_method": "smtp", "mailer_smtp_host": f"127.0.0.1:{sink.port}", "mailer_smtp_auth": "N",
             "mailer_smtp_ecrypted_connection": "none"}, "vendor": []})
-        daemon = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)], env=env,
+        daemon = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)], env=env,  # noqa: ASYNC220
                                   stdout=log, stderr=subprocess.STDOUT)
         try:
             start = await newest_event(live)
