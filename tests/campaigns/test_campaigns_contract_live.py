@@ -2,7 +2,8 @@
 the smile_bridge add-on (contract.py; the same scenarios run on the simulator in test_campaigns_contract.py).
 
 The test creates a customer, a customer usergroup and its orders, and removes them afterwards; its promotions
-are left disabled (promotions are never deleted). Fresh campaign ids each run.
+are left disabled (promotions are never deleted): each scenario's are switched off as it ends, passed or failed,
+and all of them again at the end. Fresh campaign ids each run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 
 from bridge import wiring
 from bridge.config import Settings
+from bridge.cscart.client import CSCartClient
 from bridge.cscart.promotions import PromotionsClient
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import utcnow
@@ -32,6 +34,15 @@ from .conftest import ROOT, live_cscart_settings
 from .contract import SCENARIOS, Shop
 
 pytestmark = pytest.mark.live_cscart
+
+
+async def switch_off(client: CSCartClient, campaign_ids: list[str]) -> None:
+    """Every promotion these campaign ids wrote, disabled (ids never written answer 400: ignored)."""
+    promotions = PromotionsClient(client)
+    managed = (await promotions.listing()).promotions
+    for campaign_id in campaign_ids:
+        if campaign_id in managed and managed[campaign_id].status != "D":
+            await promotions.put(campaign_id, {"status": "D"})
 
 
 async def test_every_promotion_kind_on_the_real_store(tmp_path: Path) -> None:
@@ -105,11 +116,14 @@ async def test_every_promotion_kind_on_the_real_store(tmp_path: Path) -> None:
             if only and name not in only.split(","):
                 continue
             campaign_id = f"k{run_id}-{name.replace('_', '-')}"
-            used += [campaign_id, f"{campaign_id}-a", f"{campaign_id}-b", f"{campaign_id}-c"]
+            written = [campaign_id, f"{campaign_id}-a", f"{campaign_id}-b", f"{campaign_id}-c"]
+            used += written
             try:
                 await scenario(shop, campaign_id)
             except AssertionError as exc:
                 failures.append(f"{name}: {exc}")
+            finally:  # pass or fail, none of its promotions stays on for the next scenario or the next run
+                await switch_off(client, written)
         if not only or "usergroup_target" in only:  # the job read the group's members from the store
             async with store.transaction() as tx:
                 members = await usergroups.memberships(tx)
@@ -138,9 +152,8 @@ async def test_every_promotion_kind_on_the_real_store(tmp_path: Path) -> None:
                 for order_id in shop.orders if shop else []:
                     with contextlib.suppress(Exception):
                         await client.request("DELETE", f"orders/{order_id}")
-                for campaign_id in used:
-                    with contextlib.suppress(Exception):
-                        await PromotionsClient(client).put(campaign_id, {"status": "D"})
+                with contextlib.suppress(Exception):
+                    await switch_off(client, used)
                 for product_id, amount in restock.items():
                     with contextlib.suppress(Exception):
                         await client.request("PUT", f"products/{product_id}", body={"amount": amount})

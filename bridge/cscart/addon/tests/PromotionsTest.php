@@ -20,9 +20,32 @@ final class MemoryPromotionStore implements PromotionStore
     public $points = false;
     /** @var int */
     public $writes = 0;
+    /** @var bool */
+    public $locked = false;
+    /** @var bool another request holds the lock */
+    public $busy = false;
+    /** @var list<string> */
+    public $calls = [];
+
+    public function lock(): bool
+    {
+        $this->calls[] = 'lock';
+        if ($this->busy) {
+            return false;
+        }
+        $this->locked = true;
+        return true;
+    }
+
+    public function unlock(): void
+    {
+        $this->calls[] = 'unlock';
+        $this->locked = false;
+    }
 
     public function managed(): array
     {
+        $this->calls[] = 'managed' . ($this->locked ? '' : ' (unlocked)');
         return $this->links;
     }
 
@@ -34,6 +57,7 @@ final class MemoryPromotionStore implements PromotionStore
     public function write(array $data, int $promotionId): int
     {
         $this->writes++;
+        $this->calls[] = 'write' . ($this->locked ? '' : ' (unlocked)');
         if (!$promotionId) {
             $promotionId = $this->rows ? max(array_keys($this->rows)) + 1 : 1;
             $this->rows[$promotionId] = ['promotion_id' => $promotionId, 'number_of_usages' => 0];
@@ -46,6 +70,7 @@ final class MemoryPromotionStore implements PromotionStore
 
     public function remember(string $campaignId, int $promotionId, string $fingerprint): void
     {
+        $this->calls[] = 'remember' . ($this->locked ? '' : ' (unlocked)');
         $this->links[$campaignId] = ['promotion_id' => $promotionId, 'fingerprint' => $fingerprint];
     }
 
@@ -163,6 +188,27 @@ final class PromotionsTest extends TestCase
         unset($store->rows[1]);  // deleted in the admin
         $this->assertSame([], $service->listing()['promotions']);
         $this->assertSame(201, $service->put('spring-bulk', $this->body())['status']);
+    }
+
+    public function testServiceWritesOneAtATimeUnderTheLockAndRefusesWithA503WhenItIsHeld(): void
+    {
+        // two creates at once made CS-Cart's storefront links fail after the promotion row existed: the retry then
+        // created a second promotion no campaign id reached (left active on the store)
+        $store = new MemoryPromotionStore();
+        $service = new PromotionService($store);
+        $this->assertSame(201, $service->put('spring', $this->body())['status']);
+        $this->assertSame(['lock', 'managed', 'write', 'remember', 'unlock'], $store->calls);
+        $store->calls = [];
+        $this->assertSame(400, $service->put('spring', $this->body(['zone' => 'catalog']))['status']);
+        $this->assertSame(['lock', 'managed', 'unlock'], $store->calls);  // released on a refusal too
+        $store->calls = [];
+        $store->busy = true;
+        $busy = $service->put('summer', $this->body());
+        $this->assertSame(503, $busy['status']);  // the bridge retries a 5xx; nothing was written
+        $this->assertStringContainsString('another promotion write', $busy['data']['message']);
+        $this->assertSame(['lock'], $store->calls);
+        $this->assertSame(1, $store->writes);
+        $this->assertArrayNotHasKey('summer', $store->links);
     }
 
     public function testServiceRefusesABadCampaignIdAndABadBody(): void

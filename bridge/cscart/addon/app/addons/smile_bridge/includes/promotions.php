@@ -18,6 +18,8 @@ if (!defined('BOOTSTRAP')) {
 
 final class SmileBridgeCsCartPromotionStore implements PromotionStore
 {
+    private const LOCK = 'smile_bridge_promotions_write';
+
     public function __construct()
     {
         // An add-on upgraded in place (files replaced, not reinstalled) has not run addon.xml's install queries.
@@ -75,6 +77,16 @@ final class SmileBridgeCsCartPromotionStore implements PromotionStore
         db_query('REPLACE INTO ?:smile_bridge_promotions ?e', [
             'campaign_id' => $campaignId, 'promotion_id' => $promotionId, 'fingerprint' => $fingerprint, 'updated_at' => TIME,
         ]);
+    }
+
+    public function lock(): bool
+    {
+        return (int) db_get_field('SELECT GET_LOCK(?s, ?i)', self::LOCK, 30) === 1;
+    }
+
+    public function unlock(): void
+    {
+        db_get_field('SELECT RELEASE_LOCK(?s)', self::LOCK);
     }
 
     public function rewardPoints(): bool

@@ -69,6 +69,22 @@ final class PromotionService
         if (!preg_match('/^[a-z0-9][a-z0-9_\-]{0,63}$/', $campaignId)) {
             return ['status' => 400, 'data' => ['message' => "campaign id '$campaignId' must be lower case letters, digits, - and _ (at most 64)"]];
         }
+        if (!$this->store->lock()) {
+            return ['status' => 503, 'data' => ['message' => "campaign $campaignId: another promotion write is still running, try again"]];
+        }
+        try {
+            return $this->putLocked($campaignId, $body);
+        } finally {
+            $this->store->unlock();
+        }
+    }
+
+    /**
+     * @param array<string, mixed> $body
+     * @return array{status:int, data:array<string, mixed>}
+     */
+    private function putLocked(string $campaignId, array $body): array
+    {
         $dryRun = !empty($body['dry_run']);
         unset($body['dry_run']);
         $managed = $this->store->managed();

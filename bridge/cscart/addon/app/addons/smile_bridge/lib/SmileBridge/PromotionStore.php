@@ -21,5 +21,16 @@ interface PromotionStore
 
     public function remember(string $campaignId, int $promotionId, string $fingerprint): void;
 
+    /**
+     * Take the add-on's promotion-writing lock (MySQL GET_LOCK, released at unlock() or when the request ends):
+     * false when it was not free within the wait. Writes run one at a time: CS-Cart's fn_update_promotion() of a
+     * new promotion rewrites the storefront links of every promotion, and two at once fail with a duplicate key
+     * after the promotion row exists, which the bridge's retry would then create a second time (an orphan no
+     * campaign id reaches, left active).
+     */
+    public function lock(): bool;
+
+    public function unlock(): void;
+
     public function rewardPoints(): bool;
 }
