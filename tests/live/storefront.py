@@ -93,9 +93,9 @@ class Storefront:
         return self.text(".cm-notification-content, .notification-content, .ty-error-text")
 
     def problems(self) -> str:
-        """The error and warning notifications (not the notices, ``alert-success``: e.g. the promotions applied)."""
-        return self.text(".cm-notification-content.alert-error, .cm-notification-content.alert-warning, "
-                         ".ty-error-text")
+        """Every notification but the notices (``alert-success``: e.g. the promotions applied). Not only
+        ``alert-error``/``alert-warning``: the credit refusal at checkout came without either class (seen live)."""
+        return self.text(".cm-notification-content:not(.alert-success), .ty-error-text")
 
     def exists(self, element_id: str) -> bool:
         from selenium.webdriver.common.by import By
