@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config import Settings
+from bridge.domain.catalog import StockLevel
 from bridge.domain.customers import Address, Customer
 from bridge.smile.generator import generate
 from tests.cscart.backends import LiveBackend
@@ -62,13 +63,23 @@ async def on_account_payment(live: LiveBackend) -> int:
     return payment_id
 
 
+ON_HAND = 500  # the order kit's own product's stock: far above what its orders take (PIECES each)
+PIECES = 2
+
+
 async def world(live: LiveBackend, settings: Settings, tmp_path: Path) -> World:
-    """One product and one customer, created and bound by the products, stock and customers jobs."""
+    """One product and one customer, created and bound by the products, stock and customers jobs.
+
+    The product is this test's own and fully pinned, so neither the generator's random draw nor another test's or an
+    earlier run's stock writes can starve its order: stock-managed, 入数 1 (no min_qty / qty_step: with the drawn 入数
+    50 the pieces ordered became 50, over the stock), displayed, no validity window or price change, and ``ON_HAND``
+    pieces delivered by the stock job, read back before the order is placed."""
     made = generate(tmp_path / "smile_export", products=1, customers=1, seed=random.randrange(10_000))
     code = f"W{live.tag[:6].upper()}{made.products[0].code}"[:20]
-    product = replace(made.products[0], code=code, name=f"ライフ試験品 {live.tag}", standard_price=Decimal(2000))
-    stock = [replace(made.stock[0], product_code=code, on_hand=Decimal(40), allocated=Decimal(0))] if made.stock \
-        else []
+    product = replace(made.products[0], code=code, name=f"ライフ試験品 {live.tag}", standard_price=Decimal(2000),
+                      case_quantity=Decimal(1), stock_managed=True, displayed=True, valid_from=None, valid_to=None,
+                      new_price_date=None, new_standard_price=None, new_rank_prices=(None,) * 5, new_list_price=None)
+    stock = StockLevel(product_code=code, warehouse_code="000001", on_hand=Decimal(ON_HAND), allocated=Decimal(0))
     email = f"life-{live.tag}@example.jp"
     user_id = await create_customer(live, email, lastname="ライフ")
     customer = Customer(code=f"{600_000 + int(live.tag[:5], 16) % 90_000:06d}", name=f"ライフ商事{live.tag}",
@@ -77,21 +88,22 @@ async def world(live: LiveBackend, settings: Settings, tmp_path: Path) -> World:
                                         phone="03-1234-5678"))
     deliver(settings, "products", [product], 11)
     ok(await run(settings, "products"))
-    if stock:
-        deliver(settings, "stock", stock, 12)
-        ok(await run(settings, "stock"))
+    deliver(settings, "stock", [stock], 12)
+    ok(await run(settings, "stock"))
     deliver(settings, "customers", [customer], 13)
     ok(await run(settings, "customers"))
     _, found = await live.raw("GET", "products", params={"pcode": code, "items_per_page": 10})
     [row] = [row for row in found["products"] if row["product_code"] == code]
     product_id = int(row["product_id"])
     live._created.append(("products", product_id))
-    if not stock:
-        await live.raw("PUT", f"products/{product_id}", json_body={"amount": 40})
+    _, stored = await live.raw("GET", f"products/{product_id}")
+    pinned = (int(stored["amount"]), int(stored.get("min_qty") or 0), int(stored.get("qty_step") or 0))
+    assert pinned == (ON_HAND, 0, 0), f"product {product_id} ({code}): (amount, min_qty, qty_step) = {pinned}, " \
+                                      f"expected ({ON_HAND}, 0, 0) from the products and stock jobs"
     return World(product_id, code, user_id, customer.code, email, await on_account_payment(live))
 
 
-async def place(live: LiveBackend, w: World, amount: int = 2, shipping_id: int = 1) -> int:
+async def place(live: LiveBackend, w: World, amount: int = PIECES, shipping_id: int = 1) -> int:
     """An order as the storefront makes it, over REST: the bound customer, 掛売, shipping method 1 (yamato)."""
     status, body = await live.raw("POST", f"stores/{live.company_id}/orders", json_body={
         "user_id": w.user_id, "payment_id": w.payment_id, "shipping_id": shipping_id,

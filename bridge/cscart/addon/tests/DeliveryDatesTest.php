@@ -57,4 +57,22 @@ final class DeliveryDatesTest extends TestCase
         $this->assertSame([], DeliveryDates::parseMethods('not json'));
         $this->assertSame(['指定なし', '午前中'], DeliveryDates::slots(['slots' => ['指定なし', '午前中']]));
     }
+
+    public function testEveryOfferedChoicePassesAndAMethodOfferingNothingKeepsNoChoice(): void
+    {
+        $now = $this->tokyo('2026-12-03 10:00');
+        $method = $this->method();
+        foreach (array_merge([''], DeliveryDates::dates($method, $now)) as $date) {
+            foreach (DeliveryDates::slots($method) as $slot) {
+                [$kept_date, $kept_slot] = DeliveryDates::applicable($method, $date, $slot);
+                $this->assertSame([$date, $slot], [$kept_date, $kept_slot]);
+                $this->assertSame(DeliveryDates::OK, DeliveryDates::check($method, $now, $kept_date, $kept_slot), "$date $slot");
+            }
+        }
+        // nothing offered (no settings for the cart's method): whatever the cart still holds is dropped, not refused
+        foreach ([['2026-12-05', '午前中'], ['', '指定なし'], ['2000-01-01', 'x']] as [$date, $slot]) {
+            $this->assertSame(['', ''], DeliveryDates::applicable(null, $date, $slot));
+        }
+        $this->assertSame(['2026-12-05', '午前中'], DeliveryDates::applicable($method, ' 2026-12-05 ', '午前中 '));
+    }
 }

@@ -434,9 +434,39 @@ final class GlueTest extends TestCase
         $early = $cart;
         $early['smile_delivery_date'] = '2000-01-01';
         $this->assertStringStartsWith('The requested delivery date is earlier than we can deliver.', fn_smile_bridge_delivery_message($early));
-        $other = $cart;
-        $other['chosen_shipping'] = [0 => 9];  // a method the rules offer no date for
-        $this->assertSame('The chosen shipping method does not take a delivery date or time.', fn_smile_bridge_delivery_message($other));
+    }
+
+    public function testAChoiceTheCheckoutNoLongerOffersIsDroppedNotRefused(): void
+    {
+        // Offer and check agree (seen on the real store): the customer chose a date and time for a method that offers
+        // them, then the cart's method became one the rules offer nothing for (another method chosen, or a shipping
+        // recalculation that left the cart without one). The checkout shows no fields, so the customer can neither
+        // see nor clear the choice: the order is placed without it instead of refused with a message about it.
+        $this->install();
+        FakeDb::$params['delivery_methods'] = json_encode(['1' => [
+            'carrier' => 'yamato', 'lead_business_days' => 0, 'transit_days' => 1, 'cutoff' => '', 'range_days' => 30,
+            'closed_weekdays' => [], 'holidays' => [], 'slots' => ['指定なし', '午前中']]]);
+        $cart = ['chosen_shipping' => [0 => 1]];
+        $dates = fn_smile_bridge_delivery_options($cart)['dates'];
+        fn_smile_bridge_delivery_from_request($cart, ['smile_delivery_date' => $dates[1], 'smile_delivery_slot' => '午前中']);
+        foreach ([[0 => 9], []] as $chosen) {  // a method without settings; a cart without a chosen method
+            $other = ['chosen_shipping' => $chosen] + $cart;
+            $this->assertSame([], fn_smile_bridge_delivery_options($other));  // nothing offered
+            $this->assertSame('', fn_smile_bridge_delivery_message($other));  // so nothing refused
+            $allow = true;
+            fn_smile_bridge_pre_place_order($other, $allow, []);
+            $this->assertTrue($allow);
+            FakeDb::$rows['orders'][11] = ['order_id' => 11, 'smile_delivery_date' => '', 'smile_delivery_slot' => ''];
+            fn_smile_bridge_store_order_fields(11, $other);
+            $this->assertSame(['', ''], [FakeDb::$rows['orders'][11]['smile_delivery_date'],
+                FakeDb::$rows['orders'][11]['smile_delivery_slot']]);  // and nothing stored
+        }
+        // back on the method that offers them, the same choice is checked and kept
+        $this->assertSame('', fn_smile_bridge_delivery_message($cart));
+        FakeDb::$rows['orders'][12] = ['order_id' => 12, 'smile_delivery_date' => '', 'smile_delivery_slot' => ''];
+        fn_smile_bridge_store_order_fields(12, $cart);
+        $this->assertSame([$dates[1], '午前中'], [FakeDb::$rows['orders'][12]['smile_delivery_date'],
+            FakeDb::$rows['orders'][12]['smile_delivery_slot']]);
     }
 
     public function testTheCheckoutChoiceReachesTheCartAndThePlacedOrder(): void

@@ -63,22 +63,34 @@ function fn_smile_bridge_delivery_from_request(array &$cart, array $request): vo
     $cart['smile_delivery_slot'] = mb_substr(trim((string) ($request['smile_delivery_slot'] ?? '')), 0, 32, 'UTF-8');
 }
 
+/**
+ * The cart's choice that applies to its shipping method, as [method, date, slot]: [null, '', ''] when the method
+ * offers no date or time (DeliveryDates::applicable: what the checkout does not offer is neither refused nor kept).
+ */
+function fn_smile_bridge_delivery_choice(array $cart): array
+{
+    $method = fn_smile_bridge_delivery_method(fn_smile_bridge_cart_shipping_id($cart));
+    [$date, $slot] = DeliveryDates::applicable(
+        $method,
+        isset($cart['smile_delivery_date']) ? (string) $cart['smile_delivery_date'] : '',
+        isset($cart['smile_delivery_slot']) ? (string) $cart['smile_delivery_slot'] : ''
+    );
+    return [$method, $date, $slot];
+}
+
 /** Why the cart's choice cannot be placed ('' = fine); checked again in pre_place_order. */
 function fn_smile_bridge_delivery_message(array $cart): string
 {
-    $date = isset($cart['smile_delivery_date']) ? (string) $cart['smile_delivery_date'] : '';
-    $slot = isset($cart['smile_delivery_slot']) ? (string) $cart['smile_delivery_slot'] : '';
-    if ($date === '' && $slot === '') {
+    [$method, $date, $slot] = fn_smile_bridge_delivery_choice($cart);
+    if ($method === null || ($date === '' && $slot === '')) {
         return '';
     }
-    $method = fn_smile_bridge_delivery_method(fn_smile_bridge_cart_shipping_id($cart));
-    $problem = $method === null ? DeliveryDates::NO_CHOICE : DeliveryDates::check($method, fn_smile_bridge_delivery_now(), $date, $slot);
+    $problem = DeliveryDates::check($method, fn_smile_bridge_delivery_now(), $date, $slot);
     $texts = [
         DeliveryDates::BAD_DATE => 'smile_bridge.delivery_date_format',
         DeliveryDates::TOO_EARLY => 'smile_bridge.delivery_date_too_early',
         DeliveryDates::TOO_LATE => 'smile_bridge.delivery_date_too_late',
         DeliveryDates::UNKNOWN_SLOT => 'smile_bridge.delivery_slot_unknown',
-        DeliveryDates::NO_CHOICE => 'smile_bridge.delivery_no_choice',
     ];
     return $problem === DeliveryDates::OK ? '' : __($texts[$problem]);
 }
@@ -89,8 +101,7 @@ function fn_smile_bridge_store_delivery_fields(int $order_id, array $cart): void
     if ($order_id <= 0 || fn_smile_bridge_delivery_source() !== 'smile_bridge') {
         return;
     }
-    $date = isset($cart['smile_delivery_date']) ? (string) $cart['smile_delivery_date'] : '';
-    $slot = isset($cart['smile_delivery_slot']) ? (string) $cart['smile_delivery_slot'] : '';
+    [, $date, $slot] = fn_smile_bridge_delivery_choice($cart);
     if ($date === '' && $slot === '') {
         return;
     }

@@ -12,6 +12,9 @@ namespace SmileBridge;
  *
  * The earliest date: the first business day from today (tomorrow once the cut-off has passed) is the first
  * possible ship day; lead_business_days more business days, then transit_days calendar days to the door.
+ *
+ * Offer and check agree: a choice is checked only against a method that offers one (the checkout shows the fields
+ * for it); for a method without settings nothing is offered, so nothing is refused and nothing is kept (applicable()).
  */
 final class DeliveryDates
 {
@@ -20,7 +23,6 @@ final class DeliveryDates
     const TOO_EARLY = 'date_too_early';
     const TOO_LATE = 'date_too_late';
     const UNKNOWN_SLOT = 'slot_unknown';
-    const NO_CHOICE = 'no_choice';
 
     /** The first ship day the rules allow for an order placed at $now (business days only). */
     public static function shipDate(array $method, \DateTimeImmutable $now): \DateTimeImmutable
@@ -68,6 +70,19 @@ final class DeliveryDates
     public static function slots(array $method): array
     {
         return array_values(array_map('strval', isset($method['slots']) && is_array($method['slots']) ? $method['slots'] : []));
+    }
+
+    /**
+     * The choice that applies to an order shipped by $method, as [date, slot]: none when the method offers no date
+     * or time. The checkout shows no fields for such a method, so a choice still in the cart was made for another
+     * method (the customer switched) or for a cart whose shipping was recalculated away: the customer can neither see
+     * nor change it, so it is dropped, neither refused nor stored on the order.
+     *
+     * @return array{0: string, 1: string}
+     */
+    public static function applicable(?array $method, string $date, string $slot): array
+    {
+        return $method === null ? ['', ''] : [trim($date), trim($slot)];
     }
 
     /**
