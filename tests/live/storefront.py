@@ -2,7 +2,12 @@
 ``chromium`` and ``chromium-driver``): both paths are given, so selenium never downloads a browser or a driver.
 
 Every step can save a screenshot into the test's folder for a person to look at; assertion messages name the file.
-CS-Cart 4.20's lite checkout re-renders parts of the page over AJAX, so each action waits for jQuery to go idle."""
+CS-Cart 4.20's lite checkout re-renders parts of the page over AJAX, so each action waits for jQuery to go idle.
+
+Before 注文を確定する the page must be quiet for longer than the lite checkout's auto-save delay: a field typed into
+saves the customer's data 5 s after the last keystroke (``LONG_REQUEST_DELAY``), and that save running at the same time
+as the place_order POST made CS-Cart recalculate the cart away under it (seen live: the order refused or not placed,
+the cart page empty afterwards)."""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from typing import Any, Self
 import pytest
 
 USER_AGENT_NOTE = "CS-Cart starts no session for crawler user agents; headless Chromium's own one is a browser's"
+AUTO_SAVE_DELAY = 5.0  # lite_checkout.js LONG_REQUEST_DELAY: the customer data save after the last keystroke
+PLACE_TIMEOUT = 60.0
 
 
 def browser_paths() -> tuple[str, str]:
@@ -70,16 +77,20 @@ class Storefront:
         self.driver.get(f"{self.url}/index.php?dispatch={dispatch}&sl={self.lang}{query}")
         self.idle()
 
-    def idle(self, timeout: float = 60) -> None:
-        """Wait until the page has loaded and no AJAX request is running (twice in a row: one re-render can
-        start the next request)."""
-        deadline = time.monotonic() + timeout
-        quiet = 0
+    def idle(self, timeout: float = 60, quiet: float = 0.6) -> None:
+        """Wait until the page has loaded and no AJAX request has run for ``quiet`` seconds (not just once: one
+        re-render can start the next request, and the lite checkout's auto-save starts one after a delay)."""
+        deadline = time.monotonic() + timeout + quiet
+        quiet_since: float | None = None
         while time.monotonic() < deadline:
             busy = self.driver.execute_script(
                 "return document.readyState !== 'complete' || !!(window.jQuery && window.jQuery.active);")
-            quiet = 0 if busy else quiet + 1
-            if quiet >= 3:
+            now = time.monotonic()
+            if busy:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= quiet:
                 return
             time.sleep(0.2)
         raise AssertionError(f"the storefront stayed busy for {timeout} s (see {self.shot('busy')})")
@@ -168,7 +179,12 @@ class Storefront:
         self.page("checkout.clear")
 
     def checkout(self) -> None:
+        """The checkout page, with the cart's products on it (CS-Cart sends an empty cart to the cart page)."""
         self.page("checkout.checkout")
+        if not self.exists("litecheckout_place_order"):
+            seen = self.shot("no-checkout")
+            raise AssertionError(f"the checkout shows no order to place: the cart is empty or was lost (page "
+                                 f"{self.driver.current_url}, see {seen}): {self.notifications()!r}")
 
     def choose_payment(self, payment_id: int, *, phone: str = "2025550143") -> None:
         """Pick the payment method; a phone-ordering method's phone field gets ``phone``, digits the store's phone
@@ -180,14 +196,23 @@ class Storefront:
     def place_order(self) -> int | None:
         """Accept the terms, press 注文を確定する; the new order's id, or None when the store refused it (its
         messages are kept in ``refusal``: CS-Cart's notifications close by themselves a few seconds later). A notice
-        (「次のキャンペーンが適用されました」) is no refusal."""
+        (「次のキャンペーンが適用されました」) is no refusal. When no order came and the store said nothing, ``refusal``
+        says what the page showed instead, with a screenshot."""
         from selenium.webdriver.common.by import By
 
+        self.refusal = ""
+        if not self.exists("litecheckout_place_order"):
+            seen = self.shot("nothing-to-place")
+            raise AssertionError(f"no 注文を確定する button: not on the checkout, or the cart is empty (page "
+                                 f"{self.driver.current_url}, see {seen}): {self.notifications()!r}")
+        # leave the field being typed in, then let every auto-save run out before the order is posted
+        self.driver.execute_script("if (document.activeElement) { document.activeElement.blur(); }")
+        self.idle(quiet=AUTO_SAVE_DELAY + 0.5)
         for box in self.driver.find_elements(By.CSS_SELECTOR, "#litecheckout_payments_form input.cm-agreement"):
             if not box.is_selected():
                 self.driver.execute_script("arguments[0].click();", box)
         self.click("#litecheckout_place_order")
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + PLACE_TIMEOUT
         while time.monotonic() < deadline:
             found = re.search(r"order_id=(\d+)", self.driver.current_url)
             if found:
@@ -196,5 +221,11 @@ class Storefront:
             if "checkout.complete" not in self.driver.current_url and shown:
                 self.refusal = shown
                 return None
+            if "/cart" in self.driver.current_url or "checkout.cart" in self.driver.current_url:
+                break  # sent back to the cart without a word (an emptied cart): no order will come
             time.sleep(0.3)
+        seen = self.shot("not-placed")
+        cart = self.text(".ty-cart-content, .ty-no-items")
+        self.refusal = (f"no order and no message within {PLACE_TIMEOUT:g} s: the browser is on "
+                        f"{self.driver.current_url} ({seen})" + (f"; the page shows {cart!r}" if cart else ""))
         return None

@@ -4,7 +4,8 @@ daemon's own jobs with the shipped rules: the customers job gives a customer his
 
 Checked as a customer sees them: the 掛率 price in the checkout, the 直送 surcharge line and total, お届け希望日 and
 時間帯 offered (the ``checkout:shipping_rates`` template hook on the live theme), refused when not deliverable, and
-stored on the placed order; a customer over his credit limit refused with the Japanese message. Screenshots of every
+stored on the placed order, and a date left in the cart for a method that offers none neither shown nor refused; a
+customer over his credit limit refused with the Japanese message. Screenshots of every
 step are kept in a folder named in the output and in every assertion message."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bridge.cscart.addon_client import AddonClient
 from bridge.cscart.addon_installer import StoreConsole
 from bridge.domain.customers import Address, Customer
 from bridge.domain.money import Rounding
@@ -85,6 +87,7 @@ async def test_checkout_in_a_real_browser(live_store: LiveStore, live: LiveBacke
                       if p["status"] == "A" and p.get("template", "").endswith("phone.tpl"))
     old = await asyncio.to_thread(addon_settings, console, {"on_account_payment_ids": str(on_account),
                                                              "credit_check": "Y", "direct_ship_payment_ids": ""})
+    pushed: str | None = None
     try:
         with Storefront(live_store.url, shots / "kakeritsu") as shop:
             shop.login(rated_email, PASSWORD)
@@ -137,16 +140,30 @@ async def test_checkout_in_a_real_browser(live_store: LiveStore, live: LiveBacke
         assert (order["smile_delivery_date"], order["smile_delivery_slot"]) == (chosen, "午前中"), seen
         assert yen(str(order["total"])) in total_shown, (order["total"], total_shown, seen)  # charged as shown
 
+        pushed = (await asyncio.to_thread(console.report)).params["delivery_methods"]
         with Storefront(live_store.url, shots / "yoshin") as shop:
             shop.login(limited_email, PASSWORD)
             shop.empty_cart()
             shop.add_to_cart(product_id)
             shop.checkout()
+            # offer and check agree: a date chosen while the cart's method offers one stays in the cart when the
+            # method offers none (here its settings are gone; in a shop, the customer switched to such a method).
+            # The checkout then shows no fields, so the choice is no reason to refuse: only the credit limit is.
+            shop.choose("smile_delivery_date", [day for day in shop.options("smile_delivery_date") if day][0])
+            await AddonClient(live.client).batch([{"kind": "settings", "id": "no-dates",
+                                                   "values": {"delivery_methods": "{}"}}])
+            shop.checkout()
+            seen = shop.shot("no-dates-offered")
+            assert not shop.exists("smile_delivery_date"), f"お届け希望日 offered for a method without settings ({seen})"
             shop.choose_payment(on_account)
             refused_at = shop.place_order()
             seen = shop.shot("credit-refused")
             assert refused_at is None, f"order {refused_at} placed over the credit limit ({seen})"
             message = shop.refusal
             assert "掛売ではご注文いただけません" in message and "与信残高（500円）" in message, (message, seen)
+            assert "お届け" not in message, f"refused for a delivery choice the checkout did not offer ({seen}): {message}"
     finally:
+        if pushed is not None:  # the shipped rules' お届け希望日 settings, as the customer_prices job pushed them
+            await AddonClient(live.client).batch([{"kind": "settings", "id": "dates",
+                                                   "values": {"delivery_methods": pushed}}])
         await asyncio.to_thread(addon_settings, console, old)
