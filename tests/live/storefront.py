@@ -219,13 +219,26 @@ class Storefront:
                 return int(found.group(1))
             shown = self.problems()
             if "checkout.complete" not in self.driver.current_url and shown:
-                self.refusal = shown
+                self.refusal = self._all_problems(shown)
                 return None
             if "/cart" in self.driver.current_url or "checkout.cart" in self.driver.current_url:
-                break  # sent back to the cart without a word (an emptied cart): no order will come
+                self.idle()  # sent back to the cart: its notifications come with the page
+                self.refusal = self._all_problems(self.problems())
+                if self.refusal:
+                    return None
+                break  # and without a word (an emptied cart): no order will come
             time.sleep(0.3)
         seen = self.shot("not-placed")
         cart = self.text(".ty-cart-content, .ty-no-items")
+        fields = self.text(".help-inline")  # the form's own checks (e.g. a phone the store's mask refuses)
         self.refusal = (f"no order and no message within {PLACE_TIMEOUT:g} s: the browser is on "
-                        f"{self.driver.current_url} ({seen})" + (f"; the page shows {cart!r}" if cart else ""))
+                        f"{self.driver.current_url} ({seen})" + (f"; the page shows {cart!r}" if cart else "")
+                        + (f"; fields refused: {fields!r}" if fields else ""))
         return None
+
+    def _all_problems(self, first: str) -> str:
+        """Every refusal message of the response: the notifications appear one after the other, so the first one
+        read may not be the last (seen live: the credit refusal read without the delivery one beside it)."""
+        time.sleep(1.5)
+        later = self.problems()
+        return later if first in later else "\n".join(part for part in (first, later) if part)
