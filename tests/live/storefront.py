@@ -205,12 +205,13 @@ class Storefront:
             seen = self.shot("nothing-to-place")
             raise AssertionError(f"no 注文を確定する button: not on the checkout, or the cart is empty (page "
                                  f"{self.driver.current_url}, see {seen}): {self.notifications()!r}")
-        # leave the field being typed in, then let every auto-save run out before the order is posted
+        # leave the field being typed in and tick the terms (a change the lite checkout saves too), then let every
+        # auto-save run out before the order is posted
         self.driver.execute_script("if (document.activeElement) { document.activeElement.blur(); }")
-        self.idle(quiet=AUTO_SAVE_DELAY + 0.5)
         for box in self.driver.find_elements(By.CSS_SELECTOR, "#litecheckout_payments_form input.cm-agreement"):
             if not box.is_selected():
                 self.driver.execute_script("arguments[0].click();", box)
+        self.idle(quiet=AUTO_SAVE_DELAY + 0.5)
         self.click("#litecheckout_place_order")
         deadline = time.monotonic() + PLACE_TIMEOUT
         while time.monotonic() < deadline:
