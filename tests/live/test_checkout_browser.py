@@ -90,11 +90,7 @@ async def test_checkout_in_a_real_browser(live_store: LiveStore, live: LiveBacke
     pushed: str | None = None
     try:
         with Storefront(live_store.url, shots / "kakeritsu") as shop:
-            shop.login(rated_email, PASSWORD)
-            shop.empty_cart()
-            shop.add_to_cart(product_id)
-            shop.checkout()
-            shop.choose_payment(on_account)
+            shop.checkout_as(rated_email, PASSWORD, product_id, on_account)
             seen = shop.shot("checkout")
             summary = shop.text(".ty-checkout-summary")
             assert yen("1050") in summary and yen("1000") not in summary, f"no 掛率 price in the summary ({seen}):\n{summary}"
@@ -142,10 +138,7 @@ async def test_checkout_in_a_real_browser(live_store: LiveStore, live: LiveBacke
 
         pushed = (await asyncio.to_thread(console.report)).params["delivery_methods"]
         with Storefront(live_store.url, shots / "yoshin") as shop:
-            shop.login(limited_email, PASSWORD)
-            shop.empty_cart()
-            shop.add_to_cart(product_id)
-            shop.checkout()
+            shop.checkout_as(limited_email, PASSWORD, product_id, on_account)
             # offer and check agree: a date chosen while the cart's method offers one stays in the cart when the
             # method offers none (here its settings are gone; in a shop, the customer switched to such a method).
             # The checkout then shows no fields, so the choice is no reason to refuse: only the credit limit is.
