@@ -37,6 +37,8 @@ from bridge.smile.values import (
 _CHUNK = 4096  # rows validated together, column by column (rows that need the csv module)
 _BLOCK_CHARS = 1 << 16  # characters of plain lines read, split and validated together at first
 _BLOCK_ROWS = 2048  # then about this many lines a block
+_BLOCK_MIN = 1 << 14
+_UNIQUE_AFTER = 1024  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
 _TEXT_KINDS = frozenset({"code", "text", "plain", "kana"})
 _NEVER_WRONG = frozenset({"text", "plain", "kana"})  # kinds whose parse cannot fail
 MAX_PROBLEMS = 1000  # beyond this a file is clearly the wrong file; the count is still reported
@@ -509,7 +511,7 @@ class _RowSource:
         self._read += len(lines)
         if self._adapt:  # about _BLOCK_ROWS lines a block: the chunk's transient cells stay in the CPU's cache
             self._adapt = False
-            self._block_chars = min(max(cut // len(lines) * _BLOCK_ROWS, 1 << 14), 1 << 20)
+            self._block_chars = min(max(cut // len(lines) * _BLOCK_ROWS, _BLOCK_MIN), 1 << 20)
         return lines, []
 
 
@@ -656,28 +658,35 @@ class _ChunkState:
             leading = parsed.get(names[0], nothing)
         elif len(names) > 2:
             leading = list(zip(*(parsed.get(n, nothing) for n in names[:-1])))
-        if self._first is None and not skip:
-            groups = [None] if leading is None else list(set(leading))
+        if self._first is None:
+            kept_lines, kept_leading, kept_last = lines, leading, last
+            if skip:  # rows already rejected (or 諸口) hold no key
+                kept = [position not in skip for position in range(len(lines))]
+                kept_lines = list(itertools.compress(lines, kept))
+                kept_last = list(itertools.compress(last, kept))
+                kept_leading = None if leading is None else list(itertools.compress(leading, kept))
+            groups = [None] if kept_leading is None else list(set(kept_leading))
+            parts: list[tuple[Any, Sequence[Any]]] = []
             if len(groups) == 1:
-                parts = [(groups[0], last)]
-            elif len(groups) <= 16:
-                parts = [(group, list(itertools.compress(last, map(operator.eq, leading, itertools.repeat(group)))))
+                parts = [(groups[0], kept_last)]
+            elif kept_leading is not None and len(groups) <= 16:
+                parts = [(group, list(itertools.compress(kept_last, map(operator.eq, kept_leading,
+                                                                        itertools.repeat(group)))))
                          for group in groups]
-            else:
-                parts = []
             if parts:
-                self._history.append((lines, leading, last))
+                self._history.append((kept_lines, kept_leading, kept_last))
                 unique = True
-                for group, values in parts:
+                for group, group_values in parts:
                     keys = self._keys.setdefault(group, set())
                     before = len(keys)
-                    keys.update(values)
-                    unique = unique and len(keys) == before + len(values)
+                    keys.update(group_values)
+                    unique = unique and len(keys) == before + len(group_values)
                 if unique:
                     return
                 self._history.pop()  # checked again below, row by row
         if self._first is None:
-            self._first = first_lines = {}
+            first_lines: dict[tuple[Any, Any], int] = {}
+            self._first = first_lines
             for chunk_lines, chunk_leading, chunk_last in self._history:
                 groups_of = chunk_leading if chunk_leading is not None else itertools.repeat(None)
                 for group, value, line in zip(groups_of, chunk_last, chunk_lines):
@@ -692,8 +701,8 @@ class _ChunkState:
             line = lines[position]
             first = first_lines.setdefault((group, value), line)
             if first != line:
-                values = (value,) if leading is None else (group, value) if len(names) == 2 else (*group, value)
-                shown = ", ".join(f"{self._title(n)} {v}" for n, v in zip(names, values, strict=True) if v is not None)
+                key = (value,) if leading is None else (group, value) if len(names) == 2 else (*(group or ()), value)
+                shown = ", ".join(f"{self._title(n)} {v}" for n, v in zip(names, key, strict=True) if v is not None)
                 self.problem(line, _("duplicate key {key} (first on line {first})").format(key=shown, first=first),
                              _("each key must appear once: remove or merge the repeated row in SMILE and export "
                                "again"))
@@ -705,7 +714,7 @@ class _ChunkState:
     def _label(self, name: str) -> str:
         return next((c.label for c in self.columns if c.name == name), name)
 
-    def _parse_column(self, column: _Column, lines: list[int], rows: list[list[str]], bad: set[int]) -> list[Any]:
+    def _parse_column(self, column: _Column, lines: Lines, rows: list[list[str]], bad: set[int]) -> list[Any]:
         # Codes, names and plain numbers have a whole-column parser (C-level passes); other repeating texts (flags,
         # dates, units) are parsed once per distinct text and spread with map(dict.__getitem__); mostly-unique ones
         # are mapped directly. The per-cell Python loop runs only for a column that holds a bad value.
@@ -714,14 +723,25 @@ class _ChunkState:
         parsed: list[Any] | None = None
         distinct: set[str] = set()
         try:
-            if column.parse_column is not None and (column.kind in ("code", "decimal", "jan")
-                                                   or column.name in self._unique):
+            if column.kind == "code" and column.name not in self._unique and column.parse_column is not None:
+                # A code that repeats (warehouse, category): folded once per distinct text, and every row shares
+                # the one string, which keeps less memory than a copy per row.
+                distinct = set(cells)
+                if len(distinct) * 2 <= len(cells):
+                    folded = column.parse_column(list(distinct))
+                    if folded is not None:
+                        parsed = [folded[0]] * len(cells) if len(folded) == 1 else list(
+                            map(dict(zip(distinct, folded)).__getitem__, cells))
+                elif len(cells) >= _UNIQUE_AFTER:
+                    self._unique.add(column.name)
+            if parsed is None and column.parse_column is not None and (column.kind in ("code", "decimal", "jan")
+                                                                       or column.name in self._unique):
                 parsed = column.parse_column(cells)
             if parsed is None:
                 unique = column.name in self._unique
-                distinct = set() if unique else set(cells)
+                distinct = set() if unique else distinct or set(cells)
                 if unique or len(distinct) * 2 > len(cells):
-                    if len(cells) >= _CHUNK // 2:
+                    if len(cells) >= _UNIQUE_AFTER:
                         # Mostly distinct in a full chunk (codes, names): later chunks skip the distinct-set pass.
                         self._unique.add(column.name)
                     parsed = list(map(parse, cells))
@@ -739,7 +759,7 @@ class _ChunkState:
                     bad.add(position)
         return parsed
 
-    def _parse_reporting(self, column: _Column, lines: list[int], cells: Any, distinct: set[str],
+    def _parse_reporting(self, column: _Column, lines: Lines, cells: Any, distinct: set[str],
                          bad: set[int]) -> list[Any]:
         table: dict[str, Any] = {}
         errors: dict[str, tuple[str, str]] = {}
