@@ -126,18 +126,20 @@ class Daemon:
             if cfg is None or not cfg.enabled or name in skipped:
                 continue
             job = spec.factory(self.context)
+            coordinator: list[JobCoordinator] = []
 
-            async def run(job: Any = job) -> object:
+            async def run(job: Any = job, coordinator: list[JobCoordinator] = coordinator) -> object:
                 result = await job.run(RunOptions())
                 log.info("job.summary", summary=result.summary())
+                if getattr(result, "more", False) and coordinator:
+                    coordinator[0].trigger()  # during the run: one more run follows at once
                 return result
 
-            self.scheduler.add(
-                JobCoordinator(
-                    name, run, interval=cfg.interval, jitter=cfg.jitter, stuck_after=cfg.stuck_seconds(),
-                    clock=self.clock, on_state=self._save_job_state, on_transition=self._job_transition_event,
-                )
-            )
+            coordinator.append(JobCoordinator(
+                name, run, interval=cfg.interval, jitter=cfg.jitter, stuck_after=cfg.stuck_seconds(),
+                clock=self.clock, on_state=self._save_job_state, on_transition=self._job_transition_event,
+            ))
+            self.scheduler.add(coordinator[0])
 
     async def run_until_stopped(self) -> None:
         loop = asyncio.get_running_loop()

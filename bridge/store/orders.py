@@ -125,6 +125,15 @@ async def refresh_many(tx: Connection, orders: Sequence[tuple[Order, PaymentStat
     )
 
 
+async def set_cscart_status_many(tx: Connection, letters: Sequence[tuple[int, str]]) -> None:
+    """The letter CS-Cart now has, for orders not re-read (the echo of the bridge's own status write): the mirror's
+    copy of it, in the column and in the stored order; nothing else changes."""
+    if letters:
+        await tx.executemany(
+            "UPDATE orders SET cscart_status = ?, data_json = json_set(data_json, '$.status', ?) WHERE order_id = ?",
+            [(letter, letter, order_id) for order_id, letter in letters])
+
+
 async def transition(tx: Connection, order_id: int, to_state: WorkflowState, reason: str) -> WorkflowState:
     """Move the mirror to ``to_state`` with a reason for people; returns the state it left.
 

@@ -44,6 +44,7 @@ class JobResult:
     refused_files: int = 0  # input files refused (moved to error/): `bridge sync` exits non-zero
     plan: list[str] = field(default_factory=list)  # the first planned changes, for --dry-run
     notes: list[str] = field(default_factory=list)
+    more: bool = False  # work is waiting right now (a bounded run): the daemon runs the job again at once
 
     def summary(self) -> str:
         from bridge.i18n import _

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -130,6 +130,7 @@ class OrdersJob:
         self.store, self.clock, self.events = store, clock, events
         self.wake_dispatcher, self.analytics = wake_dispatcher, analytics
         self._source = source
+        self._echo_rules: tuple[OrderFlowRules, frozenset[str]] | None = None  # this run's, for _echoes
         self.layout = smile.layout("order_import")
         self.dirs = smile.dirs(data_dir)
         self.outbox_dir = self.dirs.outbox
@@ -139,7 +140,29 @@ class OrdersJob:
     def source(self) -> OrderSource:
         if self._source is None:
             self._source = choose_source(self.cscart, self.settings)
+        if getattr(self._source, "echo_filter", False) is None:
+            self._source.echo_filter = self._echoes  # type: ignore[attr-defined]
         return self._source
+
+    async def _echoes(self, candidates: Mapping[int, str]) -> set[int]:
+        """Of the orders whose only events are status changes (order_id → the letter they end in): those whose
+        letter is the one the bridge writes for the mirror's state, and whose re-read could not change the payment
+        state either — the echo of the bridge's own write. Re-reading them would only refresh the mirror's letter."""
+        if self._echo_rules is None:
+            return set()
+        flow, paid_letters = self._echo_rules
+        async with self.store.transaction() as tx:
+            seen = await mirror.seen_many(tx, sorted(candidates))
+        echoes = set()
+        for order_id, current in seen.items():
+            letter = candidates[order_id]
+            if flow.letter_for(current.workflow_state) != letter:
+                continue
+            stable = current.payment_state in (PaymentState.PAID, PaymentState.ON_ACCOUNT) or (
+                letter not in paid_letters and current.payment_state is not PaymentState.AUTHORISED)
+            if stable:
+                echoes.add(order_id)
+        return echoes
 
     async def current_rules(self) -> OrderRules:
         """The rules in force, with the add-on's status letters (``current_order_rules``)."""
@@ -150,6 +173,7 @@ class OrdersJob:
     async def run(self, options: RunOptions) -> JobResult:
         rules = await self.current_rules()
         paid_letters = await self._check_letters(rules)
+        self._echo_rules = (rules.flow, paid_letters)
         result = JobResult()
         if not options.dry_run:
             result.notes.extend(await self.batches.recover(self.current_rules))
@@ -178,7 +202,9 @@ class OrdersJob:
             result.plan = [f"order {oid}: 保留 — {reason}" for oid, reason in cycle.held[:20]]
             result.plan += [f"order {o.order_id}: → 出荷指示 ({d.reason_text()})" for o, d in cycle.released[:20]]
         result.read, result.changed = cycle.read, cycle.mirrored
+        result.more = found.more  # a bounded run over a backlog, or a burst going on: run again at once
         if options.dry_run:
+            result.more = False
             return result
         written = await self._export(rules, cycle, started)
         result.enqueued = written + len(cycle.changes.status_ops)
