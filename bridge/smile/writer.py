@@ -121,49 +121,66 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
     unquoted_table = str.maketrans({ch: " " for ch in unquoted})
     changes: list[TextChange] = []
     out: list[list[str]] = []
+    # Rows repeat their values (the customer's name on each of its lines, defaults, codes): each distinct
+    # (column, text) is checked, substituted and measured once per batch.
+    Cell = tuple[str, tuple[tuple[str, str, str], ...], tuple[str, ...]]
+    memo: dict[tuple[str, str], Cell] = {}
+
+    def clean_cell(name: str, column: Any, text: str) -> Cell:
+        made_changes: list[tuple[str, str, str]] = []
+        refusals: list[str] = []
+        if has_controls(text):
+            bare = strip_controls(text)
+            made_changes.append((text, bare, "removed control characters"))
+            text = bare
+        cleaned, made, refused = guard.clean(text)
+        if made:
+            reason = "substituted " + ", ".join(f"{s.original}→{s.replacement}" for s in made)
+            made_changes.append((text, cleaned, reason))
+        if unquoted and any(ch in cleaned for ch in unquoted):
+            # A file without quoting cannot hold its delimiter or a line break inside a value.
+            flat = cleaned.translate(unquoted_table)
+            made_changes.append((cleaned, flat, "replaced the delimiter or a line break with a space (no quoting)"))
+            cleaned = flat
+        if refused:
+            refusals.append(
+                f"{''.join(refused)!r} cannot be written in {layout.encoding}"
+                f"{' (JIS X 0208)' if layout.repertoire == 'jis_x_0208' else ''}; add it to smile.substitutions "
+                f"or correct the source value {text!r}"
+            )
+        if column.max_length is not None and guard.length(cleaned, layout.length_unit) > column.max_length:
+            size = guard.length(cleaned, layout.length_unit)
+            if column.overflow == "truncate":
+                cut = guard.truncate(cleaned, column.max_length, layout.length_unit)
+                whole = " (cut before a number so it is not split)" \
+                    if len(cut) < len(guard.truncate(cleaned, column.max_length, layout.length_unit,
+                                                   keep_numbers=False)) else ""
+                made_changes.append((cleaned, cut, f"truncated to {column.max_length} {layout.length_unit}{whole}"))
+                cleaned = cut
+            else:
+                refusals.append(
+                    f"{cleaned!r} is {size} {layout.length_unit} long, the limit "
+                    f"is {column.max_length}; shorten the source value or set overflow: truncate"
+                )
+        return cleaned, tuple(made_changes), tuple(refusals)
+
+    columns = list(layout.columns.items())
     for number, given in enumerate(rows, start=1):
         row = {fold(key): value for key, value in given.items()}
         cells: list[str] = []
-        for name, column in layout.columns.items():
+        for name, column in columns:
             value = next((row[key] for key in lookups[name] if row.get(key) not in (None, "")), None)
             text = column.default if value is None or value == "" else _cell_text(value, layout)
             if column.halfwidth:
                 text = to_halfwidth_kana(text)
-            if has_controls(text):
-                bare = strip_controls(text)
-                changes.append(TextChange(number, name, text, bare, "removed control characters"))
-                text = bare
-            cleaned, made, refused = guard.clean(text)
-            if made:
-                reason = "substituted " + ", ".join(f"{s.original}→{s.replacement}" for s in made)
-                changes.append(TextChange(number, name, text, cleaned, reason))
-            if unquoted and any(ch in cleaned for ch in unquoted):
-                # A file without quoting cannot hold its delimiter or a line break inside a value.
-                flat = cleaned.translate(unquoted_table)
-                changes.append(TextChange(number, name, cleaned, flat,
-                                          "replaced the delimiter or a line break with a space (no quoting)"))
-                cleaned = flat
-            if refused:
-                problems.append(
-                    f"row {number}, column {name}: {''.join(refused)!r} cannot be written in {layout.encoding}"
-                    f"{' (JIS X 0208)' if layout.repertoire == 'jis_x_0208' else ''}; add it to smile.substitutions "
-                    f"or correct the source value {text!r}"
-                )
-            if column.max_length is not None and guard.length(cleaned, layout.length_unit) > column.max_length:
-                size = guard.length(cleaned, layout.length_unit)
-                if column.overflow == "truncate":
-                    cut = guard.truncate(cleaned, column.max_length, layout.length_unit)
-                    whole = " (cut before a number so it is not split)" \
-                        if len(cut) < len(guard.truncate(cleaned, column.max_length, layout.length_unit,
-                                                       keep_numbers=False)) else ""
-                    changes.append(TextChange(number, name, cleaned, cut,
-                                              f"truncated to {column.max_length} {layout.length_unit}{whole}"))
-                    cleaned = cut
-                else:
-                    problems.append(
-                        f"row {number}, column {name}: {cleaned!r} is {size} {layout.length_unit} long, the limit "
-                        f"is {column.max_length}; shorten the source value or set overflow: truncate"
-                    )
+            cell = memo.get((name, text))
+            if cell is None:
+                cell = memo[(name, text)] = clean_cell(name, column, text)
+            cleaned, made_changes, refusals = cell
+            for before, after, reason in made_changes:
+                changes.append(TextChange(number, name, before, after, reason))
+            for refusal in refusals:
+                problems.append(f"row {number}, column {name}: {refusal}")
             cells.append(cleaned)
         out.append(cells)
     return out, changes, problems
