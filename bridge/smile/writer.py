@@ -164,13 +164,18 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
                 )
         return cleaned, tuple(made_changes), tuple(refusals)
 
-    columns = list(layout.columns.items())
+    columns = [(name, column, lookups[name]) for name, column in layout.columns.items()]
     for number, given in enumerate(rows, start=1):
         row = {fold(key): value for key, value in given.items()}
         cells: list[str] = []
-        for name, column in columns:
-            value = next((row[key] for key in lookups[name] if row.get(key) not in (None, "")), None)
-            text = column.default if value is None or value == "" else _cell_text(value, layout)
+        for name, column, keys in columns:
+            value = None
+            for key in keys:
+                found = row.get(key)
+                if found is not None and found != "":
+                    value = found
+                    break
+            text = column.default if value is None else _cell_text(value, layout)
             if column.halfwidth:
                 text = to_halfwidth_kana(text)
             cell = memo.get((name, text))
