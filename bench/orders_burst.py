@@ -172,9 +172,13 @@ async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) ->
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
             log_file = (root / "daemon.log").open("wb")
             profile = os.environ.get("BENCH_DAEMON_PROFILE")  # a cProfile output file for the daemon (diagnosis)
+            profiler: list[str] = []
+            if profile and os.environ.get("BENCH_DAEMON_PROFILE_CPU"):  # CPU time, not wall time, per function
+                profiler = [str(Path(__file__).with_name("cpu_profile.py")), f"{profile}.{mode}", "bridge"]
+            elif profile:
+                profiler = ["-m", "cProfile", "-o", f"{profile}.{mode}", "-m", "bridge"]
             daemon = await asyncio.create_subprocess_exec(
-                sys.executable, *(["-m", "cProfile", "-o", f"{profile}.{mode}"] if profile else []),
-                "-m", "bridge", "run", "--config", str(config), env=env,
+                sys.executable, *(profiler or ["-m", "bridge"]), "run", "--config", str(config), env=env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=log_file)  # a file: a full pipe would stall the daemon
             try:
                 await wait_ready(port, daemon)

@@ -164,11 +164,24 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
                 )
         return cleaned, tuple(made_changes), tuple(refusals)
 
-    columns = [(name, column, lookups[name]) for name, column in layout.columns.items()]
+    # A column none of whose source keys any row carries holds its default on every row: checked once, copied.
+    present = {fold(key) for given in rows for key in given}
+    template: list[str] = []
+    columns: list[tuple[int, str, Any, tuple[str, ...]]] = []  # the columns worked out row by row
+    for index, (name, column) in enumerate(layout.columns.items()):
+        keys = lookups[name]
+        if not any(key in present for key in keys):
+            text = to_halfwidth_kana(column.default) if column.halfwidth else column.default
+            cell = memo[(name, text)] = clean_cell(name, column, text)
+            if not cell[1] and not cell[2]:
+                template.append(cell[0])
+                continue
+        template.append("")
+        columns.append((index, name, column, keys))
     for number, given in enumerate(rows, start=1):
-        row = {fold(key): value for key, value in given.items()}
-        cells: list[str] = []
-        for name, column, keys in columns:
+        row = {folded[key] if key in folded else fold(key): value for key, value in given.items()}
+        cells = template.copy()
+        for index, name, column, keys in columns:
             value = None
             for key in keys:
                 found = row.get(key)
@@ -186,7 +199,7 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
                 changes.append(TextChange(number, name, before, after, reason))
             for refusal in refusals:
                 problems.append(f"row {number}, column {name}: {refusal}")
-            cells.append(cleaned)
+            cells[index] = cleaned
         out.append(cells)
     return out, changes, problems
 
