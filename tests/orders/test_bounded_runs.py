@@ -5,6 +5,7 @@ dispatcher and batch sink, the simulator with the add-on, a real sqlite store.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -184,3 +185,21 @@ async def test_restarts_and_outages_between_bounded_runs_lose_nothing_and_send_n
         assert all(sim.state.orders[i].status == letter for i in placed)
         changes = sorted(n.order_id for n in sim.state.notifications if n.status == letter)
         assert changes == sorted(placed)  # each order instructed once: no status write sent twice
+
+
+async def test_a_mirrored_order_reads_back_as_the_order_the_job_had(world: World) -> None:
+    """The gates take this run's new orders as the job parsed them rather than parsing their stored data back:
+    the two must be the same order (every field, decimals with their exponent, tuples, times)."""
+    from bridge.domain.orders import Order
+    from bridge.domain.serialize import from_data, to_data
+    from bridge.domain.time import utcnow
+
+    placed = place(world.sim, 12)
+    world.sim.state.place_order(user_id=3, lines=[(2, 3), (5, 1)], payment_id=1, notes="午前中 着希望\n急ぎ",
+                                shipping_cost="550.50")
+    source = world.job(max_events=1000).source
+    batch = await source.fetch(world.store, utcnow())
+    assert len(batch.orders) >= len(placed)
+    for order in batch.orders:
+        stored = json.loads(json.dumps(to_data(order), ensure_ascii=False, sort_keys=True))
+        assert from_data(Order, stored) == order

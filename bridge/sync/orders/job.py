@@ -84,10 +84,12 @@ class _DryRun(Exception):
     """Raised at the end of a dry run so the store transaction rolls back."""
 
 
-def content_hash(order: Order) -> str:
+def content_hash(order: Order, data: dict[str, Any] | None = None) -> str:
     """What staff can edit in CS-Cart (lines, totals, addresses, notes); status and timestamps are left out, and so
-    are fields added later while at their default (an upgrade must not make every exported order look edited)."""
-    data = to_data(replace(order, status="", updated_at=None))
+    are fields added later while at their default (an upgrade must not make every exported order look edited).
+    ``data``: ``to_data(order)`` when the caller has it already (the mirror stores it): the same digest."""
+    data = to_data(replace(order, status="", updated_at=None)) if data is None else \
+        {**data, "status": "", "updated_at": None}
     for name in ("tax_added",):
         if name in data and Decimal(data[name]) == 0:
             data.pop(name)
@@ -113,6 +115,8 @@ class Cycle:
     direct_ship_flagged: frozenset[str] = frozenset()  # 商品コード whose CS-Cart 直送可 flag is on
     tracking: dict[int, tuple[str, ...]] = field(default_factory=dict)  # hand-set 出荷済: its shipments' numbers
     corrected: list[tuple[Order, Order]] = field(default_factory=list)  # edited after export: (as SMILE has it, now)
+    new_data: dict[int, Any] = field(default_factory=dict)  # the new orders' to_data (mirrored, then gated)
+    new_orders: dict[int, Order] = field(default_factory=dict)  # the new orders as mirrored this run
 
 
 class OrdersJob:
@@ -242,8 +246,9 @@ class OrdersJob:
         code = cycle.customer_codes.get(str(order.user_id))
         if code and not order.customer_code:
             order = replace(order, customer_code=code)
-        digest = content_hash(order)
         seen = cycle.known.get(order.order_id)
+        data = to_data(order) if seen is None else None  # a new order: the mirror stores the same data
+        digest = content_hash(order, data)
         payment = workflow.payment_state(order, rules.flow, paid_letters, seen.payment_state if seen else None)
         if seen is not None and seen.status == order.status and seen.updated_at == iso(order.updated_at) and \
                 seen.content_hash == digest and payment == seen.payment_state:
@@ -258,6 +263,7 @@ class OrdersJob:
         if seen is None:
             # Written in bulk by _flush_new before anything reads them (orders arrive in bursts).
             cycle.new.append((order, payment, digest, workflow.place_new(order.status, letter_state)))
+            cycle.new_data[order.order_id] = data
             return
         exported_batch = await exports.live_export(tx, order.order_id)
         before = await mirror.get(tx, order.order_id) if exported_batch and seen.content_hash != digest else None
@@ -319,7 +325,7 @@ class OrdersJob:
         limits = await credit_limits(tx)
         exposure = defaultdict(Decimal, await credit_exposure(tx, waiting=False))  # grows with each order sent
         mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates
-                                              if hold_by != workflow.STAFF])
+                                              if hold_by != workflow.STAFF], known=cycle.new_orders)
         mover = self._mover(rules)
         catalog_success = await last_catalog_success(tx)
         for order_id, hold_by, hold_reason in candidates:
@@ -554,7 +560,10 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
     not thousands)."""
     await mirror.refresh_many(tx, cycle.refreshed)
     cycle.refreshed.clear()
-    await mirror.insert_many(tx, [(order, placed.state, payment) for order, payment, _, placed in cycle.new])
+    await mirror.insert_many(tx, [(order, placed.state, payment) for order, payment, _, placed in cycle.new],
+                             data=cycle.new_data)
+    cycle.new_orders.update((order.order_id, order) for order, _, _, _ in cycle.new)
+    cycle.new_data.clear()
     await mirror.set_first_seen(tx, [(order.order_id, digest, placed.hold_by, placed.hold_reason)
                                      for order, _, digest, placed in cycle.new])
     for order, _, _, placed in cycle.new:
