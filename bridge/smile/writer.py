@@ -191,10 +191,10 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
             text = column.default if value is None else _cell_text(value, layout)
             if column.halfwidth:
                 text = to_halfwidth_kana(text)
-            cell = memo.get((name, text))
-            if cell is None:
-                cell = memo[(name, text)] = clean_cell(name, column, text)
-            cleaned, made_changes, refusals = cell
+            hit = memo.get((name, text))
+            if hit is None:
+                hit = memo[(name, text)] = clean_cell(name, column, text)
+            cleaned, made_changes, refusals = hit
             for before, after, reason in made_changes:
                 changes.append(TextChange(number, name, before, after, reason))
             for refusal in refusals:
