@@ -115,7 +115,8 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
             value = folded[key] = normalize_header(key)
         return value
 
-    unknown = sorted({key for row in rows for key in row if fold(key) not in known})
+    given_keys = {key for row in rows for key in row}  # the rows' distinct keys, folded once each below
+    unknown = sorted(key for key in given_keys if fold(key) not in known)
     problems = [f"column {key!r} is not in smile.files.{layout.type}.columns" for key in unknown]
     unquoted = (layout.delimiter, "\r", "\n") if layout.quoting == "none" else ()
     unquoted_table = str.maketrans({ch: " " for ch in unquoted})
@@ -165,7 +166,7 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
         return cleaned, tuple(made_changes), tuple(refusals)
 
     # A column none of whose source keys any row carries holds its default on every row: checked once, copied.
-    present = {fold(key) for given in rows for key in given}
+    present = {folded[key] for key in given_keys}
     template: list[str] = []
     columns: list[tuple[int, str, Any, tuple[str, ...]]] = []  # the columns worked out row by row
     for index, (name, column) in enumerate(layout.columns.items()):

@@ -73,7 +73,7 @@ class EventFeedSource:
     name = "addon_events"
 
     def __init__(self, client: CSCartClient, polling: PollingSource, *, safety_poll: timedelta = timedelta(minutes=10),
-                 max_events: int = 2000, page_size: int = 1000, monotonic: Callable[[], float] = time.monotonic,
+                 max_events: int = 1000, page_size: int = 1000, monotonic: Callable[[], float] = time.monotonic,
                  echo_filter: EchoFilter | None = None) -> None:
         self.client = client
         self.addon = AddonClient(client)
