@@ -203,3 +203,26 @@ async def test_a_mirrored_order_reads_back_as_the_order_the_job_had(world: World
     for order in batch.orders:
         stored = json.loads(json.dumps(to_data(order), ensure_ascii=False, sort_keys=True))
         assert from_data(Order, stored) == order
+
+
+async def test_bridge_sync_orders_works_the_whole_feed_off_in_one_invocation(tmp_path: Path) -> None:
+    """``bridge sync orders`` runs the job again while it says more is waiting (the daemon does the same)."""
+    from bridge.cli.sync_cmd import _run
+    from bridge.sync.orders.event_feed import EVENTS_CURSOR
+
+    async with run_simulator(products=20, users=20, orders=0, addon=True) as sim:
+        settings = make_settings(tmp_path, sim)
+        store = await Store.open(settings.state_path)
+        await bind_catalog(store, sim)
+        await store.close()
+        placed = place(sim, 400)  # 1,200 events: more than one page of the feed
+        last = sim.addon.events[-1].id
+        result = await _run(settings, "orders", False, False)
+        assert not result.more and result.read >= len(placed)
+        store = await Store.open(settings.state_path)
+        try:
+            cursor = await store.fetchone("SELECT value FROM cursors WHERE name = ?", (EVENTS_CURSOR,))
+            exported = await store.fetchone("SELECT COUNT(*) FROM orders WHERE workflow_state = 'shipping_instructed'")
+        finally:
+            await store.close()
+        assert int(cursor[0]) == last and exported[0] == len(placed)  # (the write-backs' echoes come after)
