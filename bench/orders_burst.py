@@ -72,6 +72,8 @@ async def prepare(root: Path, sim: Any, port: int, poll_interval: float) -> Path
                  for name in JobsSettings.model_fields},
         "dispatch": {"idle_poll": 0.05},
         "smile": {"stable_seconds": 0.0},
+        # BENCH_DAEMON_ANALYTICS=0: without the analytics feed (diagnosis: what the feed costs the daemon)
+        "analytics": {"enabled": os.environ.get("BENCH_DAEMON_ANALYTICS", "1") != "0"},
     }), encoding="utf-8")
     store = await Store.open(root / "data" / "state.sqlite3")
     async with store.transaction() as tx:

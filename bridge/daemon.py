@@ -129,7 +129,7 @@ class Daemon:
             coordinator: list[JobCoordinator] = []
 
             async def run(job: Any = job, coordinator: list[JobCoordinator] = coordinator) -> object:
-                result = await job.run(RunOptions())
+                result = await job.run(RunOptions(daemon=True))
                 log.info("job.summary", summary=result.summary())
                 if getattr(result, "more", False) and coordinator:
                     coordinator[0].trigger()  # during the run: one more run follows at once

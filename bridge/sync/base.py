@@ -33,6 +33,7 @@ class RunOptions:
     dry_run: bool = False
     force: bool = False  # e.g. apply a stock file the mass-change guard stopped
     progress: Progress = field(default_factory=NoProgress)
+    daemon: bool = False  # run by the daemon: work that can wait (the analytics copy) may follow in the background
 
 
 @dataclass(slots=True)

@@ -226,3 +226,34 @@ async def test_bridge_sync_orders_works_the_whole_feed_off_in_one_invocation(tmp
         finally:
             await store.close()
         assert int(cursor[0]) == last and exported[0] == len(placed)  # (the write-backs' echoes come after)
+
+
+async def test_the_daemons_analytics_copy_follows_in_the_background_coalesced(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run by the daemon, a run does not wait for the analytics copy of the mirror, and while runs follow each
+    other the copies are at most one per ANALYTICS_EVERY seconds; the last run's orders are always copied."""
+    import asyncio
+
+    from bridge.sync.orders import job as orders_module
+
+    monkeypatch.setattr(orders_module, "ANALYTICS_EVERY", 0.3)
+    copies: list[float] = []
+
+    class Feed:
+        async def orders_changed(self) -> None:
+            await asyncio.sleep(0.05)
+            copies.append(asyncio.get_running_loop().time())
+
+    job = world.job()
+    job.analytics = Feed()  # type: ignore[assignment]
+    started = asyncio.get_running_loop().time()
+    for _ in range(6):
+        place(world.sim, 2)
+        await job.run(RunOptions(daemon=True))
+    assert len(copies) <= 1 + (asyncio.get_running_loop().time() - started) / 0.3
+    await asyncio.sleep(0.8)
+    assert copies and all(b - a >= 0.29 for a, b in zip(copies, copies[1:], strict=False))
+    last = copies[-1]
+    assert job._analytics_task is not None and job._analytics_task.done() and last >= started
+    await job.run(RunOptions())  # the CLI and tests: the copy is made before the run returns
+    assert len(copies) >= 2 and copies[-1] > last
