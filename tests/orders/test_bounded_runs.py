@@ -241,8 +241,8 @@ async def test_the_daemons_analytics_copy_follows_in_the_background_coalesced(
 
     class Feed:
         async def orders_changed(self) -> None:
+            copies.append(asyncio.get_running_loop().time())  # when each copy starts
             await asyncio.sleep(0.05)
-            copies.append(asyncio.get_running_loop().time())
 
     job = world.job()
     job.analytics = Feed()  # type: ignore[assignment]
