@@ -284,7 +284,7 @@ class Demo:
     # ---- what changes between cycles ------------------------------------------------------------------------------
 
     def _change(self, cycle: int, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> list[str]:
-        said = []
+        said: list[str] = []
         stocked = sorted({level.product_code for level in made.stock} - {str(FIRST_CODE)})
         picked = self.rng.sample(stocked, min(5, max(0, len(stocked) - 1)))  # one stays for the hand edit
         changes = {code: self.rng.choice((0, 3, 25, 120, 800)) for code in picked}

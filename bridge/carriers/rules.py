@@ -28,6 +28,7 @@ from bridge.carriers.tracking import DEFAULT_TRACKING_URLS
 from bridge.domain.customers import Address
 from bridge.domain.orders import Order
 from bridge.errors import ConfigError
+from bridge.i18n import Text, _
 from bridge.rules.yamlfile import read_rules_yaml, validated
 
 CarrierName = Literal["yamato", "sagawa", "japanpost"]
@@ -97,7 +98,8 @@ class Shipper(_Model):
         try:
             return normalize(value)
         except AddressError as exc:
-            raise ValueError(f"{str(exc).split(';')[0]}; correct shipper.{info.field_name}") from None
+            raise ValueError(_("{problem}; correct shipper.{field}").format(problem=exc.problem,
+                                                                            field=info.field_name)) from None
 
     def address(self) -> Address:
         return Address(name=self.name, name_kana=self.name_kana, postcode=self.postcode, prefecture=self.prefecture,
@@ -378,7 +380,7 @@ def _method_of(loc: list[Any], message: str) -> list[Any]:
 _METHOD_REF = re.compile(r"methods\[(\d+)\]")
 
 
-def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Service] | str:
+def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Service] | Text:
     """The method rule and the effective service for ``order``, or a message saying what rule to add."""
     for method in rules.methods:
         by_id = any(shipping_id in method.shipping_ids for shipping_id in order.shipping_ids)
@@ -386,13 +388,14 @@ def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Ser
             service = method.service
             if _is_cod_payment(order, rules.cod) and not service.is_cod:
                 if service not in COD_VARIANT:
-                    return (f"payment {order.payment_method!r} is cash on delivery but service {service.value} "
-                            f"of {method.carrier} has no COD variant; change the order's payment or shipping")
+                    return (_("payment {payment_method!r} is cash on delivery but service {value} of {carrier} has no COD "
+                              "variant; change the order's payment or shipping").format(
+                                payment_method=order.payment_method, value=service.value, carrier=method.carrier))
                 service = COD_VARIANT[service]
             return method, service
-    ids = ", ".join(str(i) for i in order.shipping_ids) or "none"
-    return (f"no rule in rules/shipping.yaml for shipping method {order.shipping_method!r} (shipping_id {ids}); "
-            "add one under methods")
+    ids = ", ".join(str(i) for i in order.shipping_ids) or _("none")
+    return (_("no rule in rules/shipping.yaml for shipping method {shipping_method!r} (shipping_id {ids}); add "
+              "one under methods").format(shipping_method=order.shipping_method, ids=ids))
 
 
 def _is_cod_payment(order: Order, cod: CodRule) -> bool:

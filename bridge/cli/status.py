@@ -87,7 +87,7 @@ def render(data: _Status, enabled: dict[str, JobSettings], width: int) -> list[T
     names = sorted(set(registered_jobs()) | set(data["jobs"]))
     rows: list[list[str]]
     rows = [[cell(name, data["jobs"].get(name, {}), enabled.get(name)) for _header, cell in columns] for name in names]
-    headers = [_(header) for header, _cell in columns]
+    headers: list[str] = [_(header) for header, _cell in columns]
     if width >= 120 and rows:  # the error gets what the other columns leave: rows never wrap
         used = sum(max(cell_len(r[i]) for r in [headers, *rows]) + 3 for i in range(len(columns) - 1)) + 4
         room = max(width - used, 10)

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from bridge.domain.catalog import StockLevel
+from bridge.i18n import Text, _
 from bridge.rules.common import RulesModel, Share
 
 ZERO = Decimal(0)
@@ -95,7 +96,7 @@ class StockRules(RulesModel):
 @dataclass(frozen=True, slots=True)
 class GuardVerdict:
     tripped: bool
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
     zero_count: int = 0
     total: int = 0
 
@@ -160,12 +161,13 @@ def mass_change_guard(
         zeros = sum(1 for qty in new.values() if qty <= 0)
     else:
         zeros = sum(1 for code, qty in new.items() if qty <= 0 and previous.get(code, 0) > 0)
-    reasons: list[str] = []
+    reasons: list[Text] = []
     if total and Decimal(zeros) > guard.zero_share * total:
-        reasons.append(f"{zeros} of {total} SKUs would become 0 (more than {_pct(guard.zero_share)} allowed)")
+        reasons.append(_("{zeros} of {total} SKUs would become 0 (more than {share} allowed)").format(
+            zeros=zeros, total=total, share=_pct(guard.zero_share)))
     if previous_row_count and Decimal(total) < guard.min_row_ratio * previous_row_count:
-        reasons.append(f"the file has {total} rows, the previous one had {previous_row_count} "
-                       f"(fewer than {_pct(guard.min_row_ratio)})")
+        reasons.append(_("the file has {total} rows, the previous one had {previous} (fewer than {share})").format(
+            total=total, previous=previous_row_count, share=_pct(guard.min_row_ratio)))
     return GuardVerdict(tripped=bool(reasons), reasons=tuple(reasons), zero_count=zeros, total=total)
 
 

@@ -33,6 +33,7 @@ from bridge.domain.serialize import to_data
 from bridge.domain.time import Clock, iso
 from bridge.errors import AuthError, ConfigError, RetryableError, ValidationFailed
 from bridge.events import EventPublisher
+from bridge.i18n import Text, _, joined
 from bridge.rules.order_flow import (
     Flag,
     GateContext,
@@ -155,7 +156,7 @@ class OrdersJob:
             result.notes.extend(await self.batches.recover(self.current_rules))
         started = self.clock.now()
         found = await self.source.fetch(self.store, started)
-        options.progress.start("orders", len(found.orders))
+        options.progress.start(_("orders"), len(found.orders))
         cycle = Cycle(read=len(found.orders))
         client = self.cscart
         cycle.direct_ship_flagged = await direct_ship.flags_for_run(client, self.store, rules.flow, found.orders)
@@ -400,7 +401,7 @@ class OrdersJob:
         log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
         return len(accepted)
 
-    async def _cancellation_file(self, rules: OrderRules, orders: list[Order], now: datetime) -> str:
+    async def _cancellation_file(self, rules: OrderRules, orders: list[Order], now: datetime) -> Text:
         """A 赤伝: the cancelled orders' rows with negated quantities and amounts, as its own batch."""
         export_rules = rules.export_rules()
         rows: list[dict[str, Any]] = []
@@ -412,7 +413,7 @@ class OrdersJob:
         try:
             content = export.render(rows, self.layout, self.smile.substitutions)
         except ValidationFailed as exc:
-            return f"赤伝 file not written: {exc}; cancel the slips in SMILE by hand"
+            return _("赤伝 file not written: {error}; cancel the slips in SMILE by hand").format(error=exc)
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "cancel")
             batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
@@ -421,35 +422,38 @@ class OrdersJob:
                 await exports.supersede(tx, order.order_id, f"followed by 赤伝 batch {batch_id}", kind="cancel")
             await export.record(tx, batch)
         await self.batches.finish(batch_id, rules, {})
-        return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
+        return _("赤伝 file {file} for order(s) {orders}").format(file=batch.file_name,
+                                                                 orders=", ".join(str(o.order_id) for o in orders))
 
-    async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[str]:
+    async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[Text]:
         """Orders edited after export: a 赤伝 of the slips SMILE has, then one corrected 受注 file with the orders as
         they are now (each order's old export row superseded in the transaction that records the new batch). An
         order whose corrected rows cannot be written (or do not add up) keeps its flag and is named in the note."""
         notes = [await self._cancellation_file(rules, [old for old, _ in edited], now)]
         export_rules = rules.export_rules()
         rows: list[dict[str, Any]] = []
-        refused: list[str] = []
-        for _, order in edited:
+        refused: list[Text] = []
+        for _old, order in edited:
             code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slip = export.slip_rows(order, export.Party(code, order.billing.name or order.email), export_rules,
                                     surcharge=surcharge)
             problem = export.total_mismatch(order, slip)
             if problem:
-                refused.append(f"order {order.order_id}: {problem}")
+                refused.append(_("order {order}: {problem}").format(order=order.order_id, problem=problem))
                 continue
             rows += slip
         orders = sorted({int(row["受注№"]) for row in rows})
         if refused:
-            notes.append("corrected 受注 not written for " + "; ".join(refused) + "; enter the correction in SMILE")
+            notes.append(_("corrected 受注 not written for {orders}; enter the correction in SMILE").format(
+                orders=joined(refused, "; ")))
         if not rows:
             return notes
         try:
             content = export.render(rows, self.layout, self.smile.substitutions)
         except ValidationFailed as exc:
-            return [*notes, f"corrected 受注 file not written: {exc}; enter the corrections in SMILE by hand"]
+            return [*notes, _("corrected 受注 file not written: {error}; enter the corrections in SMILE by hand")
+                    .format(error=exc)]
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
             batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
@@ -459,18 +463,19 @@ class OrdersJob:
             await export.record(tx, batch)
             await mirror.mark_exported_many(tx, orders, batch_id)
         await self.batches.finish(batch_id, rules, {})
-        return [*notes, f"corrected 受注 file {batch.file_name} for order(s) {', '.join(map(str, orders))}"]
+        return [*notes, _("corrected 受注 file {file} for order(s) {orders}").format(
+            file=batch.file_name, orders=", ".join(map(str, orders)))]
 
     # -- read-back and alerts ----------------------------------------------------------------------------------
 
-    async def _readback(self, now: datetime) -> list[str]:
-        notes = []
+    async def _readback(self, now: datetime) -> list[Text]:
+        notes: list[Text] = []
         result = await readback.read_inbox(self.store, self.smile, self.dirs)
         if result.files:
-            notes.append(f"read-back: {len(result.confirmed)} order(s) confirmed by SMILE from "
-                         f"{', '.join(result.files)}")
+            notes.append(_("read-back: {count} order(s) confirmed by SMILE from {files}").format(
+                count=len(result.confirmed), files=", ".join(result.files)))
         if result.refused:
-            notes.append(f"read-back refused: {', '.join(result.refused)} (see the error folder)")
+            notes.append(_("read-back refused: {files} (see the error folder)").format(files=", ".join(result.refused)))
         for file, layout, reason in result.quarantined:
             await self._publish("file_quarantined", {"file": file, "layout": layout, "reason": reason})
         flagged = Changes()
@@ -485,7 +490,7 @@ class OrdersJob:
         for kind, payload in flagged.events:
             await self._publish(kind, payload)
         if late:
-            notes.append(f"{len(late)} exported order(s) not confirmed by SMILE in time")
+            notes.append(_("{count} exported order(s) not confirmed by SMILE in time").format(count=len(late)))
         return notes
 
     async def _publish(self, kind: str, payload: dict[str, Any]) -> None:

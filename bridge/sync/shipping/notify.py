@@ -21,6 +21,7 @@ from bridge.carriers.delays import BusinessCalendar, Delay, InstructedOrder, fin
 from bridge.carriers.notify import notification_due
 from bridge.carriers.rules import resolve_service
 from bridge.domain.orders import WorkflowState
+from bridge.i18n import Text, _
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.sync.orders.mails import DELAY, addon_mails, mail_op
@@ -44,7 +45,7 @@ class NotifyOutcome:
     notified: list[int] = field(default_factory=list)
     completed: list[int] = field(default_factory=list)
     delays: list[Delay] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
 
 async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: NotifyOutcome) -> None:
@@ -57,8 +58,8 @@ async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: Notif
             if any(state in WAITING for state in states):
                 continue  # CS-Cart has not got every shipment yet: the mail would lack a tracking number
             if DEAD in states:
-                outcome.notes.append(f"order {order_id}: a CS-Cart shipment failed (see bridge dlq); the shipping "
-                                     "mail waits until it is replayed")
+                outcome.notes.append(_("order {order}: a CS-Cart shipment failed (see bridge dlq); the shipping mail "
+                                       "waits until it is replayed").format(order=order_id))
                 continue
             if await move(tx, sc, order_id, S.NOTIFIED, "shipping mail with the tracking link", changes):
                 outcome.notified.append(order_id)

@@ -29,6 +29,7 @@ from bridge.carriers.rules import resolve_service
 from bridge.carriers.tracking import CARRIER_NAMES, check_number
 from bridge.domain.orders import Order, WorkflowState
 from bridge.domain.time import JST, iso
+from bridge.i18n import Text, _
 from bridge.smile.inbox import Inbox, InboxFile, Processed, sha256_of
 from bridge.smile.reader import stat_signature
 from bridge.smile.settings import SmileDirs, SmileSettings
@@ -53,7 +54,7 @@ class ImportOutcome:
     duplicates: int = 0
     shipments: int = 0  # shipment.create ops enqueued
     shipped: list[int] = field(default_factory=list)  # orders moved to 出荷済
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -63,9 +64,7 @@ class ImportOutcome:
     def ok(self) -> bool:
         return not self.errors
 
-    def summary(self) -> str:
-        from bridge.i18n import _
-
+    def summary(self) -> Text:
         return _("{source}: {new} new parcel(s), {duplicates} already imported, {shipments} shipment(s) for "
                  "CS-Cart, {orders} order(s) → 出荷済").format(
             source=self.source, new=self.new_parcels, duplicates=self.duplicates, shipments=self.shipments,
@@ -212,8 +211,8 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
             await move(tx, sc, order_id, S.SHIPPED, f"shipped: {numbers} ({outcome.source})", changes)
             outcome.shipped.append(order_id)
         elif state is S.SHIPPING_INSTRUCTED:
-            changes.notes.append(f"order {order_id}: partial shipment recorded; it stays 出荷指示 until every item "
-                                 "is in a parcel")
+            changes.notes.append(_("order {order}: partial shipment recorded; it stays 出荷指示 until every item is "
+                                   "in a parcel").format(order=order_id))
         await ob.enqueue(tx, ops, sc.clock.time())
         outcome.shipments += len(ops)
 
@@ -226,8 +225,9 @@ def _shipment_ops(sc: ShippingContext, order: Order, fresh: list[_Checked], was_
     groups: list[list[_Checked]] = [[p] for p in partial]
     if whole and was_covered:
         numbers = ", ".join(p.parsed.shipment.tracking_number for p in whole)
-        changes.notes.append(f"order {order.order_id}: parcel(s) {numbers} recorded; every item is already in a "
-                             "CS-Cart shipment, so no further shipment is created")
+        changes.notes.append(_("order {order}: parcel(s) {numbers} recorded; every item is already in a CS-Cart "
+                               "shipment, so no further shipment is created").format(order=order.order_id,
+                                                                                       numbers=numbers))
     elif whole:
         groups.append(whole)
     ops = []
