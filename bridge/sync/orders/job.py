@@ -510,7 +510,7 @@ async def check_letters(client: Any, flow: OrderFlowRules) -> frozenset[str]:
     statuses = await client.statuses()
     problems = check_status_letters(flow, {letter: s.description for letter, s in statuses.items()})
     if problems:
-        raise ConfigError("orders job not started: " + "; ".join(problems))
+        raise ConfigError(_("orders job not started: {problems}").format(problems="; ".join(problems)))
     return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
 
 
