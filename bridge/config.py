@@ -116,7 +116,8 @@ class UiSettings(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Tokyo") from None
+            raise ValueError(_("unknown time zone {value!r}; use an IANA name such as Asia/Tokyo").format(
+                value=value)) from None
         return value
 
 

@@ -26,7 +26,7 @@ def require_unique(ids: Iterable[str], what: str) -> None:
     seen: set[str] = set()
     for item in ids:
         if item in seen:
-            raise ValueError(f"{what} {item!r} is used twice")
+            raise ValueError(_("{what} {item!r} is used twice").format(what=what, item=item))
         seen.add(item)
 
 

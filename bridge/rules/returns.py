@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bridge.i18n import _
 from bridge.rules.common import RulesModel
 
 Action = Literal["restock", "discard"]
@@ -25,7 +26,7 @@ class RestockRule(RulesModel):
     @model_validator(mode="after")
     def _matches_something(self) -> RestockRule:
         if not (self.reasons or self.product_codes or self.product_prefixes):
-            raise ValueError("give reasons, product_codes or product_prefixes (what this rule is for)")
+            raise ValueError(_("give reasons, product_codes or product_prefixes (what this rule is for)"))
         return self
 
     def matches(self, product_code: str, reason: str) -> bool:
@@ -79,5 +80,6 @@ class ReturnRules(RulesModel):
     def _letters(cls, value: list[str]) -> list[str]:
         for letter in value:
             if len(letter) != 1 or not "A" <= letter <= "Z":
-                raise ValueError(f"{letter!r} is not a return status letter (one capital letter A–Z)")
+                raise ValueError(_("{letter!r} is not a return status letter (one capital letter A–Z)").format(
+                                     letter=letter))
         return value

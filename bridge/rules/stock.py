@@ -33,7 +33,7 @@ class SafetyStock(RulesModel):
     def _non_negative(self) -> SafetyStock:
         bad = [k for k, v in {**self.by_prefix, **self.by_code}.items() if v < 0]
         if bad:
-            raise ValueError(f"safety stock must be 0 or more (check {', '.join(bad)})")
+            raise ValueError(_("safety stock must be 0 or more (check {items})").format(items=', '.join(bad)))
         return self
 
     def for_code(self, product_code: str) -> int:
@@ -56,11 +56,11 @@ class Warehouses(RulesModel):
     @model_validator(mode="after")
     def _mode_has_data(self) -> Warehouses:
         if self.mode == "listed" and not self.listed:
-            raise ValueError("mode 'listed' needs the warehouse codes under listed")
+            raise ValueError(_("mode 'listed' needs the warehouse codes under listed"))
         if self.mode == "map" and not self.map:
-            raise ValueError("mode 'map' needs map: {倉庫コード: CS-Cart warehouse_id}")
+            raise ValueError(_("mode 'map' needs map: {倉庫コード: CS-Cart warehouse_id}"))
         if any(v <= 0 for v in self.map.values()):
-            raise ValueError("CS-Cart warehouse ids are positive numbers")
+            raise ValueError(_("CS-Cart warehouse ids are positive numbers"))
         return self
 
     def counts(self, warehouse_code: str) -> bool:
