@@ -126,9 +126,11 @@ def _seals(b: RowBuilder, rules: SagawaRules, has_date: bool, has_slot: bool) ->
         if code:
             seals.append(code)
         else:
-            b.report.warnings.append(_("no 指定シール for the requested {value}: set carriers.sagawa.{wanted} in rules/shipping.yaml (code "
-                                       "from the e飛伝 manual)").format(
-                                         value='time slot' if has_slot else 'date', wanted=wanted))
+            b.report.warnings.append(
+                (_("no 指定シール for the requested time slot: set carriers.sagawa.{wanted} in rules/shipping.yaml "
+                   "(code from the e飛伝 manual)") if has_slot else
+                 _("no 指定シール for the requested date: set carriers.sagawa.{wanted} in rules/shipping.yaml (code "
+                   "from the e飛伝 manual)")).format(wanted=wanted))
     seals.extend(rules.seal_codes[note] for note in b.request.method.handling)
     if len(seals) > 3:
         b.report.problem("seals", _("{count} 指定シール needed, e飛伝 has 3 columns").format(count=len(seals)),
