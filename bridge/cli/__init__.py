@@ -68,14 +68,17 @@ class LazyGroup(typer.core.TyperGroup):
         if entry is None:
             return None
         module_name, attribute = entry.target.split(":")
-        target = getattr(importlib.import_module(f"bridge.cli.{module_name}"), attribute)
+        module = importlib.import_module(f"bridge.cli.{module_name}")
+        target = getattr(module, attribute)
         # Built as add_typer/command on a group would (a one-command group stays a group: bridge config check).
         holder = typer.Typer(add_completion=False)
         holder.callback()(_nothing)
         if isinstance(target, typer.Typer):
             holder.add_typer(target, name=cmd_name)
         else:
-            holder.command(cmd_name)(target)
+            # a one-function command's long help is its module's HELP (catalogue text), not the English docstring
+            long_help = getattr(module, "HELP", None)
+            holder.command(cmd_name, help=_(long_help) if long_help else None)(target)
         return typer.main.get_command(holder).commands[cmd_name]  # type: ignore[attr-defined]
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
