@@ -360,7 +360,8 @@ class OrdersJob:
         refused: list[tuple[Order, str]] = []
         for index, (order, decision) in enumerate(released):
             if index in problems:
-                refused.append((order, "受注 file refuses this order: " + "; ".join(problems[index])))
+                refused.append((order, _("受注 file refuses this order: {problems}").format(
+                    problems="; ".join(problems[index]))))
             else:
                 accepted.append((order, decision, cells[index]))
         held = Changes()

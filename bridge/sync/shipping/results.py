@@ -134,14 +134,16 @@ async def _check(tx: Connection, sc: ShippingContext, parsed: ResultFile, outcom
         if carrier == "other":
             resolved = resolve_service(order, sc.rules)
             if isinstance(resolved, str):
-                error("carrier", f"no carrier column and {resolved}")
+                error("carrier", _("no carrier column and {problem}").format(problem=resolved))
                 continue
             carrier = resolved[0].carrier
             check = check_number(shipment.tracking_number, carrier)
             if not check.valid:  # the order has exactly one carrier: the number is taken for it, with a warning
                 outcome.problems.append(Problem(
-                    parsed.source, line, "delivery_no", f"{check.error}; accepted for {carrier}, the only carrier "
-                    f"of order {shipment.order_id}; check the number before the customer gets it", "warning"))
+                    parsed.source, line, "delivery_no", _(
+                        "{problem}; accepted for {carrier}, the only carrier of order {order}; check the number before "
+                        "the customer gets it").format(problem=check.error, carrier=carrier, order=shipment.order_id),
+                    "warning"))
         known_items = {line_.item_id: line_.quantity for line_ in order.lines if line_.item_id}
         for item_id, quantity in shipment.items:
             if item_id not in known_items:
