@@ -172,9 +172,9 @@ class RowBuilder:
 
     def limit(self, name: str, value: str, limit: int, fix: Text) -> str:
         if width(value) > limit:
-            self.report.problem(name, _("{value!r} is {value2} half-width units, {carrier} allows {limit} (全角{value3})").format(
-                                          value=value, value2=width(value), carrier=self.carrier, limit=limit,
-                                          value3=limit // 2), fix)
+            self.report.problem(name, _("{value!r} is {width} half-width units, {carrier} allows {limit} (全角{full})")
+                                .format(value=value, width=width(value), carrier=self.carrier, limit=limit,
+                                        full=limit // 2), fix)
             return truncate(value, limit)
         return value
 
@@ -184,7 +184,8 @@ class RowBuilder:
         order = self.order
         amount = order.cod_amount if order.cod_amount is not None else order.total
         if amount != amount.to_integral_value():
-            self.report.problem("cod_amount", _("{amount} is not whole yen").format(amount=amount), _("correct the order total"))
+            self.report.problem("cod_amount", _("{amount} is not whole yen").format(amount=amount),
+                                _("correct the order total"))
             return None
         if not 1 <= amount <= maximum:
             self.report.problem("cod_amount", _("{amount} yen is outside 1–{maximum:,} for {carrier} COD").format(
@@ -208,7 +209,8 @@ class RowBuilder:
         if requested is None:
             return ""
         if self.request.service.is_mail:
-            self.report.warnings.append(_("delivery date {requested} ignored: {value} is delivered to the post box without a date").format(
+            self.report.warnings.append(_("delivery date {requested} ignored: {value} is delivered to the post box "
+                                          "without a date").format(
                                             requested=requested, value=self.request.service.value))
             return ""
         if requested < self.ship_date:

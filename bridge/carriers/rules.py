@@ -346,8 +346,8 @@ class ShippingRules(_Model):
                 assert isinstance(carrier, SagawaRules)
                 missing = [note for note in method.handling if note not in carrier.seal_codes]
                 if missing:
-                    problems.append(_("{where}: handling {missing} has no 指定シール code in carriers.sagawa.seal_codes").format(
-                                        where=where, missing=missing))
+                    problems.append(_("{where}: handling {missing} has no 指定シール code in "
+                                      "carriers.sagawa.seal_codes").format(where=where, missing=missing))
             if method.carrier == "japanpost":
                 unknown = [note for note in method.handling if note not in JAPANPOST_HANDLING]
                 if unknown:
@@ -396,7 +396,8 @@ def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Ser
             service = method.service
             if _is_cod_payment(order, rules.cod) and not service.is_cod:
                 if service not in COD_VARIANT:
-                    return (_("payment {payment_method!r} is cash on delivery but service {value} of {carrier} has no COD "
+                    return (_("payment {payment_method!r} is cash on delivery but service {value} of {carrier} has no "
+                              "COD "
                               "variant; change the order's payment or shipping").format(
                                 payment_method=order.payment_method, value=service.value, carrier=method.carrier))
                 service = COD_VARIANT[service]

@@ -60,13 +60,15 @@ def build_row(b: RowBuilder) -> list[str]:
     names = [ship_to.company.strip(), person] if ship_to.company.strip() else [person]
     if not any(names):
         b.report.problem("shipping.name", _("is empty"), _("fill in the recipient's name on the order"))
-    name_lines = _lines(b, "shipping.name", names, 2, _("shorten the recipient or company name on the order (2 lines of 全角16)"), lost=True)
+    name_lines = _lines(b, "shipping.name", names, 2, _("shorten the recipient or company name on the order (2 lines "
+                                                        "of 全角16)"), lost=True)
     put(8, name_lines[0])
     put(9, name_lines[1])
 
     order_no = str(order.order_id)
     if len(order_no) > ORDER_NO_LIMIT:
-        b.report.problem("order_id", _("longer than {ORDER_NO_LIMIT} digits").format(ORDER_NO_LIMIT=ORDER_NO_LIMIT), _("e飛伝 お客様管理番号 holds 16"))
+        b.report.problem("order_id", _("longer than {limit} digits").format(limit=ORDER_NO_LIMIT),
+                         _("e飛伝 お客様管理番号 holds 16"))
     put(ORDER_NO, order_no)
     put(11, rules.customer_code)
 

@@ -200,8 +200,8 @@ class CarrierText:
         cleaned = self.clean(field_name, text.strip(), report).strip()
         if width(cleaned) > limit:
             cut = truncate(cleaned, limit)
-            report.warnings.append(_("{field_name}: {cleaned!r} shortened to {cut!r} ({limit} half-width units)").format(
-                                       field_name=field_name, cleaned=cleaned, cut=cut, limit=limit))
+            report.warnings.append(_("{field_name}: {cleaned!r} shortened to {cut!r} ({limit} half-width units)")
+                                   .format(field_name=field_name, cleaned=cleaned, cut=cut, limit=limit))
             return cut
         return cleaned
 

@@ -119,7 +119,8 @@ def install_problems(report: StoreReport, version: str, *, inactive: bool = True
                             addon=ADDON_ID))
     else:
         if report.addon.get("status") != "A" and inactive:
-            problems.append(_("the add-on is installed but not active (status {value!r}, expected 'A'): the install stopped "
+            problems.append(_("the add-on is installed but not active (status {value!r}, expected 'A'): the install "
+                              "stopped "
                               "part-way; see the console output above").format(value=report.addon.get('status')))
         if report.addon.get("version") != version:
             problems.append(_("the store has version {value!r} of the add-on, expected {version!r}").format(
@@ -146,7 +147,8 @@ def _status_problems(report: StoreReport) -> list[Text]:
             continue
         names = report.statuses.get(letter)
         if names is None:
-            problems.append(_("status {ja} ({key}): letter {letter} is recorded, but the store has no order status {letter}").format(
+            problems.append(_("status {ja} ({key}): letter {letter} is recorded, but the store has no order status "
+                              "{letter}").format(
                                 ja=status.ja, key=status.key, letter=letter))
             continue
         for lang in report.languages:
@@ -157,7 +159,8 @@ def _status_problems(report: StoreReport) -> list[Text]:
         twins = sorted(other for other, other_names in report.statuses.items()
                        if other != letter and status.ja in (other_names.get("ja"), other_names.get("en")))
         if twins:
-            problems.append(_("status {ja} exists twice: {letter} (the add-on's) and {items}; orders may use either; merge "
+            problems.append(_("status {ja} exists twice: {letter} (the add-on's) and {items}; orders may use either; "
+                              "merge "
                               "them by hand").format(ja=status.ja, letter=letter, items=', '.join(twins)))
     return problems
 
@@ -207,10 +210,11 @@ class StoreConsole:
         self.root = store_root.resolve()
         self.web_user = web_user
         self.php = php
-        problems = [_("{root}/{name} not found").format(root=self.root, name=name) for name in ("admin.php", "init.php", "config.local.php")
-                    if not (self.root / name).is_file()]
+        problems = [_("{root}/{name} not found").format(root=self.root, name=name)
+                    for name in ("admin.php", "init.php", "config.local.php") if not (self.root / name).is_file()]
         if problems:
-            raise BridgeError(_("{root} is not a CS-Cart store root ({items}); pass the folder that holds admin.php and "
+            raise BridgeError(_("{root} is not a CS-Cart store root ({items}); pass the folder that holds admin.php "
+                                "and "
                                 "config.local.php").format(root=self.root, items='; '.join(problems)))
         if shutil.which(php) is None:
             raise BridgeError(_("{php!r} not found on PATH; install the PHP CLI the store uses").format(php=php))
@@ -279,7 +283,8 @@ def install(console: StoreConsole, source: Path = ADDON_ROOT) -> Outcome:
             # A failed install leaves the add-on disabled with half its pieces, and the console then answers a
             # second install with silence: take the broken one out first (statuses orders use stay and are reused).
             console.dispatch("addons.uninstall", addon=ADDON_ID)
-            notes.append(_("the add-on was installed incompletely (version {value}, status {value2}); uninstalled it first").format(
+            notes.append(_("the add-on was installed incompletely (version {value}, status {value2}); uninstalled it "
+                           "first").format(
                              value=before.addon.get('version'), value2=before.addon.get('status')))
         else:
             console.dispatch("addons.update_status", id=ADDON_ID, status="A")
@@ -312,5 +317,6 @@ def uninstall(console: StoreConsole) -> Outcome:
         raise InstallFailed(_("the add-on {addon} is not uninstalled cleanly").format(addon=ADDON_ID),
                             errors + problems, output)
     kept = kept_statuses(report, before)
-    notes = [_("kept statuses still used by orders: {items} (a reinstall reuses them)").format(items=', '.join(kept))] if kept else []
+    notes = [_("kept statuses still used by orders: {items} (a reinstall reuses them)").format(
+        items=", ".join(kept))] if kept else []
     return Outcome("uninstall", output, report, notes)

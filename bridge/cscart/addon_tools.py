@@ -250,8 +250,8 @@ def _check_languages(root: Path, xml: ET.Element | None) -> list[Text]:
         for lang, catalog in catalogs.items():
             if not catalog.get(key, "").strip():
                 problems.append(
-                    _("var/langs/{lang}/addons/{addon}.po: no text for {key!r}; add msgctxt/msgid/msgstr for it").format(
-                        lang=lang, addon=ADDON_ID, key=key)
+                    _("var/langs/{lang}/addons/{addon}.po: no text for {key!r}; add msgctxt/msgid/msgstr for it")
+                    .format(lang=lang, addon=ADDON_ID, key=key)
                 )
     if len(catalogs) == len(LANGUAGES):
         en, ja = (set(catalogs[lang]) for lang in LANGUAGES)
@@ -311,7 +311,8 @@ def build(out_dir: Path, root: Path = ADDON_ROOT, php: str = "php") -> Path:
     """
     problems = check(root, php)
     if problems:
-        raise ValidationFailed(_("the add-on has {count} problem(s); nothing was built").format(count=len(problems)), problems)
+        raise ValidationFailed(_("the add-on has {count} problem(s); nothing was built").format(count=len(problems)),
+                               problems)
     info = addon_info(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{info.addon_id}-{info.version}.zip"

@@ -54,7 +54,8 @@ class Period(RulesModel):
     def _ordered(self) -> Period:
         if self.end <= self.start:
             start, end = (f"{moment.astimezone(JST):%Y-%m-%d %H:%M} JST" for moment in (self.start, self.end))
-            raise ValueError(_("the period ends at {end}, not after its start {start} (an end date alone means the end of that "
+            raise ValueError(_("the period ends at {end}, not after its start {start} (an end date alone means the end "
+                               "of that "
                                "day)").format(end=end, start=start))
         return self
 
@@ -106,7 +107,8 @@ class Target(RulesModel):
         if self.all and listed:
             raise ValueError(_("all: true targets everything; remove the lists or set all: false"))
         if not self.all and not listed:
-            raise ValueError(_("give all: true or at least one of categories, products, customer_groups, customers, regions"))
+            raise ValueError(_("give all: true or at least one of categories, products, customer_groups, customers, "
+                               "regions"))
         return self
 
 
@@ -240,7 +242,8 @@ class SlipRules(RulesModel):
     def _own_columns(self) -> SlipRules:
         taken = sorted(set(self.discount_columns) & BRIDGE_SLIP_COLUMNS)
         if taken:
-            raise ValueError(_("discount_columns cannot set {items}: the bridge writes those itself (use discount_item_code, "
+            raise ValueError(_("discount_columns cannot set {items}: the bridge writes those itself (use "
+                               "discount_item_code, "
                                "discount_tax_class, discount_sign)").format(items=', '.join(taken)))
         return self
 

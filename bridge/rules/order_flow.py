@@ -209,7 +209,8 @@ class OrderFlowRules(RulesModel):
         for index, rule in enumerate(self.payment_methods):
             for key in [*rule.payment_ids, *rule.names]:
                 if key in seen:
-                    raise ValueError(_("payment method {key!r} is in payment_methods[{value}] and payment_methods[{index}]; a method "
+                    raise ValueError(_("payment method {key!r} is in payment_methods[{value}] and "
+                                       "payment_methods[{index}]; a method "
                                        "has one class").format(key=key, value=seen[key], index=index))
                 seen[key] = index
         return self
@@ -266,12 +267,14 @@ def check_status_letters(rules: OrderFlowRules, statuses: Mapping[str, str]) -> 
     for state, status in rules.states.items():
         for letter in status.letters:
             if letter not in statuses:
-                problems.append(_("order_flow.yaml states.{value}: CS-Cart has no status {letter} (it has: {known}); install the "
+                problems.append(_("order_flow.yaml states.{value}: CS-Cart has no status {letter} (it has: {known}); "
+                                  "install the "
                                   "smile_bridge add-on or fix the letter").format(
                                     value=state.value, letter=letter, known=known))
         first = status.letters[0]
         if status.description and first in statuses and status.description not in statuses[first]:
-            problems.append(_("order_flow.yaml states.{value}: status {first} is {value2!r} in CS-Cart, not {description!r}; "
+            problems.append(_("order_flow.yaml states.{value}: status {first} is {value2!r} in CS-Cart, not "
+                              "{description!r}; "
                               "fix the letter or the description").format(
                                 value=state.value, first=first, value2=statuses[first], description=status.description))
     return problems
@@ -351,7 +354,8 @@ def gate_order(order: Order, context: GateContext, rules: OrderFlowRules, pricin
                                 order_id=order.order_id))
     damaged = damaged_fields(order)
     if damaged:
-        hold(Flag.TEXT_DAMAGED, _("order {order_id}: CS-Cart stored '?' for characters it cannot keep in {items}: correct the text "
+        hold(Flag.TEXT_DAMAGED, _("order {order_id}: CS-Cart stored '?' for characters it cannot keep in {items}: "
+                                  "correct the text "
                                   "in the CS-Cart order (use a BMP form, e.g. 吉 for 𠮷)").format(
                                     order_id=order.order_id, items=', '.join(damaged)))
     numbers = order_line_problems([(index, line.product_code, line.quantity, line.unit_price)
@@ -378,7 +382,8 @@ def gate_order(order: Order, context: GateContext, rules: OrderFlowRules, pricin
     kind = payment_kind(order, rules)
     gates = rules.gating
     if kind is None:
-        hold(Flag.UNKNOWN_PAYMENT, _("payment method {payment_method!r} (payment_id {payment_id}) has no class in order_flow.yaml "
+        hold(Flag.UNKNOWN_PAYMENT, _("payment method {payment_method!r} (payment_id {payment_id}) has no class in "
+                                     "order_flow.yaml "
                                      "payment_methods").format(
                                        payment_method=order.payment_method, payment_id=order.payment_id))
     elif kind == "prepaid":
@@ -413,7 +418,8 @@ def _credit(order: Order, context: GateContext, rules: OrderFlowRules, hold: _Ho
         return
     needed = context.exposure + order.total
     if needed > limit:
-        hold(Flag.OVER_CREDIT_LIMIT, _("credit limit ¥{limit} exceeded: open ¥{exposure} + this order ¥{total} = ¥{needed}").format(
+        hold(Flag.OVER_CREDIT_LIMIT, _("credit limit ¥{limit} exceeded: open ¥{exposure} + this order ¥{total} = "
+                                       "¥{needed}").format(
                                          limit=limit, exposure=context.exposure, total=order.total, needed=needed))
 
 
@@ -431,7 +437,8 @@ def _direct_ship(order: Order, context: GateContext, kind: PaymentKind | None, r
         hold(Flag.DIRECT_SHIP_REFUSED, _("直送 is not allowed for product(s) {items}").format(items=', '.join(refused)))
     prefecture = order.shipping.prefecture
     if (gate.prefectures and prefecture not in gate.prefectures) or prefecture in gate.excluded_prefectures:
-        hold(Flag.DIRECT_SHIP_REFUSED, _("直送 is not allowed to {prefecture}").format(prefecture=prefecture or _("(no prefecture)")))
+        hold(Flag.DIRECT_SHIP_REFUSED, _("直送 is not allowed to {prefecture}").format(
+            prefecture=prefecture or _("(no prefecture)")))
     if gate.check_surcharge:
         charged = context.direct_ship_surcharge if context.direct_ship_surcharge is not None else Decimal(0)
         problem = surcharge_mismatch(charged, order.subtotal, pricing)

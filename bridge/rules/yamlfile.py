@@ -32,7 +32,8 @@ def read_rules_yaml(path: Path, what: str) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(_("{path}: not valid YAML: {problem}").format(path=f"{path}{line}", problem=exc.problem)) from None
+        raise ConfigError(_("{path}: not valid YAML: {problem}").format(path=f"{path}{line}",
+                                                                        problem=exc.problem)) from None
     except YAMLError as exc:
         raise ConfigError(_("{path}: not valid YAML: {problem}").format(path=path, problem=exc)) from None
 

@@ -171,8 +171,8 @@ class Inbox:
         layout = self.settings.layout(item.file_type)
         if name_too_long(item.path.name):
             report = (_("{name}: the file name is {count} bytes; the bridge needs at most {limit} bytes to keep its "
-                        "trail (NAME.done, NAME.error.txt). The file was not read.\nFix: give the export a shorter name "
-                        "and deliver it again.").format(
+                        "trail (NAME.done, NAME.error.txt). The file was not read.\nFix: give the export a shorter "
+                        "name and deliver it again.").format(
                           name=item.path.name, count=len(os.fsencode(item.path.name)), limit=MAX_NAME_BYTES))
             return await self._quarantine(item, NOT_READ, "bad_name", report, problems=1)
         if item.size > self.settings.max_file_bytes:

@@ -233,7 +233,8 @@ class CampaignsJob:
             result.notes.append(_("campaign {campaign} (enabled: false) is not written: {problem}").format(
                 campaign=campaign_id, problem=message))
         for campaign_id in desired.repaired:
-            result.notes.append(_("campaign {campaign}: the promotion was changed in CS-Cart by hand; campaigns.yaml is "
+            result.notes.append(_("campaign {campaign}: the promotion was changed in CS-Cart by hand; campaigns.yaml "
+                                  "is "
                                   "the source, so it is written again").format(campaign=campaign_id))
         if not options.dry_run:
             await announce(self.events, events, self.mail)

@@ -48,16 +48,16 @@ class ReportsJob:
                 continue
             result.read += 1
             if options.dry_run:
-                result.plan.append(_("pack {pack}: {period} → {folder}").format(pack=pack.id, period=period.label(),
-                                                                                folder=self.settings.analytics.reports_dir))
+                result.plan.append(_("pack {pack}: {period} → {folder}").format(
+                    pack=pack.id, period=period.label(), folder=self.settings.analytics.reports_dir))
                 continue
             try:
                 done = await packs.run_pack(self.settings, rules, pack, period, campaign_rules=self.campaigns())
             except Exception as error:  # noqa: BLE001 - one pack failing must not stop the others; retried next run
                 result.failed += 1
                 metrics.REPORT_PACKS.labels(pack=pack.id, outcome="failed").inc()
-                result.notes.append(_("pack {pack} ({period}) failed: {error}").format(pack=pack.id, period=period.label(),
-                                                                                     error=error))
+                result.notes.append(_("pack {pack} ({period}) failed: {error}").format(
+                    pack=pack.id, period=period.label(), error=error))
                 log.error("report pack failed", pack=pack.id, error=str(error))
                 continue
             async with self.store.transaction() as tx:
