@@ -102,6 +102,53 @@ def test_no_english_only_sentence_is_added_to_operator_text() -> None:
         offenders)
 
 
+def _binds_underscore(target: ast.AST) -> bool:
+    return any(isinstance(name, ast.Name) and name.id == "_" for name in ast.walk(target))
+
+
+def _calls_underscore(scope: ast.AST) -> bool:
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
+               for node in ast.walk(scope))
+
+
+def _own_nodes(scope: ast.AST) -> list[ast.AST]:
+    """The nodes of a function body, not those of the functions and comprehensions inside it (own scopes)."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ListComp | ast.SetComp
+                          | ast.DictComp | ast.GeneratorExp):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def test_no_scope_that_translates_binds_underscore() -> None:
+    """``for _, x in …`` (or a comprehension doing so) in a scope that also calls ``_("…")`` turns that call into a
+    call of the loop's value, or an UnboundLocalError: name such throwaways ``_row``, ``_cells``."""
+    offenders = []
+    for path in sorted((ROOT / "bridge").rglob("*.py")):
+        for scope in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(scope, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+                binds = any(_binds_underscore(generator.target) for generator in scope.generators)
+            elif isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+                binds = False
+                for node in _own_nodes(scope):
+                    if isinstance(node, ast.For | ast.AsyncFor):
+                        binds |= _binds_underscore(node.target)
+                    elif isinstance(node, ast.Assign):
+                        binds |= any(_binds_underscore(target) for target in node.targets)
+                    elif isinstance(node, ast.With | ast.AsyncWith):
+                        binds |= any(item.optional_vars is not None and _binds_underscore(item.optional_vars)
+                                     for item in node.items)
+            else:
+                continue
+            if binds and _calls_underscore(scope):
+                offenders.append(f"{path.relative_to(ROOT).as_posix()}:{scope.lineno}")
+    assert not offenders, "binds _ where _() translates:\n" + "\n".join(offenders)
+
+
 @pytest.fixture
 def japanese(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANG", "ja_JP.UTF-8")

@@ -116,12 +116,13 @@ class Batches:
         content = export.render(rows, layout, self.smile.substitutions)
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
-            await exports.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
+            await exports.supersede(tx, order_id, _("resent in {batch}: SMILE read-back shows the order absent").format(
+                batch=batch_id))
             batch = export.Batch(batch_id, "order", export.file_name(layout, batch_id, self.clock.now()),
                                  (order_id,), len(rows), content)
             await export.record(tx, batch)
             await mirror.transition(tx, order_id, current.workflow_state,
-                                    f"resent to SMILE in 受注 batch {batch_id} ({batch.file_name}): not in the "
-                                    "read-back")
+                                    _("resent to SMILE in 受注 batch {batch} ({file}): not in the read-back").format(
+                                        batch=batch_id, file=batch.file_name))
             await audit.write(tx, "cli", "order_resent", str(order_id), batch.file_name)
         return await self.finish(batch_id, rules, {})

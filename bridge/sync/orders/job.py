@@ -176,8 +176,10 @@ class OrdersJob:
                 await found.commit(tx)
                 await ob.enqueue(tx, cycle.changes.status_ops, self.clock.time())
         except _DryRun:
-            result.plan = [f"order {oid}: 保留 — {reason}" for oid, reason in cycle.held[:20]]
-            result.plan += [f"order {o.order_id}: → 出荷指示 ({d.reason_text()})" for o, d in cycle.released[:20]]
+            result.plan = [_("order {order}: 保留 — {reason}").format(order=oid, reason=reason)
+                           for oid, reason in cycle.held[:20]]
+            result.plan += [_("order {order}: → 出荷指示 ({reason})").format(order=o.order_id, reason=d.reason_text())
+                            for o, d in cycle.released[:20]]
         result.read, result.changed = cycle.read, cycle.mirrored
         if options.dry_run:
             return result
@@ -263,8 +265,9 @@ class OrdersJob:
             if label is not None:
                 carrier, file_name = label
                 await mover.flag(tx, order.order_id, "label_recall",
-                                 f"the {carrier} label for this order was issued in {file_name}: void it in the "
-                                 "carrier's system and recall the parcel if it was handed over", cycle.changes)
+                                 _("the {carrier} label for this order was issued in {file}: void it in the "
+                                   "carrier's system and recall the parcel if it was handed over").format(
+                                       carrier=carrier, file=file_name), cycle.changes)
         if reaction.corrected_after_export and before is not None:
             cycle.corrected.append((before.order, order))
 
@@ -278,8 +281,8 @@ class OrdersJob:
             if current is None or current.workflow_state is not S.SHIPPING_INSTRUCTED or \
                     rules.flow.state_for_letter(current.order.status) not in (S.SHIPPED, S.NOTIFIED, S.COMPLETE):
                 continue
-            move = workflow.Move(S.SHIPPED, f"出荷済 set by staff in CS-Cart; shipment(s) {', '.join(numbers)}",
-                                 write_status=False)
+            move = workflow.Move(S.SHIPPED, _("{state} set by staff in CS-Cart; shipment(s) {numbers}").format(
+                state=S.SHIPPED.label_ja, numbers=", ".join(numbers)), write_status=False)
             if await mover.move(tx, order_id, S.SHIPPING_INSTRUCTED, move, cycle.changes):
                 await order_flags.resolve(tx, order_id, hand_work.SHIPPED_BY_HAND, iso(self.clock.now()))
 
@@ -353,7 +356,7 @@ class OrdersJob:
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slips.append(export.slip_rows(order, party, export_rules, surcharge=surcharge))
         cells, problems, text_changes = export.prepare_slips(slips, self.layout, self.smile.substitutions)
-        for index, ((order, _), rows) in enumerate(zip(released, slips, strict=True)):
+        for index, ((order, _decision), rows) in enumerate(zip(released, slips, strict=True)):
             if (mismatch := export.total_mismatch(order, rows)) is not None:
                 problems.setdefault(index, []).append(mismatch)
         accepted: list[tuple[Order, GateDecision, list[list[str]]]] = []
@@ -386,8 +389,9 @@ class OrdersJob:
             batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
                                  content)
-            reasons = {order.order_id: f"受注 batch {batch_id} ({batch.file_name}): {decision.reason_text()}"
-                       for order, decision, _ in accepted}
+            reasons: dict[int, str] = {order.order_id: _("受注 batch {batch} ({file}): {reason}").format(
+                batch=batch_id, file=batch.file_name, reason=decision.reason_text())
+                       for order, decision, _cells in accepted}
             left = await mirror.transition_many(tx, reasons, S.SHIPPING_INSTRUCTED)
             await mirror.clear_holds(tx, list(reasons))
             await mirror.mark_exported_many(tx, list(reasons), batch_id)
@@ -420,7 +424,8 @@ class OrdersJob:
             batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
             for order in orders:  # an earlier 赤伝 (of an edit) stays in the history, superseded
-                await exports.supersede(tx, order.order_id, f"followed by 赤伝 batch {batch_id}", kind="cancel")
+                await exports.supersede(tx, order.order_id, _("followed by 赤伝 batch {batch}").format(batch=batch_id),
+                                        kind="cancel")
             await export.record(tx, batch)
         await self.batches.finish(batch_id, rules, {})
         return _("赤伝 file {file} for order(s) {orders}").format(file=batch.file_name,
@@ -460,7 +465,8 @@ class OrdersJob:
             batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
                                  len(rows), content)
             for order_id in orders:
-                await exports.supersede(tx, order_id, f"edited in CS-Cart: corrected in 受注 batch {batch_id}")
+                await exports.supersede(tx, order_id, _("edited in CS-Cart: corrected in 受注 batch {batch}").format(
+                    batch=batch_id))
             await export.record(tx, batch)
             await mirror.mark_exported_many(tx, orders, batch_id)
         await self.batches.finish(batch_id, rules, {})
@@ -485,8 +491,9 @@ class OrdersJob:
             late = await readback.unconfirmed(tx, now, timedelta(hours=self.settings.confirm_within_hours))
             for order_id in late:
                 await mover.flag(tx, order_id, "unconfirmed",
-                                 f"SMILE has not confirmed this order within {self.settings.confirm_within_hours:g} h "
-                                 "of export; check the SMILE import (bridge orders resend ID if it is absent)", flagged)
+                                 _("SMILE has not confirmed this order within {hours:g} h of export; check the "
+                                   "SMILE import (bridge orders resend ID if it is absent)").format(
+                                       hours=self.settings.confirm_within_hours), flagged)
         metrics.ORDERS_UNCONFIRMED.set(len(late))
         for kind, payload in flagged.events:
             await self._publish(kind, payload)
@@ -537,7 +544,7 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
     await mirror.insert_many(tx, [(order, placed.state, payment) for order, payment, _, placed in cycle.new])
     await mirror.set_first_seen(tx, [(order.order_id, digest, placed.hold_by, placed.hold_reason)
                                      for order, _, digest, placed in cycle.new])
-    for order, _, _, placed in cycle.new:
+    for order, _flag, _digest, placed in cycle.new:
         if placed.record_hold and placed.hold_reason:
             await mirror.transition(tx, order.order_id, S.HOLD, placed.hold_reason)
     cycle.new.clear()

@@ -88,7 +88,7 @@ class Mover:
         """An order stays in 保留; a changed reason goes into its history."""
         if await mirror.hold_reason(tx, order_id) == reason:
             return
-        await mirror.transition(tx, order_id, S.HOLD, f"still held: {reason}")
+        await mirror.transition(tx, order_id, S.HOLD, _("still held: {reason}").format(reason=reason))
         await mirror.set_hold(tx, order_id, hold_by, reason)
 
 

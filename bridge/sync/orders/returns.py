@@ -164,10 +164,11 @@ async def handle_returns(ctx: ReturnsContext, rules: OrderRules, returns_rules: 
                 tx, request.order_id))
             state, note = store.SLIPPED, ""
             if not lines:
-                state, note = store.EMPTY, "no accepted item: no 返品 slip"
+                state, note = store.EMPTY, _("no accepted item: no 返品 slip")
             elif current is None or not exported:
-                state, note = store.HELD, (f"order {request.order_id} has no 受注 in SMILE (not exported): the 返品 "
-                                           "waits; enter it in SMILE by hand or export the order first")
+                state, note = store.HELD, _("order {order} has no 受注 in SMILE (not exported): the 返品 waits; enter "
+                                            "it in SMILE by hand or export the order first").format(
+                                                order=request.order_id)
             if state != store.SLIPPED:
                 others.append(store.ReturnRow(request.return_id, request.order_id, request.status, state,
                                               [line.as_json() for line in lines], amount_of(lines), None, note,

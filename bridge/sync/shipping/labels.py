@@ -101,7 +101,7 @@ async def export_labels(sc: ShippingContext, now: datetime, *, carriers: Iterabl
         for rejection in rejections:
             await _hold(tx, sc, rejection, rejection.order_id in held, changes)
         for order_id in outcome.released:
-            await move(tx, sc, order_id, S.SHIPPING_INSTRUCTED, "carrier label row valid now; back to 出荷指示",
+            await move(tx, sc, order_id, S.SHIPPING_INSTRUCTED, _("carrier label row valid now; back to 出荷指示"),
                        changes)
         for label_file in files:
             label_file = await _record(tx, sc, label_file, now)

@@ -210,7 +210,8 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
             # A status write of its own (not the shipment's order_status): it queues behind any status write of
             # the order still waiting (e.g. 出荷指示 while CS-Cart was away), so CS-Cart never goes back.
             numbers = ", ".join(p.parsed.shipment.tracking_number for p in fresh)
-            await move(tx, sc, order_id, S.SHIPPED, f"shipped: {numbers} ({outcome.source})", changes)
+            await move(tx, sc, order_id, S.SHIPPED, _("shipped: {numbers} ({file})").format(
+                numbers=numbers, file=outcome.source), changes)
             outcome.shipped.append(order_id)
         elif state is S.SHIPPING_INSTRUCTED:
             changes.notes.append(_("order {order}: partial shipment recorded; it stays 出荷指示 until every item is "
