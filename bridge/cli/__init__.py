@@ -79,12 +79,32 @@ class LazyGroup(typer.core.TyperGroup):
             # a one-function command's long help is its module's HELP (catalogue text), not the English docstring
             long_help = getattr(module, "HELP", None)
             holder.command(cmd_name, help=_(long_help) if long_help else None)(target)
-        return typer.main.get_command(holder).commands[cmd_name]  # type: ignore[attr-defined]
+        command = typer.main.get_command(holder).commands[cmd_name]  # type: ignore[attr-defined]
+        _translate_help_option(command, ctx)
+        return command
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = _(HELP_OPTION)
+        return option
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = [(name, _(COMMANDS[name].help)) for name in self.list_commands(ctx)]
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
+
+
+HELP_OPTION = N_("Show this message and exit.")  # click's own text, in the operator's language
+
+
+def _translate_help_option(command: Any, ctx: Any) -> None:
+    """``--help``'s own line of a command and of every subcommand under it."""
+    option = command.get_help_option(ctx)
+    if option is not None:
+        option.help = _(HELP_OPTION)
+    for sub in getattr(command, "commands", {}).values():
+        _translate_help_option(sub, ctx)
 
 
 app = typer.Typer(

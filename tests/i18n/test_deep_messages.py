@@ -200,3 +200,22 @@ def test_demo_tally_of_writes(lang: str) -> None:
     assert describe_writes(writes) == say(lang, "2 stock writes, 1 product created",
                                           "2 件の在庫書き込み, 1 件の商品作成")
     assert describe_writes([]) == say(lang, "no writes", "書き込みなし")
+
+
+@pytest.mark.parametrize("command", [["rules", "check"], ["demo"], ["run"], ["status"], []])
+def test_command_help_and_the_help_flag_speak_the_language(lang: str, command: list[str]) -> None:
+    """In a fresh process, as an operator runs it (help text built at import follows the language of the process)."""
+    import os
+    import subprocess
+    import sys
+
+    shown = subprocess.run([sys.executable, "-m", "bridge", *command, "--help"], capture_output=True, text=True,
+                           timeout=120, check=False, env={**os.environ, "COLUMNS": "200"})
+    assert shown.returncode == 0, shown.stderr
+    assert say(lang, "Show this message and exit.", "このヘルプを表示して終了します。") in shown.stdout
+    long_help = {"rules": ("Validate every rules file", "すべてのルールファイルを検査します"),
+                 "demo": ("See the whole catalog flow", "商品連携の流れ全体を見せます"),
+                 "run": ("Run the daemon: sync jobs on their intervals", "デーモンを実行します: 同期ジョブを間隔ごとに"),
+                 "status": ("Show each job's last success", "ジョブごとの最終成功")}
+    if command:
+        assert say(lang, *long_help[command[0]]) in shown.stdout
