@@ -198,8 +198,8 @@ class Inbox:
         layout = self.settings.layout(result.file_type)
         head = [
             f"file: {result.path.name}",
-            (f"type: {layout.label()} (encoding {layout.encoding}, delimiter {layout.delimiter!r}, "
-            f"header rows {layout.header_rows})"),
+            _("type: {layout} (encoding {encoding}, delimiter {delimiter!r}, header rows {rows})").format(
+                layout=layout.label(), encoding=layout.encoding, delimiter=layout.delimiter, rows=layout.header_rows),
             f"sha256: {checksum}",
             f"checked: {datetime.now(JST).isoformat(timespec='seconds')}",
             "",

@@ -341,8 +341,9 @@ class ResultInbox(Inbox):
         self.outcomes.append(imported)
         if not imported.ok:
             report = (f"file: {item.path.name}\nsha256: {checksum}\n"
-                      f"checked: {datetime.now(JST).isoformat(timespec='seconds')}\nnothing of this file was applied; "
-                      "fix every error below and deliver the file again.\n\n" + imported.report() + "\n")
+                      f"checked: {datetime.now(JST).isoformat(timespec='seconds')}\n"
+                      + _("nothing of this file was applied; fix every error below and deliver the file again.")
+                      + "\n\n" + imported.report() + "\n")
             return await self._quarantine(item, checksum, "rejected", report, problems=len(imported.errors))
         return await self._record(item, checksum, "applied", records=imported.new_parcels,
                                   moved_to=self._archive(item))
