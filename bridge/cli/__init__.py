@@ -96,6 +96,9 @@ class LazyGroup(typer.core.TyperGroup):
 
 
 HELP_OPTION = N_("Show this message and exit.")  # click's own text, in the operator's language
+# typer's section headings of a command's help ("Arguments", "Options", "Commands") through the same catalogue
+typer.core._ = _  # type: ignore[attr-defined]
+TYPER_HEADINGS = (N_("Arguments"), N_("Options"))  # and "Commands", already in the catalogue
 
 
 def _translate_help_option(command: Any, ctx: Any) -> None:
