@@ -14,8 +14,8 @@ from bridge.domain.customers import MISC_CUSTOMER_CODE
 from bridge.domain.limits import order_line_problems
 from bridge.domain.text_damage import damaged_fields
 from bridge.domain.orders import Order, PaymentState, WorkflowState
-from bridge.i18n import Text, _
-from bridge.rules.common import RulesModel
+from bridge.i18n import Text, _, N_
+from bridge.rules.common import RulesModel, status_letter
 from bridge.rules.pricing import PricingRules, surcharge_mismatch
 
 S = WorkflowState
@@ -53,10 +53,7 @@ class StateStatus(RulesModel):
     @classmethod
     def _letters(cls, value: list[str]) -> list[str]:
         for letter in value:
-            if len(letter) != 1 or not "A" <= letter <= "Z":
-                raise ValueError(_("{letter!r} is not a CS-Cart status letter (one capital letter A–Z)").format(
-                                     letter=letter))
-            if letter in RESERVED_LETTERS:
+            if status_letter(letter, N_("CS-Cart status")) in RESERVED_LETTERS:
                 raise ValueError(_("{letter} is reserved by CS-Cart (N incomplete, T parent order)").format(
                                      letter=letter))
         if len(set(value)) != len(value):

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bridge.i18n import _
-from bridge.rules.common import RulesModel
+from bridge.i18n import _, N_
+from bridge.rules.common import RulesModel, status_letter
 
 Action = Literal["restock", "discard"]
 
@@ -78,8 +78,4 @@ class ReturnRules(RulesModel):
     @field_validator("approved_statuses")
     @classmethod
     def _letters(cls, value: list[str]) -> list[str]:
-        for letter in value:
-            if len(letter) != 1 or not "A" <= letter <= "Z":
-                raise ValueError(_("{letter!r} is not a return status letter (one capital letter A–Z)").format(
-                                     letter=letter))
-        return value
+        return [status_letter(letter, N_("return status")) for letter in value]

@@ -113,12 +113,20 @@ class _Compiler:
         return CampaignMappingError(_("rules/campaigns.yaml: campaign {campaign!r}, {field}: {problem}").format(
             campaign=self.campaign.id, field=field_name, problem=message))
 
+    def _synced(self, ids: Mapping[str, int], code: str, field_name: str, job: str) -> int:
+        """A SMILE code → the CS-Cart id its sync job (products or customers) bound it to; none yet: run that job or
+        fix the code."""
+        found = ids.get(code)
+        if found is None:
+            missing = (_("商品コード {code} has no CS-Cart product yet; run the products job (bridge sync products) or "
+                         "fix the code") if job == "products" else
+                       _("得意先コード {code} has no CS-Cart user yet; run the customers job (bridge sync customers) or "
+                         "fix the code"))
+            raise self.fail(field_name, missing.format(code=code))
+        return found
+
     def product(self, code: str, field_name: str) -> int:
-        product_id = self.lookups.products.get(code)
-        if product_id is None:
-            raise self.fail(field_name, _("商品コード {code} has no CS-Cart product yet; run the products job "
-                                          "(bridge sync products) or fix the code").format(code=code))
-        return product_id
+        return self._synced(self.lookups.products, code, field_name, "products")
 
     def categories(self, codes: Sequence[str], field_name: str) -> list[int]:
         ids: list[int] = []
@@ -148,11 +156,7 @@ class _Compiler:
         return group_id
 
     def customer(self, code: str, field_name: str) -> int:
-        user_id = self.lookups.customers.get(code)
-        if user_id is None:
-            raise self.fail(field_name, _("得意先コード {code} has no CS-Cart user yet; run the customers job "
-                                          "(bridge sync customers) or fix the code").format(code=code))
-        return user_id
+        return self._synced(self.lookups.customers, code, field_name, "customers")
 
     def conditions(self) -> Payload:
         c, target, cond = self.campaign, self.campaign.target, self.campaign.conditions
