@@ -80,11 +80,14 @@ class RecordSchema:
     misc: Literal["product", "customer"] | None = None  # rows whose key is a 諸口 code are skipped, not applied
     checks: tuple[ColumnCheck, ...] = field(default=())
     make_columns: ColumnMake | None = None  # the hot files' fast path; equal to ``make`` (tested)
+    ignored: frozenset[str] = frozenset()  # fields ``make`` takes but no record keeps (a reader may skip them)
 
     def __post_init__(self) -> None:
         parameters = tuple(inspect.signature(self.make).parameters)
         if parameters != self.names:
             raise TypeError(f"{self.name}: make() parameters {parameters} differ from the fields {self.names}")
+        if not self.ignored <= set(self.names) - set(self.key):
+            raise TypeError(f"{self.name}: ignored fields {sorted(self.ignored)} must be fields outside the key")
 
     def spec(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -103,7 +106,7 @@ class RecordSchema:
 def _validity(columns: dict[str, list[Any]]) -> Iterable[tuple[int, str, str, str]]:
     """(position, field, message, fix) for every row whose validity ends before it starts."""
     starts, ends = columns.get("valid_from"), columns.get("valid_to")
-    if not starts or not ends:
+    if not starts or not ends or not any(starts) or not any(ends):
         return
     for position, (start, end) in enumerate(zip(starts, ends, strict=True)):
         if start and end and end < start:
@@ -376,6 +379,7 @@ STOCK = RecordSchema(
     unbuild=_stock_values,
     misc="product",
     make_columns=_stock_columns,
+    ignored=frozenset({"warehouse_name", "product_name"}),
 )
 
 
