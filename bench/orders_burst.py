@@ -72,6 +72,8 @@ async def prepare(root: Path, sim: Any, port: int, poll_interval: float) -> Path
                  for name in JobsSettings.model_fields},
         "dispatch": {"idle_poll": 0.05},
         "smile": {"stable_seconds": 0.0},
+        # BENCH_DAEMON_ANALYTICS=0: without the analytics feed (diagnosis: what the feed costs the daemon)
+        "analytics": {"enabled": os.environ.get("BENCH_DAEMON_ANALYTICS", "1") != "0"},
     }), encoding="utf-8")
     store = await Store.open(root / "data" / "state.sqlite3")
     async with store.transaction() as tx:
@@ -144,6 +146,12 @@ async def shoppers(url: str, orders: int, rate: float, out: Path) -> None:
     out.write_text(json.dumps({"placed": placed, "started": started, "done": time.time()}), encoding="utf-8")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def burners(count: int) -> list[subprocess.Popen[bytes]]:
     """Processes that only burn CPU (another tenant's test suite), beside the benchmark."""
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
@@ -166,13 +174,19 @@ async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) ->
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
             log_file = (root / "daemon.log").open("wb")
             profile = os.environ.get("BENCH_DAEMON_PROFILE")  # a cProfile output file for the daemon (diagnosis)
+            profiler: list[str] = []
+            if profile and os.environ.get("BENCH_DAEMON_PROFILE_CPU"):  # CPU time, not wall time, per function
+                profiler = [str(Path(__file__).with_name("cpu_profile.py")), f"{profile}.{mode}", "bridge"]
+            elif profile:
+                profiler = ["-m", "cProfile", "-o", f"{profile}.{mode}", "-m", "bridge"]
             daemon = await asyncio.create_subprocess_exec(
-                sys.executable, *(["-m", "cProfile", "-o", f"{profile}.{mode}"] if profile else []),
-                "-m", "bridge", "run", "--config", str(config), env=env,
+                sys.executable, *(profiler or ["-m", "bridge"]), "run", "--config", str(config), env=env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=log_file)  # a file: a full pipe would stall the daemon
             try:
                 await wait_ready(port, daemon)
                 await asyncio.sleep(3.0)  # the start-up run (nothing to do) is over
+                daemon_cpu_before = cpu_seconds(daemon.pid)
+                own_before = os.times()
                 outbox = root / "data" / "smile" / "outbox"
                 placed: dict[int, float] = {}
                 exported: dict[int, float] = {}
@@ -201,6 +215,9 @@ async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) ->
                     await asyncio.sleep(0.2)
                 statuses_done = time.time()
                 wake_ups = list(sim.state.addon.wake_ups) if push else []
+                daemon_cpu = cpu_seconds(daemon.pid) - daemon_cpu_before
+                own = os.times()
+                simulator_cpu = (own.user - own_before.user) + (own.system - own_before.system)
             finally:
                 for burner in burning:
                     burner.kill()
@@ -224,6 +241,8 @@ async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) ->
                 "max": max(latencies, default=float("nan")),
                 "daemon_errors": err.decode(errors="replace").count('"level": "error"'),
                 "wake_ups": len(wake_ups), "wake_ups_refused": sum(1 for w in wake_ups if w != 202),
+                "daemon_cpu_s": round(daemon_cpu, 2), "simulator_cpu_s": round(simulator_cpu, 2),
+                "load_end": round(os.getloadavg()[0], 2),
             }
 
 
@@ -235,6 +254,9 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"Command: `nice -n {os.nice(0)} python bench/orders_burst.py --orders {args.orders} --rate {args.rate:g} "
         f"--poll-interval {args.poll_interval:g} --modes {args.modes}` (the daemon, simulator and shoppers inherit "
         "the niceness)", "",
+        "Daemon CPU: user + system CPU of the `bridge run` process from the first order to the last status in CS-Cart "
+        "(/proc); simulator CPU: this process (the simulator and the outbox watcher) over the same span. Load: the "
+        "1-minute load average at the mode's start.", "",
         f"{args.orders:,} orders placed through the simulator's storefront at {args.rate:g}/s (2 lines each, 掛売, "
         "known customers and products: every order passes the gates). Push: the simulator plays the smile_bridge "
         "add-on (event outbox, signed wake-up to /hooks/cscart after each request); the job reads the event feed. "
@@ -242,10 +264,10 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "runs in its own process, the shoppers in another (each order placed at its due time, 256 at most in flight), "
         "the simulator in this one; push-busy adds two processes that only burn CPU. Latency = placement → the 受注 file carrying the order "
         "is in the SMILE outbox. Wall = first placement → last order in a file. 出荷指示 = first placement → every "
-        "order's status written back to CS-Cart (status-only PUT + re-read per order).", "",
+        "order's status written back to CS-Cart (push: the add-on's batch kind order_status, one call per up to 500 orders; polling, no add-on: a status-only PUT + re-read per order).", "",
         "| mode | orders | files | wall (s) | p50 latency (s) | p99 latency (s) | max (s) | 出荷指示 in CS-Cart (s) "
-        "| duplicates | lost |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| duplicates | lost | daemon CPU (s) | simulator CPU (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         label = {"push": "push (add-on events + /hooks/cscart)",
@@ -253,7 +275,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
             r["mode"], f"polling every {r['poll_interval']:g} s")
         lines.append(f"| {label} (load {r['load']}) | {r['orders']:,} | {r['files']} | {r['wall_s']:.1f} | {r['p50']:.2f} | "
                      f"{r['p99']:.2f} | {r['max']:.2f} | {r['statuses_s']:.1f} | {r['duplicates']} | "
-                     f"{r['not_exported']} |")
+                     f"{r['not_exported']} | {r['daemon_cpu_s']:.1f} | {r['simulator_cpu_s']:.1f} |")
     for push in (r for r in results if r["mode"].startswith("push")):
         lines += ["", f"Goals (issues 6, 16), {push['mode']}: burst under 60 s — "
                   f"{'met' if push['wall_s'] < 60 else 'NOT met'} ({push['wall_s']:.1f} s); push-triggered p99 under "

@@ -135,6 +135,10 @@ ADDON_BATCH_ITEMS = Counter(
 ADDON_EVENTS = Counter(
     "bridge_addon_events_total", "Add-on events read from the feed, by type", ["type"], registry=REGISTRY,
 )
+ORDER_ECHOES_SKIPPED = Counter(
+    "bridge_order_echoes_skipped_total",
+    "Orders not re-read because their only events were the echo of the bridge's own status write", registry=REGISTRY,
+)
 
 # Daemon
 # Business figures (ops/grafana/business.json), from the orders mirror (bridge/store/business.py) and the campaigns job.

@@ -63,6 +63,9 @@ def sync(
 sync.__doc__ = _("Run one sync job once, now, in this process.")
 
 
+MAX_FOLLOW_UPS = 100  # runs of one `bridge sync JOB` after the first, while the job says more is waiting
+
+
 async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[no-untyped-def]
     from bridge.cli.in_process import in_process
     from bridge.sync import RunOptions, registered_jobs
@@ -76,6 +79,15 @@ async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[
                 result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=RichProgress(bar)))
         else:
             result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=NoProgress()))
+        for _round in range(MAX_FOLLOW_UPS):  # a bounded run over a backlog (orders): the rest now, as the daemon does
+            if dry_run or not result.more:
+                break
+            more = await instance.run(RunOptions(force=force, progress=NoProgress()))
+            result.read, result.changed = result.read + more.read, result.changed + more.changed
+            result.enqueued, result.failed = result.enqueued + more.enqueued, result.failed + more.failed
+            result.refused_files += more.refused_files
+            result.notes.extend(more.notes)
+            result.more = more.more
         if not dry_run and run.has_sinks:
             stats = await run.dispatcher.drain_all()
             result.notes.append(_("delivered {done}, retry later {retried}, dead {dead}").format(

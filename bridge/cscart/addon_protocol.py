@@ -114,6 +114,8 @@ class EventType(str, Enum):
     RETURN_STATUS_CHANGED = "return.status_changed"  # a return request (CS-Cart's rma) changed status
 
 
+_EVENT_TYPES: dict[Any, EventType] = {kind.value: kind for kind in EventType}
+
 # type -> (entity, data keys); the same table as EventSerializer::SCHEMA in PHP.
 EVENT_SCHEMA: dict[EventType, tuple[str, tuple[str, ...]]] = {
     EventType.ORDER_PLACED: ("order", ("status", "user_id", "total")),
@@ -127,6 +129,8 @@ EVENT_SCHEMA: dict[EventType, tuple[str, tuple[str, ...]]] = {
 
 def _int_field(raw: Mapping[str, Any], name: str, where: str, minimum: int = 0) -> int:
     value = raw.get(name)
+    if type(value) is int and value >= minimum:  # the common case, checked cheaply (a feed page holds 1,000)
+        return value
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise AddonProtocolError(f"{where}.{name}: expected an integer, got {value!r}")
     try:
@@ -154,8 +158,8 @@ class Event:
         if not isinstance(raw, Mapping):
             raise AddonProtocolError(f"{where}: expected an object, got {type(raw).__name__}")
         try:
-            kind = EventType(raw.get("type"))
-        except ValueError:
+            kind = _EVENT_TYPES.get(raw.get("type")) or EventType(raw.get("type"))
+        except (ValueError, TypeError):
             known = ", ".join(t.value for t in EventType)
             raise AddonProtocolError(
                 f"{where}.type: unknown event type {raw.get('type')!r}; known: {known}"

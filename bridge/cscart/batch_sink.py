@@ -13,6 +13,10 @@ Ops sent through the batch (payloads as in sink.py):
 ``order.fields``      ``{"order_id": 96, "fields": {"smile_ship_to_code": "0001"}}`` → kind ``order_fields`` (add-on
                       only; a core order PUT with such keys would recalculate the order)
 ``addon.settings``    ``{"values": {"direct_ship_rate": "10"}}`` → kind ``settings`` (add-on only)
+``order.status``      → kind ``order_status`` when the add-on advertises it (``params.batch_kinds`` of its events
+                      feed): what the status-only PUT does, with the letter CS-Cart kept read back by the add-on, so
+                      one call replaces a PUT and a GET of the whole order per order. Sent in calls of their own.
+                      An older add-on: the REST PUT + re-read, as without the add-on.
 
 Per-item results map to per-op outcomes: ``ok`` delivered, ``invalid`` and ``not_found`` permanent (dead letter with
 the add-on's message naming the field or the stale id), ``failed`` retryable. A key with any op that cannot go
@@ -54,7 +58,8 @@ ADDON_USER_COLUMNS = frozenset({"smile_customer_code", "smile_price_rate", "smil
                                 "smile_price_rate_base", "smile_credit_limit", "smile_credit_exposure"})
 ADDON_PRODUCT_COLUMNS = frozenset({"smile_direct_ship_allowed"})
 ADDON_ONLY_OPS = ("customer.price", "order.fields", "addon.settings")
-BATCH_OPS = ("product.stock", "product.prices", "user.update", "product.update", *ADDON_ONLY_OPS)
+BATCH_OPS = ("product.stock", "product.prices", "user.update", "product.update", "order.status", *ADDON_ONLY_OPS)
+ORDER_STATUS_KIND = "order_status"  # not every add-on version has it: sent only when advertised
 
 
 class NotAttempted(RetryableError):
@@ -121,10 +126,13 @@ class AddonBatchSink(CSCartSink):
                             results: list[BaseException | None], *, raise_retryable: bool) -> list[int]:
         """Send ``items`` in calls of ≤ 500; record each op's result. Returns the indexes to send through REST
         instead (the add-on disappeared)."""
-        indexes = sorted(items)
+        # order statuses in calls of their own (CS-Cart's order-management mode is on for them, as for the REST PUT)
+        groups = [[i for i in sorted(items) if (items[i]["kind"] == ORDER_STATUS_KIND) is status]
+                  for status in (False, True)]
+        chunks = [group[start:start + MAX_BATCH_ITEMS] for group in groups
+                  for start in range(0, len(group), MAX_BATCH_ITEMS)]
         fallback: list[int] = []
-        for start in range(0, len(indexes), MAX_BATCH_ITEMS):
-            chunk = indexes[start:start + MAX_BATCH_ITEMS]
+        for chunk in chunks:
             try:
                 self.batch_calls += 1
                 response = await self.addon.batch([items[i] for i in chunk])
@@ -136,7 +144,7 @@ class AddonBatchSink(CSCartSink):
                         results[i] = _addon_missing(ops[i])
                 continue
             except RetryableError:
-                if raise_retryable and len(indexes) <= MAX_BATCH_ITEMS:
+                if raise_retryable and len(chunks) == 1:
                     raise  # the whole call failed before anything was applied: the dispatcher's short retries
                 for i in chunk:
                     results[i] = RetryableError(f"op {ops[i].id} {ops[i].op}: the batch call failed")
@@ -204,6 +212,15 @@ class AddonBatchSink(CSCartSink):
             if not set(fields) <= ADDON_PRODUCT_COLUMNS:
                 return None
             return {**head, "kind": "product_fields", "product_id": _int(op, p, "product_id"), "fields": fields}
+        if op.op == "order.status":
+            if ORDER_STATUS_KIND not in self.client.addon_batch_kinds:
+                return None  # an add-on older than the kind: the REST PUT + re-read
+            letter = p.get("status")
+            if not isinstance(letter, str) or len(letter) != 1:
+                raise PayloadError(f"op {op.id} {op.op}: field 'status' must be one status letter, got {letter!r}")
+            return {**head, "kind": ORDER_STATUS_KIND, "order_id": _int(op, p, "order_id"), "status": letter,
+                    **{name: bool(p.get(name, False)) for name in ("notify_user", "notify_department",
+                                                                   "notify_vendor")}}
         if op.op == "order.fields":
             return {**head, "kind": "order_fields", "order_id": _int(op, p, "order_id"),
                     "fields": self.client.guard.clean(_plain(_fields(op, p)), "fields")}
@@ -220,6 +237,13 @@ def _outcome(op: OutboxOp, kind: str, result: BatchItemResult) -> BaseException 
     if result.code is ResultCode.OK:
         return None
     where = f"op {op.id} {op.op} ({op.entity} {op.key})"
+    if result.code is ResultCode.INVALID and kind == ORDER_STATUS_KIND:  # as the REST path's refusals
+        hint = ("restock the products or fix the order in CS-Cart, then replay this dead letter"
+                if "Backordered" in result.message else
+                "fix the letter in rules/order_flow.yaml or create the status (the add-on does)"
+                if "does not exist" in result.message else
+                "a CS-Cart hook refused the change; check the order's history")
+        return PermanentError(f"{where}: {result.message}", hint=hint)
     if result.code is ResultCode.INVALID:
         return PayloadError(f"{where}: the add-on refused the item: {result.message}",
                             hint="fix the value the message names (rules/ or the SMILE data), then replay")

@@ -32,6 +32,7 @@ from bridge.domain.catalog import PriceTier
 from bridge.domain.orders import Order
 from bridge.domain.time import to_unix
 from bridge.errors import AuthError, ConfigError, PermanentError, RetryableError
+from bridge.i18n import _
 
 log = structlog.get_logger(__name__)
 
@@ -136,6 +137,7 @@ class CSCartClient:
         self._addon: bool | None = None
         self._addon_read_at = 0.0
         self._addon_letters: dict[str, str] = {}
+        self._addon_batch_kinds: frozenset[str] = frozenset()
         self._languages: list[str] | None = None
         self._languages_read_at = 0.0
         self.auth_problem: str | None = None  # set while CS-Cart refuses the credentials (readiness shows it)
@@ -223,7 +225,8 @@ class CSCartClient:
         if code >= 300:
             error = classify(code, decoded, method=method, path=path, retry_after=retry_after)
             if isinstance(error, AuthError):
-                self.auth_problem = f"CS-Cart refuses the credentials of {self.settings.email} ({code}): {error}"
+                self.auth_problem = _("CS-Cart refuses the credentials of {email} ({code}): {error}").format(
+                    email=self.settings.email, code=code, error=error)
                 metrics.AUTH_FAILING.set(1)
                 log.error("cscart.auth_failing", status=code, method=method, endpoint=label, error=str(error))
             raise error
@@ -417,18 +420,26 @@ class CSCartClient:
                 page = await self.request("GET", "smile_bridge_events", params={"limit": 1})
                 installed = True
                 self._addon_letters = _addon_letters(page)
+                self._addon_batch_kinds = _batch_kinds(page)
             except NotFoundError:
                 installed = False
                 self._addon_letters = {}
+                self._addon_batch_kinds = frozenset()
             if installed != self._addon:
                 log.info("cscart.addon_detected" if installed else "cscart.addon_absent")
             self._addon, self._addon_read_at = installed, time.monotonic()
         return self._addon
 
+    @property
+    def addon_batch_kinds(self) -> frozenset[str]:
+        """The batch item kinds the add-on advertised with its last detection (``addon_installed``)."""
+        return self._addon_batch_kinds
+
     def addon_gone(self) -> None:
         """The add-on's entity answered 404 mid-run (uninstalled): forget the cached answer."""
         self._addon, self._addon_read_at = False, time.monotonic()
         self._addon_letters = {}
+        self._addon_batch_kinds = frozenset()
 
     async def addon_status_letters(self, *, refresh: bool = False) -> dict[str, str]:
         """The add-on's current order status letters (the feed's ``params.statuses``: hold, shipping_instructed,
@@ -523,6 +534,14 @@ class CSCartClient:
 
 
 _UNDECODABLE: Any = object()
+
+
+def _batch_kinds(page: Any) -> frozenset[str]:
+    """``params.batch_kinds`` of an events page: the item kinds this add-on's batch accepts (an add-on older than
+    the list advertises none, and the daemon then sends only the kinds every version knows)."""
+    params = page.get("params") if isinstance(page, Mapping) else None
+    kinds = params.get("batch_kinds") if isinstance(params, Mapping) else None
+    return frozenset(k for k in kinds if isinstance(k, str)) if isinstance(kinds, list) else frozenset()
 
 
 def _addon_letters(page: Any) -> dict[str, str]:

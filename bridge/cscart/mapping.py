@@ -30,6 +30,9 @@ class MappingError(PermanentError):
 
 
 def as_int(data: Mapping[str, Any], key: str, default: int | None = None, *, where: str = "") -> int:
+    value = data.get(key)
+    if type(value) is int:  # what JSON gives most of the time: nothing to parse
+        return value
     return _number(data, key, default, where, lambda value: int(parse_decimal(value)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
@@ -27,6 +28,9 @@ class Rounding(str, Enum):
         return (steps * unit).quantize(unit if unit < 1 else Decimal(1))
 
 
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
 def parse_decimal(value: object) -> Decimal:
     """Parse ``"1,234"``, ``"１２３"``, ``12``, ``"12.50"``; raise ``ValueError`` naming the value otherwise."""
     if isinstance(value, Decimal):
@@ -35,6 +39,8 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, int | float):
         return Decimal(str(value))
+    if type(value) is str and _PLAIN_NUMBER.fullmatch(value):
+        return Decimal(value)  # "1200.00", "-3": what every API sends; NFKC and the separators change nothing
     text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace("¥", "")
     if text.startswith("\\"):
         text = text[1:]

@@ -10,7 +10,7 @@ import csv
 import io
 import os
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from bridge import metrics
 from bridge.domain.time import JST, utcnow
 from bridge.durable import fsync_dir
 from bridge.errors import ValidationFailed
+from bridge.i18n import _
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import schema_for
 from bridge.smile.settings import SmileSettings, shipped_fields
@@ -115,56 +116,98 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
             value = folded[key] = normalize_header(key)
         return value
 
-    unknown = sorted({key for row in rows for key in row if fold(key) not in known})
-    problems = [f"column {key!r} is not in smile.files.{layout.type}.columns" for key in unknown]
+    given_keys = {key for row in rows for key in row}  # the rows' distinct keys, folded once each below
+    unknown = sorted(key for key in given_keys if fold(key) not in known)
+    problems: list[str] = [_("column {key!r} is not in smile.files.{type}.columns").format(key=key, type=layout.type)
+                           for key in unknown]
     unquoted = (layout.delimiter, "\r", "\n") if layout.quoting == "none" else ()
     unquoted_table = str.maketrans({ch: " " for ch in unquoted})
     changes: list[TextChange] = []
     out: list[list[str]] = []
+    # Rows repeat their values (the customer's name on each of its lines, defaults, codes): each distinct
+    # (column, text) is checked, substituted and measured once per batch.
+    # a refusal is made into the operator's message with its row and column (the catalogue's wording)
+    Refusal = Callable[[int, str], str]
+    Cell = tuple[str, tuple[tuple[str, str, str], ...], tuple[Refusal, ...]]
+    memo: dict[tuple[str, str], Cell] = {}
+
+    def clean_cell(name: str, column: Any, text: str) -> Cell:
+        made_changes: list[tuple[str, str, str]] = []
+        refusals: list[Refusal] = []
+        if has_controls(text):
+            bare = strip_controls(text)
+            made_changes.append((text, bare, "removed control characters"))
+            text = bare
+        cleaned, made, refused = guard.clean(text)
+        if made:
+            reason = "substituted " + ", ".join(f"{s.original}→{s.replacement}" for s in made)
+            made_changes.append((text, cleaned, reason))
+        if unquoted and any(ch in cleaned for ch in unquoted):
+            # A file without quoting cannot hold its delimiter or a line break inside a value.
+            flat = cleaned.translate(unquoted_table)
+            made_changes.append((cleaned, flat, "replaced the delimiter or a line break with a space (no quoting)"))
+            cleaned = flat
+        if refused:
+            encoding = f"{layout.encoding} (JIS X 0208)" if layout.repertoire == "jis_x_0208" else layout.encoding
+            characters, value = "".join(refused), text
+            refusals.append(lambda row, column: _(
+                "row {row}, column {column}: {characters!r} cannot be written in {encoding}; add it to "
+                "smile.substitutions or correct the source value {value!r}").format(
+                    row=row, column=column, characters=characters, encoding=encoding, value=value))
+        if column.max_length is not None and guard.length(cleaned, layout.length_unit) > column.max_length:
+            size = guard.length(cleaned, layout.length_unit)
+            if column.overflow == "truncate":
+                cut = guard.truncate(cleaned, column.max_length, layout.length_unit)
+                whole = " (cut before a number so it is not split)" \
+                    if len(cut) < len(guard.truncate(cleaned, column.max_length, layout.length_unit,
+                                                   keep_numbers=False)) else ""
+                made_changes.append((cleaned, cut, f"truncated to {column.max_length} {layout.length_unit}{whole}"))
+                cleaned = cut
+            else:
+                long_value, limit = cleaned, column.max_length
+                refusals.append(lambda row, column_name: _(
+                    "row {row}, column {column}: {value!r} is {size} {unit} long, the limit is {limit}; shorten "
+                    "the source value or set overflow: truncate").format(
+                        row=row, column=column_name, value=long_value, size=size, unit=layout.length_unit,
+                        limit=limit))
+        return cleaned, tuple(made_changes), tuple(refusals)
+
+    # A column none of whose source keys any row carries holds its default on every row: checked once, copied.
+    present = {folded[key] for key in given_keys}
+    template: list[str] = []
+    columns: list[tuple[int, str, Any, tuple[str, ...]]] = []  # the columns worked out row by row
+    for index, (name, column) in enumerate(layout.columns.items()):
+        keys = lookups[name]
+        if not any(key in present for key in keys):
+            text = to_halfwidth_kana(column.default) if column.halfwidth else column.default
+            cell = memo[(name, text)] = clean_cell(name, column, text)
+            if not cell[1] and not cell[2]:
+                template.append(cell[0])
+                continue
+        template.append("")
+        columns.append((index, name, column, keys))
     for number, given in enumerate(rows, start=1):
-        row = {fold(key): value for key, value in given.items()}
-        cells: list[str] = []
-        for name, column in layout.columns.items():
-            value = next((row[key] for key in lookups[name] if row.get(key) not in (None, "")), None)
-            text = column.default if value is None or value == "" else _cell_text(value, layout)
+        row = {folded[key] if key in folded else fold(key): value for key, value in given.items()}
+        cells = template.copy()
+        for index, name, column, keys in columns:
+            value = None
+            for key in keys:
+                found = row.get(key)
+                if found is not None and found != "":
+                    value = found
+                    break
+            text = column.default if value is None else _cell_text(value, layout)
             if column.halfwidth:
                 text = to_halfwidth_kana(text)
-            if has_controls(text):
-                bare = strip_controls(text)
-                changes.append(TextChange(number, name, text, bare, "removed control characters"))
-                text = bare
-            cleaned, made, refused = guard.clean(text)
-            if made:
-                reason = "substituted " + ", ".join(f"{s.original}→{s.replacement}" for s in made)
-                changes.append(TextChange(number, name, text, cleaned, reason))
-            if unquoted and any(ch in cleaned for ch in unquoted):
-                # A file without quoting cannot hold its delimiter or a line break inside a value.
-                flat = cleaned.translate(unquoted_table)
-                changes.append(TextChange(number, name, cleaned, flat,
-                                          "replaced the delimiter or a line break with a space (no quoting)"))
-                cleaned = flat
-            if refused:
-                problems.append(
-                    f"row {number}, column {name}: {''.join(refused)!r} cannot be written in {layout.encoding}"
-                    f"{' (JIS X 0208)' if layout.repertoire == 'jis_x_0208' else ''}; add it to smile.substitutions "
-                    f"or correct the source value {text!r}"
-                )
-            if column.max_length is not None and guard.length(cleaned, layout.length_unit) > column.max_length:
-                size = guard.length(cleaned, layout.length_unit)
-                if column.overflow == "truncate":
-                    cut = guard.truncate(cleaned, column.max_length, layout.length_unit)
-                    whole = " (cut before a number so it is not split)" \
-                        if len(cut) < len(guard.truncate(cleaned, column.max_length, layout.length_unit,
-                                                       keep_numbers=False)) else ""
-                    changes.append(TextChange(number, name, cleaned, cut,
-                                              f"truncated to {column.max_length} {layout.length_unit}{whole}"))
-                    cleaned = cut
-                else:
-                    problems.append(
-                        f"row {number}, column {name}: {cleaned!r} is {size} {layout.length_unit} long, the limit "
-                        f"is {column.max_length}; shorten the source value or set overflow: truncate"
-                    )
-            cells.append(cleaned)
+            hit = memo.get((name, text))
+            if hit is None:
+                hit = memo[(name, text)] = clean_cell(name, column, text)
+            cleaned, made_changes, refusals = hit
+            for before, after, reason in made_changes:
+                changes.append(TextChange(number, name, before, after, reason))
+            for refusal in refusals:
+                problems.append(refusal(number, name))
+            cells[index] = cleaned
         out.append(cells)
     return out, changes, problems
 
@@ -189,19 +232,19 @@ def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path | str, bat
     """Write one import file for SMILE, or raise ``ValidationFailed`` listing every refused value (no file)."""
     settings = settings or SmileSettings()
     if not rows:
-        raise ValidationFailed(f"{layout.label()}: a batch needs at least one row")
+        raise ValidationFailed(_("{layout}: a batch needs at least one row").format(layout=layout.label()))
     cells, changes, problems = prepare_rows(rows, layout, settings.substitutions)
     if problems:
-        raise ValidationFailed(f"{layout.label()} batch {batch}: {len(problems)} value(s) refused, no file written",
-                               problems)
+        raise ValidationFailed(_("{layout} batch {batch}: {count} value(s) refused, no file written").format(
+            layout=layout.label(), batch=batch, count=len(problems)), problems)
     path = Path(directory) / batch_file_name(layout, batch, now)
     if path.exists():
-        raise ValidationFailed(f"{path} already exists; a batch id is written once")
+        raise ValidationFailed(_("{path} already exists; a batch id is written once").format(path=path))
     header = list(layout.columns)
 
     def render(stream: Any) -> None:
         writer = csv_writer(stream, layout)
-        for _ in range(layout.header_rows):
+        for _row in range(layout.header_rows):
             writer.writerow(header)
         writer.writerows(cells)
 
@@ -259,7 +302,7 @@ def write_records(path: Path, file_type: str, records: Iterable[Any], *, layout:
         writer = csv_writer(stream, layout)
         if header is not None:
             writer.writerow(header)
-            for _ in range(layout.header_rows - 1):
+            for _row in range(layout.header_rows - 1):
                 writer.writerow([""] * len(header))
         writer.writerows(rows)
 

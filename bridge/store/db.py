@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import structlog
 
 from bridge.domain.time import iso, utcnow
 from bridge.errors import StateMissing
@@ -100,16 +101,40 @@ class Store:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One atomic unit of work; commits on success, rolls back on any exception (cancellation included)."""
+        """One atomic unit of work; commits on success, rolls back on any exception (cancellation included).
+
+        A COMMIT that fails leaves sqlite's transaction open: it is rolled back there and then, so the connection
+        never stays inside a transaction nobody owns. Every transaction is begun under the lock, so one found open
+        when the lock is taken has no owner left (a task cancelled while its BEGIN was queued): it is rolled back
+        and logged, and the store keeps working instead of refusing every later transaction."""
         async with self._lock:
+            if self._conn.in_transaction:
+                structlog.get_logger("bridge.store").error(
+                    "store.orphan_transaction_rolled_back",
+                    hint="a transaction was left open on the state connection; its writes were never confirmed to "
+                         "anyone and are rolled back")
+                await self._conn.execute("ROLLBACK")
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._rollback_after_failure()
                 raise
             else:
-                await self._conn.execute("COMMIT")
+                try:
+                    await self._conn.execute("COMMIT")
+                except BaseException:
+                    await self._rollback_after_failure()
+                    raise
+
+    async def _rollback_after_failure(self) -> None:
+        """ROLLBACK unless sqlite already ended the transaction (some errors roll back by themselves)."""
+        if self._conn.in_transaction:
+            try:
+                await self._conn.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                if self._conn.in_transaction:  # else a queued COMMIT (its caller cancelled) ended it first
+                    raise
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         async with self._lock:

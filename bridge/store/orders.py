@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -88,9 +88,12 @@ async def upsert(
     return previous
 
 
-async def insert_many(tx: Connection, new: Sequence[tuple[Order, WorkflowState, PaymentState | None]]) -> None:
+async def insert_many(tx: Connection, new: Sequence[tuple[Order, WorkflowState, PaymentState | None]], *,
+                      data: Mapping[int, Any] | None = None) -> None:
     """``upsert`` for orders not mirrored yet, many in one round trip per table (order bursts): each enters its
-    state with the transition "order mirrored from CS-Cart"."""
+    state with the transition "order mirrored from CS-Cart". ``data``: order_id → ``to_data(order)`` when the caller
+    has it already."""
+    data = data or {}
     if not new:
         return
     stamp = iso(utcnow())
@@ -99,7 +102,8 @@ async def insert_many(tx: Connection, new: Sequence[tuple[Order, WorkflowState, 
         "total, placed_at, cscart_updated_at, data_json, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(order.order_id, order.status, state.value, payment.value if payment else None, order.customer_code,
           int(order.direct_ship), str(order.total), iso(order.placed_at), iso(order.updated_at),
-          json.dumps(to_data(order), ensure_ascii=False, sort_keys=True), stamp) for order, state, payment in new],
+          json.dumps(data[order.order_id] if order.order_id in data else to_data(order), ensure_ascii=False,
+                     sort_keys=True), stamp) for order, state, payment in new],
     )
     await tx.executemany(
         "INSERT INTO order_transitions (order_id, from_state, to_state, reason, at) VALUES (?, NULL, ?, ?, ?)",
@@ -123,6 +127,15 @@ async def refresh_many(tx: Connection, orders: Sequence[tuple[Order, PaymentStat
           str(order.total), iso(order.updated_at), json.dumps(to_data(order), ensure_ascii=False, sort_keys=True),
           stamp, order.order_id) for order, payment in orders],
     )
+
+
+async def set_cscart_status_many(tx: Connection, letters: Sequence[tuple[int, str]]) -> None:
+    """The letter CS-Cart now has, for orders not re-read (the echo of the bridge's own status write): the mirror's
+    copy of it, in the column and in the stored order; nothing else changes."""
+    if letters:
+        await tx.executemany(
+            "UPDATE orders SET cscart_status = ?, data_json = json_set(data_json, '$.status', ?) WHERE order_id = ?",
+            [(letter, letter, order_id) for order_id, letter in letters])
 
 
 async def transition(tx: Connection, order_id: int, to_state: WorkflowState, reason: str) -> WorkflowState:
@@ -161,15 +174,20 @@ async def history(tx: Connection, order_id: int) -> list[Transition]:
     ]
 
 
-async def get_many(tx: Connection, order_ids: list[int]) -> dict[int, MirroredOrder]:
-    """``get`` for many orders in few queries (the orders job gates and exports thousands per cycle)."""
+async def get_many(tx: Connection, order_ids: list[int], *,
+                   known: Mapping[int, Order] | None = None) -> dict[int, MirroredOrder]:
+    """``get`` for many orders in few queries (the orders job gates and exports thousands per cycle). ``known``: the
+    orders the caller itself just mirrored, taken as they are instead of parsed back from their stored data (the
+    same order: tests/orders/test_bounded_runs.py checks the round trip)."""
+    known = known or {}
     found: dict[int, MirroredOrder] = {}
     for start in range(0, len(order_ids), 500):
         chunk = order_ids[start:start + 500]
         cursor = await tx.execute(f"SELECT * FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
         for row in await cursor.fetchall():
-            found[row["order_id"]] = MirroredOrder(
-                order=from_data(Order, json.loads(row["data_json"])),
+            order_id = row["order_id"]
+            found[order_id] = MirroredOrder(
+                order=known[order_id] if order_id in known else from_data(Order, json.loads(row["data_json"])),
                 workflow_state=WorkflowState(row["workflow_state"]),
                 payment_state=PaymentState(row["payment_state"]) if row["payment_state"] else None,
                 smile_slip_no=row["smile_slip_no"], smile_serial=row["smile_serial"],

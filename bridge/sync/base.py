@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bridge.config import Settings
 from bridge.domain.time import Clock
+from bridge.i18n import Text, _
 from bridge.store import Store
 from bridge.sync.services import Services
 
@@ -33,6 +34,7 @@ class RunOptions:
     dry_run: bool = False
     force: bool = False  # e.g. apply a stock file the mass-change guard stopped
     progress: Progress = field(default_factory=NoProgress)
+    daemon: bool = False  # run by the daemon: work that can wait (the analytics copy) may follow in the background
 
 
 @dataclass(slots=True)
@@ -43,11 +45,10 @@ class JobResult:
     failed: int = 0
     refused_files: int = 0  # input files refused (moved to error/): `bridge sync` exits non-zero
     plan: list[str] = field(default_factory=list)  # the first planned changes, for --dry-run
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)  # operator text: catalogue messages only (tests/i18n/test_guard.py)
+    more: bool = False  # work is waiting right now (a bounded run): the daemon runs the job again at once
 
     def summary(self) -> str:
-        from bridge.i18n import _
-
         return _("read {read}, changed {changed}, enqueued {enqueued}, failed {failed}").format(
             read=self.read, changed=self.changed, enqueued=self.enqueued, failed=self.failed)
 

@@ -13,6 +13,7 @@ from bridge import wiring
 from bridge.config import DispatchSettings, Settings
 from bridge.cscart.batch_sink import AddonBatchSink
 from bridge.cscart.client import CSCartClient
+from bridge.cscart.sim.faults import FaultRule
 from bridge.cscart.simulator import Simulator, run_simulator, uninstall
 from bridge.cscart.sink import CSCartSink
 from bridge.dispatch import Dispatcher
@@ -95,10 +96,10 @@ async def test_per_item_results_become_per_op_outcomes(store: Store) -> None:
         assert "product 999 does not exist on this store" in str(found["s-gone"][1])
         assert "items[2]: fn_update_product refused product 6" in str(found["s-refused"][1])
         assert "rows[0]: valid_from 2026-05-01 is after valid_to 2026-04-01" in str(found["c-bad"][1])
-        assert batch_calls(sim) == 1
-        # only the op with core columns and the status change went through REST
+        assert batch_calls(sim) == 2  # the order status in a call of its own
+        # only the op with core columns went through REST
         assert [(r.method, r.path) for r in sim.requests if r.entity in ("users", "orders")] == [
-            ("PUT", "/api/2.1/users/4"), ("PUT", "/api/2.1/orders/1"), ("GET", "/api/2.1/orders/1")]
+            ("PUT", "/api/2.1/users/4")]
         state = sim.state
         assert state.products[1].amount == 11 and state.orders[1].status == "P"
         assert state.products[2].tiers == [(10, 0, "0.00", "5.00"), (1, 3, "900.50", "0")]
@@ -107,6 +108,63 @@ async def test_per_item_results_become_per_op_outcomes(store: Store) -> None:
         assert state.users[4].extra["smile_price_rate"] == "80.000"
         assert state.orders[2].extra["smile_ship_to_code"] == "0007"
         assert sim.addon.params["direct_ship_rate"] == "12"
+
+
+async def test_order_statuses_go_through_the_batch_with_per_order_outcomes_and_retries(store: Store) -> None:
+    """出荷指示 write-backs: one batch call for many orders instead of a PUT and a GET each; a refusal is a dead
+    letter with the REST path's hint, a lost call is retried whole, and CS-Cart's status history (the add-on's
+    events) shows each change once."""
+    async with run_simulator(products=10, users=3, orders=0, addon=True) as sim:
+        for n in range(1, 8):
+            sim.state.place_order(user_id=1 + n % 3, lines=[(2 + n % 5, 1)], payment_id=1)
+        # order 8 was cancelled (stock back); its product is out of stock now: 出荷指示 needs stock, CS-Cart sets B
+        sim.state.place_order(user_id=1, lines=[(1, 1)], payment_id=1, status="I")
+        sim.state.products[1].amount = 0
+        letter = sim.addon.statuses["shipping_instructed"]
+        writes = [(str(n), {"order_id": n, "status": letter}) for n in range(1, 9)] + [
+            ("999", {"order_id": 999, "status": letter}),
+            ("6", {"order_id": 6, "status": "Q"}),  # after order 6's first write, in the same call
+        ]
+        async with store.transaction() as tx:  # as the orders job enqueues them: never coalesced
+            await ob.enqueue(tx, [ob.NewOp("cscart", "order.status", "order", key, payload, track_ledger=False,
+                                           coalescing=False) for key, payload in writes], time.time())
+        sim.faults.rules.append(FaultRule(kind="error", entity="smile_bridge_batch", method="POST", status=503,
+                                          times=1))  # the whole call lost: retried whole, nothing applied twice
+        events_before = len(sim.addon.events)
+
+        async def no_wait(_: float) -> None:
+            return None
+
+        async with CSCartClient(sim.client_settings()) as client:
+            dispatcher = Dispatcher(store, {"cscart": AddonBatchSink(client)}, DispatchSettings(), sleep=no_wait)
+            await dispatcher.drain_all()
+        found = await states(store)
+        # the lost call, the first writes, then order 6's second write (one key's ops go one at a time)
+        assert batch_calls(sim) == 3 and sim.requests.where(entity="orders", method="PUT") == []
+        assert sim.requests.where(entity="orders", method="GET") == []  # no re-read: the add-on read it back
+        assert all(sim.state.orders[n].status == letter for n in range(1, 8))
+        assert all(found[str(n)][0] == "done" for n in range(1, 8) if n != 6)
+        assert sim.state.orders[8].status == "B"
+        assert found["8"][0] == "dead" and "CS-Cart set Backordered (B) instead of" in str(found["8"][1])
+        assert found["999"][0] == "dead" and "order 999 does not exist" in str(found["999"][1])
+        dead = dict(await store.fetchall("SELECT key, hint FROM outbox WHERE state = 'dead' AND key = '8'"))
+        assert "restock" in str(dead["8"])
+        rows = await store.fetchall("SELECT state, last_error FROM outbox WHERE key = '6' ORDER BY id")
+        assert [r[0] for r in rows] == ["done", "dead"] and "status Q does not exist" in rows[1][1]
+        changes = [e for e in sim.addon.events[events_before:] if e.type == "order.status_changed"]
+        assert sorted(e.entity_id for e in changes) == list(range(1, 9))  # once each (8: to B)
+
+
+async def test_an_addon_without_the_order_status_kind_gets_the_rest_put(store: Store) -> None:
+    async with run_simulator(products=5, users=2, orders=2, addon=True) as sim:
+        sim.addon.batch_kinds = tuple(k for k in sim.addon.batch_kinds if k != "order_status")
+        await enqueue(store, [("order.status", "order", "1", {"order_id": 1, "status": "P"}),
+                              ("product.stock", "product_stock", "s", {"product_id": 1, "amount": 3})])
+        async with CSCartClient(sim.client_settings()) as client:
+            await Dispatcher(store, {"cscart": AddonBatchSink(client)}, DispatchSettings()).dispatch_once()
+        assert {k: v[0] for k, v in (await states(store)).items()} == {"1": "done", "s": "done"}
+        assert sim.state.orders[1].status == "P" and batch_calls(sim) == 1
+        assert [r.method for r in sim.requests.where(entity="orders")] == ["PUT", "GET"]
 
 
 async def test_without_the_addon_every_op_goes_through_rest_in_key_order(store: Store) -> None:

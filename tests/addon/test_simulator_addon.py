@@ -285,7 +285,21 @@ BATCH_CASES: list[Any] = [
     {"id": "m3", "kind": "settings", "values": {"mail_statuses": "not json"}},
     {"id": "m4", "kind": "settings", "values": {"mail_carriers": 5}},
     {"id": "m5", "kind": "settings", "values": {"mail_statuses": {}}},
+    # order statuses (what the status-only PUT does)
+    {"id": 7, "kind": "order_status", "order_id": 2, "status": "P", "notify_user": True},
+    {"kind": "order_status", "order_id": "3", "status": "E", "notify_department": False, "notify_vendor": True},
+    {"kind": "order_status", "order_id": 2, "status": "p"},
+    {"kind": "order_status", "order_id": 2, "status": "PP"},
+    {"kind": "order_status", "order_id": 2, "status": 5},
+    {"kind": "order_status", "order_id": 2, "status": "P\n"},
+    {"kind": "order_status", "order_id": 2, "status": "P", "notify_user": "Y"},
+    {"kind": "order_status", "order_id": 2, "status": "P", "notify_user": None},
+    {"kind": "order_status", "status": "P"},
+    {"kind": "order_status", "order_id": 0, "status": "P"},
 ]
+
+
+ORDER_STATUS_CASE = {"kind": "order_status", "order_id": 2, "status": "P", "notify_user": False}
 
 
 def _random_cases(count: int) -> list[Any]:
@@ -296,7 +310,8 @@ def _random_cases(count: int) -> list[Any]:
     cases = []
     for _ in range(count):
         base = json.loads(json.dumps(rng.choice([c for c in BATCH_CASES[:2] + BATCH_CASES[8:9] + BATCH_CASES[19:20]
-                                                 + BATCH_CASES[25:26] + BATCH_CASES[37:38]])))
+                                                 + BATCH_CASES[25:26] + BATCH_CASES[37:38]
+                                                 + [ORDER_STATUS_CASE]])))
         key = rng.choice(sorted(base))
         if isinstance(base[key], dict):
             inner = rng.choice(sorted(base[key]))

@@ -142,3 +142,25 @@ async def test_the_store_wakes_the_daemon_with_a_signed_push(live_store: LiveSto
         await asyncio.to_thread(settings, "", "")
         await runner.cleanup()
     json.dumps([w.last_event_id for _, w in received])
+
+
+async def test_batch_order_status_does_what_the_status_only_put_does(live: LiveBackend) -> None:
+    """The ``order_status`` kind on a real store: the letter applied through fn_change_order_status and read back,
+    an unknown letter refused (never stored), a stale order id not_found, the kind advertised by the feed."""
+    _, page = await live.raw("GET", "smile_bridge_events", params={"limit": 1})
+    assert "order_status" in page["params"]["batch_kinds"]
+    letter = page["params"]["statuses"]["shipping_instructed"]
+    statuses = await live.client.statuses(refresh=True)
+    unknown = next(c for c in "QXZVUTRKJ" if c not in statuses)
+    product_id = await live.create_product(amount=5, price=1000)
+    order_id = await live.place_order(product_id, 1)
+    answer = await AddonClient(live.client).batch([
+        {"kind": "order_status", "id": "ok", "order_id": order_id, "status": letter},
+        {"kind": "order_status", "id": "again", "order_id": order_id, "status": letter},  # a retry: ok
+        {"kind": "order_status", "id": "unknown", "order_id": order_id, "status": unknown},
+        {"kind": "order_status", "id": "gone", "order_id": 999999999, "status": letter},
+    ])
+    assert [r.code for r in answer.results] == ["ok", "ok", "invalid", "not_found"], answer.results
+    assert f"status {unknown} does not exist" in answer.results[2].message
+    order = await live.client.get_order(order_id)
+    assert order.status == letter

@@ -80,6 +80,9 @@ class AddonState:
     disabled_mails: set[str] = field(default_factory=set)  # kinds whose template staff disabled
     rma: bool = True  # CS-Cart's rma add-on (returns) on this store
     returns: dict[int, Any] = field(default_factory=dict)  # sim/returns.py: return_id → SimReturn
+    # what the events feed advertises (params.batch_kinds) and the batch accepts; tests drop a kind to play an
+    # older add-on
+    batch_kinds: tuple[str, ...] = batch.KINDS
     _clock: Any = None
     _pending_wake: int = 0
     _wake_tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -247,7 +250,7 @@ def events_index(call: ApiCall) -> Result:
         "events": [e.as_json() for e in page],
         "params": {"after_id": after_id, "limit": limit, "next_after_id": page[-1].id if page else after_id,
                    "has_more": len(rows) > limit, "acknowledged_id": addon.acknowledged_id,
-                   "statuses": addon.statuses},
+                   "statuses": addon.statuses, "batch_kinds": list(addon.batch_kinds)},
     })
 
 
@@ -310,6 +313,9 @@ def apply_batch(state: SimState, addon: AddonState, raw_items: list[Any]) -> lis
     items: dict[int, dict[str, Any]] = {}
     for index, raw in enumerate(raw_items):
         try:
+            if isinstance(raw, dict) and raw.get("kind") in batch.KINDS and raw["kind"] not in addon.batch_kinds:
+                raise batch.InvalidBatchItem(f"items[{index}].kind: {batch.var_export(raw['kind'])} is not one of "
+                                             f"{', '.join(addon.batch_kinds)}")  # an older add-on
             items[index] = batch.item(index, raw)
         except batch.InvalidBatchItem as exc:
             results[index] = _result(index, batch.client_id(raw), "invalid", str(exc))
@@ -322,7 +328,11 @@ def apply_batch(state: SimState, addon: AddonState, raw_items: list[Any]) -> lis
         if missing:
             results[index] = _result(index, item["id"], "not_found", missing)
             continue
-        error = _apply_item(state, addon, item)
+        try:
+            error = _apply_item(state, addon, item)
+        except batch.InvalidBatchItem as exc:  # CS-Cart refused it for good (fn_smile_bridge_batch_order_status)
+            results[index] = _result(index, item["id"], "invalid", f"items[{index}]: {exc}")
+            continue
         results[index] = _result(index, item["id"], "failed", f"items[{index}]: {error}") if error \
             else _result(index, item["id"], "ok")
     return [results[index] for index in sorted(results)]
@@ -357,12 +367,31 @@ def _apply_item(state: SimState, addon: AddonState, item: dict[str, Any]) -> str
     elif kind == "product_fields":
         product = state.products[item["product_id"]]
         product.extra = {**(product.extra or {}), **item["fields"]}
+    elif kind == "order_status":
+        _order_status(state, item)
     elif kind == "order_fields":
         order = state.orders[item["order_id"]]  # no recalculation, no event
         order.extra.update({name: str(stored(name, value)) for name, value in item["fields"].items()})
     else:
         addon.params.update({name: str(value) for name, value in item["values"].items()})
     return ""
+
+
+def _order_status(state: SimState, item: dict[str, Any]) -> None:
+    """``fn_smile_bridge_batch_order_status``: what the REST status-only PUT does (``change_order_status``), but an
+    unknown letter is refused and the letter CS-Cart kept is read back."""
+    order, letter = state.orders[item["order_id"]], item["status"]
+    if letter not in state.statuses:
+        raise batch.InvalidBatchItem(f"order {order.order_id}: status {letter} does not exist in CS-Cart; fix the "
+                                     "letter in rules/order_flow.yaml or create the status")
+    state.change_order_status(order, letter, notify=item)
+    if order.status == letter:
+        return
+    if order.status == "B":
+        raise batch.InvalidBatchItem(f"order {order.order_id}: CS-Cart set Backordered (B) instead of {letter}: not "
+                                     "enough stock")
+    raise batch.InvalidBatchItem(f"order {order.order_id}: CS-Cart kept status {order.status} instead of {letter} "
+                                 "(a hook refused the change)")
 
 
 def _php_int(text: str | None) -> int:

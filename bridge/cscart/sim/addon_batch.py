@@ -20,7 +20,9 @@ MAX_SCALE = 6
 MAX_AMOUNT = 8388607
 PHP_INT_MAX = 2**63 - 1
 
-KINDS = ("stock", "prices", "customer_price", "user_fields", "product_fields", "order_fields", "settings")
+KINDS = ("stock", "prices", "customer_price", "user_fields", "product_fields", "order_fields", "settings",
+         "order_status")
+_LETTER = re.compile(r"[A-Z]", re.ASCII)
 USER_FIELDS = {
     "smile_customer_code": "code", "smile_price_rate": "rate_or_null", "smile_price_rounding": "rounding",
     "smile_price_unit": "positive", "smile_price_rate_base": "rate_base", "smile_credit_limit": "money_or_null",
@@ -150,10 +152,26 @@ def item(index: int, raw: Any) -> dict[str, Any]:
         return {**normal, **_fields(at, raw, "product_id", PRODUCT_FIELDS)}
     if kind == "order_fields":
         return {**normal, **_fields(at, raw, "order_id", ORDER_FIELDS)}
+    if kind == "order_status":
+        return {**normal, **_order_status(at, raw)}
     values = _array(_field(at, raw, "values"))
     if not isinstance(values, dict) or not values:
         raise InvalidBatchItem(f"{at}.values: must be a non-empty object of {', '.join(SETTINGS)}")
     return {**normal, "values": typed_values(f"{at}.values", values, SETTINGS)}
+
+
+def _order_status(at: str, raw: dict[str, Any]) -> dict[str, Any]:
+    order_id = _id(f"{at}.order_id", _field(at, raw, "order_id"))
+    status = _field(at, raw, "status")
+    if not isinstance(status, str) or not _LETTER.fullmatch(status):
+        raise InvalidBatchItem(f"{at}.status: must be one status letter A-Z, got {var_export(status)}")
+    clean: dict[str, Any] = {"order_id": order_id, "status": status}
+    for name in ("notify_user", "notify_department", "notify_vendor"):
+        value = raw[name] if name in raw else False
+        if not isinstance(value, bool):
+            raise InvalidBatchItem(f"{at}.{name}: must be true or false, got {var_export(value)}")
+        clean[name] = value
+    return clean
 
 
 def _prices(at: str, raw: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,16 @@ One fetch, when the add-on answers:
    committed cursor is ever acknowledged, so an acknowledged event is always mirrored;
 2. read the events after the committed cursor (pages of up to 1000, at most ``max_events`` per run);
 3. re-read every order an event names (``GET /orders?order_id=…&get_orders_data=1``): the event only says "look at
-   this order", the order itself is the truth;
+   this order", the order itself is the truth — except the echo of the bridge's own status write: an order whose
+   only events are status changes ending in the letter the bridge wrote, which the orders job confirms against the
+   mirror (``echo_filter``); re-reading it would change nothing but the mirror's copy of the letter, which the
+   batch's commit sets instead;
 4. every ``safety_poll`` also run the polling source (``updated_at_from``), the safety net for events the add-on could
    not write (its outbox insert shares no transaction with the order write);
-5. the batch's ``commit`` moves the events cursor (and the polling cursor when it polled) inside the orders job's
+5. a run reads at most ``max_events`` events; when more wait (or the run read any), the batch says ``more`` and the
+   job runs again at once, so a backlog is worked off in bounded runs, each writing its own 受注 file, and a burst
+   keeps the job running even when the add-on's wake-ups are rate-limited;
+6. the batch's ``commit`` moves the events cursor (and the polling cursor when it polled) inside the orders job's
    store transaction.
 
 Without the add-on (404 on its entity) the polling source does everything. The add-on's signed wake-up push to
@@ -17,9 +23,10 @@ Without the add-on (404 on its entity) the polling source does everything. The a
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +40,7 @@ from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.domain.orders import Order
 from bridge.errors import BridgeError
 from bridge.store import Store, cursors
+from bridge.store import orders as mirror
 from bridge.store.db import Connection
 from bridge.sync.orders.source import OrderBatch, OrderSource, PollingSource, addon_fields
 
@@ -41,6 +49,9 @@ log = structlog.get_logger("bridge.sync.orders")
 EVENTS_CURSOR = "orders.addon_events_after_id"
 ORDER_EVENTS = frozenset({EventType.ORDER_PLACED, EventType.ORDER_STATUS_CHANGED, EventType.ORDER_UPDATED})
 READ_CHUNK = 100  # order ids per GET /orders
+# Given {order_id: the letter its status-change events end in} for orders with no other event, the ids that are the
+# echo of the bridge's own status write (bridge/sync/orders/job.py decides, against the mirror and the rules).
+EchoFilter = Callable[[Mapping[int, str]], Awaitable[set[int]]]
 
 
 @dataclass(frozen=True)
@@ -49,19 +60,22 @@ class EventBatch(OrderBatch):
 
     polled: OrderBatch | None = None
     events: int = 0
+    echoes: Mapping[int, str] = field(default_factory=dict)  # order_id → the letter CS-Cart now has (not re-read)
 
     async def commit(self, tx: Connection) -> None:
         await OrderBatch.commit(self, tx)
         if self.polled is not None:
             await self.polled.commit(tx)
+        read = {order.order_id for order in self.orders}
+        await mirror.set_cscart_status_many(tx, [(i, letter) for i, letter in self.echoes.items() if i not in read])
 
 
 class EventFeedSource:
     name = "addon_events"
 
     def __init__(self, client: CSCartClient, polling: PollingSource, *, safety_poll: timedelta = timedelta(minutes=10),
-                 max_events: int = 5000, page_size: int = 1000, monotonic: Callable[[], float] = time.monotonic
-                 ) -> None:
+                 max_events: int = 1000, page_size: int = 1000, monotonic: Callable[[], float] = time.monotonic,
+                 echo_filter: EchoFilter | None = None) -> None:
         self.client = client
         self.addon = AddonClient(client)
         self.polling = polling
@@ -71,6 +85,7 @@ class EventFeedSource:
         self._monotonic = monotonic
         self._last_poll: float | None = None
         self._acknowledged = 0
+        self.echo_filter = echo_filter
 
     async def fetch(self, store: Store, started_at: datetime) -> OrderBatch:
         if not await self._installed():
@@ -79,8 +94,9 @@ class EventFeedSource:
         cursor = int(stored) if stored is not None else None
         try:
             await self._acknowledge(cursor)
-            events, next_cursor, pages = await self._read_events(cursor)
-            orders = await self._read_orders(_order_ids(events))
+            events, next_cursor, pages, has_more = await self._read_events(cursor)
+            echoes = await self._echoes(events)
+            orders = await self._read_orders([i for i in _order_ids(events) if i not in echoes])
         except NotFoundError as exc:
             if "Entity" not in str(exc):
                 raise
@@ -95,7 +111,25 @@ class EventFeedSource:
         merged = {order.order_id: order for order in (polled.orders if polled else [])}
         merged.update((order.order_id, order) for order in orders)  # read after the poll: fresher
         return EventBatch(sorted(merged.values(), key=lambda o: o.order_id), EVENTS_CURSOR, str(next_cursor),
-                          pages + (polled.pages if polled else 0), polled=polled, events=len(events))
+                          pages + (polled.pages if polled else 0), more=has_more or bool(events), polled=polled,
+                          events=len(events), echoes=echoes)
+
+    async def _echoes(self, events: Sequence[Event]) -> dict[int, str]:
+        """The orders whose events are only status changes, with the letter they end in, that the job confirms as
+        the echo of its own write."""
+        last: dict[int, str] = {}
+        others: set[int] = set()
+        for event in events:
+            if event.type is EventType.ORDER_STATUS_CHANGED and isinstance(event.data.get("status_to"), str):
+                last[event.entity_id] = str(event.data["status_to"])
+            elif event.type in ORDER_EVENTS or event.type is EventType.ORDER_DELETED:
+                others.add(event.entity_id)
+        candidates = {order_id: letter for order_id, letter in last.items() if order_id not in others}
+        if not candidates or self.echo_filter is None:
+            return {}
+        echoes = await self.echo_filter(candidates)
+        metrics.ORDER_ECHOES_SKIPPED.inc(len(echoes))
+        return {order_id: candidates[order_id] for order_id in echoes if order_id in candidates}
 
     async def _installed(self) -> bool:
         try:
@@ -115,10 +149,11 @@ class EventFeedSource:
         except BridgeError as exc:
             log.warning("orders.addon_ack_failed", event_id=cursor, error=str(exc))
 
-    async def _read_events(self, cursor: int | None) -> tuple[list[Event], int, int]:
+    async def _read_events(self, cursor: int | None) -> tuple[list[Event], int, int, bool]:
         events: list[Event] = []
         after = cursor
         pages = 0
+        has_more = False
         while True:
             page = await self.addon.events(after, self.page_size)
             pages += 1
@@ -126,6 +161,7 @@ class EventFeedSource:
                 self._acknowledged = max(self._acknowledged, page.acknowledged_id)
             events.extend(page.events)
             after = page.next_after_id
+            has_more = page.has_more
             if not page.has_more or len(events) >= self.max_events:
                 break
         for event in events:
@@ -134,12 +170,13 @@ class EventFeedSource:
         if deleted:
             # The mirror keeps them: an exported order deleted in CS-Cart is for staff to settle with SMILE.
             log.warning("orders.deleted_in_cscart", order_ids=deleted)
-        return events, after, pages
+        return events, after, pages, has_more
 
     async def _read_orders(self, order_ids: Sequence[int]) -> list[Order]:
-        found: list[Order] = []
-        for start in range(0, len(order_ids), READ_CHUNK):
-            chunk = order_ids[start:start + READ_CHUNK]
+        """The orders, ``READ_CHUNK`` per GET, the GETs side by side (the client bounds how many are in flight):
+        parsing one answer overlaps the store's work on the next."""
+
+        async def chunk_of(chunk: Sequence[int]) -> list[Order]:
             params: dict[str, Any] = {"order_id": ",".join(map(str, chunk)), "get_orders_data": 1,
                                       "items_per_page": len(chunk), "page": 1}
             if self.polling.include_incomplete:
@@ -148,8 +185,10 @@ class EventFeedSource:
             rows = data.get("orders") if isinstance(data, dict) else None
             if not isinstance(rows, list):
                 raise m.MappingError(f"GET orders: expected {{'orders': [...]}}, got {type(data).__name__}")
-            found.extend(addon_fields(m.order_from_json(row), row) for row in rows)
-        return found
+            return [addon_fields(m.order_from_json(row), row) for row in rows]
+
+        chunks = [order_ids[start:start + READ_CHUNK] for start in range(0, len(order_ids), READ_CHUNK)]
+        return [order for orders in await asyncio.gather(*(chunk_of(c) for c in chunks)) for order in orders]
 
 
 def _order_ids(events: Iterable[Event]) -> list[int]:

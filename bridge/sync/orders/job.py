@@ -13,10 +13,12 @@ One run:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -33,6 +35,7 @@ from bridge.domain.serialize import to_data
 from bridge.domain.time import Clock, iso
 from bridge.errors import AuthError, ConfigError, RetryableError, ValidationFailed
 from bridge.events import EventPublisher
+from bridge.i18n import Text, _, joined
 from bridge.rules.order_flow import (
     Flag,
     GateContext,
@@ -67,6 +70,7 @@ S = WorkflowState
 JOB = "orders"
 # Identity links the catalog and customers jobs write (CS-Cart id → SMILE code).
 CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
+ANALYTICS_EVERY = 5.0  # seconds between the daemon's analytics copies while orders stream in
 PRODUCT_BINDING = ("cscart", "product", "smile", "product")
 
 
@@ -85,10 +89,12 @@ class _DryRun(Exception):
     """Raised at the end of a dry run so the store transaction rolls back."""
 
 
-def content_hash(order: Order) -> str:
+def content_hash(order: Order, data: dict[str, Any] | None = None) -> str:
     """What staff can edit in CS-Cart (lines, totals, addresses, notes); status and timestamps are left out, and so
-    are fields added later while at their default (an upgrade must not make every exported order look edited)."""
-    data = to_data(replace(order, status="", updated_at=None))
+    are fields added later while at their default (an upgrade must not make every exported order look edited).
+    ``data``: ``to_data(order)`` when the caller has it already (the mirror stores it): the same digest."""
+    data = to_data(replace(order, status="", updated_at=None)) if data is None else \
+        {**data, "status": "", "updated_at": None}
     for name in ("tax_added",):
         if name in data and Decimal(data[name]) == 0:
             data.pop(name)
@@ -114,6 +120,8 @@ class Cycle:
     direct_ship_flagged: frozenset[str] = frozenset()  # 商品コード whose CS-Cart 直送可 flag is on
     tracking: dict[int, tuple[str, ...]] = field(default_factory=dict)  # hand-set 出荷済: its shipments' numbers
     corrected: list[tuple[Order, Order]] = field(default_factory=list)  # edited after export: (as SMILE has it, now)
+    new_data: dict[int, Any] = field(default_factory=dict)  # the new orders' to_data (mirrored, then gated)
+    new_orders: dict[int, Order] = field(default_factory=dict)  # the new orders as mirrored this run
 
 
 class OrdersJob:
@@ -131,6 +139,10 @@ class OrdersJob:
         self.store, self.clock, self.events = store, clock, events
         self.wake_dispatcher, self.analytics = wake_dispatcher, analytics
         self._source = source
+        self._echo_rules: tuple[OrderFlowRules, frozenset[str]] | None = None  # this run's, for _echoes
+        self._analytics_task: asyncio.Task[None] | None = None
+        self._analytics_again = False
+        self._analytics_last = float("-inf")
         self.layout = smile.layout("order_import")
         self.dirs = smile.dirs(data_dir)
         self.outbox_dir = self.dirs.outbox
@@ -140,7 +152,29 @@ class OrdersJob:
     def source(self) -> OrderSource:
         if self._source is None:
             self._source = choose_source(self.cscart, self.settings)
+        if getattr(self._source, "echo_filter", False) is None:
+            self._source.echo_filter = self._echoes  # type: ignore[attr-defined]
         return self._source
+
+    async def _echoes(self, candidates: Mapping[int, str]) -> set[int]:
+        """Of the orders whose only events are status changes (order_id → the letter they end in): those whose
+        letter is the one the bridge writes for the mirror's state, and whose re-read could not change the payment
+        state either — the echo of the bridge's own write. Re-reading them would only refresh the mirror's letter."""
+        if self._echo_rules is None:
+            return set()
+        flow, paid_letters = self._echo_rules
+        async with self.store.transaction() as tx:
+            seen = await mirror.seen_many(tx, sorted(candidates))
+        echoes = set()
+        for order_id, current in seen.items():
+            letter = candidates[order_id]
+            if flow.letter_for(current.workflow_state) != letter:
+                continue
+            stable = current.payment_state in (PaymentState.PAID, PaymentState.ON_ACCOUNT) or (
+                letter not in paid_letters and current.payment_state is not PaymentState.AUTHORISED)
+            if stable:
+                echoes.add(order_id)
+        return echoes
 
     async def current_rules(self) -> OrderRules:
         """The rules in force, with the add-on's status letters (``current_order_rules``)."""
@@ -151,12 +185,13 @@ class OrdersJob:
     async def run(self, options: RunOptions) -> JobResult:
         rules = await self.current_rules()
         paid_letters = await self._check_letters(rules)
+        self._echo_rules = (rules.flow, paid_letters)
         result = JobResult()
         if not options.dry_run:
             result.notes.extend(await self.batches.recover(self.current_rules))
         started = self.clock.now()
         found = await self.source.fetch(self.store, started)
-        options.progress.start("orders", len(found.orders))
+        options.progress.start(_("orders"), len(found.orders))
         cycle = Cycle(read=len(found.orders))
         client = self.cscart
         cycle.direct_ship_flagged = await direct_ship.flags_for_run(client, self.store, rules.flow, found.orders)
@@ -176,10 +211,14 @@ class OrdersJob:
                 await found.commit(tx)
                 await ob.enqueue(tx, cycle.changes.status_ops, self.clock.time())
         except _DryRun:
-            result.plan = [f"order {oid}: 保留 — {reason}" for oid, reason in cycle.held[:20]]
-            result.plan += [f"order {o.order_id}: → 出荷指示 ({d.reason_text()})" for o, d in cycle.released[:20]]
+            result.plan = [_("order {order}: 保留 — {reason}").format(order=oid, reason=reason)
+                           for oid, reason in cycle.held[:20]]
+            result.plan += [_("order {order}: → 出荷指示 ({reason})").format(order=o.order_id, reason=d.reason_text())
+                            for o, d in cycle.released[:20]]
         result.read, result.changed = cycle.read, cycle.mirrored
+        result.more = found.more  # a bounded run over a backlog, or a burst going on: run again at once
         if options.dry_run:
+            result.more = False
             return result
         written = await self._export(rules, cycle, started)
         result.enqueued = written + len(cycle.changes.status_ops)
@@ -198,8 +237,31 @@ class OrdersJob:
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="changed").inc(cycle.mirrored)
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="written").inc(written)
         self.wake_dispatcher()
-        await self.analytics.orders_changed()
+        if options.daemon:
+            self._analytics_soon()
+        else:
+            await self.analytics.orders_changed()
         return result
+
+    def _analytics_soon(self) -> None:
+        """The daemon's analytics copy of the mirror, off the orders hot path: one at a time, and while orders
+        stream in (a bounded run every second or so) at most one every ``ANALYTICS_EVERY`` seconds — the copy is
+        incremental, so a later one takes what an earlier one would have."""
+        if self._analytics_task is not None and not self._analytics_task.done():
+            self._analytics_again = True
+            return
+        self._analytics_task = asyncio.create_task(self._analytics_loop(), name="orders-analytics")
+
+    async def _analytics_loop(self) -> None:
+        while True:
+            wait = self._analytics_last + ANALYTICS_EVERY - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._analytics_again = False
+            self._analytics_last = time.monotonic()
+            await self.analytics.orders_changed()  # never raises: a failed copy is logged (bridge/analytics/hooks)
+            if not self._analytics_again:
+                return
 
     async def _check_letters(self, rules: OrderRules) -> frozenset[str]:
         """Letters checked against CS-Cart; returns the letters that mean "payment received"."""
@@ -217,8 +279,9 @@ class OrdersJob:
         code = cycle.customer_codes.get(str(order.user_id))
         if code and not order.customer_code:
             order = replace(order, customer_code=code)
-        digest = content_hash(order)
         seen = cycle.known.get(order.order_id)
+        data = to_data(order) if seen is None else None  # a new order: the mirror stores the same data
+        digest = content_hash(order, data)
         payment = workflow.payment_state(order, rules.flow, paid_letters, seen.payment_state if seen else None)
         if seen is not None and seen.status == order.status and seen.updated_at == iso(order.updated_at) and \
                 seen.content_hash == digest and payment == seen.payment_state:
@@ -233,6 +296,7 @@ class OrdersJob:
         if seen is None:
             # Written in bulk by _flush_new before anything reads them (orders arrive in bursts).
             cycle.new.append((order, payment, digest, workflow.place_new(order.status, letter_state)))
+            cycle.new_data[order.order_id] = data
             return
         exported_batch = await exports.live_export(tx, order.order_id)
         before = await mirror.get(tx, order.order_id) if exported_batch and seen.content_hash != digest else None
@@ -263,8 +327,9 @@ class OrdersJob:
             if label is not None:
                 carrier, file_name = label
                 await mover.flag(tx, order.order_id, "label_recall",
-                                 f"the {carrier} label for this order was issued in {file_name}: void it in the "
-                                 "carrier's system and recall the parcel if it was handed over", cycle.changes)
+                                 _("the {carrier} label for this order was issued in {file}: void it in the "
+                                   "carrier's system and recall the parcel if it was handed over").format(
+                                       carrier=carrier, file=file_name), cycle.changes)
         if reaction.corrected_after_export and before is not None:
             cycle.corrected.append((before.order, order))
 
@@ -278,8 +343,8 @@ class OrdersJob:
             if current is None or current.workflow_state is not S.SHIPPING_INSTRUCTED or \
                     rules.flow.state_for_letter(current.order.status) not in (S.SHIPPED, S.NOTIFIED, S.COMPLETE):
                 continue
-            move = workflow.Move(S.SHIPPED, f"出荷済 set by staff in CS-Cart; shipment(s) {', '.join(numbers)}",
-                                 write_status=False)
+            move = workflow.Move(S.SHIPPED, _("{state} set by staff in CS-Cart; shipment(s) {numbers}").format(
+                state=S.SHIPPED.label_ja, numbers=", ".join(numbers)), write_status=False)
             if await mover.move(tx, order_id, S.SHIPPING_INSTRUCTED, move, cycle.changes):
                 await order_flags.resolve(tx, order_id, hand_work.SHIPPED_BY_HAND, iso(self.clock.now()))
 
@@ -294,7 +359,7 @@ class OrdersJob:
         limits = await credit_limits(tx)
         exposure = defaultdict(Decimal, await credit_exposure(tx, waiting=False))  # grows with each order sent
         mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates
-                                              if hold_by != workflow.STAFF])
+                                              if hold_by != workflow.STAFF], known=cycle.new_orders)
         mover = self._mover(rules)
         catalog_success = await last_catalog_success(tx)
         for order_id, hold_by, hold_reason in candidates:
@@ -353,14 +418,15 @@ class OrdersJob:
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slips.append(export.slip_rows(order, party, export_rules, surcharge=surcharge))
         cells, problems, text_changes = export.prepare_slips(slips, self.layout, self.smile.substitutions)
-        for index, ((order, _), rows) in enumerate(zip(released, slips, strict=True)):
+        for index, ((order, _decision), rows) in enumerate(zip(released, slips, strict=True)):
             if (mismatch := export.total_mismatch(order, rows)) is not None:
                 problems.setdefault(index, []).append(mismatch)
         accepted: list[tuple[Order, GateDecision, list[list[str]]]] = []
         refused: list[tuple[Order, str]] = []
         for index, (order, decision) in enumerate(released):
             if index in problems:
-                refused.append((order, "受注 file refuses this order: " + "; ".join(problems[index])))
+                refused.append((order, _("受注 file refuses this order: {problems}").format(
+                    problems="; ".join(problems[index]))))
             else:
                 accepted.append((order, decision, cells[index]))
         held = Changes()
@@ -385,8 +451,9 @@ class OrdersJob:
             batch = ExportBatch.of(batch_id, "order", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
                                  content)
-            reasons = {order.order_id: f"受注 batch {batch_id} ({batch.file_name}): {decision.reason_text()}"
-                       for order, decision, _ in accepted}
+            reasons: dict[int, str] = {order.order_id: _("受注 batch {batch} ({file}): {reason}").format(
+                batch=batch_id, file=batch.file_name, reason=decision.reason_text())
+                       for order, decision, _cells in accepted}
             left = await mirror.transition_many(tx, reasons, S.SHIPPING_INSTRUCTED)
             await mirror.clear_holds(tx, list(reasons))
             await mirror.mark_exported_many(tx, list(reasons), batch_id)
@@ -401,7 +468,7 @@ class OrdersJob:
         log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
         return len(accepted)
 
-    async def _cancellation_file(self, rules: OrderRules, orders: list[Order], now: datetime) -> str:
+    async def _cancellation_file(self, rules: OrderRules, orders: list[Order], now: datetime) -> Text:
         """A 赤伝: the cancelled orders' rows with negated quantities and amounts, as its own batch."""
         export_rules = rules.export_rules()
         rows: list[dict[str, Any]] = []
@@ -413,65 +480,71 @@ class OrdersJob:
         try:
             content = export.render(rows, self.layout, self.smile.substitutions)
         except ValidationFailed as exc:
-            return f"赤伝 file not written: {exc}; cancel the slips in SMILE by hand"
+            return _("赤伝 file not written: {error}; cancel the slips in SMILE by hand").format(error=exc)
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "cancel")
             batch = ExportBatch.of(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
             for order in orders:  # an earlier 赤伝 (of an edit) stays in the history, superseded
-                await exports.supersede(tx, order.order_id, f"followed by 赤伝 batch {batch_id}", kind="cancel")
+                await exports.supersede(tx, order.order_id, _("followed by 赤伝 batch {batch}").format(batch=batch_id),
+                                        kind="cancel")
             await exports.record(tx, batch)
         await self.batches.finish(batch_id, rules, {})
-        return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
+        return _("赤伝 file {file} for order(s) {orders}").format(file=batch.file_name,
+                                                                 orders=", ".join(str(o.order_id) for o in orders))
 
-    async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[str]:
+    async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[Text]:
         """Orders edited after export: a 赤伝 of the slips SMILE has, then one corrected 受注 file with the orders as
         they are now (each order's old export row superseded in the transaction that records the new batch). An
         order whose corrected rows cannot be written (or do not add up) keeps its flag and is named in the note."""
         notes = [await self._cancellation_file(rules, [old for old, _ in edited], now)]
         export_rules = rules.export_rules()
         rows: list[dict[str, Any]] = []
-        refused: list[str] = []
-        for _, order in edited:
+        refused: list[Text] = []
+        for _old, order in edited:
             code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slip = export.slip_rows(order, export.Party(code, order.billing.name or order.email), export_rules,
                                     surcharge=surcharge)
             problem = export.total_mismatch(order, slip)
             if problem:
-                refused.append(f"order {order.order_id}: {problem}")
+                refused.append(_("order {order}: {problem}").format(order=order.order_id, problem=problem))
                 continue
             rows += slip
         orders = sorted({int(row["受注№"]) for row in rows})
         if refused:
-            notes.append("corrected 受注 not written for " + "; ".join(refused) + "; enter the correction in SMILE")
+            notes.append(_("corrected 受注 not written for {orders}; enter the correction in SMILE").format(
+                orders=joined(refused, "; ")))
         if not rows:
             return notes
         try:
             content = export.render(rows, self.layout, self.smile.substitutions)
         except ValidationFailed as exc:
-            return [*notes, f"corrected 受注 file not written: {exc}; enter the corrections in SMILE by hand"]
+            return [*notes, _("corrected 受注 file not written: {error}; enter the corrections in SMILE by hand")
+                    .format(error=exc)]
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
             batch = ExportBatch.of(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
                                  len(rows), content)
             for order_id in orders:
-                await exports.supersede(tx, order_id, f"edited in CS-Cart: corrected in 受注 batch {batch_id}")
+                await exports.supersede(tx, order_id, _("edited in CS-Cart: corrected in 受注 batch {batch}").format(
+                    batch=batch_id))
             await exports.record(tx, batch)
             await mirror.mark_exported_many(tx, orders, batch_id)
         await self.batches.finish(batch_id, rules, {})
-        return [*notes, f"corrected 受注 file {batch.file_name} for order(s) {', '.join(map(str, orders))}"]
+        return [*notes, _("corrected 受注 file {file} for order(s) {orders}").format(
+            file=batch.file_name, orders=", ".join(map(str, orders)))]
 
     # -- read-back and alerts ----------------------------------------------------------------------------------
 
-    async def _readback(self, now: datetime) -> list[str]:
-        notes = []
+    async def _readback(self, now: datetime) -> list[Text]:
+        notes: list[Text] = []
         result = await readback.read_inbox(self.store, self.smile, self.dirs)
         if result.files:
-            notes.append(f"read-back: {len(result.confirmed)} order(s) confirmed by SMILE from "
-                         f"{', '.join(result.files)}")
+            notes.append(_("read-back: {count} order(s) confirmed by SMILE from {files}").format(
+                count=len(result.confirmed), files=", ".join(result.files)))
         if result.refused:
-            notes.append(f"read-back refused: {', '.join(result.refused)} (see the error folder)")
+            notes.append(_("read-back refused: {files} (see the error folder)").format(files=", ".join(result.refused)))
         for file, layout, reason in result.quarantined:
             await self._publish("file_quarantined", {"file": file, "layout": layout, "reason": reason})
         flagged = Changes()
@@ -480,13 +553,14 @@ class OrdersJob:
             late = await readback.unconfirmed(tx, now, timedelta(hours=self.settings.confirm_within_hours))
             for order_id in late:
                 await mover.flag(tx, order_id, "unconfirmed",
-                                 f"SMILE has not confirmed this order within {self.settings.confirm_within_hours:g} h "
-                                 "of export; check the SMILE import (bridge orders resend ID if it is absent)", flagged)
+                                 _("SMILE has not confirmed this order within {hours:g} h of export; check the "
+                                   "SMILE import (bridge orders resend ID if it is absent)").format(
+                                       hours=self.settings.confirm_within_hours), flagged)
         metrics.ORDERS_UNCONFIRMED.set(len(late))
         for kind, payload in flagged.events:
             await self._publish(kind, payload)
         if late:
-            notes.append(f"{len(late)} exported order(s) not confirmed by SMILE in time")
+            notes.append(_("{count} exported order(s) not confirmed by SMILE in time").format(count=len(late)))
         return notes
 
     async def _publish(self, kind: str, payload: dict[str, Any]) -> None:
@@ -506,7 +580,7 @@ async def check_letters(client: Any, flow: OrderFlowRules) -> frozenset[str]:
     statuses = await client.statuses()
     problems = check_status_letters(flow, {letter: s.description for letter, s in statuses.items()})
     if problems:
-        raise ConfigError("orders job not started: " + "; ".join(problems))
+        raise ConfigError(_("orders job not started: {problems}").format(problems="; ".join(problems)))
     return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
 
 
@@ -529,10 +603,13 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
     not thousands)."""
     await mirror.refresh_many(tx, cycle.refreshed)
     cycle.refreshed.clear()
-    await mirror.insert_many(tx, [(order, placed.state, payment) for order, payment, _, placed in cycle.new])
+    await mirror.insert_many(tx, [(order, placed.state, payment) for order, payment, _, placed in cycle.new],
+                             data=cycle.new_data)
+    cycle.new_orders.update((order.order_id, order) for order, _, _, _ in cycle.new)
+    cycle.new_data.clear()
     await mirror.set_first_seen(tx, [(order.order_id, digest, placed.hold_by, placed.hold_reason)
                                      for order, _, digest, placed in cycle.new])
-    for order, _, _, placed in cycle.new:
+    for order, _flag, _digest, placed in cycle.new:
         if placed.record_hold and placed.hold_reason:
             await mirror.transition(tx, order.order_id, S.HOLD, placed.hold_reason)
     cycle.new.clear()

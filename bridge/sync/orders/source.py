@@ -34,6 +34,7 @@ class OrderBatch:
     next_cursor: str | None
     pages: int = 0
     rescans: int = 0
+    more: bool = False  # the source holds more right now (a bounded run): the job runs again at once
 
     async def commit(self, tx: Connection) -> None:
         if self.next_cursor is not None:

@@ -334,6 +334,32 @@ final class GlueTest extends TestCase
         $this->assertSame([], FakeDb::$events);  // plain updates: no hooks, no events
     }
 
+    public function testBatchOrderStatusDoesWhatTheStatusOnlyPutDoesAndReadsTheResultBack(): void
+    {
+        $this->install();
+        FakeDb::$rows['orders'][11] = ['order_id' => 11, 'status' => 'O'];
+        FakeDb::$rows['orders'][12] = ['order_id' => 12, 'status' => 'O'];
+        FakeDb::$rows['orders'][13] = ['order_id' => 13, 'status' => 'P'];
+        FakeDb::$statusInstead[12] = 'B';  // not enough stock
+        $results = fn_smile_bridge_batch_apply([
+            ['kind' => 'order_status', 'id' => 1, 'order_id' => 11, 'status' => 'P', 'notify_user' => true],
+            ['kind' => 'order_status', 'id' => 2, 'order_id' => 12, 'status' => 'C'],
+            ['kind' => 'order_status', 'id' => 3, 'order_id' => 13, 'status' => 'P'],  // already: a retry
+            ['kind' => 'order_status', 'id' => 4, 'order_id' => 13, 'status' => 'Q'],  // no such status
+            ['kind' => 'order_status', 'id' => 5, 'order_id' => 99, 'status' => 'P'],
+            ['kind' => 'order_status', 'id' => 6, 'order_id' => 11, 'status' => 'pp'],
+        ]);
+        $this->assertSame(['ok', 'invalid', 'ok', 'invalid', 'not_found', 'invalid'], array_column($results, 'code'));
+        $this->assertSame('P', FakeDb::$rows['orders'][11]['status']);
+        $this->assertSame(['P', ['C' => true, 'A' => false, 'V' => false]], FakeDb::$statusChanges[11]);
+        $this->assertSame('items[1]: order 12: CS-Cart set Backordered (B) instead of C: not enough stock', $results[1]['message']);
+        $this->assertStringContainsString('status Q does not exist in CS-Cart', $results[3]['message']);
+        $this->assertSame('order 99 does not exist on this store', $results[4]['message']);
+        $this->assertSame("items[5].status: must be one status letter A-Z, got 'pp'", $results[5]['message']);
+        $this->assertTrue(defined('ORDER_MANAGEMENT'));  // as the REST fast path: no low-stock mail to the admin
+        $this->assertSame(['change_order_status'], \SmileBridge\BatchValidator::requiredPrivileges([['kind' => 'order_status']]));
+    }
+
     public function testAStockWriteBackInStockNotifiesSubscribersOfActiveProductsOnly(): void
     {
         $this->install();

@@ -84,6 +84,10 @@ namespace {
         public static $hooks = [];
         /** @var int[] products whose back-in-stock subscribers were notified */
         public static $backInStock = [];
+        /** @var array<int, array{0:string, 1:array}> fn_change_order_status calls: [letter, notification rules] */
+        public static $statusChanges = [];
+        /** @var array<int, string> order_id => the letter fn_change_order_status sets instead (B: no stock) */
+        public static $statusInstead = [];
 
         /** @return string[] every language's name of a status (fn_update_status writes one name into all). */
         public static function descriptions(string $letter): array
@@ -125,6 +129,8 @@ namespace {
             self::$updatedProducts = [];
             self::$hooks = [];
             self::$backInStock = [];
+            self::$statusChanges = [];
+            self::$statusInstead = [];
             \Tygh\Registry::$values = [];
             \Tygh\Tygh::$app = ['session' => ['auth' => ['user_id' => 0]]];
         }
@@ -238,6 +244,12 @@ namespace {
                 }
             }
             return null;
+        }
+        if ($query === 'SELECT status FROM ?:statuses WHERE type = ?s AND status = ?s') {
+            return isset(FakeDb::$statuses[$args[1]]) ? $args[1] : null;
+        }
+        if ($query === 'SELECT status FROM ?:orders WHERE order_id = ?i') {
+            return isset(FakeDb::$rows['orders'][$args[0]]) ? FakeDb::$rows['orders'][$args[0]]['status'] : null;
         }
         if ($query === 'SELECT MAX(event_id) FROM ?:smile_bridge_events') {
             return FakeDb::$events ? (string) max(array_keys(FakeDb::$events)) : null;
@@ -408,6 +420,32 @@ namespace {
         FakeDb::$hooks[] = $name;
         if ($name === 'update_product_pre' && isset(FakeDb::$refuse[$args[1]])) {
             $args[3] = false;
+        }
+    }
+
+    /** fn_change_order_status: records the call; an order in $statusInstead gets that letter (B: no stock). */
+    function fn_change_order_status($order_id, $status_to, $status_from = '', $force_notification = [], $place_order = false)
+    {
+        FakeDb::$statusChanges[(int) $order_id] = [$status_to, $force_notification];
+        $from = FakeDb::$rows['orders'][$order_id]['status'];
+        if ($from === $status_to) {
+            return false;
+        }
+        FakeDb::$rows['orders'][$order_id]['status'] = isset(FakeDb::$statusInstead[$order_id]) ? FakeDb::$statusInstead[$order_id] : $status_to;
+        return true;
+    }
+
+    /** fn_get_notification_rules as CS-Cart 4.20.1 has it, in the admin area (C customer, A department, V vendor). */
+    function fn_get_notification_rules($params, $disable_notification = false)
+    {
+        return ['C' => !empty($params['notify_user']), 'A' => !empty($params['notify_department']),
+            'V' => !empty($params['notify_vendor'])];
+    }
+
+    function fn_define($name, $value)
+    {
+        if (!defined($name)) {
+            define($name, $value);
         }
     }
 

@@ -41,6 +41,8 @@ function fn_smile_bridge_batch_apply(array $raw_items): array
             $results[$index] = $error === ''
                 ? BatchResult::make($index, $item['id'], BatchResult::OK)
                 : BatchResult::make($index, $item['id'], BatchResult::FAILED, 'items[' . $index . ']: ' . $error);
+        } catch (InvalidBatchItem $exc) {  // CS-Cart refused it for good (an unknown letter, a status not applied)
+            $results[$index] = BatchResult::make($index, $item['id'], BatchResult::INVALID, 'items[' . $index . ']: ' . $exc->getMessage());
         } catch (\Throwable $exc) {
             $results[$index] = BatchResult::make($index, $item['id'], BatchResult::FAILED, 'items[' . $index . ']: ' . $exc->getMessage());
         }
@@ -112,6 +114,8 @@ function fn_smile_bridge_batch_apply_item(array $item): string
         case BatchValidator::KIND_ORDER_FIELDS:
             db_query('UPDATE ?:orders SET ?u WHERE order_id = ?i', $item['fields'], $item['order_id']);
             return '';
+        case BatchValidator::KIND_ORDER_STATUS:
+            return fn_smile_bridge_batch_order_status($item);
         case BatchValidator::KIND_SETTINGS:
             foreach ($item['values'] as $name => $value) {
                 fn_smile_bridge_set_param($name, (string) $value);
@@ -161,4 +165,38 @@ function fn_smile_bridge_batch_update_product(int $product_id, array $data): str
 {
     $updated = fn_update_product($data, $product_id, DESCR_SL);
     return $updated ? '' : 'fn_update_product refused product ' . $product_id . ' (see the store log)';
+}
+
+/**
+ * What PUT /api/orders/:id with only a status does in CS-Cart 4.20.1 (Tygh\Api\Entities\Orders::update's fast
+ * path): ORDER_MANAGEMENT defined, then fn_change_order_status with fn_get_notification_rules of the same flags.
+ * Unlike that PUT, an unknown letter is refused instead of stored, and the status CS-Cart kept is read back: a
+ * letter CS-Cart did not apply (Backordered for want of stock, or a hook that refused it) is an invalid item whose
+ * message names both letters. Applying a letter the order already has changes nothing and is ok (a retry).
+ *
+ * @throws InvalidBatchItem
+ */
+function fn_smile_bridge_batch_order_status(array $item): string
+{
+    $order_id = $item['order_id'];
+    $status = $item['status'];
+    $known = db_get_field('SELECT status FROM ?:statuses WHERE type = ?s AND status = ?s', STATUSES_ORDER, $status);
+    if ((string) $known !== $status) {
+        throw new InvalidBatchItem('order ' . $order_id . ': status ' . $status . ' does not exist in CS-Cart; fix the letter in rules/order_flow.yaml or create the status');
+    }
+    fn_define('ORDER_MANAGEMENT', true);
+    $rules = fn_get_notification_rules([
+        'notify_user' => $item['notify_user'],
+        'notify_department' => $item['notify_department'],
+        'notify_vendor' => $item['notify_vendor'],
+    ], false);
+    fn_change_order_status($order_id, $status, '', $rules);
+    $actual = (string) db_get_field('SELECT status FROM ?:orders WHERE order_id = ?i', $order_id);
+    if ($actual === $status) {
+        return '';
+    }
+    if ($actual === 'B') {
+        throw new InvalidBatchItem('order ' . $order_id . ': CS-Cart set Backordered (B) instead of ' . $status . ': not enough stock');
+    }
+    throw new InvalidBatchItem('order ' . $order_id . ': CS-Cart kept status ' . $actual . ' instead of ' . $status . ' (a hook refused the change)');
 }

@@ -14,6 +14,9 @@ namespace SmileBridge;
  *   product_fields  {"product_id", "fields": {column: value}}  only the add-on's smile_* product columns
  *   order_fields    {"order_id", "fields": {column: value}}    only the add-on's smile_* order columns; unlike
  *                   PUT /orders/:id this never recalculates the order
+ *   order_status    {"order_id", "status": one letter, "notify_user"?, "notify_department"?, "notify_vendor"?}
+ *                   what the REST status-only PUT does (fn_change_order_status with the same notification rules),
+ *                   for many orders in one request; the result says whether CS-Cart applied the letter
  *   settings        {"values": {"direct_ship_rate"|"direct_ship_rounding"|"direct_ship_unit"|"delivery_methods"|
  *                   "delivery_source"|"mail_carriers"|"mail_statuses": value}}
  */
@@ -28,10 +31,11 @@ final class BatchValidator
     const KIND_PRODUCT_FIELDS = 'product_fields';
     const KIND_ORDER_FIELDS = 'order_fields';
     const KIND_SETTINGS = 'settings';
+    const KIND_ORDER_STATUS = 'order_status';
 
     const KINDS = [
         self::KIND_STOCK, self::KIND_PRICES, self::KIND_CUSTOMER_PRICE, self::KIND_USER_FIELDS,
-        self::KIND_PRODUCT_FIELDS, self::KIND_ORDER_FIELDS, self::KIND_SETTINGS,
+        self::KIND_PRODUCT_FIELDS, self::KIND_ORDER_FIELDS, self::KIND_SETTINGS, self::KIND_ORDER_STATUS,
     ];
 
     /** The CS-Cart privilege each kind needs: a batch needs the privilege of every entity it touches. */
@@ -43,6 +47,7 @@ final class BatchValidator
         self::KIND_USER_FIELDS => 'manage_users',
         self::KIND_ORDER_FIELDS => 'edit_order',
         self::KIND_SETTINGS => 'update_settings',
+        self::KIND_ORDER_STATUS => 'change_order_status',  // what PUT /orders/:id {status} checks (orders.update_status)
     ];
 
     /**
@@ -173,6 +178,8 @@ final class BatchValidator
                 return $normal + self::fields($at, $item, 'product_id', self::PRODUCT_FIELDS);
             case self::KIND_ORDER_FIELDS:
                 return $normal + self::fields($at, $item, 'order_id', self::ORDER_FIELDS);
+            case self::KIND_ORDER_STATUS:
+                return $normal + self::orderStatus($at, $item);
             default:
                 return $normal + self::settings($at, $item);
         }
@@ -244,6 +251,24 @@ final class BatchValidator
             }
             yield $i => [$rowAt, $row];
         }
+    }
+
+    private static function orderStatus(string $at, array $item): array
+    {
+        $orderId = self::id($at . '.order_id', self::field($at, $item, 'order_id'));
+        $status = self::field($at, $item, 'status');
+        if (!is_string($status) || !preg_match('/^[A-Z]\z/', $status)) {
+            throw new InvalidBatchItem($at . '.status: must be one status letter A-Z, got ' . var_export($status, true));
+        }
+        $clean = ['order_id' => $orderId, 'status' => $status];
+        foreach (['notify_user', 'notify_department', 'notify_vendor'] as $name) {
+            $value = array_key_exists($name, $item) ? $item[$name] : false;
+            if (!is_bool($value)) {
+                throw new InvalidBatchItem($at . '.' . $name . ': must be true or false, got ' . var_export($value, true));
+            }
+            $clean[$name] = $value;
+        }
+        return $clean;
     }
 
     private static function customerPrice(string $at, array $item): array

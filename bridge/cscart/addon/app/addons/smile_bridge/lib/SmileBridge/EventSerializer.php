@@ -136,6 +136,8 @@ final class EventSerializer
                 'has_more' => $hasMore,
                 'acknowledged_id' => $acknowledgedId,
                 'statuses' => $statuses === [] ? new \stdClass() : $statuses,
+                // what POST /api/smile_bridge_batch accepts: the daemon sends a kind only when this add-on knows it
+                'batch_kinds' => BatchValidator::KINDS,
             ],
         ];
     }
