@@ -32,6 +32,7 @@ class NoProgress:
 class RunOptions:
     dry_run: bool = False
     force: bool = False  # e.g. apply a stock file the mass-change guard stopped
+    full: bool = False  # read and compute everything, not only what changed since the last run (stock)
     progress: Progress = field(default_factory=NoProgress)
 
 

@@ -1,5 +1,7 @@
-"""The stock job's incremental cycle (one long-lived job: only changed lines parsed, only changed codes computed)
-plans exactly what a full cycle (a fresh job: everything read and computed) plans, whatever changes between files."""
+"""The stock job's incremental cycles plan exactly what a full cycle (``--full``: everything read and computed)
+plans, whatever changes between files: a long-lived job (its memory: only changed lines parsed, only changed codes
+computed) and a new job per cycle (as ``bridge sync stock``: it reads against the memo on disk beside the state
+file). A lost, stale or damaged memo means a full read, with the same plan."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bridge.config import Settings
@@ -55,12 +57,14 @@ def stock_text(rows: dict[tuple[str, str], tuple[int, int]], bad: bool) -> bytes
 
 
 class Twin:
-    """One state file and data folder; ``job`` is kept (incremental) or made anew per cycle (full)."""
+    """One state file and data folder; ``job`` is kept (incremental, its memory) or made anew per cycle (``full``:
+    everything read and computed; else: a new job reading against the memo on disk)."""
 
-    def __init__(self, root: Path, rules: StockRules, keep: bool) -> None:
+    def __init__(self, root: Path, rules: StockRules, keep: bool, full: bool = False) -> None:
         self.settings = Settings(data_dir=root, smile={"stable_seconds": 0.0}, http={"port": 0},
                                  log={"level": "WARNING", "format": "json"})
-        self.rules, self.keep = rules, keep
+        self.rules, self.keep, self.full = rules, keep, full
+        self.modes: list[str] = []
         self.store: Store | None = None
         self.job: StockJob | None = None
         self.reads: list[tuple[bool, int, int] | None] = []
@@ -101,11 +105,12 @@ class Twin:
         outcomes = []
         self.reads = []
         for _ in range(2):  # the new file, then a run without one (the last applied file read again)
-            result = await self.job.run(RunOptions(force=True))
+            result = await self.job.run(RunOptions(force=True, full=self.full))
             outcomes.append((result.read, result.changed, result.enqueued, result.failed))
             last = self.job.lines.last
             self.reads.append((last.incremental, last.parsed_rows, self.job.payloads.computed)
                               if last is not None else None)
+            self.modes.append(self.job.last_read[0])
         pending = await self.store.fetchall(
             "SELECT key, payload FROM outbox WHERE state = 'pending' ORDER BY key")
         if spec["deliver"]:  # as the dispatcher would after CS-Cart took the writes
@@ -122,7 +127,7 @@ class Twin:
             await self.store.close()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(cycles=st.lists(cycle_strategy, min_size=2, max_size=4), mapped=st.booleans(), safety=st.integers(0, 3))
 async def test_incremental_cycles_plan_what_full_cycles_plan(cycles: list[dict[str, Any]], mapped: bool,
                                                               safety: int) -> None:
@@ -133,16 +138,24 @@ async def test_incremental_cycles_plan_what_full_cycles_plan(cycles: list[dict[s
     })
     with tempfile.TemporaryDirectory() as folder:
         incremental = Twin(Path(folder) / "incremental", rules, keep=True)
-        full = Twin(Path(folder) / "full", rules, keep=False)
-        await incremental.open()
-        await full.open()
+        memo = Twin(Path(folder) / "memo", rules, keep=False)
+        full = Twin(Path(folder) / "full", rules, keep=False, full=True)
+        for twin in (incremental, memo, full):
+            await twin.open()
         try:
             for number, spec in enumerate(cycles):
-                assert await incremental.cycle(number, spec) == await full.cycle(number, spec)
+                expected = await full.cycle(number, spec)
+                assert await incremental.cycle(number, spec) == expected
+                assert await memo.cycle(number, spec) == expected
             assert incremental.job is not None and incremental.job.lines.last is not None
+            assert "memo" not in full.modes
+            good = [number for number, spec in enumerate(cycles) if spec["bad"]]
+            if len(good) >= 2 and cycles[good[0]]["rows"] != cycles[good[1]]["rows"]:
+                # a valid file after another was applied: a new job reads it against the memo on disk
+                assert memo.modes[2 * good[1]] == "memo"
         finally:
-            await incremental.close()
-            await full.close()
+            for twin in (incremental, memo, full):
+                await twin.close()
 
 
 async def test_a_long_lived_job_parses_and_computes_only_what_changed(tmp_path: Path) -> None:
