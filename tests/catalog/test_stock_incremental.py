@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +30,7 @@ from bridge.store import Store, cursors, ledger
 from bridge.store import orders as mirrored
 from bridge.sync.base import JobContext, RunOptions
 from bridge.sync.catalog import index as catalog_index
+from bridge.sync.catalog import stock_memo
 from bridge.sync.catalog.stock import StockJob
 from bridge.sync.registry import stock_job
 from bridge.sync.services import FixedRules, Services
@@ -175,3 +178,109 @@ async def test_a_long_lived_job_parses_and_computes_only_what_changed(tmp_path: 
         assert outcome[0] == (12, 1, 1, 0)
     finally:
         await twin.close()
+
+
+def _rows(**changes: int) -> dict[tuple[str, str], tuple[int, int]]:
+    rows = {(code, "01"): (10 + n, 0) for n, code in enumerate(CODES)}
+    rows.update({(code, "02"): (5, 1) for code in CODES[:4]})
+    rows.update({(code, "01"): (value, 0) for code, value in changes.items()})
+    return rows
+
+
+async def _pair(tmp_path: Path) -> tuple[Twin, Twin]:
+    memo = Twin(tmp_path / "memo", StockRules(), keep=False)
+    full = Twin(tmp_path / "full", StockRules(), keep=False, full=True)
+    await memo.open()
+    await full.open()
+    return memo, full
+
+
+async def test_a_new_job_reads_only_the_new_lines_against_the_memo(tmp_path: Path) -> None:
+    memo, full = await _pair(tmp_path)
+    try:
+        for number, rows in enumerate([_rows(), _rows(P003=99, P007=1), _rows(P003=99, P007=2)]):
+            spec = {"rows": rows, "orders": {"P005": 2} if number == 2 else {}, "deliver": number == 0, "bad": 1}
+            assert await memo.cycle(number, spec) == await full.cycle(number, spec)
+        # first file read whole; then each new job parsed the changed lines only (2, then 1)
+        assert memo.modes[0] == "full" and memo.modes[2:] == ["memo", "memo", "memo", "memo"]
+        assert memo.job is not None and memo.job.last_read == ("memo", 0)
+        stored = await memo.store.fetchall("SELECT records FROM smile_files WHERE outcome = 'applied'")  # type: ignore[union-attr]
+        assert [row[0] for row in stored] == [16, 16, 16]
+    finally:
+        await memo.close()
+        await full.close()
+
+
+async def _damage(twin: Twin, how: str) -> None:
+    assert twin.store is not None
+    path = stock_memo.path_for(twin.settings.state_path)
+    if how == "deleted":
+        path.unlink()
+    elif how == "garbage":
+        path.write_bytes(b"\x00not a memo" * 10)
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[:40])
+    elif how == "stale":  # the state file restored from a backup: its newest applied file is not the memo's
+        async with twin.store.transaction() as tx:
+            await tx.execute("UPDATE smile_files SET checksum = 'restored' WHERE outcome = 'applied'")
+    elif how == "rules":
+        twin.rules = StockRules.model_validate({"safety_stock": {"default": 2}})
+
+
+@pytest.mark.parametrize("how", ["deleted", "garbage", "truncated", "stale", "rules"])
+async def test_a_lost_or_stale_memo_means_a_full_read_with_the_same_plan(tmp_path: Path, how: str) -> None:
+    memo, full = await _pair(tmp_path)
+    try:
+        first = {"rows": _rows(), "orders": {}, "deliver": True, "bad": 1}
+        assert await memo.cycle(0, first) == await full.cycle(0, first)
+        await _damage(memo, how)
+        if how == "rules":
+            full.rules = memo.rules
+        second = {"rows": _rows(P001=50), "orders": {"P002": 3}, "deliver": False, "bad": 1}
+        assert await memo.cycle(1, second) == await full.cycle(1, second)
+        assert memo.modes[2] == "full"  # the memo did not hold: everything read and computed
+        third = {"rows": _rows(P001=51), "orders": {}, "deliver": False, "bad": 1}
+        assert await memo.cycle(2, third) == await full.cycle(2, third)
+        assert memo.modes[4] == "memo"  # the full run wrote a new memo
+    finally:
+        await memo.close()
+        await full.close()
+
+
+@pytest.mark.parametrize("bad", ["value", "duplicate", "blank"])
+async def test_a_file_the_memo_cannot_vouch_for_is_read_whole_and_a_bad_one_applies_nothing(tmp_path: Path, bad: str) -> None:
+    memo, full = await _pair(tmp_path)
+    await full.close()
+    try:
+        await memo.cycle(0, {"rows": _rows(), "orders": {}, "deliver": True, "bad": 1})
+        assert memo.store is not None
+        memo_file = stock_memo.path_for(memo.settings.state_path)
+        before = memo_file.read_bytes()
+        inbox = memo.settings.smile.dirs(memo.settings.data_dir).inbox
+        text = stock_text(_rows(P004=77), False).decode("cp932").split("\r\n")
+        changed = next(n for n, line in enumerate(text) if line.startswith("01,,P004,"))
+        if bad == "value":  # in the one new line
+            text[changed] = text[changed].replace(",77,", ",x77,", 1)
+        elif bad == "duplicate":  # a new row with the key of an unchanged row
+            text.insert(changed, "01,,P005,商品,99,0,0,,99,20261124150000")
+        else:
+            text.insert(changed, "")
+        target = inbox / "stock_900.csv"
+        target.write_bytes("\r\n".join(text).encode("cp932"))
+        target.with_name(target.name + ".done").touch()
+        job = memo.make_job()
+        result = await job.run(RunOptions(force=True))
+        assert job.last_read[0] == "full"  # the full reader read it (for the real line numbers)
+        if bad == "blank":  # the reader takes blank lines; only the read against the memo declines them
+            assert result.refused_files == 0 and result.enqueued == 1
+            return
+        assert result.refused_files == 1 and result.enqueued == 0
+        report = next(memo.settings.smile.dirs(memo.settings.data_dir).error.glob("*.error.txt")).read_text()
+        assert re.search(r"stock_900\.csv:\d+", report)  # file and line number
+        if bad == "value":
+            assert f"stock_900.csv:{changed + 1}" in report
+        pending = await memo.store.fetchall("SELECT key FROM outbox WHERE state = 'pending'")
+        assert pending == []
+        assert memo_file.read_bytes() == before  # nothing of the refused file remembered
+    finally:
+        await memo.close()
