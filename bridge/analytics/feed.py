@@ -406,48 +406,6 @@ def stock_frame(analytics: AnalyticsStore, frame: pd.DataFrame, day: date) -> in
     return int(written)
 
 
-def stock_delta(analytics: AnalyticsStore, changed: Iterable[StockLevel], gone: Iterable[tuple[str, str]],
-                day: date) -> int:
-    """``stock`` for the difference between the last snapshot fed and the next one: ``changed`` holds the rows
-    that are new or different in the next snapshot, ``gone`` the (商品コード, 倉庫コード) it no longer has. Gives
-    what ``stock`` with the whole next snapshot gives when the last one was fed (the stock job feeds the whole file
-    otherwise); the cost follows the change, not the file."""
-    rows = [(s.product_code, s.warehouse_code, day, s.on_hand, s.allocated, s.on_order, s.expected_on)
-            for s in changed]
-    keys = [(code, warehouse) for code, warehouse in gone]
-    if not rows and not keys:
-        return 0
-    with analytics.connect() as con:
-        con.register("snapshot", _frame(rows, STOCK_COLUMNS))
-        con.register("gone_keys", pd.DataFrame(keys, columns=["product_code", "warehouse_code"], dtype=object))
-        con.execute("BEGIN")
-        con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT " + ", ".join(_casts(STOCK_COLUMNS)) +
-                    " FROM snapshot")
-        con.execute("CREATE OR REPLACE TEMP TABLE gone AS SELECT CAST(product_code AS VARCHAR) AS product_code, "
-                    "CAST(warehouse_code AS VARCHAR) AS warehouse_code FROM gone_keys")
-        con.unregister("snapshot")
-        con.unregister("gone_keys")
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE changed AS
-            SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
-            WHERE c.product_code IS NULL OR s.on_hand <> c.on_hand OR s.allocated <> c.allocated
-               OR s.on_order <> c.on_order OR s.expected_on IS DISTINCT FROM c.expected_on
-            UNION ALL
-            SELECT c.product_code, c.warehouse_code, CAST(? AS DATE), 0, 0, 0, NULL
-            FROM stock_current c SEMI JOIN gone g USING (product_code, warehouse_code)
-            WHERE c.on_hand <> 0 OR c.allocated <> 0 OR c.on_order <> 0""", [day])
-        written = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
-        con.execute("DELETE FROM stock_changes WHERE day = ? AND (product_code, warehouse_code) IN "
-                    "(SELECT product_code, warehouse_code FROM changed)", [day])
-        con.execute("INSERT INTO stock_changes SELECT * FROM changed")
-        con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
-        con.execute("DROP TABLE snap")
-        con.execute("DROP TABLE gone")
-        con.execute("DROP TABLE changed")
-        con.execute("COMMIT")
-    return int(written)
-
-
 PRODUCT_COLUMNS = ("product_code", "name", "category_code", "maker_name", "cost_price", "standard_price",
                    "updated_day")
 

@@ -89,7 +89,9 @@ async def stock_changed(context: Any, changed: Sequence[Any], gone: Sequence[tup
     if analytics is None:
         return False
     day = _today(context)
-    fed = await _run("stock", "stock_delta", analytics, changed, gone, day) is not None
+    from bridge.analytics.stock_delta import stock_delta
+
+    fed = await _run("stock", stock_delta, analytics, changed, gone, day) is not None
     await _low_stock(context, analytics, day)
     return fed
 

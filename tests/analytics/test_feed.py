@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.analytics import feed, periods
+from bridge.analytics.stock_delta import stock_delta
 from bridge.analytics.backfill import backfill
 from bridge.analytics.periods import Period
 from bridge.analytics.reports.base import Params
@@ -256,7 +257,7 @@ async def test_slipped_returns_in_the_state_store_are_fed_once_and_net_the_sales
 
 
 snapshots = st.lists(st.dictionaries(st.tuples(st.sampled_from("ABCD"), st.sampled_from(["01", "02"])),
-                                     st.tuples(st.integers(0, 3), st.integers(0, 2)), max_size=6),
+                                     st.tuples(st.integers(0, 3), st.integers(0, 2)), min_size=1, max_size=6),
                      min_size=1, max_size=4)
 
 
@@ -283,7 +284,7 @@ def test_feeding_a_file_s_difference_stores_what_feeding_the_whole_file_stores(
             else:
                 changed = {key: value for key, value in snapshot.items() if previous.get(key) != value}
                 gone = [key for key in previous if key not in snapshot]
-                feed.stock_delta(parts, levels(changed), gone, day)
+                stock_delta(parts, levels(changed), gone, day)
             previous = snapshot
         tables = []
         for store in (whole, parts):

@@ -143,6 +143,7 @@ class StockJob:
         self.memo: stock_memo.StockMemo | None = None
         self._base: stock_memo.StockMemo | None = None  # the memo this run reads against (None: it may not)
         self._lean: stock_memo.LeanRead | None = None  # the last file read against it
+        self.digests: ledger.LedgerDigests | None = None  # the ledger's hashes, for runs against the memo
         self.last_read: tuple[str, int] = ("", 0)  # how the last file was read (memo, memory, full), rows parsed
 
     async def run(self, options: RunOptions) -> JobResult:
@@ -257,11 +258,11 @@ class StockJob:
                 return
             bindings = await catalog_index.product_bindings(tx)
         metrics.STOCK_GUARD_HOLDING.set(0)
+        if result.enqueued:  # delivery starts now; analytics and the memo do not hold it up
+            self.wake_dispatcher()
         fed = await self.analytics.stock_read(read.records)
         await self._remember_full(read, computed, rules, bindings, fed)
         options.progress.advance(1)
-        if result.enqueued:
-            self.wake_dispatcher()
 
     async def _commit(self, tx: Connection, computed: Computed, read: ReadResult, options: RunOptions,
                       result: JobResult, *, guarded: bool) -> bool:
@@ -392,6 +393,8 @@ class StockJob:
                 return
             bindings = await catalog_index.product_bindings(tx)
         metrics.STOCK_GUARD_HOLDING.set(0)
+        if result.enqueued:  # delivery starts now; analytics and the memo do not hold it up
+            self.wake_dispatcher()
         fed = await self.analytics.stock_changed(read.records, lean.gone()) if base.fed else False
         first = len(lean.header) + 1
         memo = stock_memo.StockMemo(
@@ -402,15 +405,15 @@ class StockJob:
         self.memo = memo
         await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
         options.progress.advance(1)
-        if result.enqueued:
-            self.wake_dispatcher()
 
     async def _compute_lean(self, tx: Connection, lean: stock_memo.LeanRead, index: catalog_index.CatalogIndex,
                             rules: StockRules, file_codes: set[str], new_codes: set[str], *,
                             guarded: bool) -> Computed:
         base = lean.base
         unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
-        written = await ledger.get_hashes(tx, TARGET, ENTITY)
+        if self.digests is None:
+            self.digests = ledger.LedgerDigests(TARGET, ENTITY)
+        written, _ = await self.digests.current(tx)  # read whole in a new process; kept in a long-lived one
         zero = Decimal(0)
         todo = set(new_codes)
         todo.update(base.codes[number] for number in lean.removed)
@@ -444,9 +447,10 @@ class StockJob:
         quantities: dict[str, int] = {}
         _payloads(levels.items(), product_ids, unconfirmed, rules, desired, hashes, quantities)
         computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written)
-        keep = file_codes - todo
-        all_hashes = {code: value for code, value in base.hashes.items() if code in keep}
-        all_quantities = {code: value for code, value in base.amounts.items() if code in keep}
+        all_hashes, all_quantities = dict(base.hashes), dict(base.amounts)
+        for code in itertools.chain(todo, base.hashes.keys() - file_codes):  # recomputed above, or not in the file
+            all_hashes.pop(code, None)
+            all_quantities.pop(code, None)
         computed_plan.unchanged += len(all_hashes)
         all_hashes.update(hashes)
         all_quantities.update(quantities)
