@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from bridge.analytics.store import AnalyticsStore
 from bridge.domain.catalog import StockLevel
@@ -29,10 +30,8 @@ def stock_delta(analytics: AnalyticsStore, changed: Iterable[StockLevel], gone: 
         con.execute("BEGIN")
         con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT * FROM stock_current LIMIT 0")
         con.execute("CREATE OR REPLACE TEMP TABLE gone (product_code VARCHAR, warehouse_code VARCHAR)")
-        if rows:
-            con.executemany("INSERT INTO snap VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        if keys:
-            con.executemany("INSERT INTO gone VALUES (?, ?)", keys)
+        _insert(con, "snap", rows)
+        _insert(con, "gone", keys)
         con.execute("""
             CREATE OR REPLACE TEMP TABLE changed AS
             SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
@@ -52,3 +51,12 @@ def stock_delta(analytics: AnalyticsStore, changed: Iterable[StockLevel], gone: 
         con.execute("DROP TABLE changed")
         con.execute("COMMIT")
     return int(written)
+
+
+def _insert(con: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Rows in statements of 500 (DuckDB's executemany runs one statement per row)."""
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        marks = "(" + ", ".join("?" * len(chunk[0])) + ")"
+        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(chunk)),
+                    [value for row in chunk for value in row])
