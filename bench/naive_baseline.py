@@ -10,7 +10,8 @@ starting state, interleaved A/B for ``--rounds`` rounds, each run in its own fre
 
 * naive script, whole process;
 * the bridge's daemon case: a long-lived stock job that already ran on the previous file (``resident``);
-* ``bridge sync stock`` as a whole process (fresh, no memory of the last file: reads and computes everything).
+* ``bridge sync stock`` as a whole process (a new process: it reads the new file against the memo on disk the last
+  applied run wrote, ``bridge/sync/catalog/stock_memo.py``).
 
     python bench/naive_baseline.py [--skus 100000] [--changed 0.01] [--latency-ms 20] [--rounds 3] [--out FILE]
 
@@ -141,7 +142,7 @@ def main() -> None:
             lines.append(f"| {shop} | {LABELS[what]} | {median(values):.2f} ({', '.join(f'{v:.2f}' for v in values)}) "
                          f"| {', '.join(str(r['load']) for r in rows)} | {naive_median / median(values):.1f}× |")
     lines += ["", "Goals (issue 16): bridge ≥ 10× faster than naive with the add-on, ≥ 4× over REST (the long-lived "
-              "job is the daemon's case; `bridge sync stock` reads and computes everything in a fresh process)."]
+              "job is the daemon's case; `bridge sync stock` is a new process reading against the memo on disk)."]
     report = "\n".join(lines) + "\n"
     print(report)
     if args.out:
