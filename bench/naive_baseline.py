@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--shops", default="addon,rest", help="addon, rest or both (comma-separated)")
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--no-analytics", action="store_true",
+                        help="analytics.enabled: false for the bridge (no analytics feed, no low-stock check)")
     parser.add_argument("--run", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -114,7 +116,8 @@ def main() -> None:
     shops = [s.strip() for s in args.shops.split(",") if s.strip()]
     runs: dict[tuple[str, str], list[dict]] = {}  # type: ignore[type-arg]
     with tempfile.TemporaryDirectory(prefix="bench-naive-") as folder:
-        world = World(args.skus, args.changed, args.latency_ms, args.seed, Path(folder))
+        world = World(args.skus, args.changed, args.latency_ms, args.seed, Path(folder),
+                      analytics=not args.no_analytics)
         world.prepare()
         for number in range(args.rounds):
             for shop in shops:
@@ -128,7 +131,9 @@ def main() -> None:
          f"{args.changed:.0%} changed, {args.latency_ms:g} ms per CS-Cart request, {args.rounds} rounds interleaved"),
         f"Machine: {describe()}; load average (1 min) at the end {load()}",
         f"Command: `python bench/naive_baseline.py --skus {args.skus} --changed {args.changed} "
-        f"--latency-ms {args.latency_ms:g} --rounds {args.rounds} --shops {args.shops}`",
+        f"--latency-ms {args.latency_ms:g} --rounds {args.rounds} --shops {args.shops}"
+        f"{' --no-analytics' if args.no_analytics else ''}`; the bridge feeds the analytics store: "
+        f"{'no' if args.no_analytics else 'yes (default), with the low-stock check'}",
         "",
         "| shop | run | seconds, median (all) | load avg at each start | ratio naive ÷ this |",
         "|---|---|---:|---|---:|",
