@@ -130,10 +130,10 @@ def main() -> None:
         (f"## {time.strftime('%Y-%m-%d %H:%M')} UTC — naive script vs the bridge, {args.skus:,} SKUs, "
          f"{args.changed:.0%} changed, {args.latency_ms:g} ms per CS-Cart request, {args.rounds} rounds interleaved"),
         f"Machine: {describe()}; load average (1 min) at the end {load()}",
-        f"Command: `python bench/naive_baseline.py --skus {args.skus} --changed {args.changed} "
-        f"--latency-ms {args.latency_ms:g} --rounds {args.rounds} --shops {args.shops}"
-        f"{' --no-analytics' if args.no_analytics else ''}`; the bridge feeds the analytics store: "
-        f"{'no' if args.no_analytics else 'yes (default), with the low-stock check'}",
+        (f"Command: `python bench/naive_baseline.py --skus {args.skus} --changed {args.changed} "
+         f"--latency-ms {args.latency_ms:g} --rounds {args.rounds} --shops {args.shops}"
+         f"{' --no-analytics' if args.no_analytics else ''}`; the bridge feeds the analytics store: "
+         f"{'no' if args.no_analytics else 'yes (default), with the low-stock check'}"),
         "",
         "| shop | run | seconds, median (all) | load avg at each start | ratio naive ÷ this |",
         "|---|---|---:|---|---:|",

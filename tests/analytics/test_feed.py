@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.analytics import feed, periods
-from bridge.analytics.stock_delta import stock_delta
 from bridge.analytics.backfill import backfill
 from bridge.analytics.periods import Period
 from bridge.analytics.reports.base import Params
 from bridge.analytics.reports.sales import sales
+from bridge.analytics.stock_delta import stock_delta
 from bridge.analytics.store import AnalyticsStore
 from bridge.config import Settings
 from bridge.domain.catalog import Product, StockLevel

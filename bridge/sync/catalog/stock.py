@@ -41,8 +41,8 @@ from bridge.rules.stock import (
     mass_change_guard,
 )
 from bridge.smile.delta import Delta, LineMemo, file_bytes, fingerprint_of, read_lines
-from bridge.smile.layout import FileLayout
 from bridge.smile.inbox import Inbox, InboxFile, Processed
+from bridge.smile.layout import FileLayout
 from bridge.smile.reader import ReadResult
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, audit, cursors, ledger, smile_files
