@@ -11,9 +11,17 @@ from datetime import date, time
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bridge.carriers.address import AddressError, normalize_phone, normalize_postcode
 from bridge.carriers.text import DEFAULT_TEXT_MAP, Charset
@@ -76,6 +84,10 @@ def _hhmm(values: list[str]) -> list[str]:
     return sorted(set(values))
 
 
+TimesOfDay = Annotated[list[str], AfterValidator(_hhmm)]
+"""Times of day (JST) as ``HH:MM``, kept sorted without repeats (schedules, notification times)."""
+
+
 class Shipper(_Model):
     """ご依頼主: printed as the sender on every label (and the buyer instead, for 直送 when configured)."""
 
@@ -108,13 +120,8 @@ class Shipper(_Model):
 class Schedule(_Model):
     """When the daemon writes label files: at fixed times of day (JST), or every N minutes."""
 
-    times: list[str] = Field(default_factory=list)
+    times: TimesOfDay = Field(default_factory=list)
     every_minutes: int | None = Field(None, ge=1, le=1440)
-
-    @field_validator("times")
-    @classmethod
-    def _times(cls, value: list[str]) -> list[str]:
-        return _hhmm(value)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Schedule:
@@ -232,12 +239,7 @@ class Notification(_Model):
     """When the shipping mail goes out: at once after 出荷済, or at the next of the given times (JST)."""
 
     mode: Literal["immediate", "times"] = "immediate"
-    times: list[str] = Field(default_factory=list)
-
-    @field_validator("times")
-    @classmethod
-    def _times(cls, value: list[str]) -> list[str]:
-        return _hhmm(value)
+    times: TimesOfDay = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _times_given(self) -> Notification:

@@ -30,6 +30,14 @@ def require_unique(ids: Iterable[str], what: str) -> None:
         seen.add(item)
 
 
+def status_letter(letter: str, kind: str) -> str:
+    """``ValueError`` unless one capital letter A–Z, the way CS-Cart names its order and return statuses (``kind``:
+    what the message calls the letter)."""
+    if len(letter) != 1 or not "A" <= letter <= "Z":
+        raise ValueError(f"{letter!r} is not a {kind} letter (one capital letter A–Z)")
+    return letter
+
+
 Percent = Annotated[Decimal, Field(ge=0, le=100)]
 Share = Annotated[Decimal, Field(ge=0, le=1)]
 

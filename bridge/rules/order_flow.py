@@ -14,7 +14,7 @@ from bridge.domain.customers import MISC_CUSTOMER_CODE
 from bridge.domain.limits import order_line_problems
 from bridge.domain.text_damage import damaged_fields
 from bridge.domain.orders import Order, PaymentState, WorkflowState
-from bridge.rules.common import RulesModel
+from bridge.rules.common import RulesModel, status_letter
 from bridge.rules.pricing import PricingRules, surcharge_mismatch
 
 S = WorkflowState
@@ -52,9 +52,7 @@ class StateStatus(RulesModel):
     @classmethod
     def _letters(cls, value: list[str]) -> list[str]:
         for letter in value:
-            if len(letter) != 1 or not "A" <= letter <= "Z":
-                raise ValueError(f"{letter!r} is not a CS-Cart status letter (one capital letter A–Z)")
-            if letter in RESERVED_LETTERS:
+            if status_letter(letter, "CS-Cart status") in RESERVED_LETTERS:
                 raise ValueError(f"{letter} is reserved by CS-Cart (N incomplete, T parent order)")
         if len(set(value)) != len(value):
             raise ValueError("a letter is listed twice")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from bridge.rules.common import RulesModel
+from bridge.rules.common import RulesModel, status_letter
 
 Action = Literal["restock", "discard"]
 
@@ -77,7 +77,4 @@ class ReturnRules(RulesModel):
     @field_validator("approved_statuses")
     @classmethod
     def _letters(cls, value: list[str]) -> list[str]:
-        for letter in value:
-            if len(letter) != 1 or not "A" <= letter <= "Z":
-                raise ValueError(f"{letter!r} is not a return status letter (one capital letter A–Z)")
-        return value
+        return [status_letter(letter, "return status") for letter in value]

@@ -3,6 +3,7 @@ order's live export (at most one per kind), superseded when the order is sent ag
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -10,14 +11,27 @@ from bridge.domain.time import iso, utcnow
 from bridge.store.db import Connection, Store
 
 
+def checksum(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
-class PendingBatch:
+class ExportBatch:
+    """One 受注 (``order``) or 赤伝 (``cancel``) file: made by the orders job (``of``), recorded with its bytes
+    (``record``), read back by ``pending`` when a crash came before it was marked written."""
+
     batch_id: str
     kind: str
     file_name: str
     order_ids: tuple[int, ...]
-    checksum: str
+    rows: int
     content: bytes
+    checksum: str  # of ``content``, as recorded: a final file with it is complete
+
+    @classmethod
+    def of(cls, batch_id: str, kind: str, file_name: str, order_ids: tuple[int, ...], rows: int,
+           content: bytes) -> ExportBatch:
+        return cls(batch_id, kind, file_name, order_ids, rows, content, checksum(content))
 
 
 async def next_batch_id(tx: Connection, kind: str) -> str:
@@ -26,18 +40,18 @@ async def next_batch_id(tx: Connection, kind: str) -> str:
     return f"{'C' if kind == 'cancel' else 'O'}{(row[0] if row else 0) + 1:06d}"
 
 
-async def record(tx: Connection, batch_id: str, kind: str, file_name: str, order_ids: tuple[int, ...], rows: int,
-                 checksum: str, content: bytes) -> None:
+async def record(tx: Connection, batch: ExportBatch) -> None:
     """Inside the transaction that moves the orders: the batch and each order's binding to it."""
     stamp = iso(utcnow())
     await tx.execute(
         "INSERT INTO order_export_batches (batch_id, kind, file_name, state, order_ids, rows, checksum, content, "
         "created_at) VALUES (?, ?, ?, 'writing', ?, ?, ?, ?, ?)",
-        (batch_id, kind, file_name, json.dumps(list(order_ids)), rows, checksum, content, stamp),
+        (batch.batch_id, batch.kind, batch.file_name, json.dumps(list(batch.order_ids)), batch.rows, batch.checksum,
+         batch.content, stamp),
     )
     await tx.executemany(
         "INSERT INTO order_exports (order_id, kind, batch_id, exported_at) VALUES (?, ?, ?, ?)",
-        [(order_id, kind, batch_id, stamp) for order_id in order_ids],
+        [(order_id, batch.kind, batch.batch_id, stamp) for order_id in batch.order_ids],
     )
 
 
@@ -66,14 +80,14 @@ async def mark_written(tx: Connection, batch_id: str) -> None:
     )
 
 
-async def pending(store: Store) -> list[PendingBatch]:
+async def pending(store: Store) -> list[ExportBatch]:
     """Batches recorded but not yet marked written (a crash came between): finished at the next start."""
     rows = await store.fetchall(
-        "SELECT batch_id, kind, file_name, order_ids, checksum, content FROM order_export_batches "
+        "SELECT batch_id, kind, file_name, order_ids, rows, checksum, content FROM order_export_batches "
         "WHERE state = 'writing' ORDER BY batch_id"
     )
-    return [PendingBatch(r["batch_id"], r["kind"], r["file_name"], tuple(json.loads(r["order_ids"])),
-                         r["checksum"], bytes(r["content"])) for r in rows]
+    return [ExportBatch(r["batch_id"], r["kind"], r["file_name"], tuple(json.loads(r["order_ids"])), int(r["rows"]),
+                        bytes(r["content"]), r["checksum"]) for r in rows]
 
 
 async def unconfirmed(tx: Connection, cutoff: str) -> list[int]:

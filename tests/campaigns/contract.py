@@ -154,11 +154,14 @@ def expect_none(order: dict[str, Any], campaign_id: str) -> None:
 
 # -- the scenarios ---------------------------------------------------------------------------------------------------
 
+LIVE_TEN_PERCENT = """
+target: {categories: [LIVE]}
+benefits: [{type: discount, percent: 10}]"""
+"""10 % off each product of the test category: alone, and the product discount the combined scenarios start from."""
+
 
 async def category_percent(shop: Shop, cid: str) -> None:
-    await shop.apply(shop.campaigns_yaml(cid, """
-target: {categories: [LIVE]}
-benefits: [{type: discount, percent: 10}]"""))
+    await shop.apply(shop.campaigns_yaml(cid, LIVE_TEN_PERCENT))
     order = await shop.order(2)
     unit = cents(shop.price / 10)
     expect(order, cid, discount=unit * 2)
@@ -258,10 +261,7 @@ benefits: [{{type: coupon, code: {code}, percent: 5}}]"""))
 
 async def stacked(shop: Shop, cid: str) -> None:
     """Three campaigns on one order: two product discounts on the same product, then an order discount."""
-    await shop.apply(shop.campaigns_yaml(f"{cid}-a", """
-priority: 30
-target: {categories: [LIVE]}
-benefits: [{type: discount, percent: 10}]""", (f"{cid}-b", """
+    await shop.apply(shop.campaigns_yaml(f"{cid}-a", "priority: 30" + LIVE_TEN_PERCENT, (f"{cid}-b", """
 priority: 20
 target: {categories: [LIVE]}
 benefits: [{type: discount, amount: 3}]"""), (f"{cid}-c", """
@@ -277,10 +277,7 @@ benefits: [{type: discount, percent: 10, applies_to: order}]""")))
 
 async def threshold_after_discounts(shop: Shop, cid: str) -> None:
     """A minimum subtotal is checked on the subtotal after the product discounts of campaigns applied before it."""
-    await shop.apply(shop.campaigns_yaml(f"{cid}-a", """
-priority: 20
-target: {categories: [LIVE]}
-benefits: [{type: discount, percent: 10}]""", (f"{cid}-b", f"""
+    await shop.apply(shop.campaigns_yaml(f"{cid}-a", "priority: 20" + LIVE_TEN_PERCENT, (f"{cid}-b", f"""
 priority: 10
 target: {{all: true}}
 conditions: {{min_order_amount: {shop.price * 2}}}
@@ -305,10 +302,7 @@ benefits: [{type: discount, percent: 10}, {type: discount, amount: 5, applies_to
 async def two_order_discounts(shop: Shop, cid: str) -> None:
     """A product discount, then ¥5 off the order, then 10 % off the order: each its own amount (the add-on splits
     the order's subtotal_discount between the two order discounts)."""
-    await shop.apply(shop.campaigns_yaml(f"{cid}-a", """
-priority: 30
-target: {categories: [LIVE]}
-benefits: [{type: discount, percent: 10}]""", (f"{cid}-b", """
+    await shop.apply(shop.campaigns_yaml(f"{cid}-a", "priority: 30" + LIVE_TEN_PERCENT, (f"{cid}-b", """
 priority: 20
 target: {all: true}
 benefits: [{type: discount, amount: 5, applies_to: order}]"""), (f"{cid}-c", """

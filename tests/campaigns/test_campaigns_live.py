@@ -76,11 +76,7 @@ def lines(order: dict[str, Any]) -> list[tuple[Decimal, int]]:
 def browser_order(url: str, shots: Path, email: str, password: str, product_id: int, payment_id: int) -> Checkout:
     """Log in, add ``PIECES`` of the product, go through the checkout and place the order, in headless Chromium."""
     with Storefront(url, shots) as shop:
-        shop.login(email, password)
-        shop.empty_cart()
-        shop.add_to_cart(product_id, PIECES)
-        shop.checkout()
-        shop.choose_payment(payment_id)
+        shop.checkout_as(email, password, product_id, payment_id, PIECES)
         seen = shop.shot("checkout")
         shown = Checkout(
             0, shop.text("[data-ct-checkout-summary=items]"),

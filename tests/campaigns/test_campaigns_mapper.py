@@ -107,9 +107,11 @@ def test_a_coupon_benefit_gates_the_promotion_on_its_code() -> None:
 
 @pytest.mark.parametrize(("fields", "lookups", "words"), [
     ({"target": {"categories": ["0900"]}}, LOOKUPS, ["'c1'", "target.categories", "0900", "categories:"]),
-    ({"target": {"products": ["NOPE"]}}, LOOKUPS, ["target.products", "NOPE", "bridge sync products"]),
+    ({"target": {"products": ["NOPE"]}}, LOOKUPS, ["target.products", "商品コード NOPE has no CS-Cart product yet",
+                                                    "run the products job (bridge sync products)"]),
     ({"target": {"customer_groups": ["ランク9"]}}, LOOKUPS, ["ランク9", "ランク1, ランク2"]),
-    ({"target": {"customers": ["999999"]}}, LOOKUPS, ["target.customers", "999999", "bridge sync customers"]),
+    ({"target": {"customers": ["999999"]}}, LOOKUPS, ["target.customers", "得意先コード 999999 has no CS-Cart user yet",
+                                                         "run the customers job (bridge sync customers)"]),
     ({"benefits": [{"type": "bonus_item", "product_code": "X"}]}, LOOKUPS, ["benefits[0].product_code", "X"]),
     ({"benefits": [{"type": "points", "points": 10}]}, Lookups(points=False), ["benefits[0]", "Reward points"]),
 ])

@@ -113,3 +113,18 @@ def test_shipper_postcode_and_phone_are_checked_when_loading(tmp_path: Path) -> 
     path, line = _broken(tmp_path, "  phone: 03-1234-5678\n", "  phone: 03-1234\n")
     assert f"{path}:{line}: shipper.phone: phone '03-1234' must be a Japanese number" in _error(path)
     assert shipped_rules().shipper.postcode == "1000005"
+
+
+def test_label_schedules_and_mail_times_share_one_time_of_day_check() -> None:
+    """``TimesOfDay``: HH:MM (24 h), sorted, each once; the same for a carrier's schedule and the mail times."""
+    from pydantic import ValidationError
+
+    from bridge.carriers.rules import Notification, Schedule
+
+    assert Schedule(times=["15:00", "09:30", "15:00"]).times == ["09:30", "15:00"]
+    assert Notification(mode="times", times=["17:00", "12:00"]).times == ["12:00", "17:00"]
+    for model in (Schedule, Notification):
+        with pytest.raises(ValidationError, match="'9:30' is not a time of day HH:MM"):
+            model(times=["9:30"])
+        with pytest.raises(ValidationError, match="'24:00' is not a time of day HH:MM"):
+            model(times=["12:00", "24:00"])

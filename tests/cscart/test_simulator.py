@@ -190,3 +190,24 @@ def test_cli_runs_the_simulator_standalone() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def test_a_record_the_store_lacks_is_a_404_worded_as_its_entity_words_it(
+        sim: Simulator, client: CSCartClient) -> None:
+    """``ApiCall.row``: every single-record request looks its id up the same way; the 404 keeps each entity's text."""
+    auth = {"Authorization": client._open().headers["Authorization"]}
+    cases = [
+        ("GET", "/api/shipments/987654", None, {"messages": ["The shipment 987654 not found"]}),
+        ("PUT", "/api/shipments/987654", {"tracking_number": "1"}, {"messages": ["The shipment 987654 not found"]}),
+        ("PUT", "/api/orders/987654", {"notes": "x"}, {"messages": ["The order 987654 not found"]}),
+        ("GET", "/api/usergroups/987654", None, {"messages": ["The usergroup 987654 not found"]}),
+        ("GET", "/api/orders/987654", None, {}),
+        ("GET", "/api/shipments/x1", None, {"messages": ["The shipments x1 not found"]}),
+    ]
+    for method, path, body, details in cases:
+        status, answer = await _http(sim, method, path, json=body, headers=auth)
+        assert status == 404 and isinstance(answer, dict), (method, path, status, answer)
+        assert {key: answer[key] for key in details} == details, (method, path, answer)
+    order = next(iter(sim.state.orders.values()))
+    status, answer = await _http(sim, "GET", f"/api/orders/{order.order_id}", headers=auth)
+    assert status == 200 and isinstance(answer, dict) and int(answer["order_id"]) == order.order_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 
@@ -57,3 +58,19 @@ async def test_re_mirroring_an_edited_order_replaces_its_lines(store: Store) -> 
 def test_orders_round_trip_through_json(lines: list[tuple[str, int]], status: str) -> None:
     original = order(9, lines, status)
     assert from_data(Order, to_data(original)) == original
+
+
+async def test_an_export_batch_reads_back_as_it_was_recorded_until_written(store: Store) -> None:
+    """One ``ExportBatch`` type both ways: the orders job records it, a restart reads the same batch back."""
+    from bridge.store import exports
+
+    made = exports.ExportBatch.of("O000001", "order", "JUCHU_O000001.csv", (4, 5), 3, b"\xff\xfe1,2\r\n")
+    assert made.checksum == hashlib.sha256(made.content).hexdigest()
+    async with store.transaction() as tx:
+        assert await exports.next_batch_id(tx, "order") == "O000001"
+        await exports.record(tx, made)
+        assert await exports.live_export(tx, 5) == "O000001"
+    assert await exports.pending(store) == [made]
+    async with store.transaction() as tx:
+        await exports.mark_written(tx, made.batch_id)
+    assert await exports.pending(store) == []

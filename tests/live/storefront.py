@@ -177,6 +177,15 @@ class Storefront:
         if self.exists("customer_phone"):
             self.type("customer_phone", phone)
 
+    def checkout_as(self, email: str, password: str, product_id: int, payment_id: int, amount: int = 1) -> None:
+        """Signed in as ``email`` with only ``amount`` of the product in the cart, at the checkout with the payment
+        method chosen: where every checkout scenario starts."""
+        self.login(email, password)
+        self.empty_cart()
+        self.add_to_cart(product_id, amount)
+        self.checkout()
+        self.choose_payment(payment_id)
+
     def place_order(self) -> int | None:
         """Accept the terms, press 注文を確定する; the new order's id, or None when the store refused it (its
         messages are kept in ``refusal``: CS-Cart's notifications close by themselves a few seconds later). A notice

@@ -87,11 +87,7 @@ async def test_checkout_in_a_real_browser(live_store: LiveStore, live: LiveBacke
                                                              "credit_check": "Y", "direct_ship_payment_ids": ""})
     try:
         with Storefront(live_store.url, shots / "kakeritsu") as shop:
-            shop.login(rated_email, PASSWORD)
-            shop.empty_cart()
-            shop.add_to_cart(product_id)
-            shop.checkout()
-            shop.choose_payment(on_account)
+            shop.checkout_as(rated_email, PASSWORD, product_id, on_account)
             seen = shop.shot("checkout")
             summary = shop.text(".ty-checkout-summary")
             assert yen("1050") in summary and yen("1000") not in summary, f"no 掛率 price in the summary ({seen}):\n{summary}"
@@ -138,11 +134,7 @@ async def test_checkout_in_a_real_browser(live_store: LiveStore, live: LiveBacke
         assert yen(str(order["total"])) in total_shown, (order["total"], total_shown, seen)  # charged as shown
 
         with Storefront(live_store.url, shots / "yoshin") as shop:
-            shop.login(limited_email, PASSWORD)
-            shop.empty_cart()
-            shop.add_to_cart(product_id)
-            shop.checkout()
-            shop.choose_payment(on_account)
+            shop.checkout_as(limited_email, PASSWORD, product_id, on_account)
             refused_at = shop.place_order()
             seen = shop.shot("credit-refused")
             assert refused_at is None, f"order {refused_at} placed over the credit limit ({seen})"

@@ -7,12 +7,14 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from bridge.cscart.sim.state import SimState
+
+Row = TypeVar("Row")
 
 
 class ApiError(Exception):
@@ -53,6 +55,14 @@ class ApiCall:
             return int(self.id or "")
         except ValueError:
             raise ApiError(404, f"The {self.entity} {self.id} not found") from None
+
+    def row(self, table: Mapping[int, Row], *details: str, key: str = "messages") -> Row:
+        """The record ``table`` holds under this call's id, else a 404 with the ``details`` CS-Cart gives for that
+        entity (each words it its own way; a few give none)."""
+        found = table.get(self.int_id())
+        if found is None:
+            raise ApiError(404, *details, key=key)
+        return found
 
 
 @dataclass

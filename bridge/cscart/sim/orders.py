@@ -103,9 +103,7 @@ def _selected(state: SimState, params: dict[str, Any]) -> list[SimOrder]:
 def index(call: ApiCall) -> Result:
     state = call.state
     if call.id is not None:
-        order = state.orders.get(call.int_id())
-        if order is None:
-            raise ApiError(404)  # {"message": "Not Found", "status": 404}
+        order = call.row(state.orders)  # {"message": "Not Found", "status": 404}
         return Result(200, detail(state, order))
     try:
         orders = _selected(state, call.params)
@@ -129,9 +127,7 @@ def update(call: ApiCall) -> Result:
         if order is not None:
             state.change_order_status(order, str(body["status"]), notify=body)
         return Result(200, {"order_id": call.id})
-    order = state.orders.get(call.int_id())
-    if order is None:
-        raise ApiError(404, f"The order {call.id} not found")
+    order = call.row(state.orders, f"The order {call.id} not found")
     _recalculate(state, order, body)
     return Result(200, {"order_id": order.order_id})
 

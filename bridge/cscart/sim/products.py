@@ -72,9 +72,7 @@ def _matches(p: SimProduct, call: ApiCall, now: int) -> bool:
 def index(call: ApiCall) -> Result:
     state = call.state
     if call.id is not None:
-        product = state.products.get(call.int_id())
-        if product is None:
-            raise ApiError(404)  # the single GET names no detail
+        product = call.row(state.products)  # the single GET's 404 names no detail
         row = list_row(product, heavy=True)
         row["product"] = product.name_in(_lang(state, call.params), state.settings.languages[0])
         row["full_description"] = ""
@@ -147,10 +145,7 @@ def delete(call: ApiCall) -> Result:
 
 
 def _get(state: SimState, call: ApiCall) -> SimProduct:
-    product = state.products.get(call.int_id())
-    if product is None:
-        raise ApiError(404, "The Product not found", key="errors")
-    return product
+    return call.row(state.products, "The Product not found", key="errors")
 
 
 def _apply(state: SimState, product: SimProduct, body: dict[str, Any], lang: str | None = None) -> bool:

@@ -113,9 +113,7 @@ def _list_params(params: dict[str, Any]) -> tuple[list[str], int, int]:
 def index(call: ApiCall) -> Result:
     table = _returns(call.state)
     if call.id is not None:
-        ret = table.get(call.int_id())
-        if ret is None:
-            raise ApiError(404, f"return {call.int_id()} not found")
+        ret = call.row(table, f"return {call.int_id()} not found")
         return Result(200, as_json(call.state, ret))
     statuses, since, limit = _list_params(call.params)
     rows = [r for r in sorted(table.values(), key=lambda r: -r.return_id)

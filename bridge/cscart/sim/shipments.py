@@ -26,9 +26,7 @@ def row(call: ApiCall, shipment: SimShipment) -> dict[str, object]:
 def index(call: ApiCall) -> Result:
     state = call.state
     if call.id is not None:
-        shipment = state.shipments.get(call.int_id())
-        if shipment is None:
-            raise ApiError(404, f"The shipment {call.id} not found")
+        shipment = call.row(state.shipments, f"The shipment {call.id} not found")
         return Result(200, row(call, shipment))
     shipments = list(state.shipments.values())
     if (order_id := call.params.get("order_id")) not in (None, ""):
@@ -79,9 +77,7 @@ def create(call: ApiCall) -> Result:
 
 
 def update(call: ApiCall) -> Result:
-    shipment = call.state.shipments.get(call.int_id())
-    if shipment is None:
-        raise ApiError(404, f"The shipment {call.id} not found")
+    shipment = call.row(call.state.shipments, f"The shipment {call.id} not found")
     extra = set(call.body) - PUT_FIELDS
     if extra:
         raise ApiError(400, f"Fields cannot be updated: {', '.join(sorted(extra))}")

@@ -120,10 +120,7 @@ def _php_id(text: str) -> int:
 
 
 def _get(state: SimState, call: ApiCall) -> SimUser:
-    user = state.users.get(call.int_id())
-    if user is None:
-        raise ApiError(404, "The User not found", key="errors")
-    return user
+    return call.row(state.users, "The User not found", key="errors")
 
 
 def _links_index(call: ApiCall) -> Result:
@@ -157,9 +154,7 @@ def usergroups_index(call: ApiCall) -> Result:
     """``GET /usergroups``: a bare map keyed by id (no envelope, no paging)."""
     state = call.state
     if call.id is not None:
-        group = state.usergroups.get(call.int_id())
-        if group is None:
-            raise ApiError(404, f"The usergroup {call.id} not found")
+        group = call.row(state.usergroups, f"The usergroup {call.id} not found")
         return Result(200, {**_group_row(group), "privileges": []})
     wanted = call.params.get("type")
     return Result(200, {str(g.usergroup_id): _group_row(g) for g in state.usergroups.values()

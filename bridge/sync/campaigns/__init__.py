@@ -11,7 +11,8 @@ on and off at their minute, reported to SMILE on the 受注 slip and measured fr
 - ``applied``: which campaigns an order got (from the orders mirror) → the 受注 slip's 値引 and ¥0 bonus lines.
 - ``report``: the effect report (``bridge campaigns report``): orders, customers, usage rate, revenue, discount
   cost, average order value against before and against non-participants, incremental gross margin, ROI.
-- ``status``: ``bridge campaigns list`` / ``plan``: each campaign's state now, its promotion id, the next write.
+- ``bridge campaigns list`` / ``plan`` (``bridge/cli/campaigns_cmd.py``): each campaign's state now, its promotion
+  id, the next write.
 
 The add-on side is ``Tygh/Api/Entities/SmileBridgePromotions.php`` (+ ``lib/SmileBridge/PromotionBuilder.php``);
 the REST edge is ``bridge/cscart/promotions.py``; the simulator's promotions are ``bridge/cscart/sim/promotions.py``.

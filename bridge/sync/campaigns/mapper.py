@@ -108,12 +108,17 @@ class _Compiler:
     def fail(self, field_name: str, message: str) -> CampaignMappingError:
         return CampaignMappingError(f"rules/campaigns.yaml: campaign {self.campaign.id!r}, {field_name}: {message}")
 
+    def _synced(self, ids: Mapping[str, int], code: str, field_name: str, label: str, entity: str,
+                job: str) -> int:
+        """A SMILE code → the CS-Cart id its sync job bound it to; none yet: run that job or fix the code."""
+        found = ids.get(code)
+        if found is None:
+            raise self.fail(field_name, f"{label} {code} has no CS-Cart {entity} yet; run the {job} job "
+                                        f"(bridge sync {job}) or fix the code")
+        return found
+
     def product(self, code: str, field_name: str) -> int:
-        product_id = self.lookups.products.get(code)
-        if product_id is None:
-            raise self.fail(field_name, f"商品コード {code} has no CS-Cart product yet; run the products job "
-                                        "(bridge sync products) or fix the code")
-        return product_id
+        return self._synced(self.lookups.products, code, field_name, "商品コード", "product", "products")
 
     def categories(self, codes: Sequence[str], field_name: str) -> list[int]:
         ids: list[int] = []
@@ -141,11 +146,7 @@ class _Compiler:
         return group_id
 
     def customer(self, code: str, field_name: str) -> int:
-        user_id = self.lookups.customers.get(code)
-        if user_id is None:
-            raise self.fail(field_name, f"得意先コード {code} has no CS-Cart user yet; run the customers job "
-                                        "(bridge sync customers) or fix the code")
-        return user_id
+        return self._synced(self.lookups.customers, code, field_name, "得意先コード", "user", "customers")
 
     def conditions(self) -> Payload:
         c, target, cond = self.campaign, self.campaign.target, self.campaign.conditions

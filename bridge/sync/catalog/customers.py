@@ -22,7 +22,6 @@ One run (daily):
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,8 +43,8 @@ from bridge.store import Store, audit, ledger
 from bridge.sync import plan
 from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.catalog.created import bind_customer, bound_customers, user_update_payload
-from bridge.sync.catalog.smile_input import SmileInput
-from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money, rank_groups
+from bridge.sync.catalog.smile_input import SmileInput, Snapshot
+from bridge.sync.jobkit import describe_creates, enqueue_creates, first, money, rank_groups
 from bridge.sync.orders.credit import credit_exposure, record_credit_limits
 
 log = structlog.get_logger("bridge.sync.customers")
@@ -122,11 +121,9 @@ class CustomersJob:
         self.store, self.clock, self.wake_dispatcher, self.analytics = store, clock, wake_dispatcher, analytics
 
     async def run(self, options: RunOptions) -> JobResult:
-        started = time.perf_counter()
-        result = JobResult()
-        snapshot = await self.input.for_run(options, result, "customers: reading 得意先マスター", 3)
-        if snapshot is None:
-            return finish(JOB, result, options, started)
+        return await self.input.run(JOB, options, "customers: reading 得意先マスター", 3, self._apply)
+
+    async def _apply(self, snapshot: Snapshot, options: RunOptions, result: JobResult) -> dict[str, Any]:
         customers = {c.code: c for c in snapshot.records}  # the reader skipped the 諸口 codes
         result.read = len(customers)
         pricing = self.pricing()
@@ -174,8 +171,7 @@ class CustomersJob:
             self.wake_dispatcher()
         if not options.dry_run:
             await self.analytics.customers_read(list(customers.values()))
-        return finish(JOB, result, options, started, text_mapped=len(desired.mapped),
-                      unmatched=len(desired.unmatched))
+        return {"text_mapped": len(desired.mapped), "unmatched": len(desired.unmatched)}
 
     async def _match(self, client: Any, customers: dict[str, Customer], *, bind: bool,
                      notes: list[str]) -> dict[str, int]:

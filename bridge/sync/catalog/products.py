@@ -14,7 +14,6 @@ One run:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -31,8 +30,8 @@ from bridge.sync import plan
 from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog.created import product_update_payload
-from bridge.sync.catalog.smile_input import SmileInput
-from bridge.sync.jobkit import describe_creates, enqueue_creates, finish, first, money
+from bridge.sync.catalog.smile_input import SmileInput, Snapshot
+from bridge.sync.jobkit import describe_creates, enqueue_creates, first, money
 
 JOB = "products"
 TARGET, ENTITY = "cscart", "product"
@@ -75,11 +74,9 @@ class ProductsJob:
         self.missing = catalog_index.MissingCodes()
 
     async def run(self, options: RunOptions) -> JobResult:
-        started = time.perf_counter()
-        result = JobResult()
-        snapshot = await self.input.for_run(options, result, "products: reading 商品マスター", 3)
-        if snapshot is None:
-            return finish(JOB, result, options, started)
+        return await self.input.run(JOB, options, "products: reading 商品マスター", 3, self._apply)
+
+    async def _apply(self, snapshot: Snapshot, options: RunOptions, result: JobResult) -> dict[str, Any]:
         rules = self.products()
         pricing = self.pricing()
         products = {p.code: p for p in snapshot.records}  # a later row wins; the reader skipped the 諸口 codes
@@ -128,4 +125,4 @@ class ProductsJob:
             self.wake_dispatcher()
         if not options.dry_run:
             await self.analytics.products_read(list(products.values()))
-        return finish(JOB, result, options, started, creates=len(creates), updates=len(computed.changes))
+        return {"creates": len(creates), "updates": len(computed.changes)}

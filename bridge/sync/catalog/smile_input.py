@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +31,7 @@ from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, smile_files
 from bridge.sync.base import JobResult, RunOptions
+from bridge.sync.jobkit import finish
 
 
 @dataclass(slots=True)
@@ -47,6 +50,10 @@ class Snapshot:
         return self.result.path.name if self.result is not None else ""
 
 
+Apply = Callable[[Snapshot, RunOptions, JobResult], Awaitable[dict[str, Any]]]
+"""What a job does with its file: fills the result, returns extra fields for the run's log line."""
+
+
 class SmileInput:
     """One per job instance: the inbox's stability watch must persist across runs."""
 
@@ -58,15 +65,20 @@ class SmileInput:
         self.store, self.clock, self.events = store, clock, events
         self.inbox = Inbox(smile, self.dirs, store, clock=clock.time)
 
-    async def for_run(self, options: RunOptions, result: JobResult, description: str,
-                      steps: int) -> Snapshot | None:
-        """The start of a run of the job that owns this file type: progress, the newest complete file (consumed),
-        its notes in the result. None when there is no file to apply (the notes say why)."""
+    async def run(self, job: str, options: RunOptions, description: str, steps: int, apply: Apply) -> JobResult:
+        """A whole run of the job that owns this file type: progress (``steps``, the first one the file), the newest
+        complete file (consumed) with its notes in the result, ``apply`` on it, and the end-of-run report
+        (``jobkit.finish``, with the log fields ``apply`` returns). No file to apply: the notes say why and ``apply``
+        is not called."""
+        started = time.perf_counter()
+        result = JobResult()
         options.progress.start(description, steps)
         snapshot = await self.current(consume=True, dry_run=options.dry_run)
         result.notes.extend(snapshot.notes)
         options.progress.advance()
-        return snapshot if snapshot.result is not None else None
+        if snapshot.result is None:
+            return finish(job, result, options, started)
+        return finish(job, result, options, started, **await apply(snapshot, options, result))
 
     async def current(self, *, consume: bool, dry_run: bool) -> Snapshot:
         notes: list[str] = []

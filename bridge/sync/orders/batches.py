@@ -21,6 +21,7 @@ from bridge.smile.settings import SmileSettings
 from bridge.store import Store, audit, exports
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
+from bridge.store.exports import ExportBatch
 from bridge.sync.orders import export, workflow
 from bridge.sync.orders.mails import PAYMENT_RECEIVED, mail_op
 from bridge.sync.orders.moves import status_op
@@ -117,9 +118,9 @@ class Batches:
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
             await exports.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
-            batch = export.Batch(batch_id, "order", export.file_name(layout, batch_id, self.clock.now()),
+            batch = ExportBatch.of(batch_id, "order", export.file_name(layout, batch_id, self.clock.now()),
                                  (order_id,), len(rows), content)
-            await export.record(tx, batch)
+            await exports.record(tx, batch)
             await mirror.transition(tx, order_id, current.workflow_state,
                                     f"resent to SMILE in 受注 batch {batch_id} ({batch.file_name}): not in the "
                                     "read-back")

@@ -9,7 +9,6 @@ the recorded bytes. An order's live export row is unique, so no order reaches SM
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +22,7 @@ from bridge.domain.time import business_date
 from bridge.errors import ValidationFailed
 from bridge.smile.layout import FileLayout
 from bridge.smile.writer import TextChange, atomic_write, batch_file_name, csv_writer, prepare_rows
-from bridge.store import exports
-from bridge.store.db import Connection
-from bridge.store.exports import PendingBatch
+from bridge.store.exports import ExportBatch, checksum
 from bridge.sync.campaigns.applied import bonus_label, discount_lines, order_discount
 
 WRITING, WRITTEN, DISCARDED = "writing", "written", "discarded"
@@ -212,35 +209,11 @@ def render_cells(cells: Sequence[Sequence[str]], layout: FileLayout) -> bytes:
     return text.getvalue().encode(layout.encoding)
 
 
-def checksum(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
 # ---- batches ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    batch_id: str
-    kind: str
-    file_name: str
-    order_ids: tuple[int, ...]
-    rows: int
-    content: bytes
-    checksum: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "checksum", checksum(self.content))
 
 
 def file_name(layout: FileLayout, batch_id: str, now: datetime) -> str:
     return batch_file_name(layout, batch_id, now)
-
-
-async def record(tx: Connection, batch: Batch) -> None:
-    """Inside the transaction that moves the orders: the batch and each order's binding to it."""
-    await exports.record(tx, batch.batch_id, batch.kind, batch.file_name, batch.order_ids, batch.rows,
-                         batch.checksum, batch.content)
 
 
 def write_file(directory: Path, name: str, content: bytes) -> Path:
@@ -261,7 +234,7 @@ class _BytesRender:
         stream.buffer.write(self.content)
 
 
-def finish_file(directory: Path, batch: PendingBatch) -> str:
+def finish_file(directory: Path, batch: ExportBatch) -> str:
     """Make the final file exist with the recorded bytes; returns what was done, for the log."""
     path = directory / batch.file_name
     for stale in directory.glob(f".{batch.file_name}.*.tmp"):

@@ -47,6 +47,7 @@ from bridge.store import Store, audit, bindings, exports, order_flags
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
+from bridge.store.exports import ExportBatch
 from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.orders import direct_ship, export, hand_work, readback, returns, workflow
 from bridge.sync.orders.batches import Batches
@@ -381,7 +382,7 @@ class OrdersJob:
         content = export.render_cells([row for _, _, rows in accepted for row in rows], self.layout)
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
-            batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now),
+            batch = ExportBatch.of(batch_id, "order", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
                                  content)
             reasons = {order.order_id: f"受注 batch {batch_id} ({batch.file_name}): {decision.reason_text()}"
@@ -392,7 +393,7 @@ class OrdersJob:
             cycle.changes.events.extend(("order_state_changed", {
                 "order_id": order_id, "from_state": left[order_id].value, "to_state": S.SHIPPING_INSTRUCTED.value,
                 "reason": reason}) for order_id, reason in reasons.items())
-            await export.record(tx, batch)
+            await exports.record(tx, batch)
         await self.batches.finish(batch.batch_id, rules,
                                   {o.order_id: Flag.NOTIFY_PAYMENT_RECEIVED in d.flags for o, d, _ in accepted},
                                   addon_mails=await addon_mails(self.cscart))
@@ -415,11 +416,11 @@ class OrdersJob:
             return f"赤伝 file not written: {exc}; cancel the slips in SMILE by hand"
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "cancel")
-            batch = export.Batch(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
+            batch = ExportBatch.of(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
             for order in orders:  # an earlier 赤伝 (of an edit) stays in the history, superseded
                 await exports.supersede(tx, order.order_id, f"followed by 赤伝 batch {batch_id}", kind="cancel")
-            await export.record(tx, batch)
+            await exports.record(tx, batch)
         await self.batches.finish(batch_id, rules, {})
         return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
 
@@ -452,11 +453,11 @@ class OrdersJob:
             return [*notes, f"corrected 受注 file not written: {exc}; enter the corrections in SMILE by hand"]
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
-            batch = export.Batch(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
+            batch = ExportBatch.of(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
                                  len(rows), content)
             for order_id in orders:
                 await exports.supersede(tx, order_id, f"edited in CS-Cart: corrected in 受注 batch {batch_id}")
-            await export.record(tx, batch)
+            await exports.record(tx, batch)
             await mirror.mark_exported_many(tx, orders, batch_id)
         await self.batches.finish(batch_id, rules, {})
         return [*notes, f"corrected 受注 file {batch.file_name} for order(s) {', '.join(map(str, orders))}"]
