@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 BASE_TREE = Path(".")  # --base
 GOAL_SECONDS = 1.5
+GOAL_RATIO = 3.0  # issue 16: read_file's CPU time at most this multiple of the csv module alone on the same file
 GOAL_MB = 200
 
 
@@ -110,17 +111,27 @@ def measure_once(path: Path, file_type: str, mode: str) -> dict[str, float]:
     tree = []
     if mode == "base":  # read_file as an older checkout has it (--base): the same read, the other code
         mode, tree = "read", ["--tree", str(BASE_TREE)]
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
     output = subprocess.run(
         [sys.executable, __file__, *tree, "--child", str(path), file_type, mode],
         check=True, capture_output=True, text=True,
     ).stdout
-    return {**json.loads(output), "load": load}
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # the whole process: interpreter start, imports, the read, exit
+    return {**json.loads(output), "load": load, "process_s": wall, "process_cpu": process_cpu}
 
 
 def summary(runs: list[dict[str, float]]) -> dict[str, float]:
     seconds = [run["seconds"] for run in runs]
     return {**runs[0], "median_s": statistics.median(seconds), "best_s": min(seconds),
             "cpu_s": statistics.median(run["cpu"] for run in runs),
+            "process_s": statistics.median(run["process_s"] for run in runs),
+            "process_cpu": statistics.median(run["process_cpu"] for run in runs),
             "peak_mb": max(run["peak_mb"] for run in runs), "loads": [run["load"] for run in runs]}
 
 
@@ -253,6 +264,14 @@ def main() -> None:
             cpu_parts.append(f"incremental {runs['incremental']['cpu_s'] / base['cpu_s']:.1f}×")
         parts.append("by CPU time (what a shared machine distorts least): " + ", ".join(cpu_parts)
                      + f" (csv alone {base['cpu_s']:.3f} s, read_file {full['cpu_s']:.3f} s CPU)")
+        if "base" in runs:
+            parts.append(f"read_file at {args.base.name} by CPU {runs['base']['cpu_s']:.3f} s "
+                         f"(this tree {runs['base']['cpu_s'] / full['cpu_s']:.1f}× less)")
+        parts.append(f"whole processes (start, imports, read, exit; median): csv alone {base['process_s']:.2f} s wall "
+                     f"/ {base['process_cpu']:.2f} s CPU, read_file {full['process_s']:.2f} s wall / "
+                     f"{full['process_cpu']:.2f} s CPU")
+        verdict = "met" if full["cpu_s"] <= GOAL_RATIO * base["cpu_s"] else "NOT met"
+        parts.append(f"**issue 16 goal (read_file ≤ {GOAL_RATIO:g}× csv alone by CPU): {verdict}**")
         loads = sorted(load for run in runs.values() for load in run["loads"])
         parts.append(f"load average (1 min) at the runs' starts {loads[0]:.2f}–{loads[-1]:.2f}")
         lines.append(f"* {file_type}: " + "; ".join(parts))

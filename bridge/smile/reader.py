@@ -9,15 +9,16 @@ from __future__ import annotations
 import codecs
 import csv
 import gc
+import io
 import itertools
 import operator
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridge.i18n import _
+from bridge.i18n import Text, _, joined, verbatim
 from bridge.smile import bytescan
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import RecordSchema, schema_for
@@ -33,8 +34,13 @@ from bridge.smile.values import (
     parser_for,
 )
 
-_CHUNK = 4096  # rows validated together, column by column
+_CHUNK = 4096  # rows validated together, column by column (rows that need the csv module)
+_BLOCK_CHARS = 1 << 16  # characters of plain lines read, split and validated together at first
+_BLOCK_ROWS = 2048  # then about this many lines a block
+_BLOCK_MIN = 1 << 14
+_UNIQUE_AFTER = 1024  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
 _TEXT_KINDS = frozenset({"code", "text", "plain", "kana"})
+_NEVER_WRONG = frozenset({"text", "plain", "kana"})  # kinds whose parse cannot fail
 MAX_PROBLEMS = 1000  # beyond this a file is clearly the wrong file; the count is still reported
 
 _BOMS = (
@@ -83,14 +89,14 @@ class ReadResult:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
 
-    def report(self) -> str:
-        lines = [_("{name}: {count} problem(s); nothing from this file was applied.").format(
+    def report(self) -> Text:
+        lines: list[Text] = [_("{name}: {count} problem(s); nothing from this file was applied.").format(
             name=self.path.name, count=self.problem_count)]
-        lines.extend(f"- {problem}" for problem in self.problems)
+        lines.extend(verbatim(f"- {problem}") for problem in self.problems)  # each problem is a catalogue text
         if self.problem_count > len(self.problems):
             lines.append(_("- … and {count} more problem(s) of the same kinds").format(
                 count=self.problem_count - len(self.problems)))
-        return "\n".join(lines)
+        return joined(lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +322,7 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
             by_name.setdefault(key, position)
             repeated.setdefault(key, []).append(position + 1)
     columns: list[_Column] = []
+    decimals: dict[tuple[Any, ...], dict[str, Any]] = {}  # known decimal texts, shared by columns with equal limits
     missing = False
     guess: str | None = None
     for field_name, column in layout.columns.items():
@@ -370,7 +377,7 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
             continue
         title = header[index] if header is not None and index < len(header) else (column.header or (field_name,))[0]
         columns.append(_Column(field_name, index, label, parser_for(spec, layout, column.false_values),
-                               spec.required, fix_for(spec, layout), column_parser_for(spec, layout), title,
+                               spec.required, fix_for(spec, layout), column_parser_for(spec, layout, decimals), title,
                                spec.kind))
     return None if missing else columns
 
@@ -389,6 +396,8 @@ def _rows(reader: _RowSource, schema: RecordSchema, layout: FileLayout, settings
     columns = _resolve_columns(header, schema, layout, result, problem, path)
     if columns is None:
         return
+    # An optional text that no record keeps cannot be wrong (text never fails to parse): not parsed at all.
+    columns = [c for c in columns if c.name not in schema.ignored or c.required or c.kind not in _NEVER_WRONG]
     width = len(header) if header is not None else layout.column_count
     misc_codes = {"product": set(settings.misc_product_codes),
                   "customer": set(settings.misc_customer_codes)}.get(schema.misc or "", set())
@@ -397,8 +406,8 @@ def _rows(reader: _RowSource, schema: RecordSchema, layout: FileLayout, settings
         misc_codes=misc_codes, misc_field=schema.key[-1] if schema.misc == "product" else schema.key[0],
         schema=schema, result=result, problem=problem,
     )
-    for lines, rows in _chunks(reader):
-        yield state.process(lines, rows)
+    for lines, rows, picked in _chunks(reader, state):
+        yield state.process(lines, rows, picked)
     if result.rows == 0 and not layout.allow_empty:
         problem(None, _("the file has no data rows"),
                 _("export the file again; an empty export would remove everything it lists"))
@@ -407,30 +416,49 @@ def _rows(reader: _RowSource, schema: RecordSchema, layout: FileLayout, settings
 class _RowSource:
     """The rows of a delimited text, ``csv.reader``'s rows exactly, a chunk at a time.
 
-    SMILE's exports are mostly unquoted; a chunk of lines without the quote character (or a NUL, or a line longer
-    than the csv module's field limit) is split with ``str.split`` (C speed, about twice as fast as the csv module),
-    which gives the very rows the csv module would. From the first line that needs real CSV parsing on, the rest of
-    the file goes through ``csv.reader`` (strict), so quoting rules and csv's own errors stay as they were.
+    SMILE's exports are mostly unquoted. ``take_block`` reads about a megabyte of text at once and hands back its
+    whole lines when the block holds no quote character, NUL, line longer than the csv module's field limit, blank
+    line or line break other than LF/CRLF: such lines split on the delimiter exactly as the csv module would split
+    them, so the caller splits the whole block in one ``str.split`` (C speed) and slices its columns out. A block
+    that fails a check is handed over as rows (``take``): lines are split one by one with ``str.split``, and from
+    the first line that needs real CSV parsing on, the rest of the file goes through ``csv.reader`` (strict), so
+    quoting rules and csv's own errors stay as they were.
     """
 
-    def __init__(self, text: Iterator[str], layout: FileLayout) -> None:
-        self._lines = text
+    def __init__(self, text: Iterator[str], layout: FileLayout, block_chars: int | None = None) -> None:
+        self._text: Any = text  # a text stream opened with newline="" (lines split as the csv module splits them)
         self._delimiter = layout.delimiter
         self._quote = None if layout.csv_quoting == csv.QUOTE_NONE else layout.quotechar
         self._layout = layout
         self._reader: Any = None
         self._offset = 0  # lines split here before the csv reader took over
         self._read = 0
+        self._pending: list[str] = []  # lines read ahead by a block that needs the row path
+        self._carry = ""  # the start of a line a block read ahead (the rest is still in the stream)
+        self._block_chars = block_chars or _BLOCK_CHARS
+        self._adapt = block_chars is None
 
     @property
     def line_num(self) -> int:
         return self._offset + self._reader.line_num if self._reader is not None else self._read
 
+    def _lines(self, count: int) -> list[str]:
+        if self._carry:  # complete the carried line; a lone CR inside it still ends a line, as in the stream
+            self._pending.extend(io.StringIO(self._carry + self._text.readline(), newline=""))
+            self._carry = ""
+        if not self._pending:
+            return list(itertools.islice(self._text, count))
+        lines = self._pending[:count]
+        del self._pending[:count]
+        if len(lines) < count:
+            lines.extend(itertools.islice(self._text, count - len(lines)))
+        return lines
+
     def take(self, count: int) -> list[list[str]]:
         """Up to ``count`` rows (blank lines included, as ``[]``); an empty list at the end of the text."""
         if self._reader is not None:
             return list(itertools.islice(self._reader, count))
-        lines = list(itertools.islice(self._lines, count))
+        lines = self._lines(count)
         if not lines:
             return []
         joined = "".join(lines)
@@ -438,7 +466,8 @@ class _RowSource:
                 or max(map(len, lines)) > csv.field_size_limit()):
             layout = self._layout
             self._offset = self._read
-            self._reader = csv.reader(itertools.chain(lines, self._lines), delimiter=layout.delimiter,
+            rest, self._pending = self._pending, []
+            self._reader = csv.reader(itertools.chain(lines, rest, self._text), delimiter=layout.delimiter,
                                       quotechar=layout.quotechar, quoting=layout.csv_quoting, strict=True)
             return list(itertools.islice(self._reader, count))
         self._read += len(lines)
@@ -448,19 +477,80 @@ class _RowSource:
             rows = [row if row != [""] else [] for row in rows]
         return rows
 
+    def take_block(self) -> tuple[list[str] | None, list[list[str]]]:
+        """``(lines, [])``: the next whole lines, line breaks removed, each of which the csv module would split
+        exactly as ``str.split`` does (see the class); or ``(None, rows)`` as ``take`` gives them; ``(None, [])``
+        at the end of the text."""
+        if self._reader is not None or self._pending:
+            return None, self.take(_CHUNK)
+        text = self._text.read(self._block_chars)
+        if self._carry:
+            text, self._carry = self._carry + text, ""
+        if not text:
+            return None, []
+        cut = text.rfind("\n") + 1
+        if cut == 0:  # no line break: the last line without one, or a line longer than the block
+            self._carry = text
+            return None, self.take(_CHUNK)
+        block, self._carry = text[:cut], text[cut:]
+        returns = block.count("\r")
+        crlf = block.count("\r\n") if returns else 0
+        if (self._quote is not None and self._quote in block) or "\0" in block or returns != crlf:
+            self._pending = list(io.StringIO(block, newline=""))  # a lone CR ends a line too: the row path
+            return None, self.take(_CHUNK)
+        if not crlf:
+            lines = block.split("\n")
+        elif crlf == block.count("\n"):
+            lines = block.split("\r\n")
+        else:  # both CRLF and LF alone (the scan notes it)
+            lines = block.replace("\r\n", "\n").split("\n")
+        lines.pop()  # the empty text after the last line break
+        if "" in lines or max(map(len, lines)) > csv.field_size_limit():
+            self._pending = list(io.StringIO(block, newline=""))
+            return None, self.take(_CHUNK)
+        self._read += len(lines)
+        if self._adapt:  # about _BLOCK_ROWS lines a block: the chunk's transient cells stay in the CPU's cache
+            self._adapt = False
+            self._block_chars = min(max(cut // len(lines) * _BLOCK_ROWS, _BLOCK_MIN), 1 << 20)
+        return lines, []
 
-def _chunks(reader: _RowSource) -> Iterator[tuple[list[int], list[list[str]]]]:
-    """(first line numbers, rows) a chunk at a time, blank lines dropped.
 
-    A row's line is exact because the span of lines a chunk covers is compared with its row count, and only a
-    chunk with line breaks inside quoted values is walked.
+Lines = list[int] | range
+
+
+def _chunks(reader: _RowSource, state: _ChunkState) -> Iterator[tuple[Lines, list[list[str]] | None,
+                                                                        dict[int, Sequence[str]] | None]]:
+    """(line numbers, rows, None) or (line numbers, None, the mapped columns' cells) a chunk at a time, blank lines
+    dropped.
+
+    A block of plain lines whose every line has the file's width is split in one pass and its columns sliced out
+    (``cells[index::width]``): no list per row, no transposition. Otherwise a row's line is exact because the span
+    of lines a chunk covers is compared with its row count, and only a chunk with line breaks inside quoted values
+    is walked.
     """
+    delimiter = reader._delimiter
     last = reader.line_num
     while True:
-        rows = reader.take(_CHUNK)
+        plain, rows = reader.take_block()
+        end = reader.line_num
+        if plain is not None:
+            numbers = range(last + 1, end + 1)
+            last = end
+            width = state.width if state.width is not None else plain[0].count(delimiter) + 1
+            if width >= state.needed and set(map(operator.methodcaller("count", delimiter), plain)) == {width - 1}:
+                state.width = width
+                if 2 * state.needed <= width:  # the mapped columns come first: split each line only that far
+                    columns = list(zip(*map(operator.methodcaller("split", delimiter, state.needed), plain)))
+                    yield numbers, None, {index: columns[index] for index in state.indexes}
+                    continue
+                cells = delimiter.join(plain).split(delimiter)
+                yield numbers, None, {index: cells[index::width] for index in state.indexes}
+            else:
+                yield numbers, list(map(operator.methodcaller("split", delimiter), plain)), None
+            continue
         if not rows:
             return
-        end = reader.line_num
+        lines: list[int]
         if end - last == len(rows):
             lines = list(range(last + 1, end + 1))
         else:
@@ -475,7 +565,7 @@ def _chunks(reader: _RowSource) -> Iterator[tuple[list[int], list[list[str]]]]:
             if not kept:
                 continue
             lines, rows = [n for n, _ in kept], [row for _, row in kept]
-        yield lines, rows
+        yield lines, rows, None
 
 
 @dataclass(slots=True)
@@ -492,29 +582,43 @@ class _ChunkState:
     schema: RecordSchema
     result: ReadResult
     problem: Any
-    seen: dict[Any, int] = field(default_factory=dict)
-    _picked: dict[int, tuple[str, ...]] | None = None
+    _keys: dict[Any, set[Any]] = field(default_factory=dict)
+    _first: dict[tuple[Any, Any], int] | None = None
+    _history: list[tuple[Lines, Sequence[Any] | None, Sequence[Any]]] = field(default_factory=list)
+    _picked: Mapping[int, Sequence[str]] | None = None
     _unique: set[str] = field(default_factory=set)
     _misaligned: set[int] = field(default_factory=set)
 
-    def process(self, lines: list[int], rows: list[list[str]]) -> list[Any]:
+    @property
+    def indexes(self) -> list[int]:
+        return sorted({column.index for column in self.columns})
+
+    def process(self, lines: Lines, rows: list[list[str]] | None, picked: dict[int, Sequence[str]] | None = None
+                ) -> list[Any]:
+        """Validate a chunk given as ``rows``, or as ``picked``: the mapped columns' cells of rows that all have
+        the file's width."""
         problem, schema = self.problem, self.schema
-        self.result.rows += len(rows)
-        if self.width is None:
-            self.width = len(rows[0])  # headerless without column_count: the first row sets the width
-        width, needed = self.width, self.needed
+        count = len(lines)
+        self.result.rows += count
         bad: set[int] = set()
-        for position, row in enumerate(rows) if set(map(len, rows)) != {width} else ():
-            if len(row) != width:
-                _width_problem(row, width, needed, lines[position], self.header, problem)
-                bad.add(position)
-                if len(row) < needed:
-                    rows[position] = row + [""] * (needed - len(row))
+        if rows is None:
+            rows = []
+            self._picked = picked
+        else:
+            if self.width is None:
+                self.width = len(rows[0])  # headerless without column_count: the first row sets the width
+            width, needed = self.width, self.needed
+            for position, row in enumerate(rows) if set(map(len, rows)) != {width} else ():
+                if len(row) != width:
+                    _width_problem(row, width, needed, lines[position], self.header, problem)
+                    bad.add(position)
+                    if len(row) < needed:
+                        rows[position] = row + [""] * (needed - len(row))
+            # Transpose only the mapped columns, in two C-level passes (itemgetter, zip).
+            indexes = self.indexes
+            picked_rows = list(map(operator.itemgetter(*indexes), rows)) if len(indexes) > 1 else None
+            self._picked = dict(zip(indexes, zip(*picked_rows), strict=True)) if picked_rows else None
         self._misaligned = set(bad)
-        # Transpose only the mapped columns, in two C-level passes (itemgetter, zip).
-        indexes = sorted({column.index for column in self.columns})
-        picked = list(map(operator.itemgetter(*indexes), rows)) if len(indexes) > 1 else None
-        self._picked = dict(zip(indexes, zip(*picked), strict=True)) if picked else None
         parsed = {column.name: self._parse_column(column, lines, rows, bad) for column in self.columns}
         for check in schema.checks:
             for position, name, message, fix in check(parsed):
@@ -529,36 +633,76 @@ class _ChunkState:
                     skip.add(position)
         self._duplicates(parsed, lines, skip)
         if schema.make_columns is not None:
-            count = len(rows)
             if skip:
                 kept = [position not in skip for position in range(count)]
                 parsed = {name: list(itertools.compress(values, kept)) for name, values in parsed.items()}
                 count -= len(skip)
             return schema.make_columns(parsed, count)
-        nothing = [None] * len(rows)
+        nothing = [None] * count
         columns = [parsed.get(name, nothing) for name in schema.names]
         if skip:
             return [schema.make(*cells) for position, cells in enumerate(zip(*columns)) if position not in skip]
         return list(itertools.starmap(schema.make, zip(*columns)))
 
-    def _duplicates(self, parsed: dict[str, list[Any]], lines: list[int], skip: set[int]) -> None:
+    def _duplicates(self, parsed: dict[str, list[Any]], lines: Lines, skip: set[int]) -> None:
+        # Until the file shows a duplicate, ``_keys`` holds per value of the key's leading fields (one warehouse,
+        # one customer …) the set of the last field's values: a chunk is checked by one C-level ``set.update`` per
+        # leading value, no key tuple and no line number per row. The first chunk that needs more (a duplicate, or
+        # rows already rejected) turns on ``_first``, every key with the line it was first on, built once from the
+        # chunks kept in ``_history``; from then on rows are checked one by one and each duplicate is reported.
         names = self.schema.key
         nothing = [None] * len(lines)
-        keys: Any = parsed[names[0]] if len(names) == 1 else zip(*(parsed.get(n, nothing) for n in names))
-        seen = self.seen
-        if not skip:
-            keys = list(keys)
-            if len(set(keys)) == len(keys) and seen.keys().isdisjoint(keys):  # no duplicate: one C-level pass
-                seen.update(zip(keys, lines))
-                return
-        for position, key in enumerate(keys):
+        last = parsed.get(names[-1], nothing)
+        leading: Sequence[Any] | None = None
+        if len(names) == 2:
+            leading = parsed.get(names[0], nothing)
+        elif len(names) > 2:
+            leading = list(zip(*(parsed.get(n, nothing) for n in names[:-1])))
+        if self._first is None:
+            kept_lines, kept_leading, kept_last = lines, leading, last
+            if skip:  # rows already rejected (or 諸口) hold no key
+                kept = [position not in skip for position in range(len(lines))]
+                kept_lines = list(itertools.compress(lines, kept))
+                kept_last = list(itertools.compress(last, kept))
+                kept_leading = None if leading is None else list(itertools.compress(leading, kept))
+            groups = [None] if kept_leading is None else list(set(kept_leading))
+            parts: list[tuple[Any, Sequence[Any]]] = []
+            if len(groups) == 1:
+                parts = [(groups[0], kept_last)]
+            elif kept_leading is not None and len(groups) <= 16:
+                parts = [(group, list(itertools.compress(kept_last, map(operator.eq, kept_leading,
+                                                                        itertools.repeat(group)))))
+                         for group in groups]
+            if parts:
+                self._history.append((kept_lines, kept_leading, kept_last))
+                unique = True
+                for group, group_values in parts:
+                    keys = self._keys.setdefault(group, set())
+                    before = len(keys)
+                    keys.update(group_values)
+                    unique = unique and len(keys) == before + len(group_values)
+                if unique:
+                    return
+                self._history.pop()  # checked again below, row by row
+        if self._first is None:
+            first_lines: dict[tuple[Any, Any], int] = {}
+            self._first = first_lines
+            for chunk_lines, chunk_leading, chunk_last in self._history:
+                groups_of = chunk_leading if chunk_leading is not None else itertools.repeat(None)
+                for group, value, line in zip(groups_of, chunk_last, chunk_lines):
+                    first_lines.setdefault((group, value), line)
+            self._history.clear()
+            self._keys.clear()
+        first_lines = self._first
+        for position, value in enumerate(last):
             if position in skip:
                 continue
+            group = leading[position] if leading is not None else None
             line = lines[position]
-            first = seen.setdefault(key, line)
+            first = first_lines.setdefault((group, value), line)
             if first != line:
-                values = (key,) if len(names) == 1 else key
-                shown = ", ".join(f"{self._title(n)} {v}" for n, v in zip(names, values, strict=True) if v is not None)
+                key = (value,) if leading is None else (group, value) if len(names) == 2 else (*(group or ()), value)
+                shown = ", ".join(f"{self._title(n)} {v}" for n, v in zip(names, key, strict=True) if v is not None)
                 self.problem(line, _("duplicate key {key} (first on line {first})").format(key=shown, first=first),
                              _("each key must appear once: remove or merge the repeated row in SMILE and export "
                                "again"))
@@ -570,7 +714,7 @@ class _ChunkState:
     def _label(self, name: str) -> str:
         return next((c.label for c in self.columns if c.name == name), name)
 
-    def _parse_column(self, column: _Column, lines: list[int], rows: list[list[str]], bad: set[int]) -> list[Any]:
+    def _parse_column(self, column: _Column, lines: Lines, rows: list[list[str]], bad: set[int]) -> list[Any]:
         # Codes, names and plain numbers have a whole-column parser (C-level passes); other repeating texts (flags,
         # dates, units) are parsed once per distinct text and spread with map(dict.__getitem__); mostly-unique ones
         # are mapped directly. The per-cell Python loop runs only for a column that holds a bad value.
@@ -579,13 +723,25 @@ class _ChunkState:
         parsed: list[Any] | None = None
         distinct: set[str] = set()
         try:
-            if column.parse_column is not None and (column.kind in ("code", "decimal") or column.name in self._unique):
+            if column.kind == "code" and column.name not in self._unique and column.parse_column is not None:
+                # A code that repeats (warehouse, category): folded once per distinct text, and every row shares
+                # the one string, which keeps less memory than a copy per row.
+                distinct = set(cells)
+                if len(distinct) * 2 <= len(cells):
+                    folded = column.parse_column(list(distinct))
+                    if folded is not None:
+                        parsed = [folded[0]] * len(cells) if len(folded) == 1 else list(
+                            map(dict(zip(distinct, folded)).__getitem__, cells))
+                elif len(cells) >= _UNIQUE_AFTER:
+                    self._unique.add(column.name)
+            if parsed is None and column.parse_column is not None and (column.kind in ("code", "decimal", "jan")
+                                                                       or column.name in self._unique):
                 parsed = column.parse_column(cells)
             if parsed is None:
                 unique = column.name in self._unique
-                distinct = set() if unique else set(cells)
+                distinct = set() if unique else distinct or set(cells)
                 if unique or len(distinct) * 2 > len(cells):
-                    if len(cells) >= _CHUNK // 2:
+                    if len(cells) >= _UNIQUE_AFTER:
                         # Mostly distinct in a full chunk (codes, names): later chunks skip the distinct-set pass.
                         self._unique.add(column.name)
                     parsed = list(map(parse, cells))
@@ -603,7 +759,7 @@ class _ChunkState:
                     bad.add(position)
         return parsed
 
-    def _parse_reporting(self, column: _Column, lines: list[int], cells: Any, distinct: set[str],
+    def _parse_reporting(self, column: _Column, lines: Lines, cells: Any, distinct: set[str],
                          bad: set[int]) -> list[Any]:
         table: dict[str, Any] = {}
         errors: dict[str, tuple[str, str]] = {}

@@ -19,6 +19,7 @@ from bridge.domain.catalog import CustomerPrice, Product, StockLevel
 from bridge.domain.customers import Address, Customer
 from bridge.domain.limits import CSCART_MAX_AMOUNT
 from bridge.domain.money import Rounding
+from bridge.i18n import _
 from bridge.smile.records import QuantityPrice, SalesSlipLine
 
 Kind = Literal["code", "text", "plain", "kana", "decimal", "int", "date", "datetime", "flag", "choice", "jan",
@@ -79,11 +80,14 @@ class RecordSchema:
     misc: Literal["product", "customer"] | None = None  # rows whose key is a 諸口 code are skipped, not applied
     checks: tuple[ColumnCheck, ...] = field(default=())
     make_columns: ColumnMake | None = None  # the hot files' fast path; equal to ``make`` (tested)
+    ignored: frozenset[str] = frozenset()  # fields ``make`` takes but no record keeps (a reader may skip them)
 
     def __post_init__(self) -> None:
         parameters = tuple(inspect.signature(self.make).parameters)
         if parameters != self.names:
             raise TypeError(f"{self.name}: make() parameters {parameters} differ from the fields {self.names}")
+        if not self.ignored <= set(self.names) - set(self.key):
+            raise TypeError(f"{self.name}: ignored fields {sorted(self.ignored)} must be fields outside the key")
 
     def spec(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -102,12 +106,12 @@ class RecordSchema:
 def _validity(columns: dict[str, list[Any]]) -> Iterable[tuple[int, str, str, str]]:
     """(position, field, message, fix) for every row whose validity ends before it starts."""
     starts, ends = columns.get("valid_from"), columns.get("valid_to")
-    if not starts or not ends:
+    if not starts or not ends or not any(starts) or not any(ends):
         return
     for position, (start, end) in enumerate(zip(starts, ends, strict=True)):
         if start and end and end < start:
-            yield (position, "valid_to", "ends before it starts",
-                   "correct 有効期間/適用 開始日 and 終了日 so the start comes first")
+            yield (position, "valid_to", _("ends before it starts"),
+                   _("correct 有効期間/適用 開始日 and 終了日 so the start comes first"))
 
 
 def assemble(cls: type[Any], columns: dict[str, list[Any]], count: int) -> list[Any]:
@@ -375,6 +379,7 @@ STOCK = RecordSchema(
     unbuild=_stock_values,
     misc="product",
     make_columns=_stock_columns,
+    ignored=frozenset({"warehouse_name", "product_name"}),
 )
 
 
@@ -510,4 +515,5 @@ def schema_for(file_type: str) -> RecordSchema:
     try:
         return SCHEMAS[file_type]
     except KeyError:
-        raise KeyError(f"no reader for file type {file_type!r}; readable types: {', '.join(SCHEMAS)}") from None
+        raise KeyError(_("no reader for file type {file_type!r}; readable types: {items}").format(
+                           file_type=file_type, items=', '.join(SCHEMAS))) from None

@@ -36,8 +36,11 @@ def fold_code(text: str) -> str:
 def fold_codes(cells: Sequence[str]) -> list[str] | None:
     """``fold_code`` over a column at C speed when every cell is printable ASCII; None when one is not (the caller
     then folds cell by cell, which also names the bad cell)."""
-    if not "".join(cells).isascii():
+    joined = "".join(cells)
+    if not joined.isascii():
         return None
+    if joined.isprintable():  # no control character anywhere, and the only ASCII space strip() removes is " "
+        return list(map(str.strip, cells)) if " " in joined else list(cells)
     codes = list(map(str.strip, cells))
     return codes if all(map(str.isprintable, codes)) else None
 
