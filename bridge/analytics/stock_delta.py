@@ -32,24 +32,33 @@ def stock_delta(analytics: AnalyticsStore, changed: Iterable[StockLevel], gone: 
         con.execute("CREATE OR REPLACE TEMP TABLE gone (product_code VARCHAR, warehouse_code VARCHAR)")
         _insert(con, "snap", rows)
         _insert(con, "gone", keys)
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE changed AS
-            SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
-            WHERE c.product_code IS NULL OR s.on_hand <> c.on_hand OR s.allocated <> c.allocated
-               OR s.on_order <> c.on_order OR s.expected_on IS DISTINCT FROM c.expected_on
-            UNION ALL
-            SELECT c.product_code, c.warehouse_code, CAST(? AS DATE), 0, 0, 0, NULL
-            FROM stock_current c SEMI JOIN gone g USING (product_code, warehouse_code)
-            WHERE c.on_hand <> 0 OR c.allocated <> 0 OR c.on_order <> 0""", [day])
-        written = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
-        con.execute("DELETE FROM stock_changes WHERE day = ? AND (product_code, warehouse_code) IN "
-                    "(SELECT product_code, warehouse_code FROM changed)", [day])
-        con.execute("INSERT INTO stock_changes SELECT * FROM changed")
-        con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
-        con.execute("DROP TABLE snap")
+        written = fold_snapshot(con, day, leaving="SEMI JOIN gone g")
         con.execute("DROP TABLE gone")
-        con.execute("DROP TABLE changed")
         con.execute("COMMIT")
+    return written
+
+
+def fold_snapshot(con: Any, day: date, *, leaving: str) -> int:
+    """Fold the temp table ``snap`` into ``stock_current`` and the day's ``stock_changes``: rows new or different
+    in ``snap``, and the current rows that ``leaving`` (a join against ``stock_current c``: the whole snapshot's
+    ANTI JOIN, or a SEMI JOIN with the codes known to be gone) selects, written as zero. Drops ``snap``; returns
+    how many rows changed. The caller holds the transaction."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE changed AS
+        SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
+        WHERE c.product_code IS NULL OR s.on_hand <> c.on_hand OR s.allocated <> c.allocated
+           OR s.on_order <> c.on_order OR s.expected_on IS DISTINCT FROM c.expected_on
+        UNION ALL
+        SELECT c.product_code, c.warehouse_code, CAST(? AS DATE), 0, 0, 0, NULL
+        FROM stock_current c {leaving} USING (product_code, warehouse_code)
+        WHERE c.on_hand <> 0 OR c.allocated <> 0 OR c.on_order <> 0""", [day])
+    written = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
+    con.execute("DELETE FROM stock_changes WHERE day = ? AND (product_code, warehouse_code) IN "
+                "(SELECT product_code, warehouse_code FROM changed)", [day])
+    con.execute("INSERT INTO stock_changes SELECT * FROM changed")
+    con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
+    con.execute("DROP TABLE snap")
+    con.execute("DROP TABLE changed")
     return int(written)
 
 

@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -252,22 +252,35 @@ class StockJob:
         index = await catalog_index.resolve(self.store, self.cscart, levels.keys(), listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER,
                                             bound=self.bound)
+        committed = await self._plan_and_commit(
+            index, lambda tx: self._compute(tx, levels, index, rules, guarded=guarded, memo=self.payloads,
+                                            delta=delta), read, options, result, guarded=guarded)
+        if committed is None:
+            return
+        computed, bindings = committed
+        fed = await self.analytics.stock_read(read.records)
+        await self._remember_full(read, computed, rules, bindings, fed)
+        options.progress.advance(1)
+
+    async def _plan_and_commit(self, index: catalog_index.CatalogIndex,
+                               compute: Callable[[Connection], Awaitable[Computed]], read: ReadResult,
+                               options: RunOptions, result: JobResult, *,
+                               guarded: bool) -> tuple[Computed, int] | None:
+        """The step the full and the memo paths share: the index's notes, the plan computed and committed in one
+        transaction, delivery woken; gives the plan and the bindings count, or None when nothing is written."""
         result.notes.extend(index.notes())
         result.failed += len(index.ambiguous)
         options.progress.advance(1)
         async with self.store.transaction() as tx:
             with paused_gc():
-                computed = await self._compute(tx, levels, index, rules, guarded=guarded, memo=self.payloads,
-                                               delta=delta)
+                computed = await compute(tx)
             if not await self._commit(tx, computed, read, options, result, guarded=guarded):
-                return
+                return None
             bindings = await catalog_index.product_bindings(tx)
         metrics.STOCK_GUARD_HOLDING.set(0)
         if result.enqueued:  # delivery starts now; analytics and the memo do not hold it up
             self.wake_dispatcher()
-        fed = await self.analytics.stock_read(read.records)
-        await self._remember_full(read, computed, rules, bindings, fed)
-        options.progress.advance(1)
+        return computed, bindings
 
     async def _commit(self, tx: Connection, computed: Computed, read: ReadResult, options: RunOptions,
                       result: JobResult, *, guarded: bool) -> bool:
@@ -389,18 +402,12 @@ class StockJob:
         in_order = [code for code in dict.fromkeys(lean.codes) if code in candidates] if candidates else []
         index = await catalog_index.resolve(self.store, self.cscart, in_order, listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER, subset=True)
-        result.notes.extend(index.notes())
-        result.failed += len(index.ambiguous)
-        options.progress.advance(1)
-        async with self.store.transaction() as tx:
-            with paused_gc():
-                computed = await self._compute_lean(tx, lean, index, rules, file_codes, new_codes, guarded=guarded)
-            if not await self._commit(tx, computed, read, options, result, guarded=guarded):
-                return
-            bindings = await catalog_index.product_bindings(tx)
-        metrics.STOCK_GUARD_HOLDING.set(0)
-        if result.enqueued:  # delivery starts now; analytics and the memo do not hold it up
-            self.wake_dispatcher()
+        committed = await self._plan_and_commit(
+            index, lambda tx: self._compute_lean(tx, lean, index, rules, file_codes, new_codes, guarded=guarded),
+            read, options, result, guarded=guarded)
+        if committed is None:
+            return
+        computed, bindings = committed
         fed = await self.analytics.stock_changed(read.records, lean.gone()) if base.fed else False
         first = len(lean.header) + 1
         memo = stock_memo.StockMemo(
