@@ -290,6 +290,9 @@ def column_parser_for(spec: FieldSpec, layout: FileLayout,
     # grows over the file: each distinct text becomes one Decimal
     fresh: dict[str, Decimal | None] = {"": None}
     known = fresh if shared is None else shared.setdefault((low, high, spec.whole), fresh)
+    if known is fresh:  # small whole numbers (quantities, most stock cells) are known from the first chunk on
+        fresh.update((text, value) for text, value in _SMALL.items()
+                     if (low is None or value >= low) and (high is None or value <= high))
     lookup = known.__getitem__
     hit = [True]  # the last chunk's texts were all known: try the one-pass lookup first
 
@@ -344,6 +347,8 @@ def jan_column(cells: Sequence[str]) -> list[str | None] | None:
 
 
 _DIGITS = b"0123456789"
+# "0" … "1023" as the Decimals ``_plain_decimals`` would make of them (Decimal(7) == Decimal("7"), exponent 0 both)
+_SMALL: dict[str, Decimal] = {str(number): Decimal(number) for number in range(1024)}
 
 
 def _plain_decimals(texts: set[str]) -> list[Decimal] | None:
