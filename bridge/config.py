@@ -116,7 +116,8 @@ class UiSettings(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Tokyo") from None
+            raise ValueError(_("unknown time zone {value!r}; use an IANA name such as Asia/Tokyo").format(
+                value=value)) from None
         return value
 
 
@@ -360,7 +361,7 @@ def _check_yaml_syntax(path: Path) -> None:
 def _describe(exc: ValidationError, path: Path | None) -> str:
     """Every problem as ``where: key: sentence``; where is ``file:line``, an environment variable or the defaults."""
     errors = exc.errors()
-    lines = [_("{count} problem(s) in the settings:").format(count=len(errors))]
+    lines: list[str] = [_("{count} problem(s) in the settings:").format(count=len(errors))]
     yaml_lines = _yaml_key_lines(path) if path else {}
     source_lines = path.read_text(encoding="utf-8").splitlines() if path else []
     for error in errors:
@@ -372,6 +373,7 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
         missing_at = next((yaml_lines[shown[:n]] for n in range(len(shown) - 1, 0, -1) if shown[:n] in yaml_lines),
                           None)
         text = None
+        where: str
         if env_name in os.environ:
             where = _("environment variable {name}").format(name=env_name)
             text = os.environ[env_name]

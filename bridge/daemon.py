@@ -107,7 +107,7 @@ class Daemon:
         if interval:
             self._tasks.append(asyncio.create_task(self._watchdog(interval), name="watchdog"))
         jobs = ", ".join(self.scheduler.coordinators) or "no jobs"
-        self.notifier.ready(f"running: {jobs}")
+        self.notifier.ready(_("running: {jobs}").format(jobs=", ".join(self.scheduler.coordinators) or _("no jobs")))
         log.info("daemon.started", version=__version__, http=f"{self.http.host}:{self.http.port}", jobs=jobs,
                  sinks=sorted(self.wiring.sinks), state=str(self.settings.state_path))
 
@@ -188,15 +188,15 @@ class Daemon:
     # -- health --------------------------------------------------------------------------------------------------
 
     def _store_ready(self) -> tuple[bool, str]:
-        return (self.store is not None, "state store not open")
+        return (self.store is not None, _("state store not open"))
 
     def _auth_ready(self) -> tuple[bool, str]:
         client = self.wiring.services.cscart if self.wiring is not None else None
         problem = getattr(client, "auth_problem", None)
         if not problem:
             return (True, "")
-        return (False, f"{problem}; fix cscart.api_key (environment or credential file), then SIGHUP "
-                       "(it is also re-read every minute) / API キーを直して SIGHUP")
+        return (False, _("{problem}; fix cscart.api_key (environment or credential file), then SIGHUP (it is also "
+                         "re-read every minute)").format(problem=problem))
 
     async def reload_credentials(self) -> bool:
         """Read the settings again and hand new CS-Cart credentials to the client; returns whether they changed."""
@@ -229,19 +229,20 @@ class Daemon:
         if task is None or not task.done() or task.cancelled():
             return (True, "")
         error = task.exception()
-        return (False, f"dispatcher stopped: {type(error).__name__}: {error}" if error else "dispatcher stopped")
+        return (False, _("dispatcher stopped: {error}").format(error=f"{type(error).__name__}: {error}") if error
+                else _("dispatcher stopped"))
 
     def _dispatcher_ready(self) -> tuple[bool, str]:
         alive, reason = self._dispatcher_alive()
         if not alive:
             return (False, reason)
-        return self.dispatcher.health() if self.dispatcher is not None else (False, "dispatcher not started")
+        return self.dispatcher.health() if self.dispatcher is not None else (False, _("dispatcher not started"))
 
     def _jobs_ready(self) -> tuple[bool, str]:
         late = [
             name for name, c in self.scheduler.coordinators.items() if not c.succeeded_within(2 * c.interval)
         ]
-        return (not late, "no success within 2× interval: " + ", ".join(late))
+        return (not late, _("no success within 2× interval: {jobs}").format(jobs=", ".join(late)))
 
     async def _watchdog(self, interval: float) -> None:
         while True:
@@ -250,7 +251,7 @@ class Daemon:
             else:
                 stuck = [n for n, c in self.scheduler.coordinators.items() if not c.is_ticking()]
                 log.error("watchdog.withheld", stuck=stuck)
-                self.notifier.status(f"stuck: {', '.join(stuck)}")
+                self.notifier.status(_("stuck: {jobs}").format(jobs=", ".join(stuck)))
             await asyncio.sleep(interval)
 
     async def _refresh_gauges(self) -> None:

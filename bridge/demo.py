@@ -38,7 +38,7 @@ from bridge.smile.writer import write_records
 from bridge.sync import registered_jobs
 from bridge.sync.base import JobResult
 from bridge.domain.time import utcnow
-from bridge.i18n import _, format_local
+from bridge.i18n import _, format_local, ngettext
 
 # Catalog jobs the demo runs when they are registered, in the order they are reported.
 CATALOG_JOBS = ("products", "prices", "customers", "stock", "drift")
@@ -99,8 +99,9 @@ class Demo:
         opts = self.options
         if not (root / "rules").is_dir():
             if not SHIPPED_RULES.is_dir():
-                raise FileNotFoundError(f"{SHIPPED_RULES}: the shipped rules folder is missing; install the bridge "
-                                        "from a checkout (pip install -e .) so rules/*.yaml are present")
+                raise FileNotFoundError(_("{folder}: the shipped rules folder is missing; install the bridge from a "
+                                          "checkout (pip install -e .) so rules/*.yaml are present").format(
+                                              folder=SHIPPED_RULES))
             shutil.copytree(SHIPPED_RULES, root / "rules")
         made = generate(root / "smile-export", products=opts.products, customers=opts.customers, seed=opts.seed)
         with (root / LOG_FILE).open("a", encoding="utf-8") as log_stream:
@@ -284,7 +285,7 @@ class Demo:
     # ---- what changes between cycles ------------------------------------------------------------------------------
 
     def _change(self, cycle: int, sim: Simulator, made: GeneratedSet, dirs: SmileDirs) -> list[str]:
-        said = []
+        said: list[str] = []
         stocked = sorted({level.product_code for level in made.stock} - {str(FIRST_CODE)})
         picked = self.rng.sample(stocked, min(5, max(0, len(stocked) - 1)))  # one stays for the hand edit
         changes = {code: self.rng.choice((0, 3, 25, 120, 800)) for code in picked}
@@ -333,7 +334,7 @@ class Demo:
         customers[index] = replace(customer, price_rank=rank)
         write_records(path, "customers", customers, layout=layout)
         _deliver(path, dirs, "customers", cycle)
-        before = f"ランク{customer.price_rank}" if customer.price_rank else "no rank"
+        before = f"ランク{customer.price_rank}" if customer.price_rank else _("no rank")
         return f"{customer.code} {before} → ランク{rank}"
 
     def _deliver_all(self, made: GeneratedSet, dirs: SmileDirs) -> None:
@@ -364,7 +365,10 @@ def _deliver(path: Path, dirs: SmileDirs, file_type: str, cycle: int) -> None:
 
 
 def _worth_saying(note: str) -> bool:
-    return not note.startswith(("delivered ", "no SMILE"))
+    """Not the routine notes (the dispatcher's tally, no stock file yet), in whichever language they were said."""
+    routine = (_("delivered {done}, retry later {retried}, dead {dead}"),
+               _("no SMILE stock file yet (looking for {pattern} in {inbox})"))
+    return not note.startswith(tuple(text.split("{", 1)[0] for text in routine))
 
 
 def describe_writes(requests: list[Any]) -> str:
@@ -377,32 +381,45 @@ def describe_writes(requests: list[Any]) -> str:
         if request.entity == "products" and request.method == "PUT":
             keys = set(body or {})
             if keys == {"amount"}:
-                kinds["stock writes"] += 1
+                kinds["stock"] += 1
             elif keys & {"price", "prices"}:
-                kinds["price writes"] += 1
+                kinds["price"] += 1
             else:
-                kinds["product updates"] += 1
+                kinds["product"] += 1
         elif request.entity == "products" and request.method == "POST":
-            kinds["products created"] += 1
+            kinds["product_created"] += 1
         elif request.entity == "users" and "/usergroups/" in request.path:
-            kinds["usergroup memberships"] += 1
+            kinds["membership"] += 1
         elif request.entity == "users" and request.method == "PUT":
-            kinds["customer updates"] += 1
+            kinds["customer"] += 1
         elif request.entity == "usergroups" and request.method == "POST":
-            kinds["usergroups created"] += 1
+            kinds["usergroup_created"] += 1
         else:
             kinds[f"{request.method} {request.entity}"] += 1
     if not kinds:
-        return "no writes"
-    return ", ".join(f"{count} {_singular(kind) if count == 1 else kind}" for kind, count in kinds.most_common())
+        return _("no writes")
+    return ", ".join(_kind_text(kind, count) for kind, count in kinds.most_common())
 
 
-def _singular(kind: str) -> str:
-    """'stock writes' → 'stock write', 'products created' → 'product created'."""
-    words = kind.split(" ")
-    index = 0 if words[-1] == "created" else len(words) - 1
-    words[index] = words[index].removesuffix("s")
-    return " ".join(words)
+def _kind_text(kind: str, count: int) -> str:
+    """``3 stock writes``, ``1 product created`` … in the operator's language."""
+    if kind == "stock":
+        text = ngettext("{count} stock write", "{count} stock writes", count)
+    elif kind == "price":
+        text = ngettext("{count} price write", "{count} price writes", count)
+    elif kind == "product":
+        text = ngettext("{count} product update", "{count} product updates", count)
+    elif kind == "product_created":
+        text = ngettext("{count} product created", "{count} products created", count)
+    elif kind == "membership":
+        text = ngettext("{count} usergroup membership", "{count} usergroup memberships", count)
+    elif kind == "customer":
+        text = ngettext("{count} customer update", "{count} customer updates", count)
+    elif kind == "usergroup_created":
+        text = ngettext("{count} usergroup created", "{count} usergroups created", count)
+    else:
+        return f"{count} {kind}"  # an unexpected request, named by its method and entity
+    return text.format(count=count)
 
 
 async def run_demo(options: DemoOptions, out: Callable[[str], None] = print) -> int:

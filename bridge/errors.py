@@ -6,6 +6,8 @@ Edges classify failures once, where they happen: a sink or client raises ``Retry
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class BridgeError(Exception):
     """Base class of every error the bridge raises on purpose."""
@@ -48,6 +50,6 @@ class AuthError(PermanentError):
 class ValidationFailed(BridgeError):
     """Input that was read but must not be applied; ``problems`` lists every one of them."""
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(self, message: str, problems: Sequence[str] | None = None) -> None:
         super().__init__(message)
-        self.problems = problems or []
+        self.problems: list[str] = list(problems or [])

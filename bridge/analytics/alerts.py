@@ -17,6 +17,7 @@ from bridge import metrics
 from bridge.analytics.reports.stock import position, reorder_points
 from bridge.analytics.rules import rules_in_force
 from bridge.analytics.store import AnalyticsStore
+from bridge.i18n import _
 
 log = structlog.get_logger("bridge.analytics.alerts")
 
@@ -82,13 +83,16 @@ async def check(context: Any, analytics: AnalyticsStore, day: date) -> list[Cros
 async def _mail(mail_settings: Any, crossed: list[Crossing], day: date) -> None:
     from bridge.analytics import mail
 
-    lines = [f"発注点を下回ったSKU {len(crossed)}件 ({day:%Y-%m-%d}) / SKUs at or below their reorder point:", ""]
-    lines += [f"{c.product_code} {c.name}: 在庫+発注残 {c.available:f}, 発注点 {c.reorder_point:.1f}, "
-              f"推奨発注数 {c.suggested_order}" for c in crossed[:200]]
+    lines: list[str] = [_("{count} SKU(s) at or below their reorder point ({day}):").format(
+        count=len(crossed), day=f"{day:%Y-%m-%d}"), ""]
+    lines += [_("{code} {name}: 在庫+発注残 {available}, 発注点 {reorder_point}, 推奨発注数 {suggested}").format(
+        code=c.product_code, name=c.name, available=f"{c.available:f}", reorder_point=f"{c.reorder_point:.1f}",
+        suggested=c.suggested_order) for c in crossed[:200]]
     if len(crossed) > 200:
-        lines.append(f"… 他 {len(crossed) - 200}件 (bridge report stock)")
+        lines.append(_("… and {count} more (bridge report stock)").format(count=len(crossed) - 200))
     try:
         await mail.send(mail_settings, mail.message(mail_settings.sender, list(mail_settings.staff),
-                                                    f"[在庫] 発注点割れ {len(crossed)}件", "\n".join(lines)))
+                                                    _("[stock] {count} below reorder point").format(
+                                                        count=len(crossed)), "\n".join(lines)))
     except Exception as error:  # noqa: BLE001 - the alert is already logged, counted and published
         log.warning("low-stock mail not sent", error=str(error))

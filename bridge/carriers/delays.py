@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from bridge.carriers.rules import DelayWatch
 from bridge.domain.time import business_date
+from bridge.i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +69,13 @@ def find_delays(orders: Iterable[InstructedOrder], calendar: BusinessCalendar, n
         elapsed = calendar.business_days_between(business_date(order.instructed_at), today)
         reasons: list[str] = []
         if elapsed > max_business_days:
-            reasons.append(f"in 出荷指示 for {elapsed} business days (limit {max_business_days}) since "
-                           f"{business_date(order.instructed_at)}")
+            reasons.append(_("in 出荷指示 for {elapsed} business days (limit {max_business_days}) since {since}").format(
+                               elapsed=elapsed, max_business_days=max_business_days,
+                               since=business_date(order.instructed_at)))
         late = order.requested_date is not None and today > order.requested_date
         if late:
-            reasons.append(f"requested delivery date {order.requested_date} has passed and it is not shipped")
+            reasons.append(_("requested delivery date {requested_date} has passed and it is not shipped").format(
+                               requested_date=order.requested_date))
         if reasons:
             delays.append(Delay(order.order_id, order.carrier, elapsed, tuple(reasons), late))
     return delays

@@ -23,6 +23,7 @@ from bridge.carriers.labels import (
 from bridge.carriers.rules import ShippingRules, resolve_service
 from bridge.domain.orders import Order
 from bridge.domain.time import JST, business_date
+from bridge.i18n import _
 
 WRITERS: dict[str, ModuleType] = {"yamato": yamato, "sagawa": sagawa, "japanpost": japanpost}
 
@@ -45,8 +46,8 @@ def build_label_files(orders: Sequence[Order], rules: ShippingRules, now: dateti
             continue
         carrier_rules = rules.carrier_rules(method.carrier)
         if not carrier_rules.enabled:
-            disabled = (f"carrier {method.carrier} is disabled (enabled: false in rules/shipping.yaml); "
-                        "enable it or change the order's shipping method")
+            disabled = _("carrier {carrier} is disabled (enabled: false in rules/shipping.yaml); enable it or change "
+                         "the order's shipping method").format(carrier=method.carrier)
             rejections.append(Rejection(order.order_id, method.carrier, (disabled,)))
             continue
         grouped.setdefault(method.carrier, []).append(LabelRequest(order, method, service))
@@ -71,7 +72,7 @@ def build_file(carrier: str, requests: Sequence[LabelRequest], rules: ShippingRu
         values = build(builder)
         if builder.report.problems:
             rejections.append(Rejection(request.order.order_id, carrier,
-                                        tuple(str(p) for p in builder.report.problems)))
+                                        tuple(p.text() for p in builder.report.problems)))
         else:
             rows.append(Row(request.order.order_id, values, builder.report))
     if not rows:
@@ -82,6 +83,7 @@ def build_file(carrier: str, requests: Sequence[LabelRequest], rules: ShippingRu
         file_name=file_name(carrier_rules, stamp),
         content=content,
         order_ids=tuple(row.order_id for row in rows),
-        substitutions=tuple(f"order {row.order_id}: {s}" for row in rows for s in row.report.substitutions),
-        warnings=tuple(f"order {row.order_id}: {w}" for row in rows for w in row.report.warnings),
+        substitutions=tuple(f"order {row.order_id}: {s}" for row in rows for s in row.report.substitutions),  # logged
+        warnings=tuple(_("order {order}: {warning}").format(order=row.order_id, warning=w)
+                       for row in rows for w in row.report.warnings),
     ), rejections

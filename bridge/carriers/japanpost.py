@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bridge.carriers.address import AddressParts
 from bridge.carriers.labels import RowBuilder, encode_csv
 from bridge.carriers.rules import JAPANPOST_HANDLING, JapanPostRules, Service
+from bridge.i18n import Text, _
 
 CARRIER = "japanpost"
 
@@ -94,11 +95,11 @@ def build_row(b: RowBuilder) -> list[str]:
     put("郵便種別", MAIL_KINDS.get(service, "0"))
     put("元着払代引", PAYMENT_CODES[service])
     if method.cool != "normal" and service is Service.YU_PACKET:
-        b.report.problem("cool", "ゆうパケット has no 保冷", "change the shipping method rule in rules/shipping.yaml")
+        b.report.problem("cool", _("ゆうパケット has no 保冷"), _("change the shipping method rule in rules/shipping.yaml"))
     put("保冷種別", COOL_CODES[method.cool])
 
     ship_to = order.shipping
-    _address(b, "お届け先", "shipping", b.address("shipping", ship_to), put, "shorten the address on the order")
+    _address(b, "お届け先", "shipping", b.address("shipping", ship_to), put, _("shorten the address on the order"))
     put("お届け先電話番号", b.phone("shipping.phone", ship_to.phone, PHONE))
     name, company, honorific = ship_to.name, ship_to.company, rules.honorific
     if not name.strip() and company.strip():
@@ -129,7 +130,7 @@ def build_row(b: RowBuilder) -> list[str]:
 
 
 def _address(b: RowBuilder, prefix: str, name: str, parts: AddressParts | None,
-             put: Callable[[str, str], None], fix: str) -> None:
+             put: Callable[[str, str], None], fix: Text) -> None:
     if parts is None:
         return
     put(f"{prefix}郵便番号", b.postcode(parts))

@@ -27,6 +27,7 @@ from bridge.carriers.text import CarrierText, TextReport, truncate, width
 from bridge.carriers.timeslots import BEFORE_10, BEFORE_17, NONE, UnknownSlot
 from bridge.domain.customers import Address
 from bridge.domain.orders import Order
+from bridge.i18n import Text, _, joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +41,12 @@ class LabelRequest:
 class Rejection:
     order_id: int
     carrier: str
-    problems: tuple[str, ...]
+    problems: tuple[Text, ...]
 
     @property
-    def message(self) -> str:
-        return f"order {self.order_id} not exported to {self.carrier}: " + "; ".join(self.problems)
+    def message(self) -> Text:
+        return _("order {order} not exported to {carrier}: {problems}").format(
+            order=self.order_id, carrier=self.carrier, problems=joined(self.problems, "; "))
 
 
 @dataclass(slots=True)
@@ -61,7 +63,7 @@ class LabelFile:
     content: bytes
     order_ids: tuple[int, ...]
     substitutions: tuple[str, ...] = ()  # "order 12: name: '髙' (U+9AD9) written as '高'"
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Text, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,26 +112,26 @@ class RowBuilder:
         """半角英数 codes: anything else is left out with a warning (they are optional columns)."""
         value = value.strip()
         if value and (not value.isascii() or not value.replace("-", "").isalnum() or len(value) > limit):
-            self.report.warnings.append(f"{name}: {value!r} is not 半角英数 ≤ {limit}; column left blank")
+            self.report.warnings.append(_("{name}: {value!r} is not 半角英数 ≤ {limit}; column left blank").format(
+                                            name=name, value=value, limit=limit))
             return ""
         return value
 
-    def phone(self, name: str, value: str, limit: int, *, fix: str = "correct it on the order") -> str:
+    def phone(self, name: str, value: str, limit: int, *, fix: Text | None = None) -> str:
         try:
             phone = normalize_phone(value)
         except AddressError as exc:
-            self.report.problem(name, str(exc).split(";")[0], fix)
+            self.report.problem(name, exc.problem, fix or exc.fix)
             return ""
         if len(phone) > limit:
             phone = phone.replace("-", "")
         return phone
 
-    def address(self, name: str, address: Address, *, fix: str = "correct the address on the order"
-                ) -> AddressParts | None:
+    def address(self, name: str, address: Address, *, fix: Text | None = None) -> AddressParts | None:
         try:
             parts = complete(address, self.report.warnings, name)
         except AddressError as exc:
-            self.report.problem(name, str(exc).split(";")[0].removeprefix(f"{name}: "), fix)
+            self.report.problem(name, exc.problem, fix or _("correct the address on the order"))
             return None
         return AddressParts(
             parts.postcode,
@@ -144,11 +146,11 @@ class RowBuilder:
             return ""
         return format_postcode(parts.postcode) if dashed else parts.postcode
 
-    def sender(self) -> tuple[Address, str]:
+    def sender(self) -> tuple[Address, Text]:
         """ご依頼主 address and what to fix when it is wrong."""
         if self.order.direct_ship and self.rules.direct_ship_sender == "buyer":
-            return self.order.billing, "correct the buyer's billing address on the order (直送 sender)"
-        return self.rules.shipper.address(), "correct shipper in rules/shipping.yaml"
+            return self.order.billing, _("correct the buyer's billing address on the order (直送 sender)")
+        return self.rules.shipper.address(), _("correct shipper in rules/shipping.yaml")
 
     def street_and_building(self, name: str, parts: AddressParts, street_limit: int, building_limit: int
                             ) -> tuple[str, str]:
@@ -156,20 +158,23 @@ class RowBuilder:
         head, overflow = split_at(parts.street, street_limit)
         building = f"{overflow} {parts.building}".strip() if overflow and parts.building else overflow or parts.building
         if overflow:
-            self.report.warnings.append(f"{name}: street overflow {overflow!r} moved to the building column")
+            self.report.warnings.append(_("{name}: street overflow {overflow!r} moved to the building column").format(
+                                            name=name, overflow=overflow))
         if width(building) > building_limit:
             self.report.problem(
                 f"{name}.building",
-                f"{building!r} is {width(building)} half-width units, {self.carrier} allows {building_limit}",
-                "shorten the street or building on the order (the street overflow goes into the building column)",
+                _("{building!r} is {value} half-width units, {carrier} allows {building_limit}").format(
+                    building=building, value=width(building), carrier=self.carrier, building_limit=building_limit),
+                _("shorten the street or building on the order (the street overflow goes into the building column)"),
             )
             building = truncate(building, building_limit)
         return head, building
 
-    def limit(self, name: str, value: str, limit: int, fix: str) -> str:
+    def limit(self, name: str, value: str, limit: int, fix: Text) -> str:
         if width(value) > limit:
-            self.report.problem(name, f"{value!r} is {width(value)} half-width units, {self.carrier} allows "
-                                f"{limit} (全角{limit // 2})", fix)
+            self.report.problem(name, _("{value!r} is {width} half-width units, {carrier} allows {limit} (全角{full})")
+                                .format(value=value, width=width(value), carrier=self.carrier, limit=limit,
+                                        full=limit // 2), fix)
             return truncate(value, limit)
         return value
 
@@ -179,11 +184,13 @@ class RowBuilder:
         order = self.order
         amount = order.cod_amount if order.cod_amount is not None else order.total
         if amount != amount.to_integral_value():
-            self.report.problem("cod_amount", f"{amount} is not whole yen", "correct the order total")
+            self.report.problem("cod_amount", _("{amount} is not whole yen").format(amount=amount),
+                                _("correct the order total"))
             return None
         if not 1 <= amount <= maximum:
-            self.report.problem("cod_amount", f"{amount} yen is outside 1–{maximum:,} for {self.carrier} COD",
-                                "change the payment method or split the order")
+            self.report.problem("cod_amount", _("{amount} yen is outside 1–{maximum:,} for {carrier} COD").format(
+                                                  amount=amount, maximum=maximum, carrier=self.carrier),
+                                _("change the payment method or split the order"))
             return None
         rate = self.rules.cod.tax_rate_percent
         if order.cod_amount is None and order.tax_total is not None:
@@ -191,8 +198,9 @@ class RowBuilder:
         else:
             tax = (amount * rate / (100 + rate)).quantize(Decimal(1), rounding=ROUND_DOWN)
         if not 0 <= tax <= amount:
-            self.report.problem("cod_tax", f"tax {tax} is not between 0 and the amount {amount}",
-                                "correct the order's tax total")
+            self.report.problem("cod_tax", _("tax {tax} is not between 0 and the amount {amount}").format(
+                                               tax=tax, amount=amount),
+                                _("correct the order's tax total"))
             return None
         return CodAmount(int(amount), int(tax.to_integral_value(rounding=ROUND_DOWN)))
 
@@ -201,12 +209,14 @@ class RowBuilder:
         if requested is None:
             return ""
         if self.request.service.is_mail:
-            self.report.warnings.append(f"delivery date {requested} ignored: {self.request.service.value} "
-                                        "is delivered to the post box without a date")
+            self.report.warnings.append(_("delivery date {requested} ignored: {value} is delivered to the post box "
+                                          "without a date").format(
+                                            requested=requested, value=self.request.service.value))
             return ""
         if requested < self.ship_date:
-            self.report.problem("delivery_date", f"requested {requested} is before the ship date {self.ship_date}",
-                                "agree a new date with the customer and update the order")
+            self.report.problem("delivery_date", _("requested {requested} is before the ship date {ship_date}").format(
+                                                     requested=requested, ship_date=self.ship_date),
+                                _("agree a new date with the customer and update the order"))
             return ""
         return requested.strftime(fmt)
 
@@ -218,21 +228,23 @@ class RowBuilder:
         try:
             resolved = table.resolve(label)
         except UnknownSlot as exc:
-            self.report.problem("delivery_slot", str(exc),
-                                f"correct the time slot on the order or map it under carriers.{self.carrier}."
-                                "time_slots in rules/shipping.yaml")
+            self.report.problem("delivery_slot", exc.text,
+                                _("correct the time slot on the order or map it under carriers.{carrier}.time_slots in "
+                                  "rules/shipping.yaml").format(carrier=self.carrier))
             return ""
         if resolved.slot == NONE:
             return ""
         if self.request.service.is_mail:
-            self.report.warnings.append(f"time slot {label!r} ignored: {self.request.service.value} has none")
+            self.report.warnings.append(_("time slot {label!r} ignored: {value} has none").format(
+                                            label=label, value=self.request.service.value))
             return ""
         timed = resolved.slot in (BEFORE_10, BEFORE_17)
         if timed != (self.request.service is Service.TIME):
             self.report.problem(
                 "delivery_slot",
-                f"slot {label!r} {'needs' if timed else 'is not offered by'} the タイム service",
-                "change the time slot or the shipping method on the order",
+                (_("slot {label!r} needs the タイム service") if timed else
+                 _("slot {label!r} is not offered by the タイム service")).format(label=label),
+                _("change the time slot or the shipping method on the order"),
             )
             return ""
         if resolved.warning:
@@ -246,15 +258,17 @@ class RowBuilder:
         lines = self.order.lines
         if not lines:
             if required:
-                self.report.problem("item_name", "the order has no lines to name the goods",
-                                    f"set item_name for carriers.{self.carrier} in rules/shipping.yaml")
+                self.report.problem("item_name", _("the order has no lines to name the goods"),
+                                    _("set item_name for carriers.{carrier} in rules/shipping.yaml").format(
+                                        carrier=self.carrier))
             return ""
         suffix = f" 他{len(lines) - 1}点" if len(lines) > 1 else ""
         name = self.clean("item_name", lines[0].name, lost=False)
         full = name + suffix
         if width(full) > limit:
             cut = truncate(name, max(limit - width(suffix), 0)) + suffix
-            self.report.warnings.append(f"item_name: {full!r} shortened to {cut!r} ({limit} half-width units)")
+            self.report.warnings.append(_("item_name: {full!r} shortened to {cut!r} ({limit} half-width units)").format(
+                                            full=full, cut=cut, limit=limit))
             return cut
         return full
 

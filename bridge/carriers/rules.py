@@ -36,6 +36,7 @@ from bridge.carriers.tracking import DEFAULT_TRACKING_URLS
 from bridge.domain.customers import Address
 from bridge.domain.orders import Order
 from bridge.errors import ConfigError
+from bridge.i18n import Text, _, N_
 from bridge.rules.yamlfile import read_rules_yaml, validated
 
 CarrierName = Literal["yamato", "sagawa", "japanpost"]
@@ -80,7 +81,7 @@ class _Model(BaseModel):
 def _hhmm(values: list[str]) -> list[str]:
     for value in values:
         if not _HHMM.match(value):
-            raise ValueError(f"{value!r} is not a time of day HH:MM (24 h, JST)")
+            raise ValueError(_("{value!r} is not a time of day HH:MM (24 h, JST)").format(value=value))
     return sorted(set(values))
 
 
@@ -109,7 +110,8 @@ class Shipper(_Model):
         try:
             return normalize(value)
         except AddressError as exc:
-            raise ValueError(f"{str(exc).split(';')[0]}; correct shipper.{info.field_name}") from None
+            raise ValueError(_("{problem}; correct shipper.{field}").format(problem=exc.problem,
+                                                                            field=info.field_name)) from None
 
     def address(self) -> Address:
         return Address(name=self.name, name_kana=self.name_kana, postcode=self.postcode, prefecture=self.prefecture,
@@ -126,7 +128,7 @@ class Schedule(_Model):
     @model_validator(mode="after")
     def _one_kind(self) -> Schedule:
         if self.times and self.every_minutes:
-            raise ValueError("give either times or every_minutes, not both")
+            raise ValueError(_("give either times or every_minutes, not both"))
         return self
 
 
@@ -147,7 +149,8 @@ class CarrierCommon(_Model):
     def _known_slots(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
             if key not in KNOWN_SLOTS:
-                raise ValueError(f"unknown time slot {key!r}; use one of {', '.join(KNOWN_SLOTS)}")
+                raise ValueError(_("unknown time slot {key!r}; use one of {items}").format(
+                                     key=key, items=', '.join(KNOWN_SLOTS)))
         return value
 
     def slot_table(self, carrier: str) -> SlotTable:
@@ -187,7 +190,8 @@ class SagawaRules(CarrierCommon):
     def _seal_codes(cls, value: dict[str, str]) -> dict[str, str]:
         for name, code in value.items():
             if not re.fullmatch(r"\d{3}", code):
-                raise ValueError(f"seal code for {name!r} must be 3 digits, got {code!r}")
+                raise ValueError(_("seal code for {name!r} must be 3 digits, got {code!r}").format(
+                                     name=name, code=code))
         return value
 
 
@@ -220,10 +224,11 @@ class MethodRule(_Model):
     @model_validator(mode="after")
     def _matches_something(self) -> MethodRule:
         if not self.shipping_ids and not self.names:
-            raise ValueError("give shipping_ids or names (the CS-Cart shipping method this rule is for)")
+            raise ValueError(_("give shipping_ids or names (the CS-Cart shipping method this rule is for)"))
         if self.service not in SERVICES_BY_CARRIER[self.carrier]:
             offered = ", ".join(sorted(s.value for s in SERVICES_BY_CARRIER[self.carrier]))
-            raise ValueError(f"{self.carrier} has no service {self.service.value!r} (offers: {offered})")
+            raise ValueError(_("{carrier} has no service {value!r} (offers: {offered})").format(
+                                 carrier=self.carrier, value=self.service.value, offered=offered))
         return self
 
 
@@ -244,7 +249,7 @@ class Notification(_Model):
     @model_validator(mode="after")
     def _times_given(self) -> Notification:
         if self.mode == "times" and not self.times:
-            raise ValueError("mode 'times' needs at least one time, e.g. times: ['12:00', '17:00']")
+            raise ValueError(_("mode 'times' needs at least one time, e.g. times: ['12:00', '17:00']"))
         return self
 
     def time_list(self) -> list[time]:
@@ -315,7 +320,8 @@ class ShippingRules(_Model):
     def _url_templates(cls, value: dict[str, str]) -> dict[str, str]:
         for carrier, template in value.items():
             if "{no}" not in template or not template.startswith("https://"):
-                raise ValueError(f"{carrier}: a tracking URL must start with https:// and contain {{no}}")
+                raise ValueError(_("{carrier}: a tracking URL must start with https:// and contain {{no}}").format(
+                                     carrier=carrier))
         return {**DEFAULT_TRACKING_URLS, **value}
 
     @field_validator("text_map")
@@ -323,7 +329,7 @@ class ShippingRules(_Model):
     def _single_characters(cls, value: dict[str, str]) -> dict[str, str]:
         for key in value:
             if len(key) != 1:
-                raise ValueError(f"text_map keys are single characters, got {key!r}")
+                raise ValueError(_("text_map keys are single characters, got {key!r}").format(key=key))
         return value
 
     @model_validator(mode="after")
@@ -333,20 +339,22 @@ class ShippingRules(_Model):
             where = f"methods[{index}]"
             carrier = self.carriers.get(method.carrier)
             if carrier is None:
-                problems.append(f"{where}: carrier {method.carrier} is not configured under carriers")
+                problems.append(_("{where}: carrier {carrier} is not configured under carriers").format(
+                                    where=where, carrier=method.carrier))
                 continue
             if method.carrier == "yamato" and len(method.handling) > 2:
-                problems.append(f"{where}: B2 prints at most 2 handling notes (荷扱い１, ２)")
+                problems.append(_("{where}: B2 prints at most 2 handling notes (荷扱い１, ２)").format(where=where))
             if method.carrier == "sagawa":
                 assert isinstance(carrier, SagawaRules)
                 missing = [note for note in method.handling if note not in carrier.seal_codes]
                 if missing:
-                    problems.append(f"{where}: handling {missing} has no 指定シール code in carriers.sagawa.seal_codes")
+                    problems.append(_("{where}: handling {missing} has no 指定シール code in "
+                                      "carriers.sagawa.seal_codes").format(where=where, missing=missing))
             if method.carrier == "japanpost":
                 unknown = [note for note in method.handling if note not in JAPANPOST_HANDLING]
                 if unknown:
-                    problems.append(f"{where}: handling {unknown} is not a ゆうプリR flag "
-                                    f"({', '.join(JAPANPOST_HANDLING)})")
+                    problems.append(_("{where}: handling {unknown} is not a ゆうプリR flag ({items})").format(
+                                        where=where, unknown=unknown, items=', '.join(JAPANPOST_HANDLING)))
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -357,17 +365,19 @@ class ShippingRules(_Model):
     def carrier_rules(self, name: str) -> CarrierCommon:
         found = self.carriers.get(name)
         if found is None:
-            raise KeyError(f"carrier {name} is not configured under carriers in rules/shipping.yaml")
+            raise KeyError(_("carrier {name} is not configured under carriers in rules/shipping.yaml").format(
+                               name=name))
         return found
 
 
 def load_shipping_rules(path: Path | str) -> ShippingRules:
     """Read and validate ``rules/shipping.yaml``; raises ``ConfigError`` naming file, line and key."""
     path = Path(path)
-    root = read_rules_yaml(path, "shipping rules")
+    root = read_rules_yaml(path, N_("shipping rules"))
     if not isinstance(root, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping (shipper:, methods:, carriers: …)")
-    return validated(ShippingRules, root, path, "shipping rules", "rules/shipping.yaml",
+        raise ConfigError(_("{path}: the top level must be a mapping (shipper:, methods:, carriers: …)").format(
+                              path=path))
+    return validated(ShippingRules, root, path, N_("shipping rules"), "rules/shipping.yaml",
                      locate=_method_of)
 
 
@@ -380,7 +390,7 @@ def _method_of(loc: list[Any], message: str) -> list[Any]:
 _METHOD_REF = re.compile(r"methods\[(\d+)\]")
 
 
-def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Service] | str:
+def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Service] | Text:
     """The method rule and the effective service for ``order``, or a message saying what rule to add."""
     for method in rules.methods:
         by_id = any(shipping_id in method.shipping_ids for shipping_id in order.shipping_ids)
@@ -388,13 +398,15 @@ def resolve_service(order: Order, rules: ShippingRules) -> tuple[MethodRule, Ser
             service = method.service
             if _is_cod_payment(order, rules.cod) and not service.is_cod:
                 if service not in COD_VARIANT:
-                    return (f"payment {order.payment_method!r} is cash on delivery but service {service.value} "
-                            f"of {method.carrier} has no COD variant; change the order's payment or shipping")
+                    return (_("payment {payment_method!r} is cash on delivery but service {value} of {carrier} has no "
+                              "COD "
+                              "variant; change the order's payment or shipping").format(
+                                payment_method=order.payment_method, value=service.value, carrier=method.carrier))
                 service = COD_VARIANT[service]
             return method, service
-    ids = ", ".join(str(i) for i in order.shipping_ids) or "none"
-    return (f"no rule in rules/shipping.yaml for shipping method {order.shipping_method!r} (shipping_id {ids}); "
-            "add one under methods")
+    ids = ", ".join(str(i) for i in order.shipping_ids) or _("none")
+    return (_("no rule in rules/shipping.yaml for shipping method {shipping_method!r} (shipping_id {ids}); add "
+              "one under methods").format(shipping_method=order.shipping_method, ids=ids))
 
 
 def _is_cod_payment(order: Order, cod: CodRule) -> bool:

@@ -13,6 +13,7 @@ from bridge.carriers.address import fit_lines
 from bridge.carriers.labels import RowBuilder, encode_csv, numbered_row
 from bridge.carriers.rules import SagawaRules, Service
 from bridge.carriers.text import to_fullwidth
+from bridge.i18n import Text, _
 
 CARRIER = "sagawa"
 
@@ -52,21 +53,22 @@ def build_row(b: RowBuilder) -> list[str]:
     if parts is not None:
         put(4, b.postcode(parts))
         lines = _lines(b, "shipping.address", [parts.prefecture + parts.city, parts.street, parts.building], 3,
-                       "shorten the address on the order (3 lines of 全角16)")
+                       _("shorten the address on the order (3 lines of 全角16)"))
         for column, line in zip((5, 6, 7), lines, strict=True):
             put(column, line)
     person = " ".join(p for p in (ship_to.department.strip(), ship_to.name.strip()) if p)
     names = [ship_to.company.strip(), person] if ship_to.company.strip() else [person]
     if not any(names):
-        b.report.problem("shipping.name", "is empty", "fill in the recipient's name on the order")
-    name_lines = _lines(b, "shipping.name", names, 2, "shorten the recipient or company name on the order "
-                        "(2 lines of 全角16)", lost=True)
+        b.report.problem("shipping.name", _("is empty"), _("fill in the recipient's name on the order"))
+    name_lines = _lines(b, "shipping.name", names, 2, _("shorten the recipient or company name on the order (2 lines "
+                                                        "of 全角16)"), lost=True)
     put(8, name_lines[0])
     put(9, name_lines[1])
 
     order_no = str(order.order_id)
     if len(order_no) > ORDER_NO_LIMIT:
-        b.report.problem("order_id", f"longer than {ORDER_NO_LIMIT} digits", "e飛伝 お客様管理番号 holds 16")
+        b.report.problem("order_id", _("longer than {limit} digits").format(limit=ORDER_NO_LIMIT),
+                         _("e飛伝 お客様管理番号 holds 16"))
     put(ORDER_NO, order_no)
     put(11, rules.customer_code)
 
@@ -107,12 +109,13 @@ def build_row(b: RowBuilder) -> list[str]:
     return row
 
 
-def _lines(b: RowBuilder, name: str, segments: list[str], count: int, fix: str, *, lost: bool = False
+def _lines(b: RowBuilder, name: str, segments: list[str], count: int, fix: Text, *, lost: bool = False
            ) -> list[str]:
     cleaned = [b.clean(name, to_fullwidth(segment), lost=lost) for segment in segments]
     lines = fit_lines(cleaned, [LINE] * count, sep="　")
     if lines is None:
-        b.report.problem(name, f"{''.join(cleaned)!r} does not fit {count} lines of 全角16", fix)
+        b.report.problem(name, _("{items!r} does not fit {count} lines of 全角16").format(
+                                   items=''.join(cleaned), count=count), fix)
         return [""] * count
     return lines
 
@@ -125,12 +128,15 @@ def _seals(b: RowBuilder, rules: SagawaRules, has_date: bool, has_slot: bool) ->
         if code:
             seals.append(code)
         else:
-            b.report.warnings.append(f"no 指定シール for the requested {'time slot' if has_slot else 'date'}: set "
-                                     f"carriers.sagawa.{wanted} in rules/shipping.yaml (code from the e飛伝 manual)")
+            b.report.warnings.append(
+                (_("no 指定シール for the requested time slot: set carriers.sagawa.{wanted} in rules/shipping.yaml "
+                   "(code from the e飛伝 manual)") if has_slot else
+                 _("no 指定シール for the requested date: set carriers.sagawa.{wanted} in rules/shipping.yaml (code "
+                   "from the e飛伝 manual)")).format(wanted=wanted))
     seals.extend(rules.seal_codes[note] for note in b.request.method.handling)
     if len(seals) > 3:
-        b.report.problem("seals", f"{len(seals)} 指定シール needed, e飛伝 has 3 columns",
-                         "reduce the handling notes of this shipping method in rules/shipping.yaml")
+        b.report.problem("seals", _("{count} 指定シール needed, e飛伝 has 3 columns").format(count=len(seals)),
+                         _("reduce the handling notes of this shipping method in rules/shipping.yaml"))
     return seals[:3]
 
 

@@ -17,6 +17,8 @@ from enum import Enum
 
 import jaconv
 
+from bridge.i18n import Text, _
+
 # carriers.md §7 plus the usual 機種依存文字; every value here is JIS X 0208 (a test checks it).
 DEFAULT_TEXT_MAP: dict[str, str] = {
     # Code points that change on a CP932 round trip: write the form that reads back the same.
@@ -62,11 +64,14 @@ class FieldProblem:
     """Why a value cannot be written, and what the operator does about it."""
 
     field: str
-    message: str
-    fix: str
+    message: Text
+    fix: Text
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}; {self.fix}"
+        return self.text()
+
+    def text(self) -> Text:
+        return _("{field}: {problem}; {fix}").format(field=self.field, problem=self.message, fix=self.fix)
 
 
 @dataclass(slots=True)
@@ -74,10 +79,10 @@ class TextReport:
     """Collects what happened to one label row: substitutions (logged), warnings, problems (row refused)."""
 
     substitutions: list[Substitution] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
     problems: list[FieldProblem] = field(default_factory=list)
 
-    def problem(self, field_name: str, message: str, fix: str) -> None:
+    def problem(self, field_name: str, message: Text, fix: Text) -> None:
         self.problems.append(FieldProblem(field_name, message, fix))
 
     @property
@@ -162,15 +167,15 @@ class CarrierText:
                 else:
                     report.problem(
                         field_name,
-                        f"character {part!r} (U+{ord(part):04X}) cannot be printed by {self.carrier} "
-                        f"({self.charset.value})",
-                        "correct it in the order, or add it to text_map in rules/shipping.yaml",
+                        _("character {part!r} (U+{value:04X}) cannot be printed by {carrier} ({value2})").format(
+                            part=part, value=ord(part), carrier=self.carrier, value2=self.charset.value),
+                        _("correct it in the order, or add it to text_map in rules/shipping.yaml"),
                     )
         cleaned = "".join(out)
         if check_lost and any(marker in cleaned for marker in _LOST_MARKERS):
             report.warnings.append(
-                f"{field_name}: {cleaned!r} contains '?', which may be a character CS-Cart could not store; "
-                "check it against the customer's input"
+                _("{field_name}: {cleaned!r} contains '?', which may be a character CS-Cart could not store; check "
+                  "it against the customer's input").format(field_name=field_name, cleaned=cleaned)
             )
         return cleaned
 
@@ -179,13 +184,13 @@ class CarrierText:
         """Clean ``text`` and refuse it (report a problem) when it is longer than ``limit`` half-width units."""
         cleaned = self.clean(field_name, text.strip(), report, check_lost=check_lost).strip()
         if required and not cleaned:
-            report.problem(field_name, "is empty", "fill it in on the order (it is required on the label)")
+            report.problem(field_name, _("is empty"), _("fill it in on the order (it is required on the label)"))
         if width(cleaned) > limit:
             report.problem(
                 field_name,
-                f"{cleaned!r} is {width(cleaned)} half-width units wide, {self.carrier} allows {limit} "
-                f"(全角{limit // 2})",
-                "shorten it on the order",
+                _("{cleaned!r} is {value} half-width units wide, {carrier} allows {limit} (全角{value2})").format(
+                    cleaned=cleaned, value=width(cleaned), carrier=self.carrier, limit=limit, value2=limit // 2),
+                _("shorten it on the order"),
             )
             return truncate(cleaned, limit)
         return cleaned
@@ -195,7 +200,8 @@ class CarrierText:
         cleaned = self.clean(field_name, text.strip(), report).strip()
         if width(cleaned) > limit:
             cut = truncate(cleaned, limit)
-            report.warnings.append(f"{field_name}: {cleaned!r} shortened to {cut!r} ({limit} half-width units)")
+            report.warnings.append(_("{field_name}: {cleaned!r} shortened to {cut!r} ({limit} half-width units)")
+                                   .format(field_name=field_name, cleaned=cleaned, cut=cut, limit=limit))
             return cut
         return cleaned
 
@@ -207,12 +213,14 @@ class CarrierText:
         bad = sorted({ch for ch in converted if not _is_kana_column_char(ch)})
         if bad:
             report.warnings.append(
-                f"{field_name}: {text!r} is not katakana (has {''.join(bad)!r}); column left blank"
+                _("{field_name}: {text!r} is not katakana (has {items!r}); column left blank").format(
+                    field_name=field_name, text=text, items=''.join(bad))
             )
             return ""
         if width(converted) > limit:
             cut = truncate(converted, limit)
-            report.warnings.append(f"{field_name}: {converted!r} shortened to {cut!r} ({limit} characters)")
+            report.warnings.append(_("{field_name}: {converted!r} shortened to {cut!r} ({limit} characters)").format(
+                                       field_name=field_name, converted=converted, cut=cut, limit=limit))
             return cut
         return converted
 

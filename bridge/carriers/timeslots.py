@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bridge.i18n import Text, _
+
 NONE = "none"
 MORNING = "am"  # 午前中 (8–12)
 BEFORE_10 = "by-10"  # 午前10時まで (B2 タイム only)
@@ -53,6 +55,10 @@ _BEFORE = re.compile(r"^(午前|午後)?(\d{1,2})時?まで$")
 class UnknownSlot(ValueError):
     """A label that matches no slot; the message says what was read."""
 
+    def __init__(self, text: Text) -> None:
+        super().__init__(text)
+        self.text = text
+
 
 def normalize_label(label: str) -> str:
     """Fold widths, dashes, spaces, 頃 and 指定 so spellings compare equal: '１４時〜１６時頃' → '14時-16時'."""
@@ -74,8 +80,8 @@ def parse_slot(label: str) -> str:
         found = _match(_BRACKETS.sub("", text)) or next(
             (slot for inner in _BRACKETS.findall(text) if (slot := _match(inner.strip("()")))), None)
     if found is None:
-        raise UnknownSlot(f"delivery time slot {label!r} is not one the bridge knows "
-                          f"(known: {', '.join(LABELS_JA[key] for key in KNOWN_SLOTS)})")
+        raise UnknownSlot(_("delivery time slot {label!r} is not one the bridge knows (known: {known})").format(
+            label=label, known=", ".join(LABELS_JA[key] for key in KNOWN_SLOTS)))
     return found
 
 
@@ -106,7 +112,7 @@ def _match(text: str) -> str | None:
 class SlotCode:
     slot: str  # canonical key actually used
     code: str
-    warning: str = ""
+    warning: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +132,17 @@ class SlotTable:
     def resolve(self, label: str) -> SlotCode:
         """Label → code; raises ``UnknownSlot`` when the label or the carrier cannot serve it."""
         slot = parse_slot(label)
-        warning = ""
+        warning = None
         if slot in self.replaced:
             target = self.replaced[slot]
-            warning = (f"time slot {LABELS_JA[slot]} is no longer sold by {self.carrier}; "
-                       f"written as {LABELS_JA[target]}")
+            warning = _("time slot {slot} is no longer sold by {carrier}; written as {target}").format(
+                slot=LABELS_JA[slot], carrier=self.carrier, target=LABELS_JA[target])
             slot = target
         if slot not in self.codes:
             offered = ", ".join(LABELS_JA[key] for key in self.codes if key != NONE)
-            raise UnknownSlot(f"{self.carrier} has no time slot {LABELS_JA[slot]} (offers: {offered})")
+            raise UnknownSlot(_("{carrier} has no time slot {slot} (offers: {offered})").format(
+                carrier=self.carrier, slot=LABELS_JA[slot], offered=offered))
         if slot in self.deprecated:
-            warning = f"time slot {LABELS_JA[slot]} is an old {self.carrier} slot; check the label prints it"
+            warning = _("time slot {slot} is an old {carrier} slot; check the label prints it").format(
+                slot=LABELS_JA[slot], carrier=self.carrier)
         return SlotCode(slot, self.codes[slot], warning)

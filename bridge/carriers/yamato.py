@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from bridge.carriers.labels import RowBuilder, encode_csv, numbered_row
 from bridge.carriers.rules import Service, YamatoRules
 from bridge.carriers.text import width
+from bridge.i18n import _
 
 CARRIER = "yamato"
 
@@ -62,8 +63,8 @@ def build_row(b: RowBuilder) -> list[str]:
     put(ORDER_NO, str(order.order_id))
     put(SLIP_TYPE, SLIP_TYPES[service])
     if method.cool != "normal" and service not in _COOL_SERVICES:
-        b.report.problem("cool", f"クール便 is not available with {service.value}",
-                         "change the shipping method rule in rules/shipping.yaml")
+        b.report.problem("cool", _("クール便 is not available with {value}").format(value=service.value),
+                         _("change the shipping method rule in rules/shipping.yaml"))
     put(COOL, COOL_CODES[method.cool])
     put(SHIP_DATE, b.ship_date.strftime("%Y/%m/%d"))
     put(DELIVERY_DATE, b.delivery_date("%Y/%m/%d"))
@@ -76,7 +77,7 @@ def build_row(b: RowBuilder) -> list[str]:
     parts = b.address("shipping", ship_to)
     if parts is not None:
         put(11, b.postcode(parts))
-        city = b.limit("shipping.city", parts.city, CITY, "shorten the city (市区郡町村) on the order")
+        city = b.limit("shipping.city", parts.city, CITY, _("shorten the city (市区郡町村) on the order"))
         street, building = b.street_and_building("shipping", parts, STREET, BUILDING)
         put(12, parts.prefecture + city + street)
         put(13, building)
@@ -127,7 +128,7 @@ def build_row(b: RowBuilder) -> list[str]:
     put(76, str(order.order_id))
 
     if width(row[ORDER_NO - 1]) > 20:
-        b.report.problem("order_id", "longer than 20 characters", "B2 お客様管理番号 holds 20")
+        b.report.problem("order_id", _("longer than 20 characters"), _("B2 お客様管理番号 holds 20"))
     return row
 
 

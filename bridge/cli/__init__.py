@@ -68,20 +68,46 @@ class LazyGroup(typer.core.TyperGroup):
         if entry is None:
             return None
         module_name, attribute = entry.target.split(":")
-        target = getattr(importlib.import_module(f"bridge.cli.{module_name}"), attribute)
+        module = importlib.import_module(f"bridge.cli.{module_name}")
+        target = getattr(module, attribute)
         # Built as add_typer/command on a group would (a one-command group stays a group: bridge config check).
         holder = typer.Typer(add_completion=False)
         holder.callback()(_nothing)
         if isinstance(target, typer.Typer):
             holder.add_typer(target, name=cmd_name)
         else:
-            holder.command(cmd_name)(target)
-        return typer.main.get_command(holder).commands[cmd_name]  # type: ignore[attr-defined]
+            # a one-function command's long help is its module's HELP (catalogue text), not the English docstring
+            long_help = getattr(module, "HELP", None)
+            holder.command(cmd_name, help=_(long_help) if long_help else None)(target)
+        command = typer.main.get_command(holder).commands[cmd_name]  # type: ignore[attr-defined]
+        _translate_help_option(command, ctx)
+        return command
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = _(HELP_OPTION)
+        return option
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = [(name, _(COMMANDS[name].help)) for name in self.list_commands(ctx)]
         with formatter.section(_("Commands")):
             formatter.write_dl(rows)
+
+
+HELP_OPTION = N_("Show this message and exit.")  # click's own text, in the operator's language
+# typer's section headings of a command's help ("Arguments", "Options", "Commands") through the same catalogue
+typer.core._ = _  # type: ignore[attr-defined]
+TYPER_HEADINGS = (N_("Arguments"), N_("Options"))  # and "Commands", already in the catalogue
+
+
+def _translate_help_option(command: Any, ctx: Any) -> None:
+    """``--help``'s own line of a command and of every subcommand under it."""
+    option = command.get_help_option(ctx)
+    if option is not None:
+        option.help = _(HELP_OPTION)
+    for sub in getattr(command, "commands", {}).values():
+        _translate_help_option(sub, ctx)
 
 
 app = typer.Typer(

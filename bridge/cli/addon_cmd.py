@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,7 +21,7 @@ DEFAULT_OUT = Path("dist")
 app = typer.Typer(help=_("The smile_bridge CS-Cart add-on: lint, package, install on a store."), no_args_is_help=True)
 
 
-def _report(problems: list[str]) -> None:
+def _report(problems: Sequence[str]) -> None:
     for problem in problems:
         console.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
 

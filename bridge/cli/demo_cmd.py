@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 from bridge.cli.common import console, run_async
-from bridge.i18n import _
+from bridge.i18n import N_, _
+
+HELP = N_("See the whole catalog flow: SMILE files → rules → only-what-changed writes to a simulated CS-Cart.")
 
 
 def demo(

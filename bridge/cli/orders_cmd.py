@@ -39,7 +39,7 @@ async def _show(settings: Settings, order_id: int) -> list[str]:
         await store.close()
     order = current.order
     payment = current.payment_state.value if current.payment_state else "-"
-    lines = [
+    lines: list[str] = [
         _("order {id}: {state_ja} ({state}), CS-Cart status {status}, payment {payment}").format(
             id=order.order_id, state_ja=current.workflow_state.label_ja, state=current.workflow_state.value,
             status=order.status, payment=payment),

@@ -22,7 +22,8 @@ DirArgument = Annotated[
 ]
 
 
-@app.command("check")
+@app.command("check", help=_(
+    "Validate every rules file; exit 2 listing all problems, else summarise the rules that would be in force."))
 def check(directory: DirArgument = None, config: ConfigOption = None) -> None:
     """Validate every rules file; exit 2 listing all problems, else summarise the rules that would be in force."""
     from bridge.rules import check_rules

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from bridge.cli.common import ConfigOption, run_async, settings_or_exit
+from bridge.i18n import N_
+
+HELP = N_("Run the daemon: sync jobs on their intervals, dispatch the outbox, serve /metrics /healthz /readyz.")
 
 
 def run(config: ConfigOption = None) -> None:

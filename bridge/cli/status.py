@@ -12,12 +12,15 @@ from rich.table import Table
 
 from bridge.cli.common import ConfigOption, console, run_async, settings_or_exit
 from bridge.domain.time import utcnow
-from bridge.i18n import N_, _, format_local
+from bridge.i18n import _, format_local, N_
 
 if TYPE_CHECKING:
     from bridge.config import JobSettings
     from bridge.store import outbox as ob
 
+
+HELP = N_("Show each job's last success and failure and next run, the outbox by state, and the dead letters. Times "
+         "are in the shop's time zone (ui.timezone); --json keeps ISO 8601 with offset.")
 
 class _Status(TypedDict):
     jobs: dict[str, dict[str, Any]]  # job_state rows by job name
@@ -87,7 +90,7 @@ def render(data: _Status, enabled: dict[str, JobSettings], width: int) -> list[T
     names = sorted(set(registered_jobs()) | set(data["jobs"]))
     rows: list[list[str]]
     rows = [[cell(name, data["jobs"].get(name, {}), enabled.get(name)) for _header, cell in columns] for name in names]
-    headers = [_(header) for header, _cell in columns]
+    headers: list[str] = [_(header) for header, _cell in columns]
     if width >= 120 and rows:  # the error gets what the other columns leave: rows never wrap
         used = sum(max(cell_len(r[i]) for r in [headers, *rows]) + 3 for i in range(len(columns) - 1)) + 4
         room = max(width - used, 10)

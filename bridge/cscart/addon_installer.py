@@ -23,6 +23,7 @@ from typing import Any
 from bridge.cscart import addon_schema as schema
 from bridge.cscart.addon_tools import ADDON_ID, ADDON_ROOT, addon_info, archive_members
 from bridge.errors import BridgeError
+from bridge.i18n import Text, _
 
 CONSOLE_TIMEOUT = 300.0
 REPORT_MARK = "@@SMILE_BRIDGE_VERIFY@@"
@@ -106,74 +107,83 @@ class Outcome:
     action: str  # install | uninstall
     console_output: str
     report: StoreReport
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
 
-def install_problems(report: StoreReport, version: str) -> list[str]:
-    """Everything a finished install must have left in the store and did not; empty = installed and complete."""
-    problems: list[str] = []
+def install_problems(report: StoreReport, version: str, *, inactive: bool = True) -> list[Text]:
+    """Everything a finished install must have left in the store and did not; empty = installed and complete.
+    ``inactive=False`` leaves out the one problem of an add-on that is complete but switched off."""
+    problems: list[Text] = []
     if report.addon is None:
-        problems.append(f"the add-on {ADDON_ID} is not installed (no row in the add-ons table)")
+        problems.append(_("the add-on {addon} is not installed (no row in the add-ons table)").format(
+                            addon=ADDON_ID))
     else:
-        if report.addon.get("status") != "A":
-            problems.append(f"the add-on is installed but not active (status {report.addon.get('status')!r}, "
-                            "expected 'A'): the install stopped part-way; see the console output above")
+        if report.addon.get("status") != "A" and inactive:
+            problems.append(_("the add-on is installed but not active (status {value!r}, expected 'A'): the install "
+                              "stopped "
+                              "part-way; see the console output above").format(value=report.addon.get('status')))
         if report.addon.get("version") != version:
-            problems.append(f"the store has version {report.addon.get('version')!r} of the add-on, "
-                            f"expected {version!r}")
+            problems.append(_("the store has version {value!r} of the add-on, expected {version!r}").format(
+                                value=report.addon.get('version'), version=version))
     for table in schema.TABLES:
         if not report.tables.get(table):
-            problems.append(f"table {table} is missing")
+            problems.append(_("table {table} is missing").format(table=table))
     for table, columns in schema.COLUMNS.items():
         present = set(report.columns.get(table, ()))
         missing = [column for column in columns if column not in present]
         if missing:
-            problems.append(f"{table}: column(s) {', '.join(missing)} missing")
+            problems.append(_("{table}: column(s) {items} missing").format(table=table, items=', '.join(missing)))
     problems += _status_problems(report)
     return problems
 
 
-def _status_problems(report: StoreReport) -> list[str]:
-    problems: list[str] = []
+def _status_problems(report: StoreReport) -> list[Text]:
+    problems: list[Text] = []
     for status in schema.STATUSES:
         letter = report.params.get(f"status.{status.key}", "")
         if not (len(letter) == 1 and "A" <= letter <= "Z"):
-            problems.append(f"status {status.ja} ({status.key}): no letter recorded in smile_bridge_params")
+            problems.append(_("status {ja} ({key}): no letter recorded in smile_bridge_params").format(
+                                ja=status.ja, key=status.key))
             continue
         names = report.statuses.get(letter)
         if names is None:
-            problems.append(f"status {status.ja} ({status.key}): letter {letter} is recorded, but the store has no "
-                            f"order status {letter}")
+            problems.append(_("status {ja} ({key}): letter {letter} is recorded, but the store has no order status "
+                              "{letter}").format(
+                                ja=status.ja, key=status.key, letter=letter))
             continue
         for lang in report.languages:
             expected = status.ja if lang == "ja" else status.en
             if names.get(lang) != expected:
-                problems.append(f"status {letter}: its {lang} name is {names.get(lang)!r}, expected {expected!r}")
+                problems.append(_("status {letter}: its {lang} name is {value!r}, expected {expected!r}").format(
+                                    letter=letter, lang=lang, value=names.get(lang), expected=expected))
         twins = sorted(other for other, other_names in report.statuses.items()
                        if other != letter and status.ja in (other_names.get("ja"), other_names.get("en")))
         if twins:
-            problems.append(f"status {status.ja} exists twice: {letter} (the add-on's) and {', '.join(twins)}; "
-                            "orders may use either; merge them by hand")
+            problems.append(_("status {ja} exists twice: {letter} (the add-on's) and {items}; orders may use either; "
+                              "merge "
+                              "them by hand").format(ja=status.ja, letter=letter, items=', '.join(twins)))
     return problems
 
 
-def uninstall_problems(report: StoreReport, before: StoreReport | None = None) -> list[str]:
+def uninstall_problems(report: StoreReport, before: StoreReport | None = None) -> list[Text]:
     """What a finished uninstall must have removed and did not. Statuses orders still use stay (documented)."""
-    problems: list[str] = []
+    problems: list[Text] = []
     if report.addon is not None:
-        problems.append(f"the add-on {ADDON_ID} is still installed (status {report.addon.get('status')!r})")
+        problems.append(_("the add-on {addon} is still installed (status {value!r})").format(
+                            addon=ADDON_ID, value=report.addon.get('status')))
     for table in schema.UNINSTALL_DROPS:
         if report.tables.get(table):
-            problems.append(f"table {table} is still there")
+            problems.append(_("table {table} is still there").format(table=table))
     for table, columns in schema.COLUMNS.items():
         left = [column for column in columns if column in set(report.columns.get(table, ()))]
         if left:
-            problems.append(f"{table}: column(s) {', '.join(left)} still there")
+            problems.append(_("{table}: column(s) {items} still there").format(table=table, items=', '.join(left)))
     if before is not None:
         for status in schema.STATUSES:
             letter = before.params.get(f"status.{status.key}", "")
             if letter and letter in report.statuses and report.orders_by_status.get(letter, 0) == 0:
-                problems.append(f"status {letter} ({status.ja}) is still there although no order uses it")
+                problems.append(_("status {letter} ({ja}) is still there although no order uses it").format(
+                                    letter=letter, ja=status.ja))
     return problems
 
 
@@ -200,13 +210,14 @@ class StoreConsole:
         self.root = store_root.resolve()
         self.web_user = web_user
         self.php = php
-        problems = [f"{self.root}/{name} not found" for name in ("admin.php", "init.php", "config.local.php")
-                    if not (self.root / name).is_file()]
+        problems = [_("{root}/{name} not found").format(root=self.root, name=name)
+                    for name in ("admin.php", "init.php", "config.local.php") if not (self.root / name).is_file()]
         if problems:
-            raise BridgeError(f"{self.root} is not a CS-Cart store root ({'; '.join(problems)}); "
-                              "pass the folder that holds admin.php and config.local.php")
+            raise BridgeError(_("{root} is not a CS-Cart store root ({items}); pass the folder that holds admin.php "
+                                "and "
+                                "config.local.php").format(root=self.root, items='; '.join(problems)))
         if shutil.which(php) is None:
-            raise BridgeError(f"{php!r} not found on PATH; install the PHP CLI the store uses")
+            raise BridgeError(_("{php!r} not found on PATH; install the PHP CLI the store uses").format(php=php))
 
     def _as_web_user(self, argv: list[str]) -> list[str]:
         if not self.web_user or os.geteuid() != 0:
@@ -214,7 +225,8 @@ class StoreConsole:
         try:
             pwd.getpwnam(self.web_user)
         except KeyError:
-            raise BridgeError(f"web user {self.web_user!r} does not exist; pass --web-user") from None
+            raise BridgeError(_("web user {web_user!r} does not exist; pass --web-user").format(
+                                  web_user=self.web_user)) from None
         return ["runuser", "-u", self.web_user, "--", *argv]
 
     def run(self, argv: list[str], timeout: float = CONSOLE_TIMEOUT) -> tuple[int, str]:
@@ -222,7 +234,8 @@ class StoreConsole:
             done = subprocess.run(self._as_web_user(argv), cwd=self.root, capture_output=True, text=True,
                                   timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise BridgeError(f"{' '.join(argv)} did not finish within {timeout:g} s") from None
+            raise BridgeError(_("{items} did not finish within {timeout:g} s").format(
+                                  items=' '.join(argv), timeout=timeout)) from None
         return done.returncode, (done.stdout + done.stderr).strip()
 
     def dispatch(self, dispatch: str, **params: str) -> tuple[int, str]:
@@ -233,7 +246,8 @@ class StoreConsole:
         code, output = self.run([self.php, "-r", _REPORT_PHP, "--", ADDON_ID, json.dumps(list(schema.TABLES))])
         marker = output.rfind(REPORT_MARK)
         if marker < 0:
-            raise BridgeError(f"could not read the store's state (php exit {code}): {output[-800:]}")
+            raise BridgeError(_("could not read the store's state (php exit {code}): {value}").format(
+                                  code=code, value=output[-800:]))
         line = output[marker + len(REPORT_MARK):].splitlines()[0]
         return StoreReport.from_json(json.loads(line))
 
@@ -262,42 +276,47 @@ def install(console: StoreConsole, source: Path = ADDON_ROOT) -> Outcome:
     """Copy, install with CS-Cart's console, verify. Raises ``InstallFailed`` naming every missing piece."""
     version = addon_info(source).version
     copied = console.copy_addon(source)
-    notes = [f"{copied} files copied into {console.root}"]
+    notes = [_("{copied} files copied into {root}").format(copied=copied, root=console.root)]
     before = console.report()
     if before.addon is not None and before.addon.get("status") != "A":
-        if [p for p in install_problems(before, version) if "not active" not in p]:
+        if install_problems(before, version, inactive=False):
             # A failed install leaves the add-on disabled with half its pieces, and the console then answers a
             # second install with silence: take the broken one out first (statuses orders use stay and are reused).
             console.dispatch("addons.uninstall", addon=ADDON_ID)
-            notes.append(f"the add-on was installed incompletely (version {before.addon.get('version')}, status "
-                         f"{before.addon.get('status')}); uninstalled it first")
+            notes.append(_("the add-on was installed incompletely (version {value}, status {value2}); uninstalled it "
+                           "first").format(
+                             value=before.addon.get('version'), value2=before.addon.get('status')))
         else:
             console.dispatch("addons.update_status", id=ADDON_ID, status="A")
-            notes.append("the add-on was installed but disabled; enabled it")
-    _, output = console.dispatch("addons.install", addon=ADDON_ID)
+            notes.append(_("the add-on was installed but disabled; enabled it"))
+    _code, output = console.dispatch("addons.install", addon=ADDON_ID)
     report = console.report()
     problems = install_problems(report, version)
     errors = console_errors(output)
     if errors and problems:
-        problems = [f"CS-Cart's console: {line}" for line in errors] + problems
+        problems = [_("CS-Cart's console: {line}").format(line=line) for line in errors] + problems
     if problems:
-        raise InstallFailed(f"the add-on {ADDON_ID} {version} is not installed correctly", problems, output)
+        raise InstallFailed(_("the add-on {addon} {version} is not installed correctly").format(
+                                addon=ADDON_ID, version=version), problems, output)
     if SUCCESS_INSTALL not in output:
-        notes.append("CS-Cart's console printed no success notice (the add-on was installed already); "
-                     "the store's state was checked and is complete")
+        notes.append(_("CS-Cart's console printed no success notice (the add-on was installed already); the store's "
+                       "state was checked and is complete"))
     return Outcome("install", output, report, notes)
 
 
 def uninstall(console: StoreConsole) -> Outcome:
     before = console.report()
     if before.addon is None:
-        raise InstallFailed(f"the add-on {ADDON_ID} is not installed on this store; nothing to uninstall", [])
-    _, output = console.dispatch("addons.uninstall", addon=ADDON_ID)
+        raise InstallFailed(_("the add-on {addon} is not installed on this store; nothing to uninstall").format(
+                                addon=ADDON_ID), [])
+    _code, output = console.dispatch("addons.uninstall", addon=ADDON_ID)
     report = console.report()
     problems = uninstall_problems(report, before)
     if problems:
-        errors = [f"CS-Cart's console: {line}" for line in console_errors(output)]
-        raise InstallFailed(f"the add-on {ADDON_ID} is not uninstalled cleanly", errors + problems, output)
+        errors = [_("CS-Cart's console: {line}").format(line=line) for line in console_errors(output)]
+        raise InstallFailed(_("the add-on {addon} is not uninstalled cleanly").format(addon=ADDON_ID),
+                            errors + problems, output)
     kept = kept_statuses(report, before)
-    notes = [f"kept statuses still used by orders: {', '.join(kept)} (a reinstall reuses them)"] if kept else []
+    notes = [_("kept statuses still used by orders: {items} (a reinstall reuses them)").format(
+        items=", ".join(kept))] if kept else []
     return Outcome("uninstall", output, report, notes)

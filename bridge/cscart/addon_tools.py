@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.errors import ValidationFailed
+from bridge.i18n import Text, _, verbatim
 
 ADDON_ID = "smile_bridge"
 ADDON_ROOT = Path(__file__).resolve().parent / "addon"
@@ -72,63 +73,70 @@ def archive_members(root: Path = ADDON_ROOT) -> list[str]:
 # ---- checks ------------------------------------------------------------------------------------
 
 
-def _check_tree(root: Path) -> list[str]:
-    problems = []
+def _check_tree(root: Path) -> list[Text]:
+    problems: list[Text] = []
     for name in _relative_files(root):
         if not name.startswith(ALLOWED_PREFIXES) and not name.startswith(DEV_ONLY_PREFIXES):
             problems.append(
-                f"{name}: file outside the add-on tree; move it under one of {', '.join(ALLOWED_PREFIXES)}"
+                _("{name}: file outside the add-on tree; move it under one of {items}").format(
+                    name=name, items=', '.join(ALLOWED_PREFIXES))
             )
     return problems
 
 
-def _read_addon_xml(root: Path) -> tuple[ET.Element | None, list[str]]:
+def _read_addon_xml(root: Path) -> tuple[ET.Element | None, list[Text]]:
     path = root / ADDON_XML
     if not path.is_file():
-        return None, [f"{ADDON_XML}: missing"]
+        return None, [_("{file}: missing").format(file=ADDON_XML)]
     try:
         return ET.parse(path).getroot(), []
     except ET.ParseError as exc:
         line = exc.position[0]
-        return None, [f"{ADDON_XML}:{line}: not well-formed XML ({exc}); fix the markup"]
+        return None, [_("{file}:{line}: not well-formed XML ({exc}); fix the markup").format(
+                          file=ADDON_XML, line=line, exc=exc)]
 
 
-def _check_addon_xml(root: Path, xml: ET.Element) -> list[str]:
-    problems = []
+def _check_addon_xml(root: Path, xml: ET.Element) -> list[Text]:
+    problems: list[Text] = []
     if xml.tag != "addon" or xml.get("scheme") != "3.0":
         problems.append(
-            f'{ADDON_XML}: root must be <addon scheme="3.0">, got <{xml.tag} scheme="{xml.get("scheme")}">'
+            _("{file}: root must be <addon scheme=\"3.0\">, got <{tag} scheme=\"{scheme}\">").format(
+                file=ADDON_XML, tag=xml.tag, scheme=xml.get('scheme'))
         )
     if (xml.findtext("id") or "").strip() != ADDON_ID:
         problems.append(
-            f"{ADDON_XML}: <id> must be {ADDON_ID!r} (the directory name), got {xml.findtext('id')!r}"
+            _("{file}: <id> must be {addon!r} (the directory name), got {got!r}").format(
+                file=ADDON_XML, addon=ADDON_ID, got=xml.findtext('id'))
         )
     if not (xml.findtext("version") or "").strip():
-        problems.append(f"{ADDON_XML}: <version> is missing")
+        problems.append(_("{file}: <version> is missing").format(file=ADDON_XML))
     settings = {item.get("id") for item in xml.iterfind("settings/sections/section/items/item")}
     for name in REQUIRED_SETTINGS:
         if name not in settings:
-            problems.append(f"{ADDON_XML}: setting {name!r} is missing under <settings><sections>…<items>")
+            problems.append(_("{file}: setting {name!r} is missing under <settings><sections>…<items>").format(
+                                file=ADDON_XML, name=name))
     php_source = "\n".join(
         p.read_text(encoding="utf-8") for p in (root / f"app/addons/{ADDON_ID}").rglob("*.php")
     )
     for item in xml.iterfind("functions/item"):
         function = (item.text or "").strip()
         if not re.search(rf"\bfunction\s+{re.escape(function)}\s*\(", php_source):
-            problems.append(f"{ADDON_XML}: <functions> names {function!r}, which no PHP file defines")
+            problems.append(_("{file}: <functions> names {function!r}, which no PHP file defines").format(
+                                file=ADDON_XML, function=function))
     return problems
 
 
-def _lint_php(root: Path, php: str) -> list[str]:
+def _lint_php(root: Path, php: str) -> list[Text]:
     files = sorted(root.rglob("*.php"))
 
-    def lint(path: Path) -> str | None:
+    def lint(path: Path) -> Text | None:
         done = subprocess.run([php, "-l", str(path)], capture_output=True, text=True, check=False)
         if done.returncode == 0:
             return None
         detail = (done.stdout + done.stderr).strip().splitlines()
         return (
-            f"{path.relative_to(root).as_posix()}: php -l failed: {detail[0] if detail else done.returncode}"
+            _("{file}: php -l failed: {detail}").format(
+                file=path.relative_to(root).as_posix(), detail=detail[0] if detail else done.returncode)
         )
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -156,16 +164,17 @@ foreach (array_slice($argv, 1) as $file) {
 """
 
 
-def _check_php74(root: Path, php: str) -> list[str]:
+def _check_php74(root: Path, php: str) -> list[Text]:
     files = [str(path) for path in sorted(root.rglob("*.php"))]
     done = subprocess.run([php, "-r", _PHP74_SCAN, "--", *files], capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        return [f"PHP 7.4 compatibility scan failed: {(done.stderr or done.stdout).strip()}"]
-    problems = []
+        return [_("PHP 7.4 compatibility scan failed: {error}").format(error=(done.stderr or done.stdout).strip())]
+    problems: list[Text] = []
     for line in done.stdout.splitlines():
-        path, _, rest = line.partition(":")
+        path, _sep, rest = line.partition(":")
         relative = Path(path).relative_to(root).as_posix()
-        problems.append(f"{relative}:{rest}: not available in PHP 7.4; rewrite it for 7.4–8.3")
+        problems.append(_("{relative}:{rest}: not available in PHP 7.4; rewrite it for 7.4–8.3").format(
+                            relative=relative, rest=rest))
     return problems
 
 
@@ -189,7 +198,8 @@ def parse_po(path: Path) -> dict[str, str]:
             current[field] += line[1:-1]
         else:
             raise ValueError(
-                f'{path.name}:{number}: unexpected line {raw!r}; expected msgctxt/msgid/msgstr "…"'
+                _("{name}:{number}: unexpected line {raw!r}; expected msgctxt/msgid/msgstr \"…\"").format(
+                    name=path.name, number=number, raw=raw)
             )
     if current:
         _close_entry(path, 0, current, entries)
@@ -200,7 +210,8 @@ def _close_entry(path: Path, number: int, entry: dict[str, str], entries: dict[s
     if "msgctxt" not in entry:
         return  # the header entry
     if "msgid" not in entry or "msgstr" not in entry:
-        raise ValueError(f"{path.name}:{number}: entry {entry['msgctxt']!r} lacks msgid or msgstr")
+        raise ValueError(_("{name}:{number}: entry {context!r} lacks msgid or msgstr").format(
+                             name=path.name, number=number, context=entry['msgctxt']))
     entries[entry["msgctxt"]] = entry["msgstr"]
 
 
@@ -221,41 +232,44 @@ def required_language_keys(root: Path, xml: ET.Element | None) -> set[str]:
     return keys
 
 
-def _check_languages(root: Path, xml: ET.Element | None) -> list[str]:
-    problems = []
+def _check_languages(root: Path, xml: ET.Element | None) -> list[Text]:
+    problems: list[Text] = []
     catalogs: dict[str, dict[str, str]] = {}
     for lang in LANGUAGES:
         relative = f"var/langs/{lang}/addons/{ADDON_ID}.po"
         path = root / relative
         if not path.is_file():
-            problems.append(f"{relative}: missing; every text needs an {lang} translation")
+            problems.append(_("{relative}: missing; every text needs an {lang} translation").format(
+                                relative=relative, lang=lang))
             continue
         try:
             catalogs[lang] = parse_po(path)
         except ValueError as exc:
-            problems.append(f"var/langs/{lang}/addons/{exc}")
+            problems.append(verbatim(f"var/langs/{lang}/addons/{exc}"))  # exc: parse_po's catalogue text
     for key in sorted(required_language_keys(root, xml)):
         for lang, catalog in catalogs.items():
             if not catalog.get(key, "").strip():
                 problems.append(
-                    f"var/langs/{lang}/addons/{ADDON_ID}.po: no text for {key!r}; "
-                    "add msgctxt/msgid/msgstr for it"
+                    _("var/langs/{lang}/addons/{addon}.po: no text for {key!r}; add msgctxt/msgid/msgstr for it")
+                    .format(lang=lang, addon=ADDON_ID, key=key)
                 )
     if len(catalogs) == len(LANGUAGES):
         en, ja = (set(catalogs[lang]) for lang in LANGUAGES)
         for key in sorted(en ^ ja):
             only = "en" if key in en else "ja"
-            problems.append(f"var/langs/*/addons/{ADDON_ID}.po: {key!r} exists only in {only}; translate it")
+            problems.append(_("var/langs/*/addons/{addon}.po: {key!r} exists only in {only}; translate it").format(
+                                addon=ADDON_ID, key=key, only=only))
     return problems
 
 
-def check(root: Path = ADDON_ROOT, php: str = "php") -> list[str]:
+def check(root: Path = ADDON_ROOT, php: str = "php") -> list[Text]:
     """Every problem of the add-on tree, each naming its file (and line where known) and the fix.
 
     An empty list means the add-on is clean.
     """
     if shutil.which(php) is None:
-        return [f"{php!r} not found on PATH; install php-cli (apt-get install php-cli) to lint the add-on"]
+        return [_("{php!r} not found on PATH; install php-cli (apt-get install php-cli) to lint the add-on").format(
+                    php=php)]
     problems = _check_tree(root)
     xml, xml_problems = _read_addon_xml(root)
     problems += xml_problems
@@ -273,7 +287,7 @@ def check(root: Path = ADDON_ROOT, php: str = "php") -> list[str]:
 def addon_info(root: Path = ADDON_ROOT) -> AddonInfo:
     xml, problems = _read_addon_xml(root)
     if xml is None:
-        raise ValidationFailed("cannot read addon.xml", problems)
+        raise ValidationFailed(_("cannot read addon.xml"), problems)
     return AddonInfo(
         addon_id=(xml.findtext("id") or "").strip(),
         version=(xml.findtext("version") or "").strip(),
@@ -297,7 +311,8 @@ def build(out_dir: Path, root: Path = ADDON_ROOT, php: str = "php") -> Path:
     """
     problems = check(root, php)
     if problems:
-        raise ValidationFailed(f"the add-on has {len(problems)} problem(s); nothing was built", problems)
+        raise ValidationFailed(_("the add-on has {count} problem(s); nothing was built").format(count=len(problems)),
+                               problems)
     info = addon_info(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{info.addon_id}-{info.version}.zip"

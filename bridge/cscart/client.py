@@ -32,6 +32,7 @@ from bridge.domain.catalog import PriceTier
 from bridge.domain.orders import Order
 from bridge.domain.time import to_unix
 from bridge.errors import AuthError, ConfigError, PermanentError, RetryableError
+from bridge.i18n import _
 
 log = structlog.get_logger(__name__)
 
@@ -223,7 +224,8 @@ class CSCartClient:
         if code >= 300:
             error = classify(code, decoded, method=method, path=path, retry_after=retry_after)
             if isinstance(error, AuthError):
-                self.auth_problem = f"CS-Cart refuses the credentials of {self.settings.email} ({code}): {error}"
+                self.auth_problem = _("CS-Cart refuses the credentials of {email} ({code}): {error}").format(
+                    email=self.settings.email, code=code, error=error)
                 metrics.AUTH_FAILING.set(1)
                 log.error("cscart.auth_failing", status=code, method=method, endpoint=label, error=str(error))
             raise error

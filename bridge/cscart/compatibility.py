@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.i18n import Text, _
+
 # (version, edition) pairs a live run passed on; keep docs/compatibility.md in step (a test compares them).
 TESTED: tuple[tuple[str, str], ...] = (("4.20.1", "ULTIMATE"),)
 
@@ -25,21 +27,21 @@ def read_store_version(store_root: Path) -> StoreVersion:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read it ({exc.strerror}); pass the CS-Cart folder") from None
+        raise ValueError(_("{path}: cannot read it ({error}); pass the CS-Cart folder").format(
+            path=path, error=exc.strerror)) from None
     found = dict(_DEFINE.findall(text))
     if "PRODUCT_VERSION" not in found:
-        raise ValueError(f"{path}: no PRODUCT_VERSION define; is this a CS-Cart store root?")
+        raise ValueError(_("{path}: no PRODUCT_VERSION define; is this a CS-Cart store root?").format(path=path))
     return StoreVersion(found["PRODUCT_VERSION"], found.get("PRODUCT_EDITION", "").upper())
 
 
-def warning(store: StoreVersion) -> str | None:
-    """None when tested; else the warning to show (Japanese and English)."""
+def warning(store: StoreVersion) -> Text | None:
+    """None when tested; else the warning to show (in the operator's language)."""
     if any(store.version == version and (not store.edition or store.edition == edition)
            for version, edition in TESTED):
         return None
     tested = ", ".join(f"{version} {edition}" for version, edition in TESTED)
     what = f"{store.version} {store.edition}".strip()
-    return (f"警告: CS-Cart {what} は未検証です（検証済み: {tested}）。docs/compatibility.md を参照し、"
-            f"本番の前にライブテストを実行してください。 / warning: CS-Cart {what} is untested (tested: {tested}); "
-            "see docs/compatibility.md and run the live suite (pytest -m live_cscart) against a copy of the store "
-            "before production")
+    return _("warning: CS-Cart {store} is untested (tested: {tested}); see docs/compatibility.md and run the live "
+             "suite (pytest -m live_cscart) against a copy of the store before production").format(store=what,
+                                                                                                    tested=tested)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from bridge.i18n import _
+
 
 class CSCartSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -39,16 +41,18 @@ class CSCartSettings(BaseModel):
     def _map_keys_are_single_non_bmp(cls, value: dict[str, str]) -> dict[str, str]:
         for key, replacement in value.items():
             if len(key) != 1 or ord(key) <= 0xFFFF:
-                raise ValueError(f"text_map key {key!r} must be one character outside the BMP (above U+FFFF)")
+                raise ValueError(_("text_map key {key!r} must be one character outside the BMP (above U+FFFF)").format(
+                                     key=key))
             if any(ord(ch) > 0xFFFF for ch in replacement):
-                raise ValueError(f"text_map replacement {replacement!r} for {key!r} is itself outside the BMP")
+                raise ValueError(_("text_map replacement {replacement!r} for {key!r} is itself outside the BMP").format(
+                                     replacement=replacement, key=key))
         return value
 
     @field_validator("text_fallback")
     @classmethod
     def _fallback_is_bmp(cls, value: str | None) -> str | None:
         if value and any(ord(ch) > 0xFFFF for ch in value):
-            raise ValueError(f"text_fallback {value!r} must use BMP characters only")
+            raise ValueError(_("text_fallback {value!r} must use BMP characters only").format(value=value))
         return value or None
 
 

@@ -22,6 +22,7 @@ from bridge.dispatch.retry import is_retryable, long_backoff, short_retrying
 from bridge.dispatch.sink import BatchSink, CheckingSink, Sink
 from bridge.domain.time import Clock
 from bridge.errors import DeliveryError, RetryableError
+from bridge.i18n import _
 from bridge.store import Store
 from bridge.store import outbox as ob
 
@@ -101,7 +102,7 @@ class Dispatcher:
             raise
         except Exception as exc:  # noqa: BLE001 - reported through health(), retried on the next round
             log.exception("dispatch.release_failed")
-            self._report(f"outbox recovery failed: {type(exc).__name__}: {exc}")
+            self._report(_("outbox recovery failed: {error}").format(error=f"{type(exc).__name__}: {exc}"))
             return False
         self._last_release = time.monotonic()
         if self._problem is not None and self._problem.startswith("outbox recovery failed"):
@@ -132,7 +133,7 @@ class Dispatcher:
             raise
         except Exception as exc:  # noqa: BLE001 - reported through health(), retried on the next round
             log.exception("dispatch.failed")
-            self._report(f"dispatch failed: {type(exc).__name__}: {exc}")
+            self._report(_("dispatch failed: {error}").format(error=f"{type(exc).__name__}: {exc}"))
             await self._pause(self.settings.idle_poll)
             return 0
 
@@ -181,7 +182,7 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - one refused outcome must not undo the batch's others
             log.exception("dispatch.record_failed", ops=len(ops))
             outcomes = await self._record_one_by_one(outcomes, unfinished)
-            self._report(f"outcomes not recorded: {type(exc).__name__}: {exc}")
+            self._report(_("outcomes not recorded: {error}").format(error=f"{type(exc).__name__}: {exc}"))
         for outcome in outcomes:
             self._count(outcome)
         if self._on_dead is not None:

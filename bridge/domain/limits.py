@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bridge.i18n import _
+
 CSCART_MAX_AMOUNT = 8_388_607
 CSCART_PRODUCT_NAME_MAX = 255
 
@@ -27,21 +29,25 @@ def decimals(value: Decimal) -> int:
 def order_line_problems(lines: list[tuple[int, str, Decimal, Decimal]]) -> list[str]:
     """(line number, product code, quantity, unit price) → why SMILE's 受注 file cannot carry each line; empty when
     every line fits. Each reason names the line and the field."""
-    problems = []
+    problems: list[str] = []
     for number, code, quantity, price in lines:
-        where = f"line {number} ({code or 'no code'})"
+        where = _("line {number} ({code})").format(number=number, code=code or _("no code"))
         if quantity <= 0 or quantity != quantity.to_integral_value():
-            problems.append(f"{where}: quantity {quantity} is not a whole number above 0")
+            problems.append(_("{where}: quantity {quantity} is not a whole number above 0").format(
+                                where=where, quantity=quantity))
         elif quantity > SMILE_MAX_QUANTITY:
-            problems.append(f"{where}: quantity {quantity:,} is above SMILE's {SMILE_MAX_QUANTITY:,}")
+            problems.append(_("{where}: quantity {quantity:,} is above SMILE's {limit:,}").format(
+                                where=where, quantity=quantity, limit=SMILE_MAX_QUANTITY))
         if price < 0:
-            problems.append(f"{where}: unit price ¥{price} is negative")
+            problems.append(_("{where}: unit price ¥{price} is negative").format(where=where, price=price))
         elif price > SMILE_MAX_UNIT_PRICE:
-            problems.append(f"{where}: unit price ¥{price:,} is above SMILE's ¥{SMILE_MAX_UNIT_PRICE:,}")
+            problems.append(_("{where}: unit price ¥{price:,} is above SMILE's ¥{limit:,}").format(
+                                where=where, price=price, limit=SMILE_MAX_UNIT_PRICE))
         elif decimals(price) > SMILE_PRICE_DECIMALS:
-            problems.append(f"{where}: unit price ¥{price} has fractions of a sen (at most "
-                            f"{SMILE_PRICE_DECIMALS} decimals)")
+            problems.append(_("{where}: unit price ¥{price} has fractions of a sen (at most {limit} decimals)").format(
+                                where=where, price=price, limit=SMILE_PRICE_DECIMALS))
         amount = quantity * price
         if quantity > 0 and price >= 0 and abs(amount) > SMILE_MAX_AMOUNT:
-            problems.append(f"{where}: amount ¥{amount:,} is above SMILE's ¥{SMILE_MAX_AMOUNT:,}")
+            problems.append(_("{where}: amount ¥{amount:,} is above SMILE's ¥{limit:,}").format(
+                                where=where, amount=amount, limit=SMILE_MAX_AMOUNT))
     return problems

@@ -8,6 +8,10 @@
   ``LC_ALL`` → ``LC_MESSAGES`` → ``LANG`` (``ja_JP.UTF-8`` → Japanese; anything else → English).
 - Text built at import time (constants, typer help) is marked with ``N_`` and translated where it is shown.
 - Log event names and metric/alert names stay English (machines key on them); the human text in them is translated.
+- ``_()`` and ``ngettext()`` return ``Text``, a ``str`` that says it came from the catalogue (``.format()`` keeps it
+  a ``Text``; ``+`` and f-strings make a plain ``str``). Operator-facing fields deeper than the CLI (job notes, add-on
+  check problems, installer warnings, label holds …) are typed ``Text``, so mypy --strict refuses an English-only
+  sentence there, and tests/i18n/test_guard.py checks the same at run time.
 
 How to add a message: docs/i18n.md.
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -29,8 +33,8 @@ LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX precedence for mes
 
 __all__ = [
     "DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "_", "catalogue_path", "configure", "configure_from_env", "display_zone", "format_local",
-    "get_language", "language_from_env", "ngettext", "resolve_language", "set_display_zone", "set_language",
-    "translations",
+    "Text", "get_language", "language_from_env", "ngettext", "resolve_language", "set_display_zone", "set_language",
+    "joined", "translations", "verbatim",
 ]
 
 _current = "en"
@@ -100,13 +104,35 @@ def translations(language: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
-def _(message: str) -> str:
+class Text(str):
+    """Operator text that went through the catalogue (or is data shown as is, see ``verbatim``).
+
+    A ``str`` in every other way; ``format`` returns a ``Text`` again, so ``_("…{x}").format(x=…)`` stays one.
+    """
+
+    __slots__ = ()
+
+    def format(self, *args: object, **kwargs: object) -> Text:
+        return Text(str.format(self, *args, **kwargs))
+
+
+def joined(parts: Iterable[Text], separator: str = "\n") -> Text:
+    """Catalogue texts put together (lines of a report, items of a list) stay a ``Text``."""
+    return Text(separator.join(parts))
+
+
+def verbatim(data: object) -> Text:
+    """Data with no words to translate, shown as is (a file name, a SKU list, CS-Cart's own error text)."""
+    return Text(str(data))
+
+
+def _(message: str) -> Text:
     """``message`` in the current language (English when it has no translation)."""
-    return translations(_current).gettext(message)
+    return Text(translations(_current).gettext(message))
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_current).ngettext(singular, plural, n)
+def ngettext(singular: str, plural: str, n: int) -> Text:
+    return Text(translations(_current).ngettext(singular, plural, n))
 
 
 def N_(message: str) -> str:

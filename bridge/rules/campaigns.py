@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from bridge.domain.time import JST, jst_midnight, to_utc
+from bridge.i18n import _
 from bridge.rules.common import Percent, RulesModel, require_unique
 
 _COUPON = re.compile(r"[A-Za-z0-9_\-]{3,32}")
@@ -53,8 +54,9 @@ class Period(RulesModel):
     def _ordered(self) -> Period:
         if self.end <= self.start:
             start, end = (f"{moment.astimezone(JST):%Y-%m-%d %H:%M} JST" for moment in (self.start, self.end))
-            raise ValueError(f"the period ends at {end}, not after its start {start} "
-                             "(an end date alone means the end of that day)")
+            raise ValueError(_("the period ends at {end}, not after its start {start} (an end date alone means the end "
+                               "of that "
+                               "day)").format(end=end, start=start))
         return self
 
     def contains(self, now: datetime) -> bool:
@@ -95,17 +97,18 @@ class Target(RulesModel):
     def _prefectures(cls, value: list[str]) -> list[str]:
         unknown = [name for name in value if name not in PREFECTURES]
         if unknown:
-            raise ValueError(f"unknown 都道府県 {', '.join(unknown)}; write the full name, e.g. 東京都, 大阪府, 北海道")
+            raise ValueError(_("unknown 都道府県 {items}; write the full name, e.g. 東京都, 大阪府, 北海道").format(
+                                 items=', '.join(unknown)))
         return value
 
     @model_validator(mode="after")
     def _something(self) -> Target:
         listed = self.categories or self.products or self.customer_groups or self.customers or self.regions
         if self.all and listed:
-            raise ValueError("all: true targets everything; remove the lists or set all: false")
+            raise ValueError(_("all: true targets everything; remove the lists or set all: false"))
         if not self.all and not listed:
-            raise ValueError("give all: true or at least one of categories, products, customer_groups, customers, "
-                             "regions")
+            raise ValueError(_("give all: true or at least one of categories, products, customer_groups, customers, "
+                               "regions"))
         return self
 
 
@@ -131,7 +134,8 @@ class Conditions(RulesModel):
     def _codes(cls, value: list[str]) -> list[str]:
         bad = [code for code in value if not _COUPON.fullmatch(code)]
         if bad:
-            raise ValueError(f"coupon code(s) {', '.join(bad)}: use 3–32 letters, digits, - and _")
+            raise ValueError(_("coupon code(s) {items}: use 3–32 letters, digits, - and _").format(
+                                 items=', '.join(bad)))
         return value
 
 
@@ -147,7 +151,7 @@ class Discount(RulesModel):
     @model_validator(mode="after")
     def _one(self) -> Discount:
         if (self.percent is None) == (self.amount is None):
-            raise ValueError("give either percent or amount")
+            raise ValueError(_("give either percent or amount"))
         return self
 
 
@@ -176,7 +180,7 @@ class Coupon(RulesModel):
     @model_validator(mode="after")
     def _one(self) -> Coupon:
         if (self.percent is None) == (self.amount is None):
-            raise ValueError("give either percent or amount")
+            raise ValueError(_("give either percent or amount"))
         return self
 
 
@@ -203,7 +207,7 @@ class Campaign(RulesModel):
     @model_validator(mode="after")
     def _one_coupon(self) -> Campaign:
         if sum(1 for b in self.benefits if isinstance(b, Coupon)) > 1:
-            raise ValueError("at most one coupon benefit per campaign (a coupon gates the whole promotion)")
+            raise ValueError(_("at most one coupon benefit per campaign (a coupon gates the whole promotion)"))
         return self
 
 
@@ -238,8 +242,9 @@ class SlipRules(RulesModel):
     def _own_columns(self) -> SlipRules:
         taken = sorted(set(self.discount_columns) & BRIDGE_SLIP_COLUMNS)
         if taken:
-            raise ValueError(f"discount_columns cannot set {', '.join(taken)}: the bridge writes those itself "
-                             "(use discount_item_code, discount_tax_class, discount_sign)")
+            raise ValueError(_("discount_columns cannot set {items}: the bridge writes those itself (use "
+                               "discount_item_code, "
+                               "discount_tax_class, discount_sign)").format(items=', '.join(taken)))
         return self
 
 

@@ -26,15 +26,16 @@ def require_unique(ids: Iterable[str], what: str) -> None:
     seen: set[str] = set()
     for item in ids:
         if item in seen:
-            raise ValueError(f"{what} {item!r} is used twice")
+            raise ValueError(_("{what} {item!r} is used twice").format(what=what, item=item))
         seen.add(item)
 
 
 def status_letter(letter: str, kind: str) -> str:
     """``ValueError`` unless one capital letter A–Z, the way CS-Cart names its order and return statuses (``kind``:
-    what the message calls the letter)."""
+    what the message calls the letter, marked with ``N_``)."""
     if len(letter) != 1 or not "A" <= letter <= "Z":
-        raise ValueError(f"{letter!r} is not a {kind} letter (one capital letter A–Z)")
+        raise ValueError(_("{letter!r} is not a {kind} letter (one capital letter A–Z)").format(letter=letter,
+                                                                                              kind=_(kind)))
     return letter
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Literal
 
 from bridge.domain.customers import Customer
+from bridge.i18n import _
 from bridge.rules.common import RulesModel
 from bridge.rules.pricing import PricingRules
 
@@ -42,7 +43,8 @@ def customer_state(customer: Customer, rules: CustomerRules, pricing: PricingRul
     if rules.disable_when_suspended and customer.suspended:
         reasons.append("休止")
     if rules.disable_outside_validity and not _valid_on(customer, today):
-        reasons.append(f"outside 有効期間 ({customer.valid_from or '…'} – {customer.valid_to or '…'})")
+        reasons.append(_("outside 有効期間 ({start} – {end})").format(start=customer.valid_from or "…",
+                                                                    end=customer.valid_to or "…"))
     group = pricing.rank_usergroups.get(customer.price_rank or 0) if rules.rank_membership else None
     others = tuple(name for name in pricing.rank_usergroups.values() if name != group) if rules.rank_membership else ()
     return CustomerState(

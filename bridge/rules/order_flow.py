@@ -14,6 +14,7 @@ from bridge.domain.customers import MISC_CUSTOMER_CODE
 from bridge.domain.limits import order_line_problems
 from bridge.domain.text_damage import damaged_fields
 from bridge.domain.orders import Order, PaymentState, WorkflowState
+from bridge.i18n import Text, _, N_
 from bridge.rules.common import RulesModel, status_letter
 from bridge.rules.pricing import PricingRules, surcharge_mismatch
 
@@ -52,10 +53,11 @@ class StateStatus(RulesModel):
     @classmethod
     def _letters(cls, value: list[str]) -> list[str]:
         for letter in value:
-            if status_letter(letter, "CS-Cart status") in RESERVED_LETTERS:
-                raise ValueError(f"{letter} is reserved by CS-Cart (N incomplete, T parent order)")
+            if status_letter(letter, N_("CS-Cart status")) in RESERVED_LETTERS:
+                raise ValueError(_("{letter} is reserved by CS-Cart (N incomplete, T parent order)").format(
+                                     letter=letter))
         if len(set(value)) != len(value):
-            raise ValueError("a letter is listed twice")
+            raise ValueError(_("a letter is listed twice"))
         return value
 
 
@@ -79,7 +81,7 @@ class PaymentMethod(RulesModel):
     @model_validator(mode="after")
     def _matches_something(self) -> PaymentMethod:
         if not self.payment_ids and not self.names:
-            raise ValueError("give payment_ids or names (the CS-Cart payment method this rule is for)")
+            raise ValueError(_("give payment_ids or names (the CS-Cart payment method this rule is for)"))
         return self
 
     def matches(self, order: Order) -> bool:
@@ -185,7 +187,8 @@ class OrderFlowRules(RulesModel):
         for state, status in merged.items():
             for letter in status.letters:
                 if letter in owner:
-                    raise ValueError(f"letter {letter} is used by both {owner[letter].value} and {state.value}")
+                    raise ValueError(_("letter {letter} is used by both {value} and {value2}").format(
+                                         letter=letter, value=owner[letter].value, value2=state.value))
                 owner[letter] = state
         return merged
 
@@ -194,7 +197,7 @@ class OrderFlowRules(RulesModel):
     def _no_loops(cls, value: dict[WorkflowState, list[WorkflowState]]) -> dict[WorkflowState, list[WorkflowState]]:
         for state, targets in value.items():
             if state in targets:
-                raise ValueError(f"{state.value} lists itself; a state does not move to itself")
+                raise ValueError(_("{value} lists itself; a state does not move to itself").format(value=state.value))
         return value
 
     @model_validator(mode="after")
@@ -203,8 +206,9 @@ class OrderFlowRules(RulesModel):
         for index, rule in enumerate(self.payment_methods):
             for key in [*rule.payment_ids, *rule.names]:
                 if key in seen:
-                    raise ValueError(f"payment method {key!r} is in payment_methods[{seen[key]}] and "
-                                     f"payment_methods[{index}]; a method has one class")
+                    raise ValueError(_("payment method {key!r} is in payment_methods[{value}] and "
+                                       "payment_methods[{index}]; a method "
+                                       "has one class").format(key=key, value=seen[key], index=index))
                 seen[key] = index
         return self
 
@@ -253,19 +257,23 @@ def notification(from_state: WorkflowState, to_state: WorkflowState, rules: Orde
     return Notify(customer=best.customer, department=best.department)
 
 
-def check_status_letters(rules: OrderFlowRules, statuses: Mapping[str, str]) -> list[str]:
+def check_status_letters(rules: OrderFlowRules, statuses: Mapping[str, str]) -> list[Text]:
     """Problems with the letters against CS-Cart's ``GET /statuses`` (letter → description); empty = all good."""
     problems = []
     known = ", ".join(f"{letter} {name}" for letter, name in sorted(statuses.items()))
     for state, status in rules.states.items():
         for letter in status.letters:
             if letter not in statuses:
-                problems.append(f"order_flow.yaml states.{state.value}: CS-Cart has no status {letter} "
-                                f"(it has: {known}); install the smile_bridge add-on or fix the letter")
+                problems.append(_("order_flow.yaml states.{value}: CS-Cart has no status {letter} (it has: {known}); "
+                                  "install the "
+                                  "smile_bridge add-on or fix the letter").format(
+                                    value=state.value, letter=letter, known=known))
         first = status.letters[0]
         if status.description and first in statuses and status.description not in statuses[first]:
-            problems.append(f"order_flow.yaml states.{state.value}: status {first} is {statuses[first]!r} in "
-                            f"CS-Cart, not {status.description!r}; fix the letter or the description")
+            problems.append(_("order_flow.yaml states.{value}: status {first} is {value2!r} in CS-Cart, not "
+                              "{description!r}; "
+                              "fix the letter or the description").format(
+                                value=state.value, first=first, value2=statuses[first], description=status.description))
     return problems
 
 
@@ -319,7 +327,7 @@ class GateDecision:
         return self.state is WorkflowState.HOLD
 
     def reason_text(self) -> str:
-        parts = self.reasons or ("all gates passed",)
+        parts = self.reasons or (_("all gates passed"),)
         return "; ".join([*parts, *self.notes])
 
 
@@ -339,12 +347,14 @@ def gate_order(order: Order, context: GateContext, rules: OrderFlowRules, pricin
         reasons.append(reason)
 
     if not order.lines:
-        hold(Flag.NO_ITEMS, f"order {order.order_id} has no items: SMILE's 受注 file would get no row for it")
+        hold(Flag.NO_ITEMS, _("order {order_id} has no items: SMILE's 受注 file would get no row for it").format(
+                                order_id=order.order_id))
     damaged = damaged_fields(order)
     if damaged:
-        hold(Flag.TEXT_DAMAGED, f"order {order.order_id}: CS-Cart stored '?' for characters it cannot keep in "
-                                f"{', '.join(damaged)}: correct the text in the CS-Cart order (use a BMP form, "
-                                "e.g. 吉 for 𠮷)")
+        hold(Flag.TEXT_DAMAGED, _("order {order_id}: CS-Cart stored '?' for characters it cannot keep in {items}: "
+                                  "correct the text "
+                                  "in the CS-Cart order (use a BMP form, e.g. 吉 for 𠮷)").format(
+                                    order_id=order.order_id, items=', '.join(damaged)))
     numbers = order_line_problems([(index, line.product_code, line.quantity, line.unit_price)
                                    for index, line in enumerate(order.lines, start=1)])
     if numbers:
@@ -352,7 +362,8 @@ def gate_order(order: Order, context: GateContext, rules: OrderFlowRules, pricin
     unknown = sorted({line.product_code or "(blank)" for line in order.lines
                       if line.product_code not in context.known_product_codes})
     if unknown:
-        hold(Flag.UNKNOWN_PRODUCT, f"unknown product code(s) {', '.join(unknown)}: not in the SMILE 商品マスター")
+        hold(Flag.UNKNOWN_PRODUCT, _("unknown product code(s) {items}: not in the SMILE 商品マスター").format(
+                                       items=', '.join(unknown)))
 
     customer_code = order.customer_code
     if not context.customer_known or not customer_code:
@@ -360,27 +371,31 @@ def gate_order(order: Order, context: GateContext, rules: OrderFlowRules, pricin
         if rules.gating.unknown_customer.action == "misc":
             customer_code = rules.gating.unknown_customer.misc_code
             flags.update({Flag.UNKNOWN_CUSTOMER, Flag.MISC_CUSTOMER})
-            notes.append(f"customer code {shown} unknown to SMILE: sent as 諸口 {customer_code}")
+            notes.append(_("customer code {shown} unknown to SMILE: sent as 諸口 {customer_code}").format(
+                             shown=shown, customer_code=customer_code))
         else:
-            hold(Flag.UNKNOWN_CUSTOMER, f"customer code {shown} unknown to SMILE")
+            hold(Flag.UNKNOWN_CUSTOMER, _("customer code {shown} unknown to SMILE").format(shown=shown))
 
     kind = payment_kind(order, rules)
     gates = rules.gating
     if kind is None:
-        hold(Flag.UNKNOWN_PAYMENT, f"payment method {order.payment_method!r} (payment_id {order.payment_id}) has "
-                                   "no class in order_flow.yaml payment_methods")
+        hold(Flag.UNKNOWN_PAYMENT, _("payment method {payment_method!r} (payment_id {payment_id}) has no class in "
+                                     "order_flow.yaml "
+                                     "payment_methods").format(
+                                       payment_method=order.payment_method, payment_id=order.payment_id))
     elif kind == "prepaid":
         paid = context.payment_state is PaymentState.PAID
         if gates.prepaid.wait_for_payment and not paid:
-            hold(Flag.AWAITING_PAYMENT, "waiting for payment (先入金): ship after 入金確認")
+            hold(Flag.AWAITING_PAYMENT, _("waiting for payment (先入金): ship after 入金確認"))
         if paid and gates.prepaid.notify_payment_received:
             flags.add(Flag.NOTIFY_PAYMENT_RECEIVED)
     elif kind == "card":
         if gates.card.require_authorised and context.payment_state not in (PaymentState.AUTHORISED, PaymentState.PAID):
-            hold(Flag.NOT_AUTHORISED, "card payment not authorised")
+            hold(Flag.NOT_AUTHORISED, _("card payment not authorised"))
     elif kind == "cod":
         if gates.cod.max_total is not None and order.total > gates.cod.max_total:
-            hold(Flag.COD_OVER_LIMIT, f"代引 total ¥{order.total} is above the limit ¥{gates.cod.max_total}")
+            hold(Flag.COD_OVER_LIMIT, _("代引 total ¥{total} is above the limit ¥{max_total}").format(
+                                          total=order.total, max_total=gates.cod.max_total))
     elif kind == "on_account" and gates.on_account.credit_check:
         _credit(order, context, rules, hold)
 
@@ -396,29 +411,31 @@ def _credit(order: Order, context: GateContext, rules: OrderFlowRules, hold: _Ho
     limit = context.credit_limit
     if limit is None:
         if rules.gating.on_account.without_limit == "hold":
-            hold(Flag.NO_CREDIT_LIMIT, "掛売 customer has no 与信限度額 in SMILE")
+            hold(Flag.NO_CREDIT_LIMIT, _("掛売 customer has no 与信限度額 in SMILE"))
         return
     needed = context.exposure + order.total
     if needed > limit:
-        hold(Flag.OVER_CREDIT_LIMIT, f"credit limit ¥{limit} exceeded: open ¥{context.exposure} + this order "
-                                     f"¥{order.total} = ¥{needed}")
+        hold(Flag.OVER_CREDIT_LIMIT, _("credit limit ¥{limit} exceeded: open ¥{exposure} + this order ¥{total} = "
+                                       "¥{needed}").format(
+                                         limit=limit, exposure=context.exposure, total=order.total, needed=needed))
 
 
 def _direct_ship(order: Order, context: GateContext, kind: PaymentKind | None, rules: OrderFlowRules,
                  pricing: PricingRules, hold: _Hold) -> None:
     gate = rules.gating.direct_ship
     if not gate.enabled:
-        hold(Flag.DIRECT_SHIP_REFUSED, "直送 is switched off in order_flow.yaml")
+        hold(Flag.DIRECT_SHIP_REFUSED, _("直送 is switched off in order_flow.yaml"))
         return
     if kind is not None and kind not in gate.payment_kinds:
-        hold(Flag.DIRECT_SHIP_REFUSED, f"直送 is not allowed with payment class {kind}")
+        hold(Flag.DIRECT_SHIP_REFUSED, _("直送 is not allowed with payment class {kind}").format(kind=kind))
     refused = sorted({line.product_code for line in order.lines
                       if not _direct_ship_product(line.product_code, context, gate)})
     if refused:
-        hold(Flag.DIRECT_SHIP_REFUSED, f"直送 is not allowed for product(s) {', '.join(refused)}")
+        hold(Flag.DIRECT_SHIP_REFUSED, _("直送 is not allowed for product(s) {items}").format(items=', '.join(refused)))
     prefecture = order.shipping.prefecture
     if (gate.prefectures and prefecture not in gate.prefectures) or prefecture in gate.excluded_prefectures:
-        hold(Flag.DIRECT_SHIP_REFUSED, f"直送 is not allowed to {prefecture or '(no prefecture)'}")
+        hold(Flag.DIRECT_SHIP_REFUSED, _("直送 is not allowed to {prefecture}").format(
+            prefecture=prefecture or _("(no prefecture)")))
     if gate.check_surcharge:
         charged = context.direct_ship_surcharge if context.direct_ship_surcharge is not None else Decimal(0)
         problem = surcharge_mismatch(charged, order.subtotal, pricing)

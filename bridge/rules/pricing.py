@@ -113,9 +113,9 @@ class PricingRules(RulesModel):
     def _ranks(cls, value: dict[int, str]) -> dict[int, str]:
         names = [name.strip() for name in value.values()]
         if any(not name for name in names):
-            raise ValueError("a usergroup name is empty")
+            raise ValueError(_("a usergroup name is empty"))
         if len(set(names)) != len(names):
-            raise ValueError("two ranks share one usergroup name; give each rank its own group")
+            raise ValueError(_("two ranks share one usergroup name; give each rank its own group"))
         return dict(sorted(value.items()))
 
 
@@ -208,7 +208,8 @@ def compile_tier_set(
     """
     prices = effective_prices(product, rules, now)
     if prices.standard is None:
-        raise PriceMissing(f"product {product.code}: no 標準売上単価, so there is no base price to write")
+        raise PriceMissing(_("product {code}: no 標準売上単価, so there is no base price to write").format(
+                               code=product.code))
     base = prices.standard
     rows: dict[tuple[int, int], Decimal] = {}
 
@@ -327,8 +328,10 @@ def surcharge_mismatch(charged: Decimal, subtotal: Decimal, rules: PricingRules)
     expected = direct_ship_surcharge(subtotal, rules)
     if abs(charged - expected) <= rules.direct_ship.tolerance:
         return None
-    return (f"直送 surcharge charged ¥{charged} but the rule gives ¥{expected} "
-            f"({rules.direct_ship.surcharge_percent} % of ¥{subtotal}, rounded {rules.direct_ship.rounding.mode.value})")
+    return (_("直送 surcharge charged ¥{charged} but the rule gives ¥{expected} ({surcharge_percent} % of "
+              "¥{subtotal}, rounded {value})").format(
+                charged=charged, expected=expected, surcharge_percent=rules.direct_ship.surcharge_percent,
+                subtotal=subtotal, value=rules.direct_ship.rounding.mode.value))
 
 
 def rank_usergroup_ids(rules: PricingRules, usergroups_by_name: Mapping[str, int]) -> tuple[dict[int, int], list[str]]:

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from bridge.domain.catalog import Product
+from bridge.i18n import _
 from bridge.rules.common import RulesModel
 
 Status = Literal["A", "D", "H"]  # CS-Cart: active, disabled, hidden
@@ -52,7 +53,8 @@ class ProductRules(RulesModel):
     def _known_fields(cls, value: dict[str, Owner]) -> dict[str, Owner]:
         unknown = sorted(set(value) - set(PRODUCT_FIELDS))
         if unknown:
-            raise ValueError(f"unknown product field(s) {unknown}; known: {', '.join(PRODUCT_FIELDS)}")
+            raise ValueError(_("unknown product field(s) {unknown}; known: {items}").format(
+                                 unknown=unknown, items=', '.join(PRODUCT_FIELDS)))
         return {**PRODUCT_FIELDS, **value}
 
     def owned_by(self, owner: Owner) -> frozenset[str]:

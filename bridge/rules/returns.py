@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from bridge.i18n import _, N_
 from bridge.rules.common import RulesModel, status_letter
 
 Action = Literal["restock", "discard"]
@@ -25,7 +26,7 @@ class RestockRule(RulesModel):
     @model_validator(mode="after")
     def _matches_something(self) -> RestockRule:
         if not (self.reasons or self.product_codes or self.product_prefixes):
-            raise ValueError("give reasons, product_codes or product_prefixes (what this rule is for)")
+            raise ValueError(_("give reasons, product_codes or product_prefixes (what this rule is for)"))
         return self
 
     def matches(self, product_code: str, reason: str) -> bool:
@@ -77,4 +78,4 @@ class ReturnRules(RulesModel):
     @field_validator("approved_statuses")
     @classmethod
     def _letters(cls, value: list[str]) -> list[str]:
-        return [status_letter(letter, "return status") for letter in value]
+        return [status_letter(letter, N_("return status")) for letter in value]

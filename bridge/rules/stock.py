@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from bridge.domain.catalog import StockLevel
+from bridge.i18n import Text, _
 from bridge.rules.common import RulesModel, Share
 
 ZERO = Decimal(0)
@@ -32,7 +33,7 @@ class SafetyStock(RulesModel):
     def _non_negative(self) -> SafetyStock:
         bad = [k for k, v in {**self.by_prefix, **self.by_code}.items() if v < 0]
         if bad:
-            raise ValueError(f"safety stock must be 0 or more (check {', '.join(bad)})")
+            raise ValueError(_("safety stock must be 0 or more (check {items})").format(items=', '.join(bad)))
         return self
 
     def for_code(self, product_code: str) -> int:
@@ -55,11 +56,11 @@ class Warehouses(RulesModel):
     @model_validator(mode="after")
     def _mode_has_data(self) -> Warehouses:
         if self.mode == "listed" and not self.listed:
-            raise ValueError("mode 'listed' needs the warehouse codes under listed")
+            raise ValueError(_("mode 'listed' needs the warehouse codes under listed"))
         if self.mode == "map" and not self.map:
-            raise ValueError("mode 'map' needs map: {倉庫コード: CS-Cart warehouse_id}")
+            raise ValueError(_("mode 'map' needs map: {倉庫コード: CS-Cart warehouse_id}"))
         if any(v <= 0 for v in self.map.values()):
-            raise ValueError("CS-Cart warehouse ids are positive numbers")
+            raise ValueError(_("CS-Cart warehouse ids are positive numbers"))
         return self
 
     def counts(self, warehouse_code: str) -> bool:
@@ -95,7 +96,7 @@ class StockRules(RulesModel):
 @dataclass(frozen=True, slots=True)
 class GuardVerdict:
     tripped: bool
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Text, ...] = ()
     zero_count: int = 0
     total: int = 0
 
@@ -160,12 +161,13 @@ def mass_change_guard(
         zeros = sum(1 for qty in new.values() if qty <= 0)
     else:
         zeros = sum(1 for code, qty in new.items() if qty <= 0 and previous.get(code, 0) > 0)
-    reasons: list[str] = []
+    reasons: list[Text] = []
     if total and Decimal(zeros) > guard.zero_share * total:
-        reasons.append(f"{zeros} of {total} SKUs would become 0 (more than {_pct(guard.zero_share)} allowed)")
+        reasons.append(_("{zeros} of {total} SKUs would become 0 (more than {share} allowed)").format(
+            zeros=zeros, total=total, share=_pct(guard.zero_share)))
     if previous_row_count and Decimal(total) < guard.min_row_ratio * previous_row_count:
-        reasons.append(f"the file has {total} rows, the previous one had {previous_row_count} "
-                       f"(fewer than {_pct(guard.min_row_ratio)})")
+        reasons.append(_("the file has {total} rows, the previous one had {previous} (fewer than {share})").format(
+            total=total, previous=previous_row_count, share=_pct(guard.min_row_ratio)))
     return GuardVerdict(tripped=bool(reasons), reasons=tuple(reasons), zero_count=zeros, total=total)
 
 

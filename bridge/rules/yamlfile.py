@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from bridge.errors import ConfigError
+from bridge.i18n import _
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -22,17 +23,19 @@ def read_rules_yaml(path: Path, what: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: {what} not found") from None
+        raise ConfigError(_("{path}: {what} not found").format(path=path, what=_(what))) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
+        raise ConfigError(_("{path}: not UTF-8 (byte {offset}); save the file as UTF-8").format(
+            path=path, offset=exc.start)) from None
     try:
         return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: not valid YAML: {exc.problem}") from None
+        raise ConfigError(_("{path}: not valid YAML: {problem}").format(path=f"{path}{line}",
+                                                                        problem=exc.problem)) from None
     except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(_("{path}: not valid YAML: {problem}").format(path=path, problem=exc)) from None
 
 
 def validated(model: type[M], root: Any, path: Path, what: str, shipped: str, *,
@@ -44,13 +47,20 @@ def validated(model: type[M], root: Any, path: Path, what: str, shipped: str, *,
     try:
         return model.model_validate(plain(root))
     except ValidationError as exc:
-        lines = [f"{path}: {exc.error_count()} problem(s) in the {what}:"]
+        from bridge.i18n.validation import describe, unknown_key
+
+        source = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        lines: list[str] = [_("{path}: {count} problem(s) in the {what}:").format(path=path, count=exc.error_count(),
+                                                                       what=_(what))]
         for error in exc.errors():
             loc = [part for part in error["loc"] if not (isinstance(part, str) and "[" in part)]
-            key = ".".join(str(part) for part in loc) or "(top level)"
-            message = error["msg"].removeprefix("Value error, ")
+            key = ".".join(str(part) for part in loc) or _("(top level)")
+            number = line_of(root, loc)
+            text = source[number - 1] if 0 < number <= len(source) else None
             if error["type"] == "extra_forbidden":
-                message = f"unknown key (check the spelling against the shipped {shipped})"
+                message = unknown_key(model, tuple(error["loc"]), shipped)
+            else:
+                message = describe(error, text, None if loc and loc[-1] == "[key]" else key)
             if locate is not None:
                 loc = locate(loc, message)
             lines.append(f"  {path}:{line_of(root, loc)}: {key}: {message}")

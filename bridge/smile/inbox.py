@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bridge import metrics
 from bridge.domain.time import JST, iso, utcnow
+from bridge.i18n import _
 from bridge.smile.reader import ReadResult, read_file, stat_signature
 from bridge.smile.settings import SmileDirs, SmileSettings
 from bridge.store import Store
@@ -169,17 +170,17 @@ class Inbox:
         self.dirs.create()
         layout = self.settings.layout(item.file_type)
         if name_too_long(item.path.name):
-            report = (f"{item.path.name}: the file name is {len(os.fsencode(item.path.name))} bytes; the bridge "
-                      f"needs at most {MAX_NAME_BYTES} bytes to keep its trail (NAME.done, NAME.error.txt). The file "
-                      "was not read.\nFix: give the export a shorter name and deliver it again.\n"
-                      "ファイル名が長すぎます。短い名前で再出力してください。")
+            report = (_("{name}: the file name is {count} bytes; the bridge needs at most {limit} bytes to keep its "
+                        "trail (NAME.done, NAME.error.txt). The file was not read.\nFix: give the export a shorter "
+                        "name and deliver it again.").format(
+                          name=item.path.name, count=len(os.fsencode(item.path.name)), limit=MAX_NAME_BYTES))
             return await self._quarantine(item, NOT_READ, "bad_name", report, problems=1)
         if item.size > self.settings.max_file_bytes:
             # Refused before a single byte is read (not even hashed): the checksum stays empty.
-            report = (f"{item.path.name}: {item.size:,} bytes is more than the limit of "
-                      f"{self.settings.max_file_bytes:,} bytes (smile.max_file_bytes); the file was not read.\n"
-                      "Fix: check that this is the right export; if files this large are expected, raise "
-                      "smile.max_file_bytes and deliver the file again.")
+            report = (_("{name}: {size:,} bytes is more than the limit of {max_file_bytes:,} bytes "
+                        "(smile.max_file_bytes); the file was not read.\nFix: check that this is the right export; if "
+                        "files this large are expected, raise smile.max_file_bytes and deliver the file again.").format(
+                          name=item.path.name, size=item.size, max_file_bytes=self.settings.max_file_bytes))
             return await self._quarantine(item, NOT_READ, "too_large", report, problems=1)
         checksum = await asyncio.to_thread(sha256_of, item.path)
         if await self._already_applied(item.file_type, checksum):
@@ -197,8 +198,8 @@ class Inbox:
         layout = self.settings.layout(result.file_type)
         head = [
             f"file: {result.path.name}",
-            (f"type: {layout.label()} (encoding {layout.encoding}, delimiter {layout.delimiter!r}, "
-            f"header rows {layout.header_rows})"),
+            _("type: {layout} (encoding {encoding}, delimiter {delimiter!r}, header rows {rows})").format(
+                layout=layout.label(), encoding=layout.encoding, delimiter=layout.delimiter, rows=layout.header_rows),
             f"sha256: {checksum}",
             f"checked: {datetime.now(JST).isoformat(timespec='seconds')}",
             "",

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bridge.i18n import _
+
 Encoding = Literal["cp932", "shift_jis", "utf-16", "utf-8", "utf-8-sig"]
 DELIMITERS = {"comma": ",", ",": ",", "tab": "\t", "\t": "\t", "\\t": "\t"}
 DATE_FORMATS = {"YYYYMMDD": "%Y%m%d", "YYYY/MM/DD": "%Y/%m/%d"}
@@ -92,7 +94,7 @@ class FileLayout(_Strict):
     @classmethod
     def _delimiter(cls, value: str) -> str:
         if value not in DELIMITERS:
-            raise ValueError(f"delimiter must be comma or tab, got {value!r}")
+            raise ValueError(_("delimiter must be comma or tab, got {value!r}").format(value=value))
         return DELIMITERS[value]
 
     @field_validator("encoding", mode="before")
@@ -107,9 +109,10 @@ class FileLayout(_Strict):
         if self.direction == "in":
             for name, column in self.columns.items():
                 if column.position is None and not column.header:
-                    raise ValueError(f"column {name!r} needs a header name or a position")
+                    raise ValueError(_("column {name!r} needs a header name or a position").format(name=name))
                 if self.header_rows == 0 and column.position is None:
-                    raise ValueError(f"column {name!r}: the file has no header row, so give a position")
+                    raise ValueError(_("column {name!r}: the file has no header row, so give a position").format(
+                                         name=name))
         return self
 
     @property

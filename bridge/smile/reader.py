@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridge.i18n import _
+from bridge.i18n import Text, _, joined, verbatim
 from bridge.smile import bytescan
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import RecordSchema, schema_for
@@ -89,14 +89,14 @@ class ReadResult:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
 
-    def report(self) -> str:
-        lines = [_("{name}: {count} problem(s); nothing from this file was applied.").format(
+    def report(self) -> Text:
+        lines: list[Text] = [_("{name}: {count} problem(s); nothing from this file was applied.").format(
             name=self.path.name, count=self.problem_count)]
-        lines.extend(f"- {problem}" for problem in self.problems)
+        lines.extend(verbatim(f"- {problem}") for problem in self.problems)  # each problem is a catalogue text
         if self.problem_count > len(self.problems):
             lines.append(_("- … and {count} more problem(s) of the same kinds").format(
                 count=self.problem_count - len(self.problems)))
-        return "\n".join(lines)
+        return joined(lines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from bridge.domain.catalog import CustomerPrice, Product, StockLevel
 from bridge.domain.customers import Address, Customer
 from bridge.domain.limits import CSCART_MAX_AMOUNT
 from bridge.domain.money import Rounding
+from bridge.i18n import _
 from bridge.smile.records import QuantityPrice, SalesSlipLine
 
 Kind = Literal["code", "text", "plain", "kana", "decimal", "int", "date", "datetime", "flag", "choice", "jan",
@@ -109,8 +110,8 @@ def _validity(columns: dict[str, list[Any]]) -> Iterable[tuple[int, str, str, st
         return
     for position, (start, end) in enumerate(zip(starts, ends, strict=True)):
         if start and end and end < start:
-            yield (position, "valid_to", "ends before it starts",
-                   "correct 有効期間/適用 開始日 and 終了日 so the start comes first")
+            yield (position, "valid_to", _("ends before it starts"),
+                   _("correct 有効期間/適用 開始日 and 終了日 so the start comes first"))
 
 
 def assemble(cls: type[Any], columns: dict[str, list[Any]], count: int) -> list[Any]:
@@ -514,4 +515,5 @@ def schema_for(file_type: str) -> RecordSchema:
     try:
         return SCHEMAS[file_type]
     except KeyError:
-        raise KeyError(f"no reader for file type {file_type!r}; readable types: {', '.join(SCHEMAS)}") from None
+        raise KeyError(_("no reader for file type {file_type!r}; readable types: {items}").format(
+                           file_type=file_type, items=', '.join(SCHEMAS))) from None

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bridge.i18n import _
 from bridge.smile.layout import FileLayout
 
 # Characters a SMILE import cannot hold, and what is written instead; every substitution is reported.
@@ -118,7 +119,8 @@ class SmileSettings(BaseModel):
             return self.files[file_type]
         except KeyError:
             known = ", ".join(sorted(self.files))
-            raise KeyError(f"unknown SMILE file type {file_type!r}; configured types: {known}") from None
+            raise KeyError(_("unknown SMILE file type {file_type!r}; configured types: {known}").format(
+                               file_type=file_type, known=known)) from None
 
     def dirs(self, data_dir: Path) -> SmileDirs:
         def resolve(path: Path) -> Path:
@@ -134,20 +136,23 @@ def check_layouts(settings: SmileSettings) -> list[str]:
     """Problems of readable layouts against their schema: unknown field names, required fields not mapped."""
     from bridge.smile.schema import SCHEMAS
 
-    problems = []
+    problems: list[str] = []
     for name, layout in settings.files.items():
         if layout.direction != "in":
             continue
         schema = SCHEMAS.get(name)
         if schema is None:
-            problems.append(f"smile.files.{name}: no reader for this type; readable types: {', '.join(SCHEMAS)}")
+            problems.append(_("smile.files.{name}: no reader for this type; readable types: {items}").format(
+                                name=name, items=', '.join(SCHEMAS)))
             continue
         for field_name in layout.columns:
             if field_name not in schema.names:
                 problems.append(
-                    f"smile.files.{name}.columns.{field_name}: unknown field; known: {', '.join(schema.names)}"
+                    _("smile.files.{name}.columns.{field_name}: unknown field; known: {items}").format(
+                        name=name, field_name=field_name, items=', '.join(schema.names))
                 )
         for spec in schema.fields:
             if spec.required and spec.name not in layout.columns:
-                problems.append(f"smile.files.{name}.columns: required field {spec.name!r} is not mapped")
+                problems.append(_("smile.files.{name}.columns: required field {field!r} is not mapped").format(
+                                    name=name, field=spec.name))
     return problems

@@ -22,6 +22,7 @@ from bridge import metrics
 from bridge.domain.time import JST, utcnow
 from bridge.durable import fsync_dir
 from bridge.errors import ValidationFailed
+from bridge.i18n import _
 from bridge.smile.layout import FileLayout
 from bridge.smile.schema import schema_for
 from bridge.smile.settings import SmileSettings, shipped_fields
@@ -116,7 +117,8 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
         return value
 
     unknown = sorted({key for row in rows for key in row if fold(key) not in known})
-    problems = [f"column {key!r} is not in smile.files.{layout.type}.columns" for key in unknown]
+    problems: list[str] = [_("column {key!r} is not in smile.files.{type}.columns").format(key=key, type=layout.type)
+                           for key in unknown]
     unquoted = (layout.delimiter, "\r", "\n") if layout.quoting == "none" else ()
     unquoted_table = str.maketrans({ch: " " for ch in unquoted})
     changes: list[TextChange] = []
@@ -144,10 +146,11 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
                                           "replaced the delimiter or a line break with a space (no quoting)"))
                 cleaned = flat
             if refused:
+                encoding = f"{layout.encoding} (JIS X 0208)" if layout.repertoire == "jis_x_0208" else layout.encoding
                 problems.append(
-                    f"row {number}, column {name}: {''.join(refused)!r} cannot be written in {layout.encoding}"
-                    f"{' (JIS X 0208)' if layout.repertoire == 'jis_x_0208' else ''}; add it to smile.substitutions "
-                    f"or correct the source value {text!r}"
+                    _("row {row}, column {column}: {characters!r} cannot be written in {encoding}; add it to "
+                      "smile.substitutions or correct the source value {value!r}").format(
+                          row=number, column=name, characters="".join(refused), encoding=encoding, value=text)
                 )
             if column.max_length is not None and guard.length(cleaned, layout.length_unit) > column.max_length:
                 size = guard.length(cleaned, layout.length_unit)
@@ -161,8 +164,10 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
                     cleaned = cut
                 else:
                     problems.append(
-                        f"row {number}, column {name}: {cleaned!r} is {size} {layout.length_unit} long, the limit "
-                        f"is {column.max_length}; shorten the source value or set overflow: truncate"
+                        _("row {row}, column {column}: {value!r} is {size} {unit} long, the limit is {limit}; shorten "
+                          "the source value or set overflow: truncate").format(
+                              row=number, column=name, value=cleaned, size=size, unit=layout.length_unit,
+                              limit=column.max_length)
                     )
             cells.append(cleaned)
         out.append(cells)
@@ -189,19 +194,19 @@ def write_batch(rows: Sequence[Mapping[str, Any]], *, directory: Path | str, bat
     """Write one import file for SMILE, or raise ``ValidationFailed`` listing every refused value (no file)."""
     settings = settings or SmileSettings()
     if not rows:
-        raise ValidationFailed(f"{layout.label()}: a batch needs at least one row")
+        raise ValidationFailed(_("{layout}: a batch needs at least one row").format(layout=layout.label()))
     cells, changes, problems = prepare_rows(rows, layout, settings.substitutions)
     if problems:
-        raise ValidationFailed(f"{layout.label()} batch {batch}: {len(problems)} value(s) refused, no file written",
-                               problems)
+        raise ValidationFailed(_("{layout} batch {batch}: {count} value(s) refused, no file written").format(
+            layout=layout.label(), batch=batch, count=len(problems)), problems)
     path = Path(directory) / batch_file_name(layout, batch, now)
     if path.exists():
-        raise ValidationFailed(f"{path} already exists; a batch id is written once")
+        raise ValidationFailed(_("{path} already exists; a batch id is written once").format(path=path))
     header = list(layout.columns)
 
     def render(stream: Any) -> None:
         writer = csv_writer(stream, layout)
-        for _ in range(layout.header_rows):
+        for _row in range(layout.header_rows):
             writer.writerow(header)
         writer.writerows(cells)
 
@@ -259,7 +264,7 @@ def write_records(path: Path, file_type: str, records: Iterable[Any], *, layout:
         writer = csv_writer(stream, layout)
         if header is not None:
             writer.writerow(header)
-            for _ in range(layout.header_rows - 1):
+            for _row in range(layout.header_rows - 1):
                 writer.writerow([""] * len(header))
         writer.writerows(rows)
 

@@ -12,13 +12,16 @@ from aiosqlite import Connection
 
 from bridge.domain.time import JST, iso
 
-# Kinds of hold reason (a bounded label set for the metric), by the words the gates write (bridge/rules/order_flow.py).
+# Kinds of hold reason (a bounded label set for the metric), by the words the gates write (bridge/rules/order_flow.py)
+# in English and in Japanese (the reasons are written in the daemon's ui.language; tests/i18n/test_deep_messages.py
+# checks that every gate reason falls in the same kind in both).
 HOLD_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("payment", ("waiting for payment", "先入金", "not authorised", "代引", "payment method")),
+    ("payment", ("waiting for payment", "先入金", "not authorised", "承認されていません", "代引", "payment method",
+                 "支払方法")),
     ("credit", ("credit limit", "与信")),
-    ("unknown_code", ("unknown product", "unknown to smile", "customer code")),
+    ("unknown_code", ("unknown product", "unknown to smile", "customer code", "不明な商品コード", "得意先コード")),
     ("direct_ship", ("直送",)),
-    ("order_data", ("no items", "'?'", "numbers")),
+    ("order_data", ("no items", "'?'", "numbers", "商品がありません")),
     ("stock", ("stock", "在庫")),
 )
 STAFF = "staff"

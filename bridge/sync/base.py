@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bridge.config import Settings
 from bridge.domain.time import Clock
+from bridge.i18n import Text, _
 from bridge.store import Store
 from bridge.sync.services import Services
 
@@ -43,11 +44,9 @@ class JobResult:
     failed: int = 0
     refused_files: int = 0  # input files refused (moved to error/): `bridge sync` exits non-zero
     plan: list[str] = field(default_factory=list)  # the first planned changes, for --dry-run
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)  # operator text: catalogue messages only (tests/i18n/test_guard.py)
 
     def summary(self) -> str:
-        from bridge.i18n import _
-
         return _("read {read}, changed {changed}, enqueued {enqueued}, failed {failed}").format(
             read=self.read, changed=self.changed, enqueued=self.enqueued, failed=self.failed)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 
+from bridge.i18n import Text, _
 from bridge import metrics
 from bridge.rules.pricing import PricingRules, rank_usergroup_ids
 from bridge.store import outbox as ob
@@ -23,7 +24,7 @@ def money(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01')):f}"
 
 
-async def rank_groups(client: Any, pricing: PricingRules, *, create: bool, notes: list[str]) -> dict[int, int]:
+async def rank_groups(client: Any, pricing: PricingRules, *, create: bool, notes: list[Text]) -> dict[int, int]:
     """单価ランク → CS-Cart usergroup_id, creating missing rank groups by name when ``create``.
 
     Done with direct client calls at job start rather than outbox ops: creating a group is rare, it must happen
@@ -35,15 +36,17 @@ async def rank_groups(client: Any, pricing: PricingRules, *, create: bool, notes
     if not missing:
         return ids
     if not pricing.create_missing_usergroups:
-        notes.append(f"usergroup(s) {', '.join(missing)} missing in CS-Cart (create_missing_usergroups is off in "
-                     "rules/pricing.yaml); their rank prices and memberships are left out")
+        notes.append(_("usergroup(s) {names} missing in CS-Cart (create_missing_usergroups is off in "
+                       "rules/pricing.yaml); their rank prices and memberships are left out").format(
+                           names=", ".join(missing)))
         return ids
     if not create:
-        notes.append(f"usergroup(s) {', '.join(missing)} missing in CS-Cart; a real run creates them")
+        notes.append(_("usergroup(s) {names} missing in CS-Cart; a real run creates them").format(
+            names=", ".join(missing)))
         return ids
     for name in missing:
         await client.request("POST", "usergroups", body={"usergroup": name, "status": "A", "type": "C"})
-    notes.append(f"created usergroup(s) {', '.join(missing)} in CS-Cart")
+    notes.append(_("created usergroup(s) {names} in CS-Cart").format(names=", ".join(missing)))
     log.info("usergroups.created", names=missing)
     existing = await client.usergroups()
     by_name = {group.name: group.usergroup_id for group in existing.values() if group.type == "C"}
@@ -62,7 +65,7 @@ async def enqueue_creates(tx: Connection, target: str, op: str, entity: str, pay
 def describe_creates(op: str, payloads: Mapping[str, Any], limit: int) -> list[str]:
     lines = [f"{key}: {op} {payload.get('fields', {})}" for key, payload in list(payloads.items())[:limit]]
     if len(payloads) > limit:
-        lines.append(f"… and {len(payloads) - limit} more {op}")
+        lines.append(_("… and {count} more {op}").format(count=len(payloads) - limit, op=op))
     return lines
 
 

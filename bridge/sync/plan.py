@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.i18n import _
 from bridge.store import ledger
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
@@ -43,14 +44,15 @@ class Plan:
         render = render or _render
         lines = [render(change) for change in self.changes[:limit]]
         if len(self.changes) > limit:
-            lines.append(f"… and {len(self.changes) - limit} more {self.entity} changes")
+            lines.append(_("… and {count} more {entity} changes").format(count=len(self.changes) - limit,
+                                                                        entity=self.entity))
         return lines
 
 
 def _render(change: Change) -> str:
     new = json.dumps(change.new, ensure_ascii=False, default=str, sort_keys=True)
     if change.old is None:
-        return f"{change.key}: (new) {new}"
+        return _("{key}: (new) {value}").format(key=change.key, value=new)
     old = json.dumps(change.old, ensure_ascii=False, default=str, sort_keys=True)
     return f"{change.key}: {old} → {new}"
 

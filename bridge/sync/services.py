@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bridge.errors import ConfigError
 from bridge.events import EventPublisher, NullPublisher
+from bridge.i18n import _
 
 if TYPE_CHECKING:
     from bridge.carriers.rules import ShippingRules
@@ -55,7 +56,7 @@ class Services:
 
     def require_cscart(self) -> CSCartClient:
         if self.cscart is None:
-            raise ConfigError("this job needs CS-Cart, which is not configured: set cscart.url (and the API key)")
+            raise ConfigError(_("this job needs CS-Cart, which is not configured: set cscart.url (and the API key)"))
         return self.cscart
 
     # The rules in force now, one accessor per rules file.

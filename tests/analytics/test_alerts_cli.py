@@ -92,7 +92,7 @@ async def test_a_sku_crossing_its_reorder_point_alerts_once(tmp_path: Path) -> N
     assert [kind for kind, _ in events.published] == ["stock_below_reorder", "stock_below_reorder"]
     assert events.published[0][1]["product_code"] == "A" and events.published[0][1]["available"] == 20
     assert len(inbox.messages) == 2
-    assert inbox.messages[0]["Subject"] == "[在庫] 発注点割れ 1件"
+    assert inbox.messages[0]["Subject"] == "[stock] 1 below reorder point"  # ja: tests/i18n
     assert "A ゴム手袋: 在庫+発注残 20" in inbox.messages[0].get_body(("plain",)).get_content()
 
 

@@ -43,7 +43,7 @@ async def test_the_shipped_monthly_pack_is_written_and_mailed(shop, tmp_path: Pa
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
     assert inbox.envelopes[0][1] == ["keiei@example.jp", "eigyo@example.jp"]
-    assert message["Subject"] == "[レポート] 月次経営レポート 2026-11-01〜2026-11-30"
+    assert message["Subject"] == "[report] 月次経営レポート 2026-11-01〜2026-11-30"  # ja: tests/i18n
     body = message.get_body(("plain",)).get_content()
     assert body.splitlines()[0] == done.summary and "売上" in done.summary and "円" in done.summary
     attached = sorted(part.get_filename() for part in message.iter_attachments())

@@ -39,18 +39,20 @@ def _error(path: Path) -> str:
 
 @pytest.mark.parametrize(("old", "new", "key", "words"), [
     ('    billing_customer_code: "031234567801"', '    billing_customer_code: "0312"',
-     "carriers.yamato.billing_customer_code", "should match pattern"),
-    ('    freight_number: "01" ', '    freight_number: "1" ', "carriers.yamato.freight_number", "pattern"),
+     "carriers.yamato.billing_customer_code", "'0312' has the wrong form (allowed: ^\\d{10,12}$)"),
+    ('    freight_number: "01" ', '    freight_number: "1" ', "carriers.yamato.freight_number", "has the wrong form"),
     ('      times: ["10:00", "15:00"]             # JST', '      times: ["25:00"]             # JST',
      "carriers.yamato.schedule.times", "'25:00' is not a time of day"),
     ("    honorific: 様                           # 敬称", "    honorifc: 様",
-     "carriers.yamato.honorifc", "unknown key"),
-    ("    service: nekopos", "    service: nekopost", "methods.2.service", "Input should be"),
-    ("  business_days: 2", "  business_days: -1", "delay_watch.business_days", "greater than or equal to 0"),
+     "carriers.yamato.honorifc", "unknown key; did you mean honorific?"),
+    ("    service: nekopos", "    service: nekopost", "methods.2.service", "'nekopost' is not allowed here; use one of: prepaid"),
+    ("  business_days: 2", "  business_days: -1", "delay_watch.business_days", "must be 0 or more, got -1"),
     ("    time_slots: {none: \"\", am: \"51\"", "    time_slots: {none: \"\", noon: \"51\"",
      "carriers.japanpost.time_slots", "unknown time slot 'noon'"),
 ])
 def test_field_errors_name_file_line_and_key(tmp_path: Path, old: str, new: str, key: str, words: str) -> None:
+    """pydantic's own text ("should match pattern", "Input should be") is replaced by the plain sentences of
+    bridge/i18n/validation.py, as for the other rules files."""
     path, line = _broken(tmp_path, old, new)
     message = _error(path)
     assert f"{path}:{line}: {key}: " in message and words in message

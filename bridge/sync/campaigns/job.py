@@ -34,7 +34,7 @@ from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.cscart.promotions import OP, TARGET, PromotionListing, PromotionsClient
 from bridge.domain.time import Clock
 from bridge.events import EventPublisher
-from bridge.i18n import _
+from bridge.i18n import Text, _
 from bridge.rules.campaigns import CampaignRules, CampaignState, next_boundary, state_at
 from bridge.store import Store, bindings, cursors, ledger, usergroups
 from bridge.sync import plan
@@ -54,8 +54,8 @@ CAPPED_CURSOR = "campaigns.capped"
 @dataclass(slots=True)
 class Desired:
     payloads: dict[str, mapper.Payload] = field(default_factory=dict)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (campaign id, message)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # enabled: false, cannot be mapped, never written
+    problems: list[tuple[str, Text]] = field(default_factory=list)  # (campaign id, message)
+    skipped: list[tuple[str, Text]] = field(default_factory=list)  # enabled: false, cannot be mapped, never written
     repaired: list[str] = field(default_factory=list)
 
 
@@ -102,9 +102,9 @@ def desired_payloads(rules: CampaignRules, found: mapper.Lookups, listing: Promo
             desired.payloads[campaign.id] = mapper.promotion(campaign, found, now)
         except mapper.CampaignMappingError as exc:
             if not campaign.enabled and campaign.id not in listing.promotions and campaign.id not in written:
-                desired.skipped.append((campaign.id, str(exc)))  # switched off and never written: nothing to do
+                desired.skipped.append((campaign.id, exc.text))  # switched off and never written: nothing to do
                 continue
-            desired.problems.append((campaign.id, str(exc)))
+            desired.problems.append((campaign.id, exc.text))
             if state_at(campaign, now) is not CampaignState.RUNNING and (campaign.id in listing.promotions
                                                                         or campaign.id in written):
                 desired.payloads[campaign.id] = mapper.disabled(campaign.id)
@@ -131,8 +131,8 @@ def transitions(rules: CampaignRules, previous: dict[str, str], now: datetime) -
             events.append(CampaignEvent(campaign_id, "ended"))
         elif before is not None and state == CampaignState.DISABLED.value:
             events.append(CampaignEvent(campaign_id, "disabled",
-                                        "removed from campaigns.yaml" if campaign_id not in
-                                        {c.id for c in rules.campaigns} else "enabled: false"))
+                                        _("removed from campaigns.yaml") if campaign_id not in
+                                        {c.id for c in rules.campaigns} else _("enabled: false")))
     return states, events
 
 
@@ -177,15 +177,15 @@ class CampaignsJob:
         now = self.clock.now()
         client = self.cscart
         if not await client.addon_installed():
-            result.notes.append("the smile_bridge add-on is not installed: CS-Cart's REST has no promotions, so "
-                                "campaigns.yaml cannot be written (docs/addon.md §1)")
+            result.notes.append(_("the smile_bridge add-on is not installed: CS-Cart's REST has no promotions, so "
+                                  "campaigns.yaml cannot be written (docs/addon.md §1)"))
             return finish(JOB, result, options, started)
         promotions = PromotionsClient(client)
         try:
             listing = await promotions.listing()
         except NotFoundError:
-            result.notes.append("the smile_bridge add-on on this store has no promotions entity (an older version): "
-                                "upgrade it (docs/addon.md §1) so campaigns.yaml can be written")
+            result.notes.append(_("the smile_bridge add-on on this store has no promotions entity (an older version): "
+                                  "upgrade it (docs/addon.md §1) so campaigns.yaml can be written"))
             return finish(JOB, result, options, started)
         found = await lookups(client, self.store, rules, listing)
         if not options.dry_run:
@@ -215,11 +215,12 @@ class CampaignsJob:
             capped = {c.id for c in rules.campaigns if c.conditions.max_uses is not None
                       and c.id in listing.promotions
                       and listing.promotions[c.id].number_of_usages >= c.conditions.max_uses}
-            events += [CampaignEvent(cid, "usage_cap", f"{listing.promotions[cid].number_of_usages} orders")
+            events += [CampaignEvent(cid, "usage_cap", _("{count} orders").format(
+                count=listing.promotions[cid].number_of_usages))
                        for cid in sorted(capped - capped_before)]
             set_campaign_gauges(rules, listing, now)
-            events += [CampaignEvent(cid, "repaired", "edited by hand in CS-Cart" if cid in listing.promotions
-                                     else "deleted in CS-Cart") for cid in desired.repaired]
+            events += [CampaignEvent(cid, "repaired", _("edited by hand in CS-Cart") if cid in listing.promotions
+                                     else _("deleted in CS-Cart")) for cid in desired.repaired]
             if not options.dry_run:
                 result.enqueued = await plan.enqueue(tx, computed, self.clock.time())
                 await cursors.set_(tx, STATES_CURSOR, json.dumps(states, sort_keys=True))
@@ -232,8 +233,9 @@ class CampaignsJob:
             result.notes.append(_("campaign {campaign} (enabled: false) is not written: {problem}").format(
                 campaign=campaign_id, problem=message))
         for campaign_id in desired.repaired:
-            result.notes.append(f"campaign {campaign_id}: the promotion was changed in CS-Cart by hand; "
-                                "campaigns.yaml is the source, so it is written again")
+            result.notes.append(_("campaign {campaign}: the promotion was changed in CS-Cart by hand; campaigns.yaml "
+                                  "is "
+                                  "the source, so it is written again").format(campaign=campaign_id))
         if not options.dry_run:
             await announce(self.events, events, self.mail)
             self._schedule_boundary(rules, now)

@@ -52,7 +52,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.domain.time import JST
-from bridge.i18n import _
+from bridge.i18n import Text, _
 from bridge.rules.campaigns import (
     BonusItem,
     Campaign,
@@ -70,6 +70,10 @@ PRIORITY_CEILING = 10_000  # rules priority 0 … 9999 → CS-Cart priority 1000
 
 class CampaignMappingError(ValueError):
     """A campaign names something CS-Cart does not have; the message names the campaign, the field and the fix."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text)
+        self.text = text
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,28 +109,33 @@ class _Compiler:
         self.campaign = campaign
         self.lookups = lookups
 
-    def fail(self, field_name: str, message: str) -> CampaignMappingError:
-        return CampaignMappingError(f"rules/campaigns.yaml: campaign {self.campaign.id!r}, {field_name}: {message}")
+    def fail(self, field_name: str, message: Text) -> CampaignMappingError:
+        return CampaignMappingError(_("rules/campaigns.yaml: campaign {campaign!r}, {field}: {problem}").format(
+            campaign=self.campaign.id, field=field_name, problem=message))
 
-    def _synced(self, ids: Mapping[str, int], code: str, field_name: str, label: str, entity: str,
-                job: str) -> int:
-        """A SMILE code → the CS-Cart id its sync job bound it to; none yet: run that job or fix the code."""
+    def _synced(self, ids: Mapping[str, int], code: str, field_name: str, job: str) -> int:
+        """A SMILE code → the CS-Cart id its sync job (products or customers) bound it to; none yet: run that job or
+        fix the code."""
         found = ids.get(code)
         if found is None:
-            raise self.fail(field_name, f"{label} {code} has no CS-Cart {entity} yet; run the {job} job "
-                                        f"(bridge sync {job}) or fix the code")
+            missing = (_("商品コード {code} has no CS-Cart product yet; run the products job (bridge sync products) or "
+                         "fix the code") if job == "products" else
+                       _("得意先コード {code} has no CS-Cart user yet; run the customers job (bridge sync customers) or "
+                         "fix the code"))
+            raise self.fail(field_name, missing.format(code=code))
         return found
 
     def product(self, code: str, field_name: str) -> int:
-        return self._synced(self.lookups.products, code, field_name, "商品コード", "product", "products")
+        return self._synced(self.lookups.products, code, field_name, "products")
 
     def categories(self, codes: Sequence[str], field_name: str) -> list[int]:
         ids: list[int] = []
         for code in codes:
             mapped = self.lookups.categories.get(code)
             if not mapped:
-                raise self.fail(field_name, f"商品分類コード {code} has no CS-Cart category: add it under "
-                                            f"categories: in rules/campaigns.yaml ({code}: [category ids])")
+                raise self.fail(field_name, _("商品分類コード {code} has no CS-Cart category: add it under "
+                                              "categories: in rules/campaigns.yaml ({code}: [category ids])").format(
+                                                  code=code))
             missing = [i for i in mapped if self.lookups.known_categories is not None
                        and i not in self.lookups.known_categories]
             if missing:
@@ -141,12 +150,13 @@ class _Compiler:
     def usergroup(self, name: str, field_name: str) -> int:
         group_id = self.lookups.usergroups.get(name)
         if group_id is None:
-            known = ", ".join(sorted(self.lookups.usergroups)) or "none"
-            raise self.fail(field_name, f"usergroup {name!r} does not exist in CS-Cart (known: {known})")
+            known = ", ".join(sorted(self.lookups.usergroups)) or _("none")
+            raise self.fail(field_name, _("usergroup {name!r} does not exist in CS-Cart (known: {known})").format(
+                name=name, known=known))
         return group_id
 
     def customer(self, code: str, field_name: str) -> int:
-        return self._synced(self.lookups.customers, code, field_name, "得意先コード", "user", "customers")
+        return self._synced(self.lookups.customers, code, field_name, "customers")
 
     def conditions(self) -> Payload:
         c, target, cond = self.campaign, self.campaign.target, self.campaign.conditions
@@ -216,12 +226,13 @@ class _Compiler:
                      "amount": benefit.quantity}]})
             elif isinstance(benefit, FreeShipping):
                 if not self.lookups.shippings:
-                    raise self.fail(where, "the store has no shipping method to make free")
+                    raise self.fail(where, _("the store has no shipping method to make free"))
                 out += [{"bonus": "free_shipping", "value": str(sid)} for sid in self.lookups.shippings]
             elif isinstance(benefit, Points):
                 if not self.lookups.points:
-                    raise self.fail(where, "points need CS-Cart's Reward points add-on, which this store does not "
-                                           "have: install it (Add-ons → Reward points) or remove the points benefit")
+                    raise self.fail(where, _("points need CS-Cart's Reward points add-on, which this store does not "
+                                             "have: install it (Add-ons → Reward points) or remove the points "
+                                             "benefit"))
                 out.append({"bonus": "give_points", "value": str(benefit.points)})
         return out
 

@@ -12,18 +12,19 @@ import structlog
 from bridge import metrics
 from bridge.config import MailSettings
 from bridge.events import EventPublisher
+from bridge.i18n import Text, _, N_
 from bridge.mail import send_staff
 
 log = structlog.get_logger("bridge.campaigns")
 
 Kind = Literal["started", "ended", "disabled", "usage_cap", "repaired"]
 
-MESSAGES: dict[str, str] = {
-    "started": "キャンペーン開始 / campaign started",
-    "ended": "キャンペーン終了 / campaign ended",
-    "disabled": "キャンペーン無効化 / campaign disabled",
-    "usage_cap": "利用上限に到達 / usage cap reached",
-    "repaired": "CS-Cart上の手動変更を元に戻しました / hand edit in CS-Cart put back",
+MESSAGES: dict[str, str] = {  # translated where shown (the staff mail is in the daemon's ui.language)
+    "started": N_("campaign started"),
+    "ended": N_("campaign ended"),
+    "disabled": N_("campaign disabled"),
+    "usage_cap": N_("usage cap reached"),
+    "repaired": N_("hand edit in CS-Cart put back"),
 }
 
 
@@ -33,8 +34,11 @@ class CampaignEvent:
     kind: Kind
     detail: str = ""
 
-    def text(self) -> str:
-        return f"{MESSAGES[self.kind]}: {self.campaign_id}" + (f" ({self.detail})" if self.detail else "")
+    def text(self) -> Text:
+        if self.detail:
+            return _("{event}: {campaign} ({detail})").format(event=_(MESSAGES[self.kind]), campaign=self.campaign_id,
+                                                              detail=self.detail)
+        return _("{event}: {campaign}").format(event=_(MESSAGES[self.kind]), campaign=self.campaign_id)
 
 
 async def announce(publisher: EventPublisher, events: list[CampaignEvent], mail: MailSettings | None = None) -> None:
@@ -44,5 +48,5 @@ async def announce(publisher: EventPublisher, events: list[CampaignEvent], mail:
         await publisher.publish("campaign_changed",
                                 {"campaign_id": event.campaign_id, "event": event.kind, "detail": event.detail})
     if events and mail is not None:
-        subject = f"[cscart-smile-bridge] キャンペーン / campaigns: {', '.join(e.campaign_id for e in events)}"
+        subject = _("[cscart-smile-bridge] campaigns: {ids}").format(ids=", ".join(e.campaign_id for e in events))
         await send_staff(mail, subject, "\n".join(event.text() for event in events) + "\n")

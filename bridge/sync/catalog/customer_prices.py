@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bridge.cscart.client import CSCartClient
 from bridge.domain.catalog import CustomerPrice
 from bridge.domain.time import JST, Clock
+from bridge.i18n import _
 from bridge.rules.pricing import PricingRules
 from bridge.store import Store, bindings, ledger
 from bridge.sync import plan
@@ -106,7 +107,7 @@ class CustomerPricesJob:
         started = time.perf_counter()
         result = JobResult()
         if not await self.cscart.addon_installed():
-            result.notes.append("the smile_bridge add-on is not installed: CS-Cart has no customer prices to write")
+            result.notes.append(_("the smile_bridge add-on is not installed: CS-Cart has no customer prices to write"))
             return finish(JOB, result, options, started)
         pricing = self.pricing()
         async with self.store.transaction() as tx:
@@ -143,8 +144,8 @@ class CustomerPricesJob:
                 result.enqueued += await plan.enqueue(tx, computed, self.clock.time())
         if skipped:
             result.failed = len(skipped)
-            result.notes.append(f"{len(skipped)} row(s) without a bound customer or product, or a fractional "
-                                f"quantity, not written: {first(skipped)}")
+            result.notes.append(_("{count} row(s) without a bound customer or product, or a fractional quantity, not "
+                                  "written: {rows}").format(count=len(skipped), rows=first(skipped)))
         if result.enqueued:
             self.wake_dispatcher()
         return finish(JOB, result, options, started)

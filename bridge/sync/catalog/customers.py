@@ -37,6 +37,7 @@ from bridge.cscart.settings import CSCartSettings
 from bridge.cscart.textguard import TextGuard, TextGuardError
 from bridge.domain.customers import Customer
 from bridge.domain.time import Clock, business_date
+from bridge.i18n import Text, _
 from bridge.rules.customers import CustomerRules, CustomerState, customer_state
 from bridge.rules.pricing import PricingRules
 from bridge.store import Store, audit, ledger
@@ -63,7 +64,11 @@ class TextMapping:
     stored: str
 
     def __str__(self) -> str:
-        return f"customer {self.code} {self.field}: {self.original} → {self.stored} (4-byte characters mapped)"
+        return self.text()
+
+    def text(self) -> Text:
+        return _("customer {code} {field}: {original} → {stored} (4-byte characters mapped)").format(
+            code=self.code, field=self.field, original=self.original, stored=self.stored)
 
 
 @dataclass(slots=True)
@@ -72,7 +77,7 @@ class Desired:
     creates: dict[str, Any] = field(default_factory=dict)
     links: dict[str, Any] = field(default_factory=dict)
     mapped: list[TextMapping] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
+    refused: list[Text] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
 
 
@@ -121,7 +126,7 @@ class CustomersJob:
         self.store, self.clock, self.wake_dispatcher, self.analytics = store, clock, wake_dispatcher, analytics
 
     async def run(self, options: RunOptions) -> JobResult:
-        return await self.input.run(JOB, options, "customers: reading 得意先マスター", 3, self._apply)
+        return await self.input.run(JOB, options, _("customers: reading 得意先マスター"), 3, self._apply)
 
     async def _apply(self, snapshot: Snapshot, options: RunOptions, result: JobResult) -> dict[str, Any]:
         customers = {c.code: c for c in snapshot.records}  # the reader skipped the 諸口 codes
@@ -158,14 +163,15 @@ class CustomersJob:
                     "read": result.read, "users": len(users.changes), "links": len(links.changes),
                     "creates": len(desired.creates), "unmatched": len(desired.unmatched),
                     "text_mapped": len(desired.mapped), "failed": result.failed})
-        result.notes.extend(str(item) for item in desired.mapped)
+        result.notes.extend(item.text() for item in desired.mapped)
         result.notes.extend(desired.refused)
         for item in desired.mapped:
             log.warning("customers.text_mapped", code=item.code, field=item.field, original=item.original,
                         stored=item.stored)
         if desired.unmatched:
-            result.notes.append(f"{len(desired.unmatched)} customer(s) without a CS-Cart account (no binding, no "
-                                f"e-mail match; catalog.create_customers is off): {first(desired.unmatched)}")
+            result.notes.append(_("{count} customer(s) without a CS-Cart account (no binding, no e-mail match; "
+                                  "catalog.create_customers is off): {codes}").format(
+                                      count=len(desired.unmatched), codes=first(desired.unmatched)))
         options.progress.advance()
         if result.enqueued:
             self.wake_dispatcher()
@@ -174,7 +180,7 @@ class CustomersJob:
         return {"text_mapped": len(desired.mapped), "unmatched": len(desired.unmatched)}
 
     async def _match(self, client: Any, customers: dict[str, Customer], *, bind: bool,
-                     notes: list[str]) -> dict[str, int]:
+                     notes: list[Text]) -> dict[str, int]:
         """得意先コード → user_id: bindings, then one pass over the customer listing comparing the add-on's
         得意先コード column, then the e-mail, exactly."""
         async with self.store.transaction() as tx:
@@ -200,7 +206,8 @@ class CustomersJob:
                     found[code] = ids[0]
                     break
                 if len(ids) > 1:
-                    notes.append(f"customer {code}: {len(ids)} CS-Cart accounts share this {key}; none was bound")
+                    notes.append(_("customer {code}: {count} CS-Cart accounts share this {key}; none was bound").format(
+                        code=code, count=len(ids), key=key))
                     break
         if found and bind:
             async with self.store.transaction() as tx:
@@ -224,7 +231,8 @@ class CustomersJob:
             try:
                 fields = guard_fields(guard, code, fields, desired.mapped)
             except TextGuardError as exc:
-                desired.refused.append(f"customer {code}: {exc} — fix: {exc.hint}")
+                desired.refused.append(_("customer {code}: {error} — fix: {hint}").format(code=code, error=exc,
+                                                                                      hint=exc.hint))
                 continue
             user_id = user_ids.get(code)
             wanted = groups.get(rank_of_group[state.usergroup]) if state.usergroup in rank_of_group else None

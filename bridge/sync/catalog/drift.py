@@ -17,6 +17,7 @@ import structlog
 
 from bridge.cscart.client import CSCartClient
 from bridge.domain.time import Clock
+from bridge.i18n import Text, _
 from bridge.store import Store, audit, ledger
 from bridge.store import outbox as ob
 from bridge.store.db import Connection
@@ -37,10 +38,17 @@ class Drift:
     expected: int  # what the bridge last wrote
     found: int | None  # what CS-Cart shows now; None = the product is gone from CS-Cart
 
-    def __str__(self) -> str:
+    def __str__(self) -> str:  # the audit log's sample
         if self.found is None:
             return f"{self.code} (product {self.product_id}): no longer in CS-Cart"
         return f"{self.code} (product {self.product_id}): CS-Cart shows {self.found}, the bridge wrote {self.expected}"
+
+    def text(self) -> Text:
+        if self.found is None:
+            return _("{code} (product {product_id}): no longer in CS-Cart").format(code=self.code,
+                                                                                 product_id=self.product_id)
+        return _("{code} (product {product_id}): CS-Cart shows {found}, the bridge wrote {expected}").format(
+            code=self.code, product_id=self.product_id, found=self.found, expected=self.expected)
 
 
 class DriftJob:
@@ -56,7 +64,7 @@ class DriftJob:
         result = JobResult()
         async with self.store.transaction() as tx:
             written = await _written_amounts(tx)
-        options.progress.start("drift: reading CS-Cart's product list", len(written) or None)
+        options.progress.start(_("drift: reading CS-Cart's product list"), len(written) or None)
         shown: dict[int, int] = {}
         async for product in client.iter_products():
             shown[product.product_id] = product.amount
@@ -67,7 +75,7 @@ class DriftJob:
             drifted = [d for d in _compare(written, shown) if d.code not in busy]
             repairable = [d for d in drifted if d.found is not None]
             result.changed = len(drifted)
-            result.plan = [str(d) for d in drifted[:SAMPLE]]
+            result.plan = [d.text() for d in drifted[:SAMPLE]]
             if drifted and not options.dry_run:
                 await ledger.forget(tx, TARGET, ENTITY, [d.code for d in repairable])
                 ops = [ob.NewOp(TARGET, OP, ENTITY, d.code, {"product_id": d.product_id, "amount": d.expected})
@@ -78,13 +86,15 @@ class DriftJob:
                                    "sample": [str(d) for d in drifted[:SAMPLE]]})
         gone = len(drifted) - len(repairable)
         if drifted:
-            result.notes.append(f"{len(drifted)} SKU(s) differ from what the bridge wrote"
-                                + (" (dry run: nothing re-written)" if options.dry_run else
-                                   f"; {len(repairable)} written again"))
+            result.notes.append(
+                _("{count} SKU(s) differ from what the bridge wrote (dry run: nothing re-written)").format(
+                    count=len(drifted)) if options.dry_run else
+                _("{count} SKU(s) differ from what the bridge wrote; {rewritten} written again").format(
+                    count=len(drifted), rewritten=len(repairable)))
             if gone:
-                result.notes.append(f"{gone} bound product(s) are no longer in CS-Cart; the products job decides "
-                                    "whether to create them again")
-            result.notes.extend(str(d) for d in drifted[:SAMPLE])
+                result.notes.append(_("{count} bound product(s) are no longer in CS-Cart; the products job decides "
+                                      "whether to create them again").format(count=gone))
+            result.notes.extend(d.text() for d in drifted[:SAMPLE])
             log.warning("drift.found", drifted=len(drifted), rewritten=0 if options.dry_run else len(repairable),
                         sample=[d.code for d in drifted[:SAMPLE]])
         if result.enqueued:

@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from bridge.i18n import Text, _
 from bridge.store import Store, bindings, cursors
 from bridge.store.db import Connection
 
@@ -37,15 +38,16 @@ class CatalogIndex:
     listed: bool = False  # whether this resolve read CS-Cart's product listing
     newly_bound: int = 0
 
-    def notes(self) -> list[str]:
-        lines = []
-        if self.missing:
+    def notes(self, *, missing: bool = True) -> list[Text]:
+        """The codes CS-Cart does not have (unless ``missing`` is False) and the codes on several products."""
+        lines: list[Text] = []
+        if self.missing and missing:
             sample = ", ".join(self.missing[:5]) + (" …" if len(self.missing) > 5 else "")
-            lines.append(f"{len(self.missing)} SMILE product code(s) not in CS-Cart yet ({sample}); "
-                         "the products job creates them")
+            lines.append(_("{count} SMILE product code(s) not in CS-Cart yet ({codes}); the products job creates them")
+                         .format(count=len(self.missing), codes=sample))
         for code, ids in list(self.ambiguous.items())[:5]:
-            lines.append(f"product code {code} is on several CS-Cart products {ids}; none was bound — "
-                         "give each product its own code in CS-Cart")
+            lines.append(_("product code {code} is on several CS-Cart products {ids}; none was bound — give each "
+                           "product its own code in CS-Cart").format(code=code, ids=ids))
         return lines
 
 

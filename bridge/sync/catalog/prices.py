@@ -21,6 +21,7 @@ from typing import Any
 from bridge.cscart.client import CSCartClient
 from bridge.domain.catalog import TierSet
 from bridge.domain.time import Clock
+from bridge.i18n import _
 from bridge.rules.pricing import PriceMissing, PricingRules, QuantityPrice, compile_tier_set
 from bridge.smile.records import QuantityPrice as SmileQuantityPrice
 from bridge.store import Store, audit
@@ -72,13 +73,13 @@ class PricesJob:
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
         result = JobResult()
-        options.progress.start("prices: reading SMILE files", 4)
+        options.progress.start(_("prices: reading SMILE files"), 4)
         products_file = await self.products_input.current(consume=False, dry_run=options.dry_run)
         result.notes.extend(products_file.notes)
         if products_file.result is None:
             return finish(JOB, result, options, started)
         quantity_file = await self.quantity_input.current(consume=True, dry_run=options.dry_run)
-        result.notes.extend(n for n in quantity_file.notes if not n.startswith("no quantity_prices file"))
+        result.notes.extend(n for n in quantity_file.notes if n is not quantity_file.absent)  # the file is optional
         quantities = quantity_rows(quantity_file.records)
         options.progress.advance()
 
@@ -105,12 +106,12 @@ class PricesJob:
             desired[code] = prices_payload(product_id, tier_set)
         result.failed = len(no_price) + len(index.ambiguous)
         if no_price:
-            result.notes.append(f"{len(no_price)} product(s) without 標準売上単価, prices not written: "
-                                f"{first(no_price)}")
+            result.notes.append(_("{count} product(s) without 標準売上単価, prices not written: {codes}").format(
+                count=len(no_price), codes=first(no_price)))
         if index.missing:
-            result.notes.append(f"{len(index.missing)} product(s) not in CS-Cart yet (the products job creates "
-                                f"them): {first(index.missing)}")
-        result.notes.extend(note for note in index.notes() if "not in CS-Cart yet" not in note)
+            result.notes.append(_("{count} product(s) not in CS-Cart yet (the products job creates them): {codes}")
+                                .format(count=len(index.missing), codes=first(index.missing)))
+        result.notes.extend(index.notes(missing=False))
         options.progress.advance()
 
         async with self.store.transaction() as tx:

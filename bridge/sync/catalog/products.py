@@ -18,6 +18,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from bridge.i18n import _
 from bridge.analytics.hooks import AnalyticsFeed
 from bridge.config import CatalogSettings
 from bridge.cscart.client import CSCartClient
@@ -74,7 +75,7 @@ class ProductsJob:
         self.missing = catalog_index.MissingCodes()
 
     async def run(self, options: RunOptions) -> JobResult:
-        return await self.input.run(JOB, options, "products: reading 商品マスター", 3, self._apply)
+        return await self.input.run(JOB, options, _("products: reading 商品マスター"), 3, self._apply)
 
     async def _apply(self, snapshot: Snapshot, options: RunOptions, result: JobResult) -> dict[str, Any]:
         rules = self.products()
@@ -104,10 +105,10 @@ class ProductsJob:
                 start_price = effective_prices(product, pricing, now).standard
                 creates[code] = {"product_code": code, "fields": fields,
                                  "initial": {**initial, "price": money(start_price or Decimal(0))}}
-        result.notes.extend(note for note in index.notes() if "not in CS-Cart yet" not in note)
+        result.notes.extend(index.notes(missing=False))
         if index.missing and not rules.create_missing:
-            result.notes.append(f"{len(index.missing)} product(s) not in CS-Cart and create_missing is off in "
-                                f"rules/products.yaml: {first(index.missing)}")
+            result.notes.append(_("{count} product(s) not in CS-Cart and create_missing is off in rules/products.yaml: "
+                                  "{codes}").format(count=len(index.missing), codes=first(index.missing)))
 
         async with self.store.transaction() as tx:
             computed = await plan.diff(tx, TARGET, ENTITY, "product.update", updates)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bridge.i18n import Text, _
 from bridge.domain.time import JST, Clock
 from bridge.events import EventPublisher
 from bridge.smile.inbox import Inbox, InboxFile, unique_path
@@ -38,7 +39,8 @@ from bridge.sync.jobkit import finish
 class Snapshot:
     result: ReadResult | None  # None: no file of this type was ever available
     source: str = ""  # "inbox" (a new file), "archive" (the last applied one) or ""
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
+    absent: Text | None = None  # the note that no file of this type arrived yet (also in notes)
     file_time: datetime | None = None  # when SMILE wrote the file (its modification time): the date of its figures
 
     @property
@@ -81,10 +83,11 @@ class SmileInput:
         return finish(job, result, options, started, **await apply(snapshot, options, result))
 
     async def current(self, *, consume: bool, dry_run: bool) -> Snapshot:
-        notes: list[str] = []
+        notes: list[Text] = []
         if consume and not dry_run:
             for done in await self.inbox.refuse_long_names(self.file_type):
-                notes.append(f"{done.name[:60]}…: refused, the file name is too long; moved to {done.moved_to}")
+                notes.append(_("{name}…: refused, the file name is too long; moved to {moved_to}").format(
+                    name=done.name[:60], moved_to=done.moved_to))
         files = self.inbox.complete_files(self.file_type)
         if files:
             newest, older = files[-1], files[:-1]
@@ -93,20 +96,23 @@ class SmileInput:
                 fresh = await self._take(newest, notes)
                 for item in older:
                     moved = self._supersede(item)
-                    notes.append(f"{item.path.name}: superseded by {newest.path.name}, archived as {moved.name}")
+                    notes.append(_("{name}: superseded by {newest}, archived as {archived}").format(
+                        name=item.path.name, newest=newest.path.name, archived=moved.name))
             else:
                 fresh = await self._read(newest.path, notes)
             if fresh is not None:
-                return Snapshot(fresh, "inbox", notes, written)
+                return Snapshot(fresh, "inbox", notes, file_time=written)
         last = await self._last_applied()
         if last is None:
+            absent = None
             if not files:
-                notes.append(f"no {self.file_type} file in {self.dirs.inbox} yet")
-            return Snapshot(None, "", notes)
+                absent = _("no {file_type} file in {inbox} yet").format(file_type=self.file_type, inbox=self.dirs.inbox)
+                notes.append(absent)
+            return Snapshot(None, "", notes, absent=absent)
         result = await self._read(last, notes)
-        return Snapshot(result, "archive" if result is not None else "", notes, _mtime(last))
+        return Snapshot(result, "archive" if result is not None else "", notes, file_time=_mtime(last))
 
-    async def _take(self, item: InboxFile, notes: list[str]) -> ReadResult | None:
+    async def _take(self, item: InboxFile, notes: list[Text]) -> ReadResult | None:
         taken: list[ReadResult] = []
 
         async def capture(result: ReadResult) -> None:
@@ -116,21 +122,24 @@ class SmileInput:
         if processed.outcome == "applied":
             return taken[0]
         if processed.outcome == "duplicate":
-            notes.append(f"{item.path.name}: same content as a file already applied; archived")
+            notes.append(_("{name}: same content as a file already applied; archived").format(name=item.path.name))
         else:
-            notes.append(f"{item.path.name}: refused ({processed.outcome}, {processed.problems} problem(s)); "
-                         f"moved to {processed.moved_to} with its .error.txt; the last applied file is used")
+            notes.append(_("{name}: refused ({outcome}, {count} problem(s)); moved to {moved_to} with its .error.txt; "
+                           "the last applied file is used").format(name=item.path.name, outcome=processed.outcome,
+                                                                   count=processed.problems,
+                                                                   moved_to=processed.moved_to))
             await self.events.publish("file_quarantined", {
                 "file": item.path.name, "layout": self.file_type,
                 "reason": f"{processed.problems} problem(s), see {processed.moved_to}.error.txt"})
         return None
 
-    async def _read(self, path: Path, notes: list[str]) -> ReadResult | None:
+    async def _read(self, path: Path, notes: list[Text]) -> ReadResult | None:
         layout = self.settings.layout(self.file_type)
         result = await asyncio.to_thread(read_file, path, self.file_type, self.settings, layout)
         if result.ok:
             return result
-        notes.append(f"{path.name}: {result.problem_count} problem(s), not used: {result.problems[0]}")
+        notes.append(_("{name}: {count} problem(s), not used: {problem}").format(
+            name=path.name, count=result.problem_count, problem=result.problems[0]))
         return None
 
     async def _last_applied(self) -> Path | None:

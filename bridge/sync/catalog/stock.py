@@ -33,6 +33,7 @@ from bridge.cscart.client import CSCartClient
 from bridge.domain.catalog import StockLevel
 from bridge.domain.time import Clock
 from bridge.events import EventPublisher
+from bridge.i18n import Text, _, joined
 from bridge.rules.stock import (
     GuardVerdict,
     StockRules,
@@ -110,7 +111,7 @@ class _Source:
     path: Path
     fresh: bool  # a new inbox file (guarded, archived) rather than the last applied one read again
     item: InboxFile | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
 
 class StockJob:
@@ -135,7 +136,7 @@ class StockJob:
         started = time.perf_counter()
         result = JobResult()
         progress = options.progress
-        progress.start("stock: reading the SMILE file", 4)
+        progress.start(_("stock: reading the SMILE file"), 4)
         source = await self._source(options, result)
         if source is None:
             return self._finish(result, options, started)
@@ -161,19 +162,21 @@ class StockJob:
         ready = self.inbox.complete_files(FILE_TYPE)
         if ready:
             newest, older = ready[-1], ready[:-1]
-            notes = []
+            notes: list[Text] = []
             if older and not options.dry_run:
                 for item in older:
                     done = await self.inbox.process_file(item, _superseded, outcome="superseded")
                     await self._report_quarantine(done, result)
-                notes.append(f"{len(older)} older stock file(s) superseded by {newest.path.name}")
+                notes.append(_("{count} older stock file(s) superseded by {newest}").format(count=len(older),
+                                                                                     newest=newest.path.name))
             elif older:
-                notes.append(f"{len(older)} older stock file(s) would be superseded by {newest.path.name}")
+                notes.append(_("{count} older stock file(s) would be superseded by {newest}").format(
+                    count=len(older), newest=newest.path.name))
             return _Source(newest.path, True, newest, notes)
         last = await self._last_applied()
         if last is None:
-            result.notes.append(f"no SMILE stock file yet (looking for {self.smile.layout(FILE_TYPE).glob} "
-                                f"in {self.dirs.inbox})")
+            result.notes.append(_("no SMILE stock file yet (looking for {pattern} in {inbox})").format(
+                pattern=self.smile.layout(FILE_TYPE).glob, inbox=self.dirs.inbox))
             return None
         return _Source(last, False)
 
@@ -196,13 +199,15 @@ class StockJob:
             result.failed += 1
             result.refused_files += 1
             where = done.moved_to.with_name(done.moved_to.name + ".error.txt") if done.moved_to else None
-            result.notes.append(f"{done.name}: refused ({done.problems} problem(s)); nothing applied; see {where}")
+            result.notes.append(_("{name}: refused ({count} problem(s)); nothing applied; see {report}").format(
+                name=done.name, count=done.problems, report=where))
             log.error("stock.file_refused", file=done.name, problems=done.problems, report=str(where))
             await self.events.publish(
                 "file_quarantined", {"file": done.name, "layout": FILE_TYPE,
                                      "reason": f"{done.problems} problem(s), see {where}"})
         elif done.outcome == "duplicate":
-            result.notes.append(f"{done.name}: same content as a file already applied; archived as a duplicate")
+            result.notes.append(_("{name}: same content as a file already applied; archived as a duplicate").format(
+                name=done.name))
 
     # ---- compute and apply -------------------------------------------------------------------------------------
 
@@ -227,9 +232,10 @@ class StockJob:
             result.plan = computed.plan.describe()
             verdict = computed.verdict
             if verdict.tripped and options.force:
-                result.notes.append("mass-change guard overridden with --force: " + "; ".join(verdict.reasons))
+                result.notes.append(_("mass-change guard overridden with --force: {reasons}").format(
+                    reasons=joined(verdict.reasons, "; ")))
             elif verdict.tripped:
-                result.notes.append("mass-change guard: " + "; ".join(verdict.reasons))
+                result.notes.append(_("mass-change guard: {reasons}").format(reasons=joined(verdict.reasons, "; ")))
                 if not options.dry_run:
                     raise GuardHeld(verdict, len(computed.plan.changes))
             if options.dry_run:
@@ -334,8 +340,8 @@ class StockJob:
                 await cursors.set_(tx, HELD_FILE, item.path.name)
                 await audit.write(tx, "bridge", "stock.guard_tripped", item.path.name,
                                   {"reasons": list(verdict.reasons), "changed": held.changed, "total": verdict.total})
-        result.notes.append(f"{item.path.name} is held in the inbox; nothing was applied. Check the file, then run "
-                            "`bridge sync stock --force` to apply it on purpose")
+        result.notes.append(_("{name} is held in the inbox; nothing was applied. Check the file, then run "
+                              "`bridge sync stock --force` to apply it on purpose").format(name=item.path.name))
         if already:
             return
         metrics.STOCK_GUARD_TRIPPED.inc()

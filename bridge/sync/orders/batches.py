@@ -15,7 +15,7 @@ from bridge import metrics
 from bridge.domain.orders import WorkflowState
 from bridge.domain.time import Clock
 from bridge.errors import ValidationFailed
-from bridge.i18n import _, format_local
+from bridge.i18n import Text, _, format_local
 from bridge.smile.layout import FileLayout
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, audit, exports
@@ -46,13 +46,13 @@ class Batches:
         return self.smile.layout("order_import")
 
     async def finish(self, batch_id: str, rules: OrderRules, payment_mails: dict[int, bool], *,
-                     addon_mails: bool = True) -> str:
+                     addon_mails: bool = True) -> Text:
         """Make the recorded file exist, mark the batch written and enqueue the 出荷指示 status writes, in that
         order; ``payment_mails`` names the 先入金 orders whose customer hears of the payment: the add-on's 入金確認
         mail after the write, or (no add-on: ``addon_mails`` false) CS-Cart's own status mail of the write."""
         pending = [b for b in await exports.pending(self.store) if b.batch_id == batch_id]
         if not pending:
-            return f"batch {batch_id} already finished"
+            return _("batch {batch} already finished").format(batch=batch_id)
         batch = pending[0]
         done = export.finish_file(self.outbox_dir, batch)
         async with self.store.transaction() as tx:
@@ -73,11 +73,11 @@ class Batches:
             await audit.write(tx, JOB, "batch_written", batch.batch_id, f"{batch.file_name}: {done}")
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="exported").inc(len(batch.order_ids))
         self.wake_dispatcher()
-        return f"batch {batch.batch_id} {batch.file_name}: {done}"
+        return _("batch {batch} {file}: {done}").format(batch=batch.batch_id, file=batch.file_name, done=done)
 
-    async def recover(self, rules: Callable[[], Awaitable[OrderRules]]) -> list[str]:
+    async def recover(self, rules: Callable[[], Awaitable[OrderRules]]) -> list[Text]:
         """Finish every batch a crash left in ``writing`` (run at the start of each cycle)."""
-        notes: list[str] = []
+        notes: list[Text] = []
         pending = await exports.pending(self.store)
         if not pending:
             return notes
@@ -85,7 +85,7 @@ class Batches:
         for batch in pending:
             note = await self.finish(batch.batch_id, in_force, {})
             log.warning("orders.batch_recovered", batch=batch.batch_id, note=note)
-            notes.append(f"recovered {note}")
+            notes.append(_("recovered {note}").format(note=note))
         return notes
 
     async def resend(self, order_id: int, rules: OrderRules) -> str:
@@ -117,12 +117,13 @@ class Batches:
         content = export.render(rows, layout, self.smile.substitutions)
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
-            await exports.supersede(tx, order_id, f"resent in {batch_id}: SMILE read-back shows the order absent")
+            await exports.supersede(tx, order_id, _("resent in {batch}: SMILE read-back shows the order absent").format(
+                batch=batch_id))
             batch = ExportBatch.of(batch_id, "order", export.file_name(layout, batch_id, self.clock.now()),
                                  (order_id,), len(rows), content)
             await exports.record(tx, batch)
             await mirror.transition(tx, order_id, current.workflow_state,
-                                    f"resent to SMILE in 受注 batch {batch_id} ({batch.file_name}): not in the "
-                                    "read-back")
+                                    _("resent to SMILE in 受注 batch {batch} ({file}): not in the read-back").format(
+                                        batch=batch_id, file=batch.file_name))
             await audit.write(tx, "cli", "order_resent", str(order_id), batch.file_name)
         return await self.finish(batch_id, rules, {})

@@ -20,6 +20,7 @@ from typing import Any
 from bridge.domain.orders import Order
 from bridge.domain.time import business_date
 from bridge.errors import ValidationFailed
+from bridge.i18n import Text, _
 from bridge.smile.layout import FileLayout
 from bridge.smile.writer import TextChange, atomic_write, batch_file_name, csv_writer, prepare_rows
 from bridge.store.exports import ExportBatch, checksum
@@ -143,7 +144,7 @@ def slip_total(rows: Sequence[Mapping[str, Any]]) -> Decimal:
     return sum((Decimal(str(row["金額"])) for row in rows), Decimal(0))
 
 
-def total_mismatch(order: Order, rows: Sequence[Mapping[str, Any]], *, sign: int = 1) -> str | None:
+def total_mismatch(order: Order, rows: Sequence[Mapping[str, Any]], *, sign: int = 1) -> Text | None:
     """Why the slip does not carry the order's total (every yen of CS-Cart's total must be on it), or None.
 
     CS-Cart's total = products + 送料 + 代引手数料 + 直送手数料 − 値引 (+ tax it added on top of tax-excluded prices,
@@ -153,11 +154,17 @@ def total_mismatch(order: Order, rows: Sequence[Mapping[str, Any]], *, sign: int
     if got == expected:
         return None
     missing = expected - got
-    return (f"the slip rows total ¥{number(got)} but the CS-Cart order total is ¥{number(expected)} "
-            f"(¥{number(missing)} {'missing from' if missing > 0 else 'too much on'} the slip; products "
-            f"¥{number(sum((line.quantity * line.unit_price for line in order.lines), Decimal(0)))}, 送料 "
-            f"¥{number(order.shipping_cost)}, 代引手数料 ¥{number(order.payment_surcharge)}, 値引 "
-            f"¥{number(order_discount(order))}): check the order in CS-Cart, then release it with bridge orders")
+    template = (_("the slip rows total ¥{got} but the CS-Cart order total is ¥{expected} (¥{missing} missing from "
+                  "the slip; products ¥{products}, 送料 ¥{shipping}, 代引手数料 ¥{surcharge}, 値引 ¥{discount}): "
+                  "check the order in CS-Cart, then release it with bridge orders") if missing > 0 else
+                _("the slip rows total ¥{got} but the CS-Cart order total is ¥{expected} (¥{missing} too much on "
+                  "the slip; products ¥{products}, 送料 ¥{shipping}, 代引手数料 ¥{surcharge}, 値引 ¥{discount}): "
+                  "check the order in CS-Cart, then release it with bridge orders"))
+    return template.format(
+        got=number(got), expected=number(expected), missing=number(missing),
+        products=number(sum((line.quantity * line.unit_price for line in order.lines), Decimal(0))),
+        shipping=number(order.shipping_cost), surcharge=number(order.payment_surcharge),
+        discount=number(order_discount(order)))
 
 
 def refused(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions: dict[str, str]) -> list[str]:
@@ -201,7 +208,7 @@ def render_cells(cells: Sequence[Sequence[str]], layout: FileLayout) -> bytes:
     """Prepared cells (already in file order) to the file's bytes."""
     text = io.StringIO(newline="")
     writer = csv_writer(text, layout)  # SMILE's own dialect: no backslash escapes when quoting is off
-    for _ in range(layout.header_rows):
+    for _header in range(layout.header_rows):
         writer.writerow(list(layout.columns))
     writer.writerows(cells)
     if layout.encoding == "utf-16":
@@ -234,14 +241,14 @@ class _BytesRender:
         stream.buffer.write(self.content)
 
 
-def finish_file(directory: Path, batch: ExportBatch) -> str:
+def finish_file(directory: Path, batch: ExportBatch) -> Text:
     """Make the final file exist with the recorded bytes; returns what was done, for the log."""
     path = directory / batch.file_name
     for stale in directory.glob(f".{batch.file_name}.*.tmp"):
         stale.unlink(missing_ok=True)  # a write cut short: never renamed, never seen by SMILE
     if path.exists():
         if checksum(path.read_bytes()) == batch.checksum:
-            return "final file already complete"
+            return _("final file already complete")
         # Our own name with other bytes can only be a torn copy from outside the atomic path: replace it.
     write_file(directory, batch.file_name, batch.content)
-    return "file written from the recorded batch"
+    return _("file written from the recorded batch")

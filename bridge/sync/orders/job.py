@@ -33,6 +33,7 @@ from bridge.domain.serialize import to_data
 from bridge.domain.time import Clock, iso
 from bridge.errors import AuthError, ConfigError, RetryableError, ValidationFailed
 from bridge.events import EventPublisher
+from bridge.i18n import Text, _, joined
 from bridge.rules.order_flow import (
     Flag,
     GateContext,
@@ -156,7 +157,7 @@ class OrdersJob:
             result.notes.extend(await self.batches.recover(self.current_rules))
         started = self.clock.now()
         found = await self.source.fetch(self.store, started)
-        options.progress.start("orders", len(found.orders))
+        options.progress.start(_("orders"), len(found.orders))
         cycle = Cycle(read=len(found.orders))
         client = self.cscart
         cycle.direct_ship_flagged = await direct_ship.flags_for_run(client, self.store, rules.flow, found.orders)
@@ -176,8 +177,10 @@ class OrdersJob:
                 await found.commit(tx)
                 await ob.enqueue(tx, cycle.changes.status_ops, self.clock.time())
         except _DryRun:
-            result.plan = [f"order {oid}: 保留 — {reason}" for oid, reason in cycle.held[:20]]
-            result.plan += [f"order {o.order_id}: → 出荷指示 ({d.reason_text()})" for o, d in cycle.released[:20]]
+            result.plan = [_("order {order}: 保留 — {reason}").format(order=oid, reason=reason)
+                           for oid, reason in cycle.held[:20]]
+            result.plan += [_("order {order}: → 出荷指示 ({reason})").format(order=o.order_id, reason=d.reason_text())
+                            for o, d in cycle.released[:20]]
         result.read, result.changed = cycle.read, cycle.mirrored
         if options.dry_run:
             return result
@@ -263,8 +266,9 @@ class OrdersJob:
             if label is not None:
                 carrier, file_name = label
                 await mover.flag(tx, order.order_id, "label_recall",
-                                 f"the {carrier} label for this order was issued in {file_name}: void it in the "
-                                 "carrier's system and recall the parcel if it was handed over", cycle.changes)
+                                 _("the {carrier} label for this order was issued in {file}: void it in the "
+                                   "carrier's system and recall the parcel if it was handed over").format(
+                                       carrier=carrier, file=file_name), cycle.changes)
         if reaction.corrected_after_export and before is not None:
             cycle.corrected.append((before.order, order))
 
@@ -278,8 +282,8 @@ class OrdersJob:
             if current is None or current.workflow_state is not S.SHIPPING_INSTRUCTED or \
                     rules.flow.state_for_letter(current.order.status) not in (S.SHIPPED, S.NOTIFIED, S.COMPLETE):
                 continue
-            move = workflow.Move(S.SHIPPED, f"出荷済 set by staff in CS-Cart; shipment(s) {', '.join(numbers)}",
-                                 write_status=False)
+            move = workflow.Move(S.SHIPPED, _("{state} set by staff in CS-Cart; shipment(s) {numbers}").format(
+                state=S.SHIPPED.label_ja, numbers=", ".join(numbers)), write_status=False)
             if await mover.move(tx, order_id, S.SHIPPING_INSTRUCTED, move, cycle.changes):
                 await order_flags.resolve(tx, order_id, hand_work.SHIPPED_BY_HAND, iso(self.clock.now()))
 
@@ -353,14 +357,15 @@ class OrdersJob:
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slips.append(export.slip_rows(order, party, export_rules, surcharge=surcharge))
         cells, problems, text_changes = export.prepare_slips(slips, self.layout, self.smile.substitutions)
-        for index, ((order, _), rows) in enumerate(zip(released, slips, strict=True)):
+        for index, ((order, _decision), rows) in enumerate(zip(released, slips, strict=True)):
             if (mismatch := export.total_mismatch(order, rows)) is not None:
                 problems.setdefault(index, []).append(mismatch)
         accepted: list[tuple[Order, GateDecision, list[list[str]]]] = []
         refused: list[tuple[Order, str]] = []
         for index, (order, decision) in enumerate(released):
             if index in problems:
-                refused.append((order, "受注 file refuses this order: " + "; ".join(problems[index])))
+                refused.append((order, _("受注 file refuses this order: {problems}").format(
+                    problems="; ".join(problems[index]))))
             else:
                 accepted.append((order, decision, cells[index]))
         held = Changes()
@@ -385,8 +390,9 @@ class OrdersJob:
             batch = ExportBatch.of(batch_id, "order", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o, _, _ in accepted), sum(len(r) for _, _, r in accepted),
                                  content)
-            reasons = {order.order_id: f"受注 batch {batch_id} ({batch.file_name}): {decision.reason_text()}"
-                       for order, decision, _ in accepted}
+            reasons: dict[int, str] = {order.order_id: _("受注 batch {batch} ({file}): {reason}").format(
+                batch=batch_id, file=batch.file_name, reason=decision.reason_text())
+                       for order, decision, _cells in accepted}
             left = await mirror.transition_many(tx, reasons, S.SHIPPING_INSTRUCTED)
             await mirror.clear_holds(tx, list(reasons))
             await mirror.mark_exported_many(tx, list(reasons), batch_id)
@@ -401,7 +407,7 @@ class OrdersJob:
         log.info("orders.exported", batch=batch_id, file=batch.file_name, orders=len(accepted), rows=batch.rows)
         return len(accepted)
 
-    async def _cancellation_file(self, rules: OrderRules, orders: list[Order], now: datetime) -> str:
+    async def _cancellation_file(self, rules: OrderRules, orders: list[Order], now: datetime) -> Text:
         """A 赤伝: the cancelled orders' rows with negated quantities and amounts, as its own batch."""
         export_rules = rules.export_rules()
         rows: list[dict[str, Any]] = []
@@ -413,65 +419,71 @@ class OrdersJob:
         try:
             content = export.render(rows, self.layout, self.smile.substitutions)
         except ValidationFailed as exc:
-            return f"赤伝 file not written: {exc}; cancel the slips in SMILE by hand"
+            return _("赤伝 file not written: {error}; cancel the slips in SMILE by hand").format(error=exc)
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "cancel")
             batch = ExportBatch.of(batch_id, "cancel", export.file_name(self.layout, batch_id, now),
                                  tuple(o.order_id for o in orders), len(rows), content)
             for order in orders:  # an earlier 赤伝 (of an edit) stays in the history, superseded
-                await exports.supersede(tx, order.order_id, f"followed by 赤伝 batch {batch_id}", kind="cancel")
+                await exports.supersede(tx, order.order_id, _("followed by 赤伝 batch {batch}").format(batch=batch_id),
+                                        kind="cancel")
             await exports.record(tx, batch)
         await self.batches.finish(batch_id, rules, {})
-        return f"赤伝 file {batch.file_name} for order(s) {', '.join(str(o.order_id) for o in orders)}"
+        return _("赤伝 file {file} for order(s) {orders}").format(file=batch.file_name,
+                                                                 orders=", ".join(str(o.order_id) for o in orders))
 
-    async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[str]:
+    async def _corrections(self, rules: OrderRules, edited: list[tuple[Order, Order]], now: datetime) -> list[Text]:
         """Orders edited after export: a 赤伝 of the slips SMILE has, then one corrected 受注 file with the orders as
         they are now (each order's old export row superseded in the transaction that records the new batch). An
         order whose corrected rows cannot be written (or do not add up) keeps its flag and is named in the note."""
         notes = [await self._cancellation_file(rules, [old for old, _ in edited], now)]
         export_rules = rules.export_rules()
         rows: list[dict[str, Any]] = []
-        refused: list[str] = []
-        for _, order in edited:
+        refused: list[Text] = []
+        for _old, order in edited:
             code = order.customer_code or rules.flow.gating.unknown_customer.misc_code
             surcharge = Decimal(order.extra.get("direct_ship_surcharge", "0")) if order.direct_ship else Decimal(0)
             slip = export.slip_rows(order, export.Party(code, order.billing.name or order.email), export_rules,
                                     surcharge=surcharge)
             problem = export.total_mismatch(order, slip)
             if problem:
-                refused.append(f"order {order.order_id}: {problem}")
+                refused.append(_("order {order}: {problem}").format(order=order.order_id, problem=problem))
                 continue
             rows += slip
         orders = sorted({int(row["受注№"]) for row in rows})
         if refused:
-            notes.append("corrected 受注 not written for " + "; ".join(refused) + "; enter the correction in SMILE")
+            notes.append(_("corrected 受注 not written for {orders}; enter the correction in SMILE").format(
+                orders=joined(refused, "; ")))
         if not rows:
             return notes
         try:
             content = export.render(rows, self.layout, self.smile.substitutions)
         except ValidationFailed as exc:
-            return [*notes, f"corrected 受注 file not written: {exc}; enter the corrections in SMILE by hand"]
+            return [*notes, _("corrected 受注 file not written: {error}; enter the corrections in SMILE by hand")
+                    .format(error=exc)]
         async with self.store.transaction() as tx:
             batch_id = await exports.next_batch_id(tx, "order")
             batch = ExportBatch.of(batch_id, "order", export.file_name(self.layout, batch_id, now), tuple(orders),
                                  len(rows), content)
             for order_id in orders:
-                await exports.supersede(tx, order_id, f"edited in CS-Cart: corrected in 受注 batch {batch_id}")
+                await exports.supersede(tx, order_id, _("edited in CS-Cart: corrected in 受注 batch {batch}").format(
+                    batch=batch_id))
             await exports.record(tx, batch)
             await mirror.mark_exported_many(tx, orders, batch_id)
         await self.batches.finish(batch_id, rules, {})
-        return [*notes, f"corrected 受注 file {batch.file_name} for order(s) {', '.join(map(str, orders))}"]
+        return [*notes, _("corrected 受注 file {file} for order(s) {orders}").format(
+            file=batch.file_name, orders=", ".join(map(str, orders)))]
 
     # -- read-back and alerts ----------------------------------------------------------------------------------
 
-    async def _readback(self, now: datetime) -> list[str]:
-        notes = []
+    async def _readback(self, now: datetime) -> list[Text]:
+        notes: list[Text] = []
         result = await readback.read_inbox(self.store, self.smile, self.dirs)
         if result.files:
-            notes.append(f"read-back: {len(result.confirmed)} order(s) confirmed by SMILE from "
-                         f"{', '.join(result.files)}")
+            notes.append(_("read-back: {count} order(s) confirmed by SMILE from {files}").format(
+                count=len(result.confirmed), files=", ".join(result.files)))
         if result.refused:
-            notes.append(f"read-back refused: {', '.join(result.refused)} (see the error folder)")
+            notes.append(_("read-back refused: {files} (see the error folder)").format(files=", ".join(result.refused)))
         for file, layout, reason in result.quarantined:
             await self._publish("file_quarantined", {"file": file, "layout": layout, "reason": reason})
         flagged = Changes()
@@ -480,13 +492,14 @@ class OrdersJob:
             late = await readback.unconfirmed(tx, now, timedelta(hours=self.settings.confirm_within_hours))
             for order_id in late:
                 await mover.flag(tx, order_id, "unconfirmed",
-                                 f"SMILE has not confirmed this order within {self.settings.confirm_within_hours:g} h "
-                                 "of export; check the SMILE import (bridge orders resend ID if it is absent)", flagged)
+                                 _("SMILE has not confirmed this order within {hours:g} h of export; check the "
+                                   "SMILE import (bridge orders resend ID if it is absent)").format(
+                                       hours=self.settings.confirm_within_hours), flagged)
         metrics.ORDERS_UNCONFIRMED.set(len(late))
         for kind, payload in flagged.events:
             await self._publish(kind, payload)
         if late:
-            notes.append(f"{len(late)} exported order(s) not confirmed by SMILE in time")
+            notes.append(_("{count} exported order(s) not confirmed by SMILE in time").format(count=len(late)))
         return notes
 
     async def _publish(self, kind: str, payload: dict[str, Any]) -> None:
@@ -506,7 +519,7 @@ async def check_letters(client: Any, flow: OrderFlowRules) -> frozenset[str]:
     statuses = await client.statuses()
     problems = check_status_letters(flow, {letter: s.description for letter, s in statuses.items()})
     if problems:
-        raise ConfigError("orders job not started: " + "; ".join(problems))
+        raise ConfigError(_("orders job not started: {problems}").format(problems="; ".join(problems)))
     return frozenset(letter for letter, s in statuses.items() if s.params.get("payment_received") == "Y")
 
 
@@ -532,7 +545,7 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
     await mirror.insert_many(tx, [(order, placed.state, payment) for order, payment, _, placed in cycle.new])
     await mirror.set_first_seen(tx, [(order.order_id, digest, placed.hold_by, placed.hold_reason)
                                      for order, _, digest, placed in cycle.new])
-    for order, _, _, placed in cycle.new:
+    for order, _flag, _digest, placed in cycle.new:
         if placed.record_hold and placed.hold_reason:
             await mirror.transition(tx, order.order_id, S.HOLD, placed.hold_reason)
     cycle.new.clear()

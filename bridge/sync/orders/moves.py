@@ -13,6 +13,7 @@ import structlog
 
 from bridge.domain.orders import WorkflowState
 from bridge.domain.time import iso
+from bridge.i18n import Text, _
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.store import audit, order_flags
 from bridge.store import orders as mirror
@@ -29,7 +30,7 @@ class Changes:
 
     status_ops: list[ob.NewOp] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +53,9 @@ class Mover:
             self.log.warning(f"{self.job}.transition_refused", order_id=order_id, from_state=from_state.value,
                              to_state=move.to_state.value, reason=move.reason)
             await audit.write(tx, self.job, "transition_refused", str(order_id), f"{refused}: {move.reason}")
-            changes.notes.append(f"order {order_id}: {from_state.label_ja} → {move.to_state.label_ja} is not "
-                                 "allowed by rules/order_flow.yaml")
+            changes.notes.append(_("order {order}: {from_state} → {to_state} is not allowed by rules/order_flow.yaml")
+                                 .format(order=order_id, from_state=from_state.label_ja,
+                                         to_state=move.to_state.label_ja))
             return False
         await mirror.transition(tx, order_id, move.to_state, move.reason)
         held = move.to_state is S.HOLD
@@ -86,7 +88,7 @@ class Mover:
         """An order stays in 保留; a changed reason goes into its history."""
         if await mirror.hold_reason(tx, order_id) == reason:
             return
-        await mirror.transition(tx, order_id, S.HOLD, f"still held: {reason}")
+        await mirror.transition(tx, order_id, S.HOLD, _("still held: {reason}").format(reason=reason))
         await mirror.set_hold(tx, order_id, hold_by, reason)
 
 

@@ -29,7 +29,7 @@ from bridge.cscart.client import NotFoundError
 from bridge.domain.orders import Order
 from bridge.domain.time import business_date, iso
 from bridge.errors import BridgeError, ValidationFailed
-from bridge.i18n import _
+from bridge.i18n import Text, _
 from bridge.rules.returns import ReturnRules
 from bridge.smile.layout import FileLayout
 from bridge.store import orders as mirror
@@ -126,9 +126,9 @@ async def read_requests(ctx: ReturnsContext, rules: ReturnRules, now: datetime) 
         return None
 
 
-async def finish_batches(ctx: ReturnsContext, directory: Path) -> list[str]:
+async def finish_batches(ctx: ReturnsContext, directory: Path) -> list[Text]:
     """Write every recorded return file that is not written yet (after a crash) and mark it written."""
-    notes = []
+    notes: list[Text] = []
     async with ctx.store.transaction() as tx:
         pending = await store.unwritten_batches(tx)
     for batch_id, file_name, content in pending:
@@ -140,7 +140,7 @@ async def finish_batches(ctx: ReturnsContext, directory: Path) -> list[str]:
 
 
 async def handle_returns(ctx: ReturnsContext, rules: OrderRules, returns_rules: ReturnRules, layout: FileLayout,
-                         substitutions: dict[str, str], directory: Path, now: datetime) -> list[str]:
+                         substitutions: dict[str, str], directory: Path, now: datetime) -> list[Text]:
     """One pass: every approved, not yet handled return request → its 返品 rows, one file for all, the mails."""
     notes = await finish_batches(ctx, directory)
     requests = await read_requests(ctx, returns_rules, now)
@@ -164,10 +164,11 @@ async def handle_returns(ctx: ReturnsContext, rules: OrderRules, returns_rules: 
                 tx, request.order_id))
             state, note = store.SLIPPED, ""
             if not lines:
-                state, note = store.EMPTY, "no accepted item: no 返品 slip"
+                state, note = store.EMPTY, _("no accepted item: no 返品 slip")
             elif current is None or not exported:
-                state, note = store.HELD, (f"order {request.order_id} has no 受注 in SMILE (not exported): the 返品 "
-                                           "waits; enter it in SMILE by hand or export the order first")
+                state, note = store.HELD, _("order {order} has no 受注 in SMILE (not exported): the 返品 waits; enter "
+                                            "it in SMILE by hand or export the order first").format(
+                                                order=request.order_id)
             if state != store.SLIPPED:
                 others.append(store.ReturnRow(request.return_id, request.order_id, request.status, state,
                                               [line.as_json() for line in lines], amount_of(lines), None, note,

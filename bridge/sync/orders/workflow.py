@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 from bridge.domain.orders import Order, PaymentState, WorkflowState
+from bridge.i18n import _
 from bridge.rules.order_flow import (
     OrderFlowRules,
     allowed_transition,
@@ -65,7 +66,7 @@ class Placement:
 
 
 def unknown_letter_reason(letter: str) -> str:
-    return f"CS-Cart status {letter} is not in order_flow.yaml: waiting for staff"
+    return _("CS-Cart status {letter} is not in order_flow.yaml: waiting for staff").format(letter=letter)
 
 
 def place_new(letter: str, letter_state: WorkflowState | None) -> Placement:
@@ -73,7 +74,7 @@ def place_new(letter: str, letter_state: WorkflowState | None) -> Placement:
     if letter_state is None:
         return Placement(S.HOLD, STAFF, unknown_letter_reason(letter), record_hold=True)
     if letter_state is S.HOLD:
-        return Placement(S.HOLD, STAFF, "held by staff in CS-Cart")
+        return Placement(S.HOLD, STAFF, _("held by staff in CS-Cart"))
     return Placement(letter_state)
 
 
@@ -124,28 +125,32 @@ def hand_set(*, letter: str, letter_state: WorkflowState | None, state: Workflow
     if letter_state is None:
         if state is S.RECEIVED:
             return None  # the existing staff-hold reaction covers it
-        return Reaction(flag=OrderFlag("status_by_hand", f"CS-Cart status {letter} was set by hand and is not in "
-                                       f"order_flow.yaml; the bridge leaves the order at {state.label_ja}: set a "
-                                       "status of the flow, or map the letter in order_flow.yaml"))
+        return Reaction(flag=OrderFlag("status_by_hand", _(
+            "CS-Cart status {letter} was set by hand and is not in order_flow.yaml; the bridge leaves the order at "
+            "{state}: set a status of the flow, or map the letter in order_flow.yaml").format(
+                letter=letter, state=state.label_ja)))
     if letter_state not in _PROGRESS or _PROGRESS[letter_state] <= _PROGRESS.get(state, 99):
         return None
     label = letter_state.label_ja
     if letter_state is S.SHIPPING_INSTRUCTED:
-        return Reaction(flag=OrderFlag("instructed_by_hand", "出荷指示 was set by hand in CS-Cart; the bridge sends the "
-                                       "order to SMILE itself once its gates pass (保留 reasons: bridge orders show)"))
+        return Reaction(flag=OrderFlag("instructed_by_hand", _(
+            "出荷指示 was set by hand in CS-Cart; the bridge sends the order to SMILE itself once its gates pass (保留 "
+            "reasons: bridge orders show)")))
     if _PROGRESS[state] < 1:
-        return Reaction(flag=OrderFlag("shipped_by_hand", f"{label} was set by hand in CS-Cart, but the order was never "
-                                       "sent to SMILE (no 受注 slip, no label): enter it in SMILE by hand or set the "
-                                       "status back"))
+        return Reaction(flag=OrderFlag("shipped_by_hand", _(
+            "{label} was set by hand in CS-Cart, but the order was never sent to SMILE (no 受注 slip, no label): enter "
+            "it in SMILE by hand or set the status back").format(label=label)))
     numbers = ", ".join(tracking or ())
     path = [to for to in _PATH if _PROGRESS[state] < _PROGRESS[to] <= _PROGRESS[letter_state]]
-    reason = f"{label} set by staff in CS-Cart; " + (f"shipment(s) {numbers}" if numbers else "no tracking number")
+    reason = (_("{state} set by staff in CS-Cart; shipment(s) {numbers}").format(state=label, numbers=numbers)
+              if numbers else _("{state} set by staff in CS-Cart; no tracking number").format(state=label))
     moves = tuple(Move(to, reason, write_status=False) for to in path)
     flag = None
     if not numbers:
-        flag = OrderFlag("shipped_by_hand", f"{label} was set by hand in CS-Cart, but the order has no CS-Cart "
-                         "shipment with a tracking number: add the shipment with its 伝票番号 (or import the result "
-                         "file); no shipping mail goes out without one")
+        flag = OrderFlag("shipped_by_hand", _(
+            "{label} was set by hand in CS-Cart, but the order has no CS-Cart shipment with a tracking number: add the "
+            "shipment with its 伝票番号 (or import the result file); no shipping mail goes out without one").format(
+                label=label))
         if letter_state is S.SHIPPED:
             return Reaction(flag=flag)  # stays 出荷指示 until a tracking number exists
     return Reaction(flag=flag, move=moves[0], further=moves[1:])
@@ -157,24 +162,28 @@ def react(*, letter: str, letter_state: WorkflowState | None, state: WorkflowSta
     """A mirrored order changed in CS-Cart (status, content or payment): what the bridge does about it."""
     if letter_state is S.CANCELLED and state is not S.CANCELLED:
         if exported_batch is None:
-            return Reaction(paid_now, move=Move(S.CANCELLED, "cancelled in CS-Cart before export", write_status=False))
-        detail = (f"cancelled in CS-Cart after export to SMILE (batch {exported_batch}): cancel the SMILE 受注 slip"
-                  + (" (a 赤伝 file follows)" if flow.cancellations.file else ""))
+            return Reaction(paid_now, move=Move(S.CANCELLED, _("cancelled in CS-Cart before export"),
+                                                write_status=False))
+        detail = (_("cancelled in CS-Cart after export to SMILE (batch {batch}): cancel the SMILE 受注 slip (a 赤伝 "
+                    "file follows)") if flow.cancellations.file else
+                  _("cancelled in CS-Cart after export to SMILE (batch {batch}): cancel the SMILE 受注 slip")).format(
+                      batch=exported_batch)
         move = Move(S.CANCELLED, detail, write_status=False) if allowed_transition(state, S.CANCELLED, flow) else None
         return Reaction(paid_now, OrderFlag("cancelled_after_export", detail), move, cancelled_after_export=True)
     if exported_batch and content_changed:
         if flow.cancellations.edits == "correct" and state is not S.CANCELLED:
-            detail = (f"order edited in CS-Cart after export to SMILE (batch {exported_batch}): a 赤伝 of the slip "
-                      "SMILE has and a corrected 受注 follow; check them in SMILE")
+            detail = _("order edited in CS-Cart after export to SMILE (batch {exported_batch}): a 赤伝 of the slip "
+                       "SMILE has and a corrected 受注 follow; check them in SMILE").format(exported_batch=exported_batch)
             return Reaction(paid_now, OrderFlag("edited_after_export", detail), corrected_after_export=True)
-        detail = f"order edited in CS-Cart after export to SMILE (batch {exported_batch}): check the SMILE slip"
+        detail = _("order edited in CS-Cart after export to SMILE (batch {exported_batch}): check the SMILE slip"
+                   ).format(exported_batch=exported_batch)
         return Reaction(paid_now, OrderFlag("edited_after_export", detail))
     if letter_state is None and state is S.RECEIVED:
         return Reaction(paid_now, move=Move(S.HOLD, unknown_letter_reason(letter), hold_by=STAFF))
     if letter_state is S.HOLD and state is S.RECEIVED:
-        return Reaction(paid_now, move=Move(S.HOLD, "held by staff in CS-Cart", hold_by=STAFF))
+        return Reaction(paid_now, move=Move(S.HOLD, _("held by staff in CS-Cart"), hold_by=STAFF))
     if letter_state is S.RECEIVED and state is S.HOLD and hold_by == STAFF:
-        return Reaction(paid_now, move=Move(S.RECEIVED, "released by staff in CS-Cart"))
+        return Reaction(paid_now, move=Move(S.RECEIVED, _("released by staff in CS-Cart")))
     if letter_changed and (by_hand := hand_set(letter=letter, letter_state=letter_state, state=state,
                                                tracking=tracking)) is not None:
         return Reaction(paid_now, by_hand.flag, by_hand.move, further=by_hand.further)
@@ -185,7 +194,8 @@ def refusal(from_state: WorkflowState, to_state: WorkflowState, flow: OrderFlowR
     """None when order_flow.yaml allows the move, else why not (for the log and the audit trail)."""
     if allowed_transition(from_state, to_state, flow):
         return None
-    return f"{from_state.value} → {to_state.value} not allowed by order_flow.yaml"
+    return _("{from_state} → {to_state} not allowed by order_flow.yaml").format(
+        from_state=from_state.value, to_state=to_state.value)
 
 
 def writes_status(move: Move) -> bool:
@@ -243,7 +253,8 @@ def after_gates(*, held_reasons: list[str], release_reason: str, state: Workflow
             return GateStep(GateOutcome.SAME_HOLD if hold_reason == reason else GateOutcome.STILL_HELD, reason)
         return GateStep(GateOutcome.HOLD, reason)
     if not allowed_transition(state, S.SHIPPING_INSTRUCTED, flow):
-        refused = f"order_flow.yaml does not allow {state.value} → shipping_instructed: move it by hand"
+        refused = _("order_flow.yaml does not allow {state} → shipping_instructed: move it by hand").format(
+            state=state.value)
         # refused, logged and audited once, not every cycle
         return GateStep(GateOutcome.REFUSED_AGAIN if hold_reason == refused else GateOutcome.REFUSED, refused)
     return GateStep(GateOutcome.RELEASE, release_reason)

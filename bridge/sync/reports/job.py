@@ -14,6 +14,7 @@ from bridge.analytics import packs
 from bridge.analytics.rules import ReportRules
 from bridge.config import Settings
 from bridge.domain.time import Clock
+from bridge.i18n import _, verbatim
 from bridge.store import Store, cursors
 from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.jobkit import finish
@@ -35,7 +36,7 @@ class ReportsJob:
         started = time.perf_counter()
         result = JobResult()
         if not self.settings.analytics.enabled:
-            result.notes.append("analytics.enabled is false: no packs")
+            result.notes.append(_("analytics.enabled is false: no packs"))
             return finish(JOB, result, options, started)
         rules = self.reports()
         now = self.clock.now()
@@ -47,14 +48,16 @@ class ReportsJob:
                 continue
             result.read += 1
             if options.dry_run:
-                result.plan.append(f"pack {pack.id}: {period.label()} → {self.settings.analytics.reports_dir}")
+                result.plan.append(_("pack {pack}: {period} → {folder}").format(
+                    pack=pack.id, period=period.label(), folder=self.settings.analytics.reports_dir))
                 continue
             try:
                 done = await packs.run_pack(self.settings, rules, pack, period, campaign_rules=self.campaigns())
             except Exception as error:  # noqa: BLE001 - one pack failing must not stop the others; retried next run
                 result.failed += 1
                 metrics.REPORT_PACKS.labels(pack=pack.id, outcome="failed").inc()
-                result.notes.append(f"pack {pack.id} ({period.label()}) failed: {error}")
+                result.notes.append(_("pack {pack} ({period}) failed: {error}").format(
+                    pack=pack.id, period=period.label(), error=error))
                 log.error("report pack failed", pack=pack.id, error=str(error))
                 continue
             async with self.store.transaction() as tx:
@@ -63,6 +66,10 @@ class ReportsJob:
             metrics.REPORT_PACKS.labels(pack=pack.id, outcome="written").inc()
             if done.mailed_to:
                 metrics.REPORT_PACKS.labels(pack=pack.id, outcome="mailed").inc()
-            result.notes.append(f"pack {pack.id}: {done.summary} → {done.folder}"
-                                + (f", mailed to {', '.join(done.mailed_to)}" if done.mailed_to else ""))
+            # the summary is the pack's own one-line Japanese report summary (analytics), shown as written
+            summary = verbatim(done.summary)
+            result.notes.append(_("pack {pack}: {summary} → {folder}, mailed to {recipients}").format(
+                pack=pack.id, summary=summary, folder=done.folder, recipients=", ".join(done.mailed_to))
+                if done.mailed_to else
+                _("pack {pack}: {summary} → {folder}").format(pack=pack.id, summary=summary, folder=done.folder))
         return finish(JOB, result, options, started)

@@ -20,6 +20,7 @@ from bridge.domain.orders import WorkflowState
 from bridge.domain.time import Clock, iso
 from bridge.errors import ConfigError
 from bridge.events import EventPublisher
+from bridge.i18n import _
 from bridge.rules.order_flow import OrderFlowRules
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, order_flags
@@ -60,8 +61,9 @@ def shipping_rules(found: ShippingRules | None, rules_dir: Path) -> ShippingRule
     """rules/shipping.yaml in force (``found``), or a ``ConfigError`` naming the file the folder lacks."""
     if found is None:
         path = Path(rules_dir) / "shipping.yaml"
-        raise ConfigError(f"{path}: shipping rules not found; the shipping job needs rules/shipping.yaml "
-                          "(copy the shipped one and fill in the [A] codes), or set jobs.shipping.enabled: false")
+        raise ConfigError(_("{path}: shipping rules not found; the shipping job needs rules/shipping.yaml (copy the "
+                            "shipped one and fill in the [A] codes), or set jobs.shipping.enabled: false").format(
+                                path=path))
     return found
 
 

@@ -23,6 +23,7 @@ from bridge.carriers.rules import Schedule, ShippingRules
 from bridge.cscart.client import CSCartClient
 from bridge.domain.time import JST, Clock, iso
 from bridge.events import EventPublisher
+from bridge.i18n import _, N_
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, cursors
 from bridge.sync.base import JobResult, RunOptions
@@ -77,6 +78,10 @@ async def mark_exported(sc: ShippingContext, carriers: list[str], now: datetime)
             await cursors.set_(tx, cursor_name(name), iso(now))
 
 
+# what became of a result file (Processed.outcome, bridge/smile/inbox.py), in words
+OUTCOMES = {"applied": N_("applied"), "rejected": N_("refused, moved to error/"), "duplicate": N_("already imported"),
+            "too_large": N_("too large, moved to error/"), "bad_name": N_("name too long, moved to error/")}
+
 class ShippingJob:
     name = JOB
 
@@ -115,17 +120,20 @@ class ShippingJob:
         exported = await export_labels(sc, now, carriers=due, dry_run=options.dry_run)
         result.read = exported.labelled + len(exported.held)
         if options.dry_run:
-            result.plan = exported.plan() or [f"label files due for: {', '.join(due) or 'no carrier'}"]
-            result.notes.append("dry run: the results inbox and the shipping mails are not touched")
+            result.plan = exported.plan() or [_("label files due for: {carriers}").format(
+                carriers=", ".join(due) or _("no carrier"))]
+            result.notes.append(_("dry run: the results inbox and the shipping mails are not touched"))
             return result
         await mark_exported(sc, due, now)
         result.notes.extend(exported.notes)
-        result.notes.extend(f"order {r.order_id} → 保留: {r.message}" for r in exported.held)
+        result.notes.extend(_("order {order} → 保留: {reason}").format(order=r.order_id, reason=r.message)
+                            for r in exported.held)
         inbox = self.inbox(sc)
         inbox.outcomes.clear()
         processed = await read_inbox(sc, inbox)
         for item in processed:
-            result.notes.append(f"result file {item.name}: {item.outcome}")
+            result.notes.append(_("result file {name}: {outcome}").format(
+                name=item.name, outcome=_(OUTCOMES.get(item.outcome, item.outcome))))
         for outcome in inbox.outcomes:
             result.notes.extend(outcome.notes)
         notify = NotifyOutcome()
@@ -133,8 +141,8 @@ class ShippingJob:
         await watch_delays(sc, now, notify)
         result.notes.extend(notify.notes)
         if notify.delays:
-            result.notes.append(f"{len(notify.delays)} order(s) in 出荷指示 are late: "
-                                f"{', '.join(str(d.order_id) for d in notify.delays[:10])}")
+            result.notes.append(_("{count} order(s) in 出荷指示 are late: {orders}").format(
+                count=len(notify.delays), orders=", ".join(str(d.order_id) for d in notify.delays[:10])))
         shipped = sum(len(o.shipped) for o in inbox.outcomes)
         result.read += sum(o.new_parcels + o.duplicates for o in inbox.outcomes)
         result.changed = (exported.labelled + len(exported.held) + len(exported.released) + shipped

@@ -24,6 +24,7 @@ from bridge.carriers.labels import LabelFile, Rejection
 from bridge.carriers.rules import resolve_service
 from bridge.domain.orders import Order, WorkflowState
 from bridge.domain.time import iso
+from bridge.i18n import Text, _
 from bridge.store import audit
 from bridge.store import carriers as carrier_store
 from bridge.store import orders as mirror
@@ -42,16 +43,18 @@ class ExportOutcome:
     paths: list[Path] = field(default_factory=list)
     held: list[Rejection] = field(default_factory=list)
     released: list[int] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
     @property
     def labelled(self) -> int:
         return sum(len(f.order_ids) for f in self.files)
 
     def plan(self) -> list[str]:
-        lines = [f"{f.carrier}: {f.file_name} with order(s) {', '.join(map(str, f.order_ids))}" for f in self.files]
-        lines += [f"order {r.order_id}: → 保留 — {r.message}" for r in self.held]
-        lines += [f"order {order_id}: 保留 → 出荷指示 (label row valid now)" for order_id in self.released]
+        lines: list[str] = [_("{carrier}: {file} with order(s) {orders}").format(
+            carrier=f.carrier, file=f.file_name, orders=", ".join(map(str, f.order_ids))) for f in self.files]
+        lines += [_("order {order}: → 保留 — {reason}").format(order=r.order_id, reason=r.message) for r in self.held]
+        lines += [_("order {order}: 保留 → 出荷指示 (label row valid now)").format(order=order_id)
+                  for order_id in self.released]
         return lines
 
 
@@ -98,7 +101,7 @@ async def export_labels(sc: ShippingContext, now: datetime, *, carriers: Iterabl
         for rejection in rejections:
             await _hold(tx, sc, rejection, rejection.order_id in held, changes)
         for order_id in outcome.released:
-            await move(tx, sc, order_id, S.SHIPPING_INSTRUCTED, "carrier label row valid now; back to 出荷指示",
+            await move(tx, sc, order_id, S.SHIPPING_INSTRUCTED, _("carrier label row valid now; back to 出荷指示"),
                        changes)
         for label_file in files:
             label_file = await _record(tx, sc, label_file, now)
@@ -147,9 +150,9 @@ async def _record(tx: Connection, sc: ShippingContext, label_file: LabelFile, no
                      label_file.warnings)
 
 
-async def recover(sc: ShippingContext) -> list[str]:
+async def recover(sc: ShippingContext) -> list[Text]:
     """Write every recorded label file not written yet (this run's, or one a crash left behind)."""
-    notes = []
+    notes: list[Text] = []
     for name, directory, content, checksum in await carrier_store.unwritten_label_files(sc.store):
         path = Path(directory) / name
         if not (path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == checksum):
@@ -158,5 +161,5 @@ async def recover(sc: ShippingContext) -> list[str]:
         async with sc.store.transaction() as tx:
             await carrier_store.mark_label_file_written(tx, name, iso(sc.clock.now()))
         log.info("shipping.label_file_written", file=str(path))
-        notes.append(f"label file {path}")
+        notes.append(_("label file {path}").format(path=path))
     return notes

@@ -21,6 +21,7 @@ from bridge.carriers.delays import BusinessCalendar, Delay, InstructedOrder, fin
 from bridge.carriers.notify import notification_due
 from bridge.carriers.rules import resolve_service
 from bridge.domain.orders import WorkflowState
+from bridge.i18n import Text, _
 from bridge.store import orders as mirror
 from bridge.store import outbox as ob
 from bridge.sync.orders.mails import DELAY, addon_mails, mail_op
@@ -44,7 +45,7 @@ class NotifyOutcome:
     notified: list[int] = field(default_factory=list)
     completed: list[int] = field(default_factory=list)
     delays: list[Delay] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
 
 async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: NotifyOutcome) -> None:
@@ -57,10 +58,10 @@ async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: Notif
             if any(state in WAITING for state in states):
                 continue  # CS-Cart has not got every shipment yet: the mail would lack a tracking number
             if DEAD in states:
-                outcome.notes.append(f"order {order_id}: a CS-Cart shipment failed (see bridge dlq); the shipping "
-                                     "mail waits until it is replayed")
+                outcome.notes.append(_("order {order}: a CS-Cart shipment failed (see bridge dlq); the shipping mail "
+                                       "waits until it is replayed").format(order=order_id))
                 continue
-            if await move(tx, sc, order_id, S.NOTIFIED, "shipping mail with the tracking link", changes):
+            if await move(tx, sc, order_id, S.NOTIFIED, _("shipping mail with the tracking link"), changes):
                 outcome.notified.append(order_id)
         for order_id in await mirror.entered_at(tx, S.NOTIFIED):
             if order_id in outcome.notified:
@@ -68,7 +69,7 @@ async def notify_and_complete(sc: ShippingContext, now: datetime, outcome: Notif
             states = await ob.states_by_key_prefix(tx, f"carriers/{order_id}/status/{S.NOTIFIED.value}/")
             if any(state != DONE for state in states):
                 continue  # the mail's status write first, then 完了
-            if await move(tx, sc, order_id, S.COMPLETE, "shipping mail sent; order complete", changes):
+            if await move(tx, sc, order_id, S.COMPLETE, _("shipping mail sent; order complete"), changes):
                 outcome.completed.append(order_id)
         await enqueue(tx, sc, changes)
     await publish(sc, changes)
@@ -93,7 +94,8 @@ async def watch_delays(sc: ShippingContext, now: datetime, outcome: NotifyOutcom
         delays = find_delays(instructed, BusinessCalendar.from_rules(watch), now, watch.business_days)
         mails = []
         for delay in delays:
-            opened = await flag(tx, sc, delay.order_id, DELAY_FLAG, "not shipped: " + "; ".join(delay.reasons),
+            opened = await flag(tx, sc, delay.order_id, DELAY_FLAG,
+                                _("not shipped: {reasons}").format(reasons="; ".join(delay.reasons)),
                                 changes)
             if opened and wants_mail:  # 遅延のお知らせ, once per order
                 mails.append(mail_op(delay.order_id, DELAY))

@@ -29,6 +29,7 @@ from bridge.carriers.rules import resolve_service
 from bridge.carriers.tracking import CARRIER_NAMES, check_number
 from bridge.domain.orders import Order, WorkflowState
 from bridge.domain.time import JST, iso
+from bridge.i18n import Text, _
 from bridge.smile.inbox import Inbox, InboxFile, Processed, sha256_of
 from bridge.smile.reader import stat_signature
 from bridge.smile.settings import SmileDirs, SmileSettings
@@ -53,7 +54,7 @@ class ImportOutcome:
     duplicates: int = 0
     shipments: int = 0  # shipment.create ops enqueued
     shipped: list[int] = field(default_factory=list)  # orders moved to 出荷済
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -63,9 +64,7 @@ class ImportOutcome:
     def ok(self) -> bool:
         return not self.errors
 
-    def summary(self) -> str:
-        from bridge.i18n import _
-
+    def summary(self) -> Text:
         return _("{source}: {new} new parcel(s), {duplicates} already imported, {shipments} shipment(s) for "
                  "CS-Cart, {orders} order(s) → 出荷済").format(
             source=self.source, new=self.new_parcels, duplicates=self.duplicates, shipments=self.shipments,
@@ -135,14 +134,16 @@ async def _check(tx: Connection, sc: ShippingContext, parsed: ResultFile, outcom
         if carrier == "other":
             resolved = resolve_service(order, sc.rules)
             if isinstance(resolved, str):
-                error("carrier", f"no carrier column and {resolved}")
+                error("carrier", _("no carrier column and {problem}").format(problem=resolved))
                 continue
             carrier = resolved[0].carrier
             check = check_number(shipment.tracking_number, carrier)
             if not check.valid:  # the order has exactly one carrier: the number is taken for it, with a warning
                 outcome.problems.append(Problem(
-                    parsed.source, line, "delivery_no", f"{check.error}; accepted for {carrier}, the only carrier "
-                    f"of order {shipment.order_id}; check the number before the customer gets it", "warning"))
+                    parsed.source, line, "delivery_no", _(
+                        "{problem}; accepted for {carrier}, the only carrier of order {order}; check the number before "
+                        "the customer gets it").format(problem=check.error, carrier=carrier, order=shipment.order_id),
+                    "warning"))
         known_items = {line_.item_id: line_.quantity for line_ in order.lines if line_.item_id}
         for item_id, quantity in shipment.items:
             if item_id not in known_items:
@@ -209,11 +210,12 @@ async def _apply(tx: Connection, sc: ShippingContext, checked: list[_Checked], n
             # A status write of its own (not the shipment's order_status): it queues behind any status write of
             # the order still waiting (e.g. 出荷指示 while CS-Cart was away), so CS-Cart never goes back.
             numbers = ", ".join(p.parsed.shipment.tracking_number for p in fresh)
-            await move(tx, sc, order_id, S.SHIPPED, f"shipped: {numbers} ({outcome.source})", changes)
+            await move(tx, sc, order_id, S.SHIPPED, _("shipped: {numbers} ({file})").format(
+                numbers=numbers, file=outcome.source), changes)
             outcome.shipped.append(order_id)
         elif state is S.SHIPPING_INSTRUCTED:
-            changes.notes.append(f"order {order_id}: partial shipment recorded; it stays 出荷指示 until every item "
-                                 "is in a parcel")
+            changes.notes.append(_("order {order}: partial shipment recorded; it stays 出荷指示 until every item is "
+                                   "in a parcel").format(order=order_id))
         await ob.enqueue(tx, ops, sc.clock.time())
         outcome.shipments += len(ops)
 
@@ -226,8 +228,9 @@ def _shipment_ops(sc: ShippingContext, order: Order, fresh: list[_Checked], was_
     groups: list[list[_Checked]] = [[p] for p in partial]
     if whole and was_covered:
         numbers = ", ".join(p.parsed.shipment.tracking_number for p in whole)
-        changes.notes.append(f"order {order.order_id}: parcel(s) {numbers} recorded; every item is already in a "
-                             "CS-Cart shipment, so no further shipment is created")
+        changes.notes.append(_("order {order}: parcel(s) {numbers} recorded; every item is already in a CS-Cart "
+                               "shipment, so no further shipment is created").format(order=order.order_id,
+                                                                                       numbers=numbers))
     elif whole:
         groups.append(whole)
     ops = []
@@ -338,8 +341,9 @@ class ResultInbox(Inbox):
         self.outcomes.append(imported)
         if not imported.ok:
             report = (f"file: {item.path.name}\nsha256: {checksum}\n"
-                      f"checked: {datetime.now(JST).isoformat(timespec='seconds')}\nnothing of this file was applied; "
-                      "fix every error below and deliver the file again.\n\n" + imported.report() + "\n")
+                      f"checked: {datetime.now(JST).isoformat(timespec='seconds')}\n"
+                      + _("nothing of this file was applied; fix every error below and deliver the file again.")
+                      + "\n\n" + imported.report() + "\n")
             return await self._quarantine(item, checksum, "rejected", report, problems=len(imported.errors))
         return await self._record(item, checksum, "applied", records=imported.new_parcels,
                                   moved_to=self._archive(item))
