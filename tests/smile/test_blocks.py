@@ -192,3 +192,20 @@ def test_a_plain_file_is_read_by_blocks(tmp_path: Path, monkeypatch: pytest.Monk
     result = read_file(path, "stock", SmileSettings())
     assert result.ok and len(result.records) == 5000
     assert taken == [1]  # the header only
+
+
+@pytest.mark.parametrize(("column", "text"), [
+    (0, "000001"), (0, " 000001"), (0, "０００００１"), (0, ""), (2, "10000001"), (4, "7"), (4, "x"), (4, "１２"), (4, ""),
+    (5, "-1"), (5, "1.5"), (6, "8388608"), (7, "20261301"), (7, ""), (8, "3"), (9, "20261124060000"), (9, "nope"),
+])
+def test_a_column_with_one_text_reads_as_the_per_text_paths_read_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    column: int, text: str) -> None:
+    rows = []
+    for n in range(1500):  # more than a chunk's _UNIQUE_AFTER: the whole-column look applies
+        cells = ROW.format(w="000001", code=f"1{n:07d}", qty=n).split(",")
+        cells[column] = text
+        rows.append(",".join(cells))
+    path = _stock(tmp_path, rows)
+    shared = _summary(read_file(path, "stock", SmileSettings()))
+    monkeypatch.setattr(reader._ChunkState, "_parse_constant", lambda self, column, cells: None)
+    assert shared == _summary(read_file(path, "stock", SmileSettings()))
