@@ -8,7 +8,7 @@ Runs (children of this module, ``python bench/stockworld.py MODE …``):
   changed amounts (add-on: batch POSTs of 500; REST: one PUT per SKU; at the client's concurrency, 4);
 * ``resident``: the daemon's case — one long-lived stock job that already ran on the previous file, then a new
   file with a share changed arrives: the job's run plus the delivery of what it enqueued;
-* ``fresh``: what ``bridge sync stock`` does, timed in-process (a new job: it reads and computes everything);
+* ``fresh``: what ``bridge sync stock`` does, timed in-process (a new job: it reads against the memo on disk);
 * ``cli``: ``bridge sync stock`` as a whole process (the real CLI, interpreter start and imports included);
 * ``daemon``: ``bridge run`` with the stock job (interval 600 s): the time from a complete file landing in the
   inbox (its ``.done``) to the last changed SKU written to CS-Cart — the inbox watcher's trigger, the long-lived
@@ -87,7 +87,7 @@ async def serve(products: int, latency_ms: float, addon: bool, amounts_file: str
         await asyncio.Event().wait()
 
 
-def config_file(folder: Path, url: str) -> Path:
+def config_file(folder: Path, url: str, analytics: bool = True) -> Path:
     from bridge.config import JobsSettings
 
     others = "".join(f"  {name}: {{enabled: false, interval: 3600}}\n"
@@ -97,6 +97,7 @@ def config_file(folder: Path, url: str) -> Path:
         f"data_dir: {folder / 'data'}\nrules_dir: {ROOT / 'rules'}\nhttp: {{host: 127.0.0.1, port: 0}}\n"
         f"log: {{format: json, level: WARNING}}\nsmile: {{stable_seconds: 0}}\ndispatch: {{idle_poll: 0.05}}\n"
         f"cscart: {{url: '{url}', email: '{EMAIL}', timeout: 300}}\n"
+        f"analytics: {{enabled: {'true' if analytics else 'false'}}}\n"
         f"jobs:\n  stock: {{enabled: true, interval: 600, jitter: 0}}\n{others}", encoding="utf-8")
     return path
 
@@ -150,7 +151,7 @@ async def resident(config: Path, stock_file: Path) -> dict[str, Any]:
 
 
 async def fresh(config: Path, stock_file: Path) -> dict[str, Any]:
-    """What ``bridge sync stock`` does in-process (a new job: full read and compute), timed from the moment the
+    """What ``bridge sync stock`` does in-process (a new job, reading against the memo on disk), timed from the moment the
     store is opened; the whole-process figure is the parent's wall time of this process."""
     imported = time.perf_counter()
     from bridge.cli.sync_cmd import _run
@@ -223,6 +224,7 @@ class World:
     first: dict[int, int] = field(default_factory=dict)
     second: dict[int, int] = field(default_factory=dict)
     first_sync: dict[str, Any] = field(default_factory=dict)
+    analytics: bool = True  # the analytics store fed by the stock job (its default); False: analytics.enabled off
 
     @property
     def full_file(self) -> Path:
@@ -248,7 +250,7 @@ class World:
         (self.folder / "writes.json").write_text(json.dumps({pid: self.second[pid] for pid in self.changed_ids}))
         with self.simulator(addon=True) as url:
             self.bridge_folder.mkdir(parents=True, exist_ok=True)
-            config = config_file(self.bridge_folder, url)
+            config = config_file(self.bridge_folder, url, self.analytics)
             deliver(self.bridge_folder / "data", self.full_file)
             self.first_sync = self.cli(config)
         shutil.copytree(self.bridge_folder / "data", self.folder / "data.after_first_sync")
@@ -257,7 +259,7 @@ class World:
         data = self.bridge_folder / "data"
         shutil.rmtree(data, ignore_errors=True)
         shutil.copytree(self.folder / "data.after_first_sync", data)
-        return config_file(self.bridge_folder, url)
+        return config_file(self.bridge_folder, url, self.analytics)
 
     def simulator(self, *, addon: bool) -> Any:
         world = self

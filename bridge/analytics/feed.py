@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from bridge.analytics.stock_delta import fold_snapshot
 from bridge.analytics.store import AnalyticsStore
 from bridge.domain.catalog import Product, StockLevel
 from bridge.domain.customers import Customer
@@ -386,22 +387,7 @@ def stock_frame(analytics: AnalyticsStore, frame: pd.DataFrame, day: date) -> in
         con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT " + ", ".join(_casts(STOCK_COLUMNS)) +
                     " FROM snapshot")
         con.unregister("snapshot")
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE changed AS
-            SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
-            WHERE c.product_code IS NULL OR s.on_hand <> c.on_hand OR s.allocated <> c.allocated
-               OR s.on_order <> c.on_order OR s.expected_on IS DISTINCT FROM c.expected_on
-            UNION ALL
-            SELECT c.product_code, c.warehouse_code, CAST(? AS DATE), 0, 0, 0, NULL
-            FROM stock_current c ANTI JOIN snap s USING (product_code, warehouse_code)
-            WHERE c.on_hand <> 0 OR c.allocated <> 0 OR c.on_order <> 0""", [day])
-        written = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
-        con.execute("DELETE FROM stock_changes WHERE day = ? AND (product_code, warehouse_code) IN "
-                    "(SELECT product_code, warehouse_code FROM changed)", [day])
-        con.execute("INSERT INTO stock_changes SELECT * FROM changed")
-        con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
-        con.execute("DROP TABLE snap")
-        con.execute("DROP TABLE changed")
+        written = fold_snapshot(con, day, leaving="ANTI JOIN snap s")
         con.execute("COMMIT")
     return int(written)
 

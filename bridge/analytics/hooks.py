@@ -70,13 +70,33 @@ def _today(context: Any) -> date:
     return business_date(clock.now() if clock is not None else utcnow())
 
 
-async def stock_read(context: Any, levels: Sequence[Any]) -> None:
-    """After the stock job applied a 在庫 file: the day's stock (changes only), then the low-stock check."""
+async def stock_read(context: Any, levels: Sequence[Any]) -> bool:
+    """After the stock job applied a 在庫 file: the day's stock (changes only), then the low-stock check. True when
+    the analytics store took the file (False: off, or the feed failed)."""
     analytics = store_for(context.settings)
     if analytics is None:
-        return
+        return False
     day = _today(context)
-    await _run("stock", "stock", analytics, levels, day)
+    fed = await _run("stock", "stock", analytics, levels, day) is not None
+    await _low_stock(context, analytics, day)
+    return fed
+
+
+async def stock_changed(context: Any, changed: Sequence[Any], gone: Sequence[tuple[str, str]]) -> bool:
+    """``stock_read`` with only what differs from the last file fed: its new or changed rows and the (商品コード,
+    倉庫コード) it no longer has."""
+    analytics = store_for(context.settings)
+    if analytics is None:
+        return False
+    day = _today(context)
+    from bridge.analytics.stock_delta import stock_delta
+
+    fed = await _run("stock", stock_delta, analytics, changed, gone, day) is not None
+    await _low_stock(context, analytics, day)
+    return fed
+
+
+async def _low_stock(context: Any, analytics: Any, day: date) -> None:
     from bridge.analytics import alerts
 
     try:
@@ -112,8 +132,11 @@ class AnalyticsFeed:
     async def orders_changed(self) -> None:
         await orders_changed(self)
 
-    async def stock_read(self, levels: Sequence[Any]) -> None:
-        await stock_read(self, levels)
+    async def stock_read(self, levels: Sequence[Any]) -> bool:
+        return await stock_read(self, levels)
+
+    async def stock_changed(self, changed: Sequence[Any], gone: Sequence[tuple[str, str]]) -> bool:
+        return await stock_changed(self, changed, gone)
 
     async def products_read(self, products: Sequence[Any]) -> None:
         await products_read(self, products)

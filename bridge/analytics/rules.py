@@ -78,19 +78,19 @@ class ReportEntry(_Model):
     @field_validator("kind")
     @classmethod
     def _known(cls, value: str) -> str:
-        from bridge.analytics.reports import REPORTS
+        from bridge.analytics.report_kinds import KINDS
 
-        if value not in REPORTS:
-            raise ValueError(f"unknown report {value!r}; known: {', '.join(REPORTS)}")
+        if value not in KINDS:
+            raise ValueError(f"unknown report {value!r}; known: {', '.join(KINDS)}")
         return value
 
     @model_validator(mode="after")
     def _by(self) -> ReportEntry:
-        from bridge.analytics.reports import REPORTS
+        from bridge.analytics.report_kinds import KINDS
 
-        spec = REPORTS[self.kind]
-        if self.by and self.by not in spec.by:
-            allowed = ", ".join(spec.by) or "none"
+        by = KINDS[self.kind]
+        if self.by and self.by not in by:
+            allowed = ", ".join(by) or "none"
             raise ValueError(f"report {self.kind}: by {self.by!r} is not one of {allowed}")
         return self
 

@@ -30,6 +30,8 @@ def sync(
     job: str = typer.Argument(None, help=_("Job name; run without one to list the registered jobs.")),
     dry_run: bool = typer.Option(False, "--dry-run", help=_("Print the plan (counts and first changes); write nothing.")),
     force: bool = typer.Option(False, "--force", help=_("Apply what a guard stopped (e.g. the stock mass-change guard).")),
+    full: bool = typer.Option(False, "--full", help=_("Read and compute everything, not only what changed since the "
+                                                      "last run (stock).")),
     config: ConfigOption = None,
 ) -> None:
     from bridge.logging import configure
@@ -47,7 +49,7 @@ def sync(
         return
     settings = settings_or_exit(config)
     configure(settings.log.level, settings.log.format)
-    result = run_async(_run(settings, job, dry_run, force))
+    result = run_async(_run(settings, job, dry_run, force, full))
     console.print(f"{job}: {result.summary()}", markup=False)
     if dry_run:
         console.print(_("plan (first changes):") if result.plan else _("plan: nothing to change"))
@@ -66,7 +68,7 @@ sync.__doc__ = _("Run one sync job once, now, in this process.")
 MAX_FOLLOW_UPS = 100  # runs of one `bridge sync JOB` after the first, while the job says more is waiting
 
 
-async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[no-untyped-def]
+async def _run(settings, job: str, dry_run: bool, force: bool, full: bool = False):  # type: ignore[no-untyped-def]
     from bridge.cli.in_process import in_process
     from bridge.sync import RunOptions, registered_jobs
     from bridge.sync.base import NoProgress
@@ -76,9 +78,9 @@ async def _run(settings, job: str, dry_run: bool, force: bool):  # type: ignore[
         if sys.stdout.isatty():
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=True) as bar:
-                result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=RichProgress(bar)))
+                result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=RichProgress(bar)))
         else:
-            result = await instance.run(RunOptions(dry_run=dry_run, force=force, progress=NoProgress()))
+            result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=NoProgress()))
         for _round in range(MAX_FOLLOW_UPS):  # a bounded run over a backlog (orders): the rest now, as the daemon does
             if dry_run or not result.more:
                 break

@@ -78,7 +78,7 @@ class LineMemo:
         settings = settings or SmileSettings()
         layout = layout or settings.layout(file_type)
         path = Path(path)
-        fingerprint = _fingerprint(file_type, settings, layout)
+        fingerprint = fingerprint_of(file_type, settings, layout)
         collecting = gc.isenabled()
         gc.disable()  # records are acyclic; the collector would rescan the remembered lines again and again
         try:
@@ -112,13 +112,13 @@ class LineMemo:
         removed_lines = memo.keys() - body_set
         quote = layout.quotechar.encode("ascii")
         new_lines = [line for line in body if line in new_set] if new_set else []
-        if any(_blank(line) or line.count(quote) % 2 for line in new_lines):
+        if any(blank(line) or line.count(quote) % 2 for line in new_lines):
             return None
         parsed: list[Any] = []
         notes = self._notes
         first = len(header) + 1
         if new_lines:
-            piece = _read_lines(path, header, new_lines, file_type, settings, layout)
+            piece = read_lines(path, header, new_lines, file_type, settings, layout)
             if not piece.ok or piece.rows != len(new_lines):
                 return None
             skipped_at = {line: reason for line, reason in piece.skipped}
@@ -178,19 +178,19 @@ class LineMemo:
         self.forget()
         if not result.ok or self.file_type not in KEYS or result.file_type != self.file_type:
             return
-        data = _bytes(path, layout)
+        data = file_bytes(path, layout)
         if data is not None:
             self._unbuilt = (data, result, layout, fingerprint)
 
     def _build(self, data: bytes, result: ReadResult, layout: FileLayout, fingerprint: tuple[Any, ...]) -> None:
         self._unbuilt = None
-        split = _lines_of(data, layout)
+        split = lines_of(data, layout)
         if split is None:
             return
         header, body = split
         quote = layout.quotechar.encode("ascii")
         if (result.rows != len(body) or len(result.records) + len(result.skipped) != len(body)
-                or len(set(body)) != len(body) or any(_blank(line) or line.count(quote) % 2 for line in body)):
+                or len(set(body)) != len(body) or any(blank(line) or line.count(quote) % 2 for line in body)):
             return  # a value spanning lines or blank lines: line ↔ row is not one to one
         skipped = {line: reason for line, reason in result.skipped}
         records = iter(result.records)
@@ -205,12 +205,12 @@ class LineMemo:
         self._fingerprint = fingerprint
 
 
-def _fingerprint(file_type: str, settings: SmileSettings, layout: FileLayout) -> tuple[Any, ...]:
+def fingerprint_of(file_type: str, settings: SmileSettings, layout: FileLayout) -> tuple[Any, ...]:
     return (file_type, layout.model_dump_json(), tuple(sorted(settings.misc_product_codes)),
             tuple(sorted(settings.misc_customer_codes)))
 
 
-def _bytes(path: Path, layout: FileLayout) -> bytes | None:
+def file_bytes(path: Path, layout: FileLayout) -> bytes | None:
     """The file's bytes when they split on line breaks (not UTF-16) and end with one, else None."""
     if layout.encoding.startswith("utf-16"):
         return None
@@ -223,11 +223,11 @@ def _bytes(path: Path, layout: FileLayout) -> bytes | None:
 
 def _split(path: Path, layout: FileLayout) -> tuple[list[bytes], list[bytes]] | None:
     """(header lines, data lines) of a file whose bytes split on line breaks (not UTF-16), else None."""
-    data = _bytes(path, layout)
-    return None if data is None else _lines_of(data, layout)
+    data = file_bytes(path, layout)
+    return None if data is None else lines_of(data, layout)
 
 
-def _lines_of(data: bytes, layout: FileLayout) -> tuple[list[bytes], list[bytes]] | None:
+def lines_of(data: bytes, layout: FileLayout) -> tuple[list[bytes], list[bytes]] | None:
     lines = data[:-1].split(b"\n")
     count = layout.header_rows
     if len(lines) < count:
@@ -235,12 +235,12 @@ def _lines_of(data: bytes, layout: FileLayout) -> tuple[list[bytes], list[bytes]
     return lines[:count], lines[count:]
 
 
-def _blank(line: bytes) -> bool:
+def blank(line: bytes) -> bool:
     return line in (b"", b"\r") or line.strip(b"\r\" \t") == b""
 
 
-def _read_lines(path: Path, header: list[bytes], lines: list[bytes], file_type: str, settings: SmileSettings,
-                layout: FileLayout) -> ReadResult:
+def read_lines(path: Path, header: list[bytes], lines: list[bytes], file_type: str, settings: SmileSettings,
+               layout: FileLayout) -> ReadResult:
     """``read_file`` over the header and ``lines`` only (a temporary file beside nothing: the system temp dir)."""
     with tempfile.TemporaryDirectory(prefix="smile-delta-") as folder:
         piece = Path(folder) / path.name

@@ -192,7 +192,10 @@ class Inbox:
                                           problems=result.problem_count)
         await apply(result)
         moved = self._archive(item, suffix="" if outcome == "applied" else f".{outcome}")
-        return await self._record(item, checksum, outcome, records=len(result.records), moved_to=moved)
+        # A job's reader may validate the whole file but build only the records it needs (record_count: the file's).
+        records = getattr(result, "record_count", None)
+        return await self._record(item, checksum, outcome, records=len(result.records) if records is None else records,
+                                  moved_to=moved)
 
     def _error_text(self, result: ReadResult, checksum: str) -> str:
         layout = self.settings.layout(result.file_type)

@@ -588,6 +588,7 @@ class _ChunkState:
     _picked: Mapping[int, Sequence[str]] | None = None
     _unique: set[str] = field(default_factory=set)
     _misaligned: set[int] = field(default_factory=set)
+    _varied: set[str] = field(default_factory=set)  # columns seen to hold more than one text in a full chunk
 
     @property
     def indexes(self) -> list[int]:
@@ -723,7 +724,10 @@ class _ChunkState:
         parsed: list[Any] | None = None
         distinct: set[str] = set()
         try:
-            if column.kind == "code" and column.name not in self._unique and column.parse_column is not None:
+            if column.name not in self._varied:
+                parsed = self._parse_constant(column, cells)
+            if parsed is None and column.kind == "code" and column.name not in self._unique \
+                    and column.parse_column is not None:
                 # A code that repeats (warehouse, category): folded once per distinct text, and every row shares
                 # the one string, which keeps less memory than a copy per row.
                 distinct = set(cells)
@@ -758,6 +762,19 @@ class _ChunkState:
                                  cells[position])
                     bad.add(position)
         return parsed
+
+    def _parse_constant(self, column: _Column, cells: Sequence[str]) -> list[Any] | None:
+        """A column with one text in every row (the warehouse, 操作日付, an unused column): that text parsed once and
+        shared by all rows; None when the column varies (a full chunk that varies marks it ``_varied``, so later
+        chunks skip the look) or the text needs the other paths (a ValueError is left to the caller's reporting)."""
+        if not cells or cells[0] != cells[-1] or cells.count(cells[0]) != len(cells):
+            if len(cells) >= _UNIQUE_AFTER:
+                self._varied.add(column.name)
+            return None
+        if column.parse_column is not None and column.kind in ("code", "decimal", "jan"):
+            one = column.parse_column([cells[0]])
+            return None if one is None else one * len(cells)
+        return [column.parse(cells[0])] * len(cells)
 
     def _parse_reporting(self, column: _Column, lines: Lines, cells: Any, distinct: set[str],
                          bad: set[int]) -> list[Any]:

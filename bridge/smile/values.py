@@ -290,6 +290,9 @@ def column_parser_for(spec: FieldSpec, layout: FileLayout,
     # grows over the file: each distinct text becomes one Decimal
     fresh: dict[str, Decimal | None] = {"": None}
     known = fresh if shared is None else shared.setdefault((low, high, spec.whole), fresh)
+    if known is fresh:  # small whole numbers (quantities, most stock cells) are known from the first chunk on
+        fresh.update((text, value) for text, value in _SMALL.items()
+                     if (low is None or value >= low) and (high is None or value <= high))
     lookup = known.__getitem__
     hit = [True]  # the last chunk's texts were all known: try the one-pass lookup first
 
@@ -327,23 +330,30 @@ def jan_column(cells: Sequence[str]) -> list[str | None] | None:
     joined = "".join(filled)
     if not joined.isdigit():  # ASCII (fold_codes) digits only
         return None if joined else [None] * len(codes)
-    if not set(map(len, filled)) <= {8, 13}:
+    lengths = set(map(len, filled))
+    if not lengths <= {8, 13}:
         return None
     # GS1 weights from the right, check digit 1, then 3, 1, 3 …: a valid code's weighted sum of the ASCII bytes
     # is 48 · (sum of the weights) mod 10, which is 0 for 13 digits and 8 for 8 digits.
     for length, three, one, remainder in ((13, slice(1, None, 2), slice(0, None, 2), 0),
                                           (8, slice(0, None, 2), slice(1, None, 2), 8)):
-        group = list(map(str.encode, (code for code in filled if len(code) == length)))
-        if not group:
+        if length not in lengths:
             continue
+        same = filled if len(lengths) == 1 else [code for code in filled if len(code) == length]
+        group = list(map(str.encode, same))
         threes = map(operator.mul, map(sum, map(operator.itemgetter(three), group)), itertools.repeat(3))
         totals = map(operator.add, threes, map(sum, map(operator.itemgetter(one), group)))
         if set(map(operator.mod, totals, itertools.repeat(10))) != {remainder}:
             return None
+    if len(filled) == len(codes):  # every cell holds a JAN
+        every: list[str | None] = list(codes)
+        return every
     return [code or None for code in codes]
 
 
 _DIGITS = b"0123456789"
+# "0" … "1023" as the Decimals ``_plain_decimals`` would make of them (Decimal(7) == Decimal("7"), exponent 0 both)
+_SMALL: dict[str, Decimal] = {str(number): Decimal(number) for number in range(1024)}
 
 
 def _plain_decimals(texts: set[str]) -> list[Decimal] | None:

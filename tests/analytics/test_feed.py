@@ -15,6 +15,7 @@ from bridge.analytics.backfill import backfill
 from bridge.analytics.periods import Period
 from bridge.analytics.reports.base import Params
 from bridge.analytics.reports.sales import sales
+from bridge.analytics.stock_delta import stock_delta
 from bridge.analytics.store import AnalyticsStore
 from bridge.config import Settings
 from bridge.domain.catalog import Product, StockLevel
@@ -253,3 +254,41 @@ async def test_slipped_returns_in_the_state_store_are_fed_once_and_net_the_sales
     assert rows == [("7", "100001", Decimal(1), Decimal("100.00"), date(2026, 11, 3)),
                     ("8", "100001", Decimal(2), Decimal("200.00"), date(2026, 11, 4))]
     assert total["returns"] == 300
+
+
+snapshots = st.lists(st.dictionaries(st.tuples(st.sampled_from("ABCD"), st.sampled_from(["01", "02"])),
+                                     st.tuples(st.integers(0, 3), st.integers(0, 2)), min_size=1, max_size=6),
+                     min_size=1, max_size=4)
+
+
+@settings(max_examples=15, deadline=None)
+@given(files=snapshots, same_day=st.booleans())
+def test_feeding_a_file_s_difference_stores_what_feeding_the_whole_file_stores(
+        files: list[dict[tuple[str, str], tuple[int, int]]], same_day: bool) -> None:
+    """The stock job feeds a file read against its memo as a difference (new or changed rows, rows gone)."""
+    import tempfile
+
+    def levels(snapshot: dict[tuple[str, str], tuple[int, int]]) -> list[StockLevel]:
+        return [StockLevel(code, warehouse, Decimal(on_hand), allocated=Decimal(allocated))
+                for (code, warehouse), (on_hand, allocated) in sorted(snapshot.items())]
+
+    with tempfile.TemporaryDirectory() as folder:
+        whole = AnalyticsStore(Path(folder) / "whole.duckdb")
+        parts = AnalyticsStore(Path(folder) / "parts.duckdb")
+        previous: dict[tuple[str, str], tuple[int, int]] = {}
+        for number, snapshot in enumerate(files):
+            day = date(2026, 11, 1) + timedelta(days=0 if same_day else number)
+            feed.stock(whole, levels(snapshot), day)
+            if number == 0:
+                feed.stock(parts, levels(snapshot), day)
+            else:
+                changed = {key: value for key, value in snapshot.items() if previous.get(key) != value}
+                gone = [key for key in previous if key not in snapshot]
+                stock_delta(parts, levels(changed), gone, day)
+            previous = snapshot
+        tables = []
+        for store in (whole, parts):
+            with store.connect() as con:
+                tables.append((con.execute("SELECT * FROM stock_changes ORDER BY ALL").fetchall(),
+                               con.execute("SELECT * FROM stock_current ORDER BY ALL").fetchall()))
+        assert tables[0] == tables[1]

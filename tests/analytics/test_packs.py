@@ -111,3 +111,11 @@ async def test_the_reports_job_makes_due_packs_once(shop, tmp_path: Path) -> Non
     assert (tmp_path / "reports" / "d" / "2026-11-30" / "d-2026-11-30.html").is_file()
     assert len(inbox.messages) == 1 and "日次 (2026-11-30〜2026-11-30)" in inbox.messages[0].get_body(
         ("plain",)).get_content()
+
+
+def test_the_report_kinds_the_rules_check_are_the_catalogue_s() -> None:
+    """``rules/reports.yaml`` is validated against ``report_kinds`` (no report code imported at start-up)."""
+    from bridge.analytics.reports import REPORTS
+    from bridge.analytics.report_kinds import KINDS
+
+    assert KINDS == {kind: spec.by for kind, spec in REPORTS.items()}

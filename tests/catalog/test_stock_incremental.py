@@ -1,10 +1,13 @@
-"""The stock job's incremental cycle (one long-lived job: only changed lines parsed, only changed codes computed)
-plans exactly what a full cycle (a fresh job: everything read and computed) plans, whatever changes between files."""
+"""The stock job's incremental cycles plan exactly what a full cycle (``--full``: everything read and computed)
+plans, whatever changes between files: a long-lived job (its memory: only changed lines parsed, only changed codes
+computed) and a new job per cycle (as ``bridge sync stock``: it reads against the memo on disk beside the state
+file). A lost, stale or damaged memo means a full read, with the same plan."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -12,7 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bridge.config import Settings
@@ -26,6 +30,7 @@ from bridge.store import Store, cursors, ledger
 from bridge.store import orders as mirrored
 from bridge.sync.base import JobContext, RunOptions
 from bridge.sync.catalog import index as catalog_index
+from bridge.sync.catalog import stock_memo
 from bridge.sync.catalog.stock import StockJob
 from bridge.sync.registry import stock_job
 from bridge.sync.services import FixedRules, Services
@@ -55,12 +60,14 @@ def stock_text(rows: dict[tuple[str, str], tuple[int, int]], bad: bool) -> bytes
 
 
 class Twin:
-    """One state file and data folder; ``job`` is kept (incremental) or made anew per cycle (full)."""
+    """One state file and data folder; ``job`` is kept (incremental, its memory) or made anew per cycle (``full``:
+    everything read and computed; else: a new job reading against the memo on disk)."""
 
-    def __init__(self, root: Path, rules: StockRules, keep: bool) -> None:
+    def __init__(self, root: Path, rules: StockRules, keep: bool, full: bool = False) -> None:
         self.settings = Settings(data_dir=root, smile={"stable_seconds": 0.0}, http={"port": 0},
                                  log={"level": "WARNING", "format": "json"})
-        self.rules, self.keep = rules, keep
+        self.rules, self.keep, self.full = rules, keep, full
+        self.modes: list[str] = []
         self.store: Store | None = None
         self.job: StockJob | None = None
         self.reads: list[tuple[bool, int, int] | None] = []
@@ -101,11 +108,12 @@ class Twin:
         outcomes = []
         self.reads = []
         for _ in range(2):  # the new file, then a run without one (the last applied file read again)
-            result = await self.job.run(RunOptions(force=True))
+            result = await self.job.run(RunOptions(force=True, full=self.full))
             outcomes.append((result.read, result.changed, result.enqueued, result.failed))
             last = self.job.lines.last
             self.reads.append((last.incremental, last.parsed_rows, self.job.payloads.computed)
                               if last is not None else None)
+            self.modes.append(self.job.last_read[0])
         pending = await self.store.fetchall(
             "SELECT key, payload FROM outbox WHERE state = 'pending' ORDER BY key")
         if spec["deliver"]:  # as the dispatcher would after CS-Cart took the writes
@@ -122,7 +130,9 @@ class Twin:
             await self.store.close()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No shrinking: each example runs three state files through several cycles; shrinking a failure took > 5 minutes.
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(cycles=st.lists(cycle_strategy, min_size=2, max_size=4), mapped=st.booleans(), safety=st.integers(0, 3))
 async def test_incremental_cycles_plan_what_full_cycles_plan(cycles: list[dict[str, Any]], mapped: bool,
                                                               safety: int) -> None:
@@ -133,16 +143,24 @@ async def test_incremental_cycles_plan_what_full_cycles_plan(cycles: list[dict[s
     })
     with tempfile.TemporaryDirectory() as folder:
         incremental = Twin(Path(folder) / "incremental", rules, keep=True)
-        full = Twin(Path(folder) / "full", rules, keep=False)
-        await incremental.open()
-        await full.open()
+        memo = Twin(Path(folder) / "memo", rules, keep=False)
+        full = Twin(Path(folder) / "full", rules, keep=False, full=True)
+        for twin in (incremental, memo, full):
+            await twin.open()
         try:
             for number, spec in enumerate(cycles):
-                assert await incremental.cycle(number, spec) == await full.cycle(number, spec)
+                expected = await full.cycle(number, spec)
+                assert await incremental.cycle(number, spec) == expected
+                assert await memo.cycle(number, spec) == expected
             assert incremental.job is not None and incremental.job.lines.last is not None
+            assert "memo" not in full.modes
+            good = [number for number, spec in enumerate(cycles) if spec["bad"]]
+            if len(good) >= 2 and cycles[good[0]]["rows"] != cycles[good[1]]["rows"]:
+                # a valid file after another was applied: a new job reads it against the memo on disk
+                assert memo.modes[2 * good[1]] == "memo"
         finally:
-            await incremental.close()
-            await full.close()
+            for twin in (incremental, memo, full):
+                await twin.close()
 
 
 async def test_a_long_lived_job_parses_and_computes_only_what_changed(tmp_path: Path) -> None:
@@ -162,3 +180,109 @@ async def test_a_long_lived_job_parses_and_computes_only_what_changed(tmp_path: 
         assert outcome[0] == (12, 1, 1, 0)
     finally:
         await twin.close()
+
+
+def _rows(**changes: int) -> dict[tuple[str, str], tuple[int, int]]:
+    rows = {(code, "01"): (10 + n, 0) for n, code in enumerate(CODES)}
+    rows.update({(code, "02"): (5, 1) for code in CODES[:4]})
+    rows.update({(code, "01"): (value, 0) for code, value in changes.items()})
+    return rows
+
+
+async def _pair(tmp_path: Path) -> tuple[Twin, Twin]:
+    memo = Twin(tmp_path / "memo", StockRules(), keep=False)
+    full = Twin(tmp_path / "full", StockRules(), keep=False, full=True)
+    await memo.open()
+    await full.open()
+    return memo, full
+
+
+async def test_a_new_job_reads_only_the_new_lines_against_the_memo(tmp_path: Path) -> None:
+    memo, full = await _pair(tmp_path)
+    try:
+        for number, rows in enumerate([_rows(), _rows(P003=99, P007=1), _rows(P003=99, P007=2)]):
+            spec = {"rows": rows, "orders": {"P005": 2} if number == 2 else {}, "deliver": number == 0, "bad": 1}
+            assert await memo.cycle(number, spec) == await full.cycle(number, spec)
+        # first file read whole; then each new job parsed the changed lines only (2, then 1)
+        assert memo.modes[0] == "full" and memo.modes[2:] == ["memo", "memo", "memo", "memo"]
+        assert memo.job is not None and memo.job.last_read == ("memo", 0)
+        stored = await memo.store.fetchall("SELECT records FROM smile_files WHERE outcome = 'applied'")  # type: ignore[union-attr]
+        assert [row[0] for row in stored] == [16, 16, 16]
+    finally:
+        await memo.close()
+        await full.close()
+
+
+async def _damage(twin: Twin, how: str) -> None:
+    assert twin.store is not None
+    path = stock_memo.path_for(twin.settings.state_path)
+    if how == "deleted":
+        path.unlink()
+    elif how == "garbage":
+        path.write_bytes(b"\x00not a memo" * 10)
+    elif how == "truncated":
+        path.write_bytes(path.read_bytes()[:40])
+    elif how == "stale":  # the state file restored from a backup: its newest applied file is not the memo's
+        async with twin.store.transaction() as tx:
+            await tx.execute("UPDATE smile_files SET checksum = 'restored' WHERE outcome = 'applied'")
+    elif how == "rules":
+        twin.rules = StockRules.model_validate({"safety_stock": {"default": 2}})
+
+
+@pytest.mark.parametrize("how", ["deleted", "garbage", "truncated", "stale", "rules"])
+async def test_a_lost_or_stale_memo_means_a_full_read_with_the_same_plan(tmp_path: Path, how: str) -> None:
+    memo, full = await _pair(tmp_path)
+    try:
+        first = {"rows": _rows(), "orders": {}, "deliver": True, "bad": 1}
+        assert await memo.cycle(0, first) == await full.cycle(0, first)
+        await _damage(memo, how)
+        if how == "rules":
+            full.rules = memo.rules
+        second = {"rows": _rows(P001=50), "orders": {"P002": 3}, "deliver": False, "bad": 1}
+        assert await memo.cycle(1, second) == await full.cycle(1, second)
+        assert memo.modes[2] == "full"  # the memo did not hold: everything read and computed
+        third = {"rows": _rows(P001=51), "orders": {}, "deliver": False, "bad": 1}
+        assert await memo.cycle(2, third) == await full.cycle(2, third)
+        assert memo.modes[4] == "memo"  # the full run wrote a new memo
+    finally:
+        await memo.close()
+        await full.close()
+
+
+@pytest.mark.parametrize("bad", ["value", "duplicate", "blank"])
+async def test_a_file_the_memo_cannot_vouch_for_is_read_whole_and_a_bad_one_applies_nothing(tmp_path: Path, bad: str) -> None:
+    memo, full = await _pair(tmp_path)
+    await full.close()
+    try:
+        await memo.cycle(0, {"rows": _rows(), "orders": {}, "deliver": True, "bad": 1})
+        assert memo.store is not None
+        memo_file = stock_memo.path_for(memo.settings.state_path)
+        before = memo_file.read_bytes()
+        inbox = memo.settings.smile.dirs(memo.settings.data_dir).inbox
+        text = stock_text(_rows(P004=77), False).decode("cp932").split("\r\n")
+        changed = next(n for n, line in enumerate(text) if line.startswith("01,,P004,"))
+        if bad == "value":  # in the one new line
+            text[changed] = text[changed].replace(",77,", ",x77,", 1)
+        elif bad == "duplicate":  # a new row with the key of an unchanged row
+            text.insert(changed, "01,,P005,商品,99,0,0,,99,20261124150000")
+        else:
+            text.insert(changed, "")
+        target = inbox / "stock_900.csv"
+        target.write_bytes("\r\n".join(text).encode("cp932"))
+        target.with_name(target.name + ".done").touch()
+        job = memo.make_job()
+        result = await job.run(RunOptions(force=True))
+        assert job.last_read[0] == "full"  # the full reader read it (for the real line numbers)
+        if bad == "blank":  # the reader takes blank lines; only the read against the memo declines them
+            assert result.refused_files == 0 and result.enqueued == 1
+            return
+        assert result.refused_files == 1 and result.enqueued == 0
+        report = next(memo.settings.smile.dirs(memo.settings.data_dir).error.glob("*.error.txt")).read_text()
+        assert re.search(r"stock_900\.csv:\d+", report)  # file and line number
+        if bad == "value":
+            assert f"stock_900.csv:{changed + 1}" in report
+        pending = await memo.store.fetchall("SELECT key FROM outbox WHERE state = 'pending'")
+        assert pending == []
+        assert memo_file.read_bytes() == before  # nothing of the refused file remembered
+    finally:
+        await memo.close()

@@ -3,7 +3,6 @@ path and the csv module read: the same rows, records, problems, skipped rows and
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from bridge.smile.reader import ReadResult, _RowSource, read_file
 from bridge.smile.settings import SmileSettings
 from bridge.smile.text import jan_check_digit
 from bridge.smile.values import _jan, jan_column
+from tests.smile.reference import assert_rows_as_csv_module, per_cell
 
 STOCK_HEADER = "倉庫コード,倉庫名,商品コード,商品名,現在庫数量,引当数量,発注残数量,入荷予定日,有効在庫数量,操作日付"
 ROW = "{w},本社倉庫,{code},紙コップ 小,{qty},20,0,,100,20261124"
@@ -43,21 +43,7 @@ def _rows_by_blocks(text: str, layout: object, block_chars: int) -> tuple[list[l
 def test_blocks_give_the_csv_modules_rows(lines: list[str], quoting: str, delimiter: str, block: int) -> None:
     text = "\n".join(lines)
     layout = SmileSettings().layout("stock").changed(quoting=quoting, delimiter=delimiter)
-    expected_error = None
-    try:
-        reader_ = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=layout.quotechar,
-                             quoting=layout.csv_quoting, strict=True)
-        expected = list(reader_)
-    except csv.Error as exc:
-        expected_error = str(exc)
-    try:
-        got, line_num = _rows_by_blocks(text, layout, block)
-    except csv.Error as exc:
-        assert str(exc) == expected_error
-        return
-    assert expected_error is None
-    assert got == expected
-    assert line_num == reader_.line_num
+    assert_rows_as_csv_module(text, layout, lambda: _rows_by_blocks(text, layout, block))
 
 
 def _row_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,14 +153,7 @@ _JAN_CELL = st.one_of(st.composite(_jans)(), st.sampled_from(["", " ", "49012345
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_JAN_CELL, max_size=12))
 def test_jan_column_equals_the_cell_parser(cells: list[str]) -> None:
-    expected: list[str | None] | None = []
-    for cell in cells:
-        try:
-            assert expected is not None
-            expected.append(_jan(cell))
-        except ValueError:
-            expected = None
-            break
+    expected = per_cell(_jan, cells)
     got = jan_column(cells)
     if got is not None:
         assert got == expected
@@ -192,3 +171,20 @@ def test_a_plain_file_is_read_by_blocks(tmp_path: Path, monkeypatch: pytest.Monk
     result = read_file(path, "stock", SmileSettings())
     assert result.ok and len(result.records) == 5000
     assert taken == [1]  # the header only
+
+
+@pytest.mark.parametrize(("column", "text"), [
+    (0, "000001"), (0, " 000001"), (0, "０００００１"), (0, ""), (2, "10000001"), (4, "7"), (4, "x"), (4, "１２"), (4, ""),
+    (5, "-1"), (5, "1.5"), (6, "8388608"), (7, "20261301"), (7, ""), (8, "3"), (9, "20261124060000"), (9, "nope"),
+])
+def test_a_column_with_one_text_reads_as_the_per_text_paths_read_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    column: int, text: str) -> None:
+    rows = []
+    for n in range(1500):  # more than a chunk's _UNIQUE_AFTER: the whole-column look applies
+        cells = ROW.format(w="000001", code=f"1{n:07d}", qty=n).split(",")
+        cells[column] = text
+        rows.append(",".join(cells))
+    path = _stock(tmp_path, rows)
+    shared = _summary(read_file(path, "stock", SmileSettings()))
+    monkeypatch.setattr(reader._ChunkState, "_parse_constant", lambda self, column, cells: None)
+    assert shared == _summary(read_file(path, "stock", SmileSettings()))

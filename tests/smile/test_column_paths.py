@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 from datetime import date, datetime
-from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +16,7 @@ from bridge.smile.schema import PRODUCTS, STOCK, schema_for
 from bridge.smile.settings import SmileSettings
 from bridge.smile.text import fold_code, fold_codes, fold_kana, fold_kanas, fold_name, fold_names
 from bridge.smile.values import column_parser_for, parser_for
+from tests.smile.reference import assert_rows_as_csv_module, per_cell
 
 # Characters that matter to the folds and the splitter: ASCII, spaces, separators, controls, full-width and
 # half-width forms, hiragana, katakana (with voiced marks), kanji, quotes and line breaks.
@@ -50,14 +49,7 @@ def test_decimal_column_parser_equals_the_cell_parser(cells: list[str], name: st
     column = column_parser_for(spec, layout)
     assert column is not None
     parse = parser_for(spec, layout)
-    expected: list[Decimal | None] | None = []
-    for cell in cells:
-        try:
-            assert expected is not None
-            expected.append(parse(cell))
-        except ValueError:
-            expected = None
-            break
+    expected = per_cell(parse, cells)
     got = column(cells)
     if got is not None:  # the fast path answers only when every cell is a plain number in range
         assert expected is not None
@@ -75,24 +67,14 @@ _CSV_ALPHABET = st.sampled_from(list('ab1,;"\r\n\t ') + ["\x00", "商"])
        st.sampled_from([",", "\t"]), st.integers(min_value=1, max_value=4))
 def test_row_source_gives_the_csv_modules_rows(text: str, quoting: str, delimiter: str, chunk: int) -> None:
     layout = SmileSettings().layout("stock").changed(quoting=quoting, delimiter=delimiter)
-    expected_error = None
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=layout.quotechar,
-                            quoting=layout.csv_quoting, strict=True)
-        expected = list(reader)
-    except csv.Error as exc:
-        expected_error = str(exc)
-    source = _RowSource(io.StringIO(text, newline=""), layout)
-    got: list[list[str]] = []
-    try:
+    def rows_and_line() -> tuple[list[list[str]], int]:
+        source = _RowSource(io.StringIO(text, newline=""), layout)
+        got: list[list[str]] = []
         while rows := source.take(chunk):
             got.extend(rows)
-    except csv.Error as exc:
-        assert str(exc) == expected_error
-        return
-    assert expected_error is None
-    assert got == expected
-    assert source.line_num == reader.line_num
+        return got, source.line_num
+
+    assert_rows_as_csv_module(text, layout, rows_and_line)
 
 
 _OPTIONAL_DEC = st.one_of(st.none(), st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False))

@@ -57,6 +57,28 @@ async def bound_ids(tx: Connection) -> dict[str, int]:
     return {code: int(product_id) for product_id, code in pairs.items()}
 
 
+async def bound_ids_for(tx: Connection, codes: Collection[str]) -> dict[str, int]:
+    """The bound ones of ``codes`` → product_id (a few codes: no need to read every binding)."""
+    found: dict[str, int] = {}
+    wanted = list(codes)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        cursor = await tx.execute(
+            f"SELECT id_b, id_a FROM bindings WHERE system_a = ? AND entity_a = ? AND system_b = ? AND entity_b = ? "
+            f"AND id_b IN ({','.join('?' * len(chunk))})", (CSCART, PRODUCT, SMILE_SYSTEM, PRODUCT, *chunk))
+        found.update((code, int(product_id)) for code, product_id in await cursor.fetchall())
+    return found
+
+
+async def product_bindings(tx: Connection) -> int:
+    """How many product bindings there are (they are only ever added)."""
+    cursor = await tx.execute(
+        "SELECT COUNT(*) FROM bindings WHERE system_a = ? AND entity_a = ? AND system_b = ? AND entity_b = ?",
+        (CSCART, PRODUCT, SMILE_SYSTEM, PRODUCT))
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def bind_created(tx: Connection, code: str, product_id: int) -> None:
     """Bind a product the bridge just created in CS-Cart; call it in the transaction that records the create."""
     await bindings.bind(tx, CSCART, PRODUCT, str(int(product_id)), SMILE_SYSTEM, PRODUCT, code)
@@ -78,11 +100,7 @@ class BoundCodes:
     answered_at_count: int = -1
 
     async def load(self, tx: Connection) -> dict[str, int]:
-        cursor = await tx.execute(
-            "SELECT COUNT(*) FROM bindings WHERE system_a = ? AND entity_a = ? AND system_b = ? AND entity_b = ?",
-            (CSCART, PRODUCT, SMILE_SYSTEM, PRODUCT))
-        row = await cursor.fetchone()
-        count = int(row[0]) if row else 0
+        count = await product_bindings(tx)
         if count != self.count:
             self.ids = await bound_ids(tx)
             self.count = count
@@ -107,7 +125,8 @@ class MissingCodes:
 
 async def resolve(store: Store, client: Any, codes: Collection[str], *, listing: bool = True,
                   missing: MissingCodes | None = None,
-                  recheck_missing_after: float | None = None, bound: BoundCodes | None = None) -> CatalogIndex:
+                  recheck_missing_after: float | None = None, bound: BoundCodes | None = None,
+                  subset: bool = False) -> CatalogIndex:
     """Map ``codes`` to product_ids: bindings first, then one exact-match listing for the rest (bound at once).
 
     ``client`` is a ``CSCartClient`` (only ``iter_products`` is used). With ``listing=False`` (``--dry-run``)
@@ -116,10 +135,14 @@ async def resolve(store: Store, client: Any, codes: Collection[str], *, listing:
     can be remembered: in ``missing`` (one job instance) or, with ``recheck_missing_after`` seconds, in the store
     (cursor ``catalog_index.missing``, survives restarts and ``bridge sync``). A job that creates products should
     list before creating (a product made by hand meanwhile must be bound, not duplicated). ``bound`` keeps the
-    bindings between runs of one job instance instead of reading all of them every run.
+    bindings between runs of one job instance instead of reading all of them every run. ``subset``: ``codes`` are a
+    few (a run that knows the rest are bound): only their bindings are read (all of them only for a listing).
     """
     async with store.transaction() as tx:
-        known = await bound.load(tx) if bound is not None else await bound_ids(tx)
+        if subset:
+            known = await bound_ids_for(tx, codes)
+        else:
+            known = await bound.load(tx) if bound is not None else await bound_ids(tx)
         remembered = await cursors.get(tx, MISSING_CURSOR) if recheck_missing_after is not None else None
     index = CatalogIndex()
     wanted = frozenset(codes) if bound is not None else None
@@ -139,6 +162,9 @@ async def resolve(store: Store, client: Any, codes: Collection[str], *, listing:
             or _still_missing(remembered, unbound, now, recheck_missing_after)):
         index.missing = sorted(unbound)
         return index
+    if subset:  # a product bound to another code is not this code's, even if its product_code says so
+        async with store.transaction() as tx:
+            known = await bound_ids(tx)
     found = await _exact_matches(client, set(unbound), known_ids=set(known.values()))
     index.listed = True
     matches: dict[str, int] = {}

@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -41,8 +41,9 @@ from bridge.rules.stock import (
     available_stock,
     mass_change_guard,
 )
-from bridge.smile.delta import Delta, LineMemo
+from bridge.smile.delta import Delta, LineMemo, file_bytes, fingerprint_of, read_lines
 from bridge.smile.inbox import Inbox, InboxFile, Processed
+from bridge.smile.layout import FileLayout
 from bridge.smile.reader import ReadResult
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, audit, cursors, ledger, smile_files
@@ -53,6 +54,7 @@ from bridge.sync import plan
 from bridge.sync.base import JobResult, RunOptions
 from bridge.sync.bulk import paused_gc
 from bridge.sync.catalog import index as catalog_index
+from bridge.sync.catalog import stock_memo
 from bridge.sync.jobkit import finish
 
 log = structlog.get_logger("bridge.sync.stock")
@@ -81,6 +83,12 @@ class Computed:
     index: catalog_index.CatalogIndex
     verdict: GuardVerdict
     skus: int
+    # what the memo on disk keeps: per bound code the value hash and amount, the unconfirmed quantities used, and
+    # every code of the file
+    hashes: dict[str, str] = field(default_factory=dict)
+    quantities: dict[str, int] = field(default_factory=dict)
+    unconfirmed: dict[str, Decimal] = field(default_factory=dict)
+    codes: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -128,15 +136,26 @@ class StockJob:
         # e.g. `bridge sync stock`, starts empty and reads and computes everything).
         self.lines = LineMemo(FILE_TYPE)
         # One inbox per job instance: it remembers file sizes across polls to tell when a file is complete.
-        self.inbox = Inbox(self.smile, self.dirs, store, clock=time.time, reader=self.lines.read)
+        self.inbox = Inbox(self.smile, self.dirs, store, clock=time.time, reader=self._read)
         self.payloads = PayloadMemo()
         self.bound = catalog_index.BoundCodes()
+        # The memo on disk, for a run without that memory (a new process): see ``stock_memo``.
+        self.memo_path = stock_memo.path_for(store.path)
+        self.memo: stock_memo.StockMemo | None = None
+        self._base: stock_memo.StockMemo | None = None  # the memo this run reads against (None: it may not)
+        self._lean: stock_memo.LeanRead | None = None  # the last file read against it
+        self.digests: ledger.LedgerDigests | None = None  # the ledger's hashes, for runs against the memo
+        self.last_read: tuple[str, int] = ("", 0)  # how the last file was read (memo, memory, full), rows parsed
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
         result = JobResult()
         progress = options.progress
         progress.start(_("stock: reading the SMILE file"), 4)
+        self.last_read = ("", 0)
+        if options.full:  # read and compute everything, as a new job without a memo would
+            self.lines, self.payloads, self.bound = LineMemo(FILE_TYPE), PayloadMemo(), catalog_index.BoundCodes()
+        self._base = await self._usable_memo(options)
         source = await self._source(options, result)
         if source is None:
             return self._finish(result, options, started)
@@ -145,7 +164,8 @@ class StockJob:
             assert source.item is not None
             await self._apply_inbox_file(source.item, options, result)
         else:
-            read = await asyncio.to_thread(self.lines.read, source.path, FILE_TYPE, self.smile)
+            read = await asyncio.to_thread(self._read, source.path, FILE_TYPE, self.smile,
+                                           self.smile.layout(FILE_TYPE))
             if not read.ok:
                 result.failed += 1
                 result.notes.append(read.report())
@@ -212,6 +232,17 @@ class StockJob:
     # ---- compute and apply -------------------------------------------------------------------------------------
 
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
+        lean, self._lean = self._lean, None
+        if lean is not None and lean.path == read.path and isinstance(read, stock_memo.PartialRead):
+            try:
+                await self._apply_lean(lean, read, options, result, guarded=guarded)
+                return
+            except _LeanFailed as failed:  # rolled back; nothing was applied: read and compute everything
+                log.warning("stock.memo_unusable", reason=str(failed))
+                self._drop_memo()
+                read = await asyncio.to_thread(self.lines.read, read.path, FILE_TYPE, self.smile)
+                if not read.ok:
+                    raise RuntimeError(read.report()) from failed
         rules = self.rules()
         delta = self.lines.last if self.lines.last is not None and self.lines.last.path == read.path else None
         with paused_gc():
@@ -221,37 +252,234 @@ class StockJob:
         index = await catalog_index.resolve(self.store, self.cscart, levels.keys(), listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER,
                                             bound=self.bound)
+        committed = await self._plan_and_commit(
+            index, lambda tx: self._compute(tx, levels, index, rules, guarded=guarded, memo=self.payloads,
+                                            delta=delta), read, options, result, guarded=guarded)
+        if committed is None:
+            return
+        computed, bindings = committed
+        fed = await self.analytics.stock_read(read.records)
+        await self._remember_full(read, computed, rules, bindings, fed)
+        options.progress.advance(1)
+
+    async def _plan_and_commit(self, index: catalog_index.CatalogIndex,
+                               compute: Callable[[Connection], Awaitable[Computed]], read: ReadResult,
+                               options: RunOptions, result: JobResult, *,
+                               guarded: bool) -> tuple[Computed, int] | None:
+        """The step the full and the memo paths share: the index's notes, the plan computed and committed in one
+        transaction, delivery woken; gives the plan and the bindings count, or None when nothing is written."""
         result.notes.extend(index.notes())
         result.failed += len(index.ambiguous)
         options.progress.advance(1)
         async with self.store.transaction() as tx:
             with paused_gc():
-                computed = await self._compute(tx, levels, index, rules, guarded=guarded, memo=self.payloads,
-                                               delta=delta)
-            result.changed = len(computed.plan.changes)
-            result.plan = computed.plan.describe()
-            verdict = computed.verdict
-            if verdict.tripped and options.force:
-                result.notes.append(_("mass-change guard overridden with --force: {reasons}").format(
-                    reasons=joined(verdict.reasons, "; ")))
-            elif verdict.tripped:
-                result.notes.append(_("mass-change guard: {reasons}").format(reasons=joined(verdict.reasons, "; ")))
-                if not options.dry_run:
-                    raise GuardHeld(verdict, len(computed.plan.changes))
-            if options.dry_run:
-                options.progress.advance(1)
-                return
-            result.enqueued = await plan.enqueue(tx, computed.plan, self.clock.time())
-            if guarded:
-                await cursors.set_(tx, PREVIOUS_SKUS, str(computed.skus))
-                await cursors.set_(tx, HELD_FILE, "")
-                await audit.write(tx, "bridge", "stock.applied", read.path.name,
-                                  {"skus": computed.skus, "changed": result.changed, "forced": options.force})
+                computed = await compute(tx)
+            if not await self._commit(tx, computed, read, options, result, guarded=guarded):
+                return None
+            bindings = await catalog_index.product_bindings(tx)
         metrics.STOCK_GUARD_HOLDING.set(0)
-        await self.analytics.stock_read(read.records)
-        options.progress.advance(1)
-        if result.enqueued:
+        if result.enqueued:  # delivery starts now; analytics and the memo do not hold it up
             self.wake_dispatcher()
+        return computed, bindings
+
+    async def _commit(self, tx: Connection, computed: Computed, read: ReadResult, options: RunOptions,
+                      result: JobResult, *, guarded: bool) -> bool:
+        """The guard's verdict, then the plan enqueued with the job's cursors; False when nothing is to be written
+        (``--dry-run``)."""
+        result.changed = len(computed.plan.changes)
+        result.plan = computed.plan.describe()
+        verdict = computed.verdict
+        if verdict.tripped and options.force:
+            result.notes.append(_("mass-change guard overridden with --force: {reasons}").format(
+                reasons=joined(verdict.reasons, "; ")))
+        elif verdict.tripped:
+            result.notes.append(_("mass-change guard: {reasons}").format(reasons=joined(verdict.reasons, "; ")))
+            if not options.dry_run:
+                raise GuardHeld(verdict, len(computed.plan.changes))
+        if options.dry_run:
+            options.progress.advance(1)
+            return False
+        result.enqueued = await plan.enqueue(tx, computed.plan, self.clock.time())
+        if guarded:
+            await cursors.set_(tx, PREVIOUS_SKUS, str(computed.skus))
+            await cursors.set_(tx, HELD_FILE, "")
+            await audit.write(tx, "bridge", "stock.applied", read.path.name,
+                              {"skus": computed.skus, "changed": result.changed, "forced": options.force})
+        return True
+
+    # ---- the memo on disk (a new job's incremental run) -----------------------------------------------------------
+
+    def _memo_key(self, rules: StockRules) -> str:
+        layout = self.smile.layout(FILE_TYPE)
+        return stock_memo.checksum(repr((fingerprint_of(FILE_TYPE, self.smile, layout),
+                                         rules.model_dump_json())).encode("utf-8"))
+
+    def _drop_memo(self) -> None:
+        self.memo = None
+        stock_memo.forget(self.memo_path)
+
+    async def _usable_memo(self, options: RunOptions) -> stock_memo.StockMemo | None:
+        """The memo a run without the long-lived job's memory may read against: it describes the newest applied
+        stock file, with this layout, settings and rules, and no bindings have gone since (a state file restored
+        from a backup). None: read and compute everything."""
+        if options.full or self.lines.last is not None:
+            return None
+        memo = self.memo
+        if memo is None:
+            memo = await asyncio.to_thread(stock_memo.load, self.memo_path)
+        if memo is None or memo.key != self._memo_key(self.rules()):
+            return None
+        if _analytics_on(self.analytics) and not memo.fed:  # the analytics store needs the whole file once
+            return None
+        row = await self.store.fetchone(
+            "SELECT checksum FROM smile_files WHERE file_type = ? AND outcome = 'applied' ORDER BY id DESC LIMIT 1",
+            (FILE_TYPE,))
+        if row is None or row[0] != memo.checksum:
+            return None
+        async with self.store.transaction() as tx:
+            if await catalog_index.product_bindings(tx) < memo.bindings:
+                return None
+        self.memo = memo
+        return memo
+
+    def _read(self, path: Path, file_type: str, settings: SmileSettings, layout: FileLayout) -> ReadResult:
+        """The inbox's reader: against the memo when a run may use it, else ``LineMemo.read`` (the long-lived job's
+        memory, or a full read)."""
+        self._lean = None
+        base = self._base
+        if base is not None and file_type == FILE_TYPE:
+            with paused_gc():
+                lean = stock_memo.lean_read(base, path, file_type, settings, layout)
+            if lean is not None:
+                self._lean = lean
+                self.last_read = ("memo", len(lean.new))
+                return lean.result
+        read = self.lines.read(path, file_type, settings, layout)
+        last = self.lines.last
+        self.last_read = ("memory" if last is not None and last.incremental else "full",
+                          last.parsed_rows if last is not None else read.rows)
+        return read
+
+    async def _remember_full(self, read: ReadResult, computed: Computed, rules: StockRules, bindings: int,
+                             fed: bool) -> None:
+        """After a run that read and computed everything (or continued the long-lived job's memory): its memo."""
+        key = self._memo_key(rules)
+
+        def build() -> stock_memo.StockMemo | None:
+            layout = self.smile.layout(FILE_TYPE)
+            data = file_bytes(read.path, layout)
+            lines = None if data is None else stock_memo.lines_by_record(data, read, layout)
+            if data is None or lines is None:
+                return None
+            header, body, codes, warehouses, skipped = lines
+            hashes = dict(computed.hashes)
+            return stock_memo.StockMemo(
+                key, stock_memo.checksum(data), header, body, codes, warehouses, skipped, list(read.notes), hashes,
+                dict(computed.quantities), sorted(computed.codes - hashes.keys()),
+                {code: str(quantity) for code, quantity in computed.unconfirmed.items()}, bindings, fed)
+
+        with paused_gc():
+            memo = await asyncio.to_thread(build)
+        if memo is None:
+            self._drop_memo()
+            return
+        self.memo = memo
+        await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
+
+    async def _apply_lean(self, lean: stock_memo.LeanRead, read: stock_memo.PartialRead, options: RunOptions,
+                          result: JobResult, *, guarded: bool) -> None:
+        """``_apply`` for a file read against the memo: only the codes whose rows, unconfirmed quantity or product
+        id may have changed, or whose memo hash is not the ledger's, are computed; the plan is the full one
+        (tested)."""
+        rules = self.rules()
+        base = lean.base
+        file_codes = lean.file_codes()
+        result.read = len(file_codes)
+        options.progress.advance(1)
+        new_codes = {entry.product_code for entry in lean.new.values() if not isinstance(entry, str)}
+        # Only these can lack a product id (every other code of the file was bound for the memo, and stays bound).
+        candidates = new_codes | (set(base.unbound) & file_codes)
+        in_order = [code for code in dict.fromkeys(lean.codes) if code in candidates] if candidates else []
+        index = await catalog_index.resolve(self.store, self.cscart, in_order, listing=not options.dry_run,
+                                            recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER, subset=True)
+        committed = await self._plan_and_commit(
+            index, lambda tx: self._compute_lean(tx, lean, index, rules, file_codes, new_codes, guarded=guarded),
+            read, options, result, guarded=guarded)
+        if committed is None:
+            return
+        computed, bindings = committed
+        fed = await self.analytics.stock_changed(read.records, lean.gone()) if base.fed else False
+        first = len(lean.header) + 1
+        memo = stock_memo.StockMemo(
+            self._memo_key(rules), lean.checksum, lean.header, lean.body, lean.codes, lean.warehouses,
+            {line - first: reason for line, reason in read.skipped}, list(read.notes), computed.hashes,
+            computed.quantities, sorted(file_codes - computed.hashes.keys()),
+            {code: str(quantity) for code, quantity in computed.unconfirmed.items()}, bindings, fed)
+        self.memo = memo
+        await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
+        options.progress.advance(1)
+
+    async def _compute_lean(self, tx: Connection, lean: stock_memo.LeanRead, index: catalog_index.CatalogIndex,
+                            rules: StockRules, file_codes: set[str], new_codes: set[str], *,
+                            guarded: bool) -> Computed:
+        base = lean.base
+        unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
+        if self.digests is None:
+            self.digests = ledger.LedgerDigests(TARGET, ENTITY)
+        written, _ = await self.digests.current(tx)  # read whole in a new process; kept in a long-lived one
+        zero = Decimal(0)
+        todo = set(new_codes)
+        todo.update(base.codes[number] for number in lean.removed)
+        todo.update(code for code in base.unconfirmed.keys() | unconfirmed.keys()
+                    if Decimal(base.unconfirmed.get(code, "0")) != unconfirmed.get(code, zero))
+        todo.update(base.unbound)
+        todo.update(code for code, _ in base.hashes.items() - written.items())  # not (or no longer) written
+        todo &= file_codes
+        product_ids = dict(index.product_ids)
+        others = [code for code in todo if code not in product_ids and code in base.hashes]
+        if others:
+            product_ids.update(await catalog_index.bound_ids_for(tx, others))
+        positions = [number for number, code in enumerate(lean.codes) if code in todo]
+        body, new = lean.body, lean.new
+        unchanged = [body[number] for number in positions if body[number] not in new]
+        parsed: dict[bytes, Any] = {}
+        if unchanged:
+            layout = self.smile.layout(FILE_TYPE)
+            piece = await asyncio.to_thread(read_lines, lean.path, lean.header, unchanged, FILE_TYPE, self.smile,
+                                            layout)
+            if not piece.ok or piece.skipped or len(piece.records) != len(unchanged):
+                raise _LeanFailed(f"{len(unchanged)} unchanged line(s) of {lean.path.name} did not read as before")
+            parsed = dict(zip(unchanged, piece.records, strict=True))
+        levels: dict[str, list[StockLevel]] = {}
+        for number in positions:
+            line = body[number]
+            level = new.get(line) or parsed[line]
+            levels.setdefault(level.product_code, []).append(level)
+        desired: dict[str, dict[str, Any]] = {}
+        hashes: dict[str, str] = {}
+        quantities: dict[str, int] = {}
+        _payloads(levels.items(), product_ids, unconfirmed, rules, desired, hashes, quantities)
+        computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written)
+        all_hashes, all_quantities = dict(base.hashes), dict(base.amounts)
+        for code in itertools.chain(todo, base.hashes.keys() - file_codes):  # recomputed above, or not in the file
+            all_hashes.pop(code, None)
+            all_quantities.pop(code, None)
+        computed_plan.unchanged += len(all_hashes)
+        all_hashes.update(hashes)
+        all_quantities.update(quantities)
+        await _drop_in_flight(tx, computed_plan)
+        verdict = await self._verdict(tx, all_quantities, rules, guarded=guarded)
+        return Computed(computed_plan, index, verdict, len(file_codes), hashes=all_hashes, quantities=all_quantities,
+                        unconfirmed=unconfirmed, codes=file_codes)
+
+    async def _verdict(self, tx: Connection, quantities: dict[str, int], rules: StockRules, *,
+                       guarded: bool) -> GuardVerdict:
+        if not guarded:
+            return GuardVerdict(False, total=len(quantities))
+        previous_skus = await cursors.get(tx, PREVIOUS_SKUS)
+        previous = await _previous_amounts(tx, quantities, rules)
+        return mass_change_guard(int(previous_skus) if previous_skus else None, quantities, rules,
+                                 previous=previous)
 
     async def _compute(self, tx: Connection, levels: dict[str, list[StockLevel]],
                        index: catalog_index.CatalogIndex, rules: StockRules, *, guarded: bool,
@@ -260,9 +488,7 @@ class StockJob:
         for, codes the delta does not touch reuse their remembered payload when nothing else they depend on
         changed; the result is the same as computing every code (tested)."""
         unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
-        mapped = rules.warehouses.mode == "map"
         zero = Decimal(0)
-        value_hash = ledger.value_hash
         product_ids = index.product_ids
         incremental = (memo is not None and memo.continues(delta) and memo.rules == rules
                        and memo.product_ids is product_ids and memo.levels is not None)
@@ -284,21 +510,7 @@ class StockJob:
         else:
             desired, hashes, quantities = {}, {}, {}
             work = list(levels.items())
-        for code, rows in work:
-            product_id = product_ids.get(code)
-            if product_id is None:
-                continue
-            held = unconfirmed.get(code, zero)
-            payload: dict[str, Any] = {"product_id": product_id}
-            if mapped:
-                per = available_by_warehouse(rows, held, rules, code)
-                payload["amount"] = sum(per.values())
-                payload["warehouses"] = {str(k): v for k, v in sorted(per.items())}
-            else:
-                payload["amount"] = available_stock(rows, held, rules, code)
-            desired[code] = payload
-            hashes[code] = value_hash(payload)
-            quantities[code] = payload["amount"]
+        _payloads(work, product_ids, unconfirmed, rules, desired, hashes, quantities)
         if memo is None:
             computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes)
         else:
@@ -322,13 +534,9 @@ class StockJob:
             memo.desired, memo.hashes, memo.quantities = desired, hashes, quantities
             memo.computed, memo.differing = len(work), differing
         await _drop_in_flight(tx, computed_plan)
-        verdict = GuardVerdict(False, total=len(quantities))
-        if guarded:
-            previous_skus = await cursors.get(tx, PREVIOUS_SKUS)
-            previous = await _previous_amounts(tx, quantities, rules)
-            verdict = mass_change_guard(int(previous_skus) if previous_skus else None, quantities, rules,
-                                        previous=previous)
-        return Computed(computed_plan, index, verdict, len(levels))
+        verdict = await self._verdict(tx, quantities, rules, guarded=guarded)
+        return Computed(computed_plan, index, verdict, len(levels), hashes=hashes, quantities=quantities,
+                        unconfirmed=unconfirmed, codes=set(levels))
 
     async def _held(self, item: InboxFile, held: GuardHeld, result: JobResult) -> None:
         result.enqueued = 0
@@ -387,6 +595,40 @@ def _levels_after(memo: PayloadMemo, delta: Delta | None) -> dict[str, list[Stoc
         else:
             levels.pop(code, None)
     return levels
+
+
+def _payloads(work: Iterable[tuple[str, list[StockLevel]]], product_ids: Mapping[str, int],
+              unconfirmed: Mapping[str, Decimal], rules: StockRules, desired: dict[str, dict[str, Any]],
+              hashes: dict[str, str], quantities: dict[str, int]) -> None:
+    """The ``product.stock`` payload, its hash and amount of every bound code of ``work`` (code, its rows)."""
+    mapped = rules.warehouses.mode == "map"
+    zero = Decimal(0)
+    value_hash = ledger.value_hash
+    for code, rows in work:
+        product_id = product_ids.get(code)
+        if product_id is None:
+            continue
+        held = unconfirmed.get(code, zero)
+        payload: dict[str, Any] = {"product_id": product_id}
+        if mapped:
+            per = available_by_warehouse(rows, held, rules, code)
+            payload["amount"] = sum(per.values())
+            payload["warehouses"] = {str(k): v for k, v in sorted(per.items())}
+        else:
+            payload["amount"] = available_stock(rows, held, rules, code)
+        desired[code] = payload
+        hashes[code] = value_hash(payload)
+        quantities[code] = payload["amount"]
+
+
+def _analytics_on(feed: AnalyticsFeed) -> bool:
+    """Whether the analytics store is fed (a file read against the memo feeds it only what differs)."""
+    section = getattr(getattr(feed, "settings", None), "analytics", None)
+    return section is not None and bool(section.enabled) and section.path is not None
+
+
+class _LeanFailed(Exception):
+    """The memo did not hold for this file after all (its unchanged lines read differently): read everything."""
 
 
 def _by_code(records: list[StockLevel]) -> dict[str, list[StockLevel]]:

@@ -10,7 +10,6 @@ from typing import Any
 import structlog
 
 from bridge import metrics
-from bridge.analytics import packs
 from bridge.analytics.rules import ReportRules
 from bridge.config import Settings
 from bridge.domain.time import Clock
@@ -43,6 +42,8 @@ class ReportsJob:
         for pack in rules.packs:
             async with self.store.transaction() as tx:
                 last = await cursors.get(tx, f"reports.{pack.id}")
+            from bridge.analytics import packs  # pandas and duckdb: only when a pack is run, not on import
+
             period = packs.due(pack, now, last)
             if period is None:
                 continue

@@ -1,0 +1,71 @@
+"""The stock feed of a file read against the stock job's memo: only what differs from the last file fed.
+
+Kept apart from ``feed`` so that a one-shot ``bridge sync stock`` does not import pandas for a few rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from bridge.analytics.store import AnalyticsStore
+from bridge.domain.catalog import StockLevel
+
+STOCK_COLUMNS = ("product_code", "warehouse_code", "day", "on_hand", "allocated", "on_order", "expected_on")
+
+
+def stock_delta(analytics: AnalyticsStore, changed: Iterable[StockLevel], gone: Iterable[tuple[str, str]],
+                day: date) -> int:
+    """``stock`` for the difference between the last snapshot fed and the next one: ``changed`` holds the rows
+    that are new or different in the next snapshot, ``gone`` the (商品コード, 倉庫コード) it no longer has. Gives
+    what ``stock`` with the whole next snapshot gives when the last one was fed (the stock job feeds the whole file
+    otherwise); the cost follows the change, not the file."""
+    rows = [(s.product_code, s.warehouse_code, day, s.on_hand, s.allocated, s.on_order, s.expected_on)
+            for s in changed]
+    keys = [(code, warehouse) for code, warehouse in gone]
+    if not rows and not keys:
+        return 0
+    with analytics.connect() as con:
+        con.execute("BEGIN")
+        con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT * FROM stock_current LIMIT 0")
+        con.execute("CREATE OR REPLACE TEMP TABLE gone (product_code VARCHAR, warehouse_code VARCHAR)")
+        _insert(con, "snap", rows)
+        _insert(con, "gone", keys)
+        written = fold_snapshot(con, day, leaving="SEMI JOIN gone g")
+        con.execute("DROP TABLE gone")
+        con.execute("COMMIT")
+    return written
+
+
+def fold_snapshot(con: Any, day: date, *, leaving: str) -> int:
+    """Fold the temp table ``snap`` into ``stock_current`` and the day's ``stock_changes``: rows new or different
+    in ``snap``, and the current rows that ``leaving`` (a join against ``stock_current c``: the whole snapshot's
+    ANTI JOIN, or a SEMI JOIN with the codes known to be gone) selects, written as zero. Drops ``snap``; returns
+    how many rows changed. The caller holds the transaction."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE changed AS
+        SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
+        WHERE c.product_code IS NULL OR s.on_hand <> c.on_hand OR s.allocated <> c.allocated
+           OR s.on_order <> c.on_order OR s.expected_on IS DISTINCT FROM c.expected_on
+        UNION ALL
+        SELECT c.product_code, c.warehouse_code, CAST(? AS DATE), 0, 0, 0, NULL
+        FROM stock_current c {leaving} USING (product_code, warehouse_code)
+        WHERE c.on_hand <> 0 OR c.allocated <> 0 OR c.on_order <> 0""", [day])
+    written = con.execute("SELECT count(*) FROM changed").fetchall()[0][0]
+    con.execute("DELETE FROM stock_changes WHERE day = ? AND (product_code, warehouse_code) IN "
+                "(SELECT product_code, warehouse_code FROM changed)", [day])
+    con.execute("INSERT INTO stock_changes SELECT * FROM changed")
+    con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
+    con.execute("DROP TABLE snap")
+    con.execute("DROP TABLE changed")
+    return int(written)
+
+
+def _insert(con: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Rows in statements of 500 (DuckDB's executemany runs one statement per row)."""
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        marks = "(" + ", ".join("?" * len(chunk[0])) + ")"
+        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(chunk)),
+                    [value for row in chunk for value in row])

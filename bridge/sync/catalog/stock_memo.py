@@ -1,0 +1,247 @@
+"""What the stock job needs from its last run to make the next one incremental, kept on disk for a new process.
+
+A long-lived job keeps the last file's records and payloads in memory (``LineMemo``, ``PayloadMemo``). A new
+process (``bridge sync stock``, a restarted daemon) has none of that; reading and computing the whole file again is
+most of its cost. ``StockMemo`` is the compact part of that state — the applied file's data lines, each line's
+(商品コード, 倉庫コード), and per code the value hash and amount the job computed — written after each applied run
+beside the state file (``state.sqlite3.stock-memo``, ``marshal`` of builtins: one read, no records rebuilt) and
+read by the next new job.
+
+It is only a cache: it is used only when it describes the newest applied stock file (its sha256 is the one in
+``smile_files``), the same layout, settings and stock rules, and no fewer product bindings; anything else (missing,
+unreadable, another version, a state file restored from a backup) and the job reads and computes everything, as
+before. What it saves is tested to plan exactly what the full read plans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from bridge.smile import delta
+from bridge.smile.layout import FileLayout
+from bridge.smile.reader import ReadResult
+from bridge.smile.settings import SmileSettings
+
+log = structlog.get_logger("bridge.sync.stock_memo")
+
+VERSION = 1
+
+
+@dataclass(slots=True)
+class StockMemo:
+    key: str  # layout, SMILE settings and stock rules the values were computed with
+    checksum: str  # sha256 of the file these lines are (as in smile_files)
+    header: list[bytes]
+    body: list[bytes]  # the data lines, without their b"\n"
+    codes: list[str]  # per data line: 商品コード ("" for a skipped row)
+    warehouses: list[str]  # per data line: 倉庫コード
+    skipped: dict[int, str]  # data line index → why the reader skipped it (諸口)
+    notes: list[str]  # the reader's notes on the header (the same for every file of this layout)
+    hashes: dict[str, str]  # bound code → value hash of the payload computed
+    amounts: dict[str, int]  # bound code → amount computed
+    unbound: list[str]  # codes of the file without a product id at that run
+    unconfirmed: dict[str, str]  # code → unconfirmed CS-Cart order quantity used (Decimal as text)
+    bindings: int  # product bindings then (they are only ever added)
+    fed: bool = False  # the analytics store took this file (a later file may then feed only its difference)
+    positions: dict[bytes, int] | None = field(default=None, repr=False)  # line → index, built on first use
+
+    def position_of(self) -> dict[bytes, int]:
+        if self.positions is None:
+            self.positions = {line: number for number, line in enumerate(self.body)}
+        return self.positions
+
+
+def path_for(state_path: Path) -> Path:
+    return state_path.with_name(state_path.name + ".stock-memo")
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save(path: Path, memo: StockMemo) -> None:
+    """Write atomically (a crash leaves the old memo or the new one, never half of one)."""
+    blob = marshal.dumps((VERSION, memo.key, memo.checksum, memo.header, b"\n".join(memo.body), memo.codes,
+                          memo.warehouses, memo.skipped, memo.notes, memo.hashes, memo.amounts, memo.unbound,
+                          memo.unconfirmed, memo.bindings, len(memo.body), memo.fed))
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        partial.write_bytes(blob)
+        os.replace(partial, path)
+    except OSError as error:
+        log.warning("stock memo not written; the next new job reads everything", path=str(path), error=str(error))
+        partial.unlink(missing_ok=True)
+
+
+def load(path: Path) -> StockMemo | None:
+    """The memo at ``path``, or None when there is none or it cannot be read (then: a full read)."""
+    try:
+        data: Any = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    try:
+        (version, key, digest, header, body, codes, warehouses, skipped, notes, hashes, amounts, unbound,
+         unconfirmed, bindings, count, fed) = data
+    except (TypeError, ValueError):
+        return None
+    if version != VERSION or not isinstance(body, bytes):
+        return None
+    lines = body.split(b"\n") if count else []
+    if not (len(lines) == count == len(codes) == len(warehouses) and isinstance(hashes, dict)
+            and isinstance(amounts, dict) and isinstance(key, str) and isinstance(digest, str)):
+        return None
+    return StockMemo(key, digest, list(header), lines, codes, warehouses, dict(skipped), list(notes), hashes,
+                     amounts, list(unbound), dict(unconfirmed), int(bindings), bool(fed))
+
+
+def forget(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+# ---- reading a new file against the memo -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PartialRead(ReadResult):
+    """A valid file read against the memo: ``records`` holds only the records of the lines the memo's file did not
+    have (the others were valid then and are not rebuilt); ``record_count`` is the file's."""
+
+    record_count: int = 0
+
+
+@dataclass(slots=True)
+class LeanRead:
+    """A file read against ``base``: which lines are new, which of the base's are gone, and each line's keys."""
+
+    path: Path
+    base: StockMemo
+    checksum: str
+    header: list[bytes]
+    body: list[bytes]
+    new: dict[bytes, Any]  # new line → its record, or the reason it is skipped (str)
+    removed: list[int]  # base line indexes no longer in the file
+    codes: list[str]  # per data line of this file ("" for a skipped row)
+    warehouses: list[str]
+    result: PartialRead
+
+    def gone(self) -> list[tuple[str, str]]:
+        """(商品コード, 倉庫コード) of the base's rows that this file no longer has."""
+        kept = {(entry.product_code, entry.warehouse_code) for entry in self.new.values() if not isinstance(entry, str)}
+        codes, warehouses = self.base.codes, self.base.warehouses
+        keys = ((codes[number], warehouses[number]) for number in self.removed if codes[number])
+        return [key for key in keys if key not in kept]
+
+    def file_codes(self) -> set[str]:
+        codes = set(self.codes)
+        codes.discard("")
+        return codes
+
+
+def lean_read(base: StockMemo, path: Path, file_type: str, settings: SmileSettings,
+              layout: FileLayout) -> LeanRead | None:
+    """Validate ``path`` by parsing only the lines ``base``'s file did not have; None whenever that could differ
+    from a full read (the full reader then reads the file and reports any problem with its real line numbers):
+    UTF-16, no final line break, another header, a repeated, blank or unbalanced-quote line, a problem in the new
+    lines, or a new row whose key an unchanged row has."""
+    data = delta.file_bytes(path, layout)
+    if data is None:
+        return None
+    split = delta.lines_of(data, layout)
+    if split is None:
+        return None
+    header, body = split
+    if header != base.header:
+        return None
+    present = set(body)
+    if len(present) != len(body):
+        return None
+    positions = base.position_of()
+    fresh = [line for line in body if line not in positions]
+    quote = layout.quotechar.encode("ascii")
+    if any(delta.blank(line) or line.count(quote) % 2 for line in fresh):
+        return None
+    removed = [number for number, line in enumerate(base.body) if line not in present]
+    new: dict[bytes, Any] = {}
+    notes = base.notes
+    records: list[Any] = []
+    first = len(header) + 1
+    if fresh:
+        piece = delta.read_lines(path, header, fresh, file_type, settings, layout)
+        if not piece.ok or piece.rows != len(fresh):
+            return None
+        skipped_at = dict(piece.skipped)
+        parsed = iter(piece.records)
+        for number, line in enumerate(fresh):
+            reason = skipped_at.get(first + number)
+            new[line] = reason if reason is not None else next(parsed)
+        records = list(piece.records)
+        notes = piece.notes
+    if records:  # a new row's key held by an unchanged row: the full reader reports the duplicate
+        gone = set(removed)
+        keys = {(level.product_code, level.warehouse_code) for level in records}
+        new_codes = {code for code, _ in keys}
+        base_codes, base_warehouses = base.codes, base.warehouses
+        for number, code in enumerate(base_codes):
+            if code in new_codes and (code, base_warehouses[number]) in keys and number not in gone:
+                return None
+    if not body and not layout.allow_empty:
+        return None
+    codes: list[str] = []
+    warehouses: list[str] = []
+    skipped: list[tuple[int, str]] = []
+    base_codes, base_warehouses, base_skipped = base.codes, base.warehouses, base.skipped
+    get = positions.get
+    for number, line in enumerate(body):
+        at = get(line)
+        if at is None:
+            entry = new[line]
+            if isinstance(entry, str):
+                codes.append("")
+                warehouses.append("")
+                skipped.append((first + number, entry))
+            else:
+                codes.append(entry.product_code)
+                warehouses.append(entry.warehouse_code)
+        else:
+            codes.append(base_codes[at])
+            warehouses.append(base_warehouses[at])
+            if base_skipped and at in base_skipped:
+                skipped.append((first + number, base_skipped[at]))
+    result = PartialRead(path=path, file_type=file_type, records=records, rows=len(body), skipped=skipped,
+                         notes=list(notes), record_count=len(body) - len(skipped))
+    return LeanRead(path, base, checksum(data), header, body, new, removed, codes, warehouses, result)
+
+
+def lines_by_record(data: bytes, result: ReadResult, layout: FileLayout) -> tuple[
+        list[bytes], list[bytes], list[str], list[str], dict[int, str]] | None:
+    """(header, data lines, per line 商品コード and 倉庫コード, skipped) of a fully read stock file, or None when its
+    lines and rows are not one to one (a value spanning lines, blank lines, repeated lines)."""
+    split = delta.lines_of(data, layout)
+    if split is None:
+        return None
+    header, body = split
+    quote = layout.quotechar.encode("ascii")
+    if (result.rows != len(body) or len(result.records) + len(result.skipped) != len(body)
+            or len(set(body)) != len(body) or any(delta.blank(line) or line.count(quote) % 2 for line in body)):
+        return None
+    first = len(header) + 1
+    skipped = {line - first: reason for line, reason in result.skipped}
+    codes: list[str] = []
+    warehouses: list[str] = []
+    records = iter(result.records)
+    for number in range(len(body)):
+        if number in skipped:
+            codes.append("")
+            warehouses.append("")
+        else:
+            level = next(records)
+            codes.append(level.product_code)
+            warehouses.append(level.warehouse_code)
+    return header, body, codes, warehouses, skipped
