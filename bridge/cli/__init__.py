@@ -99,6 +99,15 @@ HELP_OPTION = N_("Show this message and exit.")  # click's own text, in the oper
 # typer's section headings of a command's help ("Arguments", "Options", "Commands") through the same catalogue
 typer.core._ = _  # type: ignore[attr-defined]
 TYPER_HEADINGS = (N_("Arguments"), N_("Options"))  # and "Commands", already in the catalogue
+USAGE = N_("Usage: ")  # click writes it without gettext: given as the usage line's prefix instead
+
+
+class _HelpFormatter(typer._click.formatting.HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, _(USAGE) if prefix is None else prefix)
+
+
+typer._click.core.Context.formatter_class = _HelpFormatter
 
 
 def _translate_help_option(command: Any, ctx: Any) -> None:

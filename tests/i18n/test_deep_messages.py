@@ -214,6 +214,7 @@ def test_command_help_and_the_help_flag_speak_the_language(lang: str, command: l
     assert shown.returncode == 0, shown.stderr
     assert say(lang, "Show this message and exit.", "このヘルプを表示して終了します。") in shown.stdout
     assert say(lang, "Options:", "オプション:") in shown.stdout  # typer's own headings too
+    assert shown.stdout.lstrip().startswith(say(lang, "Usage: ", "使い方: "))  # click's usage line too
     long_help = {"rules": ("Validate every rules file", "すべてのルールファイルを検査します"),
                  "demo": ("See the whole catalog flow", "商品連携の流れ全体を見せます"),
                  "run": ("Run the daemon: sync jobs on their intervals", "デーモンを実行します: 同期ジョブを間隔ごとに"),
