@@ -89,6 +89,22 @@ class LazyGroup(typer.core.TyperGroup):
             option.help = _(HELP_OPTION)
         return option
 
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """click's ``main``, with usage errors printed in the operator's language (bridge/cli/usage.py)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from bridge.cli import usage
+
+        def run(arguments: Any, **options: Any) -> Any:
+            return super(LazyGroup, self).main(arguments, prog_name, complete_var, **options)
+
+        return usage.run(run, args, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        super().invoke(ctx)
+        return None  # what a command returns is not an exit code (click ignores it too)
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = [(name, _(COMMANDS[name].help)) for name in self.list_commands(ctx)]
         with formatter.section(_("Commands")):
@@ -99,6 +115,8 @@ HELP_OPTION = N_("Show this message and exit.")  # click's own text, in the oper
 # typer's section headings of a command's help ("Arguments", "Options", "Commands") through the same catalogue
 typer.core._ = _  # type: ignore[attr-defined]
 TYPER_HEADINGS = (N_("Arguments"), N_("Options"))  # and "Commands", already in the catalogue
+# typer's other help texts through the same _: "[default: 8080; required]"
+TYPER_HELP = (N_("default: {default}"), N_("required"), N_("env var: {var}"), N_("(dynamic)"))
 USAGE = N_("Usage: ")  # click writes it without gettext: given as the usage line's prefix instead
 
 
