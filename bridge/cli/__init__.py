@@ -7,6 +7,7 @@ The modules are imported only when their command runs (``LazyGroup``): ``bridge 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,15 +90,16 @@ class LazyGroup(typer.core.TyperGroup):
             option.help = _(HELP_OPTION)
         return option
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         """click's ``main``, with usage errors printed in the operator's language (bridge/cli/usage.py)."""
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         from bridge.cli import usage
 
-        def run(arguments: Any, **options: Any) -> Any:
-            return super(LazyGroup, self).main(arguments, prog_name, complete_var, **options)
+        def run(arguments: Sequence[str] | None, **options: Any) -> Any:
+            return super(LazyGroup, self).main(arguments, prog_name, complete_var,
+                                               windows_expand_args=windows_expand_args, **options)
 
         return usage.run(run, args, **extra)
 

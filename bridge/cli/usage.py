@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from typer._click import exceptions as click_exceptions
+from typer.exceptions import Abort
 from typer._click.utils import echo
 
 from bridge import i18n
@@ -113,7 +114,7 @@ def message(exc: click_exceptions.ClickException) -> Text:
         name = _hint(exc) or ""
         kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else "parameter")
         text = _(MISSING.get(kind, MISSING_PARAMETER)).format(name=name)
-        extra = exc.param.get_missing_message(ctx=exc.ctx) if exc.param is not None else ""  # type: ignore[attr-defined]
+        extra = exc.param.get_missing_message(ctx=exc.ctx) if exc.param is not None else ""
         if extra and str(extra).startswith("Choose from:"):
             choices = ", ".join(part.strip(" ,\t") for part in str(extra).removeprefix("Choose from:").split("\n")
                                 if part.strip(" ,\t"))
@@ -190,7 +191,7 @@ def run(main: Callable[..., Any], args: Sequence[str] | None, **extra: Any) -> A
     except click_exceptions.ClickException as exc:
         show(exc, argv=sys.argv[1:] if args is None else args)
         sys.exit(exc.exit_code)
-    except click_exceptions.Abort:  # typer.Abort is this class
+    except Abort:
         aborted()
         sys.exit(1)
     # non-standalone: an Exit comes back as its code; LazyGroup.invoke returns None, so an int is always a code

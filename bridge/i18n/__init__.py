@@ -143,7 +143,7 @@ def _said_again(text: str, source: str) -> Said:
     return said_text
 
 
-def said(message: str, **params: object) -> Said:
+def said(message: str, /, **params: object) -> Said:
     """``_(message).format(**params)`` that remembers ``message.format(**params)`` in English (``source``).
 
     ``message`` is a constant marked with ``N_`` (the catalogue extracts it there); a parameter that is itself a
