@@ -92,6 +92,7 @@ SIGNATURE_MISSING = N_("missing {header} header")
 SIGNATURE_MALFORMED = N_("malformed {header} header: expected t=<unix>,v1=<hex>")
 SIGNATURE_STALE = N_("signature timestamp {timestamp} is {offset} s from now (tolerance {tolerance} s); check both "
                      "clocks (NTP)")
+SIGNATURE_REPLAYED = N_("replayed wake-up: this signature was already accepted")
 SIGNATURE_MISMATCH = N_("signature mismatch: the secrets differ or the body was changed on the way")
 EXPECTED_INTEGER = N_("{where}: expected an integer, got {value!r}")
 AT_LEAST = N_("{where}: must be >= {minimum}, got {value}")

@@ -18,6 +18,8 @@ from bridge.cscart.addon_protocol import (
     SignatureError,
     verify,
 )
+from bridge.cscart import messages as msg
+from bridge.i18n import said
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -77,5 +79,5 @@ class OrdersWakeup:
             if until < now:
                 del self._seen[seen]
         if header in self._seen:
-            raise SignatureError("replayed wake-up: this signature was already accepted")
+            raise SignatureError(said(msg.SIGNATURE_REPLAYED))
         self._seen[header] = now + 2 * SIGNATURE_TOLERANCE_SECONDS
