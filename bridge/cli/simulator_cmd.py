@@ -43,13 +43,13 @@ def simulator(
             async with run_simulator(products=products, users=users, orders=orders, seed=seed, host=host,
                                      port=port, settings=settings, faults=faults, addon=addon,
                                      daemon_url=daemon_url, hmac_secret=hmac_secret) as sim:
-                started = _("CS-Cart simulator on {url}/api/2.1/  (user {email}, key {api_key}); "
-                            "{products} products, {users} customers, {orders} orders.").format(
-                    url=sim.url, email=email, api_key=api_key, products=products, users=users, orders=orders)
-                if addon:
-                    started = _("{started} The smile_bridge add-on is installed.").format(started=started)
-                console.print(_("{started} Ctrl-C stops it.").format(started=started), markup=False,
-                              highlight=False)
+                started = _("CS-Cart simulator on {url}/api/2.1/  (user {email}, key {api_key}); {products} products, "
+                            "{users} customers, {orders} orders, smile_bridge add-on installed. Ctrl-C stops it."
+                            ) if addon else _(
+                    "CS-Cart simulator on {url}/api/2.1/  (user {email}, key {api_key}); {products} products, "
+                    "{users} customers, {orders} orders. Ctrl-C stops it.")
+                console.print(started.format(url=sim.url, email=email, api_key=api_key, products=products,
+                                             users=users, orders=orders), markup=False, highlight=False)
                 await asyncio.Event().wait()
         except OSError as exc:
             raise CliError(_("cannot listen on {host}:{port}: {reason}").format(
