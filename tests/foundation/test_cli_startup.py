@@ -42,7 +42,7 @@ OTHER_JOBS = ("bridge.sync.catalog.prices", "bridge.sync.catalog.products", "bri
 # what only reports, forecasts or other jobs use: never for a stock run, analytics on or off
 NOT_FOR_STOCK = (*OTHER_JOBS, "bridge.analytics.reports.catalogue", "bridge.analytics.reports.sales",
                  "bridge.analytics.reports.forecasts", "bridge.analytics.forecast", "bridge.analytics.packs",
-                 "statsmodels", "aiomqtt", "paho")
+                 "statsmodels", "aiomqtt", "paho", "aiohttp.web", "bridge.http")
 # the whole-file analytics feed (a first sync, a file read whole) goes through pandas; a few changed rows do not
 WHOLE_FILE_FEED = ("pandas", "numpy", "bridge.analytics.feed")
 
