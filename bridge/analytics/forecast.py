@@ -17,7 +17,6 @@ import math
 import warnings
 from dataclasses import dataclass
 
-
 INTERMITTENT_ZERO_SHARE = 0.3
 
 

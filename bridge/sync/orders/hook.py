@@ -48,7 +48,8 @@ class OrdersWakeup:
         self._trigger = trigger
 
     async def handle(self, request: web.Request) -> web.Response:
-        from aiohttp import web  # loaded with the daemon's HTTP server already; a CLI command never calls this
+        # loaded with the daemon's HTTP server already; a CLI command never calls this
+        from aiohttp import web
 
         if not self._secret:
             return web.json_response({"error": "wake-up push disabled: set cscart.hmac_secret"}, status=503)
