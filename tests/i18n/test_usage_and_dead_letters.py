@@ -59,7 +59,7 @@ def locale(lang: str) -> dict[str, str]:
 
 USAGE_CASES = {
     # args: (English error line, Japanese error line)
-    ("status", "--bogus"): ("Error: No such option: --bogus", "エラー: そのようなオプションはありません: --bogus"),
+    ("status", "--bogus"): ("Error: No such option: --bogus", "エラー: オプション --bogus はありません"),
     ("backup",): ("Error: Missing argument 'path'.", "エラー: 引数 'path' を指定してください。"),
     ("demo", "--cycles", "many"): (
         "Error: Invalid value for '--cycles': expected a whole number (e.g. 600), got 'many'",
@@ -103,8 +103,8 @@ def test_ui_language_of_the_named_settings_file_applies_to_usage_errors(tmp_path
     via_env, = bridges([("status", "--bogus")], env={**ENGLISH_LOCALE, "BRIDGE_CONFIG": str(config)})
     forced, = bridges([("status", "--bogus")], env={**JAPANESE_LOCALE, "BRIDGE_UI__LANGUAGE": "en"})
     assert done.returncode == 2
-    assert done.stderr.splitlines()[-1] == "エラー: そのようなオプションはありません: --bogus"
-    assert via_env.stderr.splitlines()[-1] == "エラー: そのようなオプションはありません: --bogus"
+    assert done.stderr.splitlines()[-1] == "エラー: オプション --bogus はありません"
+    assert via_env.stderr.splitlines()[-1] == "エラー: オプション --bogus はありません"
     assert forced.stderr.splitlines()[-1] == "Error: No such option: --bogus"
 
 
