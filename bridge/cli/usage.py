@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from typer._click import exceptions as click_exceptions
-from typer.exceptions import Abort
 from typer._click.utils import echo
+from typer.exceptions import Abort
 
 from bridge import i18n
 from bridge.i18n import N_, Text, _, verbatim

@@ -26,13 +26,13 @@ from pydantic import SecretStr
 
 from bridge import metrics
 from bridge.cscart import mapping as m
+from bridge.cscart import messages as msg
 from bridge.cscart.settings import CSCartSettings
 from bridge.cscart.textguard import TextGuard
 from bridge.domain.catalog import PriceTier
 from bridge.domain.orders import Order
 from bridge.domain.time import to_unix
 from bridge.errors import AuthError, ConfigError, PermanentError, RetryableError
-from bridge.cscart import messages as msg
 from bridge.i18n import _, said
 
 log = structlog.get_logger(__name__)

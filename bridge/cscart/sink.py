@@ -37,13 +37,13 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from bridge.cscart import messages as msg
 from bridge.cscart.addon_protocol import MAIL_KINDS
 from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.domain.catalog import PriceTier
 from bridge.domain.limits import CSCART_MAX_AMOUNT
 from bridge.domain.money import parse_decimal
 from bridge.errors import PermanentError
-from bridge.cscart import messages as msg
 from bridge.i18n import said
 from bridge.store.outbox import OutboxOp
 

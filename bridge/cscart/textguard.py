@@ -13,8 +13,8 @@ from typing import Any
 
 import structlog
 
-from bridge.domain.limits import CSCART_PRODUCT_NAME_MAX
 from bridge.cscart import messages as msg
+from bridge.domain.limits import CSCART_PRODUCT_NAME_MAX
 from bridge.errors import PermanentError
 from bridge.i18n import said
 

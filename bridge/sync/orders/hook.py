@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from bridge.cscart import messages as msg
 from bridge.cscart.addon_protocol import (
     SIGNATURE_HEADER,
     SIGNATURE_TOLERANCE_SECONDS,
@@ -18,7 +19,6 @@ from bridge.cscart.addon_protocol import (
     SignatureError,
     verify,
 )
-from bridge.cscart import messages as msg
 from bridge.i18n import said
 
 if TYPE_CHECKING:
