@@ -39,6 +39,7 @@ _BLOCK_CHARS = 1 << 16  # characters of plain lines read, split and validated to
 _BLOCK_ROWS = 2048  # then about this many lines a block
 _BLOCK_MIN = 1 << 14
 _UNIQUE_AFTER = 1024  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
+_TABLE_LIMIT = 4096  # distinct texts a repeating column's table of parsed values keeps at most
 _TEXT_KINDS = frozenset({"code", "text", "plain", "kana"})
 _NEVER_WRONG = frozenset({"text", "plain", "kana"})  # kinds whose parse cannot fail
 MAX_PROBLEMS = 1000  # beyond this a file is clearly the wrong file; the count is still reported
@@ -589,6 +590,9 @@ class _ChunkState:
     _unique: set[str] = field(default_factory=set)
     _misaligned: set[int] = field(default_factory=set)
     _varied: set[str] = field(default_factory=set)  # columns seen to hold more than one text in a full chunk
+    # Per repeating column (flags, units, dates, categories …): every text seen so far → its parsed value, so a later
+    # chunk is one C-level lookup pass, and only texts it has not seen are parsed.
+    _tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def indexes(self) -> list[int]:
@@ -724,7 +728,10 @@ class _ChunkState:
         parsed: list[Any] | None = None
         distinct: set[str] = set()
         try:
-            if column.name not in self._varied:
+            table = self._tables.get(column.name)
+            if table is not None:
+                parsed = self._parse_known(column, cells, table)
+            if parsed is None and column.name not in self._varied:
                 parsed = self._parse_constant(column, cells)
             if parsed is None and column.kind == "code" and column.name not in self._unique \
                     and column.parse_column is not None:
@@ -734,8 +741,9 @@ class _ChunkState:
                 if len(distinct) * 2 <= len(cells):
                     folded = column.parse_column(list(distinct))
                     if folded is not None:
-                        parsed = [folded[0]] * len(cells) if len(folded) == 1 else list(
-                            map(dict(zip(distinct, folded)).__getitem__, cells))
+                        known = dict(zip(distinct, folded))
+                        parsed = [folded[0]] * len(cells) if len(folded) == 1 else list(map(known.__getitem__, cells))
+                        self._keep_table(column, known, len(cells))
                 elif len(cells) >= _UNIQUE_AFTER:
                     self._unique.add(column.name)
             if parsed is None and column.parse_column is not None and (column.kind in ("code", "decimal", "jan")
@@ -750,8 +758,9 @@ class _ChunkState:
                         self._unique.add(column.name)
                     parsed = list(map(parse, cells))
                 else:
-                    table = dict(zip(distinct, map(parse, distinct)))
-                    parsed = list(map(table.__getitem__, cells))
+                    known = dict(zip(distinct, map(parse, distinct)))
+                    parsed = list(map(known.__getitem__, cells))
+                    self._keep_table(column, known, len(cells))
         except ValueError:
             parsed = self._parse_reporting(column, lines, cells, distinct or set(cells), bad)
         if column.required and (any(map(operator.is_, parsed, itertools.repeat(None)))
@@ -762,6 +771,26 @@ class _ChunkState:
                                  cells[position])
                     bad.add(position)
         return parsed
+
+    def _keep_table(self, column: _Column, known: dict[str, Any], count: int) -> None:
+        if count >= _UNIQUE_AFTER and len(known) <= _TABLE_LIMIT and column.name not in self._unique:
+            self._tables[column.name] = known
+
+    def _parse_known(self, column: _Column, cells: Sequence[str], table: dict[str, Any]) -> list[Any] | None:
+        """The column through its table of known texts, the texts not yet in it parsed and added; None (and the
+        table dropped) when the column turns out not to repeat. A ValueError is left to the caller's reporting."""
+        try:
+            return list(map(table.__getitem__, cells))
+        except KeyError:
+            pass
+        new = set(cells).difference(table)
+        if len(table) + len(new) > _TABLE_LIMIT:
+            del self._tables[column.name]
+            return None
+        texts = list(new)
+        values = column.parse_column(texts) if column.kind == "code" and column.parse_column is not None else None
+        table.update(zip(texts, values if values is not None else map(column.parse, texts)))
+        return list(map(table.__getitem__, cells))
 
     def _parse_constant(self, column: _Column, cells: Sequence[str]) -> list[Any] | None:
         """A column with one text in every row (the warehouse, 操作日付, an unused column): that text parsed once and
