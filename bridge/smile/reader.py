@@ -323,7 +323,7 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
             by_name.setdefault(key, position)
             repeated.setdefault(key, []).append(position + 1)
     columns: list[_Column] = []
-    decimals: dict[tuple[Any, ...], dict[str, Any]] = {}  # known decimal texts, shared by columns with equal limits
+    decimals: dict[tuple[Any, ...], Any] = {}  # known decimal texts, shared by columns with equal limits
     missing = False
     guess: str | None = None
     for field_name, column in layout.columns.items():
