@@ -542,6 +542,7 @@ def _chunks(reader: _RowSource, state: _ChunkState) -> Iterator[tuple[Lines, lis
                 state.width = width
                 # Every list is dropped as soon as it has served, while its items are still in the CPU's cache: a
                 # block's cells dropped a block later cost a cache miss each.
+                picked: dict[int, Sequence[str]]
                 if 2 * state.needed <= width:  # the mapped columns come first: split each line only that far
                     columns = list(zip(*map(operator.methodcaller("split", delimiter, state.needed), plain)))
                     del plain
