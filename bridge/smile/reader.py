@@ -37,8 +37,9 @@ from bridge.smile.values import (
 _CHUNK = 4096  # rows validated together, column by column (rows that need the csv module)
 _BLOCK_CHARS = 1 << 16  # characters of plain lines read, split and validated together at first
 _BLOCK_ROWS = 2048  # then about this many lines a block
+_BLOCK_CELLS = 16_384  # … or fewer, so that a block splits into about this many cells (they must stay cached)
 _BLOCK_MIN = 1 << 14
-_UNIQUE_AFTER = 1024  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
+_UNIQUE_AFTER = 256  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
 _TABLE_LIMIT = 4096  # distinct texts a repeating column's table of parsed values keeps at most
 _TEXT_KINDS = frozenset({"code", "text", "plain", "kana"})
 _NEVER_WRONG = frozenset({"text", "plain", "kana"})  # kinds whose parse cannot fail
@@ -438,6 +439,7 @@ class _RowSource:
         self._carry = ""  # the start of a line a block read ahead (the rest is still in the stream)
         self._block_chars = block_chars or _BLOCK_CHARS
         self._adapt = block_chars is None
+        self._line_chars = 0  # the first block's characters per line
 
     @property
     def line_num(self) -> int:
@@ -478,6 +480,14 @@ class _RowSource:
             rows = [row if row != [""] else [] for row in rows]
         return rows
 
+    def fit(self, cells_per_line: int) -> None:
+        """Size the next blocks so that each splits into about ``_BLOCK_CELLS`` cells (a wide file's lines are split
+        into many cells: fewer lines a block keep a block's cells in the CPU's cache)."""
+        if self._line_chars and cells_per_line * _BLOCK_ROWS > _BLOCK_CELLS:
+            rows = max(_BLOCK_CELLS // cells_per_line, 256)
+            self._block_chars = min(max(self._line_chars * rows, _BLOCK_MIN), 1 << 20)
+            self._line_chars = 0
+
     def take_block(self) -> tuple[list[str] | None, list[list[str]]]:
         """``(lines, [])``: the next whole lines, line breaks removed, each of which the csv module would split
         exactly as ``str.split`` does (see the class); or ``(None, rows)`` as ``take`` gives them; ``(None, [])``
@@ -512,7 +522,8 @@ class _RowSource:
         self._read += len(lines)
         if self._adapt:  # about _BLOCK_ROWS lines a block: the chunk's transient cells stay in the CPU's cache
             self._adapt = False
-            self._block_chars = min(max(cut // len(lines) * _BLOCK_ROWS, _BLOCK_MIN), 1 << 20)
+            self._line_chars = cut // len(lines)
+            self._block_chars = min(max(self._line_chars * _BLOCK_ROWS, _BLOCK_MIN), 1 << 20)
         return lines, []
 
 
@@ -543,6 +554,7 @@ def _chunks(reader: _RowSource, state: _ChunkState) -> Iterator[tuple[Lines, lis
                 # Every list is dropped as soon as it has served, while its items are still in the CPU's cache: a
                 # block's cells dropped a block later cost a cache miss each.
                 picked: dict[int, Sequence[str]]
+                reader.fit(state.needed + 1 if 2 * state.needed <= width else width)
                 if 2 * state.needed <= width:  # the mapped columns come first: split each line only that far
                     columns = list(zip(*map(operator.methodcaller("split", delimiter, state.needed), plain)))
                     del plain
