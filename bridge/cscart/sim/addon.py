@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -244,7 +245,10 @@ def events_index(call: ApiCall) -> Result:
                 return Result(200, event.as_json())
         raise ApiError(404, f"event {_php_int(call.id)} not found (purged or never written)")
     after_id, limit = _feed_params(call.params, addon.acknowledged_id)
-    rows = [e for e in addon.events if e.id > after_id][: limit + 1]
+    # the outbox is in id order: the page starts where the id passes after_id (CS-Cart: WHERE event_id > ? through
+    # the primary key), not after a scan of every event kept
+    start = bisect.bisect_right(addon.events, after_id, key=lambda e: e.id)
+    rows = addon.events[start:start + limit + 1]
     page = rows[:limit]
     return Result(200, {
         "events": [e.as_json() for e in page],

@@ -357,9 +357,13 @@ class OrdersJob:
         known_products = frozenset((await bindings.all_of(tx, *PRODUCT_BINDING)).values())
         known_customers = set((await bindings.all_of(tx, *CUSTOMER_BINDING)).values())
         limits = await credit_limits(tx)
-        exposure = defaultdict(Decimal, await credit_exposure(tx, waiting=False))  # grows with each order sent
         mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates
                                               if hold_by != workflow.STAFF], known=cycle.new_orders)
+        # the exposure matters only to a customer with a 与信限度額: only theirs is read (not every open order's)
+        limited = {code for current in mirrored.values() if (code := current.order.customer_code or "")
+                   and limits.get(code, (None, Decimal(0)))[0] is not None}
+        exposure = defaultdict(Decimal, await credit_exposure(tx, waiting=False, customers=limited)
+                               if limited else {})  # grows with each order sent
         mover = self._mover(rules)
         catalog_success = await last_catalog_success(tx)
         for order_id, hold_by, hold_reason in candidates:

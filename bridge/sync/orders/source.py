@@ -66,7 +66,11 @@ def addon_fields(order: Order, row: Mapping[str, Any]) -> Order:
     if recipient:
         extra["direct_ship_recipient"] = recipient
     requested, slot = delivery_fields(row, extra)
-    return replace(order, direct_ship=direct, ship_to_code=m.as_str(row, "smile_ship_to_code"), extra=extra,
+    ship_to = m.as_str(row, "smile_ship_to_code")
+    if direct == order.direct_ship and ship_to == order.ship_to_code and extra == order.extra and not requested \
+            and not slot:
+        return order  # nothing of the add-on's on this order (most orders): no second copy of the record
+    return replace(order, direct_ship=direct, ship_to_code=ship_to, extra=extra,
                    delivery_date=requested or order.delivery_date, delivery_slot=slot or order.delivery_slot)
 
 
