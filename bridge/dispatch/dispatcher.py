@@ -158,6 +158,8 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim one batch, deliver it, record the outcomes; returns the number of ops handled."""
+        if not await ob.any_ready(self.store, sorted(self.sinks), self.clock.time()):
+            return 0  # an empty outbox costs one read, not a write transaction
         async with self.store.transaction() as tx:
             ops = await ob.claim(
                 tx,
