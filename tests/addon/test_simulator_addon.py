@@ -15,6 +15,9 @@ from bridge.cscart import addon_protocol as proto
 from bridge.cscart.addon_client import AddonClient
 from bridge.cscart.addon_protocol import BatchResponse, EventPage, ResultCode
 from bridge.cscart.client import CSCartClient, NotFoundError, basic_auth
+from bridge.cscart.sim import addon_batch
+from bridge.cscart.sim.seed import CORE_STATUSES
+from bridge.cscart.sim.state import SimStatus
 from bridge.cscart.simulator import (
     SimState,
     Simulator,
@@ -23,9 +26,6 @@ from bridge.cscart.simulator import (
     seed_state,
     uninstall,
 )
-from bridge.cscart.sim import addon_batch
-from bridge.cscart.sim.seed import CORE_STATUSES
-from bridge.cscart.sim.state import SimStatus
 
 from .conftest import WakeUpHook, run_php_protocol
 

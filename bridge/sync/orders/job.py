@@ -44,6 +44,7 @@ from bridge.rules.order_flow import (
     check_status_letters,
     gate_order,
 )
+from bridge.rules.returns import ReturnRules
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
 from bridge.store import Store, audit, bindings, exports, order_flags
@@ -59,7 +60,6 @@ from bridge.sync.orders.credit import credit_exposure, credit_limits
 from bridge.sync.orders.mails import addon_mails
 from bridge.sync.orders.moves import Changes, Mover
 from bridge.sync.orders.rules import OrderRules, current_order_rules
-from bridge.rules.returns import ReturnRules
 from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import OrderSource, PollingSource
 from bridge.sync.orders.workflow import GateOutcome as Gate
