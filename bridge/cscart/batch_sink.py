@@ -27,7 +27,7 @@ When the add-on is absent (or answers 404 after an uninstall) every op goes thro
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -155,8 +155,12 @@ class AddonBatchSink(CSCartSink):
                 for i in chunk:
                     results[i] = exc
                 continue
+            counted: Counter[tuple[str, str]] = Counter()
             for i, result in zip(chunk, response.results, strict=True):
                 results[i] = _outcome(ops[i], items[i]["kind"], result)
+                counted[(items[i]["kind"], result.code.value)] += 1
+            for (kind, code), count in counted.items():  # one labelled increment per kind and code, not per item
+                metrics.ADDON_BATCH_ITEMS.labels(kind=kind, code=code).inc(count)
         return fallback
 
     async def _deliver_rest(self, ops: Sequence[OutboxOp], indexes: list[int],
@@ -235,7 +239,6 @@ class AddonBatchSink(CSCartSink):
 
 
 def _outcome(op: OutboxOp, kind: str, result: BatchItemResult) -> BaseException | None:
-    metrics.ADDON_BATCH_ITEMS.labels(kind=kind, code=result.code.value).inc()
     if result.code is ResultCode.OK:
         return None
     where = f"op {op.id} {op.op} ({op.entity} {op.key})"

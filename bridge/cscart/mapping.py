@@ -14,12 +14,11 @@ from typing import Any, TypeVar
 from bridge.cscart import messages as msg
 from bridge.domain.catalog import PriceTier
 from bridge.domain.customers import Address
-from bridge.domain.money import parse_decimal
+from bridge.domain.money import PLAIN_NUMBER, parse_decimal
 from bridge.domain.orders import AppliedPromotion, Order, OrderLine
 from bridge.domain.time import from_unix
 from bridge.errors import PermanentError
 from bridge.i18n import said
-
 
 N = TypeVar("N", int, Decimal)
 
@@ -35,10 +34,19 @@ def as_int(data: Mapping[str, Any], key: str, default: int | None = None, *, whe
     value = data.get(key)
     if type(value) is int:  # what JSON gives most of the time: nothing to parse
         return value
-    return _number(data, key, default, where, lambda value: int(parse_decimal(value)))
+    if type(value) is str and value.isascii() and value.isdigit():  # "12": what CS-Cart sends for its ids
+        return int(value)
+    return _number(data, key, default, where, _integer)
+
+
+def _integer(value: Any) -> int:
+    return int(parse_decimal(value))
 
 
 def as_decimal(data: Mapping[str, Any], key: str, default: Decimal | None = None, *, where: str = "") -> Decimal:
+    value = data.get(key)
+    if type(value) is str and PLAIN_NUMBER.fullmatch(value):  # "1200.00": parse_decimal's own first answer
+        return Decimal(value)
     return _number(data, key, default, where, parse_decimal)
 
 

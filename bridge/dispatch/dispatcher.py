@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -159,6 +159,8 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim one batch, deliver it, record the outcomes; returns the number of ops handled."""
+        if not await ob.any_ready(self.store, sorted(self.sinks), self.clock.time()):
+            return 0  # an empty outbox costs one read, not a write transaction
         async with self.store.transaction() as tx:
             ops = await ob.claim(
                 tx,
@@ -184,8 +186,7 @@ class Dispatcher:
             log.exception("dispatch.record_failed", ops=len(ops))
             outcomes = await self._record_one_by_one(outcomes, unfinished)
             self._report(_("outcomes not recorded: {error}").format(error=f"{type(exc).__name__}: {exc}"))
-        for outcome in outcomes:
-            self._count(outcome)
+        self._count(outcomes)
         if self._on_dead is not None:
             for outcome in outcomes:
                 if outcome.state == ob.DEAD:
@@ -350,15 +351,20 @@ class Dispatcher:
                  delay=round(delay, 1), error=shown)
         return ob.Outcome(op, ob.PENDING, message, _stored(hint), self.clock.time() + delay)
 
-    def _count(self, outcome: ob.Outcome) -> None:
-        label = {ob.DONE: "done", ob.PENDING: "retry", ob.DEAD: "dead"}[outcome.state]
-        metrics.DELIVERIES.labels(outcome.op.target, label).inc()
-        if outcome.state == ob.DONE:
-            self.stats.done += 1
-        elif outcome.state == ob.PENDING:
-            self.stats.retried += 1
-        else:
-            self.stats.dead += 1
+    def _count(self, outcomes: Sequence[ob.Outcome]) -> None:
+        """The outcomes into the stats and the metric: one labelled increment per target and outcome, not per op."""
+        counted: Counter[tuple[str, str]] = Counter()
+        for outcome in outcomes:
+            label = {ob.DONE: "done", ob.PENDING: "retry", ob.DEAD: "dead"}[outcome.state]
+            counted[(outcome.op.target, label)] += 1
+            if outcome.state == ob.DONE:
+                self.stats.done += 1
+            elif outcome.state == ob.PENDING:
+                self.stats.retried += 1
+            else:
+                self.stats.dead += 1
+        for (target, label), count in counted.items():
+            metrics.DELIVERIES.labels(target, label).inc(count)
 
 
 def _stored(hint: str | None) -> str | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -166,8 +167,8 @@ class EventFeedSource:
             has_more = page.has_more
             if not page.has_more or len(events) >= self.max_events:
                 break
-        for event in events:
-            metrics.ADDON_EVENTS.labels(type=event.type.value).inc()
+        for kind, count in Counter(event.type.value for event in events).items():
+            metrics.ADDON_EVENTS.labels(type=kind).inc(count)
         deleted = [e.entity_id for e in events if e.type is EventType.ORDER_DELETED]
         if deleted:
             # The mirror keeps them: an exported order deleted in CS-Cart is for staff to settle with SMILE.
