@@ -19,11 +19,12 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from array import array
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import structlog
 
@@ -44,7 +45,7 @@ from bridge.rules.stock import (
 from bridge.smile.delta import Delta, LineMemo, file_bytes, fingerprint_of, read_lines
 from bridge.smile.inbox import Inbox, InboxFile, Processed
 from bridge.smile.layout import FileLayout
-from bridge.smile.reader import ReadResult
+from bridge.smile.reader import ReadResult, iter_records
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, audit, cursors, ledger, smile_files
 from bridge.store import orders as mirrored_orders
@@ -62,6 +63,7 @@ log = structlog.get_logger("bridge.sync.stock")
 JOB = "stock"
 FILE_TYPE = "stock"
 TARGET, ENTITY, OP = "cscart", "product_stock", "product.stock"
+STREAM_CHUNK = 50_000  # codes parsed, computed and enqueued at a time by a run that reads a whole file
 PREVIOUS_SKUS = "stock.previous_skus"  # cursor: SKU count of the last applied file (row-count guard)
 HELD_FILE = "stock.held_file"  # cursor: the file the guard holds, so the alert fires once per file
 
@@ -146,6 +148,10 @@ class StockJob:
         self._lean: stock_memo.LeanRead | None = None  # the last file read against it
         self.digests: ledger.LedgerDigests | None = None  # the ledger's hashes, for runs against the memo
         self.last_read: tuple[str, int] = ("", 0)  # how the last file was read (memo, memory, full), rows parsed
+        self._stream = False  # this run reads a whole file without keeping its records (``stock_memo.scan``)
+        # A whole read is streamed (False: kept in memory as ``LineMemo``, the path a file whose lines and rows are
+        # not one to one takes anyway; tests set it to check that path against the others).
+        self.stream_whole_files = True
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
@@ -156,6 +162,10 @@ class StockJob:
         if options.full:  # read and compute everything, as a new job without a memo would
             self.lines, self.payloads, self.bound = LineMemo(FILE_TYPE), PayloadMemo(), catalog_index.BoundCodes()
         self._base = await self._usable_memo(options)
+        # Nothing to read against (a new job without a usable memo, --full): the file is validated whole without
+        # keeping its records, then parsed, computed and enqueued a chunk of codes at a time (``_apply_streamed``).
+        self._stream = (self.stream_whole_files and self._base is None and self.lines.last is None
+                        and not options.dry_run)
         source = await self._source(options, result)
         if source is None:
             return self._finish(result, options, started)
@@ -232,6 +242,9 @@ class StockJob:
     # ---- compute and apply -------------------------------------------------------------------------------------
 
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
+        if isinstance(read, stock_memo.StreamedRead):
+            await self._apply_streamed(read, options, result, guarded=guarded)
+            return
         lean, self._lean = self._lean, None
         if lean is not None and lean.path == read.path and isinstance(read, stock_memo.PartialRead):
             try:
@@ -354,6 +367,12 @@ class StockJob:
                 self._lean = lean
                 self.last_read = ("memo", len(lean.new))
                 return lean.result
+        if self._stream and file_type == FILE_TYPE:
+            with paused_gc():
+                streamed = stock_memo.scan(path, file_type, settings, layout)
+            if streamed is not None:
+                self.last_read = ("full", streamed.rows)
+                return streamed
         read = self.lines.read(path, file_type, settings, layout)
         last = self.lines.last
         self.last_read = ("memory" if last is not None and last.incremental else "full",
@@ -385,6 +404,101 @@ class StockJob:
             return
         self.memo = memo
         await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
+
+    async def _apply_streamed(self, read: stock_memo.StreamedRead, options: RunOptions, result: JobResult, *,
+                              guarded: bool) -> None:
+        """``_apply`` for a file validated whole by ``stock_memo.scan``: the codes in chunks of ``STREAM_CHUNK``
+        (in the order they first appear, as the full path plans them), each chunk's lines parsed again, computed,
+        diffed against the ledger's hashes of those codes and enqueued — all in one transaction, so a guard hold
+        or an error applies nothing. The plan, the guard's verdict and the memo are the full path's (tested)."""
+        rules = self.rules()
+        layout = self.smile.layout(FILE_TYPE)
+        chunk_of: dict[str, int] = {}
+        buckets: list[array[int]] = []
+        with paused_gc():
+            for number, code in enumerate(read.codes):
+                if not code:
+                    continue
+                chunk = chunk_of.get(code)
+                if chunk is None:
+                    chunk = chunk_of[code] = len(chunk_of) // STREAM_CHUNK
+                    if chunk == len(buckets):
+                        buckets.append(array("I"))
+                buckets[chunk].append(number)
+        result.read = skus = len(chunk_of)
+        options.progress.advance(1)
+        index = await catalog_index.resolve(self.store, self.cscart, chunk_of.keys(), listing=True,
+                                            recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER)
+        del chunk_of
+        result.notes.extend(index.notes())
+        result.failed += len(index.ambiguous)
+        options.progress.advance(1)
+        product_ids = index.product_ids
+        hashes: dict[str, str] = {}
+        quantities: dict[str, int] = {}
+        head = plan.Plan(TARGET, ENTITY, OP)  # the first changes (for the run's notes), all of them counted
+        diffed = 0  # changes found so far, before those already queued are dropped (old values: the first 20)
+        async with self.store.transaction() as tx:
+            unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
+            queued = await ob.queued_hashes(tx, TARGET, ENTITY, OP)
+            now = self.clock.time()
+            for bucket in buckets:
+                lines = [read.body[number] for number in bucket]
+                piece = await asyncio.to_thread(read_lines, read.path, read.header, lines, FILE_TYPE, self.smile,
+                                                layout)
+                if not piece.ok or piece.skipped or len(piece.records) != len(lines):
+                    raise RuntimeError(f"{read.path.name}: {len(lines)} line(s) did not read again as they read "
+                                       f"when the file was checked; nothing applied")
+                with paused_gc():
+                    desired: dict[str, dict[str, Any]] = {}
+                    chunk_hashes: dict[str, str] = {}
+                    _payloads(_by_code(piece.records).items(), product_ids, unconfirmed, rules, desired,
+                              chunk_hashes, quantities)
+                    del piece, lines
+                    written = await plan.written_hashes(tx, TARGET, ENTITY, chunk_hashes.keys())
+                    part = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=chunk_hashes, written=written,
+                                           old_values_for=max(0, 20 - diffed))
+                    diffed += len(part.changes)
+                    hashes.update(chunk_hashes)
+                    if queued:
+                        kept = [c for c in part.changes if chunk_hashes[c.key] not in queued.get(c.key, ())]
+                        part.unchanged += len(part.changes) - len(kept)
+                        part.changes = kept
+                    head.unchanged += part.unchanged
+                    if not options.dry_run:
+                        result.enqueued += await plan.enqueue(tx, part, now)
+                    head.add(part.changes, keep=21)
+            del buckets
+            result.changed = head.count
+            result.plan = head.describe()
+            verdict = await self._verdict(tx, quantities, rules, guarded=guarded)
+            if verdict.tripped and options.force:
+                result.notes.append(_("mass-change guard overridden with --force: {reasons}").format(
+                    reasons=joined(verdict.reasons, "; ")))
+            elif verdict.tripped:
+                result.notes.append(_("mass-change guard: {reasons}").format(reasons=joined(verdict.reasons, "; ")))
+                result.enqueued = 0
+                raise GuardHeld(verdict, head.count)  # rolls back what the chunks enqueued
+            if guarded:
+                await cursors.set_(tx, PREVIOUS_SKUS, str(skus))
+                await cursors.set_(tx, HELD_FILE, "")
+                await audit.write(tx, "bridge", "stock.applied", read.path.name,
+                                  {"skus": skus, "changed": result.changed, "forced": options.force})
+            bindings = await catalog_index.product_bindings(tx)
+        metrics.STOCK_GUARD_HOLDING.set(0)
+        if result.enqueued:
+            self.wake_dispatcher()
+        fed = await self.analytics.stock_read(_FileRecords(read, self.smile, layout))
+        key = self._memo_key(rules)
+        file_codes = {code for code in read.codes if code}
+        memo = stock_memo.StockMemo(
+            key, read.checksum, read.header, read.body, read.codes, read.warehouses, read.skipped_at,
+            list(read.notes), hashes, quantities, sorted(file_codes - hashes.keys()),
+            {code: str(quantity) for code, quantity in unconfirmed.items()}, bindings, fed)
+        del file_codes
+        self.memo = memo
+        await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
+        options.progress.advance(1)
 
     async def _apply_lean(self, lean: stock_memo.LeanRead, read: stock_memo.PartialRead, options: RunOptions,
                           result: JobResult, *, guarded: bool) -> None:
@@ -625,6 +739,31 @@ def _analytics_on(feed: AnalyticsFeed) -> bool:
     """Whether the analytics store is fed (a file read against the memo feeds it only what differs)."""
     section = getattr(getattr(feed, "settings", None), "analytics", None)
     return section is not None and bool(section.enabled) and section.path is not None
+
+
+class _FileRecords(Sequence[StockLevel]):
+    """The records of a file validated by ``stock_memo.scan``, read again from the file as they are iterated (the
+    analytics feed takes a whole snapshot; the job does not keep one)."""
+
+    def __init__(self, read: stock_memo.StreamedRead, settings: SmileSettings, layout: FileLayout) -> None:
+        self.read, self.settings, self.layout = read, settings, layout
+
+    def __len__(self) -> int:
+        return self.read.record_count
+
+    def __iter__(self) -> Iterator[StockLevel]:
+        path = self.read.path
+        return iter_records(path, FILE_TYPE, ReadResult(path=path, file_type=FILE_TYPE), settings=self.settings,
+                            layout=self.layout)
+
+    @overload
+    def __getitem__(self, index: int) -> StockLevel: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[StockLevel]: ...
+
+    def __getitem__(self, index: int | slice) -> StockLevel | Sequence[StockLevel]:
+        return list(self)[index]
 
 
 class _LeanFailed(Exception):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import structlog
 
 from bridge.smile import delta
 from bridge.smile.layout import FileLayout
-from bridge.smile.reader import ReadResult
+from bridge.smile.reader import ReadResult, iter_chunks
 from bridge.smile.settings import SmileSettings
 
 log = structlog.get_logger("bridge.sync.stock_memo")
@@ -223,25 +224,74 @@ def lines_by_record(data: bytes, result: ReadResult, layout: FileLayout) -> tupl
         list[bytes], list[bytes], list[str], list[str], dict[int, str]] | None:
     """(header, data lines, per line 商品コード and 倉庫コード, skipped) of a fully read stock file, or None when its
     lines and rows are not one to one (a value spanning lines, blank lines, repeated lines)."""
+    keys = ((level.product_code, level.warehouse_code) for level in result.records)
+    return _lines_by_keys(data, result, layout, len(result.records), keys)
+
+
+def _lines_by_keys(data: bytes, result: ReadResult, layout: FileLayout, records: int,
+                   keys: Iterator[tuple[str, str]]) -> tuple[
+        list[bytes], list[bytes], list[str], list[str], dict[int, str]] | None:
     split = delta.lines_of(data, layout)
     if split is None:
         return None
     header, body = split
     quote = layout.quotechar.encode("ascii")
-    if (result.rows != len(body) or len(result.records) + len(result.skipped) != len(body)
+    if (result.rows != len(body) or records + len(result.skipped) != len(body)
             or len(set(body)) != len(body) or any(delta.blank(line) or line.count(quote) % 2 for line in body)):
         return None
     first = len(header) + 1
     skipped = {line - first: reason for line, reason in result.skipped}
     codes: list[str] = []
     warehouses: list[str] = []
-    records = iter(result.records)
     for number in range(len(body)):
         if number in skipped:
             codes.append("")
             warehouses.append("")
         else:
-            level = next(records)
-            codes.append(level.product_code)
-            warehouses.append(level.warehouse_code)
+            code, warehouse = next(keys)
+            codes.append(code)
+            warehouses.append(warehouse)
     return header, body, codes, warehouses, skipped
+
+
+# ---- validating a whole file without keeping its records (a first or --full sync) --------------------------------
+
+
+@dataclass(slots=True)
+class StreamedRead(ReadResult):
+    """A whole file validated without keeping its records (``records`` stays empty; ``record_count`` is the
+    file's): its data lines and each line's keys, from which the job parses, computes and enqueues a chunk of codes
+    at a time — the memory of a first sync of 1,000,000 SKUs is that of its lines, not of its records."""
+
+    record_count: int = 0
+    header: list[bytes] = field(default_factory=list)
+    body: list[bytes] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # per data line: 商品コード ("" for a skipped row)
+    warehouses: list[str] = field(default_factory=list)
+    skipped_at: dict[int, str] = field(default_factory=dict)  # data line index → why the reader skipped it
+    checksum: str = ""
+
+
+def scan(path: Path, file_type: str, settings: SmileSettings, layout: FileLayout) -> StreamedRead | None:
+    """Validate the whole of ``path`` as ``read_file`` does (the same problems, a bad last line included), keeping
+    only each row's (商品コード, 倉庫コード). None when its lines and rows are not one to one (UTF-16, a value
+    spanning lines, blank or repeated lines): the caller then reads it whole."""
+    result = StreamedRead(path=path, file_type=file_type)
+    keys: list[tuple[str, str]] = []
+    same: dict[str, str] = {}  # one str per warehouse code
+    for chunk in iter_chunks(path, file_type, result, settings=settings, layout=layout):
+        keys.extend((level.product_code, same.setdefault(level.warehouse_code, level.warehouse_code))
+                    for level in chunk)
+    if not result.ok:
+        return result  # nothing kept; the caller reports the problems
+    data = delta.file_bytes(path, layout)
+    if data is None:
+        return None
+    lines = _lines_by_keys(data, result, layout, len(keys), iter(keys))
+    if lines is None:
+        return None
+    del keys
+    result.header, result.body, result.codes, result.warehouses, result.skipped_at = lines
+    result.record_count = len(result.body) - len(result.skipped_at)
+    result.checksum = checksum(data)
+    return result
