@@ -114,8 +114,29 @@ async def written_hashes(tx: Connection, target: str, entity: str, keys: Iterabl
         cursor = await tx.execute(
             f"SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ? AND key IN ({','.join('?' * len(chunk))})",
             (target, entity, *chunk))
-        found.update(await cursor.fetchall())
+        found.update((str(key), str(value_hash)) for key, value_hash in await cursor.fetchall())
     return found
+
+
+async def unwritten(tx: Connection, target: str, entity: str, hashes: Mapping[str, str]) -> set[str] | None:
+    """The keys of ``hashes`` whose hash the ledger does not hold, found by one pass over the ledger without
+    keeping it (``hashes.items() - ledger.items()`` in the memory of the answer); None when some key of ``hashes``
+    has no ledger entry at all (the caller then reads the ledger whole)."""
+    cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
+    differing: set[str] = set()
+    same = 0
+    get = hashes.get
+    while rows := await cursor.fetchmany(20_000):
+        for key, value_hash in rows:
+            wanted = get(key)
+            if wanted is None:
+                continue
+            if wanted == value_hash:
+                same += 1
+            else:
+                differing.add(key)
+    await cursor.close()
+    return differing if same + len(differing) == len(hashes) else None
 
 
 async def enqueue(tx: Connection, plan: Plan, now: float) -> int:

@@ -63,7 +63,7 @@ log = structlog.get_logger("bridge.sync.stock")
 JOB = "stock"
 FILE_TYPE = "stock"
 TARGET, ENTITY, OP = "cscart", "product_stock", "product.stock"
-STREAM_CHUNK = 50_000  # codes parsed, computed and enqueued at a time by a run that reads a whole file
+STREAM_CHUNK = 20_000  # codes parsed, computed and enqueued at a time by a run that reads a whole file
 PREVIOUS_SKUS = "stock.previous_skus"  # cursor: SKU count of the last applied file (row-count guard)
 HELD_FILE = "stock.held_file"  # cursor: the file the guard holds, so the alert fires once per file
 
@@ -126,6 +126,9 @@ class _Source:
 
 class StockJob:
     name = JOB
+    # A whole read is streamed (False: kept in memory as ``LineMemo``, the path a file whose lines and rows are not
+    # one to one takes anyway; tests set it to check that path against the others).
+    stream_whole_files = True
 
     def __init__(self, *, cscart: CSCartClient, rules: Callable[[], StockRules], smile: SmileSettings,
                  data_dir: Path, store: Store, clock: Clock, events: EventPublisher,
@@ -149,9 +152,6 @@ class StockJob:
         self.digests: ledger.LedgerDigests | None = None  # the ledger's hashes, for runs against the memo
         self.last_read: tuple[str, int] = ("", 0)  # how the last file was read (memo, memory, full), rows parsed
         self._stream = False  # this run reads a whole file without keeping its records (``stock_memo.scan``)
-        # A whole read is streamed (False: kept in memory as ``LineMemo``, the path a file whose lines and rows are
-        # not one to one takes anyway; tests set it to check that path against the others).
-        self.stream_whole_files = True
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
@@ -485,6 +485,7 @@ class StockJob:
                 await audit.write(tx, "bridge", "stock.applied", read.path.name,
                                   {"skus": skus, "changed": result.changed, "forced": options.force})
             bindings = await catalog_index.product_bindings(tx)
+        del index, product_ids
         metrics.STOCK_GUARD_HOLDING.set(0)
         if result.enqueued:
             self.wake_dispatcher()
@@ -538,16 +539,28 @@ class StockJob:
                             guarded: bool) -> Computed:
         base = lean.base
         unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
-        if self.digests is None:
-            self.digests = ledger.LedgerDigests(TARGET, ENTITY)
-        written, _ = await self.digests.current(tx)  # read whole in a new process; kept in a long-lived one
+        written: dict[str, str] | None = None
+        unwritten: set[str] | None = None
+        if self.digests is None:  # a new job: one pass over the ledger, not a copy of it (1,000,000 SKUs)
+            unwritten = await plan.unwritten(tx, TARGET, ENTITY, base.hashes)
+        if unwritten is None:
+            if self.digests is None:
+                self.digests = ledger.LedgerDigests(TARGET, ENTITY)
+            written, _ = await self.digests.current(tx)  # read whole; then kept up to date in a long-lived job
+        else:
+            self.digests = ledger.LedgerDigests(TARGET, ENTITY)  # for this job's next run, if any
         zero = Decimal(0)
         todo = set(new_codes)
         todo.update(base.codes[number] for number in lean.removed)
         todo.update(code for code in base.unconfirmed.keys() | unconfirmed.keys()
                     if Decimal(base.unconfirmed.get(code, "0")) != unconfirmed.get(code, zero))
         todo.update(base.unbound)
-        todo.update(code for code, _ in base.hashes.items() - written.items())  # not (or no longer) written
+        # not (or no longer) written
+        if unwritten is not None:
+            todo.update(unwritten)
+        else:
+            assert written is not None
+            todo.update(code for code, _ in base.hashes.items() - written.items())
         todo &= file_codes
         product_ids = dict(index.product_ids)
         others = [code for code in todo if code not in product_ids and code in base.hashes]
@@ -573,6 +586,8 @@ class StockJob:
         hashes: dict[str, str] = {}
         quantities: dict[str, int] = {}
         _payloads(levels.items(), product_ids, unconfirmed, rules, desired, hashes, quantities)
+        if written is None:
+            written = await plan.written_hashes(tx, TARGET, ENTITY, hashes.keys())
         computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written)
         all_hashes, all_quantities = dict(base.hashes), dict(base.amounts)
         for code in itertools.chain(todo, base.hashes.keys() - file_codes):  # recomputed above, or not in the file
