@@ -245,10 +245,9 @@ class StockJob:
         if isinstance(read, stock_memo.StreamedRead):
             await self._apply_streamed(read, options, result, guarded=guarded)
             return
-        lean, self._lean = self._lean, None
-        if lean is not None and lean.path == read.path and isinstance(read, stock_memo.PartialRead):
-            try:
-                await self._apply_lean(lean, read, options, result, guarded=guarded)
+        if self._lean is not None and self._lean.path == read.path and isinstance(read, stock_memo.PartialRead):
+            try:  # (the read against the memo is handed over, not kept here: the old memo goes before the new is saved)
+                await self._apply_lean(read, options, result, guarded=guarded)
                 return
             except _LeanFailed as failed:  # rolled back; nothing was applied: read and compute everything
                 log.warning("stock.memo_unusable", reason=str(failed))
@@ -256,6 +255,7 @@ class StockJob:
                 read = await asyncio.to_thread(self.lines.read, read.path, FILE_TYPE, self.smile)
                 if not read.ok:
                     raise RuntimeError(read.report()) from failed
+        self._lean = None
         rules = self.rules()
         delta = self.lines.last if self.lines.last is not None and self.lines.last.path == read.path else None
         with paused_gc():
@@ -501,13 +501,18 @@ class StockJob:
         await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
         options.progress.advance(1)
 
-    async def _apply_lean(self, lean: stock_memo.LeanRead, read: stock_memo.PartialRead, options: RunOptions,
-                          result: JobResult, *, guarded: bool) -> None:
+    async def _apply_lean(self, read: stock_memo.PartialRead, options: RunOptions, result: JobResult, *,
+                          guarded: bool) -> None:
         """``_apply`` for a file read against the memo: only the codes whose rows, unconfirmed quantity or product
         id may have changed, or whose memo hash is not the ledger's, are computed; the plan is the full one
         (tested)."""
+        lean, self._lean = self._lean, None
+        assert lean is not None
         rules = self.rules()
         base = lean.base
+        # The memo's per-code hashes and amounts become the new memo's (updated in place, not copied: 1,000,000
+        # SKUs); until the new one is in place the job keeps none in memory (the next run reloads the file's).
+        self.memo = None
         file_codes = lean.file_codes()
         result.read = len(file_codes)
         options.progress.advance(1)
@@ -530,7 +535,8 @@ class StockJob:
             {line - first: reason for line, reason in read.skipped}, list(read.notes), computed.hashes,
             computed.quantities, sorted(file_codes - computed.hashes.keys()),
             {code: str(quantity) for code, quantity in computed.unconfirmed.items()}, bindings, fed)
-        self.memo = memo
+        self.memo, self._base = memo, None
+        del lean, base, computed, file_codes  # the old memo's lines and positions go before the new one is written
         await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
         options.progress.advance(1)
 
@@ -589,7 +595,7 @@ class StockJob:
         if written is None:
             written = await plan.written_hashes(tx, TARGET, ENTITY, hashes.keys())
         computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written)
-        all_hashes, all_quantities = dict(base.hashes), dict(base.amounts)
+        all_hashes, all_quantities = base.hashes, base.amounts  # in place (see _apply_lean)
         for code in itertools.chain(todo, base.hashes.keys() - file_codes):  # recomputed above, or not in the file
             all_hashes.pop(code, None)
             all_quantities.pop(code, None)

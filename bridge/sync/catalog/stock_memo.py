@@ -217,6 +217,7 @@ def lean_read(base: StockMemo, path: Path, file_type: str, settings: SmileSettin
                 skipped.append((first + number, base_skipped[at]))
     result = PartialRead(path=path, file_type=file_type, records=records, rows=len(body), skipped=skipped,
                          notes=list(notes), record_count=len(body) - len(skipped))
+    base.positions = None  # built again for the next read (the memo of the run after this one has its own)
     return LeanRead(path, base, checksum(data), header, body, new, removed, codes, warehouses, result)
 
 
