@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from bridge.smile.settings import SmileSettings
 
 log = structlog.get_logger("bridge.sync.stock_memo")
 
-VERSION = 1
+VERSION = 2  # 2: the values one after another (each marshalled alone: no whole-memo blob in memory)
 
 
 @dataclass(slots=True)
@@ -69,12 +69,20 @@ def checksum(data: bytes) -> str:
 
 def save(path: Path, memo: StockMemo) -> None:
     """Write atomically (a crash leaves the old memo or the new one, never half of one)."""
-    blob = marshal.dumps((VERSION, memo.key, memo.checksum, memo.header, b"\n".join(memo.body), memo.codes,
-                          memo.warehouses, memo.skipped, memo.notes, memo.hashes, memo.amounts, memo.unbound,
-                          memo.unconfirmed, memo.bindings, len(memo.body), memo.fed))
+    values: list[Callable[[], Any]] = [
+        lambda: (VERSION, memo.key, memo.checksum, memo.header, len(memo.body), memo.bindings, memo.fed),
+        lambda: b"\n".join(memo.body), lambda: memo.codes, lambda: memo.warehouses, lambda: memo.skipped,
+        lambda: memo.notes, lambda: list(memo.hashes), lambda: list(memo.hashes.values()),
+        lambda: [memo.amounts[code] for code in memo.hashes], lambda: memo.unbound, lambda: memo.unconfirmed]
+    if memo.hashes.keys() != memo.amounts.keys():  # computed together: never (the memo is only a cache)
+        log.warning("stock memo not written (hashes and amounts of different codes)", path=str(path))
+        forget(path)
+        return
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        partial.write_bytes(blob)
+        with partial.open("wb") as handle:
+            for value in values:
+                handle.write(marshal.dumps(value()))
         os.replace(partial, path)
     except OSError as error:
         log.warning("stock memo not written; the next new job reads everything", path=str(path), error=str(error))
@@ -84,20 +92,27 @@ def save(path: Path, memo: StockMemo) -> None:
 def load(path: Path) -> StockMemo | None:
     """The memo at ``path``, or None when there is none or it cannot be read (then: a full read)."""
     try:
-        data: Any = marshal.loads(path.read_bytes())
+        with path.open("rb") as handle:  # read value by value (marshal.load reads what each needs)
+            head: Any = marshal.load(handle)
+            if not isinstance(head, tuple) or len(head) != 7 or head[0] != VERSION:
+                return None
+            version, key, digest, header, count, bindings, fed = head
+            body: Any = marshal.load(handle)
+            if not isinstance(body, bytes):
+                return None
+            lines = body.split(b"\n") if count else []
+            del body
+            codes, warehouses, skipped, notes, keys, values, quantities, unbound, unconfirmed = (
+                marshal.load(handle) for _ in range(9))
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    try:
-        (version, key, digest, header, body, codes, warehouses, skipped, notes, hashes, amounts, unbound,
-         unconfirmed, bindings, count, fed) = data
-    except (TypeError, ValueError):
+    if not (len(lines) == count == len(codes) == len(warehouses) and isinstance(keys, list)
+            and isinstance(values, list) and isinstance(quantities, list) and len(keys) == len(values)
+            == len(quantities) and isinstance(key, str) and isinstance(digest, str)):
         return None
-    if version != VERSION or not isinstance(body, bytes):
-        return None
-    lines = body.split(b"\n") if count else []
-    if not (len(lines) == count == len(codes) == len(warehouses) and isinstance(hashes, dict)
-            and isinstance(amounts, dict) and isinstance(key, str) and isinstance(digest, str)):
-        return None
+    hashes = dict(zip(keys, values, strict=True))  # one str per code for both maps
+    amounts = dict(zip(keys, quantities, strict=True))
+    del keys, values, quantities
     return StockMemo(key, digest, list(header), lines, codes, warehouses, dict(skipped), list(notes), hashes,
                      amounts, list(unbound), dict(unconfirmed), int(bindings), bool(fed))
 
