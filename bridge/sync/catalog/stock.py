@@ -16,10 +16,11 @@ One run:
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
-from collections import defaultdict
 from array import array
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -523,7 +524,8 @@ class StockJob:
         index = await catalog_index.resolve(self.store, self.cscart, in_order, listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER, subset=True)
         committed = await self._plan_and_commit(
-            index, lambda tx: self._compute_lean(tx, lean, index, rules, file_codes, new_codes, guarded=guarded),
+            index, functools.partial(self._compute_lean, lean=lean, index=index, rules=rules, file_codes=file_codes,
+                                     new_codes=new_codes, guarded=guarded),
             read, options, result, guarded=guarded)
         if committed is None:
             return

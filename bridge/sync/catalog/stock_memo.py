@@ -96,7 +96,7 @@ def load(path: Path) -> StockMemo | None:
             head: Any = marshal.load(handle)
             if not isinstance(head, tuple) or len(head) != 7 or head[0] != VERSION:
                 return None
-            version, key, digest, header, count, bindings, fed = head
+            _, key, digest, header, count, bindings, fed = head
             body: Any = marshal.load(handle)
             if not isinstance(body, bytes):
                 return None
