@@ -17,7 +17,7 @@ from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock, iso, utcnow
 from bridge.events import EventPublisher, NullPublisher
 from bridge.http import HttpServer, Probe, build_app
-from bridge.i18n import _
+from bridge.i18n import _, source_of
 from bridge.preflight import unconfigured_jobs
 from bridge.scheduler import JobCoordinator, Scheduler
 from bridge.smile.watch import InboxWatcher
@@ -300,7 +300,8 @@ class Daemon:
                 "last_failure_at = excluded.last_failure_at, last_error = excluded.last_error, "
                 "next_run_at = excluded.next_run_at, runs = excluded.runs, failures = excluded.failures",
                 (c.name, iso(c.last_started_at), iso(c.last_success_at), iso(c.last_failure_at),
-                 None if c.last_exception is None else f"{type(c.last_exception).__name__}: {c.last_exception}",
+                 None if c.last_exception is None  # English (bridge status shows it in the reader's language)
+                 else f"{type(c.last_exception).__name__}: {source_of(c.last_exception)}",
                  iso(c.next_run_at), c.runs, c.failures),
             )
 

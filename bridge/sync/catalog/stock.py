@@ -19,6 +19,7 @@ import asyncio
 import functools
 import itertools
 import time
+import uuid
 from array import array
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
@@ -153,6 +154,8 @@ class StockJob:
         self.digests: ledger.LedgerDigests | None = None  # the ledger's hashes, for runs against the memo
         self.last_read: tuple[str, int] = ("", 0)  # how the last file was read (memo, memory, full), rows parsed
         self._stream = False  # this run reads a whole file without keeping its records (``stock_memo.scan``)
+        # the line memo's read whose file the analytics store was last fed, and that snapshot's mark
+        self._fed: tuple[int, str] | None = None
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
@@ -272,7 +275,13 @@ class StockJob:
         if committed is None:
             return
         computed, bindings = committed
-        fed = await self.analytics.stock_read(read.records)
+        mark, last = uuid.uuid4().hex, self._fed
+        if delta is not None and delta.incremental and last is not None and delta.base == last[0]:
+            fed = await self.analytics.stock_changed(delta.changed, _gone(delta), whole=read.records,
+                                                     expect=last[1], mark=mark)  # the read before was fed
+        else:
+            fed = await self.analytics.stock_read(read.records, mark=mark)
+        self._fed = (delta.generation, mark) if fed and delta is not None else None
         await self._remember_full(read, computed, rules, bindings, fed)
         options.progress.advance(1)
 
@@ -490,6 +499,7 @@ class StockJob:
         metrics.STOCK_GUARD_HOLDING.set(0)
         if result.enqueued:
             self.wake_dispatcher()
+        self._fed = None  # the analytics store gets this file, not the line memo's last read
         fed = await self.analytics.stock_read(_FileRecords(read, self.smile, layout))
         key = self._memo_key(rules)
         file_codes = {code for code in read.codes if code}
@@ -510,6 +520,7 @@ class StockJob:
         lean, self._lean = self._lean, None
         assert lean is not None
         rules = self.rules()
+        self._fed = None  # the analytics store gets this file, not the line memo's last read
         base = lean.base
         # The memo's per-code hashes and amounts become the new memo's (updated in place, not copied: 1,000,000
         # SKUs); until the new one is in place the job keeps none in memory (the next run reloads the file's).
@@ -787,6 +798,13 @@ class _FileRecords(Sequence[StockLevel]):
 
     def __getitem__(self, index: int | slice) -> StockLevel | Sequence[StockLevel]:
         return list(self)[index]
+
+
+def _gone(delta: Delta) -> list[tuple[str, str]]:
+    """(商品コード, 倉庫コード) of the rows the file before ``delta`` had and this one has not."""
+    kept = {(level.product_code, level.warehouse_code) for level in delta.changed}
+    return list(dict.fromkeys(key for level in delta.removed
+                              if (key := (level.product_code, level.warehouse_code)) not in kept))
 
 
 class _LeanFailed(Exception):

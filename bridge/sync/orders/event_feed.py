@@ -34,11 +34,13 @@ import structlog
 
 from bridge import metrics
 from bridge.cscart import mapping as m
+from bridge.cscart import messages as msg
 from bridge.cscart.addon_client import AddonClient
 from bridge.cscart.addon_protocol import Event, EventType
 from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.domain.orders import Order
 from bridge.errors import BridgeError
+from bridge.i18n import said
 from bridge.store import Store, cursors
 from bridge.store import orders as mirror
 from bridge.store.db import Connection
@@ -184,7 +186,7 @@ class EventFeedSource:
             data = await self.client.request("GET", "orders", params=params)
             rows = data.get("orders") if isinstance(data, dict) else None
             if not isinstance(rows, list):
-                raise m.MappingError(f"GET orders: expected {{'orders': [...]}}, got {type(data).__name__}")
+                raise m.MappingError(said(msg.NOT_A_LISTING, entity="orders", key="orders", kind=type(data).__name__))
             return [addon_fields(m.order_from_json(row), row) for row in rows]
 
         chunks = [order_ids[start:start + READ_CHUNK] for start in range(0, len(order_ids), READ_CHUNK)]

@@ -7,10 +7,11 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import structlog
-from aiohttp import web
 
+from bridge.cscart import messages as msg
 from bridge.cscart.addon_protocol import (
     SIGNATURE_HEADER,
     SIGNATURE_TOLERANCE_SECONDS,
@@ -18,6 +19,10 @@ from bridge.cscart.addon_protocol import (
     SignatureError,
     verify,
 )
+from bridge.i18n import said
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -45,6 +50,9 @@ class OrdersWakeup:
         self._trigger = trigger
 
     async def handle(self, request: web.Request) -> web.Response:
+        # loaded with the daemon's HTTP server already; a CLI command never calls this
+        from aiohttp import web
+
         if not self._secret:
             return web.json_response({"error": "wake-up push disabled: set cscart.hmac_secret"}, status=503)
         now = self._now()
@@ -77,5 +85,5 @@ class OrdersWakeup:
             if until < now:
                 del self._seen[seen]
         if header in self._seen:
-            raise SignatureError("replayed wake-up: this signature was already accepted")
+            raise SignatureError(said(msg.SIGNATURE_REPLAYED))
         self._seen[header] = now + 2 * SIGNATURE_TOLERANCE_SECONDS

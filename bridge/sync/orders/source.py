@@ -16,9 +16,11 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from bridge.cscart import mapping as m
+from bridge.cscart import messages as msg
 from bridge.domain.orders import Order
 from bridge.domain.time import parse_iso, to_unix
 from bridge.store import Store, cursors
+from bridge.i18n import said
 from bridge.store.db import Connection
 
 POLL_CURSOR = "orders.updated_at_from"
@@ -162,7 +164,7 @@ class PollingSource:
 
 def _page(data: Any) -> tuple[list[Mapping[str, Any]], int]:
     if not isinstance(data, Mapping):
-        raise m.MappingError(f"GET orders: expected {{'orders': [...], 'params': {{...}}}}, got {type(data).__name__}")
+        raise m.MappingError(said(msg.NOT_A_LISTING, entity="orders", key="orders", kind=type(data).__name__))
     rows = list(data.get("orders") or [])
     echo = data.get("params") or {}
     return rows, m.as_int(echo, "total_items", len(rows), where="GET orders params")
