@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from itertools import islice
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,8 @@ from bridge.domain.catalog import StockLevel
 
 STOCK_COLUMNS = ("product_code", "warehouse_code", "day", "on_hand", "allocated", "on_order", "expected_on")
 
+
+SNAPSHOT_CHUNK = 50_000  # rows of a whole snapshot held in Python at once (one insert into ``snap``)
 
 SNAPSHOT_MARK = "stock.snapshot"  # feed_cursors: which snapshot ``stock_current`` holds (set by every stock feed)
 
@@ -56,6 +59,37 @@ def stock_delta(analytics: AnalyticsStore, changed: Iterable[StockLevel], gone: 
             raise
         con.execute("COMMIT")
     return written
+
+
+def stock_snapshot(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date, *, mark: str | None = None,
+                   chunk: int = SNAPSHOT_CHUNK) -> int:
+    """``feed.stock``: the whole snapshot ``levels`` (any iterable, read once: the stock job's streamed path hands a
+    view that re-reads the file) put into ``snap`` ``chunk`` rows an insert, then folded in one set-based pass, all
+    in one transaction. Python holds one chunk at a time, so the memory does not grow with the file; the result is
+    that of the snapshot fed at once (tested). An empty snapshot changes nothing."""
+    rows = iter(levels)
+    part = list(islice(rows, chunk))
+    if not part:
+        return 0
+    with analytics.connect() as con:
+        con.execute("BEGIN")
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT * FROM stock_current LIMIT 0")
+            while part:
+                _insert(con, "snap", [(s.product_code, s.warehouse_code, day, _text(s.on_hand), _text(s.allocated),
+                                       _text(s.on_order), s.expected_on) for s in part])
+                part = list(islice(rows, chunk))
+            written = fold_snapshot(con, day, leaving="ANTI JOIN snap s", mark=mark)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    return written
+
+
+def _text(value: Any) -> str | None:
+    """A quantity as text, cast back by the insert (one list type per column, whatever numbers came)."""
+    return None if value is None else str(value)
 
 
 def fold_snapshot(con: Any, day: date, *, leaving: str, mark: str | None = None) -> int:
