@@ -62,11 +62,12 @@ def stock_delta(analytics: AnalyticsStore, changed: Iterable[StockLevel], gone: 
 
 
 def stock_snapshot(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date, *, mark: str | None = None,
-                   chunk: int = SNAPSHOT_CHUNK) -> int:
+                   chunk: int | None = None) -> int:
     """``feed.stock``: the whole snapshot ``levels`` (any iterable, read once: the stock job's streamed path hands a
     view that re-reads the file) put into ``snap`` ``chunk`` rows an insert, then folded in one set-based pass, all
     in one transaction. Python holds one chunk at a time, so the memory does not grow with the file; the result is
-    that of the snapshot fed at once (tested). An empty snapshot changes nothing."""
+    that of the snapshot fed at once (tested). An empty snapshot changes nothing. ``chunk``: ``SNAPSHOT_CHUNK``."""
+    chunk = chunk or SNAPSHOT_CHUNK
     rows = iter(levels)
     part = list(islice(rows, chunk))
     if not part:
