@@ -80,3 +80,28 @@ def test_feed_stock_reads_the_snapshot_once_in_chunks(tmp_path: Path, monkeypatc
     with analytics.connect() as con:
         current = con.execute("SELECT product_code, on_hand FROM stock_current ORDER BY 1").fetchall()
     assert current == [(f"P{n:02d}", Decimal(n + 1) if n < 4 else Decimal(0)) for n in range(10)]
+
+
+def test_the_feed_bounds_duckdb_memory_and_gives_the_store_its_limit_back(tmp_path: Path, monkeypatch: Any) -> None:
+    """While a whole snapshot is folded in, DuckDB works within ``FEED_MEMORY_LIMIT`` (spilling beyond it); the
+    connection the low-stock check goes on with has the store's own limit again, a lower one is kept."""
+    from bridge.analytics import stock_delta
+
+    seen: list[str] = []
+    fold = stock_delta.fold_snapshot
+
+    def watching(con: Any, *args: Any, **kwargs: Any) -> int:
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return fold(con, *args, **kwargs)
+
+    monkeypatch.setattr(stock_delta, "fold_snapshot", watching)
+    levels = [StockLevel("P1", "01", Decimal(3))]
+    for limit in ("1GB", "64MB"):
+        analytics = AnalyticsStore(tmp_path / f"{limit}.duckdb", memory_limit=limit)
+        with analytics.connect() as con:
+            before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+            stock_snapshot(analytics, levels, START)
+            assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == before
+    assert seen[0] == "128.0 MiB" and seen[1] == "61.0 MiB"  # DuckDB reports its limit less a little reserve
+    assert stock_delta._limit_bytes("1GB") == 10**9 and stock_delta._limit_bytes("512 MiB") == 512 * 2**20
+    assert stock_delta._limit_bytes("80%") is None
