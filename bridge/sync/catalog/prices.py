@@ -20,10 +20,10 @@ rules or rank groups, a clock gone back, or a memo that does not hold: everythin
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 import time
 from collections import defaultdict
-import itertools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
