@@ -31,7 +31,7 @@ from bridge.rules.pricing import QuantityTiers, ScheduledPrices
 from bridge.smile.generator import layouts_for
 from bridge.smile.records import QuantityPrice
 from bridge.smile.writer import write_records
-from bridge.store import Store
+from bridge.store import Store, ledger
 from bridge.sync import JobContext, RunOptions
 from bridge.sync.catalog import index as catalog_index
 from bridge.sync.catalog import prices_memo
@@ -101,6 +101,7 @@ step_strategy = st.one_of(
     st.tuples(st.just("bad_quantity")),
     st.tuples(st.just("restart"), st.sampled_from(["deleted", "garbage", "stale", "kept"])),
     st.tuples(st.just("nothing")),
+    st.tuples(st.just("forget"), st.sampled_from(CODES)),  # a ledger entry dropped (as a drift repair does)
 )
 
 
@@ -154,7 +155,7 @@ class Twin:
         return prices_memo.path_for(self.settings.state_path)
 
     async def step(self, number: int, step: tuple[Any, ...], master: dict[str, Product],
-                   quantity: list[QuantityPrice] | None) -> tuple[Any, ...]:
+                   quantity: list[QuantityPrice] | None, deliver: bool = True) -> tuple[Any, ...]:
         kind = step[0]
         if kind in ("edit", "drop", "bad", "nothing") or number == 0:
             self.products_file(number, master, bad=kind == "bad")
@@ -167,6 +168,10 @@ class Twin:
             async with self.store.transaction() as tx:
                 if HIDDEN not in await catalog_index.bound_ids_for(tx, [HIDDEN]):
                     await catalog_index.bind_created(tx, HIDDEN, HIDDEN_ID)
+        elif kind == "forget":
+            assert self.store is not None
+            async with self.store.transaction() as tx:
+                await ledger.forget(tx, "cscart", "product_prices", [step[1]])
         elif kind == "clock":
             self.clock.at = self.clock.at + timedelta(hours=step[1])
         elif kind == "restart":
@@ -185,7 +190,8 @@ class Twin:
             self.first_memo = self.memo_path.read_bytes()
         assert self.store is not None
         pending = await self.store.fetchall("SELECT key, payload FROM outbox WHERE state = 'pending' ORDER BY id")
-        await self.dispatcher.drain_all()
+        if deliver:  # else the run's writes stay queued until the next run's delivery
+            await self.dispatcher.drain_all()
         shop = {pid: (p.price, tuple(p.tiers or ())) for pid, p in sorted(self.sim.state.products.items())}
         notes = tuple(str(note).replace(str(self.root), "ROOT") for note in result.notes)
         return ((result.read, result.changed, result.enqueued, result.failed, notes),
@@ -214,7 +220,9 @@ class Twin:
 
 
 async def play(root: Path, sims: tuple[Simulator, ...], first: dict[str, Product],
-               steps: list[tuple[Any, ...]]) -> tuple[Twin, Twin, Twin]:
+               steps: list[tuple[Any, ...]], held: frozenset[int] = frozenset(),
+               edits: dict[str, Product] | None = None) -> tuple[Twin, Twin, Twin]:
+    """Run the steps on the three twins; after each run the writes are delivered, except after the runs ``held``."""
     kept, memo, full = (Twin(root / mode, sim, mode) for mode, sim in zip(("kept", "memo", "full"), sims))
     for twin in (kept, memo, full):
         await twin.open()
@@ -223,15 +231,16 @@ async def play(root: Path, sims: tuple[Simulator, ...], first: dict[str, Product
         for number, step in enumerate([("nothing",), *steps]):
             quantity = None
             if step[0] == "edit":
-                master[step[1]] = step[2].draw(products(step[1]))
+                master[step[1]] = edits[step[1]] if edits else step[2].draw(products(step[1]))
                 master = dict(sorted(master.items()))
             elif step[0] == "drop":
                 master.pop(step[1], None)
             elif step[0] == "quantity":
                 quantity = step[1]
-            expected = await full.step(number, step, master, quantity)
-            assert await kept.step(number, step, master, quantity) == expected, (number, step)
-            assert await memo.step(number, step, master, quantity) == expected, (number, step)
+            deliver = number not in held
+            expected = await full.step(number, step, master, quantity, deliver)
+            assert await kept.step(number, step, master, quantity, deliver) == expected, (number, step)
+            assert await memo.step(number, step, master, quantity, deliver) == expected, (number, step)
         return kept, memo, full
     finally:
         for twin in (kept, memo, full):
@@ -246,14 +255,15 @@ def fresh_sims() -> Any:
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(first=st.fixed_dictionaries({code: products(code) for code in CODES}),
-       steps=st.lists(step_strategy, min_size=2, max_size=7))
+       steps=st.lists(step_strategy, min_size=2, max_size=7), held=st.frozensets(st.integers(0, 7), max_size=3))
 async def test_runs_against_the_memo_plan_and_write_what_full_runs_do(tmp_path_factory: pytest.TempPathFactory,
                                                                       first: dict[str, Product],
-                                                                      steps: list[tuple[Any, ...]]) -> None:
+                                                                      steps: list[tuple[Any, ...]],
+                                                                      held: frozenset[int]) -> None:
     root = tmp_path_factory.mktemp("prices")
     a, b, c = fresh_sims()
     async with a as sim_a, b as sim_b, c as sim_c:
-        _kept, _memo, full = await play(root, (sim_a, sim_b, sim_c), first, steps)
+        _kept, _memo, full = await play(root, (sim_a, sim_b, sim_c), first, steps, held)
     assert set(full.modes) <= {"full", ""}
     shutil.rmtree(root, ignore_errors=True)
 
@@ -355,3 +365,27 @@ async def test_a_bad_line_is_refused_with_its_line_number_and_nothing_applied(tm
             assert pending == () and outcome[2] == 0
         finally:
             await twin.close()
+
+
+async def test_each_date_that_changes_a_tier_set_is_crossed_day_by_day(tmp_path: Path) -> None:
+    """新単価実施日, valid_from and the day after valid_to, one day at a time (and two at once): the same as full."""
+    rows = [QuantityPrice(product_code="10000004", price=Decimal(500), min_quantity=Decimal(10),
+                          valid_from=DAY0 + timedelta(days=1), valid_to=DAY0 + timedelta(days=2)),
+            QuantityPrice(product_code="10000006", price=Decimal(400), min_quantity=Decimal(5),
+                          valid_to=DAY0 + timedelta(days=3))]
+    steps: list[tuple[Any, ...]] = [("quantity", rows), *[("clock", 24)] * 3, ("clock", 49)]
+    sims = fresh_sims()
+    async with sims[0] as a, sims[1] as b, sims[2] as c:
+        kept, memo, _full = await play(tmp_path, (a, b, c), _master(), steps)
+    assert kept.modes[1:] == ["memo"] * 5 and memo.modes[1:] == ["memo"] * 5
+
+
+@pytest.mark.parametrize("held", [frozenset({0}), frozenset({1}), frozenset({1, 2})])
+async def test_writes_still_queued_are_planned_again_as_a_full_run_plans_them(tmp_path: Path,
+                                                                             held: frozenset[int]) -> None:
+    steps: list[tuple[Any, ...]] = [("edit", "10000002", None), ("nothing",), ("forget", "10000005"), ("nothing",)]
+    master = _master(**{"10000002": {"standard_price": Decimal(5)}})
+    sims = fresh_sims()
+    async with sims[0] as a, sims[1] as b, sims[2] as c:
+        kept, memo, _full = await play(tmp_path, (a, b, c), _master(), steps, held, edits={"10000002": master["10000002"]})
+    assert kept.modes[1:] == ["memo"] * 4 and memo.modes[1:] == ["memo"] * 4
