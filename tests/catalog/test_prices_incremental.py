@@ -389,3 +389,43 @@ async def test_writes_still_queued_are_planned_again_as_a_full_run_plans_them(tm
     async with sims[0] as a, sims[1] as b, sims[2] as c:
         kept, memo, _full = await play(tmp_path, (a, b, c), _master(), steps, held, edits={"10000002": master["10000002"]})
     assert kept.modes[1:] == ["memo"] * 4 and memo.modes[1:] == ["memo"] * 4
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "cp932", "utf-8-sig"])
+def test_a_read_against_the_memo_gives_the_full_reads_records_in_every_encoding(tmp_path: Path,
+                                                                                 encoding: str) -> None:
+    from bridge.smile.reader import read_file
+    from bridge.smile.settings import SmileSettings
+
+    settings = SmileSettings()
+    layout = layouts_for(settings, "utf-16" if encoding == "utf-16-be" else encoding)["products"]
+
+    def written(name: str, master: dict[str, Product]) -> Path:
+        path = write_records(tmp_path / name, "products", list(master.values()), layout=layout)
+        if encoding == "utf-16-be":  # SMILE may write big-endian with its BOM
+            path.write_bytes(b"\xfe\xff" + path.read_bytes().decode("utf-16").encode("utf-16-be"))
+        return path
+
+    first = written("products_1.csv", _master())
+    full = read_file(first, "products", settings, layout)
+    lines = prices_memo.lines_by_record(first.read_bytes(), full, layout)
+    assert lines is not None
+    cut, digests, codes = lines
+    assert codes == [p.code for p in full.records]
+    base = prices_memo.PricesMemo("k", "t", 0, {}, prices_memo.checksum(first.read_bytes()), cut.header, digests,
+                                  codes, "", {}, {}, [], [], 0, {})
+    same = prices_memo.lean_read(base, first, settings, layout)
+    assert same is not None and same.cut is None and same.result.records == [] and same.touched == set()
+    master = _master(**{"10000004": {"standard_price": Decimal(77), "name": "新しい名前"}})
+    master.pop("10000006")
+    second = written("products_2.csv", master)
+    lean = prices_memo.lean_read(base, second, settings, layout)
+    assert lean is not None
+    again = read_file(second, "products", settings, layout)
+    assert lean.codes == [p.code for p in again.records]
+    assert lean.result.records == [p for p in again.records if p.code == "10000004"]
+    assert lean.touched == {"10000004", "10000006"} and lean.result.record_count == len(again.records)
+    # a new line with the code of an unchanged line: the full reader must report the duplicate
+    duplicated = dict(master)
+    duplicated["x"] = dataclasses.replace(master["10000005"], name="二重")
+    assert prices_memo.lean_read(base, written("products_3.csv", duplicated), settings, layout) is None
