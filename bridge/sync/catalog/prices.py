@@ -174,6 +174,8 @@ class PricesJob:
                     raise RuntimeError(read.report())
             computed = await self._run_full(read, quantity_file, base, pricing, groups, now, options, result)
         options.progress.advance()
+        if result.enqueued:  # delivery starts now; the memo does not hold it up
+            self.wake_dispatcher()
         if not options.dry_run:
             if computed.memo is None:
                 self.memo = None
@@ -183,8 +185,7 @@ class PricesJob:
                 self.memo = computed.memo
                 if computed.dirty:
                     await asyncio.to_thread(prices_memo.save, self.memo_path, computed.memo)
-        if result.enqueued:
-            self.wake_dispatcher()
+        options.progress.advance()
         return finish(JOB, result, options, started)
 
     # ---- everything read and compiled --------------------------------------------------------------------------
