@@ -179,7 +179,11 @@ def cli(config: Path, *extra: str) -> dict[str, Any]:
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         mode, *args = sys.argv[2:]
-        if mode == "floor":
+        if mode == "files":
+            first, second, quantity, count = write_files(Path(args[0]), int(args[1]), float(args[2]), int(args[3]))
+            print(json.dumps({"first": str(first), "second": str(second), "quantity": str(quantity),
+                              "changed": count}))
+        elif mode == "floor":
             print(json.dumps(floor(Path(args[0]))))
         elif mode == "csv":
             print(json.dumps(csv_only(Path(args[0]))))
@@ -200,8 +204,10 @@ def main() -> None:
     load_at_start = load()
     with tempfile.TemporaryDirectory(prefix="bench-prices-") as name:
         folder = Path(name)
-        first_file, changed_file, quantity_file, changed = write_files(folder, args.products, args.changed,
-                                                                       args.seed)
+        # in a child, so that this process stays small (a child's peak RSS would otherwise start at this one's)
+        made = child("files", str(folder), str(args.products), str(args.changed), str(args.seed))
+        first_file, changed_file, quantity_file = (Path(made[k]) for k in ("first", "second", "quantity"))
+        changed = int(made["changed"])
         size_mb = first_file.stat().st_size / 1e6
         process, url = spawn([sys.executable, str(HERE / "stockworld.py"), "serve", str(args.products + 1), "0",
                               "1", "-"])
