@@ -283,6 +283,8 @@ class PricesJob:
             differing = base.differing
             if changed is not None and differing is not None:  # the long-lived job: only what the ledger changed
                 stale = {code for code in differing | changed if code in known and written.get(code) != known[code]}
+            elif known == written:  # everything written as computed (compared in C, nothing built)
+                stale = set()
             else:
                 stale = {code for code, _ in known.items() - written.items()}
             todo.update(stale)
