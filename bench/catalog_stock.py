@@ -52,11 +52,16 @@ def main() -> None:
     parser.add_argument("--shops", default="addon,rest", help="addon, rest or both (comma-separated)")
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--base", type=Path,
+                        help="an older checkout (a folder holding its bridge/, e.g. `git archive main bridge | tar -x "
+                             "-C /tmp/base`): its `bridge sync stock` runs interleaved with this tree's, on the same "
+                             "state")
     parser.add_argument("--no-analytics", action="store_true",
                         help="analytics.enabled: false (the stock job then feeds no analytics store and runs no "
                              "low-stock check)")
     args = parser.parse_args()
     shops = [s.strip() for s in args.shops.split(",") if s.strip()]
+    order = ORDER + (("cli_base",) if args.base else ())
 
     runs: dict[tuple[str, str], list[dict]] = {}  # type: ignore[type-arg]
     with tempfile.TemporaryDirectory(prefix="bench-catalog-") as folder:
@@ -67,9 +72,9 @@ def main() -> None:
         print("first sync", world.first_sync, flush=True)
         for number in range(args.rounds):
             for shop in shops:
-                order = ORDER[number % len(ORDER):] + ORDER[:number % len(ORDER)]
-                for what in order:
-                    row = world.measure(what, addon=shop == "addon")
+                turn = order[number % len(order):] + order[:number % len(order)]
+                for what in turn:
+                    row = world.measure(what, addon=shop == "addon", base=args.base)
                     print(shop, what, {k: v for k, v in row.items() if k != "summary"}, flush=True)
                     runs.setdefault((shop, what), []).append(row)
 
@@ -81,7 +86,8 @@ def main() -> None:
         f"Machine: {describe()}; load average (1 min) at the start {load_at_start}, at the end {load()}",
         (f"Command: `python bench/catalog_stock.py --skus {args.skus} --changed {args.changed} "
          f"--latency-ms {args.latency_ms:g} --rounds {args.rounds} --shops {args.shops}"
-         f"{' --no-analytics' if args.no_analytics else ''}`; analytics store fed: "
+         f"{' --no-analytics' if args.no_analytics else ''}{f' --base {args.base}' if args.base else ''}`; "
+         "analytics store fed: "
          f"{'no' if args.no_analytics else 'yes (default), with the low-stock check'}"),
         "",
         (f"First full sync (`bridge sync stock`, empty state, add-on shop): {first['wall']:.2f} s whole process, "
@@ -94,13 +100,14 @@ def main() -> None:
     verdicts = []
     for shop in shops:
         floor_s = median([float(r["seconds"]) for r in runs[(shop, "floor")]])
-        for what in ORDER:
+        for what in order:
             rows = runs[(shop, what)]
-            values = [float(r["wall"] if what == "cli" else r["seconds"]) for r in rows]
+            values = [float(r["wall"] if what.startswith("cli") else r["seconds"]) for r in rows]
             label = {"floor": "floor: csv-only read + the writes (in-process)",
                      "resident": "long-lived job (daemon): run + delivery, in-process",
                      "fresh": "new job (as `bridge sync stock`): run + delivery, in-process",
                      "cli": "`bridge sync stock`, whole process",
+                     "cli_base": f"`bridge sync stock` at {args.base}, whole process",
                      "daemon": "`bridge run`: file landed → last CS-Cart write"}[what]
             lines.append(
                 f"| {shop} | {label} | {median(values):.2f} ({', '.join(f'{v:.2f}' for v in values)}) | "
@@ -111,9 +118,18 @@ def main() -> None:
         cli = median([float(r["wall"]) for r in runs[(shop, "cli")]])
         landed = median([float(r["seconds"]) for r in runs[(shop, "daemon")]])
         verdicts.append(f"{shop}: file landed → last write with the daemon running {landed:.2f} s (goal < 10 s)")
+        cpu = {what: median([float(r["cpu"]) for r in runs[(shop, what)]]) for what in ("resident", "fresh", "cli")}
         verdicts.append(f"{shop}: long-lived cycle {resident / floor_s:.1f}× the floor (goal ≤ 3×); whole "
                         f"`bridge sync stock` {cli / fresh:.1f}× its in-process cycle and {cli / resident:.1f}× "
-                        f"the long-lived one (goal ≤ 2×)")
+                        f"the long-lived one (goal ≤ 2×; by CPU time {cpu['cli'] / cpu['fresh']:.1f}× and "
+                        f"{cpu['cli'] / cpu['resident']:.1f}×)")
+        if args.base:
+            base_cli = median([float(r["wall"]) for r in runs[(shop, "cli_base")]])
+            base_cpu = median([float(r["cpu"]) for r in runs[(shop, "cli_base")]])
+            cli_cpu = cpu["cli"]
+            verdicts.append(f"{shop}: `bridge sync stock` at the base {base_cli:.2f} s wall, {base_cpu:.2f} s CPU "
+                            f"({base_cli / resident:.1f}× the long-lived cycle); this tree {cli:.2f} s, "
+                            f"{cli_cpu:.2f} s CPU")
     extra = runs[(shops[0], "resident")][0]
     lines += ["", "Goals (issue 16): " + "; ".join(verdicts) + ".",
               (f"Parsed by the long-lived job and by `bridge sync stock`: the new lines only, against the memo the "

@@ -43,11 +43,13 @@ def timed(argv: list[str], pythonpath: Path | None) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
-# What `bridge sync stock` imports before its job runs (the command table loads sync_cmd; wiring adds the CS-Cart
-# edge and the orders hook; the job module brings the SMILE reader, the plan and the analytics hooks).
-STOCK_MODULES = ("bridge.cli", "bridge.cli.sync_cmd", "bridge.cli.in_process", "bridge.wiring",
-                 "bridge.sync.catalog.stock", "bridge.sync.orders.hook", "bridge.sync.orders.job",
-                 "bridge.cscart.client", "bridge.cscart.sink", "bridge.dispatch")
+# What `bridge sync stock` imports before and while its job runs (the command table loads sync_cmd; the registry
+# (this tree: no job module until a factory builds one); wiring adds the rules, the CS-Cart edge and the orders hook;
+# the stock job brings the SMILE reader, the plan and the analytics hooks; the low-stock check its report helpers).
+STOCK_MODULES = ("bridge.cli", "bridge.cli.sync_cmd", "bridge.cli.in_process", "bridge.wiring", "bridge.sync.registry",
+                 "bridge.rules.provider", "bridge.sync.catalog.stock", "bridge.analytics.hooks",
+                 "bridge.analytics.alerts", "bridge.sync.orders.hook", "bridge.cscart.client", "bridge.cscart.sink",
+                 "bridge.cscart.batch_sink", "bridge.dispatch")
 
 
 def main() -> None:

@@ -290,12 +290,13 @@ class World:
         row.update({"wall": wall, "load": before})
         return row
 
-    def cli(self, config: Path) -> dict[str, Any]:
-        """``bridge sync stock`` (the real CLI) under /usr/bin/time: whole-process wall, CPU and peak RSS."""
+    def cli(self, config: Path, tree: Path = ROOT) -> dict[str, Any]:
+        """``bridge sync stock`` (the real CLI) under /usr/bin/time: whole-process wall, CPU and peak RSS; ``tree``: a
+        checkout whose ``bridge/`` runs instead of this one's (an A/B on the same state)."""
         before = load()
         started = time.perf_counter()
         out = subprocess.run(["/usr/bin/time", "-f", "TIME %e %U %S %M", sys.executable, "-m", "bridge", "sync",
-                              "stock", "--config", str(config)], capture_output=True, text=True, cwd=ROOT,
+                              "stock", "--config", str(config)], capture_output=True, text=True, cwd=tree,
                              env=environment())
         wall = time.perf_counter() - started
         if out.returncode != 0:
@@ -350,7 +351,7 @@ class World:
         return {"seconds": seconds, "written": done, "load": before, "wall": seconds, "cpu": float("nan"),
                 "peak_mb": float("nan")}
 
-    def measure(self, what: str, addon: bool) -> dict[str, Any]:
+    def measure(self, what: str, addon: bool, base: Path | None = None) -> dict[str, Any]:
         with self.simulator(addon=addon) as url:
             if what == "floor":
                 return self.child("floor", url, str(int(addon)), str(self.changed_file),
@@ -369,9 +370,9 @@ class World:
                 return self.child("resident", str(config), str(self.changed_file))
             if what == "fresh":
                 return self.child("fresh", str(config), str(self.changed_file))
-            if what == "cli":
+            if what in ("cli", "cli_base"):
                 deliver(self.bridge_folder / "data", self.changed_file)
-                return self.cli(config)
+                return self.cli(config, base if what == "cli_base" and base is not None else ROOT)
             if what == "daemon":
                 return self.daemon(config)
         raise ValueError(what)

@@ -22,14 +22,16 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import aiomqtt
 import structlog
 
 from bridge import metrics
 from bridge.config import MqttSettings
 from bridge.domain.time import Clock
+
+if TYPE_CHECKING:
+    import aiomqtt  # loaded by MqttEvents when it connects: a command without mqtt.host never needs it
 
 log = structlog.get_logger("bridge.events")
 
@@ -145,6 +147,8 @@ class MqttEvents:
 
     async def run(self) -> None:
         """Stay connected until cancelled: reconnect with exponential back-off and jitter, resubscribe, resend."""
+        import aiomqtt
+
         delay = self.settings.reconnect_initial
         while True:
             try:
@@ -163,6 +167,8 @@ class MqttEvents:
             delay = min(delay * 2, self.settings.reconnect_max)
 
     def _client(self) -> aiomqtt.Client:
+        import aiomqtt
+
         s = self.settings
         return aiomqtt.Client(
             s.host or "",

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.config import Settings
 from bridge.dispatch import Sink
-from bridge.http import Handler
 from bridge.store import Store
 from bridge.sync.services import Services
 
 if TYPE_CHECKING:
+    from bridge.http import Handler  # aiohttp's server side: the daemon loads it, a CLI command has no routes
     from bridge.rules.provider import RulesProvider
 
 

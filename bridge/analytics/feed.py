@@ -367,19 +367,20 @@ def record_return(analytics: AnalyticsStore, *, return_id: str, order_id: int, c
 STOCK_COLUMNS = ("product_code", "warehouse_code", "day", "on_hand", "allocated", "on_order", "expected_on")
 
 
-def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date) -> int:
+def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date, *, mark: str | None = None) -> int:
     """One 在庫 snapshot as of ``day`` (JST), compared with the last known figures (``stock_current``): a
     ``stock_changes`` row for each SKU and warehouse that differs (a later snapshot of the same day replaces that
     day's row), and a row of zeros for one that left the file. Returns how many differed (0 when the same snapshot
-    is fed again). The cost is one pass over the snapshot, however long the history."""
+    is fed again). The cost is one pass over the snapshot, however long the history. ``mark``: the snapshot's
+    (``stock_delta``'s ``expect``)."""
     rows = [(s.product_code, s.warehouse_code, day, s.on_hand, s.allocated, s.on_order, s.expected_on)
             for s in levels]
     if not rows:
         return 0
-    return stock_frame(analytics, _frame(rows, STOCK_COLUMNS), day)
+    return stock_frame(analytics, _frame(rows, STOCK_COLUMNS), day, mark=mark)
 
 
-def stock_frame(analytics: AnalyticsStore, frame: pd.DataFrame, day: date) -> int:
+def stock_frame(analytics: AnalyticsStore, frame: pd.DataFrame, day: date, *, mark: str | None = None) -> int:
     """``stock`` for a snapshot already in columns (``STOCK_COLUMNS``; decimals as text or numbers)."""
     with analytics.connect() as con:
         con.register("snapshot", frame)
@@ -387,7 +388,7 @@ def stock_frame(analytics: AnalyticsStore, frame: pd.DataFrame, day: date) -> in
         con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT " + ", ".join(_casts(STOCK_COLUMNS)) +
                     " FROM snapshot")
         con.unregister("snapshot")
-        written = fold_snapshot(con, day, leaving="ANTI JOIN snap s")
+        written = fold_snapshot(con, day, leaving="ANTI JOIN snap s", mark=mark)
         con.execute("COMMIT")
     return int(written)
 

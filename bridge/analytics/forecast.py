@@ -17,8 +17,6 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import numpy as np
-
 INTERMITTENT_ZERO_SHARE = 0.3
 
 
@@ -60,6 +58,9 @@ def seasonal_naive(train: list[float], horizon: int, season: int) -> list[float]
 
 
 def _smoothing(train: list[float], horizon: int, season: int, *, trend: bool = True) -> tuple[str, list[float]]:
+    # numpy and statsmodels load here, not with the module: the reports package (and with it this module) is
+    # imported by the stock job's low-stock check, which never forecasts
+    import numpy as np
     from statsmodels.tsa.holtwinters import ExponentialSmoothing, SimpleExpSmoothing
 
     data = np.asarray(train, dtype=float)

@@ -70,39 +70,97 @@ def _today(context: Any) -> date:
     return business_date(clock.now() if clock is not None else utcnow())
 
 
-async def stock_read(context: Any, levels: Sequence[Any]) -> bool:
+async def stock_read(context: Any, levels: Sequence[Any], *, mark: str | None = None) -> bool:
     """After the stock job applied a 在庫 file: the day's stock (changes only), then the low-stock check. True when
-    the analytics store took the file (False: off, or the feed failed)."""
+    the analytics store took the file (False: off, or the feed failed). ``mark``: the snapshot's, for a later
+    ``stock_changed`` against it."""
     analytics = store_for(context.settings)
     if analytics is None:
         return False
-    day = _today(context)
-    fed = await _run("stock", "stock", analytics, levels, day) is not None
-    await _low_stock(context, analytics, day)
-    return fed
+
+    def whole(day: date) -> None:
+        from bridge.analytics import feed
+
+        feed.stock(analytics, levels, day, mark=mark)
+
+    return await _stock(context, analytics, whole)
 
 
-async def stock_changed(context: Any, changed: Sequence[Any], gone: Sequence[tuple[str, str]]) -> bool:
+async def stock_changed(context: Any, changed: Sequence[Any], gone: Sequence[tuple[str, str]], *,
+                        whole: Sequence[Any] | None = None, expect: str | None = None,
+                        mark: str | None = None) -> bool:
     """``stock_read`` with only what differs from the last file fed: its new or changed rows and the (商品コード,
-    倉庫コード) it no longer has."""
+    倉庫コード) it no longer has. ``expect``: the mark of the snapshot the difference was taken against; when the
+    store holds another (fed by another process in between), the ``whole`` snapshot is fed instead (none given:
+    nothing is, and False tells the job to feed the whole next time)."""
     analytics = store_for(context.settings)
     if analytics is None:
         return False
-    day = _today(context)
-    from bridge.analytics.stock_delta import stock_delta
+    from bridge.analytics.stock_delta import StockDrift, stock_delta
 
-    fed = await _run("stock", stock_delta, analytics, changed, gone, day) is not None
-    await _low_stock(context, analytics, day)
-    return fed
+    def difference(day: date) -> None:
+        try:
+            stock_delta(analytics, changed, gone, day, expect=expect, mark=mark)
+        except StockDrift as drift:
+            if whole is None:
+                raise
+            log.info("analytics stock snapshot drifted; feeding the whole file", reason=str(drift))
+            from bridge.analytics import feed
+
+            feed.stock(analytics, whole, day, mark=mark)
+
+    return await _stock(context, analytics, difference)
 
 
-async def _low_stock(context: Any, analytics: Any, day: date) -> None:
+async def _stock(context: Any, analytics: Any, feeder: Any) -> bool:
+    """The stock feed (``feeder(day)``), then the low-stock check of the SKUs it changed, on one connection in one
+    worker thread; the check's alerts go out after. A failure of either is logged and affects neither the job nor
+    the other."""
     from bridge.analytics import alerts
 
+    day = _today(context)
     try:
-        await alerts.check(context, analytics, day)
+        low_stock = alerts.rules_for(context)
     except Exception as error:  # noqa: BLE001 - see the module docstring
         log.warning("low-stock check failed; the job is not affected", error=str(error))
+        low_stock = None
+
+    def feed_then_check() -> tuple[bool, alerts.Evaluation | None]:
+        fed, found = False, None
+        with analytics.connect():  # the feed's and the check's connection
+            try:
+                feeder(day)
+                fed = True
+            except Exception as error:  # noqa: BLE001 - analytics must never fail the job that feeds it
+                log.warning("analytics feed failed; the job is not affected", what="stock", error=str(error))
+                _roll_back(analytics)
+            if low_stock is not None:
+                try:
+                    found = alerts.check_now(analytics, day, low_stock.options)
+                except Exception as error:  # noqa: BLE001 - see the module docstring
+                    log.warning("low-stock check failed; the job is not affected", error=str(error))
+        return fed, found
+
+    try:
+        fed, found = await asyncio.to_thread(feed_then_check)
+    except Exception as error:  # noqa: BLE001 - the store could not be opened: neither ran
+        log.warning("analytics feed failed; the job is not affected", what="stock", error=str(error))
+        return False
+    if low_stock is not None and found is not None:
+        try:
+            await alerts.announce(context, low_stock, found)
+        except Exception as error:  # noqa: BLE001 - see the module docstring
+            log.warning("low-stock check failed; the job is not affected", error=str(error))
+    return fed
+
+
+def _roll_back(analytics: Any) -> None:
+    """End a transaction a failed step left open on the shared connection (none open: nothing to do)."""
+    try:
+        with analytics.connect() as con:
+            con.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001, S110 - no transaction was open
+        pass
 
 
 async def products_read(context: Any, products: Sequence[Any]) -> None:
@@ -132,11 +190,13 @@ class AnalyticsFeed:
     async def orders_changed(self) -> None:
         await orders_changed(self)
 
-    async def stock_read(self, levels: Sequence[Any]) -> bool:
-        return await stock_read(self, levels)
+    async def stock_read(self, levels: Sequence[Any], *, mark: str | None = None) -> bool:
+        return await stock_read(self, levels, mark=mark)
 
-    async def stock_changed(self, changed: Sequence[Any], gone: Sequence[tuple[str, str]]) -> bool:
-        return await stock_changed(self, changed, gone)
+    async def stock_changed(self, changed: Sequence[Any], gone: Sequence[tuple[str, str]], *,
+                            whole: Sequence[Any] | None = None, expect: str | None = None,
+                            mark: str | None = None) -> bool:
+        return await stock_changed(self, changed, gone, whole=whole, expect=expect, mark=mark)
 
     async def products_read(self, products: Sequence[Any]) -> None:
         await products_read(self, products)

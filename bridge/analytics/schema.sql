@@ -143,3 +143,21 @@ CREATE TABLE IF NOT EXISTS below_reorder (
     available       DECIMAL(14, 3) NOT NULL,
     reorder_point   DECIMAL(14, 3) NOT NULL
 );
+
+-- the low-stock check follows what changed: the SKUs whose stock figures changed since the last check (written by
+-- every stock feed in its own transaction, emptied by the check), the demand sums each SKU's reorder point was last
+-- checked with, and the day and options of that check (none, another day or other options: a full check)
+CREATE TABLE IF NOT EXISTS stock_unchecked (
+    product_code    VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS reorder_checked (
+    product_code    VARCHAR NOT NULL,
+    total           DECIMAL(38, 3) NOT NULL,   -- Σ daily demand over the lookback window
+    squares         DECIMAL(38, 6) NOT NULL    -- Σ (daily demand)²
+);
+
+CREATE TABLE IF NOT EXISTS low_stock_state (
+    name            VARCHAR PRIMARY KEY,
+    value           VARCHAR NOT NULL
+);

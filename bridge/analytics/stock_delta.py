@@ -5,8 +5,10 @@ Kept apart from ``feed`` so that a one-shot ``bridge sync stock`` does not impor
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from bridge.analytics.store import AnalyticsStore
@@ -15,34 +17,53 @@ from bridge.domain.catalog import StockLevel
 STOCK_COLUMNS = ("product_code", "warehouse_code", "day", "on_hand", "allocated", "on_order", "expected_on")
 
 
+SNAPSHOT_MARK = "stock.snapshot"  # feed_cursors: which snapshot ``stock_current`` holds (set by every stock feed)
+
+
+class StockDrift(RuntimeError):
+    """``stock_current`` does not hold the snapshot the difference was taken against (another process fed one in
+    between): nothing was written; feed the whole snapshot."""
+
+
 def stock_delta(analytics: AnalyticsStore, changed: Iterable[StockLevel], gone: Iterable[tuple[str, str]],
-                day: date) -> int:
+                day: date, *, expect: str | None = None, mark: str | None = None) -> int:
     """``stock`` for the difference between the last snapshot fed and the next one: ``changed`` holds the rows
     that are new or different in the next snapshot, ``gone`` the (商品コード, 倉庫コード) it no longer has. Gives
     what ``stock`` with the whole next snapshot gives when the last one was fed (the stock job feeds the whole file
-    otherwise); the cost follows the change, not the file."""
+    otherwise); the cost follows the change, not the file. ``expect``: the mark the last snapshot was fed with
+    (another raises ``StockDrift``); ``mark``: this snapshot's."""
     rows = [(s.product_code, s.warehouse_code, day, s.on_hand, s.allocated, s.on_order, s.expected_on)
             for s in changed]
     keys = [(code, warehouse) for code, warehouse in gone]
-    if not rows and not keys:
+    if not rows and not keys and expect is None and mark is None:
         return 0
     with analytics.connect() as con:
         con.execute("BEGIN")
-        con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT * FROM stock_current LIMIT 0")
-        con.execute("CREATE OR REPLACE TEMP TABLE gone (product_code VARCHAR, warehouse_code VARCHAR)")
-        _insert(con, "snap", rows)
-        _insert(con, "gone", keys)
-        written = fold_snapshot(con, day, leaving="SEMI JOIN gone g")
-        con.execute("DROP TABLE gone")
+        try:
+            if expect is not None:
+                found = con.execute("SELECT value FROM feed_cursors WHERE name = ?", [SNAPSHOT_MARK]).fetchall()
+                if not found or found[0][0] != expect:
+                    raise StockDrift(f"the analytics store holds another stock snapshot than the one expected "
+                                     f"({found[0][0] if found else 'none'}, not {expect})")
+            con.execute("CREATE OR REPLACE TEMP TABLE snap AS SELECT * FROM stock_current LIMIT 0")
+            con.execute("CREATE OR REPLACE TEMP TABLE gone (product_code VARCHAR, warehouse_code VARCHAR)")
+            _insert(con, "snap", rows)
+            _insert(con, "gone", keys)
+            written = fold_snapshot(con, day, leaving="SEMI JOIN gone g", mark=mark)
+            con.execute("DROP TABLE gone")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
         con.execute("COMMIT")
     return written
 
 
-def fold_snapshot(con: Any, day: date, *, leaving: str) -> int:
+def fold_snapshot(con: Any, day: date, *, leaving: str, mark: str | None = None) -> int:
     """Fold the temp table ``snap`` into ``stock_current`` and the day's ``stock_changes``: rows new or different
     in ``snap``, and the current rows that ``leaving`` (a join against ``stock_current c``: the whole snapshot's
     ANTI JOIN, or a SEMI JOIN with the codes known to be gone) selects, written as zero. Drops ``snap``; returns
-    how many rows changed. The caller holds the transaction."""
+    how many rows changed. Records the snapshot's ``mark`` (None: a new one) and the SKUs changed for the
+    low-stock check. The caller holds the transaction."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE changed AS
         SELECT s.* FROM snap s LEFT JOIN stock_current c USING (product_code, warehouse_code)
@@ -57,15 +78,21 @@ def fold_snapshot(con: Any, day: date, *, leaving: str) -> int:
                 "(SELECT product_code, warehouse_code FROM changed)", [day])
     con.execute("INSERT INTO stock_changes SELECT * FROM changed")
     con.execute("INSERT OR REPLACE INTO stock_current SELECT * FROM changed")
+    # for the low-stock check, which looks only at the SKUs whose figures changed since it last ran
+    con.execute("INSERT INTO stock_unchecked SELECT DISTINCT product_code FROM changed "
+                "WHERE product_code NOT IN (SELECT product_code FROM stock_unchecked)")
+    con.execute("INSERT OR REPLACE INTO feed_cursors VALUES (?, ?)", [SNAPSHOT_MARK, mark or uuid.uuid4().hex])
     con.execute("DROP TABLE snap")
     con.execute("DROP TABLE changed")
     return int(written)
 
 
 def _insert(con: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """Rows in statements of 500 (DuckDB's executemany runs one statement per row)."""
-    for start in range(0, len(rows), 500):
-        chunk = rows[start:start + 500]
-        marks = "(" + ", ".join("?" * len(chunk[0])) + ")"
-        con.execute(f"INSERT INTO {table} VALUES " + ", ".join([marks] * len(chunk)),
-                    [value for row in chunk for value in row])
+    """Rows in one statement, a list parameter per column (far cheaper than a parameter per value); decimals as
+    text, cast back by the insert, as the whole-file feed does."""
+    if not rows:
+        return
+    columns = [[None if value is None else str(value) if isinstance(value, Decimal) else value
+                for value in column] for column in zip(*rows, strict=True)]
+    unnested = ", ".join(f"unnest(${number})" for number in range(1, len(columns) + 1))
+    con.execute(f"INSERT INTO {table} SELECT {unnested}", columns)

@@ -41,18 +41,26 @@ class AnalyticsStore:
         self.threads = threads
         self._lock = _lock_for(self.path)
         self._ready = False
+        self._held: duckdb.DuckDBPyConnection | None = None  # the open connection, while one is
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one unit of work; the schema exists on it. Writers in this process take turns."""
+        """A connection for one unit of work; the schema exists on it. Writers in this process take turns. Inside
+        another ``connect`` of the same thread it is that connection (one open and close for several steps, e.g.
+        the stock feed and the low-stock check of one cycle)."""
         with self._lock:
+            if self._held is not None:  # only the thread holding the lock gets here while a connection is open
+                yield self._held
+                return
             con = self._open()
+            self._held = con
             try:
                 if not self._ready:
                     self._create(con)
                     self._ready = True
                 yield con
             finally:
+                self._held = None
                 con.close()
 
     def _open(self) -> duckdb.DuckDBPyConnection:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
 from bridge.i18n import _
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID  # the bar is drawn on a terminal only: loaded there
 
 
 class RichProgress:
@@ -76,6 +79,8 @@ async def _run(settings, job: str, dry_run: bool, force: bool, full: bool = Fals
     async with in_process(settings) as run:
         instance = registered_jobs()[job].factory(run.context)
         if sys.stdout.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=True) as bar:
                 result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=RichProgress(bar)))

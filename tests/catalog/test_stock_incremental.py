@@ -130,6 +130,16 @@ class Twin:
             await self.store.close()
 
 
+def analytics_tables(twin: Twin) -> tuple[list[Any], ...]:
+    from bridge.analytics.hooks import store_for
+
+    analytics = store_for(twin.settings)
+    assert analytics is not None
+    with analytics.connect() as con:
+        return tuple(con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+                     for table in ("stock_changes", "stock_current", "below_reorder"))
+
+
 # No shrinking: each example runs three state files through several cycles; shrinking a failure took > 5 minutes.
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
@@ -154,6 +164,10 @@ async def test_incremental_cycles_plan_what_full_cycles_plan(cycles: list[dict[s
                 assert await memo.cycle(number, spec) == expected
             assert incremental.job is not None and incremental.job.lines.last is not None
             assert "memo" not in full.modes
+            # the analytics store: the long-lived job fed its line memo's differences, the new jobs their memo's,
+            # the full twin every file whole; the same tables
+            tables = [analytics_tables(twin) for twin in (full, incremental, memo)]
+            assert tables[1] == tables[0] and tables[2] == tables[0]
             good = [number for number, spec in enumerate(cycles) if spec["bad"]]
             if len(good) >= 2 and cycles[good[0]]["rows"] != cycles[good[1]]["rows"]:
                 # a valid file after another was applied: a new job reads it against the memo on disk

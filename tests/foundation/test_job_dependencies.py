@@ -8,7 +8,9 @@ bag again, and a reader of its constructor would no longer see everything it use
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -53,16 +55,49 @@ def test_the_checker_sees_a_job_that_does(tmp_path: Path) -> None:
     assert [line.split(":")[0] for line in _violations(bad)] == ["1", "5"]
 
 
+def _job_class(factory: object) -> type:
+    """The class a registry factory builds: its return annotation names it, and the factory imports it in its body
+    (the registry imports no job module at its top, so that one command loads one job's code)."""
+    annotation = inspect.signature(factory).return_annotation  # type: ignore[arg-type]
+    if inspect.isclass(annotation):
+        return annotation
+    assert isinstance(annotation, str), f"{factory}: no return annotation"
+    body = ast.parse(textwrap.dedent(inspect.getsource(factory)))  # type: ignore[arg-type]
+    for node in ast.walk(body):
+        if isinstance(node, ast.ImportFrom) and node.module and any(a.name == annotation for a in node.names):
+            found = getattr(importlib.import_module(node.module), annotation)
+            assert inspect.isclass(found)
+            return found
+    raise AssertionError(f"{factory}: imports no {annotation!r} in its body")
+
+
 @pytest.mark.parametrize("name", sorted(registered_jobs()))
 def test_every_job_constructor_names_its_dependencies(name: str) -> None:
     """The registry's factory returns a job whose constructor takes keyword parameters, none of them a context."""
-    factory = registered_jobs()[name].factory
-    job_class = inspect.signature(factory).return_annotation
-    module = inspect.getmodule(factory)
-    cls = getattr(module, job_class, None) if isinstance(job_class, str) else job_class
-    assert inspect.isclass(cls), f"{name}: the factory's return annotation names no job class ({job_class!r})"
+    cls = _job_class(registered_jobs()[name].factory)
+    assert getattr(cls, "name", name) == name, f"{name}: the factory builds {cls.__name__}, named {cls.name!r}"
     parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
     assert parameters, f"{name}: {cls.__name__} takes nothing"
     for parameter in parameters:
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, f"{cls.__name__}({parameter.name}) is positional"
         assert parameter.name not in ("ctx", "context", "services"), f"{cls.__name__} takes a {parameter.name}"
+
+
+def test_the_registry_imports_no_job_module_at_its_top() -> None:
+    """Each factory imports its job's module when it builds the job; the registry's own imports are the
+    plumbing, so that listing the jobs loads no job and one job loads only its own code (test_cli_startup.py)."""
+    registry = SYNC / "registry.py"
+    tree = ast.parse(registry.read_text(encoding="utf-8"))
+    top = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    modules = sorted({node.module or "" for node in top if isinstance(node, ast.ImportFrom)}
+                     | {alias.name for node in top if isinstance(node, ast.Import) for alias in node.names})
+    assert modules == ["__future__", "bridge.i18n", "bridge.sync.base", "pathlib", "typing"], modules
+
+
+def test_the_registry_names_agree_with_the_jobs() -> None:
+    """A few jobs name themselves in their module too (the orders job's push trigger): the registry's literal
+    agrees."""
+    from bridge.sync import registry
+    from bridge.sync.orders.job import JOB
+
+    assert registry.ORDERS == JOB

@@ -1,25 +1,26 @@
-"""The report catalogue: ``bridge report list`` prints it, ``bridge report KIND`` and the packs run from it."""
+"""The report catalogue: ``bridge report list`` prints it, ``bridge report KIND`` and the packs run from it.
+
+``REPORTS`` (``catalogue.py``) is loaded on first use: importing one report's module (``reports.stock``, which the
+stock job's low-stock check uses) runs this package first, and should not load every report with it (the forecast
+loads numpy, the campaigns report a part of the campaigns job).
+"""
 
 from __future__ import annotations
 
-from bridge.analytics.reports.base import Params, Report, ReportSpec
-from bridge.analytics.reports.campaigns import campaigns
-from bridge.analytics.reports.customers import customers
-from bridge.analytics.reports.delivery import delivery
-from bridge.analytics.reports.forecasts import forecasts
-from bridge.analytics.reports.sales import BY as SALES_BY
-from bridge.analytics.reports.sales import sales
-from bridge.analytics.reports.stock import stock
+from typing import TYPE_CHECKING
 
-REPORTS: dict[str, ReportSpec] = {spec.kind: spec for spec in (
-    ReportSpec("sales", "売上分析: 商品・分類・得意先・グループ・都道府県・地方・期間・支払・直送別、粗利、前期比",
-               sales, SALES_BY, "product"),
-    ReportSpec("stock", "在庫分析: 回転率、在庫日数、欠品率、滞留、発注点と推奨発注数、入荷予定", stock),
-    ReportSpec("customers", "顧客分析: RFM、リピート率、平均注文額、購買間隔、離反リスク、新規/既存", customers),
-    ReportSpec("delivery", "配送分析: リードタイム、期日内率、運送会社・都道府県別、直送比率", delivery),
-    ReportSpec("campaigns", "キャンペーン効果: 売上・粗利・増分・特典コスト・ROI の比較", campaigns),
-    ReportSpec("forecast", "需要・売上予測: SKU別週次需要と月次売上、バックテスト MASE", forecasts),
-)}
+from bridge.analytics.reports.base import Params, Report, ReportSpec
+
+if TYPE_CHECKING:
+    REPORTS: dict[str, ReportSpec]
+
+
+def __getattr__(name: str) -> object:
+    if name == "REPORTS":
+        from bridge.analytics.reports.catalogue import REPORTS
+
+        return REPORTS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class UnknownReport(ValueError):
@@ -27,6 +28,8 @@ class UnknownReport(ValueError):
 
 
 def run(kind: str, con: object, params: Params) -> Report:
+    from bridge.analytics.reports.catalogue import REPORTS
+
     spec = REPORTS.get(kind)
     if spec is None:
         raise UnknownReport(f"unknown report {kind!r}; known: {', '.join(REPORTS)} (bridge report list)")

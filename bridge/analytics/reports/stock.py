@@ -37,28 +37,39 @@ class Reorder:
     order_up_to: float
 
 
-def reorder_points(con: Any, end: date, options: dict[str, Any]) -> dict[str, Reorder]:
-    """Per SKU with demand in the lookback window ending at ``end``."""
+# Σ daily demand and Σ (daily demand)² per SKU with demand in the lookback window ($start … $end)
+DEMAND_SUMS_SQL = """
+    WITH daily AS (
+        SELECT l.product_code, o.placed_day, sum(l.quantity) AS q
+        FROM orders o JOIN order_lines l ON l.order_id = o.order_id
+        WHERE o.state <> 'cancelled' AND o.placed_day BETWEEN $start AND $end
+        GROUP BY 1, 2)
+    SELECT product_code, sum(q) AS total, sum(q * q) AS squares FROM daily GROUP BY 1"""
+
+
+def demand_window(end: date, options: dict[str, Any]) -> dict[str, date]:
+    """The parameters of ``DEMAND_SUMS_SQL`` for the lookback window ending at ``end``."""
+    days = int({**DEFAULTS, **options}["lookback_days"])
+    return {"start": end - timedelta(days=days - 1), "end": end}
+
+
+def reorder_of(total: Any, squares: Any, options: dict[str, Any]) -> Reorder:
+    """One SKU's reorder point from its demand sums (``DEMAND_SUMS_SQL``)."""
     o = {**DEFAULTS, **options}
     days = int(o["lookback_days"])
     lead, review = float(o["lead_time_days"]), float(o["review_days"])
     z = NormalDist().inv_cdf(float(o["service_level"]))
-    rows = con.execute("""
-        WITH daily AS (
-            SELECT l.product_code, o.placed_day, sum(l.quantity) AS q
-            FROM orders o JOIN order_lines l ON l.order_id = o.order_id
-            WHERE o.state <> 'cancelled' AND o.placed_day BETWEEN ? AND ?
-            GROUP BY 1, 2)
-        SELECT product_code, sum(q), sum(q * q) FROM daily GROUP BY 1""",
-        [end - timedelta(days=days - 1), end]).fetchall()
-    out = {}
-    for code, total, squares in rows:
-        mean = float(total) / days
-        variance = max(0.0, (float(squares) - days * mean * mean) / (days - 1)) if days > 1 else 0.0
-        stdev = math.sqrt(variance)
-        point = mean * lead + z * stdev * math.sqrt(lead)
-        out[code] = Reorder(mean, stdev, point, point + mean * review)
-    return out
+    mean = float(total) / days
+    variance = max(0.0, (float(squares) - days * mean * mean) / (days - 1)) if days > 1 else 0.0
+    stdev = math.sqrt(variance)
+    point = mean * lead + z * stdev * math.sqrt(lead)
+    return Reorder(mean, stdev, point, point + mean * review)
+
+
+def reorder_points(con: Any, end: date, options: dict[str, Any]) -> dict[str, Reorder]:
+    """Per SKU with demand in the lookback window ending at ``end``."""
+    rows = con.execute(DEMAND_SUMS_SQL, demand_window(end, options)).fetchall()
+    return {code: reorder_of(total, squares, options) for code, total, squares in rows}
 
 
 # One pass over the history up to the start (each SKU and warehouse's figures then), then only the period's
@@ -277,13 +288,16 @@ def _round(value: Any) -> Any:
     return round(float(value), 2)
 
 
-def position(con: Any, day: date) -> dict[str, tuple[Decimal, Decimal]]:
-    """Stock and 発注残 per SKU as of ``day`` (Σ warehouses): what the low-stock check compares."""
-    rows = con.execute("""
+def position(con: Any, day: date, among: str | None = None) -> dict[str, tuple[Decimal, Decimal]]:
+    """Stock and 発注残 per SKU as of ``day`` (Σ warehouses): what the low-stock check compares. ``among``: a
+    table whose ``product_code`` column lists the SKUs wanted (None: every SKU)."""
+    only = f"AND product_code IN (SELECT product_code FROM {among})" if among else ""
+    rows = con.execute(f"""
         SELECT product_code, sum(on_hand), sum(on_order) FROM (
             SELECT product_code, warehouse_code, arg_max(on_hand, day) AS on_hand, arg_max(on_order, day) AS on_order
-            FROM stock_changes WHERE day <= ? GROUP BY 1, 2) GROUP BY 1""", [day]).fetchall()
+            FROM stock_changes WHERE day <= ? {only} GROUP BY 1, 2) GROUP BY 1""", [day]).fetchall()
     return {code: (on_hand, on_order) for code, on_hand, on_order in rows}
 
 
-__all__ = ["DEFAULTS", "Period", "Reorder", "position", "reorder_points", "stock"]
+__all__ = ["DEFAULTS", "DEMAND_SUMS_SQL", "Period", "Reorder", "demand_window", "position", "reorder_of",
+           "reorder_points", "stock"]

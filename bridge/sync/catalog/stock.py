@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -146,6 +147,8 @@ class StockJob:
         self._lean: stock_memo.LeanRead | None = None  # the last file read against it
         self.digests: ledger.LedgerDigests | None = None  # the ledger's hashes, for runs against the memo
         self.last_read: tuple[str, int] = ("", 0)  # how the last file was read (memo, memory, full), rows parsed
+        # the line memo's read whose file the analytics store was last fed, and that snapshot's mark
+        self._fed: tuple[int, str] | None = None
 
     async def run(self, options: RunOptions) -> JobResult:
         started = time.perf_counter()
@@ -258,7 +261,13 @@ class StockJob:
         if committed is None:
             return
         computed, bindings = committed
-        fed = await self.analytics.stock_read(read.records)
+        mark, last = uuid.uuid4().hex, self._fed
+        if delta is not None and delta.incremental and last is not None and delta.base == last[0]:
+            fed = await self.analytics.stock_changed(delta.changed, _gone(delta), whole=read.records,
+                                                     expect=last[1], mark=mark)  # the read before was fed
+        else:
+            fed = await self.analytics.stock_read(read.records, mark=mark)
+        self._fed = (delta.generation, mark) if fed and delta is not None else None
         await self._remember_full(read, computed, rules, bindings, fed)
         options.progress.advance(1)
 
@@ -392,6 +401,7 @@ class StockJob:
         id may have changed, or whose memo hash is not the ledger's, are computed; the plan is the full one
         (tested)."""
         rules = self.rules()
+        self._fed = None  # the analytics store gets this file, not the line memo's last read
         base = lean.base
         file_codes = lean.file_codes()
         result.read = len(file_codes)
@@ -625,6 +635,13 @@ def _analytics_on(feed: AnalyticsFeed) -> bool:
     """Whether the analytics store is fed (a file read against the memo feeds it only what differs)."""
     section = getattr(getattr(feed, "settings", None), "analytics", None)
     return section is not None and bool(section.enabled) and section.path is not None
+
+
+def _gone(delta: Delta) -> list[tuple[str, str]]:
+    """(商品コード, 倉庫コード) of the rows the file before ``delta`` had and this one has not."""
+    kept = {(level.product_code, level.warehouse_code) for level in delta.changed}
+    return list(dict.fromkeys(key for level in delta.removed
+                              if (key := (level.product_code, level.warehouse_code)) not in kept))
 
 
 class _LeanFailed(Exception):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import structlog
-from aiohttp import web
 
 from bridge.cscart.addon_protocol import (
     SIGNATURE_HEADER,
@@ -18,6 +18,9 @@ from bridge.cscart.addon_protocol import (
     SignatureError,
     verify,
 )
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = structlog.get_logger("bridge.sync.orders")
 
@@ -45,6 +48,9 @@ class OrdersWakeup:
         self._trigger = trigger
 
     async def handle(self, request: web.Request) -> web.Response:
+        # loaded with the daemon's HTTP server already; a CLI command never calls this
+        from aiohttp import web
+
         if not self._secret:
             return web.json_response({"error": "wake-up push disabled: set cscart.hmac_secret"}, status=503)
         now = self._now()
