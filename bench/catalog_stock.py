@@ -59,6 +59,9 @@ def main() -> None:
     parser.add_argument("--no-analytics", action="store_true",
                         help="analytics.enabled: false (the stock job then feeds no analytics store and runs no "
                              "low-stock check)")
+    parser.add_argument("--first-and-cycle", action="store_true",
+                        help="only the first full sync and one 1 %%-changed `bridge sync stock` (add-on shop): "
+                             "whole-process wall and peak RSS of each, for the 1,000,000-SKU figure")
     args = parser.parse_args()
     shops = [s.strip() for s in args.shops.split(",") if s.strip()]
     order = ORDER + (("cli_base",) if args.base else ())
@@ -70,6 +73,11 @@ def main() -> None:
         load_at_start = load()
         world.prepare()
         print("first sync", world.first_sync, flush=True)
+        if args.first_and_cycle:
+            cycle = world.measure("cli", addon=True)
+            print("cycle", cycle, flush=True)
+            publish(_first_and_cycle(args, world, cycle, load_at_start), args.out)
+            return
         for number in range(args.rounds):
             for shop in shops:
                 turn = order[number % len(order):] + order[:number % len(order)]
@@ -136,6 +144,24 @@ def main() -> None:
                f"first sync wrote (the long-lived job's warm-up run on the previous file took "
                f"{float(extra['warm_seconds']):.2f} s).")]
     publish(lines, args.out)
+
+
+def _first_and_cycle(args: argparse.Namespace, world: World, cycle: dict, load_at_start: float) -> list[str]:  # type: ignore[type-arg]
+    first = world.first_sync
+    return [
+        (f"## {time.strftime('%Y-%m-%d %H:%M')} UTC — first full sync and one {args.changed:.0%}-changed cycle, "
+         f"{args.skus:,} SKUs, `bridge sync stock` whole process, add-on shop, {args.latency_ms:g} ms per request"),
+        f"Machine: {describe()}; load average (1 min) at the start {load_at_start}, at the end {load()}",
+        (f"Command: `python bench/catalog_stock.py --skus {args.skus} --changed {args.changed} "
+         f"--latency-ms {args.latency_ms:g} --first-and-cycle{' --no-analytics' if args.no_analytics else ''}`"),
+        "",
+        "| run | wall s | CPU s | peak RSS MB | load at start | summary |",
+        "|---|---:|---:|---:|---|---|",
+        (f"| first full sync (empty state) | {first['wall']:.2f} | {first['cpu']:.2f} | {first['peak_mb']:.0f} | "
+         f"{first['load']} | {first['summary']}; {first['delivered']} |"),
+        (f"| {args.changed:.0%} changed (against the memo) | {cycle['wall']:.2f} | {cycle['cpu']:.2f} | "
+         f"{cycle['peak_mb']:.0f} | {cycle['load']} | {cycle['summary']}; {cycle['delivered']} |"),
+    ]
 
 
 if __name__ == "__main__":

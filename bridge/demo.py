@@ -317,7 +317,7 @@ class Demo:
         for index in picks:
             product = products[index]
             new = ((product.standard_price or Decimal(100)) * Decimal("1.1")).quantize(Decimal(1))
-            products[index] = replace(product, standard_price=new)
+            products[index] = product._replace(standard_price=new)
             described.append(f"{product.code} {product.standard_price} → {new}")
         write_records(path, "products", products, layout=layout)
         _deliver(path, dirs, "products", cycle)

@@ -248,23 +248,27 @@ def orders_from_state(state_path: Path, analytics: AnalyticsStore) -> FeedResult
                     result.shipments += len(rows)
                     last = rows[-1][0]
             _set_cursor(con, "carrier_shipments.id", str(last))
-        result.returns = _returns_from_state(state, analytics)
+            slipped = _slipped_returns(state, _cursor(con, "returns.updated_at", ""))
+        result.returns = _returns_from_state(slipped, analytics)
     finally:
         state.close()
     return result
 
 
-def _returns_from_state(state: sqlite3.Connection, analytics: AnalyticsStore) -> int:
-    """Copy the returns whose 返品 slip went to SMILE (state ``slipped``) since the last feed, by ``updated_at``:
-    one row per product, credited on the day the slip was written (the day SMILE books it)."""
+def _slipped_returns(state: sqlite3.Connection, since: str) -> list[Any]:
+    """The returns whose 返品 slip went to SMILE (state ``slipped``) since ``since`` (their ``updated_at``), read
+    while the orders copy has the analytics store open: an orders copy with no new return opens it once, not twice."""
     if not _has_table(state, "returns"):
-        return 0
-    with analytics.connect() as con:
-        since = _cursor(con, "returns.updated_at", "")
-    rows = state.execute(
+        return []
+    return state.execute(
         "SELECT r.return_id, r.order_id, r.lines, r.updated_at, o.data_json FROM returns r "
         "LEFT JOIN orders o ON o.order_id = r.order_id WHERE r.state = 'slipped' AND r.updated_at >= ? "
         "ORDER BY r.updated_at", (since,)).fetchall()
+
+
+def _returns_from_state(rows: list[Any], analytics: AnalyticsStore) -> int:
+    """Copy the slipped returns (``_slipped_returns``): one row per product, credited on the day the slip was
+    written (the day SMILE books it)."""
     if not rows:
         return 0
     items = []

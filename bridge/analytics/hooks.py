@@ -46,6 +46,17 @@ def store_for(settings: Any) -> AnalyticsStore | None:
     return found
 
 
+def warm_up(settings: Any) -> bool:
+    """Import the feed (duckdb, pandas) and make the analytics store object ahead of the first copy: the daemon
+    calls it at start-up, in a thread, so the first orders burst does not pay the imports (about a second of CPU)
+    inside its event loop. Blocking; True when analytics is on."""
+    if store_for(settings) is None:
+        return False
+    from bridge.analytics import feed  # noqa: F401 - the import is the point
+
+    return True
+
+
 async def _run(what: str, function: Any, *args: Any) -> Any:
     try:
         if isinstance(function, str):  # a function of the feed, imported on first use

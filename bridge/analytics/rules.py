@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bridge.errors import ConfigError
-from bridge.i18n import N_
+from bridge.i18n import N_, _
 from bridge.rules.common import require_unique
 from bridge.rules.yamlfile import read_rules_yaml, validated
 
@@ -141,8 +141,8 @@ class ReportRules(_Model):
         for pack in self.packs:
             if pack.id == pack_id:
                 return pack
-        raise ConfigError(f"no pack {pack_id!r} in rules/reports.yaml; packs: "
-                          f"{', '.join(p.id for p in self.packs) or 'none'}")
+        raise ConfigError(_("no pack {pack!r} in rules/reports.yaml; packs: {packs}").format(
+            pack=pack_id, packs=", ".join(p.id for p in self.packs) or _("none")))
 
 
 def load_report_rules(path: Path | str) -> ReportRules:
@@ -152,7 +152,7 @@ def load_report_rules(path: Path | str) -> ReportRules:
     if root is None:
         return ReportRules()
     if not isinstance(root, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping (settings:, low_stock:, packs:)")
+        raise ConfigError(_("{path}: the top level must be a mapping (settings:, low_stock:, packs:)").format(path=path))
     return validated(ReportRules, root, path, N_("report rules"), "rules/reports.yaml")
 
 

@@ -7,6 +7,7 @@ The modules are imported only when their command runs (``LazyGroup``): ``bridge 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,23 @@ class LazyGroup(typer.core.TyperGroup):
             option.help = _(HELP_OPTION)
         return option
 
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
+        """click's ``main``, with usage errors printed in the operator's language (bridge/cli/usage.py)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        from bridge.cli import usage
+
+        def run(arguments: Sequence[str] | None, **options: Any) -> Any:
+            return super(LazyGroup, self).main(arguments, prog_name, complete_var,
+                                               windows_expand_args=windows_expand_args, **options)
+
+        return usage.run(run, args, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        super().invoke(ctx)
+        return None  # what a command returns is not an exit code (click ignores it too)
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         rows = [(name, _(COMMANDS[name].help)) for name in self.list_commands(ctx)]
         with formatter.section(_("Commands")):
@@ -99,6 +117,8 @@ HELP_OPTION = N_("Show this message and exit.")  # click's own text, in the oper
 # typer's section headings of a command's help ("Arguments", "Options", "Commands") through the same catalogue
 typer.core._ = _  # type: ignore[attr-defined]
 TYPER_HEADINGS = (N_("Arguments"), N_("Options"))  # and "Commands", already in the catalogue
+# typer's other help texts through the same _: "[default: 8080; required]"
+TYPER_HELP = (N_("default: {default}"), N_("required"), N_("env var: {var}"), N_("(dynamic)"))
 USAGE = N_("Usage: ")  # click writes it without gettext: given as the usage line's prefix instead
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
+from bridge.cli.stored import stored_text
 from bridge.domain.time import Clock
 from bridge.i18n import _, format_local
 
@@ -48,7 +49,7 @@ def list_(config: ConfigOption = None) -> None:
         table.add_column(column)
     for op in dead:
         table.add_row(str(op.id), op.target, op.entity, op.key, str(op.attempts), format_local(op.updated_at),
-                      (op.last_error or "")[:80])
+                      stored_text(op.last_error)[:80])
     console.print(table)
 
 
@@ -67,10 +68,10 @@ def show(op_id: int, config: ConfigOption = None) -> None:
     console.print(_("created {created}, updated {updated}").format(
         created=format_local(op.created_at, seconds=True), updated=format_local(op.updated_at, seconds=True)),
         markup=False)
-    console.print(_("error: {message}").format(message=op.last_error or "-"), markup=False)
-    console.print(_("hint: {hint}").format(hint=op.hint or "-"), markup=False)
+    console.print(_("error: {message}").format(message=stored_text(op.last_error) or "-"), markup=False)
+    console.print(_("hint: {hint}").format(hint=stored_text(op.hint) or "-"), markup=False)
     if op.resolution:
-        console.print(_("resolution: {resolution}").format(resolution=op.resolution), markup=False)
+        console.print(_("resolution: {resolution}").format(resolution=stored_text(op.resolution)), markup=False)
     console.print(_("payload:"))
     console.print_json(json.dumps(op.payload, ensure_ascii=False))
 

@@ -113,7 +113,8 @@ def check(
 def _preview(records: list[Any]) -> Table:
     from dataclasses import fields
 
-    names = [f.name for f in fields(records[0])]
+    # Product and StockLevel are named tuples, the other records dataclasses
+    names = list(getattr(records[0], "_fields", None) or (f.name for f in fields(records[0])))
     table = Table(*names, title=_("first {count} record(s)").format(count=len(records)))
     for record in records:
         table.add_row(*(_show(getattr(record, name)) for name in names))

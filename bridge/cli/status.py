@@ -82,8 +82,9 @@ def render(data: _Status, enabled: dict[str, JobSettings], width: int) -> list[T
         columns.insert(3, (N_("last failure"), lambda name, row, cfg: _short_time(row.get("last_failure_at"))))
         columns.insert(5, (N_("runs"), lambda name, row, cfg: str(row.get("runs", 0))))
     if width >= 120:
-        columns.append((N_("last error"), lambda name, row, cfg: (row.get("last_error") or "").splitlines()[0]
+        columns.append((N_("last error"), lambda name, row, cfg: stored_text(row.get("last_error")).splitlines()[0]
                         if row.get("last_error") else ""))
+    from bridge.cli.stored import stored_text
     from bridge.sync import registered_jobs
 
     table = Table(title=_("Jobs (times in {zone})").format(zone=zone), title_justify="left")
@@ -111,7 +112,7 @@ def render(data: _Status, enabled: dict[str, JobSettings], width: int) -> list[T
     if data["dead"]:
         out.append(_("Dead letters ({count}); see `bridge dlq list`:").format(count=outbox["dead"]))
         for op in data["dead"]:
-            text = f"  #{op.id} {op.target} {op.entity} {op.key}: {op.last_error}"
+            text = f"  #{op.id} {op.target} {op.entity} {op.key}: {stored_text(op.last_error)}"
             out.append(text if len(text) <= width else text[: max(width - 1, 20)] + "…")
     return out
 

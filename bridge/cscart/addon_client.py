@@ -20,7 +20,9 @@ from bridge.cscart.addon_protocol import (
     EventPage,
     ReturnRequest,
 )
+from bridge.cscart import messages as msg
 from bridge.cscart.client import CSCartClient, NotFoundError
+from bridge.i18n import said
 
 
 class AddonClient:
@@ -39,7 +41,7 @@ class AddonClient:
         # CS-Cart's API core refuses a PUT without parameters (405 "Missing parameters") before the entity runs.
         data = await self._call("PUT", f"{EVENTS_ENTITY}/{int(event_id)}", body={"event_id": int(event_id)})
         if not isinstance(data, Mapping) or not isinstance(data.get("acknowledged_id"), int):
-            raise AddonProtocolError(f"acknowledgement: expected {{'acknowledged_id': <int>}}, got {data!r}")
+            raise AddonProtocolError(said(msg.ACKNOWLEDGEMENT, value=data))
         return int(data["acknowledged_id"])
 
     async def batch(self, items: Sequence[Mapping[str, Any]]) -> BatchResponse:
@@ -59,7 +61,7 @@ class AddonClient:
                                                            "values": dict(values or {})})
         status = data.get("status") if isinstance(data, Mapping) else None
         if status not in ("sent", "duplicate"):
-            raise AddonProtocolError(f"mail {key}: expected status sent or duplicate, got {data!r}")
+            raise AddonProtocolError(said(msg.MAIL_ANSWER, key=key, value=data))
         return str(status)
 
     async def returns(self, statuses: Sequence[str], since: int, limit: int = 200) -> list[ReturnRequest]:
@@ -69,7 +71,7 @@ class AddonClient:
                                                                "limit": max(1, min(limit, 200))})
         rows = data.get("returns") if isinstance(data, Mapping) else None
         if not isinstance(rows, list):
-            raise AddonProtocolError(f'returns: expected {{"returns": [...]}}, got {data!r}')
+            raise AddonProtocolError(said(msg.RETURNS_ANSWER, value=data))
         return [ReturnRequest.from_dict(row, f"returns[{index}]") for index, row in enumerate(rows)]
 
     async def return_request(self, return_id: int) -> ReturnRequest:

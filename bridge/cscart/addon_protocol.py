@@ -23,7 +23,9 @@ from enum import Enum
 from decimal import Decimal
 from typing import Any
 
+from bridge.cscart import messages as msg
 from bridge.errors import BridgeError, PermanentError
+from bridge.i18n import said
 
 SIGNATURE_HEADER = "X-Smile-Bridge-Signature"
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -51,7 +53,7 @@ class AddonProtocolError(PermanentError):
 def _key(secret: str | bytes) -> bytes:
     key = secret.encode("utf-8") if isinstance(secret, str) else secret
     if not key:
-        raise SignatureError("the HMAC secret is empty; set cscart.hmac_secret and the add-on's HMAC secret")
+        raise SignatureError(said(msg.HMAC_EMPTY))
     return key
 
 
@@ -77,7 +79,7 @@ def verify(
     """
     key = _key(secret)
     if not header:
-        raise SignatureError(f"missing {SIGNATURE_HEADER} header")
+        raise SignatureError(said(msg.SIGNATURE_MISSING, header=SIGNATURE_HEADER))
     timestamp: int | None = None
     candidates: list[str] = []
     for part in header.split(","):
@@ -89,16 +91,13 @@ def verify(
         elif name == "v1" and value.isascii():  # compare_digest refuses non-ASCII text with a TypeError
             candidates.append(value.lower())
     if timestamp is None or not candidates:
-        raise SignatureError(f"malformed {SIGNATURE_HEADER} header: expected t=<unix>,v1=<hex>")
+        raise SignatureError(said(msg.SIGNATURE_MALFORMED, header=SIGNATURE_HEADER))
     if abs(now - timestamp) > tolerance:
-        raise SignatureError(
-            f"signature timestamp {timestamp} is {abs(now - timestamp)} s from now "
-            f"(tolerance {tolerance} s); "
-            "check both clocks (NTP)"
-        )
+        raise SignatureError(said(msg.SIGNATURE_STALE, timestamp=timestamp, offset=abs(now - timestamp),
+                                  tolerance=tolerance))
     expected = _digest(key, timestamp, body)
     if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
-        raise SignatureError("signature mismatch: the secrets differ or the body was changed on the way")
+        raise SignatureError(said(msg.SIGNATURE_MISMATCH))
     return timestamp
 
 
@@ -132,13 +131,13 @@ def _int_field(raw: Mapping[str, Any], name: str, where: str, minimum: int = 0) 
     if type(value) is int and value >= minimum:  # the common case, checked cheaply (a feed page holds 1,000)
         return value
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise AddonProtocolError(f"{where}.{name}: expected an integer, got {value!r}")
+        raise AddonProtocolError(said(msg.EXPECTED_INTEGER, where=f"{where}.{name}", value=value))
     try:
         number = int(value)
     except ValueError:
-        raise AddonProtocolError(f"{where}.{name}: expected an integer, got {value!r}") from None
+        raise AddonProtocolError(said(msg.EXPECTED_INTEGER, where=f"{where}.{name}", value=value)) from None
     if number < minimum:
-        raise AddonProtocolError(f"{where}.{name}: must be >= {minimum}, got {number}")
+        raise AddonProtocolError(said(msg.AT_LEAST, where=f"{where}.{name}", minimum=minimum, value=number))
     return number
 
 
@@ -156,32 +155,29 @@ class Event:
     @classmethod
     def from_dict(cls, raw: Any, where: str = "event") -> Event:
         if not isinstance(raw, Mapping):
-            raise AddonProtocolError(f"{where}: expected an object, got {type(raw).__name__}")
+            raise AddonProtocolError(said(msg.EXPECTED_OBJECT, where=where, kind=type(raw).__name__))
         try:
             kind = _EVENT_TYPES.get(raw.get("type")) or EventType(raw.get("type"))
         except (ValueError, TypeError):
             known = ", ".join(t.value for t in EventType)
-            raise AddonProtocolError(
-                f"{where}.type: unknown event type {raw.get('type')!r}; known: {known}"
-            ) from None
+            raise AddonProtocolError(said(msg.UNKNOWN_EVENT, where=f"{where}.type", value=raw.get("type"),
+                                          known=known)) from None
         entity, keys = EVENT_SCHEMA[kind]
         if raw.get("entity") != entity:
-            raise AddonProtocolError(
-                f"{where}.entity: {kind.value} must have entity {entity!r}, got {raw.get('entity')!r}"
-            )
+            raise AddonProtocolError(said(msg.EVENT_ENTITY, where=f"{where}.entity", kind=kind.value, entity=entity,
+                                          value=raw.get("entity")))
         data = raw.get("data")
         if isinstance(data, list) and not data:
             data = {}  # PHP's json_encode turns an empty array into []
         if not isinstance(data, Mapping):
-            raise AddonProtocolError(f"{where}.data: expected an object, got {data!r}")
+            raise AddonProtocolError(said(msg.EVENT_DATA_OBJECT, where=f"{where}.data", value=data))
         missing = [key for key in keys if key not in data]
         if missing:
-            raise AddonProtocolError(f"{where}.data: {kind.value} lacks {', '.join(missing)}")
+            raise AddonProtocolError(said(msg.EVENT_DATA_LACKS, where=f"{where}.data", kind=kind.value,
+                                          keys=", ".join(missing)))
         for key in keys:
             if isinstance(data[key], bool) or not isinstance(data[key], str | int):
-                raise AddonProtocolError(
-                    f"{where}.data.{key}: expected a string or integer, got {data[key]!r}"
-                )
+                raise AddonProtocolError(said(msg.STRING_OR_INTEGER, where=f"{where}.data.{key}", value=data[key]))
         return cls(
             id=_int_field(raw, "id", where, minimum=1),
             type=kind,
@@ -199,7 +195,7 @@ def _status_letters(raw: Any) -> dict[str, str]:
     if isinstance(raw, list) and not raw:
         raw = {}
     if not isinstance(raw, Mapping):
-        raise AddonProtocolError(f"params.statuses: expected an object of key → letter, got {raw!r}")
+        raise AddonProtocolError(said(msg.STATUS_LETTERS, where="params.statuses", value=raw))
     letters = {}
     for key, letter in raw.items():
         if key not in STATUS_KEYS:
@@ -207,9 +203,7 @@ def _status_letters(raw: Any) -> dict[str, str]:
         if letter == "":
             continue  # not installed (yet) on this store
         if not (isinstance(letter, str) and len(letter) == 1 and "A" <= letter <= "Z" and letter not in "NT"):
-            raise AddonProtocolError(
-                f"params.statuses.{key}: expected one letter A–Z except N/T, got {letter!r}"
-            )
+            raise AddonProtocolError(said(msg.STATUS_LETTER_RANGE, where=f"params.statuses.{key}", value=letter))
         letters[key] = letter
     return letters
 
@@ -234,17 +228,17 @@ class EventPage:
     @classmethod
     def from_dict(cls, raw: Any) -> EventPage:
         if not isinstance(raw, Mapping) or not isinstance(raw.get("events"), list):
-            raise AddonProtocolError('events feed: expected {"events": [...], "params": {...}}')
+            raise AddonProtocolError(said(msg.FEED_SHAPE))
         params = raw.get("params")
         if not isinstance(params, Mapping):
-            raise AddonProtocolError("events feed: params missing")
+            raise AddonProtocolError(said(msg.FEED_PARAMS))
         events = tuple(Event.from_dict(item, f"events[{i}]") for i, item in enumerate(raw["events"]))
         ids = [event.id for event in events]
         if ids != sorted(set(ids)):
-            raise AddonProtocolError(f"events feed: ids not strictly increasing: {ids}")
+            raise AddonProtocolError(said(msg.FEED_ORDER, ids=ids))
         has_more = params.get("has_more")
         if not isinstance(has_more, bool):
-            raise AddonProtocolError(f"params.has_more: expected true/false, got {has_more!r}")
+            raise AddonProtocolError(said(msg.EXPECTED_BOOLEAN, where="params.has_more", value=has_more))
         return cls(
             events=events,
             after_id=_int_field(params, "after_id", "params"),
@@ -269,9 +263,9 @@ class WakeUp:
         try:
             raw = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise AddonProtocolError(f"wake-up body is not JSON: {exc}") from None
+            raise AddonProtocolError(said(msg.WAKE_UP_NOT_JSON, error=exc)) from None
         if not isinstance(raw, Mapping) or raw.get("source") != "smile_bridge":
-            raise AddonProtocolError('wake-up body: expected {"source": "smile_bridge", ...}')
+            raise AddonProtocolError(said(msg.WAKE_UP_SOURCE))
         return cls(
             last_event_id=_int_field(raw, "last_event_id", "wake-up"),
             sent_at=_int_field(raw, "sent_at", "wake-up"),
@@ -324,22 +318,22 @@ class BatchResponse:
     def from_dict(cls, raw: Any, sent: int) -> BatchResponse:
         """Parse a 200 answer to a batch of ``sent`` items: exactly one result per item, in order."""
         if not isinstance(raw, Mapping) or not isinstance(raw.get("results"), list):
-            raise AddonProtocolError('batch response: expected {"results": [...], "counts": {...}}')
+            raise AddonProtocolError(said(msg.BATCH_SHAPE))
         results = []
         for position, item in enumerate(raw["results"]):
             where = f"results[{position}]"
             if not isinstance(item, Mapping):
-                raise AddonProtocolError(f"{where}: expected an object")
+                raise AddonProtocolError(said(msg.EXPECTED_OBJECT_PLAIN, where=where))
             try:
                 code = ResultCode(item.get("code"))
             except ValueError:
-                raise AddonProtocolError(f"{where}.code: unknown result code {item.get('code')!r}") from None
+                raise AddonProtocolError(said(msg.RESULT_CODE, where=f"{where}.code", value=item.get("code"))) from None
             index = _int_field(item, "index", where)
             if index != position:
-                raise AddonProtocolError(f"{where}.index: {index} is out of order")
+                raise AddonProtocolError(said(msg.RESULT_ORDER, where=f"{where}.index", index=index))
             results.append(BatchItemResult(index, item.get("id"), code, str(item.get("message") or "")))
         if len(results) != sent:
-            raise AddonProtocolError(f"batch response: {len(results)} results for {sent} items")
+            raise AddonProtocolError(said(msg.RESULT_COUNT, results=len(results), sent=sent))
         raw_counts = raw.get("counts")
         counts = ({str(k): v for k, v in raw_counts.items() if isinstance(v, int)}
                   if isinstance(raw_counts, Mapping) else {})  # informational only
@@ -379,21 +373,21 @@ class ReturnRequest:
     @classmethod
     def from_dict(cls, raw: Any, where: str = "return") -> ReturnRequest:
         if not isinstance(raw, Mapping):
-            raise AddonProtocolError(f"{where}: expected an object, got {type(raw).__name__}")
+            raise AddonProtocolError(said(msg.EXPECTED_OBJECT, where=where, kind=type(raw).__name__))
         items = raw.get("items")
         if isinstance(items, Mapping) and not items:
             items = []
         if not isinstance(items, list):
-            raise AddonProtocolError(f"{where}.items: expected a list, got {items!r}")
+            raise AddonProtocolError(said(msg.EXPECTED_LIST, where=f"{where}.items", value=items))
         parsed = []
         for index, item in enumerate(items):
             at = f"{where}.items[{index}]"
             if not isinstance(item, Mapping):
-                raise AddonProtocolError(f"{at}: expected an object")
+                raise AddonProtocolError(said(msg.EXPECTED_OBJECT_PLAIN, where=at))
             try:
                 price = Decimal(str(item.get("price", "0")))
             except ArithmeticError:
-                raise AddonProtocolError(f"{at}.price: expected a decimal, got {item.get('price')!r}") from None
+                raise AddonProtocolError(said(msg.EXPECTED_DECIMAL, where=f"{at}.price", value=item.get("price"))) from None
             parsed.append(ReturnItem(
                 item_id=str(item.get("item_id", "")), product_id=_int_field(item, "product_id", at),
                 product_code=str(item.get("product_code") or ""), product=str(item.get("product") or ""),
@@ -401,7 +395,7 @@ class ReturnRequest:
                 reason=str(item.get("reason") or "")))
         status = raw.get("status")
         if not isinstance(status, str) or len(status) != 1:
-            raise AddonProtocolError(f"{where}.status: expected one status letter, got {status!r}")
+            raise AddonProtocolError(said(msg.EXPECTED_STATUS_LETTER, where=f"{where}.status", value=status))
         return cls(return_id=_int_field(raw, "return_id", where, minimum=1),
                    order_id=_int_field(raw, "order_id", where), status=status,
                    timestamp=_int_field(raw, "timestamp", where), comment=str(raw.get("comment") or ""),

@@ -27,7 +27,7 @@ When the add-on is absent (or answers 404 after an uninstall) every op goes thro
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +35,7 @@ import structlog
 
 from bridge import metrics
 from bridge.cscart import mapping as m
+from bridge.cscart import messages as msg
 from bridge.cscart.addon_client import AddonClient
 from bridge.cscart.addon_protocol import MAX_BATCH_ITEMS, BatchItemResult, ResultCode
 from bridge.cscart.client import CSCartClient, NotFoundError
@@ -50,6 +51,7 @@ from bridge.cscart.sink import (
 )
 from bridge.domain.money import parse_decimal
 from bridge.errors import PermanentError, RetryableError
+from bridge.i18n import said
 from bridge.store.outbox import OutboxOp
 
 log = structlog.get_logger("bridge.cscart.batch")
@@ -147,14 +149,18 @@ class AddonBatchSink(CSCartSink):
                 if raise_retryable and len(chunks) == 1:
                     raise  # the whole call failed before anything was applied: the dispatcher's short retries
                 for i in chunk:
-                    results[i] = RetryableError(f"op {ops[i].id} {ops[i].op}: the batch call failed")
+                    results[i] = RetryableError(said(msg.BATCH_FAILED, id=ops[i].id, op=ops[i].op))
                 continue
             except PermanentError as exc:
                 for i in chunk:
                     results[i] = exc
                 continue
+            counted: Counter[tuple[str, str]] = Counter()
             for i, result in zip(chunk, response.results, strict=True):
                 results[i] = _outcome(ops[i], items[i]["kind"], result)
+                counted[(items[i]["kind"], result.code.value)] += 1
+            for (kind, code), count in counted.items():  # one labelled increment per kind and code, not per item
+                metrics.ADDON_BATCH_ITEMS.labels(kind=kind, code=code).inc(count)
         return fallback
 
     async def _deliver_rest(self, ops: Sequence[OutboxOp], indexes: list[int],
@@ -189,7 +195,7 @@ class AddonBatchSink(CSCartSink):
         and TextGuardError for text CS-Cart cannot store."""
         p = op.payload
         if not isinstance(p, Mapping):
-            raise PayloadError(f"op {op.id} {op.op}: payload must be an object, got {type(p).__name__}")
+            raise PayloadError(said(msg.PAYLOAD_NOT_OBJECT, id=op.id, op=op.op, kind=type(p).__name__))
         head: dict[str, Any] = {"id": op.id}
         if op.op == "product.stock" and p.get("warehouses"):
             return None  # per-warehouse amounts (Warehouses add-on): the REST PUT hands them to fn_update_product
@@ -217,7 +223,7 @@ class AddonBatchSink(CSCartSink):
                 return None  # an add-on older than the kind: the REST PUT + re-read
             letter = p.get("status")
             if not isinstance(letter, str) or len(letter) != 1:
-                raise PayloadError(f"op {op.id} {op.op}: field 'status' must be one status letter, got {letter!r}")
+                raise PayloadError(said(msg.STATUS_LETTER, id=op.id, op=op.op, letter=letter))
             return {**head, "kind": ORDER_STATUS_KIND, "order_id": _int(op, p, "order_id"), "status": letter,
                     **{name: bool(p.get(name, False)) for name in ("notify_user", "notify_department",
                                                                    "notify_vendor")}}
@@ -227,40 +233,35 @@ class AddonBatchSink(CSCartSink):
         if op.op == "addon.settings":
             values = p.get("values")
             if not isinstance(values, Mapping) or not values:
-                raise PayloadError(f"op {op.id} {op.op}: field 'values' must be a non-empty object")
+                raise PayloadError(said(msg.VALUES_NON_EMPTY, id=op.id, op=op.op))
             return {**head, "kind": "settings", "values": _plain(values)}
         return None
 
 
 def _outcome(op: OutboxOp, kind: str, result: BatchItemResult) -> BaseException | None:
-    metrics.ADDON_BATCH_ITEMS.labels(kind=kind, code=result.code.value).inc()
     if result.code is ResultCode.OK:
         return None
     where = f"op {op.id} {op.op} ({op.entity} {op.key})"
     if result.code is ResultCode.INVALID and kind == ORDER_STATUS_KIND:  # as the REST path's refusals
-        hint = ("restock the products or fix the order in CS-Cart, then replay this dead letter"
-                if "Backordered" in result.message else
-                "fix the letter in rules/order_flow.yaml or create the status (the add-on does)"
-                if "does not exist" in result.message else
-                "a CS-Cart hook refused the change; check the order's history")
-        return PermanentError(f"{where}: {result.message}", hint=hint)
+        # the add-on's own (English) words say which refusal it is, as the REST path's sentences do
+        hint = (msg.HINT_BACKORDERED if "Backordered" in result.message else
+                msg.HINT_STATUS_LETTER if "does not exist" in result.message else msg.HINT_STATUS_KEPT)
+        return PermanentError(f"{where}: {result.message}", hint=said(hint))
     if result.code is ResultCode.INVALID:
-        return PayloadError(f"{where}: the add-on refused the item: {result.message}",
-                            hint="fix the value the message names (rules/ or the SMILE data), then replay")
+        return PayloadError(said(msg.ADDON_REFUSED, where=where, message=result.message),
+                            hint=said(msg.HINT_ADDON_REFUSED))
     if result.code is ResultCode.NOT_FOUND:
-        return PermanentError(f"{where}: {result.message}",
-                              hint="the CS-Cart id in the binding is stale; re-run the catalog jobs, then replay")
+        return PermanentError(f"{where}: {result.message}", hint=said(msg.HINT_STALE_BINDING))
     return RetryableError(f"{where}: {result.message}")
 
 
 def _addon_missing(op: OutboxOp) -> PermanentError:
-    return PermanentError(f"op {op.id} {op.op}: needs the smile_bridge add-on, which this store does not have",
-                          hint="install the add-on (docs/addon.md §1), then `bridge dlq replay`")
+    return PermanentError(said(msg.ADDON_MISSING, id=op.id, op=op.op), hint=said(msg.HINT_ADDON_MISSING))
 
 
 def _customer_rows(op: OutboxOp, p: Mapping[str, Any]) -> list[dict[str, Any]]:
     clean = []
-    for where, row in listed_objects(op, p, "rows", note=" ([] deletes the customer's prices)"):
+    for where, row in listed_objects(op, p, "rows", not_a_list=msg.NOT_A_LIST_CUSTOMER_ROWS):
         clean.append({"min_quantity": _int(op, row, "min_quantity", where) if row.get("min_quantity") is not None
                       else 1, "price": format(_decimal(op, row, "price", where), "f"),
                       "valid_from": row.get("valid_from") or None, "valid_to": row.get("valid_to") or None})

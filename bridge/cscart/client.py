@@ -26,13 +26,14 @@ from pydantic import SecretStr
 
 from bridge import metrics
 from bridge.cscart import mapping as m
+from bridge.cscart import messages as msg
 from bridge.cscart.settings import CSCartSettings
 from bridge.cscart.textguard import TextGuard
 from bridge.domain.catalog import PriceTier
 from bridge.domain.orders import Order
 from bridge.domain.time import to_unix
 from bridge.errors import AuthError, ConfigError, PermanentError, RetryableError
-from bridge.i18n import _
+from bridge.i18n import _, said
 
 log = structlog.get_logger(__name__)
 
@@ -60,7 +61,7 @@ class NotFoundError(CSCartRequestError):
 
 class CSCartAuthError(AuthError):
     def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message, hint="check cscart.email / cscart.api_key and the admin's API access in CS-Cart")
+        super().__init__(message, hint=said(msg.HINT_AUTH))
         self.status = status
 
 
@@ -95,22 +96,18 @@ def error_text(body: Any) -> str:
 def classify(status: int, body: Any, *, method: str, path: str, retry_after: str | None = None) -> Exception:
     """The error for a non-2xx answer, as the dispatcher needs it."""
     detail = error_text(body) or f"HTTP {status}"
-    where = f"CS-Cart {method} {path}: {status} {detail}"
+    where = said(msg.ANSWERED, method=method, path=path, status=status, detail=detail)
     if status in (401, 403):
         return CSCartAuthError(where, status=status)
     if status == 429 or status >= 500:
         return CSCartServerError(where, status=status, retry_after=_seconds(retry_after))
     if status == 404:
         return NotFoundError(where, status=status)
-    return CSCartRequestError(where, status=status, hint=_HINTS.get(status))
+    hint = _HINTS.get(status)
+    return CSCartRequestError(where, status=status, hint=said(hint) if hint else None)
 
 
-_HINTS = {
-    400: "CS-Cart rejected the data; fix the record named in the message",
-    405: "wrong method for this URL (a bug in the bridge)",
-    415: "wrong Content-Type (a bug in the bridge)",
-    409: "conflicting state in CS-Cart; check the record by hand",
-}
+_HINTS = {400: msg.HINT_400, 405: msg.HINT_405, 415: msg.HINT_415, 409: msg.HINT_409}
 
 
 def _seconds(value: str | None) -> float | None:
@@ -125,7 +122,7 @@ class CSCartClient:
 
     def __init__(self, settings: CSCartSettings, *, session: aiohttp.ClientSession | None = None) -> None:
         if not settings.url or not settings.email or settings.api_key is None:
-            raise ConfigError("cscart: url, email and api_key are all required to talk to CS-Cart")
+            raise ConfigError(said(msg.NOT_CONFIGURED))
         self.settings = settings
         self.base_url = settings.url.rstrip("/") + API_PREFIX
         self.guard = TextGuard(settings.text_map, settings.text_fallback)
@@ -214,9 +211,11 @@ class CSCartClient:
                     retry_after = response.headers.get("Retry-After")
         except asyncio.TimeoutError:
             status = "timeout"
-            raise RetryableError(f"CS-Cart {method} {path}: no answer within {self.settings.timeout:g} s") from None
+            raise RetryableError(said(msg.NO_ANSWER, method=method, path=path,
+                                       seconds=f"{self.settings.timeout:g}")) from None
         except aiohttp.ClientError as exc:
-            raise RetryableError(f"CS-Cart {method} {path}: {type(exc).__name__}: {exc}") from None
+            raise RetryableError(said(msg.CONNECTION_FAILED, method=method, path=path, kind=type(exc).__name__,
+                                       error=exc)) from None
         finally:
             metrics.API_REQUESTS.labels(endpoint=label, method=method, status=status).inc()
             metrics.API_LATENCY.labels(endpoint=label, method=method).observe(time.perf_counter() - started)
@@ -233,13 +232,13 @@ class CSCartClient:
         metrics.AUTH_FAILING.set(0)
         self.auth_problem = None
         if raw and decoded is _UNDECODABLE:
-            raise RetryableError(f"CS-Cart {method} {path}: {code} with a body that is not JSON: {raw[:120]!r}")
+            raise RetryableError(said(msg.NOT_JSON, method=method, path=path, status=code, body=repr(raw[:120])))
         return None if decoded is _UNDECODABLE else decoded
 
     async def _list(self, entity: str, key: str, params: Mapping[str, Any], page: int) -> m.Page:
         data = await self.request("GET", entity, params={**params, "page": page})
         if not isinstance(data, Mapping):
-            raise m.MappingError(f"GET {entity}: expected {{{key!r}: [...], 'params': {{...}}}}, got {type(data)}")
+            raise m.MappingError(said(msg.NOT_A_LISTING, entity=entity, key=key, kind=type(data).__name__))
         rows = data.get(key) or []
         echo = data.get("params") or {}
         return m.Page(
@@ -295,7 +294,7 @@ class CSCartClient:
         writes a product's description row of one language per request (lang_code, else the default language)."""
         if "prices" in fields and "price" not in fields:
             # prices[0] is rebuilt from ``price``: without it the base row would be lost.
-            raise PermanentError(f"product {product_id}: a prices write needs price (use set_prices)")
+            raise PermanentError(said(msg.PRICES_NEED_PRICE, product_id=product_id))
         texts = {key: value for key, value in fields.items() if key in DESCRIPTION_FIELDS}
         languages = await self.text_languages() if texts else []
         first = {**fields, "lang_code": languages[0]} if languages else dict(fields)
@@ -390,18 +389,16 @@ class CSCartClient:
         if letter not in known:
             known = await self.statuses(refresh=True)  # a status created since the last read
         if letter not in known:
-            raise PermanentError(
-                f"order {order_id}: status {letter!r} does not exist in CS-Cart (known: {''.join(sorted(known))})",
-                hint="fix the letter in rules/order_flow.yaml or create the status (the add-on does)",
-            )
+            raise PermanentError(said(msg.UNKNOWN_STATUS, order_id=order_id, letter=letter,
+                                      known="".join(sorted(known))), hint=said(msg.HINT_STATUS_LETTER))
         body = {"status": letter, "notify_user": bool(notify_user), "notify_department": bool(notify_department),
                 "notify_vendor": bool(notify_vendor)}
         await self.request("PUT", f"orders/{int(order_id)}", body=body)
         try:
             order = await self.get_order(order_id)
         except NotFoundError:
-            raise PermanentError(f"order {order_id}: no such order (CS-Cart answered the status change with 200)",
-                                 hint="check the order id binding") from None
+            raise PermanentError(said(msg.NO_SUCH_ORDER, order_id=order_id),
+                                 hint=said(msg.HINT_ORDER_BINDING)) from None
         change = m.StatusChange(order_id=int(order_id), requested=letter, actual=order.status)
         if change.backordered:
             log.warning("cscart.order_backordered", order_id=order_id, requested=letter)
@@ -457,11 +454,11 @@ class CSCartClient:
     ) -> int:
         """``products`` maps the order's item_id → quantity; None ships everything still unshipped."""
         if not carrier and not tracking_number:
-            raise PermanentError(f"order {order_id}: a shipment needs a carrier or a tracking number")
+            raise PermanentError(said(msg.SHIPMENT_NEEDS_CARRIER, order_id=order_id))
         if order_status is not None:
             known = await self.statuses()
             if order_status not in known:
-                raise PermanentError(f"order {order_id}: shipment order_status {order_status!r} does not exist")
+                raise PermanentError(said(msg.SHIPMENT_STATUS_UNKNOWN, order_id=order_id, letter=order_status))
         body: dict[str, Any] = {
             "order_id": int(order_id), "shipping_id": int(shipping_id), "carrier": carrier,
             "tracking_number": tracking_number, "status": status, "comments": comments,
@@ -495,8 +492,7 @@ class CSCartClient:
             # 4.20.1 answers a missing user with 200 and an empty list envelope instead of 404.
             rows = data.get("users") or []
             if not rows:
-                raise NotFoundError(f"CS-Cart GET users/{int(user_id)}: no such user (200 with an empty list)",
-                                    status=404)
+                raise NotFoundError(said(msg.NO_SUCH_USER, user_id=int(user_id)), status=404)
             data = rows[0]
         return m.user_from_json(data)
 
@@ -528,7 +524,7 @@ class CSCartClient:
     async def set_usergroup_link(self, user_id: int, usergroup_id: int, status: str = "A", *,
                                  notify_user: bool = False) -> None:
         if status not in ("A", "P", "F"):
-            raise PermanentError(f"user {user_id}: usergroup link status {status!r} is not A, P or F")
+            raise PermanentError(said(msg.LINK_STATUS, user_id=user_id, status=status))
         await self.request("PUT", f"users/{int(user_id)}/usergroups/{int(usergroup_id)}",
                            body={"status": status, "notify_user": bool(notify_user)})
 

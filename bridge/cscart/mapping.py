@@ -11,13 +11,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from bridge.cscart import messages as msg
 from bridge.domain.catalog import PriceTier
 from bridge.domain.customers import Address
-from bridge.domain.money import parse_decimal
+from bridge.domain.money import PLAIN_NUMBER, parse_decimal
 from bridge.domain.orders import AppliedPromotion, Order, OrderLine
 from bridge.domain.time import from_unix
 from bridge.errors import PermanentError
-
+from bridge.i18n import said
 
 N = TypeVar("N", int, Decimal)
 
@@ -33,10 +34,19 @@ def as_int(data: Mapping[str, Any], key: str, default: int | None = None, *, whe
     value = data.get(key)
     if type(value) is int:  # what JSON gives most of the time: nothing to parse
         return value
-    return _number(data, key, default, where, lambda value: int(parse_decimal(value)))
+    if type(value) is str and value.isascii() and value.isdigit():  # "12": what CS-Cart sends for its ids
+        return int(value)
+    return _number(data, key, default, where, _integer)
+
+
+def _integer(value: Any) -> int:
+    return int(parse_decimal(value))
 
 
 def as_decimal(data: Mapping[str, Any], key: str, default: Decimal | None = None, *, where: str = "") -> Decimal:
+    value = data.get(key)
+    if type(value) is str and PLAIN_NUMBER.fullmatch(value):  # "1200.00": parse_decimal's own first answer
+        return Decimal(value)
     return _number(data, key, default, where, parse_decimal)
 
 
@@ -45,12 +55,12 @@ def _number(data: Mapping[str, Any], key: str, default: N | None, where: str, pa
     value = data.get(key)
     if value is None or value == "":
         if default is None:
-            raise MappingError(f"{where or 'record'}: field {key!r} is missing")
+            raise MappingError(said(msg.FIELD_MISSING, where=where or "record", key=key))
         return default
     try:
         return parse(value)
     except ValueError as exc:
-        raise MappingError(f"{where or 'record'}: field {key!r}: {exc}") from None
+        raise MappingError(said(msg.FIELD_BAD, where=where or "record", key=key, error=exc)) from None
 
 
 def as_str(data: Mapping[str, Any], key: str) -> str:
@@ -259,7 +269,7 @@ def order_from_json(data: Mapping[str, Any]) -> Order:
     where = f"order {data.get('order_id', '?')}"
     placed_at = as_time(data, "timestamp", where=where)
     if placed_at is None:
-        raise MappingError(f"{where}: field 'timestamp' is missing")
+        raise MappingError(said(msg.FIELD_MISSING, where=where, key="timestamp"))
     products = data.get("products") or {}
     rows = products.items() if isinstance(products, Mapping) else ((str(i), row) for i, row in enumerate(products))
     lines = tuple(_order_line(row, str(item_id), where) for item_id, row in rows)
@@ -322,7 +332,7 @@ def applied_promotions(data: Mapping[str, Any], where: str) -> tuple[AppliedProm
         found = []
         for index, row in enumerate(rows):
             if not isinstance(row, Mapping):
-                raise MappingError(f"{where}: smile_bridge_promotions[{index}] must be an object")
+                raise MappingError(said(msg.PROMOTION_NOT_OBJECT, where=where, index=index))
             at = f"{where} smile_bridge_promotions[{index}]"
             items = row.get("bonus_items") or []
             found.append(AppliedPromotion(

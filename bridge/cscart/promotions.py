@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from bridge.cscart import messages as msg
 from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.errors import PermanentError
+from bridge.i18n import said
 from bridge.store.outbox import OutboxOp
 
 ENTITY = "smile_bridge_promotions"
@@ -79,11 +81,9 @@ class PromotionSink:
 
     async def deliver(self, op: OutboxOp) -> None:
         if op.op != OP or not isinstance(op.payload, Mapping):
-            raise PermanentError(f"op {op.id}: {TARGET} takes {OP} with an object payload, not {op.op}")
+            raise PermanentError(said(msg.PROMOTION_OP, id=op.id, target=TARGET, expected=OP, op=op.op))
         try:
             await self.promotions.put(op.key, op.payload)
         except NotFoundError as exc:
-            raise PermanentError(f"op {op.id} {op.op} ({op.key}): the smile_bridge add-on's promotions entity "
-                                 f"does not answer: {exc}",
-                                 hint="install or upgrade the add-on (docs/addon.md §1), then `bridge dlq replay`"
-                                 ) from exc
+            raise PermanentError(said(msg.PROMOTIONS_MISSING, id=op.id, op=op.op, key=op.key, error=exc),
+                                 hint=said(msg.HINT_PROMOTIONS_MISSING)) from exc

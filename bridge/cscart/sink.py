@@ -37,13 +37,14 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from bridge.cscart import messages as msg
 from bridge.cscart.addon_protocol import MAIL_KINDS
 from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.domain.catalog import PriceTier
 from bridge.domain.limits import CSCART_MAX_AMOUNT
 from bridge.domain.money import parse_decimal
 from bridge.errors import PermanentError
-from bridge.i18n import _
+from bridge.i18n import said
 from bridge.store.outbox import OutboxOp
 
 OPS = ("product.stock", "product.prices", "product.update", "order.status", "shipment.create", "user.update",
@@ -79,10 +80,10 @@ class CSCartSink:
     async def deliver(self, op: OutboxOp) -> None:
         handler = self._handlers.get(op.op)
         if handler is None:
-            raise PayloadError(f"op {op.id}: unknown CS-Cart op {op.op!r} (known: {', '.join(OPS)})")
+            raise PayloadError(said(msg.UNKNOWN_OP, id=op.id, op=op.op, known=", ".join(OPS)))
         payload = op.payload
         if not isinstance(payload, Mapping):
-            raise PayloadError(f"op {op.id} {op.op}: payload must be an object, got {type(payload).__name__}")
+            raise PayloadError(said(msg.PAYLOAD_NOT_OBJECT, id=op.id, op=op.op, kind=type(payload).__name__))
         await handler(op, payload)
 
     async def already_applied(self, op: OutboxOp) -> bool:
@@ -107,7 +108,7 @@ class CSCartSink:
         warehouses = p.get("warehouses")
         if warehouses:  # Warehouses add-on: {warehouse_id: amount}, with the total as ``amount``
             if not isinstance(warehouses, Mapping):
-                raise PayloadError(f"op {op.id} {op.op}: field 'warehouses' must map warehouse_id to amount")
+                raise PayloadError(said(msg.WAREHOUSES_MAP, id=op.id, op=op.op))
             body = {"amount": _amount(op, p),
                     "warehouses": {str(k): _int(op, warehouses, k, "warehouses") for k in warehouses}}
             await self.client.update_product(_int(op, p, "product_id"), body)
@@ -124,39 +125,34 @@ class CSCartSink:
         order_id = _int(op, p, "order_id")
         letter = p.get("status")
         if not isinstance(letter, str) or len(letter) != 1:
-            raise PayloadError(f"op {op.id} {op.op}: field 'status' must be one status letter, got {letter!r}")
+            raise PayloadError(said(msg.STATUS_LETTER, id=op.id, op=op.op, letter=letter))
         change = await self.client.change_order_status(
             order_id, letter, notify_user=bool(p.get("notify_user", False)),
             notify_department=bool(p.get("notify_department", False)),
             notify_vendor=bool(p.get("notify_vendor", False)),
         )
         if change.backordered:
-            raise PermanentError(
-                f"order {order_id}: CS-Cart set Backordered (B) instead of {letter}: not enough stock",
-                hint="restock the products or fix the order in CS-Cart, then replay this dead letter",
-            )
+            raise PermanentError(said(msg.BACKORDERED, order_id=order_id, letter=letter),
+                                 hint=said(msg.HINT_BACKORDERED))
         if not change.applied:
-            raise PermanentError(f"order {order_id}: CS-Cart kept status {change.actual} instead of {letter}",
-                                 hint="a CS-Cart hook refused the change; check the order's history")
+            raise PermanentError(said(msg.STATUS_KEPT, order_id=order_id, actual=change.actual, letter=letter),
+                                 hint=said(msg.HINT_STATUS_KEPT))
 
     async def _order_mail(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
         from bridge.cscart.addon_client import AddonClient
 
         kind = p.get("kind")
         if not isinstance(kind, str) or kind not in MAIL_KINDS:
-            raise PayloadError(f"op {op.id} {op.op}: field 'kind' must be one of {', '.join(MAIL_KINDS)}")
+            raise PayloadError(said(msg.MAIL_KIND, id=op.id, op=op.op, kinds=", ".join(MAIL_KINDS)))
         values = p.get("values") or {}
         if not isinstance(values, Mapping):
-            raise PayloadError(f"op {op.id} {op.op}: field 'values' must be an object")
+            raise PayloadError(said(msg.VALUES_OBJECT, id=op.id, op=op.op))
         key = op.idempotency_key or f"op/{op.id}"
         try:
             await AddonClient(self.client).send_mail(_int(op, p, "order_id"), kind, key, values)
         except NotFoundError as exc:
-            raise PermanentError(
-                _("order {order}: the {kind} mail was not sent: {error}").format(
-                    order=p.get("order_id"), kind=kind, error=exc),
-                hint=_("the order is gone, or the smile_bridge add-on is not installed (it sends the customer mails); "
-                       "install it, then replay this dead letter")) from exc
+            raise PermanentError(said(msg.MAIL_NOT_SENT, order=p.get("order_id"), kind=kind, error=exc),
+                                 hint=said(msg.HINT_MAIL_NOT_SENT)) from exc
 
     async def _shipment(self, op: OutboxOp, p: Mapping[str, Any]) -> None:
         order_id = _int(op, p, "order_id")
@@ -167,7 +163,7 @@ class CSCartSink:
                 return  # delivered before a crash or a lost answer: never a second shipment
         products = p.get("products")
         if products is not None and not isinstance(products, Mapping):
-            raise PayloadError(f"op {op.id} {op.op}: field 'products' must map item_id to quantity")
+            raise PayloadError(said(msg.PRODUCTS_MAP, id=op.id, op=op.op))
         await self.client.create_shipment(
             order_id, shipping_id=_int(op, p, "shipping_id"), carrier=str(p.get("carrier") or ""),
             tracking_number=tracking,
@@ -191,8 +187,8 @@ class CSCartSink:
         matches = [row async for row in self.client.iter_products(pcode=code) if row.product_code == code]
         if len(matches) > 1:
             ids = ", ".join(str(row.product_id) for row in matches)
-            raise PermanentError(f"product code {code!r} exists {len(matches)} times in CS-Cart (ids {ids})",
-                                 hint="delete or recode the duplicates in CS-Cart, then replay this dead letter")
+            raise PermanentError(said(msg.DUPLICATE_CODE, code=code, count=len(matches), ids=ids),
+                                 hint=said(msg.HINT_DUPLICATE_CODE))
         if matches:  # created before a crash, or made by staff: adopt it and write the bridge's fields
             product_id = matches[0].product_id
             await self.client.update_product(product_id, fields)
@@ -207,12 +203,12 @@ class CSCartSink:
         initial = _initial(op, p)
         email = str(initial.get("email") or fields.get("email") or "").strip()
         if not email:
-            raise PayloadError(f"op {op.id} {op.op}: field 'initial.email' is required")
+            raise PayloadError(said(msg.EMAIL_REQUIRED, id=op.id, op=op.op))
         # the email filter is LIKE %x%: compare exactly here
         matches = [u async for u in self.client.iter_users(email=email) if u.email.lower() == email.lower()]
         if len(matches) > 1:
-            raise PermanentError(f"{len(matches)} CS-Cart customers share the e-mail {email!r}",
-                                 hint="merge them in CS-Cart, then replay this dead letter")
+            raise PermanentError(said(msg.SHARED_EMAIL, count=len(matches), email=email),
+                                 hint=said(msg.HINT_SHARED_EMAIL))
         if matches:
             user_id = matches[0].user_id
             await self.client.update_user(user_id, fields)
@@ -225,8 +221,8 @@ class CSCartSink:
 
     async def _created(self, op: OutboxOp, remote_id: int) -> None:
         if self.on_created is None:
-            raise PermanentError(f"op {op.id} {op.op}: created CS-Cart id {remote_id} but nothing records the "
-                                 "binding", hint="wire the sink with on_created (bridge.wiring does)")
+            raise PermanentError(said(msg.NO_BINDING, id=op.id, op=op.op, remote_id=remote_id),
+                                 hint=said(msg.HINT_NO_BINDING))
         await self.on_created(op, remote_id)
 
 
@@ -239,29 +235,30 @@ def price_tiers(op: OutboxOp, p: Mapping[str, Any]) -> list[PriceTier]:
 
 
 def listed_objects(op: OutboxOp, p: Mapping[str, Any], name: str, *, default: Any = None,
-                   note: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(``name[i]``, object) of a payload field that must be a list of objects; ``note`` explains the list."""
+                   not_a_list: str = msg.NOT_A_LIST) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(``name[i]``, object) of a payload field that must be a list of objects; ``not_a_list`` says so (a
+    ``messages`` sentence with ``{id} {op} {name}``)."""
     items = p.get(name, default)
     if not isinstance(items, list):
-        raise PayloadError(f"op {op.id} {op.op}: field {name!r} must be a list{note}")
+        raise PayloadError(said(not_a_list, id=op.id, op=op.op, name=name))
     for index, item in enumerate(items):
         where = f"{name}[{index}]"
         if not isinstance(item, Mapping):
-            raise PayloadError(f"op {op.id} {op.op}: field {where!r} must be an object")
+            raise PayloadError(said(msg.NOT_AN_OBJECT, id=op.id, op=op.op, name=where))
         yield where, item
 
 
 def _initial(op: OutboxOp, p: Mapping[str, Any]) -> dict[str, Any]:
     initial = p.get("initial") or {}
     if not isinstance(initial, Mapping):
-        raise PayloadError(f"op {op.id} {op.op}: field 'initial' must be an object")
+        raise PayloadError(said(msg.NOT_AN_OBJECT, id=op.id, op=op.op, name="initial"))
     return dict(initial)
 
 
 def _code(op: OutboxOp, data: Mapping[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise PayloadError(f"op {op.id} {op.op}: field {key!r} is required (a non-empty code)")
+        raise PayloadError(said(msg.CODE_REQUIRED, id=op.id, op=op.op, name=key))
     return value
 
 
@@ -269,13 +266,13 @@ def _int(op: OutboxOp, data: Mapping[str, Any], key: str, where: str = "") -> in
     name = f"{where}.{key}" if where else key
     value = data.get(key)
     if value is None or isinstance(value, bool):
-        raise PayloadError(f"op {op.id} {op.op}: field {name!r} is required (an integer)")
+        raise PayloadError(said(msg.INTEGER_REQUIRED, id=op.id, op=op.op, name=name))
     try:
         number = parse_decimal(value)
     except ValueError as exc:
-        raise PayloadError(f"op {op.id} {op.op}: field {name!r}: {exc}") from None
+        raise PayloadError(said(msg.NOT_A_NUMBER, id=op.id, op=op.op, name=name, error=exc)) from None
     if number != number.to_integral_value():
-        raise PayloadError(f"op {op.id} {op.op}: field {name!r} must be a whole number, got {value!r}")
+        raise PayloadError(said(msg.NOT_WHOLE, id=op.id, op=op.op, name=name, value=value))
     return int(number)
 
 
@@ -283,23 +280,23 @@ def _amount(op: OutboxOp, p: Mapping[str, Any]) -> int:
     """A stock amount CS-Cart's column can hold (0 … 8,388,607); anything else is refused, never clipped."""
     amount = _int(op, p, "amount")
     if not 0 <= amount <= CSCART_MAX_AMOUNT:
-        raise PayloadError(f"op {op.id} {op.op}: product {p.get('product_id')}: amount {amount:,} is outside "
-                           f"0 … {CSCART_MAX_AMOUNT:,}, what CS-Cart's amount column holds")
+        raise PayloadError(said(msg.AMOUNT_RANGE, id=op.id, op=op.op, product_id=p.get("product_id"),
+                                amount=f"{amount:,}", maximum=f"{CSCART_MAX_AMOUNT:,}"))
     return amount
 
 
 def _decimal(op: OutboxOp, data: Mapping[str, Any], key: str, where: str = "") -> Decimal:
     name = f"{where}.{key}" if where else key
     if data.get(key) is None:
-        raise PayloadError(f"op {op.id} {op.op}: field {name!r} is required (a number)")
+        raise PayloadError(said(msg.NUMBER_REQUIRED, id=op.id, op=op.op, name=name))
     try:
         return parse_decimal(data[key])
     except ValueError as exc:
-        raise PayloadError(f"op {op.id} {op.op}: field {name!r}: {exc}") from None
+        raise PayloadError(said(msg.NOT_A_NUMBER, id=op.id, op=op.op, name=name, error=exc)) from None
 
 
 def _fields(op: OutboxOp, p: Mapping[str, Any]) -> dict[str, Any]:
     fields = p.get("fields")
     if not isinstance(fields, Mapping) or not fields:
-        raise PayloadError(f"op {op.id} {op.op}: field 'fields' must be a non-empty object")
+        raise PayloadError(said(msg.FIELDS_NON_EMPTY, id=op.id, op=op.op))
     return dict(fields)

@@ -13,8 +13,10 @@ from typing import Any
 
 import structlog
 
+from bridge.cscart import messages as msg
 from bridge.domain.limits import CSCART_PRODUCT_NAME_MAX
 from bridge.errors import PermanentError
+from bridge.i18n import said
 
 log = structlog.get_logger("bridge.cscart")
 
@@ -26,9 +28,8 @@ class TextGuardError(PermanentError):
 
     def __init__(self, field: str, character: str, text: str) -> None:
         super().__init__(
-            f"{field}: character {character!r} (U+{ord(character):X}) in {text!r} is outside the BMP; "
-            "CS-Cart would store it as '?'",
-            hint=f"add it to cscart.text_map (e.g. {character}: <BMP form>) or set cscart.text_fallback",
+            said(msg.OUTSIDE_BMP, field=field, character=character, code=f"{ord(character):X}", text=text),
+            hint=said(msg.HINT_OUTSIDE_BMP, character=character),
         )
         self.field = field
         self.character = character
@@ -39,8 +40,8 @@ class TextTooLong(PermanentError):
 
     def __init__(self, field: str, text: str, limit: int) -> None:
         super().__init__(
-            f"{field}: {len(text)} characters ({text[:40]!r}…); CS-Cart's column holds {limit}",
-            hint=f"shorten the name in SMILE (商品名) to at most {limit} characters, then replay this dead letter",
+            said(msg.TOO_LONG, field=field, length=len(text), start=text[:40], limit=limit),
+            hint=said(msg.HINT_TOO_LONG, limit=limit),
         )
         self.field = field
 

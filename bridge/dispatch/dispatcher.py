@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,15 +22,16 @@ from bridge.dispatch.retry import is_retryable, long_backoff, short_retrying
 from bridge.dispatch.sink import BatchSink, CheckingSink, Sink
 from bridge.domain.time import Clock
 from bridge.errors import DeliveryError, RetryableError
-from bridge.i18n import _
+from bridge.i18n import N_, _, said, source_of
 from bridge.store import Store
 from bridge.store import outbox as ob
 
 log = structlog.get_logger("bridge.dispatch")
 
+# A dead letter's hint when its error brings none; stored in English, shown in the reader's language (bridge dlq).
 DEFAULT_HINTS = {
-    "permanent": "The target refused this write. Fix the data or mapping it names, then `bridge dlq replay ID`.",
-    "exhausted": "The target kept failing. Check that it is reachable, then `bridge dlq replay ID`.",
+    "permanent": N_("The target refused this write. Fix the data or mapping it names, then `bridge dlq replay ID`."),
+    "exhausted": N_("The target kept failing. Check that it is reachable, then `bridge dlq replay ID`."),
 }
 
 
@@ -158,6 +159,8 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """Claim one batch, deliver it, record the outcomes; returns the number of ops handled."""
+        if not await ob.any_ready(self.store, sorted(self.sinks), self.clock.time()):
+            return 0  # an empty outbox costs one read, not a write transaction
         async with self.store.transaction() as tx:
             ops = await ob.claim(
                 tx,
@@ -183,8 +186,7 @@ class Dispatcher:
             log.exception("dispatch.record_failed", ops=len(ops))
             outcomes = await self._record_one_by_one(outcomes, unfinished)
             self._report(_("outcomes not recorded: {error}").format(error=f"{type(exc).__name__}: {exc}"))
-        for outcome in outcomes:
-            self._count(outcome)
+        self._count(outcomes)
         if self._on_dead is not None:
             for outcome in outcomes:
                 if outcome.state == ob.DEAD:
@@ -330,28 +332,41 @@ class Dispatcher:
                 outcomes.append(ob.Outcome(op, ob.DONE) if result is None else self._failure(op, result))
 
     def _failure(self, op: ob.OutboxOp, exc: BaseException) -> ob.Outcome:
-        message = f"{type(exc).__name__}: {exc}"
+        # Stored in English (``said`` keeps the source; bridge dlq shows it in the reader's language); the log line's
+        # human text is in the daemon's language.
+        message = f"{type(exc).__name__}: {source_of(exc)}"
+        shown = f"{type(exc).__name__}: {exc}"
         hint = exc.hint if isinstance(exc, DeliveryError) else None
         attempts = op.attempts + 1
         if not is_retryable(exc):
-            log.warning("delivery.dead", op_id=op.id, target=op.target, key=op.key, error=message)
-            return ob.Outcome(op, ob.DEAD, message, hint or DEFAULT_HINTS["permanent"])
+            log.warning("delivery.dead", op_id=op.id, target=op.target, key=op.key, error=shown)
+            return ob.Outcome(op, ob.DEAD, message, _stored(hint or said(DEFAULT_HINTS["permanent"])))
         if attempts >= self.settings.retry.max_attempts:
             log.warning("delivery.exhausted", op_id=op.id, target=op.target, key=op.key, attempts=attempts,
-                        error=message)
-            return ob.Outcome(op, ob.DEAD, message, hint or DEFAULT_HINTS["exhausted"])
+                        error=shown)
+            return ob.Outcome(op, ob.DEAD, message, _stored(hint or said(DEFAULT_HINTS["exhausted"])))
         retry_after = exc.retry_after if isinstance(exc, RetryableError) else None
         delay = long_backoff(self.settings.retry, attempts, retry_after, self._rng)
         log.info("delivery.retry_later", op_id=op.id, target=op.target, key=op.key, attempts=attempts,
-                 delay=round(delay, 1), error=message)
-        return ob.Outcome(op, ob.PENDING, message, hint, self.clock.time() + delay)
+                 delay=round(delay, 1), error=shown)
+        return ob.Outcome(op, ob.PENDING, message, _stored(hint), self.clock.time() + delay)
 
-    def _count(self, outcome: ob.Outcome) -> None:
-        label = {ob.DONE: "done", ob.PENDING: "retry", ob.DEAD: "dead"}[outcome.state]
-        metrics.DELIVERIES.labels(outcome.op.target, label).inc()
-        if outcome.state == ob.DONE:
-            self.stats.done += 1
-        elif outcome.state == ob.PENDING:
-            self.stats.retried += 1
-        else:
-            self.stats.dead += 1
+    def _count(self, outcomes: Sequence[ob.Outcome]) -> None:
+        """The outcomes into the stats and the metric: one labelled increment per target and outcome, not per op."""
+        counted: Counter[tuple[str, str]] = Counter()
+        for outcome in outcomes:
+            label = {ob.DONE: "done", ob.PENDING: "retry", ob.DEAD: "dead"}[outcome.state]
+            counted[(outcome.op.target, label)] += 1
+            if outcome.state == ob.DONE:
+                self.stats.done += 1
+            elif outcome.state == ob.PENDING:
+                self.stats.retried += 1
+            else:
+                self.stats.dead += 1
+        for (target, label), count in counted.items():
+            metrics.DELIVERIES.labels(target, label).inc(count)
+
+
+def _stored(hint: str | None) -> str | None:
+    """A hint as the outbox stores it: the English source of a ``said`` sentence (bridge/i18n/stored.py)."""
+    return None if hint is None else str(source_of(hint))

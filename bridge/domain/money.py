@@ -28,7 +28,7 @@ class Rounding(str, Enum):
         return (steps * unit).quantize(unit if unit < 1 else Decimal(1))
 
 
-_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # "1200.00", "-3": Decimal() reads it as it is
 
 
 def parse_decimal(value: object) -> Decimal:
@@ -39,7 +39,7 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError(f"not a number: {value!r}")
     if isinstance(value, int | float):
         return Decimal(str(value))
-    if type(value) is str and _PLAIN_NUMBER.fullmatch(value):
+    if type(value) is str and PLAIN_NUMBER.fullmatch(value):
         return Decimal(value)  # "1200.00", "-3": what every API sends; NFKC and the separators change nothing
     text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace("¥", "")
     if text.startswith("\\"):

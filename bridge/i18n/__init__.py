@@ -34,7 +34,7 @@ LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")  # POSIX precedence for mes
 __all__ = [
     "DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "_", "catalogue_path", "configure", "configure_from_env", "display_zone", "format_local",
     "Text", "get_language", "language_from_env", "ngettext", "resolve_language", "set_display_zone", "set_language",
-    "joined", "translations", "verbatim",
+    "joined", "translations", "verbatim", "Said", "said", "source_of",
 ]
 
 _current = "en"
@@ -124,6 +124,42 @@ def joined(parts: Iterable[Text], separator: str = "\n") -> Text:
 def verbatim(data: object) -> Text:
     """Data with no words to translate, shown as is (a file name, a SKU list, CS-Cart's own error text)."""
     return Text(str(data))
+
+
+class Said(Text):
+    """A catalogue sentence that keeps its English source (``said``): an error that is stored (a dead letter's
+    error and hint in the outbox) is stored in English and shown again in the reader's language
+    (``bridge.i18n.stored``); the exception itself, its log line and a CLI that prints it read in the current one."""
+
+    source: str
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_said_again, (str(self), self.source))
+
+
+def _said_again(text: str, source: str) -> Said:
+    said_text = Said(text)
+    said_text.source = source
+    return said_text
+
+
+def said(message: str, /, **params: object) -> Said:
+    """``_(message).format(**params)`` that remembers ``message.format(**params)`` in English (``source``).
+
+    ``message`` is a constant marked with ``N_`` (the catalogue extracts it there); a parameter that is itself a
+    ``Said`` is put into the source in English too.
+    """
+    text = Said(translations(_current).gettext(message).format(**params))
+    text.source = message.format(**{name: source_of(value) for name, value in params.items()})
+    return text
+
+
+def source_of(value: object) -> object:
+    """The English source of a ``Said`` (or of an exception raised with one), else ``value`` itself."""
+    if isinstance(value, BaseException):
+        first = value.args[0] if len(value.args) == 1 else None
+        return first.source if isinstance(first, Said) else str(value)
+    return value.source if isinstance(value, Said) else value
 
 
 def _(message: str) -> Text:

@@ -54,7 +54,8 @@ def scan(path: Path, delimiter: str) -> Scan:
                 at = data.find(b"\x00")
                 if at >= 0:
                     found.nul = _spot(data, at, base, lines_before, sep, len(carry))
-            found.nul_count += block.count(b"\x00")
+            if found.nul is not None:  # counted only once one is found (find is memchr: a clean file costs less)
+                found.nul_count += block.count(b"\x00")
             if found.bom is None:  # at the start of a line: files joined (inside a value the row checks say it)
                 at = data.find(b"\n" + _BOM_UTF8)
                 if at >= 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -160,7 +160,7 @@ def rewrite_stock(path: Path | str, changes: Mapping[str, Decimal | int], *, set
     for level in result.records:
         if level.product_code in changes and (warehouse is None or level.warehouse_code == warehouse):
             on_hand = Decimal(changes[level.product_code])
-            level = replace(level, on_hand=on_hand, available=on_hand - level.allocated)
+            level = level._replace(on_hand=on_hand, available=on_hand - level.allocated)
         updated.append(level)
     write_records(Path(path), "stock", updated, layout=layout)
     return updated

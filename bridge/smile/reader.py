@@ -37,8 +37,10 @@ from bridge.smile.values import (
 _CHUNK = 4096  # rows validated together, column by column (rows that need the csv module)
 _BLOCK_CHARS = 1 << 16  # characters of plain lines read, split and validated together at first
 _BLOCK_ROWS = 2048  # then about this many lines a block
+_BLOCK_CELLS = 16_384  # … or fewer, so that a block splits into about this many cells (they must stay cached)
 _BLOCK_MIN = 1 << 14
-_UNIQUE_AFTER = 1024  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
+_UNIQUE_AFTER = 256  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
+_TABLE_LIMIT = 4096  # distinct texts a repeating column's table of parsed values keeps at most
 _TEXT_KINDS = frozenset({"code", "text", "plain", "kana"})
 _NEVER_WRONG = frozenset({"text", "plain", "kana"})  # kinds whose parse cannot fail
 MAX_PROBLEMS = 1000  # beyond this a file is clearly the wrong file; the count is still reported
@@ -322,7 +324,7 @@ def _resolve_columns(header: list[str] | None, schema: RecordSchema, layout: Fil
             by_name.setdefault(key, position)
             repeated.setdefault(key, []).append(position + 1)
     columns: list[_Column] = []
-    decimals: dict[tuple[Any, ...], dict[str, Any]] = {}  # known decimal texts, shared by columns with equal limits
+    decimals: dict[tuple[Any, ...], Any] = {}  # known decimal texts, shared by columns with equal limits
     missing = False
     guess: str | None = None
     for field_name, column in layout.columns.items():
@@ -437,6 +439,7 @@ class _RowSource:
         self._carry = ""  # the start of a line a block read ahead (the rest is still in the stream)
         self._block_chars = block_chars or _BLOCK_CHARS
         self._adapt = block_chars is None
+        self._line_chars = 0  # the first block's characters per line
 
     @property
     def line_num(self) -> int:
@@ -477,6 +480,14 @@ class _RowSource:
             rows = [row if row != [""] else [] for row in rows]
         return rows
 
+    def fit(self, cells_per_line: int) -> None:
+        """Size the next blocks so that each splits into about ``_BLOCK_CELLS`` cells (a wide file's lines are split
+        into many cells: fewer lines a block keep a block's cells in the CPU's cache)."""
+        if self._line_chars and cells_per_line * _BLOCK_ROWS > _BLOCK_CELLS:
+            rows = max(_BLOCK_CELLS // cells_per_line, 256)
+            self._block_chars = min(max(self._line_chars * rows, _BLOCK_MIN), 1 << 20)
+            self._line_chars = 0
+
     def take_block(self) -> tuple[list[str] | None, list[list[str]]]:
         """``(lines, [])``: the next whole lines, line breaks removed, each of which the csv module would split
         exactly as ``str.split`` does (see the class); or ``(None, rows)`` as ``take`` gives them; ``(None, [])``
@@ -511,7 +522,8 @@ class _RowSource:
         self._read += len(lines)
         if self._adapt:  # about _BLOCK_ROWS lines a block: the chunk's transient cells stay in the CPU's cache
             self._adapt = False
-            self._block_chars = min(max(cut // len(lines) * _BLOCK_ROWS, _BLOCK_MIN), 1 << 20)
+            self._line_chars = cut // len(lines)
+            self._block_chars = min(max(self._line_chars * _BLOCK_ROWS, _BLOCK_MIN), 1 << 20)
         return lines, []
 
 
@@ -539,12 +551,22 @@ def _chunks(reader: _RowSource, state: _ChunkState) -> Iterator[tuple[Lines, lis
             width = state.width if state.width is not None else plain[0].count(delimiter) + 1
             if width >= state.needed and set(map(operator.methodcaller("count", delimiter), plain)) == {width - 1}:
                 state.width = width
+                # Every list is dropped as soon as it has served, while its items are still in the CPU's cache: a
+                # block's cells dropped a block later cost a cache miss each.
+                picked: dict[int, Sequence[str]]
+                reader.fit(state.needed + 1 if 2 * state.needed <= width else width)
                 if 2 * state.needed <= width:  # the mapped columns come first: split each line only that far
                     columns = list(zip(*map(operator.methodcaller("split", delimiter, state.needed), plain)))
-                    yield numbers, None, {index: columns[index] for index in state.indexes}
-                    continue
-                cells = delimiter.join(plain).split(delimiter)
-                yield numbers, None, {index: cells[index::width] for index in state.indexes}
+                    del plain
+                    picked = {index: columns[index] for index in state.indexes}
+                    del columns
+                else:
+                    cells = delimiter.join(plain).split(delimiter)
+                    del plain
+                    picked = {index: cells[index::width] for index in state.indexes}
+                    del cells
+                yield numbers, None, picked
+                del picked
             else:
                 yield numbers, list(map(operator.methodcaller("split", delimiter), plain)), None
             continue
@@ -589,6 +611,9 @@ class _ChunkState:
     _unique: set[str] = field(default_factory=set)
     _misaligned: set[int] = field(default_factory=set)
     _varied: set[str] = field(default_factory=set)  # columns seen to hold more than one text in a full chunk
+    # Per repeating column (flags, units, dates, categories …): every text seen so far → its parsed value, so a later
+    # chunk is one C-level lookup pass, and only texts it has not seen are parsed.
+    _tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def indexes(self) -> list[int]:
@@ -621,6 +646,7 @@ class _ChunkState:
             self._picked = dict(zip(indexes, zip(*picked_rows), strict=True)) if picked_rows else None
         self._misaligned = set(bad)
         parsed = {column.name: self._parse_column(column, lines, rows, bad) for column in self.columns}
+        self._picked = None  # the cells go now, while still in the cache (see _chunks)
         for check in schema.checks:
             for position, name, message, fix in check(parsed):
                 problem(lines[position], message, fix, self._label(name))
@@ -724,7 +750,10 @@ class _ChunkState:
         parsed: list[Any] | None = None
         distinct: set[str] = set()
         try:
-            if column.name not in self._varied:
+            table = self._tables.get(column.name)
+            if table is not None:
+                parsed = self._parse_known(column, cells, table)
+            if parsed is None and column.name not in self._varied:
                 parsed = self._parse_constant(column, cells)
             if parsed is None and column.kind == "code" and column.name not in self._unique \
                     and column.parse_column is not None:
@@ -734,8 +763,9 @@ class _ChunkState:
                 if len(distinct) * 2 <= len(cells):
                     folded = column.parse_column(list(distinct))
                     if folded is not None:
-                        parsed = [folded[0]] * len(cells) if len(folded) == 1 else list(
-                            map(dict(zip(distinct, folded)).__getitem__, cells))
+                        known = dict(zip(distinct, folded))
+                        parsed = [folded[0]] * len(cells) if len(folded) == 1 else list(map(known.__getitem__, cells))
+                        self._keep_table(column, known, len(cells))
                 elif len(cells) >= _UNIQUE_AFTER:
                     self._unique.add(column.name)
             if parsed is None and column.parse_column is not None and (column.kind in ("code", "decimal", "jan")
@@ -750,8 +780,9 @@ class _ChunkState:
                         self._unique.add(column.name)
                     parsed = list(map(parse, cells))
                 else:
-                    table = dict(zip(distinct, map(parse, distinct)))
-                    parsed = list(map(table.__getitem__, cells))
+                    known = dict(zip(distinct, map(parse, distinct)))
+                    parsed = list(map(known.__getitem__, cells))
+                    self._keep_table(column, known, len(cells))
         except ValueError:
             parsed = self._parse_reporting(column, lines, cells, distinct or set(cells), bad)
         if column.required and (any(map(operator.is_, parsed, itertools.repeat(None)))
@@ -762,6 +793,26 @@ class _ChunkState:
                                  cells[position])
                     bad.add(position)
         return parsed
+
+    def _keep_table(self, column: _Column, known: dict[str, Any], count: int) -> None:
+        if count >= _UNIQUE_AFTER and len(known) <= _TABLE_LIMIT and column.name not in self._unique:
+            self._tables[column.name] = known
+
+    def _parse_known(self, column: _Column, cells: Sequence[str], table: dict[str, Any]) -> list[Any] | None:
+        """The column through its table of known texts, the texts not yet in it parsed and added; None (and the
+        table dropped) when the column turns out not to repeat. A ValueError is left to the caller's reporting."""
+        try:
+            return list(map(table.__getitem__, cells))
+        except KeyError:
+            pass
+        new = set(cells).difference(table)
+        if len(table) + len(new) > _TABLE_LIMIT:
+            del self._tables[column.name]
+            return None
+        texts = list(new)
+        values = column.parse_column(texts) if column.kind == "code" and column.parse_column is not None else None
+        table.update(zip(texts, values if values is not None else map(column.parse, texts)))
+        return list(map(table.__getitem__, cells))
 
     def _parse_constant(self, column: _Column, cells: Sequence[str]) -> list[Any] | None:
         """A column with one text in every row (the warehouse, 操作日付, an unused column): that text parsed once and

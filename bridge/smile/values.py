@@ -6,8 +6,6 @@ in a 100k-row master, and one shared ``Decimal``/``date`` per distinct text keep
 
 from __future__ import annotations
 
-import itertools
-import operator
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -84,15 +82,12 @@ def _bounded(spec: FieldSpec) -> Callable[[Decimal], Decimal]:
     return check
 
 
-def _decimal_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
-    cache: dict[str, Decimal] = {}
+def _decimal_text(spec: FieldSpec, layout: FileLayout) -> Parser:
+    """The decimal of one cell's text (no cache): plain numbers, or full-width, ▲/△ and grouped ones normalised."""
     check = _bounded(spec)
     grouping = layout.thousands_separator
 
     def parse(text: str) -> Decimal | None:
-        hit = cache.get(text)
-        if hit is not None:
-            return hit
         if not text:
             return None
         clean = text.strip()
@@ -106,14 +101,43 @@ def _decimal_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
             if not _NUMBER.fullmatch(clean):
                 raise ValueError(_("not a number"))
         try:
-            value = check(Decimal(clean))
+            return check(Decimal(clean))
         except InvalidOperation:
             raise ValueError(_("not a number")) from None
-        if len(cache) < _CACHE_LIMIT:
+
+    return parse
+
+
+def _decimal_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
+    cache: dict[str, Decimal] = {}
+    uncached = _decimal_text(spec, layout)
+
+    def parse(text: str) -> Decimal | None:
+        hit = cache.get(text)
+        if hit is not None:
+            return hit
+        value: Decimal | None = uncached(text)
+        if value is not None and len(cache) < _CACHE_LIMIT:
             cache[text] = value
         return value
 
     return parse
+
+
+class _KnownDecimals(dict[str, Decimal | None]):
+    """Cell text → Decimal, the texts not seen yet parsed on first lookup (``__missing__``): a whole column goes
+    through one C-level ``map(known.__getitem__, cells)``, with a Python call only for a text never seen before."""
+
+    __slots__ = ("parse",)
+
+    def __init__(self, parse: Parser) -> None:
+        super().__init__()
+        self.parse = parse
+
+    def __missing__(self, text: str) -> Decimal | None:
+        value: Decimal | None = self.parse(text)  # ValueError for a bad cell: the cell path then names it
+        self[text] = value
+        return value
 
 
 def _int_parser(spec: FieldSpec, layout: FileLayout) -> Parser:
@@ -269,7 +293,7 @@ def parser_for(spec: FieldSpec, layout: FileLayout, false_values: tuple[str, ...
 
 
 def column_parser_for(spec: FieldSpec, layout: FileLayout,
-                      shared: dict[tuple[Any, ...], dict[str, Decimal | None]] | None = None) -> ColumnParser | None:
+                      shared: dict[tuple[Any, ...], _KnownDecimals] | None = None) -> ColumnParser | None:
     """A whole-column parser for kinds where C-level passes beat a call per cell: plain decimals, and codes, names,
     kana and JANs (which ``fold_codes`` and friends fold in one pass).
 
@@ -288,41 +312,26 @@ def column_parser_for(spec: FieldSpec, layout: FileLayout,
         return None
     low, high = spec.minimum, spec.maximum
     # grows over the file: each distinct text becomes one Decimal
-    fresh: dict[str, Decimal | None] = {"": None}
+    fresh = _KnownDecimals(_decimal_text(spec, layout))
+    fresh[""] = None
     known = fresh if shared is None else shared.setdefault((low, high, spec.whole), fresh)
     if known is fresh:  # small whole numbers (quantities, most stock cells) are known from the first chunk on
         fresh.update((text, value) for text, value in _SMALL.items()
                      if (low is None or value >= low) and (high is None or value <= high))
     lookup = known.__getitem__
-    hit = [True]  # the last chunk's texts were all known: try the one-pass lookup first
 
     def parse_column(cells: Sequence[str]) -> list[Any] | None:
-        if hit[0]:
-            try:
-                return list(map(lookup, cells))  # once the file's prices are known, one C-level pass
-            except KeyError:
-                hit[0] = False
-        new = set(cells).difference(known)
-        if not new:
-            hit[0] = True
-            return list(map(lookup, cells))
-        values = _plain_decimals(new)
-        if values is None:
-            return None  # something to normalise or reject: the cell parser explains it
-        if (low is not None and min(values) < low) or (high is not None and max(values) > high):
-            return None
-        if spec.whole and "." in "".join(new) and any(
-                value != value.to_integral_value() for value in values):  # digits alone are whole
-            return None
-        known.update(zip(new, values))
-        return list(map(lookup, cells))
+        try:
+            return list(map(lookup, cells))  # once the file's prices are known, one C-level pass
+        except ValueError:
+            return None  # something to reject: the cell parser names the cell
 
     return parse_column
 
 
 def jan_column(cells: Sequence[str]) -> list[str | None] | None:
     """``_jan`` over a column when every cell is empty or a valid JAN; None when one is not (the cell parser then
-    names it). The weighted digit sums are taken over byte slices at C speed: a few passes per column."""
+    names it). The check digits are verified a column at a time (``_check_digits_hold``)."""
     codes = fold_codes(cells)
     if codes is None:
         return None
@@ -333,17 +342,9 @@ def jan_column(cells: Sequence[str]) -> list[str | None] | None:
     lengths = set(map(len, filled))
     if not lengths <= {8, 13}:
         return None
-    # GS1 weights from the right, check digit 1, then 3, 1, 3 …: a valid code's weighted sum of the ASCII bytes
-    # is 48 · (sum of the weights) mod 10, which is 0 for 13 digits and 8 for 8 digits.
-    for length, three, one, remainder in ((13, slice(1, None, 2), slice(0, None, 2), 0),
-                                          (8, slice(0, None, 2), slice(1, None, 2), 8)):
-        if length not in lengths:
-            continue
+    for length in lengths:
         same = filled if len(lengths) == 1 else [code for code in filled if len(code) == length]
-        group = list(map(str.encode, same))
-        threes = map(operator.mul, map(sum, map(operator.itemgetter(three), group)), itertools.repeat(3))
-        totals = map(operator.add, threes, map(sum, map(operator.itemgetter(one), group)))
-        if set(map(operator.mod, totals, itertools.repeat(10))) != {remainder}:
+        if not _check_digits_hold(same, length):
             return None
     if len(filled) == len(codes):  # every cell holds a JAN
         every: list[str | None] = list(codes)
@@ -351,30 +352,32 @@ def jan_column(cells: Sequence[str]) -> list[str | None] | None:
     return [code or None for code in codes]
 
 
-_DIGITS = b"0123456789"
-# "0" … "1023" as the Decimals ``_plain_decimals`` would make of them (Decimal(7) == Decimal("7"), exponent 0 both)
+_DIGIT_VALUES = bytes.maketrans(b"0123456789", bytes(range(10)))
+_MULTIPLES_OF_TEN = bytes(range(0, 256, 10))
+
+
+def _check_digits_hold(codes: list[str], length: int) -> bool:
+    """Whether every one of ``codes`` (ASCII digits, each ``length`` long: 8 or 13) has a correct GS1 check digit.
+
+    Weights from the right are 1 (the check digit), 3, 1, 3 …; a code is valid when its weighted digit sum is a
+    multiple of 10. The sums of all codes are taken at once, with no Python step per code: digit position ``p`` of
+    every code is one byte string (a slice of the joined digits), read as one big integer with a byte per code;
+    adding those integers, each times its weight, adds the codes' digits lane by lane, and no lane carries into the
+    next (at most 7·9 + 6·3·9 = 225 < 256), so the bytes of the total are the codes' sums.
+    """
+    if not codes:
+        return True
+    digits = "".join(codes).encode("ascii").translate(_DIGIT_VALUES)
+    total = 0
+    for position in range(length):
+        weight = 3 if (length - 1 - position) % 2 else 1
+        total += weight * int.from_bytes(digits[position::length], "big")
+    sums = total.to_bytes(len(codes), "big")
+    return not sums.translate(None, _MULTIPLES_OF_TEN)  # every sum removed: all multiples of 10
+
+
+# "0" … "1023" as the Decimals the cell parser makes of them (Decimal(7) == Decimal("7"), exponent 0 both)
 _SMALL: dict[str, Decimal] = {str(number): Decimal(number) for number in range(1024)}
-
-
-def _plain_decimals(texts: set[str]) -> list[Decimal] | None:
-    """The texts as Decimals when every one is a plain number (``_NUMBER``: digits, an optional leading minus and
-    inner decimal point), else None. Checked over the joined bytes at C speed instead of a regex per text."""
-    if not texts:
-        return []
-    joined = "\x1f".join(texts)
-    if not joined.isascii():
-        return None
-    raw = joined.encode("ascii")
-    if raw.translate(None, _DIGITS + b"-.\x1f"):  # anything but digits, minus, point and the separator
-        return None
-    if (raw.startswith(b".") or raw.endswith(b".") or b"\x1f." in raw or b".\x1f" in raw or b"-." in raw
-            or b"-\x1f" in raw or raw.endswith(b"-")):
-        return None  # ".5", "5.", "-.5", "-": Decimal would take some of them, _NUMBER does not
-    try:
-        values = list(map(Decimal, texts))
-    except InvalidOperation:  # "1-2", "1.2.3", "--1"
-        return None
-    return values
 
 
 def format_value(spec: FieldSpec, value: Any, layout: FileLayout, false_values: tuple[str, ...] | None = None) -> str:

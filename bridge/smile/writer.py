@@ -196,7 +196,7 @@ def prepare_rows(rows: Sequence[Mapping[str, Any]], layout: FileLayout,
                 if found is not None and found != "":
                     value = found
                     break
-            text = column.default if value is None else _cell_text(value, layout)
+            text = column.default if value is None else value if type(value) is str else _cell_text(value, layout)
             if column.halfwidth:
                 text = to_halfwidth_kana(text)
             hit = memo.get((name, text))

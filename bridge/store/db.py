@@ -20,6 +20,7 @@ import structlog
 
 from bridge.domain.time import iso, utcnow
 from bridge.errors import StateMissing
+from bridge.i18n import _
 
 Connection = aiosqlite.Connection
 
@@ -48,11 +49,9 @@ class Store:
         sqlite gives its -wal and -shm files the same mode."""
         path = Path(path)
         if must_exist and not path.is_file():
-            raise StateMissing(
-                f"no state file at {path} (looked there because of data_dir / BRIDGE_DATA_DIR); check the setting, "
-                f"or run `bridge run` or `bridge sync JOB` once to create it. "
-                f"状態ファイルがありません: {path} (data_dir / BRIDGE_DATA_DIR を確認してください)"
-            )
+            raise StateMissing(_(
+                "no state file at {path} (looked there because of data_dir / BRIDGE_DATA_DIR); check the setting, "
+                "or run `bridge run` or `bridge sync JOB` once to create it.").format(path=path))
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))

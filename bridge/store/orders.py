@@ -406,17 +406,26 @@ async def open_direct_ship_ids(tx: Connection) -> list[int]:
     return [int(row[0]) for row in await cursor.fetchall()]
 
 
-async def receivable_orders(tx: Connection, states: tuple[WorkflowState, ...]
+async def receivable_orders(tx: Connection, states: tuple[WorkflowState, ...],
+                            customers: Sequence[str] | None = None
                             ) -> list[tuple[str, Decimal, str | None, str | None]]:
     """(得意先コード, total, live 受注 export time or None, payment state) of every order with a customer code that
-    is not cancelled and was exported to SMILE or is in ``states``."""
+    is not cancelled and was exported to SMILE or is in ``states``; ``customers``: only these 得意先コード (through
+    the customer_code index), not every customer's."""
     marks = ",".join("?" for _ in states)
+    only = ""
+    codes: list[str] = []
+    if customers is not None:
+        codes = sorted(set(customers))
+        if not codes:
+            return []
+        only = f" AND o.customer_code IN ({','.join('?' for _ in codes)})"
     cursor = await tx.execute(
         "SELECT o.customer_code, o.total, e.exported_at, o.payment_state FROM orders o "
         "LEFT JOIN order_exports e ON e.order_id = o.order_id AND e.kind = 'order' AND e.superseded_at IS NULL "
         "WHERE o.customer_code IS NOT NULL AND o.customer_code != '' AND o.workflow_state != ? "
-        f"AND (e.exported_at IS NOT NULL OR o.workflow_state IN ({marks}))",
-        [WorkflowState.CANCELLED.value, *(state.value for state in states)])
+        f"AND (e.exported_at IS NOT NULL OR o.workflow_state IN ({marks})){only}",
+        [WorkflowState.CANCELLED.value, *(state.value for state in states), *codes])
     return [(row[0], Decimal(row[1]), row[2], row[3]) for row in await cursor.fetchall()]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bridge.domain.time import iso, utcnow
 from bridge.store import ledger
-from bridge.store.db import Connection
+from bridge.store.db import Connection, Store
 
 PENDING, IN_FLIGHT, DONE, DEAD = "pending", "in_flight", "done", "dead"
 STATES = (PENDING, IN_FLIGHT, DONE, DEAD)
@@ -127,6 +127,17 @@ def claim_sql(target_count: int) -> str:
             ORDER BY o.id LIMIT ?)
         RETURNING *
         """
+
+
+async def any_ready(store: Store, targets: Sequence[str], now: float) -> bool:
+    """Whether ``claim`` could take anything now (a pending op for these targets whose time has come): one read,
+    no write transaction, for the dispatcher's look at an empty outbox."""
+    if not targets:
+        return False
+    row = await store.fetchone(
+        f"SELECT 1 FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+        f"AND target IN ({','.join('?' for _ in targets)}) LIMIT 1", (now, *targets))
+    return row is not None
 
 
 async def claim(tx: Connection, *, targets: Sequence[str], limit: int, now: float, lease: float, owner: str) -> list[OutboxOp]:

@@ -8,7 +8,7 @@ outbox ops. The comparison, the enqueue and the job's other bookkeeping share on
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,17 +34,29 @@ class Plan:
     op: str
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
+    more: int = 0  # changes counted but not kept in ``changes`` (a plan built a chunk at a time keeps the first)
+
+    @property
+    def count(self) -> int:
+        """How many changes (kept or not)."""
+        return len(self.changes) + self.more
 
     @property
     def desired(self) -> int:
-        return len(self.changes) + self.unchanged
+        return self.count + self.unchanged
+
+    def add(self, changes: list[Change], *, keep: int) -> None:
+        """Count ``changes``, keeping them only while fewer than ``keep`` are kept."""
+        room = max(0, keep - len(self.changes))
+        self.changes.extend(changes[:room])
+        self.more += max(0, len(changes) - room)
 
     def describe(self, limit: int = 20, render: Callable[[Change], str] | None = None) -> list[str]:
         """The first changes as lines for people (``--dry-run``)."""
         render = render or _render
         lines = [render(change) for change in self.changes[:limit]]
-        if len(self.changes) > limit:
-            lines.append(_("… and {count} more {entity} changes").format(count=len(self.changes) - limit,
+        if self.count > limit:
+            lines.append(_("… and {count} more {entity} changes").format(count=self.count - limit,
                                                                         entity=self.entity))
         return lines
 
@@ -91,6 +103,40 @@ async def diff(
             old = entry.value if entry else None
         plan.changes.append(Change(key, old, desired[key]))
     return plan
+
+
+async def written_hashes(tx: Connection, target: str, entity: str, keys: Iterable[str]) -> dict[str, str]:
+    """The ledger's key → value hash of ``keys`` only (a run that plans a chunk of keys at a time)."""
+    found: dict[str, str] = {}
+    wanted = list(keys)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        cursor = await tx.execute(
+            f"SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ? AND key IN ({','.join('?' * len(chunk))})",
+            (target, entity, *chunk))
+        found.update((str(key), str(value_hash)) for key, value_hash in await cursor.fetchall())
+    return found
+
+
+async def unwritten(tx: Connection, target: str, entity: str, hashes: Mapping[str, str]) -> set[str] | None:
+    """The keys of ``hashes`` whose hash the ledger does not hold, found by one pass over the ledger without
+    keeping it (``hashes.items() - ledger.items()`` in the memory of the answer); None when some key of ``hashes``
+    has no ledger entry at all (the caller then reads the ledger whole)."""
+    cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
+    differing: set[str] = set()
+    same = 0
+    get = hashes.get
+    while rows := await cursor.fetchmany(20_000):
+        for key, value_hash in rows:
+            wanted = get(key)
+            if wanted is None:
+                continue
+            if wanted == value_hash:
+                same += 1
+            else:
+                differing.add(key)
+    await cursor.close()
+    return differing if same + len(differing) == len(hashes) else None
 
 
 async def enqueue(tx: Connection, plan: Plan, now: float) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -299,12 +300,27 @@ def test_php_rate_prices_match_the_daemons_rounding() -> None:
 
 
 async def _php_wake_up(url: str, secret: str, last_event_id: int) -> float:
+    return float((await _php_wake_ups(url, secret, last_event_id))["seconds"])
+
+
+async def _php_wake_ups(url: str, secret: str, last_event_id: int, times: int | None = None) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
         "php", str(HERE / "wake_up_cli.php"), url, secret, str(last_event_id),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        *([] if times is None else [str(times)]), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
-    return float(json.loads(out)["seconds"])
+    answer: dict[str, Any] = json.loads(out)
+    return answer
+
+
+async def test_the_addon_sends_no_wake_up_while_the_daemon_asked_for_a_pause(wake_up_hook: WakeUpHook) -> None:
+    """The daemon refuses a wake-up over its limit a minute with 429 and Retry-After; the add-on then sends none
+    until that moment (a burst of orders would otherwise cost the daemon one refused request per order)."""
+    hook = wake_up_hook.hook
+    hook._max_per_minute = 1
+    answer = await _php_wake_ups(wake_up_hook.url, "s3cret", 50, times=4)
+    assert (hook.accepted, hook.refused, wake_up_hook.woken) == (1, 1, [1])  # the third and fourth never sent
+    assert answer["now"] + 1 <= answer["paused_until"] <= answer["now"] + 61  # Retry-After: the window's end
 
 
 async def test_the_addons_signed_wake_up_is_accepted_by_the_daemons_hook(wake_up_hook: WakeUpHook) -> None:

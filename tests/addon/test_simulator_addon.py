@@ -15,6 +15,9 @@ from bridge.cscart import addon_protocol as proto
 from bridge.cscart.addon_client import AddonClient
 from bridge.cscart.addon_protocol import BatchResponse, EventPage, ResultCode
 from bridge.cscart.client import CSCartClient, NotFoundError, basic_auth
+from bridge.cscart.sim import addon_batch
+from bridge.cscart.sim.seed import CORE_STATUSES
+from bridge.cscart.sim.state import SimStatus
 from bridge.cscart.simulator import (
     SimState,
     Simulator,
@@ -23,9 +26,6 @@ from bridge.cscart.simulator import (
     seed_state,
     uninstall,
 )
-from bridge.cscart.sim import addon_batch
-from bridge.cscart.sim.seed import CORE_STATUSES
-from bridge.cscart.sim.state import SimStatus
 
 from .conftest import WakeUpHook, run_php_protocol
 
@@ -189,6 +189,26 @@ async def test_a_request_that_writes_events_sends_one_signed_wake_up(wake_up_hoo
         assert (await call(sim, "PUT", "users/1", {"company_id": 1, "phone": "04"}))[0] == 200
         await sim.addon.settle()
         assert isinstance(sim.addon.wake_ups[-1], str)
+
+
+async def test_no_wake_up_is_sent_while_the_daemon_asked_for_a_pause(wake_up_hook: WakeUpHook) -> None:
+    """As the PHP add-on: after the daemon's 429 (more wake-ups a minute than it takes) none is sent until its
+    Retry-After has passed; the events still wait in the feed (the daemon reads them when it runs)."""
+    hook = wake_up_hook.hook
+    hook._max_per_minute = 1
+    async with run_simulator(products=5, users=3, orders=0, addon=True, daemon_url=wake_up_hook.url,
+                             hmac_secret="s3cret") as sim:
+        for _ in range(4):
+            await place(sim)
+            await sim.addon.settle()
+        assert sim.addon.wake_ups == [202, 429] and (hook.accepted, hook.refused) == (1, 1)
+        paused_until = int(sim.addon.params["wake_up.paused_until"])
+        assert sim.state.now() + 1 <= paused_until <= sim.state.now() + 61
+        assert len(sim.addon.events) == 12  # every order's events are in the feed all the same
+        sim.addon.params["wake_up.paused_until"] = str(sim.state.now() - 1)  # the pause is over
+        await place(sim)
+        await sim.addon.settle()
+        assert sim.addon.wake_ups == [202, 429, 429]  # sent again (and refused: the daemon's minute is not over)
 
 
 # ---- fields ------------------------------------------------------------------------------------------------------

@@ -130,6 +130,7 @@ def test_checking_what_changed_raises_the_alerts_a_full_check_raises(
                 with incremental.connect() as con:
                     con.execute("DELETE FROM low_stock_state")
                 check()
+        check()  # a check after the last step catches up whatever a skipped check left
         assert checks >= 2
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -47,10 +46,10 @@ def scheduled_master(world: CatalogWorld) -> list[Product]:
     for product in world.made.products:
         if product.code == SCHEDULED:
             assert product.standard_price is not None
-            product = replace(product, new_price_date=SWITCH_DAY, new_standard_price=product.standard_price + 500,
+            product = product._replace(new_price_date=SWITCH_DAY, new_standard_price=product.standard_price + 500,
                               new_rank_prices=tuple(p + 400 for p in product.rank_prices if p is not None))
         else:
-            product = replace(product, new_price_date=None, new_standard_price=None,
+            product = product._replace(new_price_date=None, new_standard_price=None,
                               new_rank_prices=(None,) * 5, new_list_price=None)
         products.append(product)
     return products

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from bridge.cscart.client import CSCartClient
 from bridge.cscart.sink import CSCartSink
@@ -61,7 +60,7 @@ async def test_a_second_identical_cycle_writes_nothing_and_a_changed_name_writes
     assert again.changed == 0 and again.enqueued == 0
     assert not [r for r in world.sim.requests if r.method in ("PUT", "POST", "DELETE")]
 
-    renamed = [replace(p, name="業務用ざる 特注品") if p.code == "10000005" else p for p in world.made.products]
+    renamed = [p._replace(name="業務用ざる 特注品") if p.code == "10000005" else p for p in world.made.products]
     world.deliver("products", renamed)
     result = await world.run("products")
     assert result.changed == 1

@@ -105,6 +105,8 @@ class Twin:
                 await mirrored.upsert(tx, order, initial_state=WorkflowState.RECEIVED)
         if self.job is None or not self.keep:
             self.job = self.make_job()
+            # the long-lived twin keeps whole reads in memory (LineMemo), the others stream them
+            self.job.stream_whole_files = not self.keep
         outcomes = []
         self.reads = []
         for _ in range(2):  # the new file, then a run without one (the last applied file read again)

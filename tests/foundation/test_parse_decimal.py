@@ -28,3 +28,27 @@ def test_other_spellings_still_take_the_full_path(text: str, expected: str) -> N
 def test_non_numbers_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_decimal(text)
+
+
+# CS-Cart's fields (bridge/cscart/mapping.py) read plain digit strings without the general parser: the same answer.
+numbers = st.from_regex(r"-?[0-9]{1,12}(\.[0-9]{1,4})?", fullmatch=True) | st.text(max_size=6) | \
+    st.sampled_from(["１２", "1,234", "007", " 5", "5 ", "", "٣", "²", "1e3"])
+
+
+@given(numbers)
+def test_mapping_reads_a_number_as_parse_decimal_does(text: str) -> None:
+    from bridge.cscart.mapping import MappingError, as_decimal, as_int
+
+    for read, full in ((as_decimal, parse_decimal), (as_int, lambda value: int(parse_decimal(value)))):
+        if text == "":
+            assert read({"n": text}, "n", 99) == 99  # empty: the default
+            continue
+        try:
+            expected: object = full(text)
+        except (ValueError, ArithmeticError):
+            expected = MappingError
+        try:
+            got: object = read({"n": text}, "n")
+        except MappingError:
+            got = MappingError
+        assert got == expected and (not isinstance(got, Decimal) or got.as_tuple() == expected.as_tuple())  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ from tests.catalog.conftest import CatalogWorld, world  # noqa: F401 - the fixtu
 
 ROOT = Path(__file__).resolve().parents[2]
 SINKS = {"notes", "problems", "warnings", "reasons", "refused"}
-TRANSLATED = {"_", "ngettext", "N_", "verbatim", "joined"}
+TRANSLATED = {"_", "ngettext", "N_", "verbatim", "joined", "said"}
 # Programmer-facing checks that never reach an operator (a wrong call of the analytics feed API raises ValueError).
 NOT_OPERATOR_TEXT = {"bridge/analytics/feed.py"}
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -99,6 +99,38 @@ def test_no_english_only_sentence_is_added_to_operator_text() -> None:
             for argument in arguments:
                 offenders += [f"{relative}:{lit.lineno}: {ast.unparse(lit)[:80]}" for lit in _untranslated(argument)]
     assert not offenders, "operator text not through the catalogue (wrap it in _(), docs/i18n.md):\n" + "\n".join(
+        offenders)
+
+
+# Exceptions a caller's bug raises (never an operator's input or an outside system's answer) keep their English.
+PROGRAMMER_ERRORS = {"ValueError", "TypeError", "LookupError", "KeyError", "RuntimeError", "AssertionError",
+                     "NotImplementedError", "AttributeError", "IntegrityError"}
+
+
+def test_errors_and_command_help_go_through_the_catalogue() -> None:
+    """The bridge's own errors (``…Error(…)`` with its ``hint``) and every typer ``help=`` carry catalogue text:
+    they reach ``bridge dlq``, ``bridge status``, the CLI's ``error:`` line and the log's human text."""
+    offenders = []
+    for path in sorted((ROOT / "bridge").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if {"i18n", "sim"} & set(path.parts) or relative in NOT_OPERATOR_TEXT:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if re.search(r"(Error|Failed|Missing)$", name) and not name.startswith("_") \
+                    and name not in PROGRAMMER_ERRORS:
+                arguments = [*node.args, *(k.value for k in node.keywords if k.arg in ("hint", "message"))]
+            elif name in ("Option", "Argument", "Typer", "command"):
+                arguments = [k.value for k in node.keywords if k.arg == "help"]
+            else:
+                continue
+            for argument in arguments:
+                offenders += [f"{relative}:{lit.lineno}: {name}: {ast.unparse(lit)[:80]}"
+                              for lit in _untranslated(argument)]
+    assert not offenders, "English-only error or help text (wrap it in _() or said(), docs/i18n.md):\n" + "\n".join(
         offenders)
 
 

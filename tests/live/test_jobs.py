@@ -5,7 +5,6 @@ back over REST afterwards. The products are made for the test (codes unique to t
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,8 +19,8 @@ async def test_products_stock_and_prices_jobs_on_a_real_store(live_store: LiveSt
     settings = live_settings(live_store, tmp_path, await first_category(live))
     made = generate(tmp_path / "smile_export", products=4, customers=1, seed=random.randrange(10_000))
     prefix = f"L{live.tag[:6].upper()}"
-    products = [replace(p, code=f"{prefix}{p.code}", name=f"{p.name} {live.tag}") for p in made.products]
-    stock = [replace(s, product_code=f"{prefix}{s.product_code}") for s in made.stock]
+    products = [p._replace(code=f"{prefix}{p.code}", name=f"{p.name} {live.tag}") for p in made.products]
+    stock = [s._replace(product_code=f"{prefix}{s.product_code}") for s in made.stock]
     created: list[int] = []
     try:
         deliver(settings, "products", products, 1)
@@ -48,7 +47,7 @@ async def test_products_stock_and_prices_jobs_on_a_real_store(live_store: LiveSt
             if code in levels:  # the generator leaves some products without a 在庫 row, as SMILE exports do
                 assert await live.amount(product_id) == levels[code], code
 
-        renamed = [replace(p, name=f"改名 {live.tag} {i}") for i, p in enumerate(products)]
+        renamed = [p._replace(name=f"改名 {live.tag} {i}") for i, p in enumerate(products)]
         deliver(settings, "products", renamed, 3)
         await run(settings, "products")
         for product in renamed:

@@ -230,13 +230,16 @@ async def test_bridge_sync_orders_works_the_whole_feed_off_in_one_invocation(tmp
 
 async def test_the_daemons_analytics_copy_follows_in_the_background_coalesced(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run by the daemon, a run does not wait for the analytics copy of the mirror, and while runs follow each
-    other the copies are at most one per ANALYTICS_EVERY seconds; the last run's orders are always copied."""
+    """Run by the daemon, a run does not wait for the analytics copy of the mirror. While orders stream in (each run
+    asks for the next at once) the copies are at most one per ANALYTICS_STREAMING_EVERY seconds; the run that ends
+    the burst brings the next copy forward (ANALYTICS_EVERY after the last), so the burst's last orders are always
+    copied."""
     import asyncio
 
     from bridge.sync.orders import job as orders_module
 
     monkeypatch.setattr(orders_module, "ANALYTICS_EVERY", 0.3)
+    monkeypatch.setattr(orders_module, "ANALYTICS_STREAMING_EVERY", 1.5)
     copies: list[float] = []
 
     class Feed:
@@ -247,13 +250,20 @@ async def test_the_daemons_analytics_copy_follows_in_the_background_coalesced(
     job = world.job()
     job.analytics = Feed()  # type: ignore[assignment]
     started = asyncio.get_running_loop().time()
+    streaming = 0
     for _ in range(6):
         place(world.sim, 2)
-        await job.run(RunOptions(daemon=True))
-    assert len(copies) <= 1 + (asyncio.get_running_loop().time() - started) / 0.3
+        result = await job.run(RunOptions(daemon=True))
+        streaming += result.more
+    assert streaming == 6  # every run read events: the burst goes on
+    streamed = asyncio.get_running_loop().time() - started
+    assert len(copies) <= 1 + streamed / 1.5  # the first at once, then one per 1.5 s at most
+    ended = await job.run(RunOptions(daemon=True))  # nothing new: the burst's pause
+    assert not ended.more
     await asyncio.sleep(0.8)
     assert copies and all(b - a >= 0.29 for a, b in zip(copies, copies[1:], strict=False))
     last = copies[-1]
     assert job._analytics_task is not None and job._analytics_task.done() and last >= started
+    assert len(copies) >= 2  # the copy after the pause came within ANALYTICS_EVERY, not the streaming interval
     await job.run(RunOptions())  # the CLI and tests: the copy is made before the run returns
-    assert len(copies) >= 2 and copies[-1] > last
+    assert len(copies) >= 3 and copies[-1] > last

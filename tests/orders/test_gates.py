@@ -64,6 +64,26 @@ async def test_exposure_counts_orders_sent_to_smile_and_earlier_orders_of_the_sa
     assert f"open ¥{total * 2}" in (await _reasons(harness, third))[-1]
 
 
+async def test_the_exposure_of_some_customers_is_theirs_in_the_whole_exposure(harness: Harness) -> None:
+    """The gate reads the exposure of the customers it needs (those with a 与信限度額 among the orders gated), not
+    every open order's: each one's figure is the one the whole read gives."""
+    from bridge.sync.orders.credit import credit_exposure
+
+    for user_id in (4, 5, 6, 4):
+        await harness.place(user_id=user_id)
+    await harness.credit("100004", Decimal(10_000_000), receivable=Decimal(1_000))
+    await harness.credit("100005", None, receivable=Decimal(70))
+    await harness.cycle()
+    await harness.place(user_id=4)  # waiting for the gates: counted only with waiting=True
+    async with harness.store.transaction() as tx:
+        for waiting in (True, False):
+            whole = await credit_exposure(tx, waiting=waiting)
+            assert set(whole) >= {"100004", "100005", "100006"}
+            for some in ({"100004"}, {"100005", "100006"}, {"100004", "100099"}, set()):
+                part = await credit_exposure(tx, waiting=waiting, customers=some)
+                assert part == {code: total for code, total in whole.items() if code in some}
+
+
 async def test_a_customer_without_a_credit_limit_passes_by_default(harness: Harness) -> None:
     order_id = await harness.place(user_id=5)
     await harness.cycle()

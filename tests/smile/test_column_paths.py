@@ -113,3 +113,30 @@ def test_records_built_by_column_equal_those_built_by_row(products: list[dict[st
 
 def test_layout_with_quoting_none_is_still_valid() -> None:
     assert isinstance(SmileSettings().layout("stock").changed(quoting="none"), FileLayout)
+
+
+def _gs1(body: str) -> str:
+    from bridge.smile.text import jan_check_digit
+
+    return body + jan_check_digit(body)
+
+
+_JAN_CELL = st.one_of(
+    st.from_regex(r"[0-9]{12}", fullmatch=True).map(_gs1),  # valid JAN-13
+    st.from_regex(r"[0-9]{7}", fullmatch=True).map(_gs1),  # valid JAN-8
+    st.from_regex(r"[0-9]{13}|[0-9]{8}|[0-9]{1,14}", fullmatch=True),  # mostly a wrong check digit or length
+    st.sampled_from(["", " ", "４９０１２３４５６７８９４", "49012345678a4"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_JAN_CELL, max_size=40))
+def test_jan_column_equals_the_cell_parser(cells: list[str]) -> None:
+    from bridge.smile.values import _jan, jan_column
+
+    got = jan_column(cells)
+    expected = per_cell(_jan, cells)
+    if got is not None:  # the column path answers only when every cell is empty or a valid JAN
+        assert got == expected
+    elif all(cell.isascii() for cell in cells):
+        assert expected is None  # some cell is not a valid JAN: the cell parser names it

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from bridge.cscart.sim.state import SimState, SimStatus, money
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 WAKE_UP_TIMEOUT = 1.0
+WAKE_UP_PAUSE_PARAM = "wake_up.paused_until"  # unix time before which no wake-up is sent (the daemon's 429)
+WAKE_UP_MAX_PAUSE = 300
 
 # key → (preferred letter, Japanese name, params) as fn_smile_bridge_status_definitions() has them.
 STATUS_DEFINITIONS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -145,6 +148,8 @@ class AddonState:
 
     async def _wake_up(self, last_event_id: int) -> None:
         now = int(self._clock())
+        if now < int(self.params.get(WAKE_UP_PAUSE_PARAM, "0") or 0):
+            return  # the daemon asked for a pause (429 Retry-After): fn_smile_bridge_wake_up sends nothing
         body = proto.WakeUp(last_event_id=last_event_id, sent_at=now).to_body()
         headers = {"Content-Type": "application/json",
                    proto.SIGNATURE_HEADER: proto.sign(self.hmac_secret, body, now)}
@@ -154,6 +159,10 @@ class AddonState:
             async with aiohttp.ClientSession(timeout=timeout) as session:
                 async with session.post(url, data=body, headers=headers) as response:
                     self.wake_ups.append(response.status)
+                    if response.status == 429:
+                        retry_after = response.headers.get("Retry-After", "")
+                        pause = int(retry_after) if retry_after.isdigit() and int(retry_after) > 0 else 60
+                        self.params[WAKE_UP_PAUSE_PARAM] = str(now + max(1, min(WAKE_UP_MAX_PAUSE, pause)))
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             self.wake_ups.append(f"{type(exc).__name__}: {exc}")  # never breaks the shop
 
@@ -244,7 +253,10 @@ def events_index(call: ApiCall) -> Result:
                 return Result(200, event.as_json())
         raise ApiError(404, f"event {_php_int(call.id)} not found (purged or never written)")
     after_id, limit = _feed_params(call.params, addon.acknowledged_id)
-    rows = [e for e in addon.events if e.id > after_id][: limit + 1]
+    # the outbox is in id order: the page starts where the id passes after_id (CS-Cart: WHERE event_id > ? through
+    # the primary key), not after a scan of every event kept
+    start = bisect.bisect_right(addon.events, after_id, key=lambda e: e.id)
+    rows = addon.events[start:start + limit + 1]
     page = rows[:limit]
     return Result(200, {
         "events": [e.as_json() for e in page],

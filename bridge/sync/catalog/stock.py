@@ -16,15 +16,17 @@ One run:
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
 import uuid
+from array import array
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import structlog
 
@@ -45,7 +47,7 @@ from bridge.rules.stock import (
 from bridge.smile.delta import Delta, LineMemo, file_bytes, fingerprint_of, read_lines
 from bridge.smile.inbox import Inbox, InboxFile, Processed
 from bridge.smile.layout import FileLayout
-from bridge.smile.reader import ReadResult
+from bridge.smile.reader import ReadResult, iter_records
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, audit, cursors, ledger, smile_files
 from bridge.store import orders as mirrored_orders
@@ -63,6 +65,7 @@ log = structlog.get_logger("bridge.sync.stock")
 JOB = "stock"
 FILE_TYPE = "stock"
 TARGET, ENTITY, OP = "cscart", "product_stock", "product.stock"
+STREAM_CHUNK = 20_000  # codes parsed, computed and enqueued at a time by a run that reads a whole file
 PREVIOUS_SKUS = "stock.previous_skus"  # cursor: SKU count of the last applied file (row-count guard)
 HELD_FILE = "stock.held_file"  # cursor: the file the guard holds, so the alert fires once per file
 
@@ -125,6 +128,9 @@ class _Source:
 
 class StockJob:
     name = JOB
+    # A whole read is streamed (False: kept in memory as ``LineMemo``, the path a file whose lines and rows are not
+    # one to one takes anyway; tests set it to check that path against the others).
+    stream_whole_files = True
 
     def __init__(self, *, cscart: CSCartClient, rules: Callable[[], StockRules], smile: SmileSettings,
                  data_dir: Path, store: Store, clock: Clock, events: EventPublisher,
@@ -147,6 +153,7 @@ class StockJob:
         self._lean: stock_memo.LeanRead | None = None  # the last file read against it
         self.digests: ledger.LedgerDigests | None = None  # the ledger's hashes, for runs against the memo
         self.last_read: tuple[str, int] = ("", 0)  # how the last file was read (memo, memory, full), rows parsed
+        self._stream = False  # this run reads a whole file without keeping its records (``stock_memo.scan``)
         # the line memo's read whose file the analytics store was last fed, and that snapshot's mark
         self._fed: tuple[int, str] | None = None
 
@@ -159,6 +166,10 @@ class StockJob:
         if options.full:  # read and compute everything, as a new job without a memo would
             self.lines, self.payloads, self.bound = LineMemo(FILE_TYPE), PayloadMemo(), catalog_index.BoundCodes()
         self._base = await self._usable_memo(options)
+        # Nothing to read against (a new job without a usable memo, --full): the file is validated whole without
+        # keeping its records, then parsed, computed and enqueued a chunk of codes at a time (``_apply_streamed``).
+        self._stream = (self.stream_whole_files and self._base is None and self.lines.last is None
+                        and not options.dry_run)
         source = await self._source(options, result)
         if source is None:
             return self._finish(result, options, started)
@@ -235,10 +246,12 @@ class StockJob:
     # ---- compute and apply -------------------------------------------------------------------------------------
 
     async def _apply(self, read: ReadResult, options: RunOptions, result: JobResult, *, guarded: bool) -> None:
-        lean, self._lean = self._lean, None
-        if lean is not None and lean.path == read.path and isinstance(read, stock_memo.PartialRead):
-            try:
-                await self._apply_lean(lean, read, options, result, guarded=guarded)
+        if isinstance(read, stock_memo.StreamedRead):
+            await self._apply_streamed(read, options, result, guarded=guarded)
+            return
+        if self._lean is not None and self._lean.path == read.path and isinstance(read, stock_memo.PartialRead):
+            try:  # (the read against the memo is handed over, not kept here: the old memo goes before the new is saved)
+                await self._apply_lean(read, options, result, guarded=guarded)
                 return
             except _LeanFailed as failed:  # rolled back; nothing was applied: read and compute everything
                 log.warning("stock.memo_unusable", reason=str(failed))
@@ -246,6 +259,7 @@ class StockJob:
                 read = await asyncio.to_thread(self.lines.read, read.path, FILE_TYPE, self.smile)
                 if not read.ok:
                     raise RuntimeError(read.report()) from failed
+        self._lean = None
         rules = self.rules()
         delta = self.lines.last if self.lines.last is not None and self.lines.last.path == read.path else None
         with paused_gc():
@@ -363,6 +377,12 @@ class StockJob:
                 self._lean = lean
                 self.last_read = ("memo", len(lean.new))
                 return lean.result
+        if self._stream and file_type == FILE_TYPE:
+            with paused_gc():
+                streamed = stock_memo.scan(path, file_type, settings, layout)
+            if streamed is not None:
+                self.last_read = ("full", streamed.rows)
+                return streamed
         read = self.lines.read(path, file_type, settings, layout)
         last = self.lines.last
         self.last_read = ("memory" if last is not None and last.incremental else "full",
@@ -395,14 +415,116 @@ class StockJob:
         self.memo = memo
         await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
 
-    async def _apply_lean(self, lean: stock_memo.LeanRead, read: stock_memo.PartialRead, options: RunOptions,
-                          result: JobResult, *, guarded: bool) -> None:
+    async def _apply_streamed(self, read: stock_memo.StreamedRead, options: RunOptions, result: JobResult, *,
+                              guarded: bool) -> None:
+        """``_apply`` for a file validated whole by ``stock_memo.scan``: the codes in chunks of ``STREAM_CHUNK``
+        (in the order they first appear, as the full path plans them), each chunk's lines parsed again, computed,
+        diffed against the ledger's hashes of those codes and enqueued — all in one transaction, so a guard hold
+        or an error applies nothing. The plan, the guard's verdict and the memo are the full path's (tested)."""
+        rules = self.rules()
+        layout = self.smile.layout(FILE_TYPE)
+        chunk_of: dict[str, int] = {}
+        buckets: list[array[int]] = []
+        with paused_gc():
+            for number, code in enumerate(read.codes):
+                if not code:
+                    continue
+                chunk = chunk_of.get(code)
+                if chunk is None:
+                    chunk = chunk_of[code] = len(chunk_of) // STREAM_CHUNK
+                    if chunk == len(buckets):
+                        buckets.append(array("I"))
+                buckets[chunk].append(number)
+        result.read = skus = len(chunk_of)
+        options.progress.advance(1)
+        index = await catalog_index.resolve(self.store, self.cscart, chunk_of.keys(), listing=True,
+                                            recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER)
+        del chunk_of
+        result.notes.extend(index.notes())
+        result.failed += len(index.ambiguous)
+        options.progress.advance(1)
+        product_ids = index.product_ids
+        hashes: dict[str, str] = {}
+        quantities: dict[str, int] = {}
+        head = plan.Plan(TARGET, ENTITY, OP)  # the first changes (for the run's notes), all of them counted
+        diffed = 0  # changes found so far, before those already queued are dropped (old values: the first 20)
+        async with self.store.transaction() as tx:
+            unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
+            queued = await ob.queued_hashes(tx, TARGET, ENTITY, OP)
+            now = self.clock.time()
+            for bucket in buckets:
+                lines = [read.body[number] for number in bucket]
+                piece = await asyncio.to_thread(read_lines, read.path, read.header, lines, FILE_TYPE, self.smile,
+                                                layout)
+                if not piece.ok or piece.skipped or len(piece.records) != len(lines):
+                    raise RuntimeError(f"{read.path.name}: {len(lines)} line(s) did not read again as they read "
+                                       f"when the file was checked; nothing applied")
+                with paused_gc():
+                    desired: dict[str, dict[str, Any]] = {}
+                    chunk_hashes: dict[str, str] = {}
+                    _payloads(_by_code(piece.records).items(), product_ids, unconfirmed, rules, desired,
+                              chunk_hashes, quantities)
+                    del piece, lines
+                    written = await plan.written_hashes(tx, TARGET, ENTITY, chunk_hashes.keys())
+                    part = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=chunk_hashes, written=written,
+                                           old_values_for=max(0, 20 - diffed))
+                    diffed += len(part.changes)
+                    hashes.update(chunk_hashes)
+                    if queued:
+                        kept = [c for c in part.changes if chunk_hashes[c.key] not in queued.get(c.key, ())]
+                        part.unchanged += len(part.changes) - len(kept)
+                        part.changes = kept
+                    head.unchanged += part.unchanged
+                    if not options.dry_run:
+                        result.enqueued += await plan.enqueue(tx, part, now)
+                    head.add(part.changes, keep=21)
+            del buckets
+            result.changed = head.count
+            result.plan = head.describe()
+            verdict = await self._verdict(tx, quantities, rules, guarded=guarded)
+            if verdict.tripped and options.force:
+                result.notes.append(_("mass-change guard overridden with --force: {reasons}").format(
+                    reasons=joined(verdict.reasons, "; ")))
+            elif verdict.tripped:
+                result.notes.append(_("mass-change guard: {reasons}").format(reasons=joined(verdict.reasons, "; ")))
+                result.enqueued = 0
+                raise GuardHeld(verdict, head.count)  # rolls back what the chunks enqueued
+            if guarded:
+                await cursors.set_(tx, PREVIOUS_SKUS, str(skus))
+                await cursors.set_(tx, HELD_FILE, "")
+                await audit.write(tx, "bridge", "stock.applied", read.path.name,
+                                  {"skus": skus, "changed": result.changed, "forced": options.force})
+            bindings = await catalog_index.product_bindings(tx)
+        del index, product_ids
+        metrics.STOCK_GUARD_HOLDING.set(0)
+        if result.enqueued:
+            self.wake_dispatcher()
+        self._fed = None  # the analytics store gets this file, not the line memo's last read
+        fed = await self.analytics.stock_read(_FileRecords(read, self.smile, layout))
+        key = self._memo_key(rules)
+        file_codes = {code for code in read.codes if code}
+        memo = stock_memo.StockMemo(
+            key, read.checksum, read.header, read.body, read.codes, read.warehouses, read.skipped_at,
+            list(read.notes), hashes, quantities, sorted(file_codes - hashes.keys()),
+            {code: str(quantity) for code, quantity in unconfirmed.items()}, bindings, fed)
+        del file_codes
+        self.memo = memo
+        await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
+        options.progress.advance(1)
+
+    async def _apply_lean(self, read: stock_memo.PartialRead, options: RunOptions, result: JobResult, *,
+                          guarded: bool) -> None:
         """``_apply`` for a file read against the memo: only the codes whose rows, unconfirmed quantity or product
         id may have changed, or whose memo hash is not the ledger's, are computed; the plan is the full one
         (tested)."""
+        lean, self._lean = self._lean, None
+        assert lean is not None
         rules = self.rules()
         self._fed = None  # the analytics store gets this file, not the line memo's last read
         base = lean.base
+        # The memo's per-code hashes and amounts become the new memo's (updated in place, not copied: 1,000,000
+        # SKUs); until the new one is in place the job keeps none in memory (the next run reloads the file's).
+        self.memo = None
         file_codes = lean.file_codes()
         result.read = len(file_codes)
         options.progress.advance(1)
@@ -413,7 +535,8 @@ class StockJob:
         index = await catalog_index.resolve(self.store, self.cscart, in_order, listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER, subset=True)
         committed = await self._plan_and_commit(
-            index, lambda tx: self._compute_lean(tx, lean, index, rules, file_codes, new_codes, guarded=guarded),
+            index, functools.partial(self._compute_lean, lean=lean, index=index, rules=rules, file_codes=file_codes,
+                                     new_codes=new_codes, guarded=guarded),
             read, options, result, guarded=guarded)
         if committed is None:
             return
@@ -425,7 +548,8 @@ class StockJob:
             {line - first: reason for line, reason in read.skipped}, list(read.notes), computed.hashes,
             computed.quantities, sorted(file_codes - computed.hashes.keys()),
             {code: str(quantity) for code, quantity in computed.unconfirmed.items()}, bindings, fed)
-        self.memo = memo
+        self.memo, self._base = memo, None
+        del lean, base, computed, file_codes  # the old memo's lines and positions go before the new one is written
         await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
         options.progress.advance(1)
 
@@ -434,16 +558,28 @@ class StockJob:
                             guarded: bool) -> Computed:
         base = lean.base
         unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
-        if self.digests is None:
-            self.digests = ledger.LedgerDigests(TARGET, ENTITY)
-        written, _ = await self.digests.current(tx)  # read whole in a new process; kept in a long-lived one
+        written: dict[str, str] | None = None
+        unwritten: set[str] | None = None
+        if self.digests is None:  # a new job: one pass over the ledger, not a copy of it (1,000,000 SKUs)
+            unwritten = await plan.unwritten(tx, TARGET, ENTITY, base.hashes)
+        if unwritten is None:
+            if self.digests is None:
+                self.digests = ledger.LedgerDigests(TARGET, ENTITY)
+            written, _ = await self.digests.current(tx)  # read whole; then kept up to date in a long-lived job
+        else:
+            self.digests = ledger.LedgerDigests(TARGET, ENTITY)  # for this job's next run, if any
         zero = Decimal(0)
         todo = set(new_codes)
         todo.update(base.codes[number] for number in lean.removed)
         todo.update(code for code in base.unconfirmed.keys() | unconfirmed.keys()
                     if Decimal(base.unconfirmed.get(code, "0")) != unconfirmed.get(code, zero))
         todo.update(base.unbound)
-        todo.update(code for code, _ in base.hashes.items() - written.items())  # not (or no longer) written
+        # not (or no longer) written
+        if unwritten is not None:
+            todo.update(unwritten)
+        else:
+            assert written is not None
+            todo.update(code for code, _ in base.hashes.items() - written.items())
         todo &= file_codes
         product_ids = dict(index.product_ids)
         others = [code for code in todo if code not in product_ids and code in base.hashes]
@@ -469,8 +605,10 @@ class StockJob:
         hashes: dict[str, str] = {}
         quantities: dict[str, int] = {}
         _payloads(levels.items(), product_ids, unconfirmed, rules, desired, hashes, quantities)
+        if written is None:
+            written = await plan.written_hashes(tx, TARGET, ENTITY, hashes.keys())
         computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written)
-        all_hashes, all_quantities = dict(base.hashes), dict(base.amounts)
+        all_hashes, all_quantities = base.hashes, base.amounts  # in place (see _apply_lean)
         for code in itertools.chain(todo, base.hashes.keys() - file_codes):  # recomputed above, or not in the file
             all_hashes.pop(code, None)
             all_quantities.pop(code, None)
@@ -635,6 +773,31 @@ def _analytics_on(feed: AnalyticsFeed) -> bool:
     """Whether the analytics store is fed (a file read against the memo feeds it only what differs)."""
     section = getattr(getattr(feed, "settings", None), "analytics", None)
     return section is not None and bool(section.enabled) and section.path is not None
+
+
+class _FileRecords(Sequence[StockLevel]):
+    """The records of a file validated by ``stock_memo.scan``, read again from the file as they are iterated (the
+    analytics feed takes a whole snapshot; the job does not keep one)."""
+
+    def __init__(self, read: stock_memo.StreamedRead, settings: SmileSettings, layout: FileLayout) -> None:
+        self.read, self.settings, self.layout = read, settings, layout
+
+    def __len__(self) -> int:
+        return self.read.record_count
+
+    def __iter__(self) -> Iterator[StockLevel]:
+        path = self.read.path
+        return iter_records(path, FILE_TYPE, ReadResult(path=path, file_type=FILE_TYPE), settings=self.settings,
+                            layout=self.layout)
+
+    @overload
+    def __getitem__(self, index: int) -> StockLevel: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[StockLevel]: ...
+
+    def __getitem__(self, index: int | slice) -> StockLevel | Sequence[StockLevel]:
+        return list(self)[index]
 
 
 def _gone(delta: Delta) -> list[tuple[str, str]]:

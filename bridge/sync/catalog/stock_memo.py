@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,12 @@ import structlog
 
 from bridge.smile import delta
 from bridge.smile.layout import FileLayout
-from bridge.smile.reader import ReadResult
+from bridge.smile.reader import ReadResult, iter_chunks
 from bridge.smile.settings import SmileSettings
 
 log = structlog.get_logger("bridge.sync.stock_memo")
 
-VERSION = 1
+VERSION = 2  # 2: the values one after another (each marshalled alone: no whole-memo blob in memory)
 
 
 @dataclass(slots=True)
@@ -68,12 +69,20 @@ def checksum(data: bytes) -> str:
 
 def save(path: Path, memo: StockMemo) -> None:
     """Write atomically (a crash leaves the old memo or the new one, never half of one)."""
-    blob = marshal.dumps((VERSION, memo.key, memo.checksum, memo.header, b"\n".join(memo.body), memo.codes,
-                          memo.warehouses, memo.skipped, memo.notes, memo.hashes, memo.amounts, memo.unbound,
-                          memo.unconfirmed, memo.bindings, len(memo.body), memo.fed))
+    values: list[Callable[[], Any]] = [
+        lambda: (VERSION, memo.key, memo.checksum, memo.header, len(memo.body), memo.bindings, memo.fed),
+        lambda: b"\n".join(memo.body), lambda: memo.codes, lambda: memo.warehouses, lambda: memo.skipped,
+        lambda: memo.notes, lambda: list(memo.hashes), lambda: list(memo.hashes.values()),
+        lambda: [memo.amounts[code] for code in memo.hashes], lambda: memo.unbound, lambda: memo.unconfirmed]
+    if memo.hashes.keys() != memo.amounts.keys():  # computed together: never (the memo is only a cache)
+        log.warning("stock memo not written (hashes and amounts of different codes)", path=str(path))
+        forget(path)
+        return
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        partial.write_bytes(blob)
+        with partial.open("wb") as handle:
+            for value in values:
+                handle.write(marshal.dumps(value()))
         os.replace(partial, path)
     except OSError as error:
         log.warning("stock memo not written; the next new job reads everything", path=str(path), error=str(error))
@@ -83,20 +92,27 @@ def save(path: Path, memo: StockMemo) -> None:
 def load(path: Path) -> StockMemo | None:
     """The memo at ``path``, or None when there is none or it cannot be read (then: a full read)."""
     try:
-        data: Any = marshal.loads(path.read_bytes())
+        with path.open("rb") as handle:  # read value by value (marshal.load reads what each needs)
+            head: Any = marshal.load(handle)
+            if not isinstance(head, tuple) or len(head) != 7 or head[0] != VERSION:
+                return None
+            _, key, digest, header, count, bindings, fed = head
+            body: Any = marshal.load(handle)
+            if not isinstance(body, bytes):
+                return None
+            lines = body.split(b"\n") if count else []
+            del body
+            codes, warehouses, skipped, notes, keys, values, quantities, unbound, unconfirmed = (
+                marshal.load(handle) for _ in range(9))
     except (OSError, EOFError, ValueError, TypeError):
         return None
-    try:
-        (version, key, digest, header, body, codes, warehouses, skipped, notes, hashes, amounts, unbound,
-         unconfirmed, bindings, count, fed) = data
-    except (TypeError, ValueError):
+    if not (len(lines) == count == len(codes) == len(warehouses) and isinstance(keys, list)
+            and isinstance(values, list) and isinstance(quantities, list) and len(keys) == len(values)
+            == len(quantities) and isinstance(key, str) and isinstance(digest, str)):
         return None
-    if version != VERSION or not isinstance(body, bytes):
-        return None
-    lines = body.split(b"\n") if count else []
-    if not (len(lines) == count == len(codes) == len(warehouses) and isinstance(hashes, dict)
-            and isinstance(amounts, dict) and isinstance(key, str) and isinstance(digest, str)):
-        return None
+    hashes = dict(zip(keys, values, strict=True))  # one str per code for both maps
+    amounts = dict(zip(keys, quantities, strict=True))
+    del keys, values, quantities
     return StockMemo(key, digest, list(header), lines, codes, warehouses, dict(skipped), list(notes), hashes,
                      amounts, list(unbound), dict(unconfirmed), int(bindings), bool(fed))
 
@@ -216,6 +232,7 @@ def lean_read(base: StockMemo, path: Path, file_type: str, settings: SmileSettin
                 skipped.append((first + number, base_skipped[at]))
     result = PartialRead(path=path, file_type=file_type, records=records, rows=len(body), skipped=skipped,
                          notes=list(notes), record_count=len(body) - len(skipped))
+    base.positions = None  # built again for the next read (the memo of the run after this one has its own)
     return LeanRead(path, base, checksum(data), header, body, new, removed, codes, warehouses, result)
 
 
@@ -223,25 +240,74 @@ def lines_by_record(data: bytes, result: ReadResult, layout: FileLayout) -> tupl
         list[bytes], list[bytes], list[str], list[str], dict[int, str]] | None:
     """(header, data lines, per line 商品コード and 倉庫コード, skipped) of a fully read stock file, or None when its
     lines and rows are not one to one (a value spanning lines, blank lines, repeated lines)."""
+    keys = ((level.product_code, level.warehouse_code) for level in result.records)
+    return _lines_by_keys(data, result, layout, len(result.records), keys)
+
+
+def _lines_by_keys(data: bytes, result: ReadResult, layout: FileLayout, records: int,
+                   keys: Iterator[tuple[str, str]]) -> tuple[
+        list[bytes], list[bytes], list[str], list[str], dict[int, str]] | None:
     split = delta.lines_of(data, layout)
     if split is None:
         return None
     header, body = split
     quote = layout.quotechar.encode("ascii")
-    if (result.rows != len(body) or len(result.records) + len(result.skipped) != len(body)
+    if (result.rows != len(body) or records + len(result.skipped) != len(body)
             or len(set(body)) != len(body) or any(delta.blank(line) or line.count(quote) % 2 for line in body)):
         return None
     first = len(header) + 1
     skipped = {line - first: reason for line, reason in result.skipped}
     codes: list[str] = []
     warehouses: list[str] = []
-    records = iter(result.records)
     for number in range(len(body)):
         if number in skipped:
             codes.append("")
             warehouses.append("")
         else:
-            level = next(records)
-            codes.append(level.product_code)
-            warehouses.append(level.warehouse_code)
+            code, warehouse = next(keys)
+            codes.append(code)
+            warehouses.append(warehouse)
     return header, body, codes, warehouses, skipped
+
+
+# ---- validating a whole file without keeping its records (a first or --full sync) --------------------------------
+
+
+@dataclass(slots=True)
+class StreamedRead(ReadResult):
+    """A whole file validated without keeping its records (``records`` stays empty; ``record_count`` is the
+    file's): its data lines and each line's keys, from which the job parses, computes and enqueues a chunk of codes
+    at a time — the memory of a first sync of 1,000,000 SKUs is that of its lines, not of its records."""
+
+    record_count: int = 0
+    header: list[bytes] = field(default_factory=list)
+    body: list[bytes] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # per data line: 商品コード ("" for a skipped row)
+    warehouses: list[str] = field(default_factory=list)
+    skipped_at: dict[int, str] = field(default_factory=dict)  # data line index → why the reader skipped it
+    checksum: str = ""
+
+
+def scan(path: Path, file_type: str, settings: SmileSettings, layout: FileLayout) -> StreamedRead | None:
+    """Validate the whole of ``path`` as ``read_file`` does (the same problems, a bad last line included), keeping
+    only each row's (商品コード, 倉庫コード). None when its lines and rows are not one to one (UTF-16, a value
+    spanning lines, blank or repeated lines): the caller then reads it whole."""
+    result = StreamedRead(path=path, file_type=file_type)
+    keys: list[tuple[str, str]] = []
+    same: dict[str, str] = {}  # one str per warehouse code
+    for chunk in iter_chunks(path, file_type, result, settings=settings, layout=layout):
+        keys.extend((level.product_code, same.setdefault(level.warehouse_code, level.warehouse_code))
+                    for level in chunk)
+    if not result.ok:
+        return result  # nothing kept; the caller reports the problems
+    data = delta.file_bytes(path, layout)
+    if data is None:
+        return None
+    lines = _lines_by_keys(data, result, layout, len(keys), iter(keys))
+    if lines is None:
+        return None
+    del keys
+    result.header, result.body, result.codes, result.warehouses, result.skipped_at = lines
+    result.record_count = len(result.body) - len(result.skipped_at)
+    result.checksum = checksum(data)
+    return result

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,11 +35,13 @@ import structlog
 
 from bridge import metrics
 from bridge.cscart import mapping as m
+from bridge.cscart import messages as msg
 from bridge.cscart.addon_client import AddonClient
 from bridge.cscart.addon_protocol import Event, EventType
 from bridge.cscart.client import CSCartClient, NotFoundError
 from bridge.domain.orders import Order
 from bridge.errors import BridgeError
+from bridge.i18n import said
 from bridge.store import Store, cursors
 from bridge.store import orders as mirror
 from bridge.store.db import Connection
@@ -164,8 +167,8 @@ class EventFeedSource:
             has_more = page.has_more
             if not page.has_more or len(events) >= self.max_events:
                 break
-        for event in events:
-            metrics.ADDON_EVENTS.labels(type=event.type.value).inc()
+        for kind, count in Counter(event.type.value for event in events).items():
+            metrics.ADDON_EVENTS.labels(type=kind).inc(count)
         deleted = [e.entity_id for e in events if e.type is EventType.ORDER_DELETED]
         if deleted:
             # The mirror keeps them: an exported order deleted in CS-Cart is for staff to settle with SMILE.
@@ -184,7 +187,7 @@ class EventFeedSource:
             data = await self.client.request("GET", "orders", params=params)
             rows = data.get("orders") if isinstance(data, dict) else None
             if not isinstance(rows, list):
-                raise m.MappingError(f"GET orders: expected {{'orders': [...]}}, got {type(data).__name__}")
+                raise m.MappingError(said(msg.NOT_A_LISTING, entity="orders", key="orders", kind=type(data).__name__))
             return [addon_fields(m.order_from_json(row), row) for row in rows]
 
         chunks = [order_ids[start:start + READ_CHUNK] for start in range(0, len(order_ids), READ_CHUNK)]

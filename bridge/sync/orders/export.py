@@ -20,7 +20,7 @@ from typing import Any
 from bridge.domain.orders import Order
 from bridge.domain.time import business_date
 from bridge.errors import ValidationFailed
-from bridge.i18n import Text, _
+from bridge.i18n import Text, _, ngettext
 from bridge.smile.layout import FileLayout
 from bridge.smile.writer import TextChange, atomic_write, batch_file_name, csv_writer, prepare_rows
 from bridge.store.exports import ExportBatch, checksum
@@ -198,9 +198,11 @@ def prepare_slips(slips: Sequence[Sequence[Mapping[str, Any]]], layout: FileLayo
 def render(rows: Sequence[Mapping[str, Any]], layout: FileLayout, substitutions: dict[str, str]) -> bytes:
     """The file's exact bytes: header, rows sorted by slip then line, the layout's encoding and line ends."""
     ordered = sorted(rows, key=lambda r: (int(r["受注№"]), int(r["行"])))
-    cells, _, problems = prepare_rows(ordered, layout, substitutions)
+    cells, _skipped, problems = prepare_rows(ordered, layout, substitutions)
     if problems:
-        raise ValidationFailed(f"{layout.label()}: {len(problems)} value(s) refused, no file written", problems)
+        raise ValidationFailed(ngettext("{file}: {count} value refused, no file written",
+                                        "{file}: {count} values refused, no file written", len(problems)).format(
+            file=layout.label(), count=len(problems)), problems)
     return render_cells(cells, layout)
 
 

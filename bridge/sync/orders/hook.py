@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from bridge.cscart import messages as msg
 from bridge.cscart.addon_protocol import (
     SIGNATURE_HEADER,
     SIGNATURE_TOLERANCE_SECONDS,
@@ -18,6 +19,7 @@ from bridge.cscart.addon_protocol import (
     SignatureError,
     verify,
 )
+from bridge.i18n import said
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -83,5 +85,5 @@ class OrdersWakeup:
             if until < now:
                 del self._seen[seen]
         if header in self._seen:
-            raise SignatureError("replayed wake-up: this signature was already accepted")
+            raise SignatureError(said(msg.SIGNATURE_REPLAYED))
         self._seen[header] = now + 2 * SIGNATURE_TOLERANCE_SECONDS

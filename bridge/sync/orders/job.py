@@ -44,6 +44,7 @@ from bridge.rules.order_flow import (
     check_status_letters,
     gate_order,
 )
+from bridge.rules.returns import ReturnRules
 from bridge.smile.settings import SmileSettings
 from bridge.smile.writer import record_changes
 from bridge.store import Store, audit, bindings, exports, order_flags
@@ -59,7 +60,6 @@ from bridge.sync.orders.credit import credit_exposure, credit_limits
 from bridge.sync.orders.mails import addon_mails
 from bridge.sync.orders.moves import Changes, Mover
 from bridge.sync.orders.rules import OrderRules, current_order_rules
-from bridge.rules.returns import ReturnRules
 from bridge.sync.orders.settings import OrdersSettings
 from bridge.sync.orders.source import OrderSource, PollingSource
 from bridge.sync.orders.workflow import GateOutcome as Gate
@@ -70,7 +70,9 @@ S = WorkflowState
 JOB = "orders"
 # Identity links the catalog and customers jobs write (CS-Cart id → SMILE code).
 CUSTOMER_BINDING = ("cscart", "user", "smile", "customer")
-ANALYTICS_EVERY = 5.0  # seconds between the daemon's analytics copies while orders stream in
+ANALYTICS_EVERY = 5.0  # seconds between the daemon's analytics copies
+# ... while orders stream in (a run asks for the next at once): the copy waits for a pause in the burst, or this long
+ANALYTICS_STREAMING_EVERY = 30.0
 PRODUCT_BINDING = ("cscart", "product", "smile", "product")
 
 
@@ -143,6 +145,8 @@ class OrdersJob:
         self._analytics_task: asyncio.Task[None] | None = None
         self._analytics_again = False
         self._analytics_last = float("-inf")
+        self._analytics_due = float("-inf")  # monotonic time the pending copy starts
+        self._analytics_changed = asyncio.Event()  # a run moved the pending copy earlier
         self.layout = smile.layout("order_import")
         self.dirs = smile.dirs(data_dir)
         self.outbox_dir = self.dirs.outbox
@@ -238,30 +242,40 @@ class OrdersJob:
         metrics.JOB_RECORDS.labels(sync_job=JOB, stage="written").inc(written)
         self.wake_dispatcher()
         if options.daemon:
-            self._analytics_soon()
+            self._analytics_soon(streaming=result.more)
         else:
             await self.analytics.orders_changed()
         return result
 
-    def _analytics_soon(self) -> None:
-        """The daemon's analytics copy of the mirror, off the orders hot path: one at a time, and while orders
-        stream in (a bounded run every second or so) at most one every ``ANALYTICS_EVERY`` seconds — the copy is
-        incremental, so a later one takes what an earlier one would have."""
-        if self._analytics_task is not None and not self._analytics_task.done():
-            self._analytics_again = True
-            return
-        self._analytics_task = asyncio.create_task(self._analytics_loop(), name="orders-analytics")
+    def _analytics_soon(self, *, streaming: bool = False) -> None:
+        """The daemon's analytics copy of the mirror, off the orders hot path, one at a time (the copy is
+        incremental: a later one takes what an earlier one would have). After a run that ends a burst (or a lone
+        run) it follows at most every ``ANALYTICS_EVERY`` seconds; while orders stream in (the run asked for the
+        next at once) it waits for the burst's pause, or ``ANALYTICS_STREAMING_EVERY`` seconds at most, so a burst
+        pays one copy instead of one every few seconds beside its runs."""
+        due = self._analytics_last + (ANALYTICS_STREAMING_EVERY if streaming else ANALYTICS_EVERY)
+        pending = self._analytics_task is not None and not self._analytics_task.done()
+        if pending and self._analytics_again:
+            due = min(due, self._analytics_due)  # a copy already asked for keeps its earlier time
+        self._analytics_due = due
+        self._analytics_again = True
+        self._analytics_changed.set()
+        if not pending:
+            self._analytics_task = asyncio.create_task(self._analytics_loop(), name="orders-analytics")
 
     async def _analytics_loop(self) -> None:
-        while True:
-            wait = self._analytics_last + ANALYTICS_EVERY - time.monotonic()
+        while self._analytics_again:
+            wait = self._analytics_due - time.monotonic()
             if wait > 0:
-                await asyncio.sleep(wait)
+                self._analytics_changed.clear()
+                try:  # until the copy is due, or a run moves it
+                    await asyncio.wait_for(self._analytics_changed.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+                continue
             self._analytics_again = False
             self._analytics_last = time.monotonic()
             await self.analytics.orders_changed()  # never raises: a failed copy is logged (bridge/analytics/hooks)
-            if not self._analytics_again:
-                return
 
     async def _check_letters(self, rules: OrderRules) -> frozenset[str]:
         """Letters checked against CS-Cart; returns the letters that mean "payment received"."""
@@ -357,9 +371,13 @@ class OrdersJob:
         known_products = frozenset((await bindings.all_of(tx, *PRODUCT_BINDING)).values())
         known_customers = set((await bindings.all_of(tx, *CUSTOMER_BINDING)).values())
         limits = await credit_limits(tx)
-        exposure = defaultdict(Decimal, await credit_exposure(tx, waiting=False))  # grows with each order sent
         mirrored = await mirror.get_many(tx, [order_id for order_id, hold_by, _ in candidates
                                               if hold_by != workflow.STAFF], known=cycle.new_orders)
+        # the exposure matters only to a customer with a 与信限度額: only theirs is read (not every open order's)
+        limited = {code for current in mirrored.values() if (code := current.order.customer_code or "")
+                   and limits.get(code, (None, Decimal(0)))[0] is not None}
+        exposure = defaultdict(Decimal, await credit_exposure(tx, waiting=False, customers=limited)
+                               if limited else {})  # grows with each order sent
         mover = self._mover(rules)
         catalog_success = await last_catalog_success(tx)
         for order_id, hold_by, hold_reason in candidates:

@@ -7,17 +7,19 @@ Duplicates are harmless by design (the mirror upsert is idempotent), so every so
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from bridge.cscart import mapping as m
+from bridge.cscart import messages as msg
 from bridge.domain.orders import Order
 from bridge.domain.time import parse_iso, to_unix
+from bridge.i18n import said
 from bridge.store import Store, cursors
 from bridge.store.db import Connection
 
@@ -66,7 +68,11 @@ def addon_fields(order: Order, row: Mapping[str, Any]) -> Order:
     if recipient:
         extra["direct_ship_recipient"] = recipient
     requested, slot = delivery_fields(row, extra)
-    return replace(order, direct_ship=direct, ship_to_code=m.as_str(row, "smile_ship_to_code"), extra=extra,
+    ship_to = m.as_str(row, "smile_ship_to_code")
+    if direct == order.direct_ship and ship_to == order.ship_to_code and extra == order.extra and not requested \
+            and not slot:
+        return order  # nothing of the add-on's on this order (most orders): no second copy of the record
+    return replace(order, direct_ship=direct, ship_to_code=ship_to, extra=extra,
                    delivery_date=requested or order.delivery_date, delivery_slot=slot or order.delivery_slot)
 
 
@@ -162,7 +168,7 @@ class PollingSource:
 
 def _page(data: Any) -> tuple[list[Mapping[str, Any]], int]:
     if not isinstance(data, Mapping):
-        raise m.MappingError(f"GET orders: expected {{'orders': [...], 'params': {{...}}}}, got {type(data).__name__}")
+        raise m.MappingError(said(msg.NOT_A_LISTING, entity="orders", key="orders", kind=type(data).__name__))
     rows = list(data.get("orders") or [])
     echo = data.get("params") or {}
     return rows, m.as_int(echo, "total_items", len(rows), where="GET orders params")

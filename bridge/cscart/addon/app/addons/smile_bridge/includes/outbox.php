@@ -13,6 +13,10 @@ if (!defined('BOOTSTRAP')) {
 
 const SMILE_BRIDGE_WAKE_UP_TIMEOUT_MS = 1000;
 const SMILE_BRIDGE_WAKE_UP_CONNECT_TIMEOUT_MS = 300;
+// The daemon answers 429 with Retry-After when it was woken more than its limit a minute (it is running then, and
+// reads every event when it runs): no wake-up is sent until that moment. Kept in ?:smile_bridge_params.
+const SMILE_BRIDGE_WAKE_UP_PAUSE_PARAM = 'wake_up.paused_until';
+const SMILE_BRIDGE_WAKE_UP_MAX_PAUSE = 300;
 
 /** @param array<string, mixed> $data */
 function fn_smile_bridge_record_event(string $type, int $entity_id, array $data): void
@@ -53,20 +57,46 @@ function fn_smile_bridge_wake_up(int $last_event_id): void
             fastcgi_finish_request();
         }
         $now = time();
+        if ($now < fn_smile_bridge_wake_up_paused_until()) {
+            return;  // the daemon asked for a pause (429): it is busy with the events already
+        }
         $body = EventSerializer::wakeUpBody($last_event_id, $now);
         $headers = [
             'Content-Type: application/json',
             HmacSigner::HEADER . ': ' . HmacSigner::sign($secret, $body, $now),
         ];
-        fn_smile_bridge_post(rtrim($url, '/') . '/hooks/cscart', $body, $headers);
+        [$status, $retry_after] = fn_smile_bridge_post(rtrim($url, '/') . '/hooks/cscart', $body, $headers);
+        if ($status === 429) {
+            $pause = max(1, min(SMILE_BRIDGE_WAKE_UP_MAX_PAUSE, $retry_after > 0 ? $retry_after : 60));
+            fn_smile_bridge_set_param(SMILE_BRIDGE_WAKE_UP_PAUSE_PARAM, (string) ($now + $pause));
+        }
     } catch (\Throwable $exc) {
         error_log('smile_bridge: daemon wake-up failed: ' . $exc->getMessage());
     }
 }
 
-/** @param string[] $headers */
-function fn_smile_bridge_post(string $url, string $body, array $headers): void
+/** Unix time before which no wake-up is sent (0: none); a params table that cannot be read pauses nothing. */
+function fn_smile_bridge_wake_up_paused_until(): int
 {
+    try {
+        return (int) fn_smile_bridge_get_param(SMILE_BRIDGE_WAKE_UP_PAUSE_PARAM, '0');
+    } catch (\Throwable $exc) {
+        return 0;
+    }
+}
+
+/**
+ * @param string[] $headers
+ * @return array{0:int, 1:int} the HTTP status (0: no answer) and the Retry-After seconds (0: none)
+ */
+function fn_smile_bridge_post(string $url, string $body, array $headers): array
+{
+    $retry_after = 0;
+    $read_header = static function (string $line) use (&$retry_after): void {
+        if (stripos($line, 'Retry-After:') === 0) {
+            $retry_after = (int) trim(substr($line, strlen('Retry-After:')));
+        }
+    };
     if (function_exists('curl_init')) {
         $curl = curl_init($url);
         curl_setopt_array($curl, [
@@ -77,10 +107,15 @@ function fn_smile_bridge_post(string $url, string $body, array $headers): void
             CURLOPT_CONNECTTIMEOUT_MS => SMILE_BRIDGE_WAKE_UP_CONNECT_TIMEOUT_MS,
             CURLOPT_TIMEOUT_MS => SMILE_BRIDGE_WAKE_UP_TIMEOUT_MS,
             CURLOPT_NOSIGNAL => true,
+            CURLOPT_HEADERFUNCTION => static function ($curl, string $line) use ($read_header): int {
+                $read_header($line);
+                return strlen($line);
+            },
         ]);
         curl_exec($curl);
+        $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
         curl_close($curl);
-        return;
+        return [$status, $retry_after];
     }
     $context = stream_context_create(['http' => [
         'method' => 'POST',
@@ -89,7 +124,16 @@ function fn_smile_bridge_post(string $url, string $body, array $headers): void
         'timeout' => SMILE_BRIDGE_WAKE_UP_TIMEOUT_MS / 1000,
         'ignore_errors' => true,
     ]]);
+    $http_response_header = [];
     @file_get_contents($url, false, $context);
+    $status = 0;
+    foreach ($http_response_header as $line) {
+        if (preg_match('#^HTTP/\S+\s+(\d{3})#', $line, $found)) {
+            $status = (int) $found[1];
+        }
+        $read_header($line);
+    }
+    return [$status, $retry_after];
 }
 
 /** Delete events older than the retention setting (days, default 14). */
