@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -89,7 +88,7 @@ def write_files(folder: Path, products: int, share: float, seed: int) -> tuple[P
     first = write_records(folder / "products_1.csv", "products", master, layout=layout)
     rng = random.Random(seed)
     chosen = set(rng.sample(range(len(master)), int(len(master) * share)))
-    changed = [replace(p, standard_price=(p.standard_price or Decimal(0)) + 10) if n in chosen else p
+    changed = [p._replace(standard_price=(p.standard_price or Decimal(0)) + 10) if n in chosen else p
                for n, p in enumerate(master)]
     second = write_records(folder / "products_2.csv", "products", changed, layout=layout)
     return first, second, made.paths["quantity_prices"], len(chosen)

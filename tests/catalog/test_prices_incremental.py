@@ -271,10 +271,10 @@ async def test_runs_against_the_memo_plan_and_write_what_full_runs_do(tmp_path_f
 def _master(**changes: Any) -> dict[str, Product]:
     master = {code: Product(code=code, name=f"商品{code[-2:]}", standard_price=Decimal(1000 + n),
                             rank_prices=(Decimal(900 + n),) * 5) for n, code in enumerate(CODES)}
-    master["10000003"] = dataclasses.replace(master["10000003"], new_price_date=DAY0 + timedelta(days=1),
+    master["10000003"] = master["10000003"]._replace(new_price_date=DAY0 + timedelta(days=1),
                                              new_standard_price=Decimal(1500))
     for code, fields in changes.items():
-        master[code] = dataclasses.replace(master[code], **fields)
+        master[code] = master[code]._replace(**fields)
     return master
 
 
@@ -427,5 +427,5 @@ def test_a_read_against_the_memo_gives_the_full_reads_records_in_every_encoding(
     assert lean.touched == {"10000004", "10000006"} and lean.result.record_count == len(again.records)
     # a new line with the code of an unchanged line: the full reader must report the duplicate
     duplicated = dict(master)
-    duplicated["x"] = dataclasses.replace(master["10000005"], name="二重")
+    duplicated["x"] = master["10000005"]._replace(name="二重")
     assert prices_memo.lean_read(base, written("products_3.csv", duplicated), settings, layout) is None
