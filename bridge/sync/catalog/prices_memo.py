@@ -23,7 +23,6 @@ from __future__ import annotations
 import codecs
 import hashlib
 import marshal
-import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from bridge.rules.pricing import QuantityPrice
 from bridge.smile.layout import FileLayout
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
+from bridge.sync.catalog import memo_file
 
 log = structlog.get_logger("bridge.sync.prices_memo")
 
@@ -85,25 +85,21 @@ class PricesMemo:
 
 
 def path_for(state_path: Path) -> Path:
-    return state_path.with_name(state_path.name + ".prices-memo")
+    return memo_file.path_for(state_path, "prices")
 
 
-def checksum(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+checksum = memo_file.checksum
 
 
 def save(path: Path, memo: PricesMemo) -> None:
     """Write atomically (a crash leaves the old memo or the new one, never half of one)."""
-    blob = marshal.dumps((VERSION, memo.key, memo.token, memo.day, memo.groups, memo.checksum, memo.header,
-                          memo.digests, memo.codes, memo.quantity_checksum, memo.quantities, memo.hashes,
-                          memo.no_price, memo.unbound, memo.bindings, memo.dates))
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    values = (VERSION, memo.key, memo.token, memo.day, memo.groups, memo.checksum, memo.header, memo.digests,
+              memo.codes, memo.quantity_checksum, memo.quantities, memo.hashes, memo.no_price, memo.unbound,
+              memo.bindings, memo.dates)
     try:
-        partial.write_bytes(blob)
-        os.replace(partial, path)
+        memo_file.write_atomically(path, [values])  # one marshalled tuple: load() reads it with one loads
     except OSError as error:
         log.warning("prices memo not written; the next run reads everything", path=str(path), error=str(error))
-        partial.unlink(missing_ok=True)
 
 
 def load(path: Path) -> PricesMemo | None:
