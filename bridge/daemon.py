@@ -47,6 +47,14 @@ def _freeze_start_up_objects() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
+def _refreeze_after_reload() -> None:
+    """A reload drops start-up objects (the old settings, rules, clients) that the freeze put out of the
+    collector's reach: give them back to it once, collect, and freeze what lives on."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        _freeze_start_up_objects()
+
+
 class Daemon:
     def __init__(self, settings: Settings, *, clock: Clock | None = None,
                  reload_settings: Callable[[], Settings] | None = None) -> None:
@@ -189,6 +197,7 @@ class Daemon:
                 await hook()
             except Exception:  # noqa: BLE001 - a failed reload keeps the last good state; the hook reports it
                 log.exception("daemon.reload_failed")
+        _refreeze_after_reload()
 
     async def shutdown(self) -> None:
         self.notifier.stopping()

@@ -34,7 +34,7 @@ def sync(
     dry_run: bool = typer.Option(False, "--dry-run", help=_("Print the plan (counts and first changes); write nothing.")),
     force: bool = typer.Option(False, "--force", help=_("Apply what a guard stopped (e.g. the stock mass-change guard).")),
     full: bool = typer.Option(False, "--full", help=_("Read and compute everything, not only what changed since the "
-                                                      "last run (stock).")),
+                                                      "last run (stock, prices).")),
     config: ConfigOption = None,
 ) -> None:
     from bridge.logging import configure

@@ -33,7 +33,7 @@ class NoProgress:
 class RunOptions:
     dry_run: bool = False
     force: bool = False  # e.g. apply a stock file the mass-change guard stopped
-    full: bool = False  # read and compute everything, not only what changed since the last run (stock)
+    full: bool = False  # read and compute everything, not only what changed since the last run (stock, prices)
     progress: Progress = field(default_factory=NoProgress)
     daemon: bool = False  # run by the daemon: work that can wait (the analytics copy) may follow in the background
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,25 +80,31 @@ def _untranslated(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def test_no_english_only_sentence_is_added_to_operator_text() -> None:
-    offenders = []
+def _operator_code_nodes() -> Iterator[tuple[str, ast.AST]]:
+    """(path relative to the project, node) for every node of the bridge's operator-facing modules."""
     for path in sorted((ROOT / "bridge").rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()
         if {"i18n", "sim"} & set(path.parts) or relative in NOT_OPERATOR_TEXT:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
-                continue
-            target = node.func.value
-            owner = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
-            if node.func.attr in ("append", "extend") and owner in SINKS:
-                arguments = node.args
-            elif node.func.attr == "problem":  # TextReport.problem(field, message, fix): the field is a key
-                arguments = node.args[1:]
-            else:
-                continue
-            for argument in arguments:
-                offenders += [f"{relative}:{lit.lineno}: {ast.unparse(lit)[:80]}" for lit in _untranslated(argument)]
+            yield relative, node
+
+
+def test_no_english_only_sentence_is_added_to_operator_text() -> None:
+    offenders = []
+    for relative, node in _operator_code_nodes():
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        target = node.func.value
+        owner = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if node.func.attr in ("append", "extend") and owner in SINKS:
+            arguments = node.args
+        elif node.func.attr == "problem":  # TextReport.problem(field, message, fix): the field is a key
+            arguments = node.args[1:]
+        else:
+            continue
+        for argument in arguments:
+            offenders += [f"{relative}:{lit.lineno}: {ast.unparse(lit)[:80]}" for lit in _untranslated(argument)]
     assert not offenders, "operator text not through the catalogue (wrap it in _(), docs/i18n.md):\n" + "\n".join(
         offenders)
 
@@ -111,25 +118,21 @@ def test_errors_and_command_help_go_through_the_catalogue() -> None:
     """The bridge's own errors (``…Error(…)`` with its ``hint``) and every typer ``help=`` carry catalogue text:
     they reach ``bridge dlq``, ``bridge status``, the CLI's ``error:`` line and the log's human text."""
     offenders = []
-    for path in sorted((ROOT / "bridge").rglob("*.py")):
-        relative = path.relative_to(ROOT).as_posix()
-        if {"i18n", "sim"} & set(path.parts) or relative in NOT_OPERATOR_TEXT:
+    for relative, node in _operator_code_nodes():
+        if not isinstance(node, ast.Call):
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if re.search(r"(Error|Failed|Missing)$", name) and not name.startswith("_") \
-                    and name not in PROGRAMMER_ERRORS:
-                arguments = [*node.args, *(k.value for k in node.keywords if k.arg in ("hint", "message"))]
-            elif name in ("Option", "Argument", "Typer", "command"):
-                arguments = [k.value for k in node.keywords if k.arg == "help"]
-            else:
-                continue
-            for argument in arguments:
-                offenders += [f"{relative}:{lit.lineno}: {name}: {ast.unparse(lit)[:80]}"
-                              for lit in _untranslated(argument)]
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        if re.search(r"(Error|Failed|Missing)$", name) and not name.startswith("_") \
+                and name not in PROGRAMMER_ERRORS:
+            arguments = [*node.args, *(k.value for k in node.keywords if k.arg in ("hint", "message"))]
+        elif name in ("Option", "Argument", "Typer", "command"):
+            arguments = [k.value for k in node.keywords if k.arg == "help"]
+        else:
+            continue
+        for argument in arguments:
+            offenders += [f"{relative}:{lit.lineno}: {name}: {ast.unparse(lit)[:80]}"
+                          for lit in _untranslated(argument)]
     assert not offenders, "English-only error or help text (wrap it in _() or said(), docs/i18n.md):\n" + "\n".join(
         offenders)
 

@@ -28,6 +28,7 @@ from bridge.i18n import Text, _
 from bridge.domain.time import JST, Clock
 from bridge.events import EventPublisher
 from bridge.smile.inbox import Inbox, InboxFile, unique_path
+from bridge.smile.layout import FileLayout
 from bridge.smile.reader import ReadResult, read_file
 from bridge.smile.settings import SmileSettings
 from bridge.store import Store, smile_files
@@ -51,6 +52,8 @@ class Snapshot:
     def file_name(self) -> str:
         return self.result.path.name if self.result is not None else ""
 
+
+Reader = Callable[[Path, str, SmileSettings, FileLayout], ReadResult]
 
 Apply = Callable[[Snapshot, RunOptions, JobResult], Awaitable[dict[str, Any]]]
 """What a job does with its file: fills the result, returns extra fields for the run's log line."""
@@ -82,7 +85,9 @@ class SmileInput:
             return finish(job, result, options, started)
         return finish(job, result, options, started, **await apply(snapshot, options, result))
 
-    async def current(self, *, consume: bool, dry_run: bool) -> Snapshot:
+    async def current(self, *, consume: bool, dry_run: bool, reader: Reader | None = None) -> Snapshot:
+        """The newest usable file. ``reader`` (same signature and result as ``read_file``) reads a file in place or
+        from the archive instead of ``read_file`` — e.g. against a job's memo, parsing only what changed."""
         notes: list[Text] = []
         if consume and not dry_run:
             for done in await self.inbox.refuse_long_names(self.file_type):
@@ -99,7 +104,7 @@ class SmileInput:
                     notes.append(_("{name}: superseded by {newest}, archived as {archived}").format(
                         name=item.path.name, newest=newest.path.name, archived=moved.name))
             else:
-                fresh = await self._read(newest.path, notes)
+                fresh = await self._read(newest.path, notes, reader)
             if fresh is not None:
                 return Snapshot(fresh, "inbox", notes, file_time=written)
         last = await self._last_applied()
@@ -109,7 +114,7 @@ class SmileInput:
                 absent = _("no {file_type} file in {inbox} yet").format(file_type=self.file_type, inbox=self.dirs.inbox)
                 notes.append(absent)
             return Snapshot(None, "", notes, absent=absent)
-        result = await self._read(last, notes)
+        result = await self._read(last, notes, reader)
         return Snapshot(result, "archive" if result is not None else "", notes, file_time=_mtime(last))
 
     async def _take(self, item: InboxFile, notes: list[Text]) -> ReadResult | None:
@@ -133,9 +138,9 @@ class SmileInput:
                 "reason": f"{processed.problems} problem(s), see {processed.moved_to}.error.txt"})
         return None
 
-    async def _read(self, path: Path, notes: list[Text]) -> ReadResult | None:
+    async def _read(self, path: Path, notes: list[Text], reader: Reader | None = None) -> ReadResult | None:
         layout = self.settings.layout(self.file_type)
-        result = await asyncio.to_thread(read_file, path, self.file_type, self.settings, layout)
+        result = await asyncio.to_thread(reader or read_file, path, self.file_type, self.settings, layout)
         if result.ok:
             return result
         notes.append(_("{name}: {count} problem(s), not used: {problem}").format(

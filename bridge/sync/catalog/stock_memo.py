@@ -15,9 +15,7 @@ before. What it saves is tested to plan exactly what the full read plans.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,7 @@ from bridge.smile import delta
 from bridge.smile.layout import FileLayout
 from bridge.smile.reader import ReadResult, iter_chunks
 from bridge.smile.settings import SmileSettings
+from bridge.sync.catalog import memo_file
 
 log = structlog.get_logger("bridge.sync.stock_memo")
 
@@ -60,11 +59,10 @@ class StockMemo:
 
 
 def path_for(state_path: Path) -> Path:
-    return state_path.with_name(state_path.name + ".stock-memo")
+    return memo_file.path_for(state_path, "stock")
 
 
-def checksum(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+checksum = memo_file.checksum
 
 
 def save(path: Path, memo: StockMemo) -> None:
@@ -78,15 +76,10 @@ def save(path: Path, memo: StockMemo) -> None:
         log.warning("stock memo not written (hashes and amounts of different codes)", path=str(path))
         forget(path)
         return
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with partial.open("wb") as handle:
-            for value in values:
-                handle.write(marshal.dumps(value()))
-        os.replace(partial, path)
+        memo_file.write_atomically(path, (value() for value in values))
     except OSError as error:
         log.warning("stock memo not written; the next new job reads everything", path=str(path), error=str(error))
-        partial.unlink(missing_ok=True)
 
 
 def load(path: Path) -> StockMemo | None:
