@@ -247,6 +247,9 @@ async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) ->
                 if os.environ.get("BENCH_DAEMON_LOG"):  # the daemon's log, for diagnosis
                     Path(f"{os.environ['BENCH_DAEMON_LOG']}.{mode}").write_bytes(err)
             latencies = [exported[i] - placed[i] for i in placed if i in exported]
+            if os.environ.get("BENCH_DUMP"):  # per-order placement and export times, for diagnosis
+                Path(f"{os.environ['BENCH_DUMP']}.{mode}").write_text(json.dumps(
+                    {"placed": placed, "exported": exported, "files": seen}), encoding="utf-8")
             return {"load": round(load_at_start, 2),
                 "mode": mode, "orders": orders, "rate": rate, "poll_interval": poll_interval,
                 "placing_s": placing_done - started, "wall_s": last_export - started,

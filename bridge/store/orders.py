@@ -89,21 +89,26 @@ async def upsert(
 
 
 async def insert_many(tx: Connection, new: Sequence[tuple[Order, WorkflowState, PaymentState | None]], *,
-                      data: Mapping[int, Any] | None = None) -> None:
+                      data: Mapping[int, Any] | None = None,
+                      first_seen: Mapping[int, tuple[str, str | None, str | None]] | None = None) -> None:
     """``upsert`` for orders not mirrored yet, many in one round trip per table (order bursts): each enters its
     state with the transition "order mirrored from CS-Cart". ``data``: order_id → ``to_data(order)`` when the caller
-    has it already."""
+    has it already; ``first_seen``: order_id → (content hash, hold_by, hold_reason) of the first sighting, written
+    with the row (absent: NULL)."""
     data = data or {}
+    first_seen = first_seen or {}
     if not new:
         return
     stamp = iso(utcnow())
+    unseen: tuple[str | None, str | None, str | None] = (None, None, None)
     await tx.executemany(
         "INSERT INTO orders (order_id, cscart_status, workflow_state, payment_state, customer_code, direct_ship, "
-        "total, placed_at, cscart_updated_at, data_json, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "total, placed_at, cscart_updated_at, data_json, updated_at, content_hash, hold_by, hold_reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(order.order_id, order.status, state.value, payment.value if payment else None, order.customer_code,
           int(order.direct_ship), str(order.total), iso(order.placed_at), iso(order.updated_at),
           json.dumps(data[order.order_id] if order.order_id in data else to_data(order), ensure_ascii=False,
-                     sort_keys=True), stamp) for order, state, payment in new],
+                     sort_keys=True), stamp, *first_seen.get(order.order_id, unseen)) for order, state, payment in new],
     )
     await tx.executemany(
         "INSERT INTO order_transitions (order_id, from_state, to_state, reason, at) VALUES (?, NULL, ?, ?, ?)",
@@ -218,6 +223,32 @@ async def transition_many(tx: Connection, reasons: dict[int, str], to_state: Wor
     return previous
 
 
+async def export_many(tx: Connection, reasons: dict[int, str], to_state: WorkflowState,
+                      batch: str) -> dict[int, WorkflowState]:
+    """Orders written to a 受注 batch, in one pass over their rows: ``transition_many`` to ``to_state``, their hold
+    cleared (``clear_holds``) and marked exported in ``batch`` (``mark_exported_many``); returns the states they
+    left."""
+    previous: dict[int, WorkflowState] = {}
+    ids = list(reasons)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cursor = await tx.execute(
+            f"SELECT order_id, workflow_state FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
+        previous.update({row[0]: WorkflowState(row[1]) for row in await cursor.fetchall()})
+    missing = sorted(set(ids) - set(previous))
+    if missing:
+        raise KeyError(f"orders {missing} are not mirrored")
+    stamp = iso(utcnow())
+    await tx.executemany(
+        "UPDATE orders SET workflow_state = ?, hold_by = NULL, hold_reason = NULL, exported_at = ?, updated_at = ? "
+        "WHERE order_id = ?", [(to_state.value, f"{stamp} {batch}", stamp, order_id) for order_id in ids])
+    await tx.executemany(
+        "INSERT INTO order_transitions (order_id, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?)",
+        [(order_id, previous[order_id].value, to_state.value, reasons[order_id], stamp) for order_id in ids],
+    )
+    return previous
+
+
 async def mark_exported_many(tx: Connection, order_ids: list[int], batch: str) -> None:
     stamp = iso(utcnow())
     await tx.executemany("UPDATE orders SET exported_at = ?, updated_at = ? WHERE order_id = ?",
@@ -324,12 +355,6 @@ async def states_of(tx: Connection, order_ids: list[int]) -> dict[int, WorkflowS
 
 async def set_content_hash(tx: Connection, order_id: int, digest: str) -> None:
     await tx.execute("UPDATE orders SET content_hash = ? WHERE order_id = ?", (digest, order_id))
-
-
-async def set_first_seen(tx: Connection, rows: list[tuple[int, str, str | None, str | None]]) -> None:
-    """(order id, content hash, hold_by, hold_reason) of orders mirrored for the first time."""
-    await tx.executemany("UPDATE orders SET content_hash = ?, hold_by = ?, hold_reason = ? WHERE order_id = ?",
-                         [(digest, hold_by, reason, order_id) for order_id, digest, hold_by, reason in rows])
 
 
 async def set_hold(tx: Connection, order_id: int, hold_by: str | None, reason: str | None) -> None:

@@ -176,3 +176,59 @@ def run_settings() -> Any:
     from bridge.cscart.settings import CSCartSettings
 
     return CSCartSettings(url="http://127.0.0.1:9", email="a@example.jp", api_key="k")
+
+
+async def test_the_daemons_feed_reads_the_next_page_ahead_and_uses_it_only_from_the_committed_cursor(
+        world: tuple[Simulator, Store, CSCartClient]) -> None:
+    """Issue 16: while a run writes its file the next page of events and the orders it names are read; the next run
+    takes that page only when it starts at the cursor the run committed, tops a short page up with what came since,
+    and every order is still mirrored at least once."""
+    sim, store, client = world
+    source = EventFeedSource(client, polling(client))
+    source.read_ahead = True
+    assert await fetch_and_commit(source, store) == [1, 2, 3, 4]  # the first run's safety poll
+
+    def reads() -> list[int]:
+        return [int(i) for r in sim.requests.where(method="GET", entity="orders") if "order_id" in r.query
+                for i in str(r.query["order_id"]).split(",")]
+
+    async def drain(*, commit: bool = True) -> list[int]:
+        found: list[int] = []
+        while True:
+            batch = await source.fetch(store, utcnow())
+            found += [order.order_id for order in batch.orders]
+            if commit:
+                async with store.transaction() as tx:
+                    await batch.commit(tx)
+            if not batch.more or not commit:
+                return found
+
+    source.max_events = source.page_size = 2  # one order's events a page
+    placed = [await place(sim) for _ in range(4)]
+    def event_pages() -> list[int]:
+        return [int(r.query["after_id"]) for r in sim.requests.where(method="GET", entity="smile_bridge_events")
+                if "after_id" in r.query]
+
+    before, pages_before = len(reads()), len(event_pages())
+    assert sorted(set(await drain())) == placed
+    assert sorted(set(reads()[before:])) == placed
+    pages = event_pages()[pages_before:]
+    # each page read once (the pages read ahead were used); the last, empty, twice: read ahead and topped up
+    assert len(pages) - len(set(pages)) <= 1
+    # a run that does not commit (failed, or a dry run): its read-ahead starts at a cursor the next run is not at
+    more = [await place(sim) for _ in range(3)]
+    first = await drain(commit=False)
+    assert first and set(first) <= set(more)
+    assert await drain(commit=False) == first  # the same page again from the committed cursor
+    assert sorted(set(await drain())) == more
+    # a page read ahead before an order came is topped up with it (the order's wake-up is not lost)
+    source.max_events = source.page_size = 1000
+    late = await place(sim)
+    batch = await source.fetch(store, utcnow())  # reads `late`'s events; the next page is read ahead (empty)
+    async with store.transaction() as tx:
+        await batch.commit(tx)
+    assert batch.more and source._ahead is not None
+    await asyncio.sleep(0.05)
+    later = await place(sim)
+    assert await drain() == [later]
+    assert late not in reads()[-1:]

@@ -57,6 +57,18 @@ READ_CHUNK = 100  # order ids per GET /orders
 EchoFilter = Callable[[Mapping[int, str]], Awaitable[set[int]]]
 
 
+# A page of the feed: events, the cursor after them, pages read, more waiting, the orders already read
+_Page = tuple[list[Event], int, int, bool, list[Order]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """The next run's page, being read while this run writes its file (``read_ahead``)."""
+
+    after: int
+    task: asyncio.Task[_Page]
+
+
 @dataclass(frozen=True)
 class EventBatch(OrderBatch):
     """Orders from events (and the safety poll); ``commit`` moves both cursors in the job's transaction."""
@@ -89,45 +101,95 @@ class EventFeedSource:
         self._last_poll: float | None = None
         self._acknowledged = 0
         self.echo_filter = echo_filter
+        # the daemon's orders job: while a run that leaves more waiting writes its file, the next page of events
+        # and the orders it names are read (CS-Cart answers while the bridge works; bridge/sync/orders/job.py)
+        self.read_ahead = False
+        self._ahead: _Ahead | None = None
 
     async def fetch(self, store: Store, started_at: datetime) -> OrderBatch:
+        ahead, self._ahead = self._ahead, None
         if not await self._installed():
+            _drop(ahead)
             return await self.polling.fetch(store, started_at)
         stored = await cursors.read(store, EVENTS_CURSOR)
         cursor = int(stored) if stored is not None else None
+        now = self._monotonic()
+        poll_due = self._last_poll is None or now - self._last_poll >= self.safety_poll
         try:
-            await self._acknowledge(cursor)
-            events, next_cursor, pages, has_more = await self._read_events(cursor)
+            page = await self._page(cursor, ahead, poll_due)
+            events, next_cursor, pages, has_more, orders = page
+            _account(events)
             echoes = await self._echoes(events)
-            orders = await self._read_orders([i for i in _order_ids(events) if i not in echoes])
+            read = {order.order_id for order in orders}
+            orders = [order for order in orders if order.order_id not in echoes]
+            orders += await self._read_orders([i for i in _order_ids(events) if i not in echoes and i not in read])
         except NotFoundError as exc:
             if "Entity" not in str(exc):
                 raise
             log.warning("orders.addon_gone", error=str(exc))
             self.client.addon_gone()
             return await self.polling.fetch(store, started_at)
+        more = has_more or bool(events)
+        if more and self.read_ahead:
+            self._ahead = _Ahead(next_cursor, asyncio.create_task(self._read_ahead(next_cursor),
+                                                                  name="orders-events-read-ahead"))
         polled = None
-        now = self._monotonic()
-        if self._last_poll is None or now - self._last_poll >= self.safety_poll:
+        if poll_due:
             polled = await self.polling.fetch(store, started_at)
             self._last_poll = now
         merged = {order.order_id: order for order in (polled.orders if polled else [])}
         merged.update((order.order_id, order) for order in orders)  # read after the poll: fresher
         return EventBatch(sorted(merged.values(), key=lambda o: o.order_id), EVENTS_CURSOR, str(next_cursor),
-                          pages + (polled.pages if polled else 0), more=has_more or bool(events), polled=polled,
+                          pages + (polled.pages if polled else 0), more=more, polled=polled,
                           events=len(events), echoes=echoes)
+
+    async def _page(self, cursor: int | None, ahead: _Ahead | None, poll_due: bool) -> _Page:
+        """The events after the committed ``cursor`` with the orders they name that cannot be an echo: the page
+        read ahead during the previous run when it starts at this cursor (a run that failed, a dry run or a
+        restart leave the cursor elsewhere: the read-ahead is dropped), else read now. The acknowledgement goes
+        out beside the read. A run that polls for safety reads its page now (the poll's orders must not be
+        fresher than the events' reads). A page read ahead that did not fill the run is topped up now with the
+        events written since (the run takes what a run reading now would take)."""
+        if ahead is not None and (ahead.after != cursor or poll_due):
+            _drop(ahead)
+            ahead = None
+        acknowledged, page = await asyncio.gather(
+            self._acknowledge(cursor), ahead.task if ahead is not None else self._read_now(cursor),
+            return_exceptions=True)
+        for outcome in (acknowledged, page):
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # cancelled
+        if isinstance(acknowledged, Exception):
+            raise acknowledged
+        if isinstance(page, BaseException):
+            if ahead is None:
+                raise page
+            log.debug("orders.read_ahead_dropped", error=str(page))  # read again now: it fails as it fails
+            return await self._read_now(cursor)
+        events, next_cursor, pages, has_more, orders = page
+        if ahead is not None and not has_more and len(events) < self.max_events:
+            more_events, next_cursor, more_pages, has_more = await self._read_events(
+                next_cursor, self.max_events - len(events))
+            return [*events, *more_events], next_cursor, pages + more_pages, has_more, orders
+        return page
+
+    async def _read_now(self, cursor: int | None) -> _Page:
+        events, next_cursor, pages, has_more = await self._read_events(cursor)
+        return events, next_cursor, pages, has_more, []
+
+    async def _read_ahead(self, after: int) -> _Page:
+        """The next run's page, read while this run writes its file: the events after ``after`` and the orders
+        they name other than those whose only events are status changes (whether those are the echo of the
+        bridge's own write is decided against the mirror the next run finds)."""
+        events, next_cursor, pages, has_more = await self._read_events(after)
+        candidates = set(_echo_candidates(events))
+        return events, next_cursor, pages, has_more, await self._read_orders(
+            [i for i in _order_ids(events) if i not in candidates])
 
     async def _echoes(self, events: Sequence[Event]) -> dict[int, str]:
         """The orders whose events are only status changes, with the letter they end in, that the job confirms as
         the echo of its own write."""
-        last: dict[int, str] = {}
-        others: set[int] = set()
-        for event in events:
-            if event.type is EventType.ORDER_STATUS_CHANGED and isinstance(event.data.get("status_to"), str):
-                last[event.entity_id] = str(event.data["status_to"])
-            elif event.type in ORDER_EVENTS or event.type is EventType.ORDER_DELETED:
-                others.add(event.entity_id)
-        candidates = {order_id: letter for order_id, letter in last.items() if order_id not in others}
+        candidates = _echo_candidates(events)
         if not candidates or self.echo_filter is None:
             return {}
         echoes = await self.echo_filter(candidates)
@@ -152,27 +214,23 @@ class EventFeedSource:
         except BridgeError as exc:
             log.warning("orders.addon_ack_failed", event_id=cursor, error=str(exc))
 
-    async def _read_events(self, cursor: int | None) -> tuple[list[Event], int, int, bool]:
+    async def _read_events(self, cursor: int | None, limit: int | None = None) -> tuple[list[Event], int, int, bool]:
+        """Pages of events after ``cursor`` until ``limit`` (default ``max_events``) or the end of the feed."""
+        limit = self.max_events if limit is None else limit
         events: list[Event] = []
         after = cursor
         pages = 0
         has_more = False
         while True:
-            page = await self.addon.events(after, self.page_size)
+            page = await self.addon.events(after, min(self.page_size, limit - len(events)))
             pages += 1
             if after is None:
                 self._acknowledged = max(self._acknowledged, page.acknowledged_id)
             events.extend(page.events)
             after = page.next_after_id
             has_more = page.has_more
-            if not page.has_more or len(events) >= self.max_events:
+            if not page.has_more or len(events) >= limit:
                 break
-        for kind, count in Counter(event.type.value for event in events).items():
-            metrics.ADDON_EVENTS.labels(type=kind).inc(count)
-        deleted = [e.entity_id for e in events if e.type is EventType.ORDER_DELETED]
-        if deleted:
-            # The mirror keeps them: an exported order deleted in CS-Cart is for staff to settle with SMILE.
-            log.warning("orders.deleted_in_cscart", order_ids=deleted)
         return events, after, pages, has_more
 
     async def _read_orders(self, order_ids: Sequence[int]) -> list[Order]:
@@ -192,6 +250,39 @@ class EventFeedSource:
 
         chunks = [order_ids[start:start + READ_CHUNK] for start in range(0, len(order_ids), READ_CHUNK)]
         return [order for orders in await asyncio.gather(*(chunk_of(c) for c in chunks)) for order in orders]
+
+
+def _account(events: Sequence[Event]) -> None:
+    """Count the events a run takes (once, also when its page was read ahead) and log the deleted orders."""
+    for kind, count in Counter(event.type.value for event in events).items():
+        metrics.ADDON_EVENTS.labels(type=kind).inc(count)
+    deleted = [e.entity_id for e in events if e.type is EventType.ORDER_DELETED]
+    if deleted:
+        # The mirror keeps them: an exported order deleted in CS-Cart is for staff to settle with SMILE.
+        log.warning("orders.deleted_in_cscart", order_ids=deleted)
+
+
+def _echo_candidates(events: Iterable[Event]) -> dict[int, str]:
+    """The orders whose events are only status changes, with the letter they end in."""
+    last: dict[int, str] = {}
+    others: set[int] = set()
+    for event in events:
+        if event.type is EventType.ORDER_STATUS_CHANGED and isinstance(event.data.get("status_to"), str):
+            last[event.entity_id] = str(event.data["status_to"])
+        elif event.type in ORDER_EVENTS or event.type is EventType.ORDER_DELETED:
+            others.add(event.entity_id)
+    return {order_id: letter for order_id, letter in last.items() if order_id not in others}
+
+
+def _drop(ahead: _Ahead | None) -> None:
+    """A read-ahead the run does not use: cancelled, or its outcome taken (no "never retrieved" warning)."""
+    if ahead is None:
+        return
+    if ahead.task.done():
+        if not ahead.task.cancelled():
+            ahead.task.exception()
+    else:
+        ahead.task.cancel()
 
 
 def _order_ids(events: Iterable[Event]) -> list[int]:

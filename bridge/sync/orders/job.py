@@ -194,7 +194,10 @@ class OrdersJob:
         if not options.dry_run:
             result.notes.extend(await self.batches.recover(self.current_rules))
         started = self.clock.now()
-        found = await self.source.fetch(self.store, started)
+        source = self.source
+        if hasattr(source, "read_ahead"):  # the next page is read while this run writes its file (daemon only)
+            source.read_ahead = options.daemon and not options.dry_run
+        found = await source.fetch(self.store, started)
         options.progress.start(_("orders"), len(found.orders))
         cycle = Cycle(read=len(found.orders))
         client = self.cscart
@@ -472,9 +475,7 @@ class OrdersJob:
             reasons: dict[int, str] = {order.order_id: _("受注 batch {batch} ({file}): {reason}").format(
                 batch=batch_id, file=batch.file_name, reason=decision.reason_text())
                        for order, decision, _cells in accepted}
-            left = await mirror.transition_many(tx, reasons, S.SHIPPING_INSTRUCTED)
-            await mirror.clear_holds(tx, list(reasons))
-            await mirror.mark_exported_many(tx, list(reasons), batch_id)
+            left = await mirror.export_many(tx, reasons, S.SHIPPING_INSTRUCTED, batch_id)
             cycle.changes.events.extend(("order_state_changed", {
                 "order_id": order_id, "from_state": left[order_id].value, "to_state": S.SHIPPING_INSTRUCTED.value,
                 "reason": reason}) for order_id, reason in reasons.items())
@@ -622,11 +623,11 @@ async def _flush_new(tx: Connection, cycle: Cycle) -> None:
     await mirror.refresh_many(tx, cycle.refreshed)
     cycle.refreshed.clear()
     await mirror.insert_many(tx, [(order, placed.state, payment) for order, payment, _, placed in cycle.new],
-                             data=cycle.new_data)
+                             data=cycle.new_data, first_seen={
+                                 order.order_id: (digest, placed.hold_by, placed.hold_reason)
+                                 for order, _, digest, placed in cycle.new})
     cycle.new_orders.update((order.order_id, order) for order, _, _, _ in cycle.new)
     cycle.new_data.clear()
-    await mirror.set_first_seen(tx, [(order.order_id, digest, placed.hold_by, placed.hold_reason)
-                                     for order, _, digest, placed in cycle.new])
     for order, _flag, _digest, placed in cycle.new:
         if placed.record_hold and placed.hold_reason:
             await mirror.transition(tx, order.order_id, S.HOLD, placed.hold_reason)
