@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import operator
 import time
 import uuid
 from array import array
@@ -579,13 +580,15 @@ class StockJob:
             todo.update(unwritten)
         else:
             assert written is not None
-            todo.update(code for code, _ in base.hashes.items() - written.items())
+            hashes_of = base.hashes  # codes whose hash the ledger does not hold, compared in C
+            todo.update(itertools.compress(hashes_of, map(operator.ne, hashes_of.values(),
+                                                          map(written.get, hashes_of))))
         todo &= file_codes
         product_ids = dict(index.product_ids)
         others = [code for code in todo if code not in product_ids and code in base.hashes]
         if others:
             product_ids.update(await catalog_index.bound_ids_for(tx, others))
-        positions = [number for number, code in enumerate(lean.codes) if code in todo]
+        positions = list(itertools.compress(range(len(lean.codes)), map(todo.__contains__, lean.codes)))
         body, new = lean.body, lean.new
         unchanged = [body[number] for number in positions if body[number] not in new]
         parsed: dict[bytes, Any] = {}
@@ -609,7 +612,8 @@ class StockJob:
             written = await plan.written_hashes(tx, TARGET, ENTITY, hashes.keys())
         computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written)
         all_hashes, all_quantities = base.hashes, base.amounts  # in place (see _apply_lean)
-        for code in itertools.chain(todo, base.hashes.keys() - file_codes):  # recomputed above, or not in the file
+        gone_codes = list(itertools.filterfalse(file_codes.__contains__, all_hashes))
+        for code in itertools.chain(todo, gone_codes):  # recomputed above, or not in the file
             all_hashes.pop(code, None)
             all_quantities.pop(code, None)
         computed_plan.unchanged += len(all_hashes)

@@ -55,7 +55,7 @@ class StockMemo:
 
     def position_of(self) -> dict[bytes, int]:
         if self.positions is None:
-            self.positions = {line: number for number, line in enumerate(self.body)}
+            self.positions = dict(zip(self.body, range(len(self.body))))
         return self.positions
 
 
@@ -72,7 +72,7 @@ def save(path: Path, memo: StockMemo) -> None:
         lambda: (VERSION, memo.key, memo.checksum, memo.header, len(memo.body), memo.bindings, memo.fed),
         lambda: b"\n".join(memo.body), lambda: memo.codes, lambda: memo.warehouses, lambda: memo.skipped,
         lambda: memo.notes, lambda: list(memo.hashes), lambda: list(memo.hashes.values()),
-        lambda: [memo.amounts[code] for code in memo.hashes], lambda: memo.unbound, lambda: memo.unconfirmed]
+        lambda: list(map(memo.amounts.__getitem__, memo.hashes)), lambda: memo.unbound, lambda: memo.unconfirmed]
     if memo.hashes.keys() != memo.amounts.keys():  # computed together: never (the memo is only a cache)
         log.warning("stock memo not written (hashes and amounts of different codes)", path=str(path))
         forget(path)
