@@ -97,7 +97,7 @@ async def enqueue(tx: Connection, ops: Iterable[NewOp], now: float) -> int:
     rows = []
     for item in ops:
         payload_json = ledger.canonical_json(item.payload)
-        payload_hash = ledger.value_hash(item.payload)
+        payload_hash = ledger.json_hash(payload_json)  # = value_hash(payload), without encoding it twice
         key = item.idempotency_key or f"{item.target}/{item.entity}/{item.key}/{item.op}/{uuid.uuid4().hex}"
         rows.append(
             (item.target, item.op, item.entity, item.key, payload_json, payload_hash, key,
