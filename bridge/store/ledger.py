@@ -66,6 +66,7 @@ class LedgerEntry:
 
 async def get_hashes(tx: Connection, target: str, entity: str) -> dict[str, str]:
     cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
+    cursor.row_factory = None  # plain tuples: no sqlite3.Row object per row (100,000 of them)
     return dict(cast("list[tuple[str, str]]", await cursor.fetchall()))  # (key, value_hash) rows
 
 

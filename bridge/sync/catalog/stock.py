@@ -252,7 +252,8 @@ class StockJob:
             return
         if self._lean is not None and self._lean.path == read.path and isinstance(read, stock_memo.PartialRead):
             try:  # (the read against the memo is handed over, not kept here: the old memo goes before the new is saved)
-                await self._apply_lean(read, options, result, guarded=guarded)
+                with paused_gc():  # no gen-2 passes over the memo's 100,000s of live objects mid-cycle
+                    await self._apply_lean(read, options, result, guarded=guarded)
                 return
             except _LeanFailed as failed:  # rolled back; nothing was applied: read and compute everything
                 log.warning("stock.memo_unusable", reason=str(failed))
@@ -532,7 +533,7 @@ class StockJob:
         new_codes = {entry.product_code for entry in lean.new.values() if not isinstance(entry, str)}
         # Only these can lack a product id (every other code of the file was bound for the memo, and stays bound).
         candidates = new_codes | (set(base.unbound) & file_codes)
-        in_order = [code for code in dict.fromkeys(lean.codes) if code in candidates] if candidates else []
+        in_order = list(dict.fromkeys(filter(candidates.__contains__, lean.codes))) if candidates else []
         index = await catalog_index.resolve(self.store, self.cscart, in_order, listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER, subset=True)
         committed = await self._plan_and_commit(
@@ -547,7 +548,7 @@ class StockJob:
         memo = stock_memo.StockMemo(
             self._memo_key(rules), lean.checksum, lean.header, lean.body, lean.codes, lean.warehouses,
             {line - first: reason for line, reason in read.skipped}, list(read.notes), computed.hashes,
-            computed.quantities, sorted(file_codes - computed.hashes.keys()),
+            computed.quantities, sorted(itertools.filterfalse(computed.hashes.__contains__, file_codes)),
             {code: str(quantity) for code, quantity in computed.unconfirmed.items()}, bindings, fed)
         self.memo, self._base = memo, None
         del lean, base, computed, file_codes  # the old memo's lines and positions go before the new one is written
