@@ -188,7 +188,8 @@ class AnalyticsSettings(_Section):
     enabled: bool = Field(True, description="Jobs feed the analytics store as they run (bridge/analytics)")
     path: Path | None = Field(None, description="DuckDB file; default DATA_DIR/analytics.duckdb")
     reports_dir: Path | None = Field(None, description="Where report packs are written; default DATA_DIR/reports")
-    memory_limit: str = Field("1GB", description="DuckDB memory limit for reports and feeding")
+    memory_limit: str = Field("1GB", description="DuckDB memory limit for reports and feeding (a whole 在庫 file "
+                                                 "is folded in within 128 MB at most)")
     threads: int = Field(2, ge=1, le=64, description="DuckDB threads")
 
 

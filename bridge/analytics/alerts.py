@@ -88,9 +88,13 @@ def check_now(analytics: AnalyticsStore, day: date, options: dict[str, Any], *, 
             only = "WHERE product_code IN (SELECT product_code FROM _candidates)" if among else ""
             points = {code: reorder_of(total, squares, options) for code, total, squares in con.execute(
                 f"SELECT product_code, total, squares FROM reorder_checked {only}").fetchall()}
-            positions = position(con, day, among)
-            checked = len(positions.keys() | points.keys()) if among is None else con.execute(
-                "SELECT count(*) FROM _candidates").fetchall()[0][0]
+            # only the SKUs with a reorder point can be below it: a full check reads the positions of those
+            # (reorder_checked), not of every SKU in the file, and counts the SKUs it covers in SQL
+            positions = position(con, day, among or "reorder_checked")
+            checked = con.execute(
+                "SELECT count(*) FROM (SELECT product_code FROM stock_changes WHERE day <= ? "
+                "UNION SELECT product_code FROM reorder_checked)", [day]).fetchall()[0][0] if among is None else \
+                con.execute("SELECT count(*) FROM _candidates").fetchall()[0][0]
             below: dict[str, tuple[Decimal, float, int]] = {}
             for code, reorder in points.items():
                 on_hand, on_order = positions.get(code, (Decimal(0), Decimal(0)))

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from bridge.analytics.stock_delta import fold_snapshot
+from bridge.analytics.stock_delta import fold_snapshot, stock_snapshot
 from bridge.analytics.store import AnalyticsStore
 from bridge.domain.catalog import Product, StockLevel
 from bridge.domain.customers import Customer
@@ -375,13 +375,9 @@ def stock(analytics: AnalyticsStore, levels: Iterable[StockLevel], day: date, *,
     """One 在庫 snapshot as of ``day`` (JST), compared with the last known figures (``stock_current``): a
     ``stock_changes`` row for each SKU and warehouse that differs (a later snapshot of the same day replaces that
     day's row), and a row of zeros for one that left the file. Returns how many differed (0 when the same snapshot
-    is fed again). The cost is one pass over the snapshot, however long the history. ``mark``: the snapshot's
-    (``stock_delta``'s ``expect``)."""
-    rows = [(s.product_code, s.warehouse_code, day, s.on_hand, s.allocated, s.on_order, s.expected_on)
-            for s in levels]
-    if not rows:
-        return 0
-    return stock_frame(analytics, _frame(rows, STOCK_COLUMNS), day, mark=mark)
+    is fed again). The cost is one pass over the snapshot, however long the history; the memory, one chunk of it
+    (``stock_delta.stock_snapshot``). ``mark``: the snapshot's (``stock_delta``'s ``expect``)."""
+    return stock_snapshot(analytics, levels, day, mark=mark)
 
 
 def stock_frame(analytics: AnalyticsStore, frame: pd.DataFrame, day: date, *, mark: str | None = None) -> int:

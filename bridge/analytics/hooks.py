@@ -90,9 +90,10 @@ async def stock_read(context: Any, levels: Sequence[Any], *, mark: str | None = 
         return False
 
     def whole(day: date) -> None:
-        from bridge.analytics import feed
+        # feed.stock without importing pandas (the feed module's other parts need it; this one does not)
+        from bridge.analytics.stock_delta import stock_snapshot
 
-        feed.stock(analytics, levels, day, mark=mark)
+        stock_snapshot(analytics, levels, day, mark=mark)
 
     return await _stock(context, analytics, whole)
 
@@ -107,7 +108,7 @@ async def stock_changed(context: Any, changed: Sequence[Any], gone: Sequence[tup
     analytics = store_for(context.settings)
     if analytics is None:
         return False
-    from bridge.analytics.stock_delta import StockDrift, stock_delta
+    from bridge.analytics.stock_delta import StockDrift, stock_delta, stock_snapshot
 
     def difference(day: date) -> None:
         try:
@@ -116,9 +117,7 @@ async def stock_changed(context: Any, changed: Sequence[Any], gone: Sequence[tup
             if whole is None:
                 raise
             log.info("analytics stock snapshot drifted; feeding the whole file", reason=str(drift))
-            from bridge.analytics import feed
-
-            feed.stock(analytics, whole, day, mark=mark)
+            stock_snapshot(analytics, whole, day, mark=mark)
 
     return await _stock(context, analytics, difference)
 
