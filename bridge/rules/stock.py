@@ -159,8 +159,10 @@ def mass_change_guard(
     total = len(new)
     if previous is None:
         zeros = sum(1 for qty in new.values() if qty <= 0)
-    else:
+    elif previous:
         zeros = sum(1 for code, qty in new.items() if qty <= 0 and previous.get(code, 0) > 0)
+    else:  # nothing had stock before: nothing can lose it (no pass over the SKUs)
+        zeros = 0
     reasons: list[Text] = []
     if total and Decimal(zeros) > guard.zero_share * total:
         reasons.append(_("{zeros} of {total} SKUs would become 0 (more than {share} allowed)").format(

@@ -24,7 +24,12 @@ def canonical_json(value: Any) -> str:
 
 
 def value_hash(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:32]
+    return json_hash(canonical_json(value))
+
+
+def json_hash(canonical: str) -> str:
+    """``value_hash`` of the value whose ``canonical_json`` is ``canonical`` (a caller holding both encodes once)."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
 _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*').fullmatch
@@ -61,6 +66,7 @@ class LedgerEntry:
 
 async def get_hashes(tx: Connection, target: str, entity: str) -> dict[str, str]:
     cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
+    cursor.row_factory = None  # plain tuples: no sqlite3.Row object per row (100,000 of them)
     return dict(cast("list[tuple[str, str]]", await cursor.fetchall()))  # (key, value_hash) rows
 
 
@@ -118,8 +124,9 @@ def _note(written: Iterable[tuple[str, str, str]]) -> None:
     rolled back is simply re-read unchanged)."""
     if not _digests:
         return
+    live = list(_digests)  # once, not a WeakSet iteration per key
     for target, entity, key in written:
-        for digests in _digests:
+        for digests in live:
             if digests.target == target and digests.entity == entity:
                 digests.note(key)
 

@@ -123,6 +123,7 @@ async def unwritten(tx: Connection, target: str, entity: str, hashes: Mapping[st
     keeping it (``hashes.items() - ledger.items()`` in the memory of the answer); None when some key of ``hashes``
     has no ledger entry at all (the caller then reads the ledger whole)."""
     cursor = await tx.execute("SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ?", (target, entity))
+    cursor.row_factory = None  # plain tuples, not a sqlite3.Row per row
     differing: set[str] = set()
     same = 0
     get = hashes.get

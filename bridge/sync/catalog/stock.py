@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import operator
 import time
 import uuid
 from array import array
@@ -251,7 +252,8 @@ class StockJob:
             return
         if self._lean is not None and self._lean.path == read.path and isinstance(read, stock_memo.PartialRead):
             try:  # (the read against the memo is handed over, not kept here: the old memo goes before the new is saved)
-                await self._apply_lean(read, options, result, guarded=guarded)
+                with paused_gc():  # no gen-2 passes over the memo's 100,000s of live objects mid-cycle
+                    await self._apply_lean(read, options, result, guarded=guarded)
                 return
             except _LeanFailed as failed:  # rolled back; nothing was applied: read and compute everything
                 log.warning("stock.memo_unusable", reason=str(failed))
@@ -531,7 +533,7 @@ class StockJob:
         new_codes = {entry.product_code for entry in lean.new.values() if not isinstance(entry, str)}
         # Only these can lack a product id (every other code of the file was bound for the memo, and stays bound).
         candidates = new_codes | (set(base.unbound) & file_codes)
-        in_order = [code for code in dict.fromkeys(lean.codes) if code in candidates] if candidates else []
+        in_order = list(dict.fromkeys(filter(candidates.__contains__, lean.codes))) if candidates else []
         index = await catalog_index.resolve(self.store, self.cscart, in_order, listing=not options.dry_run,
                                             recheck_missing_after=catalog_index.RECHECK_MISSING_AFTER, subset=True)
         committed = await self._plan_and_commit(
@@ -546,7 +548,7 @@ class StockJob:
         memo = stock_memo.StockMemo(
             self._memo_key(rules), lean.checksum, lean.header, lean.body, lean.codes, lean.warehouses,
             {line - first: reason for line, reason in read.skipped}, list(read.notes), computed.hashes,
-            computed.quantities, sorted(file_codes - computed.hashes.keys()),
+            computed.quantities, sorted(itertools.filterfalse(computed.hashes.__contains__, file_codes)),
             {code: str(quantity) for code, quantity in computed.unconfirmed.items()}, bindings, fed)
         self.memo, self._base = memo, None
         del lean, base, computed, file_codes  # the old memo's lines and positions go before the new one is written
@@ -579,13 +581,15 @@ class StockJob:
             todo.update(unwritten)
         else:
             assert written is not None
-            todo.update(code for code, _ in base.hashes.items() - written.items())
+            hashes_of = base.hashes  # codes whose hash the ledger does not hold, compared in C
+            todo.update(itertools.compress(hashes_of, map(operator.ne, hashes_of.values(),
+                                                          map(written.get, hashes_of))))
         todo &= file_codes
         product_ids = dict(index.product_ids)
         others = [code for code in todo if code not in product_ids and code in base.hashes]
         if others:
             product_ids.update(await catalog_index.bound_ids_for(tx, others))
-        positions = [number for number, code in enumerate(lean.codes) if code in todo]
+        positions = list(itertools.compress(range(len(lean.codes)), map(todo.__contains__, lean.codes)))
         body, new = lean.body, lean.new
         unchanged = [body[number] for number in positions if body[number] not in new]
         parsed: dict[bytes, Any] = {}
@@ -609,7 +613,8 @@ class StockJob:
             written = await plan.written_hashes(tx, TARGET, ENTITY, hashes.keys())
         computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written)
         all_hashes, all_quantities = base.hashes, base.amounts  # in place (see _apply_lean)
-        for code in itertools.chain(todo, base.hashes.keys() - file_codes):  # recomputed above, or not in the file
+        gone_codes = list(itertools.filterfalse(file_codes.__contains__, all_hashes))
+        for code in itertools.chain(todo, gone_codes):  # recomputed above, or not in the file
             all_hashes.pop(code, None)
             all_quantities.pop(code, None)
         computed_plan.unchanged += len(all_hashes)

@@ -15,6 +15,7 @@ before. What it saves is tested to plan exactly what the full read plans.
 
 from __future__ import annotations
 
+import itertools
 import marshal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class StockMemo:
 
     def position_of(self) -> dict[bytes, int]:
         if self.positions is None:
-            self.positions = {line: number for number, line in enumerate(self.body)}
+            self.positions = dict(zip(self.body, range(len(self.body))))
         return self.positions
 
 
@@ -71,7 +72,7 @@ def save(path: Path, memo: StockMemo) -> None:
         lambda: (VERSION, memo.key, memo.checksum, memo.header, len(memo.body), memo.bindings, memo.fed),
         lambda: b"\n".join(memo.body), lambda: memo.codes, lambda: memo.warehouses, lambda: memo.skipped,
         lambda: memo.notes, lambda: list(memo.hashes), lambda: list(memo.hashes.values()),
-        lambda: [memo.amounts[code] for code in memo.hashes], lambda: memo.unbound, lambda: memo.unconfirmed]
+        lambda: list(map(memo.amounts.__getitem__, memo.hashes)), lambda: memo.unbound, lambda: memo.unconfirmed]
     if memo.hashes.keys() != memo.amounts.keys():  # computed together: never (the memo is only a cache)
         log.warning("stock memo not written (hashes and amounts of different codes)", path=str(path))
         forget(path)
@@ -172,57 +173,68 @@ def lean_read(base: StockMemo, path: Path, file_type: str, settings: SmileSettin
     if len(present) != len(body):
         return None
     positions = base.position_of()
-    fresh = [line for line in body if line not in positions]
+    # The per-line work below runs in C (map / filterfalse / compress over the 100,000 lines); Python loops only
+    # over the lines that changed.
+    fresh = list(itertools.filterfalse(positions.__contains__, body))
     quote = layout.quotechar.encode("ascii")
     if any(delta.blank(line) or line.count(quote) % 2 for line in fresh):
         return None
-    removed = [number for number, line in enumerate(base.body) if line not in present]
+    kept = len(body) - len(fresh)  # lines of the base's file still there (every line of body is distinct)
+    removed = (list(map(positions.__getitem__, itertools.filterfalse(present.__contains__, base.body)))
+               if kept != len(base.body) else [])
     new: dict[bytes, Any] = {}
     notes = base.notes
     records: list[Any] = []
     first = len(header) + 1
+    fresh_codes: list[str] = []
+    fresh_warehouses: list[str] = []
+    reasons: dict[int, str] = {}  # line number in base.body + fresh → why the reader skipped it
     if fresh:
         piece = delta.read_lines(path, header, fresh, file_type, settings, layout)
         if not piece.ok or piece.rows != len(fresh):
             return None
         skipped_at = dict(piece.skipped)
         parsed = iter(piece.records)
+        at = len(base.body)
         for number, line in enumerate(fresh):
             reason = skipped_at.get(first + number)
-            new[line] = reason if reason is not None else next(parsed)
+            if reason is not None:
+                new[line] = reason
+                fresh_codes.append("")
+                fresh_warehouses.append("")
+                reasons[at + number] = reason
+            else:
+                level = new[line] = next(parsed)
+                fresh_codes.append(level.product_code)
+                fresh_warehouses.append(level.warehouse_code)
         records = list(piece.records)
         notes = piece.notes
+    base_codes, base_warehouses, base_skipped = base.codes, base.warehouses, base.skipped
     if records:  # a new row's key held by an unchanged row: the full reader reports the duplicate
         gone = set(removed)
         keys = {(level.product_code, level.warehouse_code) for level in records}
         new_codes = {code for code, _ in keys}
-        base_codes, base_warehouses = base.codes, base.warehouses
-        for number, code in enumerate(base_codes):
-            if code in new_codes and (code, base_warehouses[number]) in keys and number not in gone:
+        for number in itertools.compress(range(len(base_codes)), map(new_codes.__contains__, base_codes)):
+            if (base_codes[number], base_warehouses[number]) in keys and number not in gone:
                 return None
     if not body and not layout.allow_empty:
         return None
-    codes: list[str] = []
-    warehouses: list[str] = []
+    # Each line of this file as an index into base.body followed by fresh (positions is dropped below anyway).
+    at = len(base.body)
+    for number, line in enumerate(fresh):
+        positions[line] = at + number
+    numbers = list(map(positions.__getitem__, body))
+    all_codes, all_warehouses = base_codes + fresh_codes, base_warehouses + fresh_warehouses
+    codes: list[str] = list(map(all_codes.__getitem__, numbers))
+    warehouses: list[str] = list(map(all_warehouses.__getitem__, numbers))
+    del all_codes, all_warehouses
+    if base_skipped:
+        reasons.update(base_skipped)
     skipped: list[tuple[int, str]] = []
-    base_codes, base_warehouses, base_skipped = base.codes, base.warehouses, base.skipped
-    get = positions.get
-    for number, line in enumerate(body):
-        at = get(line)
-        if at is None:
-            entry = new[line]
-            if isinstance(entry, str):
-                codes.append("")
-                warehouses.append("")
-                skipped.append((first + number, entry))
-            else:
-                codes.append(entry.product_code)
-                warehouses.append(entry.warehouse_code)
-        else:
-            codes.append(base_codes[at])
-            warehouses.append(base_warehouses[at])
-            if base_skipped and at in base_skipped:
-                skipped.append((first + number, base_skipped[at]))
+    if reasons:
+        skipped = [(first + line, reasons[numbers[line]])
+                   for line in itertools.compress(range(len(numbers)), map(reasons.__contains__, numbers))]
+    del numbers
     result = PartialRead(path=path, file_type=file_type, records=records, rows=len(body), skipped=skipped,
                          notes=list(notes), record_count=len(body) - len(skipped))
     base.positions = None  # built again for the next read (the memo of the run after this one has its own)
