@@ -201,40 +201,12 @@ async def get_many(tx: Connection, order_ids: list[int], *,
     return found
 
 
-async def transition_many(tx: Connection, reasons: dict[int, str], to_state: WorkflowState) -> dict[int, WorkflowState]:
-    """``transition`` for many orders at once (order id → reason); returns the states they left."""
-    previous: dict[int, WorkflowState] = {}
-    ids = list(reasons)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        cursor = await tx.execute(
-            f"SELECT order_id, workflow_state FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
-        previous.update({row[0]: WorkflowState(row[1]) for row in await cursor.fetchall()})
-    missing = sorted(set(ids) - set(previous))
-    if missing:
-        raise KeyError(f"orders {missing} are not mirrored")
-    stamp = iso(utcnow())
-    await tx.executemany("UPDATE orders SET workflow_state = ?, updated_at = ? WHERE order_id = ?",
-                         [(to_state.value, stamp, order_id) for order_id in ids])
-    await tx.executemany(
-        "INSERT INTO order_transitions (order_id, from_state, to_state, reason, at) VALUES (?, ?, ?, ?, ?)",
-        [(order_id, previous[order_id].value, to_state.value, reasons[order_id], stamp) for order_id in ids],
-    )
-    return previous
-
-
 async def export_many(tx: Connection, reasons: dict[int, str], to_state: WorkflowState,
                       batch: str) -> dict[int, WorkflowState]:
-    """Orders written to a 受注 batch, in one pass over their rows: ``transition_many`` to ``to_state``, their hold
-    cleared (``clear_holds``) and marked exported in ``batch`` (``mark_exported_many``); returns the states they
-    left."""
-    previous: dict[int, WorkflowState] = {}
+    """Orders written to a 受注 batch, in one pass over their rows: moved to ``to_state`` (a transition recorded with
+    its reason), their hold cleared and marked exported in ``batch``; returns the states they left."""
     ids = list(reasons)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        cursor = await tx.execute(
-            f"SELECT order_id, workflow_state FROM orders WHERE order_id IN ({','.join('?' for _ in chunk)})", chunk)
-        previous.update({row[0]: WorkflowState(row[1]) for row in await cursor.fetchall()})
+    previous = await states_of(tx, ids)
     missing = sorted(set(ids) - set(previous))
     if missing:
         raise KeyError(f"orders {missing} are not mirrored")
@@ -364,11 +336,6 @@ async def set_hold(tx: Connection, order_id: int, hold_by: str | None, reason: s
 
 async def set_hold_reason(tx: Connection, order_id: int, reason: str) -> None:
     await tx.execute("UPDATE orders SET hold_reason = ? WHERE order_id = ?", (reason, order_id))
-
-
-async def clear_holds(tx: Connection, order_ids: list[int]) -> None:
-    await tx.executemany("UPDATE orders SET hold_by = NULL, hold_reason = NULL WHERE order_id = ?",
-                         [(order_id,) for order_id in order_ids])
 
 
 async def hold_reason(tx: Connection, order_id: int) -> str | None:
