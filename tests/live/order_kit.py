@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -76,9 +76,10 @@ async def world(live: LiveBackend, settings: Settings, tmp_path: Path) -> World:
     pieces delivered by the stock job, read back before the order is placed."""
     made = generate(tmp_path / "smile_export", products=1, customers=1, seed=random.randrange(10_000))
     code = f"W{live.tag[:6].upper()}{made.products[0].code}"[:20]
-    product = replace(made.products[0], code=code, name=f"ライフ試験品 {live.tag}", standard_price=Decimal(2000),
-                      case_quantity=Decimal(1), stock_managed=True, displayed=True, valid_from=None, valid_to=None,
-                      new_price_date=None, new_standard_price=None, new_rank_prices=(None,) * 5, new_list_price=None)
+    product = made.products[0]._replace(
+        code=code, name=f"ライフ試験品 {live.tag}", standard_price=Decimal(2000), case_quantity=Decimal(1),
+        stock_managed=True, displayed=True, valid_from=None, valid_to=None, new_price_date=None,
+        new_standard_price=None, new_rank_prices=(None,) * 5, new_list_price=None)
     stock = StockLevel(product_code=code, warehouse_code="000001", on_hand=Decimal(ON_HAND), allocated=Decimal(0))
     email = f"life-{live.tag}@example.jp"
     user_id = await create_customer(live, email, lastname="ライフ")
