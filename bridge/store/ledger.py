@@ -113,36 +113,35 @@ async def values(tx: Connection, target: str, entity: str) -> dict[str, Any]:
     return {row[0]: json.loads(row[1]) for row in await cursor.fetchall()}
 
 
-# ---- digests kept by a long-lived job ------------------------------------------------------------------------------
+# ---- what a long-lived job keeps of the ledger between its runs --------------------------------------------------
 
-_digests: weakref.WeakSet[LedgerDigests] = weakref.WeakSet()
+_watchers: weakref.WeakSet[_LedgerWatcher] = weakref.WeakSet()
 _RELOAD_AFTER = 20_000  # keys written since the last look beyond which one full read is cheaper
 
 
 def _note(written: Iterable[tuple[str, str, str]]) -> None:
-    """Tell every live ``LedgerDigests`` which keys this process is writing (re-read at their next look; a write
-    rolled back is simply re-read unchanged)."""
-    if not _digests:
+    """Tell every live watcher which keys this process is writing (re-read at their next look; a write rolled back
+    is simply re-read unchanged)."""
+    if not _watchers:
         return
-    live = list(_digests)  # once, not a WeakSet iteration per key
+    live = list(_watchers)  # once, not a WeakSet iteration per key
     for target, entity, key in written:
-        for digests in live:
-            if digests.target == target and digests.entity == entity:
-                digests.note(key)
+        for watcher in live:
+            if watcher.target == target and watcher.entity == entity:
+                watcher.note(key)
 
 
-class LedgerDigests:
-    """key → value_hash of one (target, entity), kept between the runs of a long-lived job: read whole once, then
-    refreshed with only the keys this process wrote since (the store has one writer connection; writes by another
-    process change sqlite's ``data_version``, and then it is read whole again)."""
+class _LedgerWatcher:
+    """The keys of one (target, entity) this process wrote since the last look. The store has one writer
+    connection; a write by another connection (another process) changes sqlite's ``data_version``, and then what
+    was written is unknown."""
 
     def __init__(self, target: str, entity: str) -> None:
         self.target, self.entity = target, entity
-        self.hashes: dict[str, str] | None = None
         self._pending: set[str] = set()
         self._overflow = False
         self._seen: tuple[int, int] | None = None  # (id of the connection, its data_version)
-        _digests.add(self)
+        _watchers.add(self)
 
     def note(self, key: str) -> None:
         if self._overflow:
@@ -152,18 +151,18 @@ class LedgerDigests:
             self._overflow = True
             self._pending.clear()
 
-    async def current(self, tx: Connection) -> tuple[dict[str, str], set[str] | None]:
-        """(key → hash, the keys whose hash may differ from the last call's answer; None: read whole)."""
+    async def _look(self, tx: Connection) -> list[str] | None:
+        """The keys written since the last look, or None when that is unknown (the first look, too many keys,
+        another connection's write); either way the next look starts from now."""
         cursor = await tx.execute("PRAGMA data_version")
         row = await cursor.fetchone()
         seen = (id(tx), int(row[0]) if row else 0)
-        if self.hashes is None or self._overflow or seen != self._seen:
-            self._pending.clear()
-            self._overflow = False
-            self.hashes = await get_hashes(tx, self.target, self.entity)
-            self._seen = seen
-            return self.hashes, None
+        known = self._seen == seen and not self._overflow
+        self._seen, self._overflow = seen, False
         keys, self._pending = list(self._pending), set()
+        return keys if known else None
+
+    async def _hashes_of(self, tx: Connection, keys: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
@@ -172,9 +171,41 @@ class LedgerDigests:
                 f"SELECT key, value_hash FROM ledger WHERE target = ? AND entity = ? AND key IN ({marks})",
                 (self.target, self.entity, *chunk))
             found.update(cast("list[tuple[str, str]]", await cursor.fetchall()))
+        return found
+
+
+class LedgerDigests(_LedgerWatcher):
+    """key → value_hash of one (target, entity), kept between the runs of a long-lived job: read whole once, then
+    refreshed with only the keys this process wrote since."""
+
+    def __init__(self, target: str, entity: str) -> None:
+        super().__init__(target, entity)
+        self.hashes: dict[str, str] | None = None
+
+    async def current(self, tx: Connection) -> tuple[dict[str, str], set[str] | None]:
+        """(key → hash, the keys whose hash may differ from the last call's answer; None: read whole)."""
+        keys = await self._look(tx)
+        if self.hashes is None or keys is None:
+            self.hashes = await get_hashes(tx, self.target, self.entity)
+            return self.hashes, None
+        found = await self._hashes_of(tx, keys)
         for key in keys:
             if key in found:
                 self.hashes[key] = found[key]
             else:
                 self.hashes.pop(key, None)
         return self.hashes, set(keys)
+
+
+class LedgerChanges(_LedgerWatcher):
+    """Only what changed in the ledger between a long-lived job's runs, for a job that keeps, instead of a copy of
+    the ledger, the keys whose hash differs from its own (1,000,000 SKUs: no second copy of every hash)."""
+
+    async def changes(self, tx: Connection) -> dict[str, str | None] | None:
+        """key → its hash now (None: no entry) of every key written since the last call; None on the first call
+        or when that is unknown (the caller then compares with the whole ledger once)."""
+        keys = await self._look(tx)
+        if keys is None:
+            return None
+        found = await self._hashes_of(tx, keys)
+        return {key: found.get(key) for key in keys}

@@ -63,10 +63,12 @@ class Twin:
     """One state file and data folder; ``job`` is kept (incremental, its memory) or made anew per cycle (``full``:
     everything read and computed; else: a new job reading against the memo on disk)."""
 
-    def __init__(self, root: Path, rules: StockRules, keep: bool, full: bool = False) -> None:
+    def __init__(self, root: Path, rules: StockRules, keep: bool, full: bool = False,
+                 stream: bool | None = None) -> None:
         self.settings = Settings(data_dir=root, smile={"stable_seconds": 0.0}, http={"port": 0},
                                  log={"level": "WARNING", "format": "json"})
         self.rules, self.keep, self.full = rules, keep, full
+        self.stream = not keep if stream is None else stream
         self.modes: list[str] = []
         self.store: Store | None = None
         self.job: StockJob | None = None
@@ -105,8 +107,9 @@ class Twin:
                 await mirrored.upsert(tx, order, initial_state=WorkflowState.RECEIVED)
         if self.job is None or not self.keep:
             self.job = self.make_job()
-            # the long-lived twin keeps whole reads in memory (LineMemo), the others stream them
-            self.job.stream_whole_files = not self.keep
+            # the long-lived twin keeps whole reads in memory (LineMemo), the others stream them (as the daemon's
+            # job does: it then reads every later file against its memo)
+            self.job.stream_whole_files = self.stream
         outcomes = []
         self.reads = []
         for _ in range(2):  # the new file, then a run without one (the last applied file read again)
@@ -157,25 +160,30 @@ async def test_incremental_cycles_plan_what_full_cycles_plan(cycles: list[dict[s
         incremental = Twin(Path(folder) / "incremental", rules, keep=True)
         memo = Twin(Path(folder) / "memo", rules, keep=False)
         full = Twin(Path(folder) / "full", rules, keep=False, full=True)
-        for twin in (incremental, memo, full):
+        # the daemon's job: one job, every file after the first read against its memo, the ledger written between
+        # its runs (what it keeps of the ledger follows those writes)
+        daemon = Twin(Path(folder) / "daemon", rules, keep=True, stream=True)
+        twins = (incremental, memo, full, daemon)
+        for twin in twins:
             await twin.open()
         try:
             for number, spec in enumerate(cycles):
                 expected = await full.cycle(number, spec)
                 assert await incremental.cycle(number, spec) == expected
                 assert await memo.cycle(number, spec) == expected
+                assert await daemon.cycle(number, spec) == expected
             assert incremental.job is not None and incremental.job.lines.last is not None
-            assert "memo" not in full.modes
+            assert "memo" not in full.modes and "memory" not in daemon.modes
             # the analytics store: the long-lived job fed its line memo's differences, the new jobs their memo's,
             # the full twin every file whole; the same tables
-            tables = [analytics_tables(twin) for twin in (full, incremental, memo)]
-            assert tables[1] == tables[0] and tables[2] == tables[0]
+            tables = [analytics_tables(twin) for twin in (full, incremental, memo, daemon)]
+            assert tables[1] == tables[0] and tables[2] == tables[0] and tables[3] == tables[0]
             good = [number for number, spec in enumerate(cycles) if spec["bad"]]
             if len(good) >= 2 and cycles[good[0]]["rows"] != cycles[good[1]]["rows"]:
                 # a valid file after another was applied: a new job reads it against the memo on disk
                 assert memo.modes[2 * good[1]] == "memo"
         finally:
-            for twin in (incremental, memo, full):
+            for twin in twins:
                 await twin.close()
 
 

@@ -94,6 +94,8 @@ class Computed:
     quantities: dict[str, int] = field(default_factory=dict)
     unconfirmed: dict[str, Decimal] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
+    unbound: list[str] | None = None  # the file's codes without a product id (None: the caller finds them)
+    unwritten: set[str] | None = None  # codes of ``hashes`` the ledger does not hold (None: not known)
 
 
 @dataclass(slots=True)
@@ -152,7 +154,9 @@ class StockJob:
         self.memo: stock_memo.StockMemo | None = None
         self._base: stock_memo.StockMemo | None = None  # the memo this run reads against (None: it may not)
         self._lean: stock_memo.LeanRead | None = None  # the last file read against it
-        self.digests: ledger.LedgerDigests | None = None  # the ledger's hashes, for runs against the memo
+        # what the ledger wrote between this job's runs against the memo (a long-lived job's later runs compare
+        # only those keys with the memo's hashes)
+        self.ledger_changes = ledger.LedgerChanges(TARGET, ENTITY)
         self.last_read: tuple[str, int] = ("", 0)  # how the last file was read (memo, memory, full), rows parsed
         self._stream = False  # this run reads a whole file without keeping its records (``stock_memo.scan``)
         # the line memo's read whose file the analytics store was last fed, and that snapshot's mark
@@ -545,11 +549,13 @@ class StockJob:
         computed, bindings = committed
         fed = await self.analytics.stock_changed(read.records, lean.gone()) if base.fed else False
         first = len(lean.header) + 1
+        assert computed.unbound is not None
         memo = stock_memo.StockMemo(
             self._memo_key(rules), lean.checksum, lean.header, lean.body, lean.codes, lean.warehouses,
             {line - first: reason for line, reason in read.skipped}, list(read.notes), computed.hashes,
-            computed.quantities, sorted(itertools.filterfalse(computed.hashes.__contains__, file_codes)),
-            {code: str(quantity) for code, quantity in computed.unconfirmed.items()}, bindings, fed)
+            computed.quantities, computed.unbound,
+            {code: str(quantity) for code, quantity in computed.unconfirmed.items()}, bindings, fed,
+            unwritten=computed.unwritten)
         self.memo, self._base = memo, None
         del lean, base, computed, file_codes  # the old memo's lines and positions go before the new one is written
         await asyncio.to_thread(stock_memo.save, self.memo_path, memo)
@@ -560,30 +566,14 @@ class StockJob:
                             guarded: bool) -> Computed:
         base = lean.base
         unconfirmed = await mirrored_orders.unconfirmed_quantities(tx)
-        written: dict[str, str] | None = None
-        unwritten: set[str] | None = None
-        if self.digests is None:  # a new job: one pass over the ledger, not a copy of it (1,000,000 SKUs)
-            unwritten = await plan.unwritten(tx, TARGET, ENTITY, base.hashes)
-        if unwritten is None:
-            if self.digests is None:
-                self.digests = ledger.LedgerDigests(TARGET, ENTITY)
-            written, _ = await self.digests.current(tx)  # read whole; then kept up to date in a long-lived job
-        else:
-            self.digests = ledger.LedgerDigests(TARGET, ENTITY)  # for this job's next run, if any
+        unwritten = await self._unwritten(tx, base)
         zero = Decimal(0)
         todo = set(new_codes)
         todo.update(base.codes[number] for number in lean.removed)
         todo.update(code for code in base.unconfirmed.keys() | unconfirmed.keys()
                     if Decimal(base.unconfirmed.get(code, "0")) != unconfirmed.get(code, zero))
         todo.update(base.unbound)
-        # not (or no longer) written
-        if unwritten is not None:
-            todo.update(unwritten)
-        else:
-            assert written is not None
-            hashes_of = base.hashes  # codes whose hash the ledger does not hold, compared in C
-            todo.update(itertools.compress(hashes_of, map(operator.ne, hashes_of.values(),
-                                                          map(written.get, hashes_of))))
+        todo.update(unwritten)  # not (or no longer) written
         todo &= file_codes
         product_ids = dict(index.product_ids)
         others = [code for code in todo if code not in product_ids and code in base.hashes]
@@ -609,21 +599,46 @@ class StockJob:
         hashes: dict[str, str] = {}
         quantities: dict[str, int] = {}
         _payloads(levels.items(), product_ids, unconfirmed, rules, desired, hashes, quantities)
-        if written is None:
-            written = await plan.written_hashes(tx, TARGET, ENTITY, hashes.keys())
+        written = await plan.written_hashes(tx, TARGET, ENTITY, hashes.keys())
         computed_plan = await plan.diff(tx, TARGET, ENTITY, OP, desired, hashes=hashes, written=written)
         all_hashes, all_quantities = base.hashes, base.amounts  # in place (see _apply_lean)
-        gone_codes = list(itertools.filterfalse(file_codes.__contains__, all_hashes))
+        # A code the memo has and the file has not had a line the file no longer has.
+        gone_codes = {code for number in lean.removed if (code := base.codes[number]) and code not in file_codes}
         for code in itertools.chain(todo, gone_codes):  # recomputed above, or not in the file
             all_hashes.pop(code, None)
             all_quantities.pop(code, None)
         computed_plan.unchanged += len(all_hashes)
+        # Every code of the file not recomputed was bound and written as the memo says (see ``todo``).
+        still_unwritten = {code for code in unwritten if code in all_hashes}
+        still_unwritten.update(change.key for change in computed_plan.changes)
         all_hashes.update(hashes)
         all_quantities.update(quantities)
         await _drop_in_flight(tx, computed_plan)
         verdict = await self._verdict(tx, all_quantities, rules, guarded=guarded)
         return Computed(computed_plan, index, verdict, len(file_codes), hashes=all_hashes, quantities=all_quantities,
-                        unconfirmed=unconfirmed, codes=file_codes)
+                        unconfirmed=unconfirmed, codes=file_codes,
+                        unbound=sorted(code for code in todo if code not in hashes), unwritten=still_unwritten)
+
+    async def _unwritten(self, tx: Connection, base: stock_memo.StockMemo) -> set[str]:
+        """The codes of the memo whose hash the ledger does not hold: from what the ledger wrote since the memo was
+        made when this job made it (a long-lived job's later runs), else by one pass over the ledger."""
+        changes = await self.ledger_changes.changes(tx)
+        if changes is not None and base.unwritten is not None:
+            unwritten, hashes_of = base.unwritten, base.hashes
+            for code, written in changes.items():
+                wanted = hashes_of.get(code)
+                if wanted is not None and wanted != written:
+                    unwritten.add(code)
+                else:
+                    unwritten.discard(code)
+            return unwritten
+        found = await plan.unwritten(tx, TARGET, ENTITY, base.hashes)
+        if found is not None:
+            return found
+        # some code of the memo has no ledger entry at all: compare with the whole ledger (in C)
+        written = await ledger.get_hashes(tx, TARGET, ENTITY)
+        hashes_of = base.hashes
+        return set(itertools.compress(hashes_of, map(operator.ne, hashes_of.values(), map(written.get, hashes_of))))
 
     async def _verdict(self, tx: Connection, quantities: dict[str, int], rules: StockRules, *,
                        guarded: bool) -> GuardVerdict:

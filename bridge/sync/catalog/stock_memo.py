@@ -52,6 +52,9 @@ class StockMemo:
     bindings: int  # product bindings then (they are only ever added)
     fed: bool = False  # the analytics store took this file (a later file may then feed only its difference)
     positions: dict[bytes, int] | None = field(default=None, repr=False)  # line → index, built on first use
+    # Not on disk: the codes of ``hashes`` whose hash the ledger did not hold when this memo was made, kept by a
+    # long-lived job with the ledger's changes since (``ledger.LedgerChanges``); None: compare with the ledger.
+    unwritten: set[str] | None = field(default=None, repr=False, compare=False)
 
     def position_of(self) -> dict[bytes, int]:
         if self.positions is None:
