@@ -48,6 +48,7 @@ cycle_strategy = st.fixed_dictionaries({
     "orders": st.dictionaries(st.sampled_from(CODES), st.integers(1, 7), max_size=3),
     "deliver": st.booleans(),
     "bad": st.integers(0, 12),  # 0: the file has a bad value (refused, nothing applied)
+    "same_rows": st.booleans(),  # the previous file's rows, only values changed (a file read line by line in place)
 })
 
 
@@ -96,7 +97,12 @@ class Twin:
         inbox = self.settings.smile.dirs(self.settings.data_dir).inbox
         inbox.mkdir(parents=True, exist_ok=True)
         target = inbox / f"stock_{number:03d}.csv"
-        target.write_bytes(stock_text(spec["rows"], spec["bad"] == 0))
+        text = stock_text(spec["rows"], spec["bad"] == 0)
+        if spec.get("swap"):  # two data lines change places (the rest stays in place)
+            lines = text.split(b"\r\n")
+            lines[1], lines[2] = lines[2], lines[1]
+            text = b"\r\n".join(lines)
+        target.write_bytes(text)
         target.with_name(target.name + ".done").touch()
         if spec["orders"]:
             async with self.store.transaction() as tx:
@@ -167,13 +173,18 @@ async def test_incremental_cycles_plan_what_full_cycles_plan(cycles: list[dict[s
         for twin in twins:
             await twin.open()
         try:
+            previous: dict[tuple[str, str], tuple[int, int]] | None = None
             for number, spec in enumerate(cycles):
+                if spec["same_rows"] and previous is not None:
+                    spec = cycles[number] = {**spec, "rows": {key: spec["rows"].get(key, value)
+                                                              for key, value in previous.items()}}
+                previous = spec["rows"]
                 expected = await full.cycle(number, spec)
                 assert await incremental.cycle(number, spec) == expected
                 assert await memo.cycle(number, spec) == expected
                 assert await daemon.cycle(number, spec) == expected
             assert incremental.job is not None and incremental.job.lines.last is not None
-            assert "memo" not in full.modes and "memory" not in daemon.modes
+            assert "memo" not in full.modes
             # the analytics store: the long-lived job fed its line memo's differences, the new jobs their memo's,
             # the full twin every file whole; the same tables
             tables = [analytics_tables(twin) for twin in (full, incremental, memo, daemon)]
@@ -227,8 +238,9 @@ async def test_a_new_job_reads_only_the_new_lines_against_the_memo(tmp_path: Pat
         for number, rows in enumerate([_rows(), _rows(P003=99, P007=1), _rows(P003=99, P007=2)]):
             spec = {"rows": rows, "orders": {"P005": 2} if number == 2 else {}, "deliver": number == 0, "bad": 1}
             assert await memo.cycle(number, spec) == await full.cycle(number, spec)
-        # first file read whole; then each new job parsed the changed lines only (2, then 1)
+        # first file read whole; then each new job parsed the changed lines only (2, then 1), line by line in place
         assert memo.modes[0] == "full" and memo.modes[2:] == ["memo", "memo", "memo", "memo"]
+        assert memo.job is not None and memo.job.last_read == ("memo", 0)
         assert memo.job is not None and memo.job.last_read == ("memo", 0)
         stored = await memo.store.fetchall("SELECT records FROM smile_files WHERE outcome = 'applied'")  # type: ignore[union-attr]
         assert [row[0] for row in stored] == [16, 16, 16]
@@ -273,7 +285,21 @@ async def test_a_lost_or_stale_memo_means_a_full_read_with_the_same_plan(tmp_pat
         await full.close()
 
 
-@pytest.mark.parametrize("bad", ["value", "duplicate", "blank"])
+async def test_lines_that_change_places_read_in_place_plan_what_a_full_read_plans(tmp_path: Path) -> None:
+    memo, full = await _pair(tmp_path)
+    try:
+        specs = [{"rows": _rows(), "orders": {}, "deliver": True, "bad": 1},
+                 {"rows": _rows(P002=31), "orders": {}, "deliver": False, "bad": 1, "swap": True},
+                 {"rows": _rows(P002=31, P009=4), "orders": {}, "deliver": True, "bad": 1, "swap": True}]
+        for number, spec in enumerate(specs):
+            assert await memo.cycle(number, spec) == await full.cycle(number, spec)
+        assert memo.modes[2] == memo.modes[4] == "memo"
+    finally:
+        await memo.close()
+        await full.close()
+
+
+@pytest.mark.parametrize("bad", ["value", "duplicate", "duplicate in place", "blank", "blank in place"])
 async def test_a_file_the_memo_cannot_vouch_for_is_read_whole_and_a_bad_one_applies_nothing(tmp_path: Path, bad: str) -> None:
     memo, full = await _pair(tmp_path)
     await full.close()
@@ -289,6 +315,10 @@ async def test_a_file_the_memo_cannot_vouch_for_is_read_whole_and_a_bad_one_appl
             text[changed] = text[changed].replace(",77,", ",x77,", 1)
         elif bad == "duplicate":  # a new row with the key of an unchanged row
             text.insert(changed, "01,,P005,商品,99,0,0,,99,20261124150000")
+        elif bad == "duplicate in place":  # the same, as a changed line (the file keeps its length)
+            text[changed] = "01,,P005,商品,99,0,0,,99,20261124150000"
+        elif bad == "blank in place":
+            text[changed] = ""
         else:
             text.insert(changed, "")
         target = inbox / "stock_900.csv"
@@ -299,6 +329,9 @@ async def test_a_file_the_memo_cannot_vouch_for_is_read_whole_and_a_bad_one_appl
         assert job.last_read[0] == "full"  # the full reader read it (for the real line numbers)
         if bad == "blank":  # the reader takes blank lines; only the read against the memo declines them
             assert result.refused_files == 0 and result.enqueued == 1
+            return
+        if bad == "blank in place":  # P004's only line is gone: one code fewer, nothing to write
+            assert result.refused_files == 0 and result.read == 11 and result.enqueued == 0
             return
         assert result.refused_files == 1 and result.enqueued == 0
         report = next(memo.settings.smile.dirs(memo.settings.data_dir).error.glob("*.error.txt")).read_text()

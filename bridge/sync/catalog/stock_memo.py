@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import itertools
 import marshal
-from collections.abc import Callable, Iterator
+import operator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,9 @@ def lean_read(base: StockMemo, path: Path, file_type: str, settings: SmileSettin
     header, body = split
     if header != base.header:
         return None
+    changed = _changed_in_place(base.body, body)
+    if changed is not None:
+        return _read_in_place(base, path, data, header, body, changed, file_type, settings, layout)
     present = set(body)
     if len(present) != len(body):
         return None
@@ -179,60 +183,29 @@ def lean_read(base: StockMemo, path: Path, file_type: str, settings: SmileSettin
     # The per-line work below runs in C (map / filterfalse / compress over the 100,000 lines); Python loops only
     # over the lines that changed.
     fresh = list(itertools.filterfalse(positions.__contains__, body))
-    quote = layout.quotechar.encode("ascii")
-    if any(delta.blank(line) or line.count(quote) % 2 for line in fresh):
-        return None
     kept = len(body) - len(fresh)  # lines of the base's file still there (every line of body is distinct)
     removed = (list(map(positions.__getitem__, itertools.filterfalse(present.__contains__, base.body)))
                if kept != len(base.body) else [])
-    new: dict[bytes, Any] = {}
-    notes = base.notes
-    records: list[Any] = []
-    first = len(header) + 1
-    fresh_codes: list[str] = []
-    fresh_warehouses: list[str] = []
-    reasons: dict[int, str] = {}  # line number in base.body + fresh → why the reader skipped it
-    if fresh:
-        piece = delta.read_lines(path, header, fresh, file_type, settings, layout)
-        if not piece.ok or piece.rows != len(fresh):
-            return None
-        skipped_at = dict(piece.skipped)
-        parsed = iter(piece.records)
-        at = len(base.body)
-        for number, line in enumerate(fresh):
-            reason = skipped_at.get(first + number)
-            if reason is not None:
-                new[line] = reason
-                fresh_codes.append("")
-                fresh_warehouses.append("")
-                reasons[at + number] = reason
-            else:
-                level = new[line] = next(parsed)
-                fresh_codes.append(level.product_code)
-                fresh_warehouses.append(level.warehouse_code)
-        records = list(piece.records)
-        notes = piece.notes
-    base_codes, base_warehouses, base_skipped = base.codes, base.warehouses, base.skipped
-    if records:  # a new row's key held by an unchanged row: the full reader reports the duplicate
-        gone = set(removed)
-        keys = {(level.product_code, level.warehouse_code) for level in records}
-        new_codes = {code for code, _ in keys}
-        for number in itertools.compress(range(len(base_codes)), map(new_codes.__contains__, base_codes)):
-            if (base_codes[number], base_warehouses[number]) in keys and number not in gone:
-                return None
+    at = len(base.body)
+    parsed = _parse_fresh(base, path, header, fresh, range(at, at + len(fresh)), file_type, settings, layout)
+    if parsed is None:
+        return None
+    new, records, fresh_codes, fresh_warehouses, reasons, notes = parsed
+    if records and _key_held_by_unchanged(base, records, set(removed)):
+        return None
     if not body and not layout.allow_empty:
         return None
     # Each line of this file as an index into base.body followed by fresh (positions is dropped below anyway).
-    at = len(base.body)
     for number, line in enumerate(fresh):
         positions[line] = at + number
     numbers = list(map(positions.__getitem__, body))
-    all_codes, all_warehouses = base_codes + fresh_codes, base_warehouses + fresh_warehouses
+    all_codes, all_warehouses = base.codes + fresh_codes, base.warehouses + fresh_warehouses
     codes: list[str] = list(map(all_codes.__getitem__, numbers))
     warehouses: list[str] = list(map(all_warehouses.__getitem__, numbers))
     del all_codes, all_warehouses
-    if base_skipped:
-        reasons.update(base_skipped)
+    if base.skipped:
+        reasons.update(base.skipped)
+    first = len(header) + 1
     skipped: list[tuple[int, str]] = []
     if reasons:
         skipped = [(first + line, reasons[numbers[line]])
@@ -242,6 +215,94 @@ def lean_read(base: StockMemo, path: Path, file_type: str, settings: SmileSettin
                          notes=list(notes), record_count=len(body) - len(skipped))
     base.positions = None  # built again for the next read (the memo of the run after this one has its own)
     return LeanRead(path, base, checksum(data), header, body, new, removed, codes, warehouses, result)
+
+
+IN_PLACE_SHARE = 0.25  # more lines changed than this share: compare as sets (a shifted file), not line by line
+
+
+def _changed_in_place(before: list[bytes], body: list[bytes]) -> list[int] | None:
+    """The line numbers whose line differs from the base file's at the same place, when the file kept the base's
+    lines in their places (the usual export: the same rows in the same order, some values changed); else None."""
+    if len(before) != len(body):
+        return None
+    changed = list(itertools.compress(range(len(body)), map(operator.ne, body, before)))  # one pass, in C
+    return changed if len(changed) <= IN_PLACE_SHARE * len(body) else None
+
+
+def _read_in_place(base: StockMemo, path: Path, data: bytes, header: list[bytes], body: list[bytes],
+                   changed: list[int], file_type: str, settings: SmileSettings,
+                   layout: FileLayout) -> LeanRead | None:
+    """``lean_read`` for a file whose lines are the base's but at ``changed``: no set or map over every line, only
+    the base's per-line keys copied and the changed places replaced."""
+    fresh = [body[number] for number in changed]
+    parsed = _parse_fresh(base, path, header, fresh, changed, file_type, settings, layout)
+    if parsed is None:
+        return None
+    new, records, fresh_codes, fresh_warehouses, reasons, notes = parsed
+    codes, warehouses = list(base.codes), list(base.warehouses)
+    moved = False  # a changed line now holds another key than the base's line at its place
+    for number, code, warehouse in zip(changed, fresh_codes, fresh_warehouses, strict=True):
+        moved = moved or code != codes[number] or warehouse != warehouses[number]
+        codes[number], warehouses[number] = code, warehouse
+    # A new row with its line's old key cannot collide with an unchanged row (the base's keys were unique).
+    if moved and records and _key_held_by_unchanged(base, records, set(changed)):
+        return None
+    if not body and not layout.allow_empty:
+        return None
+    if base.skipped:
+        places = set(changed)
+        reasons.update((number, reason) for number, reason in base.skipped.items() if number not in places)
+    first = len(header) + 1
+    skipped = sorted((first + number, reason) for number, reason in reasons.items())
+    result = PartialRead(path=path, file_type=file_type, records=records, rows=len(body), skipped=skipped,
+                         notes=list(notes), record_count=len(body) - len(skipped))
+    return LeanRead(path, base, checksum(data), header, body, new, changed, codes, warehouses, result)
+
+
+def _parse_fresh(base: StockMemo, path: Path, header: list[bytes], fresh: list[bytes], numbers: Iterable[int],
+                 file_type: str, settings: SmileSettings, layout: FileLayout) -> tuple[
+        dict[bytes, Any], list[Any], list[str], list[str], dict[int, str], list[str]] | None:
+    """The new lines parsed alone: (line → record or why it is skipped, the records, per line its 商品コード and
+    倉庫コード, ``numbers``' entry → why skipped, the reader's notes); None when they are not clean."""
+    quote = layout.quotechar.encode("ascii")
+    if any(delta.blank(line) or line.count(quote) % 2 for line in fresh):
+        return None
+    new: dict[bytes, Any] = {}
+    reasons: dict[int, str] = {}
+    if not fresh:
+        return new, [], [], [], reasons, base.notes
+    piece = delta.read_lines(path, header, fresh, file_type, settings, layout)
+    if not piece.ok or piece.rows != len(fresh):
+        return None
+    skipped_at = dict(piece.skipped)
+    parsed = iter(piece.records)
+    first = len(header) + 1
+    fresh_codes: list[str] = []
+    fresh_warehouses: list[str] = []
+    for index, (number, line) in enumerate(zip(numbers, fresh, strict=True)):
+        reason = skipped_at.get(first + index)
+        if reason is not None:
+            new[line] = reason
+            fresh_codes.append("")
+            fresh_warehouses.append("")
+            reasons[number] = reason
+        else:
+            level = new[line] = next(parsed)
+            fresh_codes.append(level.product_code)
+            fresh_warehouses.append(level.warehouse_code)
+    return new, list(piece.records), fresh_codes, fresh_warehouses, reasons, piece.notes
+
+
+def _key_held_by_unchanged(base: StockMemo, records: list[Any], gone: set[int]) -> bool:
+    """Whether a new row's (商品コード, 倉庫コード) is held by a line of the base still in the file (the full reader
+    reports that duplicate)."""
+    keys = {(level.product_code, level.warehouse_code) for level in records}
+    new_codes = {code for code, _ in keys}
+    base_codes, base_warehouses = base.codes, base.warehouses
+    for number in itertools.compress(range(len(base_codes)), map(new_codes.__contains__, base_codes)):
+        if (base_codes[number], base_warehouses[number]) in keys and number not in gone:
+            return True
+    return False
 
 
 def lines_by_record(data: bytes, result: ReadResult, layout: FileLayout) -> tuple[
