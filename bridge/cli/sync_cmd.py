@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -73,30 +74,40 @@ MAX_FOLLOW_UPS = 100  # runs of one `bridge sync JOB` after the first, while the
 
 async def _run(settings, job: str, dry_run: bool, force: bool, full: bool = False):  # type: ignore[no-untyped-def]
     from bridge.cli.in_process import in_process
-    from bridge.sync import RunOptions, registered_jobs
-    from bridge.sync.base import NoProgress
+    from bridge.sync import registered_jobs
 
     async with in_process(settings) as run:
         instance = registered_jobs()[job].factory(run.context)
-        if sys.stdout.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=console, transient=True) as bar:
-                result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=RichProgress(bar)))
-        else:
-            result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=NoProgress()))
-        for _round in range(MAX_FOLLOW_UPS):  # a bounded run over a backlog (orders): the rest now, as the daemon does
-            if dry_run or not result.more:
-                break
-            more = await instance.run(RunOptions(force=force, progress=NoProgress()))
-            result.read, result.changed = result.read + more.read, result.changed + more.changed
-            result.enqueued, result.failed = result.enqueued + more.enqueued, result.failed + more.failed
-            result.refused_files += more.refused_files
-            result.notes.extend(more.notes)
-            result.more = more.more
-        if not dry_run and run.has_sinks:
-            stats = await run.dispatcher.drain_all()
+        deliver = not dry_run and run.has_sinks
+        async with contextlib.AsyncExitStack() as delivery:
+            if deliver:  # the writes go out as soon as the job enqueues them, as in the daemon; the rest after
+                stats = await delivery.enter_async_context(run.dispatcher.delivering())
+            result = await _run_job(instance, dry_run, force, full)
+        if deliver:
             result.notes.append(_("delivered {done}, retry later {retried}, dead {dead}").format(
                 done=stats.done, retried=stats.retried, dead=stats.dead))
         return result
+
+
+async def _run_job(instance, dry_run: bool, force: bool, full: bool):  # type: ignore[no-untyped-def]
+    from bridge.sync import RunOptions
+    from bridge.sync.base import NoProgress
+
+    if sys.stdout.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=RichProgress(bar)))
+    else:
+        result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=NoProgress()))
+    for _round in range(MAX_FOLLOW_UPS):  # a bounded run over a backlog (orders): the rest now, as the daemon does
+        if dry_run or not result.more:
+            break
+        more = await instance.run(RunOptions(force=force, progress=NoProgress()))
+        result.read, result.changed = result.read + more.read, result.changed + more.changed
+        result.enqueued, result.failed = result.enqueued + more.enqueued, result.failed + more.failed
+        result.refused_files += more.refused_files
+        result.notes.extend(more.notes)
+        result.more = more.more
+    return result

@@ -7,10 +7,11 @@ parallel), and records every outcome in one transaction per batch: done (and the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,7 @@ class Dispatcher:
         self.stats = DispatchStats()
         self._problem: str | None = None  # why the dispatcher cannot deliver right now (readiness says so)
         self._last_release = float("-inf")
+        self._followers: list[Callable[[], None]] = []  # ``delivering`` blocks waiting for a wake
 
     def health(self) -> tuple[bool, str]:
         """(ok, reason) for the readiness probe: not ok while the store refuses what the dispatcher must record."""
@@ -87,6 +89,8 @@ class Dispatcher:
     def wake(self) -> None:
         """Look at the outbox now (a job just enqueued)."""
         self._wake.set()
+        for follower in self._followers:
+            follower()
 
     async def release_abandoned(self) -> int:
         async with self.store.transaction() as tx:
@@ -147,6 +151,39 @@ class Dispatcher:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+
+    @contextlib.asynccontextmanager
+    async def delivering(self) -> AsyncIterator[DispatchStats]:
+        """For a command that runs a job in this process: while the body runs, deliver whenever a job wakes the
+        dispatcher (as the daemon's dispatcher does, so the writes go out while the job finishes its bookkeeping),
+        then everything still ready. A delivery error surfaces at the end, as ``drain_all``'s would."""
+        woken = asyncio.Event()
+        done = False
+
+        async def follow() -> None:
+            while True:
+                await woken.wait()
+                woken.clear()
+                if done:
+                    return
+                while await self.dispatch_once():
+                    pass
+
+        self._followers.append(woken.set)
+        task = asyncio.create_task(follow(), name="deliver-while-running")
+        try:
+            yield self.stats
+        except BaseException:  # the body failed: stop following (a batch under way is not cut off)
+            done = True
+            woken.set()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        finally:
+            self._followers.remove(woken.set)
+        done = True
+        woken.set()
+        await task
+        await self.drain_all()
 
     async def drain_all(self, max_batches: int | None = None) -> DispatchStats:
         """Deliver every ready op now (CLI, tests, benchmarks); returns what happened."""

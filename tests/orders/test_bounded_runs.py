@@ -225,7 +225,9 @@ async def test_bridge_sync_orders_works_the_whole_feed_off_in_one_invocation(tmp
             exported = await store.fetchone("SELECT COUNT(*) FROM orders WHERE workflow_state = 'shipping_instructed'")
         finally:
             await store.close()
-        assert int(cursor[0]) == last and exported[0] == len(placed)  # (the write-backs' echoes come after)
+        # every placed order's events read; the write-backs went out while the job ran (as in the daemon), so the
+        # feed may already hold their echoes, and the job reads those too
+        assert int(cursor[0]) >= last and exported[0] == len(placed)
 
 
 async def test_the_daemons_analytics_copy_follows_in_the_background_coalesced(

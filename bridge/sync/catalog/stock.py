@@ -636,9 +636,10 @@ class StockJob:
         if found is not None:
             return found
         # some code of the memo has no ledger entry at all: compare with the whole ledger (in C)
-        written = await ledger.get_hashes(tx, TARGET, ENTITY)
+        ledger_hashes = await ledger.get_hashes(tx, TARGET, ENTITY)
         hashes_of = base.hashes
-        return set(itertools.compress(hashes_of, map(operator.ne, hashes_of.values(), map(written.get, hashes_of))))
+        return set(itertools.compress(hashes_of, map(operator.ne, hashes_of.values(),
+                                                     map(ledger_hashes.get, hashes_of))))
 
     async def _verdict(self, tx: Connection, quantities: dict[str, int], rules: StockRules, *,
                        guarded: bool) -> GuardVerdict:

@@ -1,0 +1,60 @@
+"""``Dispatcher.delivering``: a command that runs a job in this process delivers while the job is still running
+(woken when it enqueues, as the daemon's dispatcher is), then everything still ready; a failing body stops it.
+
+Real sqlite file, real dispatcher, a sink that records what it was given."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bridge.dispatch import Dispatcher
+from bridge.store import Store
+from bridge.store import outbox as ob
+from tests.delivery.test_outbox_stall import NOW, Clock, no_sleep, op, settings
+
+
+class RecordingSink:
+    target = "t"
+
+    def __init__(self) -> None:
+        self.delivered: dict[str, object] = {}
+        self.arrived = asyncio.Event()
+
+    async def deliver(self, item: ob.OutboxOp) -> None:
+        self.delivered[item.key] = item.payload["v"]
+        self.arrived.set()
+
+
+async def enqueue(store: Store, *ops: ob.NewOp) -> None:
+    async with store.transaction() as tx:
+        await ob.enqueue(tx, list(ops), NOW)
+
+
+async def test_writes_go_out_while_the_job_runs_and_the_rest_after(store: Store) -> None:
+    sink = RecordingSink()
+    dispatcher = Dispatcher(store, {"t": sink}, settings(), clock=Clock(), sleep=no_sleep)  # type: ignore[arg-type]
+    async with dispatcher.delivering() as stats:
+        await enqueue(store, op("A", 1))
+        dispatcher.wake()  # as a job does after its commit
+        # the job goes on with its bookkeeping; A is delivered meanwhile, not after the job
+        await asyncio.wait_for(sink.arrived.wait(), timeout=10)
+        assert sink.delivered == {"A": 1}
+        await enqueue(store, op("B", 2))  # enqueued without a wake: delivered at the end
+    assert sink.delivered == {"A": 1, "B": 2}
+    assert stats.done == 2
+    assert await store.fetchall("SELECT key FROM outbox WHERE state != 'done'") == []
+
+
+async def test_a_failing_job_stops_the_delivery_and_leaves_the_rest_queued(store: Store) -> None:
+    sink = RecordingSink()
+    dispatcher = Dispatcher(store, {"t": sink}, settings(), clock=Clock(), sleep=no_sleep)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="job failed"):
+        async with dispatcher.delivering():
+            await enqueue(store, op("A", 1))
+            raise RuntimeError("job failed")
+    assert sink.delivered == {}
+    pending = await store.fetchall("SELECT key, state FROM outbox")
+    assert [(row["key"], row["state"]) for row in pending] == [("A", "pending")]
+    dispatcher.wake()  # no follower left behind
