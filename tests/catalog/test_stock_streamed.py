@@ -4,7 +4,6 @@ memo are those of the whole read kept in memory, and a bad line at the very end 
 
 from __future__ import annotations
 
-import marshal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +40,7 @@ async def _outcome(world: CatalogWorld) -> dict[str, Any]:
     finally:
         await store.close()
     memo_path = stock_memo.path_for(world.settings.state_path)
-    memo = marshal.loads(memo_path.read_bytes()) if memo_path.exists() else None
+    memo = stock_memo.load(memo_path) if memo_path.exists() else None
     amounts = {pid: product.amount for pid, product in world.sim.state.products.items()}
     return {"outbox": outbox, "ledger": ledger, "cursors": cursors, "amounts": amounts,
             "bound": await world.bound("product"), "memo": memo}

@@ -6,9 +6,14 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Iterable
+import struct
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+# Each value is its marshal bytes after their length: a reader takes one value's bytes and ``marshal.loads`` them
+# (``marshal.load`` on a file reads object by object, a call per string: 7× slower for 100,000 codes).
+_LENGTH = struct.Struct("<Q")
 
 
 def path_for(state_path: Path, kind: str) -> Path:
@@ -28,8 +33,27 @@ def write_atomically(path: Path, values: Iterable[Any]) -> None:
     try:
         with partial.open("wb") as handle:
             for value in values:
-                handle.write(marshal.dumps(value))
+                data = marshal.dumps(value)
+                handle.write(_LENGTH.pack(len(data)))
+                handle.write(data)
         os.replace(partial, path)
     except OSError:
         partial.unlink(missing_ok=True)
         raise
+
+
+def read_values(handle: IO[bytes], count: int) -> Iterator[Any]:
+    """The next ``count`` values ``write_atomically`` wrote, one at a time. Raises EOFError when the file ends
+    early, ValueError (or EOFError, TypeError) when it is not such a file."""
+    end = os.fstat(handle.fileno()).st_size
+    for _ in range(count):
+        head = handle.read(_LENGTH.size)
+        if len(head) != _LENGTH.size:
+            raise EOFError("memo file ends early")
+        (size,) = _LENGTH.unpack(head)
+        if size > end - handle.tell():  # damaged: not a length this file can hold (no huge allocation)
+            raise ValueError("memo file damaged")
+        data = handle.read(size)
+        if len(data) != size:
+            raise EOFError("memo file ends early")
+        yield marshal.loads(data)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import marshal
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from bridge.sync.catalog import memo_file
 
 log = structlog.get_logger("bridge.sync.prices_memo")
 
-VERSION = 1
+VERSION = 2  # 2: the memo file's values after their length
 FILE_TYPE = "products"
 DIGEST = 16  # bytes of blake2b per data line
 
@@ -105,7 +104,8 @@ def save(path: Path, memo: PricesMemo) -> None:
 def load(path: Path) -> PricesMemo | None:
     """The memo at ``path``, or None when there is none or it cannot be read (then: a full read)."""
     try:
-        data: Any = marshal.loads(path.read_bytes())
+        with path.open("rb") as handle:
+            data: Any = next(memo_file.read_values(handle, 1))
     except (OSError, EOFError, ValueError, TypeError):
         return None
     try:

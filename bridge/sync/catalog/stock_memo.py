@@ -16,7 +16,6 @@ before. What it saves is tested to plan exactly what the full read plans.
 from __future__ import annotations
 
 import itertools
-import marshal
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +32,8 @@ from bridge.sync.catalog import memo_file
 
 log = structlog.get_logger("bridge.sync.stock_memo")
 
-VERSION = 2  # 2: the values one after another (each marshalled alone: no whole-memo blob in memory)
+VERSION = 3  # 2: the values one after another (each marshalled alone: no whole-memo blob in memory);
+# 3: each after its length (read with one ``marshal.loads`` each)
 
 
 @dataclass(slots=True)
@@ -90,18 +90,18 @@ def save(path: Path, memo: StockMemo) -> None:
 def load(path: Path) -> StockMemo | None:
     """The memo at ``path``, or None when there is none or it cannot be read (then: a full read)."""
     try:
-        with path.open("rb") as handle:  # read value by value (marshal.load reads what each needs)
-            head: Any = marshal.load(handle)
+        with path.open("rb") as handle:  # read value by value (one value's bytes in memory at a time)
+            head: Any = next(memo_file.read_values(handle, 1))
             if not isinstance(head, tuple) or len(head) != 7 or head[0] != VERSION:
                 return None
             _, key, digest, header, count, bindings, fed = head
-            body: Any = marshal.load(handle)
+            body: Any = next(memo_file.read_values(handle, 1))
             if not isinstance(body, bytes):
                 return None
             lines = body.split(b"\n") if count else []
             del body
             codes, warehouses, skipped, notes, keys, values, quantities, unbound, unconfirmed = (
-                marshal.load(handle) for _ in range(9))
+                memo_file.read_values(handle, 9))
     except (OSError, EOFError, ValueError, TypeError):
         return None
     if not (len(lines) == count == len(codes) == len(warehouses) and isinstance(keys, list)
