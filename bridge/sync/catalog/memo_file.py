@@ -49,11 +49,11 @@ def read_values(handle: IO[bytes], count: int) -> Iterator[Any]:
     for _ in range(count):
         head = handle.read(_LENGTH.size)
         if len(head) != _LENGTH.size:
-            raise EOFError("memo file ends early")
+            raise EOFError  # (caught by the loaders: the memo is then not used)
         (size,) = _LENGTH.unpack(head)
         if size > end - handle.tell():  # damaged: not a length this file can hold (no huge allocation)
             raise ValueError("memo file damaged")
         data = handle.read(size)
         if len(data) != size:
-            raise EOFError("memo file ends early")
+            raise EOFError  # (caught by the loaders: the memo is then not used)
         yield marshal.loads(data)
