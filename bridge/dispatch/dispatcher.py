@@ -166,15 +166,15 @@ class Dispatcher:
                 woken.clear()
                 if done:
                     return
-                while await self.dispatch_once():
+                while not done and await self.dispatch_once():
                     pass
 
         self._followers.append(woken.set)
         task = asyncio.create_task(follow(), name="deliver-while-running")
         try:
             yield self.stats
-        except BaseException:  # the body failed: stop following (a batch under way is not cut off)
-            done = True
+        except BaseException:  # the body failed or was interrupted (Ctrl-C): the batch under way is finished and
+            done = True        # recorded, the rest stays queued for the next run
             woken.set()
             await asyncio.gather(task, return_exceptions=True)
             raise

@@ -58,3 +58,34 @@ async def test_a_failing_job_stops_the_delivery_and_leaves_the_rest_queued(store
     pending = await store.fetchall("SELECT key, state FROM outbox")
     assert [(row["key"], row["state"]) for row in pending] == [("A", "pending")]
     dispatcher.wake()  # no follower left behind
+
+
+class SlowSink(RecordingSink):
+    """Takes ``pause`` seconds per delivery (CS-Cart slow to answer)."""
+
+    def __init__(self, pause: float) -> None:
+        super().__init__()
+        self.pause, self.started = pause, asyncio.Event()
+
+    async def deliver(self, item: ob.OutboxOp) -> None:
+        self.started.set()
+        await asyncio.sleep(self.pause)
+        await super().deliver(item)
+
+
+async def test_a_job_interrupted_during_a_delivery_stops_without_delivering_the_backlog(store: Store) -> None:
+    sink = SlowSink(0.2)
+    dispatcher = Dispatcher(store, {"t": sink}, settings(), clock=Clock(), sleep=no_sleep)  # type: ignore[arg-type]
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(KeyboardInterrupt):
+        async with dispatcher.delivering():
+            await enqueue(store, op("A", 1))
+            dispatcher.wake()
+            await asyncio.wait_for(sink.started.wait(), timeout=10)  # A's delivery is under way
+            await enqueue(store, op("B", 2))  # the backlog behind it
+            raise KeyboardInterrupt  # Ctrl-C
+    # A's delivery finished and was recorded (it had begun); B was not started: it waits for the next run
+    assert asyncio.get_running_loop().time() - started < 5
+    assert sink.delivered == {"A": 1}
+    states = {row["key"]: row["state"] for row in await store.fetchall("SELECT key, state FROM outbox")}
+    assert states == {"A": "done", "B": "pending"}
