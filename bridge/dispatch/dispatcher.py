@@ -166,7 +166,9 @@ class Dispatcher:
                 woken.clear()
                 if done:
                     return
-                while not done and await self.dispatch_once():
+                # (``done`` is asked again once the store is free: a job failing while its transaction held the
+                # store must not see a new batch claimed after it)
+                while not done and await self.dispatch_once(stopped=lambda: done):
                     pass
 
         self._followers.append(woken.set)
@@ -194,11 +196,14 @@ class Dispatcher:
                 break
         return self.stats
 
-    async def dispatch_once(self) -> int:
-        """Claim one batch, deliver it, record the outcomes; returns the number of ops handled."""
+    async def dispatch_once(self, *, stopped: Callable[[], bool] | None = None) -> int:
+        """Claim one batch, deliver it, record the outcomes; returns the number of ops handled. ``stopped``: asked
+        once the store is ours, just before claiming (True: claim nothing, return 0)."""
         if not await ob.any_ready(self.store, sorted(self.sinks), self.clock.time()):
             return 0  # an empty outbox costs one read, not a write transaction
         async with self.store.transaction() as tx:
+            if stopped is not None and stopped():
+                return 0
             ops = await ob.claim(
                 tx,
                 targets=sorted(self.sinks),

@@ -185,10 +185,14 @@ class LedgerDigests(_LedgerWatcher):
     async def current(self, tx: Connection) -> tuple[dict[str, str], set[str] | None]:
         """(key → hash, the keys whose hash may differ from the last call's answer; None: read whole)."""
         keys = await self._look(tx)
-        if self.hashes is None or keys is None:
-            self.hashes = await get_hashes(tx, self.target, self.entity)
-            return self.hashes, None
-        found = await self._hashes_of(tx, keys)
+        try:
+            if self.hashes is None or keys is None:
+                self.hashes = await get_hashes(tx, self.target, self.entity)
+                return self.hashes, None
+            found = await self._hashes_of(tx, keys)
+        except BaseException:
+            self._seen = None  # the read failed: the next look reads whole (the old hashes are not vouched for)
+            raise
         for key in keys:
             if key in found:
                 self.hashes[key] = found[key]
@@ -207,5 +211,9 @@ class LedgerChanges(_LedgerWatcher):
         keys = await self._look(tx)
         if keys is None:
             return None
-        found = await self._hashes_of(tx, keys)
+        try:
+            found = await self._hashes_of(tx, keys)
+        except BaseException:
+            self._seen = None  # the keys taken are lost with the failed read: the next call says "unknown"
+            raise
         return {key: found.get(key) for key in keys}

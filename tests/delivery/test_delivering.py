@@ -89,3 +89,18 @@ async def test_a_job_interrupted_during_a_delivery_stops_without_delivering_the_
     assert sink.delivered == {"A": 1}
     states = {row["key"]: row["state"] for row in await store.fetchall("SELECT key, state FROM outbox")}
     assert states == {"A": "done", "B": "pending"}
+
+
+async def test_a_job_failing_inside_its_transaction_leaves_the_batch_the_dispatcher_waited_for(store: Store) -> None:
+    sink = RecordingSink()
+    dispatcher = Dispatcher(store, {"t": sink}, settings(), clock=Clock(), sleep=no_sleep)  # type: ignore[arg-type]
+    await enqueue(store, op("A", 1))
+    with pytest.raises(RuntimeError, match="job failed"):
+        async with dispatcher.delivering():
+            async with store.transaction():  # the job's transaction holds the store
+                dispatcher.wake()
+                await asyncio.sleep(0.2)  # the dispatcher is now waiting for the store, to claim A
+                raise RuntimeError("job failed")  # rolled back: the store is free again
+    assert sink.delivered == {}  # nothing claimed once the job had failed
+    states = [(row["key"], row["state"]) for row in await store.fetchall("SELECT key, state FROM outbox")]
+    assert states == [("A", "pending")]
