@@ -488,10 +488,9 @@ class _RowSource:
             self._block_chars = min(max(self._line_chars * rows, _BLOCK_MIN), 1 << 20)
             self._line_chars = 0
 
-    def take_block(self) -> tuple[list[str] | None, list[list[str]]]:
-        """``(lines, [])``: the next whole lines, line breaks removed, each of which the csv module would split
-        exactly as ``str.split`` does (see the class); or ``(None, rows)`` as ``take`` gives them; ``(None, [])``
-        at the end of the text."""
+    def take_block(self) -> tuple[PlainBlock | None, list[list[str]]]:
+        """``(block, [])``: the next whole lines, each of which the csv module would split exactly as ``str.split``
+        does (see the class); or ``(None, rows)`` as ``take`` gives them; ``(None, [])`` at the end of the text."""
         if self._reader is not None or self._pending:
             return None, self.take(_CHUNK)
         text = self._text.read(self._block_chars)
@@ -509,22 +508,71 @@ class _RowSource:
         if (self._quote is not None and self._quote in block) or "\0" in block or returns != crlf:
             self._pending = list(io.StringIO(block, newline=""))  # a lone CR ends a line too: the row path
             return None, self.take(_CHUNK)
-        if not crlf:
-            lines = block.split("\n")
-        elif crlf == block.count("\n"):
-            lines = block.split("\r\n")
-        else:  # both CRLF and LF alone (the scan notes it)
-            lines = block.replace("\r\n", "\n").split("\n")
-        lines.pop()  # the empty text after the last line break
-        if "" in lines or max(map(len, lines)) > csv.field_size_limit():
+        newline = "\n"
+        if crlf:
+            if crlf == block.count("\n"):
+                newline = "\r\n"
+            else:  # both CRLF and LF alone (the scan notes it)
+                block = block.replace("\r\n", "\n")
+        plain = PlainBlock(block, newline, block.count(newline))
+        # A blank line (the csv module reads []) or a line over the csv module's field limit: the row path.
+        if block.startswith(newline) or newline + newline in block or (
+                len(block) > csv.field_size_limit() and max(map(len, plain.lines())) > csv.field_size_limit()):
             self._pending = list(io.StringIO(block, newline=""))
             return None, self.take(_CHUNK)
-        self._read += len(lines)
+        self._read += plain.count
         if self._adapt:  # about _BLOCK_ROWS lines a block: the chunk's transient cells stay in the CPU's cache
             self._adapt = False
-            self._line_chars = cut // len(lines)
+            self._line_chars = cut // plain.count
             self._block_chars = min(max(self._line_chars * _BLOCK_ROWS, _BLOCK_MIN), 1 << 20)
-        return lines, []
+        return plain, []
+
+
+@dataclass(frozen=True, slots=True)
+class PlainBlock:
+    """``count`` whole lines, each ending in ``newline``, none blank, quoted or holding another line break."""
+
+    text: str
+    newline: str
+    count: int
+
+    def lines(self) -> list[str]:
+        lines = self.text.split(self.newline)
+        lines.pop()  # the empty text after the last line break
+        return lines
+
+    def columns(self, width: int, delimiter: str, indexes: Sequence[int]) -> dict[int, Sequence[str]] | None:
+        """The cells of the columns at ``indexes`` when every line has ``width`` cells, else None.
+
+        One ``split`` on the delimiter alone, no list per line and no per-line count: with ``step = width - 1``
+        delimiters a line, the line breaks must all lie in the cells ``step, 2·step, … count·step`` (each then
+        holds the last cell of one line and the first of the next). ``count·step + 1`` cells, and a line break in
+        each of those ``count`` cells, prove it: there are only ``count`` line breaks, so each such cell holds
+        exactly one and every line has exactly ``step`` delimiters.
+        """
+        newline, count = self.newline, self.count
+        if width == 1:
+            return None if delimiter in self.text else {0: self.lines()}
+        cells = self.text.split(delimiter)
+        step = width - 1
+        if len(cells) != count * step + 1:
+            return None
+        edges = cells[step::step]
+        if not all(map(operator.contains, edges, itertools.repeat(newline))):
+            return None
+        ends = newline.join(edges).split(newline)  # last cell of line 1, first of line 2, … last of the last line, ""
+        del edges
+        picked: dict[int, Sequence[str]] = {}
+        for index in indexes:
+            if index == 0:
+                firsts = ends[1:-1:2]
+                firsts.insert(0, cells[0])
+                picked[0] = firsts
+            elif index == step:
+                picked[index] = ends[0::2]
+            else:
+                picked[index] = cells[index:count * step:step]
+        return picked
 
 
 Lines = list[int] | range
@@ -536,7 +584,7 @@ def _chunks(reader: _RowSource, state: _ChunkState) -> Iterator[tuple[Lines, lis
     dropped.
 
     A block of plain lines whose every line has the file's width is split in one pass and its columns sliced out
-    (``cells[index::width]``): no list per row, no transposition. Otherwise a row's line is exact because the span
+    (``PlainBlock.columns``): no list per row, no transposition. Otherwise a row's line is exact because the span
     of lines a chunk covers is compared with its row count, and only a chunk with line breaks inside quoted values
     is walked.
     """
@@ -548,27 +596,16 @@ def _chunks(reader: _RowSource, state: _ChunkState) -> Iterator[tuple[Lines, lis
         if plain is not None:
             numbers = range(last + 1, end + 1)
             last = end
-            width = state.width if state.width is not None else plain[0].count(delimiter) + 1
-            if width >= state.needed and set(map(operator.methodcaller("count", delimiter), plain)) == {width - 1}:
+            width = state.width
+            if width is None:
+                width = plain.text[:plain.text.find(plain.newline)].count(delimiter) + 1
+            picked = _block_columns(plain, width, state, reader) if width >= state.needed else None
+            if picked is not None:
                 state.width = width
-                # Every list is dropped as soon as it has served, while its items are still in the CPU's cache: a
-                # block's cells dropped a block later cost a cache miss each.
-                picked: dict[int, Sequence[str]]
-                reader.fit(state.needed + 1 if 2 * state.needed <= width else width)
-                if 2 * state.needed <= width:  # the mapped columns come first: split each line only that far
-                    columns = list(zip(*map(operator.methodcaller("split", delimiter, state.needed), plain)))
-                    del plain
-                    picked = {index: columns[index] for index in state.indexes}
-                    del columns
-                else:
-                    cells = delimiter.join(plain).split(delimiter)
-                    del plain
-                    picked = {index: cells[index::width] for index in state.indexes}
-                    del cells
                 yield numbers, None, picked
-                del picked
+                del picked  # dropped while its cells are still in the CPU's cache (see _block_columns)
             else:
-                yield numbers, list(map(operator.methodcaller("split", delimiter), plain)), None
+                yield numbers, list(map(operator.methodcaller("split", delimiter), plain.lines())), None
             continue
         if not rows:
             return
@@ -588,6 +625,29 @@ def _chunks(reader: _RowSource, state: _ChunkState) -> Iterator[tuple[Lines, lis
                 continue
             lines, rows = [n for n, _ in kept], [row for _, row in kept]
         yield lines, rows, None
+
+
+def _block_columns(plain: PlainBlock, width: int, state: _ChunkState, reader: _RowSource
+                   ) -> dict[int, Sequence[str]] | None:
+    """The mapped columns' cells of a block whose every line has ``width`` cells; None when one has not.
+
+    Every list is dropped as soon as it has served, while its items are still in the CPU's cache: a block's cells
+    dropped a block later cost a cache miss each.
+    """
+    delimiter, needed = reader._delimiter, state.needed
+    if 2 * needed > width:
+        picked = plain.columns(width, delimiter, state.indexes)
+        if picked is not None:
+            reader.fit(width)
+        return picked
+    # The mapped columns come first: each line is split only that far.
+    lines = plain.lines()
+    if set(map(operator.methodcaller("count", delimiter), lines)) != {width - 1}:
+        return None
+    reader.fit(needed + 1)
+    columns = list(zip(*map(operator.methodcaller("split", delimiter, needed), lines)))
+    del lines
+    return {index: columns[index] for index in state.indexes}
 
 
 @dataclass(slots=True)

@@ -86,8 +86,14 @@ def _decimal_text(spec: FieldSpec, layout: FileLayout) -> Parser:
     """The decimal of one cell's text (no cache): plain numbers, or full-width, ▲/△ and grouped ones normalised."""
     check = _bounded(spec)
     grouping = layout.thousands_separator
+    low, high = spec.minimum, spec.maximum
 
     def parse(text: str) -> Decimal | None:
+        if text.isdigit() and text.isascii():  # a plain whole number, most cells: whole by construction
+            value = Decimal(text)
+            if (high is None or value <= high) and (low is None or value >= low):
+                return value
+            return check(value)  # out of range: raises, naming the limit
         if not text:
             return None
         clean = text.strip()

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridge.smile import reader
-from bridge.smile.reader import ReadResult, _RowSource, read_file
+from bridge.smile.reader import PlainBlock, ReadResult, _RowSource, read_file
 from bridge.smile.settings import SmileSettings
 from bridge.smile.text import jan_check_digit
 from bridge.smile.values import _jan, jan_column
@@ -30,7 +30,7 @@ def _rows_by_blocks(text: str, layout: object, block_chars: int) -> tuple[list[l
     while True:
         plain, rows = source.take_block()
         if plain is not None:
-            got.extend(line.split(delimiter) for line in plain)
+            got.extend(line.split(delimiter) for line in plain.lines())
         elif rows:
             got.extend(rows)
         else:
@@ -44,6 +44,40 @@ def test_blocks_give_the_csv_modules_rows(lines: list[str], quoting: str, delimi
     text = "\n".join(lines)
     layout = SmileSettings().layout("stock").changed(quoting=quoting, delimiter=delimiter)
     assert_rows_as_csv_module(text, layout, lambda: _rows_by_blocks(text, layout, block))
+
+
+@st.composite
+def _lines_of_widths(draw: st.DrawFn) -> tuple[list[list[str]], int]:
+    width = draw(st.integers(min_value=1, max_value=6))
+    count = draw(st.integers(min_value=1, max_value=12))
+    widths = [width] * count
+    change = draw(st.sampled_from(["none", "one", "compensating", "any"]))
+    if change == "one":
+        widths[draw(st.integers(0, count - 1))] = draw(st.integers(1, 8))
+    elif change == "compensating" and count >= 2:  # one line a cell short, a later one a cell over: same total
+        first = draw(st.integers(0, count - 2))
+        shift = draw(st.integers(1, max(1, width - 1)))
+        widths[first] = max(1, width - shift)
+        widths[draw(st.integers(first + 1, count - 1))] = width + (width - widths[first])
+    elif change == "any":
+        widths = draw(st.lists(st.integers(1, 8), min_size=count, max_size=count))
+    cell = st.text(alphabet=st.sampled_from(list("ab1 商")), max_size=3)
+    return [draw(st.lists(cell, min_size=w, max_size=w)) for w in widths], width
+
+
+@settings(max_examples=400, deadline=None)
+@given(_lines_of_widths(), st.sampled_from(["\n", "\r\n"]), st.sampled_from([",", "\t"]))
+def test_a_block_gives_columns_only_when_every_line_has_the_width(lines_width: tuple[list[list[str]], int],
+                                                                  newline: str, delimiter: str) -> None:
+    rows, width = lines_width
+    text = "".join(delimiter.join(row) + newline for row in rows)
+    got = PlainBlock(text, newline, len(rows)).columns(width, delimiter, range(width))
+    if all(len(row) == width for row in rows):
+        assert got is not None
+        assert {index: list(cells) for index, cells in got.items()} == {
+            index: [row[index] for row in rows] for index in range(width)}
+    else:
+        assert got is None
 
 
 def _row_path_only(monkeypatch: pytest.MonkeyPatch) -> None:

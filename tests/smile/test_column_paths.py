@@ -59,6 +59,26 @@ def test_decimal_column_parser_equals_the_cell_parser(cells: list[str], name: st
     assert column(cells) == got
 
 
+def _outcome(parse: object, text: str) -> object:
+    try:
+        value = parse(text)  # type: ignore[operator]
+    except ValueError as exc:
+        return type(exc), str(exc)
+    return value, str(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789")), min_size=1, max_size=9),
+       st.sampled_from([("stock", "on_hand"), ("stock", "allocated"), ("stock", "available"),
+                        ("products", "standard_price"), ("quantity_prices", "min_quantity")]))
+def test_a_plain_whole_number_parses_as_the_general_path_parses_it(digits: str, field: tuple[str, str]) -> None:
+    # Digits alone take a shortcut; with spaces around them the same text takes the general path (strip, pattern,
+    # limits): the value, its exponent and any refusal (over 8,388,607 pieces, a min_quantity of 0) must agree.
+    file_type, name = field
+    parse = parser_for(schema_for(file_type).spec(name), SmileSettings().layout(file_type))
+    assert _outcome(parse, digits) == _outcome(parse, f" {digits} ")
+
+
 _CSV_ALPHABET = st.sampled_from(list('ab1,;"\r\n\t ') + ["\x00", "商"])
 
 
