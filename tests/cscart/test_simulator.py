@@ -230,6 +230,16 @@ def test_ids_grow_as_auto_increment_gives_them_whatever_was_added_or_removed_dir
     del rows[taken[-1]]  # the newest row deleted: AUTO_INCREMENT does not give its id again
     taken.append(state.new_id("order", rows))
     assert taken == [1, 2, 3, 11, 51, 52]
+    # changes that cancel out in the row count and leave a low id newest: the ids given are still free
+    state, rows = SimState(), {}
+    for _ in range(3):
+        rows[state.new_id("order", rows)] = object()
+    del rows[1], rows[2]
+    rows[100] = rows[1] = object()  # as many rows as before, the newest key low
+    for _ in range(120):
+        order_id = state.new_id("order", rows)
+        assert order_id not in rows
+        rows[order_id] = object()
 
 
 class _WatchedRows(dict[int, object]):

@@ -219,14 +219,16 @@ class SimState:
         return int(self.clock())
 
     def new_id(self, kind: str, existing: dict[int, Any]) -> int:
-        """The next id, as MySQL's AUTO_INCREMENT gives it: above every row's. Rows are looked at only when some were
-        added or removed other than through here (a test's seed, a delete): a scan per order made placing the
-        10,000th order cost 10,000 steps, and the simulated store slowed down as a burst went on."""
+        """The next id, as MySQL's AUTO_INCREMENT gives it: above every row's. A scan per order made placing the
+        10,000th order cost 10,000 steps (the simulated store slowed down as a burst went on), so the rows are
+        looked at only when they changed other than through here: their count differs, or the newest key (dicts keep
+        insertion order) is at or above the next id. Changes that cancel out in both (a high id seeded, another row
+        deleted, a low id added last) go unseen; the id is then still one no row has, only not above them all."""
         value = self.next_ids.get(kind, 1)
-        # rows added or removed elsewhere change the count, or leave the newest key (dicts keep insertion order) at
-        # or above the next id
         if self._id_rows.get(kind) != len(existing) or (existing and next(reversed(existing)) >= value):
             value = max(value, (max(existing) + 1) if existing else 1)
+        while value in existing:
+            value += 1
         self.next_ids[kind] = value + 1
         self._id_rows[kind] = len(existing) + 1  # the caller adds the row under this id
         return value
