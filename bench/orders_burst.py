@@ -12,7 +12,11 @@ outbox. An order's latency is the time from its placement to the moment the 受�
 file's mtime); the burst's wall time runs from the first placement to the last order in a file. Every run also
 checks that no order is in two files and that every order ends 出荷指示 in CS-Cart.
 
-    python bench/orders_burst.py [--orders 10000] [--rate 500] [--poll-interval 60] [--out FILE]
+    python bench/orders_burst.py [--orders 10000] [--rate 500] [--poll-interval 60] [--base OLDER_CHECKOUT] [--out FILE]
+
+``--base``: a tree holding an older ``bridge/`` (``git archive REF bridge | tar -x -C DIR``); each mode then runs
+twice, this tree's code and the base's (daemon and simulator both), one after the other in its own process, the
+order turning from mode to mode: an A/B on the same machine minutes apart.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from machine import describe as describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+CODE = [ROOT]  # the tree whose bridge/ the daemon and the simulator run (--tree: an older checkout, for --base)
 
 SECRET = "bench-secret"
 USERS = 50
@@ -187,7 +192,7 @@ async def one_mode(mode: str, orders: int, rate: float, poll_interval: float) ->
             for product in sim.state.products.values():
                 product.amount = 10_000_000
             config = await prepare(root, sim, port, poll_interval)
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            env = {**os.environ, "PYTHONPATH": str(CODE[0])}
             log_file = (root / "daemon.log").open("wb")
             profile = os.environ.get("BENCH_DAEMON_PROFILE")  # a cProfile output file for the daemon (diagnosis)
             profiler: list[str] = []
@@ -273,7 +278,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"Machine: {describe_machine()}; load average at the end {os.getloadavg()[0]:.1f} (shared machine: other "
         "processes ran beside the benchmark)", "",
         f"Command: `nice -n {os.nice(0)} python bench/orders_burst.py --orders {args.orders} --rate {args.rate:g} "
-        f"--poll-interval {args.poll_interval:g} --modes {args.modes}` (the daemon, simulator and shoppers inherit "
+        f"--poll-interval {args.poll_interval:g} --modes {args.modes}"
+        f"{f' --base {args.base}' if args.base else ''}` (the daemon, simulator and shoppers inherit "
         "the niceness)", "",
         "Daemon CPU: user + system CPU of the `bridge run` process from the first order to the last status in CS-Cart "
         "(/proc); with the work after it: until the daemon has been idle for 2 s (the analytics copy that follows "
@@ -296,12 +302,14 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         label = {"push": "push (add-on events + /hooks/cscart)",
                  "push-busy": "push, two CPU-burning processes beside it"}.get(
             r["mode"], f"polling every {r['poll_interval']:g} s")
+        if r.get("tree"):
+            label += f", at {Path(r['tree']).name} (the base)"
         lines.append(f"| {label} (load {r['load']}) | {r['orders']:,} | {r['files']} | {r['wall_s']:.1f} | {r['p50']:.2f} | "
                      f"{r['p99']:.2f} | {r['max']:.2f} | {r['statuses_s']:.1f} | {r['duplicates']} | "
                      f"{r['not_exported']} | {r['daemon_cpu_s']:.1f} | {1000 * r['daemon_cpu_s'] / r['orders']:.2f} | "
                      f"{r['daemon_cpu_with_tail_s']:.1f} | {r['simulator_cpu_s']:.1f} | "
                      f"{r['wake_ups']:,} / {r['wake_ups_refused']:,} |")
-    for push in (r for r in results if r["mode"].startswith("push")):
+    for push in (r for r in results if r["mode"].startswith("push") and not r.get("tree")):
         lines += ["", f"Goals (issues 6, 16), {push['mode']}: burst under 60 s — "
                   f"{'met' if push['wall_s'] < 60 else 'NOT met'} ({push['wall_s']:.1f} s); push-triggered p99 under "
                   f"3 s — {'met' if push['p99'] < 3 else 'NOT met'} ({push['p99']:.2f} s)."]
@@ -315,24 +323,57 @@ async def main() -> None:
     parser.add_argument("--poll-interval", type=float, default=60.0, help="orders job interval (the daemon default)")
     parser.add_argument("--modes", default="push,push-busy,polling",
                         help="push, push-busy (push with two CPU-burning processes beside it), polling")
+    parser.add_argument("--base", type=Path, help="an older checkout's tree: each mode runs on it too, in turns")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--shoppers", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # child: run this mode, print its result
+    parser.add_argument("--tree", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.shoppers:
         url, count, rate, out = args.shoppers
         await shoppers(url, int(count), float(rate), Path(out))
         return
-    results = []
-    for mode in args.modes.split(","):
-        result = await one_mode(mode, args.orders, args.rate, args.poll_interval)
+    if args.tree:
+        CODE[0] = args.tree.resolve()
+        sys.path.insert(0, str(CODE[0]))
+    if args.one:
+        import bridge
+
+        result = await one_mode(args.one, args.orders, args.rate, args.poll_interval)
+        result["code"] = str(Path(bridge.__file__).resolve().parents[1])  # the tree the simulator ran from
         print(json.dumps(result), flush=True)
-        results.append(result)
+        return
+    results = []
+    for number, mode in enumerate(args.modes.split(",")):
+        if args.base is None:
+            result = await one_mode(mode, args.orders, args.rate, args.poll_interval)
+            print(json.dumps(result), flush=True)
+            results.append(result)
+            continue
+        trees = [None, args.base] if number % 2 == 0 else [args.base, None]
+        for tree in trees:
+            result = _child(mode, args, tree)
+            print(json.dumps(result), flush=True)
+            results.append(result)
     text = report(results, args)
     print(text)
     if args.out:
         from report import append
 
         append(args.out, text)
+
+
+def _child(mode: str, args: argparse.Namespace, tree: Path | None) -> dict[str, Any]:
+    """One mode in its own process, on this tree's code or (``tree``) an older one's."""
+    command = [sys.executable, __file__, "--one", mode, "--orders", str(args.orders), "--rate", str(args.rate),
+               "--poll-interval", str(args.poll_interval)] + (["--tree", str(tree)] if tree is not None else [])
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    result["tree"] = str(tree) if tree is not None else ""
+    expected = (tree or ROOT).resolve()
+    if Path(result["code"]) != expected:
+        raise SystemExit(f"the {mode} run took bridge/ from {result['code']}, not from {expected}")
+    return result
 
 
 if __name__ == "__main__":
