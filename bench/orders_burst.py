@@ -12,7 +12,8 @@ outbox. An order's latency is the time from its placement to the moment the 受�
 file's mtime); the burst's wall time runs from the first placement to the last order in a file. Every run also
 checks that no order is in two files and that every order ends 出荷指示 in CS-Cart.
 
-    python bench/orders_burst.py [--orders 10000] [--rate 500] [--poll-interval 60] [--base OLDER_CHECKOUT] [--out FILE]
+    python bench/orders_burst.py [--orders 10000] [--rate 500] [--poll-interval 60] [--base OLDER_CHECKOUT] \
+        [--out FILE]
 
 ``--base``: a tree holding an older ``bridge/`` (``git archive REF bridge | tar -x -C DIR``); each mode then runs
 twice, this tree's code and the base's (daemon and simulator both), one after the other in its own process, the

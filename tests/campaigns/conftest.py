@@ -7,6 +7,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -52,6 +54,25 @@ def live_cscart_settings() -> CSCartSettings:
     company_id = int(os.environ.get("BRIDGE_LIVE_CSCART_COMPANY_ID", "1"))
     return CSCartSettings(url=os.environ["BRIDGE_LIVE_CSCART_URL"], email=os.environ["BRIDGE_LIVE_CSCART_EMAIL"],
                           api_key=os.environ["BRIDGE_LIVE_CSCART_API_KEY"], company_id=company_id, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def live_addon() -> None:
+    """The smile_bridge add-on on the live store, installed here (``bridge addon install``) when the store lacks it:
+    on a fresh store these tests run before the add-on install tests (tests/live) would have put it there. Needs
+    ``BRIDGE_LIVE_CSCART_STORE_ROOT`` (and the console's web user) only when it has to install."""
+    from bridge.cscart.addon_installer import StoreConsole
+
+    live_cscart_settings()  # fails first, naming the missing variables
+    root = os.environ.get("BRIDGE_LIVE_CSCART_STORE_ROOT")
+    if not root:
+        return  # the test then asks the store itself and fails with its own message if the add-on is missing
+    web_user = os.environ.get("BRIDGE_LIVE_CSCART_WEB_USER", "www-data")
+    if StoreConsole(Path(root), web_user=web_user).report().addon is not None:
+        return
+    done = subprocess.run([sys.executable, "-m", "bridge", "addon", "install", "--store-root", root, "--web-user",
+                           web_user], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"bridge addon install failed: {done.stdout}{done.stderr}"
 
 
 class Recorder:

@@ -45,7 +45,7 @@ async def switch_off(client: CSCartClient, campaign_ids: list[str]) -> None:
             await promotions.put(campaign_id, {"status": "D"})
 
 
-async def test_every_promotion_kind_on_the_real_store(tmp_path: Path) -> None:
+async def test_every_promotion_kind_on_the_real_store(tmp_path: Path, live_addon: None) -> None:
     cscart = live_cscart_settings()
     company_id = cscart.company_id
     run_id = uuid.uuid4().hex[:6]

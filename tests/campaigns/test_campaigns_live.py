@@ -89,7 +89,8 @@ def browser_order(url: str, shots: Path, email: str, password: str, product_id: 
         return replace(shown, order_id=order_id)
 
 
-async def test_a_campaign_goes_live_discounts_an_order_and_ends_by_itself(tmp_path: Path) -> None:
+async def test_a_campaign_goes_live_discounts_an_order_and_ends_by_itself(tmp_path: Path,
+                                                                         live_addon: None) -> None:
     cscart = live_cscart_settings()
     company_id = cscart.company_id
     campaign_id = f"live-{uuid.uuid4().hex[:8]}"
