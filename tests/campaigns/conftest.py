@@ -7,8 +7,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -60,19 +58,16 @@ def live_cscart_settings() -> CSCartSettings:
 def live_addon() -> None:
     """The smile_bridge add-on on the live store, installed here (``bridge addon install``) when the store lacks it:
     on a fresh store these tests run before the add-on install tests (tests/live) would have put it there. Needs
-    ``BRIDGE_LIVE_CSCART_STORE_ROOT`` (and the console's web user) only when it has to install."""
+    ``BRIDGE_LIVE_CSCART_STORE_ROOT`` only when it has to install."""
     from bridge.cscart.addon_installer import StoreConsole
+    from tests.live.conftest import bridge_addon, store_from_env
 
-    live_cscart_settings()  # fails first, naming the missing variables
-    root = os.environ.get("BRIDGE_LIVE_CSCART_STORE_ROOT")
-    if not root:
+    store = store_from_env()
+    if store.root is None:
         return  # the test then asks the store itself and fails with its own message if the add-on is missing
-    web_user = os.environ.get("BRIDGE_LIVE_CSCART_WEB_USER", "www-data")
-    if StoreConsole(Path(root), web_user=web_user).report().addon is not None:
-        return
-    done = subprocess.run([sys.executable, "-m", "bridge", "addon", "install", "--store-root", root, "--web-user",
-                           web_user], capture_output=True, text=True, timeout=600, check=False)
-    assert done.returncode == 0, f"bridge addon install failed: {done.stdout}{done.stderr}"
+    if StoreConsole(store.root, web_user=store.web_user).report().addon is None:
+        done = bridge_addon(store, "install")
+        assert done.returncode == 0, f"bridge addon install failed: {done.stdout}{done.stderr}"
 
 
 class Recorder:

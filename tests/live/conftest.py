@@ -6,6 +6,8 @@ Every test here is marked ``live_cscart``, so CI (``-m 'not live_cscart'``) neve
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,11 @@ class LiveStore:
 
 @pytest.fixture(scope="session")
 def live_store() -> LiveStore:
+    return store_from_env()
+
+
+def store_from_env() -> LiveStore:
+    """The store of this ``-m live_cscart`` run (the test fails, naming what is missing, without one)."""
     missing = [name for name in LIVE_ENV if not os.environ.get(name)]
     if missing:
         pytest.fail(f"-m live_cscart needs {', '.join(missing)} (see README, 'Tests against a real CS-Cart')")
@@ -57,3 +64,9 @@ async def live(live_store: LiveStore) -> AsyncIterator[LiveBackend]:
     backend = LiveBackend(live_store.url, live_store.email, live_store.api_key, company_id=live_store.company_id)
     async with backend:
         yield backend
+
+
+def bridge_addon(store: LiveStore, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bridge addon ARGS`` against the store's folder, as staff run it."""
+    return subprocess.run([sys.executable, "-m", "bridge", "addon", *args, "--store-root", str(store.require_root()),
+                           "--web-user", store.web_user], capture_output=True, text=True, timeout=600, check=False)

@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from bridge.cscart import addon_schema as schema
 from bridge.cscart.addon_installer import StoreConsole, StoreReport
 from bridge.cscart.addon_tools import ADDON_ROOT
 from tests.cscart.backends import LiveBackend
-from tests.live.conftest import LiveStore
-
-
-def bridge_addon(store: LiveStore, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bridge", "addon", *args, "--store-root", str(store.require_root()),
-                           "--web-user", store.web_user], capture_output=True, text=True, timeout=600, check=False)
+from tests.live.conftest import LiveStore, bridge_addon
 
 
 def report(store: LiveStore) -> StoreReport:
