@@ -12,8 +12,9 @@ from typing import Any
 
 import structlog
 
-from bridge import __version__, metrics, wiring
+from bridge import __version__, control, metrics, wiring
 from bridge.config import Settings
+from bridge.control.server import ControlRoutes
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock, iso, utcnow
 from bridge.events import EventPublisher, NullPublisher
@@ -27,6 +28,7 @@ from bridge.store import Store, business
 from bridge.store import orders as mirrored_orders
 from bridge.store import outbox as ob
 from bridge.sync import JobContext, RunOptions, registered_jobs
+from bridge.sync.base import Job
 from bridge.systemd import Notifier, watchdog_interval
 
 log = structlog.get_logger("bridge.daemon")
@@ -75,6 +77,9 @@ class Daemon:
         self.reload_hooks: list[Callable[[], Awaitable[object]]] = []
         self.lock = StateLock(settings.state_path)
         self.events: EventPublisher = NullPublisher()
+        self.jobs: dict[str, tuple[JobCoordinator, Job]] = {}  # the jobs this daemon runs, by name
+        self.control: ControlRoutes | None = None
+        self._announced: control.ControlFile | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -114,8 +119,14 @@ class Daemon:
              "cscart_auth": self._auth_ready},
             live={"dispatcher": self._dispatcher_alive},
         )
-        self.http = HttpServer(build_app(probe, self.wiring.routes), self.settings.http.host, self.settings.http.port)
+        # `bridge sync JOB` while this daemon runs: the CLI asks, this daemon's own job runs (bridge/control)
+        self.control = ControlRoutes(self.store, lambda: self.jobs, self.dispatcher.wake)
+        self.http = HttpServer(build_app(probe, [*self.wiring.routes, *self.control.routes]),
+                               self.settings.http.host, self.settings.http.port)
         await self.http.start()
+        self._announced = control.announce(self.settings.state_path,
+                                           control.local_url(self.http.host, self.http.port))
+        self.control.token = self._announced.token
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
         self.scheduler.start()
         self._tasks.append(asyncio.create_task(self._refresh_gauges(), name="gauges"))
@@ -174,6 +185,7 @@ class Daemon:
                 clock=self.clock, on_state=self._save_job_state, on_transition=self._job_transition_event,
             ))
             self.scheduler.add(coordinator[0])
+            self.jobs[name] = (coordinator[0], job)
 
     async def run_until_stopped(self) -> None:
         loop = asyncio.get_running_loop()
@@ -201,6 +213,9 @@ class Daemon:
 
     async def shutdown(self) -> None:
         self.notifier.stopping()
+        if self._announced is not None:  # a `bridge sync` from now on runs in its own process
+            control.withdraw(self.settings.state_path, self._announced)
+            self._announced = None
         await self.scheduler.stop()
         if self.dispatcher is not None and self._dispatch_task is not None:
             self.dispatcher.stop()

@@ -89,9 +89,15 @@ class JobCoordinator:
             self._rerun_requested = True
         self._trigger.set()
 
-    async def run_now(self) -> object:
-        """Run once, now, waiting for a running cycle to finish first (CLI and tests)."""
-        return await self._run_once()
+    async def run_now(self, run: RunFunction | None = None) -> object:
+        """Run once, now, waiting for a running cycle to finish first (CLI and tests); ``run`` in place of the
+        job's own run function (a run asked for with other options) counts as one of its runs all the same."""
+        return await self._run_once(run)
+
+    async def run_alone(self, run: RunFunction) -> object:
+        """``run`` while no run of this job is under way, not counted as one of its runs (a dry run)."""
+        async with self._run_lock:
+            return await run()
 
     async def run_forever(self, *, initial_delay: float = 0.0) -> None:
         delay = initial_delay
@@ -158,7 +164,7 @@ class JobCoordinator:
             pass
         self._trigger.clear()
 
-    async def _run_once(self) -> object:
+    async def _run_once(self, run: RunFunction | None = None) -> object:
         async with self._run_lock:
             run_id = uuid.uuid4().hex[:8]
             self.running = True
@@ -171,7 +177,7 @@ class JobCoordinator:
                 await self._on_state(self)
             try:
                 with bind_run(self.name, run_id):
-                    result = await self._run()
+                    result = await (run or self._run)()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a job failure must never stop the scheduler

@@ -50,7 +50,7 @@ COMMANDS: dict[str, Entry] = {
     "simulator": Entry("simulator_cmd:simulator", N_("Run a seeded CS-Cart simulator until Ctrl-C.")),
     "smile": Entry("smile_cmd:app", N_("SMILE files: generate sample data, check a file before delivery.")),
     "status": Entry("status:status", N_("Jobs, outbox and dead letters, daemon running or not.")),
-    "sync": Entry("sync_cmd:sync", N_("Run one sync job once, now, in this process.")),
+    "sync": Entry("sync_cmd:sync", N_("Run one sync job once, now: in the running daemon when there is one, else in this process.")),
 }
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
+from bridge import i18n
 from bridge.i18n import _
 
 if TYPE_CHECKING:
+    from bridge.config import Settings
     from rich.progress import Progress, TaskID  # the bar is drawn on a terminal only: loaded there
 
 
@@ -38,6 +41,9 @@ def sync(
                                                       "last run (stock, prices).")),
     config: ConfigOption = None,
 ) -> None:
+    loaded = _settings_if_valid(config) if job else None
+    if loaded is not None and _ran_in_daemon(loaded, job, dry_run, force, full):
+        return
     from bridge.logging import configure
     from bridge.sync import registered_jobs
 
@@ -51,22 +57,71 @@ def sync(
             raise CliError(_("unknown job '{job}'.\n{message}").format(job=job, message=message), exit_code=2)
         console.print(message, markup=False)
         return
-    settings = settings_or_exit(config)
+    settings = loaded or settings_or_exit(config)
     configure(settings.log.level, settings.log.format)
     result = run_async(_run(settings, job, dry_run, force, full))
+    _report(job, result, result.notes, dry_run)
+
+
+sync.__doc__ = _("Run one sync job once, now: in the running daemon when there is one, else in this process.")
+
+
+def _settings_if_valid(config: Path | None) -> Settings | None:
+    """The settings, or None when they do not load (the error is reported where it always was)."""
+    from bridge.config import load_settings
+    from bridge.errors import BridgeError
+
+    i18n.configure_from_env()
+    try:
+        settings = load_settings(config)
+    except BridgeError:
+        return None
+    i18n.configure(settings.ui.language, settings.ui.timezone)
+    return settings
+
+
+def _ran_in_daemon(settings: Settings, job: str, dry_run: bool, force: bool, full: bool) -> bool:
+    """While `bridge run` holds the state file, its own job runs (warm, never beside its scheduled run) and this
+    process only prints the outcome; False when no daemon runs this job (then it runs here)."""
+    from bridge.control.client import DaemonRunFailed, run_in_daemon, running_daemon
+
+    daemon = running_daemon(settings.state_path)
+    if daemon is None:
+        return False
+    try:
+        remote = run_in_daemon(daemon, job, dry_run=dry_run, force=force, full=full)
+    except DaemonRunFailed as exc:
+        raise CliError(str(exc)) from None
+    if remote is None:
+        return False
+    from bridge.sync.base import JobResult
+
+    result = JobResult(read=remote.read, changed=remote.changed, enqueued=remote.enqueued, failed=remote.failed,
+                       refused_files=remote.refused_files, plan=remote.plan)
+    notes = [*remote.notes]
+    if remote.delivery is not None:
+        notes.append(_("delivered {done}, retry later {retried}, dead {dead}").format(**{
+            key: remote.delivery[key] for key in ("done", "retried", "dead")}))
+        if remote.delivery["waiting"]:
+            notes.append(_("{count} write(s) still queued: the daemon delivers them").format(
+                count=remote.delivery["waiting"]))
+    notes.append(_("run by the running daemon (pid {pid}): `bridge status` and its log show the details").format(
+        pid=remote.pid))
+    _report(job, result, notes, dry_run)
+    return True
+
+
+def _report(job: str, result: Any, notes: list[str], dry_run: bool) -> None:
     console.print(f"{job}: {result.summary()}", markup=False)
     if dry_run:
         console.print(_("plan (first changes):") if result.plan else _("plan: nothing to change"))
         for line in result.plan:
             console.print(f"  {line}", markup=False)
-    for note in result.notes:
+    for note in notes:
         console.print(_("note: {note}").format(note=note), markup=False)
     if result.refused_files:
         raise CliError(_("{job}: {count} input file(s) refused and moved to error/ (see the notes above and the "
                          ".error.txt next to each file)").format(job=job, count=result.refused_files), exit_code=1)
-
-
-sync.__doc__ = _("Run one sync job once, now, in this process.")
 
 
 MAX_FOLLOW_UPS = 100  # runs of one `bridge sync JOB` after the first, while the job says more is waiting
@@ -104,10 +159,5 @@ async def _run_job(instance, dry_run: bool, force: bool, full: bool):  # type: i
     for _round in range(MAX_FOLLOW_UPS):  # a bounded run over a backlog (orders): the rest now, as the daemon does
         if dry_run or not result.more:
             break
-        more = await instance.run(RunOptions(force=force, progress=NoProgress()))
-        result.read, result.changed = result.read + more.read, result.changed + more.changed
-        result.enqueued, result.failed = result.enqueued + more.enqueued, result.failed + more.failed
-        result.refused_files += more.refused_files
-        result.notes.extend(more.notes)
-        result.more = more.more
+        result.absorb(await instance.run(RunOptions(force=force, progress=NoProgress())))
     return result

@@ -49,6 +49,14 @@ class JobResult:
     notes: list[Text] = field(default_factory=list)  # operator text: catalogue messages only (tests/i18n/test_guard.py)
     more: bool = False  # work is waiting right now (a bounded run): the daemon runs the job again at once
 
+    def absorb(self, more: JobResult) -> None:
+        """Add a follow-up run's figures (a bounded run over a backlog, run again at once)."""
+        self.read, self.changed = self.read + more.read, self.changed + more.changed
+        self.enqueued, self.failed = self.enqueued + more.enqueued, self.failed + more.failed
+        self.refused_files += more.refused_files
+        self.notes.extend(more.notes)
+        self.more = more.more
+
     def summary(self) -> str:
         return _("read {read}, changed {changed}, enqueued {enqueued}, failed {failed}").format(
             read=self.read, changed=self.changed, enqueued=self.enqueued, failed=self.failed)

@@ -89,6 +89,37 @@ async def test_run_now_waits_for_a_running_cycle_instead_of_overlapping() -> Non
     assert peak == 1 and c.runs == 3
 
 
+async def test_a_run_asked_with_other_options_waits_its_turn_and_a_dry_run_is_not_counted() -> None:
+    """`bridge sync JOB` in the daemon (bridge/control): its run takes the coordinator's turn like a scheduled one;
+    a real run counts (last success, runs), a dry run changes nothing and is not counted."""
+    clock = FakeClock()
+    order: list[str] = []
+    scheduled_started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def scheduled() -> str:
+        order.append("scheduled")
+        scheduled_started.set()
+        await release.wait()
+        order.append("scheduled done")
+        return "scheduled"
+
+    async def asked() -> str:
+        order.append("asked")
+        return "asked"
+
+    c = coordinator(scheduled, clock)
+    first = asyncio.create_task(c.run_now())
+    await scheduled_started.wait()
+    waiting = [asyncio.create_task(c.run_alone(asked)), asyncio.create_task(c.run_now(asked))]
+    await asyncio.sleep(0.01)
+    assert order == ["scheduled"], "neither starts beside the scheduled run"
+    release.set()
+    assert await asyncio.gather(first, *waiting) == ["scheduled", "asked", "asked"]
+    assert order == ["scheduled", "scheduled done", "asked", "asked"]
+    assert c.runs == 2 and c.last_result == "asked", "the dry run (run_alone) is not one of the job's runs"
+
+
 async def test_failure_logged_once_on_transition_and_once_on_recovery() -> None:
     clock = FakeClock()
     outcomes = iter([ValueError("a"), ValueError("b"), ValueError("c"), None, ValueError("d")])
