@@ -87,7 +87,7 @@ async def serve(products: int, latency_ms: float, addon: bool, amounts_file: str
         await asyncio.Event().wait()
 
 
-def config_file(folder: Path, url: str, analytics: bool = True) -> Path:
+def config_file(folder: Path, url: str, analytics: bool = True, watch_inbox: bool = True) -> Path:
     from bridge.config import JobsSettings
 
     others = "".join(f"  {name}: {{enabled: false, interval: 3600}}\n"
@@ -95,7 +95,7 @@ def config_file(folder: Path, url: str, analytics: bool = True) -> Path:
     path = folder / "config.yaml"
     path.write_text(
         f"data_dir: {folder / 'data'}\nrules_dir: {ROOT / 'rules'}\nhttp: {{host: 127.0.0.1, port: 0}}\n"
-        f"log: {{format: json, level: WARNING}}\nsmile: {{stable_seconds: 0}}\ndispatch: {{idle_poll: 0.05}}\n"
+        f"log: {{format: json, level: WARNING}}\nsmile: {{stable_seconds: 0, watch_inbox: {'true' if watch_inbox else 'false'}}}\ndispatch: {{idle_poll: 0.05}}\n"
         f"cscart: {{url: '{url}', email: '{EMAIL}', timeout: 300}}\n"
         f"analytics: {{enabled: {'true' if analytics else 'false'}}}\n"
         f"jobs:\n  stock: {{enabled: true, interval: 600, jitter: 0}}\n{others}", encoding="utf-8")
@@ -255,11 +255,11 @@ class World:
             self.first_sync = self.cli(config)
         shutil.copytree(self.bridge_folder / "data", self.folder / "data.after_first_sync")
 
-    def restore(self, url: str) -> Path:
+    def restore(self, url: str, *, watch_inbox: bool = True) -> Path:
         data = self.bridge_folder / "data"
         shutil.rmtree(data, ignore_errors=True)
         shutil.copytree(self.folder / "data.after_first_sync", data)
-        return config_file(self.bridge_folder, url, self.analytics)
+        return config_file(self.bridge_folder, url, self.analytics, watch_inbox)
 
     def simulator(self, *, addon: bool) -> Any:
         world = self
@@ -305,7 +305,43 @@ class World:
         summary = next((line for line in out.stdout.splitlines() if line.startswith("stock:")), "")
         delivered = next((line for line in out.stdout.splitlines() if "delivered" in line), "")
         return {"wall": wall, "cpu": float(timing[2]) + float(timing[3]), "peak_mb": round(int(timing[4]) / 1024, 1),
-                "summary": summary, "delivered": delivered, "load": before}
+                "summary": summary, "delivered": delivered, "load": before, "stdout": out.stdout}
+
+    def started_daemon(self, config: Path) -> tuple[subprocess.Popen[bytes], int]:
+        """``bridge run`` once its start-up run (the last applied file read again) has finished; with the outbox's
+        newest id then."""
+        import sqlite3
+
+        daemon = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)], cwd=ROOT,
+                                  env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        state = self.bridge_folder / "data" / "state.sqlite3"
+        deadline = time.monotonic() + 600
+        while True:
+            with sqlite3.connect(state, timeout=30) as db:
+                row = db.execute("SELECT last_success_at FROM job_state WHERE job = 'stock'").fetchone()
+                top = db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
+            if row and row[0]:
+                break
+            if daemon.poll() is not None or time.monotonic() > deadline:
+                daemon.kill()
+                raise SystemExit(f"bridge run did not finish its start-up run: {daemon.stderr.read()[-2000:]!r}")
+            time.sleep(0.2)
+        time.sleep(1.0)
+        return daemon, top
+
+    def cli_in_daemon(self, config: Path) -> dict[str, Any]:
+        """``bridge sync stock`` (the whole CLI process) while ``bridge run`` holds the state, its inbox watcher
+        off so the file waits for the CLI: the daemon's long-lived job runs it (bridge/control)."""
+        daemon, _top = self.started_daemon(config)
+        try:
+            deliver(self.bridge_folder / "data", self.changed_file)
+            row = self.cli(config)
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+        if "run by the running daemon" not in row["stdout"]:
+            raise SystemExit(f"`bridge sync stock` did not run in the daemon:\n{row['stdout']}")
+        return row
 
     def daemon(self, config: Path) -> dict[str, Any]:
         """``bridge run`` (stock job only) on the restored state: once its start-up run is over, the changed file
@@ -315,21 +351,9 @@ class World:
 
         data = self.bridge_folder / "data"
         before = load()
-        daemon = subprocess.Popen([sys.executable, "-m", "bridge", "run", "--config", str(config)], cwd=ROOT,
-                                  env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        daemon, top = self.started_daemon(config)
+        state = data / "state.sqlite3"
         try:
-            state = data / "state.sqlite3"
-            deadline = time.monotonic() + 600
-            while True:  # the start-up run (the last applied file read again) has finished
-                with sqlite3.connect(state, timeout=30) as db:
-                    row = db.execute("SELECT last_success_at FROM job_state WHERE job = 'stock'").fetchone()
-                    top = db.execute("SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
-                if row and row[0]:
-                    break
-                if daemon.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"bridge run did not finish its start-up run: {daemon.stderr.read()[-2000:]!r}")
-                time.sleep(0.2)
-            time.sleep(1.0)
             inbox = data / "smile" / "inbox"
             target = inbox / f"stock_{time.time_ns()}.csv"
             shutil.copy(self.changed_file, target)
@@ -375,6 +399,8 @@ class World:
                 return self.cli(config, base if what == "cli_base" and base is not None else ROOT)
             if what == "daemon":
                 return self.daemon(config)
+            if what == "cli_daemon":
+                return self.cli_in_daemon(self.restore(url, watch_inbox=False))
         raise ValueError(what)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -60,7 +60,7 @@ def sync(
     settings = loaded or settings_or_exit(config)
     configure(settings.log.level, settings.log.format)
     result = run_async(_run(settings, job, dry_run, force, full))
-    _report(job, result, result.notes, dry_run)
+    _report(job, result.summary(), result.plan, result.notes, result.refused_files, dry_run)
 
 
 sync.__doc__ = _("Run one sync job once, now: in the running daemon when there is one, else in this process.")
@@ -94,10 +94,6 @@ def _ran_in_daemon(settings: Settings, job: str, dry_run: bool, force: bool, ful
         raise CliError(str(exc)) from None
     if remote is None:
         return False
-    from bridge.sync.base import JobResult
-
-    result = JobResult(read=remote.read, changed=remote.changed, enqueued=remote.enqueued, failed=remote.failed,
-                       refused_files=remote.refused_files, plan=remote.plan)
     notes = [*remote.notes]
     if remote.delivery is not None:
         notes.append(_("delivered {done}, retry later {retried}, dead {dead}").format(**{
@@ -107,21 +103,21 @@ def _ran_in_daemon(settings: Settings, job: str, dry_run: bool, force: bool, ful
                 count=remote.delivery["waiting"]))
     notes.append(_("run by the running daemon (pid {pid}): `bridge status` and its log show the details").format(
         pid=remote.pid))
-    _report(job, result, notes, dry_run)
+    _report(job, remote.summary, remote.plan, notes, remote.refused_files, dry_run)
     return True
 
 
-def _report(job: str, result: Any, notes: list[str], dry_run: bool) -> None:
-    console.print(f"{job}: {result.summary()}", markup=False)
+def _report(job: str, summary: str, plan: list[str], notes: list[str], refused_files: int, dry_run: bool) -> None:
+    console.print(f"{job}: {summary}", markup=False)
     if dry_run:
-        console.print(_("plan (first changes):") if result.plan else _("plan: nothing to change"))
-        for line in result.plan:
+        console.print(_("plan (first changes):") if plan else _("plan: nothing to change"))
+        for line in plan:
             console.print(f"  {line}", markup=False)
     for note in notes:
         console.print(_("note: {note}").format(note=note), markup=False)
-    if result.refused_files:
+    if refused_files:
         raise CliError(_("{job}: {count} input file(s) refused and moved to error/ (see the notes above and the "
-                         ".error.txt next to each file)").format(job=job, count=result.refused_files), exit_code=1)
+                         ".error.txt next to each file)").format(job=job, count=refused_files), exit_code=1)
 
 
 MAX_FOLLOW_UPS = 100  # runs of one `bridge sync JOB` after the first, while the job says more is waiting

@@ -23,10 +23,7 @@ class DaemonRunFailed(BridgeError):
 @dataclass(frozen=True, slots=True)
 class RemoteRun:
     pid: int
-    read: int
-    changed: int
-    enqueued: int
-    failed: int
+    summary: str  # "read …, changed …", in the daemon's language like the notes
     refused_files: int
     plan: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # in the daemon's language (its own catalogue texts)
@@ -70,9 +67,8 @@ def run_in_daemon(control: ControlFile, job: str, *, dry_run: bool, force: bool,
                                 "details)").format(pid=control.pid, job=job, detail=detail)) from None
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return None  # starting, stopping or not listening: nobody to ask
-    return RemoteRun(pid=control.pid, read=answer["read"], changed=answer["changed"], enqueued=answer["enqueued"],
-                     failed=answer["failed"], refused_files=answer["refused_files"], plan=list(answer["plan"]),
-                     notes=list(answer["notes"]), delivery=answer.get("delivery"))
+    return RemoteRun(pid=control.pid, summary=answer["summary"], refused_files=answer["refused_files"],
+                     plan=list(answer["plan"]), notes=list(answer["notes"]), delivery=answer.get("delivery"))
 
 
 def _error_of(exc: urllib.error.HTTPError) -> str:

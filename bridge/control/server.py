@@ -23,7 +23,7 @@ log = structlog.get_logger("bridge.control")
 
 MAX_FOLLOW_UPS = 100  # as `bridge sync` in its own process: a bounded run over a backlog runs again at once
 DELIVERY_WAIT = 600.0  # seconds to wait for the first attempt at the run's writes; what is left is reported queued
-DELIVERY_POLL = 0.05
+DELIVERY_POLL = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class ControlRoutes:
         except Exception as exc:  # noqa: BLE001 - the caller is told; the daemon's own runs go on
             return web.json_response({"error": f"{type(exc).__name__}: {exc}"}, status=500)
         return web.json_response({
-            "job": name, "read": result.read, "changed": result.changed, "enqueued": result.enqueued,
+            "job": name, "summary": result.summary(), "read": result.read, "changed": result.changed, "enqueued": result.enqueued,
             "failed": result.failed, "refused_files": result.refused_files, "plan": result.plan,
             "notes": [str(note) for note in result.notes],
             "delivery": None if delivery is None else {"done": delivery.done, "retried": delivery.retried,

@@ -26,7 +26,7 @@ DOCS = sorted(path for path in JA.glob("*.md"))
 TOPICS = ("ルール", "受注", "配送", "レポート", "キャンペーン")  # docs an operator needs besides 運用ガイド
 CODE = re.compile(r"`([^`\n]+)`")
 DOTTED = re.compile(r"[a-z_][a-z0-9_]*(?:\[\])?(?:\.(?:[a-z_][a-z0-9_]*|<name>)(?:\[\])?)+")
-NOT_KEYS = re.compile(r".*\.(ya?ml|md|json|csv|txt|py|sql|zip|sqlite3|lock|bak|xlsx|html|parquet|done|error\.txt)$|"
+NOT_KEYS = re.compile(r".*\.(ya?ml|md|json|csv|txt|py|sql|zip|sqlite3|lock|control|bak|xlsx|html|parquet|done|error\.txt)$|"
                       r"^(bridge|docs|ops|rules|tests)\.")
 # Log event names (`stock.guard_tripped`) are keys too: they must be written somewhere in the code.
 SOURCE_STRINGS = {match for path in (ROOT / "bridge").rglob("*.py")
