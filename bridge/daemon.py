@@ -12,9 +12,9 @@ from typing import Any
 
 import structlog
 
-from bridge import __version__, control, metrics, wiring
+from bridge import __version__, metrics, wiring
 from bridge.config import Settings
-from bridge.control.server import ControlRoutes
+from bridge.control.server import ControlServer, Outbox
 from bridge.dispatch import Dispatcher
 from bridge.domain.time import Clock, iso, utcnow
 from bridge.events import EventPublisher, NullPublisher
@@ -34,6 +34,7 @@ from bridge.systemd import Notifier, watchdog_interval
 log = structlog.get_logger("bridge.daemon")
 
 CREDENTIAL_POLL = 60.0
+SYNC_WAIT = 90.0  # seconds a start waits for a `bridge sync` holding the state (within systemd's TimeoutStartSec)
 GC_YOUNG_THRESHOLD = 10_000  # allocations between two young-generation collections (CPython's default: 700)
 
 
@@ -78,15 +79,16 @@ class Daemon:
         self.lock = StateLock(settings.state_path)
         self.events: EventPublisher = NullPublisher()
         self.jobs: dict[str, tuple[JobCoordinator, Job]] = {}  # the jobs this daemon runs, by name
-        self.control: ControlRoutes | None = None
-        self._announced: control.ControlFile | None = None
+        self.control: ControlServer | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         metrics.UP_SINCE.set(time.time())
         metrics.BUILD_INFO.labels(__version__).set(1)
-        self.lock.acquire(_("start a second daemon on it"))
+        # a `bridge sync` running a job in its own process holds the state until its run ends: wait for it
+        await asyncio.to_thread(self.lock.acquire, _("start a second daemon on it"), wait_for_sync=SYNC_WAIT,
+                                waiting=lambda pid: log.info("daemon.waiting_for_sync", pid=pid))
         self.store = await Store.open(self.settings.state_path)
         self.wiring = await wiring.build(self.settings, self.store)
         try:
@@ -119,14 +121,13 @@ class Daemon:
              "cscart_auth": self._auth_ready},
             live={"dispatcher": self._dispatcher_alive},
         )
-        # `bridge sync JOB` while this daemon runs: the CLI asks, this daemon's own job runs (bridge/control)
-        self.control = ControlRoutes(self.store, lambda: self.jobs, self.dispatcher.wake)
-        self.http = HttpServer(build_app(probe, [*self.wiring.routes, *self.control.routes]),
-                               self.settings.http.host, self.settings.http.port)
+        self.http = HttpServer(build_app(probe, self.wiring.routes), self.settings.http.host, self.settings.http.port)
         await self.http.start()
-        self._announced = control.announce(self.settings.state_path,
-                                           control.local_url(self.http.host, self.http.port))
-        self.control.token = self._announced.token
+        # `bridge sync JOB` while this daemon runs: the CLI asks, this daemon's own job runs (bridge/control)
+        self.control = ControlServer(self.settings.state_path, Outbox(
+            self.store, self.dispatcher.stats, self.dispatcher.wake, tuple(self.wiring.sinks), self.clock.time),
+            lambda: self.jobs)
+        await self.control.start()
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
         self.scheduler.start()
         self._tasks.append(asyncio.create_task(self._refresh_gauges(), name="gauges"))
@@ -213,9 +214,8 @@ class Daemon:
 
     async def shutdown(self) -> None:
         self.notifier.stopping()
-        if self._announced is not None:  # a `bridge sync` from now on runs in its own process
-            control.withdraw(self.settings.state_path, self._announced)
-            self._announced = None
+        if self.control is not None:  # first: no `bridge sync` is taken from now on
+            await self.control.stop()
         await self.scheduler.stop()
         if self.dispatcher is not None and self._dispatch_task is not None:
             self.dispatcher.stop()

@@ -95,9 +95,17 @@ class JobCoordinator:
         return await self._run_once(run)
 
     async def run_alone(self, run: RunFunction) -> object:
-        """``run`` while no run of this job is under way, not counted as one of its runs (a dry run)."""
+        """``run`` while no run of this job is under way, not counted as one of its runs (a dry run); the watchdog
+        sees it as it sees a run (a hung one stops feeding systemd)."""
         async with self._run_lock:
-            return await run()
+            self.running = True
+            self.run_started_monotonic = self.clock.monotonic()
+            try:
+                with bind_run(self.name, uuid.uuid4().hex[:8]):
+                    return await run()
+            finally:
+                self.running = False
+                self.run_started_monotonic = None
 
     async def run_forever(self, *, initial_delay: float = 0.0) -> None:
         delay = initial_delay

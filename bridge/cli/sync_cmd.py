@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bridge.cli.common import CliError, ConfigOption, console, run_async, settings_or_exit
+from bridge.cli.common import CliError, ConfigOption, console, console_err, run_async, settings_or_exit
 from bridge import i18n
 from bridge.i18n import _
+from bridge.statelock import SYNC, StateLock, StateLocked
 
 if TYPE_CHECKING:
     from bridge.config import Settings
@@ -42,7 +43,8 @@ def sync(
     config: ConfigOption = None,
 ) -> None:
     loaded = _settings_if_valid(config) if job else None
-    if loaded is not None and _ran_in_daemon(loaded, job, dry_run, force, full):
+    where = _in_daemon(loaded, job, dry_run, force, full) if loaded is not None else HERE
+    if where == DONE:
         return
     from bridge.logging import configure
     from bridge.sync import registered_jobs
@@ -59,7 +61,16 @@ def sync(
         return
     settings = loaded or settings_or_exit(config)
     configure(settings.log.level, settings.log.format)
-    result = run_async(_run(settings, job, dry_run, force, full))
+    lock = StateLock(settings.state_path)
+    if where == HERE:  # held while the job runs here: a daemon that starts meanwhile waits for it, never runs beside
+        try:
+            lock.acquire(_("run {job} in it now").format(job=job), role=SYNC)
+        except StateLocked as exc:
+            raise CliError(str(exc)) from None
+    try:
+        result = run_async(_run(settings, job, dry_run, force, full))
+    finally:
+        lock.release()
     _report(job, result.summary(), result.plan, result.notes, result.refused_files, dry_run)
 
 
@@ -80,31 +91,38 @@ def _settings_if_valid(config: Path | None) -> Settings | None:
     return settings
 
 
-def _ran_in_daemon(settings: Settings, job: str, dry_run: bool, force: bool, full: bool) -> bool:
+DONE, HERE, BESIDE = "done", "here", "beside"  # where `bridge sync JOB` runs the job: see _in_daemon
+
+
+def _in_daemon(settings: Settings, job: str, dry_run: bool, force: bool, full: bool) -> str:
     """While `bridge run` holds the state file, its own job runs (warm, never beside its scheduled run) and this
-    process only prints the outcome; False when no daemon runs this job (then it runs here)."""
+    process only prints the outcome: DONE. HERE: no daemon holds the state (the job runs in this process, which
+    holds the state while it runs). BESIDE: the daemon does not run this job (disabled there; or no such job)."""
     from bridge.control.client import DaemonRunFailed, run_in_daemon, running_daemon
 
-    daemon = running_daemon(settings.state_path)
-    if daemon is None:
-        return False
+    def waiting(pid: int) -> None:
+        console_err.print(_("waiting for the daemon (pid {pid}) to finish starting…").format(pid=pid), markup=False)
+
     try:
+        daemon = running_daemon(settings.state_path, waiting=waiting)
+        if daemon is None:
+            return HERE
         remote = run_in_daemon(daemon, job, dry_run=dry_run, force=force, full=full)
     except DaemonRunFailed as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(str(exc), exit_code=exc.exit_code) from None
     if remote is None:
-        return False
+        return BESIDE
     notes = [*remote.notes]
     if remote.delivery is not None:
         notes.append(_("delivered {done}, retry later {retried}, dead {dead}").format(**{
             key: remote.delivery[key] for key in ("done", "retried", "dead")}))
-        if remote.delivery["waiting"]:
+        if remote.delivery["queued"]:
             notes.append(_("{count} write(s) still queued: the daemon delivers them").format(
-                count=remote.delivery["waiting"]))
+                count=remote.delivery["queued"]))
     notes.append(_("run by the running daemon (pid {pid}): `bridge status` and its log show the details").format(
         pid=remote.pid))
     _report(job, remote.summary, remote.plan, notes, remote.refused_files, dry_run)
-    return True
+    return DONE
 
 
 def _report(job: str, summary: str, plan: list[str], notes: list[str], refused_files: int, dry_run: bool) -> None:

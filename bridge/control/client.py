@@ -1,23 +1,38 @@
-"""The CLI's side: ask the daemon that holds the state file to run a job (the standard library only: a CLI that
-delegates never imports aiohttp, the rules or the job)."""
+"""The CLI's side: find the daemon that holds the state file and ask it to run a job (the standard library only: a
+CLI that delegates never imports aiohttp, the rules or the job).
+
+Who holds the state is the kernel's answer, not the control file's: the state lock (``flock`` on
+``<state>.lock``, bridge.statelock) as /proc/locks shows it. A held lock with no control file yet is a daemon still
+starting (or a restore): the command waits for the announcement, then gives up with a message, and never runs the
+job beside it.
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
-import urllib.error
-import urllib.request
+import time
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bridge.control import ROUTE, ControlFile, read
+from bridge.control import ROUTE, ControlFile, control_path, read
 from bridge.errors import BridgeError
 from bridge.i18n import _
 
+ANNOUNCE_WAIT = 60.0  # seconds a starting daemon has to write its control file
+CONNECT_TIMEOUT = 10.0  # the run itself may take long: no timeout once connected
+
 
 class DaemonRunFailed(BridgeError):
-    """The daemon ran the job and the run failed (the daemon's log has the details)."""
+    """The daemon could not be asked, or ran the job and the run failed (its log has the details)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,53 +41,126 @@ class RemoteRun:
     summary: str  # "read …, changed …", in the daemon's language like the notes
     refused_files: int
     plan: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # in the daemon's language (its own catalogue texts)
-    delivery: dict[str, int] | None = None  # done, retried, dead, waiting; None for a dry run
+    notes: list[str] = field(default_factory=list)
+    delivery: dict[str, int] | None = None  # done, retried, dead, queued; None for a dry run
 
 
-def running_daemon(state_path: Path) -> ControlFile | None:
-    """The daemon announced beside ``state_path`` when its process is alive; None otherwise (a file left by a
-    daemon that was killed names a pid that is gone)."""
-    control = read(state_path)
-    if control is None:
-        return None
+def lock_holder(state_path: Path, locks: Path = Path("/proc/locks")) -> int | None:
+    """The pid whose ``flock`` holds the state file's lock; None when nobody does. Raises OSError when the kernel
+    cannot be asked (no /proc)."""
     try:
-        os.kill(control.pid, 0)
-    except ProcessLookupError:
+        lock = os.stat(state_path.with_name(state_path.name + ".lock"))
+    except FileNotFoundError:
         return None
-    except PermissionError:
-        pass  # alive, under another user
-    return control
+    for line in locks.read_text(encoding="ascii", errors="replace").splitlines():
+        # "12: FLOCK  ADVISORY  WRITE 4242 fd:01:1234567 0 EOF" (a waiter has "->" after its number)
+        fields = line.split()
+        if len(fields) < 6 or fields[1] != "FLOCK":
+            continue
+        major, minor, inode = fields[5].split(":")
+        if int(inode) == lock.st_ino and os.makedev(int(major, 16), int(minor, 16)) == lock.st_dev:
+            return int(fields[4])
+    return None
+
+
+def running_daemon(state_path: Path, *, waiting: Callable[[int], None] = lambda pid: None,
+                   announce_wait: float = ANNOUNCE_WAIT) -> ControlFile | None:
+    """The daemon that holds ``state_path``; None when no process holds it (the job may run in this one). A holder
+    that has not announced itself within ``announce_wait`` seconds (``waiting`` is told once) is an error."""
+    try:
+        holder = lock_holder(state_path)
+    except OSError:  # no /proc: the control file alone, when its process lives
+        control = _readable(state_path)
+        return control if control is not None and _alive(control.pid) else None
+    deadline = time.monotonic() + announce_wait
+    told = False
+    while holder is not None:
+        control = _readable(state_path)
+        if control is not None and control.pid == holder:
+            return control
+        if time.monotonic() >= deadline:
+            raise DaemonRunFailed(_(
+                "{path} is held by process {pid}, which does not take jobs (a daemon still starting, a restore, or "
+                "an older bridge): try again once it has started, or stop it first").format(
+                    path=state_path, pid=holder))
+        if not told:
+            waiting(holder)
+            told = True
+        time.sleep(0.2)
+        holder = lock_holder(state_path)
+    return None
 
 
 def run_in_daemon(control: ControlFile, job: str, *, dry_run: bool, force: bool, full: bool) -> RemoteRun | None:
-    """The daemon's run of ``job``, waited for; None when it does not answer or does not run that job (disabled or
-    unconfigured there): the caller then runs the job itself, as without a daemon."""
-    request = urllib.request.Request(
-        control.url + ROUTE.format(job=job), method="POST",
-        data=json.dumps({"dry_run": dry_run, "force": force, "full": full}).encode(),
-        headers={"Authorization": f"Bearer {control.token}", "Content-Type": "application/json"})
+    """The daemon's run of ``job``, waited for; None when the daemon does not run that job (disabled or unconfigured
+    there, or no such job): the caller then handles it itself."""
+    where = urllib.parse.urlsplit(control.url)
+    connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=CONNECT_TIMEOUT)
     try:
-        with urllib.request.urlopen(request, timeout=None) as response:  # noqa: S310 - our own daemon's URL
-            answer: dict[str, Any] = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return None
-        detail = _error_of(exc)
-        if exc.code == 401:
+        connection.connect()  # no proxy, no redirect: the token goes to this daemon only
+    except OSError as exc:
+        raise DaemonRunFailed(_("the daemon (pid {pid}) holds the state but does not answer at {url} ({error}): "
+                                "see `systemctl status cscart-smile-bridge`").format(
+                                    pid=control.pid, url=control.url, error=exc)) from None
+    try:
+        if connection.sock is not None:
+            connection.sock.settimeout(None)
+        connection.request("POST", ROUTE.format(job=urllib.parse.quote(job, safe="")),
+                           body=json.dumps({"dry_run": dry_run, "force": force, "full": full}),
+                           headers={"Authorization": f"Bearer {control.token}", "Content-Type": "application/json"})
+        response = connection.getresponse()
+        status, body = response.status, response.read()
+    except (OSError, http.client.HTTPException) as exc:
+        raise DaemonRunFailed(_("the daemon (pid {pid}) stopped answering during the run of {job} ({error}): "
+                                "`bridge status` shows whether the run finished").format(
+                                    pid=control.pid, job=job, error=str(exc) or type(exc).__name__)) from None
+    finally:
+        connection.close()
+    answer = _json(body)
+    if status == 404:
+        return None
+    if status != 200:
+        detail = str(answer.get("error") or f"HTTP {status}")
+        if status == 401:
             raise DaemonRunFailed(_("the daemon (pid {pid}) refused the token in its control file: {detail}; "
                                     "restart it (systemctl restart cscart-smile-bridge)").format(
-                                        pid=control.pid, detail=detail)) from None
+                                        pid=control.pid, detail=detail))
+        if status == 503:
+            raise DaemonRunFailed(_("the daemon (pid {pid}) is stopping and did not run {job} to the end: run the "
+                                    "command again once it has stopped or restarted").format(
+                                        pid=control.pid, job=job))
         raise DaemonRunFailed(_("the daemon (pid {pid}) ran {job} and it failed: {detail} (its log has the "
-                                "details)").format(pid=control.pid, job=job, detail=detail)) from None
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None  # starting, stopping or not listening: nobody to ask
-    return RemoteRun(pid=control.pid, summary=answer["summary"], refused_files=answer["refused_files"],
-                     plan=list(answer["plan"]), notes=list(answer["notes"]), delivery=answer.get("delivery"))
-
-
-def _error_of(exc: urllib.error.HTTPError) -> str:
+                                "details)").format(pid=control.pid, job=job, detail=detail),
+                              exit_code=int(answer.get("exit_code") or 1))
     try:
-        return str(json.loads(exc.read()).get("error")) or str(exc)
-    except (ValueError, AttributeError, OSError):
-        return str(exc)
+        return RemoteRun(pid=control.pid, summary=str(answer["summary"]), refused_files=int(answer["refused_files"]),
+                         plan=list(answer["plan"]), notes=list(answer["notes"]), delivery=answer.get("delivery"))
+    except (KeyError, TypeError, ValueError):
+        raise DaemonRunFailed(_("the daemon (pid {pid}) gave an answer this command does not understand (a "
+                                "different version of the bridge?): restart it").format(pid=control.pid)) from None
+
+
+def _readable(state_path: Path) -> ControlFile | None:
+    try:
+        return read(state_path)
+    except PermissionError:
+        raise DaemonRunFailed(_("{path}: cannot read the daemon's control file; run the command as the user the "
+                                "daemon runs as").format(path=control_path(state_path))) from None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,19 +1,23 @@
-"""The daemon's side of ``bridge sync JOB``: ``POST /control/jobs/{job}/run`` runs the daemon's own job (its warm
-state, its coordinator's lock: never beside a scheduled run) and answers once the writes it enqueued went out."""
+"""The daemon's side of ``bridge sync JOB``: ``POST /control/jobs/{job}/run`` on a listener of its own, on loopback
+only (never the /metrics and /hooks listener, which may face the network), runs the daemon's own job in its
+coordinator's turn and answers once the writes that were ready when the run ended have been tried."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import structlog
 from aiohttp import web
 
-from bridge.control import ROUTE
+from bridge import control
+from bridge.dispatch import DispatchStats
+from bridge.errors import BridgeError
 from bridge.scheduler import JobCoordinator
 from bridge.store import Store
 from bridge.sync import RunOptions
@@ -22,105 +26,173 @@ from bridge.sync.base import Job, JobResult
 log = structlog.get_logger("bridge.control")
 
 MAX_FOLLOW_UPS = 100  # as `bridge sync` in its own process: a bounded run over a backlog runs again at once
-DELIVERY_WAIT = 600.0  # seconds to wait for the first attempt at the run's writes; what is left is reported queued
+DELIVERY_WAIT = 600.0  # at most this long for the ready writes to be tried; what is left is reported queued
 DELIVERY_POLL = 0.02
+LOOPBACK = "127.0.0.1"
+
+
+class DaemonStopping(BridgeError):
+    """The daemon began to stop before or while it ran the job."""
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    done: int
+    done: int  # delivered by the daemon while the command waited (as `bridge sync` counts in its own process)
     retried: int  # tried and failed: the dispatcher retries them later
     dead: int
-    waiting: int  # not tried yet when the wait ended
+    queued: int  # this run's writes still queued at the end (a retry's wait, an older write for the same key …)
 
 
-class ControlRoutes:
-    """The route; ``token`` is set once the daemon has announced itself (until then every call is refused)."""
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """What the route needs of the daemon's outbox: the store, the dispatcher's stats, wake-up and targets, and
+    the clock the outbox's times are in."""
 
-    def __init__(self, store: Store, jobs: Callable[[], Mapping[str, tuple[JobCoordinator, Job]]],
-                 wake_dispatcher: Callable[[], None]) -> None:
-        self._store, self._jobs, self._wake = store, jobs, wake_dispatcher
-        self.token: str | None = None
+    store: Store
+    stats: DispatchStats
+    wake: Callable[[], None]
+    targets: Sequence[str]
+    now: Callable[[], float]  # unix seconds, as next_attempt_at
 
-    @property
-    def routes(self) -> list[tuple[str, str, Any]]:
-        return [("POST", ROUTE, self.handle)]
+
+class ControlServer:
+    def __init__(self, state_path: Path, outbox: Outbox,
+                 jobs: Callable[[], Mapping[str, tuple[JobCoordinator, Job]]]) -> None:
+        self._state_path, self._outbox, self._jobs = state_path, outbox, jobs
+        self._runner: web.AppRunner | None = None
+        self._announced: control.ControlFile | None = None
+        self._closing = False
+        self._runs: set[asyncio.Task[tuple[JobResult, Delivery | None]]] = set()
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post(control.ROUTE, self.handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, LOOPBACK, 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self._announced = control.announce(self._state_path, f"http://{LOOPBACK}:{port}")
+
+    async def stop(self) -> None:
+        """First thing on shutdown: no new run is taken, the control file goes (a `bridge sync` from now on waits
+        for the lock or runs in its own process), runs under way are cancelled as the scheduled runs are."""
+        self._closing = True
+        if self._announced is not None:
+            control.withdraw(self._state_path, self._announced)
+            self._announced = None
+        for task in self._runs:
+            task.cancel()
+        await asyncio.gather(*self._runs, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if self.token is None or not hmac.compare_digest(given.encode(), self.token.encode()):
+        token = self._announced.token if self._announced is not None else None
+        if token is None or not given.isascii() or not hmac.compare_digest(given.encode(), token.encode()):
             return web.json_response({"error": "unauthorized"}, status=401)
+        if self._closing:
+            return web.json_response({"error": "the daemon is stopping"}, status=503)
         name = request.match_info["job"]
         jobs = self._jobs()
         if name not in jobs:
             return web.json_response({"error": "not run by this daemon", "jobs": sorted(jobs)}, status=404)
         try:
             body = json.loads(await request.read() or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("a JSON object is expected")
             options = {key: body.get(key, False) for key in ("dry_run", "force", "full")}
-            if not isinstance(body, dict) or not all(isinstance(v, bool) for v in options.values()):
+            if not all(isinstance(value, bool) for value in options.values()):
                 raise ValueError("dry_run, force and full must be true or false")
-        except (ValueError, AttributeError) as exc:
+        except ValueError as exc:
             return web.json_response({"error": f"bad request: {exc}"}, status=400)
         coordinator, job = jobs[name]
         log.info("control.run", job=name, **options)
+        task = asyncio.create_task(self.run(coordinator, job, **options), name=f"control:{name}")
+        self._runs.add(task)
         try:
-            result, delivery = await self.run(coordinator, job, **options)
+            result, delivery = await asyncio.shield(task)  # a caller that goes away does not cut the run short
+        except (asyncio.CancelledError, DaemonStopping):
+            return web.json_response({"error": "the daemon stopped during the run"}, status=503)
         except Exception as exc:  # noqa: BLE001 - the caller is told; the daemon's own runs go on
-            return web.json_response({"error": f"{type(exc).__name__}: {exc}"}, status=500)
+            log.exception("control.run_failed", job=name)
+            return web.json_response({"error": f"{type(exc).__name__}: {exc}",
+                                      "exit_code": getattr(exc, "exit_code", 1)}, status=500)
+        finally:
+            if task.done():
+                self._runs.discard(task)
+            else:
+                task.add_done_callback(self._runs.discard)
         return web.json_response({
-            "job": name, "summary": result.summary(), "read": result.read, "changed": result.changed, "enqueued": result.enqueued,
-            "failed": result.failed, "refused_files": result.refused_files, "plan": result.plan,
-            "notes": [str(note) for note in result.notes],
+            "job": name, "summary": result.summary(), "read": result.read, "changed": result.changed,
+            "enqueued": result.enqueued, "failed": result.failed, "refused_files": result.refused_files,
+            "plan": result.plan, "notes": [str(note) for note in result.notes],
             "delivery": None if delivery is None else {"done": delivery.done, "retried": delivery.retried,
-                                                       "dead": delivery.dead, "waiting": delivery.waiting}})
+                                                       "dead": delivery.dead, "queued": delivery.queued}})
 
     async def run(self, coordinator: JobCoordinator, job: Job, *, dry_run: bool, force: bool, full: bool
                   ) -> tuple[JobResult, Delivery | None]:
-        """The job's run with these options, then its follow-ups, under the coordinator's lock; a dry run is not
+        """The job's run with these options, then its follow-ups, in the coordinator's turn; a dry run is not
         counted as one of the job's runs (it changes nothing)."""
-        outcome: list[JobResult] = []
+        outcome: list[tuple[JobResult, int, int, DispatchStats]] = []
         failure: list[BaseException] = []
-        first_id = await self._newest_op()
 
         async def once() -> JobResult:
+            if self._closing:  # the turn came after shutdown began
+                raise DaemonStopping("the daemon is stopping")
             try:
+                first = await self._newest_op()
+                before = dataclasses.replace(self._outbox.stats)  # a copy: the dispatcher counts on
                 result = await job.run(RunOptions(dry_run=dry_run, force=force, full=full, daemon=True))
                 for _round in range(MAX_FOLLOW_UPS):
                     if dry_run or not result.more:
                         break
                     result.absorb(await job.run(RunOptions(force=force, daemon=True)))
+                outcome.append((result, first, await self._newest_op(), before))
             except Exception as exc:
                 failure.append(exc)
                 raise
-            outcome.append(result)
             return result
 
-        if dry_run:
-            await coordinator.run_alone(once)
-        else:
-            await coordinator.run_now(once)
+        await (coordinator.run_alone(once) if dry_run else coordinator.run_now(once))
         if failure:
             raise failure[0]
+        if not outcome:  # cancelled inside the coordinator (shutdown)
+            raise DaemonStopping("the daemon stopped during the run")
+        result, first, upto, before = outcome[0]
         if dry_run:
-            return outcome[0], None
-        return outcome[0], await self._delivered(first_id, await self._newest_op())
+            return result, None
+        return result, await self._delivered(first, upto, before)
 
     async def _newest_op(self) -> int:
-        row = await self._store.fetchone("SELECT COALESCE(MAX(id), 0) FROM outbox")
+        row = await self._outbox.store.fetchone("SELECT COALESCE(MAX(id), 0) FROM outbox")
         return int(row[0]) if row else 0
 
-    async def _delivered(self, after: int, upto: int) -> Delivery:
-        """The writes enqueued while the run went on (ids ``after`` < id ≤ ``upto``), once each was tried."""
-        self._wake()
+    async def _delivered(self, first: int, upto: int, before: DispatchStats) -> Delivery:
+        """Wait until no write that existed when the run ended (id ≤ ``upto``) is in flight or ready to be claimed
+        now, then count what the dispatcher did meanwhile, and this run's writes still queued."""
+        outbox = self._outbox
+        outbox.wake()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DELIVERY_WAIT
-        while True:
-            row = await self._store.fetchone(
-                "SELECT COALESCE(SUM(state = 'done'), 0), COALESCE(SUM(state = 'pending' AND attempts > 0), 0), "
-                "COALESCE(SUM(state = 'dead'), 0), "
-                "COALESCE(SUM(state = 'in_flight' OR (state = 'pending' AND attempts = 0)), 0) "
-                "FROM outbox WHERE id > ? AND id <= ?", (after, upto))
-            delivery = Delivery(*(int(value) for value in row)) if row else Delivery(0, 0, 0, 0)
-            if not delivery.waiting or loop.time() >= deadline:
-                return delivery
+        targets = list(outbox.targets)
+        marks = ",".join("?" for _ in targets)
+        while targets and not self._closing and loop.time() < deadline:
+            # "ready" as the dispatcher's claim sees it: due, and no older write for the same key ahead of it
+            row = await outbox.store.fetchone(
+                f"SELECT 1 FROM outbox o WHERE o.id <= ? AND o.target IN ({marks}) AND (o.state = 'in_flight' OR "
+                "(o.state = 'pending' AND o.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM outbox b "
+                "WHERE b.target = o.target AND b.entity = o.entity AND b.key = o.key AND (b.state = 'in_flight' "
+                "OR (b.state = 'pending' AND b.id < o.id))))) LIMIT 1", (upto, *targets, outbox.now()))
+            if row is None:
+                break
             await asyncio.sleep(DELIVERY_POLL)
+        row = await outbox.store.fetchone(
+            "SELECT COUNT(*) FROM outbox WHERE id > ? AND id <= ? AND state IN ('pending', 'in_flight')",
+            (first, upto))
+        stats = outbox.stats
+        return Delivery(done=stats.done - before.done, retried=stats.retried - before.retried,
+                        dead=stats.dead - before.dead, queued=int(row[0]) if row else 0)
+

@@ -6,10 +6,13 @@ the daemon refuses is reported, not worked around."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import re
 import signal
 import sys
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge.control import control_path
@@ -30,11 +33,27 @@ def available(stock: Path, code: str) -> int:
 
 
 async def cli(cfg: Path, sim: Simulator, *args: str, job: str = "stock") -> tuple[int, str]:
+    # a proxy in the environment must not see the token (nor break the call): the control call ignores proxies
+    env = {**environment(sim), "HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bridge", "sync", job, "--config", str(cfg), *args, cwd=ROOT, env=environment(sim),
+        sys.executable, "-m", "bridge", "sync", job, "--config", str(cfg), *args, cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    finally:  # a failing test must not leave the command running
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
     return process.returncode or 0, out.decode()
+
+
+async def eventually(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.02)
 
 
 def no_watcher(cfg: Path) -> None:
@@ -105,6 +124,15 @@ async def test_sync_runs_in_the_daemon_and_in_this_process_when_the_daemon_is_go
             code, out = await cli(cfg, sim, "--dry-run", job="prices")
             assert "run by the running daemon" not in out and re.search(r"^prices: read \d+", out, re.M), out
 
+            # Callers without the token: refused before anything else (a non-ASCII header too, not a 500).
+            where = urllib.parse.urlsplit(announced["url"])
+            for header in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Bearer \u00e9t\u00e9"}):
+                connection = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+                connection.request("POST", "/control/jobs/stock/run", body=b"{}", headers=header)
+                assert connection.getresponse().status == 401, header
+                connection.close()
+            assert where.hostname == "127.0.0.1", "the control listener is on loopback only"
+
             # A control file whose token the daemon does not know: reported, nothing run behind the daemon's back.
             good = control_path(state).read_text(encoding="utf-8")
             control_path(state).write_text(json.dumps({**announced, "token": "not-the-token"}), encoding="utf-8")
@@ -139,3 +167,60 @@ async def test_sync_runs_in_the_daemon_and_in_this_process_when_the_daemon_is_go
         assert "run by the running daemon" not in out
         assert "delivered 1, retry later 0, dead 0" in out
         assert sim.state.products[sim_product_id(codes[4])].amount == available(stock, codes[4])
+
+
+async def test_a_daemon_stopped_during_the_run_is_reported_and_a_starting_one_waits_for_a_sync(tmp_path: Path) -> None:
+    """Faults together: SIGTERM while the daemon runs a `bridge sync` for the CLI (CS-Cart slow), then a daemon
+    starting while a `bridge sync` holds the state in its own process."""
+    made = generate(tmp_path / "smile_export", products=SKUS, customers=1, seed=8)
+    stock = made.paths["stock"]
+    inbox = SmileSettings().dirs(tmp_path / "data").inbox
+    state = tmp_path / "data" / "state.sqlite3"
+    log = tmp_path / "daemon.log"
+    codes = [lv.product_code for lv in read_file(stock, "stock").records if lv.product_code != MISSING_CODE]
+    async with run_simulator(products=SKUS + 1, users=1, orders=0, seed=8) as sim:
+        cfg = config(tmp_path, sim)
+        no_watcher(cfg)
+        deliver(stock, inbox, "stock_001.csv")
+        daemon = await bridge("run", "--config", str(cfg), sim=sim, log=log)
+        await until(lambda: len({pid for pid, _ in stock_writes(sim)}) == len(set(codes))
+                    and control_path(state).exists(), "the start-up run and the control file", daemon, log)
+
+        sim.faults.write_latency_ms = 400  # each write takes a while: the daemon is still delivering at the SIGTERM
+        rewrite_stock(stock, {code: 900 + n for n, code in enumerate(codes[:20])})
+        deliver(stock, inbox, "stock_002.csv")
+        command = asyncio.create_task(cli(cfg, sim))
+        await until(lambda: '"event": "control.run"' in log.read_text(errors="replace"), "the control run", daemon, log)
+        await asyncio.sleep(0.5)
+        daemon.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(daemon.wait(), timeout=60) == 0, log.read_text(errors="replace")[-3000:]
+        code, out = await command
+        assert code == 1, out
+        assert f"the daemon (pid {daemon.pid}) is stopping and did not run stock to the end" in out, out
+        assert not control_path(state).exists()
+
+        # `bridge sync` runs the rest in its own process, holding the state; a daemon started meanwhile waits for it.
+        sim.faults.write_latency_ms = 600  # the command outlasts the daemon's start-up (imports) by seconds
+        rewrite_stock(stock, {code: 1900 + n for n, code in enumerate(codes[:20])})
+        deliver(stock, inbox, "stock_003.csv")
+        command = asyncio.create_task(cli(cfg, sim))
+        lock_file = state.with_name(state.name + ".lock")
+        try:
+            await eventually(lambda: lock_file.read_text(errors="replace").strip().endswith(" sync"),
+                             "the command holding the state")
+        except BaseException:
+            command.cancel()
+            await asyncio.gather(command, return_exceptions=True)
+            raise
+        starting = await bridge("run", "--config", str(cfg), sim=sim, log=log)
+        try:
+            code, out = await command
+            assert code == 0, out
+            assert "run by the running daemon" not in out and "retry later 0, dead 0" in out, out
+            await until(lambda: control_path(state).exists(), "the daemon's start after the command", starting, log)
+            assert '"event": "daemon.waiting_for_sync"' in log.read_text(errors="replace")
+        finally:
+            starting.send_signal(signal.SIGTERM)
+            assert await starting.wait() == 0, log.read_text(errors="replace")[-3000:]
+        for n, code_ in enumerate(codes[:20]):
+            assert sim.state.products[sim_product_id(code_)].amount == available(stock, code_), n
