@@ -23,7 +23,7 @@ from bridge.i18n import _, source_of
 from bridge.preflight import unconfigured_jobs
 from bridge.scheduler import JobCoordinator, Scheduler
 from bridge.smile.watch import InboxWatcher
-from bridge.statelock import StateLock
+from bridge.statelock import EXTEND_EVERY, StartAborted, StateLock
 from bridge.store import Store, business
 from bridge.store import orders as mirrored_orders
 from bridge.store import outbox as ob
@@ -34,7 +34,6 @@ from bridge.systemd import Notifier, watchdog_interval
 log = structlog.get_logger("bridge.daemon")
 
 CREDENTIAL_POLL = 60.0
-SYNC_WAIT = 90.0  # seconds a start waits for a `bridge sync` holding the state (within systemd's TimeoutStartSec)
 GC_YOUNG_THRESHOLD = 10_000  # allocations between two young-generation collections (CPython's default: 700)
 
 
@@ -86,9 +85,10 @@ class Daemon:
     async def start(self) -> None:
         metrics.UP_SINCE.set(time.time())
         metrics.BUILD_INFO.labels(__version__).set(1)
-        # a `bridge sync` running a job in its own process holds the state until its run ends: wait for it
-        await asyncio.to_thread(self.lock.acquire, _("start a second daemon on it"), wait_for_sync=SYNC_WAIT,
-                                waiting=lambda pid: log.info("daemon.waiting_for_sync", pid=pid))
+        # a `bridge sync` running a job in its own process holds the state until its run ends: wait for it, for as
+        # long as it takes, telling systemd (so its start timeout grows) and leaving at once on SIGTERM
+        await asyncio.to_thread(self.lock.acquire, _("start a second daemon on it"), wait_for_sync=True,
+                                waiting=self._waiting_for_sync, stopped=self._stop.is_set)
         self.store = await Store.open(self.settings.state_path)
         self.wiring = await wiring.build(self.settings, self.store)
         try:
@@ -125,7 +125,8 @@ class Daemon:
         await self.http.start()
         # `bridge sync JOB` while this daemon runs: the CLI asks, this daemon's own job runs (bridge/control)
         self.control = ControlServer(self.settings.state_path, Outbox(
-            self.store, self.dispatcher.stats, self.dispatcher.wake, tuple(self.wiring.sinks), self.clock.time),
+            self.store, self.dispatcher.stats, self.dispatcher.wake, tuple(self.wiring.sinks), self.clock.time,
+            lambda: self._dispatcher_alive()[0]),
             lambda: self.jobs)
         await self.control.start()
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
@@ -146,6 +147,13 @@ class Daemon:
         self.notifier.ready(_("running: {jobs}").format(jobs=", ".join(self.scheduler.coordinators) or _("no jobs")))
         log.info("daemon.started", version=__version__, http=f"{self.http.host}:{self.http.port}", jobs=jobs,
                  sinks=sorted(self.wiring.sinks), state=str(self.settings.state_path))
+
+    def _waiting_for_sync(self, pid: str) -> None:
+        """(a worker thread) Every EXTEND_EVERY seconds while `bridge sync` holds the state: a log line, and systemd's
+        start timeout extended past the next call."""
+        log.info("daemon.waiting_for_sync", pid=pid)
+        self.notifier.notify(f"EXTEND_TIMEOUT_USEC={int((EXTEND_EVERY + 30) * 1_000_000)}",
+                             f"STATUS=waiting for bridge sync (pid {pid}) to finish its job")
 
     async def _warm_up(self) -> None:
         """Load what the first runs would otherwise import inside the event loop (the analytics feed's duckdb and
@@ -193,7 +201,11 @@ class Daemon:
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
-        await self.start()
+        try:
+            await self.start()
+        except StartAborted:
+            log.info("daemon.stopped_before_start")
+            return
         try:
             await self._stop.wait()
         finally:

@@ -98,13 +98,12 @@ class JobCoordinator:
         """``run`` while no run of this job is under way, not counted as one of its runs (a dry run); the watchdog
         sees it as it sees a run (a hung one stops feeding systemd)."""
         async with self._run_lock:
-            self.running = True
+            # not `running`: a trigger meanwhile is for the next real run, not a rerun after this one
             self.run_started_monotonic = self.clock.monotonic()
             try:
                 with bind_run(self.name, uuid.uuid4().hex[:8]):
                     return await run()
             finally:
-                self.running = False
                 self.run_started_monotonic = None
 
     async def run_forever(self, *, initial_delay: float = 0.0) -> None:
@@ -118,7 +117,7 @@ class JobCoordinator:
 
     def is_ticking(self) -> bool:
         """False once a run has taken longer than ``stuck_after``: the systemd watchdog then stops being fed."""
-        if not self.running or self.run_started_monotonic is None:
+        if self.run_started_monotonic is None:  # set for every run, a dry run too
             return True
         return (self.clock.monotonic() - self.run_started_monotonic) < self.stuck_after
 

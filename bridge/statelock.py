@@ -10,6 +10,7 @@ import fcntl
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.errors import ConfigError
@@ -21,6 +22,18 @@ class StateLocked(ConfigError):
 
 
 SYNC = "sync"  # the holder's role in the lock file: `bridge sync` running a job in its own process
+RECORD = 32  # bytes the holder writes (pid, role, spaces): one pwrite, so a reader never sees it empty
+EXTEND_EVERY = 20.0  # seconds between the `waiting` calls while a `bridge sync` holds the state
+
+
+class StartAborted(ConfigError):
+    """A stop was asked while the daemon waited for the state (it never started)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    pid: str  # as the holder wrote it; "unknown" when it could not be read
+    role: str  # SYNC, or "" (a daemon, a restore)
 
 
 def lock_path(state_path: Path) -> Path:
@@ -32,39 +45,47 @@ class StateLock:
         self.path = lock_path(state_path)
         self._fd: int | None = None
 
-    def acquire(self, purpose: str, *, role: str = "", wait_for_sync: float = 0.0,
-                waiting: Callable[[str], None] | None = None) -> None:
-        """Take the lock or raise ``StateLocked`` naming the holder; ``purpose`` goes into the message. ``role``
-        is written after the pid (``SYNC``: a `bridge sync` running a job in its own process); a holder in that
-        role is waited for up to ``wait_for_sync`` seconds (``waiting`` is told its pid once): it ends by itself."""
+    def try_acquire(self, role: str = "") -> Holder | None:
+        """Take the lock now (None), or name who holds it. ``role`` is written after the pid (``SYNC``: a `bridge
+        sync` running a job in its own process)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + wait_for_sync
-        told = False
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder, _space, holder_role = os.pread(fd, 64, 0).decode("ascii", "replace").strip().partition(" ")
+                return _holder(fd)
+            finally:
                 os.close(fd)
-            if holder_role == SYNC and time.monotonic() < deadline:
-                if waiting is not None and not told:
-                    waiting(holder)
-                    told = True
-                time.sleep(0.5)
-                continue
-            if holder_role == SYNC:
+        os.pwrite(fd, f"{os.getpid()} {role}".strip().encode("ascii").ljust(RECORD - 1) + b"\n", 0)
+        os.ftruncate(fd, RECORD)
+        self._fd = fd
+        return None
+
+    def acquire(self, purpose: str, *, role: str = "", wait_for_sync: bool = False,
+                waiting: Callable[[str], None] | None = None, stopped: Callable[[], bool] | None = None) -> None:
+        """Take the lock or raise ``StateLocked`` naming the holder; ``purpose`` goes into the message. With
+        ``wait_for_sync``, a `bridge sync` holding it is waited for, however long its job takes (``waiting`` is
+        told its pid at once and every ``EXTEND_EVERY`` seconds; ``stopped`` returning True ends the wait with
+        ``StartAborted``)."""
+        told = float("-inf")
+        while (holder := self.try_acquire(role)) is not None:
+            if holder.role != SYNC:
+                raise StateLocked(_(
+                    "{path}: the state file is in use by process {holder} (a running `bridge run`?); cannot "
+                    "{purpose}. Stop it first: systemctl stop cscart-smile-bridge").format(
+                        path=self.path, holder=holder.pid, purpose=purpose))
+            if not wait_for_sync:
                 raise StateLocked(_(
                     "{path}: `bridge sync` (process {holder}) is running a job on this state file; cannot {purpose}. "
-                    "Wait for it to finish").format(path=self.path, holder=holder, purpose=purpose))
-            raise StateLocked(_(
-                "{path}: the state file is in use by process {holder} (a running `bridge run`?); cannot {purpose}. "
-                "Stop it first: systemctl stop cscart-smile-bridge").format(path=self.path, holder=holder or "unknown",
-                                                                           purpose=purpose))
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {role}".strip().encode("ascii") + b"\n", 0)
-        self._fd = fd
+                    "Wait for it to finish").format(path=self.path, holder=holder.pid, purpose=purpose))
+            if stopped is not None and stopped():
+                raise StartAborted(_("stopped while waiting for `bridge sync` (process {holder}) to finish").format(
+                    holder=holder.pid))
+            if waiting is not None and time.monotonic() - told >= EXTEND_EVERY:
+                waiting(holder.pid)
+                told = time.monotonic()
+            time.sleep(0.5)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -75,3 +96,25 @@ class StateLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+
+def _holder(fd: int) -> Holder:
+    """The holder as its record names it. Its pid is written just after its flock: a record still empty, or naming
+    a process that is gone (the previous holder's), is read again for up to a second."""
+    pid, role = "unknown", ""
+    for _attempt in range(20):
+        pid, _space, role = os.pread(fd, RECORD, 0).decode("ascii", "replace").strip().partition(" ")
+        if pid.isdigit() and _alive(int(pid)):
+            return Holder(pid, role.strip())
+        time.sleep(0.05)
+    return Holder(pid or "unknown", role.strip())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

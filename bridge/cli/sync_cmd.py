@@ -12,7 +12,7 @@ import typer
 from bridge.cli.common import CliError, ConfigOption, console, console_err, run_async, settings_or_exit
 from bridge import i18n
 from bridge.i18n import _
-from bridge.statelock import SYNC, StateLock, StateLocked
+from bridge.statelock import StateLock
 
 if TYPE_CHECKING:
     from bridge.config import Settings
@@ -43,34 +43,32 @@ def sync(
     config: ConfigOption = None,
 ) -> None:
     loaded = _settings_if_valid(config) if job else None
-    where = _in_daemon(loaded, job, dry_run, force, full) if loaded is not None else HERE
-    if where == DONE:
-        return
-    from bridge.logging import configure
-    from bridge.sync import registered_jobs
-
-    specs = registered_jobs()
-    if not job or job not in specs:
-        width = max(map(len, specs), default=0)
-        listing = "\n".join(f"  {name:<{width}}  {_(spec.description)}" for name, spec in specs.items()) \
-            or "  " + _("(none yet)")
-        message = _("registered jobs:\n{listing}").format(listing=listing)
-        if job:
-            raise CliError(_("unknown job '{job}'.\n{message}").format(job=job, message=message), exit_code=2)
-        console.print(message, markup=False)
-        return
-    settings = loaded or settings_or_exit(config)
-    configure(settings.log.level, settings.log.format)
-    lock = StateLock(settings.state_path)
-    if where == HERE:  # held while the job runs here: a daemon that starts meanwhile waits for it, never runs beside
-        try:
-            lock.acquire(_("run {job} in it now").format(job=job), role=SYNC)
-        except StateLocked as exc:
-            raise CliError(str(exc)) from None
+    held: StateLock | None = None
+    if loaded is not None:
+        outcome = _in_daemon(loaded, job, dry_run, force, full)
+        if outcome is None:
+            return
+        held = outcome if isinstance(outcome, StateLock) else None
     try:
+        from bridge.logging import configure
+        from bridge.sync import registered_jobs
+
+        specs = registered_jobs()
+        if not job or job not in specs:
+            width = max(map(len, specs), default=0)
+            listing = "\n".join(f"  {name:<{width}}  {_(spec.description)}" for name, spec in specs.items()) \
+                or "  " + _("(none yet)")
+            message = _("registered jobs:\n{listing}").format(listing=listing)
+            if job:
+                raise CliError(_("unknown job '{job}'.\n{message}").format(job=job, message=message), exit_code=2)
+            console.print(message, markup=False)
+            return
+        settings = loaded or settings_or_exit(config)
+        configure(settings.log.level, settings.log.format)
         result = run_async(_run(settings, job, dry_run, force, full))
     finally:
-        lock.release()
+        if held is not None:  # held while the job ran here: a daemon that started meanwhile waited for it
+            held.release()
     _report(job, result.summary(), result.plan, result.notes, result.refused_files, dry_run)
 
 
@@ -91,27 +89,49 @@ def _settings_if_valid(config: Path | None) -> Settings | None:
     return settings
 
 
-DONE, HERE, BESIDE = "done", "here", "beside"  # where `bridge sync JOB` runs the job: see _in_daemon
+BESIDE = "beside"  # the daemon holds the state but does not run this job: it runs here, beside the daemon
+LOOKS = 3  # a daemon that is stopping when asked is looked for again (it lets go of the state as it exits)
 
 
-def _in_daemon(settings: Settings, job: str, dry_run: bool, force: bool, full: bool) -> str:
+def _in_daemon(settings: Settings, job: str, dry_run: bool, force: bool, full: bool) -> StateLock | str | None:
     """While `bridge run` holds the state file, its own job runs (warm, never beside its scheduled run) and this
-    process only prints the outcome: DONE. HERE: no daemon holds the state (the job runs in this process, which
-    holds the state while it runs). BESIDE: the daemon does not run this job (disabled there; or no such job)."""
-    from bridge.control.client import DaemonRunFailed, run_in_daemon, running_daemon
+    process only prints the outcome: None. Else a held ``StateLock``: no daemon holds the state, this process runs
+    the job and holds the state meanwhile. BESIDE: the daemon does not run this job (disabled there; or no such
+    job)."""
+    from bridge.control.client import DaemonRunFailed, DaemonStopping, RemoteRun, hold_or_find, run_in_daemon
 
-    def waiting(pid: int) -> None:
-        console_err.print(_("waiting for the daemon (pid {pid}) to finish starting…").format(pid=pid), markup=False)
+    def waiting(why: str, pid: str) -> None:
+        message = _("another `bridge sync` (pid {pid}) is running a job on this state file; waiting for it to "
+                    "finish…") if why == "sync" else _("waiting for the daemon (pid {pid}): it is starting or "
+                                                       "stopping…")
+        console_err.print(message.format(pid=pid), markup=False)
+
+    def ask() -> StateLock | RemoteRun | None:
+        for _look in range(LOOKS - 1):
+            found = hold_or_find(settings.state_path, waiting=waiting)
+            if isinstance(found, StateLock):
+                return found
+            try:
+                return run_in_daemon(found, job, dry_run=dry_run, force=force, full=full)
+            except DaemonStopping:
+                continue  # it lets go of the state as it exits: look again
+        found = hold_or_find(settings.state_path, waiting=waiting)
+        return found if isinstance(found, StateLock) else run_in_daemon(found, job, dry_run=dry_run, force=force,
+                                                                         full=full)
 
     try:
-        daemon = running_daemon(settings.state_path, waiting=waiting)
-        if daemon is None:
-            return HERE
-        remote = run_in_daemon(daemon, job, dry_run=dry_run, force=force, full=full)
+        remote = ask()
+    except DaemonStopping as exc:
+        raise CliError(_("the daemon (pid {pid}) is stopping and did not run {job}: run the command again once it "
+                         "has stopped or restarted").format(pid=exc.pid, job=job)) from None
     except DaemonRunFailed as exc:
         raise CliError(str(exc), exit_code=exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
     if remote is None:
         return BESIDE
+    if isinstance(remote, StateLock):
+        return remote
     notes = [*remote.notes]
     if remote.delivery is not None:
         notes.append(_("delivered {done}, retry later {retried}, dead {dead}").format(**{
@@ -122,7 +142,7 @@ def _in_daemon(settings: Settings, job: str, dry_run: bool, force: bool, full: b
     notes.append(_("run by the running daemon (pid {pid}): `bridge status` and its log show the details").format(
         pid=remote.pid))
     _report(job, remote.summary, remote.plan, notes, remote.refused_files, dry_run)
-    return DONE
+    return None
 
 
 def _report(job: str, summary: str, plan: list[str], notes: list[str], refused_files: int, dry_run: bool) -> None:

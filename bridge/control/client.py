@@ -1,17 +1,16 @@
-"""The CLI's side: find the daemon that holds the state file and ask it to run a job (the standard library only: a
-CLI that delegates never imports aiohttp, the rules or the job).
+"""The CLI's side: take the state, or find the daemon that holds it and ask it to run a job (the standard library
+only: a CLI that delegates never imports aiohttp, the rules or the job).
 
-Who holds the state is the kernel's answer, not the control file's: the state lock (``flock`` on
-``<state>.lock``, bridge.statelock) as /proc/locks shows it. A held lock with no control file yet is a daemon still
-starting (or a restore): the command waits for the announcement, then gives up with a message, and never runs the
-job beside it.
+Who holds the state is the state lock's answer (``flock`` on ``<state>.lock``, bridge.statelock), not the control
+file's: the command tries to take the lock; when a daemon holds it, its control file (same pid) says where to ask. A
+held lock with no control file yet is a daemon still starting (or a restore): the command waits for the
+announcement, then gives up with a message, and never runs the job beside it.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import Any
 from bridge.control import ROUTE, ControlFile, control_path, read
 from bridge.errors import BridgeError
 from bridge.i18n import _
+from bridge.statelock import SYNC, StateLock
 
 ANNOUNCE_WAIT = 60.0  # seconds a starting daemon has to write its control file
 CONNECT_TIMEOUT = 10.0  # the run itself may take long: no timeout once connected
@@ -35,6 +35,14 @@ class DaemonRunFailed(BridgeError):
         self.exit_code = exit_code
 
 
+class DaemonStopping(BridgeError):
+    """The daemon is stopping and did not start the run: look again (it lets go of the state as it exits)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(f"the daemon (pid {pid}) is stopping")
+        self.pid = pid
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteRun:
     pid: int
@@ -45,50 +53,34 @@ class RemoteRun:
     delivery: dict[str, int] | None = None  # done, retried, dead, queued; None for a dry run
 
 
-def lock_holder(state_path: Path, locks: Path = Path("/proc/locks")) -> int | None:
-    """The pid whose ``flock`` holds the state file's lock; None when nobody does. Raises OSError when the kernel
-    cannot be asked (no /proc)."""
-    try:
-        lock = os.stat(state_path.with_name(state_path.name + ".lock"))
-    except FileNotFoundError:
-        return None
-    for line in locks.read_text(encoding="ascii", errors="replace").splitlines():
-        # "12: FLOCK  ADVISORY  WRITE 4242 fd:01:1234567 0 EOF" (a waiter has "->" after its number)
-        fields = line.split()
-        if len(fields) < 6 or fields[1] != "FLOCK":
-            continue
-        major, minor, inode = fields[5].split(":")
-        if int(inode) == lock.st_ino and os.makedev(int(major, 16), int(minor, 16)) == lock.st_dev:
-            return int(fields[4])
-    return None
-
-
-def running_daemon(state_path: Path, *, waiting: Callable[[int], None] = lambda pid: None,
-                   announce_wait: float = ANNOUNCE_WAIT) -> ControlFile | None:
-    """The daemon that holds ``state_path``; None when no process holds it (the job may run in this one). A holder
-    that has not announced itself within ``announce_wait`` seconds (``waiting`` is told once) is an error."""
-    try:
-        holder = lock_holder(state_path)
-    except OSError:  # no /proc: the control file alone, when its process lives
-        control = _readable(state_path)
-        return control if control is not None and _alive(control.pid) else None
-    deadline = time.monotonic() + announce_wait
-    told = False
-    while holder is not None:
-        control = _readable(state_path)
-        if control is not None and control.pid == holder:
-            return control
-        if time.monotonic() >= deadline:
-            raise DaemonRunFailed(_(
-                "{path} is held by process {pid}, which does not take jobs (a daemon still starting, a restore, or "
-                "an older bridge): try again once it has started, or stop it first").format(
-                    path=state_path, pid=holder))
-        if not told:
-            waiting(holder)
-            told = True
+def hold_or_find(state_path: Path, *, waiting: Callable[[str, str], None] = lambda why, pid: None,
+                 announce_wait: float = ANNOUNCE_WAIT) -> StateLock | ControlFile:
+    """The state for this process (a held ``StateLock``, role sync: no daemon holds it, and one that starts now
+    waits for it), or the daemon that holds it (its control file). Another `bridge sync` holding it is waited for;
+    a holder that does not announce itself within ``announce_wait`` seconds (a daemon starting, a restore) is an
+    error. ``waiting(why, pid)`` is told once per reason: "sync" or "starting"."""
+    lock = StateLock(state_path)
+    deadline: float | None = None
+    told: set[str] = set()
+    while (holder := lock.try_acquire(SYNC)) is not None:
+        if holder.role == SYNC:
+            why = "sync"
+        else:
+            control = _readable(state_path)
+            if control is not None and str(control.pid) == holder.pid:
+                return control
+            deadline = deadline if deadline is not None else time.monotonic() + announce_wait
+            if time.monotonic() >= deadline:
+                raise DaemonRunFailed(_(
+                    "{path} is held by process {pid}, which does not take jobs (a daemon still starting, a restore, "
+                    "or an older bridge): try again once it has started, or stop it first").format(
+                        path=state_path, pid=holder.pid))
+            why = "starting"
+        if why not in told:
+            waiting(why, holder.pid)
+            told.add(why)
         time.sleep(0.2)
-        holder = lock_holder(state_path)
-    return None
+    return lock
 
 
 def run_in_daemon(control: ControlFile, job: str, *, dry_run: bool, force: bool, full: bool) -> RemoteRun | None:
@@ -117,8 +109,10 @@ def run_in_daemon(control: ControlFile, job: str, *, dry_run: bool, force: bool,
     finally:
         connection.close()
     answer = _json(body)
-    if status == 404:
+    if status == 404 and "jobs" in answer:  # the route's own answer (not the server's: a different bridge)
         return None
+    if status == 503 and answer.get("ran") is False:
+        raise DaemonStopping(control.pid)
     if status != 200:
         detail = str(answer.get("error") or f"HTTP {status}")
         if status == 401:
@@ -146,16 +140,6 @@ def _readable(state_path: Path) -> ControlFile | None:
     except PermissionError:
         raise DaemonRunFailed(_("{path}: cannot read the daemon's control file; run the command as the user the "
                                 "daemon runs as").format(path=control_path(state_path))) from None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _json(body: bytes) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import structlog
@@ -17,7 +18,6 @@ from aiohttp import web
 
 from bridge import control
 from bridge.dispatch import DispatchStats
-from bridge.errors import BridgeError
 from bridge.scheduler import JobCoordinator
 from bridge.store import Store
 from bridge.sync import RunOptions
@@ -29,10 +29,6 @@ MAX_FOLLOW_UPS = 100  # as `bridge sync` in its own process: a bounded run over 
 DELIVERY_WAIT = 600.0  # at most this long for the ready writes to be tried; what is left is reported queued
 DELIVERY_POLL = 0.02
 LOOPBACK = "127.0.0.1"
-
-
-class DaemonStopping(BridgeError):
-    """The daemon began to stop before or while it ran the job."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +49,7 @@ class Outbox:
     wake: Callable[[], None]
     targets: Sequence[str]
     now: Callable[[], float]  # unix seconds, as next_attempt_at
+    alive: Callable[[], bool]  # the dispatcher still delivers (else nobody would: the wait ends)
 
 
 class ControlServer:
@@ -61,8 +58,10 @@ class ControlServer:
         self._state_path, self._outbox, self._jobs = state_path, outbox, jobs
         self._runner: web.AppRunner | None = None
         self._announced: control.ControlFile | None = None
+        self._token: str | None = None  # kept until the listener closes: a caller during the stop hears 503, not 401
         self._closing = False
-        self._runs: set[asyncio.Task[tuple[JobResult, Delivery | None]]] = set()
+        # control runs under way → their phase: "waiting" (for the job's turn), "running", "delivering"
+        self._runs: dict[asyncio.Task[tuple[JobResult, Delivery | None]], str] = {}
 
     async def start(self) -> None:
         app = web.Application()
@@ -73,28 +72,32 @@ class ControlServer:
         await site.start()
         port = self._runner.addresses[0][1]
         self._announced = control.announce(self._state_path, f"http://{LOOPBACK}:{port}")
+        self._token = self._announced.token
 
     async def stop(self) -> None:
-        """First thing on shutdown: no new run is taken, the control file goes (a `bridge sync` from now on waits
-        for the lock or runs in its own process), runs under way are cancelled as the scheduled runs are."""
+        """First thing on shutdown: no new run is taken (503: the command looks again, and finds the state free
+        once this process has exited), the control file goes, runs waiting for their turn or under way are cancelled
+        as the scheduled runs are; a run whose writes are being delivered answers with what is still queued."""
         self._closing = True
         if self._announced is not None:
             control.withdraw(self._state_path, self._announced)
             self._announced = None
-        for task in self._runs:
-            task.cancel()
+        for task, phase in self._runs.items():
+            if phase != "delivering":
+                task.cancel()
         await asyncio.gather(*self._runs, return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._token = None
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        token = self._announced.token if self._announced is not None else None
+        token = self._token
         if token is None or not given.isascii() or not hmac.compare_digest(given.encode(), token.encode()):
             return web.json_response({"error": "unauthorized"}, status=401)
         if self._closing:
-            return web.json_response({"error": "the daemon is stopping"}, status=503)
+            return _stopping(ran=False)
         name = request.match_info["job"]
         jobs = self._jobs()
         if name not in jobs:
@@ -108,23 +111,25 @@ class ControlServer:
                 raise ValueError("dry_run, force and full must be true or false")
         except ValueError as exc:
             return web.json_response({"error": f"bad request: {exc}"}, status=400)
+        if self._closing:  # (the body was read meanwhile)
+            return _stopping(ran=False)
         coordinator, job = jobs[name]
         log.info("control.run", job=name, **options)
         task = asyncio.create_task(self.run(coordinator, job, **options), name=f"control:{name}")
-        self._runs.add(task)
+        self._runs[task] = "waiting"
         try:
             result, delivery = await asyncio.shield(task)  # a caller that goes away does not cut the run short
-        except (asyncio.CancelledError, DaemonStopping):
-            return web.json_response({"error": "the daemon stopped during the run"}, status=503)
+        except asyncio.CancelledError:
+            return _stopping(ran=self._runs.get(task) != "waiting")
         except Exception as exc:  # noqa: BLE001 - the caller is told; the daemon's own runs go on
             log.exception("control.run_failed", job=name)
             return web.json_response({"error": f"{type(exc).__name__}: {exc}",
                                       "exit_code": getattr(exc, "exit_code", 1)}, status=500)
         finally:
             if task.done():
-                self._runs.discard(task)
-            else:
-                task.add_done_callback(self._runs.discard)
+                self._runs.pop(task, None)
+            else:  # (this handler was cancelled: the run goes on, and is forgotten when it ends)
+                task.add_done_callback(lambda done: self._runs.pop(done, None))
         return web.json_response({
             "job": name, "summary": result.summary(), "read": result.read, "changed": result.changed,
             "enqueued": result.enqueued, "failed": result.failed, "refused_files": result.refused_files,
@@ -139,9 +144,10 @@ class ControlServer:
         outcome: list[tuple[JobResult, int, int, DispatchStats]] = []
         failure: list[BaseException] = []
 
+        me = asyncio.current_task()
+
         async def once() -> JobResult:
-            if self._closing:  # the turn came after shutdown began
-                raise DaemonStopping("the daemon is stopping")
+            self._phase(me, "running")
             try:
                 first = await self._newest_op()
                 before = dataclasses.replace(self._outbox.stats)  # a copy: the dispatcher counts on
@@ -159,12 +165,15 @@ class ControlServer:
         await (coordinator.run_alone(once) if dry_run else coordinator.run_now(once))
         if failure:
             raise failure[0]
-        if not outcome:  # cancelled inside the coordinator (shutdown)
-            raise DaemonStopping("the daemon stopped during the run")
         result, first, upto, before = outcome[0]
         if dry_run:
             return result, None
+        self._phase(me, "delivering")
         return result, await self._delivered(first, upto, before)
+
+    def _phase(self, task: asyncio.Task[Any] | None, phase: str) -> None:
+        if task is not None and task in self._runs:
+            self._runs[task] = phase
 
     async def _newest_op(self) -> int:
         row = await self._outbox.store.fetchone("SELECT COALESCE(MAX(id), 0) FROM outbox")
@@ -179,7 +188,7 @@ class ControlServer:
         deadline = loop.time() + DELIVERY_WAIT
         targets = list(outbox.targets)
         marks = ",".join("?" for _ in targets)
-        while targets and not self._closing and loop.time() < deadline:
+        while targets and not self._closing and outbox.alive() and loop.time() < deadline:
             # "ready" as the dispatcher's claim sees it: due, and no older write for the same key ahead of it
             row = await outbox.store.fetchone(
                 f"SELECT 1 FROM outbox o WHERE o.id <= ? AND o.target IN ({marks}) AND (o.state = 'in_flight' OR "
@@ -196,3 +205,8 @@ class ControlServer:
         return Delivery(done=stats.done - before.done, retried=stats.retried - before.retried,
                         dead=stats.dead - before.dead, queued=int(row[0]) if row else 0)
 
+
+def _stopping(*, ran: bool) -> web.Response:
+    """503: the daemon is stopping; ``ran``: the run had begun (and was cut short), else it never started."""
+    return web.json_response({"error": "the daemon stopped during the run" if ran else "the daemon is stopping",
+                              "ran": ran}, status=503)

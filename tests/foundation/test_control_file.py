@@ -1,6 +1,8 @@
-"""Who holds the state file, as `bridge sync` asks it (bridge/control): the kernel's flock, read from /proc/locks,
-not the control file alone — a held lock with no announcement is waited for, then refused; a file a killed daemon
-left behind is ignored."""
+"""Who holds the state file, as `bridge sync` and `bridge run` ask it: the state lock (flock) and the record its
+holder writes (pid, role). `bridge sync` takes the state when it is free, waits for another `bridge sync`, finds a
+daemon by the control file that names the holder's pid, waits for one still starting and then gives up; a file a
+killed daemon left behind is ignored; a starting daemon waits for a `bridge sync` for as long as it runs and leaves
+the wait on a stop."""
 
 from __future__ import annotations
 
@@ -8,61 +10,109 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from bridge.control import ControlFile, announce, control_path, read, withdraw
-from bridge.control.client import DaemonRunFailed, lock_holder, running_daemon
+from bridge.control.client import DaemonRunFailed, hold_or_find
+from bridge.statelock import SYNC, Holder, StartAborted, StateLock, StateLocked
 
 HOLD = """
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
-fcntl.flock(fd, fcntl.LOCK_EX)
+import sys, time
+from pathlib import Path
+from bridge.statelock import StateLock
+lock = StateLock(Path(sys.argv[1]))
+assert lock.try_acquire(sys.argv[2]) is None
 print("held", flush=True)
-time.sleep(60)
+time.sleep(float(sys.argv[3]))
 """
 
 
-def hold(lock: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen([sys.executable, "-c", HOLD, str(lock)], stdout=subprocess.PIPE, text=True)
+def hold(state: Path, role: str = "", seconds: float = 60.0) -> subprocess.Popen[str]:
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(state), role, str(seconds)], stdout=subprocess.PIPE,
+                               text=True)
     assert process.stdout is not None and process.stdout.readline().strip() == "held"
     return process
 
 
-def test_the_lock_holder_is_the_process_that_holds_the_flock(tmp_path: Path) -> None:
-    state = tmp_path / "state.sqlite3"
-    assert lock_holder(state) is None, "no lock file: nobody"
-    holder = hold(tmp_path / "state.sqlite3.lock")
-    try:
-        assert lock_holder(state) == holder.pid
-        other = tmp_path / "other.sqlite3"
-        (tmp_path / "other.sqlite3.lock").touch()
-        assert lock_holder(other) is None, "another state's lock file is not held"
-    finally:
-        holder.kill()
-        holder.wait()
-    assert lock_holder(state) is None, "the kernel dropped it with the process"
+def stop(process: subprocess.Popen[str]) -> None:
+    process.kill()
+    process.wait()
 
 
-def test_a_holder_that_does_not_announce_itself_is_waited_for_then_refused(tmp_path: Path) -> None:
+def test_the_lock_names_its_holder_and_its_role(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite3"
-    holder = hold(tmp_path / "state.sqlite3.lock")
-    told: list[int] = []
+    holder = hold(state, SYNC)
     try:
-        started = time.monotonic()
-        with pytest.raises(DaemonRunFailed, match=rf"held by process {holder.pid}, which does not take jobs"):
-            running_daemon(state, waiting=told.append, announce_wait=0.6)
-        assert time.monotonic() - started >= 0.6 and told == [holder.pid]
-        # its announcement (a daemon that finished starting) is what the command waits for
-        control_path(state).write_text(json.dumps({"pid": holder.pid, "url": "http://127.0.0.1:1", "token": "t"}))
-        assert running_daemon(state, announce_wait=0.6) == ControlFile(holder.pid, "http://127.0.0.1:1", "t")
+        assert StateLock(state).try_acquire() == Holder(str(holder.pid), SYNC)
+        with pytest.raises(StateLocked, match=rf"`bridge sync` \(process {holder.pid}\) is running a job"):
+            StateLock(state).acquire("restore over it")
     finally:
-        holder.kill()
-        holder.wait()
-    # a file left by a killed daemon: nobody holds the lock, so the job runs in the command
-    assert control_path(state).exists() and running_daemon(state, announce_wait=0.6) is None
+        stop(holder)
+    mine = StateLock(state)
+    assert mine.try_acquire() is None, "the kernel dropped it with the process"
+    assert (tmp_path / "state.sqlite3.lock").read_text().strip() == str(os.getpid())
+    mine.release()
+
+
+def test_a_starting_daemon_waits_for_a_sync_and_leaves_the_wait_on_a_stop(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    holder = hold(state, SYNC, seconds=1.0)
+    told: list[str] = []
+    lock = StateLock(state)
+    lock.acquire("start a second daemon on it", wait_for_sync=True, waiting=told.append)
+    assert lock.held and told == [str(holder.pid)], "waited until the command let go, then took it"
+    lock.release()
+    holder.wait()
+
+    holder = hold(state, SYNC)
+    stopping = threading.Event()
+    threading.Timer(0.5, stopping.set).start()
+    try:
+        with pytest.raises(StartAborted):
+            StateLock(state).acquire("start a second daemon on it", wait_for_sync=True, stopped=stopping.is_set)
+    finally:
+        stop(holder)
+
+
+def test_sync_takes_the_free_state_and_waits_for_another_sync(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    found = hold_or_find(state)
+    assert isinstance(found, StateLock) and found.held
+    assert StateLock(state).try_acquire() == Holder(str(os.getpid()), SYNC), "held in the sync role"
+    found.release()
+
+    other = hold(state, SYNC, seconds=1.0)
+    told: list[tuple[str, str]] = []
+    started = time.monotonic()
+    found = hold_or_find(state, waiting=lambda why, pid: told.append((why, pid)), announce_wait=0.2)
+    assert isinstance(found, StateLock) and found.held and time.monotonic() - started >= 0.5
+    assert told == [("sync", str(other.pid))], "another `bridge sync` is waited for, however long (not 0.2 s)"
+    found.release()
+    other.wait()
+
+
+def test_a_daemon_is_found_by_its_pid_and_one_that_does_not_announce_itself_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    daemon = hold(state)
+    told: list[tuple[str, str]] = []
+    try:
+        with pytest.raises(DaemonRunFailed, match=rf"held by process {daemon.pid}, which does not take jobs"):
+            hold_or_find(state, waiting=lambda why, pid: told.append((why, pid)), announce_wait=0.6)
+        assert told == [("starting", str(daemon.pid))]
+        control_path(state).write_text(json.dumps({"pid": 1, "url": "http://127.0.0.1:1", "token": "t"}))
+        with pytest.raises(DaemonRunFailed):
+            hold_or_find(state, announce_wait=0.4)  # another process's file is not this holder's announcement
+        control_path(state).write_text(json.dumps({"pid": daemon.pid, "url": "http://127.0.0.1:1", "token": "t"}))
+        assert hold_or_find(state, announce_wait=0.4) == ControlFile(daemon.pid, "http://127.0.0.1:1", "t")
+    finally:
+        stop(daemon)
+    found = hold_or_find(state, announce_wait=0.4)  # its file is left behind, the state is free
+    assert isinstance(found, StateLock) and found.held
+    found.release()
 
 
 def test_the_control_file_is_the_owners_alone_and_withdrawn_only_by_its_writer(tmp_path: Path) -> None:
