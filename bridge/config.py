@@ -39,6 +39,7 @@ CREDENTIAL_FILES: dict[str, tuple[str, ...]] = {
 }
 
 _config_path: ContextVar[Path | None] = ContextVar("bridge_config_path", default=None)
+_parsed: ContextVar[tuple[str, Any] | None] = ContextVar("bridge_config_parsed", default=None)  # (text, data)
 
 
 class _Section(BaseModel):
@@ -280,7 +281,7 @@ class YamlFileSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         from ruamel.yaml import YAML
 
-        data = YAML(typ="safe").load(self.path.read_text(encoding="utf-8"))
+        data = _read_yaml(self.path)
         return dict(data) if isinstance(data, dict) else {}
 
 
@@ -339,12 +340,25 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         _config_path.reset(token)
 
 
-def _check_yaml_syntax(path: Path) -> None:
+def _read_yaml(path: Path) -> Any:
+    """The settings file's data, YAML 1.2 (the pure loader: the C one follows YAML 1.1, where `no` is false);
+    parsed once per load (the syntax check and the settings source both ask)."""
     from ruamel.yaml import YAML
+
+    text = path.read_text(encoding="utf-8")
+    cached = _parsed.get()
+    if cached is not None and cached[0] == text:
+        return cached[1]
+    data = YAML(typ="safe", pure=True).load(text)
+    _parsed.set((text, data))
+    return data
+
+
+def _check_yaml_syntax(path: Path) -> None:
     from ruamel.yaml.error import YAMLError
 
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        data = _read_yaml(path)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

@@ -167,7 +167,7 @@ def _settings_language(argv: Sequence[str]) -> None:
     try:
         from ruamel.yaml import YAML
 
-        data = YAML(typ="safe").load(Path(path).read_text(encoding="utf-8"))
+        data = YAML(typ="safe", pure=True).load(Path(path).read_text(encoding="utf-8"))
         language = ((data or {}).get("ui") or {}).get("language")
     except Exception:  # noqa: BLE001 - an unreadable file is reported by the command, not by a usage error
         return
