@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.errors import ConfigError
+from bridge.pids import alive
 from bridge.i18n import _
 
 
@@ -104,17 +105,8 @@ def _holder(fd: int) -> Holder:
     pid, role = "unknown", ""
     for _attempt in range(20):
         pid, _space, role = os.pread(fd, RECORD, 0).decode("ascii", "replace").strip().partition(" ")
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and alive(int(pid)):
             return Holder(pid, role.strip())
         time.sleep(0.05)
     return Holder(pid or "unknown", role.strip())
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.domain.time import iso, utcnow
+from bridge.pids import alive
 from bridge.store import ledger
 from bridge.store.db import Connection, Store
 
@@ -277,13 +278,7 @@ def _owner_alive(owner: str) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return alive(pid)
 
 
 async def depth_by_state(tx: Connection) -> dict[str, int]:

@@ -56,6 +56,17 @@ async def eventually(condition: Callable[[], bool], what: str, timeout: float = 
         await asyncio.sleep(0.02)
 
 
+async def runs_in_the_command(cfg: Path, sim: Simulator, stock: Path, inbox: Path, code: str, on_hand: int,
+                              name: str) -> None:
+    """One changed SKU delivered and `bridge sync stock` run with no daemon: the command runs and delivers it."""
+    rewrite_stock(stock, {code: on_hand})
+    deliver(stock, inbox, name)
+    exit_code, out = await cli(cfg, sim)
+    assert exit_code == 0, out
+    assert "run by the running daemon" not in out and "delivered 1, retry later 0, dead 0" in out, out
+    assert sim.state.products[sim_product_id(code)].amount == available(stock, code)
+
+
 def no_watcher(cfg: Path) -> None:
     """The inbox watcher off: a file that lands waits for the CLI (else the daemon would take it by itself)."""
     text = cfg.read_text(encoding="utf-8").replace("smile: {stable_seconds: 0}",
@@ -146,27 +157,15 @@ async def test_sync_runs_in_the_daemon_and_in_this_process_when_the_daemon_is_go
         assert not control_path(state).exists(), "a stopped daemon withdraws its control file"
 
         # No daemon: the CLI runs the job itself.
-        rewrite_stock(stock, {codes[3]: 801})
-        deliver(stock, inbox, "stock_003.csv")
-        code, out = await cli(cfg, sim)
-        assert code == 0, out
-        assert "run by the running daemon" not in out
-        assert "delivered 1, retry later 0, dead 0" in out
-        assert sim.state.products[sim_product_id(codes[3])].amount == available(stock, codes[3])
+        await runs_in_the_command(cfg, sim, stock, inbox, codes[3], 801, "stock_003.csv")
 
-        # A daemon killed with SIGKILL leaves its control file; its pid is gone, so the CLI runs the job itself.
+        # A daemon killed with SIGKILL leaves its control file; nobody holds the state, so the CLI runs the job.
         daemon = await bridge("run", "--config", str(cfg), sim=sim, log=log)
         await until(lambda: control_path(state).exists(), "the control file", daemon, log)
         daemon.send_signal(signal.SIGKILL)
         await daemon.wait()
         assert control_path(state).exists()
-        rewrite_stock(stock, {codes[4]: 802})
-        deliver(stock, inbox, "stock_004.csv")
-        code, out = await cli(cfg, sim)
-        assert code == 0, out
-        assert "run by the running daemon" not in out
-        assert "delivered 1, retry later 0, dead 0" in out
-        assert sim.state.products[sim_product_id(codes[4])].amount == available(stock, codes[4])
+        await runs_in_the_command(cfg, sim, stock, inbox, codes[4], 802, "stock_004.csv")
 
 
 async def test_a_daemon_stopped_during_the_run_is_reported_and_a_starting_one_waits_for_a_sync(tmp_path: Path) -> None:
