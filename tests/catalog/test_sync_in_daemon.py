@@ -188,9 +188,10 @@ async def test_a_daemon_stopped_during_the_run_is_reported_and_a_starting_one_wa
         sim.faults.write_latency_ms = 400  # each write takes a while: the daemon is still delivering at the SIGTERM
         rewrite_stock(stock, {code: 900 + n for n, code in enumerate(codes[:20])})
         deliver(stock, inbox, "stock_002.csv")
+        written = len(stock_writes(sim))
         command = asyncio.create_task(cli(cfg, sim))
-        await until(lambda: '"event": "control.run"' in log.read_text(errors="replace"), "the control run", daemon, log)
-        await asyncio.sleep(0.5)
+        # the first of the run's writes has reached CS-Cart: the job has run, its writes are being delivered
+        await until(lambda: len(stock_writes(sim)) > written, "the run's first write", daemon, log)
         daemon.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(daemon.wait(), timeout=60) == 0, log.read_text(errors="replace")[-3000:]
         code, out = await command
@@ -202,7 +203,7 @@ async def test_a_daemon_stopped_during_the_run_is_reported_and_a_starting_one_wa
         assert not control_path(state).exists()
 
         # `bridge sync` runs the rest in its own process, holding the state; a daemon started meanwhile waits for it.
-        sim.faults.write_latency_ms = 600  # the command outlasts the daemon's start-up (imports) by seconds
+        sim.faults.write_latency_ms = 1500  # 3 rounds of 8 writes: the command outlasts the daemon's start-up by seconds
         rewrite_stock(stock, {code: 1900 + n for n, code in enumerate(codes[:20])})
         deliver(stock, inbox, "stock_003.csv")
         command = asyncio.create_task(cli(cfg, sim))
