@@ -158,7 +158,6 @@ def _report(job: str, summary: str, plan: list[str], notes: list[str], refused_f
                          ".error.txt next to each file)").format(job=job, count=refused_files), exit_code=1)
 
 
-MAX_FOLLOW_UPS = 100  # runs of one `bridge sync JOB` after the first, while the job says more is waiting
 
 
 async def _run(settings, job: str, dry_run: bool, force: bool, full: bool = False):  # type: ignore[no-untyped-def]
@@ -180,7 +179,7 @@ async def _run(settings, job: str, dry_run: bool, force: bool, full: bool = Fals
 
 async def _run_job(instance, dry_run: bool, force: bool, full: bool):  # type: ignore[no-untyped-def]
     from bridge.sync import RunOptions
-    from bridge.sync.base import NoProgress
+    from bridge.sync.base import NoProgress, follow_ups
 
     if sys.stdout.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -190,8 +189,4 @@ async def _run_job(instance, dry_run: bool, force: bool, full: bool):  # type: i
             result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=RichProgress(bar)))
     else:
         result = await instance.run(RunOptions(dry_run=dry_run, force=force, full=full, progress=NoProgress()))
-    for _round in range(MAX_FOLLOW_UPS):  # a bounded run over a backlog (orders): the rest now, as the daemon does
-        if dry_run or not result.more:
-            break
-        result.absorb(await instance.run(RunOptions(force=force, progress=NoProgress())))
-    return result
+    return await follow_ups(instance, result, RunOptions(dry_run=dry_run, force=force))

@@ -21,11 +21,10 @@ from bridge.dispatch import DispatchStats
 from bridge.scheduler import JobCoordinator
 from bridge.store import Store
 from bridge.sync import RunOptions
-from bridge.sync.base import Job, JobResult
+from bridge.sync.base import Job, JobResult, follow_ups
 
 log = structlog.get_logger("bridge.control")
 
-MAX_FOLLOW_UPS = 100  # as `bridge sync` in its own process: a bounded run over a backlog runs again at once
 DELIVERY_WAIT = 600.0  # at most this long for the ready writes to be tried; what is left is reported queued
 DELIVERY_POLL = 0.02
 LOOPBACK = "127.0.0.1"
@@ -151,11 +150,8 @@ class ControlServer:
             try:
                 first = await self._newest_op()
                 before = dataclasses.replace(self._outbox.stats)  # a copy: the dispatcher counts on
-                result = await job.run(RunOptions(dry_run=dry_run, force=force, full=full, daemon=True))
-                for _round in range(MAX_FOLLOW_UPS):
-                    if dry_run or not result.more:
-                        break
-                    result.absorb(await job.run(RunOptions(force=force, daemon=True)))
+                options = RunOptions(dry_run=dry_run, force=force, full=full, daemon=True)
+                result = await follow_ups(job, await job.run(options), options)
                 outcome.append((result, first, await self._newest_op(), before))
             except Exception as exc:
                 failure.append(exc)

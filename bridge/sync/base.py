@@ -79,6 +79,19 @@ class Job(Protocol):
     async def run(self, options: RunOptions) -> JobResult: ...
 
 
+MAX_FOLLOW_UPS = 100  # runs after the first while the job says more is waiting (`bridge sync`)
+
+
+async def follow_ups(job: Job, result: JobResult, options: RunOptions) -> JobResult:
+    """After ``result`` (a bounded run over a backlog: orders), the rest now, as the daemon does: the job again
+    while it says more is waiting, up to ``MAX_FOLLOW_UPS`` runs; a dry run has none."""
+    for _round in range(MAX_FOLLOW_UPS):
+        if options.dry_run or not result.more:
+            break
+        result.absorb(await job.run(RunOptions(force=options.force, daemon=options.daemon)))
+    return result
+
+
 @dataclass(frozen=True, slots=True)
 class JobSpec:
     name: str
