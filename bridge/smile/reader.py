@@ -37,9 +37,10 @@ from bridge.smile.values import (
 _CHUNK = 4096  # rows validated together, column by column (rows that need the csv module)
 _BLOCK_CHARS = 1 << 16  # characters of plain lines read, split and validated together at first
 _BLOCK_ROWS = 2048  # then about this many lines a block
-_BLOCK_CELLS = 16_384  # … or fewer, so that a block splits into about this many cells (they must stay cached)
+_BLOCK_CELLS = 4096  # … or fewer, so that a block splits into about this many cells (they must stay cached)
 _BLOCK_MIN = 1 << 14
-_UNIQUE_AFTER = 256  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
+_BLOCK_MIN_ROWS = 64  # a wide file's blocks: at least this many lines (the per-block Python work stays small)
+_UNIQUE_AFTER = 64  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
 _TABLE_LIMIT = 4096  # distinct texts a repeating column's table of parsed values keeps at most
 _TEXT_KINDS = frozenset({"code", "text", "plain", "kana"})
 _NEVER_WRONG = frozenset({"text", "plain", "kana"})  # kinds whose parse cannot fail
@@ -484,7 +485,7 @@ class _RowSource:
         """Size the next blocks so that each splits into about ``_BLOCK_CELLS`` cells (a wide file's lines are split
         into many cells: fewer lines a block keep a block's cells in the CPU's cache)."""
         if self._line_chars and cells_per_line * _BLOCK_ROWS > _BLOCK_CELLS:
-            rows = max(_BLOCK_CELLS // cells_per_line, 256)
+            rows = max(_BLOCK_CELLS // cells_per_line, _BLOCK_MIN_ROWS)
             self._block_chars = min(max(self._line_chars * rows, _BLOCK_MIN), 1 << 20)
             self._line_chars = 0
 
