@@ -39,9 +39,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from machine import describe  # noqa: E402
+from machine import compile_bytecode, describe  # noqa: E402
 from report import publish  # noqa: E402
-from stockworld import World, load, median  # noqa: E402
+from stockworld import ROOT, World, load, median  # noqa: E402
 
 ORDER = ("floor", "resident", "fresh", "cli", "cli_daemon", "daemon")
 
@@ -69,6 +69,7 @@ def main() -> None:
     shops = [s.strip() for s in args.shops.split(",") if s.strip()]
     order = ORDER + (("cli_base",) if args.base else ())
 
+    compiled = compile_bytecode(ROOT, *([args.base] if args.base else []))
     runs: dict[tuple[str, str], list[dict]] = {}  # type: ignore[type-arg]
     with tempfile.TemporaryDirectory(prefix="bench-catalog-") as folder:
         world = World(args.skus, args.changed, args.latency_ms, args.seed, Path(folder),
@@ -79,7 +80,7 @@ def main() -> None:
         if args.first_and_cycle:
             cycle = world.measure("cli", addon=True)
             print("cycle", cycle, flush=True)
-            publish(_first_and_cycle(args, world, cycle, load_at_start), args.out)
+            publish(_first_and_cycle(args, world, cycle, load_at_start, compiled), args.out)
             return
         for number in range(args.rounds):
             for shop in shops:
@@ -94,7 +95,7 @@ def main() -> None:
         (f"## {time.strftime('%Y-%m-%d %H:%M')} UTC — stock cycle vs its floor, {args.skus:,} SKUs, "
          f"{args.changed:.0%} changed ({len(world.changed_ids):,}), {args.latency_ms:g} ms per CS-Cart request, "
          f"{args.rounds} rounds interleaved"),
-        f"Machine: {describe()}; load average (1 min) at the start {load_at_start}, at the end {load()}",
+        f"Machine: {describe()}; load average (1 min) at the start {load_at_start}, at the end {load()}; {compiled}",
         (f"Command: `python bench/catalog_stock.py --skus {args.skus} --changed {args.changed} "
          f"--latency-ms {args.latency_ms:g} --rounds {args.rounds} --shops {args.shops}"
          f"{' --no-analytics' if args.no_analytics else ''}{f' --base {args.base}' if args.base else ''}`; "
@@ -153,12 +154,13 @@ def main() -> None:
     publish(lines, args.out)
 
 
-def _first_and_cycle(args: argparse.Namespace, world: World, cycle: dict, load_at_start: float) -> list[str]:  # type: ignore[type-arg]
+def _first_and_cycle(args: argparse.Namespace, world: World, cycle: dict, load_at_start: float,  # type: ignore[type-arg]
+                     compiled: str) -> list[str]:
     first = world.first_sync
     return [
         (f"## {time.strftime('%Y-%m-%d %H:%M')} UTC — first full sync and one {args.changed:.0%}-changed cycle, "
          f"{args.skus:,} SKUs, `bridge sync stock` whole process, add-on shop, {args.latency_ms:g} ms per request"),
-        f"Machine: {describe()}; load average (1 min) at the start {load_at_start}, at the end {load()}",
+        f"Machine: {describe()}; load average (1 min) at the start {load_at_start}, at the end {load()}; {compiled}",
         (f"Command: `python bench/catalog_stock.py --skus {args.skus} --changed {args.changed} "
          f"--latency-ms {args.latency_ms:g} --first-and-cycle{' --no-analytics' if args.no_analytics else ''}`"),
         "",

@@ -27,6 +27,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from machine import compile_bytecode
 from report import append
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -205,6 +206,7 @@ def main() -> None:
         files = {"products": made.paths["products"], "stock": stock_path}
         del made
         host = machine()  # before the measurements: the load average is of the machine, not of this run
+        host += "; " + compile_bytecode(Path(__file__).resolve().parents[1], *([BASE_TREE] if args.base else []))
         one_percent_changed(stock_path, "stock")
         pandas_too = has_pandas()
         results = []
