@@ -126,7 +126,7 @@ class Daemon:
         # `bridge sync JOB` while this daemon runs: the CLI asks, this daemon's own job runs (bridge/control)
         self.control = ControlServer(self.settings.state_path, Outbox(
             self.store, self.dispatcher.stats, self.dispatcher.wake, tuple(self.wiring.sinks), self.clock.time,
-            lambda: self._dispatcher_alive()[0]),
+            lambda: self._dispatcher_alive()[0], self.dispatcher.next_batch),
             lambda: self.jobs)
         await self.control.start()
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")

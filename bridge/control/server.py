@@ -5,6 +5,7 @@ coordinator's turn and answers once the writes that were ready when the run ende
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hmac
 import json
@@ -26,7 +27,7 @@ from bridge.sync.base import Job, JobResult, follow_ups
 log = structlog.get_logger("bridge.control")
 
 DELIVERY_WAIT = 600.0  # at most this long for the ready writes to be tried; what is left is reported queued
-DELIVERY_POLL = 0.02
+DELIVERY_RECHECK = 0.5  # the wait looks again after each batch the dispatcher ends, and at least this often
 LOOPBACK = "127.0.0.1"
 
 
@@ -49,6 +50,7 @@ class Outbox:
     targets: Sequence[str]
     now: Callable[[], float]  # unix seconds, as next_attempt_at
     alive: Callable[[], bool]  # the dispatcher still delivers (else nobody would: the wait ends)
+    next_batch: Callable[[], asyncio.Event]  # set when the dispatcher's next batch is over (Dispatcher.next_batch)
 
 
 class ControlServer:
@@ -185,6 +187,7 @@ class ControlServer:
         targets = list(outbox.targets)
         marks = ",".join("?" for _ in targets)
         while targets and not self._closing and outbox.alive() and loop.time() < deadline:
+            batch = outbox.next_batch()  # before the look: a batch that ends meanwhile is not missed
             # "ready" as the dispatcher's claim sees it: due, and no older write for the same key ahead of it
             row = await outbox.store.fetchone(
                 f"SELECT 1 FROM outbox o WHERE o.id <= ? AND o.target IN ({marks}) AND (o.state = 'in_flight' OR "
@@ -193,7 +196,8 @@ class ControlServer:
                 "OR (b.state = 'pending' AND b.id < o.id))))) LIMIT 1", (upto, *targets, outbox.now()))
             if row is None:
                 break
-            await asyncio.sleep(DELIVERY_POLL)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(batch.wait(), DELIVERY_RECHECK)
         row = await outbox.store.fetchone(
             "SELECT COUNT(*) FROM outbox WHERE id > ? AND id <= ? AND state IN ('pending', 'in_flight')",
             (first, upto))

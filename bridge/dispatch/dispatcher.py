@@ -71,6 +71,7 @@ class Dispatcher:
         self._problem: str | None = None  # why the dispatcher cannot deliver right now (readiness says so)
         self._last_release = float("-inf")
         self._followers: list[Callable[[], None]] = []  # ``delivering`` blocks waiting for a wake
+        self._batch_over = asyncio.Event()  # set (and replaced) whenever a claimed batch is over
 
     def health(self) -> tuple[bool, str]:
         """(ok, reason) for the readiness probe: not ok while the store refuses what the dispatcher must record."""
@@ -91,6 +92,15 @@ class Dispatcher:
         self._wake.set()
         for follower in self._followers:
             follower()
+
+    def next_batch(self) -> asyncio.Event:
+        """An event set once the next claimed batch is over (its outcomes recorded, or the batch given up). Taken
+        before looking at the outbox, it misses no batch that ends after the look."""
+        return self._batch_over
+
+    def _end_batch(self) -> None:
+        self._batch_over.set()
+        self._batch_over = asyncio.Event()
 
     async def release_abandoned(self) -> int:
         async with self.store.transaction() as tx:
@@ -214,6 +224,12 @@ class Dispatcher:
             )
         if not ops:
             return 0
+        try:
+            return await self._deliver_and_record(ops)
+        finally:
+            self._end_batch()
+
+    async def _deliver_and_record(self, ops: Sequence[ob.OutboxOp]) -> int:
         self.stats.claimed += len(ops)
         outcomes = await self._deliver_all(ops)
         unfinished = sorted({op.id for op in ops} - {o.op.id for o in outcomes})

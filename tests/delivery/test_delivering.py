@@ -104,3 +104,33 @@ async def test_a_job_failing_inside_its_transaction_leaves_the_batch_the_dispatc
     assert sink.delivered == {}  # nothing claimed once the job had failed
     states = [(row["key"], row["state"]) for row in await store.fetchall("SELECT key, state FROM outbox")]
     assert states == [("A", "pending")]
+
+
+class FailingSink(RecordingSink):
+    async def deliver(self, item: ob.OutboxOp) -> None:
+        raise RuntimeError("CS-Cart said no")
+
+
+async def test_next_batch_is_set_when_a_claimed_batch_is_over_and_not_before(store: Store) -> None:
+    """What `bridge sync` in the daemon waits on (bridge/control/server.py): taken before a look at the outbox, the
+    event is set once the next batch's outcomes are recorded — delivered or failed — and not by a look that claims
+    nothing."""
+    sink = RecordingSink()
+    dispatcher = Dispatcher(store, {"t": sink}, settings(), clock=Clock(), sleep=no_sleep)  # type: ignore[arg-type]
+    empty = dispatcher.next_batch()
+    assert await dispatcher.dispatch_once() == 0
+    assert not empty.is_set()
+
+    await enqueue(store, op("A", 1))
+    taken = dispatcher.next_batch()
+    assert await dispatcher.dispatch_once() == 1
+    assert taken.is_set() and sink.delivered == {"A": 1}
+    assert (await store.fetchone("SELECT state FROM outbox WHERE key = 'A'"))["state"] == "done"
+    assert not dispatcher.next_batch().is_set()  # a new event for the batch after
+
+    failing = Dispatcher(store, {"t": FailingSink()}, settings(), clock=Clock(), sleep=no_sleep)  # type: ignore[arg-type]
+    await enqueue(store, op("B", 2))
+    taken = failing.next_batch()
+    assert await failing.dispatch_once() == 1
+    assert taken.is_set()
+    assert (await store.fetchone("SELECT state FROM outbox WHERE key = 'B'"))["state"] != "in_flight"

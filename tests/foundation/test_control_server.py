@@ -59,7 +59,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
     store = await Store.open(state)
     job = SlowJob()
     coordinator = JobCoordinator("stock", lambda: job.run(RunOptions()), interval=600, clock=FakeClock())
-    server = ControlServer(state, Outbox(store, DispatchStats(), lambda: None, (), lambda: 0.0, lambda: True),
+    server = ControlServer(state, Outbox(store, DispatchStats(), lambda: None, (), lambda: 0.0, lambda: True, asyncio.Event),
                            lambda: {"stock": (coordinator, job)})
     await server.start()
     control = read(state)
