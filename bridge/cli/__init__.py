@@ -6,6 +6,7 @@ The modules are imported only when their command runs (``LazyGroup``): ``bridge 
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,4 +166,11 @@ def _root(
 
 
 def main() -> None:
-    app()
+    """The console entry point (``bridge``): the process ends when it returns."""
+    try:
+        app()
+    finally:
+        # The interpreter's exit would have the cyclic collector walk every object once more (pydantic's schemas,
+        # a job's records) only to free what the OS takes back anyway: frozen, they are skipped. About 50 ms of a
+        # daemon-run `bridge sync`'s 300 (bench/catalog_stock.py).
+        gc.freeze()
