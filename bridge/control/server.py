@@ -5,7 +5,6 @@ coordinator's turn and answers once the writes that were ready when the run ende
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import hmac
 import json
@@ -60,7 +59,7 @@ class ControlServer:
         self._runner: web.AppRunner | None = None
         self._announced: control.ControlFile | None = None
         self._token: str | None = None  # kept until the listener closes: a caller during the stop hears 503, not 401
-        self._closing = False
+        self._closing = asyncio.Event()  # set first thing on stop: a delivery wait ends at once
         # control runs under way → their phase: "waiting" (for the job's turn), "running", "delivering"
         self._runs: dict[asyncio.Task[tuple[JobResult, Delivery | None]], str] = {}
 
@@ -79,7 +78,7 @@ class ControlServer:
         """First thing on shutdown: no new run is taken (503: the command looks again, and finds the state free
         once this process has exited), the control file goes, runs waiting for their turn or under way are cancelled
         as the scheduled runs are; a run whose writes are being delivered answers with what is still queued."""
-        self._closing = True
+        self._closing.set()
         if self._announced is not None:
             control.withdraw(self._state_path, self._announced)
             self._announced = None
@@ -97,7 +96,7 @@ class ControlServer:
         token = self._token
         if token is None or not given.isascii() or not hmac.compare_digest(given.encode(), token.encode()):
             return web.json_response({"error": "unauthorized"}, status=401)
-        if self._closing:
+        if self._closing.is_set():
             return _stopping(ran=False)
         name = request.match_info["job"]
         jobs = self._jobs()
@@ -112,7 +111,7 @@ class ControlServer:
                 raise ValueError("dry_run, force and full must be true or false")
         except ValueError as exc:
             return web.json_response({"error": f"bad request: {exc}"}, status=400)
-        if self._closing:  # (the body was read meanwhile)
+        if self._closing.is_set():  # (the body was read meanwhile)
             return _stopping(ran=False)
         coordinator, job = jobs[name]
         log.info("control.run", job=name, **options)
@@ -186,7 +185,7 @@ class ControlServer:
         deadline = loop.time() + DELIVERY_WAIT
         targets = list(outbox.targets)
         marks = ",".join("?" for _ in targets)
-        while targets and not self._closing and outbox.alive() and loop.time() < deadline:
+        while targets and not self._closing.is_set() and outbox.alive() and loop.time() < deadline:
             batch = outbox.next_batch()  # before the look: a batch that ends meanwhile is not missed
             # "ready" as the dispatcher's claim sees it: due, and no older write for the same key ahead of it
             row = await outbox.store.fetchone(
@@ -196,8 +195,12 @@ class ControlServer:
                 "OR (b.state = 'pending' AND b.id < o.id))))) LIMIT 1", (upto, *targets, outbox.now()))
             if row is None:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(batch.wait(), DELIVERY_RECHECK)
+            waits = (asyncio.ensure_future(batch.wait()), asyncio.ensure_future(self._closing.wait()))
+            try:
+                await asyncio.wait(waits, timeout=DELIVERY_RECHECK, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
         row = await outbox.store.fetchone(
             "SELECT COUNT(*) FROM outbox WHERE id > ? AND id <= ? AND state IN ('pending', 'in_flight')",
             (first, upto))

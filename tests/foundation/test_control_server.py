@@ -131,3 +131,46 @@ async def test_only_the_routes_own_404_lets_the_command_run_the_job_beside(tmp_p
             await ask(ControlFile(1, f"http://127.0.0.1:{port}", "t"))
     finally:
         await runner.cleanup()
+
+
+async def test_a_stop_while_the_writes_are_in_flight_ends_the_delivery_wait_at_once(tmp_path: Path,
+                                                                                    monkeypatch: pytest.MonkeyPatch
+                                                                                    ) -> None:
+    """The wait looks again when the dispatcher ends a batch (or after DELIVERY_RECHECK): a stop must not wait for
+    either. A write held in flight (CS-Cart slow to answer) and a recheck far off: the stop still answers at once,
+    with what the dispatcher delivered meanwhile."""
+    from bridge.control import server as control_server
+    from bridge.store import outbox as ob
+
+    monkeypatch.setattr(control_server, "DELIVERY_RECHECK", 600.0)
+    state = tmp_path / "state.sqlite3"
+    store = await Store.open(state)
+    now = 1_800_000_000.0
+    async with store.transaction() as tx:
+        await ob.enqueue(tx, [ob.NewOp(target="t", op="set", entity="product_stock", key="A", payload={"v": 1})], now)
+        assert len(await ob.claim(tx, targets=["t"], limit=10, now=now, lease=600, owner="dispatcher")) == 1
+    job = SlowJob()
+    job.release.set()
+    coordinator = JobCoordinator("stock", lambda: job.run(RunOptions()), interval=600, clock=FakeClock())
+    never = asyncio.Event()  # the dispatcher ends no batch: CS-Cart has not answered yet
+    server = ControlServer(state, Outbox(store, DispatchStats(), lambda: None, ("t",), lambda: now, lambda: True,
+                                         lambda: never), lambda: {"stock": (coordinator, job)})
+    await server.start()
+    control = read(state)
+    assert control is not None
+    try:
+        running = ask(control)
+        for _ in range(200):  # until the run is over and its writes are awaited
+            if list(server._runs.values()) == ["delivering"]:
+                break
+            await asyncio.sleep(0.05)
+        assert list(server._runs.values()) == ["delivering"]
+        # (without the stop ending it, the wait would last the patched 600 s recheck: these would time out)
+        await asyncio.wait_for(server.stop(), timeout=30)
+        remote = await asyncio.wait_for(running, timeout=30)
+        assert remote is not None and remote.delivery == {"done": 0, "retried": 0, "dead": 0, "queued": 0}
+        row = await store.fetchone("SELECT state FROM outbox WHERE key = 'A'")
+        assert row is not None and row["state"] == "in_flight", "the write the dispatcher holds is left to it"
+    finally:
+        await server.stop()
+        await store.close()
