@@ -40,7 +40,9 @@ _BLOCK_ROWS = 2048  # then about this many lines a block
 _BLOCK_CELLS = 4096  # … or fewer, so that a block splits into about this many cells (they must stay cached)
 _BLOCK_MIN = 1 << 14
 _BLOCK_MIN_ROWS = 64  # a wide file's blocks: at least this many lines (the per-block Python work stays small)
-_UNIQUE_AFTER = 64  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
+_UNIQUE_AFTER = 256  # a column mostly distinct in a chunk this long is taken as unique (codes, names)
+# (a wide file's blocks of fewer lines never teach it: their columns are judged block by block, a sample of 64
+# lines being too small to call a column unique for the rest of the file)
 _TABLE_LIMIT = 4096  # distinct texts a repeating column's table of parsed values keeps at most
 _TEXT_KINDS = frozenset({"code", "text", "plain", "kana"})
 _NEVER_WRONG = frozenset({"text", "plain", "kana"})  # kinds whose parse cannot fail
