@@ -511,13 +511,14 @@ class _RowSource:
         if (self._quote is not None and self._quote in block) or "\0" in block or returns != crlf:
             self._pending = list(io.StringIO(block, newline=""))  # a lone CR ends a line too: the row path
             return None, self.take(_CHUNK)
+        lines = block.count("\n")  # a lone CR went to the row path above: every line ends in LF
         newline = "\n"
         if crlf:
-            if crlf == block.count("\n"):
+            if crlf == lines:
                 newline = "\r\n"
             else:  # both CRLF and LF alone (the scan notes it)
                 block = block.replace("\r\n", "\n")
-        plain = PlainBlock(block, newline, block.count(newline))
+        plain = PlainBlock(block, newline, lines)
         # A blank line (the csv module reads []) or a line over the csv module's field limit: the row path.
         if block.startswith(newline) or newline + newline in block or (
                 len(block) > csv.field_size_limit() and max(map(len, plain.lines())) > csv.field_size_limit()):
@@ -643,13 +644,16 @@ def _block_columns(plain: PlainBlock, width: int, state: _ChunkState, reader: _R
         if picked is not None:
             reader.fit(width)
         return picked
-    # The mapped columns come first: each line is split only that far.
-    lines = plain.lines()
-    if set(map(operator.methodcaller("count", delimiter), lines)) != {width - 1}:
+    # The mapped columns come first: each line is split only that far, and only the rest of the line (its last
+    # piece) is counted to prove the width.
+    pieces = list(map(operator.methodcaller("split", delimiter, needed), plain.lines()))
+    count_delimiters = operator.methodcaller("count", delimiter)
+    rests = map(operator.itemgetter(needed), pieces)  # lazy: read only when every line has needed + 1 pieces
+    if set(map(len, pieces)) != {needed + 1} or set(map(count_delimiters, rests)) != {width - 1 - needed}:
         return None
     reader.fit(needed + 1)
-    columns = list(zip(*map(operator.methodcaller("split", delimiter, needed), lines)))
-    del lines
+    columns = list(zip(*pieces))
+    del pieces
     return {index: columns[index] for index in state.indexes}
 
 
