@@ -1,5 +1,5 @@
-"""Byte-level faults of a SMILE export that a CSV reader would pass or misreport: NUL bytes, a byte order mark in the
-middle (two exports joined), mixed line endings, a two-byte character cut in half.
+"""Byte-level faults of a SMILE export that a CSV reader would pass or misreport: NUL bytes (NUL characters in UTF-16
+text), a byte order mark in the middle (two exports joined), mixed line endings, a two-byte character cut in half.
 
 One pass over the raw bytes in large blocks with ``bytes.find``/``count`` (memchr speed), before the CSV reader; each
 finding names the line and column so the operator can look at the very spot.
@@ -11,6 +11,7 @@ import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bridge.i18n import _
 
@@ -126,6 +127,55 @@ def report(found: Scan, path: Path, layout_type: str, encoding: str, expected_ne
                        "joined by hand, export it again from SMILE").format(
             file=path.name, crlf=found.crlf, lf=found.lf_only, wanted=wanted, line=odd or "?"))
     return ok
+
+
+class NulCharacter(ValueError):
+    """A NUL character (U+0000) in decoded text, ``offset`` characters from the start."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"NUL character at character {offset}")
+        self.offset = offset
+
+
+class NulRefusingText:
+    """A UTF-16 text stream that raises ``NulCharacter`` at a NUL character.
+
+    In UTF-16 every ASCII character holds a NUL byte, so ``scan`` cannot look for damage there; the decoded text
+    is checked instead, as the reader takes it (the stream methods ``_RowSource`` and the csv module use)."""
+
+    def __init__(self, text: Any) -> None:
+        self._text = text
+        self._offset = 0  # characters handed out
+
+    def _checked(self, part: str) -> str:
+        if "\0" in part:
+            raise NulCharacter(self._offset + part.index("\0"))
+        self._offset += len(part)
+        return part
+
+    def read(self, size: int = -1) -> str:
+        return self._checked(self._text.read(size))
+
+    def readline(self) -> str:
+        return self._checked(self._text.readline())
+
+    def __iter__(self) -> NulRefusingText:
+        return self
+
+    def __next__(self) -> str:
+        return self._checked(next(self._text))
+
+
+def report_nul_character(text: str, offset: int, delimiter: str, problem: Problem) -> None:
+    """Refuse the file for the NUL character at ``offset`` of its decoded ``text``, naming its line and column."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    count = text.count("\0", line_start, line_end if line_end >= 0 else len(text))
+    problem(text.count("\n", 0, offset) + 1,
+            _("the line holds {count} NUL character(s) (U+0000), which a SMILE text export never has: the file is "
+              "damaged (a disk or transfer fault, or a binary file)").format(count=count),
+            _("export the file again from SMILE and copy it anew; do not edit it with a binary tool"),
+            column=str(text.count(delimiter, line_start, offset) + 1))
 
 
 def cut_character(data: bytes, start: int, encoding: str) -> str | None:

@@ -189,10 +189,14 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
         return
 
     with path.open("r", encoding=encoding, newline="") as text:
-        reader = _RowSource(text, layout)
+        # NUL: the byte scan above has refused it in every other encoding
+        reader = _RowSource(bytescan.NulRefusingText(text) if encoding == "utf-16" else text, layout, nul_free=True)
         try:
             yield from _rows(reader, schema, layout, settings, result, problem, path)
             result.problems.sort(key=lambda p: (p.line or 0))
+        except bytescan.NulCharacter as exc:
+            with path.open("r", encoding=encoding, newline="") as again:  # the text as the reader took it
+                bytescan.report_nul_character(again.read(), exc.offset, layout.delimiter, problem)
         except UnicodeDecodeError:
             _report_decode_error(path, encoding, layout, problem)
         except csv.Error as exc:
@@ -430,7 +434,8 @@ class _RowSource:
     quoting rules and csv's own errors stay as they were.
     """
 
-    def __init__(self, text: Iterator[str], layout: FileLayout, block_chars: int | None = None) -> None:
+    def __init__(self, text: Iterator[str], layout: FileLayout, block_chars: int | None = None,
+                 nul_free: bool = False) -> None:
         self._text: Any = text  # a text stream opened with newline="" (lines split as the csv module splits them)
         self._delimiter = layout.delimiter
         self._quote = None if layout.csv_quoting == csv.QUOTE_NONE else layout.quotechar
@@ -443,6 +448,9 @@ class _RowSource:
         self._block_chars = block_chars or _BLOCK_CHARS
         self._adapt = block_chars is None
         self._line_chars = 0  # the first block's characters per line
+        # The reader's text holds no NUL (see iter_chunks): no block needs a pass of its own looking for one, which
+        # memchr cannot speed up in text with kanji. Otherwise a NUL takes the csv module's path, as it reads it.
+        self._nul_free = nul_free
 
     @property
     def line_num(self) -> int:
@@ -508,7 +516,8 @@ class _RowSource:
         block, self._carry = text[:cut], text[cut:]
         returns = block.count("\r")
         crlf = block.count("\r\n") if returns else 0
-        if (self._quote is not None and self._quote in block) or "\0" in block or returns != crlf:
+        if ((self._quote is not None and self._quote in block) or (not self._nul_free and "\0" in block)
+                or returns != crlf):
             self._pending = list(io.StringIO(block, newline=""))  # a lone CR ends a line too: the row path
             return None, self.take(_CHUNK)
         lines = block.count("\n")  # a lone CR went to the row path above: every line ends in LF
