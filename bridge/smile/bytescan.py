@@ -107,9 +107,9 @@ def report(found: Scan, path: Path, layout_type: str, encoding: str, expected_ne
                       "order mark").format(encoding=encoding, setting=setting),
                     column=str(found.nul.column))
         else:
-            problem(found.nul.line, _("the line holds {count} NUL byte(s) (0x00), which a SMILE text export never "
-                                      "has: the file is damaged (a disk or transfer fault, or a binary file)").format(
-                                          count=found.nul_count),
+            problem(found.nul.line, _("the file holds {count} NUL byte(s) (0x00), the first on this line, which a "
+                                      "SMILE text export never has: the file is damaged (a disk or transfer fault, or "
+                                      "a binary file)").format(count=found.nul_count),
                     _("export the file again from SMILE and copy it anew; do not edit it with a binary tool"),
                     column=str(found.nul.column))
     if found.bom is not None:
@@ -166,16 +166,21 @@ class NulRefusingText:
         return self._checked(next(self._text))
 
 
-def report_nul_character(text: str, offset: int, delimiter: str, problem: Problem) -> None:
-    """Refuse the file for the NUL character at ``offset`` of its decoded ``text``, naming its line and column."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    line_end = text.find("\n", offset)
-    count = text.count("\0", line_start, line_end if line_end >= 0 else len(text))
-    problem(text.count("\n", 0, offset) + 1,
-            _("the line holds {count} NUL character(s) (U+0000), which a SMILE text export never has: the file is "
-              "damaged (a disk or transfer fault, or a binary file)").format(count=count),
+def report_nul_character(path: Path, encoding: str, offset: int, delimiter: str, problem: Problem) -> None:
+    """Refuse the file for the NUL character ``offset`` characters into its text, naming its line and column.
+
+    Only the text before it is decoded again (it decoded once already), so a fault further on cannot interfere."""
+    try:
+        with path.open("r", encoding=encoding, newline="") as text:  # as the reader took it
+            before = text.read(offset)
+    except (OSError, UnicodeError):
+        before = None
+    line_start = before.rfind("\n") + 1 if before is not None else 0
+    problem(before.count("\n") + 1 if before is not None else None,
+            _("the line holds a NUL character (U+0000), which a SMILE text export never has: the file is damaged (a "
+              "disk or transfer fault, or a binary file)"),
             _("export the file again from SMILE and copy it anew; do not edit it with a binary tool"),
-            column=str(text.count(delimiter, line_start, offset) + 1))
+            column=str(before.count(delimiter, line_start) + 1) if before is not None else None)
 
 
 def cut_character(data: bytes, start: int, encoding: str) -> str | None:

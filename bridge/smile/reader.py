@@ -195,8 +195,7 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
             yield from _rows(reader, schema, layout, settings, result, problem, path)
             result.problems.sort(key=lambda p: (p.line or 0))
         except bytescan.NulCharacter as exc:
-            with path.open("r", encoding=encoding, newline="") as again:  # the text as the reader took it
-                bytescan.report_nul_character(again.read(), exc.offset, layout.delimiter, problem)
+            bytescan.report_nul_character(path, encoding, exc.offset, layout.delimiter, problem)
         except UnicodeDecodeError:
             _report_decode_error(path, encoding, layout, problem)
         except csv.Error as exc:
@@ -426,8 +425,8 @@ class _RowSource:
     """The rows of a delimited text, ``csv.reader``'s rows exactly, a chunk at a time.
 
     SMILE's exports are mostly unquoted. ``take_block`` reads about a megabyte of text at once and hands back its
-    whole lines when the block holds no quote character, NUL, line longer than the csv module's field limit, blank
-    line or line break other than LF/CRLF: such lines split on the delimiter exactly as the csv module would split
+    whole lines when the block holds no quote character, NUL (unless the text is known to hold none), line longer
+    than the csv module's field limit, blank line or line break other than LF/CRLF: such lines split on the delimiter exactly as the csv module would split
     them, so the caller splits the whole block in one ``str.split`` (C speed) and slices its columns out. A block
     that fails a check is handed over as rows (``take``): lines are split one by one with ``str.split``, and from
     the first line that needs real CSV parsing on, the rest of the file goes through ``csv.reader`` (strict), so

@@ -98,6 +98,14 @@ def test_nul_bytes(tmp_path: Path, lang: str) -> None:
     assert say(lang, "3 NUL byte(s) (0x00)", "NUL バイト (0x00) が 3 個") in report
 
 
+def test_a_nul_character_in_utf16(tmp_path: Path, lang: str) -> None:
+    data = (HEADER + rows(2) + "000001,本\x00社倉庫,10000009,x,1,0,0,,1,20261124\r\n").encode("utf-16")
+    report, problems, result = read(tmp_path, data, encoding="utf-16")
+    assert not result.ok and (problems[0].line, problems[0].column) == (4, "2")  # type: ignore[attr-defined]
+    assert say(lang, "a NUL character (U+0000)", "NUL 文字 (U+0000) があります") in report
+    assert say(lang, "export the file again from SMILE", "SMILE からもう一度出力") in report
+
+
 def test_utf16_without_bom_is_named(tmp_path: Path, lang: str) -> None:
     report, _problems, _result = read(tmp_path, (HEADER + rows(2)).encode("utf-16-le"))
     assert say(lang, "looks like UTF-16 without a byte order mark", "BOM (バイト順マーク) のない UTF-16") in report

@@ -103,13 +103,15 @@ def _stock_files(draw: st.DrawFn, extra: int = 0) -> str:
         warehouse = warehouses[number % len(warehouses)] if draw(st.booleans()) else warehouses[0]
         code = draw(st.sampled_from([f"1{number:07d}", f"1{number:07d}", "10000001", "99999999"]))
         line = ROW.format(w=warehouse, code=code, qty=number) + ",x" * extra
-        change = draw(st.sampled_from(["none", "none", "none", "cell", "width", "blank", "cr"]))
+        change = draw(st.sampled_from(["none", "none", "none", "cell", "width", "short", "blank", "cr"]))
         if change == "cell":
             cells = line.split(",")
             cells[draw(st.sampled_from([4, 5, 7, 9]))] = draw(_CELL_DAMAGE)
             line = ",".join(cells)
         elif change == "width":
             line = line + ",extra" if draw(st.booleans()) else line.rsplit(",", 2)[0]
+        elif change == "short":  # cut within the mapped columns: a wide file's line splits into fewer pieces
+            line = ",".join(line.split(",")[:draw(st.integers(1, 9))])
         elif change == "blank":
             lines.append("")
         elif change == "cr":
