@@ -131,9 +131,11 @@ class Dispatcher:
                 if not await self._release_guarded():
                     await self._pause(self.settings.idle_poll)
                     continue
+            # Cleared before the look, not after: a job that commits and wakes while the look finds nothing must
+            # not have its wake cleared into an idle_poll wait.
+            self._wake.clear()
             handled = await self._drain_guarded()
             if handled == 0:
-                self._wake.clear()
                 waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._stopping.wait())]
                 try:
                     await asyncio.wait(waiters, timeout=self.settings.idle_poll, return_when=asyncio.FIRST_COMPLETED)

@@ -134,3 +134,32 @@ async def test_next_batch_is_set_when_a_claimed_batch_is_over_and_not_before(sto
     assert await failing.dispatch_once() == 1
     assert taken.is_set()
     assert (await store.fetchone("SELECT state FROM outbox WHERE key = 'B'"))["state"] != "in_flight"
+
+
+async def test_a_wake_during_a_look_that_found_nothing_is_not_lost(store: Store) -> None:
+    """A job that commits and wakes the daemon's dispatcher while it is looking at an empty outbox: the dispatcher
+    looks again at once, not after ``idle_poll`` (600 s here), which the wake would otherwise be cleared into."""
+    sink = RecordingSink()
+    dispatcher = Dispatcher(store, {"t": sink}, settings().model_copy(update={"idle_poll": 600}),  # type: ignore[arg-type]
+                            clock=Clock(), sleep=no_sleep)
+    look = dispatcher.dispatch_once
+    looks = 0
+
+    async def look_while_a_job_commits() -> int:
+        nonlocal looks
+        looks += 1
+        handled = await look()
+        if looks == 1:  # the look has found nothing; now the job commits and wakes
+            assert handled == 0
+            await enqueue(store, op("A", 1))
+            dispatcher.wake()
+        return handled
+
+    dispatcher.dispatch_once = look_while_a_job_commits  # type: ignore[method-assign]
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await asyncio.wait_for(sink.arrived.wait(), timeout=10)
+        assert sink.delivered == {"A": 1}
+    finally:
+        dispatcher.stop()
+        await asyncio.wait_for(running, timeout=10)
