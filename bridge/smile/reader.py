@@ -190,7 +190,7 @@ def iter_chunks(path: Path, file_type: str, result: ReadResult, *, settings: Smi
 
     with path.open("r", encoding=encoding, newline="") as text:
         # NUL: the byte scan above has refused it in every other encoding
-        reader = _RowSource(bytescan.NulRefusingText(text) if encoding == "utf-16" else text, layout, nul_free=True)
+        reader = _RowSource(bytescan.NulRefusingText(text) if encoding == "utf-16" else text, layout)
         try:
             yield from _rows(reader, schema, layout, settings, result, problem, path)
             result.problems.sort(key=lambda p: (p.line or 0))
@@ -425,16 +425,16 @@ class _RowSource:
     """The rows of a delimited text, ``csv.reader``'s rows exactly, a chunk at a time.
 
     SMILE's exports are mostly unquoted. ``take_block`` reads about a megabyte of text at once and hands back its
-    whole lines when the block holds no quote character, NUL (unless the text is known to hold none), line longer
-    than the csv module's field limit, blank line or line break other than LF/CRLF: such lines split on the delimiter exactly as the csv module would split
-    them, so the caller splits the whole block in one ``str.split`` (C speed) and slices its columns out. A block
-    that fails a check is handed over as rows (``take``): lines are split one by one with ``str.split``, and from
-    the first line that needs real CSV parsing on, the rest of the file goes through ``csv.reader`` (strict), so
-    quoting rules and csv's own errors stay as they were.
+    whole lines when the block holds no quote character, line longer than the csv module's field limit, blank line
+    or line break other than LF/CRLF: such lines split on the delimiter exactly as the csv module would split them
+    (a NUL too: the csv module reads it as text since Python 3.11; ``iter_chunks`` refuses it), so the caller
+    splits the whole block in one ``str.split`` (C speed) and slices its columns out. A block that fails a check is
+    handed over as rows (``take``): lines are split one by one with ``str.split``, and from the first line that
+    needs real CSV parsing on, the rest of the file goes through ``csv.reader`` (strict), so quoting rules and csv's
+    own errors stay as they were.
     """
 
-    def __init__(self, text: Iterator[str], layout: FileLayout, block_chars: int | None = None,
-                 nul_free: bool = False) -> None:
+    def __init__(self, text: Iterator[str], layout: FileLayout, block_chars: int | None = None) -> None:
         self._text: Any = text  # a text stream opened with newline="" (lines split as the csv module splits them)
         self._delimiter = layout.delimiter
         self._quote = None if layout.csv_quoting == csv.QUOTE_NONE else layout.quotechar
@@ -447,9 +447,6 @@ class _RowSource:
         self._block_chars = block_chars or _BLOCK_CHARS
         self._adapt = block_chars is None
         self._line_chars = 0  # the first block's characters per line
-        # The reader's text holds no NUL (see iter_chunks): no block needs a pass of its own looking for one, which
-        # memchr cannot speed up in text with kanji. Otherwise a NUL takes the csv module's path, as it reads it.
-        self._nul_free = nul_free
 
     @property
     def line_num(self) -> int:
@@ -475,8 +472,7 @@ class _RowSource:
         if not lines:
             return []
         joined = "".join(lines)
-        if ((self._quote is not None and self._quote in joined) or "\0" in joined
-                or max(map(len, lines)) > csv.field_size_limit()):
+        if (self._quote is not None and self._quote in joined) or max(map(len, lines)) > csv.field_size_limit():
             layout = self._layout
             self._offset = self._read
             rest, self._pending = self._pending, []
@@ -515,8 +511,7 @@ class _RowSource:
         block, self._carry = text[:cut], text[cut:]
         returns = block.count("\r")
         crlf = block.count("\r\n") if returns else 0
-        if ((self._quote is not None and self._quote in block) or (not self._nul_free and "\0" in block)
-                or returns != crlf):
+        if (self._quote is not None and self._quote in block) or returns != crlf:
             self._pending = list(io.StringIO(block, newline=""))  # a lone CR ends a line too: the row path
             return None, self.take(_CHUNK)
         lines = block.count("\n")  # a lone CR went to the row path above: every line ends in LF
