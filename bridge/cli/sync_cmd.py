@@ -158,8 +158,6 @@ def _report(job: str, summary: str, plan: list[str], notes: list[str], refused_f
                          ".error.txt next to each file)").format(job=job, count=refused_files), exit_code=1)
 
 
-
-
 async def _run(settings, job: str, dry_run: bool, force: bool, full: bool = False):  # type: ignore[no-untyped-def]
     from bridge.cli.in_process import in_process
     from bridge.sync import registered_jobs
